@@ -1,0 +1,45 @@
+# Entry points. `make run` starts the service with demo data; `make test` runs the suite.
+SHELL := /bin/bash
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+export UV_LINK_MODE ?= copy
+
+.PHONY: help uv install run test lint typecheck schema check-schema migrations-check worker beat clean
+
+help:
+	@echo "make run    - install, migrate, load reference + demo data, start web (+ worker, beat with REDIS_URL)"
+	@echo "make test   - install and run the whole test suite (PostgreSQL + Redis)"
+	@echo "make lint typecheck check-schema migrations-check - the CI gates"
+
+uv:
+	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || \
+		python3 -m pip install --user --quiet "uv==$(UV_VERSION)"
+
+install: uv
+	$(UV) sync --locked
+
+run: install
+	./scripts/run.sh
+
+test: install
+	./scripts/test.sh
+
+lint: install
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+typecheck: install
+	$(UV) run mypy .
+
+schema: install
+	$(UV) run python manage.py spectacular --file schema.yml --validate --fail-on-warn
+
+check-schema: install
+	$(UV) run python manage.py spectacular --file /tmp/schema.check.yml --validate --fail-on-warn
+	diff -u schema.yml /tmp/schema.check.yml
+
+migrations-check: install
+	$(UV) run python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf .venv db.sqlite3 staticfiles var

@@ -1,0 +1,30 @@
+"""Test settings: always PostgreSQL (locks and constraints must be real), never SQLite."""
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, env
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/scenario_market"),
+}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise RuntimeError("The test suite runs on PostgreSQL only; set DATABASE_URL=postgres://...")
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/15")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+# No global eager mode: tests assert enqueues with django_capture_on_commit_callbacks and
+# run the worker tests against a real Celery worker.
+CELERY_TASK_ALWAYS_EAGER = False
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+LANGUAGE_CODE = "zh-hans"
+MATCHING_INDEX_DIR = str(BASE_DIR / "var" / "test-matching")
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {  # noqa: F405
+    "anon": "10000/min",
+    "user": "10000/min",
+    "login": "10000/min",
+}
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,5 @@
+from rest_framework.routers import SimpleRouter
+
+app_name = "matching"
+router = SimpleRouter()
+urlpatterns = router.urls

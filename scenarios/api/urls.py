@@ -1,0 +1,5 @@
+from rest_framework.routers import DefaultRouter
+
+app_name = "scenarios"
+router = DefaultRouter()
+urlpatterns = router.urls

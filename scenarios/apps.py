@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ScenariosConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "scenarios"
+    verbose_name = _("场景与清单")

@@ -1,0 +1,154 @@
+"""Demo province: organizations and users for every role, built through the services.
+
+Everything is keyed by natural keys (organization kind + name or credit code, username),
+so running the builder twice changes nothing.
+"""
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import User
+
+from scenarios.choices import OrganizationKind, RegionLevel, Role
+from scenarios.models import Committee, Organization, Region
+from scenarios.services.accounts import user_create
+from scenarios.services.organizations import (
+    membership_grant,
+    organization_create,
+    organization_verify,
+)
+from scenarios.services.reference import home_province
+from scenarios.validators import credit_code_check_char, org_code_check_char
+
+AGENCY_SUFFIXES = ("工业和信息化局", "数据局", "交通运输局")
+FIRM_PATTERNS = (
+    "{city}智算科技有限公司",
+    "{city}新能源装备股份有限公司",
+    "{city}低空智联科技有限公司",
+)
+OUTSIDE_FIRMS = (
+    ("440305", "深圳市飞域无人机科技有限公司"),
+    ("330106", "杭州数智城市科技有限公司"),
+    ("110108", "北京脑联科技有限公司"),
+    ("320506", "苏州固能电池材料有限公司"),
+)
+EXPERT_INSTITUTIONS = ("江西省科学院", "南昌大学场景创新研究院")
+
+
+@dataclass
+class DemoLogin:
+    username: str
+    role: str
+    organization: str
+
+
+@dataclass
+class DemoResult:
+    logins: list[DemoLogin] = field(default_factory=list)
+    organizations_created: int = 0
+    users_created: int = 0
+
+
+def demo_credit_code(region_code: str, serial: int) -> str:
+    """A syntactically valid credit code (both check characters) for demo firm ``serial``."""
+    body = f"{70000000 + serial:08d}"
+    first17 = "91" + region_code + body + org_code_check_char(body)
+    return first17 + credit_code_check_char(first17)
+
+
+def _short(name: str) -> str:
+    return name.removesuffix("市").removesuffix("省")
+
+
+class DemoBuilder:
+    def __init__(self) -> None:
+        self.result = DemoResult()
+        self.password = settings.DEMO_PASSWORD
+        self.encoded_password = make_password(self.password)
+
+    def user(
+        self, username: str, org: Organization | None, role: str, *, superuser: bool = False
+    ) -> User:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = user_create(
+                username=username,
+                password=self.password,
+                email=f"{username}@demo.example.cn",
+                validate=False,
+                is_staff=superuser,
+                is_superuser=superuser,
+                encoded_password=self.encoded_password,
+            )
+            self.result.users_created += 1
+        if org is not None:
+            membership_grant(actor=None, user=user, organization=org, role=role)
+            self.result.logins.append(DemoLogin(username, role, org.name))
+        return user
+
+    def org(
+        self, kind: str, name: str, region: Region, credit_code: str | None = None
+    ) -> Organization:
+        existing = Organization.objects.filter(kind=kind, name=name).first()
+        if existing is not None:
+            return existing
+        self.result.organizations_created += 1
+        return organization_create(
+            actor=None, kind=kind, name=name, region=region, credit_code=credit_code
+        )
+
+    def build(self) -> DemoResult:
+        province = home_province()
+        platform = Organization.objects.get(kind=OrganizationKind.PLATFORM)
+        admin = self.user("admin", platform, Role.PLATFORM_ADMIN, superuser=True)
+        province_committee = Committee.objects.select_related("organization").get(region=province)
+        self.user("province", province_committee.organization, Role.COMMITTEE_MEMBER)
+        cities = list(
+            Region.objects.filter(parent=province, level=RegionLevel.CITY).order_by("code")
+        )
+        serial = 0
+        for city in cities:
+            committee = Committee.objects.select_related("organization").get(region=city)
+            self.user(f"city{city.code}", committee.organization, Role.COMMITTEE_MEMBER)
+            county = city.children.order_by("code").first()
+            if county is not None:
+                county_committee = Committee.objects.select_related("organization").get(
+                    region=county
+                )
+                self.user(
+                    f"county{county.code}", county_committee.organization, Role.COMMITTEE_MEMBER
+                )
+                agency = self.org(
+                    OrganizationKind.AGENCY, f"{city.name}{county.name}人民政府", county
+                )
+                self.user(f"agency{county.code}", agency, Role.AGENCY_EDITOR)
+            for index, suffix in enumerate(AGENCY_SUFFIXES, start=1):
+                agency = self.org(OrganizationKind.AGENCY, f"{city.name}{suffix}", city)
+                self.user(f"agency{city.code}-{index}", agency, Role.AGENCY_EDITOR)
+            for index, pattern in enumerate(FIRM_PATTERNS, start=1):
+                serial += 1
+                firm = self.org(
+                    OrganizationKind.FIRM,
+                    pattern.format(city=_short(city.name)),
+                    city,
+                    demo_credit_code(city.code, serial),
+                )
+                self.user(f"firm{city.code}-{index}", firm, Role.FIRM_EDITOR)
+                if index < len(FIRM_PATTERNS):  # the last firm of each city awaits verification
+                    organization_verify(actor=admin, organization=firm)
+        for code, name in OUTSIDE_FIRMS:
+            serial += 1
+            region = Region.objects.get(code=code)
+            firm = self.org(OrganizationKind.FIRM, name, region, demo_credit_code(code, serial))
+            self.user(f"firm{code}", firm, Role.FIRM_EDITOR)
+            organization_verify(actor=admin, organization=firm)
+        for index, name in enumerate(EXPERT_INSTITUTIONS, start=1):
+            institution = self.org(OrganizationKind.EXPERT_INSTITUTION, name, province)
+            for n in (1, 2):
+                self.user(f"expert{index}-{n}", institution, Role.EXPERT)
+        province_agency = self.org(
+            OrganizationKind.AGENCY, f"{province.name}工业和信息化厅", province
+        )
+        self.user("agency-province", province_agency, Role.AGENCY_EDITOR)
+        return self.result

@@ -1,0 +1,36 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from scenarios.demo import DemoBuilder
+from scenarios.errors import DomainError
+
+
+class Command(BaseCommand):
+    help = "Build the demo province through the services (idempotent; run load_reference first)."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("--quiet-logins", action="store_true", help="Do not list the logins.")
+
+    def handle(self, *args: object, **options: object) -> None:
+        try:
+            with transaction.atomic():
+                result = DemoBuilder().build()
+        except DomainError as exc:
+            raise CommandError(f"{exc.message} {exc.fields or ''}".strip()) from exc
+        self.stdout.write(
+            f"demo data: {result.organizations_created} organizations and "
+            f"{result.users_created} users created"
+        )
+        if options["quiet_logins"]:
+            return
+        shown: set[str] = set()
+        self.stdout.write(f"demo logins (password for all: {settings.DEMO_PASSWORD}):")
+        for login in result.logins:
+            if login.role in shown and login.username not in {"admin", "province"}:
+                continue
+            shown.add(login.role)
+            self.stdout.write(f"  {login.username:<22} {login.role:<18} {login.organization}")
+        self.stdout.write(
+            "  (city<code>, county<code>, agency<code>-N, firm<code>-N exist for every city)"
+        )

@@ -1,0 +1,70 @@
+"""Committees of the three-tier structure and the province's versioned policy."""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from scenarios.choices import RegionLevel
+
+
+class Committee(models.Model):
+    """场景应用创新工作委员会: one per region of the home province; tier = region level."""
+
+    region = models.OneToOneField(
+        "scenarios.Region", on_delete=models.PROTECT, related_name="committee"
+    )
+    organization = models.OneToOneField(
+        "scenarios.Organization", on_delete=models.PROTECT, related_name="committee"
+    )
+    tier = models.CharField(_("层级"), max_length=16, choices=RegionLevel.choices)
+
+    class Meta:
+        verbose_name = _("工作委员会")
+        verbose_name_plural = _("工作委员会")
+        ordering = ["region_id"]
+
+    def __str__(self) -> str:
+        return self.organization.name
+
+
+class PolicyVersion(models.Model):
+    """One immutable version of the province committee's policy.
+
+    Changing any setting creates a new version; matches and assessments keep the version
+    they used, so old scores are never rewritten. The current policy is the highest version.
+    """
+
+    version = models.PositiveIntegerField(_("版本号"), unique=True)
+    major_budget_threshold_cny = models.BigIntegerField(
+        _("重大场景预算门槛（元）"), validators=[MinValueValidator(0)]
+    )
+    selection_criteria = models.JSONField(_("遴选标准及权重"))
+    high_value_threshold = models.FloatField(_("高价值场景分数线"))
+    matching_weights = models.JSONField(_("撮合特征权重"))
+    region_weights = models.JSONField(_("地域邻近权重"))
+    recommendations_per_need = models.PositiveSmallIntegerField(_("每个需求推荐数"))
+    note = models.CharField(_("修订说明"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("生效时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("政策版本")
+        verbose_name_plural = _("政策版本")
+        ordering = ["-version"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(recommendations_per_need__gte=1)
+                & models.Q(recommendations_per_need__lte=50),
+                name="policy_k_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version}"

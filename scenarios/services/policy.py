@@ -1,0 +1,118 @@
+"""The province committee's versioned policy: reading the current one, issuing a new one."""
+
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from scenarios.errors import ActorNotAllowed, InvalidInput
+from scenarios.models import PolicyVersion
+from scenarios.roles import Actor, is_province_committee_member
+from scenarios.services.audit import audit_record
+
+POLICY_FIELDS = (
+    "major_budget_threshold_cny",
+    "selection_criteria",
+    "high_value_threshold",
+    "matching_weights",
+    "region_weights",
+    "recommendations_per_need",
+)
+MATCHING_FEATURES = ("text", "chain", "keywords", "trl", "region", "track_record", "capacity")
+REGION_KEYS = ("same_county", "same_city", "same_province", "outside")
+
+
+def policy_current() -> PolicyVersion:
+    """The highest policy version (reference loading creates version 1)."""
+    policy = PolicyVersion.objects.order_by("-version").first()
+    if policy is None:
+        raise InvalidInput(_("尚未加载政策，请先运行 load_reference。"))
+    return policy
+
+
+def _check_weights(name: str, weights: Any, keys: tuple[str, ...]) -> list[str]:
+    if not isinstance(weights, dict) or set(weights) != set(keys):
+        return [_("必须恰好包含这些键：%(keys)s。") % {"keys": ", ".join(keys)}]
+    if any(
+        not isinstance(v, int | float) or isinstance(v, bool) or v < 0 for v in weights.values()
+    ):
+        return [_("权重必须是非负数。")]
+    if name == "matching_weights" and sum(weights.values()) <= 0:
+        return [_("权重之和必须大于0。")]
+    return []
+
+
+def _check_criteria(criteria: Any) -> list[str]:
+    if not isinstance(criteria, list) or not criteria:
+        return [_("至少需要一项遴选标准。")]
+    keys = set()
+    for item in criteria:
+        if not isinstance(item, dict) or {"key", "name", "weight"} - set(item):
+            return [_("每项遴选标准需要 key、name、weight。")]
+        w = item["weight"]
+        if not isinstance(w, int | float) or isinstance(w, bool) or w <= 0:
+            return [_("遴选标准权重必须为正数。")]
+        keys.add(item["key"])
+    if len(keys) != len(criteria):
+        return [_("遴选标准的 key 不能重复。")]
+    return []
+
+
+def _validate(values: dict[str, Any]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for field, keys in (("matching_weights", MATCHING_FEATURES), ("region_weights", REGION_KEYS)):
+        problems = _check_weights(field, values[field], keys)
+        if problems:
+            errors[field] = problems
+    problems = _check_criteria(values["selection_criteria"])
+    if problems:
+        errors["selection_criteria"] = problems
+    threshold = values["major_budget_threshold_cny"]
+    if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 0:
+        errors["major_budget_threshold_cny"] = [_("必须是非负整数。")]
+    k = values["recommendations_per_need"]
+    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 50:
+        errors["recommendations_per_need"] = [_("必须是1到50之间的整数。")]
+    hv = values["high_value_threshold"]
+    if not isinstance(hv, int | float) or isinstance(hv, bool) or not 0 <= hv <= 100:
+        errors["high_value_threshold"] = [_("必须在0到100之间。")]
+    return errors
+
+
+@transaction.atomic
+def policy_update(*, actor: Actor, note: str = "", **changes: Any) -> PolicyVersion:
+    """Issue a new policy version from the current one plus ``changes``.
+
+    Only members of the province committee may. Old versions are never modified, so
+    scores and assessments that reference them stay reproducible.
+    """
+    if not is_province_committee_member(actor):
+        raise ActorNotAllowed(_("只有省级工作委员会可以修改政策。"))
+    unknown = set(changes) - set(POLICY_FIELDS)
+    if unknown:
+        raise InvalidInput(_("未知的政策字段。"), fields={f: [_("未知字段。")] for f in unknown})
+    # Lock the current head so two concurrent edits cannot both become version N+1.
+    current = PolicyVersion.objects.select_for_update().order_by("-version").first()
+    if current is None:
+        raise InvalidInput(_("尚未加载政策，请先运行 load_reference。"))
+    values = {f: getattr(current, f) for f in POLICY_FIELDS} | changes
+    errors = _validate(values)
+    if errors:
+        raise InvalidInput(_("政策参数无效。"), fields=errors)
+    new = PolicyVersion.objects.create(
+        version=current.version + 1,
+        note=note,
+        created_by=actor if isinstance(actor, User) else None,
+        **values,
+    )
+    audit_record(
+        actor=actor,
+        action="policy.update",
+        target=new,
+        from_state=f"v{current.version}",
+        to_state=f"v{new.version}",
+        reason=note,
+        data={"changes": changes},
+    )
+    return new

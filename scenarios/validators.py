@@ -1,0 +1,54 @@
+"""Validators for official codes: GB 32100-2015 unified social credit codes."""
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+# GB 32100-2015 character set: digits and capital letters without I, O, Z, S, V.
+CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+# GB 11714 organization code (characters 9-17 of a credit code).
+ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def credit_code_check_char(first17: str) -> str:
+    """Return the 18th (check) character for the first 17 characters of a credit code."""
+    total = sum(
+        CREDIT_CODE_CHARSET.index(ch) * w
+        for ch, w in zip(first17, CREDIT_CODE_WEIGHTS, strict=True)
+    )
+    return CREDIT_CODE_CHARSET[(31 - total % 31) % 31]
+
+
+def org_code_check_char(first8: str) -> str:
+    """Return the GB 11714 check character (0-9 or X) for an organization code body."""
+    total = sum(_org_code_value(ch) * w for ch, w in zip(first8, ORG_CODE_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return {10: "X", 11: "0"}.get(check, str(check))
+
+
+def _org_code_value(ch: str) -> int:
+    return int(ch) if ch.isdigit() else ord(ch) - ord("A") + 10
+
+
+def credit_code_problem(code: str) -> str | None:
+    """Explain why ``code`` is not a valid credit code, or return None when it is valid."""
+    if len(code) != 18:
+        return str(_("统一社会信用代码应为18位。"))
+    bad = [ch for ch in code if ch not in CREDIT_CODE_CHARSET]
+    if bad:
+        return str(_("统一社会信用代码含有非法字符：%(chars)s。") % {"chars": "".join(bad)})
+    if not code[2:8].isdigit():
+        return str(_("统一社会信用代码第3-8位应为行政区划代码。"))
+    if code[17] != credit_code_check_char(code[:17]):
+        return str(_("统一社会信用代码校验位错误。"))
+    # Characters 9-17 are a GB 11714 organization code with its own check character.
+    if code[16] != org_code_check_char(code[8:16]):
+        return str(_("统一社会信用代码中的组织机构代码校验位错误。"))
+    return None
+
+
+def validate_credit_code(value: str) -> None:
+    """Django field validator for GB 32100-2015 unified social credit codes."""
+    problem = credit_code_problem(value)
+    if problem:
+        raise ValidationError(problem, code="invalid_credit_code")

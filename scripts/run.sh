@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Migrate, load reference and demo data, then run the web server and, when REDIS_URL is
+# set, a Celery worker and beat beside it. Ctrl-C stops them all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+UV=$(command -v uv || echo "$HOME/.local/bin/uv")
+PORT=${PORT:-8000}
+export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.local}
+
+"$UV" run python manage.py migrate --noinput -v0
+"$UV" run python manage.py compilemessages -v0 2>/dev/null || true
+"$UV" run python manage.py load_reference
+"$UV" run python manage.py seed_demo
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup INT TERM EXIT
+
+if [ -n "${REDIS_URL:-}" ]; then
+  "$UV" run celery -A config worker --loglevel=INFO --concurrency="${CELERY_CONCURRENCY:-2}" &
+  pids+=($!)
+  "$UV" run celery -A config beat --loglevel=INFO --schedule var/celerybeat-schedule &
+  pids+=($!)
+  echo "Celery worker and beat started on ${REDIS_URL}"
+else
+  echo "REDIS_URL is not set: background tasks run in-process"
+fi
+mkdir -p var
+
+cat <<MSG
+
+  平台已启动 / service running:
+    http://127.0.0.1:${PORT}/admin/        管理后台 (admin / ${DEMO_PASSWORD:-demo-pass-2026})
+    http://127.0.0.1:${PORT}/api/docs/     API 交互文档 (OpenAPI: /api/schema/)
+    http://127.0.0.1:${PORT}/healthz       健康检查
+  Ctrl-C 停止全部进程 / stops everything.
+
+MSG
+"$UV" run python manage.py runserver "127.0.0.1:${PORT}" --noreload &
+pids+=($!)
+wait -n "${pids[@]}"

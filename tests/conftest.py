@@ -1,0 +1,76 @@
+"""Shared fixtures: reference data once per test database, and the actors of STYLE.md."""
+
+import pytest
+from django.contrib.auth.models import User
+
+from scenarios.choices import Role
+from scenarios.models import Committee, Organization, Region
+from scenarios.services.reference import reference_load
+from tests import factories
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load regions, taxonomy, committees and policy v1 once into the test database."""
+    with django_db_blocker.unblock():
+        reference_load()
+
+
+@pytest.fixture
+def reference(db):
+    """Reload reference data (after a transactional test flushed it); idempotent."""
+    return reference_load()
+
+
+def committee_member(region_code: str) -> User:
+    committee = Committee.objects.select_related("organization").get(region_id=region_code)
+    return factories.member(committee.organization, Role.COMMITTEE_MEMBER)
+
+
+@pytest.fixture
+def province_reviewer(db) -> User:
+    return committee_member("360000")
+
+
+@pytest.fixture
+def city_reviewer(db) -> User:
+    """A member of the Nanchang (360100) committee."""
+    return committee_member("360100")
+
+
+@pytest.fixture
+def other_city_reviewer(db) -> User:
+    """A member of the Ganzhou (360700) committee."""
+    return committee_member("360700")
+
+
+@pytest.fixture
+def county_reviewer(db) -> User:
+    """A member of the Donghu district (360102, Nanchang) committee."""
+    return committee_member("360102")
+
+
+@pytest.fixture
+def platform_admin(db) -> User:
+    platform = Organization.objects.get(kind="platform")
+    return factories.member(platform, Role.PLATFORM_ADMIN)
+
+
+@pytest.fixture
+def firm(db) -> Organization:
+    return factories.FirmFactory.create(region=Region.objects.get(code="360102"))
+
+
+@pytest.fixture
+def firm_user(firm) -> User:
+    return factories.member(firm, Role.FIRM_EDITOR)
+
+
+@pytest.fixture
+def agency(db) -> Organization:
+    return factories.AgencyFactory.create(region=Region.objects.get(code="360102"))
+
+
+@pytest.fixture
+def agency_user(agency) -> User:
+    return factories.member(agency, Role.AGENCY_EDITOR)

@@ -1,0 +1,59 @@
+"""factory_boy factories; call ``.build()`` when no row is needed."""
+
+import factory
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from scenarios.choices import OrganizationKind
+from scenarios.models import Membership, Organization, Region
+from scenarios.validators import credit_code_check_char, org_code_check_char
+
+
+def credit_code_for(serial: int, region_code: str = "360102") -> str:
+    body = f"{10000000 + serial:08d}"
+    first17 = "91" + region_code + body + org_code_check_char(body)
+    return first17 + credit_code_check_char(first17)
+
+
+class UserFactory(factory.django.DjangoModelFactory[User]):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.cn")
+    password = factory.django.Password("pw-for-tests-2026")
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory[Organization]):
+    class Meta:
+        model = Organization
+
+    kind = OrganizationKind.AGENCY
+    name = factory.Sequence(lambda n: f"测试单位{n}")
+    region = factory.LazyFunction(lambda: Region.objects.get(code="360100"))
+
+
+class AgencyFactory(OrganizationFactory):
+    kind = OrganizationKind.AGENCY
+    name = factory.Sequence(lambda n: f"南昌市测试局{n}")
+
+
+class FirmFactory(OrganizationFactory):
+    kind = OrganizationKind.FIRM
+    name = factory.Sequence(lambda n: f"测试科技有限公司{n}")
+    credit_code = factory.Sequence(lambda n: credit_code_for(n))
+    verified_at = factory.LazyFunction(timezone.now)
+
+
+class ExpertInstitutionFactory(OrganizationFactory):
+    kind = OrganizationKind.EXPERT_INSTITUTION
+    name = factory.Sequence(lambda n: f"测试研究院{n}")
+
+
+def member(organization: Organization, role: str, **user_kwargs: object) -> User:
+    """A new user holding ``role`` in ``organization``."""
+    user = UserFactory.create(**user_kwargs)
+    Membership.objects.create(user=user, organization=organization, role=role)
+    return user

@@ -1,0 +1,63 @@
+"""The steps of `make run` (reference data, demo data) on a fresh database, twice."""
+
+import io
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+from django.db import connection
+
+from scenarios.models import AuditEvent, Committee, Membership, Organization, Region
+
+pytestmark = pytest.mark.django_db
+
+
+def _snapshot():
+    return {
+        "regions": Region.objects.count(),
+        "committees": Committee.objects.count(),
+        "organizations": Organization.objects.count(),
+        "users": get_user_model().objects.count(),
+        "memberships": Membership.objects.count(),
+        "audit": AuditEvent.objects.count(),
+    }
+
+
+def test_run_steps_on_fresh_database_are_idempotent():
+    with connection.cursor() as cursor:  # a fresh database: no reference rows at all
+        cursor.execute("TRUNCATE scenarios_region, scenarios_industrychain CASCADE")
+    assert Region.objects.count() == 0
+
+    out = io.StringIO()
+    call_command("load_reference", stdout=out)
+    call_command("seed_demo", stdout=out)
+    first = _snapshot()
+    call_command("load_reference", stdout=out)
+    call_command("seed_demo", stdout=out)
+    second = _snapshot()
+
+    assert first == second
+    assert first["regions"] == 3211
+    assert first["committees"] == 112
+    assert "demo logins" in out.getvalue()
+    assert authenticate(username="admin", password="demo-pass-2026") is not None
+    roles = set(Membership.objects.values_list("role", flat=True))
+    assert roles == {"platform_admin", "committee_member", "agency_editor", "firm_editor", "expert"}
+    cities_with_agencies = set(
+        Organization.objects.filter(kind="agency", region__level="city").values_list(
+            "region_id", flat=True
+        )
+    )
+    assert len(cities_with_agencies) == 11
+    firms = Organization.objects.filter(kind="firm")
+    assert firms.filter(verified_at__isnull=True).exists()
+    assert firms.filter(verified_at__isnull=False).exists()
+
+
+def test_load_reference_with_bad_home_province_exits_with_one_line(settings):
+    settings.HOME_PROVINCE_CODE = "360100"  # a city, not a province
+
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="HOME_PROVINCE_CODE=360100"):
+        call_command("load_reference", stdout=io.StringIO())
