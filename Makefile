@@ -1,8 +1,11 @@
 # Entry points. `make run` starts the service with demo data; `make test` runs the suite.
 SHELL := /bin/bash
 UV_VERSION := 0.13.9
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv from PATH, else a pinned copy installed into .tools/ (no root, no PATH changes needed).
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+export UV
 export UV_LINK_MODE ?= copy
+export UV_PYTHON_DOWNLOADS ?= never
 
 .PHONY: help uv install run test lint typecheck schema check-schema migrations-check worker beat clean
 
@@ -12,8 +15,8 @@ help:
 	@echo "make lint typecheck check-schema migrations-check - the CI gates"
 
 uv:
-	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || \
-		python3 -m pip install --user --quiet "uv==$(UV_VERSION)"
+	@[ -x "$(UV)" ] || python3 -m pip install --quiet --disable-pip-version-check \
+		--target $(CURDIR)/.tools "uv==$(UV_VERSION)"
 
 install: uv
 	$(UV) sync --locked
@@ -42,4 +45,4 @@ migrations-check: install
 	$(UV) run python manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf .venv db.sqlite3 staticfiles var
+	rm -rf .venv .tools db.sqlite3 staticfiles var

@@ -3,7 +3,7 @@
 # set, a Celery worker and beat beside it. Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-UV=$(command -v uv || echo "$HOME/.local/bin/uv")
+UV=${UV:-$(command -v uv || echo "$PWD/.tools/bin/uv")}
 PORT=${PORT:-8000}
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.local}
 
