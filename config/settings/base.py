@@ -135,8 +135,9 @@ CELERY_BEAT_SCHEDULE = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first: an unauthenticated request gets 401 with WWW-Authenticate.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
@@ -146,7 +147,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "scenarios.api.pagination.DefaultPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.ScenarioAutoSchema",
     "EXCEPTION_HANDLER": "scenarios.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", default="120/min"),
@@ -164,7 +165,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "NeedStatusEnum": "scenarios.choices.NeedStatus",
+        "CapabilityStatusEnum": "scenarios.choices.CapabilityStatus",
+        "PilotStatusEnum": "scenarios.choices.PilotStatus",
+        "OrganizationKindEnum": "scenarios.choices.OrganizationKind",
+        "NegativeListKindEnum": "scenarios.choices.NegativeListKind",
+        "RegionLevelEnum": "scenarios.choices.RegionLevel",
+        "ReviewDecisionEnum": "scenarios.choices.ReviewDecision",
+        "RoleEnum": "scenarios.choices.Role",
+    },
 }
 
 # Domain settings.

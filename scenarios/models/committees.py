@@ -3,9 +3,10 @@
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from scenarios.choices import RegionLevel
+from scenarios.choices import NegativeListKind, RegionLevel
 
 
 class Committee(models.Model):
@@ -68,3 +69,46 @@ class PolicyVersion(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.version}"
+
+
+class NegativeListEntry(models.Model):
+    """负面清单: a keyword or an industry chain the province committee forbids.
+
+    Capabilities hit by an active entry cannot publish and are never matched.
+    """
+
+    kind = models.CharField(_("类型"), max_length=16, choices=NegativeListKind.choices)
+    keyword = models.CharField(_("关键词"), max_length=64, blank=True)
+    chain = models.ForeignKey(
+        "scenarios.IndustryChain",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("产业链/赛道"),
+    )
+    reason = models.CharField(_("理由"), max_length=255)
+    active = models.BooleanField(_("生效"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("负面清单条目")
+        verbose_name_plural = _("负面清单")
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="keyword") & ~Q(keyword="") & Q(chain__isnull=True))
+                | (Q(kind="chain") & Q(keyword="") & Q(chain__isnull=False)),
+                name="negative_entry_kind_matches_value",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.keyword or str(self.chain)

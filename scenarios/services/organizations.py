@@ -20,6 +20,7 @@ from scenarios.roles import (
     sits_on_committee_covering,
 )
 from scenarios.services.audit import audit_record
+from scenarios.services.capabilities import capabilities_publish_pending
 from scenarios.services.reference import home_province
 
 EDITABLE_PROFILE_FIELDS = frozenset({"name", "contact_name", "contact_phone"})
@@ -130,6 +131,8 @@ def organization_verify(*, actor: Actor, organization: Organization) -> Organiza
         from_state="unverified",
         to_state="verified",
     )
+    # Capabilities submitted while the firm was unverified publish now.
+    capabilities_publish_pending(firm=org, actor=actor)
     return org
 
 

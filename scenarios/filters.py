@@ -1,0 +1,97 @@
+"""List filters (django-filter); chain and region filters include descendants."""
+
+from typing import Any
+
+import django_filters
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from scenarios.choices import (
+    CapabilityStatus,
+    NeedStatus,
+    ScenarioCategory,
+    ValidationType,
+)
+from scenarios.models import Capability, IndustryChain, Region, ScenarioNeed
+
+
+def _chain_subtree_filter(
+    queryset: QuerySet, through: Any, owner_field: str, slug: str
+) -> QuerySet:
+    node = IndustryChain.objects.filter(slug=slug).only("path").first()
+    if node is None:
+        return queryset.none()
+    # EXISTS keeps one row per item however many matching chains it has.
+    links = through.objects.filter(
+        **{owner_field: OuterRef("pk"), "industrychain__path__startswith": node.path}
+    )
+    return queryset.filter(Exists(links))
+
+
+def _region_subtree_filter(queryset: QuerySet, field: str, code: str) -> QuerySet:
+    region = Region.objects.filter(code=code).only("path").first()
+    if region is None:
+        return queryset.none()
+    return queryset.filter(**{f"{field}__path__startswith": region.path})
+
+
+class NeedFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=NeedStatus.choices)
+    category = django_filters.MultipleChoiceFilter(choices=ScenarioCategory.choices)
+    validation_type = django_filters.MultipleChoiceFilter(choices=ValidationType.choices)
+    chain = django_filters.CharFilter(method="filter_chain", label=_("产业链/赛道标识（含下级）"))
+    region = django_filters.CharFilter(method="filter_region", label=_("行政区划代码（含下级）"))
+    trl_min = django_filters.NumberFilter(field_name="min_trl", lookup_expr="gte")
+    trl_max = django_filters.NumberFilter(field_name="min_trl", lookup_expr="lte")
+    high_value = django_filters.BooleanFilter(field_name="is_high_value")
+    is_major = django_filters.BooleanFilter()
+    agency = django_filters.NumberFilter(field_name="agency_id")
+
+    class Meta:
+        model = ScenarioNeed
+        fields: list[str] = []
+
+    def filter_chain(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return _chain_subtree_filter(
+            queryset, ScenarioNeed.chains.through, "scenarioneed_id", value
+        )
+
+    def filter_region(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return _region_subtree_filter(queryset, "region", value)
+
+
+class CapabilityFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=CapabilityStatus.choices)
+    chain = django_filters.CharFilter(method="filter_chain", label=_("产业链/赛道标识（含下级）"))
+    region = django_filters.CharFilter(method="filter_region", label=_("行政区划代码（含下级）"))
+    trl_min = django_filters.NumberFilter(field_name="trl", lookup_expr="gte")
+    trl_max = django_filters.NumberFilter(field_name="trl", lookup_expr="lte")
+    certification = django_filters.CharFilter(method="filter_certification")
+    firm = django_filters.NumberFilter(field_name="firm_id")
+
+    class Meta:
+        model = Capability
+        fields: list[str] = []
+
+    def filter_chain(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return _chain_subtree_filter(queryset, Capability.chains.through, "capability_id", value)
+
+    def filter_region(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return _region_subtree_filter(queryset, "region", value)
+
+    def filter_certification(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(certifications__contains=[value])
+
+
+class RegionFilter(django_filters.FilterSet):
+    level = django_filters.CharFilter()
+    parent = django_filters.CharFilter(field_name="parent_id")
+    within = django_filters.CharFilter(method="filter_within")
+
+    class Meta:
+        model = Region
+        fields: list[str] = []
+
+    def filter_within(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        region = Region.objects.filter(code=value).only("path").first()
+        return queryset.filter(path__startswith=region.path) if region else queryset.none()

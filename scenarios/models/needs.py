@@ -1,0 +1,209 @@
+"""Scenario needs (机会清单) and capabilities (能力清单)."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from scenarios.choices import (
+    CapabilityStatus,
+    NeedStatus,
+    RegionLevel,
+    ScenarioCategory,
+    ValidationType,
+)
+
+TRL_VALIDATORS = [MinValueValidator(1), MaxValueValidator(9)]
+NEED_EDITABLE = frozenset({NeedStatus.DRAFT, NeedStatus.RETURNED})
+CAPABILITY_EDITABLE = frozenset(
+    {CapabilityStatus.DRAFT, CapabilityStatus.RETURNED, CapabilityStatus.WITHDRAWN}
+)
+PUBLIC_NEED_STATUSES = (
+    NeedStatus.PUBLISHED,
+    NeedStatus.IN_VALIDATION,
+    NeedStatus.VALIDATED,
+    NeedStatus.SCALED,
+)
+
+
+class ScenarioNeedQuerySet(models.QuerySet["ScenarioNeed"]):
+    def public(self) -> "ScenarioNeedQuerySet":
+        return self.filter(status__in=PUBLIC_NEED_STATUSES)
+
+    def matchable(self) -> "ScenarioNeedQuerySet":
+        """Needs that matching keeps scoring: published (a need may hold several pilots)."""
+        return self.filter(status__in=(NeedStatus.PUBLISHED, NeedStatus.IN_VALIDATION))
+
+
+class ScenarioNeed(models.Model):
+    """A scenario an agency opens: the problem, what it offers, what technology it wants.
+
+    ``status`` only changes through the services in ``scenarios.services.needs`` and
+    ``scenarios.services.reviews``; ``version`` increases on every write so clients can
+    detect stale updates. ``contact_*`` and ``confidential_notes`` are never public.
+    """
+
+    ref = models.CharField(_("编号"), max_length=64, unique=True)
+    title = models.CharField(_("场景名称"), max_length=200)
+    description = models.TextField(_("场景描述"), max_length=5000)
+    category = models.CharField(_("场景类型"), max_length=32, choices=ScenarioCategory.choices)
+    chains = models.ManyToManyField(
+        "scenarios.IndustryChain", related_name="needs", verbose_name=_("产业链/赛道")
+    )
+    keywords = models.JSONField(_("技术关键词"), default=list, blank=True)
+    region = models.ForeignKey(
+        "scenarios.Region",
+        on_delete=models.PROTECT,
+        related_name="needs",
+        verbose_name=_("所在地区"),
+    )
+    agency = models.ForeignKey(
+        "scenarios.Organization",
+        on_delete=models.PROTECT,
+        related_name="needs",
+        verbose_name=_("发布单位"),
+    )
+    validation_type = models.CharField(_("验证类型"), max_length=16, choices=ValidationType.choices)
+    min_trl = models.PositiveSmallIntegerField(_("最低技术成熟度"), validators=TRL_VALIDATORS)
+    budget_cny = models.BigIntegerField(
+        _("预算（元）"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    resources_offered = models.TextField(_("开放资源"), max_length=2000, blank=True)
+    deadline = models.DateField(_("截止日期"), null=True, blank=True)
+    is_major = models.BooleanField(_("重大场景"), default=False)
+    contact_name = models.CharField(_("联系人（不公开）"), max_length=64, blank=True)
+    contact_phone = models.CharField(_("联系电话（不公开）"), max_length=32, blank=True)
+    confidential_notes = models.TextField(_("内部备注（不公开）"), max_length=2000, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=NeedStatus.choices, default=NeedStatus.DRAFT
+    )
+    review_tier = models.CharField(
+        _("当前审核层级"), max_length=16, choices=RegionLevel.choices, blank=True
+    )
+    value_score = models.FloatField(_("专家评分"), null=True, blank=True)
+    is_high_value = models.BooleanField(_("高价值场景"), default=False)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+
+    objects = ScenarioNeedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("场景需求")
+        verbose_name_plural = _("场景需求（机会清单）")
+        ordering = ["-is_high_value", "-published_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_trl__gte=1) & Q(min_trl__lte=9), name="need_min_trl_1_9"
+            ),
+            models.CheckConstraint(
+                condition=Q(budget_cny__isnull=True) | Q(budget_cny__gte=0),
+                name="need_budget_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="in_review") | Q(review_tier=""),
+                name="need_review_tier_only_in_review",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "region"], name="need_status_region"),
+            models.Index(fields=["agency", "status"], name="need_agency_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.title}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in NEED_EDITABLE
+
+
+class CapabilityQuerySet(models.QuerySet["Capability"]):
+    def public(self) -> "CapabilityQuerySet":
+        return self.filter(status=CapabilityStatus.PUBLISHED)
+
+
+class Capability(models.Model):
+    """A firm's technology, product or solution offered for scenarios (能力清单 entry).
+
+    Publishes only when the firm is verified and the item passes the negative list.
+    ``capacity`` is how many pilots it can run at once.
+    """
+
+    ref = models.CharField(_("编号"), max_length=64, unique=True)
+    firm = models.ForeignKey(
+        "scenarios.Organization",
+        on_delete=models.PROTECT,
+        related_name="capabilities",
+        verbose_name=_("企业"),
+    )
+    title = models.CharField(_("能力名称"), max_length=200)
+    description = models.TextField(_("能力描述"), max_length=5000)
+    chains = models.ManyToManyField(
+        "scenarios.IndustryChain", related_name="capabilities", verbose_name=_("产业链/赛道")
+    )
+    keywords = models.JSONField(_("技术关键词"), default=list, blank=True)
+    trl = models.PositiveSmallIntegerField(_("技术成熟度"), validators=TRL_VALIDATORS)
+    region = models.ForeignKey(
+        "scenarios.Region",
+        on_delete=models.PROTECT,
+        related_name="capabilities",
+        verbose_name=_("所在地区"),
+    )
+    certifications = models.JSONField(_("资质认定"), default=list, blank=True)
+    past_cases = models.JSONField(_("过往案例"), default=list, blank=True)
+    capacity = models.PositiveSmallIntegerField(
+        _("可同时承接试点数"), default=1, validators=[MinValueValidator(1)]
+    )
+    status = models.CharField(
+        _("状态"),
+        max_length=16,
+        choices=CapabilityStatus.choices,
+        default=CapabilityStatus.DRAFT,
+    )
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+
+    objects = CapabilityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("场景能力")
+        verbose_name_plural = _("场景能力（能力清单）")
+        ordering = ["-published_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(trl__gte=1) & Q(trl__lte=9), name="capability_trl_1_9"
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__gte=1), name="capability_capacity_positive"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "region"], name="capability_status_region"),
+            models.Index(fields=["firm", "status"], name="capability_firm_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.title}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in CAPABILITY_EDITABLE

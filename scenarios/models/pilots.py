@@ -1,0 +1,75 @@
+"""Pilots (场景验证/试点): a chosen need-capability pair validated in the scenario."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from scenarios.choices import PilotStatus, ValidationType
+from scenarios.models.needs import TRL_VALIDATORS
+
+
+class Pilot(models.Model):
+    """A capability being validated in a need's scenario, with its tolerance period (包容期).
+
+    A validated pilot may be recommended as 首台（套） and nominated as a best-practice
+    case; validated pilots count as the capability's track record in later matching.
+    """
+
+    need = models.ForeignKey(
+        "scenarios.ScenarioNeed", on_delete=models.PROTECT, related_name="pilots"
+    )
+    capability = models.ForeignKey(
+        "scenarios.Capability", on_delete=models.PROTECT, related_name="pilots"
+    )
+    validation_type = models.CharField(_("验证类型"), max_length=16, choices=ValidationType.choices)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=PilotStatus.choices, default=PilotStatus.RUNNING
+    )
+    tolerance_until = models.DateField(_("包容期截止"))
+    milestones = models.JSONField(_("里程碑"), default=list, blank=True)
+    trl_before = models.PositiveSmallIntegerField(_("验证前成熟度"), validators=TRL_VALIDATORS)
+    trl_after = models.PositiveSmallIntegerField(
+        _("验证后成熟度"), null=True, blank=True, validators=TRL_VALIDATORS
+    )
+    outcome_note = models.TextField(_("验证结论"), max_length=4000, blank=True)
+    first_of_kind_recommended = models.BooleanField(_("推荐首台（套）"), default=False)
+    best_practice_nominated = models.BooleanField(_("推荐最佳实践案例"), default=False)
+    source_match_id = models.BigIntegerField(_("来源撮合记录"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(_("开始时间"), auto_now_add=True)
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("场景验证试点")
+        verbose_name_plural = _("场景验证试点")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["need", "capability"],
+                condition=Q(status="running"),
+                name="pilot_one_running_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=Q(trl_before__gte=1) & Q(trl_before__lte=9), name="pilot_trl_before_1_9"
+            ),
+            models.CheckConstraint(
+                condition=Q(trl_after__isnull=True) | (Q(trl_after__gte=1) & Q(trl_after__lte=9)),
+                name="pilot_trl_after_1_9",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="validated")
+                | (Q(first_of_kind_recommended=False) & Q(best_practice_nominated=False)),
+                name="pilot_recognition_only_when_validated",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.need_id} × {self.capability_id} ({self.status})"

@@ -1,0 +1,70 @@
+"""Expert screening: scores against the policy's criteria and the need's value score."""
+
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Avg
+from django.utils.translation import gettext as _
+
+from scenarios.choices import NeedStatus, Role
+from scenarios.errors import ActorNotAllowed, InvalidInput, InvalidTransition
+from scenarios.locks import lock_one
+from scenarios.models import Assessment, PolicyVersion, ScenarioNeed
+from scenarios.roles import Actor, memberships
+from scenarios.services.audit import audit_record
+from scenarios.services.policy import policy_current
+
+ASSESSABLE = frozenset({NeedStatus.IN_REVIEW, NeedStatus.PUBLISHED})
+
+
+def weighted_score(*, policy: PolicyVersion, scores: dict[str, Any]) -> float:
+    """Weighted mean of 0-100 criterion scores with the policy's weights."""
+    criteria = policy.selection_criteria
+    keys = {c["key"] for c in criteria}
+    errors: list[str] = []
+    if set(scores) != keys:
+        errors.append(_("必须恰好包含这些评分项：%(k)s。") % {"k": ", ".join(sorted(keys))})
+    elif any(
+        not isinstance(v, int | float) or isinstance(v, bool) or not 0 <= v <= 100
+        for v in scores.values()
+    ):
+        errors.append(_("每项评分必须是0到100之间的数。"))
+    if errors:
+        raise InvalidInput(_("评分无效。"), fields={"scores": errors})
+    total_weight = sum(float(c["weight"]) for c in criteria)
+    return sum(float(c["weight"]) * float(scores[c["key"]]) for c in criteria) / total_weight
+
+
+@transaction.atomic
+def assessment_submit(
+    *, actor: Actor, need: ScenarioNeed, scores: dict[str, Any], comment: str = ""
+) -> Assessment:
+    """Record (or revise) the actor's assessment and refresh the need's value score.
+
+    High-value needs (mean at or over the policy's threshold) sort first in lists and
+    matching.
+    """
+    if not any(m.role == Role.EXPERT for m in memberships(actor)) or not isinstance(actor, User):
+        raise ActorNotAllowed(_("只有专家可以评分。"))
+    need = lock_one(ScenarioNeed, need.pk)
+    if need.status not in ASSESSABLE:
+        raise InvalidTransition(_("只能对审核中或已发布的需求评分。"), status=need.status)
+    policy = policy_current()
+    score = weighted_score(policy=policy, scores=scores)
+    assessment, created = Assessment.objects.update_or_create(
+        need=need,
+        expert=actor,
+        defaults={"policy": policy, "scores": scores, "weighted_score": score, "comment": comment},
+    )
+    mean = need.assessments.aggregate(v=Avg("weighted_score"))["v"]
+    need.value_score = mean
+    need.is_high_value = mean is not None and mean >= policy.high_value_threshold
+    need.save(update_fields=["value_score", "is_high_value", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="assessment.create" if created else "assessment.update",
+        target=assessment,
+        data={"need": need.pk, "weighted_score": score, "policy": policy.version},
+    )
+    return assessment

@@ -1,0 +1,308 @@
+"""Capabilities (能力清单): create, edit, submit/publish, withdraw, return, suspend."""
+
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from scenarios.choices import CapabilityStatus, Certification, OrganizationKind, Role
+from scenarios.errors import ActorNotAllowed, InvalidInput, InvalidTransition
+from scenarios.locks import lock_one
+from scenarios.models import Capability, Organization
+from scenarios.roles import Actor, has_role_in, is_platform_admin, sits_on_committee_covering
+from scenarios.services import events
+from scenarios.services.audit import audit_record
+from scenarios.services.common import (
+    check_version,
+    clean_keywords,
+    full_clean_or_raise,
+    resolve_chains,
+    transition,
+)
+from scenarios.services.needs import new_ref
+from scenarios.services.negative_list import capability_negative_hits
+from scenarios.services.reference import home_province
+
+C = CapabilityStatus
+ALLOWED: dict[str, frozenset[str]] = {
+    C.DRAFT: frozenset({C.SUBMITTED}),
+    C.SUBMITTED: frozenset({C.PUBLISHED, C.RETURNED, C.WITHDRAWN}),
+    C.PUBLISHED: frozenset({C.WITHDRAWN, C.SUSPENDED, C.RETURNED}),
+    C.RETURNED: frozenset({C.SUBMITTED}),
+    C.WITHDRAWN: frozenset({C.SUBMITTED}),
+    C.SUSPENDED: frozenset({C.PUBLISHED, C.WITHDRAWN}),
+}
+CAPABILITY_FIELDS = frozenset(
+    {
+        "title",
+        "description",
+        "chains",
+        "keywords",
+        "trl",
+        "region",
+        "certifications",
+        "past_cases",
+        "capacity",
+    }
+)
+MAX_PAST_CASES = 20
+
+
+def check_firm_editor(actor: Actor, firm: Organization) -> None:
+    if is_platform_admin(actor) or has_role_in(actor, Role.FIRM_EDITOR, firm):
+        return
+    raise ActorNotAllowed(_("只能操作本企业的场景能力。"))
+
+
+def check_supervisor(actor: Actor, firm: Organization) -> None:
+    """Platform admin, or a committee covering a home-province firm's region."""
+    if is_platform_admin(actor):
+        return
+    in_home = firm.region.path.startswith(home_province().path)
+    if in_home and sits_on_committee_covering(actor, firm.region):
+        return
+    raise ActorNotAllowed(_("只有平台管理员或企业所在地工作委员会可以执行此操作。"))
+
+
+def _clean_list(value: Any, field: str, *, choices: set[str] | None = None) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidInput(_("必须是字符串列表。"), fields={field: [_("必须是字符串列表。")]})
+    cleaned = list(dict.fromkeys(v.strip() for v in value if v.strip()))
+    if choices is not None:
+        bad = [v for v in cleaned if v not in choices]
+        if bad:
+            raise InvalidInput(
+                _("无效的选项。"), fields={field: [_("无效的选项：%(v)s") % {"v": ", ".join(bad)}]}
+            )
+    if len(cleaned) > MAX_PAST_CASES or any(len(v) > 200 for v in cleaned):
+        raise InvalidInput(_("列表过长。"), fields={field: [_("最多20项，每项最多200字。")]})
+    return cleaned
+
+
+def _apply(cap: Capability, values: dict[str, Any]) -> list[Any] | None:
+    unknown = set(values) - CAPABILITY_FIELDS
+    if unknown:
+        raise InvalidInput(_("未知字段。"), fields={f: [_("未知字段。")] for f in sorted(unknown)})
+    chains = None
+    for name, value in values.items():
+        if name == "chains":
+            chains = resolve_chains(value)
+        elif name == "keywords":
+            cap.keywords = clean_keywords(value)
+        elif name == "certifications":
+            cap.certifications = _clean_list(value, name, choices=set(Certification.values))
+        elif name == "past_cases":
+            cap.past_cases = _clean_list(value, name)
+        else:
+            setattr(cap, name, value)
+    return chains
+
+
+@transaction.atomic
+def capability_create(
+    *, actor: Actor | None, firm: Organization, ref: str | None = None, **values: Any
+) -> Capability:
+    """Create a draft capability for ``firm``; ``actor`` None is a trusted import."""
+    if firm.kind != OrganizationKind.FIRM:
+        raise InvalidInput(_("只有企业可以发布场景能力。"), fields={"firm": [_("不是企业。")]})
+    if actor is not None:
+        check_firm_editor(actor, firm)
+    values.setdefault("region", firm.region)
+    cap = Capability(
+        firm=firm,
+        ref=ref or new_ref("C"),
+        created_by=actor if isinstance(actor, User) else None,
+    )
+    chains = _apply(cap, values)
+    if chains is None:
+        raise InvalidInput(_("至少选择一个产业链/赛道。"), fields={"chains": [_("不能为空。")]})
+    full_clean_or_raise(cap)
+    cap.save()
+    cap.chains.set(chains)
+    audit_record(
+        actor=actor,
+        action="capability.create",
+        target=cap,
+        to_state=cap.status,
+        data={"ref": cap.ref},
+    )
+    return cap
+
+
+@transaction.atomic
+def capability_update(
+    *, actor: Actor, capability: Capability, expected_version: int | None, **values: Any
+) -> Capability:
+    """Edit a draft, returned or withdrawn capability of the actor's own firm."""
+    cap = lock_one(Capability, capability.pk)
+    check_firm_editor(actor, cap.firm)
+    check_version(cap, expected_version)
+    if not cap.is_editable:
+        raise InvalidTransition(_("已发布的能力需先撤回才能修改。"), status=cap.status)
+    chains = _apply(cap, values)
+    full_clean_or_raise(cap)
+    cap.version += 1
+    cap.save()
+    if chains is not None:
+        cap.chains.set(chains)
+    audit_record(
+        actor=actor, action="capability.update", target=cap, data={"fields": sorted(values)}
+    )
+    return cap
+
+
+def _publish_if_ready(cap: Capability, *, actor: Actor | None) -> None:
+    """Publish a locked, submitted capability if its firm is verified and no entry hits it."""
+    hits = capability_negative_hits(cap)
+    if hits:
+        reason = _("命中负面清单：%(e)s") % {"e": "；".join(f"{h}（{h.reason}）" for h in hits)}
+        transition(
+            cap,
+            allowed=ALLOWED,
+            to=C.RETURNED,
+            actor=actor,
+            action="capability.return",
+            reason=reason,
+            data={"negative_list": [h.pk for h in hits]},
+        )
+        return
+    if not cap.firm.is_verified:
+        return  # stays submitted; verifying the firm publishes it
+    transition(
+        cap,
+        allowed=ALLOWED,
+        to=C.PUBLISHED,
+        actor=actor,
+        action="capability.publish",
+        extra_fields={"published_at": timezone.now()},
+    )
+    events.capability_published(capability_id=cap.pk)
+
+
+@transaction.atomic
+def capability_submit(
+    *, actor: Actor | None, capability: Capability, expected_version: int | None = None
+) -> Capability:
+    """Submit; publishes at once for a verified firm when the negative list allows.
+
+    A negative-list hit returns it with the entries as the reason; an unverified firm's
+    capability waits as submitted. Submitting an already submitted or published one is a
+    no-op.
+    """
+    cap = lock_one(Capability, capability.pk)
+    if actor is not None:
+        check_firm_editor(actor, cap.firm)
+    if cap.status in (C.SUBMITTED, C.PUBLISHED):
+        return cap
+    check_version(cap, expected_version)
+    transition(cap, allowed=ALLOWED, to=C.SUBMITTED, actor=actor, action="capability.submit")
+    _publish_if_ready(cap, actor=actor)
+    return cap
+
+
+def capabilities_publish_pending(*, firm: Organization, actor: Actor | None) -> int:
+    """After a firm is verified, publish its submitted capabilities (caller's transaction)."""
+    count = 0
+    for cap in Capability.objects.select_for_update().filter(firm=firm, status=C.SUBMITTED):
+        _publish_if_ready(cap, actor=actor)
+        count += cap.status == C.PUBLISHED
+    return count
+
+
+@transaction.atomic
+def capability_withdraw(
+    *,
+    actor: Actor,
+    capability: Capability,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Capability:
+    cap = lock_one(Capability, capability.pk)
+    check_firm_editor(actor, cap.firm)
+    if cap.status == C.WITHDRAWN:
+        return cap
+    check_version(cap, expected_version)
+    transition(
+        cap,
+        allowed=ALLOWED,
+        to=C.WITHDRAWN,
+        actor=actor,
+        action="capability.withdraw",
+        reason=reason,
+    )
+    return cap
+
+
+def _supervise(
+    *,
+    actor: Actor,
+    capability: Capability,
+    to: str,
+    action: str,
+    reason: str,
+    expected_version: int | None,
+) -> Capability:
+    cap = lock_one(Capability, capability.pk)
+    check_supervisor(actor, cap.firm)
+    if cap.status == to:
+        return cap
+    check_version(cap, expected_version)
+    if to != C.PUBLISHED and not reason.strip():
+        raise InvalidInput(_("请填写理由。"), fields={"reason": [_("不能为空。")]})
+    extra = {"published_at": timezone.now()} if to == C.PUBLISHED else None
+    transition(
+        cap, allowed=ALLOWED, to=to, actor=actor, action=action, reason=reason, extra_fields=extra
+    )
+    return cap
+
+
+@transaction.atomic
+def capability_suspend(
+    *, actor: Actor, capability: Capability, reason: str, expected_version: int | None = None
+) -> Capability:
+    """Take a published capability out of the list and out of matching."""
+    return _supervise(
+        actor=actor,
+        capability=capability,
+        to=C.SUSPENDED,
+        action="capability.suspend",
+        reason=reason,
+        expected_version=expected_version,
+    )
+
+
+@transaction.atomic
+def capability_reinstate(
+    *,
+    actor: Actor,
+    capability: Capability,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Capability:
+    cap = _supervise(
+        actor=actor,
+        capability=capability,
+        to=C.PUBLISHED,
+        action="capability.reinstate",
+        reason=reason,
+        expected_version=expected_version,
+    )
+    events.capability_published(capability_id=cap.pk)
+    return cap
+
+
+@transaction.atomic
+def capability_return(
+    *, actor: Actor, capability: Capability, reason: str, expected_version: int | None = None
+) -> Capability:
+    """Send a submitted or published capability back to the firm with a reason."""
+    return _supervise(
+        actor=actor,
+        capability=capability,
+        to=C.RETURNED,
+        action="capability.return",
+        reason=reason,
+        expected_version=expected_version,
+    )

@@ -1,0 +1,120 @@
+"""Helpers shared by the services: validation, version checks, status transitions."""
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext as _
+
+from scenarios.errors import InvalidInput, InvalidTransition, StaleVersion
+from scenarios.models import IndustryChain
+from scenarios.roles import Actor
+from scenarios.services.audit import audit_record
+
+MAX_KEYWORDS = 20
+MAX_KEYWORD_LENGTH = 32
+
+
+class Versioned(Protocol):
+    pk: Any
+    version: int
+    status: str
+
+
+def full_clean_or_raise(obj: models.Model, *, exclude: Iterable[str] = ()) -> None:
+    """Run model validation and turn Django's ValidationError into InvalidInput (400)."""
+    try:
+        obj.full_clean(exclude=list(exclude), validate_unique=True)
+    except ValidationError as exc:
+        raise InvalidInput(
+            _("数据校验失败。"),
+            fields={k: [str(m) for m in v] for k, v in exc.message_dict.items()},
+        ) from exc
+
+
+def check_version(obj: Versioned, expected_version: int | None) -> None:
+    """Refuse a write made against an older version of ``obj`` (HTTP 412)."""
+    if expected_version is not None and expected_version != obj.version:
+        raise StaleVersion(
+            _("数据已被他人修改（当前版本 %(current)s，请求版本 %(expected)s），请刷新后重试。")
+            % {"current": obj.version, "expected": expected_version},
+            current_version=obj.version,
+        )
+
+
+def clean_keywords(keywords: Any, *, field: str = "keywords") -> list[str]:
+    """Normalise a keyword list: strings, stripped, de-duplicated, bounded."""
+    if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
+        raise InvalidInput(_("关键词必须是字符串列表。"), fields={field: [_("必须是字符串列表。")]})
+    cleaned = list(dict.fromkeys(k.strip() for k in keywords if k.strip()))
+    if len(cleaned) > MAX_KEYWORDS:
+        raise InvalidInput(
+            _("关键词过多。"), fields={field: [_("最多 %(n)s 个。") % {"n": MAX_KEYWORDS}]}
+        )
+    if any(len(k) > MAX_KEYWORD_LENGTH for k in cleaned):
+        raise InvalidInput(
+            _("关键词过长。"),
+            fields={field: [_("每个最多 %(n)s 个字符。") % {"n": MAX_KEYWORD_LENGTH}]},
+        )
+    return cleaned
+
+
+def resolve_chains(slugs: Any, *, field: str = "chains") -> list[IndustryChain]:
+    """Look up taxonomy nodes by slug; unknown slugs are a field error."""
+    if not isinstance(slugs, list | tuple) or not all(isinstance(s, str) for s in slugs):
+        raise InvalidInput(_("产业链必须是标识列表。"), fields={field: [_("必须是标识列表。")]})
+    unique = list(dict.fromkeys(slugs))
+    if not unique:
+        raise InvalidInput(_("至少选择一个产业链/赛道。"), fields={field: [_("不能为空。")]})
+    found = {c.slug: c for c in IndustryChain.objects.filter(slug__in=unique)}
+    missing = [s for s in unique if s not in found]
+    if missing:
+        raise InvalidInput(
+            _("未知的产业链/赛道。"),
+            fields={field: [_("未知标识：%(s)s") % {"s": ", ".join(missing)}]},
+        )
+    return [found[s] for s in unique]
+
+
+def transition(
+    obj: Versioned,
+    *,
+    allowed: Mapping[str, frozenset[str]],
+    to: str,
+    actor: Actor | None,
+    action: str,
+    reason: str = "",
+    extra_fields: Mapping[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Move a locked object to ``to`` if the table allows it; bump version; audit.
+
+    The caller holds the row lock and has checked the actor's permission.
+    """
+    current = obj.status
+    if to not in allowed.get(current, frozenset()):
+        raise InvalidTransition(
+            _("当前状态“%(from)s”不能变更为“%(to)s”。") % {"from": current, "to": to},
+            status=current,
+        )
+    obj.status = to
+    obj.version += 1
+    fields = ["status", "version"]
+    for name, value in (extra_fields or {}).items():
+        setattr(obj, name, value)
+        fields.append(name)
+    if not isinstance(obj, models.Model):
+        raise TypeError(obj)
+    if any(f.name == "updated_at" for f in obj._meta.fields):
+        fields.append("updated_at")
+    obj.save(update_fields=fields)
+    audit_record(
+        actor=actor,
+        action=action,
+        target=obj,
+        from_state=current,
+        to_state=to,
+        reason=reason,
+        data=data,
+    )

@@ -1,0 +1,245 @@
+"""Scenario needs: create, edit, submit, withdraw, close, mark as scaled."""
+
+import secrets
+from datetime import date
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from scenarios.choices import NeedStatus, OrganizationKind, PilotStatus, Role
+from scenarios.errors import ActorNotAllowed, InvalidInput, InvalidTransition
+from scenarios.locks import lock_one
+from scenarios.models import Organization, Region, ScenarioNeed
+from scenarios.roles import Actor, has_role_in, is_platform_admin, sits_on_committee_covering
+from scenarios.services.audit import audit_record
+from scenarios.services.common import (
+    check_version,
+    clean_keywords,
+    full_clean_or_raise,
+    resolve_chains,
+    transition,
+)
+from scenarios.services.reference import home_province
+from scenarios.services.reviews import ALLOWED, review_route_submitted
+
+N = NeedStatus
+NEED_FIELDS = frozenset(
+    {
+        "title",
+        "description",
+        "category",
+        "chains",
+        "keywords",
+        "region",
+        "validation_type",
+        "min_trl",
+        "budget_cny",
+        "resources_offered",
+        "deadline",
+        "is_major",
+        "contact_name",
+        "contact_phone",
+        "confidential_notes",
+    }
+)
+
+
+def new_ref(prefix: str) -> str:
+    """A readable, unique-enough reference: N-20261126-3F9A2C."""
+    return f"{prefix}-{timezone.localdate():%Y%m%d}-{secrets.token_hex(3).upper()}"
+
+
+def check_agency_editor(actor: Actor, agency: Organization) -> None:
+    """The actor edits for this agency (or is a platform admin)."""
+    if is_platform_admin(actor) or has_role_in(actor, Role.AGENCY_EDITOR, agency):
+        return
+    raise ActorNotAllowed(_("只能操作本单位的场景需求。"))
+
+
+def _check_region(region: Region, agency: Organization) -> None:
+    if not region.path.startswith(home_province().path):
+        raise InvalidInput(_("场景所在地必须在本省。"), fields={"region_code": [_("不在本省。")]})
+    if not (
+        region.path.startswith(agency.region.path) or agency.region.path.startswith(region.path)
+    ):
+        raise InvalidInput(
+            _("场景所在地必须在发布单位的辖区内。"),
+            fields={"region_code": [_("不在发布单位辖区内。")]},
+        )
+
+
+def _apply(need: ScenarioNeed, values: dict[str, Any]) -> list[Any] | None:
+    """Set plain fields on ``need``; return the resolved chains if they were given."""
+    unknown = set(values) - NEED_FIELDS
+    if unknown:
+        raise InvalidInput(_("未知字段。"), fields={f: [_("未知字段。")] for f in sorted(unknown)})
+    chains = None
+    for name, value in values.items():
+        if name == "chains":
+            chains = resolve_chains(value)
+        elif name == "keywords":
+            need.keywords = clean_keywords(value)
+        else:
+            setattr(need, name, value)
+    return chains
+
+
+@transaction.atomic
+def need_create(
+    *,
+    actor: Actor | None,
+    agency: Organization,
+    ref: str | None = None,
+    status: str = N.DRAFT,
+    **values: Any,
+) -> ScenarioNeed:
+    """Create a draft need for ``agency``; ``actor`` None is a trusted import.
+
+    Imports may create a need directly as published (``status``), which is audited.
+    """
+    if agency.kind != OrganizationKind.AGENCY:
+        raise InvalidInput(
+            _("只有需求单位可以发布场景需求。"), fields={"agency": [_("不是需求单位。")]}
+        )
+    if actor is not None:
+        check_agency_editor(actor, agency)
+    values.setdefault("region", agency.region)
+    need = ScenarioNeed(
+        agency=agency,
+        ref=ref or new_ref("N"),
+        status=status,
+        created_by=actor if isinstance(actor, User) else None,
+    )
+    if status == N.PUBLISHED:
+        need.published_at = timezone.now()
+    chains = _apply(need, values)
+    if chains is None:
+        raise InvalidInput(_("至少选择一个产业链/赛道。"), fields={"chains": [_("不能为空。")]})
+    _check_region(need.region, agency)
+    full_clean_or_raise(need)
+    need.save()
+    need.chains.set(chains)
+    audit_record(
+        actor=actor, action="need.create", target=need, to_state=status, data={"ref": need.ref}
+    )
+    return need
+
+
+@transaction.atomic
+def need_update(
+    *, actor: Actor, need: ScenarioNeed, expected_version: int | None, **values: Any
+) -> ScenarioNeed:
+    """Edit a draft or returned need of the actor's own agency; stale versions are refused."""
+    need = lock_one(ScenarioNeed, need.pk)
+    check_agency_editor(actor, need.agency)
+    check_version(need, expected_version)
+    if not need.is_editable:
+        raise InvalidTransition(_("只有草稿或被退回的需求可以修改。"), status=need.status)
+    before = {k: _jsonable(getattr(need, k)) for k in values if k != "chains"}
+    chains = _apply(need, values)
+    _check_region(need.region, need.agency)
+    full_clean_or_raise(need)
+    need.version += 1
+    need.save()
+    if chains is not None:
+        need.chains.set(chains)
+    audit_record(
+        actor=actor,
+        action="need.update",
+        target=need,
+        data={"before": before, "after": {k: _jsonable(v) for k, v in values.items()}},
+    )
+    return need
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Region):
+        return value.code
+    return value
+
+
+@transaction.atomic
+def need_submit(
+    *, actor: Actor, need: ScenarioNeed, expected_version: int | None = None
+) -> ScenarioNeed:
+    """Submit a draft or returned need; it enters review at its own region's committee.
+
+    Submitting a need that is already in review returns it unchanged.
+    """
+    need = lock_one(ScenarioNeed, need.pk)
+    check_agency_editor(actor, need.agency)
+    if need.status in (N.SUBMITTED, N.IN_REVIEW):
+        return need
+    check_version(need, expected_version)
+    transition(need, allowed=ALLOWED, to=N.SUBMITTED, actor=actor, action="need.submit")
+    review_route_submitted(need=need, actor=actor)
+    return need
+
+
+@transaction.atomic
+def need_withdraw(
+    *, actor: Actor, need: ScenarioNeed, reason: str = "", expected_version: int | None = None
+) -> ScenarioNeed:
+    """The agency takes its need back (not once a pilot runs); withdrawing twice is a no-op."""
+    need = lock_one(ScenarioNeed, need.pk)
+    check_agency_editor(actor, need.agency)
+    if need.status == N.WITHDRAWN:
+        return need
+    check_version(need, expected_version)
+    if need.status == N.IN_REVIEW:
+        need.reviews.filter(decision="pending").delete()
+    transition(
+        need,
+        allowed=ALLOWED,
+        to=N.WITHDRAWN,
+        actor=actor,
+        action="need.withdraw",
+        reason=reason,
+        extra_fields={"review_tier": ""},
+    )
+    return need
+
+
+def _check_agency_or_committee(actor: Actor, need: ScenarioNeed) -> None:
+    if is_platform_admin(actor) or has_role_in(actor, Role.AGENCY_EDITOR, need.agency):
+        return
+    if sits_on_committee_covering(actor, need.region):
+        return
+    raise ActorNotAllowed(_("只有发布单位或辖区工作委员会可以执行此操作。"))
+
+
+@transaction.atomic
+def need_close(
+    *, actor: Actor, need: ScenarioNeed, reason: str, expected_version: int | None = None
+) -> ScenarioNeed:
+    """Close a published need (expired, or no pilot succeeded); running pilots block it."""
+    need = lock_one(ScenarioNeed, need.pk)
+    _check_agency_or_committee(actor, need)
+    if need.status == N.CLOSED:
+        return need
+    check_version(need, expected_version)
+    if not reason.strip():
+        raise InvalidInput(_("请填写关闭理由。"), fields={"reason": [_("不能为空。")]})
+    if need.pilots.filter(status=PilotStatus.RUNNING).exists():
+        raise InvalidTransition(_("仍有试点在验证中，不能关闭。"), status=need.status)
+    transition(need, allowed=ALLOWED, to=N.CLOSED, actor=actor, action="need.close", reason=reason)
+    return need
+
+
+@transaction.atomic
+def need_mark_scaled(
+    *, actor: Actor, need: ScenarioNeed, reason: str = "", expected_version: int | None = None
+) -> ScenarioNeed:
+    """A validated need whose solution moves on to industrial use (产业应用)."""
+    need = lock_one(ScenarioNeed, need.pk)
+    _check_agency_or_committee(actor, need)
+    if need.status == N.SCALED:
+        return need
+    check_version(need, expected_version)
+    transition(need, allowed=ALLOWED, to=N.SCALED, actor=actor, action="need.scale", reason=reason)
+    return need

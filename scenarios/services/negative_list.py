@@ -1,0 +1,92 @@
+"""The negative list (负面清单): entries set by the province committee, and the check."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from scenarios.choices import NegativeListKind
+from scenarios.errors import ActorNotAllowed, InvalidInput
+from scenarios.locks import lock_one
+from scenarios.models import Capability, IndustryChain, NegativeListEntry
+from scenarios.roles import Actor, is_platform_admin, is_province_committee_member
+from scenarios.services.audit import audit_record
+
+
+def _check_province(actor: Actor) -> None:
+    if not (is_province_committee_member(actor) or is_platform_admin(actor)):
+        raise ActorNotAllowed(_("只有省级工作委员会可以维护负面清单。"))
+
+
+@transaction.atomic
+def negative_entry_create(
+    *, actor: Actor, kind: str, reason: str, keyword: str = "", chain_slug: str = ""
+) -> NegativeListEntry:
+    """Add an active entry; capabilities it hits can no longer publish or be matched."""
+    _check_province(actor)
+    chain = None
+    if kind == NegativeListKind.CHAIN:
+        chain = IndustryChain.objects.filter(slug=chain_slug).first()
+        if chain is None:
+            raise InvalidInput(_("未知的产业链/赛道。"), fields={"chain": [_("未知标识。")]})
+        keyword = ""
+    elif kind == NegativeListKind.KEYWORD:
+        keyword = keyword.strip()
+        if not keyword:
+            raise InvalidInput(_("关键词不能为空。"), fields={"keyword": [_("不能为空。")]})
+    else:
+        raise InvalidInput(_("类型无效。"), fields={"kind": [_("必须是 keyword 或 chain。")]})
+    if not reason.strip():
+        raise InvalidInput(_("请填写理由。"), fields={"reason": [_("不能为空。")]})
+    entry = NegativeListEntry.objects.create(
+        kind=kind,
+        keyword=keyword,
+        chain=chain,
+        reason=reason.strip(),
+        created_by=actor if actor.is_authenticated else None,  # type: ignore[misc]
+    )
+    audit_record(
+        actor=actor, action="negative_list.add", target=entry, to_state="active", reason=reason
+    )
+    return entry
+
+
+@transaction.atomic
+def negative_entry_deactivate(*, actor: Actor, entry: NegativeListEntry) -> NegativeListEntry:
+    """Switch an entry off (entries are kept for the record, never deleted)."""
+    _check_province(actor)
+    entry = lock_one(NegativeListEntry, entry.pk)
+    if not entry.active:
+        return entry
+    entry.active = False
+    entry.save(update_fields=["active"])
+    audit_record(
+        actor=actor,
+        action="negative_list.deactivate",
+        target=entry,
+        from_state="active",
+        to_state="inactive",
+    )
+    return entry
+
+
+def negative_list_hits(
+    *, title: str, description: str, keywords: list[str], chain_paths: list[str]
+) -> list[NegativeListEntry]:
+    """Active entries that an item with this text and these chains runs into."""
+    text = "\n".join([title, description, *keywords]).lower()
+    hits = []
+    for entry in NegativeListEntry.objects.filter(active=True).select_related("chain"):
+        keyword_hit = entry.kind == NegativeListKind.KEYWORD and entry.keyword.lower() in text
+        chain = entry.chain
+        chain_hit = chain is not None and any(p.startswith(chain.path) for p in chain_paths)
+        if keyword_hit or chain_hit:
+            hits.append(entry)
+    return hits
+
+
+def capability_negative_hits(capability: Capability) -> list[NegativeListEntry]:
+    return negative_list_hits(
+        title=capability.title,
+        description=capability.description,
+        keywords=list(capability.keywords),
+        chain_paths=[c.path for c in capability.chains.all()],
+    )

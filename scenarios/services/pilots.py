@@ -1,0 +1,243 @@
+"""Pilots: start a validation of a capability in a need's scenario, track it, conclude it."""
+
+from datetime import date
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus, Role
+from scenarios.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTransition
+from scenarios.locks import lock_many, lock_one
+from scenarios.models import Capability, OrganizationRelation, Pilot, ScenarioNeed
+from scenarios.roles import Actor, has_role_in, is_platform_admin, sits_on_committee_covering
+from scenarios.services.audit import audit_record
+from scenarios.services.common import check_version, transition
+from scenarios.services.events import notify_users
+from scenarios.services.reviews import ALLOWED as NEED_ALLOWED
+
+PILOT_ALLOWED: dict[str, frozenset[str]] = {
+    PilotStatus.RUNNING: frozenset({PilotStatus.VALIDATED, PilotStatus.FAILED}),
+    PilotStatus.VALIDATED: frozenset(),
+    PilotStatus.FAILED: frozenset(),
+}
+
+
+def _check_need_side(actor: Actor, need: ScenarioNeed) -> None:
+    if is_platform_admin(actor) or has_role_in(actor, Role.AGENCY_EDITOR, need.agency):
+        return
+    if sits_on_committee_covering(actor, need.region):
+        return
+    raise ActorNotAllowed(_("只有发布单位、辖区工作委员会或平台管理员可以操作试点。"))
+
+
+def conflict_of_interest(need: ScenarioNeed, capability: Capability) -> bool:
+    """Same organization, or a declared relation in either direction."""
+    if need.agency_id == capability.firm_id:
+        return True
+    return OrganizationRelation.objects.filter(
+        Q(from_org_id=need.agency_id, to_org_id=capability.firm_id)
+        | Q(from_org_id=capability.firm_id, to_org_id=need.agency_id)
+    ).exists()
+
+
+def _clean_milestones(milestones: Any) -> list[dict[str, Any]]:
+    if not isinstance(milestones, list):
+        raise InvalidInput(_("里程碑必须是列表。"), fields={"milestones": [_("必须是列表。")]})
+    cleaned = []
+    for index, item in enumerate(milestones):
+        if not isinstance(item, dict) or not str(item.get("title", "")).strip():
+            raise InvalidInput(
+                _("里程碑无效。"), fields={f"milestones[{index}]": [_("需要 title。")]}
+            )
+        due = item.get("due")
+        if due is not None:
+            try:
+                date.fromisoformat(str(due))
+            except ValueError:
+                raise InvalidInput(
+                    _("里程碑日期无效。"),
+                    fields={f"milestones[{index}].due": [_("应为 YYYY-MM-DD。")]},
+                ) from None
+        cleaned.append(
+            {
+                "title": str(item["title"]).strip()[:200],
+                "due": due,
+                "done": bool(item.get("done", False)),
+            }
+        )
+    return cleaned
+
+
+@transaction.atomic
+def pilot_start(
+    *,
+    actor: Actor,
+    need: ScenarioNeed,
+    capability: Capability,
+    tolerance_until: date,
+    validation_type: str | None = None,
+    milestones: list[dict[str, Any]] | None = None,
+    source_match_id: int | None = None,
+) -> Pilot:
+    """Start validating ``capability`` in ``need``'s scenario; the need goes in_validation.
+
+    Refused for unpublished items, conflicts of interest, and a capability already
+    running as many pilots as its capacity. Starting the same running pair again returns
+    the existing pilot.
+    """
+    _check_need_side(actor, need)
+    need, capability = lock_one(ScenarioNeed, need.pk), lock_one(Capability, capability.pk)
+    running = Pilot.objects.filter(need=need, capability=capability, status=PilotStatus.RUNNING)
+    if (existing := running.first()) is not None:
+        return existing
+    if need.status not in (NeedStatus.PUBLISHED, NeedStatus.IN_VALIDATION):
+        raise InvalidTransition(_("只有已发布的需求可以开展试点。"), status=need.status)
+    if capability.status != CapabilityStatus.PUBLISHED:
+        raise InvalidTransition(_("只有已发布的能力可以开展试点。"), status=capability.status)
+    if conflict_of_interest(need, capability):
+        raise DomainError(
+            _("需求单位与企业存在关联关系，不能开展试点（利益冲突）。"), code="conflict_of_interest"
+        )
+    load = Pilot.objects.filter(capability=capability, status=PilotStatus.RUNNING).count()
+    if load >= capability.capacity:
+        raise DomainError(_("该能力的试点承接能力已满。"), code="capacity_full")
+    if tolerance_until <= timezone.localdate():
+        raise InvalidInput(
+            _("包容期截止日期必须晚于今天。"), fields={"tolerance_until": [_("必须是将来的日期。")]}
+        )
+    pilot = Pilot.objects.create(
+        need=need,
+        capability=capability,
+        validation_type=validation_type or need.validation_type,
+        tolerance_until=tolerance_until,
+        milestones=_clean_milestones(milestones or []),
+        trl_before=capability.trl,
+        source_match_id=source_match_id,
+        created_by=actor if isinstance(actor, User) else None,
+    )
+    audit_record(
+        actor=actor,
+        action="pilot.start",
+        target=pilot,
+        to_state=pilot.status,
+        data={"need": need.pk, "capability": capability.pk},
+    )
+    if need.status == NeedStatus.PUBLISHED:
+        transition(
+            need,
+            allowed=NEED_ALLOWED,
+            to=NeedStatus.IN_VALIDATION,
+            actor=actor,
+            action="need.validation_start",
+            data={"pilot": pilot.pk},
+        )
+    firm_users = list(capability.firm.memberships.values_list("user_id", flat=True))
+    notify_users(
+        user_ids=firm_users,
+        verb="pilot.started",
+        message=f"您的能力 {capability.title} 进入场景验证：{need.title}",
+        target=pilot,
+    )
+    return pilot
+
+
+@transaction.atomic
+def pilot_update_milestones(
+    *,
+    actor: Actor,
+    pilot: Pilot,
+    milestones: list[dict[str, Any]],
+    expected_version: int | None = None,
+) -> Pilot:
+    pilot = lock_one(Pilot, pilot.pk)
+    _check_need_side(actor, pilot.need)
+    check_version(pilot, expected_version)
+    if pilot.status != PilotStatus.RUNNING:
+        raise InvalidTransition(_("试点已结束。"), status=pilot.status)
+    pilot.milestones = _clean_milestones(milestones)
+    pilot.version += 1
+    pilot.save(update_fields=["milestones", "version"])
+    audit_record(
+        actor=actor, action="pilot.milestones", target=pilot, data={"milestones": pilot.milestones}
+    )
+    return pilot
+
+
+@transaction.atomic
+def pilot_conclude(
+    *,
+    actor: Actor,
+    pilot: Pilot,
+    outcome: str,
+    trl_after: int,
+    note: str,
+    expected_version: int | None = None,
+) -> Pilot:
+    """Record the outcome; the need becomes validated, or published again if none succeeded."""
+    if outcome not in (PilotStatus.VALIDATED, PilotStatus.FAILED):
+        raise InvalidInput(_("结论无效。"), fields={"outcome": [_("必须是 validated 或 failed。")]})
+    if not isinstance(trl_after, int) or isinstance(trl_after, bool) or not 1 <= trl_after <= 9:
+        raise InvalidInput(_("成熟度无效。"), fields={"trl_after": [_("必须是1到9的整数。")]})
+    pilot = lock_one(Pilot, pilot.pk)
+    _check_need_side(actor, pilot.need)
+    if pilot.status == outcome:
+        return pilot
+    check_version(pilot, expected_version)
+    [need] = lock_many(ScenarioNeed, [pilot.need_id])
+    transition(
+        pilot,
+        allowed=PILOT_ALLOWED,
+        to=outcome,
+        actor=actor,
+        action="pilot.conclude",
+        reason=note,
+        extra_fields={"trl_after": trl_after, "outcome_note": note, "ended_at": timezone.now()},
+    )
+    still_running = need.pilots.filter(status=PilotStatus.RUNNING).exists()
+    if need.status == NeedStatus.IN_VALIDATION:
+        if outcome == PilotStatus.VALIDATED:
+            transition(
+                need,
+                allowed=NEED_ALLOWED,
+                to=NeedStatus.VALIDATED,
+                actor=actor,
+                action="need.validated",
+                data={"pilot": pilot.pk},
+            )
+        elif not still_running and not need.pilots.filter(status=PilotStatus.VALIDATED).exists():
+            transition(
+                need,
+                allowed=NEED_ALLOWED,
+                to=NeedStatus.PUBLISHED,
+                actor=actor,
+                action="need.validation_failed",
+                data={"pilot": pilot.pk},
+            )
+    return pilot
+
+
+@transaction.atomic
+def pilot_recognize(
+    *, actor: Actor, pilot: Pilot, first_of_kind: bool, best_practice: bool
+) -> Pilot:
+    """Recommend a validated pilot's product as 首台（套） and/or nominate it as a case."""
+    pilot = lock_one(Pilot, pilot.pk)
+    if not (is_platform_admin(actor) or sits_on_committee_covering(actor, pilot.need.region)):
+        raise ActorNotAllowed(_("只有辖区工作委员会或平台管理员可以推荐。"))
+    if pilot.status != PilotStatus.VALIDATED:
+        raise InvalidTransition(_("只有验证成功的试点可以推荐。"), status=pilot.status)
+    pilot.first_of_kind_recommended = pilot.first_of_kind_recommended or first_of_kind
+    pilot.best_practice_nominated = pilot.best_practice_nominated or best_practice
+    pilot.version += 1
+    pilot.save(update_fields=["first_of_kind_recommended", "best_practice_nominated", "version"])
+    audit_record(
+        actor=actor,
+        action="pilot.recognize",
+        target=pilot,
+        data={"first_of_kind": first_of_kind, "best_practice": best_practice},
+    )
+    return pilot

@@ -1,0 +1,209 @@
+"""Need lifecycle and three-tier review routing.
+
+``ALLOWED`` is the one table of legal status moves for needs; every move goes through
+``scenarios.services.common.transition`` with the row locked, the actor checked and an
+audit row written.
+
+Routing: a need enters review at the committee of its own region (county → county
+committee; a province-wide need → province committee). County approval forwards to the
+city (or to the province where the county hangs directly from it); city approval
+publishes, unless the need is major (flagged, or budget at or over the policy threshold),
+which goes on to the province; only the province publishes major needs. Any tier may
+return (to the agency, with a reason) or reject.
+"""
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from scenarios.choices import NeedStatus, RegionLevel, ReviewDecision
+from scenarios.errors import ActorNotAllowed, InvalidInput, InvalidTransition
+from scenarios.locks import lock_one
+from scenarios.models import Committee, Region, Review, ScenarioNeed
+from scenarios.roles import Actor, committees_of, sits_on_committee_covering
+from scenarios.services import events
+from scenarios.services.common import check_version, transition
+from scenarios.services.policy import policy_current
+
+N = NeedStatus
+ALLOWED: dict[str, frozenset[str]] = {
+    N.DRAFT: frozenset({N.SUBMITTED, N.WITHDRAWN}),
+    N.SUBMITTED: frozenset({N.IN_REVIEW, N.WITHDRAWN}),
+    N.IN_REVIEW: frozenset({N.IN_REVIEW, N.PUBLISHED, N.RETURNED, N.REJECTED, N.WITHDRAWN}),
+    N.RETURNED: frozenset({N.SUBMITTED, N.WITHDRAWN}),
+    N.PUBLISHED: frozenset({N.IN_VALIDATION, N.CLOSED, N.WITHDRAWN}),
+    N.IN_VALIDATION: frozenset({N.VALIDATED, N.PUBLISHED, N.CLOSED}),
+    N.VALIDATED: frozenset({N.SCALED, N.CLOSED}),
+    N.SCALED: frozenset(),
+    N.REJECTED: frozenset(),
+    N.WITHDRAWN: frozenset(),
+    N.CLOSED: frozenset(),
+}
+
+
+def need_is_major(need: ScenarioNeed) -> bool:
+    """Flagged as major, or budget at or over the province policy's threshold."""
+    threshold = policy_current().major_budget_threshold_cny
+    return need.is_major or (need.budget_cny is not None and need.budget_cny >= threshold)
+
+
+def _committee_for(region: Region) -> Committee:
+    committee = Committee.objects.filter(region=region).select_related("organization").first()
+    if committee is None:
+        raise InvalidInput(
+            _("该地区没有工作委员会（不在本省）。"), fields={"region_code": [_("不在本省。")]}
+        )
+    return committee
+
+
+def first_review_region(need: ScenarioNeed) -> Region:
+    """Where review starts: the need's own region (county, city or the province)."""
+    return need.region
+
+
+def next_review_region(need: ScenarioNeed, current: Region) -> Region | None:
+    """The region whose committee reviews after ``current`` approves; None means publish."""
+    if current.level == RegionLevel.PROVINCE:
+        return None
+    if current.level == RegionLevel.COUNTY:
+        return current.parent
+    # City tier: ordinary needs publish here, major needs go on to the province.
+    return current.parent if need_is_major(need) else None
+
+
+def open_review(need: ScenarioNeed, region: Region) -> Review:
+    committee = _committee_for(region)
+    return Review.objects.create(need=need, committee=committee, tier=committee.tier)
+
+
+def review_route_submitted(*, need: ScenarioNeed, actor: Actor) -> None:
+    """Move a locked, submitted need into review at its first committee."""
+    region = first_review_region(need)
+    review = open_review(need, region)
+    transition(
+        need,
+        allowed=ALLOWED,
+        to=N.IN_REVIEW,
+        actor=actor,
+        action="need.review_open",
+        extra_fields={"review_tier": review.tier},
+        data={"committee": review.committee_id, "tier": review.tier},
+    )
+    events.notify_committee(review=review)
+
+
+def _pending_review(need: ScenarioNeed) -> Review:
+    review = (
+        Review.objects.select_for_update(of=("self",))
+        .select_related("committee__region__parent", "committee__organization")
+        .filter(need=need, decision=ReviewDecision.PENDING)
+        .first()
+    )
+    if review is None:
+        raise InvalidTransition(_("该需求没有待审核的环节。"), status=need.status)
+    return review
+
+
+def _check_reviewer(actor: Actor, review: Review, need: ScenarioNeed) -> None:
+    if any(c.pk == review.committee_id for c in committees_of(actor)):
+        return
+    if sits_on_committee_covering(actor, need.region):
+        # A reviewer of another tier (or one whose decision was just overtaken).
+        raise InvalidTransition(
+            _("该需求当前在%(committee)s审核，不在您所在委员会的审核环节。")
+            % {"committee": review.committee.organization.name},
+            status=need.status,
+        )
+    raise ActorNotAllowed(_("您不是该需求当前审核委员会的成员。"))
+
+
+def _decide(review: Review, *, actor: Actor, decision: str, comment: str) -> None:
+    review.decision = decision
+    review.reviewer = actor if isinstance(actor, User) else None
+    review.comment = comment
+    review.decided_at = timezone.now()
+    review.save(update_fields=["decision", "reviewer", "comment", "decided_at"])
+
+
+@transaction.atomic
+def review_decide(
+    *,
+    actor: Actor,
+    need: ScenarioNeed,
+    decision: str,
+    comment: str = "",
+    expected_version: int | None = None,
+) -> ScenarioNeed:
+    """Approve, return or reject the need's pending review, as a member of its committee.
+
+    Approval forwards to the next tier or publishes; return and reject need a reason.
+    Two reviewers racing on one need: the second finds the review decided (or a stale
+    version) and gets a conflict; the audit trail holds one transition.
+    """
+    if decision not in (ReviewDecision.APPROVED, ReviewDecision.RETURNED, ReviewDecision.REJECTED):
+        raise InvalidInput(_("审核结论无效。"), fields={"decision": [_("无效的选项。")]})
+    if decision != ReviewDecision.APPROVED and not comment.strip():
+        raise InvalidInput(
+            _("退回或不予通过时必须填写理由。"), fields={"comment": [_("不能为空。")]}
+        )
+    need = lock_one(ScenarioNeed, need.pk)
+    check_version(need, expected_version)
+    if need.status != N.IN_REVIEW:
+        raise InvalidTransition(_("该需求不在审核中。"), status=need.status)
+    review = _pending_review(need)
+    _check_reviewer(actor, review, need)
+    _decide(review, actor=actor, decision=decision, comment=comment.strip())
+    if decision == ReviewDecision.RETURNED:
+        transition(
+            need,
+            allowed=ALLOWED,
+            to=N.RETURNED,
+            actor=actor,
+            action="need.return",
+            reason=comment,
+            extra_fields={"review_tier": ""},
+            data={"tier": review.tier},
+        )
+        events.notify_agency(need=need, verb="need.returned", reason=comment)
+        return need
+    if decision == ReviewDecision.REJECTED:
+        transition(
+            need,
+            allowed=ALLOWED,
+            to=N.REJECTED,
+            actor=actor,
+            action="need.reject",
+            reason=comment,
+            extra_fields={"review_tier": ""},
+            data={"tier": review.tier},
+        )
+        events.notify_agency(need=need, verb="need.rejected", reason=comment)
+        return need
+    next_region = next_review_region(need, review.committee.region)
+    if next_region is None:
+        transition(
+            need,
+            allowed=ALLOWED,
+            to=N.PUBLISHED,
+            actor=actor,
+            action="need.publish",
+            reason=comment,
+            extra_fields={"review_tier": "", "published_at": timezone.now()},
+            data={"tier": review.tier},
+        )
+        events.need_published(need=need)
+        return need
+    forwarded = open_review(need, next_region)
+    transition(
+        need,
+        allowed=ALLOWED,
+        to=N.IN_REVIEW,
+        actor=actor,
+        action="need.forward",
+        reason=comment,
+        extra_fields={"review_tier": forwarded.tier},
+        data={"from_tier": review.tier, "to_tier": forwarded.tier},
+    )
+    events.notify_committee(review=forwarded)
+    return need
