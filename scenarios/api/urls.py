@@ -1,6 +1,6 @@
 """API v1 routes of the scenarios app."""
 
-from django.urls import path
+from django.urls import include, path
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
@@ -30,5 +30,7 @@ router.register("chains", views.IndustryChainViewSet, basename="chain")
 
 urlpatterns = [
     path("auth/token/", ThrottledObtainAuthToken.as_view(), name="auth-token"),
+    path("", include("scenarios.api.account_urls")),
+    path("", include("scenarios.api.exchange_urls")),
     *router.urls,
 ]

@@ -1,0 +1,3 @@
+"""Routes for bulk import/export in the exchange format (filled in by the exchange module)."""
+
+urlpatterns: list = []
