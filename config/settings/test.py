@@ -1,5 +1,7 @@
 """Test settings: always PostgreSQL (locks and constraints must be real), never SQLite."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import BASE_DIR, env
 
@@ -9,6 +11,11 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise RuntimeError("The test suite runs on PostgreSQL only; set DATABASE_URL=postgres://...")
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# A per-process test database name lets several suites run side by side on one server;
+# set TEST_DB_SUFFIX to reuse one (e.g. with --reuse-db).
+DATABASES["default"]["TEST"] = {
+    "NAME": f"test_{DATABASES['default']['NAME']}_{env('TEST_DB_SUFFIX', default=str(os.getpid()))}"
+}
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/15")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,0 +1,223 @@
+"""The pipeline through the REST API: a client runs draft → published → pilot outcome."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from scenarios.models import AuditEvent, ScenarioNeed
+from tests import factories
+from tests.scenarios.helpers import CAPABILITY_DEFAULTS, NEED_DEFAULTS
+
+pytestmark = pytest.mark.django_db
+
+
+def need_body(**overrides):
+    body = {k: v for k, v in NEED_DEFAULTS.items()}
+    body.update(region_code="360102", deadline="2027-06-30")
+    body.update(overrides)
+    return body
+
+
+def test_need_api_full_pipeline_to_pilot_outcome(
+    api, agency_user, county_reviewer, city_reviewer, firm_user, province_reviewer
+):
+    # given: an agency editor, the committees of its county and city, a verified firm
+    expert_org = factories.ExpertInstitutionFactory.create()
+    expert = factories.member(expert_org, "expert")
+
+    # when: the agency drafts and submits, both tiers approve
+    r = api.as_user(agency_user).post("/api/v1/needs/", need_body(), format="json")
+    assert r.status_code == 201, r.json()
+    need_id, version = r.json()["id"], r.json()["version"]
+    assert r["ETag"] == f'"{version}"'
+    r = api.post(f"/api/v1/needs/{need_id}/submit/", {}, format="json")
+    assert (r.status_code, r.json()["status"], r.json()["review_tier"]) == (
+        200,
+        "in_review",
+        "county",
+    )
+    queue = api.as_user(county_reviewer).get("/api/v1/reviews/queue/").json()
+    assert [item["need"]["id"] for item in queue["results"]] == [need_id]
+    r = api.post(f"/api/v1/needs/{need_id}/approve/", {"comment": "同意"}, format="json")
+    assert r.json()["review_tier"] == "city"
+    r = api.as_user(city_reviewer).post(f"/api/v1/needs/{need_id}/approve/", {}, format="json")
+    assert r.json()["status"] == "published"
+
+    # and: an expert scores it, the firm's capability publishes, a pilot runs and validates
+    r = api.as_user(expert).post(
+        f"/api/v1/needs/{need_id}/assess/",
+        {
+            "scores": {
+                "tech_advancement": 90,
+                "demonstration": 85,
+                "industry_pull": 80,
+                "replicability": 88,
+                "feasibility": 92,
+            }
+        },
+        format="json",
+    )
+    assert r.status_code == 200, r.json()
+    r = api.as_user(firm_user).post(
+        "/api/v1/capabilities/", {**CAPABILITY_DEFAULTS, "region_code": "360102"}, format="json"
+    )
+    assert r.status_code == 201, r.json()
+    cap_id = r.json()["id"]
+    r = api.post(f"/api/v1/capabilities/{cap_id}/submit/", {}, format="json")
+    assert r.json()["status"] == "published"
+    until = (timezone.localdate() + dt.timedelta(days=180)).isoformat()
+    r = api.as_user(agency_user).post(
+        "/api/v1/pilots/",
+        {
+            "need": need_id,
+            "capability": cap_id,
+            "tolerance_until": until,
+            "milestones": [{"title": "部署完成", "due": "2027-01-31"}],
+        },
+        format="json",
+    )
+    assert r.status_code == 201, r.json()
+    pilot_id = r.json()["id"]
+    r = api.post(
+        f"/api/v1/pilots/{pilot_id}/conclude/",
+        {"outcome": "validated", "trl_after": 8, "note": "连续三个月稳定运行"},
+        format="json",
+    )
+    assert r.status_code == 200, r.json()
+    r = api.as_user(province_reviewer).post(
+        f"/api/v1/pilots/{pilot_id}/recognize/", {"first_of_kind": True}, format="json"
+    )
+
+    # then
+    assert r.status_code == 200, r.json()
+    assert r.json()["first_of_kind_recommended"] is True
+    need = api.as_user(agency_user).get(f"/api/v1/needs/{need_id}/").json()
+    assert need["status"] == "validated"
+    assert need["value_score"] == pytest.approx(
+        0.25 * 90 + 0.2 * 85 + 0.2 * 80 + 0.2 * 88 + 0.15 * 92
+    )
+    history = api.get(f"/api/v1/needs/{need_id}/history/").json()
+    assert [e["action"] for e in history][-3:] == [
+        "need.publish",
+        "need.validation_start",
+        "need.validated",
+    ]
+
+
+def test_need_api_patch_requires_current_version(api, agency_user):
+    need_id = (
+        api.as_user(agency_user).post("/api/v1/needs/", need_body(), format="json").json()["id"]
+    )
+
+    missing = api.patch(f"/api/v1/needs/{need_id}/", {"title": "新标题"}, format="json")
+    stale = api.patch(
+        f"/api/v1/needs/{need_id}/", {"title": "新标题"}, format="json", HTTP_IF_MATCH='"0"'
+    )
+    ok = api.patch(
+        f"/api/v1/needs/{need_id}/", {"title": "新标题"}, format="json", HTTP_IF_MATCH='"1"'
+    )
+    stale_again = api.patch(
+        f"/api/v1/needs/{need_id}/", {"title": "再改", "version": 1}, format="json"
+    )
+
+    assert missing.status_code == 428
+    assert stale.status_code == 412
+    assert stale.json()["code"] == "stale_version"
+    assert ok.status_code == 200
+    assert ok.json()["version"] == 2
+    assert ok["ETag"] == '"2"'
+    assert stale_again.status_code == 412
+    assert ScenarioNeed.objects.get(pk=need_id).title == "新标题"
+
+
+def test_need_api_idempotency_key_creates_once(api, agency_user):
+    body = need_body(title="低空物流无人机配送试点")
+
+    first = api.as_user(agency_user).post(
+        "/api/v1/needs/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-123"
+    )
+    retry = api.post("/api/v1/needs/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-123")
+    other_body = api.post(
+        "/api/v1/needs/", need_body(title="别的"), format="json", HTTP_IDEMPOTENCY_KEY="k-123"
+    )
+
+    assert first.status_code == 201
+    assert retry.status_code == 201
+    assert retry.json() == first.json()
+    assert retry["Idempotent-Replayed"] == "true"
+    assert other_body.status_code == 422
+    assert ScenarioNeed.objects.filter(title="低空物流无人机配送试点").count() == 1
+    assert not ScenarioNeed.objects.filter(title="别的").exists()
+
+
+def test_need_api_validation_errors_have_field_messages(api, agency_user):
+    r = api.as_user(agency_user).post(
+        "/api/v1/needs/",
+        need_body(min_trl=12, chains=["no-such-chain"], category="x"),
+        format="json",
+    )
+
+    assert r.status_code == 400
+    body = r.json()
+    assert body["code"] == "invalid"
+    assert {"min_trl", "category"} <= set(body["fields"])
+
+
+def test_need_api_unknown_chain_is_a_field_error(api, agency_user):
+    r = api.as_user(agency_user).post(
+        "/api/v1/needs/", need_body(chains=["no-such-chain"]), format="json"
+    )
+
+    assert r.status_code == 400
+    assert "chains" in r.json()["fields"]
+
+
+def test_need_api_errors_in_english_on_request(api, agency_user):
+    r = api.as_user(agency_user).post(
+        "/api/v1/needs/", {}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    zh = api.post("/api/v1/needs/", {}, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert r.status_code == 400
+    assert r.json()["fields"]["title"] == ["This field is required."]
+    assert zh.json()["fields"]["title"] == ["该字段是必填项。"]
+
+
+def test_need_api_anonymous_gets_401(api):
+    r = api.get("/api/v1/needs/")
+
+    assert r.status_code == 401
+    assert r.json()["code"] == "not_authenticated"
+
+
+def test_need_api_list_filters_by_chain_and_region_subtrees(api, agency_user, agency):
+    from tests.scenarios.helpers import make_need
+
+    make_need(agency, region="360102", chains=["solid-state-battery"], title="固态电池")
+    make_need(agency, region="360102", chains=["bci"], title="脑机接口")
+    api.as_user(agency_user)
+
+    future_energy = api.get("/api/v1/needs/?chain=future-energy").json()
+    future = api.get("/api/v1/needs/?chain=future").json()
+    nanchang = api.get("/api/v1/needs/?region=360100").json()
+    ganzhou = api.get("/api/v1/needs/?region=360700").json()
+    searched = api.get("/api/v1/needs/?search=脑机").json()
+
+    assert [n["title"] for n in future_energy["results"]] == ["固态电池"]
+    assert future["count"] == 2
+    assert nanchang["count"] == 2
+    assert ganzhou["count"] == 0
+    assert [n["title"] for n in searched["results"]] == ["脑机接口"]
+
+
+def test_need_api_action_writes_audit_with_actor(api, agency_user):
+    need_id = (
+        api.as_user(agency_user).post("/api/v1/needs/", need_body(), format="json").json()["id"]
+    )
+
+    api.post(f"/api/v1/needs/{need_id}/withdraw/", {"reason": "预算取消"}, format="json")
+
+    event = AuditEvent.objects.get(action="need.withdraw", target_id=str(need_id))
+    assert event.actor == agency_user
+    assert event.reason == "预算取消"

@@ -1,0 +1,237 @@
+"""Permission matrix: role × endpoint, including other organizations, committees outside
+their subtree, anonymous callers, and the public lists never leaking drafts or secrets."""
+
+import pytest
+
+from scenarios.services.capabilities import capability_submit
+from scenarios.services.needs import need_submit
+from tests import factories
+from tests.scenarios.helpers import make_capability, make_need
+
+pytestmark = pytest.mark.django_db
+
+ACTORS = [
+    "anonymous",
+    "agency_user",
+    "other_agency_user",
+    "firm_user",
+    "other_firm_user",
+    "county_reviewer",
+    "city_reviewer",
+    "other_city_reviewer",
+    "province_reviewer",
+    "expert",
+    "platform_admin",
+]
+
+
+@pytest.fixture
+def other_agency_user(db):
+    return factories.member(factories.AgencyFactory.create(), "agency_editor")
+
+
+@pytest.fixture
+def other_firm_user(db):
+    return factories.member(factories.FirmFactory.create(), "firm_editor")
+
+
+@pytest.fixture
+def expert(db):
+    return factories.member(factories.ExpertInstitutionFactory.create(), "expert")
+
+
+def client_for(api, request, actor):
+    if actor != "anonymous":
+        api.as_user(request.getfixturevalue(actor))
+    return api
+
+
+@pytest.fixture
+def need_in_county_review(agency, agency_user):
+    return need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+
+
+# Expected status of each actor for a need in review at the county tier.
+NEED_IN_REVIEW_MATRIX = {
+    #  actor:               (GET, approve, PATCH)
+    "anonymous": (401, 401, 401),
+    "agency_user": (200, 403, 409),
+    "other_agency_user": (404, 404, 404),
+    "firm_user": (404, 404, 404),
+    "other_firm_user": (404, 404, 404),
+    "county_reviewer": (200, 200, 403),
+    "city_reviewer": (200, 409, 403),
+    "other_city_reviewer": (404, 404, 404),
+    "province_reviewer": (200, 409, 403),
+    "expert": (200, 403, 403),
+    "platform_admin": (200, 403, 409),
+}
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_permissions_need_in_review(actor, api, request, need_in_county_review):
+    need = need_in_county_review
+    expected_get, expected_approve, expected_patch = NEED_IN_REVIEW_MATRIX[actor]
+    client = client_for(api, request, actor)
+
+    got = client.get(f"/api/v1/needs/{need.pk}/").status_code
+    patched = client.patch(
+        f"/api/v1/needs/{need.pk}/",
+        {"title": "改"},
+        format="json",
+        HTTP_IF_MATCH=f'"{need.version}"',
+    ).status_code
+    approved = client.post(f"/api/v1/needs/{need.pk}/approve/", {}, format="json").status_code
+
+    assert (got, approved, patched) == (expected_get, expected_approve, expected_patch)
+
+
+DRAFT_NEED_MATRIX = {
+    #  actor:               (GET, submit)
+    "anonymous": (401, 401),
+    "agency_user": (200, 200),
+    "other_agency_user": (404, 404),
+    "firm_user": (404, 404),
+    "other_firm_user": (404, 404),
+    "county_reviewer": (404, 404),
+    "city_reviewer": (404, 404),
+    "other_city_reviewer": (404, 404),
+    "province_reviewer": (404, 404),
+    "expert": (404, 404),
+    "platform_admin": (200, 200),
+}
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_permissions_draft_need_only_for_its_agency(actor, api, request, agency):
+    need = make_need(agency, region="360102")
+    expected_get, expected_submit = DRAFT_NEED_MATRIX[actor]
+    client = client_for(api, request, actor)
+
+    got = client.get(f"/api/v1/needs/{need.pk}/").status_code
+    submitted = client.post(f"/api/v1/needs/{need.pk}/submit/", {}, format="json").status_code
+
+    assert (got, submitted) == (expected_get, expected_submit)
+
+
+CAPABILITY_MATRIX = {
+    #  actor:               (GET draft, submit draft, suspend published)
+    "anonymous": (401, 401, 401),
+    "agency_user": (404, 404, 403),
+    "other_agency_user": (404, 404, 403),
+    "firm_user": (200, 200, 403),
+    "other_firm_user": (404, 404, 403),
+    "county_reviewer": (404, 404, 200),
+    "city_reviewer": (404, 404, 200),
+    "other_city_reviewer": (404, 404, 403),
+    "province_reviewer": (404, 404, 200),
+    "expert": (404, 404, 403),
+    "platform_admin": (200, 200, 200),
+}
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_permissions_capabilities(actor, api, request, firm):
+    draft = make_capability(firm, title="草稿能力")
+    published = capability_submit(actor=None, capability=make_capability(firm, title="已发布"))
+    assert published.status == "published"
+    expected_get, expected_submit, expected_suspend = CAPABILITY_MATRIX[actor]
+    client = client_for(api, request, actor)
+
+    got = client.get(f"/api/v1/capabilities/{draft.pk}/").status_code
+    submitted = client.post(
+        f"/api/v1/capabilities/{draft.pk}/submit/", {}, format="json"
+    ).status_code
+    suspended = client.post(
+        f"/api/v1/capabilities/{published.pk}/suspend/", {"reason": "资质存疑"}, format="json"
+    ).status_code
+
+    assert (got, submitted, suspended) == (expected_get, expected_submit, expected_suspend)
+
+
+POLICY_MATRIX = {
+    "anonymous": 401,
+    "agency_user": 403,
+    "other_agency_user": 403,
+    "firm_user": 403,
+    "other_firm_user": 403,
+    "county_reviewer": 403,
+    "city_reviewer": 403,
+    "other_city_reviewer": 403,
+    "province_reviewer": 201,
+    "expert": 403,
+    "platform_admin": 403,
+}
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_permissions_policy_only_province_committee(actor, api, request):
+    client = client_for(api, request, actor)
+
+    status = client.post("/api/v1/policy/", {"recommendations_per_need": 6}, format="json")
+
+    assert status.status_code == POLICY_MATRIX[actor]
+
+
+NEGATIVE_MATRIX = dict(POLICY_MATRIX, platform_admin=201)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_permissions_negative_list(actor, api, request):
+    client = client_for(api, request, actor)
+
+    r = client.post(
+        "/api/v1/negative-list/",
+        {"kind": "keyword", "keyword": "虚拟货币挖矿", "reason": "禁止类产业"},
+        format="json",
+    )
+
+    assert r.status_code == NEGATIVE_MATRIX[actor]
+
+
+def test_public_lists_never_show_drafts_or_confidential_fields(
+    api, agency, agency_user, county_reviewer, city_reviewer, firm
+):
+    # given: one published need, one draft need, one published and one draft capability
+    from scenarios.services.reviews import review_decide
+
+    published = need_submit(
+        actor=agency_user, need=make_need(agency, region="360102", title="已发布需求")
+    )
+    published = review_decide(actor=county_reviewer, need=published, decision="approved")
+    published = review_decide(actor=city_reviewer, need=published, decision="approved")
+    make_need(agency, region="360102", title="草稿需求")
+    capability_submit(actor=None, capability=make_capability(firm, title="已发布能力"))
+    make_capability(firm, title="草稿能力")
+
+    # when
+    needs = api.get("/api/v1/public/needs/").json()
+    detail = api.get(f"/api/v1/public/needs/{published.pk}/").json()
+    caps = api.get("/api/v1/public/capabilities/").json()
+    hidden = api.get(f"/api/v1/public/needs/{published.pk + 1}/")
+
+    # then
+    assert [n["title"] for n in needs["results"]] == ["已发布需求"]
+    assert [c["title"] for c in caps["results"]] == ["已发布能力"]
+    for secret in ("contact_name", "contact_phone", "confidential_notes", "version"):
+        assert secret not in detail
+    assert "李工" not in str(needs)
+    assert "内部预算" not in str(needs)
+    assert hidden.status_code == 404
+
+
+def test_published_need_hides_confidential_fields_from_firms(
+    api, agency, agency_user, county_reviewer, city_reviewer, firm_user
+):
+    from scenarios.services.reviews import review_decide
+
+    need = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+    need = review_decide(actor=county_reviewer, need=need, decision="approved")
+    need = review_decide(actor=city_reviewer, need=need, decision="approved")
+
+    as_firm = api.as_user(firm_user).get(f"/api/v1/needs/{need.pk}/").json()
+    as_agency = api.as_user(agency_user).get(f"/api/v1/needs/{need.pk}/").json()
+
+    assert as_firm["contact_phone"] is None
+    assert as_firm["confidential_notes"] is None
+    assert as_agency["contact_phone"] == "0791-88888888"
