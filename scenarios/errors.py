@@ -9,9 +9,18 @@ class DomainError(Exception):
     code = "conflict"
     status_code = 409
 
-    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None, **extra: Any):
+    def __init__(
+        self,
+        message: str,
+        *,
+        fields: dict[str, list[str]] | None = None,
+        code: str | None = None,
+        **extra: Any,
+    ):
         super().__init__(message)
         self.message = message
+        if code is not None:
+            self.code = code
         self.fields = fields or {}
         self.extra = extra
 

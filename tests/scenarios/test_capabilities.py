@@ -1,0 +1,140 @@
+import pytest
+
+from scenarios.errors import ActorNotAllowed, InvalidInput, InvalidTransition
+from scenarios.models import AuditEvent, Capability
+from scenarios.services.capabilities import (
+    capability_reinstate,
+    capability_submit,
+    capability_suspend,
+    capability_update,
+    capability_withdraw,
+)
+from scenarios.services.negative_list import negative_entry_create, negative_entry_deactivate
+from scenarios.services.organizations import organization_verify
+from tests import factories
+from tests.scenarios.helpers import make_capability
+
+pytestmark = pytest.mark.django_db
+
+
+def test_capability_submit_verified_firm_publishes(firm, firm_user):
+    cap = make_capability(firm)
+
+    cap = capability_submit(actor=firm_user, capability=cap)
+
+    assert cap.status == "published"
+    assert cap.published_at is not None
+    actions = list(
+        AuditEvent.objects.filter(
+            target_id=str(cap.pk), target_type="scenarios.capability"
+        ).values_list("action", flat=True)
+    )
+    assert actions == ["capability.create", "capability.submit", "capability.publish"]
+
+
+def test_capability_of_unverified_firm_waits_until_verification(platform_admin):
+    firm = factories.FirmFactory.create(verified_at=None)
+    editor = factories.member(firm, "firm_editor")
+    cap = make_capability(firm)
+
+    cap = capability_submit(actor=editor, capability=cap)
+    assert cap.status == "submitted"
+    organization_verify(actor=platform_admin, organization=firm)
+
+    cap.refresh_from_db()
+    assert cap.status == "published"
+
+
+def test_capability_hitting_negative_keyword_is_returned(firm, firm_user, province_reviewer):
+    negative_entry_create(
+        actor=province_reviewer, kind="keyword", keyword="虚拟货币挖矿", reason="国家明令淘汰"
+    )
+    cap = make_capability(firm, description="提供虚拟货币挖矿矿机托管与算力租赁服务。")
+
+    cap = capability_submit(actor=firm_user, capability=cap)
+
+    assert cap.status == "returned"
+    event = AuditEvent.objects.get(action="capability.return", target_id=str(cap.pk))
+    assert "虚拟货币挖矿" in event.reason
+
+
+def test_capability_hitting_negative_chain_subtree_is_returned(firm, firm_user, province_reviewer):
+    negative_entry_create(
+        actor=province_reviewer, kind="chain", chain_slug="future-energy", reason="试点暂停"
+    )
+    cap = make_capability(firm, chains=["solid-state-battery"])
+
+    cap = capability_submit(actor=firm_user, capability=cap)
+
+    assert cap.status == "returned"
+
+
+def test_capability_passes_after_entry_deactivated(firm, firm_user, province_reviewer):
+    entry = negative_entry_create(
+        actor=province_reviewer, kind="keyword", keyword="液位", reason="测试"
+    )
+    negative_entry_deactivate(actor=province_reviewer, entry=entry)
+
+    cap = capability_submit(actor=firm_user, capability=make_capability(firm))
+
+    assert cap.status == "published"
+
+
+def test_negative_entry_by_city_committee_is_refused(city_reviewer):
+    with pytest.raises(ActorNotAllowed):
+        negative_entry_create(actor=city_reviewer, kind="keyword", keyword="x", reason="y")
+
+
+def test_capability_update_other_firm_is_refused(firm):
+    cap = make_capability(firm)
+    outsider = factories.member(factories.FirmFactory.create(), "firm_editor")
+
+    with pytest.raises(ActorNotAllowed):
+        capability_update(actor=outsider, capability=cap, expected_version=1, title="冒名")
+
+
+def test_capability_update_published_requires_withdraw(firm, firm_user):
+    cap = capability_submit(actor=firm_user, capability=make_capability(firm))
+
+    with pytest.raises(InvalidTransition):
+        capability_update(actor=firm_user, capability=cap, expected_version=cap.version, trl=9)
+    cap = capability_withdraw(actor=firm_user, capability=cap)
+    cap = capability_update(actor=firm_user, capability=cap, expected_version=cap.version, trl=9)
+
+    assert cap.trl == 9
+    assert cap.status == "withdrawn"
+
+
+def test_capability_rejects_unknown_certification(firm):
+    with pytest.raises(InvalidInput) as excinfo:
+        make_capability(firm, certifications=["iso9001"])
+
+    assert "certifications" in excinfo.value.fields
+    assert not Capability.objects.filter(firm=firm).exists()
+
+
+def test_capability_trl_out_of_range_is_a_field_error(firm):
+    with pytest.raises(InvalidInput) as excinfo:
+        make_capability(firm, trl=10)
+
+    assert "trl" in excinfo.value.fields
+
+
+def test_capability_suspend_and_reinstate_by_covering_committee(firm, firm_user, city_reviewer):
+    cap = capability_submit(actor=firm_user, capability=make_capability(firm))
+
+    cap = capability_suspend(actor=city_reviewer, capability=cap, reason="投诉核查")
+    assert cap.status == "suspended"
+    cap = capability_reinstate(actor=city_reviewer, capability=cap)
+
+    assert cap.status == "published"
+
+
+def test_capability_suspend_without_reason_is_refused(firm, firm_user, city_reviewer):
+    cap = capability_submit(actor=firm_user, capability=make_capability(firm))
+
+    with pytest.raises(InvalidInput):
+        capability_suspend(actor=city_reviewer, capability=cap, reason=" ")
+
+    cap.refresh_from_db()
+    assert cap.status == "published"

@@ -1,0 +1,237 @@
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from scenarios.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTransition
+from scenarios.models import Notification, OrganizationRelation
+from scenarios.services.assessments import assessment_submit
+from scenarios.services.capabilities import capability_submit
+from scenarios.services.needs import need_close, need_mark_scaled, need_submit
+from scenarios.services.pilots import pilot_conclude, pilot_recognize, pilot_start
+from scenarios.services.policy import policy_update
+from scenarios.services.reviews import review_decide
+from tests import factories
+from tests.scenarios.helpers import make_capability, make_need
+
+pytestmark = pytest.mark.django_db
+SCORES = {
+    "tech_advancement": 90,
+    "demonstration": 80,
+    "industry_pull": 70,
+    "replicability": 60,
+    "feasibility": 100,
+}
+
+
+@pytest.fixture
+def published_need(agency, agency_user, county_reviewer, city_reviewer):
+    need = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+    need = review_decide(actor=county_reviewer, need=need, decision="approved")
+    return review_decide(actor=city_reviewer, need=need, decision="approved")
+
+
+@pytest.fixture
+def published_capability(firm):
+    return capability_submit(actor=None, capability=make_capability(firm, capacity=1))
+
+
+@pytest.fixture
+def expert(db):
+    return factories.member(factories.ExpertInstitutionFactory.create(), "expert")
+
+
+def until(days=90):
+    return timezone.localdate() + dt.timedelta(days=days)
+
+
+def test_pilot_start_moves_need_into_validation_and_notifies_firm(
+    agency_user, published_need, published_capability, firm_user
+):
+    pilot = pilot_start(
+        actor=agency_user,
+        need=published_need,
+        capability=published_capability,
+        tolerance_until=until(),
+    )
+
+    published_need.refresh_from_db()
+    assert published_need.status == "in_validation"
+    assert pilot.trl_before == published_capability.trl
+    assert pilot.validation_type == published_need.validation_type
+    assert Notification.objects.filter(user=firm_user, verb="pilot.started").exists()
+
+
+def test_pilot_start_twice_returns_the_running_pilot(
+    agency_user, published_need, published_capability
+):
+    first = pilot_start(
+        actor=agency_user,
+        need=published_need,
+        capability=published_capability,
+        tolerance_until=until(),
+    )
+
+    again = pilot_start(
+        actor=agency_user,
+        need=published_need,
+        capability=published_capability,
+        tolerance_until=until(),
+    )
+
+    assert again.pk == first.pk
+
+
+def test_pilot_start_respects_capacity(
+    agency, agency_user, published_need, published_capability, county_reviewer, city_reviewer
+):
+    pilot_start(
+        actor=agency_user,
+        need=published_need,
+        capability=published_capability,
+        tolerance_until=until(),
+    )
+    second_need = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+    second_need = review_decide(actor=county_reviewer, need=second_need, decision="approved")
+    second_need = review_decide(actor=city_reviewer, need=second_need, decision="approved")
+
+    with pytest.raises(DomainError) as excinfo:
+        pilot_start(
+            actor=agency_user,
+            need=second_need,
+            capability=published_capability,
+            tolerance_until=until(),
+        )
+
+    assert excinfo.value.code == "capacity_full"
+
+
+def test_pilot_start_refuses_conflict_of_interest(
+    agency, agency_user, published_need, published_capability
+):
+    OrganizationRelation.objects.create(
+        from_org=agency, to_org=published_capability.firm, kind="investment"
+    )
+
+    with pytest.raises(DomainError) as excinfo:
+        pilot_start(
+            actor=agency_user,
+            need=published_need,
+            capability=published_capability,
+            tolerance_until=until(),
+        )
+
+    assert excinfo.value.code == "conflict_of_interest"
+
+
+def test_pilot_start_by_firm_is_refused(firm_user, published_need, published_capability):
+    with pytest.raises(ActorNotAllowed):
+        pilot_start(
+            actor=firm_user,
+            need=published_need,
+            capability=published_capability,
+            tolerance_until=until(),
+        )
+
+
+def test_pilot_start_tolerance_in_past_is_refused(
+    agency_user, published_need, published_capability
+):
+    with pytest.raises(InvalidInput):
+        pilot_start(
+            actor=agency_user,
+            need=published_need,
+            capability=published_capability,
+            tolerance_until=until(-1),
+        )
+
+
+def test_pilot_failed_returns_need_to_published(
+    agency_user, city_reviewer, published_need, published_capability
+):
+    pilot = pilot_start(
+        actor=agency_user,
+        need=published_need,
+        capability=published_capability,
+        tolerance_until=until(),
+    )
+
+    pilot_conclude(actor=agency_user, pilot=pilot, outcome="failed", trl_after=5, note="精度未达标")
+
+    published_need.refresh_from_db()
+    assert published_need.status == "published"
+    with pytest.raises(InvalidTransition):
+        pilot_recognize(actor=city_reviewer, pilot=pilot, first_of_kind=True, best_practice=False)
+
+
+def test_pilot_validated_then_need_scaled_and_closed_blocked(
+    agency_user, city_reviewer, published_need, published_capability
+):
+    pilot = pilot_start(
+        actor=agency_user,
+        need=published_need,
+        capability=published_capability,
+        tolerance_until=until(),
+    )
+    with pytest.raises(InvalidTransition):
+        need_close(actor=agency_user, need=published_need, reason="到期")
+
+    pilot = pilot_conclude(
+        actor=agency_user, pilot=pilot, outcome="validated", trl_after=8, note="达标"
+    )
+    pilot = pilot_recognize(
+        actor=city_reviewer, pilot=pilot, first_of_kind=True, best_practice=True
+    )
+    need = need_mark_scaled(actor=city_reviewer, need=published_need, reason="全市推广")
+
+    assert pilot.first_of_kind_recommended
+    assert pilot.best_practice_nominated
+    assert need.status == "scaled"
+
+
+def test_assessment_sets_value_score_and_high_value_flag(expert, published_need):
+    assessment_submit(actor=expert, need=published_need, scores=SCORES)
+
+    published_need.refresh_from_db()
+    expected = 0.25 * 90 + 0.2 * 80 + 0.2 * 70 + 0.2 * 60 + 0.15 * 100
+    assert published_need.value_score == pytest.approx(expected)
+    assert published_need.is_high_value is (expected >= 80)
+
+
+def test_assessment_mean_over_experts_and_revision(expert, published_need):
+    other = factories.member(factories.ExpertInstitutionFactory.create(), "expert")
+    high = dict.fromkeys(SCORES, 100)
+
+    assessment_submit(actor=expert, need=published_need, scores=dict.fromkeys(SCORES, 60))
+    assessment_submit(actor=other, need=published_need, scores=high)
+    assessment_submit(actor=expert, need=published_need, scores=high)  # revised
+
+    published_need.refresh_from_db()
+    assert published_need.value_score == pytest.approx(100)
+    assert published_need.is_high_value is True
+    assert published_need.assessments.count() == 2
+
+
+def test_assessment_uses_current_policy_weights(expert, published_need, province_reviewer):
+    criteria = [{"key": "feasibility", "name": "实施可行性", "weight": 1}]
+    policy_update(actor=province_reviewer, selection_criteria=criteria)
+
+    a = assessment_submit(actor=expert, need=published_need, scores={"feasibility": 42})
+
+    assert a.weighted_score == pytest.approx(42)
+    assert a.policy.version == 2
+
+
+@pytest.mark.parametrize(
+    "scores", [{"feasibility": 50}, {**SCORES, "feasibility": 101}, {**SCORES, "extra": 1}]
+)
+def test_assessment_rejects_bad_scores(expert, published_need, scores):
+    with pytest.raises(InvalidInput) as excinfo:
+        assessment_submit(actor=expert, need=published_need, scores=scores)
+
+    assert "scores" in excinfo.value.fields
+
+
+def test_assessment_by_non_expert_is_refused(agency_user, published_need):
+    with pytest.raises(ActorNotAllowed):
+        assessment_submit(actor=agency_user, need=published_need, scores=SCORES)
