@@ -5,13 +5,17 @@ A committee sees the non-draft needs inside its region's subtree (one prefix mat
 signed in sees the published lists; a platform admin sees everything.
 """
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from typing import Any
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus, ReviewDecision, Role
 from scenarios.models import (
     Capability,
     IndustryChain,
+    NegativeListEntry,
     Organization,
+    OrganizationRelation,
     Pilot,
     Region,
     Review,
@@ -121,3 +125,159 @@ def capability_running_load() -> dict[int, int]:
         .annotate(n=Count("id"))
     )
     return {r["capability_id"]: r["n"] for r in rows}
+
+
+# -- reads for the matching app (it never touches these tables directly) -----------------
+
+
+def matching_taxonomy() -> list[dict[str, Any]]:
+    """Every taxonomy node: slug, parent slug, Chinese name and synonyms, in tree order."""
+    nodes = IndustryChain.objects.order_by("path").values("slug", "path", "name_zh", "synonyms")
+    out = []
+    for node in nodes:
+        parts = node["path"].rstrip("/").split("/")
+        out.append(
+            {
+                "slug": node["slug"],
+                "parent_slug": parts[-2] if len(parts) > 1 else None,
+                "name_zh": node["name_zh"],
+                "synonyms": list(node["synonyms"]),
+            }
+        )
+    return out
+
+
+def _chain_slugs(through: Any, owner: str, ids: list[int] | None) -> dict[int, list[str]]:
+    links = through.objects.all()
+    if ids is not None:
+        links = links.filter(**{f"{owner}__in": ids})
+    slugs: dict[int, list[str]] = {}
+    for owner_id, slug in links.values_list(owner, "industrychain__slug").order_by(owner, "id"):
+        slugs.setdefault(owner_id, []).append(slug)
+    return slugs
+
+
+def matching_need_rows(*, need_ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """Matchable needs (published or in validation) as plain rows, high-value first."""
+    qs = ScenarioNeed.objects.matchable()
+    if need_ids is not None:
+        qs = qs.filter(pk__in=need_ids)
+    rows: list[dict[str, Any]] = [
+        dict(r)
+        for r in qs.order_by("-is_high_value", "id").values(
+            "id",
+            "ref",
+            "agency_id",
+            "region__path",
+            "title",
+            "description",
+            "keywords",
+            "min_trl",
+            "validation_type",
+            "value_score",
+            "is_high_value",
+        )
+    ]
+    chains = _chain_slugs(
+        ScenarioNeed.chains.through,
+        "scenarioneed_id",
+        [r["id"] for r in rows] if need_ids is not None else None,
+    )
+    for row in rows:
+        row["chains"] = chains.get(row["id"], [])
+    return rows
+
+
+def matching_capability_rows(*, capability_ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """Published capabilities of verified firms, with track record and open load."""
+    qs = Capability.objects.public().filter(firm__verified_at__isnull=False)
+    if capability_ids is not None:
+        qs = qs.filter(pk__in=capability_ids)
+    rows: list[dict[str, Any]] = [
+        dict(r)
+        for r in qs.order_by("id").values(
+            "id",
+            "ref",
+            "firm_id",
+            "region__path",
+            "title",
+            "description",
+            "keywords",
+            "trl",
+            "certifications",
+            "capacity",
+        )
+    ]
+    ids = [r["id"] for r in rows] if capability_ids is not None else None
+    chains = _chain_slugs(Capability.chains.through, "capability_id", ids)
+    pilots = Pilot.objects.all() if ids is None else Pilot.objects.filter(capability_id__in=ids)
+    counts = pilots.values("capability_id", "status").annotate(n=Count("id"))
+    validated: dict[int, int] = {}
+    running: dict[int, int] = {}
+    for c in counts:
+        if c["status"] == PilotStatus.VALIDATED:
+            validated[c["capability_id"]] = c["n"]
+        elif c["status"] == PilotStatus.RUNNING:
+            running[c["capability_id"]] = c["n"]
+    first_of_kind = set(
+        pilots.filter(first_of_kind_recommended=True).values_list("capability_id", flat=True)
+    )
+    for row in rows:
+        row["chains"] = chains.get(row["id"], [])
+        row["validated_pilots"] = validated.get(row["id"], 0)
+        row["running_pilots"] = running.get(row["id"], 0)
+        if row["id"] in first_of_kind and "first_of_kind" not in row["certifications"]:
+            row["certifications"] = [*row["certifications"], "first_of_kind"]
+    return rows
+
+
+def matching_capability_set_key() -> str:
+    """Changes whenever the published capability set or its pilots change (index cache key)."""
+    caps = Capability.objects.public().aggregate(n=Count("id"), last=Max("updated_at"))
+    pilots = Pilot.objects.aggregate(n=Count("id"), last=Max("version"), ended=Max("ended_at"))
+    firms = Organization.objects.filter(kind="firm", verified_at__isnull=False).aggregate(
+        n=Count("id")
+    )
+    return (
+        f"{caps['n']}-{caps['last']}-{pilots['n']}-{pilots['last']}-{pilots['ended']}-{firms['n']}"
+    )
+
+
+def matching_related_org_pairs() -> list[tuple[int, int]]:
+    """Declared relations in both directions, as (org, org) pairs for the conflict filter."""
+    pairs = list(OrganizationRelation.objects.values_list("from_org_id", "to_org_id"))
+    return pairs + [(b, a) for a, b in pairs]
+
+
+def matching_negative_list() -> tuple[list[str], list[str]]:
+    """Active negative-list keywords and chain slugs."""
+    keywords: list[str] = []
+    chains: list[str] = []
+    for kind, keyword, slug in NegativeListEntry.objects.filter(active=True).values_list(
+        "kind", "keyword", "chain__slug"
+    ):
+        if kind == "keyword":
+            keywords.append(keyword)
+        elif slug:
+            chains.append(slug)
+    return keywords, chains
+
+
+def matching_firm_open_pilots() -> dict[int, int]:
+    """Running pilots per firm (they use up part of the firm's quota)."""
+    rows = (
+        Pilot.objects.filter(status=PilotStatus.RUNNING)
+        .values("capability__firm_id")
+        .annotate(n=Count("id"))
+    )
+    return {r["capability__firm_id"]: r["n"] for r in rows}
+
+
+def matching_list_keywords() -> list[str]:
+    """Distinct keywords used in the published lists (for the analyzer's dictionary)."""
+    words: set[str] = set()
+    for kws in ScenarioNeed.objects.matchable().values_list("keywords", flat=True):
+        words.update(kws)
+    for kws in Capability.objects.public().values_list("keywords", flat=True):
+        words.update(kws)
+    return sorted(w for w in words if 1 < len(w) <= 16)

@@ -189,3 +189,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+MATCHING_CHUNK_SIZE = env.int("MATCHING_CHUNK_SIZE", default=1000)
+# Redis redelivers a task whose worker died (acks_late) after this many seconds; it must
+# exceed the longest task's hard time limit.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2400)
+}
+CELERY_BEAT_SCHEDULE["matching-resume-stalled"] = {
+    "task": "matching.resume_stalled",
+    "schedule": 600.0,
+}

@@ -1,0 +1,465 @@
+"""Matching runs: request, execute (inline or fanned out in chunks), finish, cancel, resume.
+
+Every step is idempotent so Celery's at-least-once delivery is safe: a run's status says
+whether it still has work, a chunk's ``done`` flag makes a redelivered chunk a no-op, the
+chunk's rows are replaced as a whole in one transaction, and finishing twice does nothing.
+"""
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from matching import documents
+from matching.engine import Candidate, MatchEngine
+from matching.models import (
+    FINISHED_STATUSES,
+    Match,
+    MatchRun,
+    MatchRunChunk,
+    RunScope,
+    RunStatus,
+)
+from matching.pairing import pair
+from matching.scoring import NeedDoc, Weights
+from scenarios import selectors as scenario_selectors
+from scenarios.errors import ActorNotAllowed, InvalidInput, InvalidTransition
+from scenarios.roles import Actor, committees_of, is_platform_admin
+from scenarios.services.policy import policy_current
+
+logger = logging.getLogger(__name__)
+TOP_N = 50
+MATCH_COLUMNS = (
+    "run_id",
+    "need_id",
+    "capability_id",
+    "firm_id",
+    "score",
+    "rank",
+    "recommended",
+    "is_current",
+    "breakdown",
+    "created_at",
+)
+_ENGINES: dict[str, MatchEngine] = {}  # warm engines of this worker process, by index key
+
+
+def chunk_size() -> int:
+    return int(getattr(settings, "MATCHING_CHUNK_SIZE", 1000))
+
+
+def _enqueue(task_name: str, **kwargs: Any) -> None:
+    from matching import tasks  # tasks import this module
+
+    task = getattr(tasks, task_name)
+    transaction.on_commit(lambda: task.delay(**kwargs))
+
+
+# -- requesting ---------------------------------------------------------------------------
+
+
+def _check_operator(actor: Actor | None) -> None:
+    if actor is None or is_platform_admin(actor) or committees_of(actor):
+        return
+    raise ActorNotAllowed(_("只有平台管理员或工作委员会成员可以发起匹配。"))
+
+
+@transaction.atomic
+def match_run_request(
+    *, scope: str, object_id: int | None = None, actor: Actor | None = None
+) -> MatchRun:
+    """Create a pending run under the current policy and enqueue it after commit.
+
+    ``actor`` None is the system (publishing hooks, the nightly beat schedule).
+    """
+    _check_operator(actor)
+    if scope not in RunScope.values:
+        raise InvalidInput(_("范围无效。"), fields={"scope": [_("无效的选项。")]})
+    if (scope == RunScope.FULL) != (object_id is None):
+        raise InvalidInput(
+            _("单项匹配需要指定对象，全量匹配不需要。"), fields={"object_id": [_("与范围不符。")]}
+        )
+    policy = policy_current()
+    run = MatchRun.objects.create(
+        scope=scope,
+        target_id=object_id,
+        policy=policy,
+        params={"k": policy.recommendations_per_need, "top_n": TOP_N},
+        requested_by=actor if isinstance(actor, User) else None,
+    )
+    _enqueue("execute_run", run_id=run.pk)
+    return run
+
+
+@transaction.atomic
+def match_run_cancel(*, run_id: int, actor: Actor | None) -> MatchRun:
+    """Stop a pending or running run; chunks still queued return at once."""
+    _check_operator(actor)
+    run = MatchRun.objects.select_for_update().get(pk=run_id)
+    if run.status == RunStatus.CANCELLED:
+        return run
+    if run.is_finished:
+        raise InvalidTransition(_("批次已结束，不能取消。"), status=run.status)
+    run.status = RunStatus.CANCELLED
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "finished_at"])
+    return run
+
+
+# -- executing ----------------------------------------------------------------------------
+
+
+def _index_path(key: str) -> Path:
+    return Path(settings.MATCHING_INDEX_DIR) / f"index-{key}.npz"
+
+
+def _warm_engine(run: MatchRun, *, refresh_dictionary: bool) -> tuple[MatchEngine, str]:
+    """An engine over every published capability, under the run's policy.
+
+    The index is cached per worker process and shared between processes as a file, both
+    keyed by the capability set, the analyzer and the policy version.
+    """
+    words = documents.dictionary_words(refresh=refresh_dictionary)
+    analyzer = documents.analyzer_for(words)
+    policy = run.policy
+    raw = f"{scenario_selectors.matching_capability_set_key()}|{analyzer.fingerprint}"
+    key = hashlib.sha256(raw.encode()).hexdigest()[:24]
+    engine_key = f"{key}|{policy.version}"
+    if engine_key in _ENGINES:
+        return _ENGINES[engine_key], key
+    engine = documents.engine_for(
+        analyzer=analyzer, weights=policy.matching_weights, region_weights=policy.region_weights
+    )
+    path = _index_path(key)
+    try:
+        engine.load_index(path)
+    except (OSError, ValueError, KeyError):
+        engine.build_index(documents.capability_docs(analyzer=analyzer))
+        assert engine.index is not None  # noqa: S101 - build_index sets it
+        engine.index.save(path)
+    _ENGINES.clear()  # keep one warm engine: a province index is large
+    _ENGINES[engine_key] = engine
+    return engine, key
+
+
+def _affected_needs(
+    engine: MatchEngine, capability_id: int, analyzer_needs: list[NeedDoc]
+) -> list[int]:
+    """Needs whose ranking a newly published capability can change."""
+    index = engine.index
+    assert index is not None  # noqa: S101
+    try:
+        index.row_of(capability_id)
+    except KeyError:
+        return []  # not matchable (unverified firm, negative list, not published)
+    candidates = engine.rank(
+        analyzer_needs,
+        top_n=TOP_N,
+        related_pairs=scenario_selectors.matching_related_org_pairs(),
+        negative_list=documents.negative_list(),
+    )
+    return sorted({c.need_id for c in candidates if c.cap_id == capability_id})
+
+
+def match_run_execute(*, run_id: int) -> None:
+    """Start a pending run: resolve its needs, then score inline or fan out chunk tasks.
+
+    Redelivered while running, it re-enqueues the chunks that are not done (resume).
+    """
+    with transaction.atomic():
+        run = MatchRun.objects.select_for_update().get(pk=run_id)
+        if run.is_finished:
+            return
+        if run.status == RunStatus.RUNNING:
+            resuming = True
+        else:
+            resuming = False
+            run.status = RunStatus.RUNNING
+            run.started_at = timezone.now()
+            run.save(update_fields=["status", "started_at"])
+    if resuming:
+        match_run_resume(run_id=run_id)
+        return
+    _plan(run)
+
+
+def _plan(run: MatchRun) -> None:
+    t0 = time.perf_counter()
+    engine, key = _warm_engine(run, refresh_dictionary=run.scope == RunScope.FULL)
+    t_index = time.perf_counter() - t0
+    analyzer = engine.analyzer
+    if run.scope == RunScope.NEED:
+        need_ids = [run.target_id] if run.target_id is not None else []
+        need_ids = [d.id for d in documents.need_docs(analyzer=analyzer, need_ids=need_ids)]
+    elif run.scope == RunScope.CAPABILITY:
+        all_needs = documents.need_docs(analyzer=analyzer)
+        need_ids = _affected_needs(engine, int(run.target_id or 0), all_needs)
+    else:
+        need_ids = [d.id for d in documents.need_docs(analyzer=analyzer)]
+    size = chunk_size()
+    chunks = [need_ids[i : i + size] for i in range(0, len(need_ids), size)]
+    with transaction.atomic():
+        MatchRunChunk.objects.bulk_create(
+            [MatchRunChunk(run=run, number=n, need_ids=ids) for n, ids in enumerate(chunks)],
+            ignore_conflicts=True,
+        )
+        MatchRun.objects.filter(pk=run.pk).update(
+            total=len(need_ids),
+            chunk_count=len(chunks),
+            params={**run.params, "index_key": key},
+            timings={"index_s": round(t_index, 3), "plan_s": round(time.perf_counter() - t0, 3)},
+        )
+    if len(chunks) <= 1:
+        # Small runs (every incremental one) finish in this task, on the warm engine.
+        if chunks:
+            match_run_score_chunk(run_id=run.pk, number=0)
+        match_run_finish(run_id=run.pk)
+        return
+    for number in range(len(chunks)):
+        _enqueue("score_chunk", run_id=run.pk, number=number)
+
+
+def _fail(run_id: int, exc: BaseException) -> None:
+    logger.exception("matching run %s failed", run_id)
+    MatchRun.objects.filter(pk=run_id).exclude(status__in=FINISHED_STATUSES).update(
+        status=RunStatus.FAILED,
+        error=f"{type(exc).__name__}: {exc}"[:2000],
+        finished_at=timezone.now(),
+    )
+
+
+def match_run_fail(*, run_id: int, error: BaseException) -> None:
+    """Mark a run failed after its task gave up (retries exhausted or a domain error)."""
+    _fail(run_id, error)
+
+
+def _rows_for(
+    run: MatchRun, engine: MatchEngine, candidates: list[Candidate]
+) -> list[tuple[Any, ...]]:
+    index = engine.index
+    assert index is not None  # noqa: S101
+    weights = dict(
+        zip(
+            Weights.from_mapping(run.policy.matching_weights).as_dict(),
+            Weights.from_mapping(run.policy.matching_weights).normalized(),
+            strict=True,
+        )
+    )
+    now = timezone.now()
+    org_ids = index.caps.org_id
+    return [
+        (
+            run.pk,
+            c.need_id,
+            c.cap_id,
+            int(org_ids[index.row_of(c.cap_id)]),
+            c.score,
+            c.rank,
+            False,
+            False,
+            json.dumps(
+                {
+                    "features": c.features,
+                    "weights": weights,
+                    "matched_keywords": c.matched_keywords,
+                    "policy_version": run.policy.version,
+                },
+                ensure_ascii=False,
+            ),
+            now,
+        )
+        for c in candidates
+    ]
+
+
+def _write_matches(run_id: int, need_ids: list[int], rows: list[tuple[Any, ...]]) -> None:
+    """Replace the run's rows for these needs (same input, same rows; never duplicates)."""
+    Match.objects.filter(run_id=run_id, need_id__in=need_ids).delete()
+    if connection.vendor == "postgresql":
+        documents.copy_rows(Match._meta.db_table, MATCH_COLUMNS, rows)
+        return
+    Match.objects.bulk_create(
+        [
+            Match(**dict(zip(MATCH_COLUMNS, r, strict=True)) | {"breakdown": json.loads(r[8])})
+            for r in rows
+        ],
+        batch_size=documents.WRITE_BATCH,
+    )
+
+
+def match_run_score_chunk(*, run_id: int, number: int) -> None:
+    """Score one chunk of needs and store their ranked candidates; a done chunk is skipped."""
+    run = MatchRun.objects.select_related("policy").get(pk=run_id)
+    if run.status != RunStatus.RUNNING:
+        return
+    chunk = MatchRunChunk.objects.get(run_id=run_id, number=number)
+    if chunk.done:
+        return
+    t0 = time.perf_counter()
+    engine, _key = _warm_engine(run, refresh_dictionary=False)
+    needs = documents.need_docs(analyzer=engine.analyzer, need_ids=list(chunk.need_ids))
+    candidates = engine.rank(
+        needs,
+        top_n=TOP_N,
+        related_pairs=scenario_selectors.matching_related_org_pairs(),
+        negative_list=documents.negative_list(),
+    )
+    rows = _rows_for(run, engine, candidates)
+    t_score = time.perf_counter() - t0
+    with transaction.atomic():
+        chunk = MatchRunChunk.objects.select_for_update().get(pk=chunk.pk)
+        current = MatchRun.objects.select_for_update().get(pk=run_id)
+        if chunk.done or current.status != RunStatus.RUNNING:
+            return
+        _write_matches(run_id, list(chunk.need_ids), rows)
+        chunk.done = True
+        chunk.finished_at = timezone.now()
+        chunk.save(update_fields=["done", "finished_at"])
+        timings = dict(current.timings)
+        timings["score_s"] = round(timings.get("score_s", 0) + t_score, 3)
+        MatchRun.objects.filter(pk=run_id).update(
+            processed=F("processed") + len(chunk.need_ids), timings=timings
+        )
+        remaining = MatchRunChunk.objects.filter(run_id=run_id, done=False).count()
+        if remaining == 0 and current.chunk_count > 1:
+            _enqueue("finish_run", run_id=run_id)
+
+
+def _firm_quotas(run: MatchRun, need_ids: list[int]) -> dict[int, int]:
+    """Open recommendations a firm may still take: its capabilities' capacity, less running
+    pilots, less current recommendations on needs this run does not rescore."""
+    quota: dict[int, int] = {}
+    for row in scenario_selectors.matching_capability_rows():
+        quota[row["firm_id"]] = quota.get(row["firm_id"], 0) + row["capacity"]
+    for firm_id, n in scenario_selectors.matching_firm_open_pilots().items():
+        quota[firm_id] = quota.get(firm_id, 0) - n
+    if run.scope != RunScope.FULL:
+        held = (
+            Match.objects.filter(is_current=True, recommended=True)
+            .exclude(need_id__in=need_ids)
+            .values_list("firm_id", flat=True)
+        )
+        for firm_id in held:
+            quota[firm_id] = quota.get(firm_id, 0) - 1
+    return {firm: max(q, 0) for firm, q in quota.items()}
+
+
+def _finish_lock() -> None:
+    # One finisher at a time: two runs swapping "current" rows of the same needs would
+    # otherwise race on the partial unique index.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [7_310_501])
+
+
+def match_run_finish(
+    *, run_id: int, notify: Callable[[MatchRun, list[int]], None] | None = None
+) -> None:
+    """Pair under the quotas, mark the recommendations, make the run's rows current."""
+    t0 = time.perf_counter()
+    with transaction.atomic():
+        _finish_lock()
+        run = MatchRun.objects.select_for_update().select_related("policy").get(pk=run_id)
+        if run.status != RunStatus.RUNNING:
+            return
+        if MatchRunChunk.objects.filter(run_id=run_id, done=False).exists():
+            return
+        need_ids = sorted({i for ids in run.chunks.values_list("need_ids", flat=True) for i in ids})
+        rows = list(
+            Match.objects.filter(run_id=run_id).values_list(
+                "id", "need_id", "capability_id", "firm_id", "score"
+            )
+        )
+        k = int(run.params.get("k", run.policy.recommendations_per_need))
+        result = pair(
+            np.array([r[1] for r in rows], dtype=np.int64),
+            np.array([r[2] for r in rows], dtype=np.int64),
+            np.array([r[3] for r in rows], dtype=np.int64),
+            np.array([r[4] for r in rows], dtype=np.float64),
+            k=k,
+            firm_capacity=_firm_quotas(run, need_ids),
+            all_need_ids=need_ids,
+        )
+        chosen = result.chosen()
+        chosen_ids = [r[0] for r in rows if (r[1], r[2]) in chosen]
+        for start in range(0, len(chosen_ids), 10000):
+            Match.objects.filter(pk__in=chosen_ids[start : start + 10000]).update(recommended=True)
+        Match.objects.filter(need_id__in=need_ids, is_current=True).exclude(run_id=run_id).update(
+            is_current=False
+        )
+        Match.objects.filter(run_id=run_id).update(is_current=True)
+        shortfall: dict[str, int] = {}
+        for reason in result.shortfall.values():
+            shortfall[reason] = shortfall.get(reason, 0) + 1
+        run.status = RunStatus.DONE
+        run.finished_at = timezone.now()
+        run.processed = run.total
+        run.counts = {
+            "needs": len(need_ids),
+            "candidates": len(rows),
+            "recommended": len(chosen_ids),
+            "total_score": round(result.total_score, 6),
+            "shortfall": shortfall,
+            "shortfall_needs": {str(n): r for n, r in list(result.shortfall.items())[:500]},
+        }
+        run.timings = {**run.timings, "finish_s": round(time.perf_counter() - t0, 3)}
+        if run.started_at:
+            run.timings["wall_s"] = round((run.finished_at - run.started_at).total_seconds(), 3)
+        run.save(update_fields=["status", "finished_at", "processed", "counts", "timings"])
+        if notify is not None and run.scope != RunScope.FULL:
+            notify(run, chosen_ids)
+
+
+def match_run_resume(*, run_id: int) -> int:
+    """Re-enqueue the chunks of a running run that are not done (after a lost worker).
+
+    Returns how many chunks were enqueued; finishes the run if all chunks are done.
+    """
+    run = MatchRun.objects.get(pk=run_id)
+    if run.status != RunStatus.RUNNING:
+        return 0
+    pending = list(
+        MatchRunChunk.objects.filter(run_id=run_id, done=False).values_list("number", flat=True)
+    )
+    if not pending and run.chunk_count:
+        _enqueue("finish_run", run_id=run_id)
+        return 0
+    if not run.chunk_count:
+        # Died while planning: plan again (chunk rows are created with ignore_conflicts).
+        _plan(run)
+        return 0
+    for number in pending:
+        _enqueue("score_chunk", run_id=run_id, number=number)
+    return len(pending)
+
+
+def match_runs_resume_stalled(*, older_than_minutes: int = 15) -> list[int]:
+    """Resume running runs that started long ago (their worker may have died)."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    ids = list(
+        MatchRun.objects.filter(status=RunStatus.RUNNING, started_at__lt=cutoff).values_list(
+            "id", flat=True
+        )
+    )
+    for run_id in ids:
+        with transaction.atomic():
+            match_run_resume(run_id=run_id)
+    return ids
+
+
+def run_progress(run: MatchRun) -> float:
+    return (
+        1.0 if run.status == RunStatus.DONE else (run.processed / run.total if run.total else 0.0)
+    )

@@ -1,0 +1,63 @@
+"""Celery tasks: thin adapters around matching.services; every one is safe to run twice.
+
+Transient errors (database or broker connection) are retried with backoff; any final
+failure marks the run failed (``RunTask.on_failure``), never a retry in between.
+"""
+
+from typing import Any
+
+from celery import Task, shared_task
+from django.db import InterfaceError, OperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from matching import services
+from matching.models import RunScope
+from matching.notifications import notify_recommendations
+
+TRANSIENT = (OperationalError, InterfaceError, RedisConnectionError)
+RETRY: dict[str, Any] = {
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": True,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
+class RunTask(Task):
+    def on_failure(
+        self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
+    ) -> None:
+        run_id = (kwargs or {}).get("run_id")
+        if run_id is not None:
+            services.match_run_fail(run_id=run_id, error=exc)
+
+
+@shared_task(
+    name="matching.execute_run", base=RunTask, soft_time_limit=1800, time_limit=2100, **RETRY
+)
+def execute_run(*, run_id: int) -> None:
+    # Planning builds or loads the province index (seconds to minutes on a cold worker).
+    services.match_run_execute(run_id=run_id)
+
+
+@shared_task(
+    name="matching.score_chunk", base=RunTask, soft_time_limit=600, time_limit=900, **RETRY
+)
+def score_chunk(*, run_id: int, number: int) -> None:
+    services.match_run_score_chunk(run_id=run_id, number=number)
+
+
+@shared_task(name="matching.finish_run", base=RunTask, soft_time_limit=600, time_limit=900, **RETRY)
+def finish_run(*, run_id: int) -> None:
+    services.match_run_finish(run_id=run_id, notify=notify_recommendations)
+
+
+@shared_task(name="matching.start_full_run")
+def start_full_run() -> None:
+    """Nightly full rescoring (celery beat)."""
+    services.match_run_request(scope=RunScope.FULL)
+
+
+@shared_task(name="matching.resume_stalled")
+def resume_stalled() -> None:
+    services.match_runs_resume_stalled()
