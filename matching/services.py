@@ -78,11 +78,12 @@ def _check_operator(actor: Actor | None) -> None:
 
 @transaction.atomic
 def match_run_request(
-    *, scope: str, object_id: int | None = None, actor: Actor | None = None
+    *, scope: str, object_id: int | None = None, actor: Actor | None = None, enqueue: bool = True
 ) -> MatchRun:
     """Create a pending run under the current policy and enqueue it after commit.
 
-    ``actor`` None is the system (publishing hooks, the nightly beat schedule).
+    ``actor`` None is the system (publishing hooks, the nightly beat schedule); operators'
+    commands pass ``enqueue=False`` and execute the run in their own process.
     """
     _check_operator(actor)
     if scope not in RunScope.values:
@@ -96,10 +97,11 @@ def match_run_request(
         scope=scope,
         target_id=object_id,
         policy=policy,
-        params={"k": policy.recommendations_per_need, "top_n": TOP_N},
+        params={"k": policy.recommendations_per_need, "top_n": TOP_N, "inline": not enqueue},
         requested_by=actor if isinstance(actor, User) else None,
     )
-    _enqueue("execute_run", run_id=run.pk)
+    if enqueue:
+        _enqueue("execute_run", run_id=run.pk)
     return run
 
 
@@ -179,9 +181,10 @@ def match_run_execute(*, run_id: int) -> None:
     Redelivered while running, it re-enqueues the chunks that are not done (resume).
     """
     with transaction.atomic():
-        run = MatchRun.objects.select_for_update().get(pk=run_id)
-        if run.is_finished:
-            return
+        found = MatchRun.objects.select_for_update().filter(pk=run_id).first()
+        if found is None or found.is_finished:
+            return  # finished, or deleted by an operator meanwhile
+        run = found
         if run.status == RunStatus.RUNNING:
             resuming = True
         else:
@@ -227,6 +230,8 @@ def _plan(run: MatchRun) -> None:
             match_run_score_chunk(run_id=run.pk, number=0)
         match_run_finish(run_id=run.pk)
         return
+    if run.params.get("inline"):
+        return  # the operator's process scores the chunks itself (manage.py match)
     for number in range(len(chunks)):
         _enqueue("score_chunk", run_id=run.pk, number=number)
 
@@ -301,11 +306,11 @@ def _write_matches(run_id: int, need_ids: list[int], rows: list[tuple[Any, ...]]
 
 def match_run_score_chunk(*, run_id: int, number: int) -> None:
     """Score one chunk of needs and store their ranked candidates; a done chunk is skipped."""
-    run = MatchRun.objects.select_related("policy").get(pk=run_id)
-    if run.status != RunStatus.RUNNING:
+    run = MatchRun.objects.select_related("policy").filter(pk=run_id).first()
+    if run is None or run.status != RunStatus.RUNNING:
         return
-    chunk = MatchRunChunk.objects.get(run_id=run_id, number=number)
-    if chunk.done:
+    chunk = MatchRunChunk.objects.filter(run_id=run_id, number=number).first()
+    if chunk is None or chunk.done:
         return
     t0 = time.perf_counter()
     engine, _key = _warm_engine(run, refresh_dictionary=False)
@@ -371,8 +376,9 @@ def match_run_finish(
     t0 = time.perf_counter()
     with transaction.atomic():
         _finish_lock()
-        run = MatchRun.objects.select_for_update().select_related("policy").get(pk=run_id)
-        if run.status != RunStatus.RUNNING:
+        found = MatchRun.objects.select_for_update().select_related("policy").filter(pk=run_id)
+        run = found.first()
+        if run is None or run.status != RunStatus.RUNNING:
             return
         if MatchRunChunk.objects.filter(run_id=run_id, done=False).exists():
             return
@@ -427,8 +433,8 @@ def match_run_resume(*, run_id: int) -> int:
 
     Returns how many chunks were enqueued; finishes the run if all chunks are done.
     """
-    run = MatchRun.objects.get(pk=run_id)
-    if run.status != RunStatus.RUNNING:
+    run = MatchRun.objects.filter(pk=run_id).first()
+    if run is None or run.status != RunStatus.RUNNING:
         return 0
     pending = list(
         MatchRunChunk.objects.filter(run_id=run_id, done=False).values_list("number", flat=True)

@@ -4,21 +4,38 @@ Everything is keyed by natural keys (organization kind + name or credit code, us
 so running the builder twice changes nothing.
 """
 
+import json
 from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 
-from scenarios.choices import OrganizationKind, RegionLevel, Role
-from scenarios.models import Committee, Organization, Region
+from scenarios.choices import NeedStatus, OrganizationKind, RegionLevel, ReviewDecision, Role
+from scenarios.models import (
+    Capability,
+    Committee,
+    NegativeListEntry,
+    Organization,
+    Region,
+    ScenarioNeed,
+)
+from scenarios.services import events
 from scenarios.services.accounts import user_create
+from scenarios.services.assessments import assessment_submit
+from scenarios.services.capabilities import capability_create, capability_submit
+from scenarios.services.needs import need_create, need_submit
+from scenarios.services.negative_list import negative_entry_create
 from scenarios.services.organizations import (
     membership_grant,
     organization_create,
     organization_verify,
 )
+from scenarios.services.policy import policy_current
 from scenarios.services.reference import home_province
+from scenarios.services.reviews import review_decide
 from scenarios.validators import credit_code_check_char, org_code_check_char
 
 AGENCY_SUFFIXES = ("工业和信息化局", "数据局", "交通运输局")
@@ -34,6 +51,12 @@ OUTSIDE_FIRMS = (
     ("320506", "苏州固能电池材料有限公司"),
 )
 EXPERT_INSTITUTIONS = ("江西省科学院", "南昌大学场景创新研究院")
+DEMO_DIR = Path(__file__).resolve().parent / "data" / "demo"
+NEGATIVE_KEYWORDS = (
+    ("虚拟货币挖矿", "国家明令禁止的虚拟货币“挖矿”活动"),
+    ("落后产能", "列入淘汰类的高污染落后产能"),
+    ("堆浸", "稀土原地浸矿/堆浸工艺污染严重，已禁止"),
+)
 
 
 @dataclass
@@ -48,6 +71,8 @@ class DemoResult:
     logins: list[DemoLogin] = field(default_factory=list)
     organizations_created: int = 0
     users_created: int = 0
+    needs_created: int = 0
+    capabilities_created: int = 0
 
 
 def demo_credit_code(region_code: str, serial: int) -> str:
@@ -151,4 +176,103 @@ class DemoBuilder:
             OrganizationKind.AGENCY, f"{province.name}工业和信息化厅", province
         )
         self.user("agency-province", province_agency, Role.AGENCY_EDITOR)
+        with events.bulk_publishing():
+            self.build_lists(admin)
         return self.result
+
+    def build_lists(self, admin: User) -> None:
+        """The demo 机会清单 and 能力清单, through the real services and review path.
+
+        Most needs are reviewed by the demo committee members and published; every
+        eighth stays in review and every fifteenth stays a draft, so queues are not empty.
+        Four demo capabilities run into the negative list and come back returned.
+        """
+        province_user = User.objects.get(username="province")
+        for keyword, reason in NEGATIVE_KEYWORDS:
+            if not NegativeListEntry.objects.filter(keyword=keyword).exists():
+                negative_entry_create(
+                    actor=province_user, kind="keyword", keyword=keyword, reason=reason
+                )
+        caps = json.loads((DEMO_DIR / "capabilities.json").read_text(encoding="utf-8"))
+        for row in caps:
+            if Capability.objects.filter(ref=row["ref"]).exists():
+                continue
+            firm = Organization.objects.filter(credit_code=row["firm_credit_code"]).first()
+            if firm is None:
+                firm = self.org(
+                    OrganizationKind.FIRM,
+                    row["firm_name"],
+                    Region.objects.get(code=row["region_code"]),
+                    row["firm_credit_code"],
+                )
+                if sum(map(ord, firm.name)) % 13:  # a few firms still await verification
+                    organization_verify(actor=admin, organization=firm)
+            cap = capability_create(
+                actor=None,
+                firm=firm,
+                ref=row["ref"],
+                title=row["title"],
+                description=row["description"],
+                chains=row["chains"],
+                keywords=row["keywords"],
+                region=Region.objects.get(code=row["region_code"]),
+                trl=row["trl"],
+                certifications=row["certifications"],
+                past_cases=row["past_cases"],
+                capacity=row["capacity"],
+            )
+            capability_submit(actor=None, capability=cap)
+            self.result.capabilities_created += 1
+        needs = json.loads((DEMO_DIR / "needs.json").read_text(encoding="utf-8"))
+        experts = list(User.objects.filter(username__startswith="expert").order_by("username"))
+        for index, row in enumerate(needs, start=1):
+            if ScenarioNeed.objects.filter(ref=row["ref"]).exists():
+                continue
+            agency = Organization.objects.get(kind=OrganizationKind.AGENCY, name=row["org_name"])
+            editor = User.objects.filter(memberships__organization=agency).first()
+            need = need_create(
+                actor=editor,
+                agency=agency,
+                ref=row["ref"],
+                title=row["title"],
+                description=row["description"],
+                category=row["category"],
+                chains=row["chains"],
+                keywords=row["keywords"],
+                region=Region.objects.get(code=row["region_code"]),
+                validation_type=row["validation_type"],
+                min_trl=row["min_trl"],
+                budget_cny=row["budget_cny"],
+                deadline=date.fromisoformat(row["deadline"]),
+                is_major=row["is_major"],
+            )
+            self.result.needs_created += 1
+            if editor is None or index % 15 == 0:
+                continue
+            need = need_submit(actor=editor, need=need)
+            stop_in_review = index % 8 == 0
+            while need.status == NeedStatus.IN_REVIEW and not stop_in_review:
+                need = review_decide(
+                    actor=self.reviewer_for(need),
+                    need=need,
+                    decision=ReviewDecision.APPROVED,
+                    comment="同意发布",
+                )
+            if need.status == NeedStatus.PUBLISHED and index % 4 == 1 and experts:
+                scores = {
+                    c["key"]: 70 + (index * 7 + n * 5) % 30
+                    for n, c in enumerate(policy_current().selection_criteria)
+                }
+                assessment_submit(actor=experts[index % len(experts)], need=need, scores=scores)
+
+    def reviewer_for(self, need: ScenarioNeed) -> User:
+        """The demo member of the committee that holds the need's pending review."""
+        review = need.reviews.select_related("committee__region").get(decision="pending")
+        region = review.committee.region
+        username = (
+            "province" if region.level == RegionLevel.PROVINCE else f"{region.level}{region.code}"
+        )
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = self.user(username, review.committee.organization, Role.COMMITTEE_MEMBER)
+        return user

@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth.models import User
+from rest_framework.test import APIClient
 
 from scenarios.choices import Role
 from scenarios.models import Committee, Organization, Region
@@ -74,3 +75,15 @@ def agency(db) -> Organization:
 @pytest.fixture
 def agency_user(agency) -> User:
     return factories.member(agency, Role.AGENCY_EDITOR)
+
+
+@pytest.fixture
+def api():
+    """An API client; ``api.as_user(u)`` authenticates it with a token-less force login."""
+
+    class Client(APIClient):
+        def as_user(self, user):
+            self.force_authenticate(user=user)
+            return self
+
+    return Client()

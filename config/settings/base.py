@@ -111,7 +111,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -126,6 +126,7 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULE = {
     "matching-full-run-nightly": {
         "task": "matching.start_full_run",
@@ -179,6 +180,9 @@ SPECTACULAR_SETTINGS = {
 
 # Domain settings.
 HOME_PROVINCE_CODE = env("HOME_PROVINCE_CODE", default="360000")
+INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)
+# Where e-mailed links (invitations, password reset) point.
+FRONTEND_BASE_URL = env("FRONTEND_BASE_URL", default="http://localhost:8000")
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-pass-2026")
 MATCHING_INDEX_DIR = env("MATCHING_INDEX_DIR", default=str(BASE_DIR / "var" / "matching"))
 

@@ -5,6 +5,9 @@ runs are enqueued on Celery. Nothing here runs if the transaction rolls back.
 """
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -14,6 +17,7 @@ from scenarios.choices import Role
 from scenarios.models import Membership, Notification, Review, ScenarioNeed
 
 logger = logging.getLogger(__name__)
+_bulk = threading.local()
 
 
 def notify_users(*, user_ids: list[int], verb: str, message: str, target: object) -> None:
@@ -85,18 +89,42 @@ def notify_agency(*, need: ScenarioNeed, verb: str, reason: str = "") -> None:
     )
 
 
+@contextmanager
+def bulk_publishing() -> Iterator[None]:
+    """Inside, publications do not each start a matching run; one full run follows instead.
+
+    For imports and demo data, where hundreds of items publish in one go.
+    """
+    outer = getattr(_bulk, "active", None)
+    _bulk.active = outer if outer is not None else {"published": False}
+    try:
+        yield
+    finally:
+        state = _bulk.active
+        _bulk.active = outer
+        if outer is None and state["published"]:
+            transaction.on_commit(lambda: _start_matching(scope="full", object_id=None))
+
+
+def _after_publish(scope: str, object_id: int) -> None:
+    state = getattr(_bulk, "active", None)
+    if state is not None:
+        state["published"] = True
+        return
+    transaction.on_commit(lambda: _start_matching(scope=scope, object_id=object_id))
+
+
 def need_published(*, need: ScenarioNeed) -> None:
     """Tell the agency and start an incremental matching run after commit."""
     notify_agency(need=need, verb="need.published")
-    need_id = need.pk
-    transaction.on_commit(lambda: _start_matching(scope="need", object_id=need_id))
+    _after_publish("need", need.pk)
 
 
 def capability_published(*, capability_id: int) -> None:
-    transaction.on_commit(lambda: _start_matching(scope="capability", object_id=capability_id))
+    _after_publish("capability", capability_id)
 
 
-def _start_matching(*, scope: str, object_id: int) -> None:
+def _start_matching(*, scope: str, object_id: int | None) -> None:
     from matching.services import match_run_request  # the matching app depends on us
 
     match_run_request(scope=scope, object_id=object_id)

@@ -14,6 +14,7 @@ from scenarios.errors import ActorNotAllowed, InvalidInput, InvalidTransition
 from scenarios.locks import lock_one
 from scenarios.models import Organization, Region, ScenarioNeed
 from scenarios.roles import Actor, has_role_in, is_platform_admin, sits_on_committee_covering
+from scenarios.services import events
 from scenarios.services.audit import audit_record
 from scenarios.services.common import (
     check_version,
@@ -125,6 +126,8 @@ def need_create(
     audit_record(
         actor=actor, action="need.create", target=need, to_state=status, data={"ref": need.ref}
     )
+    if status == N.PUBLISHED:
+        events.need_published(need=need)
     return need
 
 

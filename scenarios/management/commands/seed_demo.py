@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 
 from scenarios.demo import DemoBuilder
 from scenarios.errors import DomainError
@@ -14,13 +15,18 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         try:
-            with transaction.atomic():
+            # Demo notifications go to an in-memory outbox, not to the console.
+            with (
+                override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"),
+                transaction.atomic(),
+            ):
                 result = DemoBuilder().build()
         except DomainError as exc:
             raise CommandError(f"{exc.message} {exc.fields or ''}".strip()) from exc
         self.stdout.write(
-            f"demo data: {result.organizations_created} organizations and "
-            f"{result.users_created} users created"
+            f"demo data: {result.organizations_created} organizations, "
+            f"{result.users_created} users, {result.needs_created} needs and "
+            f"{result.capabilities_created} capabilities created"
         )
         if options["quiet_logins"]:
             return

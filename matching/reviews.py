@@ -1,0 +1,173 @@
+"""Review of recommendations: firms answer, agencies shortlist, committees decide.
+
+Approval starts a pilot through the scenarios services. Every step is audited and
+notifies the other side.
+"""
+
+from datetime import date
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from matching.models import FirmResponse, Match, PairReview, ReviewDecision
+from scenarios.choices import Role
+from scenarios.errors import ActorNotAllowed, InvalidInput, InvalidTransition
+from scenarios.models import Membership
+from scenarios.roles import Actor, has_role_in, is_platform_admin, sits_on_committee_covering
+from scenarios.services.audit import audit_record
+from scenarios.services.events import notify_users
+from scenarios.services.pilots import pilot_start
+
+
+def _review_for(match: Match) -> PairReview:
+    review, _created = PairReview.objects.select_for_update().get_or_create(
+        need_id=match.need_id, capability_id=match.capability_id
+    )
+    return review
+
+
+def _editors(organization_id: int, role: str) -> list[int]:
+    return list(
+        Membership.objects.filter(organization_id=organization_id, role=role).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+def _current(match: Match) -> Match:
+    match = Match.objects.select_related("need__agency", "need__region", "capability__firm").get(
+        pk=match.pk
+    )
+    if not match.is_current:
+        raise InvalidTransition(_("该撮合结果已被新的匹配批次取代。"), status="superseded")
+    return match
+
+
+@transaction.atomic
+def pair_respond(*, actor: Actor, match: Match, interested: bool, note: str = "") -> PairReview:
+    """The firm says it is interested in (or declines) a need recommended to it."""
+    match = _current(match)
+    if not (
+        is_platform_admin(actor) or has_role_in(actor, Role.FIRM_EDITOR, match.capability.firm)
+    ):
+        raise ActorNotAllowed(_("只能答复推荐给本企业的需求。"))
+    if not match.recommended:
+        raise InvalidTransition(_("只能答复推荐结果。"), status="not_recommended")
+    review = _review_for(match)
+    before = review.firm_response
+    review.firm_response = FirmResponse.INTERESTED if interested else FirmResponse.DECLINED
+    review.firm_note = note[:500]
+    review.version += 1
+    review.save()
+    audit_record(
+        actor=actor,
+        action="match.respond",
+        target=review,
+        from_state=before,
+        to_state=review.firm_response,
+        reason=note,
+        data={"match": match.pk},
+    )
+    word = "有意向承接" if interested else "不参与"
+    notify_users(
+        user_ids=_editors(match.need.agency_id, Role.AGENCY_EDITOR),
+        verb="match.firm_response",
+        message=f"{match.capability.firm.name}对“{match.need.title}”表示{word}",
+        target=review,
+    )
+    return review
+
+
+@transaction.atomic
+def pair_shortlist(*, actor: Actor, match: Match, shortlisted: bool) -> PairReview:
+    """The agency puts a recommended capability on (or off) its shortlist."""
+    match = _current(match)
+    if not (is_platform_admin(actor) or has_role_in(actor, Role.AGENCY_EDITOR, match.need.agency)):
+        raise ActorNotAllowed(_("只能处理本单位需求的推荐。"))
+    review = _review_for(match)
+    if review.decision != ReviewDecision.PENDING:
+        raise InvalidTransition(_("已审批，不能再调整入围。"), status=review.decision)
+    if review.shortlisted == shortlisted:
+        return review
+    review.shortlisted = shortlisted
+    review.version += 1
+    review.save()
+    audit_record(
+        actor=actor,
+        action="match.shortlist",
+        target=review,
+        to_state="shortlisted" if shortlisted else "unlisted",
+        data={"match": match.pk},
+    )
+    if shortlisted:
+        notify_users(
+            user_ids=_editors(match.capability.firm_id, Role.FIRM_EDITOR),
+            verb="match.shortlisted",
+            message=f"您的能力“{match.capability.title}”入围“{match.need.title}”",
+            target=review,
+        )
+    return review
+
+
+@transaction.atomic
+def pair_decide(
+    *,
+    actor: Actor,
+    match: Match,
+    approve: bool,
+    reason: str = "",
+    tolerance_until: date | None = None,
+    validation_type: str | None = None,
+) -> PairReview:
+    """A committee member of the need's jurisdiction (or an admin) approves or rejects.
+
+    Approval starts a pilot (the tolerance period is required); rejection needs a reason.
+    Deciding the same way twice returns the review unchanged.
+    """
+    match = _current(match)
+    if not (is_platform_admin(actor) or sits_on_committee_covering(actor, match.need.region)):
+        raise ActorNotAllowed(_("只有需求所在地工作委员会或平台管理员可以审批。"))
+    review = _review_for(match)
+    target = ReviewDecision.APPROVED if approve else ReviewDecision.REJECTED
+    if review.decision == target:
+        return review
+    if review.decision != ReviewDecision.PENDING:
+        raise InvalidTransition(_("已审批。"), status=review.decision)
+    if approve:
+        if tolerance_until is None:
+            raise InvalidInput(
+                _("批准试点需要包容期截止日期。"), fields={"tolerance_until": [_("必填。")]}
+            )
+        pilot = pilot_start(
+            actor=actor,
+            need=match.need,
+            capability=match.capability,
+            tolerance_until=tolerance_until,
+            validation_type=validation_type,
+            source_match_id=match.pk,
+        )
+        review.pilot_id = pilot.pk
+    elif not reason.strip():
+        raise InvalidInput(_("驳回需要填写理由。"), fields={"reason": [_("不能为空。")]})
+    review.decision = target
+    review.decision_reason = reason[:500]
+    review.version += 1
+    review.save()
+    audit_record(
+        actor=actor,
+        action="match.decide",
+        target=review,
+        from_state=ReviewDecision.PENDING,
+        to_state=target,
+        reason=reason,
+        data={"match": match.pk, "pilot": review.pilot_id},
+    )
+    word = "批准进入场景验证" if approve else "未获批准"
+    notify_users(
+        user_ids=_editors(match.capability.firm_id, Role.FIRM_EDITOR)
+        + _editors(match.need.agency_id, Role.AGENCY_EDITOR),
+        verb="match.decided",
+        message=f"“{match.need.title}” × “{match.capability.title}” {word}",
+        target=review,
+    )
+    return review

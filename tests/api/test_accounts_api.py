@@ -1,0 +1,344 @@
+"""Account endpoints: firm sign-up, invitations, password reset, the current user."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.contrib.auth.tokens import default_token_generator
+from django.core import mail
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from scenarios.api.views import LoginThrottle
+from scenarios.choices import Role
+from scenarios.models import Committee, Invitation, Membership
+from scenarios.services.accounts import invitation_create, user_create
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+STRONG = "Hongguting-2026!"
+SIGNUP = "/api/v1/auth/signup/firm/"
+INVITE = "/api/v1/invitations/"
+ACCEPT = "/api/v1/invitations/accept/"
+RESET = "/api/v1/auth/password-reset/"
+RESET_CONFIRM = "/api/v1/auth/password-reset/confirm/"
+ME = "/api/v1/auth/me/"
+
+
+def signup_body(**overrides):
+    return {
+        "username": "gkj_admin",
+        "password": STRONG,
+        "email": "admin@ganke.example.cn",
+        "firm_name": "江西赣科智能装备有限公司",
+        "credit_code": factories.credit_code_for(9101, "360102"),
+        "region_code": "360102",
+        **overrides,
+    }
+
+
+@pytest.fixture
+def committee_org(db):
+    return Committee.objects.select_related("organization").get(region_id="360100").organization
+
+
+@pytest.fixture
+def invitation_token(platform_admin, committee_org):
+    _, token = invitation_create(
+        actor=platform_admin,
+        email="member@example.cn",
+        organization=committee_org,
+        role=Role.COMMITTEE_MEMBER,
+    )
+    return token
+
+
+# --- sign-up -------------------------------------------------------------------------------
+
+
+def test_signup_firm_creates_unverified_firm_and_editor(api):
+    response = api.post(SIGNUP, signup_body(), format="json")
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["organization"]["kind"] == "firm"
+    assert body["organization"]["is_verified"] is False
+    assert body["user"]["username"] == "gkj_admin"
+    assert "password" not in body["user"]
+    assert body["user"]["memberships"] == [
+        {
+            "organization": {
+                "id": body["organization"]["id"],
+                "name": "江西赣科智能装备有限公司",
+                "kind": "firm",
+            },
+            "role": "firm_editor",
+        }
+    ]
+
+
+def test_signup_firm_user_can_then_obtain_a_token(api):
+    api.post(SIGNUP, signup_body(), format="json")
+
+    response = api.post(
+        "/api/v1/auth/token/", {"username": "gkj_admin", "password": STRONG}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["token"]
+
+
+def test_signup_firm_duplicate_username_is_a_field_error(api):
+    factories.UserFactory.create(username="gkj_admin")
+
+    response = api.post(SIGNUP, signup_body(), format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert "username" in response.json()["fields"]
+
+
+def test_signup_firm_duplicate_credit_code_does_not_reveal_the_firm(api, firm):
+    response = api.post(SIGNUP, signup_body(credit_code=firm.credit_code), format="json")
+
+    assert response.status_code == 400
+    assert "credit_code" in response.json()["fields"]
+    assert firm.name not in response.content.decode()
+    assert not User.objects.filter(username="gkj_admin").exists()
+
+
+def test_signup_firm_invalid_credit_code_is_a_field_error(api):
+    response = api.post(SIGNUP, signup_body(credit_code="91360102MA35XXXXXX"), format="json")
+
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == {"credit_code"}
+
+
+def test_signup_firm_weak_password_is_a_field_error(api):
+    response = api.post(SIGNUP, signup_body(password="12345678"), format="json")
+
+    assert response.status_code == 400
+    assert response.json()["fields"]["password"]
+    assert not User.objects.filter(username="gkj_admin").exists()
+
+
+def test_signup_firm_missing_fields_are_reported(api):
+    response = api.post(SIGNUP, {"username": "x"}, format="json")
+
+    assert response.status_code == 400
+    assert {"password", "email", "firm_name", "credit_code", "region_code"} <= set(
+        response.json()["fields"]
+    )
+
+
+def test_signup_firm_is_throttled_with_the_login_scope(api, monkeypatch):
+    monkeypatch.setitem(LoginThrottle.THROTTLE_RATES, "login", "2/min")
+    cache.clear()
+
+    codes = [api.post(SIGNUP, {}, format="json").status_code for _ in range(3)]
+
+    cache.clear()
+    assert codes == [400, 400, 429]
+
+
+# --- invitations ---------------------------------------------------------------------------
+
+
+def test_invitation_create_by_admin_mails_link_and_hides_token(
+    api, platform_admin, committee_org, django_capture_on_commit_callbacks
+):
+    payload = {
+        "email": "member@example.cn",
+        "organization": committee_org.pk,
+        "role": "committee_member",
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.as_user(platform_admin).post(INVITE, payload, format="json")
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["organization"]["id"] == committee_org.pk
+    assert body["role"] == "committee_member"
+    assert "token" not in body
+    assert "token_hash" not in body
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["member@example.cn"]
+
+
+@pytest.mark.parametrize("actor_fixture", ["firm_user", "agency_user", "province_reviewer"])
+def test_invitation_create_by_non_admin_is_forbidden(api, request, actor_fixture, committee_org):
+    actor = request.getfixturevalue(actor_fixture)
+    payload = {
+        "email": "x@example.cn",
+        "organization": committee_org.pk,
+        "role": "committee_member",
+    }
+
+    response = api.as_user(actor).post(INVITE, payload, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+    assert not Invitation.objects.exists()
+
+
+def test_invitation_create_anonymous_is_unauthorized(api, committee_org):
+    payload = {
+        "email": "x@example.cn",
+        "organization": committee_org.pk,
+        "role": "committee_member",
+    }
+
+    response = api.post(INVITE, payload, format="json")
+
+    assert response.status_code == 401
+
+
+def test_invitation_create_unknown_organization_is_a_field_error(api, platform_admin):
+    payload = {"email": "x@example.cn", "organization": 999999, "role": "committee_member"}
+
+    response = api.as_user(platform_admin).post(INVITE, payload, format="json")
+
+    assert response.status_code == 400
+    assert "organization" in response.json()["fields"]
+
+
+def test_invitation_create_role_not_fitting_organization_is_a_field_error(
+    api, platform_admin, committee_org
+):
+    payload = {"email": "x@example.cn", "organization": committee_org.pk, "role": "firm_editor"}
+
+    response = api.as_user(platform_admin).post(INVITE, payload, format="json")
+
+    assert response.status_code == 400
+    assert "role" in response.json()["fields"]
+
+
+def test_invitation_accept_creates_user_with_invited_role(api, invitation_token, committee_org):
+    payload = {"token": invitation_token, "username": "zhang_wei", "password": STRONG}
+
+    response = api.post(ACCEPT, payload, format="json")
+
+    assert response.status_code == 201
+    assert response.json()["email"] == "member@example.cn"
+    assert response.json()["memberships"][0]["role"] == "committee_member"
+    user = User.objects.get(username="zhang_wei")
+    assert Membership.objects.filter(
+        user=user, organization=committee_org, role="committee_member"
+    ).exists()
+
+
+def test_invitation_accept_used_token_is_a_conflict(api, invitation_token):
+    api.post(
+        ACCEPT,
+        {"token": invitation_token, "username": "zhang_wei", "password": STRONG},
+        format="json",
+    )
+
+    response = api.post(
+        ACCEPT, {"token": invitation_token, "username": "li_na", "password": STRONG}, format="json"
+    )
+
+    assert response.status_code == 409
+    assert "已被使用" in response.json()["detail"]
+    assert not User.objects.filter(username="li_na").exists()
+
+
+def test_invitation_accept_expired_token_is_a_conflict(api, invitation_token):
+    Invitation.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+
+    response = api.post(
+        ACCEPT,
+        {"token": invitation_token, "username": "zhang_wei", "password": STRONG},
+        format="json",
+    )
+
+    assert response.status_code == 409
+    assert "过期" in response.json()["detail"]
+
+
+def test_invitation_accept_unknown_token_is_a_field_error(api, invitation_token):
+    response = api.post(
+        ACCEPT, {"token": "guess", "username": "zhang_wei", "password": STRONG}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "token" in response.json()["fields"]
+
+
+# --- password reset ------------------------------------------------------------------------
+
+
+def test_password_reset_does_not_reveal_whether_the_email_exists(api):
+    user_create(username="wang", password=STRONG, email="wang@example.cn")
+
+    known = api.post(RESET, {"email": "wang@example.cn"}, format="json")
+    mails_after_known = len(mail.outbox)
+    unknown = api.post(RESET, {"email": "nobody@example.cn"}, format="json")
+
+    assert known.status_code == unknown.status_code == 202
+    assert known.json() == unknown.json()
+    assert mails_after_known == 1
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["wang@example.cn"]
+
+
+def test_password_reset_confirm_with_mailed_token_changes_password(api):
+    user = user_create(username="wang", password=STRONG, email="wang@example.cn")
+    payload = {
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+        "new_password": "Xinmima-Ganjiang-9",
+    }
+
+    response = api.post(RESET_CONFIRM, payload, format="json")
+
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert user.check_password("Xinmima-Ganjiang-9")
+
+
+def test_password_reset_confirm_bad_token_is_refused(api):
+    user = user_create(username="wang", password=STRONG, email="wang@example.cn")
+    payload = {
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": "bad-token",
+        "new_password": "Xinmima-Ganjiang-9",
+    }
+
+    response = api.post(RESET_CONFIRM, payload, format="json")
+
+    assert response.status_code == 400
+    assert "token" in response.json()["fields"]
+    user.refresh_from_db()
+    assert user.check_password(STRONG)
+
+
+# --- me ------------------------------------------------------------------------------------
+
+
+def test_me_lists_memberships_of_the_signed_in_user(api, firm_user, firm):
+    response = api.as_user(firm_user).get(ME)
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "id": firm_user.pk,
+        "username": firm_user.username,
+        "email": firm_user.email,
+        "memberships": [
+            {
+                "organization": {"id": firm.pk, "name": firm.name, "kind": "firm"},
+                "role": "firm_editor",
+            }
+        ],
+    }
+
+
+def test_me_anonymous_is_unauthorized(api):
+    response = api.get(ME)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"

@@ -1,0 +1,396 @@
+"""Django admin: every page renders, actions go through services, the audit trail is read-only."""
+
+import datetime as dt
+
+import pytest
+from django.contrib import admin
+from django.contrib.messages import get_messages
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from scenarios.choices import Role
+from scenarios.models import (
+    AuditEvent,
+    Committee,
+    IdempotencyRecord,
+    Invitation,
+    Membership,
+    OrganizationRelation,
+    Region,
+)
+from scenarios.services.accounts import invitation_create
+from scenarios.services.assessments import assessment_submit
+from scenarios.services.capabilities import capability_submit, capability_suspend
+from scenarios.services.needs import need_submit
+from scenarios.services.negative_list import negative_entry_create
+from scenarios.services.pilots import pilot_start
+from scenarios.services.reviews import review_decide
+from tests import factories
+from tests.scenarios.helpers import make_capability, make_need
+
+pytestmark = pytest.mark.django_db
+SCORES = {
+    "tech_advancement": 90,
+    "demonstration": 80,
+    "industry_pull": 70,
+    "replicability": 60,
+    "feasibility": 100,
+}
+
+
+def changelist(model) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+
+
+def change(obj) -> str:
+    opts = obj._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+
+
+def run_action(client, model, action, objects, reason=""):
+    return client.post(
+        changelist(model),
+        {
+            "action": action,
+            "_selected_action": [o.pk for o in objects],
+            "index": 0,
+            "reason": reason,
+        },
+        follow=True,
+    )
+
+
+def texts(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+@pytest.fixture
+def world(agency, agency_user, firm, county_reviewer, city_reviewer, platform_admin):
+    """At least one row of every registered model, built through the services."""
+    need = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+    need = review_decide(actor=county_reviewer, need=need, decision="approved")
+    need = review_decide(actor=city_reviewer, need=need, decision="approved")
+    capability = capability_submit(actor=None, capability=make_capability(firm))
+    expert = factories.member(factories.ExpertInstitutionFactory.create(), Role.EXPERT)
+    assessment_submit(actor=expert, need=need, scores=SCORES)
+    pilot = pilot_start(
+        actor=agency_user,
+        need=need,
+        capability=capability,
+        tolerance_until=timezone.localdate() + dt.timedelta(days=90),
+    )
+    negative_entry_create(actor=platform_admin, kind="keyword", reason="禁止", keyword="赌博")
+    committee_org = Committee.objects.get(region_id="360100").organization
+    invitation_create(
+        actor=platform_admin,
+        email="m@example.cn",
+        organization=committee_org,
+        role=Role.COMMITTEE_MEMBER,
+    )
+    OrganizationRelation.objects.create(from_org=agency, to_org=firm, kind="affiliate")
+    IdempotencyRecord.objects.create(
+        user=agency_user,
+        key="k1",
+        endpoint="/api/v1/needs/",
+        request_hash="0" * 64,
+        status_code=201,
+        response_body={},
+    )
+    return {"need": need, "capability": capability, "pilot": pilot}
+
+
+@pytest.fixture
+def pending_need(agency, agency_user):
+    """A need waiting at the Donghu (county) committee."""
+    return need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+
+
+@pytest.fixture
+def reviewer_client(client, county_reviewer):
+    """The admin, signed in as a member of the Donghu committee with admin access."""
+    county_reviewer.is_staff = county_reviewer.is_superuser = True
+    county_reviewer.save(update_fields=["is_staff", "is_superuser"])
+    client.force_login(county_reviewer)
+    return client
+
+
+# --- every page renders --------------------------------------------------------------------
+
+
+def test_admin_changelist_and_change_page_of_every_model_render(admin_client, world):
+    registered = [
+        (m, a) for m, a in admin.site._registry.items() if m._meta.app_label == "scenarios"
+    ]
+
+    for model, model_admin in registered:
+        response = admin_client.get(changelist(model))
+        assert response.status_code == 200, model
+        obj = model_admin.get_queryset(response.wsgi_request).first()
+        assert obj is not None, f"no {model.__name__} row to open"
+        assert admin_client.get(change(obj)).status_code == 200, model
+
+    assert {m._meta.model_name for m, _ in registered} >= {
+        "scenarioneed",
+        "capability",
+        "review",
+        "assessment",
+        "pilot",
+        "organization",
+        "organizationrelation",
+        "membership",
+        "invitation",
+        "notification",
+        "auditevent",
+        "negativelistentry",
+        "policyversion",
+        "committee",
+        "region",
+        "industrychain",
+        "idempotencyrecord",
+    }
+
+
+def test_admin_changelist_search_and_filters_render(admin_client, world):
+    need = world["need"]
+    need.refresh_from_db()
+
+    response = admin_client.get(
+        changelist(type(need)), {"q": need.ref, "status__exact": need.status}
+    )
+
+    assert response.status_code == 200
+    assert need.title in response.content.decode()
+
+
+def test_admin_user_change_page_lists_memberships(admin_client, firm_user, firm):
+    response = admin_client.get(reverse("admin:auth_user_change", args=[firm_user.pk]))
+
+    assert response.status_code == 200
+    assert firm.name in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "model_name",
+    ["organization", "organizationrelation", "membership", "invitation", "negativelistentry"],
+)
+def test_admin_add_pages_render(admin_client, model_name):
+    response = admin_client.get(reverse(f"admin:scenarios_{model_name}_add"))
+
+    assert response.status_code == 200
+
+
+def test_admin_need_change_page_shows_reviews_and_audit_trail(admin_client, world):
+    need = world["need"]
+
+    content = admin_client.get(change(need)).content.decode()
+
+    assert "审计轨迹" in content
+    assert "need.review_open" in content
+    assert "need.publish" in content
+    assert "工作委员会" in content  # the reviews inline names the committees
+    assert 'name="_save"' not in content  # view-only: status cannot be edited here
+
+
+def test_admin_capability_change_page_shows_audit_trail(admin_client, world):
+    capability = world["capability"]
+
+    content = admin_client.get(change(capability)).content.decode()
+
+    assert "capability.publish" in content or "capability.submit" in content
+
+
+# --- review actions ------------------------------------------------------------------------
+
+
+def test_admin_need_approve_action_calls_review_service(
+    reviewer_client, county_reviewer, pending_need
+):
+    response = run_action(reviewer_client, type(pending_need), "review_approved", [pending_need])
+
+    pending_need.refresh_from_db()
+    assert response.status_code == 200
+    assert (pending_need.status, pending_need.review_tier) == ("in_review", "city")
+    event = AuditEvent.objects.get(action="need.forward", target_id=str(pending_need.pk))
+    assert event.actor == county_reviewer
+    assert any("已通过" in t for t in texts(response))
+
+
+def test_admin_need_return_action_records_the_reason(reviewer_client, pending_need):
+    run_action(
+        reviewer_client, type(pending_need), "review_returned", [pending_need], reason="请补充预算"
+    )
+
+    pending_need.refresh_from_db()
+    assert pending_need.status == "returned"
+    event = AuditEvent.objects.get(action="need.return", target_id=str(pending_need.pk))
+    assert event.reason == "请补充预算"
+
+
+def test_admin_need_reject_without_reason_shows_service_error(reviewer_client, pending_need):
+    response = run_action(reviewer_client, type(pending_need), "review_rejected", [pending_need])
+
+    pending_need.refresh_from_db()
+    assert pending_need.status == "in_review"
+    assert any("必须填写理由" in t for t in texts(response))
+    assert not AuditEvent.objects.filter(action="need.reject").exists()
+
+
+def test_admin_need_approve_by_admin_outside_committee_is_refused(admin_client, pending_need):
+    response = run_action(admin_client, type(pending_need), "review_approved", [pending_need])
+
+    pending_need.refresh_from_db()
+    assert pending_need.review_tier == "county"
+    assert any("不是该需求当前审核委员会的成员" in t for t in texts(response))
+    assert not AuditEvent.objects.filter(action="need.forward").exists()
+
+
+def test_admin_review_approve_action_decides_the_pending_review(reviewer_client, pending_need):
+    review = pending_need.reviews.get()
+
+    run_action(reviewer_client, type(review), "review_approved", [review])
+
+    review.refresh_from_db()
+    assert review.decision == "approved"
+
+
+# --- capability and organization actions ---------------------------------------------------
+
+
+def test_admin_capability_suspend_action_records_reason(admin_client, world):
+    capability = world["capability"]
+
+    run_action(admin_client, type(capability), "suspend", [capability], reason="资质存疑")
+
+    capability.refresh_from_db()
+    assert capability.status == "suspended"
+    event = AuditEvent.objects.get(action="capability.suspend")
+    assert event.reason == "资质存疑"
+
+
+def test_admin_capability_suspend_without_reason_shows_service_error(admin_client, world):
+    capability = world["capability"]
+
+    response = run_action(admin_client, type(capability), "suspend", [capability])
+
+    capability.refresh_from_db()
+    assert capability.status == "published"
+    assert any("理由" in t for t in texts(response))
+    assert not AuditEvent.objects.filter(action="capability.suspend").exists()
+
+
+def test_admin_capability_reinstate_action_publishes_again(admin_client, world, platform_admin):
+    capability = capability_suspend(
+        actor=platform_admin, capability=world["capability"], reason="核查"
+    )
+
+    run_action(admin_client, type(capability), "reinstate", [capability])
+
+    capability.refresh_from_db()
+    assert capability.status == "published"
+    assert AuditEvent.objects.filter(action="capability.reinstate").count() == 1
+
+
+def test_admin_verify_firm_action_calls_service_and_audits(admin_client, admin_user):
+    firm = factories.FirmFactory.create(verified_at=None, region=Region.objects.get(code="360102"))
+
+    run_action(admin_client, type(firm), "verify_firms", [firm])
+
+    firm.refresh_from_db()
+    assert firm.verified_at is not None
+    assert firm.verified_by == admin_user
+    event = AuditEvent.objects.get(action="organization.verify", target_id=str(firm.pk))
+    assert event.actor == admin_user
+
+
+# --- adds through services -----------------------------------------------------------------
+
+
+def test_admin_invitation_add_calls_service_and_mails(
+    admin_client, django_capture_on_commit_callbacks
+):
+    committee_org = Committee.objects.get(region_id="360100").organization
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:scenarios_invitation_add"),
+            {
+                "email": "new@example.cn",
+                "organization": committee_org.pk,
+                "role": "committee_member",
+            },
+            follow=True,
+        )
+
+    assert response.status_code == 200
+    invitation = Invitation.objects.get(email="new@example.cn")
+    assert len(invitation.token_hash) == 64
+    assert AuditEvent.objects.filter(action="invitation.create", target_id=str(invitation.pk))
+    assert len(mail.outbox) == 1
+
+
+def test_admin_membership_add_with_unfitting_role_shows_service_error(admin_client, firm):
+    user = factories.UserFactory.create()
+
+    response = admin_client.post(
+        reverse("admin:scenarios_membership_add"),
+        {"user": user.pk, "organization": firm.pk, "role": "committee_member"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert any("角色" in t for t in texts(response))
+    assert not Membership.objects.filter(user=user).exists()
+
+
+# --- the audit trail is read-only ----------------------------------------------------------
+
+
+def test_admin_audit_event_is_read_only(admin_client, pending_need):
+    event = AuditEvent.objects.filter(target_id=str(pending_need.pk)).earliest("id")
+    opts = AuditEvent._meta
+
+    add = admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
+    edit = admin_client.post(change(event), {"action": "tampered", "reason": "x"})
+    delete = admin_client.post(
+        reverse(f"admin:{opts.app_label}_{opts.model_name}_delete", args=[event.pk]),
+        {"post": "yes"},
+    )
+    view = admin_client.get(change(event))
+
+    assert add.status_code == 403
+    assert edit.status_code == 403
+    assert delete.status_code == 403
+    assert view.status_code == 200
+    event.refresh_from_db()
+    assert event.action != "tampered"
+    model_admin = admin.site._registry[AuditEvent]
+    assert "delete_selected" not in model_admin.get_actions(view.wsgi_request)
+
+
+def test_admin_organization_edit_goes_through_update_service(admin_client, admin_user, firm):
+    response = admin_client.post(
+        change(firm),
+        {
+            "name": firm.name,
+            "contact_name": "赵工",
+            "contact_phone": "0791-1",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    firm.refresh_from_db()
+    assert firm.contact_name == "赵工"
+    event = AuditEvent.objects.get(action="organization.update", target_id=str(firm.pk))
+    assert event.actor == admin_user
+    assert event.data["after"] == {"contact_name": "赵工", "contact_phone": "0791-1"}
+
+
+def test_admin_need_changelist_offers_reason_box(admin_client, pending_need):
+    content = admin_client.get(changelist(type(pending_need))).content.decode()
+
+    assert 'name="reason"' in content
+    assert "review_returned" in content
