@@ -181,6 +181,14 @@ SPECTACULAR_SETTINGS = {
 # Domain settings.
 HOME_PROVINCE_CODE = env("HOME_PROVINCE_CODE", default="360000")
 INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)
+# Bulk import limits (exchange format files).
+EXCHANGE_MAX_BYTES = env.int("EXCHANGE_MAX_BYTES", default=10 * 1024 * 1024)
+EXCHANGE_MAX_ROWS = env.int("EXCHANGE_MAX_ROWS", default=5000)
+EXCHANGE_MAX_CELL_CHARS = env.int("EXCHANGE_MAX_CELL_CHARS", default=5000)
+EXCHANGE_MAX_UNZIPPED_BYTES = env.int("EXCHANGE_MAX_UNZIPPED_BYTES", default=50 * 1024 * 1024)
+EXCHANGE_MAX_ERRORS = env.int("EXCHANGE_MAX_ERRORS", default=500)
+# Django's request body limit must admit the largest import file plus form overhead.
+DATA_UPLOAD_MAX_MEMORY_SIZE = EXCHANGE_MAX_BYTES + 1024 * 1024
 # Where e-mailed links (invitations, password reset) point.
 FRONTEND_BASE_URL = env("FRONTEND_BASE_URL", default="http://localhost:8000")
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-pass-2026")

@@ -105,17 +105,22 @@ def organization_update(
 
 
 @transaction.atomic
-def organization_verify(*, actor: Actor, organization: Organization) -> Organization:
+def organization_verify(
+    *, actor: Actor | None, organization: Organization, reason: str = ""
+) -> Organization:
     """Mark a firm verified: a platform admin, or a committee covering a home-province firm.
 
-    Verifying twice returns the organization unchanged.
+    ``actor`` None is a trusted operator (importing a list approved elsewhere). Verifying
+    twice returns the organization unchanged.
     """
     org = lock_one(Organization, organization.pk)
     if org.kind != OrganizationKind.FIRM:
         raise InvalidInput(_("只有企业需要认证。"), fields={"kind": [_("不是企业。")]})
     in_home = org.region.path.startswith(home_province().path)
-    allowed = is_platform_admin(actor) or (
-        in_home and sits_on_committee_covering(actor, org.region)
+    allowed = (
+        actor is None
+        or is_platform_admin(actor)
+        or (in_home and sits_on_committee_covering(actor, org.region))
     )
     if not allowed:
         raise ActorNotAllowed(_("只有平台管理员或企业所在地的工作委员会可以认证企业。"))
@@ -130,6 +135,7 @@ def organization_verify(*, actor: Actor, organization: Organization) -> Organiza
         target=org,
         from_state="unverified",
         to_state="verified",
+        reason=reason,
     )
     # Capabilities submitted while the firm was unverified publish now.
     capabilities_publish_pending(firm=org, actor=actor)

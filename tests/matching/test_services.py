@@ -48,3 +48,198 @@ def test_full_run_ranks_the_fitting_capability_first(province):
 
     assert firsts["低空物流无人机配送试点"] == "多旋翼无人机即时配送系统"
     assert firsts["固态电池储能电站安全验证"] == "硫化物全固态电池电芯"
+
+
+def test_rerun_with_same_inputs_gives_same_rows(province):
+    first = run_inline(services.match_run_request(scope="full"))
+
+    second = run_inline(services.match_run_request(scope="full"))
+
+    def rows(run):
+        return sorted(
+            Match.objects.filter(run=run).values_list(
+                "need_id", "capability_id", "rank", "score", "recommended"
+            )
+        )
+
+    assert rows(first) == rows(second)
+    assert Match.objects.filter(is_current=True, run=first).count() == 0
+    assert Match.objects.filter(is_current=True).count() == Match.objects.filter(run=second).count()
+
+
+def test_task_functions_twice_reach_the_same_end_state(province):
+    from matching import tasks
+
+    run = services.match_run_request(scope="full")
+
+    tasks.execute_run(run_id=run.pk)
+    tasks.execute_run(run_id=run.pk)
+    tasks.finish_run(run_id=run.pk)
+    tasks.score_chunk(run_id=run.pk, number=0)
+
+    run.refresh_from_db()
+    assert run.status == "done"
+    pairs = list(Match.objects.filter(run=run).values_list("need_id", "capability_id"))
+    assert len(pairs) == len(set(pairs))
+
+
+def test_conflict_of_interest_and_negative_list_pairs_never_appear(province, province_reviewer):
+    from scenarios.models import OrganizationRelation
+    from scenarios.services.negative_list import negative_entry_create
+
+    agency = province["agency"]
+    related_firm = province["firms"][1]  # owns the drone capability
+    OrganizationRelation.objects.create(from_org=related_firm, to_org=agency, kind="investment")
+    negative_entry_create(
+        actor=province_reviewer, kind="keyword", keyword="数字孪生", reason="测试禁用"
+    )
+
+    run = run_inline(services.match_run_request(scope="full"))
+
+    matches = Match.objects.filter(run=run).select_related("capability")
+    assert matches.exists()
+    assert not matches.filter(capability__firm=related_firm).exists()
+    assert not any("数字孪生" in m.capability.description for m in matches)
+
+
+def test_quotas_are_never_exceeded(province, province_reviewer):
+    from scenarios.services.policy import policy_update
+
+    policy_update(actor=province_reviewer, recommendations_per_need=2)
+
+    run = run_inline(services.match_run_request(scope="full"))
+
+    recommended = Match.objects.filter(run=run, recommended=True)
+    per_need: dict[int, int] = {}
+    per_firm: dict[int, int] = {}
+    for m in recommended:
+        per_need[m.need_id] = per_need.get(m.need_id, 0) + 1
+        per_firm[m.firm_id] = per_firm.get(m.firm_id, 0) + 1
+    assert max(per_need.values()) <= 2
+    capacity: dict[int, int] = {}
+    for cap in province["caps"]:
+        capacity[cap.firm_id] = capacity.get(cap.firm_id, 0) + cap.capacity
+    assert all(per_firm[f] <= capacity[f] for f in per_firm)
+    assert run.params["k"] == 2
+
+
+def test_firm_quota_counts_running_pilots(province, agency_user):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from scenarios.services.pilots import pilot_start
+
+    firm = province["firms"][0]
+    firm_caps = [c for c in province["caps"] if c.firm_id == firm.pk]
+    for cap, need in zip(firm_caps, province["needs"], strict=False):
+        pilot_start(
+            actor=agency_user,
+            need=need,
+            capability=cap,
+            tolerance_until=timezone.localdate() + dt.timedelta(days=30),
+        )
+    used = len(firm_caps)
+    capacity = sum(c.capacity for c in firm_caps)
+
+    run = run_inline(services.match_run_request(scope="full"))
+
+    recommended = Match.objects.filter(run=run, recommended=True, firm_id=firm.pk).count()
+    assert recommended <= capacity - used
+
+
+def test_new_policy_version_weights_are_used_and_old_scores_kept(province, province_reviewer):
+    from scenarios.services.policy import policy_update
+
+    old_run = run_inline(services.match_run_request(scope="full"))
+    old_scores = dict(Match.objects.filter(run=old_run).values_list("id", "score"))
+    text_only = dict.fromkeys(FEATURES, 0.0) | {"text": 1.0}
+    policy_update(actor=province_reviewer, matching_weights=text_only)
+
+    new_run = run_inline(services.match_run_request(scope="full"))
+
+    assert new_run.policy.version == old_run.policy.version + 1
+    for m in Match.objects.filter(run=new_run):
+        assert m.breakdown["weights"]["text"] == 1.0
+        assert m.score == pytest.approx(m.breakdown["features"]["text"], abs=1e-6)
+    assert dict(Match.objects.filter(run=old_run).values_list("id", "score")) == old_scores
+
+
+def test_need_run_replaces_only_that_needs_current_rows(province):
+    full = run_inline(services.match_run_request(scope="full"))
+    target, other = province["needs"][0], province["needs"][1]
+
+    single = run_inline(services.match_run_request(scope="need", object_id=target.pk))
+
+    assert set(
+        Match.objects.filter(is_current=True, need=target).values_list("run_id", flat=True)
+    ) == {single.pk}
+    assert set(
+        Match.objects.filter(is_current=True, need=other).values_list("run_id", flat=True)
+    ) == {full.pk}
+
+
+def test_capability_run_rescores_the_needs_it_reaches(province, firm):
+    from scenarios.services.capabilities import capability_submit
+    from tests.scenarios.helpers import make_capability
+
+    run_inline(services.match_run_request(scope="full"))
+    cap = capability_submit(
+        actor=None,
+        capability=make_capability(
+            firm,
+            title="固态电池储能安全监测",
+            description="固态电池储能电站热失控预警与安全监测。",
+            chains=["solid-state-battery"],
+            keywords=["固态电池", "热失控"],
+        ),
+    )
+
+    run = run_inline(services.match_run_request(scope="capability", object_id=cap.pk))
+
+    battery_need = province["needs"][2]
+    assert run.total >= 1
+    assert Match.objects.filter(is_current=True, need=battery_need, capability=cap).exists()
+
+
+def test_cancelled_run_does_no_more_work(province):
+    run = services.match_run_request(scope="full")
+    services.match_run_cancel(run_id=run.pk, actor=None)
+
+    services.match_run_execute(run_id=run.pk)
+
+    run.refresh_from_db()
+    assert run.status == "cancelled"
+    assert not Match.objects.filter(run=run).exists()
+
+
+def test_chunked_run_resumes_after_a_lost_chunk(
+    province, settings, django_capture_on_commit_callbacks
+):
+    settings.MATCHING_CHUNK_SIZE = 1
+    run = services.match_run_request(scope="full")
+    with django_capture_on_commit_callbacks() as enqueued:
+        services.match_run_execute(run_id=run.pk)
+    assert len(enqueued) == 3  # one chunk task per need
+    services.match_run_score_chunk(run_id=run.pk, number=0)  # then the worker dies
+
+    with django_capture_on_commit_callbacks() as resumed:
+        count = services.match_run_resume(run_id=run.pk)
+    assert count == 2
+    assert len(resumed) == 2
+    for number in (1, 2, 0):
+        services.match_run_score_chunk(run_id=run.pk, number=number)
+    services.match_run_finish(run_id=run.pk)
+
+    run.refresh_from_db()
+    assert run.status == "done"
+    assert run.processed == 3
+    pairs = list(Match.objects.filter(run=run).values_list("need_id", "capability_id"))
+    assert len(pairs) == len(set(pairs))
+
+
+def test_run_request_by_firm_is_refused(firm_user):
+    from scenarios.errors import ActorNotAllowed
+
+    with pytest.raises(ActorNotAllowed):
+        services.match_run_request(scope="full", actor=firm_user)

@@ -1,0 +1,266 @@
+"""REST views for bulk import and export in the exchange format (JSON, CSV, XLSX).
+
+Import endpoints take a multipart upload and are for platform admins and province
+committee members (``publish`` for platform admins only): the file is all-or-nothing, and
+a bad file gets 400 with every problem under ``fields`` keyed ``row N.field`` (``file`` for
+the file as a whole). Export endpoints return the file itself as a download; the
+opportunity list is public, the capability list needs a signed-in user.
+
+``?format=`` names the file format here, so these views switch off DRF's URL format
+override (which would otherwise look for a renderer called ``csv`` or ``xlsx``).
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.http import HttpResponse
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import permissions, serializers, status
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from scenarios.api.serializers import ErrorSerializer
+from scenarios.api.views import AnonBurstThrottle
+from scenarios.roles import is_platform_admin, is_province_committee_member
+from scenarios.services import exchange
+from scenarios.services.exchange import FORMATS, XLSX_CONTENT_TYPE, ExportFile, ImportResult
+
+# --- Serializers -------------------------------------------------------------------------
+
+
+class ImportInputSerializer(serializers.Serializer):
+    """Multipart body of POST /needs/import/ and /capabilities/import/."""
+
+    file = serializers.FileField(
+        help_text="交换格式文件（JSON、CSV 或 XLSX），默认上限 10 MiB、5000 行"
+    )
+    format = serializers.ChoiceField(
+        choices=FORMATS, required=False, help_text="文件格式；默认按文件扩展名判断"
+    )
+    publish = serializers.BooleanField(
+        default=False,
+        help_text="仅平台管理员：清单已在其他渠道审批，直接作为已发布导入（记入审计）",
+    )
+    dry_run = serializers.BooleanField(default=False, help_text="只检查，不写入")
+
+
+class ImportResultSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["need", "capability"])
+    format = serializers.ChoiceField(choices=FORMATS)
+    created = serializers.IntegerField(help_text="导入（或试运行时可导入）的条数")
+    refs = serializers.ListField(child=serializers.CharField(), help_text="导入条目的编号")
+    published = serializers.BooleanField()
+    organizations_created = serializers.ListField(
+        child=serializers.CharField(), help_text="新建的需求单位/企业名称"
+    )
+    batch = serializers.CharField(help_text="导入批次号（审计记录中可查）")
+    dry_run = serializers.BooleanField()
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=FORMATS, default="json", help_text="导出格式")
+
+
+class NeedExchangeSerializer(serializers.Serializer):
+    """A need in the exchange format (the JSON export; CSV/XLSX have the same columns)."""
+
+    ref = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    category = serializers.CharField(help_text="场景类型代码，如 government_service")
+    chains = serializers.ListField(child=serializers.CharField(), help_text="产业链/赛道标识")
+    keywords = serializers.ListField(child=serializers.CharField())
+    region_code = serializers.CharField(help_text="GB/T 2260 六位代码")
+    validation_type = serializers.CharField(help_text="concept/demand/technology/product")
+    min_trl = serializers.IntegerField(min_value=1, max_value=9)
+    budget_cny = serializers.IntegerField(allow_null=True)
+    deadline = serializers.DateField(allow_null=True)
+    is_major = serializers.BooleanField()
+    org_name = serializers.CharField()
+
+
+class CapabilityExchangeSerializer(serializers.Serializer):
+    """A capability in the exchange format."""
+
+    ref = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    chains = serializers.ListField(child=serializers.CharField())
+    keywords = serializers.ListField(child=serializers.CharField())
+    region_code = serializers.CharField()
+    trl = serializers.IntegerField(min_value=1, max_value=9)
+    certifications = serializers.ListField(child=serializers.CharField())
+    past_cases = serializers.ListField(child=serializers.CharField())
+    capacity = serializers.IntegerField(min_value=1)
+    firm_name = serializers.CharField()
+    firm_credit_code = serializers.CharField()
+
+
+# --- Plumbing ----------------------------------------------------------------------------
+
+
+class FileFormatNegotiation(DefaultContentNegotiation):
+    """Always answer JSON; ``?format=`` is the file format, not a renderer."""
+
+    def select_renderer(
+        self,
+        request: Request,
+        renderers: Iterable[BaseRenderer],
+        format_suffix: str | None = None,
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
+
+
+def _errors(*codes: int) -> dict[int, Any]:
+    """The error responses a view really gives (it takes no versions nor idempotency keys)."""
+    return dict.fromkeys(codes, ErrorSerializer)
+
+
+class CanImport(permissions.BasePermission):
+    """Platform admins and province committee members; checked before the upload is read."""
+
+    message = gettext_lazy("只有平台管理员或省级工作委员会成员可以批量导入。")
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return is_platform_admin(request.user) or is_province_committee_member(request.user)
+
+
+def _download(export: ExportFile) -> HttpResponse:
+    response = HttpResponse(export.content, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response["X-Total-Count"] = str(export.rows)
+    return response
+
+
+def _export_format(request: Request) -> str:
+    query = ExportQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return str(query.validated_data["format"])
+
+
+class ExchangeView(APIView):
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = FileFormatNegotiation
+
+
+# --- Import ------------------------------------------------------------------------------
+
+
+class ImportView(ExchangeView):
+    parser_classes = [MultiPartParser]
+    permission_classes = [permissions.IsAuthenticated, CanImport]
+
+    def importer(self, **kwargs: Any) -> ImportResult:
+        raise NotImplementedError
+
+    def post(self, request: Request) -> Response:
+        data = ImportInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        limits = exchange.ExchangeLimits.current()
+        exchange.exchange_size_check(size=upload.size or 0, limits=limits)
+        result = self.importer(
+            actor=request.user,
+            data=exchange.read_limited(upload, limit=limits.max_bytes),
+            fmt=data.validated_data.get("format"),
+            filename=upload.name or "",
+            publish=data.validated_data["publish"],
+            dry_run=data.validated_data["dry_run"],
+        )
+        code = status.HTTP_200_OK if result.dry_run else status.HTTP_201_CREATED
+        return Response(ImportResultSerializer(result).data, status=code)
+
+
+IMPORT_DESCRIPTION = (
+    "multipart/form-data 上传交换格式文件（字段 file）。仅平台管理员与省级工作委员会成员可用；"
+    "publish=true 仅平台管理员。整个文件要么全部导入（201），要么不写入任何数据（400），"
+    "逐行错误在 fields 中，键为 “row 行号.字段”（整体问题为 “file”）。dry_run=true 只检查（200）。"
+)
+
+
+def _import_schema(summary: str) -> Any:
+    return extend_schema(
+        summary=summary,
+        description=IMPORT_DESCRIPTION,
+        request={"multipart/form-data": ImportInputSerializer},
+        responses={
+            201: ImportResultSerializer,
+            200: OpenApiResponse(ImportResultSerializer, description="dry_run：检查通过，未写入"),
+            **_errors(400, 401, 403, 429),
+        },
+    )
+
+
+class NeedImportView(ImportView):
+    """Bulk import of scenario needs (机会清单)."""
+
+    @_import_schema("批量导入场景需求（JSON/CSV/XLSX）")
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+    def importer(self, **kwargs: Any) -> ImportResult:
+        return exchange.needs_import(**kwargs)
+
+
+class CapabilityImportView(ImportView):
+    """Bulk import of capabilities (能力清单)."""
+
+    @_import_schema("批量导入场景能力（JSON/CSV/XLSX）")
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+    def importer(self, **kwargs: Any) -> ImportResult:
+        return exchange.capabilities_import(**kwargs)
+
+
+# --- Export ------------------------------------------------------------------------------
+
+
+def _export_schema(
+    summary: str, record: type[serializers.Serializer], errors: dict[int, Any]
+) -> Any:
+    return extend_schema(
+        summary=summary,
+        parameters=[ExportQuerySerializer],
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                record(many=True), description="JSON：交换格式对象列表"
+            ),
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="CSV（UTF-8 带 BOM），表头为字段名"
+            ),
+            (200, XLSX_CONTENT_TYPE): OpenApiResponse(
+                OpenApiTypes.BINARY, description="XLSX：中文表头、冻结首行"
+            ),
+            **errors,
+        },
+    )
+
+
+class PublicNeedExportView(ExchangeView):
+    """The published opportunity list as a file; anonymous and throttled."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list[type] = []
+    throttle_classes = [AnonBurstThrottle]
+
+    @_export_schema("导出公开机会清单（无需登录）", NeedExchangeSerializer, _errors(400, 429))
+    def get(self, request: Request) -> HttpResponse:
+        return _download(exchange.opportunity_list_export(fmt=_export_format(request)))
+
+
+class CapabilityExportView(ExchangeView):
+    """The published capability list as a file, for signed-in users."""
+
+    @_export_schema(
+        "导出已发布的能力清单", CapabilityExchangeSerializer, _errors(400, 401, 403, 429)
+    )
+    def get(self, request: Request) -> HttpResponse:
+        return _download(exchange.capabilities_export(fmt=_export_format(request)))

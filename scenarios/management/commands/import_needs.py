@@ -1,0 +1,78 @@
+"""``manage.py import_needs FILE``: load scenario needs (机会清单) from an exchange-format file."""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from scenarios.errors import DomainError
+from scenarios.services.exchange import (
+    FORMATS,
+    ExchangeLimits,
+    ImportRejected,
+    ImportResult,
+    exchange_size_check,
+    needs_import,
+    read_limited,
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "导入场景需求（机会清单）：JSON、CSV 或 XLSX 交换格式。整个文件要么全部导入，"
+        "要么（有任何错误时）不写入任何数据并逐行报告错误。默认导入为草稿。"
+    )
+    noun = "场景需求"
+    importer: Callable[..., ImportResult] = staticmethod(needs_import)
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", help="JSON/CSV/XLSX file in the exchange format")
+        parser.add_argument(
+            "--format", choices=FORMATS, help="file format (default: from the file extension)"
+        )
+        parser.add_argument(
+            "--publish",
+            action="store_true",
+            help="the list was approved elsewhere: import as published (audited as such)",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="check everything, then write nothing"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path = Path(options["file"])
+        limits = ExchangeLimits.current()
+        try:
+            exchange_size_check(size=path.stat().st_size, limits=limits)
+            with path.open("rb") as stream:
+                data = read_limited(stream, limit=limits.max_bytes)
+        except OSError as exc:
+            raise CommandError(f"无法读取文件 {path}：{exc.strerror or exc}") from exc
+        except ImportRejected as exc:
+            raise CommandError(exc.message) from exc
+        try:
+            result = self.importer(
+                actor=None,
+                data=data,
+                fmt=options["format"],
+                filename=path.name,
+                publish=options["publish"],
+                dry_run=options["dry_run"],
+            )
+        except ImportRejected as exc:
+            raise CommandError("\n".join(exc.lines())) from exc
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(self.summary(result))
+
+    def summary(self, result: ImportResult) -> str:
+        state = "已发布" if result.published else "草稿"
+        verb = "检查通过，可导入" if result.dry_run else "已导入"
+        line = f"{verb} {result.created} 条{self.noun}（{state}），批次 {result.batch}"
+        if result.organizations_created:
+            names = "、".join(result.organizations_created)
+            line += f"；新建组织 {len(result.organizations_created)} 个：{names}"
+        if result.dry_run:
+            line += "；未写入任何数据（--dry-run）"
+        return line + "。"

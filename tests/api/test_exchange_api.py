@@ -1,0 +1,336 @@
+"""Import and export endpoints: uploads, permissions, the error shape, downloads."""
+
+import io
+import json
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from scenarios.models import AuditEvent, Capability, Organization, ScenarioNeed
+from scenarios.services.exchange import CAPABILITY_COLUMNS, NEED_COLUMNS, XLSX_CONTENT_TYPE
+from tests.scenarios.helpers import make_capability, make_need
+from tests.scenarios.test_exchange import (
+    NEW_AGENCY,
+    as_csv,
+    as_json,
+    as_xlsx,
+    capability_row,
+    need_row,
+    table_counts,
+)
+
+pytestmark = pytest.mark.django_db
+
+NEEDS_IMPORT = "/api/v1/needs/import/"
+CAPABILITIES_IMPORT = "/api/v1/capabilities/import/"
+PUBLIC_EXPORT = "/api/v1/public/needs/export/"
+CAPABILITIES_EXPORT = "/api/v1/capabilities/export/"
+
+
+def upload(name, content, **fields):
+    return {"file": SimpleUploadedFile(name, content), **fields}
+
+
+def post(api, url, body):
+    return api.post(url, body, format="multipart")
+
+
+# --- Import ---------------------------------------------------------------------------
+
+
+def test_needs_import_api_creates_drafts_from_csv(api, platform_admin):
+    # given
+    body = upload("机会清单.csv", as_csv([need_row(), need_row(ref="IMP-N-002")]))
+
+    # when
+    r = post(api.as_user(platform_admin), NEEDS_IMPORT, body)
+
+    # then
+    assert r.status_code == 201, r.json()
+    assert r.json() == {
+        "kind": "need",
+        "format": "csv",
+        "created": 2,
+        "refs": ["IMP-N-001", "IMP-N-002"],
+        "published": False,
+        "organizations_created": [NEW_AGENCY],
+        "batch": r.json()["batch"],
+        "dry_run": False,
+    }
+    assert set(ScenarioNeed.objects.values_list("ref", "status")) == {
+        ("IMP-N-001", "draft"),
+        ("IMP-N-002", "draft"),
+    }
+    assert AuditEvent.objects.filter(action="need.import", actor=platform_admin).count() == 2
+
+
+def test_needs_import_api_takes_the_format_field_over_the_extension(api, province_reviewer):
+    # given: an XLSX upload with a misleading name, and the explicit format
+    body = upload("upload.bin", as_xlsx([need_row()]), format="xlsx")
+
+    # when
+    r = post(api.as_user(province_reviewer), NEEDS_IMPORT, body)
+
+    # then
+    assert r.status_code == 201, r.json()
+    assert r.json()["format"] == "xlsx"
+    assert ScenarioNeed.objects.filter(ref="IMP-N-001", status="draft").exists()
+
+
+def test_needs_import_api_publish_by_platform_admin_publishes(api, platform_admin):
+    # given
+    body = upload("needs.json", as_json([need_row()]), publish="true")
+
+    # when
+    r = post(api.as_user(platform_admin), NEEDS_IMPORT, body)
+
+    # then
+    assert r.status_code == 201, r.json()
+    assert r.json()["published"] is True
+    assert ScenarioNeed.objects.get(ref="IMP-N-001").status == "published"
+    audit = AuditEvent.objects.get(action="need.import")
+    assert (audit.actor, audit.data["imported_as_published"]) == (platform_admin, True)
+
+
+def test_needs_import_api_publish_by_province_member_is_forbidden(api, province_reviewer):
+    # given
+    before = table_counts()
+
+    # when
+    r = post(
+        api.as_user(province_reviewer),
+        NEEDS_IMPORT,
+        upload("needs.json", as_json([need_row()]), publish="true"),
+    )
+
+    # then
+    assert r.status_code == 403
+    assert r.json()["code"] == "permission_denied"
+    assert table_counts() == before
+
+
+@pytest.mark.parametrize("who", ["county_reviewer", "city_reviewer", "agency_user", "firm_user"])
+@pytest.mark.parametrize("url", [NEEDS_IMPORT, CAPABILITIES_IMPORT])
+def test_import_api_by_other_roles_is_forbidden(api, request, who, url):
+    # given
+    actor = request.getfixturevalue(who)
+
+    # when
+    r = post(api.as_user(actor), url, upload("x.json", as_json([need_row()])))
+
+    # then
+    assert r.status_code == 403
+    assert set(r.json()) == {"code", "detail", "fields"}
+    assert not ScenarioNeed.objects.filter(ref="IMP-N-001").exists()
+
+
+def test_import_api_anonymous_is_unauthorised(api):
+    r = post(api, NEEDS_IMPORT, upload("x.json", as_json([need_row()])))
+
+    assert r.status_code == 401
+
+
+def test_needs_import_api_bad_rows_answer_400_per_row_and_write_nothing(api, platform_admin):
+    # given: a good row, then a row with two bad fields
+    data = as_csv([need_row(), need_row(ref="IMP-N-002", min_trl=10, chains="no-such-chain")])
+    before = table_counts()
+
+    # when
+    r = post(api.as_user(platform_admin), NEEDS_IMPORT, upload("needs.csv", data))
+
+    # then
+    assert r.status_code == 400
+    body = r.json()
+    assert body["code"] == "invalid"
+    assert body["detail"] == "导入失败：发现 2 处错误，未写入任何数据。"
+    assert body["fields"] == {
+        "row 3.chains": ["未知的产业链/赛道标识：no-such-chain。"],
+        "row 3.min_trl": ["应为 1–9 之间的整数。"],
+    }
+    assert table_counts() == before
+
+
+def test_capabilities_import_api_creates_firm_and_drafts_from_xlsx(api, platform_admin):
+    # given
+    data = as_xlsx([capability_row()], CAPABILITY_COLUMNS)
+
+    # when
+    r = post(api.as_user(platform_admin), CAPABILITIES_IMPORT, upload("能力清单.xlsx", data))
+
+    # then
+    assert r.status_code == 201, r.json()
+    assert r.json()["organizations_created"] == ["江西导入测试科技有限公司"]
+    cap = Capability.objects.get(ref="IMP-C-001")
+    assert (cap.status, cap.firm.kind, cap.firm.is_verified) == ("draft", "firm", False)
+
+
+def test_capabilities_import_api_publish_by_platform_admin_verifies_and_publishes(
+    api, platform_admin
+):
+    r = post(
+        api.as_user(platform_admin),
+        CAPABILITIES_IMPORT,
+        upload("caps.json", as_json([capability_row()]), publish="true"),
+    )
+
+    assert r.status_code == 201, r.json()
+    cap = Capability.objects.select_related("firm").get(ref="IMP-C-001")
+    assert cap.status == "published"
+    assert cap.firm.verified_by == platform_admin
+
+
+def test_needs_import_api_dry_run_answers_200_and_writes_nothing(api, platform_admin):
+    # given
+    before = table_counts()
+
+    # when
+    r = post(
+        api.as_user(platform_admin),
+        NEEDS_IMPORT,
+        upload("needs.json", as_json([need_row()]), dry_run="true"),
+    )
+
+    # then
+    assert r.status_code == 200, r.json()
+    assert (r.json()["created"], r.json()["dry_run"]) == (1, True)
+    assert table_counts() == before
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "fields", "expected"),
+    [
+        ("needs.xlsx", b"PK\x03\x04broken", {}, "XLSX"),
+        ("needs.csv", "标题".encode("gb18030"), {}, "UTF-8"),
+        ("needs.txt", b"[]", {}, "json、csv 或 xlsx"),
+        ("needs.json", as_xlsx([need_row()]), {}, "XLSX"),
+        ("needs.csv", b"ref,title\n", {}, "缺少必填列"),
+    ],
+)
+def test_needs_import_api_hostile_files_get_one_clear_400(
+    api, platform_admin, name, content, fields, expected
+):
+    # given
+    before = table_counts()
+
+    # when
+    r = post(api.as_user(platform_admin), NEEDS_IMPORT, upload(name, content, **fields))
+
+    # then
+    assert r.status_code == 400
+    body = r.json()
+    assert body["code"] == "invalid"
+    assert expected in " ".join(m for messages in body["fields"].values() for m in messages)
+    assert table_counts() == before
+
+
+def test_needs_import_api_refuses_oversized_upload_before_reading_it(api, platform_admin, settings):
+    # given
+    settings.EXCHANGE_MAX_BYTES = 1024 * 1024
+    content = b"[" + b" " * (2 * 1024 * 1024) + b"]"
+
+    # when
+    r = post(api.as_user(platform_admin), NEEDS_IMPORT, upload("big.json", content))
+
+    # then
+    assert r.status_code == 400
+    assert "文件过大" in r.json()["fields"]["file"][0]
+
+
+def test_needs_import_api_requires_a_file(api, platform_admin):
+    r = post(api.as_user(platform_admin), NEEDS_IMPORT, {"format": "csv"})
+
+    assert r.status_code == 400
+    assert "file" in r.json()["fields"]
+
+
+def test_needs_import_path_is_not_taken_by_the_detail_route(api, platform_admin):
+    r = api.as_user(platform_admin).get(NEEDS_IMPORT)
+
+    assert r.status_code == 405
+
+
+# --- Export ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def listed(agency):
+    """One published need with a formula-like title, and a draft."""
+    published = make_need(agency, ref="EXP-N-001", status="published", title="=1+2 智慧排水")
+    make_need(agency, ref="EXP-N-DRAFT")
+    return published
+
+
+def test_public_export_api_gives_anonymous_users_the_xlsx(api, listed):
+    # when
+    r = api.get(PUBLIC_EXPORT, {"format": "xlsx"})
+
+    # then: a download with Chinese headers and only the published need
+    assert r.status_code == 200
+    assert r["Content-Type"] == XLSX_CONTENT_TYPE
+    assert r["Content-Disposition"].startswith('attachment; filename="opportunity-list-')
+    sheet = openpyxl.load_workbook(io.BytesIO(r.content)).worksheets[0]
+    assert [c.value for c in sheet[1]] == [c.header for c in NEED_COLUMNS]
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["EXP-N-001"]
+    assert sheet["B2"].data_type == "s"
+    assert sheet.freeze_panes == "A2"
+
+
+def test_public_export_api_csv_and_default_json(api, listed):
+    # when
+    csv_response = api.get(PUBLIC_EXPORT, {"format": "csv"})
+    json_response = api.get(PUBLIC_EXPORT)
+
+    # then
+    assert csv_response.status_code == 200
+    assert csv_response["Content-Type"] == "text/csv; charset=utf-8"
+    text = csv_response.content.decode("utf-8-sig")
+    assert text.splitlines()[0] == ",".join(c.name for c in NEED_COLUMNS)
+    assert "'=1+2 智慧排水" in text
+    assert "EXP-N-DRAFT" not in text
+    records = json.loads(json_response.content)
+    assert [r["ref"] for r in records] == ["EXP-N-001"]
+    assert "contact_name" not in records[0]
+
+
+def test_public_export_api_unknown_format_is_400(api):
+    r = api.get(PUBLIC_EXPORT, {"format": "pdf"})
+
+    assert r.status_code == 400
+    assert set(r.json()["fields"]) == {"format"}
+
+
+def test_public_export_api_queries_do_not_grow_with_rows(
+    api, agency, django_assert_max_num_queries
+):
+    # given
+    for i in range(20):
+        make_need(agency, ref=f"EXP-N-{i:03d}", status="published")
+
+    # when / then
+    with django_assert_max_num_queries(3):
+        r = api.get(PUBLIC_EXPORT, {"format": "json"})
+    assert len(json.loads(r.content)) == 20
+
+
+def test_capabilities_export_api_requires_sign_in(api, firm_user, firm):
+    # given
+    make_capability(firm, ref="EXP-C-DRAFT")
+
+    # when
+    anonymous = api.get(CAPABILITIES_EXPORT)
+    signed_in = api.as_user(firm_user).get(CAPABILITIES_EXPORT, {"format": "csv"})
+
+    # then: the draft is not part of the published list
+    assert anonymous.status_code == 401
+    assert signed_in.status_code == 200
+    lines = signed_in.content.decode("utf-8-sig").splitlines()
+    assert lines == [",".join(c.name for c in CAPABILITY_COLUMNS)]
+
+
+def test_public_need_detail_route_still_answers(api, listed):
+    r = api.get(f"/api/v1/public/needs/{listed.pk}/")
+
+    assert r.status_code == 200
+    assert r.json()["ref"] == "EXP-N-001"
+    assert Organization.objects.filter(pk=listed.agency_id).exists()

@@ -1,0 +1,136 @@
+"""Matching through the REST API: runs, explained matches, and the review of a pair."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from matching import services
+from matching.models import Match, PairReview
+from scenarios.models import AuditEvent, Notification, Pilot
+from tests import factories
+from tests.matching.test_services import run_inline
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def matched(province):
+    run_inline(services.match_run_request(scope="full"))
+    return province
+
+
+def top_recommended(need):
+    return Match.objects.filter(need=need, is_current=True, recommended=True).order_by("rank")[0]
+
+
+def test_api_start_run_and_watch_progress(
+    api, city_reviewer, province, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as enqueued:
+        r = api.as_user(city_reviewer).post("/api/v1/match-runs/", {"scope": "full"}, format="json")
+    assert r.status_code == 202
+    assert len(enqueued) == 1
+    run_id = r.json()["id"]
+    services.match_run_execute(run_id=run_id)
+
+    body = api.get(f"/api/v1/match-runs/{run_id}/").json()
+    matches = api.get(f"/api/v1/matches/?run={run_id}&page_size=100").json()
+
+    assert body["status"] == "done"
+    assert body["progress"] == 1.0
+    assert body["policy_version"] == 1
+    assert matches["count"] == body["counts"]["candidates"]
+
+
+def test_api_run_requires_operator(api, firm_user, agency_user):
+    assert (
+        api.as_user(firm_user)
+        .post("/api/v1/match-runs/", {"scope": "full"}, format="json")
+        .status_code
+        == 403
+    )
+    assert api.as_user(agency_user).get("/api/v1/match-runs/").json()["count"] == 0
+
+
+def test_api_run_scope_needs_matching_object(api, platform_admin):
+    r = api.as_user(platform_admin).post("/api/v1/match-runs/", {"scope": "need"}, format="json")
+
+    assert r.status_code == 400
+    assert "object_id" in r.json()["fields"]
+
+
+def test_api_firm_sees_only_its_recommendations(api, matched):
+    firm = matched["firms"][1]
+    editor = factories.member(firm, "firm_editor")
+
+    body = api.as_user(editor).get("/api/v1/matches/?page_size=100").json()
+
+    assert body["count"] > 0
+    assert all(m["firm_id"] == firm.pk and m["recommended"] for m in body["results"])
+
+
+def test_api_review_flow_respond_shortlist_approve_creates_pilot(
+    api, matched, agency_user, city_reviewer
+):
+    need = matched["needs"][1]  # the drone delivery need
+    match = top_recommended(need)
+    firm_editor = factories.member(match.capability.firm, "firm_editor")
+    until = (timezone.localdate() + dt.timedelta(days=120)).isoformat()
+
+    r1 = api.as_user(firm_editor).post(
+        f"/api/v1/matches/{match.pk}/respond/",
+        {"interested": True, "note": "可两周内部署"},
+        format="json",
+    )
+    r2 = api.as_user(agency_user).post(f"/api/v1/matches/{match.pk}/shortlist/", {}, format="json")
+    r3 = api.as_user(city_reviewer).post(
+        f"/api/v1/matches/{match.pk}/approve/", {"tolerance_until": until}, format="json"
+    )
+
+    assert (r1.status_code, r2.status_code, r3.status_code) == (200, 200, 200)
+    review = PairReview.objects.get(need=need, capability=match.capability)
+    assert review.firm_response == "interested"
+    assert review.shortlisted
+    assert review.decision == "approved"
+    assert review.pilot_id is not None
+    pilot = Pilot.objects.get(pk=review.pilot_id)
+    assert pilot.source_match_id == match.pk
+    need.refresh_from_db()
+    assert need.status == "in_validation"
+    actions = set(
+        AuditEvent.objects.filter(target_type="matching.pairreview").values_list(
+            "action", flat=True
+        )
+    )
+    assert actions == {"match.respond", "match.shortlist", "match.decide"}
+    assert Notification.objects.filter(user=agency_user, verb="match.firm_response").exists()
+    assert Notification.objects.filter(user=firm_editor, verb="match.decided").exists()
+
+
+def test_api_review_permissions(api, matched, agency_user, other_city_reviewer, firm_user):
+    match = top_recommended(matched["needs"][0])
+
+    as_other_firm = api.as_user(firm_user).post(
+        f"/api/v1/matches/{match.pk}/respond/", {"interested": True}, format="json"
+    )
+    as_agency = api.as_user(agency_user).post(
+        f"/api/v1/matches/{match.pk}/approve/", {"tolerance_until": "2027-12-31"}, format="json"
+    )
+    as_far_committee = api.as_user(other_city_reviewer).post(
+        f"/api/v1/matches/{match.pk}/reject/", {"reason": "不合适"}, format="json"
+    )
+
+    assert as_other_firm.status_code in (403, 404)
+    assert as_agency.status_code == 403
+    assert as_far_committee.status_code == 404
+    assert not PairReview.objects.filter(decision__in=["approved", "rejected"]).exists()
+
+
+def test_api_reject_needs_reason(api, matched, city_reviewer):
+    match = top_recommended(matched["needs"][0])
+
+    r = api.as_user(city_reviewer).post(f"/api/v1/matches/{match.pk}/reject/", {}, format="json")
+
+    assert r.status_code == 400
+    assert "reason" in r.json()["fields"]

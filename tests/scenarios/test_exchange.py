@@ -1,0 +1,937 @@
+"""Import and export in the exchange format: readers, checks, all-or-nothing writes, export."""
+
+import csv
+import datetime as dt
+import io
+import json
+import zipfile
+from collections.abc import Callable
+
+import openpyxl
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from scenarios.errors import ActorNotAllowed, InvalidInput
+from scenarios.models import (
+    AuditEvent,
+    Capability,
+    Notification,
+    Organization,
+    ScenarioNeed,
+)
+from scenarios.services import exchange
+from scenarios.services.capabilities import capability_submit
+from scenarios.services.exchange import (
+    CAPABILITY_COLUMNS,
+    NEED_COLUMNS,
+    ImportRejected,
+    capabilities_export,
+    capabilities_import,
+    capability_exchange_record,
+    csv_neutralise,
+    exchange_parse,
+    need_exchange_record,
+    needs_import,
+    opportunity_list_export,
+)
+from scenarios.services.negative_list import negative_entry_create
+from tests import factories
+from tests.scenarios.helpers import make_capability, make_need
+
+pytestmark = pytest.mark.django_db
+
+NEW_AGENCY = "南昌市东湖区城市管理局（导入）"
+NEW_FIRM_CODE = factories.credit_code_for(90001)
+
+
+def need_row(**overrides):
+    row = {
+        "ref": "IMP-N-001",
+        "title": "城市内涝积水智能监测预警",
+        "description": "在主城区易涝点部署液位监测与预警平台，开放排水管网数据与示范路段。",
+        "category": "social_governance",
+        "chains": ["digital-city"],
+        "keywords": ["物联网", "积水监测"],
+        "region_code": "360102",
+        "validation_type": "technology",
+        "min_trl": 5,
+        "budget_cny": 800000,
+        "deadline": "2027-06-30",
+        "is_major": False,
+        "org_name": NEW_AGENCY,
+    }
+    row.update(overrides)
+    return row
+
+
+def capability_row(**overrides):
+    row = {
+        "ref": "IMP-C-001",
+        "title": "排水管网液位感知与内涝预警系统",
+        "description": "基于超声波液位计与水动力模型，实时监测管网运行并提前预警积水风险。",
+        "chains": ["digital-city"],
+        "keywords": ["液位传感", "城市内涝"],
+        "region_code": "360111",
+        "trl": 7,
+        "certifications": ["high_tech"],
+        "past_cases": ["南昌市红谷滩区排水监测项目"],
+        "capacity": 2,
+        "firm_name": "江西导入测试科技有限公司",
+        "firm_credit_code": NEW_FIRM_CODE,
+    }
+    row.update(overrides)
+    return row
+
+
+def as_json(rows):
+    return json.dumps(rows, ensure_ascii=False).encode()
+
+
+def _flat(value):
+    if isinstance(value, list):
+        return ";".join(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def as_csv(rows, columns=NEED_COLUMNS, *, bom=True):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([c.name for c in columns])
+    for row in rows:
+        writer.writerow([_flat(row.get(c.name)) for c in columns])
+    return (("\ufeff" if bom else "") + buffer.getvalue()).encode()
+
+
+def as_xlsx(rows, columns=NEED_COLUMNS, *, chinese=True):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append([c.header if chinese else c.name for c in columns])
+    for row in rows:
+        sheet.append([_flat(row.get(c.name)) or None for c in columns])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def table_counts():
+    """Rows of every table an import may touch."""
+    return {
+        "needs": ScenarioNeed.objects.count(),
+        "need_chains": ScenarioNeed.chains.through.objects.count(),
+        "capabilities": Capability.objects.count(),
+        "capability_chains": Capability.chains.through.objects.count(),
+        "organizations": Organization.objects.count(),
+        "verified": Organization.objects.filter(verified_at__isnull=False).count(),
+        "audit": AuditEvent.objects.count(),
+        "notifications": Notification.objects.count(),
+    }
+
+
+def rejection(call):
+    with pytest.raises(ImportRejected) as excinfo:
+        call()
+    return excinfo.value
+
+
+def where(exc):
+    return [(e.row, e.field) for e in exc.errors]
+
+
+# --- Good imports ---------------------------------------------------------------------
+
+
+def test_needs_import_json_creates_drafts_and_finds_or_creates_agencies(agency, platform_admin):
+    # given: one row for an existing agency (by exact name) and one for an unknown agency
+    rows = [
+        need_row(ref="IMP-N-001", org_name=agency.name),
+        need_row(ref="IMP-N-002", org_name=NEW_AGENCY, region_code="360102", budget_cny=None),
+    ]
+
+    # when
+    result = needs_import(actor=platform_admin, data=as_json(rows), filename="needs.json")
+
+    # then: both are drafts of the right agencies; the unknown one was created in its row's region
+    assert (result.created, result.refs, result.format) == (2, ["IMP-N-001", "IMP-N-002"], "json")
+    assert result.organizations_created == [NEW_AGENCY]
+    first = ScenarioNeed.objects.get(ref="IMP-N-001")
+    second = ScenarioNeed.objects.get(ref="IMP-N-002")
+    assert (first.status, first.agency_id) == ("draft", agency.pk)
+    assert second.agency.name == NEW_AGENCY
+    assert (second.agency.kind, second.agency.region_id) == ("agency", "360102")
+    assert second.budget_cny is None
+    assert first.deadline == dt.date(2027, 6, 30)
+    assert [c.slug for c in first.chains.all()] == ["digital-city"]
+    audits = AuditEvent.objects.filter(action="need.import").order_by("id")
+    assert [(a.actor_id, a.to_state, a.data["row"]) for a in audits] == [
+        (platform_admin.pk, "draft", 1),
+        (platform_admin.pk, "draft", 2),
+    ]
+
+
+def test_needs_import_csv_reads_bom_list_separators_booleans_and_dates():
+    # given: a CSV as Excel writes it, with Chinese list separators, 是 and a slashed date
+    data = as_csv(
+        [
+            need_row(
+                keywords="物联网;积水监测；预警",
+                is_major="是",
+                deadline="2027/6/30",
+                budget_cny="1,200,000",
+            )
+        ]
+    )
+
+    # when
+    result = needs_import(actor=None, data=data, filename="机会清单.csv")
+
+    # then
+    need = ScenarioNeed.objects.get(ref=result.refs[0])
+    assert need.keywords == ["物联网", "积水监测", "预警"]
+    assert need.is_major is True
+    assert need.deadline == dt.date(2027, 6, 30)
+    assert need.budget_cny == 1_200_000
+
+
+@pytest.mark.parametrize("chinese", [True, False])
+def test_needs_import_xlsx_reads_chinese_or_english_headers(chinese):
+    # given
+    data = as_xlsx([need_row(), need_row(ref="IMP-N-002", is_major=True)], chinese=chinese)
+
+    # when
+    result = needs_import(actor=None, data=data, filename="list.xlsx")
+
+    # then
+    assert result.refs == ["IMP-N-001", "IMP-N-002"]
+    assert list(
+        ScenarioNeed.objects.filter(ref__in=result.refs)
+        .order_by("ref")
+        .values_list("min_trl", "is_major", "status")
+    ) == [(5, False, "draft"), (5, True, "draft")]
+
+
+def test_needs_import_accepts_rows_and_blank_refs_get_generated():
+    # when
+    result = needs_import(actor=None, rows=[need_row(ref="")])
+
+    # then
+    assert result.refs[0].startswith("N-")
+    assert ScenarioNeed.objects.filter(ref=result.refs[0], status="draft").exists()
+
+
+def test_capabilities_import_finds_firm_by_credit_code_and_creates_missing(firm, platform_admin):
+    # given: the existing firm under another spelling of its name, and an unknown firm
+    rows = [
+        capability_row(ref="IMP-C-001", firm_name="旧名称", firm_credit_code=firm.credit_code),
+        capability_row(ref="IMP-C-002", firm_credit_code=NEW_FIRM_CODE.lower()),
+    ]
+
+    # when
+    result = capabilities_import(
+        actor=platform_admin, data=as_csv(rows, CAPABILITY_COLUMNS), fmt="csv"
+    )
+
+    # then: drafts; the known firm found by code, the new one created unverified in the row's region
+    assert result.created == 2
+    assert Capability.objects.get(ref="IMP-C-001").firm_id == firm.pk
+    new_firm = Organization.objects.get(credit_code=NEW_FIRM_CODE)
+    assert (new_firm.kind, new_firm.region_id, new_firm.is_verified) == ("firm", "360111", False)
+    cap = Capability.objects.get(ref="IMP-C-002")
+    assert (cap.status, cap.firm_id, cap.trl, cap.capacity) == ("draft", new_firm.pk, 7, 2)
+    assert cap.certifications == ["high_tech"]
+    assert result.organizations_created == ["江西导入测试科技有限公司"]
+
+
+def test_capabilities_import_blank_capacity_defaults_to_one_and_labels_are_accepted():
+    # given: Chinese labels for certifications and no capacity
+    row = capability_row(capacity="", certifications="专精特新;高新技术企业")
+
+    # when
+    capabilities_import(actor=None, data=as_xlsx([row], CAPABILITY_COLUMNS), fmt="xlsx")
+
+    # then
+    cap = Capability.objects.get(ref="IMP-C-001")
+    assert cap.capacity == 1
+    assert cap.certifications == ["specialized_sme", "high_tech"]
+
+
+def test_needs_import_publish_creates_published_needs_audited_as_such(
+    django_capture_on_commit_callbacks,
+):
+    # given
+    data = as_json([need_row(), need_row(ref="IMP-N-002")])
+
+    # when
+    with django_capture_on_commit_callbacks() as callbacks:
+        result = needs_import(actor=None, data=data, fmt="json", publish=True)
+
+    # then: published, public, audited as imported published, matching enqueued after commit
+    assert result.published is True
+    needs = ScenarioNeed.objects.filter(ref__in=result.refs)
+    assert {n.status for n in needs} == {"published"}
+    assert all(n.published_at is not None for n in needs)
+    assert set(exchange.selectors.need_public_list().values_list("ref", flat=True)) >= set(
+        result.refs
+    )
+    audits = AuditEvent.objects.filter(action="need.import")
+    assert audits.count() == 2
+    assert all(a.data["imported_as_published"] and a.to_state == "published" for a in audits)
+    assert all("已发布" in a.reason for a in audits)
+    assert len(callbacks) == 1  # one full matching run for the whole file, after commit
+
+
+def test_capabilities_import_publish_verifies_firm_and_publishes():
+    # given: an unknown firm
+    data = as_json([capability_row(), capability_row(ref="IMP-C-002")])
+
+    # when
+    result = capabilities_import(actor=None, data=data, fmt="json", publish=True)
+
+    # then: the firm is verified (audited as by the import) and both capabilities published
+    firm = Organization.objects.get(credit_code=NEW_FIRM_CODE)
+    assert firm.is_verified
+    verify = AuditEvent.objects.get(action="organization.verify", target_id=str(firm.pk))
+    assert verify.actor is None
+    assert result.batch in verify.reason
+    caps = Capability.objects.filter(ref__in=result.refs)
+    assert {c.status for c in caps} == {"published"}
+    audits = AuditEvent.objects.filter(action="capability.import")
+    assert [a.data["imported_as_published"] for a in audits] == [True, True]
+
+
+def test_capabilities_import_publish_by_platform_admin_verifies_through_organization_verify(
+    platform_admin,
+):
+    # given
+    unverified = factories.FirmFactory.create(verified_at=None)
+    data = as_json([capability_row(firm_credit_code=unverified.credit_code)])
+
+    # when
+    capabilities_import(actor=platform_admin, data=data, fmt="json", publish=True)
+
+    # then
+    unverified.refresh_from_db()
+    assert unverified.verified_by == platform_admin
+    assert Capability.objects.get(ref="IMP-C-001").status == "published"
+
+
+def test_capabilities_import_publish_refuses_rows_on_the_negative_list(province_reviewer):
+    # given
+    negative_entry_create(
+        actor=province_reviewer, kind="keyword", keyword="液位传感", reason="产能过剩"
+    )
+    before = table_counts()
+
+    # when
+    exc = rejection(
+        lambda: capabilities_import(
+            actor=None, data=as_json([capability_row()]), fmt="json", publish=True
+        )
+    )
+
+    # then
+    assert where(exc) == [(1, "")]
+    assert "负面清单" in exc.errors[0].reason
+    assert table_counts() == before
+
+
+def test_needs_import_dry_run_writes_nothing():
+    # given
+    before = table_counts()
+
+    # when
+    result = needs_import(actor=None, data=as_json([need_row()]), fmt="json", dry_run=True)
+
+    # then
+    assert (result.created, result.dry_run) == (1, True)
+    assert table_counts() == before
+
+
+# --- Bad rows: all or nothing ---------------------------------------------------------
+
+
+def test_needs_import_with_bad_rows_writes_nothing_and_reports_every_row_and_field(agency):
+    # given: row 1 is good (and names a new agency), rows 2-5 are bad in many ways
+    rows = [
+        need_row(ref="IMP-N-001"),
+        need_row(ref="IMP-N-002", min_trl=12, category="space_program"),
+        need_row(ref="IMP-N-003", chains=["no-such-chain"], region_code="999999"),
+        need_row(ref="IMP-N-001", deadline="2027-02-30", is_major="yes", budget_cny="很多"),
+        need_row(ref="IMP-N-005", region_code="110101", title="", keywords=["x" * 40]),
+    ]
+    before = table_counts()
+
+    # when
+    exc = rejection(lambda: needs_import(actor=None, data=as_json(rows), fmt="json"))
+
+    # then: nothing was written, and every problem is listed in row and column order
+    assert table_counts() == before
+    assert where(exc) == [
+        (2, "category"),
+        (2, "min_trl"),
+        (3, "chains"),
+        (3, "region_code"),
+        (4, "ref"),
+        (4, "budget_cny"),
+        (4, "deadline"),
+        (4, "is_major"),
+        (5, "title"),
+        (5, "keywords"),
+        (5, "region_code"),
+    ]
+    assert exc.fields["row 2.min_trl"] == ["应为 1–9 之间的整数。"]
+    assert "与第 1 行的编号重复" in exc.fields["row 4.ref"][0]
+    assert "本省" in exc.fields["row 5.region_code"][0]
+    assert exc.message == "导入失败：发现 11 处错误，未写入任何数据。"
+
+
+def test_needs_import_csv_errors_use_spreadsheet_line_numbers():
+    # given: the header is line 1, so the second data row is line 3
+    data = as_csv([need_row(), need_row(ref="IMP-N-002", min_trl="高", is_major="maybe")])
+
+    # when
+    exc = rejection(lambda: needs_import(actor=None, data=data, fmt="csv"))
+
+    # then
+    assert where(exc) == [(3, "min_trl"), (3, "is_major")]
+    assert str(exc.errors[0]) == "第3行 min_trl: 应为整数。"
+    assert "true/false" in exc.errors[1].reason
+
+
+def test_needs_import_reports_refs_already_in_the_database(agency):
+    # given
+    make_need(agency, ref="IMP-N-001")
+
+    # when
+    exc = rejection(lambda: needs_import(actor=None, rows=[need_row(org_name=agency.name)]))
+
+    # then
+    assert where(exc) == [(1, "ref")]
+    assert "已存在" in exc.errors[0].reason
+
+
+def test_needs_import_refuses_region_outside_the_agencys_jurisdiction(agency):
+    # given: the agency sits in Donghu (360102); Ganzhou is elsewhere in the province
+    rows = [need_row(org_name=agency.name, region_code="360700")]
+
+    # when
+    exc = rejection(lambda: needs_import(actor=None, rows=rows))
+
+    # then
+    assert where(exc) == [(1, "region_code")]
+    assert agency.name in exc.errors[0].reason
+
+
+def test_needs_import_json_checks_types_strictly():
+    # given: numbers and booleans as strings, a list as a string, an unknown field
+    rows = [need_row(min_trl="5", is_major="false", chains="digital-city", status="published")]
+
+    # when
+    exc = rejection(lambda: needs_import(actor=None, rows=rows))
+
+    # then
+    assert set(where(exc)) == {(1, "status"), (1, "chains"), (1, "min_trl"), (1, "is_major")}
+    assert exc.fields["row 1.status"] == ["未知字段。"]
+
+
+def test_capabilities_import_reports_credit_code_checksum_and_non_firm_codes():
+    # given: a code with a wrong check character, and the code of an agency
+    agency = factories.AgencyFactory.create(credit_code=factories.credit_code_for(90002))
+    bad = NEW_FIRM_CODE[:-1] + ("0" if NEW_FIRM_CODE[-1] != "0" else "1")
+    rows = [
+        capability_row(ref="IMP-C-001", firm_credit_code=bad),
+        capability_row(ref="IMP-C-002", firm_credit_code=agency.credit_code, trl=0),
+        capability_row(ref="IMP-C-003", certifications=["nobel_prize"]),
+    ]
+
+    # when
+    exc = rejection(lambda: capabilities_import(actor=None, rows=rows))
+
+    # then
+    assert where(exc) == [
+        (1, "firm_credit_code"),
+        (2, "trl"),
+        (2, "firm_credit_code"),
+        (3, "certifications"),
+    ]
+    assert "校验位" in exc.errors[0].reason
+    assert "非企业" in exc.errors[2].reason
+
+
+def test_needs_import_service_error_mid_file_rolls_back_earlier_rows(monkeypatch):
+    # given: the service refuses the second row after the first was written
+    real_create = exchange.need_create
+
+    def refusing_create(**kwargs):
+        if kwargs["ref"] == "IMP-N-002":
+            raise InvalidInput("拒绝", fields={"region": ["不在发布单位辖区内。"]})
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(exchange, "need_create", refusing_create)
+    before = table_counts()
+
+    # when
+    exc = rejection(lambda: needs_import(actor=None, rows=[need_row(), need_row(ref="IMP-N-002")]))
+
+    # then: the service's field name is reported in the exchange format's name
+    assert where(exc) == [(2, "region_code")]
+    assert table_counts() == before
+
+
+def test_import_rejected_caps_listed_errors_but_keeps_them_all():
+    # given
+    errors = [exchange.RowError(n, "title", "必填。") for n in range(1, 8)]
+
+    # when
+    exc = ImportRejected(errors, max_errors=5)
+
+    # then
+    assert len(exc.errors) == 7
+    assert len([k for k in exc.fields if k.startswith("row")]) == 5
+    assert exc.fields["file"] == ["另有 2 处错误未列出。"]
+    assert len(exc.lines()) == 8
+
+
+# --- Hostile or broken files ----------------------------------------------------------
+
+
+def file_reason(call):
+    exc = rejection(call)
+    assert [e.row for e in exc.errors] == [0]
+    return exc.errors[0].reason
+
+
+def test_needs_import_refuses_unknown_extension():
+    reason = file_reason(lambda: needs_import(actor=None, data=b"[]", filename="needs.txt"))
+
+    assert "json、csv 或 xlsx" in reason
+
+
+def test_needs_import_refuses_legacy_xls():
+    data = exchange.OLE_MAGIC + b"\x00" * 512
+
+    reason = file_reason(lambda: needs_import(actor=None, data=data, filename="needs.xls"))
+
+    assert ".xls" in reason
+
+
+def test_needs_import_refuses_broken_xlsx_bytes():
+    data = as_xlsx([need_row()])[:300]
+
+    reason = file_reason(lambda: needs_import(actor=None, data=data, fmt="xlsx"))
+
+    assert "XLSX" in reason
+
+
+def test_needs_import_refuses_zip_that_is_not_a_workbook():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("hello.txt", "not a workbook")
+
+    reason = file_reason(lambda: needs_import(actor=None, data=buffer.getvalue(), fmt="xlsx"))
+
+    assert "缺少工作簿" in reason
+
+
+def test_needs_import_refuses_xlsx_that_unpacks_too_large(settings):
+    # given: a tiny archive whose sheet unpacks to 2 MiB of zeros, with a 1 MiB ceiling
+    settings.EXCHANGE_MAX_UNZIPPED_BYTES = 1024 * 1024
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * (2 * 1024 * 1024))
+
+    # when
+    reason = file_reason(lambda: needs_import(actor=None, data=buffer.getvalue(), fmt="xlsx"))
+
+    # then
+    assert len(buffer.getvalue()) < 20_000
+    assert "压缩炸弹" in reason
+
+
+def test_needs_import_refuses_xlsx_content_with_csv_format():
+    reason = file_reason(lambda: needs_import(actor=None, data=as_xlsx([need_row()]), fmt="csv"))
+
+    assert "XLSX" in reason
+    assert "CSV" in reason
+
+
+def test_needs_import_refuses_non_utf8_csv():
+    data = as_csv([need_row()], bom=False).decode().encode("gb18030")
+
+    reason = file_reason(lambda: needs_import(actor=None, data=data, fmt="csv"))
+
+    assert "UTF-8" in reason
+
+
+def test_needs_import_refuses_semicolon_separated_csv():
+    data = b"ref;title;description\nA;B;C\n"
+
+    reason = file_reason(lambda: needs_import(actor=None, data=data, fmt="csv"))
+
+    assert "逗号" in reason
+
+
+def test_needs_import_refuses_oversized_file(settings):
+    settings.EXCHANGE_MAX_BYTES = 1000
+
+    reason = file_reason(
+        lambda: needs_import(actor=None, data=as_json([need_row()] * 5), fmt="json")
+    )
+
+    assert "文件过大" in reason
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])
+def test_needs_import_refuses_too_many_rows(settings, fmt):
+    settings.EXCHANGE_MAX_ROWS = 3
+    rows = [need_row(ref=f"IMP-N-{i}") for i in range(4)]
+    writers: dict[str, Callable[[list], bytes]] = {"json": as_json, "csv": as_csv, "xlsx": as_xlsx}
+    data = writers[fmt](rows)
+
+    reason = file_reason(lambda: needs_import(actor=None, data=data, fmt=fmt))
+
+    assert "上限为 3 行" in reason
+
+
+def test_needs_import_refuses_xlsx_spanning_too_many_blank_rows(settings):
+    # given: one data row far below the header (a hostile or sloppy sheet)
+    settings.EXCHANGE_MAX_ROWS = 3
+    workbook = openpyxl.Workbook()
+    workbook.active.append([c.name for c in NEED_COLUMNS])
+    workbook.active.cell(row=5000, column=1, value="IMP-N-001")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    reason = file_reason(lambda: needs_import(actor=None, data=buffer.getvalue(), fmt="xlsx"))
+
+    assert "含空行" in reason
+
+
+def test_needs_import_reports_huge_cells_per_row(settings):
+    settings.EXCHANGE_MAX_CELL_CHARS = 100
+    data = as_csv([need_row(description="长" * 101)])
+
+    exc = rejection(lambda: needs_import(actor=None, data=data, fmt="csv"))
+
+    assert where(exc) == [(2, "description")]
+    assert "过长" in exc.errors[0].reason
+
+
+def test_needs_import_refuses_csv_cell_beyond_the_csv_field_limit():
+    data = as_csv([need_row(description="长" * 140_000)])
+
+    reason = file_reason(lambda: needs_import(actor=None, data=data, fmt="csv"))
+
+    assert "单元格过长" in reason
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (b'[{"ref": ', "不是有效的 JSON"),
+        (b'{"ref": "A"}', "对象列表"),
+        (b'[{"min_trl": NaN}]', "NaN"),
+        (b"[" * 100_000 + b"]" * 100_000, "JSON"),
+        (b"", "文件为空"),
+        (b"[]", "没有数据行"),
+    ],
+)
+def test_needs_import_refuses_malformed_json(payload, expected):
+    reason = file_reason(lambda: needs_import(actor=None, data=payload, fmt="json"))
+
+    assert expected in reason
+
+
+def test_needs_import_refuses_unknown_and_missing_csv_columns():
+    data = b"ref,title,colour\nA,B,red\n"
+
+    exc = rejection(lambda: needs_import(actor=None, data=data, fmt="csv"))
+
+    reasons = " ".join(e.reason for e in exc.errors)
+    assert "colour" in reasons
+    assert "description" in reasons
+    assert "org_name" in reasons
+
+
+# --- Who may import -------------------------------------------------------------------
+
+
+def test_needs_import_by_province_committee_member_is_allowed(province_reviewer):
+    result = needs_import(actor=province_reviewer, rows=[need_row()])
+
+    assert result.created == 1
+
+
+@pytest.mark.parametrize("who", ["county_reviewer", "agency_user", "firm_user"])
+def test_needs_import_by_other_roles_is_refused(request, who):
+    actor = request.getfixturevalue(who)
+
+    with pytest.raises(ActorNotAllowed):
+        needs_import(actor=actor, rows=[need_row()])
+
+    assert not ScenarioNeed.objects.filter(ref="IMP-N-001").exists()
+
+
+def test_needs_import_publish_by_province_committee_member_is_refused(province_reviewer):
+    with pytest.raises(ActorNotAllowed):
+        needs_import(actor=province_reviewer, rows=[need_row()], publish=True)
+
+    assert not ScenarioNeed.objects.filter(ref="IMP-N-001").exists()
+
+
+# --- Export ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def published_needs(agency):
+    """Two public needs with awkward values, and a draft that must never be exported."""
+    return [
+        make_need(
+            agency,
+            ref="EXP-N-001",
+            status="published",
+            title='=HYPERLINK("http://evil.example","点击")',
+            keywords=["-1+1", "@SUM(A1)", "物联网"],
+            deadline=dt.date(2027, 6, 30),
+            is_major=True,
+        ),
+        make_need(
+            agency,
+            ref="EXP-N-002",
+            status="published",
+            description='第一行\n第二行，含逗号,和"引号"',
+            budget_cny=None,
+            chains=["digital-city", "low-altitude"],
+        ),
+        make_need(agency, ref="EXP-N-DRAFT"),
+    ]
+
+
+def test_opportunity_list_export_json_lists_only_public_needs_without_confidential_fields(
+    published_needs,
+):
+    export = opportunity_list_export(fmt="json")
+
+    records = json.loads(export.content)
+    assert sorted(r["ref"] for r in records) == ["EXP-N-001", "EXP-N-002"]
+    assert set(records[0]) == {c.name for c in NEED_COLUMNS}
+    assert "contact_phone" not in export.content.decode()
+    assert "0791-88888888" not in export.content.decode()
+    assert export.content_type == "application/json"
+    assert export.filename.startswith("opportunity-list-")
+    assert export.filename.endswith(".json")
+
+
+def test_opportunity_list_export_xlsx_is_tidy_for_leaders(published_needs):
+    # when
+    export = opportunity_list_export(fmt="xlsx")
+
+    # then: Chinese bold headers, frozen header row, widths, a legend sheet
+    workbook = openpyxl.load_workbook(io.BytesIO(export.content))
+    sheet = workbook.worksheets[0]
+    assert sheet.title == "机会清单"
+    assert [c.value for c in sheet[1]] == [c.header for c in NEED_COLUMNS]
+    assert all(c.font.bold for c in sheet[1])
+    assert sheet.freeze_panes == "A2"
+    assert sheet.column_dimensions["C"].width > sheet.column_dimensions["A"].width > 8
+    assert sheet.auto_filter.ref == "A1:M3"
+    assert workbook.sheetnames == ["机会清单", "填写说明"]
+    assert export.content_type == exchange.XLSX_CONTENT_TYPE
+
+
+def test_opportunity_list_export_xlsx_neutralises_formulas(published_needs):
+    # when
+    export = opportunity_list_export(fmt="xlsx")
+
+    # then: no cell is a formula; formula-like text is text with the quote prefix
+    sheet = openpyxl.load_workbook(io.BytesIO(export.content)).worksheets[0]
+    cells = [c for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    title = next(c for c in cells if str(c.value).startswith("=HYPERLINK"))
+    assert (title.data_type, title.quotePrefix) == ("s", True)
+    deadline = next(c for c in cells if isinstance(c.value, dt.datetime))
+    assert deadline.number_format == "yyyy-mm-dd"
+
+
+def test_opportunity_list_export_csv_prefixes_formula_like_cells(published_needs):
+    # when
+    export = opportunity_list_export(fmt="csv")
+
+    # then
+    assert export.content.startswith("\ufeff".encode())
+    rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
+    by_ref = {r["ref"]: r for r in rows}
+    assert by_ref["EXP-N-001"]["title"].startswith("'=HYPERLINK")
+    assert by_ref["EXP-N-001"]["keywords"] == "'-1+1;@SUM(A1);物联网"
+    assert by_ref["EXP-N-002"]["budget_cny"] == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+86 791", "'+86 791"),
+        ("-5 度", "'-5 度"),
+        ("@cmd", "'@cmd"),
+        ("\tx", "'\tx"),
+        ("'=1", "''=1"),
+        ("'普通", "'普通"),
+        ("普通", "普通"),
+    ],
+)
+def test_csv_neutralise_escapes_formula_triggers_reversibly(text, escaped):
+    assert csv_neutralise(text) == escaped
+    assert exchange._csv_unescape(escaped) == text
+
+
+def _expected_need(need):
+    record = need_exchange_record(need)
+    return {**record, "chains": sorted(record["chains"])}
+
+
+def _normalised(values):
+    return {**values, "chains": sorted(values["chains"])}
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])
+def test_opportunity_list_round_trip_parses_back_the_same_values(published_needs, fmt):
+    # given
+    expected = sorted(
+        (_expected_need(n) for n in exchange.selectors.need_public_list()), key=lambda r: r["ref"]
+    )
+
+    # when
+    export = opportunity_list_export(fmt=fmt)
+    parsed = exchange_parse(kind="need", data=export.content, fmt=fmt)
+
+    # then
+    assert sorted((_normalised(v) for v in parsed), key=lambda r: r["ref"]) == expected
+
+
+@pytest.mark.parametrize("fmt", ["json", "xlsx"])
+def test_opportunity_list_round_trip_through_import_recreates_the_list(published_needs, fmt):
+    # given: the exported list, and an empty database of needs
+    first = opportunity_list_export(fmt=fmt)
+    ScenarioNeed.objects.all().delete()
+
+    # when: it is loaded back as an approved list and exported again
+    needs_import(actor=None, data=first.content, fmt=fmt, publish=True)
+    second = opportunity_list_export(fmt=fmt)
+
+    # then
+    def records(export):
+        values = exchange_parse(kind="need", data=export.content, fmt=fmt)
+        return sorted((_normalised(v) for v in values), key=lambda r: r["ref"])
+
+    assert records(second) == records(first)
+    assert len(records(first)) == 2
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])
+def test_capabilities_export_round_trip_parses_back_the_same_values(firm, fmt):
+    # given: a published capability with formula-like text, and a draft
+    make_capability(firm, ref="EXP-C-001", title="+招标=中标", past_cases=["=A1", "项目二"])
+    cap = Capability.objects.get(ref="EXP-C-001")
+    capability_submit(actor=None, capability=cap)
+    make_capability(firm, ref="EXP-C-DRAFT")
+
+    # when
+    export = capabilities_export(fmt=fmt)
+    parsed = exchange_parse(kind="capability", data=export.content, fmt=fmt)
+
+    # then
+    cap.refresh_from_db()
+    assert cap.status == "published"
+    assert parsed == [capability_exchange_record(cap)]
+    assert [c.name for c in CAPABILITY_COLUMNS] == list(parsed[0])
+
+
+def test_opportunity_list_export_refuses_unknown_format():
+    with pytest.raises(InvalidInput) as excinfo:
+        opportunity_list_export(fmt="pdf")
+
+    assert "format" in excinfo.value.fields
+
+
+# --- Management commands --------------------------------------------------------------
+
+
+def test_import_needs_command_imports_a_file(tmp_path):
+    # given
+    path = tmp_path / "机会清单.xlsx"
+    path.write_bytes(as_xlsx([need_row()]))
+    out = io.StringIO()
+
+    # when
+    call_command("import_needs", str(path), stdout=out)
+
+    # then
+    assert ScenarioNeed.objects.get(ref="IMP-N-001").status == "draft"
+    assert "已导入 1 条场景需求（草稿）" in out.getvalue()
+    assert NEW_AGENCY in out.getvalue()
+
+
+def test_import_needs_command_publish_flag_publishes(tmp_path):
+    path = tmp_path / "needs.json"
+    path.write_bytes(as_json([need_row()]))
+
+    call_command("import_needs", str(path), "--publish", stdout=io.StringIO())
+
+    assert ScenarioNeed.objects.get(ref="IMP-N-001").status == "published"
+
+
+def test_import_needs_command_bad_rows_fail_with_one_line_per_row(tmp_path):
+    # given
+    path = tmp_path / "needs.data"
+    path.write_bytes(as_csv([need_row(), need_row(ref="IMP-N-002", min_trl=0, title="")]))
+    before = table_counts()
+
+    # when
+    with pytest.raises(CommandError) as excinfo:
+        call_command("import_needs", str(path), "--format", "csv", stdout=io.StringIO())
+
+    # then
+    lines = str(excinfo.value).splitlines()
+    assert lines[0] == "导入失败：发现 2 处错误，未写入任何数据。"
+    assert lines[1:] == ["第3行 title: 必填。", "第3行 min_trl: 应为 1–9 之间的整数。"]
+    assert table_counts() == before
+
+
+def test_import_needs_command_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(CommandError, match="无法读取文件"):
+        call_command("import_needs", str(tmp_path / "missing.csv"))
+
+
+def test_import_capabilities_command_imports_a_file(tmp_path):
+    path = tmp_path / "caps.csv"
+    path.write_bytes(as_csv([capability_row()], CAPABILITY_COLUMNS))
+    out = io.StringIO()
+
+    call_command("import_capabilities", str(path), "--dry-run", stdout=out)
+
+    assert "检查通过，可导入 1 条场景能力" in out.getvalue()
+    assert not Capability.objects.filter(ref="IMP-C-001").exists()
+
+
+def test_export_opportunity_list_command_writes_stdout_and_files(published_needs, tmp_path):
+    # given
+    out = io.StringIO()
+    target = tmp_path / "list.xlsx"
+
+    # when
+    call_command("export_opportunity_list", "--format", "csv", stdout=out)
+    call_command("export_opportunity_list", "--output", str(target), stdout=io.StringIO())
+
+    # then
+    assert out.getvalue().startswith("ref,title,description")
+    assert "EXP-N-002" in out.getvalue()
+    workbook = openpyxl.load_workbook(target)
+    assert workbook.worksheets[0]["A1"].value == "编号"
+
+
+def test_export_opportunity_list_command_refuses_xlsx_to_stdout():
+    with pytest.raises(CommandError, match="--output"):
+        call_command("export_opportunity_list", "--format", "xlsx")
