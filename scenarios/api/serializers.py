@@ -457,6 +457,10 @@ class CriterionSerializer(serializers.Serializer):
 
 class PolicySerializer(serializers.ModelSerializer):
     selection_criteria = CriterionSerializer(many=True)
+    # Declared, not derived from the model, so the schema does not depend on the database
+    # backend's integer ranges.
+    recommendations_per_need = serializers.IntegerField(min_value=1, max_value=50)
+    major_budget_threshold_cny = serializers.IntegerField(min_value=0)
     matching_weights = serializers.DictField(child=serializers.FloatField(min_value=0))
     region_weights = serializers.DictField(child=serializers.FloatField(min_value=0))
 
