@@ -15,3 +15,6 @@ urlpatterns = [
     path("api/v1/", include("scenarios.api.urls")),
     path("api/v1/", include("matching.api.urls")),
 ]
+
+handler404 = "config.views.not_found"
+handler500 = "config.views.server_failure"

@@ -1,9 +1,14 @@
-import django_filters
-
 from matching.models import Match
+from scenarios.api.filter_fields import IntegerFilter, StrictBooleanFilter, StrictFilterSet
 
 
-class MatchFilter(django_filters.FilterSet):
+class MatchFilter(StrictFilterSet):
+    need = IntegerFilter(field_name="need_id")
+    capability = IntegerFilter(field_name="capability_id")
+    firm_id = IntegerFilter(field_name="firm_id")
+    run = IntegerFilter(field_name="run_id")
+    recommended = StrictBooleanFilter()
+
     class Meta:
         model = Match
-        fields = ["need", "capability", "recommended", "firm_id", "run"]
+        fields: list[str] = []

@@ -6,13 +6,15 @@ import django_filters
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from scenarios.api.filter_fields import IntegerFilter, StrictBooleanFilter, StrictFilterSet
 from scenarios.choices import (
     CapabilityStatus,
     NeedStatus,
+    NegativeListKind,
     ScenarioCategory,
     ValidationType,
 )
-from scenarios.models import Capability, IndustryChain, Region, ScenarioNeed
+from scenarios.models import Capability, IndustryChain, NegativeListEntry, Region, ScenarioNeed
 
 
 def _chain_subtree_filter(
@@ -35,17 +37,17 @@ def _region_subtree_filter(queryset: QuerySet, field: str, code: str) -> QuerySe
     return queryset.filter(**{f"{field}__path__startswith": region.path})
 
 
-class NeedFilter(django_filters.FilterSet):
+class NeedFilter(StrictFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=NeedStatus.choices)
     category = django_filters.MultipleChoiceFilter(choices=ScenarioCategory.choices)
     validation_type = django_filters.MultipleChoiceFilter(choices=ValidationType.choices)
     chain = django_filters.CharFilter(method="filter_chain", label=_("产业链/赛道标识（含下级）"))
     region = django_filters.CharFilter(method="filter_region", label=_("行政区划代码（含下级）"))
-    trl_min = django_filters.NumberFilter(field_name="min_trl", lookup_expr="gte")
-    trl_max = django_filters.NumberFilter(field_name="min_trl", lookup_expr="lte")
-    high_value = django_filters.BooleanFilter(field_name="is_high_value")
-    is_major = django_filters.BooleanFilter()
-    agency = django_filters.NumberFilter(field_name="agency_id")
+    trl_min = IntegerFilter(field_name="min_trl", lookup_expr="gte")
+    trl_max = IntegerFilter(field_name="min_trl", lookup_expr="lte")
+    high_value = StrictBooleanFilter(field_name="is_high_value")
+    is_major = StrictBooleanFilter()
+    agency = IntegerFilter(field_name="agency_id")
 
     class Meta:
         model = ScenarioNeed
@@ -60,14 +62,14 @@ class NeedFilter(django_filters.FilterSet):
         return _region_subtree_filter(queryset, "region", value)
 
 
-class CapabilityFilter(django_filters.FilterSet):
+class CapabilityFilter(StrictFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=CapabilityStatus.choices)
     chain = django_filters.CharFilter(method="filter_chain", label=_("产业链/赛道标识（含下级）"))
     region = django_filters.CharFilter(method="filter_region", label=_("行政区划代码（含下级）"))
-    trl_min = django_filters.NumberFilter(field_name="trl", lookup_expr="gte")
-    trl_max = django_filters.NumberFilter(field_name="trl", lookup_expr="lte")
+    trl_min = IntegerFilter(field_name="trl", lookup_expr="gte")
+    trl_max = IntegerFilter(field_name="trl", lookup_expr="lte")
     certification = django_filters.CharFilter(method="filter_certification")
-    firm = django_filters.NumberFilter(field_name="firm_id")
+    firm = IntegerFilter(field_name="firm_id")
 
     class Meta:
         model = Capability
@@ -83,7 +85,7 @@ class CapabilityFilter(django_filters.FilterSet):
         return queryset.filter(certifications__contains=[value])
 
 
-class RegionFilter(django_filters.FilterSet):
+class RegionFilter(StrictFilterSet):
     level = django_filters.CharFilter()
     parent = django_filters.CharFilter(field_name="parent_id")
     within = django_filters.CharFilter(method="filter_within")
@@ -95,3 +97,12 @@ class RegionFilter(django_filters.FilterSet):
     def filter_within(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         region = Region.objects.filter(code=value).only("path").first()
         return queryset.filter(path__startswith=region.path) if region else queryset.none()
+
+
+class NegativeListFilter(StrictFilterSet):
+    kind = django_filters.ChoiceFilter(choices=NegativeListKind.choices)
+    active = StrictBooleanFilter()
+
+    class Meta:
+        model = NegativeListEntry
+        fields: list[str] = []

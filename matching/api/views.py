@@ -30,6 +30,7 @@ class MatchRunViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
+    lookup_value_regex = r"[0-9]+"
     serializer_class = s.MatchRunSerializer
     filterset_fields = ["status", "scope"]
     filterset_class: Any = None  # the matches action sets MatchFilter
@@ -62,6 +63,7 @@ class MatchRunViewSet(
     retrieve=extend_schema(summary="撮合结果与得分解释"),
 )
 class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = r"[0-9]+"
     serializer_class = s.MatchSerializer
     filterset_class = MatchFilter
     ordering_fields = ["score", "rank", "need", "id"]

@@ -140,6 +140,9 @@ def _download(export: ExportFile) -> HttpResponse:
 
 
 def _export_format(request: Request) -> str:
+    if request.query_params.get("format", None) == "":
+        # DRF reads an empty query value as "not given"; an empty format is a client error.
+        raise serializers.ValidationError({"format": [gettext_lazy("不能为空。")]})
     query = ExportQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     return str(query.validated_data["format"])

@@ -175,6 +175,9 @@ class NeedOutputSerializer(NeedPublicSerializer):
     """A need for signed-in users; confidential fields only for its agency and reviewers."""
 
     agency = OrganizationBriefSerializer(read_only=True)
+    review_tier = serializers.CharField(
+        read_only=True, help_text="tier of the pending review: county, city, province, or empty"
+    )
     contact_name = serializers.CharField(read_only=True, allow_null=True)
     contact_phone = serializers.CharField(read_only=True, allow_null=True)
     confidential_notes = serializers.CharField(read_only=True, allow_null=True)
@@ -440,7 +443,7 @@ class NegativeListEntryInputSerializer(serializers.Serializer):
 
 class NegativeListEntrySerializer(serializers.ModelSerializer):
     chain: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
 
     class Meta:

@@ -3,7 +3,6 @@
 from typing import Any
 
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -17,7 +16,7 @@ from scenarios.api import serializers as s
 from scenarios.api.mixins import IdempotentCreateMixin, expected_version, with_etag
 from scenarios.choices import OrganizationKind, ReviewDecision, Role
 from scenarios.errors import InvalidInput
-from scenarios.filters import CapabilityFilter, NeedFilter, RegionFilter
+from scenarios.filters import CapabilityFilter, NeedFilter, NegativeListFilter, RegionFilter
 from scenarios.models import (
     AuditEvent,
     Capability,
@@ -129,6 +128,7 @@ class NeedViewSet(
 ):
     """Scenario needs (机会清单 entries) and their lifecycle actions."""
 
+    lookup_value_regex = r"[0-9]+"
     serializer_class = s.NeedOutputSerializer
     filterset_class = NeedFilter
     search_fields = NEED_SEARCH
@@ -286,11 +286,7 @@ class NeedViewSet(
         )
         return Response(s.AssessmentSerializer(assessment).data)
 
-    @extend_schema(
-        responses={200: s.AuditEventSerializer(many=True)},
-        summary="审计轨迹",
-        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
-    )
+    @extend_schema(responses={200: s.AuditEventSerializer(many=True)}, summary="审计轨迹")
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def history(self, request: Request, pk: str | None = None) -> Response:
         need = self.get_object()
@@ -321,6 +317,7 @@ class CapabilityViewSet(
 ):
     """Capabilities (能力清单 entries) and their lifecycle actions."""
 
+    lookup_value_regex = r"[0-9]+"
     serializer_class = s.CapabilityOutputSerializer
     filterset_class = CapabilityFilter
     search_fields = CAP_SEARCH
@@ -475,6 +472,7 @@ class PilotViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
+    lookup_value_regex = r"[0-9]+"
     serializer_class = s.PilotSerializer
     ordering_fields = ["started_at", "tolerance_until", "id"]
     ordering = ["-id"]
@@ -487,10 +485,16 @@ class PilotViewSet(
         data = s.PilotInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        need = get_object_or_404(selectors.need_list_for_user(user=request.user), pk=v["need"])
-        cap = get_object_or_404(
-            selectors.capability_list_for_user(user=request.user), pk=v["capability"]
+        need = selectors.need_list_for_user(user=request.user).filter(pk=v["need"]).first()
+        cap = (
+            selectors.capability_list_for_user(user=request.user).filter(pk=v["capability"]).first()
         )
+        if need is None or cap is None:
+            missing = {"need": need, "capability": cap}
+            raise InvalidInput(
+                _("需求或能力不存在。"),
+                fields={k: [_("不存在或无权查看。")] for k, v_ in missing.items() if v_ is None},
+            )
         pilot = pilots.pilot_start(
             actor=request.user,
             need=need,
@@ -569,6 +573,7 @@ class PilotViewSet(
 class OrganizationViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
+    lookup_value_regex = r"[0-9]+"
     serializer_class = s.OrganizationSerializer
     filterset_fields = ["kind", "region"]
     search_fields = ["name", "credit_code"]
@@ -615,9 +620,10 @@ class PolicyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class NegativeListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = r"[0-9]+"
     serializer_class = s.NegativeListEntrySerializer
     queryset = NegativeListEntry.objects.select_related("chain")
-    filterset_fields = ["kind", "active"]
+    filterset_class = NegativeListFilter
     ordering_fields = ["created_at", "id"]
     ordering = ["-id"]
     search_fields = ["keyword", "reason"]
@@ -643,12 +649,13 @@ class NegativeListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=None, responses={200: s.NegativeListEntrySerializer}, summary="停用条目")
     @action(detail=True, methods=["post"])
     def deactivate(self, request: Request, pk: str | None = None) -> Response:
-        entry = get_object_or_404(NegativeListEntry, pk=pk)
+        entry = self.get_object()
         entry = negative_entry_deactivate(actor=request.user, entry=entry)
         return Response(s.NegativeListEntrySerializer(entry).data)
 
 
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = r"[0-9]+"
     serializer_class = s.NotificationSerializer
     filterset_fields = ["verb"]
     ordering_fields = ["created_at", "id"]
@@ -662,7 +669,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def read(self, request: Request, pk: str | None = None) -> Response:
         from django.utils import timezone
 
-        note = get_object_or_404(self.get_queryset(), pk=pk)
+        note = self.get_object()
         if note.read_at is None:
             note.read_at = timezone.now()
             note.save(update_fields=["read_at"])
@@ -680,6 +687,7 @@ class PublicReadOnly(viewsets.ReadOnlyModelViewSet):
     retrieve=extend_schema(summary="公开需求详情"),
 )
 class PublicNeedViewSet(PublicReadOnly):
+    lookup_value_regex = r"[0-9]+"
     serializer_class = s.NeedPublicSerializer
     filterset_class = NeedFilter
     search_fields = NEED_SEARCH
@@ -695,6 +703,7 @@ class PublicNeedViewSet(PublicReadOnly):
     retrieve=extend_schema(summary="公开能力详情"),
 )
 class PublicCapabilityViewSet(PublicReadOnly):
+    lookup_value_regex = r"[0-9]+"
     serializer_class = s.CapabilityPublicSerializer
     filterset_class = CapabilityFilter
     search_fields = CAP_SEARCH
