@@ -7,7 +7,7 @@ export UV
 export UV_LINK_MODE ?= copy
 export UV_PYTHON_DOWNLOADS ?= never
 
-.PHONY: help uv install run test lint typecheck schema check-schema migrations-check worker beat clean
+.PHONY: help uv install run test lint typecheck schema check-schema migrations-check messages fuzz clean
 
 help:
 	@echo "make run    - install, migrate, load reference + demo data, start web (+ worker, beat with REDIS_URL)"
@@ -43,6 +43,15 @@ check-schema: install
 
 migrations-check: install
 	$(UV) run python manage.py makemigrations --check --dry-run
+
+messages: install
+	$(UV) run python manage.py makemessages -l en --ignore=.venv --ignore=.tools --ignore=tests \
+		--ignore=bench --ignore=eval
+	$(UV) run python manage.py compilemessages -l en --ignore=.venv --ignore=.tools
+
+# Schema-driven fuzzing of a running server (make run in another shell first).
+fuzz: install
+	$(UV) run st run http://127.0.0.1:$${PORT:-8000}/api/schema/ --checks all --max-examples 20
 
 clean:
 	rm -rf .venv .tools db.sqlite3 staticfiles var

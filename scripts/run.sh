@@ -8,7 +8,6 @@ PORT=${PORT:-8000}
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.local}
 
 "$UV" run python manage.py migrate --noinput -v0
-"$UV" run python manage.py compilemessages -v0 2>/dev/null || true
 "$UV" run python manage.py load_reference
 "$UV" run python manage.py seed_demo
 
