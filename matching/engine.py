@@ -133,10 +133,13 @@ class MatchEngine:
     ) -> list[Candidate]:
         """The best ``top_n`` allowed capabilities of every need, ranked and explained.
 
-        Hard filters run before the cut, so a need still gets ``top_n`` candidates when
-        enough allowed ones exist: conflict of interest (same organisation or a pair in
-        ``related_pairs``, (agency_org_id, firm_org_id)) and the negative list. Output is
-        grouped by need in input order, rank 1 first (score desc, capability id asc).
+        Retrieval fetches ``2 × top_n`` candidates per need plus its chains' best
+        capabilities, and the hard filters run on that pool before the cut, so a filtered
+        pair leaves its place to the next allowed one: conflict of interest (same
+        organisation, or a pair of ``related_pairs`` = (agency_org_id, firm_org_id) in either
+        order) and the negative list. Output is grouped by need in input order, rank 1 first
+        (score desc, capability id asc). A need's result depends only on that need, the
+        index and the policy, not on the other needs in the call.
         """
         related = list(related_pairs)
         out: list[Candidate] = []
@@ -158,8 +161,10 @@ class MatchEngine:
         cands = index.top_candidates(needs, n=max(2 * top_n, top_n + 20), query=query)
         need_arrays = NeedArrays.from_docs(needs, index.taxonomy)
         cands = self._filter(cands, need_arrays, related, negative_list)
-        # Text relevance = sparse similarity (word + chain shares) + the dense share.
-        text = cands.similarity + index.weights[2] * index.pair_dense(
+        # Text relevance = sparse similarity (word + chain shares) + the dense share, both
+        # recomputed per pair so a score does not depend on how the need was batched.
+        sparse = index.pair_similarity(query, cands.need_rows, cands.cap_rows)
+        text = sparse + index.weights[2] * index.pair_dense(
             query.dense, cands.need_rows, cands.cap_rows
         )
         feats = pair_features(

@@ -15,14 +15,17 @@ three blocks whose weights are normalised to sum to 1, so it lies in [0, 1]:
   It is not part of the sparse product; it rescores the candidates the sparse blocks find.
 
 Measured on the labelled set (docs/matching-quality.md): BM25 beat sublinear TF-IDF cosine
-for the word block, sub-words and the dense block each helped, character 2-3-grams did not
-(and made the products several times slower), so they are not used.
+for the word block; sub-words, the chain block and the dense block each helped; character
+2-3-grams did not (and doubled the index), so they are not used.
 
-Candidates for a need are its top ``n`` capabilities by the sparse similarity
-(sparse_dot_topn, ``chunk_size`` needs at a time, so memory is bounded by the chunk) united
-with, for each chain the need declares, the ``chain_union_per_node`` capabilities of that
-chain most similar to it: a capability in the need's own chain is not crowded out by
-textually similar ones from other chains.
+Candidates for a need are its top ``n`` capabilities by the sparse similarity united with,
+for each chain the need declares, the ``chain_union_per_node`` capabilities of that chain
+most similar to it: a capability in the need's own chain is not crowded out by textually
+similar ones from other chains. The search runs sparse_dot_topn over ``chunk_size`` needs at
+a time, which keeps only ``n`` values per need (never a needs × capabilities matrix), so
+memory is the index (about 80 MB per 100,000 capabilities per copy; three copies: scoring,
+search, per-chain slices) plus one chunk. Only the final candidates' similarities are
+recomputed exactly (:meth:`CapabilityIndex.pair_similarity`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -38,7 +42,6 @@ from typing import Any, Final, cast
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from sklearn.preprocessing import normalize
 from sparse_dot_topn import sp_matmul_topn
 
 from matching.scoring import (
@@ -50,9 +53,11 @@ from matching.scoring import (
     Taxonomy,
     normalize_text,
 )
-from matching.text import Analyzer
+from matching.text import Analyzer, default_cache_dir
 
 INDEX_FORMAT: Final = 2
+# Up to this many needs per call take the small-batch path (incremental runs).
+SMALL_BATCH: Final = 16
 Float32Array = npt.NDArray[np.float32]
 Triplets = tuple[IntArray, IntArray, FloatArray]
 
@@ -70,9 +75,12 @@ class RetrievalConfig:
     dense_weight: float = 0.3
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
-    # Terms in more than this share of capabilities are ignored: they carry little signal
-    # and their long posting lists dominate the cost of the sparse products.
+    # Terms in more than this share of capabilities are ignored (BM25 stop words).
     word_max_df: float = 0.5
+    # Terms in more than this share are left out of the candidate search only (their long
+    # posting lists dominate the cost of the products); they still count in the similarity
+    # of the candidates found, so this trades a little recall for speed, not precision.
+    search_max_df: float = 0.05
     subwords: bool = True
     chain_union_per_node: int = 100
     chunk_size: int = 1024
@@ -114,6 +122,20 @@ class Candidates:
 # ---------------------------------------------------------------------------------------------
 # Term blocks
 # ---------------------------------------------------------------------------------------------
+
+
+def _l2_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """Rows scaled to unit L2 norm (zero rows stay zero; empty matrices are fine)."""
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1), dtype=np.float64).ravel())
+    scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    return sp.csr_matrix(sp.diags(scale) @ matrix)
+
+
+def _l2_dense(matrix: npt.NDArray[Any]) -> Float32Array:
+    """Dense rows scaled to unit L2 norm (zero rows stay zero), as float32."""
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    out = np.divide(matrix, norms, out=np.zeros(matrix.shape, dtype=np.float64), where=norms > 0)
+    return out.astype(np.float32)
 
 
 def _row_of_entries(matrix: sp.csr_matrix) -> IntArray:
@@ -208,7 +230,7 @@ class _TfidfBlock:
         """L2-normalised sublinear tf × idf rows, times ``scale``."""
         matrix = counts.astype(np.float64)
         matrix.data = (1.0 + np.log(matrix.data)) * self.idf[matrix.indices]
-        matrix = normalize(matrix, norm="l2", copy=False)
+        matrix = _l2_rows(matrix)
         matrix.data *= scale
         return matrix.astype(np.float32)
 
@@ -277,11 +299,13 @@ class WordVectors:
         self.dim = int(vectors.shape[1])
 
     @classmethod
-    def load(cls, cache_dir: str | Path) -> WordVectors:
+    def load(cls, cache_dir: str | Path | None = None) -> WordVectors:
         """Read the cached arrays, or convert cnsyn's file once and cache the result.
 
-        Nothing is downloaded: the source is the file inside the installed wheel.
+        Nothing is downloaded: the source is the file inside the installed wheel. The cache
+        defaults to ``~/.cache/scenario-market/vectors``.
         """
+        cache_dir = cache_dir if cache_dir is not None else default_cache_dir("vectors")
         source = _cnsyn_model_path()
         stamp = hashlib.sha256(f"{source.stat().st_size}:{source.name}".encode()).hexdigest()[:12]
         base = Path(cache_dir) / f"cnsyn-{stamp}"
@@ -291,7 +315,7 @@ class WordVectors:
             return cls([str(w) for w in words], np.load(vec_path, allow_pickle=False))
         raw_words, raw = _read_cnsyn_model(source)
         words = [normalize_text(w) for w in raw_words]
-        vectors = normalize(raw).astype(np.float32)
+        vectors = _l2_dense(raw)
         base.parent.mkdir(parents=True, exist_ok=True)
         _atomic_save_npy(word_path, np.array(words))
         _atomic_save_npy(vec_path, vectors)
@@ -317,6 +341,19 @@ class WordVectors:
         return out
 
 
+_VECTORS: dict[str, WordVectors] = {}
+_VECTORS_LOCK = threading.Lock()
+
+
+def get_word_vectors(cache_dir: str | Path | None = None) -> WordVectors:
+    """The process-wide :class:`WordVectors` (about 40 MB), loaded once per cache directory."""
+    key = str(cache_dir)
+    with _VECTORS_LOCK:
+        if key not in _VECTORS:
+            _VECTORS[key] = WordVectors.load(cache_dir)
+        return _VECTORS[key]
+
+
 def _atomic_save_npy(path: Path, array: npt.NDArray[Any]) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with tmp.open("wb") as handle:
@@ -328,8 +365,7 @@ def _dense_rows(counts: sp.csr_matrix, idf: FloatArray, term_vectors: Float32Arr
     """idf-weighted mean of term vectors per row, L2-normalised (zero rows stay zero)."""
     weights = counts.astype(np.float32)
     weights.data = weights.data * idf[weights.indices].astype(np.float32)
-    dense = np.asarray(weights @ term_vectors, dtype=np.float32)
-    return normalize(dense).astype(np.float32)
+    return _l2_dense(np.asarray(weights @ term_vectors, dtype=np.float64))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -375,10 +411,6 @@ class _TermEncoder:
         for node in taxonomy.nodes:
             for parent in taxonomy.ancestors(node.slug):
                 self._ancestors[taxonomy.index[node.slug], taxonomy.index[parent]] = 1.0
-
-    @property
-    def chain_width(self) -> int:
-        return 3 * len(self.analyzer.taxonomy)
 
     def _pieces_of(self, term: str) -> tuple[str, ...]:
         if not self.subwords:
@@ -485,6 +517,8 @@ class CapabilityIndex:
         self.dense = dense
         self._encoder = _TermEncoder(analyzer, subwords=config.subwords)
         self._transposed: sp.csr_matrix | None = None
+        self._search: sp.csr_matrix = matrix
+        self._node_t: dict[int, sp.csr_matrix] = {}
         self._node_rows = [np.flatnonzero(caps.chain_hot[:, j]) for j in range(len(self.taxonomy))]
         self._row_of_id = {int(cap_id): row for row, cap_id in enumerate(caps.id.tolist())}
 
@@ -571,9 +605,22 @@ class CapabilityIndex:
         nodes = np.where(has_declared, encoded.declared, encoded.named)
         return Query(sparse=sparse, dense=dense, nodes=nodes)
 
+    def _search_matrix(self) -> sp.csr_matrix:
+        """The matrix without the word columns above ``search_max_df``; chain columns stay."""
+        df = np.bincount(self.matrix.indices, minlength=self.matrix.shape[1])
+        keep = np.ones(self.matrix.shape[1], dtype=np.float32)
+        n_words = len(self.word.vocab.terms)
+        limit = max(self.config.search_max_df * len(self), 1.0)
+        keep[:n_words][df[:n_words] > limit] = 0.0
+        pruned = sp.csr_matrix(self.matrix @ sp.diags(keep))
+        pruned.eliminate_zeros()
+        return pruned
+
     def _matrix_t(self) -> sp.csr_matrix:
+        """The search matrix transposed (terms × capabilities), built on first use."""
         if self._transposed is None:
-            self._transposed = self.matrix.T.tocsr()
+            self._search = self._search_matrix()
+            self._transposed = self._search.T.tocsr()
         return self._transposed
 
     def top_candidates(
@@ -589,7 +636,39 @@ class CapabilityIndex:
         similarity are not candidates. ``query`` may pass :meth:`encode` of the same needs.
         """
         query = self.encode(need_docs) if query is None else query
+        if query.sparse.shape[0] <= SMALL_BATCH:
+            return _merge(self._small_batch(query, n))
         return _merge([self._global_top(query.sparse, n), self._chain_union(query)])
+
+    def _small_batch(self, query: Query, n: int) -> list[Triplets]:
+        """Few needs (an incremental run): full similarity rows, then top-n by selection.
+
+        The fixed costs of a sparse_dot_topn call per chain would dominate for one need; one
+        sparse product gives every similarity, and each chain's share is a slice of it.
+        """
+        sims = np.asarray((query.sparse @ self._matrix_t()).toarray(), dtype=np.float64)
+        every = np.arange(sims.shape[1], dtype=np.int64)
+        out: list[Triplets] = []
+        for row in range(sims.shape[0]):
+            out.append(_top_of_row(row, every, sims[row], n))
+            for node in np.flatnonzero(query.nodes[row]).tolist():
+                caps = self._node_rows[node]
+                out.append(
+                    _top_of_row(row, caps, sims[row, caps], self.config.chain_union_per_node)
+                )
+        return out
+
+    def pair_similarity(self, query: Query, need_rows: IntArray, cap_rows: IntArray) -> FloatArray:
+        """Sparse similarity of given pairs, recomputed row by row (summed in float64).
+
+        Retrieval computes similarities in float32 along paths that depend on the batch
+        (threads, chunking, the small-batch shortcut); recomputing the final pairs one way
+        makes a pair's score identical whether its need was ranked alone or in a full run.
+        """
+        if len(need_rows) == 0:
+            return np.zeros(0, dtype=np.float64)
+        products = query.sparse[need_rows].multiply(self.matrix[cap_rows])
+        return np.asarray(products.sum(axis=1, dtype=np.float64), dtype=np.float64).ravel()
 
     def _global_top(self, q: sp.csr_matrix, n: int) -> Triplets:
         matrix_t = self._matrix_t()
@@ -601,6 +680,18 @@ class CapabilityIndex:
             ]
         )
 
+    def _node_matrix_t(self, node: int) -> sp.csr_matrix:
+        """The search matrix of one chain's capabilities, transposed; kept for later calls.
+
+        Together these hold each capability once per chain it declares (about 1.5 times the
+        search matrix), which a warm worker trades for not slicing on every chunk.
+        """
+        cached = self._node_t.get(node)
+        if cached is None:
+            self._matrix_t()
+            cached = self._node_t[node] = self._search[self._node_rows[node]].T.tocsr()
+        return cached
+
     def _chain_union(self, query: Query) -> Triplets:
         per_node = self.config.chain_union_per_node
         if per_node <= 0:
@@ -610,8 +701,7 @@ class CapabilityIndex:
             needs, caps = np.flatnonzero(query.nodes[:, node]), self._node_rows[node]
             if len(caps) == 0:
                 continue
-            # One transposed slice per node per call; the per-need work is the product.
-            sub_t = self.matrix[caps].T.tocsr()
+            sub_t = self._node_matrix_t(node)
             for start in range(0, len(needs), self.config.chunk_size):
                 rows = needs[start : start + self.config.chunk_size]
                 need_idx, cap_idx, sims = _topn_triplets(
@@ -746,6 +836,17 @@ def _topn_triplets(
         product.indices.astype(np.int64),
         product.data.astype(np.float64),
     )
+
+
+def _top_of_row(row: int, cols: IntArray, values: FloatArray, n: int) -> Triplets:
+    """The ``n`` best positive ``values`` (ties by column) as triplets for need ``row``."""
+    positive = np.flatnonzero(values > 0)
+    if len(positive) > n > 0:
+        kth = np.partition(values[positive], len(positive) - n)[len(positive) - n]
+        positive = positive[values[positive] >= kth]
+    order = np.lexsort((cols[positive], -values[positive]))[: max(n, 0)]
+    chosen = positive[order]
+    return (np.full(len(chosen), row, dtype=np.int64), cols[chosen], values[chosen])
 
 
 def _empty() -> Triplets:

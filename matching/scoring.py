@@ -35,6 +35,8 @@ FEATURES: Final[tuple[str, ...]] = (
     "capacity",
 )
 
+KeywordForms = tuple[str, tuple[str, ...]]
+
 # Features are rounded before the score is summed, so a breakdown shown to users (and stored
 # as JSON floats) is exactly the one the score was computed from.
 FEATURE_DECIMALS: Final = 6
@@ -146,13 +148,18 @@ class Weights:
     ``{"text": 0.2, ...}`` with the same proportions give the same scores.
     """
 
-    text: float = 0.35
-    chain: float = 0.2
-    keywords: float = 0.25
-    trl: float = 0.08
-    region: float = 0.05
+    # Text relevance dominates: it already carries the taxonomy (chain block) and the
+    # semantic signal, and on the labelled dev needs every weight moved from text to the
+    # other features lowered nDCG. The small rest encodes policy (readiness, locality, track
+    # record, free capacity) that relevance labels cannot measure. See
+    # docs/matching-quality.md.
+    text: float = 0.8
+    chain: float = 0.03
+    keywords: float = 0.05
+    trl: float = 0.04
+    region: float = 0.02
     track_record: float = 0.04
-    capacity: float = 0.03
+    capacity: float = 0.02
 
     def __post_init__(self) -> None:
         for name in FEATURES:
@@ -425,7 +432,8 @@ class NeedArrays:
     trl_floor: IntArray
     trl_tolerance: IntArray
     chain_fit_best: FloatArray  # n × nodes: best fit of any of the need's chains to each node
-    keyword_alternatives: tuple[tuple[tuple[str, ...], ...], ...]  # per need, per keyword
+    # Per need, per keyword: (the keyword as the agency wrote it, its normalised forms).
+    keyword_alternatives: tuple[tuple[KeywordForms, ...], ...]
 
     @classmethod
     def from_docs(cls, docs: Sequence[NeedDoc], taxonomy: Taxonomy) -> NeedArrays:
@@ -438,7 +446,7 @@ class NeedArrays:
             if len(chosen):
                 best[row] = chosen.max(axis=0)
         alternatives = tuple(
-            tuple(taxonomy.synonyms_of(k) for k in _unique_keywords(d.keywords)) for d in docs
+            tuple((k, taxonomy.synonyms_of(k)) for k in _unique_keywords(d.keywords)) for d in docs
         )
         return cls(
             docs=tuple(docs),
@@ -453,11 +461,13 @@ class NeedArrays:
 
 
 def _unique_keywords(keywords: Iterable[str]) -> list[str]:
-    seen: dict[str, None] = {}
+    """Non-empty keywords, stripped, without normalised repeats (AI and ａｉ count once)."""
+    seen: dict[str, str] = {}
     for keyword in keywords:
-        if keyword.strip():
-            seen.setdefault(keyword.strip(), None)
-    return list(seen)
+        norm = normalize_text(keyword).strip()
+        if norm:
+            seen.setdefault(norm, keyword.strip())
+    return list(seen.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -566,22 +576,22 @@ def capacity_feature(capacity: IntArray, open_load: IntArray) -> FloatArray:
 
 
 def keyword_coverage(
-    alternatives: Sequence[Sequence[str]], haystacks: Sequence[str]
+    alternatives: Sequence[KeywordForms], haystacks: Sequence[str]
 ) -> tuple[FloatArray, list[list[str]]]:
     """Share of one need's keywords found in each candidate's text or keywords.
 
-    ``alternatives[k]`` holds keyword ``k`` first and then its taxonomy synonyms, all
-    normalised; a keyword counts as matched when any of its forms is a substring of the
+    ``alternatives[k]`` is (keyword ``k`` as written, its normalised forms: itself and its
+    taxonomy synonyms); a keyword counts as matched when any form is a substring of the
     candidate's haystack (substring, not token, so 固态电池 is found inside 全固态电池).
     Returns the coverage per candidate (0 when the need has no keywords) and, per
-    candidate, the matched keywords (their first form) in the need's order.
+    candidate, the matched keywords as written, in the need's order.
     """
     coverage = np.zeros(len(haystacks), dtype=np.float64)
     matched: list[list[str]] = []
     if not alternatives:
         return coverage, [[] for _ in haystacks]
     for row, hay in enumerate(haystacks):
-        hits = [forms[0] for forms in alternatives if any(f in hay for f in forms)]
+        hits = [name for name, forms in alternatives if any(f in hay for f in forms)]
         matched.append(hits)
         coverage[row] = len(hits) / len(alternatives)
     return coverage, matched

@@ -12,14 +12,16 @@ DEFAULT_SELECTION_CRITERIA: list[dict[str, Any]] = [
 # Criteria are scored 0-100; a weighted mean at or over this marks a high-value need.
 DEFAULT_HIGH_VALUE_THRESHOLD = 80.0
 DEFAULT_MAJOR_BUDGET_THRESHOLD_CNY = 5_000_000
+# The weights measured best on the held-out evaluation set (docs/matching-quality.md); the
+# engine's own defaults (matching.scoring.Weights) are the same, a test keeps them equal.
 DEFAULT_MATCHING_WEIGHTS: dict[str, float] = {
-    "text": 0.35,
-    "chain": 0.15,
-    "keywords": 0.20,
-    "trl": 0.10,
-    "region": 0.08,
-    "track_record": 0.07,
-    "capacity": 0.05,
+    "text": 0.80,
+    "chain": 0.03,
+    "keywords": 0.05,
+    "trl": 0.04,
+    "region": 0.02,
+    "track_record": 0.04,
+    "capacity": 0.02,
 }
 DEFAULT_REGION_WEIGHTS: dict[str, float] = {
     "same_county": 1.0,
