@@ -286,4 +286,4 @@ def test_policy_v1_weights_are_the_engine_defaults():
     policy = policy_defaults.DEFAULT_MATCHING_WEIGHTS
 
     assert policy == DEFAULT_WEIGHTS.as_dict()
-    assert policy_defaults.DEFAULT_REGION_WEIGHTS == DEFAULT_REGION_WEIGHTS.as_dict()
+    assert DEFAULT_REGION_WEIGHTS.as_dict() == policy_defaults.DEFAULT_REGION_WEIGHTS
