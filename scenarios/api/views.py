@@ -123,63 +123,105 @@ def _decision_schema(request_serializer: type[serializers.Serializer], summary: 
         ],
     ),
 )
-class NeedViewSet(
+class VersionedResourceViewSet(
     IdempotentCreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
-    """Scenario needs (机会清单 entries) and their lifecycle actions."""
+    """Shared plumbing of needs and capabilities: ETags, versioned PATCH, verb actions.
+
+    Subclasses name their input serializer, the organization they act for, and the
+    services that create and update; views stay adapters.
+    """
 
     lookup_value_regex = r"[0-9]+"
-    serializer_class = s.NeedOutputSerializer
-    filterset_class = NeedFilter
-    search_fields = NEED_SEARCH
-    ordering_fields = NEED_ORDERING
-    ordering = DEFAULT_NEED_ORDERING
     http_method_names = ["get", "post", "patch", "head", "options"]
+    input_serializer: type[serializers.Serializer]
+    owner_field: str  # "agency" or "firm": the input field naming the acting organization
+    owner_role: str
+    owner_kind: str
 
-    def get_queryset(self) -> QuerySet[ScenarioNeed]:
-        return selectors.need_list_for_user(user=self.request.user)
+    def render_queryset(self) -> QuerySet[Any]:
+        raise NotImplementedError
+
+    def create_object(
+        self, request: Request, owner: Organization, ref: str | None, values: dict[str, Any]
+    ) -> Any:
+        raise NotImplementedError
+
+    def update_object(
+        self, request: Request, obj: Any, version: int | None, values: dict[str, Any]
+    ) -> Any:
+        raise NotImplementedError
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        need = self.get_object()
-        return with_etag(Response(self.get_serializer(need).data), need.version)
+        obj = self.get_object()
+        return with_etag(Response(self.get_serializer(obj).data), obj.version)
 
-    def _render(self, need: ScenarioNeed, code: int = status.HTTP_200_OK) -> Response:
-        need = selectors.need_queryset().get(pk=need.pk)
-        return with_etag(Response(self.get_serializer(need).data, status=code), need.version)
+    def _render(self, obj: Any, code: int = status.HTTP_200_OK) -> Response:
+        obj = self.render_queryset().get(pk=obj.pk)
+        return with_etag(Response(self.get_serializer(obj).data, status=code), obj.version)
+
+    def _input_values(self, validated: dict[str, Any]) -> dict[str, Any]:
+        return _values(dict(validated), drop=(self.owner_field, "version", "ref"))
 
     def create_response(self, request: Request) -> Response:
-        data = s.NeedInputSerializer(data=request.data)
+        data = self.input_serializer(data=request.data)
         data.is_valid(raise_exception=True)
-        agency = _acting_org(
+        owner = _acting_org(
             request,
-            data.validated_data.get("agency"),
-            Role.AGENCY_EDITOR,
-            OrganizationKind.AGENCY,
-            "agency",
+            data.validated_data.get(self.owner_field),
+            self.owner_role,
+            self.owner_kind,
+            self.owner_field,
         )
-        values = _values(dict(data.validated_data), drop=("agency", "version", "ref"))
-        need = needs.need_create(
-            actor=request.user, agency=agency, ref=data.validated_data.get("ref"), **values
+        obj = self.create_object(
+            request, owner, data.validated_data.get("ref"), self._input_values(data.validated_data)
         )
-        return self._render(need, status.HTTP_201_CREATED)
+        return self._render(obj, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        need = self.get_object()
-        data = s.NeedInputSerializer(data=request.data, partial=True)
+        obj = self.get_object()
+        data = self.input_serializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         version = expected_version(request, data.validated_data, required=True)
-        values = _values(dict(data.validated_data), drop=("agency", "version", "ref"))
-        need = needs.need_update(actor=request.user, need=need, expected_version=version, **values)
-        return self._render(need)
+        obj = self.update_object(request, obj, version, self._input_values(data.validated_data))
+        return self._render(obj)
 
     def _act(
         self, request: Request, serializer: type[serializers.Serializer], call: Any
     ) -> Response:
-        need = self.get_object()
+        obj = self.get_object()
         data = serializer(data=request.data)
         data.is_valid(raise_exception=True)
         version = expected_version(request, data.validated_data)
-        return self._render(call(need, data.validated_data, version))
+        return self._render(call(obj, data.validated_data, version))
+
+
+class NeedViewSet(VersionedResourceViewSet):
+    """Scenario needs (机会清单 entries) and their lifecycle actions."""
+
+    serializer_class = s.NeedOutputSerializer
+    input_serializer = s.NeedInputSerializer
+    owner_field, owner_role, owner_kind = "agency", Role.AGENCY_EDITOR, OrganizationKind.AGENCY
+    filterset_class = NeedFilter
+    search_fields = NEED_SEARCH
+    ordering_fields = NEED_ORDERING
+    ordering = DEFAULT_NEED_ORDERING
+
+    def get_queryset(self) -> QuerySet[ScenarioNeed]:
+        return selectors.need_list_for_user(user=self.request.user)
+
+    def render_queryset(self) -> QuerySet[ScenarioNeed]:
+        return selectors.need_queryset()
+
+    def create_object(
+        self, request: Request, owner: Organization, ref: str | None, values: dict[str, Any]
+    ) -> ScenarioNeed:
+        return needs.need_create(actor=request.user, agency=owner, ref=ref, **values)
+
+    def update_object(
+        self, request: Request, obj: Any, version: int | None, values: dict[str, Any]
+    ) -> ScenarioNeed:
+        return needs.need_update(actor=request.user, need=obj, expected_version=version, **values)
 
     @_decision_schema(s.VersionInputSerializer, "提交审核（进入所在地工作委员会）")
     @action(detail=True, methods=["post"])
@@ -312,65 +354,34 @@ class NeedViewSet(
         parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER)],
     ),
 )
-class CapabilityViewSet(
-    IdempotentCreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class CapabilityViewSet(VersionedResourceViewSet):
     """Capabilities (能力清单 entries) and their lifecycle actions."""
 
-    lookup_value_regex = r"[0-9]+"
     serializer_class = s.CapabilityOutputSerializer
+    input_serializer = s.CapabilityInputSerializer
+    owner_field, owner_role, owner_kind = "firm", Role.FIRM_EDITOR, OrganizationKind.FIRM
     filterset_class = CapabilityFilter
     search_fields = CAP_SEARCH
     ordering_fields = CAP_ORDERING
     ordering = ["-published_at", "-id"]
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Capability]:
         return selectors.capability_list_for_user(user=self.request.user)
 
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        cap = self.get_object()
-        return with_etag(Response(self.get_serializer(cap).data), cap.version)
+    def render_queryset(self) -> QuerySet[Capability]:
+        return selectors.capability_queryset()
 
-    def _render(self, cap: Capability, code: int = status.HTTP_200_OK) -> Response:
-        cap = selectors.capability_queryset().get(pk=cap.pk)
-        return with_etag(Response(self.get_serializer(cap).data, status=code), cap.version)
+    def create_object(
+        self, request: Request, owner: Organization, ref: str | None, values: dict[str, Any]
+    ) -> Capability:
+        return capabilities.capability_create(actor=request.user, firm=owner, ref=ref, **values)
 
-    def create_response(self, request: Request) -> Response:
-        data = s.CapabilityInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        firm = _acting_org(
-            request,
-            data.validated_data.get("firm"),
-            Role.FIRM_EDITOR,
-            OrganizationKind.FIRM,
-            "firm",
+    def update_object(
+        self, request: Request, obj: Any, version: int | None, values: dict[str, Any]
+    ) -> Capability:
+        return capabilities.capability_update(
+            actor=request.user, capability=obj, expected_version=version, **values
         )
-        values = _values(dict(data.validated_data), drop=("firm", "version", "ref"))
-        cap = capabilities.capability_create(
-            actor=request.user, firm=firm, ref=data.validated_data.get("ref"), **values
-        )
-        return self._render(cap, status.HTTP_201_CREATED)
-
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        cap = self.get_object()
-        data = s.CapabilityInputSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        version = expected_version(request, data.validated_data, required=True)
-        values = _values(dict(data.validated_data), drop=("firm", "version", "ref"))
-        cap = capabilities.capability_update(
-            actor=request.user, capability=cap, expected_version=version, **values
-        )
-        return self._render(cap)
-
-    def _act(
-        self, request: Request, serializer: type[serializers.Serializer], call: Any
-    ) -> Response:
-        cap = self.get_object()
-        data = serializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        version = expected_version(request, data.validated_data)
-        return self._render(call(cap, data.validated_data, version))
 
     @extend_schema(
         request=s.VersionInputSerializer,
