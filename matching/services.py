@@ -8,6 +8,7 @@ chunk's rows are replaced as a whole in one transaction, and finishing twice doe
 import hashlib
 import json
 import logging
+import operator
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -18,7 +19,7 @@ import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,7 +34,8 @@ from matching.models import (
     RunStatus,
 )
 from matching.pairing import pair
-from matching.scoring import NeedDoc, Weights
+from matching.retrieval import Query
+from matching.scoring import FEATURES, FloatArray, IntArray, NeedDoc, Weights
 from scenarios import selectors as scenario_selectors
 from scenarios.errors import ActorNotAllowed, InvalidInput, InvalidTransition
 from scenarios.roles import Actor, committees_of, is_platform_admin
@@ -156,18 +158,40 @@ def _warm_engine(run: MatchRun, *, refresh_dictionary: bool) -> tuple[MatchEngin
     return engine, key
 
 
-def _affected_needs(
-    engine: MatchEngine, capability_id: int, analyzer_needs: list[NeedDoc]
-) -> list[int]:
-    """Needs whose ranking a newly published capability can change."""
+def _affected_needs(engine: MatchEngine, capability_id: int, need_docs: list[NeedDoc]) -> list[int]:
+    """Needs whose ranking a newly published capability can change.
+
+    Exactly the needs whose ranked top ``TOP_N`` contains the capability, found without
+    ranking every need: a candidate always has a positive retrieval similarity, so one
+    sparse product (the capability against all needs) leaves the needs that can reach it;
+    retrieval (generous ``4 × TOP_N``, a superset of what ranking retrieves) keeps those
+    that retrieve it, and only they are ranked.
+    """
     index = engine.index
     assert index is not None  # noqa: S101
     try:
-        index.row_of(capability_id)
+        row = index.row_of(capability_id)
     except KeyError:
         return []  # not matchable (unverified firm, negative list, not published)
+    if not need_docs:
+        return []
+    query = index.encode(need_docs)
+    similarity = np.asarray((query.sparse @ index.matrix[row].T).todense()).ravel()
+    reach = np.flatnonzero(similarity > 0)
+    if len(reach) == 0:
+        return []
+    subset = [need_docs[i] for i in reach.tolist()]
+    sub_query = Query(
+        sparse=query.sparse[reach],
+        dense=None if query.dense is None else query.dense[reach],
+        nodes=query.nodes[reach],
+    )
+    found = index.top_candidates(subset, n=4 * TOP_N, query=sub_query)
+    hits = np.unique(found.need_rows[found.cap_rows == row])
+    if len(hits) == 0:
+        return []
     candidates = engine.rank(
-        analyzer_needs,
+        [subset[i] for i in hits.tolist()],
         top_n=TOP_N,
         related_pairs=scenario_selectors.matching_related_org_pairs(),
         negative_list=documents.negative_list(),
@@ -204,13 +228,14 @@ def _plan(run: MatchRun) -> None:
     t_index = time.perf_counter() - t0
     analyzer = engine.analyzer
     if run.scope == RunScope.NEED:
-        need_ids = [run.target_id] if run.target_id is not None else []
-        need_ids = [d.id for d in documents.need_docs(analyzer=analyzer, need_ids=need_ids)]
+        # Only the ids: the chunk reads (and if needed segments) the need's text.
+        targets = [run.target_id] if run.target_id is not None else []
+        need_ids = scenario_selectors.matching_need_ids(need_ids=targets)
     elif run.scope == RunScope.CAPABILITY:
         all_needs = documents.need_docs(analyzer=analyzer)
         need_ids = _affected_needs(engine, int(run.target_id or 0), all_needs)
     else:
-        need_ids = [d.id for d in documents.need_docs(analyzer=analyzer)]
+        need_ids = scenario_selectors.matching_need_ids()
     size = chunk_size()
     chunks = [need_ids[i : i + size] for i in range(0, len(need_ids), size)]
     with transaction.atomic():
@@ -262,38 +287,58 @@ def _rows_for(
             strict=True,
         )
     )
+    # The breakdown is the JSON of {"features", "weights", "matched_keywords",
+    # "policy_version"}; the parts every row shares are encoded once, the features (floats
+    # in FEATURES order, written like json.dumps writes them) through one format string.
+    head = "{" + ", ".join(f'"{name}": %s' for name in FEATURES) + "}"
+    tail = f', "weights": {json.dumps(weights, ensure_ascii=False)}, "matched_keywords": '
+    version = f', "policy_version": {json.dumps(run.policy.version)}}}'
+    features_of = operator.itemgetter(*FEATURES)
+    dumps = json.dumps
     now = timezone.now()
-    org_ids = index.caps.org_id
+    if candidates:
+        cap_rows = np.fromiter(
+            (index.row_of(c.cap_id) for c in candidates), dtype=np.int64, count=len(candidates)
+        )
+        firm_ids = index.caps.org_id[cap_rows].tolist()
+    else:
+        firm_ids = []
     return [
         (
             run.pk,
             c.need_id,
             c.cap_id,
-            int(org_ids[index.row_of(c.cap_id)]),
+            firm_id,
             c.score,
             c.rank,
             False,
             False,
-            json.dumps(
-                {
-                    "features": c.features,
-                    "weights": weights,
-                    "matched_keywords": c.matched_keywords,
-                    "policy_version": run.policy.version,
-                },
-                ensure_ascii=False,
-            ),
+            '{"features": '
+            + head % features_of(c.features)
+            + tail
+            + (dumps(c.matched_keywords, ensure_ascii=False) if c.matched_keywords else "[]")
+            + version,
             now,
         )
-        for c in candidates
+        for c, firm_id in zip(candidates, firm_ids, strict=True)
     ]
+
+
+def _copy_line(row: tuple[Any, ...]) -> str:
+    """One ``MATCH_COLUMNS`` row in COPY text format (floats as repr: exact round trip)."""
+    run_id, need_id, cap_id, firm_id, score, rank, recommended, current, breakdown, at = row
+    return (
+        f"{run_id}\t{need_id}\t{cap_id}\t{firm_id}\t{score!r}\t{rank}\t"
+        f"{'t' if recommended else 'f'}\t{'t' if current else 'f'}\t"
+        f"{documents.copy_escape(breakdown)}\t{at.isoformat()}\n"
+    )
 
 
 def _write_matches(run_id: int, need_ids: list[int], rows: list[tuple[Any, ...]]) -> None:
     """Replace the run's rows for these needs (same input, same rows; never duplicates)."""
     Match.objects.filter(run_id=run_id, need_id__in=need_ids).delete()
     if connection.vendor == "postgresql":
-        documents.copy_rows(Match._meta.db_table, MATCH_COLUMNS, rows)
+        documents.copy_text(Match._meta.db_table, MATCH_COLUMNS, map(_copy_line, rows))
         return
     Match.objects.bulk_create(
         [
@@ -302,6 +347,28 @@ def _write_matches(run_id: int, need_ids: list[int], rows: list[tuple[Any, ...]]
         ],
         batch_size=documents.WRITE_BATCH,
     )
+
+
+def _run_engine(run: MatchRun) -> MatchEngine:
+    """The engine a chunk scores with: the one its run planned, if this process holds it.
+
+    A worker that planned the run (or scored an earlier chunk) skips recomputing the
+    capability-set key and the analyzer; any other process warms up as before.
+    """
+    key = run.params.get("index_key")
+    if key:
+        engine = _ENGINES.get(f"{key}|{run.policy.version}")
+        if engine is not None:
+            return engine
+    return _warm_engine(run, refresh_dictionary=False)[0]
+
+
+def _add_timings(timings: dict[str, Any], extra: dict[str, float]) -> dict[str, Any]:
+    """``timings`` with each of ``extra``'s seconds added to its running total."""
+    out = dict(timings)
+    for name, seconds in extra.items():
+        out[name] = round(out.get(name, 0) + seconds, 3)
+    return out
 
 
 def match_run_score_chunk(*, run_id: int, number: int) -> None:
@@ -313,7 +380,7 @@ def match_run_score_chunk(*, run_id: int, number: int) -> None:
     if chunk is None or chunk.done:
         return
     t0 = time.perf_counter()
-    engine, _key = _warm_engine(run, refresh_dictionary=False)
+    engine = _run_engine(run)
     needs = documents.need_docs(analyzer=engine.analyzer, need_ids=list(chunk.need_ids))
     candidates = engine.rank(
         needs,
@@ -328,12 +395,14 @@ def match_run_score_chunk(*, run_id: int, number: int) -> None:
         current = MatchRun.objects.select_for_update().get(pk=run_id)
         if chunk.done or current.status != RunStatus.RUNNING:
             return
+        t1 = time.perf_counter()
         _write_matches(run_id, list(chunk.need_ids), rows)
         chunk.done = True
         chunk.finished_at = timezone.now()
         chunk.save(update_fields=["done", "finished_at"])
-        timings = dict(current.timings)
-        timings["score_s"] = round(timings.get("score_s", 0) + t_score, 3)
+        timings = _add_timings(
+            current.timings, {"score_s": t_score, "write_s": time.perf_counter() - t1}
+        )
         MatchRun.objects.filter(pk=run_id).update(
             processed=F("processed") + len(chunk.need_ids), timings=timings
         )
@@ -342,23 +411,67 @@ def match_run_score_chunk(*, run_id: int, number: int) -> None:
             _enqueue("finish_run", run_id=run_id)
 
 
-def _firm_quotas(run: MatchRun, need_ids: list[int]) -> dict[int, int]:
+def _firm_quotas(
+    run: MatchRun, need_ids: list[int], firm_ids: list[int] | None = None
+) -> dict[int, int]:
     """Open recommendations a firm may still take: its capabilities' capacity, less running
-    pilots, less current recommendations on needs this run does not rescore."""
-    quota: dict[int, int] = {}
-    for row in scenario_selectors.matching_capability_rows():
-        quota[row["firm_id"]] = quota.get(row["firm_id"], 0) + row["capacity"]
+    pilots, less current recommendations on needs this run does not rescore.
+
+    ``firm_ids`` limits the answer to those firms (the ones the run's candidates belong to,
+    the only ones pairing consults); None means every firm.
+    """
+    quota = dict(scenario_selectors.matching_firm_capacity(firm_ids=firm_ids))
+    wanted = None if firm_ids is None else set(firm_ids)
     for firm_id, n in scenario_selectors.matching_firm_open_pilots().items():
-        quota[firm_id] = quota.get(firm_id, 0) - n
+        if wanted is None or firm_id in wanted:
+            quota[firm_id] = quota.get(firm_id, 0) - n
     if run.scope != RunScope.FULL:
+        held_qs = Match.objects.filter(is_current=True, recommended=True)
+        if firm_ids is not None:
+            held_qs = held_qs.filter(firm_id__in=firm_ids)
         held = (
-            Match.objects.filter(is_current=True, recommended=True)
-            .exclude(need_id__in=need_ids)
-            .values_list("firm_id", flat=True)
+            held_qs.exclude(need_id__in=need_ids)
+            .values("firm_id")
+            .annotate(n=Count("id"))
+            .order_by()
         )
-        for firm_id in held:
-            quota[firm_id] = quota.get(firm_id, 0) - 1
+        for row in held:
+            quota[row["firm_id"]] = quota.get(row["firm_id"], 0) - row["n"]
     return {firm: max(q, 0) for firm, q in quota.items()}
+
+
+def _run_candidates(run_id: int) -> tuple[IntArray, IntArray, IntArray, IntArray, FloatArray]:
+    """(match id, need, capability, firm, score) columns of a run's rows, in any order."""
+    qs = Match.objects.filter(run_id=run_id).order_by()
+    columns = ("id", "need_id", "capability_id", "firm_id", "score")
+    sql, params = qs.values_list(*columns).query.sql_with_params()
+    # Plain cursor rows into one float64 array (ids are far below 2**53, so exact): half
+    # a million rows without the ORM's per-row converters.
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        table = np.array(cursor.fetchall(), dtype=np.float64).reshape(-1, len(columns))
+    ids, needs, caps, firms = (table[:, i].astype(np.int64) for i in range(4))
+    return ids, needs, caps, firms, table[:, 4].copy()
+
+
+def _pair_keys(needs: IntArray, caps: IntArray) -> IntArray:
+    return (needs.astype(np.int64) << 32) | caps.astype(np.int64)
+
+
+def _make_current(run_id: int, need_ids: list[int], chosen_ids: list[int]) -> None:
+    """The run's rows become the current ones of its needs, the chosen ones recommended.
+
+    Superseded rows are switched off first (the partial unique index allows one current
+    row per pair), and every new row is written once: the recommended ones with both flags.
+    """
+    Match.objects.filter(need_id__in=need_ids, is_current=True).exclude(run_id=run_id).update(
+        is_current=False
+    )
+    for start in range(0, len(chosen_ids), 10000):
+        Match.objects.filter(pk__in=chosen_ids[start : start + 10000]).update(
+            recommended=True, is_current=True
+        )
+    Match.objects.filter(run_id=run_id, is_current=False).update(is_current=True)
 
 
 def _finish_lock() -> None:
@@ -383,29 +496,27 @@ def match_run_finish(
         if MatchRunChunk.objects.filter(run_id=run_id, done=False).exists():
             return
         need_ids = sorted({i for ids in run.chunks.values_list("need_ids", flat=True) for i in ids})
-        rows = list(
-            Match.objects.filter(run_id=run_id).values_list(
-                "id", "need_id", "capability_id", "firm_id", "score"
-            )
-        )
+        ids, needs, caps, firms, scores = _run_candidates(run_id)
+        t_read = time.perf_counter()
         k = int(run.params.get("k", run.policy.recommendations_per_need))
         result = pair(
-            np.array([r[1] for r in rows], dtype=np.int64),
-            np.array([r[2] for r in rows], dtype=np.int64),
-            np.array([r[3] for r in rows], dtype=np.int64),
-            np.array([r[4] for r in rows], dtype=np.float64),
+            needs,
+            caps,
+            firms,
+            scores,
             k=k,
-            firm_capacity=_firm_quotas(run, need_ids),
+            # A full run's candidates reach nearly every firm: one aggregate over all.
+            firm_capacity=_firm_quotas(
+                run, need_ids, None if run.scope == RunScope.FULL else np.unique(firms).tolist()
+            ),
             all_need_ids=need_ids,
         )
-        chosen = result.chosen()
-        chosen_ids = [r[0] for r in rows if (r[1], r[2]) in chosen]
-        for start in range(0, len(chosen_ids), 10000):
-            Match.objects.filter(pk__in=chosen_ids[start : start + 10000]).update(recommended=True)
-        Match.objects.filter(need_id__in=need_ids, is_current=True).exclude(run_id=run_id).update(
-            is_current=False
-        )
-        Match.objects.filter(run_id=run_id).update(is_current=True)
+        t_pair = time.perf_counter()
+        picked = np.array([(n, c) for n, c, _ in result.pairs], dtype=np.int64).reshape(-1, 2)
+        is_chosen = np.isin(_pair_keys(needs, caps), _pair_keys(picked[:, 0], picked[:, 1]))
+        chosen_ids = ids[is_chosen].tolist()
+        _make_current(run_id, need_ids, chosen_ids)
+        t_swap = time.perf_counter()
         shortfall: dict[str, int] = {}
         for reason in result.shortfall.values():
             shortfall[reason] = shortfall.get(reason, 0) + 1
@@ -414,13 +525,19 @@ def match_run_finish(
         run.processed = run.total
         run.counts = {
             "needs": len(need_ids),
-            "candidates": len(rows),
+            "candidates": len(ids),
             "recommended": len(chosen_ids),
             "total_score": round(result.total_score, 6),
             "shortfall": shortfall,
             "shortfall_needs": {str(n): r for n, r in list(result.shortfall.items())[:500]},
         }
-        run.timings = {**run.timings, "finish_s": round(time.perf_counter() - t0, 3)}
+        run.timings = {
+            **run.timings,
+            "finish_read_s": round(t_read - t0, 3),
+            "finish_pair_s": round(t_pair - t_read, 3),
+            "finish_swap_s": round(t_swap - t_pair, 3),
+            "finish_s": round(time.perf_counter() - t0, 3),
+        }
         if run.started_at:
             run.timings["wall_s"] = round((run.finished_at - run.started_at).total_seconds(), 3)
         run.save(update_fields=["status", "finished_at", "processed", "counts", "timings"])

@@ -7,7 +7,8 @@ signed in sees the published lists; a platform admin sees everything.
 
 from typing import Any
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 
 from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus, ReviewDecision, Role
 from scenarios.models import (
@@ -157,6 +158,17 @@ def _chain_slugs(through: Any, owner: str, ids: list[int] | None) -> dict[int, l
     return slugs
 
 
+def matching_need_ids(*, need_ids: list[int] | None = None) -> list[int]:
+    """Ids of the matchable needs (of ``need_ids`` when given), in ``matching_need_rows`` order.
+
+    A run plans its chunks from the ids alone; the rows are read chunk by chunk.
+    """
+    qs = ScenarioNeed.objects.matchable()
+    if need_ids is not None:
+        qs = qs.filter(pk__in=need_ids)
+    return list(qs.order_by("-is_high_value", "id").values_list("id", flat=True))
+
+
 def matching_need_rows(*, need_ids: list[int] | None = None) -> list[dict[str, Any]]:
     """Matchable needs (published or in validation) as plain rows, high-value first."""
     qs = ScenarioNeed.objects.matchable()
@@ -188,9 +200,13 @@ def matching_need_rows(*, need_ids: list[int] | None = None) -> list[dict[str, A
     return rows
 
 
+def _matchable_capabilities() -> QuerySet[Capability]:
+    return Capability.objects.public().filter(firm__verified_at__isnull=False)
+
+
 def matching_capability_rows(*, capability_ids: list[int] | None = None) -> list[dict[str, Any]]:
     """Published capabilities of verified firms, with track record and open load."""
-    qs = Capability.objects.public().filter(firm__verified_at__isnull=False)
+    qs = _matchable_capabilities()
     if capability_ids is not None:
         qs = qs.filter(pk__in=capability_ids)
     rows: list[dict[str, Any]] = [
@@ -229,6 +245,19 @@ def matching_capability_rows(*, capability_ids: list[int] | None = None) -> list
         if row["id"] in first_of_kind and "first_of_kind" not in row["certifications"]:
             row["certifications"] = [*row["certifications"], "first_of_kind"]
     return rows
+
+
+def matching_firm_capacity(*, firm_ids: list[int] | None = None) -> dict[int, int]:
+    """Summed capacity of each verified firm's published capabilities (its pilot quota).
+
+    The same capabilities as ``matching_capability_rows``, added up in the database;
+    ``firm_ids`` limits the answer to those firms.
+    """
+    qs = _matchable_capabilities()
+    if firm_ids is not None:
+        qs = qs.filter(firm_id__in=firm_ids)
+    rows = qs.values("firm_id").annotate(total=Sum("capacity")).order_by()
+    return {r["firm_id"]: int(r["total"]) for r in rows}
 
 
 def matching_capability_set_key() -> str:
@@ -276,8 +305,22 @@ def matching_firm_open_pilots() -> dict[int, int]:
 def matching_list_keywords() -> list[str]:
     """Distinct keywords used in the published lists (for the analyzer's dictionary)."""
     words: set[str] = set()
-    for kws in ScenarioNeed.objects.matchable().values_list("keywords", flat=True):
-        words.update(kws)
-    for kws in Capability.objects.public().values_list("keywords", flat=True):
-        words.update(kws)
+    for qs in (ScenarioNeed.objects.matchable(), Capability.objects.public()):
+        words.update(_distinct_keywords(qs.order_by()))
     return sorted(w for w in words if 1 < len(w) <= 16)
+
+
+def _distinct_keywords(qs: QuerySet[Any]) -> set[str]:
+    if connection.vendor != "postgresql":
+        return {w for kws in qs.values_list("keywords", flat=True) for w in kws}
+    # PostgreSQL unnests and deduplicates the arrays: a few thousand words cross the wire
+    # instead of every item's JSON list.
+    inner, params = qs.values("keywords").query.sql_with_params()
+    sql = (
+        "SELECT DISTINCT w FROM (" + inner + ") AS items, "  # noqa: S608 - ORM-built SQL
+        "jsonb_array_elements_text(CASE WHEN jsonb_typeof(items.keywords) = 'array' "
+        "THEN items.keywords ELSE '[]'::jsonb END) AS w"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}

@@ -150,9 +150,11 @@ def code_msgids() -> dict[str, str]:
                     context, args = args[0], args[1:]
                 if not args or not isinstance(args[0], ast.Constant):
                     continue
-                msgid = args[0].value
+                if not isinstance(args[0].value, str):
+                    continue
+                msgid: str = args[0].value
                 if isinstance(context, ast.Constant):
-                    msgid = f"{context.value}\x04{msgid}"
+                    msgid = f"{context.value!s}\x04{msgid}"
                 found.setdefault(msgid, f"{path.relative_to(base)}:{node.lineno}")
     return found
 
@@ -250,7 +252,8 @@ def test_mo_file_matches_po_file():
             expected[e.key] = e.msgstr[0]
         else:
             expected.update({(e.key, i): s for i, s in e.msgstr.items()})
-    actual = {k: v for k, v in compiled._catalog.items() if k != ""}  # the header is ""
+    catalog = compiled._catalog  # type: ignore[attr-defined]  # gettext keeps it private
+    actual = {k: v for k, v in catalog.items() if k != ""}  # the header is ""
     stale = sorted(str(k) for k in expected.keys() ^ actual.keys())
     different = sorted(str(k) for k in expected.keys() & actual.keys() if expected[k] != actual[k])
 
