@@ -109,12 +109,22 @@ class Match(models.Model):
     marks the rows of the latest finished run for that need.
     """
 
-    run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="matches")
+    # No single-column indexes on these keys: each leads a composite index below, and every
+    # extra index slows the 500,000-row writes of a full run (docs/benchmarks.md).
+    run = models.ForeignKey(
+        MatchRun, on_delete=models.CASCADE, related_name="matches", db_index=False
+    )
     need = models.ForeignKey(
-        "scenarios.ScenarioNeed", on_delete=models.CASCADE, related_name="matches"
+        "scenarios.ScenarioNeed",
+        on_delete=models.CASCADE,
+        related_name="matches",
+        db_index=False,
     )
     capability = models.ForeignKey(
-        "scenarios.Capability", on_delete=models.CASCADE, related_name="matches"
+        "scenarios.Capability",
+        on_delete=models.CASCADE,
+        related_name="matches",
+        db_index=False,
     )
     firm_id = models.BigIntegerField(_("企业"))
     score = models.FloatField(_("匹配得分"))
