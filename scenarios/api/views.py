@@ -223,6 +223,22 @@ class NeedViewSet(VersionedResourceViewSet):
     ) -> ScenarioNeed:
         return needs.need_update(actor=request.user, need=obj, expected_version=version, **values)
 
+    def _decide(
+        self, request: Request, serializer: type[serializers.Serializer], decision: str
+    ) -> Response:
+        """Approve, return or reject the need's pending review (one service call)."""
+        return self._act(
+            request,
+            serializer,
+            lambda n, d, v: reviews.review_decide(
+                actor=request.user,
+                need=n,
+                decision=decision,
+                comment=d.get("comment", ""),
+                expected_version=v,
+            ),
+        )
+
     @_decision_schema(s.VersionInputSerializer, "提交审核（进入所在地工作委员会）")
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str | None = None) -> Response:
@@ -246,47 +262,17 @@ class NeedViewSet(VersionedResourceViewSet):
     @_decision_schema(s.ReviewDecisionInputSerializer, "审核通过（转上级或发布）")
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
-        return self._act(
-            request,
-            s.ReviewDecisionInputSerializer,
-            lambda n, d, v: reviews.review_decide(
-                actor=request.user,
-                need=n,
-                decision=ReviewDecision.APPROVED,
-                comment=d.get("comment", ""),
-                expected_version=v,
-            ),
-        )
+        return self._decide(request, s.ReviewDecisionInputSerializer, ReviewDecision.APPROVED)
 
     @_decision_schema(s.RequiredCommentInputSerializer, "退回修改（须填写理由）")
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request: Request, pk: str | None = None) -> Response:
-        return self._act(
-            request,
-            s.RequiredCommentInputSerializer,
-            lambda n, d, v: reviews.review_decide(
-                actor=request.user,
-                need=n,
-                decision=ReviewDecision.RETURNED,
-                comment=d["comment"],
-                expected_version=v,
-            ),
-        )
+        return self._decide(request, s.RequiredCommentInputSerializer, ReviewDecision.RETURNED)
 
     @_decision_schema(s.RequiredCommentInputSerializer, "不予通过（须填写理由）")
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str | None = None) -> Response:
-        return self._act(
-            request,
-            s.RequiredCommentInputSerializer,
-            lambda n, d, v: reviews.review_decide(
-                actor=request.user,
-                need=n,
-                decision=ReviewDecision.REJECTED,
-                comment=d["comment"],
-                expected_version=v,
-            ),
-        )
+        return self._decide(request, s.RequiredCommentInputSerializer, ReviewDecision.REJECTED)
 
     @_decision_schema(s.RequiredReasonInputSerializer, "关闭需求（到期或无成功试点）")
     @action(detail=True, methods=["post"])
