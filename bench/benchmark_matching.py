@@ -169,6 +169,8 @@ def keep_latest_run() -> None:
 
     latest = sql("SELECT max(id) FROM matching_matchrun WHERE status = 'done' AND scope = 'full'")
     keep = latest[0][0] or 0
+    sql("UPDATE matching_needcurrentrun SET run_id = %s WHERE run_id <> %s", [keep, keep])
+    sql("DELETE FROM matching_needcurrentrun WHERE run_id <> %s", [keep])  # no full run yet
     sql("DELETE FROM matching_match WHERE run_id <> %s", [keep])
     sql("DELETE FROM matching_matchrunchunk WHERE run_id <> %s", [keep])
     sql("DELETE FROM matching_matchrun WHERE id <> %s", [keep])
@@ -237,11 +239,11 @@ def full_run_inline(sampler: RssSampler) -> dict[str, Any]:
 
 
 def rows_checksum(run_id: int) -> str:
-    """md5 over a run's rows (pair, rank, score, recommended, current, breakdown), in order:
+    """md5 over a run's rows (pair, rank, score, recommended, breakdown), in order:
     equal checksums mean two runs stored the same results."""
     rows = sql(
         "SELECT md5(string_agg(concat_ws('|', need_id, capability_id, firm_id, rank, score, "
-        "recommended, is_current, breakdown::text), ',' ORDER BY need_id, rank, capability_id)) "
+        "recommended, breakdown::text), ',' ORDER BY need_id, rank, capability_id)) "
         "FROM matching_match WHERE run_id = %s",
         [run_id],
     )
@@ -306,6 +308,10 @@ def _drop_incremental_needs() -> None:
             "SELECT id FROM matching_matchrun WHERE scope = 'need' AND target_id = ANY(%s)", [ids]
         )
     ]
+    sql(
+        "DELETE FROM matching_needcurrentrun WHERE need_id = ANY(%s) OR run_id = ANY(%s)",
+        [ids, runs],
+    )
     sql("DELETE FROM matching_match WHERE need_id = ANY(%s) OR run_id = ANY(%s)", [ids, runs])
     sql("DELETE FROM matching_matchrunchunk WHERE run_id = ANY(%s)", [runs])
     sql("DELETE FROM matching_matchrun WHERE id = ANY(%s)", [runs])
@@ -346,9 +352,7 @@ def phase_incremental(count: int) -> dict[str, Any]:
                 t0 = time.perf_counter()
                 run = services.match_run_request(scope="need", object_id=need.pk, enqueue=False)
                 services.match_run_execute(run_id=run.pk)
-                visible = Match.objects.filter(
-                    need_id=need.pk, is_current=True, recommended=True
-                ).count()
+                visible = Match.objects.current().filter(need_id=need.pk, recommended=True).count()
                 whole.append(time.perf_counter() - t0)
                 run = MatchRun.objects.get(pk=run.pk)
                 if run.status != "done" or not visible:
@@ -429,19 +433,15 @@ def _drop_new_capabilities() -> None:
             [ids],
         )
     ]
-    touched = [
-        r[0]
-        for r in sql("SELECT DISTINCT need_id FROM matching_match WHERE run_id = ANY(%s)", [runs])
-    ]
+    # The rescored needs get their rows of the latest full run back as current.
+    sql(
+        "UPDATE matching_needcurrentrun SET run_id = (SELECT max(id) FROM matching_matchrun "
+        "WHERE status = 'done' AND scope = 'full') WHERE run_id = ANY(%s)",
+        [runs],
+    )
     sql("DELETE FROM matching_match WHERE capability_id = ANY(%s) OR run_id = ANY(%s)", [ids, runs])
     sql("DELETE FROM matching_matchrunchunk WHERE run_id = ANY(%s)", [runs])
     sql("DELETE FROM matching_matchrun WHERE id = ANY(%s)", [runs])
-    # The rescored needs get their rows of the latest full run back as current.
-    sql(
-        "UPDATE matching_match SET is_current = true WHERE need_id = ANY(%s) AND run_id = "
-        "(SELECT max(id) FROM matching_matchrun WHERE status = 'done' AND scope = 'full')",
-        [touched],
-    )
     sql(
         "DELETE FROM matching_documenttokens WHERE kind = 'capability' AND object_id = ANY(%s)",
         [ids],
@@ -707,9 +707,7 @@ def phase_publish(count: int) -> dict[str, Any]:
                 t0 = time.perf_counter()
                 need = _publish_need(vocab, rng, serial)
                 run = wait_for_run(timeout=60, interval=0.005, scope="need", target_id=need.pk)
-                shown = Match.objects.filter(
-                    need_id=need.pk, is_current=True, recommended=True
-                ).exists()
+                shown = Match.objects.current().filter(need_id=need.pk, recommended=True).exists()
                 visible.append(time.perf_counter() - t0)
                 if run.status != "done" or not shown:
                     raise RuntimeError(f"run {run.pk} ended {run.status}, recommendations {shown}")

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -100,13 +100,57 @@ class MatchRunChunk(models.Model):
         return f"{self.run_id}/{self.number}"
 
 
+class NeedCurrentRun(models.Model):
+    """Which run's rows are a need's current matches: one pointer per need.
+
+    Finishing a run moves the pointers of the needs it scored, so making half a million new
+    rows current is an upsert of ten thousand pointers, not a rewrite of every old and new
+    row. Older runs' rows stay as history, readable with ``?run=``.
+    """
+
+    need = models.OneToOneField(
+        "scenarios.ScenarioNeed",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="current_match_run",
+        verbose_name=_("需求"),
+    )
+    run = models.ForeignKey(
+        MatchRun, on_delete=models.CASCADE, related_name="+", verbose_name=_("当前批次")
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("当前匹配批次")
+        verbose_name_plural = _("当前匹配批次")
+
+    def __str__(self) -> str:
+        return f"{self.need_id} → {self.run_id}"
+
+
+def _is_current() -> Exists:
+    return Exists(
+        NeedCurrentRun.objects.filter(need_id=OuterRef("need_id"), run_id=OuterRef("run_id"))
+    )
+
+
+class MatchQuerySet(models.QuerySet["Match"]):
+    def with_current(self) -> "MatchQuerySet":
+        """Annotate ``is_current``: the row belongs to its need's current run."""
+        return self.annotate(is_current=_is_current())
+
+    def current(self) -> "MatchQuerySet":
+        """Only the rows of each need's current run."""
+        return self.filter(_is_current())
+
+
 class Match(models.Model):
     """One scored (need, capability) pair of a run, with the explanation of its score.
 
     ``breakdown`` holds each feature in [0, 1], the weights used, and the matched keywords;
     the weighted sum of the features equals ``score``. ``recommended`` marks the pairs the
-    quota-constrained pairing chose; the others are "other strong candidates". ``is_current``
-    marks the rows of the latest finished run for that need.
+    quota-constrained pairing chose; the others are "other strong candidates". A need's
+    current rows are those of the run its ``NeedCurrentRun`` points to (``.current()``).
     """
 
     # No single-column indexes on these keys: each leads a composite index below, and every
@@ -130,9 +174,10 @@ class Match(models.Model):
     score = models.FloatField(_("匹配得分"))
     rank = models.PositiveIntegerField(_("排名"))
     recommended = models.BooleanField(_("推荐"), default=False)
-    is_current = models.BooleanField(_("当前结果"), default=False)
     breakdown = models.JSONField(_("得分解释"))
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MatchQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("撮合结果")
@@ -140,19 +185,14 @@ class Match(models.Model):
         ordering = ["need_id", "rank"]
         constraints = [
             models.UniqueConstraint(fields=["run", "need", "capability"], name="match_unique"),
-            models.UniqueConstraint(
-                fields=["need", "capability"],
-                condition=Q(is_current=True),
-                name="match_one_current_per_pair",
-            ),
             models.CheckConstraint(
                 condition=Q(score__gte=0) & Q(score__lte=1), name="match_score_0_1"
             ),
         ]
         indexes = [
-            models.Index(fields=["need", "is_current", "rank"], name="match_need_current"),
-            models.Index(fields=["capability", "is_current"], name="match_cap_current"),
-            models.Index(fields=["firm_id", "is_current", "recommended"], name="match_firm_open"),
+            models.Index(fields=["need", "run"], name="match_need_run"),
+            models.Index(fields=["capability"], name="match_capability"),
+            models.Index(fields=["firm_id", "recommended"], name="match_firm_recommended"),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,7 @@ from datetime import date
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from matching.models import FirmResponse, Match, PairReview, ReviewDecision
+from matching.models import FirmResponse, Match, NeedCurrentRun, PairReview, ReviewDecision
 from scenarios.choices import Role
 from scenarios.errors import ActorNotAllowed, InvalidInput, InvalidTransition
 from scenarios.models import Membership
@@ -38,7 +38,7 @@ def _current(match: Match) -> Match:
     match = Match.objects.select_related("need__agency", "need__region", "capability__firm").get(
         pk=match.pk
     )
-    if not match.is_current:
+    if not NeedCurrentRun.objects.filter(need_id=match.need_id, run_id=match.run_id).exists():
         raise InvalidTransition(_("该撮合结果已被新的匹配批次取代。"), status="superseded")
     return match
 

@@ -2,16 +2,16 @@
 
 from django.db.models import Q, QuerySet
 
-from matching.models import Match, MatchRun
+from matching.models import Match, MatchQuerySet, MatchRun
 from scenarios.choices import Role
 from scenarios.roles import Actor, committees_of, is_platform_admin, memberships
 
 
-def match_queryset() -> QuerySet[Match]:
-    return Match.objects.select_related("need", "capability__firm", "run__policy")
+def match_queryset() -> MatchQuerySet:
+    return Match.objects.with_current().select_related("need", "capability__firm", "run__policy")
 
 
-def match_list_for_user(*, user: Actor) -> QuerySet[Match]:
+def match_list_for_user(*, user: Actor) -> MatchQuerySet:
     """Matches: firms see the needs recommended to them, agencies the candidates of their
     needs, committees those of needs in their subtree, admins all."""
     qs = match_queryset()

@@ -30,6 +30,7 @@ from matching.models import (
     Match,
     MatchRun,
     MatchRunChunk,
+    NeedCurrentRun,
     RunScope,
     RunStatus,
 )
@@ -51,7 +52,6 @@ MATCH_COLUMNS = (
     "score",
     "rank",
     "recommended",
-    "is_current",
     "breakdown",
     "created_at",
 )
@@ -312,7 +312,6 @@ def _rows_for(
             c.score,
             c.rank,
             False,
-            False,
             '{"features": '
             + head % features_of(c.features)
             + tail
@@ -326,10 +325,10 @@ def _rows_for(
 
 def _copy_line(row: tuple[Any, ...]) -> str:
     """One ``MATCH_COLUMNS`` row in COPY text format (floats as repr: exact round trip)."""
-    run_id, need_id, cap_id, firm_id, score, rank, recommended, current, breakdown, at = row
+    run_id, need_id, cap_id, firm_id, score, rank, recommended, breakdown, at = row
     return (
         f"{run_id}\t{need_id}\t{cap_id}\t{firm_id}\t{score!r}\t{rank}\t"
-        f"{'t' if recommended else 'f'}\t{'t' if current else 'f'}\t"
+        f"{'t' if recommended else 'f'}\t"
         f"{documents.copy_escape(breakdown)}\t{at.isoformat()}\n"
     )
 
@@ -342,7 +341,7 @@ def _write_matches(run_id: int, need_ids: list[int], rows: list[tuple[Any, ...]]
         return
     Match.objects.bulk_create(
         [
-            Match(**dict(zip(MATCH_COLUMNS, r, strict=True)) | {"breakdown": json.loads(r[8])})
+            Match(**dict(zip(MATCH_COLUMNS, r, strict=True)) | {"breakdown": json.loads(r[7])})
             for r in rows
         ],
         batch_size=documents.WRITE_BATCH,
@@ -426,7 +425,7 @@ def _firm_quotas(
         if wanted is None or firm_id in wanted:
             quota[firm_id] = quota.get(firm_id, 0) - n
     if run.scope != RunScope.FULL:
-        held_qs = Match.objects.filter(is_current=True, recommended=True)
+        held_qs = Match.objects.current().filter(recommended=True)
         if firm_ids is not None:
             held_qs = held_qs.filter(firm_id__in=firm_ids)
         held = (
@@ -461,22 +460,23 @@ def _pair_keys(needs: IntArray, caps: IntArray) -> IntArray:
 def _make_current(run_id: int, need_ids: list[int], chosen_ids: list[int]) -> None:
     """The run's rows become the current ones of its needs, the chosen ones recommended.
 
-    Superseded rows are switched off first (the partial unique index allows one current
-    row per pair), and every new row is written once: the recommended ones with both flags.
+    Only the chosen rows are rewritten; "current" is one pointer per need (NeedCurrentRun),
+    moved by one upsert, so older runs' rows are left untouched as history.
     """
-    Match.objects.filter(need_id__in=need_ids, is_current=True).exclude(run_id=run_id).update(
-        is_current=False
-    )
     for start in range(0, len(chosen_ids), 10000):
-        Match.objects.filter(pk__in=chosen_ids[start : start + 10000]).update(
-            recommended=True, is_current=True
-        )
-    Match.objects.filter(run_id=run_id, is_current=False).update(is_current=True)
+        Match.objects.filter(pk__in=chosen_ids[start : start + 10000]).update(recommended=True)
+    NeedCurrentRun.objects.bulk_create(
+        [NeedCurrentRun(need_id=need_id, run_id=run_id) for need_id in need_ids],
+        batch_size=5000,
+        update_conflicts=True,
+        unique_fields=["need"],
+        update_fields=["run", "updated_at"],
+    )
 
 
 def _finish_lock() -> None:
-    # One finisher at a time: two runs swapping "current" rows of the same needs would
-    # otherwise race on the partial unique index.
+    # One finisher at a time: each run's firm quotas count the recommendations the others
+    # made current, so two runs pairing at once could together exceed a firm's capacity.
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [7_310_501])

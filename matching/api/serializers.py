@@ -76,6 +76,9 @@ class MatchSerializer(serializers.ModelSerializer):
     capability_ref = serializers.CharField(source="capability.ref", read_only=True)
     capability_title = serializers.CharField(source="capability.title", read_only=True)
     firm_name = serializers.CharField(source="capability.firm.name", read_only=True)
+    is_current = serializers.BooleanField(
+        read_only=True, help_text="属于该需求当前的匹配批次（否则已被新批次取代）"
+    )
     breakdown = serializers.SerializerMethodField()
 
     class Meta:

@@ -71,9 +71,11 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def get_queryset(self) -> QuerySet[Match]:
         qs = selectors.match_list_for_user(user=self.request.user)
-        if self.action == "list" and "run" in self.request.query_params:
-            return qs  # a run's own rows, current or superseded
-        return qs.filter(is_current=True)
+        if self.action != "list" or "run" in self.request.query_params:
+            # One row by id, or a run's own rows: current or superseded (``is_current``
+            # says which; answering a superseded row is refused with a clear conflict).
+            return qs
+        return qs.current()
 
     @extend_schema(
         request=s.RespondInputSerializer,

@@ -21,7 +21,7 @@ def matched(province):
 
 
 def top_recommended(need):
-    return Match.objects.filter(need=need, is_current=True, recommended=True).order_by("rank")[0]
+    return Match.objects.current().filter(need=need, recommended=True).order_by("rank")[0]
 
 
 def test_api_start_run_and_watch_progress(
@@ -134,3 +134,27 @@ def test_api_reject_needs_reason(api, matched, city_reviewer):
 
     assert r.status_code == 400
     assert "reason" in r.json()["fields"]
+
+
+def test_api_superseded_rows_stay_readable_by_run_but_cannot_be_answered(
+    api, matched, platform_admin
+):
+    need = matched["needs"][0]
+    old = top_recommended(need)
+    newer = run_inline(services.match_run_request(scope="need", object_id=need.pk))
+    admin = api.as_user(platform_admin)
+
+    current = admin.get(f"/api/v1/matches/?need={need.pk}&page_size=100").json()
+    history = admin.get(f"/api/v1/matches/?run={old.run_id}&need={need.pk}").json()
+    one = admin.get(f"/api/v1/matches/{old.pk}/").json()
+    answer = admin.post(f"/api/v1/matches/{old.pk}/respond/", {"interested": True}, format="json")
+
+    assert current["count"] > 0
+    assert {m["run"] for m in current["results"]} == {newer.pk}
+    assert all(m["is_current"] for m in current["results"])
+    assert history["count"] > 0
+    assert not any(m["is_current"] for m in history["results"])
+    assert one["id"] == old.pk
+    assert one["is_current"] is False
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "invalid_transition"

@@ -28,7 +28,7 @@ def test_full_run_scores_and_explains_every_need(province, django_capture_on_com
     run = run_inline(run)
     assert run.status == "done"
     assert run.processed == run.total == 3
-    matches = Match.objects.filter(run=run, is_current=True)
+    matches = Match.objects.current().filter(run=run)
     assert matches.count() > 0
     for match in matches:
         features = match.breakdown["features"]
@@ -63,8 +63,8 @@ def test_rerun_with_same_inputs_gives_same_rows(province):
         )
 
     assert rows(first) == rows(second)
-    assert Match.objects.filter(is_current=True, run=first).count() == 0
-    assert Match.objects.filter(is_current=True).count() == Match.objects.filter(run=second).count()
+    assert Match.objects.current().filter(run=first).count() == 0
+    assert Match.objects.current().count() == Match.objects.filter(run=second).count()
 
 
 def test_task_functions_twice_reach_the_same_end_state(province):
@@ -171,12 +171,12 @@ def test_need_run_replaces_only_that_needs_current_rows(province):
 
     single = run_inline(services.match_run_request(scope="need", object_id=target.pk))
 
-    assert set(
-        Match.objects.filter(is_current=True, need=target).values_list("run_id", flat=True)
-    ) == {single.pk}
-    assert set(
-        Match.objects.filter(is_current=True, need=other).values_list("run_id", flat=True)
-    ) == {full.pk}
+    assert set(Match.objects.current().filter(need=target).values_list("run_id", flat=True)) == {
+        single.pk
+    }
+    assert set(Match.objects.current().filter(need=other).values_list("run_id", flat=True)) == {
+        full.pk
+    }
 
 
 def test_capability_run_rescores_the_needs_it_reaches(province, firm):
@@ -199,7 +199,7 @@ def test_capability_run_rescores_the_needs_it_reaches(province, firm):
 
     battery_need = province["needs"][2]
     assert run.total >= 1
-    assert Match.objects.filter(is_current=True, need=battery_need, capability=cap).exists()
+    assert Match.objects.current().filter(need=battery_need, capability=cap).exists()
 
 
 def test_cancelled_run_does_no_more_work(province):

@@ -18,7 +18,8 @@ FIELDS = ["need_ref", "capability_ref", "rank", "score", "recommended", "breakdo
 def export_rows() -> list[dict[str, Any]]:
     """Current candidates (top 50 after the hard filters) of every matchable need."""
     qs = (
-        Match.objects.filter(is_current=True, need__status__in=["published", "in_validation"])
+        Match.objects.current()
+        .filter(need__status__in=["published", "in_validation"])
         .order_by("need__ref", "rank")
         .values_list("need__ref", "capability__ref", "rank", "score", "recommended", "breakdown")
     )

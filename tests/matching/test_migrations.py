@@ -1,0 +1,67 @@
+"""The data step of migration 0003: per-row ``is_current`` flags become one pointer per need."""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from matching.models import Match, NeedCurrentRun
+from scenarios.services.policy import policy_current
+
+BEFORE = [("matching", "0002_drop_redundant_match_indexes")]
+AFTER = [("matching", "0003_need_current_run")]
+
+
+def migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_current_flags_become_need_pointers(province):
+    needs = province["needs"]
+    caps = province["caps"]
+    policy_id = policy_current().pk
+    old_apps = migrate(BEFORE)
+    try:
+        OldRun = old_apps.get_model("matching", "MatchRun")
+        OldMatch = old_apps.get_model("matching", "Match")
+        first, second = (
+            OldRun.objects.create(scope="full", policy_id=policy_id, status="done")
+            for _ in range(2)
+        )
+
+        def row(run, need, cap, rank, current):
+            return OldMatch(
+                run=run,
+                need_id=need.pk,
+                capability_id=cap.pk,
+                firm_id=cap.firm_id,
+                score=0.5,
+                rank=rank,
+                is_current=current,
+                breakdown={},
+            )
+
+        OldMatch.objects.bulk_create(
+            [
+                # needs[0]: superseded by the second run; needs[1]: only the first run.
+                row(first, needs[0], caps[0], 1, False),
+                row(second, needs[0], caps[0], 1, True),
+                row(second, needs[0], caps[1], 2, True),
+                row(first, needs[1], caps[1], 1, True),
+                # needs[2] has rows, none current: it gets no pointer.
+                row(first, needs[2], caps[2], 1, False),
+            ]
+        )
+    finally:
+        migrate(AFTER)
+
+    pointers = dict(NeedCurrentRun.objects.values_list("need_id", "run_id"))
+    assert pointers == {needs[0].pk: second.pk, needs[1].pk: first.pk}
+    current = set(Match.objects.current().values_list("need_id", "run_id", "capability_id"))
+    assert current == {
+        (needs[0].pk, second.pk, caps[0].pk),
+        (needs[0].pk, second.pk, caps[1].pk),
+        (needs[1].pk, first.pk, caps[1].pk),
+    }
