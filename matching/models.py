@@ -128,7 +128,8 @@ class NeedCurrentRun(models.Model):
         return f"{self.need_id} → {self.run_id}"
 
 
-def _is_current() -> Exists:
+def is_current_q() -> Exists:
+    """The condition "this Match row belongs to its need's current run"."""
     return Exists(
         NeedCurrentRun.objects.filter(need_id=OuterRef("need_id"), run_id=OuterRef("run_id"))
     )
@@ -137,11 +138,11 @@ def _is_current() -> Exists:
 class MatchQuerySet(models.QuerySet["Match"]):
     def with_current(self) -> "MatchQuerySet":
         """Annotate ``is_current``: the row belongs to its need's current run."""
-        return self.annotate(is_current=_is_current())
+        return self.annotate(is_current=is_current_q())
 
     def current(self) -> "MatchQuerySet":
         """Only the rows of each need's current run."""
-        return self.filter(_is_current())
+        return self.filter(is_current_q())
 
 
 class Match(models.Model):

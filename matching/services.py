@@ -19,7 +19,7 @@ import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import Count, F
+from django.db.models import Count, Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,6 +33,7 @@ from matching.models import (
     NeedCurrentRun,
     RunScope,
     RunStatus,
+    is_current_q,
 )
 from matching.pairing import pair
 from matching.retrieval import Query
@@ -580,6 +581,38 @@ def match_runs_resume_stalled(*, older_than_minutes: int = 15) -> list[int]:
         with transaction.atomic():
             match_run_resume(run_id=run_id)
     return ids
+
+
+def match_history_prune(*, older_than_days: int) -> dict[int, int]:
+    """Delete the superseded rows of runs that finished more than ``older_than_days`` ago.
+
+    A row is superseded when its need points at another run; rows still current are kept
+    whatever their age (a need not rescored since keeps its matches). The runs themselves
+    stay, with ``counts["pruned_rows"]`` saying how many of their rows were removed, so an
+    empty ``?run=N`` is explained. Returns {run id: rows deleted} for the runs touched.
+    """
+    if older_than_days < 1:
+        raise InvalidInput(_("历史保留天数至少为 1 天。"), fields={"older_than_days": [">= 1"]})
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    old_runs = MatchRun.objects.filter(
+        status__in=FINISHED_STATUSES,
+        finished_at__lt=cutoff,
+    ).filter(Exists(Match.objects.filter(run_id=OuterRef("pk"))))
+    pruned: dict[int, int] = {}
+    for run_id in old_runs.values_list("pk", flat=True).order_by("pk"):
+        with transaction.atomic():  # one run at a time: short transactions, resumable
+            deleted, _detail = Match.objects.filter(run_id=run_id).exclude(is_current_q()).delete()
+            if deleted:
+                run = MatchRun.objects.select_for_update().get(pk=run_id)
+                run.counts = {
+                    **run.counts,
+                    "pruned_rows": run.counts.get("pruned_rows", 0) + deleted,
+                }
+                run.save(update_fields=["counts"])
+                pruned[run_id] = deleted
+    if pruned:
+        logger.info("pruned %s superseded match rows of %s runs", sum(pruned.values()), len(pruned))
+    return pruned
 
 
 def run_progress(run: MatchRun) -> float:

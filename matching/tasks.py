@@ -7,6 +7,7 @@ failure marks the run failed (``RunTask.on_failure``), never a retry in between.
 from typing import Any
 
 from celery import Task, shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
@@ -61,3 +62,11 @@ def start_full_run() -> None:
 @shared_task(name="matching.resume_stalled")
 def resume_stalled() -> None:
     services.match_runs_resume_stalled()
+
+
+@shared_task(name="matching.prune_history", soft_time_limit=1800, time_limit=2100)
+def prune_history() -> None:
+    """Nightly: drop superseded match rows older than MATCHING_HISTORY_DAYS (0 keeps all)."""
+    days = int(getattr(settings, "MATCHING_HISTORY_DAYS", 0))
+    if days > 0:
+        services.match_history_prune(older_than_days=days)

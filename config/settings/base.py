@@ -205,6 +205,13 @@ LOGGING = {
 }
 
 MATCHING_CHUNK_SIZE = env.int("MATCHING_CHUNK_SIZE", default=1000)
+# Superseded match rows (their need has been rescored since) are kept this many days as
+# history, then deleted by the nightly prune task; 0 keeps them forever.
+MATCHING_HISTORY_DAYS = env.int("MATCHING_HISTORY_DAYS", default=90)
+CELERY_BEAT_SCHEDULE["matching-prune-history"] = {
+    "task": "matching.prune_history",
+    "schedule": crontab(hour=env.int("MATCHING_PRUNE_HOUR", default=4), minute=30),
+}
 # Redis redelivers a task whose worker died (acks_late) after this many seconds; it must
 # exceed the longest task's hard time limit.
 CELERY_BROKER_TRANSPORT_OPTIONS = {

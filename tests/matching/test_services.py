@@ -243,3 +243,42 @@ def test_run_request_by_firm_is_refused(firm_user):
 
     with pytest.raises(ActorNotAllowed):
         services.match_run_request(scope="full", actor=firm_user)
+
+
+def test_prune_removes_only_old_superseded_rows(province, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from matching import tasks
+
+    target = province["needs"][0]
+    old_full = run_inline(services.match_run_request(scope="full"))
+    newer_need = run_inline(services.match_run_request(scope="need", object_id=target.pk))
+    MatchRun.objects.filter(pk__in=[old_full.pk, newer_need.pk]).update(
+        finished_at=timezone.now() - timedelta(days=40)
+    )
+    current_before = set(Match.objects.current().values_list("pk", flat=True))
+    superseded = Match.objects.filter(run=old_full, need=target).count()
+    assert superseded > 0
+
+    settings.MATCHING_HISTORY_DAYS = 60
+    tasks.prune_history()  # nothing is old enough yet
+    assert Match.objects.filter(run=old_full, need=target).count() == superseded
+
+    settings.MATCHING_HISTORY_DAYS = 30
+    tasks.prune_history()
+    tasks.prune_history()  # a second night changes nothing more
+
+    assert not Match.objects.filter(run=old_full, need=target).exists()
+    assert set(Match.objects.current().values_list("pk", flat=True)) == current_before
+    old_full.refresh_from_db()
+    assert old_full.counts["pruned_rows"] == superseded
+    assert "pruned_rows" not in MatchRun.objects.get(pk=newer_need.pk).counts
+
+
+def test_prune_refuses_a_zero_day_window():
+    from scenarios.errors import InvalidInput
+
+    with pytest.raises(InvalidInput):
+        services.match_history_prune(older_than_days=0)
