@@ -10,6 +10,7 @@ token.
 import hashlib
 import sys
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from matching.engine import MatchEngine
 from matching.models import AnalyzerDictionary, DocumentTokens
+from matching.retrieval import WordVectors, get_word_vectors
 from matching.scoring import (
     CapabilityDoc,
     ChainNode,
@@ -254,13 +256,27 @@ def negative_list() -> NegativeList:
     return NegativeList(keywords=tuple(sorted(keywords)), chain_slugs=tuple(sorted(chains)))
 
 
+def word_vectors() -> WordVectors | None:
+    """The process's word vectors when ``MATCHING_WORD_VECTORS`` is on (the default).
+
+    They come from the installed cnsyn wheel (nothing is downloaded) and are cached as
+    ``.npy`` beside the shared index files, so each worker converts them at most once.
+    """
+    if not getattr(settings, "MATCHING_WORD_VECTORS", True):
+        return None
+    return get_word_vectors(Path(settings.MATCHING_INDEX_DIR) / "vectors")
+
+
 def engine_for(
     *, analyzer: Analyzer, weights: dict[str, float], region_weights: dict[str, float]
 ) -> MatchEngine:
+    """The engine as the evaluation measured it: policy weights, default retrieval, and
+    the dense word-vector block when vectors are enabled."""
     return MatchEngine(
         analyzer,
         weights=Weights.from_mapping(weights),
         region_weights=RegionWeights.from_mapping(region_weights),
+        vectors=word_vectors(),
     )
 
 

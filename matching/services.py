@@ -134,12 +134,14 @@ def _warm_engine(run: MatchRun, *, refresh_dictionary: bool) -> tuple[MatchEngin
     """An engine over every published capability, under the run's policy.
 
     The index is cached per worker process and shared between processes as a file, both
-    keyed by the capability set, the analyzer and the policy version.
+    keyed by the capability set, the analyzer, whether word vectors are on, and the policy
+    version.
     """
     words = documents.dictionary_words(refresh=refresh_dictionary)
     analyzer = documents.analyzer_for(words)
     policy = run.policy
-    raw = f"{scenario_selectors.matching_capability_set_key()}|{analyzer.fingerprint}"
+    dense = "dense" if getattr(settings, "MATCHING_WORD_VECTORS", True) else "sparse"
+    raw = f"{scenario_selectors.matching_capability_set_key()}|{analyzer.fingerprint}|{dense}"
     key = hashlib.sha256(raw.encode()).hexdigest()[:24]
     engine_key = f"{key}|{policy.version}"
     if engine_key in _ENGINES:

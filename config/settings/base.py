@@ -205,6 +205,9 @@ LOGGING = {
 }
 
 MATCHING_CHUNK_SIZE = env.int("MATCHING_CHUNK_SIZE", default=1000)
+# The dense word-vector block of text relevance (cnsyn, from the installed wheel); off gives
+# the sparse blocks alone (docs/matching-quality.md measures both).
+MATCHING_WORD_VECTORS = env.bool("MATCHING_WORD_VECTORS", default=True)
 # Superseded match rows (their need has been rescored since) are kept this many days as
 # history, then deleted by the nightly prune task; 0 keeps them forever.
 MATCHING_HISTORY_DAYS = env.int("MATCHING_HISTORY_DAYS", default=90)

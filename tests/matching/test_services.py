@@ -282,3 +282,19 @@ def test_prune_refuses_a_zero_day_window():
 
     with pytest.raises(InvalidInput):
         services.match_history_prune(older_than_days=0)
+
+
+def test_word_vectors_setting_selects_the_dense_block_and_its_own_index(province, settings):
+    services._ENGINES.clear()
+    run = services.match_run_request(scope="full", enqueue=False)
+    settings.MATCHING_WORD_VECTORS = True
+    dense_engine, dense_key = services._warm_engine(run, refresh_dictionary=False)
+    settings.MATCHING_WORD_VECTORS = False
+    sparse_engine, sparse_key = services._warm_engine(run, refresh_dictionary=False)
+    services._ENGINES.clear()
+
+    assert dense_engine.index is not None
+    assert dense_engine.index.dense is not None
+    assert sparse_engine.index is not None
+    assert sparse_engine.index.dense is None
+    assert dense_key != sparse_key  # an index file built one way is never loaded the other
