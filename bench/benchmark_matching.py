@@ -169,8 +169,10 @@ def keep_latest_run() -> None:
 
     latest = sql("SELECT max(id) FROM matching_matchrun WHERE status = 'done' AND scope = 'full'")
     keep = latest[0][0] or 0
-    sql("UPDATE matching_needcurrentrun SET run_id = %s WHERE run_id <> %s", [keep, keep])
-    sql("DELETE FROM matching_needcurrentrun WHERE run_id <> %s", [keep])  # no full run yet
+    if keep:
+        sql("UPDATE matching_needcurrentrun SET run_id = %s WHERE run_id <> %s", [keep, keep])
+    else:  # no full run yet: nothing stays current
+        sql("DELETE FROM matching_needcurrentrun")
     sql("DELETE FROM matching_match WHERE run_id <> %s", [keep])
     sql("DELETE FROM matching_matchrunchunk WHERE run_id <> %s", [keep])
     sql("DELETE FROM matching_matchrun WHERE id <> %s", [keep])

@@ -154,8 +154,8 @@ class Match(models.Model):
     current rows are those of the run its ``NeedCurrentRun`` points to (``.current()``).
     """
 
-    # No single-column indexes on these keys: each leads a composite index below, and every
-    # extra index slows the 500,000-row writes of a full run (docs/benchmarks.md).
+    # Indexes are declared in Meta only (match_unique leads with run, match_need_run with
+    # need): every extra index slows the 500,000-row writes of a full run (docs/benchmarks.md).
     run = models.ForeignKey(
         MatchRun, on_delete=models.CASCADE, related_name="matches", db_index=False
     )

@@ -34,23 +34,30 @@ def _editors(organization_id: int, role: str) -> list[int]:
     )
 
 
-def _current(match: Match) -> Match:
-    match = Match.objects.select_related("need__agency", "need__region", "capability__firm").get(
+def _load(match: Match) -> Match:
+    return Match.objects.select_related("need__agency", "need__region", "capability__firm").get(
         pk=match.pk
     )
-    if not NeedCurrentRun.objects.filter(need_id=match.need_id, run_id=match.run_id).exists():
+
+
+def _ensure_current(match: Match) -> None:
+    """Refuse a row that a newer run has superseded (checked after the actor's rights, so
+    an outsider gets 403, not a hint about the row). The pointer row stays locked until the
+    decision commits, so a finishing run cannot supersede the row in between."""
+    pointer = NeedCurrentRun.objects.select_for_update().filter(need_id=match.need_id).first()
+    if pointer is None or pointer.run_id != match.run_id:
         raise InvalidTransition(_("该撮合结果已被新的匹配批次取代。"), status="superseded")
-    return match
 
 
 @transaction.atomic
 def pair_respond(*, actor: Actor, match: Match, interested: bool, note: str = "") -> PairReview:
     """The firm says it is interested in (or declines) a need recommended to it."""
-    match = _current(match)
+    match = _load(match)
     if not (
         is_platform_admin(actor) or has_role_in(actor, Role.FIRM_EDITOR, match.capability.firm)
     ):
         raise ActorNotAllowed(_("只能答复推荐给本企业的需求。"))
+    _ensure_current(match)
     if not match.recommended:
         raise InvalidTransition(_("只能答复推荐结果。"), status="not_recommended")
     review = _review_for(match)
@@ -81,9 +88,10 @@ def pair_respond(*, actor: Actor, match: Match, interested: bool, note: str = ""
 @transaction.atomic
 def pair_shortlist(*, actor: Actor, match: Match, shortlisted: bool) -> PairReview:
     """The agency puts a recommended capability on (or off) its shortlist."""
-    match = _current(match)
+    match = _load(match)
     if not (is_platform_admin(actor) or has_role_in(actor, Role.AGENCY_EDITOR, match.need.agency)):
         raise ActorNotAllowed(_("只能处理本单位需求的推荐。"))
+    _ensure_current(match)
     review = _review_for(match)
     if review.decision != ReviewDecision.PENDING:
         raise InvalidTransition(_("已审批，不能再调整入围。"), status=review.decision)
@@ -124,9 +132,10 @@ def pair_decide(
     Approval starts a pilot (the tolerance period is required); rejection needs a reason.
     Deciding the same way twice returns the review unchanged.
     """
-    match = _current(match)
+    match = _load(match)
     if not (is_platform_admin(actor) or sits_on_committee_covering(actor, match.need.region)):
         raise ActorNotAllowed(_("只有需求所在地工作委员会或平台管理员可以审批。"))
+    _ensure_current(match)
     review = _review_for(match)
     target = ReviewDecision.APPROVED if approve else ReviewDecision.REJECTED
     if review.decision == target:

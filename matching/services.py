@@ -40,6 +40,7 @@ from matching.retrieval import Query
 from matching.scoring import FEATURES, FloatArray, IntArray, NeedDoc, Weights
 from scenarios import selectors as scenario_selectors
 from scenarios.errors import ActorNotAllowed, InvalidInput, InvalidTransition
+from scenarios.models import Pilot
 from scenarios.roles import Actor, committees_of, is_platform_admin
 from scenarios.services.policy import policy_current
 
@@ -464,17 +465,24 @@ def _make_current(run_id: int, need_ids: list[int], chosen_ids: list[int]) -> No
     """The run's rows become the current ones of its needs, the chosen ones recommended.
 
     Only the chosen rows are rewritten; "current" is one pointer per need (NeedCurrentRun),
-    moved by one upsert, so older runs' rows are left untouched as history.
+    moved by one upsert, so older runs' rows are left untouched as history. Pointers only
+    move forward: a run that started before the need's current one (a long full run
+    finishing after a later single-need run) does not replace the newer result.
     """
     for start in range(0, len(chosen_ids), 10000):
         Match.objects.filter(pk__in=chosen_ids[start : start + 10000]).update(recommended=True)
-    NeedCurrentRun.objects.bulk_create(
-        [NeedCurrentRun(need_id=need_id, run_id=run_id) for need_id in need_ids],
-        batch_size=5000,
-        update_conflicts=True,
-        unique_fields=["need"],
-        update_fields=["run", "updated_at"],
-    )
+    table = NeedCurrentRun._meta.db_table
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        for start in range(0, len(need_ids), 2000):
+            batch = need_ids[start : start + 2000]
+            values = ", ".join(["(%s, %s, %s)"] * len(batch))
+            cursor.execute(
+                f"INSERT INTO {table} (need_id, run_id, updated_at) VALUES {values} "  # noqa: S608 - table name from the model, values bound
+                "ON CONFLICT (need_id) DO UPDATE SET run_id = excluded.run_id, "
+                f"updated_at = excluded.updated_at WHERE {table}.run_id < excluded.run_id",
+                [v for need_id in batch for v in (need_id, run_id, now)],
+            )
 
 
 def _finish_lock() -> None:
@@ -589,7 +597,8 @@ def match_history_prune(*, older_than_days: int) -> dict[int, int]:
     """Delete the superseded rows of runs that finished more than ``older_than_days`` ago.
 
     A row is superseded when its need points at another run; rows still current are kept
-    whatever their age (a need not rescored since keeps its matches). The runs themselves
+    whatever their age (a need not rescored since keeps its matches), and so are rows a
+    pilot started from (``Pilot.source_match_id``). The runs themselves
     stay, with ``counts["pruned_rows"]`` saying how many of their rows were removed, so an
     empty ``?run=N`` is explained. Returns {run id: rows deleted} for the runs touched.
     """
@@ -603,7 +612,12 @@ def match_history_prune(*, older_than_days: int) -> dict[int, int]:
     pruned: dict[int, int] = {}
     for run_id in old_runs.values_list("pk", flat=True).order_by("pk"):
         with transaction.atomic():  # one run at a time: short transactions, resumable
-            deleted, _detail = Match.objects.filter(run_id=run_id).exclude(is_current_q()).delete()
+            deleted, _detail = (
+                Match.objects.filter(run_id=run_id)
+                .exclude(is_current_q())
+                .exclude(Exists(Pilot.objects.filter(source_match_id=OuterRef("pk"))))
+                .delete()
+            )
             if deleted:
                 run = MatchRun.objects.select_for_update().get(pk=run_id)
                 run.counts = {

@@ -210,7 +210,7 @@ MATCHING_CHUNK_SIZE = env.int("MATCHING_CHUNK_SIZE", default=1000)
 MATCHING_WORD_VECTORS = env.bool("MATCHING_WORD_VECTORS", default=True)
 # Superseded match rows (their need has been rescored since) are kept this many days as
 # history, then deleted by the nightly prune task; 0 keeps them forever.
-MATCHING_HISTORY_DAYS = env.int("MATCHING_HISTORY_DAYS", default=90)
+MATCHING_HISTORY_DAYS = env.int("MATCHING_HISTORY_DAYS", default=30)
 CELERY_BEAT_SCHEDULE["matching-prune-history"] = {
     "task": "matching.prune_history",
     "schedule": crontab(hour=env.int("MATCHING_PRUNE_HOUR", default=4), minute=30),

@@ -21,6 +21,16 @@ def current_pointers(apps, schema_editor):
     )
 
 
+def current_flags(apps, schema_editor):
+    """Reverse: flag the rows of each need's pointed-at run current again."""
+    Match = apps.get_model("matching", "Match")
+    NeedCurrentRun = apps.get_model("matching", "NeedCurrentRun")
+    pointed = NeedCurrentRun.objects.filter(
+        need_id=models.OuterRef("need_id"), run_id=models.OuterRef("run_id")
+    )
+    Match.objects.filter(models.Exists(pointed)).update(is_current=True)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -45,7 +55,7 @@ class Migration(migrations.Migration):
             name='run',
             field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='matching.matchrun', verbose_name='当前批次'),
         ),
-        migrations.RunPython(current_pointers, migrations.RunPython.noop),
+        migrations.RunPython(current_pointers, current_flags),
         migrations.RemoveConstraint(
             model_name='match',
             name='match_one_current_per_pair',

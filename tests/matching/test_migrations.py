@@ -1,4 +1,5 @@
-"""The data step of migration 0003: per-row ``is_current`` flags become one pointer per need."""
+"""Migration 0003's data steps: per-row ``is_current`` flags become one pointer per need,
+and back."""
 
 import pytest
 from django.db import connection
@@ -65,3 +66,11 @@ def test_current_flags_become_need_pointers(province):
         (needs[0].pk, second.pk, caps[1].pk),
         (needs[1].pk, first.pk, caps[1].pk),
     }
+
+    # Rolling back restores the flags from the pointers.
+    try:
+        old_apps = migrate(BEFORE)
+        flagged = old_apps.get_model("matching", "Match").objects.filter(is_current=True)
+        assert set(flagged.values_list("need_id", "run_id", "capability_id")) == current
+    finally:
+        migrate(AFTER)

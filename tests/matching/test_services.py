@@ -298,3 +298,45 @@ def test_word_vectors_setting_selects_the_dense_block_and_its_own_index(province
     assert sparse_engine.index is not None
     assert sparse_engine.index.dense is None
     assert dense_key != sparse_key  # an index file built one way is never loaded the other
+
+
+def test_a_stale_run_finishing_late_does_not_replace_a_newer_result(province):
+    target, other = province["needs"][0], province["needs"][1]
+    stale_full = services.match_run_request(scope="full", enqueue=False)
+    newer = run_inline(services.match_run_request(scope="need", object_id=target.pk))
+
+    stale_full = run_inline(stale_full)  # started first, finishes last
+
+    assert stale_full.status == "done"
+    assert set(Match.objects.current().filter(need=target).values_list("run_id", flat=True)) == {
+        newer.pk
+    }
+    assert set(Match.objects.current().filter(need=other).values_list("run_id", flat=True)) == {
+        stale_full.pk
+    }
+
+
+def test_prune_keeps_the_row_a_pilot_started_from(province, agency_user, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from scenarios.services.pilots import pilot_start
+
+    target = province["needs"][0]
+    old = run_inline(services.match_run_request(scope="full"))
+    source = Match.objects.filter(run=old, need=target, recommended=True).order_by("rank")[0]
+    pilot_start(
+        actor=agency_user,
+        need=target,
+        capability=source.capability,
+        tolerance_until=timezone.localdate() + dt.timedelta(days=30),
+        source_match_id=source.pk,
+    )
+    run_inline(services.match_run_request(scope="need", object_id=target.pk))
+    MatchRun.objects.filter(pk=old.pk).update(finished_at=timezone.now() - dt.timedelta(days=40))
+
+    services.match_history_prune(older_than_days=30)
+
+    assert Match.objects.filter(pk=source.pk).exists()
+    assert Match.objects.filter(run=old, need=target).count() == 1
