@@ -7,7 +7,8 @@ from scenarios.services.events import notify_users
 
 
 def notify_recommendations(run: MatchRun, match_ids: list[int]) -> None:
-    """One notification per firm editor and per agency editor concerned (in-app + mail)."""
+    """Tell each firm about each new recommendation of its capabilities, and each agency
+    how many new ones its needs got (in-app, and by mail after commit)."""
     if not match_ids:
         return
     matches = list(Match.objects.filter(pk__in=match_ids).select_related("need", "capability"))
@@ -26,12 +27,14 @@ def notify_recommendations(run: MatchRun, match_ids: list[int]) -> None:
             message=f"您的能力“{m.capability.title}”被推荐给场景需求“{m.need.title}”",
             target=m,
         )
-    for need_id in {m.need_id for m in matches}:
-        need = next(m.need for m in matches if m.need_id == need_id)
-        count = sum(1 for m in matches if m.need_id == need_id)
+    by_need: dict[int, list[Match]] = {}
+    for m in matches:
+        by_need.setdefault(m.need_id, []).append(m)
+    for rows in by_need.values():
+        need = rows[0].need
         notify_users(
             user_ids=members.get(need.agency_id, []),
             verb="match.available",
-            message=f"场景需求“{need.title}”有{count}项新的推荐能力",
+            message=f"场景需求“{need.title}”有{len(rows)}项新的推荐能力",
             target=need,
         )

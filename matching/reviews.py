@@ -12,10 +12,9 @@ from django.utils.translation import gettext as _
 from matching.models import FirmResponse, Match, NeedCurrentRun, PairReview, ReviewDecision
 from scenarios.choices import Role
 from scenarios.errors import ActorNotAllowed, InvalidInput, InvalidTransition
-from scenarios.models import Membership
 from scenarios.roles import Actor, has_role_in, is_platform_admin, sits_on_committee_covering
 from scenarios.services.audit import audit_record
-from scenarios.services.events import notify_users
+from scenarios.services.events import member_ids, notify_users
 from scenarios.services.pilots import pilot_start
 
 
@@ -24,14 +23,6 @@ def _review_for(match: Match) -> PairReview:
         need_id=match.need_id, capability_id=match.capability_id
     )
     return review
-
-
-def _editors(organization_id: int, role: str) -> list[int]:
-    return list(
-        Membership.objects.filter(organization_id=organization_id, role=role).values_list(
-            "user_id", flat=True
-        )
-    )
 
 
 def _load(match: Match) -> Match:
@@ -61,8 +52,13 @@ def pair_respond(*, actor: Actor, match: Match, interested: bool, note: str = ""
     if not match.recommended:
         raise InvalidTransition(_("只能答复推荐结果。"), status="not_recommended")
     review = _review_for(match)
+    if review.decision != ReviewDecision.PENDING:
+        raise InvalidTransition(_("已审批，不能再修改答复。"), status=review.decision)
+    response = FirmResponse.INTERESTED if interested else FirmResponse.DECLINED
+    if review.firm_response == response and review.firm_note == note[:500]:
+        return review  # the same answer again changes nothing and tells nobody
     before = review.firm_response
-    review.firm_response = FirmResponse.INTERESTED if interested else FirmResponse.DECLINED
+    review.firm_response = response
     review.firm_note = note[:500]
     review.version += 1
     review.save()
@@ -77,7 +73,7 @@ def pair_respond(*, actor: Actor, match: Match, interested: bool, note: str = ""
     )
     word = "有意向承接" if interested else "不参与"
     notify_users(
-        user_ids=_editors(match.need.agency_id, Role.AGENCY_EDITOR),
+        user_ids=member_ids(match.need.agency_id, Role.AGENCY_EDITOR),
         verb="match.firm_response",
         message=f"{match.capability.firm.name}对“{match.need.title}”表示{word}",
         target=review,
@@ -109,7 +105,7 @@ def pair_shortlist(*, actor: Actor, match: Match, shortlisted: bool) -> PairRevi
     )
     if shortlisted:
         notify_users(
-            user_ids=_editors(match.capability.firm_id, Role.FIRM_EDITOR),
+            user_ids=member_ids(match.capability.firm_id, Role.FIRM_EDITOR),
             verb="match.shortlisted",
             message=f"您的能力“{match.capability.title}”入围“{match.need.title}”",
             target=review,
@@ -173,8 +169,8 @@ def pair_decide(
     )
     word = "批准进入场景验证" if approve else "未获批准"
     notify_users(
-        user_ids=_editors(match.capability.firm_id, Role.FIRM_EDITOR)
-        + _editors(match.need.agency_id, Role.AGENCY_EDITOR),
+        user_ids=member_ids(match.capability.firm_id, Role.FIRM_EDITOR)
+        + member_ids(match.need.agency_id, Role.AGENCY_EDITOR),
         verb="match.decided",
         message=f"“{match.need.title}” × “{match.capability.title}” {word}",
         target=review,

@@ -10,7 +10,6 @@ import json
 import logging
 import operator
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from matching.models import (
     RunStatus,
     is_current_q,
 )
+from matching.notifications import notify_recommendations
 from matching.pairing import pair
 from matching.retrieval import Query
 from matching.scoring import FEATURES, FloatArray, IntArray, NeedDoc, Weights
@@ -80,6 +80,22 @@ def _check_operator(actor: Actor | None) -> None:
     raise ActorNotAllowed(_("只有平台管理员或工作委员会成员可以发起匹配。"))
 
 
+def _check_target(scope: str, object_id: int) -> None:
+    """A single-item run needs a need or capability that matching scores."""
+    if scope == RunScope.NEED and not scenario_selectors.matching_need_ids(need_ids=[object_id]):
+        raise InvalidInput(
+            _("该需求不存在，或不在可匹配状态（已发布或验证中）。"),
+            fields={"object_id": [_("不是可匹配的需求。")]},
+        )
+    if scope == RunScope.CAPABILITY and not scenario_selectors.matching_capability_ids(
+        capability_ids=[object_id]
+    ):
+        raise InvalidInput(
+            _("该能力不存在，或未发布（或所属企业未认证）。"),
+            fields={"object_id": [_("不是可匹配的能力。")]},
+        )
+
+
 @transaction.atomic
 def match_run_request(
     *, scope: str, object_id: int | None = None, actor: Actor | None = None, enqueue: bool = True
@@ -96,6 +112,8 @@ def match_run_request(
         raise InvalidInput(
             _("单项匹配需要指定对象，全量匹配不需要。"), fields={"object_id": [_("与范围不符。")]}
         )
+    if object_id is not None:
+        _check_target(scope, object_id)
     policy = policy_current()
     run = MatchRun.objects.create(
         scope=scope,
@@ -265,18 +283,14 @@ def _plan(run: MatchRun) -> None:
         _enqueue("score_chunk", run_id=run.pk, number=number)
 
 
-def _fail(run_id: int, exc: BaseException) -> None:
-    logger.exception("matching run %s failed", run_id)
+def match_run_fail(*, run_id: int, error: BaseException) -> None:
+    """Mark a run failed (its task gave up, or the operator's process hit an error)."""
+    logger.exception("matching run %s failed", run_id, exc_info=error)
     MatchRun.objects.filter(pk=run_id).exclude(status__in=FINISHED_STATUSES).update(
         status=RunStatus.FAILED,
-        error=f"{type(exc).__name__}: {exc}"[:2000],
+        error=f"{type(error).__name__}: {error}"[:2000],
         finished_at=timezone.now(),
     )
-
-
-def match_run_fail(*, run_id: int, error: BaseException) -> None:
-    """Mark a run failed after its task gave up (retries exhausted or a domain error)."""
-    _fail(run_id, error)
 
 
 def _rows_for(
@@ -410,7 +424,8 @@ def match_run_score_chunk(*, run_id: int, number: int) -> None:
             processed=F("processed") + len(chunk.need_ids), timings=timings
         )
         remaining = MatchRunChunk.objects.filter(run_id=run_id, done=False).count()
-        if remaining == 0 and current.chunk_count > 1:
+        # An operator's inline run (manage.py match) finishes in its own process.
+        if remaining == 0 and current.chunk_count > 1 and not current.params.get("inline"):
             _enqueue("finish_run", run_id=run_id)
 
 
@@ -418,7 +433,8 @@ def _firm_quotas(
     run: MatchRun, need_ids: list[int], firm_ids: list[int] | None = None
 ) -> dict[int, int]:
     """Open recommendations a firm may still take: its capabilities' capacity, less running
-    pilots, less current recommendations on needs this run does not rescore.
+    pilots, less current recommendations on needs this run does not rescore (of needs and
+    capabilities still matched: a closed need's old recommendations hold nothing).
 
     ``firm_ids`` limits the answer to those firms (the ones the run's candidates belong to,
     the only ones pairing consults); None means every firm.
@@ -429,7 +445,11 @@ def _firm_quotas(
         if wanted is None or firm_id in wanted:
             quota[firm_id] = quota.get(firm_id, 0) - n
     if run.scope != RunScope.FULL:
-        held_qs = Match.objects.current().filter(recommended=True)
+        held_qs = (
+            Match.objects.current()
+            .filter(recommended=True)
+            .filter(scenario_selectors.matching_live_rows_q())
+        )
         if firm_ids is not None:
             held_qs = held_qs.filter(firm_id__in=firm_ids)
         held = (
@@ -485,6 +505,20 @@ def _make_current(run_id: int, need_ids: list[int], chosen_ids: list[int]) -> No
             )
 
 
+def _new_recommendations(need_ids: list[int], chosen_ids: list[int]) -> list[int]:
+    """The chosen rows whose (need, capability) pair was not already recommended: a rerun
+    that keeps a recommendation does not announce it again."""
+    before = set(
+        Match.objects.current()
+        .filter(need_id__in=need_ids, recommended=True)
+        .values_list("need_id", "capability_id")
+    )
+    if not before:
+        return chosen_ids
+    chosen = Match.objects.filter(pk__in=chosen_ids).values_list("pk", "need_id", "capability_id")
+    return [pk for pk, need_id, cap_id in chosen if (need_id, cap_id) not in before]
+
+
 def _finish_lock() -> None:
     # One finisher at a time: each run's firm quotas count the recommendations the others
     # made current, so two runs pairing at once could together exceed a firm's capacity.
@@ -493,9 +527,7 @@ def _finish_lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [7_310_501])
 
 
-def match_run_finish(
-    *, run_id: int, notify: Callable[[MatchRun, list[int]], None] | None = None
-) -> None:
+def match_run_finish(*, run_id: int) -> None:
     """Pair under the quotas, mark the recommendations, make the run's rows current."""
     t0 = time.perf_counter()
     with transaction.atomic():
@@ -526,6 +558,9 @@ def match_run_finish(
         picked = np.array([(n, c) for n, c, _ in result.pairs], dtype=np.int64).reshape(-1, 2)
         is_chosen = np.isin(_pair_keys(needs, caps), _pair_keys(picked[:, 0], picked[:, 1]))
         chosen_ids = ids[is_chosen].tolist()
+        # Incremental runs tell firms and agencies what is new; the nightly full run does not
+        # (it would repeat every recommendation every night).
+        fresh_ids = [] if run.scope == RunScope.FULL else _new_recommendations(need_ids, chosen_ids)
         _make_current(run_id, need_ids, chosen_ids)
         t_swap = time.perf_counter()
         shortfall: dict[str, int] = {}
@@ -552,8 +587,7 @@ def match_run_finish(
         if run.started_at:
             run.timings["wall_s"] = round((run.finished_at - run.started_at).total_seconds(), 3)
         run.save(update_fields=["status", "finished_at", "processed", "counts", "timings"])
-        if notify is not None and run.scope != RunScope.FULL:
-            notify(run, chosen_ids)
+        notify_recommendations(run, fresh_ids)
 
 
 def match_run_resume(*, run_id: int) -> int:
@@ -632,6 +666,7 @@ def match_history_prune(*, older_than_days: int) -> dict[int, int]:
 
 
 def run_progress(run: MatchRun) -> float:
-    return (
-        1.0 if run.status == RunStatus.DONE else (run.processed / run.total if run.total else 0.0)
-    )
+    """Share of the run's needs scored, in [0, 1] (1 once done)."""
+    if run.status == RunStatus.DONE:
+        return 1.0
+    return round(run.processed / run.total, 4) if run.total else 0.0

@@ -13,7 +13,6 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from matching import services
 from matching.models import RunScope
-from matching.notifications import notify_recommendations
 
 TRANSIENT = (OperationalError, InterfaceError, RedisConnectionError)
 RETRY: dict[str, Any] = {
@@ -50,7 +49,7 @@ def score_chunk(*, run_id: int, number: int) -> None:
 
 @shared_task(name="matching.finish_run", base=RunTask, soft_time_limit=600, time_limit=900, **RETRY)
 def finish_run(*, run_id: int) -> None:
-    services.match_run_finish(run_id=run_id, notify=notify_recommendations)
+    services.match_run_finish(run_id=run_id)
 
 
 @shared_task(name="matching.start_full_run")

@@ -42,10 +42,6 @@ def is_platform_admin(user: Actor | None) -> bool:
     return any(m.role == Role.PLATFORM_ADMIN for m in memberships(user))
 
 
-def organizations_with_role(user: Actor | None, role: Role) -> list[Organization]:
-    return [m.organization for m in memberships(user) if m.role == role]
-
-
 def has_role_in(user: Actor | None, role: Role, organization: Organization) -> bool:
     """True when the user holds ``role`` in exactly this organization."""
     return any(m.role == role and m.organization_id == organization.pk for m in memberships(user))

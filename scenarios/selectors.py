@@ -18,7 +18,6 @@ from scenarios.models import (
     Organization,
     OrganizationRelation,
     Pilot,
-    Region,
     Review,
     ScenarioNeed,
 )
@@ -114,20 +113,6 @@ def organization_list_for_user(*, user: Actor) -> QuerySet[Organization]:
     return qs.filter(own | _committee_region_q(user, "region"))
 
 
-def regions_within(region: Region) -> QuerySet[Region]:
-    return Region.objects.within(region)
-
-
-def capability_running_load() -> dict[int, int]:
-    """Running pilots per capability (open load for matching's capacity feature)."""
-    rows = (
-        Pilot.objects.filter(status=PilotStatus.RUNNING)
-        .values("capability_id")
-        .annotate(n=Count("id"))
-    )
-    return {r["capability_id"]: r["n"] for r in rows}
-
-
 # -- reads for the matching app (it never touches these tables directly) -----------------
 
 
@@ -202,6 +187,22 @@ def matching_need_rows(*, need_ids: list[int] | None = None) -> list[dict[str, A
 
 def _matchable_capabilities() -> QuerySet[Capability]:
     return Capability.objects.public().filter(firm__verified_at__isnull=False)
+
+
+def matching_capability_ids(*, capability_ids: list[int]) -> list[int]:
+    """Which of ``capability_ids`` matching may score (published, of a verified firm)."""
+    qs = _matchable_capabilities().filter(pk__in=capability_ids)
+    return list(qs.order_by("id").values_list("id", flat=True))
+
+
+def matching_live_rows_q() -> Q:
+    """Rows (with ``need_id``/``capability_id`` columns) whose need and capability matching
+    still scores, as subqueries: a closed need or a withdrawn capability no longer holds
+    a firm's quota."""
+    return Q(
+        need_id__in=ScenarioNeed.objects.matchable().values("pk"),
+        capability_id__in=_matchable_capabilities().values("pk"),
+    )
 
 
 def matching_capability_rows(*, capability_ids: list[int] | None = None) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from matching.models import Match, MatchRun, PairReview, RunScope
+from matching.services import run_progress
 from scenarios.choices import ValidationType
 
 
@@ -15,6 +16,7 @@ class MatchRunInputSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         min_value=1,
+        max_value=2**63 - 1,
         help_text="need id (scope=need) or capability id (scope=capability)",
     )
 
@@ -46,9 +48,7 @@ class MatchRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_progress(self, obj: MatchRun) -> float:
-        if obj.status == "done":
-            return 1.0
-        return round(obj.processed / obj.total, 4) if obj.total else 0.0
+        return run_progress(obj)
 
 
 BREAKDOWN_SCHEMA = {

@@ -14,6 +14,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 
 from scenarios.choices import Role
+from scenarios.errors import InvalidInput
 from scenarios.models import Membership, Notification, Review, ScenarioNeed
 
 logger = logging.getLogger(__name__)
@@ -54,7 +55,8 @@ def _send(message: str, emails: list[str]) -> None:
         logger.exception("notification mail failed")
 
 
-def _members(organization_id: int, role: str) -> list[int]:
+def member_ids(organization_id: int, role: str) -> list[int]:
+    """Users holding ``role`` in the organization (whom its notifications go to)."""
     return list(
         Membership.objects.filter(organization_id=organization_id, role=role).values_list(
             "user_id", flat=True
@@ -65,7 +67,7 @@ def _members(organization_id: int, role: str) -> list[int]:
 def notify_committee(*, review: Review) -> None:
     need = review.need
     notify_users(
-        user_ids=_members(review.committee.organization_id, Role.COMMITTEE_MEMBER),
+        user_ids=member_ids(review.committee.organization_id, Role.COMMITTEE_MEMBER),
         verb="review.pending",
         message=f"待审核场景需求：{need.ref} {need.title}",
         target=need,
@@ -82,7 +84,7 @@ def notify_agency(*, need: ScenarioNeed, verb: str, reason: str = "") -> None:
     if reason:
         text += f"：{reason}"
     notify_users(
-        user_ids=_members(need.agency_id, Role.AGENCY_EDITOR),
+        user_ids=member_ids(need.agency_id, Role.AGENCY_EDITOR),
         verb=verb,
         message=text,
         target=need,
@@ -127,4 +129,8 @@ def capability_published(*, capability_id: int) -> None:
 def _start_matching(*, scope: str, object_id: int | None) -> None:
     from matching.services import match_run_request  # the matching app depends on us
 
-    match_run_request(scope=scope, object_id=object_id)
+    try:
+        match_run_request(scope=scope, object_id=object_id)
+    except InvalidInput:
+        # Withdrawn or closed again before this commit: there is nothing to match.
+        logger.info("no matching run for %s %s: no longer matchable", scope, object_id)

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from matching import services
-from matching.models import Match, PairReview
+from matching.models import Match, MatchRun, PairReview
 from scenarios.models import AuditEvent, Notification, Pilot
 from tests import factories
 from tests.matching.test_services import run_inline
@@ -158,3 +158,73 @@ def test_api_superseded_rows_stay_readable_by_run_but_cannot_be_answered(
     assert one["is_current"] is False
     assert answer.status_code == 409
     assert answer.json()["code"] == "invalid_transition"
+
+
+def test_api_run_refuses_a_target_matching_cannot_score(api, platform_admin, province, agency):
+    from tests.matching.conftest import publish_need
+
+    draft = publish_need(
+        agency,
+        title="草稿需求",
+        description="尚未发布",
+        chains=["digital-city"],
+        keywords=["草稿"],
+        region="360102",
+    )
+    type(draft).objects.filter(pk=draft.pk).update(status="draft")
+    admin = api.as_user(platform_admin)
+    before = MatchRun.objects.count()
+
+    answers = [
+        admin.post("/api/v1/match-runs/", body, format="json")
+        for body in (
+            {"scope": "need", "object_id": draft.pk},
+            {"scope": "need", "object_id": 987654321},
+            {"scope": "capability", "object_id": 987654321},
+            {"scope": "need", "object_id": 10**20},
+        )
+    ]
+
+    assert [a.status_code for a in answers] == [400, 400, 400, 400]
+    assert all("object_id" in a.json()["fields"] for a in answers)
+    assert MatchRun.objects.count() == before
+
+
+def test_respond_after_the_decision_is_refused_and_a_repeat_changes_nothing(
+    api, matched, agency_user, city_reviewer
+):
+    match = top_recommended(matched["needs"][1])
+    firm_editor = factories.member(match.capability.firm, "firm_editor")
+    url = f"/api/v1/matches/{match.pk}/respond/"
+
+    first = api.as_user(firm_editor).post(
+        url, {"interested": True, "note": "可部署"}, format="json"
+    )
+    again = api.as_user(firm_editor).post(
+        url, {"interested": True, "note": "可部署"}, format="json"
+    )
+    rejected = api.as_user(city_reviewer).post(
+        f"/api/v1/matches/{match.pk}/reject/", {"reason": "预算不足"}, format="json"
+    )
+    late = api.as_user(firm_editor).post(url, {"interested": False}, format="json")
+
+    assert rejected.status_code == 200
+    assert again.json()["version"] == first.json()["version"]
+    assert AuditEvent.objects.filter(action="match.respond").count() == 1
+    assert Notification.objects.filter(verb="match.firm_response").count() == 1
+    assert late.status_code == 409
+    assert PairReview.objects.get(pk=first.json()["id"]).firm_response == "interested"
+
+
+def test_an_outsider_gets_403_on_a_superseded_row(api, matched, firm_user):
+    need = matched["needs"][0]
+    old = top_recommended(need)
+    run_inline(services.match_run_request(scope="need", object_id=need.pk))
+    outsider = factories.member(matched["agency"], "agency_editor")  # sees it, may not answer
+
+    r = api.as_user(outsider).post(
+        f"/api/v1/matches/{old.pk}/respond/", {"interested": True}, format="json"
+    )
+
+    assert r.status_code == 403
+    assert r.json()["code"] == "permission_denied"

@@ -340,3 +340,73 @@ def test_prune_keeps_the_row_a_pilot_started_from(province, agency_user, setting
 
     assert Match.objects.filter(pk=source.pk).exists()
     assert Match.objects.filter(run=old, need=target).count() == 1
+
+
+def test_closed_needs_recommendations_no_longer_hold_firm_quota(province, province_reviewer):
+    from scenarios.models import ScenarioNeed
+
+    run_inline(services.match_run_request(scope="full"))
+    closing, rescored = province["needs"][0], province["needs"][1]
+    held = list(
+        Match.objects.current().filter(need=closing, recommended=True).values_list("firm_id")
+    )
+    assert held
+    firm_ids = sorted({f for (f,) in held})
+    run = services.match_run_request(scope="need", object_id=rescored.pk, enqueue=False)
+    before = services._firm_quotas(run, [rescored.pk], firm_ids)
+
+    ScenarioNeed.objects.filter(pk=closing.pk).update(status="closed")
+    after = services._firm_quotas(run, [rescored.pk], firm_ids)
+
+    assert all(after[firm_id] >= before[firm_id] for firm_id in firm_ids)
+    assert sum(after.values()) > sum(before.values())
+
+
+def test_need_runs_announce_only_new_recommendations(province):
+    from scenarios.models import Notification
+    from tests import factories
+
+    need = province["needs"][1]
+    editors = [factories.member(firm, "firm_editor") for firm in province["firms"]]
+    agency_editor = factories.member(province["agency"], "agency_editor")
+    announced = Notification.objects.filter(verb="match.recommended", user__in=editors)
+
+    available = Notification.objects.filter(verb="match.available", user=agency_editor)
+
+    run_inline(services.match_run_request(scope="full"))
+    after_full = announced.count()
+    run_inline(services.match_run_request(scope="need", object_id=need.pk))
+    after_first, available_first = announced.count(), available.count()
+    run_inline(services.match_run_request(scope="need", object_id=need.pk))
+
+    assert after_full == 0  # the nightly full run announces nothing
+    # The same inputs give the same recommendations: the rerun announces none of them again.
+    assert announced.count() == after_first
+    assert available.count() == available_first
+
+
+def test_a_new_need_announces_its_recommendations_to_both_sides(province):
+    from scenarios.models import Notification
+    from tests import factories
+    from tests.matching.conftest import publish_need
+
+    editors = [factories.member(firm, "firm_editor") for firm in province["firms"]]
+    agency_editor = factories.member(province["agency"], "agency_editor")
+    need = publish_need(
+        province["agency"],
+        title="无人机城市低空物流航线验证",
+        description="开放城区低空航线，验证多旋翼无人机即时配送。",
+        chains=["unmanned-low-altitude"],
+        keywords=["无人机配送"],
+        region="360102",
+    )
+
+    run = run_inline(services.match_run_request(scope="need", object_id=need.pk))
+
+    recommended = Match.objects.filter(run=run, recommended=True)
+    assert recommended.exists()
+    to_firms = Notification.objects.filter(verb="match.recommended", user__in=editors)
+    assert to_firms.count() == recommended.count()
+    assert Notification.objects.filter(
+        verb="match.available", user=agency_editor, target_id=str(need.pk)
+    ).exists()

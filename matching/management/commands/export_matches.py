@@ -1,29 +1,38 @@
 """manage.py export_matches: every published need's ranked candidates, for outside checks."""
 
+import contextlib
 import csv
-import io
 import json
-import sys
+import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from openpyxl import Workbook
 
 from matching.models import Match
+from scenarios.models import ScenarioNeed
+
+
+class Writer(Protocol):
+    def write(self, text: str, /) -> Any: ...
+
 
 FIELDS = ["need_ref", "capability_ref", "rank", "score", "recommended", "breakdown"]
 
 
-def export_rows() -> list[dict[str, Any]]:
-    """Current candidates (top 50 after the hard filters) of every matchable need."""
+def export_rows() -> Iterator[dict[str, Any]]:
+    """Current candidates (top 50 after the hard filters) of every matchable need, streamed
+    from the database in need-ref and rank order."""
     qs = (
         Match.objects.current()
-        .filter(need__status__in=["published", "in_validation"])
+        .filter(need__in=ScenarioNeed.objects.matchable())
         .order_by("need__ref", "rank")
         .values_list("need__ref", "capability__ref", "rank", "score", "recommended", "breakdown")
     )
-    return [dict(zip(FIELDS, row, strict=True)) for row in qs.iterator(chunk_size=5000)]
+    for row in qs.iterator(chunk_size=5000):
+        yield dict(zip(FIELDS, row, strict=True))
 
 
 def _flat(row: dict[str, Any]) -> list[Any]:
@@ -31,6 +40,62 @@ def _flat(row: dict[str, Any]) -> list[Any]:
         json.dumps(row[f], ensure_ascii=False, sort_keys=True) if f == "breakdown" else row[f]
         for f in FIELDS
     ]
+
+
+def _write_json(rows: Iterator[dict[str, Any]], out: Writer) -> int:
+    """A JSON array, one row per line, written as the rows arrive."""
+    count = 0
+    out.write("[")
+    for row in rows:
+        out.write(",\n" if count else "\n")
+        out.write(json.dumps(row, ensure_ascii=False))
+        count += 1
+    out.write("\n]\n" if count else "]\n")
+    return count
+
+
+def _write_csv(rows: Iterator[dict[str, Any]], out: Writer) -> int:
+    writer = csv.writer(out)
+    writer.writerow(FIELDS)
+    count = 0
+    for row in rows:
+        writer.writerow(_flat(row))
+        count += 1
+    return count
+
+
+def _write_xlsx(rows: Iterator[dict[str, Any]], path: Path) -> int:
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("matches")
+    ws.append(FIELDS)
+    count = 0
+    for row in rows:
+        ws.append(_flat(row))
+        count += 1
+    wb.save(path)
+    return count
+
+
+@contextlib.contextmanager
+def _replacing(output: Path) -> Iterator[Path]:
+    """A temporary file beside ``output`` that replaces it only when writing succeeded, so a
+    failed export never leaves a half-written file."""
+    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, output)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class _Unterminated:
+    """The command's stdout without the newline ``OutputWrapper`` adds to every write."""
+
+    def __init__(self, wrapper: OutputWrapper) -> None:
+        self._wrapper = wrapper
+
+    def write(self, text: str) -> None:
+        self._wrapper.write(text, ending="")
 
 
 class Command(BaseCommand):
@@ -44,32 +109,17 @@ class Command(BaseCommand):
         fmt, output = options["format"], options["output"]
         if fmt == "xlsx" and not output:
             raise CommandError("xlsx is binary: give --output FILE")
-        rows = export_rows()
-        if fmt == "xlsx":
-            wb = Workbook(write_only=True)
-            ws = wb.create_sheet("matches")
-            ws.append(FIELDS)
-            for row in rows:
-                ws.append(_flat(row))
-            try:
-                wb.save(output)
-            except OSError as exc:
-                raise CommandError(f"cannot write {output}: {exc.strerror}") from exc
-            self.stderr.write(f"{len(rows)} rows written to {output}")
+        write = _write_json if fmt == "json" else _write_csv
+        if not output:
+            write(export_rows(), _Unterminated(self.stdout))
             return
-        if fmt == "json":
-            text = json.dumps(rows, ensure_ascii=False, indent=1)
-        else:
-            buf = io.StringIO()
-            writer = csv.writer(buf)
-            writer.writerow(FIELDS)
-            writer.writerows(_flat(r) for r in rows)
-            text = buf.getvalue()
-        if output:
-            try:
-                Path(output).write_text(text, encoding="utf-8")
-            except OSError as exc:
-                raise CommandError(f"cannot write {output}: {exc.strerror}") from exc
-            self.stderr.write(f"{len(rows)} rows written to {output}")
-        else:
-            sys.stdout.write(text)
+        try:
+            with _replacing(Path(output)) as tmp:
+                if fmt == "xlsx":
+                    count = _write_xlsx(export_rows(), tmp)
+                else:
+                    with tmp.open("w", encoding="utf-8", newline="") as handle:
+                        count = write(export_rows(), handle)
+        except OSError as exc:
+            raise CommandError(f"cannot write {output}: {exc.strerror or exc}") from exc
+        self.stderr.write(f"{count} rows written to {output}")

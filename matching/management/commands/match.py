@@ -4,7 +4,6 @@ import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 from tqdm import tqdm
 
 from matching import services
@@ -30,16 +29,22 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         scope, object_id = self._scope(options)
         try:
-            with transaction.atomic():
-                run = services.match_run_request(
-                    scope=scope, object_id=object_id, actor=None, enqueue=options["enqueue"]
-                )
+            run = services.match_run_request(
+                scope=scope, object_id=object_id, actor=None, enqueue=options["enqueue"]
+            )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         if options["enqueue"]:
             self.stdout.write(f"run #{run.pk} enqueued")
             return
-        self._run_here(run.pk)
+        try:
+            self._run_here(run.pk)
+        except CommandError:
+            raise
+        except Exception as exc:
+            # The run must not stay "running" with nobody working on it.
+            services.match_run_fail(run_id=run.pk, error=exc)
+            raise CommandError(f"run #{run.pk} failed: {type(exc).__name__}: {exc}") from exc
 
     def _scope(self, options: dict[str, Any]) -> tuple[str, int | None]:
         if options["full"]:
