@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 
 def _database_ok() -> bool:
@@ -29,12 +29,12 @@ def _broker_status() -> str:
             settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2
         )
         return "ok" if client.ping() else "down"
-    except redis.RedisError:
+    except (redis.RedisError, ValueError):  # ValueError: a malformed REDIS_URL
         return "down"
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     database = "ok" if _database_ok() else "down"
     broker = _broker_status()

@@ -7,7 +7,7 @@ request cost one query.
 from django.contrib.auth.models import AnonymousUser, User
 
 from scenarios.choices import Role
-from scenarios.models import Committee, Membership, Organization, Region
+from scenarios.models import Committee, Membership, Organization, Region, ScenarioNeed
 
 Actor = User | AnonymousUser
 _CACHE_ATTR = "_scenario_memberships"
@@ -63,3 +63,13 @@ def sits_on_committee_covering(user: Actor | None, region: Region) -> bool:
 
 def is_province_committee_member(user: Actor | None) -> bool:
     return any(c.tier == "province" for c in committees_of(user))
+
+
+def sees_need_confidential(user: Actor | None, need: ScenarioNeed) -> bool:
+    """The need's agency editors, the committees over its region and admins see its contact
+    and internal notes (``CONFIDENTIAL_NEED_FIELDS``); everyone else sees them blank."""
+    return (
+        is_platform_admin(user)
+        or has_role_in(user, Role.AGENCY_EDITOR, need.agency)
+        or sits_on_committee_covering(user, need.region)
+    )

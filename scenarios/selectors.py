@@ -12,6 +12,7 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 
 from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus, ReviewDecision, Role
 from scenarios.models import (
+    AuditEvent,
     Capability,
     IndustryChain,
     NegativeListEntry,
@@ -21,8 +22,14 @@ from scenarios.models import (
     Review,
     ScenarioNeed,
 )
-from scenarios.models.needs import PUBLIC_NEED_STATUSES
-from scenarios.roles import Actor, committees_of, is_platform_admin, memberships
+from scenarios.models.needs import CONFIDENTIAL_NEED_FIELDS, PUBLIC_NEED_STATUSES
+from scenarios.roles import (
+    Actor,
+    committees_of,
+    is_platform_admin,
+    memberships,
+    sees_need_confidential,
+)
 
 NOT_YET_SUBMITTED = (NeedStatus.DRAFT,)
 
@@ -111,6 +118,28 @@ def organization_list_for_user(*, user: Actor) -> QuerySet[Organization]:
         return qs
     own = Q(pk__in=[m.organization_id for m in memberships(user)])
     return qs.filter(own | _committee_region_q(user, "region"))
+
+
+def need_history_for_user(*, user: Actor, need: ScenarioNeed) -> list[AuditEvent]:
+    """The need's audit trail, oldest first; for readers who may not see the need's
+    confidential fields, those fields are blanked inside each event's recorded values."""
+    events = list(
+        AuditEvent.objects.filter(target_type="scenarios.scenarioneed", target_id=str(need.pk))
+        .select_related("actor")
+        .order_by("id")
+    )
+    if sees_need_confidential(user, need):
+        return events
+    for event in events:
+        data = dict(event.data or {})
+        for part in ("before", "after"):
+            values = data.get(part)
+            if isinstance(values, dict):
+                data[part] = {
+                    k: (None if k in CONFIDENTIAL_NEED_FIELDS else v) for k, v in values.items()
+                }
+        event.data = data
+    return events
 
 
 # -- reads for the matching app (it never touches these tables directly) -----------------

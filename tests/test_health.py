@@ -57,3 +57,19 @@ def test_healthz_answers_any_host_over_plain_http(client, settings):
 
     assert response.status_code == 200
     assert client.get("/admin/", HTTP_HOST="10.0.0.7:8000").status_code == 400
+
+
+def test_healthz_503_when_the_broker_url_is_malformed(client, settings):
+    settings.REDIS_URL = "not-a-url"
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["broker"] == "down"
+
+
+def test_healthz_answers_head_for_load_balancers_and_refuses_post(client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:6379/15"
+
+    assert client.head("/healthz").status_code == 200
+    assert client.post("/healthz").status_code == 405

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -11,7 +12,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from scenarios.errors import DomainError
+from scenarios.errors import DomainError, InvalidInput
 from scenarios.models import IdempotencyRecord
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -21,6 +22,9 @@ class PreconditionRequired(APIException):
     status_code = 428
     default_code = "precondition_required"
     default_detail = "更新需要提供当前版本：If-Match 请求头或 version 字段。"
+
+
+_VERSION = re.compile(r"[0-9]{1,9}")
 
 
 def expected_version(
@@ -33,9 +37,13 @@ def expected_version(
     header = request.headers.get("If-Match", "").strip()
     if header:
         raw = header.removeprefix("W/").strip('"')
-        if raw.isdigit():
+        if _VERSION.fullmatch(raw):
             return int(raw)
-        raise DomainError(_('If-Match 格式无效，应为 "版本号"。'), code="invalid_if_match")
+        raise InvalidInput(
+            _('If-Match 格式无效，应为 "版本号"。'),
+            fields={"If-Match": [_('应为 "版本号"，例如 "3"。')]},
+            code="invalid_if_match",
+        )
     if required:
         raise PreconditionRequired(_("更新需要提供当前版本：If-Match 请求头或 version 字段。"))
     return None
@@ -72,7 +80,7 @@ class IdempotentCreateMixin:
         if not key:
             return self.create_response(request)
         if len(key) > 128:
-            raise InvalidIdempotencyKey(
+            raise InvalidInput(
                 _("Idempotency-Key 过长（最多128个字符）。"),
                 fields={IDEMPOTENCY_HEADER: [_("最多128个字符。")]},
             )
@@ -104,7 +112,11 @@ class IdempotentCreateMixin:
                     )
                 return response
         except IntegrityError:
-            record = IdempotencyRecord.objects.get(user_id=user_id, key=key)
+            # A concurrent retry stored the key first (possible without PostgreSQL's lock):
+            # replay its response. Any other integrity error is the service's to report.
+            record = IdempotencyRecord.objects.filter(user_id=user_id, key=key).first()
+            if record is None:
+                raise
             return self._replay(record, digest)
 
     def _replay(self, record: IdempotencyRecord, digest: str) -> Response:

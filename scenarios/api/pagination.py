@@ -1,5 +1,6 @@
 """Page-number pagination that refuses malformed paging parameters (400, not a silent default)."""
 
+import re
 from typing import Any
 
 from django.db.models import QuerySet
@@ -7,6 +8,8 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
+
+_DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 def _positive_int(request: Request, name: str, maximum: int | None = None) -> None:
@@ -18,7 +21,13 @@ def _positive_int(request: Request, name: str, maximum: int | None = None) -> No
     value = values[0]
     if value == "last" and name == "page":
         return
-    if not value.isdigit() or int(value) < 1 or (maximum is not None and int(value) > maximum):
+    # ASCII digits only, and few of them: str.isdigit() accepts "²", and int() refuses
+    # strings of thousands of digits; both would otherwise end in a 500.
+    if (
+        not _DIGITS.fullmatch(value)
+        or int(value) < 1
+        or (maximum is not None and int(value) > maximum)
+    ):
         limit = f"1–{maximum}" if maximum is not None else "≥1"
         raise ValidationError({name: [_("必须是整数（%(limit)s）。") % {"limit": limit}]})
 

@@ -27,7 +27,8 @@ from scenarios.models import (
     Review,
     ScenarioNeed,
 )
-from scenarios.roles import has_role_in, is_platform_admin, sits_on_committee_covering
+from scenarios.models.needs import CONFIDENTIAL_NEED_FIELDS
+from scenarios.roles import sees_need_confidential
 
 # The one error shape of the API. Built with inline_serializer because a declared field
 # called "fields" would shadow Serializer.fields.
@@ -168,9 +169,6 @@ class NeedPublicSerializer(serializers.ModelSerializer):
         return _slugs(obj)
 
 
-CONFIDENTIAL_NEED_FIELDS = ("contact_name", "contact_phone", "confidential_notes")
-
-
 class NeedOutputSerializer(NeedPublicSerializer):
     """A need for signed-in users; confidential fields only for its agency and reviewers."""
 
@@ -197,12 +195,7 @@ class NeedOutputSerializer(NeedPublicSerializer):
     def to_representation(self, instance: ScenarioNeed) -> dict[str, Any]:
         data = super().to_representation(instance)
         request = self.context.get("request")
-        user = getattr(request, "user", None)
-        insider = is_platform_admin(user) or (
-            has_role_in(user, "agency_editor", instance.agency)  # type: ignore[arg-type]
-            or sits_on_committee_covering(user, instance.region)
-        )
-        if not insider:
+        if not sees_need_confidential(getattr(request, "user", None), instance):
             for name in CONFIDENTIAL_NEED_FIELDS:
                 data[name] = None
         return data
@@ -463,7 +456,7 @@ class PolicySerializer(serializers.ModelSerializer):
     # Declared, not derived from the model, so the schema does not depend on the database
     # backend's integer ranges.
     recommendations_per_need = serializers.IntegerField(min_value=1, max_value=50)
-    major_budget_threshold_cny = serializers.IntegerField(min_value=0)
+    major_budget_threshold_cny = serializers.IntegerField(min_value=0, max_value=10**13)
     matching_weights = serializers.DictField(child=serializers.FloatField(min_value=0))
     region_weights = serializers.DictField(child=serializers.FloatField(min_value=0))
 
@@ -486,7 +479,9 @@ class PolicySerializer(serializers.ModelSerializer):
 class PolicyInputSerializer(serializers.Serializer):
     """Changes for a new policy version; omitted fields keep their current values."""
 
-    major_budget_threshold_cny = serializers.IntegerField(min_value=0, required=False)
+    major_budget_threshold_cny = serializers.IntegerField(
+        min_value=0, max_value=10**13, required=False
+    )
     selection_criteria = CriterionSerializer(many=True, required=False)
     high_value_threshold = serializers.FloatField(min_value=0, max_value=100, required=False)
     matching_weights = serializers.DictField(

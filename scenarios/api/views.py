@@ -18,7 +18,6 @@ from scenarios.choices import OrganizationKind, ReviewDecision, Role
 from scenarios.errors import InvalidInput
 from scenarios.filters import CapabilityFilter, NeedFilter, NegativeListFilter, RegionFilter
 from scenarios.models import (
-    AuditEvent,
     Capability,
     IndustryChain,
     NegativeListEntry,
@@ -317,10 +316,7 @@ class NeedViewSet(VersionedResourceViewSet):
     @extend_schema(responses={200: s.AuditEventSerializer(many=True)}, summary="审计轨迹")
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def history(self, request: Request, pk: str | None = None) -> Response:
-        need = self.get_object()
-        events = AuditEvent.objects.filter(
-            target_type="scenarios.scenarioneed", target_id=str(need.pk)
-        ).select_related("actor")
+        events = selectors.need_history_for_user(user=request.user, need=self.get_object())
         return Response(s.AuditEventSerializer(events, many=True).data)
 
 
@@ -719,6 +715,7 @@ class RegionViewSet(PublicReadOnly):
     ordering_fields = ["code"]
     ordering = ["code"]
     lookup_field = "code"
+    lookup_value_regex = r"[0-9]{6}"
 
 
 class IndustryChainViewSet(PublicReadOnly):
@@ -728,3 +725,4 @@ class IndustryChainViewSet(PublicReadOnly):
     ordering_fields = ["path"]
     ordering = ["path"]
     lookup_field = "slug"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"

@@ -25,6 +25,8 @@ PUBLIC_NEED_STATUSES = (
     NeedStatus.VALIDATED,
     NeedStatus.SCALED,
 )
+# Who to call and internal notes: the agency, its committees and admins only.
+CONFIDENTIAL_NEED_FIELDS = ("contact_name", "contact_phone", "confidential_notes")
 
 
 class ScenarioNeedQuerySet(models.QuerySet["ScenarioNeed"]):

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scenarios.choices import CapabilityStatus, Certification, OrganizationKind, Role
-from scenarios.errors import ActorNotAllowed, InvalidInput, InvalidTransition
+from scenarios.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTransition
 from scenarios.locks import lock_one
 from scenarios.models import Capability, Organization
 from scenarios.roles import Actor, has_role_in, is_platform_admin, sits_on_committee_covering
@@ -205,7 +205,8 @@ def capability_submit(
 def capabilities_publish_pending(*, firm: Organization, actor: Actor | None) -> int:
     """After a firm is verified, publish its submitted capabilities (caller's transaction)."""
     count = 0
-    for cap in Capability.objects.select_for_update().filter(firm=firm, status=C.SUBMITTED):
+    pending = Capability.objects.select_for_update().filter(firm=firm, status=C.SUBMITTED)
+    for cap in pending.select_related("firm").order_by("pk"):  # pk order, as locks.py asks
         _publish_if_ready(cap, actor=actor)
         count += cap.status == C.PUBLISHED
     return count
@@ -223,6 +224,11 @@ def capability_withdraw(
     check_firm_editor(actor, cap.firm)
     if cap.status == C.WITHDRAWN:
         return cap
+    if cap.status == C.SUSPENDED:
+        # Withdrawing and resubmitting would republish it past the committee's suspension.
+        raise InvalidTransition(
+            _("能力已被工作委员会暂停，不能撤回；请联系工作委员会。"), status=cap.status
+        )
     check_version(cap, expected_version)
     transition(
         cap,
@@ -281,9 +287,24 @@ def capability_reinstate(
     reason: str = "",
     expected_version: int | None = None,
 ) -> Capability:
+    """Put a suspended capability back on the list, if it would pass publishing today."""
+    cap = lock_one(Capability, capability.pk)
+    check_supervisor(actor, cap.firm)
+    if cap.status == C.PUBLISHED:
+        return cap
+    if cap.status != C.SUSPENDED:
+        raise InvalidTransition(_("只有已暂停的能力可以恢复。"), status=cap.status)
+    hits = capability_negative_hits(cap)
+    if hits:
+        raise DomainError(
+            _("命中负面清单，不能恢复：%(e)s") % {"e": "；".join(str(h) for h in hits)},
+            code="negative_list",
+        )
+    if not cap.firm.is_verified:
+        raise InvalidTransition(_("企业尚未认证，不能恢复。"), status=cap.status)
     cap = _supervise(
         actor=actor,
-        capability=capability,
+        capability=cap,
         to=C.PUBLISHED,
         action="capability.reinstate",
         reason=reason,

@@ -1233,8 +1233,6 @@ def needs_import(
                         fmt=detected,
                         filename=filename,
                     )
-                    if publish:
-                        events.need_published(need=need)
             except (DomainError, IntegrityError) as exc:
                 errors.extend(_service_errors(row.number, exc))
                 continue

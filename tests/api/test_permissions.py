@@ -235,3 +235,33 @@ def test_published_need_hides_confidential_fields_from_firms(
     assert as_firm["contact_phone"] is None
     assert as_firm["confidential_notes"] is None
     assert as_agency["contact_phone"] == "0791-88888888"
+
+
+def test_need_history_hides_confidential_values_from_outsiders(
+    api, agency, agency_user, county_reviewer, city_reviewer, firm_user
+):
+    from scenarios.services.needs import need_update
+    from scenarios.services.reviews import review_decide
+
+    draft = make_need(agency, region="360102")
+    need_update(
+        actor=agency_user,
+        need=draft,
+        expected_version=draft.version,
+        contact_phone="0791-12345678",
+        confidential_notes="SECRET-NOTE",
+    )
+    need = need_submit(actor=agency_user, need=draft)
+    need = review_decide(actor=county_reviewer, need=need, decision="approved")
+    need = review_decide(actor=city_reviewer, need=need, decision="approved")
+
+    as_firm = api.as_user(firm_user).get(f"/api/v1/needs/{need.pk}/history/").json()
+    as_agency = api.as_user(agency_user).get(f"/api/v1/needs/{need.pk}/history/").json()
+
+    firm_update = next(e for e in as_firm if e["action"] == "need.update")
+    assert "SECRET-NOTE" not in str(as_firm)
+    assert "0791-12345678" not in str(as_firm)
+    assert firm_update["data"]["after"]["confidential_notes"] is None
+    assert [e["action"] for e in as_firm] == [e["action"] for e in as_agency]
+    agency_update = next(e for e in as_agency if e["action"] == "need.update")
+    assert agency_update["data"]["after"]["confidential_notes"] == "SECRET-NOTE"

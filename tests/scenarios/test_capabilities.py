@@ -1,6 +1,6 @@
 import pytest
 
-from scenarios.errors import ActorNotAllowed, InvalidInput, InvalidTransition
+from scenarios.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTransition
 from scenarios.models import AuditEvent, Capability
 from scenarios.services.capabilities import (
     capability_reinstate,
@@ -138,3 +138,35 @@ def test_capability_suspend_without_reason_is_refused(firm, firm_user, city_revi
 
     cap.refresh_from_db()
     assert cap.status == "published"
+
+
+def test_reinstate_only_lifts_a_suspension_and_rechecks_the_negative_list(
+    firm, firm_user, city_reviewer, province_reviewer
+):
+    unverified = factories.FirmFactory.create(region=firm.region, verified_at=None)
+    waiting = capability_submit(actor=None, capability=make_capability(unverified))
+    assert waiting.status == "submitted"
+    with pytest.raises(InvalidTransition):
+        capability_reinstate(actor=province_reviewer, capability=waiting)
+    assert Capability.objects.get(pk=waiting.pk).status == "submitted"
+
+    cap = capability_submit(
+        actor=firm_user, capability=make_capability(firm, description="矿机托管服务。")
+    )
+    capability_suspend(actor=city_reviewer, capability=cap, reason="投诉核查")
+    negative_entry_create(
+        actor=province_reviewer, kind="keyword", keyword="矿机托管", reason="国家明令淘汰"
+    )
+    with pytest.raises(DomainError) as excinfo:
+        capability_reinstate(actor=city_reviewer, capability=cap)
+    assert excinfo.value.code == "negative_list"
+    assert Capability.objects.get(pk=cap.pk).status == "suspended"
+
+
+def test_a_firm_cannot_withdraw_a_suspended_capability(firm, firm_user, city_reviewer):
+    cap = capability_submit(actor=firm_user, capability=make_capability(firm))
+    capability_suspend(actor=city_reviewer, capability=cap, reason="投诉核查")
+
+    with pytest.raises(InvalidTransition):
+        capability_withdraw(actor=firm_user, capability=cap)
+    assert Capability.objects.get(pk=cap.pk).status == "suspended"

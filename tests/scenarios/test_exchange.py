@@ -282,6 +282,24 @@ def test_needs_import_publish_creates_published_needs_audited_as_such(
     assert len(callbacks) == 1  # one full matching run for the whole file, after commit
 
 
+def test_needs_import_publish_tells_each_agency_editor_once():
+    from scenarios.models import Notification, Organization
+    from tests import factories
+
+    result = needs_import(actor=None, data=as_json([need_row()]), fmt="json", publish=True)
+    need = ScenarioNeed.objects.get(ref=result.refs[0])
+    editor = factories.member(Organization.objects.get(pk=need.agency_id), "agency_editor")
+    # The editor joined after the import: publish a second row for the same agency.
+    row = need_row(ref="IMP-N-009")
+    needs_import(actor=None, data=as_json([row]), fmt="json", publish=True)
+
+    second = ScenarioNeed.objects.get(ref="IMP-N-009")
+    published = Notification.objects.filter(
+        user=editor, verb="need.published", target_id=str(second.pk)
+    )
+    assert published.count() == 1
+
+
 def test_capabilities_import_publish_verifies_firm_and_publishes():
     # given: an unknown firm
     data = as_json([capability_row(), capability_row(ref="IMP-C-002")])

@@ -1,0 +1,68 @@
+"""Malformed input gets a 4xx with a field-level message, never a 500."""
+
+import pytest
+
+from scenarios.models import PolicyVersion, ScenarioNeed
+from tests.api.test_needs_api import need_body
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("page", "²"),
+        ("page_size", "²"),
+        ("page", "9" * 5000),
+        ("page_size", "0"),
+    ],
+)
+def test_paging_parameters_that_are_not_small_ascii_numbers_are_refused(api, param, value):
+    response = api.get("/api/v1/public/needs/", {param: value})
+
+    assert response.status_code == 400
+    assert param in response.json()["fields"]
+
+
+@pytest.mark.parametrize("header", ['"²"', '"' + "9" * 5000 + '"', "*", '"1", "2"'])
+def test_malformed_if_match_is_a_400_on_the_header(api, agency_user, header):
+    need_id = (
+        api.as_user(agency_user).post("/api/v1/needs/", need_body(), format="json").json()["id"]
+    )
+
+    response = api.patch(
+        f"/api/v1/needs/{need_id}/", {"title": "新标题"}, format="json", HTTP_IF_MATCH=header
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_if_match"
+    assert "If-Match" in response.json()["fields"]
+    assert ScenarioNeed.objects.get(pk=need_id).title != "新标题"
+
+
+def test_an_over_long_idempotency_key_is_a_400_and_creates_nothing(api, agency_user):
+    response = api.as_user(agency_user).post(
+        "/api/v1/needs/", need_body(), format="json", HTTP_IDEMPOTENCY_KEY="k" * 129
+    )
+
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json()["fields"]
+    assert not ScenarioNeed.objects.exists()
+
+
+def test_a_budget_threshold_beyond_bigint_is_refused(api, province_reviewer):
+    before = PolicyVersion.objects.count()
+
+    response = api.as_user(province_reviewer).post(
+        "/api/v1/policy/", {"major_budget_threshold_cny": 10**23}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "major_budget_threshold_cny" in response.json()["fields"]
+    assert PolicyVersion.objects.count() == before
+
+
+@pytest.mark.parametrize(("kind", "good"), [("regions", "360000"), ("chains", "low-altitude")])
+def test_reference_lookups_with_odd_keys_are_404(api, kind, good):
+    assert api.get(f"/api/v1/{kind}/{good}/").status_code == 200
+    assert api.get(f"/api/v1/{kind}/%00/").status_code == 404
