@@ -7,6 +7,12 @@ from drf_spectacular.openapi import AutoSchema
 from scenarios.api.serializers import ErrorSerializer
 
 
+def error_responses(*codes: int) -> dict[int, Any]:
+    """``extend_schema(responses=...)`` entries for the error codes a view really gives, in
+    the shared error shape (for views that take no versions nor idempotency keys)."""
+    return dict.fromkeys(codes, ErrorSerializer)
+
+
 class ScenarioAutoSchema(AutoSchema):
     """Adds the shared error shape under the status codes each kind of operation returns.
 

@@ -11,10 +11,18 @@ from scenarios.choices import (
     CapabilityStatus,
     NeedStatus,
     NegativeListKind,
+    PilotStatus,
     ScenarioCategory,
     ValidationType,
 )
-from scenarios.models import Capability, IndustryChain, NegativeListEntry, Region, ScenarioNeed
+from scenarios.models import (
+    Capability,
+    IndustryChain,
+    NegativeListEntry,
+    Pilot,
+    Region,
+    ScenarioNeed,
+)
 
 
 def _chain_subtree_filter(
@@ -105,4 +113,17 @@ class NegativeListFilter(StrictFilterSet):
 
     class Meta:
         model = NegativeListEntry
+        fields: list[str] = []
+
+
+class PilotFilter(StrictFilterSet):
+    """By plain ids: a choice filter over every need would tell apart ids that exist (even
+    drafts the user cannot see) from ids that do not."""
+
+    status = django_filters.ChoiceFilter(choices=PilotStatus.choices)
+    need = IntegerFilter(field_name="need_id")
+    capability = IntegerFilter(field_name="capability_id")
+
+    class Meta:
+        model = Pilot
         fields: list[str] = []

@@ -65,9 +65,10 @@ def is_province_committee_member(user: Actor | None) -> bool:
     return any(c.tier == "province" for c in committees_of(user))
 
 
-def sees_need_confidential(user: Actor | None, need: ScenarioNeed) -> bool:
-    """The need's agency editors, the committees over its region and admins see its contact
-    and internal notes (``CONFIDENTIAL_NEED_FIELDS``); everyone else sees them blank."""
+def is_need_insider(user: Actor | None, need: ScenarioNeed) -> bool:
+    """The need's agency editors, the committees over its region, and admins: they act on
+    the need (close it, run its pilots) and see its contact and internal notes
+    (``CONFIDENTIAL_NEED_FIELDS``), which everyone else sees blank."""
     return (
         is_platform_admin(user)
         or has_role_in(user, Role.AGENCY_EDITOR, need.agency)

@@ -26,9 +26,9 @@ from scenarios.models.needs import CONFIDENTIAL_NEED_FIELDS, PUBLIC_NEED_STATUSE
 from scenarios.roles import (
     Actor,
     committees_of,
+    is_need_insider,
     is_platform_admin,
     memberships,
-    sees_need_confidential,
 )
 
 NOT_YET_SUBMITTED = (NeedStatus.DRAFT,)
@@ -128,7 +128,7 @@ def need_history_for_user(*, user: Actor, need: ScenarioNeed) -> list[AuditEvent
         .select_related("actor")
         .order_by("id")
     )
-    if sees_need_confidential(user, need):
+    if is_need_insider(user, need):
         return events
     for event in events:
         data = dict(event.data or {})

@@ -4,7 +4,7 @@ import io
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from scenarios.models import AuditEvent, Committee, Membership, Organization, Region
@@ -61,3 +61,21 @@ def test_load_reference_with_bad_home_province_exits_with_one_line(settings):
 
     with pytest.raises(CommandError, match="HOME_PROVINCE_CODE=360100"):
         call_command("load_reference", stdout=io.StringIO())
+
+
+def test_seed_demo_before_load_reference_fails_with_one_line():
+    with connection.cursor() as cursor:  # a fresh database: no reference rows at all
+        cursor.execute("TRUNCATE scenarios_region, scenarios_industrychain CASCADE")
+
+    with pytest.raises(CommandError, match="load_reference"):
+        call_command("seed_demo", stdout=io.StringIO())
+    assert not Membership.objects.exists()
+
+
+def test_seed_demo_without_the_platform_organisation_fails_with_one_line():
+    Membership.objects.filter(organization__kind="platform").delete()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM scenarios_organization WHERE kind = 'platform'")
+
+    with pytest.raises(CommandError, match="load_reference"):
+        call_command("seed_demo", stdout=io.StringIO())

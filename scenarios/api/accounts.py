@@ -16,8 +16,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from config.schema import ScenarioAutoSchema
-from scenarios.api.serializers import ErrorSerializer, OrganizationBriefSerializer
+from config.schema import ScenarioAutoSchema, error_responses
+from scenarios.api.serializers import OrganizationBriefSerializer
 from scenarios.api.serializers import OrganizationSerializer as FirmSerializer
 from scenarios.api.views import LoginThrottle
 from scenarios.choices import Role
@@ -144,10 +144,6 @@ class AnonymousEndpoint(APIView):
     schema = DeclaredErrorsSchema()
 
 
-def _errors(*codes: int) -> dict[int, Any]:
-    return dict.fromkeys(codes, ErrorSerializer)
-
-
 class FirmSignupView(AnonymousEndpoint):
     """Self-service registration of a firm and its first user (企业自助注册)."""
 
@@ -155,7 +151,7 @@ class FirmSignupView(AnonymousEndpoint):
         operation_id="auth_signup_firm",
         summary="企业自助注册（账号 + 企业，初始为未认证）",
         request=FirmSignupInputSerializer,
-        responses={201: FirmSignupOutputSerializer, **_errors(400, 429)},
+        responses={201: FirmSignupOutputSerializer, **error_responses(400, 429)},
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
@@ -177,7 +173,7 @@ class InvitationCreateView(APIView):
         operation_id="invitations_create",
         summary="发出邀请（仅平台管理员；邀请链接通过邮件发送）",
         request=InvitationInputSerializer,
-        responses={201: InvitationOutputSerializer, **_errors(400, 401, 403, 429)},
+        responses={201: InvitationOutputSerializer, **error_responses(400, 401, 403, 429)},
         tags=["invitations"],
     )
     def post(self, request: Request) -> Response:
@@ -199,7 +195,7 @@ class InvitationAcceptView(AnonymousEndpoint):
         summary="接受邀请：设置用户名和密码，获得邀请的角色",
         description="未知邀请码返回 400；已使用或已过期的邀请返回 409。",
         request=InvitationAcceptInputSerializer,
-        responses={201: MeSerializer, **_errors(400, 409, 429)},
+        responses={201: MeSerializer, **error_responses(400, 409, 429)},
         tags=["invitations"],
     )
     def post(self, request: Request) -> Response:
@@ -214,7 +210,7 @@ class PasswordResetView(AnonymousEndpoint):
         operation_id="auth_password_reset",
         summary="申请重置密码（无论邮箱是否注册，响应相同）",
         request=PasswordResetInputSerializer,
-        responses={202: MessageSerializer, **_errors(400, 429)},
+        responses={202: MessageSerializer, **error_responses(400, 429)},
         examples=[
             OpenApiExample(
                 "accepted",
@@ -240,7 +236,7 @@ class PasswordResetConfirmView(AnonymousEndpoint):
         operation_id="auth_password_reset_confirm",
         summary="用邮件中的 uid 与 token 设置新密码",
         request=PasswordResetConfirmInputSerializer,
-        responses={200: MessageSerializer, **_errors(400, 429)},
+        responses={200: MessageSerializer, **error_responses(400, 429)},
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
@@ -257,7 +253,7 @@ class MeView(APIView):
     @extend_schema(
         operation_id="auth_me",
         summary="当前用户及其所属组织和角色",
-        responses={200: MeSerializer, **_errors(401)},
+        responses={200: MeSerializer, **error_responses(401)},
         tags=["auth"],
     )
     def get(self, request: Request) -> Response:

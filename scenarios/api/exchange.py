@@ -23,10 +23,10 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from scenarios.api.serializers import ErrorSerializer
-from scenarios.api.views import AnonBurstThrottle
+from config.schema import error_responses
 from scenarios.roles import is_platform_admin, is_province_committee_member
 from scenarios.services import exchange
 from scenarios.services.exchange import FORMATS, XLSX_CONTENT_TYPE, ExportFile, ImportResult
@@ -118,11 +118,6 @@ class FileFormatNegotiation(DefaultContentNegotiation):
         return renderer, renderer.media_type
 
 
-def _errors(*codes: int) -> dict[int, Any]:
-    """The error responses a view really gives (it takes no versions nor idempotency keys)."""
-    return dict.fromkeys(codes, ErrorSerializer)
-
-
 class CanImport(permissions.BasePermission):
     """Platform admins and province committee members; checked before the upload is read."""
 
@@ -196,7 +191,7 @@ def _import_schema(summary: str) -> Any:
         responses={
             201: ImportResultSerializer,
             200: OpenApiResponse(ImportResultSerializer, description="dry_run：检查通过，未写入"),
-            **_errors(400, 401, 403, 429),
+            **error_responses(400, 401, 403, 429),
         },
     )
 
@@ -252,9 +247,11 @@ class PublicNeedExportView(ExchangeView):
 
     permission_classes = [permissions.AllowAny]
     authentication_classes: list[type] = []
-    throttle_classes = [AnonBurstThrottle]
+    throttle_classes = [AnonRateThrottle]
 
-    @_export_schema("导出公开机会清单（无需登录）", NeedExchangeSerializer, _errors(400, 429))
+    @_export_schema(
+        "导出公开机会清单（无需登录）", NeedExchangeSerializer, error_responses(400, 429)
+    )
     def get(self, request: Request) -> HttpResponse:
         return _download(exchange.opportunity_list_export(fmt=_export_format(request)))
 
@@ -263,7 +260,7 @@ class CapabilityExportView(ExchangeView):
     """The published capability list as a file, for signed-in users."""
 
     @_export_schema(
-        "导出已发布的能力清单", CapabilityExchangeSerializer, _errors(400, 401, 403, 429)
+        "导出已发布的能力清单", CapabilityExchangeSerializer, error_responses(400, 401, 403, 429)
     )
     def get(self, request: Request) -> HttpResponse:
         return _download(exchange.capabilities_export(fmt=_export_format(request)))

@@ -9,7 +9,6 @@ from scenarios.choices import (
     Certification,
     NegativeListKind,
     PilotStatus,
-    ReviewDecision,
     ScenarioCategory,
     ValidationType,
 )
@@ -28,7 +27,8 @@ from scenarios.models import (
     ScenarioNeed,
 )
 from scenarios.models.needs import CONFIDENTIAL_NEED_FIELDS
-from scenarios.roles import sees_need_confidential
+from scenarios.roles import is_need_insider
+from scenarios.services.pilots import MAX_MILESTONES
 
 # The one error shape of the API. Built with inline_serializer because a declared field
 # called "fields" would shadow Serializer.fields.
@@ -195,7 +195,7 @@ class NeedOutputSerializer(NeedPublicSerializer):
     def to_representation(self, instance: ScenarioNeed) -> dict[str, Any]:
         data = super().to_representation(instance)
         request = self.context.get("request")
-        if not sees_need_confidential(getattr(request, "user", None), instance):
+        if not is_need_insider(getattr(request, "user", None), instance):
             for name in CONFIDENTIAL_NEED_FIELDS:
                 data[name] = None
         return data
@@ -376,11 +376,15 @@ class PilotInputSerializer(serializers.Serializer):
     capability = serializers.IntegerField()
     tolerance_until = serializers.DateField(help_text="end of the tolerance period (包容期)")
     validation_type = serializers.ChoiceField(choices=ValidationType.choices, required=False)
-    milestones = MilestoneSerializer(many=True, required=False)
+    milestones: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=MilestoneSerializer(), required=False, max_length=MAX_MILESTONES
+    )
 
 
 class PilotMilestonesInputSerializer(VersionInputSerializer):
-    milestones = MilestoneSerializer(many=True)
+    milestones: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=MilestoneSerializer(), max_length=MAX_MILESTONES
+    )
 
 
 class PilotConcludeInputSerializer(VersionInputSerializer):
@@ -519,6 +523,3 @@ class NotificationSerializer(serializers.ModelSerializer):
         model = Notification
         fields = ["id", "verb", "message", "target_type", "target_id", "read_at", "created_at"]
         read_only_fields = fields
-
-
-REVIEW_DECISIONS = ReviewDecision

@@ -16,7 +16,13 @@ from scenarios.api import serializers as s
 from scenarios.api.mixins import IdempotentCreateMixin, expected_version, with_etag
 from scenarios.choices import OrganizationKind, ReviewDecision, Role
 from scenarios.errors import InvalidInput
-from scenarios.filters import CapabilityFilter, NeedFilter, NegativeListFilter, RegionFilter
+from scenarios.filters import (
+    CapabilityFilter,
+    NeedFilter,
+    NegativeListFilter,
+    PilotFilter,
+    RegionFilter,
+)
 from scenarios.models import (
     Capability,
     IndustryChain,
@@ -82,10 +88,6 @@ def _values(data: dict[str, Any], *, drop: tuple[str, ...]) -> dict[str, Any]:
     if "region_code" in values:
         values["region"] = _region(values.pop("region_code"))
     return values
-
-
-class AnonBurstThrottle(AnonRateThrottle):
-    scope = "anon"
 
 
 class LoginThrottle(AnonRateThrottle):
@@ -469,7 +471,7 @@ class PilotViewSet(
     serializer_class = s.PilotSerializer
     ordering_fields = ["started_at", "tolerance_until", "id"]
     ordering = ["-id"]
-    filterset_fields = ["status", "need", "capability"]
+    filterset_class = PilotFilter
 
     def get_queryset(self) -> QuerySet[Pilot]:
         return selectors.pilot_list_for_user(user=self.request.user)
@@ -672,7 +674,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 class PublicReadOnly(viewsets.ReadOnlyModelViewSet):
     permission_classes = [permissions.AllowAny]
     authentication_classes: list[type] = []
-    throttle_classes = [AnonBurstThrottle]
+    throttle_classes = [AnonRateThrottle]
 
 
 @extend_schema_view(

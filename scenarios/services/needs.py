@@ -13,7 +13,12 @@ from scenarios.choices import NeedStatus, OrganizationKind, PilotStatus, Role
 from scenarios.errors import ActorNotAllowed, InvalidInput, InvalidTransition
 from scenarios.locks import lock_one
 from scenarios.models import Organization, Region, ScenarioNeed
-from scenarios.roles import Actor, has_role_in, is_platform_admin, sits_on_committee_covering
+from scenarios.roles import (
+    Actor,
+    has_role_in,
+    is_need_insider,
+    is_platform_admin,
+)
 from scenarios.services import events
 from scenarios.services.audit import audit_record
 from scenarios.services.common import (
@@ -209,11 +214,8 @@ def need_withdraw(
 
 
 def _check_agency_or_committee(actor: Actor, need: ScenarioNeed) -> None:
-    if is_platform_admin(actor) or has_role_in(actor, Role.AGENCY_EDITOR, need.agency):
-        return
-    if sits_on_committee_covering(actor, need.region):
-        return
-    raise ActorNotAllowed(_("只有发布单位或辖区工作委员会可以执行此操作。"))
+    if not is_need_insider(actor, need):
+        raise ActorNotAllowed(_("只有发布单位或辖区工作委员会可以执行此操作。"))
 
 
 @transaction.atomic

@@ -9,11 +9,16 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus, Role
+from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus
 from scenarios.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTransition
 from scenarios.locks import lock_many, lock_one
 from scenarios.models import Capability, OrganizationRelation, Pilot, ScenarioNeed
-from scenarios.roles import Actor, has_role_in, is_platform_admin, sits_on_committee_covering
+from scenarios.roles import (
+    Actor,
+    is_need_insider,
+    is_platform_admin,
+    sits_on_committee_covering,
+)
 from scenarios.services.audit import audit_record
 from scenarios.services.common import check_version, transition
 from scenarios.services.events import notify_users
@@ -27,11 +32,8 @@ PILOT_ALLOWED: dict[str, frozenset[str]] = {
 
 
 def _check_need_side(actor: Actor, need: ScenarioNeed) -> None:
-    if is_platform_admin(actor) or has_role_in(actor, Role.AGENCY_EDITOR, need.agency):
-        return
-    if sits_on_committee_covering(actor, need.region):
-        return
-    raise ActorNotAllowed(_("只有发布单位、辖区工作委员会或平台管理员可以操作试点。"))
+    if not is_need_insider(actor, need):
+        raise ActorNotAllowed(_("只有发布单位、辖区工作委员会或平台管理员可以操作试点。"))
 
 
 def conflict_of_interest(need: ScenarioNeed, capability: Capability) -> bool:
@@ -44,9 +46,17 @@ def conflict_of_interest(need: ScenarioNeed, capability: Capability) -> bool:
     ).exists()
 
 
+MAX_MILESTONES = 50
+
+
 def _clean_milestones(milestones: Any) -> list[dict[str, Any]]:
     if not isinstance(milestones, list):
         raise InvalidInput(_("里程碑必须是列表。"), fields={"milestones": [_("必须是列表。")]})
+    if len(milestones) > MAX_MILESTONES:
+        raise InvalidInput(
+            _("里程碑过多。"),
+            fields={"milestones": [_("最多 %(n)s 个。") % {"n": MAX_MILESTONES}]},
+        )
     cleaned = []
     for index, item in enumerate(milestones):
         if not isinstance(item, dict) or not str(item.get("title", "")).strip():

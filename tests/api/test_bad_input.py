@@ -66,3 +66,19 @@ def test_a_budget_threshold_beyond_bigint_is_refused(api, province_reviewer):
 def test_reference_lookups_with_odd_keys_are_404(api, kind, good):
     assert api.get(f"/api/v1/{kind}/{good}/").status_code == 200
     assert api.get(f"/api/v1/{kind}/%00/").status_code == 404
+
+
+def test_pilot_filters_do_not_tell_existing_ids_from_missing_ones(api, agency, firm_user):
+    from tests.scenarios.helpers import make_need
+
+    draft = make_need(agency, region="360102")  # exists, but the firm cannot see it
+    client = api.as_user(firm_user)
+
+    hidden = client.get("/api/v1/pilots/", {"need": draft.pk})
+    missing = client.get("/api/v1/pilots/", {"need": draft.pk + 100000})
+    malformed = client.get("/api/v1/pilots/", {"capability": "abc"})
+
+    assert (hidden.status_code, hidden.json()["count"]) == (200, 0)
+    assert (missing.status_code, missing.json()["count"]) == (200, 0)
+    assert malformed.status_code == 400
+    assert "capability" in malformed.json()["fields"]

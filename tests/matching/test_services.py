@@ -72,15 +72,25 @@ def test_task_functions_twice_reach_the_same_end_state(province):
 
     run = services.match_run_request(scope="full")
 
+    def state():
+        run.refresh_from_db()
+        rows = Match.objects.filter(run=run).order_by("pk")
+        return (
+            run.status,
+            run.processed,
+            run.counts,
+            list(rows.values_list("pk", "need_id", "capability_id", "score", "recommended")),
+        )
+
     tasks.execute_run(run_id=run.pk)
-    tasks.execute_run(run_id=run.pk)
+    first = state()
+    tasks.execute_run(run_id=run.pk)  # redelivered: every step again
     tasks.finish_run(run_id=run.pk)
     tasks.score_chunk(run_id=run.pk, number=0)
 
-    run.refresh_from_db()
-    assert run.status == "done"
-    pairs = list(Match.objects.filter(run=run).values_list("need_id", "capability_id"))
-    assert len(pairs) == len(set(pairs))
+    assert first[0] == "done"
+    assert first[3]
+    assert state() == first  # same rows (same ids), same progress and counts
 
 
 def test_conflict_of_interest_and_negative_list_pairs_never_appear(province, province_reviewer):
@@ -410,3 +420,78 @@ def test_a_new_need_announces_its_recommendations_to_both_sides(province):
     assert Notification.objects.filter(
         verb="match.available", user=agency_editor, target_id=str(need.pk)
     ).exists()
+
+
+def test_cancelling_a_running_chunked_run_stops_it_mid_way(
+    province, settings, django_capture_on_commit_callbacks
+):
+    from matching.models import NeedCurrentRun
+    from scenarios.errors import InvalidTransition
+
+    settings.MATCHING_CHUNK_SIZE = 1
+    run = services.match_run_request(scope="full", enqueue=False)
+    services.match_run_execute(run_id=run.pk)
+    services.match_run_score_chunk(run_id=run.pk, number=0)
+    scored = Match.objects.filter(run=run).count()
+    assert scored > 0
+
+    services.match_run_cancel(run_id=run.pk, actor=None)
+    again = services.match_run_cancel(run_id=run.pk, actor=None)  # a repeat is a no-op
+    for number in (1, 2):
+        services.match_run_score_chunk(run_id=run.pk, number=number)
+    services.match_run_finish(run_id=run.pk)
+
+    run.refresh_from_db()
+    assert again.status == run.status == "cancelled"
+    assert Match.objects.filter(run=run).count() == scored  # chunks 1 and 2 did nothing
+    assert not NeedCurrentRun.objects.filter(run=run).exists()  # never became current
+    done = run_inline(services.match_run_request(scope="full"))
+    with pytest.raises(InvalidTransition):
+        services.match_run_cancel(run_id=done.pk, actor=None)
+
+
+def test_resume_stalled_touches_only_old_running_runs(
+    province, settings, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    settings.MATCHING_CHUNK_SIZE = 1
+    runs = []
+    for _ in range(2):
+        run = services.match_run_request(scope="full", enqueue=False)
+        services.match_run_execute(run_id=run.pk)  # running, three chunks, none scored
+        runs.append(run)
+    stalled, recent = runs
+    MatchRun.objects.filter(pk=stalled.pk).update(
+        started_at=timezone.now() - dt.timedelta(minutes=20)
+    )
+    finished = run_inline(services.match_run_request(scope="full"))
+    MatchRun.objects.filter(pk=finished.pk).update(
+        started_at=timezone.now() - dt.timedelta(minutes=20)
+    )
+
+    with django_capture_on_commit_callbacks() as queued:
+        resumed = services.match_runs_resume_stalled(older_than_minutes=15)
+
+    assert resumed == [stalled.pk]
+    assert recent.pk not in resumed
+    assert len(queued) == 3  # the stalled run's three chunks, nothing of the others
+
+
+def test_resume_with_every_chunk_done_only_finishes(
+    province, settings, django_capture_on_commit_callbacks
+):
+    settings.MATCHING_CHUNK_SIZE = 1
+    run = services.match_run_request(scope="full", enqueue=False)
+    services.match_run_execute(run_id=run.pk)
+    for number in range(3):
+        services.match_run_score_chunk(run_id=run.pk, number=number)
+
+    with django_capture_on_commit_callbacks() as queued:
+        count = services.match_run_resume(run_id=run.pk)
+
+    assert count == 0
+    assert len(queued) == 1  # only the finish task: no chunk is scored again
+    assert MatchRun.objects.get(pk=run.pk).processed == 3

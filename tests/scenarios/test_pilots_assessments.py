@@ -146,6 +146,23 @@ def test_pilot_start_tolerance_in_past_is_refused(
         )
 
 
+def test_pilot_start_with_too_many_milestones_is_a_field_error(
+    agency_user, published_need, published_capability
+):
+    from scenarios.models import Pilot
+
+    with pytest.raises(InvalidInput) as excinfo:
+        pilot_start(
+            actor=agency_user,
+            need=published_need,
+            capability=published_capability,
+            tolerance_until=until(),
+            milestones=[{"title": f"节点{i}"} for i in range(51)],
+        )
+    assert "milestones" in excinfo.value.fields
+    assert not Pilot.objects.exists()
+
+
 def test_pilot_failed_returns_need_to_published(
     agency_user, city_reviewer, published_need, published_capability
 ):

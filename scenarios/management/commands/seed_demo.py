@@ -1,10 +1,12 @@
 from django.conf import settings
+from django.core.exceptions import MultipleObjectsReturned, ObjectDoesNotExist
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 
 from scenarios.demo import DemoBuilder
 from scenarios.errors import DomainError
+from scenarios.models import Region
 
 
 class Command(BaseCommand):
@@ -14,6 +16,8 @@ class Command(BaseCommand):
         parser.add_argument("--quiet-logins", action="store_true", help="Do not list the logins.")
 
     def handle(self, *args: object, **options: object) -> None:
+        if not Region.objects.exists():
+            raise CommandError("reference data missing: run manage.py load_reference first")
         try:
             # Demo notifications go to an in-memory outbox, not to the console.
             with (
@@ -23,6 +27,12 @@ class Command(BaseCommand):
                 result = DemoBuilder().build()
         except DomainError as exc:
             raise CommandError(f"{exc.message} {exc.fields or ''}".strip()) from exc
+        except (ObjectDoesNotExist, MultipleObjectsReturned) as exc:
+            # The province, its committees or the platform organisation are not (uniquely)
+            # there: the reference data is missing or was loaded for another province.
+            raise CommandError(
+                f"reference data missing or ambiguous ({exc}): run manage.py load_reference first"
+            ) from exc
         self.stdout.write(
             f"demo data: {result.organizations_created} organizations, "
             f"{result.users_created} users, {result.needs_created} needs and "
