@@ -202,24 +202,24 @@ def clear_token_cache() -> None:
 
 def full_run_inline(sampler: RssSampler) -> dict[str, Any]:
     """One full run in this process, chunk by chunk, like ``manage.py match --full``."""
-    from matching import services
     from matching.models import MatchRun
+    from matching.services import results, runs
 
     t0 = time.perf_counter()
     sampler.mark("plan")
-    run = services.match_run_request(scope="full", enqueue=False)
-    services.match_run_execute(run_id=run.pk)
+    run = runs.match_run_request(scope="full", enqueue=False)
+    runs.match_run_execute(run_id=run.pk)
     t_plan = time.perf_counter() - t0
     run.refresh_from_db()
     sampler.mark("score")
     t1 = time.perf_counter()
     if run.chunk_count > 1:
         for number in range(run.chunk_count):
-            services.match_run_score_chunk(run_id=run.pk, number=number)
+            results.match_run_score_chunk(run_id=run.pk, number=number)
     t_score = time.perf_counter() - t1
     sampler.mark("finish")
     t2 = time.perf_counter()
-    services.match_run_finish(run_id=run.pk)
+    results.match_run_finish(run_id=run.pk)
     t_finish = time.perf_counter() - t2
     wall = time.perf_counter() - t0
     sampler.mark("end")
@@ -272,8 +272,9 @@ def _new_need(vocab: Any, rng: random.Random, serial: int) -> Any:
     from django.db import transaction
     from django.utils import timezone
 
+    from accounts.models import Organization
     from bench.synthetic import CATEGORIES, VALIDATION_TYPES, need_text
-    from scenarios.models import Organization, ScenarioNeed
+    from scenarios.models import ScenarioNeed
 
     agency = Organization.objects.filter(kind="agency").order_by("id")[rng.randrange(1000)]
     chains = vocab.chains(1, 2)
@@ -330,8 +331,9 @@ def _drop_incremental_needs() -> None:
 def phase_incremental(count: int) -> dict[str, Any]:
     """Publish ``count`` needs one by one in a warm process; time rank and the whole run."""
     from bench.synthetic import Vocabulary
-    from matching import documents, services
+    from matching import documents, index
     from matching.models import Match, MatchRun
+    from matching.services import runs
     from scenarios import selectors
 
     _drop_incremental_needs()
@@ -346,14 +348,14 @@ def phase_incremental(count: int) -> dict[str, Any]:
             # Warm-up: the first run loads the index as a fresh worker would (not counted).
             t0 = time.perf_counter()
             need = _new_need(vocab, rng, 0)
-            run = services.match_run_request(scope="need", object_id=need.pk, enqueue=False)
-            services.match_run_execute(run_id=run.pk)
+            run = runs.match_run_request(scope="need", object_id=need.pk, enqueue=False)
+            runs.match_run_execute(run_id=run.pk)
             warmup = time.perf_counter() - t0
             for serial in range(1, count + 1):
                 need = _new_need(vocab, rng, serial)
                 t0 = time.perf_counter()
-                run = services.match_run_request(scope="need", object_id=need.pk, enqueue=False)
-                services.match_run_execute(run_id=run.pk)
+                run = runs.match_run_request(scope="need", object_id=need.pk, enqueue=False)
+                runs.match_run_execute(run_id=run.pk)
                 visible = Match.objects.current().filter(need_id=need.pk, recommended=True).count()
                 whole.append(time.perf_counter() - t0)
                 run = MatchRun.objects.get(pk=run.pk)
@@ -361,14 +363,12 @@ def phase_incremental(count: int) -> dict[str, Any]:
                     raise RuntimeError(f"incremental run {run.pk}: {run.status}, {visible} recs")
                 phases.append({k: float(v) for k, v in run.timings.items()})
                 # The top-k scoring itself, in the same warm engine the run used.
-                engine = next(iter(services._ENGINES.values()))
+                engine = next(iter(index._ENGINES.values()))
                 docs = documents.need_docs(analyzer=engine.analyzer, need_ids=[need.pk])
                 related = selectors.matching_related_org_pairs()
                 negative = documents.negative_list()
                 t1 = time.perf_counter()
-                engine.rank(
-                    docs, top_n=services.TOP_N, related_pairs=related, negative_list=negative
-                )
+                engine.rank(docs, top_n=index.TOP_N, related_pairs=related, negative_list=negative)
                 topk.append(time.perf_counter() - t1)
         finally:
             _drop_incremental_needs()
@@ -398,8 +398,9 @@ def _new_capability(vocab: Any, rng: random.Random, serial: int) -> Any:
     from django.db import transaction
     from django.utils import timezone
 
+    from accounts.models import Organization
     from bench.synthetic import capability_text
-    from scenarios.models import Capability, Organization
+    from scenarios.models import Capability
 
     firm = Organization.objects.filter(kind="firm", verified_at__isnull=False).order_by("id")[
         rng.randrange(1000)
@@ -455,26 +456,26 @@ def _drop_new_capabilities() -> None:
 def phase_capability(count: int) -> dict[str, Any]:
     """Publish ``count`` capabilities one by one; rescore what each reaches, inline."""
     from bench.synthetic import Vocabulary
-    from matching import services
     from matching.models import MatchRun
+    from matching.services import runs
 
     _drop_new_capabilities()
     keep_latest_run()
     rng = random.Random(4444)
     vocab = Vocabulary(rng)
-    runs: list[dict[str, Any]] = []
+    measured: list[dict[str, Any]] = []
     try:
         for serial in range(count):
             cap = _new_capability(vocab, rng, serial)
             t0 = time.perf_counter()
-            run = services.match_run_request(scope="capability", object_id=cap.pk, enqueue=False)
-            services.match_run_execute(run_id=run.pk)
+            run = runs.match_run_request(scope="capability", object_id=cap.pk, enqueue=False)
+            runs.match_run_execute(run_id=run.pk)
             wall = time.perf_counter() - t0
             run = MatchRun.objects.get(pk=run.pk)
             if run.status != "done":
                 raise RuntimeError(f"capability run {run.pk} ended {run.status}: {run.error}")
             timings = {k: float(v) for k, v in run.timings.items()}
-            runs.append(
+            measured.append(
                 {
                     "wall_s": round(wall, 2),
                     "index_s": timings.get("index_s", 0.0),
@@ -485,16 +486,16 @@ def phase_capability(count: int) -> dict[str, Any]:
             )
     finally:
         _drop_new_capabilities()
-    return {"runs": runs}
+    return {"runs": measured}
 
 
 def phase_pairing(verify: bool) -> dict[str, Any]:
     """Time ``pair`` on the latest full run's candidates; check it against the LP optimum."""
     import numpy as np
 
-    from matching import services
+    from matching.engine.pairing import pair
     from matching.models import Match, MatchRun
-    from matching.pairing import pair
+    from matching.services import results
 
     run = MatchRun.objects.filter(status="done", scope="full").order_by("-id").first()
     if run is None:
@@ -510,7 +511,7 @@ def phase_pairing(verify: bool) -> dict[str, Any]:
     need, cap, firm = (rows[:, i].astype(np.int64) for i in range(3))
     score = rows[:, 3]
     need_ids = sorted(set(need.tolist()))
-    quota = services._firm_quotas(run, need_ids)
+    quota = results._firm_quotas(run, need_ids)
     k = int(run.params.get("k", 5))
     timings = []
     result = None
@@ -624,15 +625,15 @@ def wait_for_run(*, timeout: float, interval: float, **lookup: Any) -> Any:
 
 def phase_workers2(concurrency: int, timeout: float) -> dict[str, Any]:
     """A full run fanned out to one Celery worker with ``concurrency`` prefork processes."""
-    from matching import services
     from matching.models import MatchRun
+    from matching.services import runs
 
     keep_latest_run()
     clear_index_files()
     with celery_worker(concurrency) as worker:
         with RssSampler([worker.pid], interval=0.2) as sampler:
             t0 = time.perf_counter()
-            run = services.match_run_request(scope="full", enqueue=True)
+            run = runs.match_run_request(scope="full", enqueue=True)
             while True:
                 time.sleep(0.2)
                 run = MatchRun.objects.get(pk=run.pk)
@@ -655,8 +656,8 @@ def phase_workers2(concurrency: int, timeout: float) -> dict[str, Any]:
 
 def _publish_need(vocab: Any, rng: random.Random, serial: int) -> Any:
     """Publish a need through the service (the trusted-import path): hooks included."""
+    from accounts.models import Organization
     from bench.synthetic import CATEGORIES, VALIDATION_TYPES
-    from scenarios.models import Organization
     from scenarios.services.needs import need_create
 
     agency = Organization.objects.filter(kind="agency").order_by("id")[rng.randrange(1000)]
@@ -731,44 +732,12 @@ def phase_publish(count: int) -> dict[str, Any]:
     }
 
 
-def load_original(folder: Path) -> None:
-    """Swap in earlier ``matching.documents``/``matching.services`` (and the selectors in
-    ``selectors_matching.py``) from ``folder``: the same data and engine measured with the
-    Django layer as it was, for before/after numbers. Worker phases cannot use it."""
-    import importlib.util
-
-    import matching
-    import scenarios.selectors
-
-    def load(name: str, path: Path) -> Any:
-        spec = importlib.util.spec_from_file_location(name, path)
-        if spec is None or spec.loader is None:
-            raise RuntimeError(f"cannot load {path}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-        return module
-
-    selectors = load("bench_original_selectors", folder / "selectors_matching.py")
-    for name in ("matching_capability_rows", "matching_list_keywords"):
-        setattr(scenarios.selectors, name, getattr(selectors, name))
-    for name in ("documents", "services"):
-        setattr(matching, name, load(f"matching.{name}", folder / f"{name}.py"))
-    import matching.tasks
-
-    matching.tasks.services = matching.services  # type: ignore[attr-defined]
-
-
 def run_child(args: argparse.Namespace) -> None:
     """Run one phase in this process and write its result as JSON to ``args.out``."""
     if args.child in ("workers2", "publish"):
         os.environ["REDIS_URL"] = args.redis_url
         os.environ["CELERY_QUEUE"] = f"bench-matching-{os.getpid()}"
     configure(args.database_url, str(INDEX_DIR))
-    if args.original:
-        if args.child in ("workers2", "publish"):
-            raise SystemExit("--original runs in this process only, not in Celery workers")
-        load_original(Path(args.original))
     from django.conf import settings
 
     settings.MATCHING_CHUNK_SIZE = args.chunk_size
@@ -838,8 +807,6 @@ def run_phase(phase: str, args: argparse.Namespace) -> dict[str, Any]:
     ]
     if args.no_lp:
         cmd.append("--no-lp")
-    if args.original:
-        cmd += ["--original", args.original]
     if args.profile:
         cmd.append("--profile")
     print(f"-- {phase} ...", flush=True)
@@ -1058,11 +1025,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-lp", action="store_true", help="skip the LP optimality check")
     parser.add_argument("--no-docs", action="store_true", help=f"do not update {DOCS.name}")
     parser.add_argument("--profile", action="store_true", help="cProfile each phase (slower)")
-    parser.add_argument(
-        "--original",
-        metavar="DIR",
-        help="measure an earlier documents.py/services.py/selectors_matching.py from DIR",
-    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -1082,8 +1044,7 @@ def main(argv: list[str] | None = None) -> int:
     for phase in phases:
         results[phase] = run_phase(phase, args)
     stamp = datetime.now(tz=UTC).strftime("%Y%m%d-%H%M%S")
-    label = "-original" if args.original else ""
-    (RESULTS_DIR / f"results-{stamp}{label}.json").write_text(
+    (RESULTS_DIR / f"results-{stamp}.json").write_text(
         json.dumps(results, ensure_ascii=False, indent=1)
     )
     rows = table(results)

@@ -36,12 +36,12 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from matching.engine import MatchEngine  # noqa: E402
-from matching.retrieval import RetrievalConfig, WordVectors  # noqa: E402
-from matching.scoring import CapabilityDoc, NeedDoc, Weights, normalize_text  # noqa: E402
-from matching.text import Analyzer, read_taxonomy_csv  # noqa: E402
+from matching.engine.retrieval import RetrievalConfig, WordVectors  # noqa: E402
+from matching.engine.scoring import CapabilityDoc, NeedDoc, Weights, normalize_text  # noqa: E402
+from matching.engine.text import Analyzer, read_taxonomy_csv  # noqa: E402
 
-TAXONOMY_CSV = ROOT / "scenarios" / "data" / "industry_chains.csv"
-DIVISIONS_CSV = ROOT / "scenarios" / "data" / "china_divisions.csv"
+TAXONOMY_CSV = ROOT / "reference" / "data" / "industry_chains.csv"
+DIVISIONS_CSV = ROOT / "reference" / "data" / "china_divisions.csv"
 RELEVANT_GRADE = 2
 Ranking = dict[str, list[str]]  # need ref -> capability refs, best first
 

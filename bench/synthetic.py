@@ -10,7 +10,7 @@ verified firms, agencies, their chain links, a few hundred pilots (track record 
 load), declared organisation relations (conflicts of interest) and a small negative list.
 
 Texts are 100-200 characters of plausible Chinese built from the taxonomy in
-``scenarios/data/industry_chains.csv`` (names and synonyms) and a technology vocabulary per
+``reference/data/industry_chains.csv`` (names and synonyms) and a technology vocabulary per
 chain; regions spread over China with Jiangxi (360000) dominant.
 
 This is a benchmark fixture, not production data: rows are loaded with PostgreSQL COPY
@@ -142,7 +142,7 @@ class Vocabulary:
     """Chain vocabularies (taxonomy names, synonyms and technology words) and regions."""
 
     def __init__(self, rng: random.Random) -> None:
-        from scenarios.models import IndustryChain, Region
+        from reference.models import IndustryChain, Region
 
         self.rng = rng
         chains = list(IndustryChain.objects.values("id", "slug", "name_zh", "synonyms", "path"))
@@ -304,7 +304,7 @@ def capability_text(
 
 
 def credit_code(region_code: str, serial: int) -> str:
-    from scenarios.validators import credit_code_check_char, org_code_check_char
+    from accounts.validators import credit_code_check_char, org_code_check_char
 
     body = f"{80000000 + serial:08d}"
     first17 = "91" + region_code + body + org_code_check_char(body)

@@ -18,9 +18,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from matching.engine import MatchEngine
-from matching.models import AnalyzerDictionary, DocumentTokens
-from matching.retrieval import WordVectors, get_word_vectors
-from matching.scoring import (
+from matching.engine.retrieval import WordVectors, get_word_vectors
+from matching.engine.scoring import (
     CapabilityDoc,
     ChainNode,
     NeedDoc,
@@ -28,7 +27,8 @@ from matching.scoring import (
     RegionWeights,
     Weights,
 )
-from matching.text import Analyzer, get_analyzer
+from matching.engine.text import Analyzer, get_analyzer
+from matching.models import AnalyzerDictionary, DocumentTokens
 from scenarios import selectors
 
 TOKEN_SEPARATOR = " "  # noqa: S105 - not a secret
@@ -262,7 +262,7 @@ def word_vectors() -> WordVectors | None:
     They come from the installed cnsyn wheel (nothing is downloaded) and are cached as
     ``.npy`` beside the shared index files, so each worker converts them at most once.
     """
-    if not getattr(settings, "MATCHING_WORD_VECTORS", True):
+    if not settings.MATCHING_WORD_VECTORS:
         return None
     return get_word_vectors(Path(settings.MATCHING_INDEX_DIR) / "vectors")
 

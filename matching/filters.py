@@ -1,5 +1,5 @@
+from core.api.filters import IntegerFilter, StrictBooleanFilter, StrictFilterSet
 from matching.models import Match
-from scenarios.api.filter_fields import IntegerFilter, StrictBooleanFilter, StrictFilterSet
 
 
 class MatchFilter(StrictFilterSet):

@@ -235,7 +235,9 @@ class FirmResponse(models.TextChoices):
     DECLINED = "declined", _("不感兴趣")
 
 
-class ReviewDecision(models.TextChoices):
+class PairDecision(models.TextChoices):
+    """A committee's decision on a recommended (need, capability) pair."""
+
     PENDING = "pending", _("待审批")
     APPROVED = "approved", _("已批准（进入试点）")
     REJECTED = "rejected", _("已驳回")
@@ -260,7 +262,7 @@ class PairReview(models.Model):
     firm_note = models.CharField(_("企业说明"), max_length=500, blank=True)
     shortlisted = models.BooleanField(_("需求单位入围"), default=False)
     decision = models.CharField(
-        _("审批"), max_length=16, choices=ReviewDecision.choices, default=ReviewDecision.PENDING
+        _("审批"), max_length=16, choices=PairDecision.choices, default=PairDecision.PENDING
     )
     decision_reason = models.CharField(_("审批意见"), max_length=500, blank=True)
     pilot_id = models.BigIntegerField(_("试点"), null=True, blank=True)

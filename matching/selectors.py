@@ -2,9 +2,10 @@
 
 from django.db.models import Q, QuerySet
 
+from accounts.choices import Role
+from accounts.roles import committees_of, is_platform_admin, memberships
+from core.actors import Actor
 from matching.models import Match, MatchQuerySet, MatchRun
-from scenarios.choices import Role
-from scenarios.roles import Actor, committees_of, is_platform_admin, memberships
 
 
 def match_queryset() -> MatchQuerySet:

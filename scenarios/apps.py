@@ -3,10 +3,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ScenariosConfig(AppConfig):
+    """The market's lists and their pipeline: needs (机会清单) and capabilities (能力清单),
+    three-tier review, expert assessments, pilots, the province policy and negative list,
+    and the exchange format. Announces what happened through ``scenarios.events``."""
+
     default_auto_field = "django.db.models.BigAutoField"
     name = "scenarios"
     verbose_name = _("场景与清单")
-
-    def ready(self) -> None:
-        # Registers the OpenAPI extension for the strict filter backend.
-        import config.schema_extensions  # noqa: F401

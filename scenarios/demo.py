@@ -13,30 +13,24 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 
-from scenarios.choices import NeedStatus, OrganizationKind, RegionLevel, ReviewDecision, Role
-from scenarios.models import (
-    Capability,
-    Committee,
-    NegativeListEntry,
-    Organization,
-    Region,
-    ScenarioNeed,
-)
-from scenarios.services import events
-from scenarios.services.accounts import user_create
+from accounts.choices import OrganizationKind, Role
+from accounts.models import Committee, Organization
+from accounts.services.organizations import membership_grant, organization_create
+from accounts.services.users import user_create
+from accounts.validators import credit_code_check_char, org_code_check_char
+from reference.choices import RegionLevel
+from reference.models import Region
+from reference.services import home_province
+from scenarios import events
+from scenarios.choices import NeedStatus, ReviewDecision
+from scenarios.models import Capability, NegativeListEntry, ScenarioNeed
 from scenarios.services.assessments import assessment_submit
 from scenarios.services.capabilities import capability_create, capability_submit
+from scenarios.services.firms import organization_verify
 from scenarios.services.needs import need_create, need_submit
 from scenarios.services.negative_list import negative_entry_create
-from scenarios.services.organizations import (
-    membership_grant,
-    organization_create,
-    organization_verify,
-)
 from scenarios.services.policy import policy_current
-from scenarios.services.reference import home_province
 from scenarios.services.reviews import review_decide
-from scenarios.validators import credit_code_check_char, org_code_check_char
 
 AGENCY_SUFFIXES = ("工业和信息化局", "数据局", "交通运输局")
 FIRM_PATTERNS = (

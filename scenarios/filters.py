@@ -6,7 +6,8 @@ import django_filters
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from scenarios.api.filter_fields import IntegerFilter, StrictBooleanFilter, StrictFilterSet
+from core.api.filters import IntegerFilter, StrictBooleanFilter, StrictFilterSet
+from reference.models import IndustryChain, Region
 from scenarios.choices import (
     CapabilityStatus,
     NeedStatus,
@@ -15,14 +16,7 @@ from scenarios.choices import (
     ScenarioCategory,
     ValidationType,
 )
-from scenarios.models import (
-    Capability,
-    IndustryChain,
-    NegativeListEntry,
-    Pilot,
-    Region,
-    ScenarioNeed,
-)
+from scenarios.models import Capability, NegativeListEntry, Pilot, ScenarioNeed
 
 
 def _chain_subtree_filter(

@@ -8,41 +8,29 @@ signed in sees the published lists; a platform admin sees everything.
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Sum
 
-from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus, ReviewDecision, Role
+from accounts.choices import OrganizationKind, Role
+from accounts.models import Organization, OrganizationRelation
+from accounts.roles import committees_of, is_platform_admin
+from accounts.roles import organization_ids as _org_ids
+from accounts.selectors import committee_region_q as _committee_region_q
+from activity.models import AuditEvent
+from activity.selectors import audit_events_of
+from core.actors import Actor
+from reference.models import IndustryChain
+from scenarios.access import is_need_insider
+from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus, ReviewDecision
+from scenarios.lifecycle import NOT_YET_SUBMITTED, PUBLIC_NEED_STATUSES
 from scenarios.models import (
-    AuditEvent,
     Capability,
-    IndustryChain,
     NegativeListEntry,
-    Organization,
-    OrganizationRelation,
     Pilot,
+    PolicyVersion,
     Review,
     ScenarioNeed,
 )
-from scenarios.models.needs import CONFIDENTIAL_NEED_FIELDS, PUBLIC_NEED_STATUSES
-from scenarios.roles import (
-    Actor,
-    committees_of,
-    is_need_insider,
-    is_platform_admin,
-    memberships,
-)
-
-NOT_YET_SUBMITTED = (NeedStatus.DRAFT,)
-
-
-def _committee_region_q(actor: Actor, field: str) -> Q:
-    q = Q(pk__in=[])
-    for committee in committees_of(actor):
-        q |= Q(**{f"{field}__path__startswith": committee.region.path})
-    return q
-
-
-def _org_ids(actor: Actor, role: Role) -> list[int]:
-    return [m.organization_id for m in memberships(actor) if m.role == role]
+from scenarios.models.needs import CONFIDENTIAL_NEED_FIELDS
 
 
 def need_queryset() -> QuerySet[ScenarioNeed]:
@@ -111,23 +99,10 @@ def pilot_list_for_user(*, user: Actor) -> QuerySet[Pilot]:
     return qs.filter(visible)
 
 
-def organization_list_for_user(*, user: Actor) -> QuerySet[Organization]:
-    """Admins see all; committees the organizations of their subtree; others their own."""
-    qs = Organization.objects.select_related("region")
-    if is_platform_admin(user):
-        return qs
-    own = Q(pk__in=[m.organization_id for m in memberships(user)])
-    return qs.filter(own | _committee_region_q(user, "region"))
-
-
 def need_history_for_user(*, user: Actor, need: ScenarioNeed) -> list[AuditEvent]:
     """The need's audit trail, oldest first; for readers who may not see the need's
     confidential fields, those fields are blanked inside each event's recorded values."""
-    events = list(
-        AuditEvent.objects.filter(target_type="scenarios.scenarioneed", target_id=str(need.pk))
-        .select_related("actor")
-        .order_by("id")
-    )
+    events = list(audit_events_of(target=need))
     if is_need_insider(user, need):
         return events
     for event in events:
@@ -142,7 +117,33 @@ def need_history_for_user(*, user: Actor, need: ScenarioNeed) -> list[AuditEvent
     return events
 
 
+def need_id_by_ref(*, ref: str) -> int | None:
+    """The id of the need with this reference, if any (operators name needs by ref)."""
+    return ScenarioNeed.objects.filter(ref=ref).values_list("id", flat=True).first()
+
+
+def capability_id_by_ref(*, ref: str) -> int | None:
+    """The id of the capability with this reference, if any."""
+    return Capability.objects.filter(ref=ref).values_list("id", flat=True).first()
+
+
 # -- reads for the matching app (it never touches these tables directly) -----------------
+
+
+def policy_with_previous(*, version: int) -> tuple[PolicyVersion | None, PolicyVersion | None]:
+    """Policy ``version`` and the one before it (either None when it does not exist)."""
+    found = {p.version: p for p in PolicyVersion.objects.filter(version__in=[version, version - 1])}
+    return found.get(version), found.get(version - 1)
+
+
+def matchable_needs() -> QuerySet[ScenarioNeed]:
+    """The needs matching keeps scoring (published or in validation), for subqueries."""
+    return ScenarioNeed.objects.matchable()
+
+
+def pilot_started_from_match() -> Exists:
+    """The condition "a pilot started from this match row" (rows with an ``id``)."""
+    return Exists(Pilot.objects.filter(source_match_id=OuterRef("pk")))
 
 
 def matching_taxonomy() -> list[dict[str, Any]]:
@@ -294,9 +295,9 @@ def matching_capability_set_key() -> str:
     """Changes whenever the published capability set or its pilots change (index cache key)."""
     caps = Capability.objects.public().aggregate(n=Count("id"), last=Max("updated_at"))
     pilots = Pilot.objects.aggregate(n=Count("id"), last=Max("version"), ended=Max("ended_at"))
-    firms = Organization.objects.filter(kind="firm", verified_at__isnull=False).aggregate(
-        n=Count("id")
-    )
+    firms = Organization.objects.filter(
+        kind=OrganizationKind.FIRM, verified_at__isnull=False
+    ).aggregate(n=Count("id"))
     return (
         f"{caps['n']}-{caps['last']}-{pilots['n']}-{pilots['last']}-{pilots['ended']}-{firms['n']}"
     )

@@ -4,9 +4,10 @@ import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
-from scenarios.choices import Role
-from scenarios.models import Committee, Organization, Region
-from scenarios.services.reference import reference_load
+from accounts.choices import Role
+from accounts.models import Committee, Organization
+from reference.models import Region
+from scenarios.services.setup import reference_load
 from tests import factories
 
 

@@ -4,9 +4,10 @@ import factory
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from scenarios.choices import OrganizationKind
-from scenarios.models import Membership, Organization, Region
-from scenarios.validators import credit_code_check_char, org_code_check_char
+from accounts.choices import OrganizationKind
+from accounts.models import Membership, Organization
+from accounts.validators import credit_code_check_char, org_code_check_char
+from reference.models import Region
 
 
 def credit_code_for(serial: int, region_code: str = "360102") -> str:

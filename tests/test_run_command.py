@@ -7,7 +7,9 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from scenarios.models import AuditEvent, Committee, Membership, Organization, Region
+from accounts.models import Committee, Membership, Organization
+from activity.models import AuditEvent
+from reference.models import Region
 
 pytestmark = pytest.mark.django_db
 

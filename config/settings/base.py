@@ -29,6 +29,11 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # The project's apps, lowest first: each imports only apps above it in this list.
+    "core",
+    "activity",
+    "reference",
+    "accounts",
     "scenarios",
     "matching",
 ]
@@ -127,13 +132,6 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
-CELERY_BEAT_SCHEDULE = {
-    "matching-full-run-nightly": {
-        "task": "matching.start_full_run",
-        "schedule": crontab(hour=env.int("MATCHING_FULL_RUN_HOUR", default=2), minute=0),
-    },
-}
-
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an unauthenticated request gets 401 with WWW-Authenticate.
@@ -144,14 +142,14 @@ REST_FRAMEWORK = {
     # JSON bodies only; the import endpoints declare multipart themselves.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
-        "scenarios.api.filter_fields.StrictFilterBackend",
+        "core.api.filters.StrictFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "scenarios.api.pagination.DefaultPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.DefaultPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "config.schema.ScenarioAutoSchema",
-    "EXCEPTION_HANDLER": "scenarios.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", default="120/min"),
         "user": env("THROTTLE_USER", default="2000/min"),
@@ -172,11 +170,11 @@ SPECTACULAR_SETTINGS = {
         "NeedStatusEnum": "scenarios.choices.NeedStatus",
         "CapabilityStatusEnum": "scenarios.choices.CapabilityStatus",
         "PilotStatusEnum": "scenarios.choices.PilotStatus",
-        "OrganizationKindEnum": "scenarios.choices.OrganizationKind",
+        "OrganizationKindEnum": "accounts.choices.OrganizationKind",
         "NegativeListKindEnum": "scenarios.choices.NegativeListKind",
-        "RegionLevelEnum": "scenarios.choices.RegionLevel",
+        "RegionLevelEnum": "reference.choices.RegionLevel",
         "ReviewDecisionEnum": "scenarios.choices.ReviewDecision",
-        "RoleEnum": "scenarios.choices.Role",
+        "RoleEnum": "accounts.choices.Role",
     },
 }
 
@@ -194,7 +192,39 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = EXCHANGE_MAX_BYTES + 1024 * 1024
 # Where e-mailed links (invitations, password reset) point.
 FRONTEND_BASE_URL = env("FRONTEND_BASE_URL", default="http://localhost:8000")
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-pass-2026")
+
+# Matching: where runs share the capability index between workers (a shared volume), how
+# many needs one chunk task scores, and whether the dense word-vector block (cnsyn, from
+# the installed wheel) joins text relevance (docs/matching-quality.md measures both).
 MATCHING_INDEX_DIR = env("MATCHING_INDEX_DIR", default=str(BASE_DIR / "var" / "matching"))
+MATCHING_CHUNK_SIZE = env.int("MATCHING_CHUNK_SIZE", default=1000)
+MATCHING_WORD_VECTORS = env.bool("MATCHING_WORD_VECTORS", default=True)
+# Superseded match rows (their need has been rescored since) are kept this many days as
+# history, then deleted by the nightly prune task; 0 keeps them forever.
+MATCHING_HISTORY_DAYS = env.int("MATCHING_HISTORY_DAYS", default=30)
+# Domain events (core.events): a failing receiver is logged; tests set this to re-raise.
+DOMAIN_EVENTS_RAISE = env.bool("DOMAIN_EVENTS_RAISE", default=False)
+
+# Every periodic task, in one place (celery beat reads it).
+CELERY_BEAT_SCHEDULE = {
+    "matching-full-run-nightly": {
+        "task": "matching.start_full_run",
+        "schedule": crontab(hour=env.int("MATCHING_FULL_RUN_HOUR", default=2), minute=0),
+    },
+    "matching-prune-history": {
+        "task": "matching.prune_history",
+        "schedule": crontab(hour=env.int("MATCHING_PRUNE_HOUR", default=4), minute=30),
+    },
+    "matching-resume-stalled": {
+        "task": "matching.resume_stalled",
+        "schedule": 600.0,
+    },
+}
+# Redis redelivers a task whose worker died (acks_late) after this many seconds; it must
+# exceed the longest task's hard time limit.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2400)
+}
 
 LOGGING = {
     "version": 1,
@@ -202,25 +232,4 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-}
-
-MATCHING_CHUNK_SIZE = env.int("MATCHING_CHUNK_SIZE", default=1000)
-# The dense word-vector block of text relevance (cnsyn, from the installed wheel); off gives
-# the sparse blocks alone (docs/matching-quality.md measures both).
-MATCHING_WORD_VECTORS = env.bool("MATCHING_WORD_VECTORS", default=True)
-# Superseded match rows (their need has been rescored since) are kept this many days as
-# history, then deleted by the nightly prune task; 0 keeps them forever.
-MATCHING_HISTORY_DAYS = env.int("MATCHING_HISTORY_DAYS", default=30)
-CELERY_BEAT_SCHEDULE["matching-prune-history"] = {
-    "task": "matching.prune_history",
-    "schedule": crontab(hour=env.int("MATCHING_PRUNE_HOUR", default=4), minute=30),
-}
-# Redis redelivers a task whose worker died (acks_late) after this many seconds; it must
-# exceed the longest task's hard time limit.
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2400)
-}
-CELERY_BEAT_SCHEDULE["matching-resume-stalled"] = {
-    "task": "matching.resume_stalled",
-    "schedule": 600.0,
 }

@@ -35,3 +35,5 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {  # noqa: F405
     "login": "10000/min",
 }
 WHITENOISE_AUTOREFRESH = True
+# A failing event receiver fails the test instead of being logged.
+DOMAIN_EVENTS_RAISE = True

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from matching.models import Match, MatchRun, PairReview, RunScope
-from matching.services import run_progress
+from matching.services.runs import run_progress
 from scenarios.choices import ValidationType
 
 

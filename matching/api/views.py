@@ -9,10 +9,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from matching import reviews, selectors, services
+from matching import selectors
 from matching.api import serializers as s
 from matching.filters import MatchFilter
 from matching.models import Match, MatchRun
+from matching.services import recommendations, runs
 
 
 @extend_schema_view(
@@ -44,7 +45,7 @@ class MatchRunViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = s.MatchRunInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        run = services.match_run_request(
+        run = runs.match_run_request(
             scope=data.validated_data["scope"],
             object_id=data.validated_data.get("object_id"),
             actor=request.user,
@@ -54,7 +55,7 @@ class MatchRunViewSet(
     @extend_schema(request=None, responses={200: s.MatchRunSerializer}, summary="取消批次")
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
-        run = services.match_run_cancel(run_id=self.get_object().pk, actor=request.user)
+        run = runs.match_run_cancel(run_id=self.get_object().pk, actor=request.user)
         return Response(s.MatchRunSerializer(run).data)
 
 
@@ -86,7 +87,7 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def respond(self, request: Request, pk: str | None = None) -> Response:
         data = s.RespondInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        review = reviews.pair_respond(
+        review = recommendations.pair_respond(
             actor=request.user,
             match=self.get_object(),
             interested=data.validated_data["interested"],
@@ -103,7 +104,7 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def shortlist(self, request: Request, pk: str | None = None) -> Response:
         data = s.ShortlistInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        review = reviews.pair_shortlist(
+        review = recommendations.pair_shortlist(
             actor=request.user,
             match=self.get_object(),
             shortlisted=data.validated_data["shortlisted"],
@@ -120,7 +121,7 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data = s.ApproveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        review = reviews.pair_decide(
+        review = recommendations.pair_decide(
             actor=request.user,
             match=self.get_object(),
             approve=True,
@@ -139,7 +140,7 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def reject(self, request: Request, pk: str | None = None) -> Response:
         data = s.RejectInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        review = reviews.pair_decide(
+        review = recommendations.pair_decide(
             actor=request.user,
             match=self.get_object(),
             approve=False,

@@ -26,10 +26,10 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from config.schema import error_responses
-from scenarios.roles import is_platform_admin, is_province_committee_member
-from scenarios.services import exchange
-from scenarios.services.exchange import FORMATS, XLSX_CONTENT_TYPE, ExportFile, ImportResult
+from accounts.roles import is_platform_admin, is_province_committee_member
+from core.api.schema import error_responses
+from scenarios import exchange
+from scenarios.exchange import FORMATS, XLSX_CONTENT_TYPE, ExportFile, ImportResult
 
 # --- Serializers -------------------------------------------------------------------------
 

@@ -1,36 +1,41 @@
-"""API v1 routes of the scenarios app."""
+"""API v1 routes of the scenarios app.
 
-from django.urls import include, path
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.routers import DefaultRouter
+The fixed exchange paths come before the router, so they win over the ``{id}`` detail
+routes of ``needs``, ``capabilities`` and ``public/needs``.
+"""
 
-from scenarios.api import views
+from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-
-class ThrottledObtainAuthToken(ObtainAuthToken):
-    """POST username + password → API token (throttled against guessing)."""
-
-    throttle_classes = [views.LoginThrottle]
-
+from scenarios.api import (
+    capabilities,
+    exchange,
+    needs,
+    organizations,
+    pilots,
+    policy,
+    public,
+    reviews,
+)
 
 app_name = "scenarios"
-router = DefaultRouter()
-router.register("needs", views.NeedViewSet, basename="need")
-router.register("capabilities", views.CapabilityViewSet, basename="capability")
-router.register("reviews/queue", views.ReviewQueueViewSet, basename="review-queue")
-router.register("pilots", views.PilotViewSet, basename="pilot")
-router.register("organizations", views.OrganizationViewSet, basename="organization")
-router.register("policy", views.PolicyViewSet, basename="policy")
-router.register("negative-list", views.NegativeListViewSet, basename="negative-list")
-router.register("notifications", views.NotificationViewSet, basename="notification")
-router.register("public/needs", views.PublicNeedViewSet, basename="public-need")
-router.register("public/capabilities", views.PublicCapabilityViewSet, basename="public-capability")
-router.register("regions", views.RegionViewSet, basename="region")
-router.register("chains", views.IndustryChainViewSet, basename="chain")
+router = SimpleRouter()
+router.register("needs", needs.NeedViewSet, basename="need")
+router.register("capabilities", capabilities.CapabilityViewSet, basename="capability")
+router.register("reviews/queue", reviews.ReviewQueueViewSet, basename="review-queue")
+router.register("pilots", pilots.PilotViewSet, basename="pilot")
+router.register("organizations", organizations.OrganizationViewSet, basename="organization")
+router.register("policy", policy.PolicyViewSet, basename="policy")
+router.register("negative-list", policy.NegativeListViewSet, basename="negative-list")
+router.register("public/needs", public.PublicNeedViewSet, basename="public-need")
+router.register("public/capabilities", public.PublicCapabilityViewSet, basename="public-capability")
 
 urlpatterns = [
-    path("auth/token/", ThrottledObtainAuthToken.as_view(), name="auth-token"),
-    path("", include("scenarios.api.account_urls")),
-    path("", include("scenarios.api.exchange_urls")),
+    path("needs/import/", exchange.NeedImportView.as_view(), name="need-import"),
+    path("capabilities/import/", exchange.CapabilityImportView.as_view(), name="capability-import"),
+    path(
+        "public/needs/export/", exchange.PublicNeedExportView.as_view(), name="public-need-export"
+    ),
+    path("capabilities/export/", exchange.CapabilityExportView.as_view(), name="capability-export"),
     *router.urls,
 ]

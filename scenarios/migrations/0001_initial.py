@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import scenarios.validators
+import accounts.validators
 from django.conf import settings
 from django.db import migrations, models
 
@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('agency', '需求单位（机关/事业单位）'), ('firm', '企业'), ('expert_institution', '专家机构'), ('committee', '场景应用创新工作委员会'), ('platform', '平台运营方')], max_length=32, verbose_name='类型')),
                 ('name', models.CharField(max_length=128, verbose_name='名称')),
-                ('credit_code', models.CharField(blank=True, max_length=18, null=True, unique=True, validators=[scenarios.validators.validate_credit_code], verbose_name='统一社会信用代码')),
+                ('credit_code', models.CharField(blank=True, max_length=18, null=True, unique=True, validators=[accounts.validators.validate_credit_code], verbose_name='统一社会信用代码')),
                 ('contact_name', models.CharField(blank=True, max_length=64, verbose_name='联系人')),
                 ('contact_phone', models.CharField(blank=True, max_length=32, verbose_name='联系电话')),
                 ('verified_at', models.DateTimeField(blank=True, null=True, verbose_name='认证时间')),

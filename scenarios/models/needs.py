@@ -1,4 +1,4 @@
-"""Scenario needs (机会清单) and capabilities (能力清单)."""
+"""Scenario needs (机会清单): what agencies open for validation."""
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -6,25 +6,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from scenarios.choices import (
-    CapabilityStatus,
-    NeedStatus,
-    RegionLevel,
-    ScenarioCategory,
-    ValidationType,
-)
+from reference.choices import RegionLevel
+from scenarios.choices import NeedStatus, ScenarioCategory, ValidationType
+from scenarios.lifecycle import MATCHABLE_NEED_STATUSES, NEED_EDITABLE, PUBLIC_NEED_STATUSES
 
 TRL_VALIDATORS = [MinValueValidator(1), MaxValueValidator(9)]
-NEED_EDITABLE = frozenset({NeedStatus.DRAFT, NeedStatus.RETURNED})
-CAPABILITY_EDITABLE = frozenset(
-    {CapabilityStatus.DRAFT, CapabilityStatus.RETURNED, CapabilityStatus.WITHDRAWN}
-)
-PUBLIC_NEED_STATUSES = (
-    NeedStatus.PUBLISHED,
-    NeedStatus.IN_VALIDATION,
-    NeedStatus.VALIDATED,
-    NeedStatus.SCALED,
-)
 # Who to call and internal notes: the agency, its committees and admins only.
 CONFIDENTIAL_NEED_FIELDS = ("contact_name", "contact_phone", "confidential_notes")
 
@@ -35,15 +21,16 @@ class ScenarioNeedQuerySet(models.QuerySet["ScenarioNeed"]):
 
     def matchable(self) -> "ScenarioNeedQuerySet":
         """Needs that matching keeps scoring: published (a need may hold several pilots)."""
-        return self.filter(status__in=(NeedStatus.PUBLISHED, NeedStatus.IN_VALIDATION))
+        return self.filter(status__in=MATCHABLE_NEED_STATUSES)
 
 
 class ScenarioNeed(models.Model):
     """A scenario an agency opens: the problem, what it offers, what technology it wants.
 
     ``status`` only changes through the services in ``scenarios.services.needs`` and
-    ``scenarios.services.reviews``; ``version`` increases on every write so clients can
-    detect stale updates. ``contact_*`` and ``confidential_notes`` are never public.
+    ``scenarios.services.reviews``, along ``scenarios.lifecycle.NEED_ALLOWED``; ``version``
+    increases on every write so clients can detect stale updates. ``contact_*`` and
+    ``confidential_notes`` are never public.
     """
 
     ref = models.CharField(_("编号"), max_length=64, unique=True)
@@ -51,17 +38,17 @@ class ScenarioNeed(models.Model):
     description = models.TextField(_("场景描述"), max_length=5000)
     category = models.CharField(_("场景类型"), max_length=32, choices=ScenarioCategory.choices)
     chains = models.ManyToManyField(
-        "scenarios.IndustryChain", related_name="needs", verbose_name=_("产业链/赛道")
+        "reference.IndustryChain", related_name="needs", verbose_name=_("产业链/赛道")
     )
     keywords = models.JSONField(_("技术关键词"), default=list, blank=True)
     region = models.ForeignKey(
-        "scenarios.Region",
+        "reference.Region",
         on_delete=models.PROTECT,
         related_name="needs",
         verbose_name=_("所在地区"),
     )
     agency = models.ForeignKey(
-        "scenarios.Organization",
+        "accounts.Organization",
         on_delete=models.PROTECT,
         related_name="needs",
         verbose_name=_("发布单位"),
@@ -127,85 +114,3 @@ class ScenarioNeed(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in NEED_EDITABLE
-
-
-class CapabilityQuerySet(models.QuerySet["Capability"]):
-    def public(self) -> "CapabilityQuerySet":
-        return self.filter(status=CapabilityStatus.PUBLISHED)
-
-
-class Capability(models.Model):
-    """A firm's technology, product or solution offered for scenarios (能力清单 entry).
-
-    Publishes only when the firm is verified and the item passes the negative list.
-    ``capacity`` is how many pilots it can run at once.
-    """
-
-    ref = models.CharField(_("编号"), max_length=64, unique=True)
-    firm = models.ForeignKey(
-        "scenarios.Organization",
-        on_delete=models.PROTECT,
-        related_name="capabilities",
-        verbose_name=_("企业"),
-    )
-    title = models.CharField(_("能力名称"), max_length=200)
-    description = models.TextField(_("能力描述"), max_length=5000)
-    chains = models.ManyToManyField(
-        "scenarios.IndustryChain", related_name="capabilities", verbose_name=_("产业链/赛道")
-    )
-    keywords = models.JSONField(_("技术关键词"), default=list, blank=True)
-    trl = models.PositiveSmallIntegerField(_("技术成熟度"), validators=TRL_VALIDATORS)
-    region = models.ForeignKey(
-        "scenarios.Region",
-        on_delete=models.PROTECT,
-        related_name="capabilities",
-        verbose_name=_("所在地区"),
-    )
-    certifications = models.JSONField(_("资质认定"), default=list, blank=True)
-    past_cases = models.JSONField(_("过往案例"), default=list, blank=True)
-    capacity = models.PositiveSmallIntegerField(
-        _("可同时承接试点数"), default=1, validators=[MinValueValidator(1)]
-    )
-    status = models.CharField(
-        _("状态"),
-        max_length=16,
-        choices=CapabilityStatus.choices,
-        default=CapabilityStatus.DRAFT,
-    )
-    version = models.PositiveIntegerField(_("版本"), default=1)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
-    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
-
-    objects = CapabilityQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("场景能力")
-        verbose_name_plural = _("场景能力（能力清单）")
-        ordering = ["-published_at", "-id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(trl__gte=1) & Q(trl__lte=9), name="capability_trl_1_9"
-            ),
-            models.CheckConstraint(
-                condition=Q(capacity__gte=1), name="capability_capacity_positive"
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["status", "region"], name="capability_status_region"),
-            models.Index(fields=["firm", "status"], name="capability_firm_status"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.ref} {self.title}"
-
-    @property
-    def is_editable(self) -> bool:
-        return self.status in CAPABILITY_EDITABLE

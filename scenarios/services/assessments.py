@@ -7,15 +7,15 @@ from django.db import transaction
 from django.db.models import Avg
 from django.utils.translation import gettext as _
 
-from scenarios.choices import NeedStatus, Role
-from scenarios.errors import ActorNotAllowed, InvalidInput, InvalidTransition
-from scenarios.locks import lock_one
+from accounts.choices import Role
+from accounts.roles import memberships
+from activity.services import audit_record
+from core.actors import Actor
+from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
+from core.locks import lock_one
+from scenarios.lifecycle import ASSESSABLE_NEED_STATUSES
 from scenarios.models import Assessment, PolicyVersion, ScenarioNeed
-from scenarios.roles import Actor, memberships
-from scenarios.services.audit import audit_record
 from scenarios.services.policy import policy_current
-
-ASSESSABLE = frozenset({NeedStatus.IN_REVIEW, NeedStatus.PUBLISHED})
 
 
 def weighted_score(*, policy: PolicyVersion, scores: dict[str, Any]) -> float:
@@ -48,7 +48,7 @@ def assessment_submit(
     if not any(m.role == Role.EXPERT for m in memberships(actor)) or not isinstance(actor, User):
         raise ActorNotAllowed(_("只有专家可以评分。"))
     need = lock_one(ScenarioNeed, need.pk)
-    if need.status not in ASSESSABLE:
+    if need.status not in ASSESSABLE_NEED_STATUSES:
         raise InvalidTransition(_("只能对审核中或已发布的需求评分。"), status=need.status)
     policy = policy_current()
     score = weighted_score(policy=policy, scores=scores)

@@ -2,38 +2,27 @@
 
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scenarios.choices import CapabilityStatus, Certification, OrganizationKind, Role
-from scenarios.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTransition
-from scenarios.locks import lock_one
-from scenarios.models import Capability, Organization
-from scenarios.roles import Actor, has_role_in, is_platform_admin, sits_on_committee_covering
-from scenarios.services import events
-from scenarios.services.audit import audit_record
-from scenarios.services.common import (
-    check_version,
-    clean_keywords,
-    full_clean_or_raise,
-    resolve_chains,
-    transition,
-)
+from accounts.choices import OrganizationKind
+from accounts.models import Organization
+from activity.services import audit_record
+from core.actors import Actor, acting_user
+from core.errors import DomainError, InvalidInput, InvalidTransition
+from core.locks import lock_one
+from core.validation import full_clean_or_raise
+from scenarios import events
+from scenarios.access import check_firm_editor, check_supervisor
+from scenarios.choices import CapabilityStatus, Certification
+from scenarios.lifecycle import CAPABILITY_ALLOWED
+from scenarios.models import Capability
+from scenarios.services.common import check_version, clean_keywords, resolve_chains, transition
 from scenarios.services.needs import new_ref
 from scenarios.services.negative_list import capability_negative_hits
-from scenarios.services.reference import home_province
 
 C = CapabilityStatus
-ALLOWED: dict[str, frozenset[str]] = {
-    C.DRAFT: frozenset({C.SUBMITTED}),
-    C.SUBMITTED: frozenset({C.PUBLISHED, C.RETURNED, C.WITHDRAWN}),
-    C.PUBLISHED: frozenset({C.WITHDRAWN, C.SUSPENDED, C.RETURNED}),
-    C.RETURNED: frozenset({C.SUBMITTED}),
-    C.WITHDRAWN: frozenset({C.SUBMITTED}),
-    C.SUSPENDED: frozenset({C.PUBLISHED, C.WITHDRAWN}),
-}
 CAPABILITY_FIELDS = frozenset(
     {
         "title",
@@ -48,22 +37,6 @@ CAPABILITY_FIELDS = frozenset(
     }
 )
 MAX_PAST_CASES = 20
-
-
-def check_firm_editor(actor: Actor, firm: Organization) -> None:
-    if is_platform_admin(actor) or has_role_in(actor, Role.FIRM_EDITOR, firm):
-        return
-    raise ActorNotAllowed(_("只能操作本企业的场景能力。"))
-
-
-def check_supervisor(actor: Actor, firm: Organization) -> None:
-    """Platform admin, or a committee covering a home-province firm's region."""
-    if is_platform_admin(actor):
-        return
-    in_home = firm.region.path.startswith(home_province().path)
-    if in_home and sits_on_committee_covering(actor, firm.region):
-        return
-    raise ActorNotAllowed(_("只有平台管理员或企业所在地工作委员会可以执行此操作。"))
 
 
 def _clean_list(value: Any, field: str, *, choices: set[str] | None = None) -> list[str]:
@@ -113,7 +86,7 @@ def capability_create(
     cap = Capability(
         firm=firm,
         ref=ref or new_ref("C"),
-        created_by=actor if isinstance(actor, User) else None,
+        created_by=acting_user(actor),
     )
     chains = _apply(cap, values)
     if chains is None:
@@ -160,7 +133,7 @@ def _publish_if_ready(cap: Capability, *, actor: Actor | None) -> None:
         reason = _("命中负面清单：%(e)s") % {"e": "；".join(f"{h}（{h.reason}）" for h in hits)}
         transition(
             cap,
-            allowed=ALLOWED,
+            allowed=CAPABILITY_ALLOWED,
             to=C.RETURNED,
             actor=actor,
             action="capability.return",
@@ -172,13 +145,13 @@ def _publish_if_ready(cap: Capability, *, actor: Actor | None) -> None:
         return  # stays submitted; verifying the firm publishes it
     transition(
         cap,
-        allowed=ALLOWED,
+        allowed=CAPABILITY_ALLOWED,
         to=C.PUBLISHED,
         actor=actor,
         action="capability.publish",
         extra_fields={"published_at": timezone.now()},
     )
-    events.capability_published(capability_id=cap.pk)
+    events.announce_capability_published(capability_id=cap.pk)
 
 
 @transaction.atomic
@@ -197,7 +170,9 @@ def capability_submit(
     if cap.status in (C.SUBMITTED, C.PUBLISHED):
         return cap
     check_version(cap, expected_version)
-    transition(cap, allowed=ALLOWED, to=C.SUBMITTED, actor=actor, action="capability.submit")
+    transition(
+        cap, allowed=CAPABILITY_ALLOWED, to=C.SUBMITTED, actor=actor, action="capability.submit"
+    )
     _publish_if_ready(cap, actor=actor)
     return cap
 
@@ -220,6 +195,7 @@ def capability_withdraw(
     reason: str = "",
     expected_version: int | None = None,
 ) -> Capability:
+    """The firm takes its capability off the list (not while a committee suspends it)."""
     cap = lock_one(Capability, capability.pk)
     check_firm_editor(actor, cap.firm)
     if cap.status == C.WITHDRAWN:
@@ -230,14 +206,17 @@ def capability_withdraw(
             _("能力已被工作委员会暂停，不能撤回；请联系工作委员会。"), status=cap.status
         )
     check_version(cap, expected_version)
+    was_published = cap.status == C.PUBLISHED
     transition(
         cap,
-        allowed=ALLOWED,
+        allowed=CAPABILITY_ALLOWED,
         to=C.WITHDRAWN,
         actor=actor,
         action="capability.withdraw",
         reason=reason,
     )
+    if was_published:
+        events.capability_withdrawn.send_after_commit(capability_id=cap.pk)
     return cap
 
 
@@ -258,9 +237,18 @@ def _supervise(
     if to != C.PUBLISHED and not reason.strip():
         raise InvalidInput(_("请填写理由。"), fields={"reason": [_("不能为空。")]})
     extra = {"published_at": timezone.now()} if to == C.PUBLISHED else None
+    left_the_list = cap.status == C.PUBLISHED and to != C.PUBLISHED
     transition(
-        cap, allowed=ALLOWED, to=to, actor=actor, action=action, reason=reason, extra_fields=extra
+        cap,
+        allowed=CAPABILITY_ALLOWED,
+        to=to,
+        actor=actor,
+        action=action,
+        reason=reason,
+        extra_fields=extra,
     )
+    if left_the_list:
+        events.capability_withdrawn.send_after_commit(capability_id=cap.pk)
     return cap
 
 
@@ -310,7 +298,7 @@ def capability_reinstate(
         reason=reason,
         expected_version=expected_version,
     )
-    events.capability_published(capability_id=cap.pk)
+    events.announce_capability_published(capability_id=cap.pk)
     return cap
 
 

@@ -1,16 +1,15 @@
-"""Helpers shared by the services: validation, version checks, status transitions."""
+"""Helpers shared by the services: version checks, keyword and chain input, status moves."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, Protocol
 
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 
-from scenarios.errors import InvalidInput, InvalidTransition, StaleVersion
-from scenarios.models import IndustryChain
-from scenarios.roles import Actor
-from scenarios.services.audit import audit_record
+from activity.services import audit_record
+from core.actors import Actor
+from core.errors import InvalidInput, InvalidTransition, StaleVersion
+from reference.models import IndustryChain
 
 MAX_KEYWORDS = 20
 MAX_KEYWORD_LENGTH = 32
@@ -20,17 +19,6 @@ class Versioned(Protocol):
     pk: Any
     version: int
     status: str
-
-
-def full_clean_or_raise(obj: models.Model, *, exclude: Iterable[str] = ()) -> None:
-    """Run model validation and turn Django's ValidationError into InvalidInput (400)."""
-    try:
-        obj.full_clean(exclude=list(exclude), validate_unique=True)
-    except ValidationError as exc:
-        raise InvalidInput(
-            _("数据校验失败。"),
-            fields={k: [str(m) for m in v] for k, v in exc.message_dict.items()},
-        ) from exc
 
 
 def check_version(obj: Versioned, expected_version: int | None) -> None:
@@ -90,7 +78,8 @@ def transition(
 ) -> None:
     """Move a locked object to ``to`` if the table allows it; bump version; audit.
 
-    The caller holds the row lock and has checked the actor's permission.
+    ``allowed`` is one of the tables of ``scenarios.lifecycle``. The caller holds the row
+    lock and has checked the actor's permission.
     """
     current = obj.status
     if to not in allowed.get(current, frozenset()):

@@ -4,32 +4,25 @@ import secrets
 from datetime import date
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scenarios.choices import NeedStatus, OrganizationKind, PilotStatus, Role
-from scenarios.errors import ActorNotAllowed, InvalidInput, InvalidTransition
-from scenarios.locks import lock_one
-from scenarios.models import Organization, Region, ScenarioNeed
-from scenarios.roles import (
-    Actor,
-    has_role_in,
-    is_need_insider,
-    is_platform_admin,
-)
-from scenarios.services import events
-from scenarios.services.audit import audit_record
-from scenarios.services.common import (
-    check_version,
-    clean_keywords,
-    full_clean_or_raise,
-    resolve_chains,
-    transition,
-)
-from scenarios.services.reference import home_province
-from scenarios.services.reviews import ALLOWED, review_route_submitted
+from accounts.choices import OrganizationKind
+from accounts.models import Organization
+from activity.services import audit_record
+from core.actors import Actor, acting_user
+from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
+from core.locks import lock_one
+from core.validation import full_clean_or_raise
+from reference.models import Region
+from reference.services import home_province
+from scenarios.access import check_agency_editor, is_need_insider
+from scenarios.choices import NeedStatus, PilotStatus, ReviewDecision
+from scenarios.lifecycle import NEED_ALLOWED
+from scenarios.models import ScenarioNeed
+from scenarios.services.common import check_version, clean_keywords, resolve_chains, transition
+from scenarios.services.reviews import need_announce_published, review_route_submitted
 
 N = NeedStatus
 NEED_FIELDS = frozenset(
@@ -56,13 +49,6 @@ NEED_FIELDS = frozenset(
 def new_ref(prefix: str) -> str:
     """A readable, unique-enough reference: N-20261126-3F9A2C."""
     return f"{prefix}-{timezone.localdate():%Y%m%d}-{secrets.token_hex(3).upper()}"
-
-
-def check_agency_editor(actor: Actor, agency: Organization) -> None:
-    """The actor edits for this agency (or is a platform admin)."""
-    if is_platform_admin(actor) or has_role_in(actor, Role.AGENCY_EDITOR, agency):
-        return
-    raise ActorNotAllowed(_("只能操作本单位的场景需求。"))
 
 
 def _check_region(region: Region, agency: Organization) -> None:
@@ -117,7 +103,7 @@ def need_create(
         agency=agency,
         ref=ref or new_ref("N"),
         status=status,
-        created_by=actor if isinstance(actor, User) else None,
+        created_by=acting_user(actor),
     )
     if status == N.PUBLISHED:
         need.published_at = timezone.now()
@@ -132,7 +118,7 @@ def need_create(
         actor=actor, action="need.create", target=need, to_state=status, data={"ref": need.ref}
     )
     if status == N.PUBLISHED:
-        events.need_published(need=need)
+        need_announce_published(need=need)
     return need
 
 
@@ -184,7 +170,7 @@ def need_submit(
     if need.status in (N.SUBMITTED, N.IN_REVIEW):
         return need
     check_version(need, expected_version)
-    transition(need, allowed=ALLOWED, to=N.SUBMITTED, actor=actor, action="need.submit")
+    transition(need, allowed=NEED_ALLOWED, to=N.SUBMITTED, actor=actor, action="need.submit")
     review_route_submitted(need=need, actor=actor)
     return need
 
@@ -200,10 +186,10 @@ def need_withdraw(
         return need
     check_version(need, expected_version)
     if need.status == N.IN_REVIEW:
-        need.reviews.filter(decision="pending").delete()
+        need.reviews.filter(decision=ReviewDecision.PENDING).delete()
     transition(
         need,
-        allowed=ALLOWED,
+        allowed=NEED_ALLOWED,
         to=N.WITHDRAWN,
         actor=actor,
         action="need.withdraw",
@@ -232,7 +218,9 @@ def need_close(
         raise InvalidInput(_("请填写关闭理由。"), fields={"reason": [_("不能为空。")]})
     if need.pilots.filter(status=PilotStatus.RUNNING).exists():
         raise InvalidTransition(_("仍有试点在验证中，不能关闭。"), status=need.status)
-    transition(need, allowed=ALLOWED, to=N.CLOSED, actor=actor, action="need.close", reason=reason)
+    transition(
+        need, allowed=NEED_ALLOWED, to=N.CLOSED, actor=actor, action="need.close", reason=reason
+    )
     return need
 
 
@@ -246,5 +234,7 @@ def need_mark_scaled(
     if need.status == N.SCALED:
         return need
     check_version(need, expected_version)
-    transition(need, allowed=ALLOWED, to=N.SCALED, actor=actor, action="need.scale", reason=reason)
+    transition(
+        need, allowed=NEED_ALLOWED, to=N.SCALED, actor=actor, action="need.scale", reason=reason
+    )
     return need

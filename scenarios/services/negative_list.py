@@ -3,12 +3,15 @@
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.roles import is_platform_admin, is_province_committee_member
+from activity.services import audit_record
+from core.actors import Actor, acting_user
+from core.errors import ActorNotAllowed, InvalidInput
+from core.locks import lock_one
+from reference.models import IndustryChain
+from scenarios import events
 from scenarios.choices import NegativeListKind
-from scenarios.errors import ActorNotAllowed, InvalidInput
-from scenarios.locks import lock_one
-from scenarios.models import Capability, IndustryChain, NegativeListEntry
-from scenarios.roles import Actor, is_platform_admin, is_province_committee_member
-from scenarios.services.audit import audit_record
+from scenarios.models import Capability, NegativeListEntry
 
 
 def _check_province(actor: Actor) -> None:
@@ -20,7 +23,10 @@ def _check_province(actor: Actor) -> None:
 def negative_entry_create(
     *, actor: Actor, kind: str, reason: str, keyword: str = "", chain_slug: str = ""
 ) -> NegativeListEntry:
-    """Add an active entry; capabilities it hits can no longer publish or be matched."""
+    """Add an active entry; capabilities it hits can no longer publish or be matched.
+
+    Announces ``negative_list_changed`` after commit.
+    """
     _check_province(actor)
     chain = None
     if kind == NegativeListKind.CHAIN:
@@ -41,17 +47,19 @@ def negative_entry_create(
         keyword=keyword,
         chain=chain,
         reason=reason.strip(),
-        created_by=actor if actor.is_authenticated else None,  # type: ignore[misc]
+        created_by=acting_user(actor),
     )
     audit_record(
         actor=actor, action="negative_list.add", target=entry, to_state="active", reason=reason
     )
+    events.negative_list_changed.send_after_commit(entry_id=entry.pk, active=True)
     return entry
 
 
 @transaction.atomic
 def negative_entry_deactivate(*, actor: Actor, entry: NegativeListEntry) -> NegativeListEntry:
-    """Switch an entry off (entries are kept for the record, never deleted)."""
+    """Switch an entry off (entries are kept for the record, never deleted); announces
+    ``negative_list_changed`` after commit."""
     _check_province(actor)
     entry = lock_one(NegativeListEntry, entry.pk)
     if not entry.active:
@@ -65,6 +73,7 @@ def negative_entry_deactivate(*, actor: Actor, entry: NegativeListEntry) -> Nega
         from_state="active",
         to_state="inactive",
     )
+    events.negative_list_changed.send_after_commit(entry_id=entry.pk, active=False)
     return entry
 
 

@@ -3,32 +3,22 @@
 from datetime import date
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import OrganizationRelation
+from accounts.roles import is_platform_admin, sits_on_committee_covering
+from activity.services import audit_record, notify_users
+from core.actors import Actor, acting_user
+from core.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTransition
+from core.locks import lock_many, lock_one
+from scenarios.access import is_need_insider
 from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus
-from scenarios.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTransition
-from scenarios.locks import lock_many, lock_one
-from scenarios.models import Capability, OrganizationRelation, Pilot, ScenarioNeed
-from scenarios.roles import (
-    Actor,
-    is_need_insider,
-    is_platform_admin,
-    sits_on_committee_covering,
-)
-from scenarios.services.audit import audit_record
+from scenarios.lifecycle import NEED_ALLOWED, PILOT_ALLOWED
+from scenarios.models import Capability, Pilot, ScenarioNeed
 from scenarios.services.common import check_version, transition
-from scenarios.services.events import notify_users
-from scenarios.services.reviews import ALLOWED as NEED_ALLOWED
-
-PILOT_ALLOWED: dict[str, frozenset[str]] = {
-    PilotStatus.RUNNING: frozenset({PilotStatus.VALIDATED, PilotStatus.FAILED}),
-    PilotStatus.VALIDATED: frozenset(),
-    PilotStatus.FAILED: frozenset(),
-}
 
 
 def _check_need_side(actor: Actor, need: ScenarioNeed) -> None:
@@ -127,7 +117,7 @@ def pilot_start(
         milestones=_clean_milestones(milestones or []),
         trl_before=capability.trl,
         source_match_id=source_match_id,
-        created_by=actor if isinstance(actor, User) else None,
+        created_by=acting_user(actor),
     )
     audit_record(
         actor=actor,

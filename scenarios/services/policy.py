@@ -2,14 +2,15 @@
 
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from scenarios.errors import ActorNotAllowed, InvalidInput
+from accounts.roles import is_province_committee_member
+from activity.services import audit_record
+from core.actors import Actor, acting_user
+from core.errors import ActorNotAllowed, InvalidInput
+from scenarios import events, policy_defaults
 from scenarios.models import PolicyVersion
-from scenarios.roles import Actor, is_province_committee_member
-from scenarios.services.audit import audit_record
 
 POLICY_FIELDS = (
     "major_budget_threshold_cny",
@@ -85,7 +86,8 @@ def policy_update(*, actor: Actor, note: str = "", **changes: Any) -> PolicyVers
     """Issue a new policy version from the current one plus ``changes``.
 
     Only members of the province committee may. Old versions are never modified, so
-    scores and assessments that reference them stay reproducible.
+    scores and assessments that reference them stay reproducible. Announces
+    ``policy_changed`` after commit.
     """
     if not is_province_committee_member(actor):
         raise ActorNotAllowed(_("只有省级工作委员会可以修改政策。"))
@@ -103,7 +105,7 @@ def policy_update(*, actor: Actor, note: str = "", **changes: Any) -> PolicyVers
     new = PolicyVersion.objects.create(
         version=current.version + 1,
         note=note,
-        created_by=actor if isinstance(actor, User) else None,
+        created_by=acting_user(actor),
         **values,
     )
     audit_record(
@@ -115,4 +117,22 @@ def policy_update(*, actor: Actor, note: str = "", **changes: Any) -> PolicyVers
         reason=note,
         data={"changes": changes},
     )
+    events.policy_changed.send_after_commit(version=new.version)
     return new
+
+
+def policy_ensure_initial() -> PolicyVersion:
+    """Create policy version 1 with the defaults unless a policy exists."""
+    current = PolicyVersion.objects.order_by("-version").first()
+    if current is not None:
+        return current
+    return PolicyVersion.objects.create(
+        version=1,
+        major_budget_threshold_cny=policy_defaults.DEFAULT_MAJOR_BUDGET_THRESHOLD_CNY,
+        selection_criteria=policy_defaults.DEFAULT_SELECTION_CRITERIA,
+        high_value_threshold=policy_defaults.DEFAULT_HIGH_VALUE_THRESHOLD,
+        matching_weights=policy_defaults.DEFAULT_MATCHING_WEIGHTS,
+        region_weights=policy_defaults.DEFAULT_REGION_WEIGHTS,
+        recommendations_per_need=policy_defaults.DEFAULT_RECOMMENDATIONS_PER_NEED,
+        note="初始政策",
+    )

@@ -1,8 +1,9 @@
-"""Need lifecycle and three-tier review routing.
+"""Three-tier review of needs: routing, and the committee's approve / return / reject.
 
-``ALLOWED`` is the one table of legal status moves for needs; every move goes through
-``scenarios.services.common.transition`` with the row locked, the actor checked and an
-audit row written.
+Every status move follows ``scenarios.lifecycle.NEED_ALLOWED`` through
+``scenarios.services.common.transition``, with the row locked, the actor checked and an
+audit row written. ``need_approve``, ``need_return`` and ``need_reject`` are the named
+entry points; they share ``review_decide``.
 
 Routing: a need enters review at the committee of its own region (county → county
 committee; a province-wide need → province committee). County approval forwards to the
@@ -12,34 +13,33 @@ which goes on to the province; only the province publishes major needs. Any tier
 return (to the agency, with a reason) or reject.
 """
 
-from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scenarios.choices import NeedStatus, RegionLevel, ReviewDecision
-from scenarios.errors import ActorNotAllowed, InvalidInput, InvalidTransition
-from scenarios.locks import lock_one
-from scenarios.models import Committee, Region, Review, ScenarioNeed
-from scenarios.roles import Actor, committees_of, sits_on_committee_covering
-from scenarios.services import events
+from accounts.models import Committee
+from accounts.roles import committees_of, sits_on_committee_covering
+from core.actors import Actor, acting_user
+from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
+from core.locks import lock_one
+from reference.choices import RegionLevel
+from reference.models import Region
+from scenarios import events
+from scenarios.choices import NeedStatus, ReviewDecision
+from scenarios.lifecycle import NEED_ALLOWED
+from scenarios.models import Review, ScenarioNeed
+from scenarios.notifications import notify_agency, notify_committee
 from scenarios.services.common import check_version, transition
 from scenarios.services.policy import policy_current
 
 N = NeedStatus
-ALLOWED: dict[str, frozenset[str]] = {
-    N.DRAFT: frozenset({N.SUBMITTED, N.WITHDRAWN}),
-    N.SUBMITTED: frozenset({N.IN_REVIEW, N.WITHDRAWN}),
-    N.IN_REVIEW: frozenset({N.IN_REVIEW, N.PUBLISHED, N.RETURNED, N.REJECTED, N.WITHDRAWN}),
-    N.RETURNED: frozenset({N.SUBMITTED, N.WITHDRAWN}),
-    N.PUBLISHED: frozenset({N.IN_VALIDATION, N.CLOSED, N.WITHDRAWN}),
-    N.IN_VALIDATION: frozenset({N.VALIDATED, N.PUBLISHED, N.CLOSED}),
-    N.VALIDATED: frozenset({N.SCALED, N.CLOSED}),
-    N.SCALED: frozenset(),
-    N.REJECTED: frozenset(),
-    N.WITHDRAWN: frozenset(),
-    N.CLOSED: frozenset(),
-}
+
+
+def need_announce_published(*, need: ScenarioNeed) -> None:
+    """Tell the agency its need is on the list, and announce it: matching starts after
+    commit, through ``scenarios.events.need_published``."""
+    notify_agency(need=need, verb="need.published")
+    events.announce_need_published(need_id=need.pk)
 
 
 def need_is_major(need: ScenarioNeed) -> bool:
@@ -83,14 +83,14 @@ def review_route_submitted(*, need: ScenarioNeed, actor: Actor) -> None:
     review = open_review(need, region)
     transition(
         need,
-        allowed=ALLOWED,
+        allowed=NEED_ALLOWED,
         to=N.IN_REVIEW,
         actor=actor,
         action="need.review_open",
         extra_fields={"review_tier": review.tier},
         data={"committee": review.committee_id, "tier": review.tier},
     )
-    events.notify_committee(review=review)
+    notify_committee(review=review)
 
 
 def _pending_review(need: ScenarioNeed) -> Review:
@@ -120,7 +120,7 @@ def _check_reviewer(actor: Actor, review: Review, need: ScenarioNeed) -> None:
 
 def _decide(review: Review, *, actor: Actor, decision: str, comment: str) -> None:
     review.decision = decision
-    review.reviewer = actor if isinstance(actor, User) else None
+    review.reviewer = acting_user(actor)
     review.comment = comment
     review.decided_at = timezone.now()
     review.save(update_fields=["decision", "reviewer", "comment", "decided_at"])
@@ -157,7 +157,7 @@ def review_decide(
     if decision == ReviewDecision.RETURNED:
         transition(
             need,
-            allowed=ALLOWED,
+            allowed=NEED_ALLOWED,
             to=N.RETURNED,
             actor=actor,
             action="need.return",
@@ -165,12 +165,12 @@ def review_decide(
             extra_fields={"review_tier": ""},
             data={"tier": review.tier},
         )
-        events.notify_agency(need=need, verb="need.returned", reason=comment)
+        notify_agency(need=need, verb="need.returned", reason=comment)
         return need
     if decision == ReviewDecision.REJECTED:
         transition(
             need,
-            allowed=ALLOWED,
+            allowed=NEED_ALLOWED,
             to=N.REJECTED,
             actor=actor,
             action="need.reject",
@@ -178,13 +178,13 @@ def review_decide(
             extra_fields={"review_tier": ""},
             data={"tier": review.tier},
         )
-        events.notify_agency(need=need, verb="need.rejected", reason=comment)
+        notify_agency(need=need, verb="need.rejected", reason=comment)
         return need
     next_region = next_review_region(need, review.committee.region)
     if next_region is None:
         transition(
             need,
-            allowed=ALLOWED,
+            allowed=NEED_ALLOWED,
             to=N.PUBLISHED,
             actor=actor,
             action="need.publish",
@@ -192,12 +192,12 @@ def review_decide(
             extra_fields={"review_tier": "", "published_at": timezone.now()},
             data={"tier": review.tier},
         )
-        events.need_published(need=need)
+        need_announce_published(need=need)
         return need
     forwarded = open_review(need, next_region)
     transition(
         need,
-        allowed=ALLOWED,
+        allowed=NEED_ALLOWED,
         to=N.IN_REVIEW,
         actor=actor,
         action="need.forward",
@@ -205,5 +205,44 @@ def review_decide(
         extra_fields={"review_tier": forwarded.tier},
         data={"from_tier": review.tier, "to_tier": forwarded.tier},
     )
-    events.notify_committee(review=forwarded)
+    notify_committee(review=forwarded)
     return need
+
+
+def need_approve(
+    *, actor: Actor, need: ScenarioNeed, comment: str = "", expected_version: int | None = None
+) -> ScenarioNeed:
+    """Approve the need at its current tier: forward it to the next tier, or publish it."""
+    return review_decide(
+        actor=actor,
+        need=need,
+        decision=ReviewDecision.APPROVED,
+        comment=comment,
+        expected_version=expected_version,
+    )
+
+
+def need_return(
+    *, actor: Actor, need: ScenarioNeed, comment: str, expected_version: int | None = None
+) -> ScenarioNeed:
+    """Send the need back to its agency for changes; the reason is required."""
+    return review_decide(
+        actor=actor,
+        need=need,
+        decision=ReviewDecision.RETURNED,
+        comment=comment,
+        expected_version=expected_version,
+    )
+
+
+def need_reject(
+    *, actor: Actor, need: ScenarioNeed, comment: str, expected_version: int | None = None
+) -> ScenarioNeed:
+    """Refuse the need for good; the reason is required."""
+    return review_decide(
+        actor=actor,
+        need=need,
+        decision=ReviewDecision.REJECTED,
+        comment=comment,
+        expected_version=expected_version,
+    )

@@ -11,10 +11,11 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from scenarios.api.views import LoginThrottle
-from scenarios.choices import Role
-from scenarios.models import Committee, Invitation, Membership
-from scenarios.services.accounts import invitation_create, user_create
+from accounts.choices import Role
+from accounts.models import Committee, Invitation, Membership
+from accounts.services.invitations import invitation_create
+from accounts.services.users import user_create
+from core.api.throttles import LoginThrottle
 from tests import factories
 
 pytestmark = pytest.mark.django_db

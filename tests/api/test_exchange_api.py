@@ -7,8 +7,10 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from scenarios.models import AuditEvent, Capability, Organization, ScenarioNeed
-from scenarios.services.exchange import CAPABILITY_COLUMNS, NEED_COLUMNS, XLSX_CONTENT_TYPE
+from accounts.models import Organization
+from activity.models import AuditEvent
+from scenarios.exchange import CAPABILITY_COLUMNS, NEED_COLUMNS, XLSX_CONTENT_TYPE
+from scenarios.models import Capability, ScenarioNeed
 from tests.scenarios.helpers import make_capability, make_need
 from tests.scenarios.test_exchange import (
     NEW_AGENCY,

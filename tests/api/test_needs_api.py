@@ -5,7 +5,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from scenarios.models import AuditEvent, ScenarioNeed
+from activity.models import AuditEvent
+from scenarios.models import ScenarioNeed
 from tests import factories
 from tests.scenarios.helpers import CAPABILITY_DEFAULTS, NEED_DEFAULTS
 

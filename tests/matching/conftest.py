@@ -2,7 +2,7 @@
 
 import pytest
 
-from scenarios.models import Region
+from reference.models import Region
 from scenarios.services.capabilities import capability_submit
 from scenarios.services.needs import need_create
 from tests import factories

@@ -5,9 +5,10 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from matching import services
+from activity.models import AuditEvent, Notification
 from matching.models import Match, MatchRun, PairReview
-from scenarios.models import AuditEvent, Notification, Pilot
+from matching.services import runs
+from scenarios.models import Pilot
 from tests import factories
 from tests.matching.test_services import run_inline
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def matched(province):
-    run_inline(services.match_run_request(scope="full"))
+    run_inline(runs.match_run_request(scope="full"))
     return province
 
 
@@ -32,7 +33,7 @@ def test_api_start_run_and_watch_progress(
     assert r.status_code == 202
     assert len(enqueued) == 1
     run_id = r.json()["id"]
-    services.match_run_execute(run_id=run_id)
+    runs.match_run_execute(run_id=run_id)
 
     body = api.get(f"/api/v1/match-runs/{run_id}/").json()
     matches = api.get(f"/api/v1/matches/?run={run_id}&page_size=100").json()
@@ -141,7 +142,7 @@ def test_api_superseded_rows_stay_readable_by_run_but_cannot_be_answered(
 ):
     need = matched["needs"][0]
     old = top_recommended(need)
-    newer = run_inline(services.match_run_request(scope="need", object_id=need.pk))
+    newer = run_inline(runs.match_run_request(scope="need", object_id=need.pk))
     admin = api.as_user(platform_admin)
 
     current = admin.get(f"/api/v1/matches/?need={need.pk}&page_size=100").json()
@@ -219,7 +220,7 @@ def test_respond_after_the_decision_is_refused_and_a_repeat_changes_nothing(
 def test_an_outsider_gets_403_on_a_superseded_row(api, matched, firm_user):
     need = matched["needs"][0]
     old = top_recommended(need)
-    run_inline(services.match_run_request(scope="need", object_id=need.pk))
+    run_inline(runs.match_run_request(scope="need", object_id=need.pk))
     outsider = factories.member(matched["agency"], "agency_editor")  # sees it, may not answer
 
     r = api.as_user(outsider).post(

@@ -8,9 +8,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
-from matching import services
 from matching.management.commands.export_matches import FIELDS
 from matching.models import Match, MatchRun
+from matching.services import results, runs
 from scenarios.models import ScenarioNeed
 
 pytestmark = pytest.mark.django_db
@@ -77,7 +77,7 @@ def test_match_marks_the_run_failed_when_scoring_breaks(province, settings, monk
     def broken(**kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "match_run_score_chunk", broken)
+    monkeypatch.setattr(results, "match_run_score_chunk", broken)
 
     with pytest.raises(CommandError, match="disk full"):
         run_command("match", "--full")
@@ -88,8 +88,8 @@ def test_match_marks_the_run_failed_when_scoring_breaks(province, settings, monk
 
 @pytest.fixture
 def exported(province):
-    run = services.match_run_request(scope="full", enqueue=False)
-    services.match_run_execute(run_id=run.pk)
+    run = runs.match_run_request(scope="full", enqueue=False)
+    runs.match_run_execute(run_id=run.pk)
     closed = province["needs"][2]
     ScenarioNeed.objects.filter(pk=closed.pk).update(status="closed")
     expected = list(

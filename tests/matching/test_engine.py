@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from matching.engine import Candidate, MatchEngine
-from matching.scoring import (
+from matching.engine.scoring import (
     FEATURES,
     CapabilityDoc,
     ChainNode,
@@ -16,9 +16,9 @@ from matching.scoring import (
     Weights,
     score_from_breakdown,
 )
-from matching.text import Analyzer, read_taxonomy_csv
+from matching.engine.text import Analyzer, read_taxonomy_csv
 
-TAXONOMY_CSV = Path(__file__).resolve().parents[2] / "scenarios" / "data" / "industry_chains.csv"
+TAXONOMY_CSV = Path(__file__).resolve().parents[2] / "reference" / "data" / "industry_chains.csv"
 AGENCY, OTHER_AGENCY = 1, 2
 
 

@@ -6,7 +6,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from matching.pairing import (
+from matching.engine.pairing import (
     FEWER_CANDIDATES,
     FIRMS_AT_CAPACITY,
     NO_CANDIDATES,

@@ -6,17 +6,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matching.retrieval import (
+from matching.engine.retrieval import (
     SMALL_BATCH,
     CapabilityIndex,
     RetrievalConfig,
     WordVectors,
     get_word_vectors,
 )
-from matching.scoring import CapabilityDoc, ChainNode, NeedDoc
-from matching.text import Analyzer, read_taxonomy_csv
+from matching.engine.scoring import CapabilityDoc, ChainNode, NeedDoc
+from matching.engine.text import Analyzer, read_taxonomy_csv
 
-TAXONOMY_CSV = Path(__file__).resolve().parents[2] / "scenarios" / "data" / "industry_chains.csv"
+TAXONOMY_CSV = Path(__file__).resolve().parents[2] / "reference" / "data" / "industry_chains.csv"
 
 
 @pytest.fixture(scope="module")

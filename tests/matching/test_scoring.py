@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matching.scoring import (
+from matching.engine.scoring import (
     DEFAULT_REGION_WEIGHTS,
     DEFAULT_WEIGHTS,
     FEATURES,
@@ -30,9 +30,9 @@ from matching.scoring import (
     trl_feature,
     weighted_scores,
 )
-from matching.text import read_taxonomy_csv
+from matching.engine.text import read_taxonomy_csv
 
-TAXONOMY_CSV = Path(__file__).resolve().parents[2] / "scenarios" / "data" / "industry_chains.csv"
+TAXONOMY_CSV = Path(__file__).resolve().parents[2] / "reference" / "data" / "industry_chains.csv"
 
 
 @pytest.fixture(scope="module")
@@ -280,7 +280,7 @@ def test_negative_list_bans_keywords_and_chain_subtrees(taxonomy: Taxonomy) -> N
 
 
 def test_policy_v1_weights_are_the_engine_defaults():
-    from matching.scoring import DEFAULT_REGION_WEIGHTS, DEFAULT_WEIGHTS
+    from matching.engine.scoring import DEFAULT_REGION_WEIGHTS, DEFAULT_WEIGHTS
     from scenarios import policy_defaults
 
     policy = policy_defaults.DEFAULT_MATCHING_WEIGHTS

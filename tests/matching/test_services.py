@@ -2,27 +2,28 @@
 
 import pytest
 
-from matching import services
+from matching import index
+from matching.engine.scoring import FEATURES
 from matching.models import Match, MatchRun
-from matching.scoring import FEATURES
+from matching.services import history, results, runs
 
 pytestmark = pytest.mark.django_db
 
 
 def run_inline(run: MatchRun) -> MatchRun:
     """Execute a run in this process, like a worker would (chunks in order)."""
-    services.match_run_execute(run_id=run.pk)
+    runs.match_run_execute(run_id=run.pk)
     run.refresh_from_db()
     for number in range(run.chunk_count if run.chunk_count > 1 else 0):
-        services.match_run_score_chunk(run_id=run.pk, number=number)
-    services.match_run_finish(run_id=run.pk)
+        results.match_run_score_chunk(run_id=run.pk, number=number)
+    results.match_run_finish(run_id=run.pk)
     run.refresh_from_db()
     return run
 
 
 def test_full_run_scores_and_explains_every_need(province, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
-        run = services.match_run_request(scope="full")
+        run = runs.match_run_request(scope="full")
 
     assert len(callbacks) == 1  # the run is enqueued after commit
     run = run_inline(run)
@@ -39,7 +40,7 @@ def test_full_run_scores_and_explains_every_need(province, django_capture_on_com
 
 
 def test_full_run_ranks_the_fitting_capability_first(province):
-    run = run_inline(services.match_run_request(scope="full"))
+    run = run_inline(runs.match_run_request(scope="full"))
 
     firsts = {
         m.need.title: m.capability.title
@@ -51,9 +52,9 @@ def test_full_run_ranks_the_fitting_capability_first(province):
 
 
 def test_rerun_with_same_inputs_gives_same_rows(province):
-    first = run_inline(services.match_run_request(scope="full"))
+    first = run_inline(runs.match_run_request(scope="full"))
 
-    second = run_inline(services.match_run_request(scope="full"))
+    second = run_inline(runs.match_run_request(scope="full"))
 
     def rows(run):
         return sorted(
@@ -70,7 +71,7 @@ def test_rerun_with_same_inputs_gives_same_rows(province):
 def test_task_functions_twice_reach_the_same_end_state(province):
     from matching import tasks
 
-    run = services.match_run_request(scope="full")
+    run = runs.match_run_request(scope="full")
 
     def state():
         run.refresh_from_db()
@@ -94,7 +95,7 @@ def test_task_functions_twice_reach_the_same_end_state(province):
 
 
 def test_conflict_of_interest_and_negative_list_pairs_never_appear(province, province_reviewer):
-    from scenarios.models import OrganizationRelation
+    from accounts.models import OrganizationRelation
     from scenarios.services.negative_list import negative_entry_create
 
     agency = province["agency"]
@@ -104,7 +105,7 @@ def test_conflict_of_interest_and_negative_list_pairs_never_appear(province, pro
         actor=province_reviewer, kind="keyword", keyword="数字孪生", reason="测试禁用"
     )
 
-    run = run_inline(services.match_run_request(scope="full"))
+    run = run_inline(runs.match_run_request(scope="full"))
 
     matches = Match.objects.filter(run=run).select_related("capability")
     assert matches.exists()
@@ -117,7 +118,7 @@ def test_quotas_are_never_exceeded(province, province_reviewer):
 
     policy_update(actor=province_reviewer, recommendations_per_need=2)
 
-    run = run_inline(services.match_run_request(scope="full"))
+    run = run_inline(runs.match_run_request(scope="full"))
 
     recommended = Match.objects.filter(run=run, recommended=True)
     per_need: dict[int, int] = {}
@@ -152,7 +153,7 @@ def test_firm_quota_counts_running_pilots(province, agency_user):
     used = len(firm_caps)
     capacity = sum(c.capacity for c in firm_caps)
 
-    run = run_inline(services.match_run_request(scope="full"))
+    run = run_inline(runs.match_run_request(scope="full"))
 
     recommended = Match.objects.filter(run=run, recommended=True, firm_id=firm.pk).count()
     assert recommended <= capacity - used
@@ -161,12 +162,12 @@ def test_firm_quota_counts_running_pilots(province, agency_user):
 def test_new_policy_version_weights_are_used_and_old_scores_kept(province, province_reviewer):
     from scenarios.services.policy import policy_update
 
-    old_run = run_inline(services.match_run_request(scope="full"))
+    old_run = run_inline(runs.match_run_request(scope="full"))
     old_scores = dict(Match.objects.filter(run=old_run).values_list("id", "score"))
     text_only = dict.fromkeys(FEATURES, 0.0) | {"text": 1.0}
     policy_update(actor=province_reviewer, matching_weights=text_only)
 
-    new_run = run_inline(services.match_run_request(scope="full"))
+    new_run = run_inline(runs.match_run_request(scope="full"))
 
     assert new_run.policy.version == old_run.policy.version + 1
     for m in Match.objects.filter(run=new_run):
@@ -176,10 +177,10 @@ def test_new_policy_version_weights_are_used_and_old_scores_kept(province, provi
 
 
 def test_need_run_replaces_only_that_needs_current_rows(province):
-    full = run_inline(services.match_run_request(scope="full"))
+    full = run_inline(runs.match_run_request(scope="full"))
     target, other = province["needs"][0], province["needs"][1]
 
-    single = run_inline(services.match_run_request(scope="need", object_id=target.pk))
+    single = run_inline(runs.match_run_request(scope="need", object_id=target.pk))
 
     assert set(Match.objects.current().filter(need=target).values_list("run_id", flat=True)) == {
         single.pk
@@ -193,7 +194,7 @@ def test_capability_run_rescores_the_needs_it_reaches(province, firm):
     from scenarios.services.capabilities import capability_submit
     from tests.scenarios.helpers import make_capability
 
-    run_inline(services.match_run_request(scope="full"))
+    run_inline(runs.match_run_request(scope="full"))
     cap = capability_submit(
         actor=None,
         capability=make_capability(
@@ -205,7 +206,7 @@ def test_capability_run_rescores_the_needs_it_reaches(province, firm):
         ),
     )
 
-    run = run_inline(services.match_run_request(scope="capability", object_id=cap.pk))
+    run = run_inline(runs.match_run_request(scope="capability", object_id=cap.pk))
 
     battery_need = province["needs"][2]
     assert run.total >= 1
@@ -213,10 +214,10 @@ def test_capability_run_rescores_the_needs_it_reaches(province, firm):
 
 
 def test_cancelled_run_does_no_more_work(province):
-    run = services.match_run_request(scope="full")
-    services.match_run_cancel(run_id=run.pk, actor=None)
+    run = runs.match_run_request(scope="full")
+    runs.match_run_cancel(run_id=run.pk, actor=None)
 
-    services.match_run_execute(run_id=run.pk)
+    runs.match_run_execute(run_id=run.pk)
 
     run.refresh_from_db()
     assert run.status == "cancelled"
@@ -227,19 +228,19 @@ def test_chunked_run_resumes_after_a_lost_chunk(
     province, settings, django_capture_on_commit_callbacks
 ):
     settings.MATCHING_CHUNK_SIZE = 1
-    run = services.match_run_request(scope="full")
+    run = runs.match_run_request(scope="full")
     with django_capture_on_commit_callbacks() as enqueued:
-        services.match_run_execute(run_id=run.pk)
+        runs.match_run_execute(run_id=run.pk)
     assert len(enqueued) == 3  # one chunk task per need
-    services.match_run_score_chunk(run_id=run.pk, number=0)  # then the worker dies
+    results.match_run_score_chunk(run_id=run.pk, number=0)  # then the worker dies
 
     with django_capture_on_commit_callbacks() as resumed:
-        count = services.match_run_resume(run_id=run.pk)
+        count = runs.match_run_resume(run_id=run.pk)
     assert count == 2
     assert len(resumed) == 2
     for number in (1, 2, 0):
-        services.match_run_score_chunk(run_id=run.pk, number=number)
-    services.match_run_finish(run_id=run.pk)
+        results.match_run_score_chunk(run_id=run.pk, number=number)
+    results.match_run_finish(run_id=run.pk)
 
     run.refresh_from_db()
     assert run.status == "done"
@@ -249,10 +250,10 @@ def test_chunked_run_resumes_after_a_lost_chunk(
 
 
 def test_run_request_by_firm_is_refused(firm_user):
-    from scenarios.errors import ActorNotAllowed
+    from core.errors import ActorNotAllowed
 
     with pytest.raises(ActorNotAllowed):
-        services.match_run_request(scope="full", actor=firm_user)
+        runs.match_run_request(scope="full", actor=firm_user)
 
 
 def test_prune_removes_only_old_superseded_rows(province, settings):
@@ -263,8 +264,8 @@ def test_prune_removes_only_old_superseded_rows(province, settings):
     from matching import tasks
 
     target = province["needs"][0]
-    old_full = run_inline(services.match_run_request(scope="full"))
-    newer_need = run_inline(services.match_run_request(scope="need", object_id=target.pk))
+    old_full = run_inline(runs.match_run_request(scope="full"))
+    newer_need = run_inline(runs.match_run_request(scope="need", object_id=target.pk))
     MatchRun.objects.filter(pk__in=[old_full.pk, newer_need.pk]).update(
         finished_at=timezone.now() - timedelta(days=40)
     )
@@ -288,20 +289,20 @@ def test_prune_removes_only_old_superseded_rows(province, settings):
 
 
 def test_prune_refuses_a_zero_day_window():
-    from scenarios.errors import InvalidInput
+    from core.errors import InvalidInput
 
     with pytest.raises(InvalidInput):
-        services.match_history_prune(older_than_days=0)
+        history.match_history_prune(older_than_days=0)
 
 
 def test_word_vectors_setting_selects_the_dense_block_and_its_own_index(province, settings):
-    services._ENGINES.clear()
-    run = services.match_run_request(scope="full", enqueue=False)
+    index._ENGINES.clear()
+    run = runs.match_run_request(scope="full", enqueue=False)
     settings.MATCHING_WORD_VECTORS = True
-    dense_engine, dense_key = services._warm_engine(run, refresh_dictionary=False)
+    dense_engine, dense_key = index.warm_engine(run, refresh_dictionary=False)
     settings.MATCHING_WORD_VECTORS = False
-    sparse_engine, sparse_key = services._warm_engine(run, refresh_dictionary=False)
-    services._ENGINES.clear()
+    sparse_engine, sparse_key = index.warm_engine(run, refresh_dictionary=False)
+    index._ENGINES.clear()
 
     assert dense_engine.index is not None
     assert dense_engine.index.dense is not None
@@ -312,8 +313,8 @@ def test_word_vectors_setting_selects_the_dense_block_and_its_own_index(province
 
 def test_a_stale_run_finishing_late_does_not_replace_a_newer_result(province):
     target, other = province["needs"][0], province["needs"][1]
-    stale_full = services.match_run_request(scope="full", enqueue=False)
-    newer = run_inline(services.match_run_request(scope="need", object_id=target.pk))
+    stale_full = runs.match_run_request(scope="full", enqueue=False)
+    newer = run_inline(runs.match_run_request(scope="need", object_id=target.pk))
 
     stale_full = run_inline(stale_full)  # started first, finishes last
 
@@ -334,7 +335,7 @@ def test_prune_keeps_the_row_a_pilot_started_from(province, agency_user, setting
     from scenarios.services.pilots import pilot_start
 
     target = province["needs"][0]
-    old = run_inline(services.match_run_request(scope="full"))
+    old = run_inline(runs.match_run_request(scope="full"))
     source = Match.objects.filter(run=old, need=target, recommended=True).order_by("rank")[0]
     pilot_start(
         actor=agency_user,
@@ -343,10 +344,10 @@ def test_prune_keeps_the_row_a_pilot_started_from(province, agency_user, setting
         tolerance_until=timezone.localdate() + dt.timedelta(days=30),
         source_match_id=source.pk,
     )
-    run_inline(services.match_run_request(scope="need", object_id=target.pk))
+    run_inline(runs.match_run_request(scope="need", object_id=target.pk))
     MatchRun.objects.filter(pk=old.pk).update(finished_at=timezone.now() - dt.timedelta(days=40))
 
-    services.match_history_prune(older_than_days=30)
+    history.match_history_prune(older_than_days=30)
 
     assert Match.objects.filter(pk=source.pk).exists()
     assert Match.objects.filter(run=old, need=target).count() == 1
@@ -355,25 +356,25 @@ def test_prune_keeps_the_row_a_pilot_started_from(province, agency_user, setting
 def test_closed_needs_recommendations_no_longer_hold_firm_quota(province, province_reviewer):
     from scenarios.models import ScenarioNeed
 
-    run_inline(services.match_run_request(scope="full"))
+    run_inline(runs.match_run_request(scope="full"))
     closing, rescored = province["needs"][0], province["needs"][1]
     held = list(
         Match.objects.current().filter(need=closing, recommended=True).values_list("firm_id")
     )
     assert held
     firm_ids = sorted({f for (f,) in held})
-    run = services.match_run_request(scope="need", object_id=rescored.pk, enqueue=False)
-    before = services._firm_quotas(run, [rescored.pk], firm_ids)
+    run = runs.match_run_request(scope="need", object_id=rescored.pk, enqueue=False)
+    before = results._firm_quotas(run, [rescored.pk], firm_ids)
 
     ScenarioNeed.objects.filter(pk=closing.pk).update(status="closed")
-    after = services._firm_quotas(run, [rescored.pk], firm_ids)
+    after = results._firm_quotas(run, [rescored.pk], firm_ids)
 
     assert all(after[firm_id] >= before[firm_id] for firm_id in firm_ids)
     assert sum(after.values()) > sum(before.values())
 
 
 def test_need_runs_announce_only_new_recommendations(province):
-    from scenarios.models import Notification
+    from activity.models import Notification
     from tests import factories
 
     need = province["needs"][1]
@@ -383,11 +384,11 @@ def test_need_runs_announce_only_new_recommendations(province):
 
     available = Notification.objects.filter(verb="match.available", user=agency_editor)
 
-    run_inline(services.match_run_request(scope="full"))
+    run_inline(runs.match_run_request(scope="full"))
     after_full = announced.count()
-    run_inline(services.match_run_request(scope="need", object_id=need.pk))
+    run_inline(runs.match_run_request(scope="need", object_id=need.pk))
     after_first, available_first = announced.count(), available.count()
-    run_inline(services.match_run_request(scope="need", object_id=need.pk))
+    run_inline(runs.match_run_request(scope="need", object_id=need.pk))
 
     assert after_full == 0  # the nightly full run announces nothing
     # The same inputs give the same recommendations: the rerun announces none of them again.
@@ -396,7 +397,7 @@ def test_need_runs_announce_only_new_recommendations(province):
 
 
 def test_a_new_need_announces_its_recommendations_to_both_sides(province):
-    from scenarios.models import Notification
+    from activity.models import Notification
     from tests import factories
     from tests.matching.conftest import publish_need
 
@@ -411,7 +412,7 @@ def test_a_new_need_announces_its_recommendations_to_both_sides(province):
         region="360102",
     )
 
-    run = run_inline(services.match_run_request(scope="need", object_id=need.pk))
+    run = run_inline(runs.match_run_request(scope="need", object_id=need.pk))
 
     recommended = Match.objects.filter(run=run, recommended=True)
     assert recommended.exists()
@@ -425,29 +426,29 @@ def test_a_new_need_announces_its_recommendations_to_both_sides(province):
 def test_cancelling_a_running_chunked_run_stops_it_mid_way(
     province, settings, django_capture_on_commit_callbacks
 ):
+    from core.errors import InvalidTransition
     from matching.models import NeedCurrentRun
-    from scenarios.errors import InvalidTransition
 
     settings.MATCHING_CHUNK_SIZE = 1
-    run = services.match_run_request(scope="full", enqueue=False)
-    services.match_run_execute(run_id=run.pk)
-    services.match_run_score_chunk(run_id=run.pk, number=0)
+    run = runs.match_run_request(scope="full", enqueue=False)
+    runs.match_run_execute(run_id=run.pk)
+    results.match_run_score_chunk(run_id=run.pk, number=0)
     scored = Match.objects.filter(run=run).count()
     assert scored > 0
 
-    services.match_run_cancel(run_id=run.pk, actor=None)
-    again = services.match_run_cancel(run_id=run.pk, actor=None)  # a repeat is a no-op
+    runs.match_run_cancel(run_id=run.pk, actor=None)
+    again = runs.match_run_cancel(run_id=run.pk, actor=None)  # a repeat is a no-op
     for number in (1, 2):
-        services.match_run_score_chunk(run_id=run.pk, number=number)
-    services.match_run_finish(run_id=run.pk)
+        results.match_run_score_chunk(run_id=run.pk, number=number)
+    results.match_run_finish(run_id=run.pk)
 
     run.refresh_from_db()
     assert again.status == run.status == "cancelled"
     assert Match.objects.filter(run=run).count() == scored  # chunks 1 and 2 did nothing
     assert not NeedCurrentRun.objects.filter(run=run).exists()  # never became current
-    done = run_inline(services.match_run_request(scope="full"))
+    done = run_inline(runs.match_run_request(scope="full"))
     with pytest.raises(InvalidTransition):
-        services.match_run_cancel(run_id=done.pk, actor=None)
+        runs.match_run_cancel(run_id=done.pk, actor=None)
 
 
 def test_resume_stalled_touches_only_old_running_runs(
@@ -458,22 +459,22 @@ def test_resume_stalled_touches_only_old_running_runs(
     from django.utils import timezone
 
     settings.MATCHING_CHUNK_SIZE = 1
-    runs = []
+    started = []
     for _ in range(2):
-        run = services.match_run_request(scope="full", enqueue=False)
-        services.match_run_execute(run_id=run.pk)  # running, three chunks, none scored
-        runs.append(run)
-    stalled, recent = runs
+        run = runs.match_run_request(scope="full", enqueue=False)
+        runs.match_run_execute(run_id=run.pk)  # running, three chunks, none scored
+        started.append(run)
+    stalled, recent = started
     MatchRun.objects.filter(pk=stalled.pk).update(
         started_at=timezone.now() - dt.timedelta(minutes=20)
     )
-    finished = run_inline(services.match_run_request(scope="full"))
+    finished = run_inline(runs.match_run_request(scope="full"))
     MatchRun.objects.filter(pk=finished.pk).update(
         started_at=timezone.now() - dt.timedelta(minutes=20)
     )
 
     with django_capture_on_commit_callbacks() as queued:
-        resumed = services.match_runs_resume_stalled(older_than_minutes=15)
+        resumed = runs.match_runs_resume_stalled(older_than_minutes=15)
 
     assert resumed == [stalled.pk]
     assert recent.pk not in resumed
@@ -484,13 +485,13 @@ def test_resume_with_every_chunk_done_only_finishes(
     province, settings, django_capture_on_commit_callbacks
 ):
     settings.MATCHING_CHUNK_SIZE = 1
-    run = services.match_run_request(scope="full", enqueue=False)
-    services.match_run_execute(run_id=run.pk)
+    run = runs.match_run_request(scope="full", enqueue=False)
+    runs.match_run_execute(run_id=run.pk)
     for number in range(3):
-        services.match_run_score_chunk(run_id=run.pk, number=number)
+        results.match_run_score_chunk(run_id=run.pk, number=number)
 
     with django_capture_on_commit_callbacks() as queued:
-        count = services.match_run_resume(run_id=run.pk)
+        count = runs.match_run_resume(run_id=run.pk)
 
     assert count == 0
     assert len(queued) == 1  # only the finish task: no chunk is scored again

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from matching.scoring import ChainNode
-from matching.text import Analyzer, get_analyzer, read_stopwords, read_taxonomy_csv
+from matching.engine.scoring import ChainNode
+from matching.engine.text import Analyzer, get_analyzer, read_stopwords, read_taxonomy_csv
 
-TAXONOMY_CSV = Path(__file__).resolve().parents[2] / "scenarios" / "data" / "industry_chains.csv"
+TAXONOMY_CSV = Path(__file__).resolve().parents[2] / "reference" / "data" / "industry_chains.csv"
 
 
 @pytest.fixture(scope="module")

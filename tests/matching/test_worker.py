@@ -14,14 +14,14 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 
-from matching import services
 from matching.models import Match, MatchRun
-from scenarios.models import Region
+from matching.services import runs
+from reference.models import Region
+from scenarios.events import bulk_publishing
 from scenarios.services.capabilities import capability_submit
-from scenarios.services.events import bulk_publishing
 from scenarios.services.needs import need_submit
-from scenarios.services.reference import reference_load
 from scenarios.services.reviews import review_decide
+from scenarios.services.setup import reference_load
 from tests import factories
 from tests.conftest import committee_member
 from tests.matching.conftest import CAPS, NEEDS, publish_need
@@ -176,7 +176,7 @@ def test_worker_killed_mid_run_resumes_without_duplicates(settings):
     first = start_worker({"MATCHING_CHUNK_SIZE": "1"})
     try:
         # when: a full run starts and its worker is killed after a few chunks
-        run = services.match_run_request(scope="full")
+        run = runs.match_run_request(scope="full")
         wait_for(lambda: MatchRun.objects.get(pk=run.pk).processed >= 3, 60, interval=0.01)
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=10)
@@ -188,7 +188,7 @@ def test_worker_killed_mid_run_resumes_without_duplicates(settings):
             first.kill()
     second = start_worker({"MATCHING_CHUNK_SIZE": "1"})
     try:
-        services.match_run_resume(run_id=run.pk)  # what the beat's resume_stalled does
+        runs.match_run_resume(run_id=run.pk)  # what the beat's resume_stalled does
         done = wait_for(lambda: MatchRun.objects.filter(pk=run.pk, status="done").first(), 90)
     finally:
         second.terminate()
@@ -206,8 +206,8 @@ def test_worker_killed_mid_run_resumes_without_duplicates(settings):
     assert not dupes.exists()
     assert Match.objects.filter(run=done).values("need_id").distinct().count() == 40
     settings.MATCHING_CHUNK_SIZE = 1000
-    rerun = services.match_run_request(scope="full", enqueue=False)
-    services.match_run_execute(run_id=rerun.pk)
+    rerun = runs.match_run_request(scope="full", enqueue=False)
+    runs.match_run_execute(run_id=rerun.pk)
     same = {
         (m.need_id, m.capability_id, m.rank, round(m.score, 9))
         for m in Match.objects.filter(run=done)

@@ -2,7 +2,9 @@
 
 from typing import Any
 
-from scenarios.models import Capability, Organization, Region, ScenarioNeed
+from accounts.models import Organization
+from reference.models import Region
+from scenarios.models import Capability, ScenarioNeed
 from scenarios.services.capabilities import capability_create
 from scenarios.services.needs import need_create
 

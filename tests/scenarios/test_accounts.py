@@ -12,17 +12,13 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from rest_framework.authtoken.models import Token
 
-from scenarios.choices import Role
-from scenarios.errors import ActorNotAllowed, InvalidInput, InvalidTransition
-from scenarios.models import AuditEvent, Committee, Invitation, Membership, Organization
-from scenarios.services.accounts import (
-    firm_signup,
-    invitation_accept,
-    invitation_create,
-    password_reset_confirm,
-    password_reset_request,
-    user_create,
-)
+from accounts.choices import Role
+from accounts.models import Committee, Invitation, Membership, Organization
+from accounts.services.invitations import invitation_accept, invitation_create
+from accounts.services.signup import firm_signup
+from accounts.services.users import password_reset_confirm, password_reset_request, user_create
+from activity.models import AuditEvent
+from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +65,7 @@ def test_firm_signup_is_audited():
 
     event = AuditEvent.objects.get(action="firm.signup")
     assert event.actor == user
-    assert (event.target_type, event.target_id) == ("scenarios.organization", str(firm.pk))
+    assert (event.target_type, event.target_id) == (firm._meta.label_lower, str(firm.pk))
     assert event.to_state == "unverified"
     assert AuditEvent.objects.filter(action="membership.grant", data__user=user.pk).exists()
 

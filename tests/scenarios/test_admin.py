@@ -9,17 +9,12 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from scenarios.choices import Role
-from scenarios.models import (
-    AuditEvent,
-    Committee,
-    IdempotencyRecord,
-    Invitation,
-    Membership,
-    OrganizationRelation,
-    Region,
-)
-from scenarios.services.accounts import invitation_create
+from accounts.choices import Role
+from accounts.models import Committee, Invitation, Membership, OrganizationRelation
+from accounts.services.invitations import invitation_create
+from activity.models import AuditEvent
+from core.models import IdempotencyRecord
+from reference.models import Region
 from scenarios.services.assessments import assessment_submit
 from scenarios.services.capabilities import capability_submit, capability_suspend
 from scenarios.services.needs import need_submit
@@ -119,8 +114,9 @@ def reviewer_client(client, county_reviewer):
 
 
 def test_admin_changelist_and_change_page_of_every_model_render(admin_client, world):
+    project_apps = {"core", "activity", "reference", "accounts", "scenarios"}
     registered = [
-        (m, a) for m, a in admin.site._registry.items() if m._meta.app_label == "scenarios"
+        (m, a) for m, a in admin.site._registry.items() if m._meta.app_label in project_apps
     ]
 
     for model, model_admin in registered:
@@ -172,10 +168,16 @@ def test_admin_user_change_page_lists_memberships(admin_client, firm_user, firm)
 
 @pytest.mark.parametrize(
     "model_name",
-    ["organization", "organizationrelation", "membership", "invitation", "negativelistentry"],
+    [
+        "accounts_organization",
+        "accounts_organizationrelation",
+        "accounts_membership",
+        "accounts_invitation",
+        "scenarios_negativelistentry",
+    ],
 )
 def test_admin_add_pages_render(admin_client, model_name):
-    response = admin_client.get(reverse(f"admin:scenarios_{model_name}_add"))
+    response = admin_client.get(reverse(f"admin:{model_name}_add"))
 
     assert response.status_code == 200
 
@@ -313,7 +315,7 @@ def test_admin_invitation_add_calls_service_and_mails(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
-            reverse("admin:scenarios_invitation_add"),
+            reverse("admin:accounts_invitation_add"),
             {
                 "email": "new@example.cn",
                 "organization": committee_org.pk,
@@ -333,7 +335,7 @@ def test_admin_membership_add_with_unfitting_role_shows_service_error(admin_clie
     user = factories.UserFactory.create()
 
     response = admin_client.post(
-        reverse("admin:scenarios_membership_add"),
+        reverse("admin:accounts_membership_add"),
         {"user": user.pk, "organization": firm.pk, "role": "committee_member"},
         follow=True,
     )

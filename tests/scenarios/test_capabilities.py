@@ -1,7 +1,8 @@
 import pytest
 
-from scenarios.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTransition
-from scenarios.models import AuditEvent, Capability
+from activity.models import AuditEvent
+from core.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTransition
+from scenarios.models import Capability
 from scenarios.services.capabilities import (
     capability_reinstate,
     capability_submit,
@@ -9,8 +10,8 @@ from scenarios.services.capabilities import (
     capability_update,
     capability_withdraw,
 )
+from scenarios.services.firms import organization_verify
 from scenarios.services.negative_list import negative_entry_create, negative_entry_deactivate
-from scenarios.services.organizations import organization_verify
 from tests import factories
 from tests.scenarios.helpers import make_capability
 

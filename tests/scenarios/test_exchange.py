@@ -12,29 +12,28 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from scenarios.errors import ActorNotAllowed, InvalidInput
-from scenarios.models import (
-    AuditEvent,
-    Capability,
-    Notification,
-    Organization,
-    ScenarioNeed,
-)
-from scenarios.services import exchange
-from scenarios.services.capabilities import capability_submit
-from scenarios.services.exchange import (
+from accounts.models import Organization
+from activity.models import AuditEvent, Notification
+from core.errors import ActorNotAllowed, InvalidInput
+from scenarios import exchange, selectors
+from scenarios.exchange import (
     CAPABILITY_COLUMNS,
     NEED_COLUMNS,
     ImportRejected,
     capabilities_export,
     capabilities_import,
     capability_exchange_record,
+    cells,
     csv_neutralise,
     exchange_parse,
+    importing,
     need_exchange_record,
     needs_import,
     opportunity_list_export,
+    readers,
 )
+from scenarios.models import Capability, ScenarioNeed
+from scenarios.services.capabilities import capability_submit
 from scenarios.services.negative_list import negative_entry_create
 from tests import factories
 from tests.scenarios.helpers import make_capability, make_need
@@ -272,9 +271,7 @@ def test_needs_import_publish_creates_published_needs_audited_as_such(
     needs = ScenarioNeed.objects.filter(ref__in=result.refs)
     assert {n.status for n in needs} == {"published"}
     assert all(n.published_at is not None for n in needs)
-    assert set(exchange.selectors.need_public_list().values_list("ref", flat=True)) >= set(
-        result.refs
-    )
+    assert set(selectors.need_public_list().values_list("ref", flat=True)) >= set(result.refs)
     audits = AuditEvent.objects.filter(action="need.import")
     assert audits.count() == 2
     assert all(a.data["imported_as_published"] and a.to_state == "published" for a in audits)
@@ -283,7 +280,8 @@ def test_needs_import_publish_creates_published_needs_audited_as_such(
 
 
 def test_needs_import_publish_tells_each_agency_editor_once():
-    from scenarios.models import Notification, Organization
+    from accounts.models import Organization
+    from activity.models import Notification
     from tests import factories
 
     result = needs_import(actor=None, data=as_json([need_row()]), fmt="json", publish=True)
@@ -480,14 +478,14 @@ def test_capabilities_import_reports_credit_code_checksum_and_non_firm_codes():
 
 def test_needs_import_service_error_mid_file_rolls_back_earlier_rows(monkeypatch):
     # given: the service refuses the second row after the first was written
-    real_create = exchange.need_create
+    real_create = importing.need_create
 
     def refusing_create(**kwargs):
         if kwargs["ref"] == "IMP-N-002":
             raise InvalidInput("拒绝", fields={"region": ["不在发布单位辖区内。"]})
         return real_create(**kwargs)
 
-    monkeypatch.setattr(exchange, "need_create", refusing_create)
+    monkeypatch.setattr(importing, "need_create", refusing_create)
     before = table_counts()
 
     # when
@@ -528,7 +526,7 @@ def test_needs_import_refuses_unknown_extension():
 
 
 def test_needs_import_refuses_legacy_xls():
-    data = exchange.OLE_MAGIC + b"\x00" * 512
+    data = readers.OLE_MAGIC + b"\x00" * 512
 
     reason = file_reason(lambda: needs_import(actor=None, data=data, filename="needs.xls"))
 
@@ -802,7 +800,7 @@ def test_opportunity_list_export_csv_prefixes_formula_like_cells(published_needs
 )
 def test_csv_neutralise_escapes_formula_triggers_reversibly(text, escaped):
     assert csv_neutralise(text) == escaped
-    assert exchange._csv_unescape(escaped) == text
+    assert cells.csv_unescape(escaped) == text
 
 
 def _expected_need(need):
@@ -818,7 +816,7 @@ def _normalised(values):
 def test_opportunity_list_round_trip_parses_back_the_same_values(published_needs, fmt):
     # given
     expected = sorted(
-        (_expected_need(n) for n in exchange.selectors.need_public_list()), key=lambda r: r["ref"]
+        (_expected_need(n) for n in selectors.need_public_list()), key=lambda r: r["ref"]
     )
 
     # when

@@ -1,14 +1,17 @@
 import pytest
 
-from scenarios.choices import Role
-from scenarios.errors import ActorNotAllowed, InvalidInput
-from scenarios.models import AuditEvent, Membership, Organization, PolicyVersion, Region
-from scenarios.services.organizations import (
+from accounts.choices import Role
+from accounts.models import Membership, Organization
+from accounts.services.organizations import (
     membership_grant,
     organization_create,
     organization_update,
-    organization_verify,
 )
+from activity.models import AuditEvent
+from core.errors import ActorNotAllowed, InvalidInput
+from reference.models import Region
+from scenarios.models import PolicyVersion
+from scenarios.services.firms import organization_verify
 from scenarios.services.policy import policy_current, policy_update
 from tests import factories
 

@@ -3,8 +3,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from scenarios.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTransition
-from scenarios.models import Notification, OrganizationRelation
+from accounts.models import OrganizationRelation
+from activity.models import Notification
+from core.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTransition
 from scenarios.services.assessments import assessment_submit
 from scenarios.services.capabilities import capability_submit
 from scenarios.services.needs import need_close, need_mark_scaled, need_submit

@@ -1,7 +1,9 @@
 import pytest
 
-from scenarios.models import Committee, IndustryChain, PolicyVersion, Region
-from scenarios.services.reference import reference_load
+from accounts.models import Committee
+from reference.models import IndustryChain, Region
+from scenarios.models import PolicyVersion
+from scenarios.services.setup import reference_load
 
 pytestmark = pytest.mark.django_db
 

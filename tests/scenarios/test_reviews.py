@@ -6,13 +6,15 @@ import time
 import pytest
 from django.db import connection
 
+from activity.models import AuditEvent
+from core.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTransition
+from reference.models import Region
 from scenarios.choices import ReviewDecision
-from scenarios.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTransition
-from scenarios.models import AuditEvent, Region, Review
+from scenarios.models import Review
 from scenarios.services import reviews as review_services
 from scenarios.services.needs import need_submit, need_update, need_withdraw
 from scenarios.services.policy import policy_update
-from scenarios.services.reference import reference_load
+from scenarios.services.setup import reference_load
 from tests import factories
 from tests.conftest import committee_member
 from tests.scenarios.helpers import make_need

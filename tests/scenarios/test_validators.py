@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from scenarios.validators import credit_code_problem, validate_credit_code
+from accounts.validators import credit_code_problem, validate_credit_code
 
 # Published credit codes of real organisations (company registers, annual reports).
 REAL_CODES = [
@@ -41,7 +41,7 @@ def test_credit_code_rejects_invalid_codes(code, reason):
 
 def test_credit_code_rejects_bad_organization_code_check():
     # Valid overall check character, but characters 9-17 fail the GB 11714 check.
-    from scenarios.validators import credit_code_check_char
+    from accounts.validators import credit_code_check_char
 
     first17 = "91360100" + "12345678" + "0"
     code = first17 + credit_code_check_char(first17)

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from openpyxl import Workbook
 
 from matching.models import Match
-from scenarios.models import ScenarioNeed
+from scenarios import selectors as scenario_selectors
 
 
 class Writer(Protocol):
@@ -27,7 +27,7 @@ def export_rows() -> Iterator[dict[str, Any]]:
     from the database in need-ref and rank order."""
     qs = (
         Match.objects.current()
-        .filter(need__in=ScenarioNeed.objects.matchable())
+        .filter(need__in=scenario_selectors.matchable_needs())
         .order_by("need__ref", "rank")
         .values_list("need__ref", "capability__ref", "rank", "score", "recommended", "breakdown")
     )

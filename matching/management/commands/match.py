@@ -6,10 +6,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from matching import services
+from core.errors import DomainError
 from matching.models import MatchRun, RunStatus
-from scenarios.errors import DomainError
-from scenarios.models import Capability, ScenarioNeed
+from matching.services import results, runs
+from scenarios import selectors as scenario_selectors
 
 
 class Command(BaseCommand):
@@ -29,7 +29,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         scope, object_id = self._scope(options)
         try:
-            run = services.match_run_request(
+            run = runs.match_run_request(
                 scope=scope, object_id=object_id, actor=None, enqueue=options["enqueue"]
             )
         except DomainError as exc:
@@ -43,33 +43,33 @@ class Command(BaseCommand):
             raise
         except Exception as exc:
             # The run must not stay "running" with nobody working on it.
-            services.match_run_fail(run_id=run.pk, error=exc)
+            runs.match_run_fail(run_id=run.pk, error=exc)
             raise CommandError(f"run #{run.pk} failed: {type(exc).__name__}: {exc}") from exc
 
     def _scope(self, options: dict[str, Any]) -> tuple[str, int | None]:
         if options["full"]:
             return "full", None
         if options["need"]:
-            need = ScenarioNeed.objects.filter(ref=options["need"]).first()
-            if need is None:
+            need_id = scenario_selectors.need_id_by_ref(ref=options["need"])
+            if need_id is None:
                 raise CommandError(f"no need with ref {options['need']}")
-            return "need", need.pk
-        cap = Capability.objects.filter(ref=options["capability"]).first()
-        if cap is None:
+            return "need", need_id
+        capability_id = scenario_selectors.capability_id_by_ref(ref=options["capability"])
+        if capability_id is None:
             raise CommandError(f"no capability with ref {options['capability']}")
-        return "capability", cap.pk
+        return "capability", capability_id
 
     def _run_here(self, run_id: int) -> None:
-        services.match_run_execute(run_id=run_id)
+        runs.match_run_execute(run_id=run_id)
         run = MatchRun.objects.get(pk=run_id)
         if run.status == RunStatus.RUNNING and run.chunk_count > 1:
             bar = tqdm(total=run.total, unit="need", disable=not sys.stderr.isatty())
             for number in range(run.chunk_count):
-                services.match_run_score_chunk(run_id=run_id, number=number)
+                results.match_run_score_chunk(run_id=run_id, number=number)
                 done = MatchRun.objects.get(pk=run_id).processed
                 bar.update(done - bar.n)
             bar.close()
-            services.match_run_finish(run_id=run_id)
+            results.match_run_finish(run_id=run_id)
         run.refresh_from_db()
         if run.status != RunStatus.DONE:
             raise CommandError(f"run #{run.pk} ended {run.status}: {run.error}")

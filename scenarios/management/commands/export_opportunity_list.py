@@ -5,8 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from scenarios.errors import DomainError
-from scenarios.services.exchange import FORMATS, opportunity_list_export
+from core.errors import DomainError
+from scenarios.exchange import FORMATS, opportunity_list_export
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@
 
 from collections.abc import Callable
 
+from scenarios.exchange import ImportResult, capabilities_import
 from scenarios.management.commands.import_needs import Command as ImportNeedsCommand
-from scenarios.services.exchange import ImportResult, capabilities_import
 
 
 class Command(ImportNeedsCommand):

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from scenarios.errors import DomainError
-from scenarios.services.exchange import (
+from core.errors import DomainError
+from scenarios.exchange import (
     FORMATS,
     ExchangeLimits,
     ImportRejected,

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from scenarios.errors import DomainError
-from scenarios.services.reference import reference_load
+from core.errors import DomainError
+from scenarios.services.setup import reference_load
 
 
 class Command(BaseCommand):

@@ -4,9 +4,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 
+from core.errors import DomainError
+from reference.models import Region
 from scenarios.demo import DemoBuilder
-from scenarios.errors import DomainError
-from scenarios.models import Region
 
 
 class Command(BaseCommand):

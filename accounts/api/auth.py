@@ -1,0 +1,170 @@
+"""Signing in and up: API tokens, firm sign-up, password reset, the current user.
+
+Thin adapters: parse with an input serializer, call one service, render. The anonymous
+endpoints authenticate nobody (so no CSRF or 401 applies) and are throttled with the
+``login`` scope against guessing and mail flooding.
+"""
+
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
+from rest_framework import permissions, serializers, status
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.organizations import MembershipSerializer
+from accounts.api.organizations import OrganizationSerializer as FirmSerializer
+from accounts.roles import memberships
+from accounts.services.signup import firm_signup
+from accounts.services.users import password_reset_confirm, password_reset_request
+from core.api.schema import DeclaredErrorsSchema, error_responses
+from core.api.throttles import LoginThrottle
+
+# --- Serializers -------------------------------------------------------------------------
+
+Password = serializers.CharField(
+    max_length=128, write_only=True, trim_whitespace=False, style={"input_type": "password"}
+)
+
+
+class FirmSignupInputSerializer(serializers.Serializer):
+    """Body of POST /auth/signup/firm/: the first account and the firm it registers."""
+
+    username = serializers.CharField(max_length=150)
+    password = Password
+    email = serializers.EmailField(max_length=254)
+    firm_name = serializers.CharField(max_length=128)
+    credit_code = serializers.CharField(
+        max_length=18, help_text="统一社会信用代码（GB 32100-2015，18位）"
+    )
+    region_code = serializers.CharField(max_length=6, help_text="企业所在地行政区划代码")
+    contact_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    contact_phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+
+
+class MeSerializer(serializers.ModelSerializer):
+    """The signed-in user with the organizations and roles they act in."""
+
+    memberships = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "memberships"]
+        read_only_fields = fields
+
+    @extend_schema_field(MembershipSerializer(many=True))
+    def get_memberships(self, obj: User) -> list[dict[str, Any]]:
+        # roles.memberships() loads organizations in one query and caches them on the user.
+        return list(MembershipSerializer(memberships(obj), many=True).data)
+
+
+class FirmSignupOutputSerializer(serializers.Serializer):
+    user = MeSerializer()
+    organization = FirmSerializer()
+
+
+class PasswordResetInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmInputSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = Password
+
+
+class MessageSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+# --- Views -------------------------------------------------------------------------------
+
+
+class ThrottledObtainAuthToken(ObtainAuthToken):
+    """POST username + password → API token (throttled against guessing)."""
+
+    throttle_classes = [LoginThrottle]
+
+
+class AnonymousEndpoint(APIView):
+    authentication_classes: list[type] = []
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [LoginThrottle]
+    schema = DeclaredErrorsSchema()
+
+
+class FirmSignupView(AnonymousEndpoint):
+    """Self-service registration of a firm and its first user (企业自助注册)."""
+
+    @extend_schema(
+        operation_id="auth_signup_firm",
+        summary="企业自助注册（账号 + 企业，初始为未认证）",
+        request=FirmSignupInputSerializer,
+        responses={201: FirmSignupOutputSerializer, **error_responses(400, 429)},
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        data = FirmSignupInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user, firm = firm_signup(**data.validated_data)
+        body = {"user": MeSerializer(user).data, "organization": FirmSerializer(firm).data}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class PasswordResetView(AnonymousEndpoint):
+    @extend_schema(
+        operation_id="auth_password_reset",
+        summary="申请重置密码（无论邮箱是否注册，响应相同）",
+        request=PasswordResetInputSerializer,
+        responses={202: MessageSerializer, **error_responses(400, 429)},
+        examples=[
+            OpenApiExample(
+                "accepted",
+                value={"detail": "如果该邮箱已注册，重置密码的邮件已发送。"},
+                response_only=True,
+                status_codes=["202"],
+            )
+        ],
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        data = PasswordResetInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        password_reset_request(email=data.validated_data["email"])
+        return Response(
+            {"detail": _("如果该邮箱已注册，重置密码的邮件已发送。")},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class PasswordResetConfirmView(AnonymousEndpoint):
+    @extend_schema(
+        operation_id="auth_password_reset_confirm",
+        summary="用邮件中的 uid 与 token 设置新密码",
+        request=PasswordResetConfirmInputSerializer,
+        responses={200: MessageSerializer, **error_responses(400, 429)},
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        data = PasswordResetConfirmInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        password_reset_confirm(**data.validated_data)
+        return Response({"detail": _("密码已重置，请使用新密码登录。")})
+
+
+class MeView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+    schema = DeclaredErrorsSchema()
+
+    @extend_schema(
+        operation_id="auth_me",
+        summary="当前用户及其所属组织和角色",
+        responses={200: MeSerializer, **error_responses(401)},
+        tags=["auth"],
+    )
+    def get(self, request: Request) -> Response:
+        return Response(MeSerializer(request.user).data)

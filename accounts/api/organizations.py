@@ -1,0 +1,41 @@
+"""Organizations and memberships as the API renders them (shared by several endpoints)."""
+
+from rest_framework import serializers
+
+from accounts.models import Membership, Organization
+
+
+class OrganizationBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "kind"]
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    region_code = serializers.CharField(source="region_id", read_only=True)
+    is_verified = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Organization
+        fields = [
+            "id",
+            "kind",
+            "name",
+            "region_code",
+            "credit_code",
+            "contact_name",
+            "contact_phone",
+            "is_verified",
+            "verified_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    organization = OrganizationBriefSerializer(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["organization", "role"]
+        read_only_fields = fields

@@ -1,0 +1,195 @@
+"""Organizations and memberships: creation, profile edits, role grants, and the committee
+of every home-province region with the platform operator's organization."""
+
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.choices import ROLE_ORGANIZATION_KIND, OrganizationKind, Role
+from accounts.models import Committee, Membership, Organization, OrganizationRelation
+from accounts.roles import forget_memberships, has_role_in, is_platform_admin
+from activity.services import audit_record
+from core.actors import Actor
+from core.errors import ActorNotAllowed, InvalidInput
+from core.locks import lock_one
+from core.validation import full_clean_or_raise
+from reference.choices import RegionLevel
+from reference.models import Region
+from reference.services import home_province
+
+EDITABLE_PROFILE_FIELDS = frozenset({"name", "contact_name", "contact_phone"})
+EDITOR_ROLE_BY_KIND = {
+    OrganizationKind.AGENCY: Role.AGENCY_EDITOR,
+    OrganizationKind.FIRM: Role.FIRM_EDITOR,
+    OrganizationKind.EXPERT_INSTITUTION: Role.EXPERT,
+}
+PLATFORM_ORG_NAME = "场景创新促进平台运营中心"
+
+
+@transaction.atomic
+def organization_create(
+    *,
+    actor: Actor | None,
+    kind: str,
+    name: str,
+    region: Region,
+    credit_code: str | None = None,
+    contact_name: str = "",
+    contact_phone: str = "",
+) -> Organization:
+    """Create an organization after field validation; audited.
+
+    ``actor`` None means a trusted system caller (reference loading, imports, sign-up);
+    a person creating an agency or expert institution must be a platform admin.
+    """
+    if actor is not None and not is_platform_admin(actor):
+        raise ActorNotAllowed(_("只有平台管理员可以创建组织。"))
+    org = Organization(
+        kind=kind,
+        name=name.strip(),
+        region=region,
+        credit_code=(credit_code or "").strip().upper() or None,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+    )
+    full_clean_or_raise(org)
+    org.save()
+    audit_record(actor=actor, action="organization.create", target=org, data={"name": org.name})
+    return org
+
+
+@transaction.atomic
+def organization_update(
+    *, actor: Actor, organization: Organization, **changes: Any
+) -> Organization:
+    """Edit an organization's profile; only its own editors (or a platform admin) may."""
+    unknown = set(changes) - EDITABLE_PROFILE_FIELDS
+    if unknown:
+        raise InvalidInput(
+            _("这些字段不可修改。"), fields={f: [_("不可修改。")] for f in sorted(unknown)}
+        )
+    editor_role = EDITOR_ROLE_BY_KIND.get(OrganizationKind(organization.kind))
+    allowed = is_platform_admin(actor) or (
+        editor_role is not None and has_role_in(actor, editor_role, organization)
+    )
+    if not allowed:
+        raise ActorNotAllowed(_("只能修改本单位的信息。"))
+    org = lock_one(Organization, organization.pk)
+    before = {f: getattr(org, f) for f in changes}
+    for field, value in changes.items():
+        setattr(org, field, value)
+    full_clean_or_raise(org)
+    org.save(update_fields=list(changes))
+    audit_record(
+        actor=actor,
+        action="organization.update",
+        target=org,
+        data={"before": before, "after": changes},
+    )
+    return org
+
+
+@transaction.atomic
+def membership_grant(
+    *, actor: Actor | None, user: User, organization: Organization, role: str
+) -> Membership:
+    """Give ``user`` a role in ``organization``; the role must fit the organization's kind.
+
+    ``actor`` None is a trusted system caller (seed data, accepted invitations). Granting a
+    role the user already holds returns the existing membership.
+    """
+    if actor is not None and not is_platform_admin(actor):
+        raise ActorNotAllowed(_("只有平台管理员可以分配角色。"))
+    if ROLE_ORGANIZATION_KIND.get(role) != organization.kind:
+        raise InvalidInput(
+            _("该角色不适用于此类组织。"), fields={"role": [_("角色与组织类型不符。")]}
+        )
+    membership, created = Membership.objects.get_or_create(
+        user=user, organization=organization, role=role
+    )
+    if created:
+        audit_record(
+            actor=actor,
+            action="membership.grant",
+            target=membership,
+            data={"user": user.pk, "organization": organization.pk, "role": role},
+        )
+    forget_memberships(user)
+    return membership
+
+
+def committee_name(region: Region) -> str:
+    """Committee names carry the city for counties, since county names repeat."""
+    prefix = region.name
+    if (
+        region.level == RegionLevel.COUNTY
+        and region.parent
+        and region.parent.level == RegionLevel.CITY
+    ):
+        prefix = region.parent.name + region.name
+    return f"{prefix}场景应用创新工作委员会"
+
+
+def committees_ensure() -> int:
+    """One committee (with its organization) for every region of the home province."""
+    province = home_province()
+    regions = list(Region.objects.within(province).select_related("parent"))
+    existing = set(Committee.objects.values_list("region_id", flat=True))
+    for region in regions:
+        if region.code in existing:
+            continue
+        org, _created = Organization.objects.get_or_create(
+            kind=OrganizationKind.COMMITTEE,
+            name=committee_name(region),
+            defaults={"region": region},
+        )
+        Committee.objects.create(region=region, organization=org, tier=region.level)
+    Organization.objects.get_or_create(
+        kind=OrganizationKind.PLATFORM,
+        name=province.name + PLATFORM_ORG_NAME,
+        defaults={"region": province},
+    )
+    return len(regions)
+
+
+@transaction.atomic
+def organization_relation_add(
+    *,
+    actor: Actor | None,
+    from_org: Organization,
+    to_org: Organization,
+    kind: str,
+    note: str = "",
+) -> OrganizationRelation:
+    """Declare a relation between two organizations; platform admins only; audited.
+
+    Matching treats a declared relation as a conflict of interest in both directions.
+    """
+    if actor is not None and not is_platform_admin(actor):
+        raise ActorNotAllowed(_("只有平台管理员可以登记关联关系。"))
+    relation = OrganizationRelation(from_org=from_org, to_org=to_org, kind=kind, note=note)
+    full_clean_or_raise(relation)
+    relation.save()
+    audit_record(
+        actor=actor,
+        action="organization_relation.create",
+        target=relation,
+        data={"from": relation.from_org_id, "to": relation.to_org_id, "kind": relation.kind},
+    )
+    return relation
+
+
+@transaction.atomic
+def organization_relation_remove(*, actor: Actor | None, relation: OrganizationRelation) -> None:
+    """Remove a declared relation; platform admins only; the audit row keeps what it was."""
+    if actor is not None and not is_platform_admin(actor):
+        raise ActorNotAllowed(_("只有平台管理员可以删除关联关系。"))
+    audit_record(
+        actor=actor,
+        action="organization_relation.delete",
+        target=relation,
+        data={"from": relation.from_org_id, "to": relation.to_org_id, "kind": relation.kind},
+    )
+    relation.delete()

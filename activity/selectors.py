@@ -1,0 +1,21 @@
+"""Reads of the audit trail and of each user's notifications."""
+
+from django.db import models
+from django.db.models import QuerySet
+
+from activity.models import AuditEvent, Notification
+from core.actors import Actor
+
+
+def audit_events_of(*, target: models.Model) -> QuerySet[AuditEvent]:
+    """The audit rows of one object, oldest first, with their actors loaded."""
+    return (
+        AuditEvent.objects.filter(target_type=target._meta.label_lower, target_id=str(target.pk))
+        .select_related("actor")
+        .order_by("id")
+    )
+
+
+def notification_list_for_user(*, user: Actor) -> QuerySet[Notification]:
+    """The user's own notifications (nobody reads another's inbox)."""
+    return Notification.objects.filter(user_id=user.pk or 0)

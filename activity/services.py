@@ -1,0 +1,92 @@
+"""Writing the audit trail and notifying people; every state-changing service calls these.
+
+Both write inside the caller's transaction, so the record and the change commit together;
+e-mails leave only after the commit.
+"""
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.mail import send_mail
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from activity.models import AuditEvent, Notification
+from core.actors import Actor, acting_user
+from core.errors import ActorNotAllowed
+from core.locks import lock_one
+
+logger = logging.getLogger(__name__)
+
+
+def audit_record(
+    *,
+    actor: Actor | None,
+    action: str,
+    target: models.Model,
+    from_state: str = "",
+    to_state: str = "",
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one audit row; call inside the service's transaction so both commit together."""
+    return AuditEvent.objects.create(
+        actor=acting_user(actor),
+        action=action,
+        target_type=target._meta.label_lower,
+        target_id=str(target.pk),
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        data=data or {},
+    )
+
+
+def notify_users(*, user_ids: list[int], verb: str, message: str, target: models.Model) -> None:
+    """Write in-app notifications now; send the e-mails after commit."""
+    target_type = target._meta.label_lower
+    target_id = str(target.pk)
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                user_id=uid,
+                verb=verb,
+                message=message[:500],
+                target_type=target_type,
+                target_id=target_id,
+            )
+            for uid in sorted(set(user_ids))
+        ]
+    )
+    emails = list(
+        User.objects.filter(pk__in=user_ids)
+        .exclude(email="")
+        .order_by()
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    if emails:
+        transaction.on_commit(lambda: _send(message, emails))
+
+
+def _send(message: str, emails: list[str]) -> None:
+    try:
+        send_mail("【场景撮合平台】" + message[:60], message, settings.DEFAULT_FROM_EMAIL, emails)
+    except OSError:
+        # Mail is best effort: the in-app notification is already stored.
+        logger.exception("notification mail failed")
+
+
+@transaction.atomic
+def notification_mark_read(*, reader: Actor, notification: Notification) -> Notification:
+    """Mark one of the reader's own notifications read; marking it again changes nothing."""
+    if notification.user_id != reader.pk:
+        raise ActorNotAllowed(_("只能处理自己的通知。"))
+    note = lock_one(Notification, notification.pk)
+    if note.read_at is None:
+        note.read_at = timezone.now()
+        note.save(update_fields=["read_at"])
+    return note

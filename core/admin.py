@@ -1,0 +1,130 @@
+"""Building blocks of every app's admin, and the admin of the idempotency records.
+
+The admin is an adapter like the API: workflow objects change only through admin actions
+that call the services as the signed-in user, so the same permission rules, row locks and
+audit rows apply, and a refused action shows the service's message.
+"""
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.db.models import Model
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import DomainError
+from core.models import IdempotencyRecord
+
+admin.site.site_header = _("场景机会撮合平台 · 运营管理")
+admin.site.site_title = _("场景机会撮合平台")
+admin.site.index_title = _("运营管理")
+
+
+class ReasonActionForm(ActionForm):
+    """The changelist action bar with a reason box for return / reject / suspend."""
+
+    reason = forms.CharField(
+        label=_("理由/意见"),
+        required=False,
+        max_length=2000,
+        widget=forms.TextInput(attrs={"size": 40, "placeholder": _("退回、不予通过、暂停时必填")}),
+    )
+
+
+def action_reason(request: HttpRequest) -> str:
+    return request.POST.get("reason", "").strip()
+
+
+def run_each(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    objects: Iterable[Any],
+    call: Callable[[Any], object],
+    done: str,
+) -> None:
+    """Call a service per object; report successes once and each refusal by name."""
+    succeeded = 0
+    for obj in objects:
+        try:
+            call(obj)
+        except DomainError as exc:
+            model_admin.message_user(request, f"{obj}：{exc.message}", messages.ERROR)
+        else:
+            succeeded += 1
+    if succeeded:
+        model_admin.message_user(request, f"{done}：{succeeded} 条。", messages.SUCCESS)
+
+
+def admin_link(obj: Model | None) -> str | SafeString:
+    if obj is None:
+        return "-"
+    opts = obj._meta
+    try:
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+    except NoReverseMatch:
+        return str(obj)
+    return format_html('<a href="{}">{}</a>', url, obj)
+
+
+class ViewOnlyMixin:
+    """No add, change or delete: the object changes only through services (actions)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ViewOnlyInline(ViewOnlyMixin, admin.TabularInline):
+    """Rows shown for reference; every listed field is read-only."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return list(self.fields or [])
+
+
+class ServiceErrorsMixin:
+    """Show a service's refusal on the add/change page as a message instead of a 500.
+
+    The admin wraps the whole form view in a transaction, so nothing of the refused
+    request is kept; the operator is sent back to the empty form with the reason.
+    """
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(  # type: ignore[misc]
+                request, object_id, form_url, extra_context
+            )
+        except DomainError as exc:
+            detail = "；".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items())
+            message = f"{exc.message}（{detail}）" if detail else exc.message
+            self.message_user(request, message, messages.ERROR)  # type: ignore[attr-defined]
+            return HttpResponseRedirect(request.get_full_path())
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    list_display = ["user", "key", "endpoint", "status_code", "created_at"]
+    list_filter = ["status_code"]
+    search_fields = ["key", "endpoint", "user__username"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"

@@ -1,0 +1,241 @@
+"""The matching engine: one pure entry point for the service, the tasks and the evaluation.
+
+``MatchEngine.rank`` turns needs into ranked, explained candidates: retrieve candidates from
+the capability index, drop the pairs the hard filters forbid, compute the named features,
+score them with the policy weights and keep the best ``top_n`` per need. ``recommend`` then
+picks the recommended pairs under the per-need and per-firm quotas.
+
+Nothing here touches Django or settings; the caller supplies documents and policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from matching.engine.pairing import PairingResult, pair
+from matching.engine.retrieval import Candidates, CapabilityIndex, RetrievalConfig, WordVectors
+from matching.engine.scoring import (
+    DEFAULT_REGION_WEIGHTS,
+    DEFAULT_WEIGHTS,
+    FEATURES,
+    BoolArray,
+    CapabilityDoc,
+    ChainNode,
+    IntArray,
+    NeedArrays,
+    NeedDoc,
+    NegativeList,
+    RegionWeights,
+    Weights,
+    conflict_mask,
+    negative_list_mask,
+    pair_features,
+    weighted_scores,
+)
+from matching.engine.text import Analyzer
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One ranked (need, capability) pair with its explanation.
+
+    ``score`` equals ``score_from_breakdown(features, weights)`` exactly; ``rank`` starts at
+    1 per need; ``matched_keywords`` are the need's keywords found in the capability.
+    """
+
+    need_id: int
+    cap_id: int
+    score: float
+    rank: int
+    features: dict[str, float]
+    matched_keywords: list[str]
+
+
+class MatchEngine:
+    """Scores needs against an indexed set of capabilities under one policy version.
+
+    The taxonomy is the analyzer's; passing ``taxonomy`` only checks that both agree.
+    Deterministic: the same documents, policy and index give the same candidates in the
+    same order (ties broken by capability id).
+    """
+
+    def __init__(
+        self,
+        analyzer: Analyzer,
+        taxonomy: Sequence[ChainNode] | None = None,
+        weights: Weights = DEFAULT_WEIGHTS,
+        region_weights: RegionWeights = DEFAULT_REGION_WEIGHTS,
+        *,
+        retrieval: RetrievalConfig | None = None,
+        vectors: WordVectors | None = None,
+        chunk_size: int = 2000,
+    ) -> None:
+        if taxonomy is not None and [n.slug for n in taxonomy] != [
+            n.slug for n in analyzer.taxonomy.nodes
+        ]:
+            raise ValueError("the taxonomy differs from the analyzer's")
+        self.analyzer = analyzer
+        self.weights = weights
+        self.region_weights = region_weights
+        self.retrieval = retrieval or RetrievalConfig()
+        self.vectors = vectors
+        self.chunk_size = chunk_size
+        self.index: CapabilityIndex | None = None
+        self._banned: tuple[NegativeList | None, BoolArray] | None = None
+
+    # -- index --------------------------------------------------------------------------------
+
+    def build_index(self, cap_docs: Sequence[CapabilityDoc]) -> CapabilityIndex:
+        """Index ``cap_docs`` (segmenting only those without tokens) and use that index."""
+        index = CapabilityIndex.build(
+            cap_docs, self.analyzer, config=self.retrieval, vectors=self.vectors
+        )
+        self.use_index(index)
+        return index
+
+    def load_index(self, path: str | Path) -> CapabilityIndex:
+        """Load an index saved by ``CapabilityIndex.save`` (e.g. the run's shared file)."""
+        index = CapabilityIndex.load(path, self.analyzer)
+        self.use_index(index)
+        return index
+
+    def use_index(self, index: CapabilityIndex) -> None:
+        """Score against ``index`` from now on."""
+        self.index = index
+        self._banned = None
+
+    def _require_index(self) -> CapabilityIndex:
+        if self.index is None:
+            raise RuntimeError("build_index() or load_index() first")
+        return self.index
+
+    def _banned_rows(self, negative_list: NegativeList | None) -> BoolArray:
+        # The negative list changes rarely; the mask over all capabilities is cached.
+        index = self._require_index()
+        if self._banned is None or self._banned[0] != negative_list:
+            mask = negative_list_mask(index.caps, negative_list, index.taxonomy)
+            self._banned = (negative_list, mask)
+        return self._banned[1]
+
+    # -- ranking ------------------------------------------------------------------------------
+
+    def rank(
+        self,
+        need_docs: Sequence[NeedDoc],
+        *,
+        top_n: int = 50,
+        related_pairs: Iterable[tuple[int, int]] = (),
+        negative_list: NegativeList | None = None,
+    ) -> list[Candidate]:
+        """The best ``top_n`` allowed capabilities of every need, ranked and explained.
+
+        Retrieval fetches ``2 × top_n`` candidates per need plus its chains' best
+        capabilities, and the hard filters run on that pool before the cut, so a filtered
+        pair leaves its place to the next allowed one: conflict of interest (same
+        organisation, or a pair of ``related_pairs`` = (agency_org_id, firm_org_id) in either
+        order) and the negative list. Output is grouped by need in input order, rank 1 first
+        (score desc, capability id asc). A need's result depends only on that need, the
+        index and the policy, not on the other needs in the call.
+        """
+        related = list(related_pairs)
+        out: list[Candidate] = []
+        for start in range(0, len(need_docs), self.chunk_size):
+            chunk = need_docs[start : start + self.chunk_size]
+            out.extend(self._rank_chunk(chunk, top_n, related, negative_list))
+        return out
+
+    def _rank_chunk(
+        self,
+        needs: Sequence[NeedDoc],
+        top_n: int,
+        related: list[tuple[int, int]],
+        negative_list: NegativeList | None,
+    ) -> list[Candidate]:
+        index = self._require_index()
+        # Retrieve twice as many as needed so the hard filters and the re-scoring have room.
+        query = index.encode(needs)
+        cands = index.top_candidates(needs, n=max(2 * top_n, top_n + 20), query=query)
+        need_arrays = NeedArrays.from_docs(needs, index.taxonomy)
+        cands = self._filter(cands, need_arrays, related, negative_list)
+        # Text relevance = sparse similarity (word + chain shares) + the dense share, both
+        # recomputed per pair so a score does not depend on how the need was batched.
+        sparse = index.pair_similarity(query, cands.need_rows, cands.cap_rows)
+        text = sparse + index.weights[2] * index.pair_dense(
+            query.dense, cands.need_rows, cands.cap_rows
+        )
+        feats = pair_features(
+            need_arrays, index.caps, cands.need_rows, cands.cap_rows, text, self.region_weights
+        )
+        scores = weighted_scores(feats.values, self.weights)
+        cap_ids = index.caps.id[cands.cap_rows]
+        order = np.lexsort((cap_ids, -scores, cands.need_rows))
+        ranks = _ranks(cands.need_rows[order])
+        kept = ranks <= top_n
+        return [
+            Candidate(
+                need_id=needs[int(cands.need_rows[pos])].id,
+                cap_id=int(cap_ids[pos]),
+                score=float(scores[pos]),
+                rank=rank,
+                features=dict(zip(FEATURES, feats.values[pos].tolist(), strict=True)),
+                matched_keywords=feats.matched_keywords[pos],
+            )
+            for pos, rank in zip(order[kept].tolist(), ranks[kept].tolist(), strict=True)
+        ]
+
+    def _filter(
+        self,
+        cands: Candidates,
+        needs: NeedArrays,
+        related: list[tuple[int, int]],
+        negative_list: NegativeList | None,
+    ) -> Candidates:
+        index = self._require_index()
+        banned = self._banned_rows(negative_list)[cands.cap_rows]
+        conflict = conflict_mask(
+            needs.org_id[cands.need_rows], index.caps.org_id[cands.cap_rows], related
+        )
+        keep = ~(banned | conflict)
+        return Candidates(
+            need_rows=cands.need_rows[keep],
+            cap_rows=cands.cap_rows[keep],
+            similarity=cands.similarity[keep],
+        )
+
+    # -- pairing ------------------------------------------------------------------------------
+
+    def recommend(
+        self,
+        candidates: Sequence[Candidate],
+        *,
+        k: int,
+        firm_capacity: Mapping[int, int],
+        all_need_ids: Iterable[int] = (),
+    ) -> PairingResult:
+        """Pick up to ``k`` candidates per need and at most ``firm_capacity[firm]`` per firm
+        (firm = the capability's organisation), maximising the total score."""
+        index = self._require_index()
+        cap_ids = np.array([c.cap_id for c in candidates], dtype=np.int64)
+        rows = np.array([index.row_of(int(c)) for c in cap_ids], dtype=np.int64)
+        return pair(
+            [c.need_id for c in candidates],
+            cap_ids,
+            index.caps.org_id[rows] if len(rows) else np.zeros(0, dtype=np.int64),
+            [c.score for c in candidates],
+            k=k,
+            firm_capacity=firm_capacity,
+            all_need_ids=all_need_ids,
+        )
+
+
+def _ranks(sorted_need_rows: IntArray) -> IntArray:
+    """1-based position of each element within its run of equal need rows."""
+    if len(sorted_need_rows) == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.r_[True, sorted_need_rows[1:] != sorted_need_rows[:-1]]
+    start_pos = np.maximum.accumulate(np.where(starts, np.arange(len(starts)), 0))
+    return np.arange(len(starts)) - start_pos + 1

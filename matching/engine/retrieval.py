@@ -1,0 +1,884 @@
+"""Candidate retrieval: sparse vectors over capabilities and top-N per need by chunked products.
+
+The text similarity of a (need, capability) pair is ``Σ weight × block similarity`` over
+three blocks whose weights are normalised to sum to 1, so it lies in [0, 1]:
+
+* ``word``: BM25 (k1, b) over the analyzer's tokens, the item's keywords as whole tokens and
+  the dictionary sub-words of long tokens (固态电池 also yields 固态 and 电池, so partial
+  matches count). Capabilities carry the BM25 term weights; a need carries
+  ``1 / Σ (k1 + 1) × idf`` over its terms, so the dot product is the share of the need's
+  best possible BM25 score that the capability reaches.
+* ``chain``: cosine of TF-IDF vectors over taxonomy pseudo-tokens: the declared chains
+  (``=slug``), the chains the text names through a name or synonym (``~slug``) and the
+  ancestors of the declared chains (``^slug``).
+* ``dense`` (optional): cosine of idf-weighted mean word vectors from the ``cnsyn`` wheel.
+  It is not part of the sparse product; it rescores the candidates the sparse blocks find.
+
+Measured on the labelled set (docs/matching-quality.md): BM25 beat sublinear TF-IDF cosine
+for the word block; sub-words, the chain block and the dense block each helped; character
+2-3-grams did not (and doubled the index), so they are not used.
+
+Candidates for a need are its top ``n`` capabilities by the sparse similarity united with,
+for each chain the need declares, the ``chain_union_per_node`` capabilities of that chain
+most similar to it: a capability in the need's own chain is not crowded out by textually
+similar ones from other chains. The search runs sparse_dot_topn over ``chunk_size`` needs at
+a time, which keeps only ``n`` values per need (never a needs × capabilities matrix), so
+memory is the index (about 80 MB per 100,000 capabilities per copy; three copies: scoring,
+search, per-chain slices) plus one chunk. Only the final candidates' similarities are
+recomputed exactly (:meth:`CapabilityIndex.pair_similarity`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Final, cast
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from sparse_dot_topn import sp_matmul_topn
+
+from matching.engine.scoring import (
+    CapabilityArrays,
+    CapabilityDoc,
+    FloatArray,
+    IntArray,
+    NeedDoc,
+    Taxonomy,
+    normalize_text,
+)
+from matching.engine.text import Analyzer, default_cache_dir
+
+INDEX_FORMAT: Final = 2
+# Up to this many needs per call take the small-batch path (incremental runs).
+SMALL_BATCH: Final = 16
+Float32Array = npt.NDArray[np.float32]
+Triplets = tuple[IntArray, IntArray, FloatArray]
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievalConfig:
+    """How the index weighs its signals and bounds its work.
+
+    Block weights are relative and normalised to sum to 1 (the dense one included only when
+    word vectors are supplied), so the text similarity stays in [0, 1].
+    """
+
+    word_weight: float = 1.0
+    chain_weight: float = 0.1
+    dense_weight: float = 0.3
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+    # Terms in more than this share of capabilities are ignored (BM25 stop words).
+    word_max_df: float = 0.5
+    # Terms in more than this share are left out of the candidate search only (their long
+    # posting lists dominate the cost of the products); they still count in the similarity
+    # of the candidates found, so this trades a little recall for speed, not precision.
+    search_max_df: float = 0.05
+    subwords: bool = True
+    chain_union_per_node: int = 100
+    chunk_size: int = 1024
+    n_threads: int | None = None
+
+    def block_weights(self, *, dense: bool) -> tuple[float, float, float]:
+        """(word, chain, dense) divided by their sum; dense is 0 when ``dense`` is False."""
+        raw = (self.word_weight, self.chain_weight, self.dense_weight if dense else 0.0)
+        if min(raw) < 0 or sum(raw) <= 0:
+            raise ValueError("retrieval weights must be >= 0 and not all zero")
+        total = sum(raw)
+        return (raw[0] / total, raw[1] / total, raw[2] / total)
+
+    def threads(self) -> int:
+        """Threads for sparse_dot_topn: the configured number, else every core."""
+        return self.n_threads if self.n_threads is not None else max(os.cpu_count() or 1, 1)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RetrievalConfig:
+        """Inverse of ``dataclasses.asdict``; unknown keys fail."""
+        return cls(**data)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """Candidate pairs: need ``need_rows[p]`` (index in the queried needs) and index row
+    ``cap_rows[p]`` with sparse text ``similarity[p]``; grouped by need in order, best first
+    (ties by row, i.e. capability id), one entry per pair.
+    """
+
+    need_rows: IntArray
+    cap_rows: IntArray
+    similarity: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.need_rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Term blocks
+# ---------------------------------------------------------------------------------------------
+
+
+def _l2_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """Rows scaled to unit L2 norm (zero rows stay zero; empty matrices are fine)."""
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1), dtype=np.float64).ravel())
+    scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    return sp.csr_matrix(sp.diags(scale) @ matrix)
+
+
+def _l2_dense(matrix: npt.NDArray[Any]) -> Float32Array:
+    """Dense rows scaled to unit L2 norm (zero rows stay zero), as float32."""
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    out = np.divide(matrix, norms, out=np.zeros(matrix.shape, dtype=np.float64), where=norms > 0)
+    return out.astype(np.float32)
+
+
+def _row_of_entries(matrix: sp.csr_matrix) -> IntArray:
+    return np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))
+
+
+def _indicator(rows: list[int], cols: list[int], shape: tuple[int, int]) -> sp.csr_matrix:
+    """A 0/1-count matrix from coordinate lists (repeated coordinates add up)."""
+    return sp.csr_matrix(
+        (
+            np.ones(len(rows), dtype=np.float64),
+            (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)),
+        ),
+        shape=shape,
+    )
+
+
+@dataclass(slots=True)
+class _Vocabulary:
+    """Sorted terms (so columns do not depend on document order) with a lookup table."""
+
+    terms: list[str]
+    lookup: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.lookup:
+            self.lookup = {term: col for col, term in enumerate(self.terms)}
+
+
+@dataclass(slots=True)
+class _Bm25Block:
+    """BM25 weights over a vocabulary; idf 0 marks terms ignored for their document frequency."""
+
+    vocab: _Vocabulary
+    idf: FloatArray
+    avgdl: float
+    k1: float
+    b: float
+
+    @classmethod
+    def fit(
+        cls, vocab: _Vocabulary, counts: sp.csr_matrix, *, k1: float, b: float, max_df: float
+    ) -> _Bm25Block:
+        """BM25 idf and average length from the capabilities' term counts."""
+        df = np.bincount(counts.indices, minlength=len(vocab.terms)).astype(np.float64)
+        n_docs = max(counts.shape[0], 1)
+        idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+        idf[df > max(max_df * n_docs, 1.0)] = 0.0
+        lengths = np.asarray(counts.sum(axis=1)).ravel()
+        avgdl = float(lengths.mean()) if len(lengths) else 1.0
+        return cls(vocab=vocab, idf=idf, avgdl=max(avgdl, 1e-9), k1=k1, b=b)
+
+    def documents(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """Capability rows: idf × tf (k1 + 1) / (tf + k1 (1 - b + b dl / avgdl))."""
+        matrix = counts.astype(np.float64)
+        lengths = np.asarray(matrix.sum(axis=1)).ravel()
+        norm = self.k1 * (1.0 - self.b + self.b * lengths / self.avgdl)
+        tf, row_norm = matrix.data, norm[_row_of_entries(matrix)]
+        matrix.data = self.idf[matrix.indices] * tf * (self.k1 + 1.0) / (tf + row_norm)
+        matrix.eliminate_zeros()
+        return matrix.astype(np.float32)
+
+    def queries(self, counts: sp.csr_matrix, weight: float) -> sp.csr_matrix:
+        """Need rows: ``weight / Σ (k1 + 1) idf`` on each distinct useful term.
+
+        A capability's row · this row is then at most ``weight`` (each capability weight is
+        below ``(k1 + 1) idf``), reached only by a capability that saturates every term.
+        """
+        matrix = counts.astype(np.float64)
+        matrix.data = np.where(self.idf[matrix.indices] > 0, 1.0, 0.0)
+        matrix.eliminate_zeros()
+        rows = _row_of_entries(matrix)
+        mass = np.zeros(matrix.shape[0], dtype=np.float64)
+        np.add.at(mass, rows, (self.k1 + 1.0) * self.idf[matrix.indices])
+        matrix.data = matrix.data * weight / np.maximum(mass[rows], 1e-12)
+        return matrix.astype(np.float32)
+
+
+@dataclass(slots=True)
+class _TfidfBlock:
+    """Cosine TF-IDF over fixed columns (sublinear tf, smooth idf as in scikit-learn)."""
+
+    idf: FloatArray
+
+    @classmethod
+    def fit(cls, counts: sp.csr_matrix) -> _TfidfBlock:
+        """Smooth idf from the capabilities' counts."""
+        df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float64)
+        return cls(idf=np.log((1.0 + counts.shape[0]) / (1.0 + df)) + 1.0)
+
+    def weigh(self, counts: sp.csr_matrix, scale: float) -> sp.csr_matrix:
+        """L2-normalised sublinear tf × idf rows, times ``scale``."""
+        matrix = counts.astype(np.float64)
+        matrix.data = (1.0 + np.log(matrix.data)) * self.idf[matrix.indices]
+        matrix = _l2_rows(matrix)
+        matrix.data *= scale
+        return matrix.astype(np.float32)
+
+
+# ---------------------------------------------------------------------------------------------
+# Dense word vectors (cnsyn)
+# ---------------------------------------------------------------------------------------------
+
+
+def _cnsyn_model_path() -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec("cnsyn")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the cnsyn package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "query" / "words_tree_mini.m"
+
+
+def _read_cnsyn_model(path: Path) -> tuple[list[str], FloatArray]:
+    """The words and vectors inside cnsyn's joblib file, without scikit-learn's BallTree.
+
+    The file pickles a BallTree from an old scikit-learn that the installed one cannot
+    unpickle; a stub stands in for every scikit-learn class and keeps the raw state, whose
+    first array holds the vectors in the order of the word list. The file ships inside an
+    installed wheel (trusted, never downloaded), which is why unpickling it is acceptable.
+    """
+    from joblib import numpy_pickle
+
+    class _Stub:
+        def __init__(self, *args: Any) -> None:
+            self.state: Any = None
+
+        def __setstate__(self, state: Any) -> None:
+            self.state = state
+
+    def _new_obj(cls: type) -> Any:
+        return cls()
+
+    class _Unpickler(numpy_pickle.NumpyUnpickler):  # type: ignore[misc]
+        def find_class(self, module: str, name: str) -> Any:
+            if module.startswith("sklearn"):
+                return _new_obj if name == "newObj" else type(name, (_Stub,), {})
+            return super().find_class(module, name)
+
+    with path.open("rb") as handle:
+        loaded = _Unpickler(str(path), handle, ensure_native_byte_order=True).load()
+    words = [str(w) for w in loaded["words"]]
+    vectors = np.asarray(loaded["model"].state[0], dtype=np.float64)
+    if vectors.shape[0] != len(words):
+        raise ValueError("cnsyn vectors and words disagree in length")
+    return words, vectors
+
+
+class WordVectors:
+    """Chinese word vectors (about 130k words, 75-d) from the cnsyn wheel, cached as .npy.
+
+    Vectors are L2-normalised float32; words are normalised like tokens. A token missing
+    from the vocabulary falls back to the mean of its characters' vectors, which keeps
+    domain compounds like 固态电池 in play.
+    """
+
+    def __init__(self, words: Sequence[str], vectors: Float32Array) -> None:
+        self.words = list(words)
+        self.vectors = vectors
+        self.lookup = {w: i for i, w in enumerate(self.words)}
+        self.dim = int(vectors.shape[1])
+
+    @classmethod
+    def load(cls, cache_dir: str | Path | None = None) -> WordVectors:
+        """Read the cached arrays, or convert cnsyn's file once and cache the result.
+
+        Nothing is downloaded: the source is the file inside the installed wheel. The cache
+        defaults to ``~/.cache/scenario-market/vectors``.
+        """
+        cache_dir = cache_dir if cache_dir is not None else default_cache_dir("vectors")
+        source = _cnsyn_model_path()
+        stamp = hashlib.sha256(f"{source.stat().st_size}:{source.name}".encode()).hexdigest()[:12]
+        base = Path(cache_dir) / f"cnsyn-{stamp}"
+        vec_path, word_path = base.with_suffix(".vectors.npy"), base.with_suffix(".words.npy")
+        if vec_path.exists() and word_path.exists():
+            words = np.load(word_path, allow_pickle=False)
+            return cls([str(w) for w in words], np.load(vec_path, allow_pickle=False))
+        raw_words, raw = _read_cnsyn_model(source)
+        words = [normalize_text(w) for w in raw_words]
+        vectors = _l2_dense(raw)
+        base.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_save_npy(word_path, np.array(words))
+        _atomic_save_npy(vec_path, vectors)
+        return cls(words, vectors)
+
+    def token_vector(self, token: str) -> Float32Array | None:
+        """The token's vector, the mean of its known characters' vectors, or None."""
+        row = self.lookup.get(token)
+        if row is not None:
+            return self.vectors[row]
+        rows = [self.lookup[ch] for ch in token if ch in self.lookup]
+        if not rows:
+            return None
+        return np.asarray(self.vectors[rows].mean(axis=0), dtype=np.float32)
+
+    def term_matrix(self, terms: Sequence[str]) -> Float32Array:
+        """terms × dim matrix of :meth:`token_vector` (zero rows for unknown terms)."""
+        out = np.zeros((len(terms), self.dim), dtype=np.float32)
+        for row, term in enumerate(terms):
+            vec = self.token_vector(term)
+            if vec is not None:
+                out[row] = vec
+        return out
+
+
+_VECTORS: dict[str, WordVectors] = {}
+_VECTORS_LOCK = threading.Lock()
+
+
+def get_word_vectors(cache_dir: str | Path | None = None) -> WordVectors:
+    """The process-wide :class:`WordVectors` (about 40 MB), loaded once per cache directory."""
+    key = str(cache_dir)
+    with _VECTORS_LOCK:
+        if key not in _VECTORS:
+            _VECTORS[key] = WordVectors.load(cache_dir)
+        return _VECTORS[key]
+
+
+def _atomic_save_npy(path: Path, array: npt.NDArray[Any]) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as handle:
+        np.save(handle, array, allow_pickle=False)
+    os.replace(tmp, path)
+
+
+def _dense_rows(counts: sp.csr_matrix, idf: FloatArray, term_vectors: Float32Array) -> Float32Array:
+    """idf-weighted mean of term vectors per row, L2-normalised (zero rows stay zero)."""
+    weights = counts.astype(np.float32)
+    weights.data = weights.data * idf[weights.indices].astype(np.float32)
+    return _l2_dense(np.asarray(weights @ term_vectors, dtype=np.float64))
+
+
+# ---------------------------------------------------------------------------------------------
+# Documents to terms
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """Needs encoded for an index: sparse rows, dense vectors (or None), chain nodes to union."""
+
+    sparse: sp.csr_matrix
+    dense: Float32Array | None
+    nodes: npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class _Encoded:
+    """Documents as the index sees them: word counts over the index vocabulary and chain
+    columns (declared ``=``, named in the text ``~``, ancestors of declared ``^``)."""
+
+    words: sp.csr_matrix
+    chains: sp.csr_matrix
+    declared: npt.NDArray[np.bool_]
+    named: npt.NDArray[np.bool_]
+
+
+class _TermEncoder:
+    """Turns documents into term counts with sparse products instead of per-term Python.
+
+    Each distinct token is looked up once: its sub-words and the chains it names become
+    rows of small expansion matrices, and a document's counts are its token counts times
+    those matrices. Sub-words are cached per token for the life of the encoder.
+    """
+
+    def __init__(self, analyzer: Analyzer, *, subwords: bool) -> None:
+        self.analyzer = analyzer
+        self.subwords = subwords
+        self._pieces: dict[str, tuple[str, ...]] = {}
+        taxonomy = analyzer.taxonomy
+        size = len(taxonomy)
+        self._ancestors = np.zeros((size, size), dtype=np.float64)
+        for node in taxonomy.nodes:
+            for parent in taxonomy.ancestors(node.slug):
+                self._ancestors[taxonomy.index[node.slug], taxonomy.index[parent]] = 1.0
+
+    def _pieces_of(self, term: str) -> tuple[str, ...]:
+        if not self.subwords:
+            return ()
+        pieces = self._pieces.get(term)
+        if pieces is None:
+            pieces = self._pieces[term] = self.analyzer.subwords(term)
+        return pieces
+
+    def token_counts(
+        self, docs: Sequence[NeedDoc | CapabilityDoc]
+    ) -> tuple[sp.csr_matrix, list[str]]:
+        """Documents × distinct tokens counts (tokens plus whole keywords), and those tokens.
+
+        Cached tokens are used as they are; only documents without tokens are segmented.
+        """
+        flat: list[str] = []
+        lengths = np.zeros(len(docs), dtype=np.int64)
+        for row, doc in enumerate(docs):
+            before = len(flat)
+            flat.extend(doc.tokens if doc.tokens is not None else self.analyzer.tokenize(doc.text))
+            flat.extend(normalize_text(k).strip() for k in doc.keywords if k.strip())
+            lengths[row] = len(flat) - before
+        index = {term: i for i, term in enumerate(dict.fromkeys(flat))}
+        cols = np.fromiter(map(index.__getitem__, flat), dtype=np.int64, count=len(flat))
+        rows = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
+        counts = sp.csr_matrix(
+            (np.ones(len(cols), dtype=np.float64), (rows, cols)), shape=(len(docs), len(index))
+        )
+        return counts, list(index)
+
+    def vocabulary(self, tokens: Sequence[str]) -> _Vocabulary:
+        """Every token and every sub-word of one, sorted."""
+        terms = set(tokens)
+        for token in tokens:
+            terms.update(self._pieces_of(token))
+        return _Vocabulary(sorted(terms))
+
+    def encode(
+        self, docs: Sequence[NeedDoc | CapabilityDoc], vocab: _Vocabulary | None = None
+    ) -> tuple[_Encoded, _Vocabulary]:
+        """Encode ``docs`` over ``vocab`` (fitted from the documents when None)."""
+        counts, tokens = self.token_counts(docs)
+        vocab = vocab if vocab is not None else self.vocabulary(tokens)
+        expand_rows: list[int] = []
+        expand_cols: list[int] = []
+        name_rows: list[int] = []
+        name_cols: list[int] = []
+        term_map, node_index = self.analyzer.taxonomy.term_map, self.analyzer.taxonomy.index
+        for row, token in enumerate(tokens):
+            for term in (token, *self._pieces_of(token)):
+                col = vocab.lookup.get(term)
+                if col is not None:
+                    expand_rows.append(row)
+                    expand_cols.append(col)
+                for slug in term_map.get(term, ()):
+                    name_rows.append(row)
+                    name_cols.append(node_index[slug])
+        words = counts @ _indicator(expand_rows, expand_cols, (len(tokens), len(vocab.terms)))
+        size = len(self.analyzer.taxonomy)
+        named = (counts @ _indicator(name_rows, name_cols, (len(tokens), size))).toarray() > 0
+        declared = self.analyzer.taxonomy.multi_hot([d.chains for d in docs])
+        declared_m = sp.csr_matrix(declared, dtype=np.float64)
+        chains = sp.hstack(
+            [declared_m, sp.csr_matrix(named, dtype=np.float64), declared_m @ self._ancestors],
+            format="csr",
+        )
+        encoded = _Encoded(
+            words=sp.csr_matrix(words), chains=chains, declared=declared, named=named
+        )
+        return encoded, vocab
+
+
+# ---------------------------------------------------------------------------------------------
+# The index
+# ---------------------------------------------------------------------------------------------
+
+
+class CapabilityIndex:
+    """Sparse (and optionally dense) vectors over capabilities, rows sorted by capability id.
+
+    Built once per run and saved to one ``.npz`` file (numeric arrays only, no pickle) that
+    the run's chunk tasks load. Queries must use an analyzer with the same fingerprint.
+    """
+
+    def __init__(
+        self,
+        *,
+        analyzer: Analyzer,
+        config: RetrievalConfig,
+        caps: CapabilityArrays,
+        matrix: sp.csr_matrix,
+        word: _Bm25Block,
+        chain: _TfidfBlock,
+        term_vectors: Float32Array | None,
+        dense: Float32Array | None,
+    ) -> None:
+        self.analyzer = analyzer
+        self.config = config
+        self.caps = caps
+        self.matrix = matrix  # capabilities × (word | chain) columns, float32
+        self.word, self.chain = word, chain
+        self.term_vectors = term_vectors
+        self.dense = dense
+        self._encoder = _TermEncoder(analyzer, subwords=config.subwords)
+        self._transposed: sp.csr_matrix | None = None
+        self._search: sp.csr_matrix = matrix
+        self._node_t: dict[int, sp.csr_matrix] = {}
+        self._node_rows = [np.flatnonzero(caps.chain_hot[:, j]) for j in range(len(self.taxonomy))]
+        self._row_of_id = {int(cap_id): row for row, cap_id in enumerate(caps.id.tolist())}
+
+    @property
+    def taxonomy(self) -> Taxonomy:
+        return self.analyzer.taxonomy
+
+    @property
+    def weights(self) -> tuple[float, float, float]:
+        """Normalised (word, chain, dense) block weights of this index."""
+        return self.config.block_weights(dense=self.dense is not None)
+
+    def __len__(self) -> int:
+        return int(self.matrix.shape[0])
+
+    def row_of(self, cap_id: int) -> int:
+        """The index row of a capability id (KeyError when not indexed)."""
+        return self._row_of_id[cap_id]
+
+    # -- building -----------------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        cap_docs: Sequence[CapabilityDoc],
+        analyzer: Analyzer,
+        *,
+        config: RetrievalConfig | None = None,
+        vectors: WordVectors | None = None,
+    ) -> CapabilityIndex:
+        """Fit the blocks on ``cap_docs``; only documents with ``tokens=None`` are segmented.
+
+        The dense block exists only when ``vectors`` is given and ``dense_weight > 0``.
+        """
+        config = config or RetrievalConfig()
+        docs = sorted(cap_docs, key=lambda d: d.id)
+        if len({d.id for d in docs}) != len(docs):
+            raise ValueError("duplicate capability ids")
+        encoder = _TermEncoder(analyzer, subwords=config.subwords)
+        encoded, vocab = encoder.encode(docs)
+        word = _Bm25Block.fit(
+            vocab, encoded.words, k1=config.bm25_k1, b=config.bm25_b, max_df=config.word_max_df
+        )
+        chain = _TfidfBlock.fit(encoded.chains)
+        use_dense = vectors is not None and config.dense_weight > 0
+        _, w_chain, _ = config.block_weights(dense=use_dense)
+        matrix = sp.hstack(
+            [word.documents(encoded.words), chain.weigh(encoded.chains, np.sqrt(w_chain))],
+            format="csr",
+        )
+        term_vectors = dense = None
+        if use_dense and vectors is not None:
+            term_vectors = vectors.term_matrix(vocab.terms)
+            dense = _dense_rows(encoded.words, word.idf, term_vectors)
+        return cls(
+            analyzer=analyzer,
+            config=config,
+            caps=CapabilityArrays.from_docs(docs, analyzer.taxonomy),
+            matrix=matrix,
+            word=word,
+            chain=chain,
+            term_vectors=term_vectors,
+            dense=dense,
+        )
+
+    # -- querying -----------------------------------------------------------------------------
+
+    def encode(self, need_docs: Sequence[NeedDoc]) -> Query:
+        """Needs in the index's space: sparse rows, dense vectors, and the chains to union."""
+        encoded, _ = self._encoder.encode(need_docs, self.word.vocab)
+        w_word, w_chain, _ = self.weights
+        sparse = sp.hstack(
+            [
+                self.word.queries(encoded.words, w_word),
+                self.chain.weigh(encoded.chains, np.sqrt(w_chain)),
+            ],
+            format="csr",
+        )
+        dense = None
+        if self.term_vectors is not None:
+            dense = _dense_rows(encoded.words, self.word.idf, self.term_vectors)
+        # A need that declares no chain is unioned with the chains its text names.
+        has_declared = np.asarray(encoded.declared.any(axis=1), dtype=np.bool_).reshape(-1, 1)
+        nodes = np.where(has_declared, encoded.declared, encoded.named)
+        return Query(sparse=sparse, dense=dense, nodes=nodes)
+
+    def _search_matrix(self) -> sp.csr_matrix:
+        """The matrix without the word columns above ``search_max_df``; chain columns stay."""
+        df = np.bincount(self.matrix.indices, minlength=self.matrix.shape[1])
+        keep = np.ones(self.matrix.shape[1], dtype=np.float32)
+        n_words = len(self.word.vocab.terms)
+        limit = max(self.config.search_max_df * len(self), 1.0)
+        keep[:n_words][df[:n_words] > limit] = 0.0
+        pruned = sp.csr_matrix(self.matrix @ sp.diags(keep))
+        pruned.eliminate_zeros()
+        return pruned
+
+    def _matrix_t(self) -> sp.csr_matrix:
+        """The search matrix transposed (terms × capabilities), built on first use."""
+        if self._transposed is None:
+            self._search = self._search_matrix()
+            self._transposed = self._search.T.tocsr()
+        return self._transposed
+
+    def top_candidates(
+        self, need_docs: Sequence[NeedDoc], n: int = 50, *, query: Query | None = None
+    ) -> Candidates:
+        """The top ``n`` capabilities of each need united with its chains' best capabilities.
+
+        For each chain a need declares (or, when it declares none, names in its text), the
+        ``config.chain_union_per_node`` capabilities of that chain with the highest
+        similarity join its candidates, so a need gets at most
+        ``n + chain_union_per_node × its chains``. Needs are processed ``chunk_size`` at a
+        time: memory is bounded by the chunk, never by needs × capabilities. Pairs with zero
+        similarity are not candidates. ``query`` may pass :meth:`encode` of the same needs.
+        """
+        query = self.encode(need_docs) if query is None else query
+        if query.sparse.shape[0] <= SMALL_BATCH:
+            return _merge(self._small_batch(query, n))
+        return _merge([self._global_top(query.sparse, n), self._chain_union(query)])
+
+    def _small_batch(self, query: Query, n: int) -> list[Triplets]:
+        """Few needs (an incremental run): full similarity rows, then top-n by selection.
+
+        The fixed costs of a sparse_dot_topn call per chain would dominate for one need; one
+        sparse product gives every similarity, and each chain's share is a slice of it.
+        """
+        sims = np.asarray((query.sparse @ self._matrix_t()).toarray(), dtype=np.float64)
+        every = np.arange(sims.shape[1], dtype=np.int64)
+        out: list[Triplets] = []
+        for row in range(sims.shape[0]):
+            out.append(_top_of_row(row, every, sims[row], n))
+            for node in np.flatnonzero(query.nodes[row]).tolist():
+                caps = self._node_rows[node]
+                out.append(
+                    _top_of_row(row, caps, sims[row, caps], self.config.chain_union_per_node)
+                )
+        return out
+
+    def pair_similarity(self, query: Query, need_rows: IntArray, cap_rows: IntArray) -> FloatArray:
+        """Sparse similarity of given pairs, recomputed row by row (summed in float64).
+
+        Retrieval computes similarities in float32 along paths that depend on the batch
+        (threads, chunking, the small-batch shortcut); recomputing the final pairs one way
+        makes a pair's score identical whether its need was ranked alone or in a full run.
+        """
+        if len(need_rows) == 0:
+            return np.zeros(0, dtype=np.float64)
+        products = query.sparse[need_rows].multiply(self.matrix[cap_rows])
+        return np.asarray(products.sum(axis=1, dtype=np.float64), dtype=np.float64).ravel()
+
+    def _global_top(self, q: sp.csr_matrix, n: int) -> Triplets:
+        matrix_t = self._matrix_t()
+        size = self.config.chunk_size
+        return _concat(
+            [
+                _topn_triplets(q[start : start + size], matrix_t, n, self.config.threads(), start)
+                for start in range(0, q.shape[0], size)
+            ]
+        )
+
+    def _node_matrix_t(self, node: int) -> sp.csr_matrix:
+        """The search matrix of one chain's capabilities, transposed; kept for later calls.
+
+        Together these hold each capability once per chain it declares (about 1.5 times the
+        search matrix), which a warm worker trades for not slicing on every chunk.
+        """
+        cached = self._node_t.get(node)
+        if cached is None:
+            self._matrix_t()
+            cached = self._node_t[node] = self._search[self._node_rows[node]].T.tocsr()
+        return cached
+
+    def _chain_union(self, query: Query) -> Triplets:
+        per_node = self.config.chain_union_per_node
+        if per_node <= 0:
+            return _empty()
+        out: list[Triplets] = []
+        for node in np.flatnonzero(query.nodes.any(axis=0)).tolist():
+            needs, caps = np.flatnonzero(query.nodes[:, node]), self._node_rows[node]
+            if len(caps) == 0:
+                continue
+            sub_t = self._node_matrix_t(node)
+            for start in range(0, len(needs), self.config.chunk_size):
+                rows = needs[start : start + self.config.chunk_size]
+                need_idx, cap_idx, sims = _topn_triplets(
+                    query.sparse[rows], sub_t, per_node, self.config.threads(), 0
+                )
+                out.append((rows[need_idx], caps[cap_idx], sims))
+        return _concat(out)
+
+    def pair_dense(
+        self, need_vectors: Float32Array | None, need_rows: IntArray, cap_rows: IntArray
+    ) -> FloatArray:
+        """Dense cosine of each pair clipped to [0, 1] (zeros without a dense block)."""
+        if need_vectors is None or self.dense is None:
+            return np.zeros(len(need_rows), dtype=np.float64)
+        cos = np.einsum("ij,ij->i", need_vectors[need_rows], self.dense[cap_rows], dtype=np.float64)
+        return np.clip(cos, 0.0, 1.0)
+
+    # -- persistence --------------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> None:
+        """Write the index to one ``.npz`` file atomically (readers never see half a file)."""
+        caps = self.caps
+        meta = {
+            "fingerprint": self.analyzer.fingerprint,
+            "config": asdict(self.config),
+            "avgdl": self.word.avgdl,
+        }
+        arrays: dict[str, npt.NDArray[Any]] = {
+            "format": np.array([INDEX_FORMAT]),
+            "meta": _text_array(json.dumps(meta, ensure_ascii=False)),
+            "m_data": self.matrix.data,
+            "m_indices": self.matrix.indices,
+            "m_indptr": self.matrix.indptr,
+            "m_shape": np.array(self.matrix.shape, dtype=np.int64),
+            "word_terms": _text_array("\x1f".join(self.word.vocab.terms)),
+            "word_idf": self.word.idf,
+            "chain_idf": self.chain.idf,
+            "cap_id": caps.id,
+            "cap_org_id": caps.org_id,
+            "cap_region": caps.region,
+            "cap_trl": caps.trl,
+            "cap_track_record": caps.track_record,
+            "cap_capacity": caps.capacity,
+            "cap_chain_hot": caps.chain_hot,
+            "cap_haystack": _text_array("\x1e".join(caps.haystack)),
+        }
+        if self.term_vectors is not None and self.dense is not None:
+            arrays["term_vectors"] = self.term_vectors
+            arrays["dense"] = self.dense
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        with tmp.open("wb") as handle:
+            np.savez(handle, allow_pickle=False, **cast(dict[str, Any], arrays))
+        os.replace(tmp, target)
+
+    @classmethod
+    def load(cls, path: str | Path, analyzer: Analyzer) -> CapabilityIndex:
+        """Read an index saved by :meth:`save`; the analyzer must have the same fingerprint."""
+        with np.load(Path(path), allow_pickle=False) as data:
+            if int(data["format"][0]) != INDEX_FORMAT:
+                raise ValueError(f"unsupported index format {int(data['format'][0])}")
+            meta = json.loads(_from_text_array(data["meta"]))
+            if meta["fingerprint"] != analyzer.fingerprint:
+                raise ValueError("the index was built with a different analyzer fingerprint")
+            config = RetrievalConfig.from_dict(meta["config"])
+            matrix = sp.csr_matrix(
+                (data["m_data"], data["m_indices"], data["m_indptr"]),
+                shape=tuple(int(x) for x in data["m_shape"]),
+            )
+            n_caps = len(data["cap_id"])
+            haystack = _from_text_array(data["cap_haystack"])
+            caps = CapabilityArrays(
+                id=data["cap_id"],
+                org_id=data["cap_org_id"],
+                region=data["cap_region"],
+                trl=data["cap_trl"],
+                track_record=data["cap_track_record"],
+                capacity=data["cap_capacity"],
+                chain_hot=data["cap_chain_hot"],
+                haystack=tuple(haystack.split("\x1e")) if n_caps else (),
+            )
+            word = _Bm25Block(
+                vocab=_Vocabulary(_split_text(_from_text_array(data["word_terms"]), "\x1f")),
+                idf=data["word_idf"],
+                avgdl=float(meta["avgdl"]),
+                k1=config.bm25_k1,
+                b=config.bm25_b,
+            )
+            chain = _TfidfBlock(idf=data["chain_idf"])
+            if len(chain.idf) != 3 * len(analyzer.taxonomy):
+                raise ValueError("the index was built with a different taxonomy")
+            has_dense = "dense" in data.files
+            return cls(
+                analyzer=analyzer,
+                config=config,
+                caps=caps,
+                matrix=matrix,
+                word=word,
+                chain=chain,
+                term_vectors=data["term_vectors"] if has_dense else None,
+                dense=data["dense"] if has_dense else None,
+            )
+
+
+def _text_array(text: str) -> npt.NDArray[np.uint8]:
+    # Strings are stored as UTF-8 bytes: numpy's fixed-width unicode arrays would pad every
+    # haystack to the longest one, and object arrays would need pickle.
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+
+
+def _from_text_array(array: npt.NDArray[np.uint8]) -> str:
+    return bytes(array).decode("utf-8")
+
+
+def _split_text(text: str, sep: str) -> list[str]:
+    return text.split(sep) if text else []
+
+
+def _topn_triplets(
+    left: sp.csr_matrix, right_t: sp.csr_matrix, n: int, threads: int, offset: int
+) -> Triplets:
+    """(row + offset, column, value) of the top ``n`` entries of each row of left @ right_t."""
+    if left.shape[0] == 0 or right_t.shape[1] == 0 or n <= 0:
+        return _empty()
+    product = sp_matmul_topn(
+        left, right_t, top_n=n, threshold=0.0, n_threads=threads if threads > 1 else None
+    )
+    product = sp.csr_matrix(product)
+    return (
+        _row_of_entries(product) + offset,
+        product.indices.astype(np.int64),
+        product.data.astype(np.float64),
+    )
+
+
+def _top_of_row(row: int, cols: IntArray, values: FloatArray, n: int) -> Triplets:
+    """The ``n`` best positive ``values`` (ties by column) as triplets for need ``row``."""
+    positive = np.flatnonzero(values > 0)
+    if len(positive) > n > 0:
+        kth = np.partition(values[positive], len(positive) - n)[len(positive) - n]
+        positive = positive[values[positive] >= kth]
+    order = np.lexsort((cols[positive], -values[positive]))[: max(n, 0)]
+    chosen = positive[order]
+    return (np.full(len(chosen), row, dtype=np.int64), cols[chosen], values[chosen])
+
+
+def _empty() -> Triplets:
+    return (
+        np.zeros(0, dtype=np.int64),
+        np.zeros(0, dtype=np.int64),
+        np.zeros(0, dtype=np.float64),
+    )
+
+
+def _concat(parts: Sequence[Triplets]) -> Triplets:
+    if not parts:
+        return _empty()
+    return (
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] for p in parts]),
+    )
+
+
+def _merge(parts: Sequence[Triplets]) -> Candidates:
+    """Unite candidate triplets: one entry per pair, sorted by need, similarity desc, row."""
+    need, cap, sim = _concat(parts)
+    keep = sim > 0
+    need, cap, sim = need[keep], cap[keep], sim[keep]
+    order = np.lexsort((cap, -sim, need))
+    need, cap, sim = need[order], cap[order], sim[order]
+    # After sorting, the first occurrence of a (need, cap) pair carries its highest value.
+    first = np.ones(len(need), dtype=np.bool_)
+    if len(need):
+        key = need * (int(cap.max()) + 1) + cap
+        _, idx = np.unique(key, return_index=True)
+        first[:] = False
+        first[idx] = True
+    return Candidates(need_rows=need[first], cap_rows=cap[first], similarity=sim[first])

@@ -1,0 +1,70 @@
+"""The warm engine of a worker process: the capability index under a run's policy.
+
+Building the index of a province's capabilities takes seconds, so each worker process keeps
+one warm engine, and processes share the built index as a file in ``MATCHING_INDEX_DIR``.
+Both are keyed by the capability set, the analyzer, whether word vectors are on, and (for
+the engine) the policy version.
+"""
+
+import hashlib
+from pathlib import Path
+
+from django.conf import settings
+
+from matching import documents
+from matching.engine import MatchEngine
+from matching.models import MatchRun
+from scenarios import selectors as scenario_selectors
+
+# Candidates kept per need (the "other strong candidates" beside the recommendations).
+TOP_N = 50
+_ENGINES: dict[str, MatchEngine] = {}  # warm engines of this worker process, by index key
+
+
+def index_path(key: str) -> Path:
+    return Path(settings.MATCHING_INDEX_DIR) / f"index-{key}.npz"
+
+
+def warm_engine(run: MatchRun, *, refresh_dictionary: bool) -> tuple[MatchEngine, str]:
+    """An engine over every published capability, under the run's policy, and its index key.
+
+    The index is cached per worker process and shared between processes as a file, both
+    keyed by the capability set, the analyzer, whether word vectors are on, and the policy
+    version.
+    """
+    words = documents.dictionary_words(refresh=refresh_dictionary)
+    analyzer = documents.analyzer_for(words)
+    policy = run.policy
+    dense = "dense" if settings.MATCHING_WORD_VECTORS else "sparse"
+    raw = f"{scenario_selectors.matching_capability_set_key()}|{analyzer.fingerprint}|{dense}"
+    key = hashlib.sha256(raw.encode()).hexdigest()[:24]
+    engine_key = f"{key}|{policy.version}"
+    if engine_key in _ENGINES:
+        return _ENGINES[engine_key], key
+    engine = documents.engine_for(
+        analyzer=analyzer, weights=policy.matching_weights, region_weights=policy.region_weights
+    )
+    path = index_path(key)
+    try:
+        engine.load_index(path)
+    except (OSError, ValueError, KeyError):
+        engine.build_index(documents.capability_docs(analyzer=analyzer))
+        assert engine.index is not None  # noqa: S101 - build_index sets it
+        engine.index.save(path)
+    _ENGINES.clear()  # keep one warm engine: a province index is large
+    _ENGINES[engine_key] = engine
+    return engine, key
+
+
+def run_engine(run: MatchRun) -> MatchEngine:
+    """The engine a chunk scores with: the one its run planned, if this process holds it.
+
+    A worker that planned the run (or scored an earlier chunk) skips recomputing the
+    capability-set key and the analyzer; any other process warms up as before.
+    """
+    key = run.params.get("index_key")
+    if key:
+        engine = _ENGINES.get(f"{key}|{run.policy.version}")
+        if engine is not None:
+            return engine
+    return warm_engine(run, refresh_dictionary=False)[0]

@@ -1,0 +1,211 @@
+"""Decisions on recommended pairs: firms answer, agencies shortlist, committees decide.
+
+A committee member of the need's jurisdiction (or an admin) approves a pair, which starts a
+pilot through ``scenarios.services.pilots``, or rejects it with a reason. Every step is
+audited and notifies the other side. Decisions live in ``PairReview`` rows keyed by
+(need, capability), so a rerun of matching never loses them.
+"""
+
+from datetime import date
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.choices import Role
+from accounts.roles import has_role_in, is_platform_admin, sits_on_committee_covering
+from accounts.selectors import member_ids, member_ids_by_organization
+from activity.services import audit_record, notify_users
+from core.actors import Actor
+from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
+from matching.models import FirmResponse, Match, NeedCurrentRun, PairDecision, PairReview
+from scenarios.services.pilots import pilot_start
+
+
+def _review_for(match: Match) -> PairReview:
+    review, _created = PairReview.objects.select_for_update().get_or_create(
+        need_id=match.need_id, capability_id=match.capability_id
+    )
+    return review
+
+
+def _load(match: Match) -> Match:
+    return Match.objects.select_related("need__agency", "need__region", "capability__firm").get(
+        pk=match.pk
+    )
+
+
+def _ensure_current(match: Match) -> None:
+    """Refuse a row that a newer run has superseded (checked after the actor's rights, so
+    an outsider gets 403, not a hint about the row). The pointer row stays locked until the
+    decision commits, so a finishing run cannot supersede the row in between."""
+    pointer = NeedCurrentRun.objects.select_for_update().filter(need_id=match.need_id).first()
+    if pointer is None or pointer.run_id != match.run_id:
+        raise InvalidTransition(_("该撮合结果已被新的匹配批次取代。"), status="superseded")
+
+
+@transaction.atomic
+def pair_respond(*, actor: Actor, match: Match, interested: bool, note: str = "") -> PairReview:
+    """The firm says it is interested in (or declines) a need recommended to it."""
+    match = _load(match)
+    if not (
+        is_platform_admin(actor) or has_role_in(actor, Role.FIRM_EDITOR, match.capability.firm)
+    ):
+        raise ActorNotAllowed(_("只能答复推荐给本企业的需求。"))
+    _ensure_current(match)
+    if not match.recommended:
+        raise InvalidTransition(_("只能答复推荐结果。"), status="not_recommended")
+    review = _review_for(match)
+    if review.decision != PairDecision.PENDING:
+        raise InvalidTransition(_("已审批，不能再修改答复。"), status=review.decision)
+    response = FirmResponse.INTERESTED if interested else FirmResponse.DECLINED
+    if review.firm_response == response and review.firm_note == note[:500]:
+        return review  # the same answer again changes nothing and tells nobody
+    before = review.firm_response
+    review.firm_response = response
+    review.firm_note = note[:500]
+    review.version += 1
+    review.save()
+    audit_record(
+        actor=actor,
+        action="match.respond",
+        target=review,
+        from_state=before,
+        to_state=review.firm_response,
+        reason=note,
+        data={"match": match.pk},
+    )
+    word = "有意向承接" if interested else "不参与"
+    notify_users(
+        user_ids=member_ids(match.need.agency_id, Role.AGENCY_EDITOR),
+        verb="match.firm_response",
+        message=f"{match.capability.firm.name}对“{match.need.title}”表示{word}",
+        target=review,
+    )
+    return review
+
+
+@transaction.atomic
+def pair_shortlist(*, actor: Actor, match: Match, shortlisted: bool) -> PairReview:
+    """The agency puts a recommended capability on (or off) its shortlist."""
+    match = _load(match)
+    if not (is_platform_admin(actor) or has_role_in(actor, Role.AGENCY_EDITOR, match.need.agency)):
+        raise ActorNotAllowed(_("只能处理本单位需求的推荐。"))
+    _ensure_current(match)
+    review = _review_for(match)
+    if review.decision != PairDecision.PENDING:
+        raise InvalidTransition(_("已审批，不能再调整入围。"), status=review.decision)
+    if review.shortlisted == shortlisted:
+        return review
+    review.shortlisted = shortlisted
+    review.version += 1
+    review.save()
+    audit_record(
+        actor=actor,
+        action="match.shortlist",
+        target=review,
+        to_state="shortlisted" if shortlisted else "unlisted",
+        data={"match": match.pk},
+    )
+    if shortlisted:
+        notify_users(
+            user_ids=member_ids(match.capability.firm_id, Role.FIRM_EDITOR),
+            verb="match.shortlisted",
+            message=f"您的能力“{match.capability.title}”入围“{match.need.title}”",
+            target=review,
+        )
+    return review
+
+
+@transaction.atomic
+def pair_decide(
+    *,
+    actor: Actor,
+    match: Match,
+    approve: bool,
+    reason: str = "",
+    tolerance_until: date | None = None,
+    validation_type: str | None = None,
+) -> PairReview:
+    """A committee member of the need's jurisdiction (or an admin) approves or rejects.
+
+    Approval starts a pilot (the tolerance period is required); rejection needs a reason.
+    Deciding the same way twice returns the review unchanged.
+    """
+    match = _load(match)
+    if not (is_platform_admin(actor) or sits_on_committee_covering(actor, match.need.region)):
+        raise ActorNotAllowed(_("只有需求所在地工作委员会或平台管理员可以审批。"))
+    _ensure_current(match)
+    review = _review_for(match)
+    target = PairDecision.APPROVED if approve else PairDecision.REJECTED
+    if review.decision == target:
+        return review
+    if review.decision != PairDecision.PENDING:
+        raise InvalidTransition(_("已审批。"), status=review.decision)
+    if approve:
+        if tolerance_until is None:
+            raise InvalidInput(
+                _("批准试点需要包容期截止日期。"), fields={"tolerance_until": [_("必填。")]}
+            )
+        pilot = pilot_start(
+            actor=actor,
+            need=match.need,
+            capability=match.capability,
+            tolerance_until=tolerance_until,
+            validation_type=validation_type,
+            source_match_id=match.pk,
+        )
+        review.pilot_id = pilot.pk
+    elif not reason.strip():
+        raise InvalidInput(_("驳回需要填写理由。"), fields={"reason": [_("不能为空。")]})
+    review.decision = target
+    review.decision_reason = reason[:500]
+    review.version += 1
+    review.save()
+    audit_record(
+        actor=actor,
+        action="match.decide",
+        target=review,
+        from_state=PairDecision.PENDING,
+        to_state=target,
+        reason=reason,
+        data={"match": match.pk, "pilot": review.pilot_id},
+    )
+    word = "批准进入场景验证" if approve else "未获批准"
+    notify_users(
+        user_ids=member_ids(match.capability.firm_id, Role.FIRM_EDITOR)
+        + member_ids(match.need.agency_id, Role.AGENCY_EDITOR),
+        verb="match.decided",
+        message=f"“{match.need.title}” × “{match.capability.title}” {word}",
+        target=review,
+    )
+    return review
+
+
+def notify_recommendations(*, match_ids: list[int]) -> None:
+    """Tell each firm about each new recommendation of its capabilities, and each agency
+    how many new ones its needs got (in-app, and by mail after commit)."""
+    if not match_ids:
+        return
+    matches = list(Match.objects.filter(pk__in=match_ids).select_related("need", "capability"))
+    members = member_ids_by_organization(
+        organization_ids={m.firm_id for m in matches} | {m.need.agency_id for m in matches},
+        roles=[Role.FIRM_EDITOR, Role.AGENCY_EDITOR],
+    )
+    for m in matches:
+        notify_users(
+            user_ids=members.get(m.firm_id, []),
+            verb="match.recommended",
+            message=f"您的能力“{m.capability.title}”被推荐给场景需求“{m.need.title}”",
+            target=m,
+        )
+    by_need: dict[int, list[Match]] = {}
+    for m in matches:
+        by_need.setdefault(m.need_id, []).append(m)
+    for rows in by_need.values():
+        need = rows[0].need
+        notify_users(
+            user_ids=members.get(need.agency_id, []),
+            verb="match.available",
+            message=f"场景需求“{need.title}”有{len(rows)}项新的推荐能力",
+            target=need,
+        )

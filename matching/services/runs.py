@@ -1,0 +1,327 @@
+"""Matching runs: request, plan (inline or fanned out in chunks), cancel, resume, fail.
+
+Every step is idempotent so Celery's at-least-once delivery is safe: a run's status says
+whether it still has work, a chunk's ``done`` flag makes a redelivered chunk a no-op, and
+finishing twice does nothing. What a run writes (the scored rows of each chunk, then the
+pairing and the swap to current) is in ``matching.services.results``.
+"""
+
+import logging
+import time
+from datetime import timedelta
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.roles import committees_of, is_platform_admin
+from core.actors import Actor, acting_user
+from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
+from core.tasks import enqueue_on_commit
+from matching import documents
+from matching.engine import MatchEngine
+from matching.engine.retrieval import Query
+from matching.engine.scoring import NeedDoc
+from matching.index import TOP_N, warm_engine
+from matching.models import (
+    FINISHED_STATUSES,
+    Match,
+    MatchRun,
+    MatchRunChunk,
+    RunScope,
+    RunStatus,
+)
+from matching.services.results import match_run_finish, match_run_score_chunk
+from scenarios import selectors as scenario_selectors
+from scenarios.services.policy import policy_current
+
+logger = logging.getLogger(__name__)
+# The parts of a policy version that change how matching scores and pairs.
+MATCHING_POLICY_FIELDS = ("matching_weights", "region_weights", "recommendations_per_need")
+
+
+def _check_operator(actor: Actor | None) -> None:
+    if actor is None or is_platform_admin(actor) or committees_of(actor):
+        return
+    raise ActorNotAllowed(_("只有平台管理员或工作委员会成员可以发起匹配。"))
+
+
+def _check_target(scope: str, object_id: int) -> None:
+    """A single-item run needs a need or capability that matching scores."""
+    if scope == RunScope.NEED and not scenario_selectors.matching_need_ids(need_ids=[object_id]):
+        raise InvalidInput(
+            _("该需求不存在，或不在可匹配状态（已发布或验证中）。"),
+            fields={"object_id": [_("不是可匹配的需求。")]},
+        )
+    if scope == RunScope.CAPABILITY and not scenario_selectors.matching_capability_ids(
+        capability_ids=[object_id]
+    ):
+        raise InvalidInput(
+            _("该能力不存在，或未发布（或所属企业未认证）。"),
+            fields={"object_id": [_("不是可匹配的能力。")]},
+        )
+
+
+@transaction.atomic
+def match_run_request(
+    *, scope: str, object_id: int | None = None, actor: Actor | None = None, enqueue: bool = True
+) -> MatchRun:
+    """Create a pending run under the current policy and enqueue it after commit.
+
+    ``actor`` None is the system (event receivers, the nightly beat schedule); operators'
+    commands pass ``enqueue=False`` and execute the run in their own process.
+    """
+    _check_operator(actor)
+    if scope not in RunScope.values:
+        raise InvalidInput(_("范围无效。"), fields={"scope": [_("无效的选项。")]})
+    if (scope == RunScope.FULL) != (object_id is None):
+        raise InvalidInput(
+            _("单项匹配需要指定对象，全量匹配不需要。"), fields={"object_id": [_("与范围不符。")]}
+        )
+    if object_id is not None:
+        _check_target(scope, object_id)
+    return _create_run(scope=scope, object_id=object_id, actor=actor, enqueue=enqueue)
+
+
+def _create_run(
+    *, scope: str, object_id: int | None, actor: Actor | None, enqueue: bool
+) -> MatchRun:
+    policy = policy_current()
+    run = MatchRun.objects.create(
+        scope=scope,
+        target_id=object_id,
+        policy=policy,
+        params={"k": policy.recommendations_per_need, "top_n": TOP_N, "inline": not enqueue},
+        requested_by=acting_user(actor),
+    )
+    if enqueue:
+        enqueue_on_commit("matching.execute_run", run_id=run.pk)
+    return run
+
+
+# -- the system's runs after changes to the lists (``matching.receivers``) ------------------
+
+
+def match_run_after_publication(*, scope: str, object_id: int) -> MatchRun | None:
+    """Rescore what a newly published need or capability touches.
+
+    None when it is no longer matchable by the time the announcement arrives (withdrawn or
+    closed again right after publishing): there is nothing to rescore.
+    """
+    try:
+        return match_run_request(scope=scope, object_id=object_id)
+    except InvalidInput:
+        logger.info("no matching run for %s %s: no longer matchable", scope, object_id)
+        return None
+
+
+@transaction.atomic
+def match_run_after_withdrawal(*, capability_id: int) -> MatchRun | None:
+    """Rescore the needs whose current candidates hold a capability that left the list, so
+    each gets a replacement and the firm's quota is freed; None when no need holds it."""
+    if not Match.objects.current().filter(capability_id=capability_id).exists():
+        return None
+    return _create_run(scope=RunScope.CAPABILITY, object_id=capability_id, actor=None, enqueue=True)
+
+
+@transaction.atomic
+def match_run_after_policy_change(*, version: int) -> MatchRun | None:
+    """A full run when the new policy version changes how matching scores or pairs (its
+    weights, region weights or recommendations per need); None when it changes only the
+    rest (selection criteria, thresholds)."""
+    new, old = scenario_selectors.policy_with_previous(version=version)
+    if new is None:
+        return None
+    if old is not None and all(
+        getattr(new, field) == getattr(old, field) for field in MATCHING_POLICY_FIELDS
+    ):
+        return None
+    return match_run_request(scope=RunScope.FULL)
+
+
+@transaction.atomic
+def match_run_cancel(*, run_id: int, actor: Actor | None) -> MatchRun:
+    """Stop a pending or running run; chunks still queued return at once."""
+    _check_operator(actor)
+    run = MatchRun.objects.select_for_update().get(pk=run_id)
+    if run.status == RunStatus.CANCELLED:
+        return run
+    if run.is_finished:
+        raise InvalidTransition(_("批次已结束，不能取消。"), status=run.status)
+    run.status = RunStatus.CANCELLED
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "finished_at"])
+    return run
+
+
+def _affected_needs(engine: MatchEngine, capability_id: int, need_docs: list[NeedDoc]) -> list[int]:
+    """Needs whose ranking a newly published capability can change.
+
+    Exactly the needs whose ranked top ``TOP_N`` contains the capability, found without
+    ranking every need: a candidate always has a positive retrieval similarity, so one
+    sparse product (the capability against all needs) leaves the needs that can reach it;
+    retrieval (generous ``4 × TOP_N``, a superset of what ranking retrieves) keeps those
+    that retrieve it, and only they are ranked.
+    """
+    index = engine.index
+    assert index is not None  # noqa: S101
+    try:
+        row = index.row_of(capability_id)
+    except KeyError:
+        return []  # not matchable (unverified firm, negative list, not published)
+    if not need_docs:
+        return []
+    query = index.encode(need_docs)
+    similarity = np.asarray((query.sparse @ index.matrix[row].T).todense()).ravel()
+    reach = np.flatnonzero(similarity > 0)
+    if len(reach) == 0:
+        return []
+    subset = [need_docs[i] for i in reach.tolist()]
+    sub_query = Query(
+        sparse=query.sparse[reach],
+        dense=None if query.dense is None else query.dense[reach],
+        nodes=query.nodes[reach],
+    )
+    found = index.top_candidates(subset, n=4 * TOP_N, query=sub_query)
+    hits = np.unique(found.need_rows[found.cap_rows == row])
+    if len(hits) == 0:
+        return []
+    candidates = engine.rank(
+        [subset[i] for i in hits.tolist()],
+        top_n=TOP_N,
+        related_pairs=scenario_selectors.matching_related_org_pairs(),
+        negative_list=documents.negative_list(),
+    )
+    return sorted({c.need_id for c in candidates if c.cap_id == capability_id})
+
+
+def _holding_needs(capability_id: int) -> list[int]:
+    """Matchable needs whose current candidates include the capability (it may have left
+    the list since, or changed): rescoring them replaces or re-ranks it."""
+    holders = list(
+        Match.objects.current()
+        .filter(capability_id=capability_id)
+        .values_list("need_id", flat=True)
+        .distinct()
+    )
+    return scenario_selectors.matching_need_ids(need_ids=holders) if holders else []
+
+
+def match_run_execute(*, run_id: int) -> None:
+    """Start a pending run: resolve its needs, then score inline or fan out chunk tasks.
+
+    Redelivered while running, it re-enqueues the chunks that are not done (resume).
+    """
+    with transaction.atomic():
+        found = MatchRun.objects.select_for_update().filter(pk=run_id).first()
+        if found is None or found.is_finished:
+            return  # finished, or deleted by an operator meanwhile
+        run = found
+        if run.status == RunStatus.RUNNING:
+            resuming = True
+        else:
+            resuming = False
+            run.status = RunStatus.RUNNING
+            run.started_at = timezone.now()
+            run.save(update_fields=["status", "started_at"])
+    if resuming:
+        match_run_resume(run_id=run_id)
+        return
+    _plan(run)
+
+
+def _plan(run: MatchRun) -> None:
+    t0 = time.perf_counter()
+    engine, key = warm_engine(run, refresh_dictionary=run.scope == RunScope.FULL)
+    t_index = time.perf_counter() - t0
+    analyzer = engine.analyzer
+    if run.scope == RunScope.NEED:
+        # Only the ids: the chunk reads (and if needed segments) the need's text.
+        targets = [run.target_id] if run.target_id is not None else []
+        need_ids = scenario_selectors.matching_need_ids(need_ids=targets)
+    elif run.scope == RunScope.CAPABILITY:
+        capability_id = int(run.target_id or 0)
+        all_needs = documents.need_docs(analyzer=analyzer)
+        entering = _affected_needs(engine, capability_id, all_needs)
+        need_ids = sorted(set(entering) | set(_holding_needs(capability_id)))
+    else:
+        need_ids = scenario_selectors.matching_need_ids()
+    size = settings.MATCHING_CHUNK_SIZE
+    chunks = [need_ids[i : i + size] for i in range(0, len(need_ids), size)]
+    with transaction.atomic():
+        MatchRunChunk.objects.bulk_create(
+            [MatchRunChunk(run=run, number=n, need_ids=ids) for n, ids in enumerate(chunks)],
+            ignore_conflicts=True,
+        )
+        MatchRun.objects.filter(pk=run.pk).update(
+            total=len(need_ids),
+            chunk_count=len(chunks),
+            params={**run.params, "index_key": key},
+            timings={"index_s": round(t_index, 3), "plan_s": round(time.perf_counter() - t0, 3)},
+        )
+    if len(chunks) <= 1:
+        # Small runs (every incremental one) finish in this task, on the warm engine.
+        if chunks:
+            match_run_score_chunk(run_id=run.pk, number=0)
+        match_run_finish(run_id=run.pk)
+        return
+    if run.params.get("inline"):
+        return  # the operator's process scores the chunks itself (manage.py match)
+    for number in range(len(chunks)):
+        enqueue_on_commit("matching.score_chunk", run_id=run.pk, number=number)
+
+
+def match_run_fail(*, run_id: int, error: BaseException) -> None:
+    """Mark a run failed (its task gave up, or the operator's process hit an error)."""
+    logger.exception("matching run %s failed", run_id, exc_info=error)
+    MatchRun.objects.filter(pk=run_id).exclude(status__in=FINISHED_STATUSES).update(
+        status=RunStatus.FAILED,
+        error=f"{type(error).__name__}: {error}"[:2000],
+        finished_at=timezone.now(),
+    )
+
+
+def match_run_resume(*, run_id: int) -> int:
+    """Re-enqueue the chunks of a running run that are not done (after a lost worker).
+
+    Returns how many chunks were enqueued; finishes the run if all chunks are done.
+    """
+    run = MatchRun.objects.filter(pk=run_id).first()
+    if run is None or run.status != RunStatus.RUNNING:
+        return 0
+    pending = list(
+        MatchRunChunk.objects.filter(run_id=run_id, done=False).values_list("number", flat=True)
+    )
+    if not pending and run.chunk_count:
+        enqueue_on_commit("matching.finish_run", run_id=run_id)
+        return 0
+    if not run.chunk_count:
+        # Died while planning: plan again (chunk rows are created with ignore_conflicts).
+        _plan(run)
+        return 0
+    for number in pending:
+        enqueue_on_commit("matching.score_chunk", run_id=run_id, number=number)
+    return len(pending)
+
+
+def match_runs_resume_stalled(*, older_than_minutes: int = 15) -> list[int]:
+    """Resume running runs that started long ago (their worker may have died)."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    ids = list(
+        MatchRun.objects.filter(status=RunStatus.RUNNING, started_at__lt=cutoff).values_list(
+            "id", flat=True
+        )
+    )
+    for run_id in ids:
+        with transaction.atomic():
+            match_run_resume(run_id=run_id)
+    return ids
+
+
+def run_progress(run: MatchRun) -> float:
+    """Share of the run's needs scored, in [0, 1] (1 once done)."""
+    if run.status == RunStatus.DONE:
+        return 1.0
+    return round(run.processed / run.total, 4) if run.total else 0.0

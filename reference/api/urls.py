@@ -1,0 +1,12 @@
+"""API v1 routes of the reference app."""
+
+from rest_framework.routers import SimpleRouter
+
+from reference.api.chains import IndustryChainViewSet
+from reference.api.regions import RegionViewSet
+
+app_name = "reference"
+router = SimpleRouter()
+router.register("regions", RegionViewSet, basename="region")
+router.register("chains", IndustryChainViewSet, basename="chain")
+urlpatterns = router.urls

@@ -1,0 +1,67 @@
+"""Pilots in the admin: view-only with their audit trail."""
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from activity.admin import AuditTrailMixin
+from core.admin import ViewOnlyInline, ViewOnlyMixin
+from scenarios.models import Pilot
+
+
+class NeedPilotInline(ViewOnlyInline):
+    model = Pilot
+    fk_name = "need"
+    fields = [
+        "capability",
+        "status",
+        "validation_type",
+        "tolerance_until",
+        "trl_before",
+        "trl_after",
+        "started_at",
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Pilot]:
+        return super().get_queryset(request).select_related("capability")
+
+
+class CapabilityPilotInline(NeedPilotInline):
+    fk_name = "capability"
+    fields = [
+        "need",
+        "status",
+        "validation_type",
+        "tolerance_until",
+        "trl_before",
+        "trl_after",
+        "started_at",
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Pilot]:
+        return super().get_queryset(request).select_related("need")
+
+
+@admin.register(Pilot)
+class PilotAdmin(AuditTrailMixin, ViewOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "id",
+        "need",
+        "capability",
+        "status",
+        "validation_type",
+        "tolerance_until",
+        "trl_before",
+        "trl_after",
+        "first_of_kind_recommended",
+        "best_practice_nominated",
+    ]
+    list_filter = [
+        "status",
+        "validation_type",
+        "first_of_kind_recommended",
+        "best_practice_nominated",
+    ]
+    search_fields = ["need__ref", "need__title", "capability__title", "capability__firm__name"]
+    list_select_related = ["need", "capability"]
+    readonly_fields = ["audit_trail"]

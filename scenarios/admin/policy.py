@@ -1,0 +1,75 @@
+"""The province policy (versions, view-only) and the negative list in the admin."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from activity.admin import AuditTrailMixin
+from core.admin import ServiceErrorsMixin, ViewOnlyMixin, run_each
+from scenarios.models import NegativeListEntry, PolicyVersion
+from scenarios.services.negative_list import negative_entry_create, negative_entry_deactivate
+
+
+@admin.register(PolicyVersion)
+class PolicyVersionAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "version",
+        "major_budget_threshold_cny",
+        "high_value_threshold",
+        "recommendations_per_need",
+        "note",
+        "created_by",
+        "created_at",
+    ]
+    list_select_related = ["created_by"]
+    search_fields = ["note"]
+
+
+@admin.register(NegativeListEntry)
+class NegativeListEntryAdmin(ServiceErrorsMixin, AuditTrailMixin, admin.ModelAdmin):
+    """Entries are added through ``negative_entry_create`` and switched off, never deleted."""
+
+    list_display = ["__str__", "kind", "active", "reason", "created_by", "created_at"]
+    list_filter = ["kind", "active"]
+    search_fields = ["keyword", "reason", "chain__name_zh", "chain__slug"]
+    list_select_related = ["chain", "created_by"]
+    autocomplete_fields = ["chain"]
+    actions = ["deactivate"]
+    readonly_fields = ["audit_trail"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ["kind", "keyword", "chain", "reason"]
+        return ["kind", "keyword", "chain", "reason", "active", "created_by", "audit_trail"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        data = form.cleaned_data
+        chain = data.get("chain")
+        entry = negative_entry_create(
+            actor=request.user,
+            kind=data["kind"],
+            reason=data["reason"],
+            keyword=data.get("keyword", ""),
+            chain_slug=chain.slug if chain else "",
+        )
+        obj.pk = entry.pk
+
+    @admin.action(description=_("停用所选条目"))
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[NegativeListEntry]) -> None:
+        run_each(
+            self,
+            request,
+            queryset,
+            lambda entry: negative_entry_deactivate(actor=request.user, entry=entry),
+            str(_("已停用")),
+        )

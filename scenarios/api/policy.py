@@ -1,0 +1,149 @@
+"""The province policy (versions, current, new version) and the negative list (负面清单)."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from scenarios.choices import (
+    NegativeListKind,
+)
+from scenarios.filters import NegativeListFilter
+from scenarios.models import (
+    NegativeListEntry,
+    PolicyVersion,
+)
+from scenarios.services.negative_list import negative_entry_create, negative_entry_deactivate
+from scenarios.services.policy import policy_current, policy_update
+
+
+class CriterionSerializer(serializers.Serializer):
+    key = serializers.SlugField(max_length=64)
+    name = serializers.CharField(max_length=64)
+    weight = serializers.FloatField(min_value=0)
+
+
+class PolicySerializer(serializers.ModelSerializer):
+    selection_criteria = CriterionSerializer(many=True)
+    # Declared, not derived from the model, so the schema does not depend on the database
+    # backend's integer ranges.
+    recommendations_per_need = serializers.IntegerField(min_value=1, max_value=50)
+    major_budget_threshold_cny = serializers.IntegerField(min_value=0, max_value=10**13)
+    matching_weights = serializers.DictField(child=serializers.FloatField(min_value=0))
+    region_weights = serializers.DictField(child=serializers.FloatField(min_value=0))
+
+    class Meta:
+        model = PolicyVersion
+        fields = [
+            "version",
+            "major_budget_threshold_cny",
+            "selection_criteria",
+            "high_value_threshold",
+            "matching_weights",
+            "region_weights",
+            "recommendations_per_need",
+            "note",
+            "created_at",
+        ]
+        read_only_fields = ["version", "created_at"]
+
+
+class PolicyInputSerializer(serializers.Serializer):
+    """Changes for a new policy version; omitted fields keep their current values."""
+
+    major_budget_threshold_cny = serializers.IntegerField(
+        min_value=0, max_value=10**13, required=False
+    )
+    selection_criteria = CriterionSerializer(many=True, required=False)
+    high_value_threshold = serializers.FloatField(min_value=0, max_value=100, required=False)
+    matching_weights = serializers.DictField(
+        child=serializers.FloatField(min_value=0), required=False
+    )
+    region_weights = serializers.DictField(
+        child=serializers.FloatField(min_value=0), required=False
+    )
+    recommendations_per_need = serializers.IntegerField(min_value=1, max_value=50, required=False)
+    note = serializers.CharField(max_length=255, allow_blank=True, required=False)
+
+
+class NegativeListEntryInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=NegativeListKind.choices)
+    keyword = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    chain = serializers.SlugField(max_length=64, required=False, allow_blank=True)
+    reason = serializers.CharField(max_length=255)
+
+
+class NegativeListEntrySerializer(serializers.ModelSerializer):
+    chain: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = NegativeListEntry
+        fields = ["id", "kind", "keyword", "chain", "reason", "active", "created_at"]
+        read_only_fields = fields
+
+
+class PolicyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The province policy: every version (newest first) and the current one."""
+
+    serializer_class = PolicySerializer
+    queryset = PolicyVersion.objects.all()
+    ordering_fields = ["version"]
+    ordering = ["-version"]
+
+    @extend_schema(responses={200: PolicySerializer}, summary="当前政策")
+    @action(detail=False, methods=["get"])
+    def current(self, request: Request) -> Response:
+        return Response(PolicySerializer(policy_current()).data)
+
+    @extend_schema(
+        request=PolicyInputSerializer,
+        responses={201: PolicySerializer},
+        summary="发布新版本政策（仅省级工作委员会）",
+    )
+    def create(self, request: Request) -> Response:
+        data = PolicyInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        note = values.pop("note", "")
+        if "selection_criteria" in values:
+            values["selection_criteria"] = [dict(c) for c in values["selection_criteria"]]
+        policy = policy_update(actor=request.user, note=note, **values)
+        return Response(PolicySerializer(policy).data, status=status.HTTP_201_CREATED)
+
+
+class NegativeListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = r"[0-9]+"
+    serializer_class = NegativeListEntrySerializer
+    queryset = NegativeListEntry.objects.select_related("chain")
+    filterset_class = NegativeListFilter
+    ordering_fields = ["created_at", "id"]
+    ordering = ["-id"]
+    search_fields = ["keyword", "reason"]
+
+    @extend_schema(
+        request=NegativeListEntryInputSerializer,
+        responses={201: NegativeListEntrySerializer},
+        summary="新增负面清单条目",
+    )
+    def create(self, request: Request) -> Response:
+        data = NegativeListEntryInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        entry = negative_entry_create(
+            actor=request.user,
+            kind=v["kind"],
+            reason=v["reason"],
+            keyword=v.get("keyword", ""),
+            chain_slug=v.get("chain", ""),
+        )
+        return Response(NegativeListEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: NegativeListEntrySerializer}, summary="停用条目")
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request: Request, pk: str | None = None) -> Response:
+        entry = self.get_object()
+        entry = negative_entry_deactivate(actor=request.user, entry=entry)
+        return Response(NegativeListEntrySerializer(entry).data)

@@ -1,0 +1,116 @@
+"""The domain events of the scenarios app: what happened to the lists, told after commit.
+
+Services send them; other apps subscribe in their ``AppConfig.ready()`` (the matching app
+in ``matching.receivers``). Each payload is ids only; the receiver reads fresh state.
+
+=======================  ===========================  =========================================
+event                    payload                      sent when
+=======================  ===========================  =========================================
+need_published           need_id                      a need is published (last review tier, or
+                                                      imported as published)
+capability_published     capability_id                a capability is published (submitted by a
+                                                      verified firm, firm verified, reinstated)
+capability_withdrawn     capability_id                a published capability leaves the list
+                                                      (withdrawn, suspended or returned)
+lists_bulk_published     needs, capabilities          a bulk import or the demo published many
+                                                      items at once (instead of one event each)
+negative_list_changed    entry_id, active             a negative-list entry is added or switched
+                                                      off
+policy_changed           version                      the province issued a new policy version
+=======================  ===========================  =========================================
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from core.events import DomainEvent
+
+need_published = DomainEvent(
+    "need_published",
+    fields=("need_id",),
+    doc="A need was published: it is on the opportunity list and open to matching.",
+)
+capability_published = DomainEvent(
+    "capability_published",
+    fields=("capability_id",),
+    doc="A capability was published: it is on the capability list and open to matching.",
+)
+capability_withdrawn = DomainEvent(
+    "capability_withdrawn",
+    fields=("capability_id",),
+    doc="A published capability left the list (withdrawn, suspended or returned).",
+)
+lists_bulk_published = DomainEvent(
+    "lists_bulk_published",
+    fields=("needs", "capabilities"),
+    doc="Many items were published at once (an import, the demo): counts of each kind.",
+)
+negative_list_changed = DomainEvent(
+    "negative_list_changed",
+    fields=("entry_id", "active"),
+    doc="A negative-list entry was added (active) or switched off.",
+)
+policy_changed = DomainEvent(
+    "policy_changed",
+    fields=("version",),
+    doc="The province committee issued a new policy version.",
+)
+
+ALL_EVENTS = (
+    need_published,
+    capability_published,
+    capability_withdrawn,
+    lists_bulk_published,
+    negative_list_changed,
+    policy_changed,
+)
+
+
+@dataclass
+class _Batch:
+    needs: int = 0
+    capabilities: int = 0
+
+
+_batch: ContextVar[_Batch | None] = ContextVar("scenarios_bulk_publishing", default=None)
+
+
+@contextmanager
+def bulk_publishing() -> Iterator[None]:
+    """Inside, publications are counted instead of announced one by one; on leaving, one
+    ``lists_bulk_published`` follows (after commit) if anything was published.
+
+    For imports and the demo data, where hundreds of items publish in one go. Nested
+    blocks announce once, when the outermost one ends.
+    """
+    outer = _batch.get()
+    token = _batch.set(outer if outer is not None else _Batch())
+    try:
+        yield
+    finally:
+        batch = _batch.get()
+        _batch.reset(token)
+        if outer is None and batch is not None and (batch.needs or batch.capabilities):
+            lists_bulk_published.send_after_commit(
+                needs=batch.needs, capabilities=batch.capabilities
+            )
+
+
+def announce_need_published(*, need_id: int) -> None:
+    """Send ``need_published`` after commit, or count it into the current bulk batch."""
+    batch = _batch.get()
+    if batch is not None:
+        batch.needs += 1
+    else:
+        need_published.send_after_commit(need_id=need_id)
+
+
+def announce_capability_published(*, capability_id: int) -> None:
+    """Send ``capability_published`` after commit, or count it into the current bulk batch."""
+    batch = _batch.get()
+    if batch is not None:
+        batch.capabilities += 1
+    else:
+        capability_published.send_after_commit(capability_id=capability_id)

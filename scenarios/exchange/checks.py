@@ -1,0 +1,186 @@
+"""Checking parsed rows against the database before anything is written: refs, chains,
+regions, the organizations rows name (found or to be created), jurisdictions, the negative
+list. Every problem of the file is collected, then the file is refused as a whole."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from accounts.choices import OrganizationKind
+from accounts.models import Organization
+from reference.models import IndustryChain, Region
+from reference.services import home_province
+from scenarios.exchange.columns import CAPABILITY_COLUMNS, NEED_COLUMNS
+from scenarios.exchange.errors import RowError, raise_if_errors
+from scenarios.exchange.limits import ExchangeLimits
+from scenarios.exchange.readers import ParsedRow
+from scenarios.models import Capability, ScenarioNeed
+from scenarios.services.negative_list import negative_list_hits
+
+
+@dataclass(frozen=True)
+class NewOrg:
+    row: int
+    name: str
+    region: Region
+
+
+@dataclass
+class Plan:
+    rows: list[ParsedRow]
+    regions: dict[str, Region]
+    orgs: dict[str, Organization]  # key (agency name / credit code) → existing organization
+    new_orgs: dict[str, NewOrg]  # key → the organization to create
+
+
+def _check_refs(
+    rows: Sequence[ParsedRow], model: type[ScenarioNeed] | type[Capability], errors: list[RowError]
+) -> None:
+    first: dict[str, int] = {}
+    for row in rows:
+        ref = row.values.get("ref")
+        if not ref:
+            continue
+        if ref in first:
+            errors.append(
+                RowError(row.number, "ref", _("与第 %(row)s 行的编号重复。") % {"row": first[ref]})
+            )
+        else:
+            first[ref] = row.number
+    taken = model._default_manager.filter(ref__in=list(first)).values_list("ref", flat=True)
+    for ref in taken:
+        errors.append(RowError(first[ref], "ref", _("编号已存在：%(ref)s。") % {"ref": ref}))
+
+
+def _check_chains(rows: Sequence[ParsedRow], errors: list[RowError]) -> dict[str, str]:
+    """Report unknown slugs; return slug → taxonomy path for the known ones."""
+    slugs = {s for row in rows for s in row.values.get("chains") or []}
+    paths = dict(IndustryChain.objects.filter(slug__in=slugs).values_list("slug", "path"))
+    for row in rows:
+        unknown = [s for s in row.values.get("chains") or [] if s not in paths]
+        if unknown:
+            errors.append(
+                RowError(
+                    row.number,
+                    "chains",
+                    _("未知的产业链/赛道标识：%(slugs)s。") % {"slugs": "、".join(unknown[:5])},
+                )
+            )
+    return paths
+
+
+def _check_regions(rows: Sequence[ParsedRow], errors: list[RowError]) -> dict[str, Region]:
+    codes = {row.values["region_code"] for row in rows if row.values.get("region_code")}
+    regions = {r.code: r for r in Region.objects.filter(code__in=codes)}
+    for row in rows:
+        code = row.values.get("region_code")
+        if code and code not in regions:
+            errors.append(
+                RowError(
+                    row.number, "region_code", _("未知的行政区划代码：%(code)s。") % {"code": code}
+                )
+            )
+    return regions
+
+
+def plan_needs(rows: list[ParsedRow], limits: ExchangeLimits) -> Plan:
+    errors = [e for row in rows for e in row.errors]
+    _check_refs(rows, ScenarioNeed, errors)
+    _check_chains(rows, errors)
+    regions = _check_regions(rows, errors)
+    home = home_province()
+    names = {row.values["org_name"] for row in rows if row.values.get("org_name")}
+    existing = {
+        org.name: org
+        for org in Organization.objects.filter(
+            kind=OrganizationKind.AGENCY, name__in=names
+        ).select_related("region")
+    }
+    new_orgs: dict[str, NewOrg] = {}
+    for row in rows:
+        region = regions.get(row.values.get("region_code") or "")
+        if region is None:
+            continue
+        if not home.contains(region):
+            errors.append(
+                RowError(
+                    row.number,
+                    "region_code",
+                    _("场景所在地必须在本省（%(home)s）。") % {"home": home.name},
+                )
+            )
+            continue
+        name = row.values.get("org_name")
+        if not name:
+            continue
+        agency = existing.get(name)
+        agency_region = (
+            agency.region
+            if agency
+            else new_orgs.setdefault(name, NewOrg(row.number, name, region)).region
+        )
+        if not (agency_region.contains(region) or region.contains(agency_region)):
+            errors.append(
+                RowError(
+                    row.number,
+                    "region_code",
+                    _("不在发布单位“%(org)s”（%(region)s）的辖区内。")
+                    % {"org": name, "region": agency_region.name},
+                )
+            )
+    raise_if_errors(errors, NEED_COLUMNS, limits)
+    return Plan(rows=rows, regions=regions, orgs=existing, new_orgs=new_orgs)
+
+
+def plan_capabilities(rows: list[ParsedRow], limits: ExchangeLimits, *, publish: bool) -> Plan:
+    errors = [e for row in rows for e in row.errors]
+    _check_refs(rows, Capability, errors)
+    chain_paths = _check_chains(rows, errors)
+    regions = _check_regions(rows, errors)
+    codes = {row.values["firm_credit_code"] for row in rows if row.values.get("firm_credit_code")}
+    existing = {
+        org.credit_code or "": org
+        for org in Organization.objects.filter(credit_code__in=codes).select_related("region")
+    }
+    new_orgs: dict[str, NewOrg] = {}
+    for row in rows:
+        code = row.values.get("firm_credit_code")
+        if not code:
+            continue
+        org = existing.get(code)
+        region = regions.get(row.values.get("region_code") or "")
+        if org is not None and org.kind != OrganizationKind.FIRM:
+            errors.append(
+                RowError(
+                    row.number,
+                    "firm_credit_code",
+                    _("该信用代码属于非企业组织“%(name)s”。") % {"name": org.name},
+                )
+            )
+        elif org is None and region is not None and row.values.get("firm_name"):
+            new_orgs.setdefault(code, NewOrg(row.number, row.values["firm_name"], region))
+    if publish:
+        for row in rows:
+            values = row.values
+            if not (values.get("title") and values.get("description")):
+                continue
+            hits = negative_list_hits(
+                title=values["title"],
+                description=values["description"],
+                keywords=values.get("keywords") or [],
+                chain_paths=[
+                    chain_paths[s] for s in values.get("chains") or [] if s in chain_paths
+                ],
+            )
+            if hits:
+                errors.append(
+                    RowError(
+                        row.number,
+                        "",
+                        _("命中负面清单，不能直接发布：%(entries)s。")
+                        % {"entries": "；".join(f"{h}（{h.reason}）" for h in hits)},
+                    )
+                )
+    raise_if_errors(errors, CAPABILITY_COLUMNS, limits)
+    return Plan(rows=rows, regions=regions, orgs=existing, new_orgs=new_orgs)

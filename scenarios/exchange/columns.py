@@ -1,0 +1,192 @@
+"""The columns of the exchange format (a contract of field names and Chinese headers)."""
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from accounts.validators import credit_code_problem
+from scenarios.choices import (
+    Certification,
+    ScenarioCategory,
+    ValidationType,
+)
+from scenarios.services.capabilities import MAX_PAST_CASES
+from scenarios.services.common import MAX_KEYWORD_LENGTH, MAX_KEYWORDS
+
+REGION_CODE_RE = re.compile(r"[0-9]{6}")
+
+ColumnType = Literal["str", "text", "list", "int", "bool", "date", "enum"]
+
+
+def _ref_problem(value: str) -> str | None:
+    if any(ch.isspace() for ch in value):
+        return _("编号不能包含空白字符。")
+    return None
+
+
+def _region_code_problem(value: str) -> str | None:
+    if not REGION_CODE_RE.fullmatch(value):
+        return _("应为6位数字的行政区划代码。")
+    return None
+
+
+@dataclass(frozen=True)
+class Column:
+    """One field of the exchange format and how a cell of it is read and written."""
+
+    name: str
+    header: str  # the Chinese header of the XLSX export (a contract too)
+    kind: ColumnType
+    required: bool = False
+    max_length: int = 200
+    max_items: int = 0
+    min_value: int | None = None
+    max_value: int | None = None
+    choices: type[models.TextChoices] | None = None
+    many: bool = False  # enum: a list of choices
+    default: Any = None
+    upper: bool = False
+    check: Callable[[str], str | None] | None = None
+    width: int = 16  # XLSX column width cap
+    note: str = ""
+
+
+def _common_columns(title: str, description: str) -> list[Column]:
+    return [
+        Column("ref", "编号", "str", max_length=64, check=_ref_problem, note="留空则自动生成"),
+        Column("title", title, "str", required=True, max_length=200, width=36),
+        Column("description", description, "text", required=True, max_length=5000, width=60),
+    ]
+
+
+CHAINS = Column(
+    "chains",
+    "产业链/赛道",
+    "list",
+    required=True,
+    max_items=10,
+    max_length=64,
+    width=24,
+    note="产业链/赛道标识（slug），多个用 ; 分隔",
+)
+
+KEYWORDS = Column(
+    "keywords",
+    "技术关键词",
+    "list",
+    max_items=MAX_KEYWORDS,
+    max_length=MAX_KEYWORD_LENGTH,
+    width=28,
+    note="多个用 ; 分隔",
+)
+
+REGION = Column(
+    "region_code",
+    "行政区划代码",
+    "str",
+    required=True,
+    max_length=6,
+    check=_region_code_problem,
+    width=12,
+    note="GB/T 2260 六位代码",
+)
+
+TRL_NOTE = "1–9 的整数"
+
+NEED_COLUMNS: tuple[Column, ...] = (
+    *_common_columns("场景名称", "场景描述"),
+    Column("category", "场景类型", "enum", required=True, choices=ScenarioCategory),
+    CHAINS,
+    KEYWORDS,
+    REGION,
+    Column("validation_type", "验证类型", "enum", required=True, choices=ValidationType),
+    Column(
+        "min_trl", "最低技术成熟度", "int", required=True, min_value=1, max_value=9, note=TRL_NOTE
+    ),
+    Column(
+        "budget_cny", "预算（元）", "int", min_value=0, max_value=10**13, note="整数（元），可留空"
+    ),
+    Column("deadline", "截止日期", "date", width=12, note="YYYY-MM-DD，可留空"),
+    Column("is_major", "重大场景", "bool", default=False, width=10, note="是/否（true/false）"),
+    Column(
+        "org_name",
+        "发布单位",
+        "str",
+        required=True,
+        max_length=128,
+        width=28,
+        note="需求单位全称；不存在时在该行所在地新建",
+    ),
+)
+
+CAPABILITY_COLUMNS: tuple[Column, ...] = (
+    *_common_columns("能力名称", "能力描述"),
+    CHAINS,
+    KEYWORDS,
+    REGION,
+    Column("trl", "技术成熟度", "int", required=True, min_value=1, max_value=9, note=TRL_NOTE),
+    Column(
+        "certifications",
+        "资质认定",
+        "enum",
+        choices=Certification,
+        many=True,
+        max_items=len(Certification.values),
+        width=24,
+    ),
+    Column(
+        "past_cases",
+        "过往案例",
+        "list",
+        max_items=MAX_PAST_CASES,
+        max_length=200,
+        width=40,
+        note="多个用 ; 分隔",
+    ),
+    Column(
+        "capacity",
+        "可同时承接试点数",
+        "int",
+        min_value=1,
+        max_value=1000,
+        default=1,
+        note="正整数，留空为 1",
+    ),
+    Column("firm_name", "企业名称", "str", required=True, max_length=128, width=28),
+    Column(
+        "firm_credit_code",
+        "统一社会信用代码",
+        "str",
+        required=True,
+        max_length=18,
+        upper=True,
+        check=credit_code_problem,
+        width=22,
+        note="18位，按此查找企业，不存在时新建",
+    ),
+)
+
+COLUMNS: dict[str, tuple[Column, ...]] = {"need": NEED_COLUMNS, "capability": CAPABILITY_COLUMNS}
+
+FIELD_ALIASES: dict[str, str] = {
+    "region": "region_code",
+    "agency": "org_name",
+    "firm": "firm_name",
+    "credit_code": "firm_credit_code",
+    "__all__": "",
+}
+
+
+@functools.cache
+def choice_aliases(choices: type[models.TextChoices]) -> dict[str, str]:
+    """Codes and their Chinese labels (``政务服务`` → ``government_service``)."""
+    with translation.override("zh-hans"):
+        aliases = {str(label): value for value, label in choices.choices}
+    aliases.update({value: value for value in choices.values})
+    return aliases

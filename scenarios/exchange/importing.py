@@ -1,0 +1,362 @@
+"""Importing a file: check every row against the database, then write it all or nothing."""
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from accounts.choices import OrganizationKind
+from accounts.models import Organization
+from accounts.roles import is_platform_admin, is_province_committee_member
+from accounts.services.organizations import organization_create
+from activity.services import audit_record
+from core.actors import Actor
+from core.errors import ActorNotAllowed, DomainError, InvalidInput
+from scenarios import events
+from scenarios.choices import (
+    CapabilityStatus,
+    NeedStatus,
+)
+from scenarios.exchange.checks import NewOrg, Plan, plan_capabilities, plan_needs
+from scenarios.exchange.columns import CAPABILITY_COLUMNS, FIELD_ALIASES, NEED_COLUMNS, Column
+from scenarios.exchange.errors import RowError, raise_if_errors
+from scenarios.exchange.limits import ExchangeKind, ExchangeLimits, Format
+from scenarios.exchange.readers import ParsedRow, parse_input
+from scenarios.models import Capability, ScenarioNeed
+from scenarios.services.capabilities import capability_create, capability_submit
+from scenarios.services.firms import organization_verify
+from scenarios.services.needs import need_create
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import wrote (or, for a dry run, would write)."""
+
+    kind: ExchangeKind
+    format: Format
+    created: int
+    refs: list[str]
+    published: bool
+    organizations_created: list[str]
+    batch: str
+    dry_run: bool
+
+
+def _check_importer(actor: Actor | None, *, publish: bool) -> None:
+    """The operator (actor None), a platform admin, or a province committee member."""
+    if actor is None:
+        return
+    if publish:
+        if not is_platform_admin(actor):
+            raise ActorNotAllowed(_("只有平台管理员可以导入并直接发布。"))
+        return
+    if not (is_platform_admin(actor) or is_province_committee_member(actor)):
+        raise ActorNotAllowed(_("只有平台管理员或省级工作委员会成员可以批量导入。"))
+
+
+def _service_errors(row: int, exc: Exception) -> list[RowError]:
+    """Errors a service raised while writing a row, in the exchange format's field names."""
+    if isinstance(exc, IntegrityError):
+        return [RowError(row, "", _("与已有数据冲突（编号或名称重复），请检查后重试。"))]
+    if not isinstance(exc, DomainError) or not exc.fields:
+        return [RowError(row, "", getattr(exc, "message", str(exc)))]
+    return [
+        RowError(row, FIELD_ALIASES.get(name, name), "；".join(messages))
+        for name, messages in exc.fields.items()
+    ]
+
+
+def _import_audit(
+    *,
+    actor: Actor | None,
+    kind: ExchangeKind,
+    target: ScenarioNeed | Capability,
+    row: int,
+    publish: bool,
+    batch: str,
+    fmt: Format,
+    filename: str,
+) -> None:
+    audit_record(
+        actor=actor,
+        action=f"{kind}.import",
+        target=target,
+        to_state=target.status,
+        reason=(
+            _("批量导入：已在其他渠道审批，作为已发布导入。") if publish else _("批量导入为草稿。")
+        ),
+        data={
+            "ref": target.ref,
+            "batch": batch,
+            "format": fmt,
+            "file": filename[:200],
+            "row": row,
+            "imported_as_published": publish,
+        },
+    )
+
+
+def _firm_verify_for_import(*, actor: Actor | None, firm: Organization, batch: str) -> Organization:
+    """Verify a firm whose capabilities an approved list publishes (audited as the import)."""
+    if firm.is_verified:
+        return firm
+    return organization_verify(
+        actor=actor,
+        organization=firm,
+        reason=_("导入已审批的能力清单时认证（批次 %(b)s）。") % {"b": batch},
+    )
+
+
+def _new_batch() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """What differs between importing needs and capabilities; ``_import`` does the rest."""
+
+    name: ExchangeKind
+    columns: tuple[Column, ...]
+    org_key: str  # the column that finds the row's organization (created if missing)
+    plan: Callable[[list[ParsedRow], ExchangeLimits, bool], Plan]
+    create_org: Callable[[str, NewOrg], Organization]
+    write: Callable[..., tuple[ScenarioNeed | Capability, Organization]]
+
+
+def _import(
+    kind: _Kind,
+    *,
+    actor: Actor | None,
+    data: bytes | None,
+    rows: Sequence[Any] | None,
+    fmt: str | None,
+    filename: str,
+    publish: bool,
+    dry_run: bool,
+) -> ImportResult:
+    """Read, check and write one file of either kind, all or nothing.
+
+    Every row is written in its own savepoint so that all problems are collected (a row a
+    service refuses becomes a row error); any error rolls the whole file back, and so does
+    a dry run. Publications inside announce one ``lists_bulk_published`` after commit.
+    """
+    _check_importer(actor, publish=publish)
+    limits = ExchangeLimits.current()
+    detected, parsed = parse_input(
+        kind.columns, data=data, rows=rows, fmt=fmt, filename=filename, limits=limits
+    )
+    plan = kind.plan(parsed, limits, publish)
+    batch = _new_batch()
+    orgs = dict(plan.orgs)
+    errors: list[RowError] = []
+    refs: list[str] = []
+    created_orgs: list[str] = []
+    with transaction.atomic(), events.bulk_publishing():
+        for row in plan.rows:
+            key = row.values[kind.org_key]
+            try:
+                with transaction.atomic():
+                    org = orgs.get(key)
+                    new_org = org is None
+                    if org is None:
+                        org = kind.create_org(key, plan.new_orgs[key])
+                    item, org = kind.write(
+                        actor=actor,
+                        org=org,
+                        values=row.values,
+                        plan=plan,
+                        publish=publish,
+                        batch=batch,
+                    )
+                    _import_audit(
+                        actor=actor,
+                        kind=kind.name,
+                        target=item,
+                        row=row.number,
+                        publish=publish,
+                        batch=batch,
+                        fmt=detected,
+                        filename=filename,
+                    )
+            except (DomainError, IntegrityError) as exc:
+                errors.extend(_service_errors(row.number, exc))
+                continue
+            orgs[key] = org
+            if new_org:
+                created_orgs.append(org.name)
+            refs.append(item.ref)
+        raise_if_errors(errors, kind.columns, limits)
+        if dry_run:
+            transaction.set_rollback(True)
+    return ImportResult(
+        kind=kind.name,
+        format=detected,
+        created=len(refs),
+        refs=refs,
+        published=publish,
+        organizations_created=created_orgs,
+        batch=batch,
+        dry_run=dry_run,
+    )
+
+
+def _create_agency(name: str, planned: NewOrg) -> Organization:
+    return organization_create(
+        actor=None, kind=OrganizationKind.AGENCY, name=planned.name, region=planned.region
+    )
+
+
+def _create_firm(credit_code: str, planned: NewOrg) -> Organization:
+    return organization_create(
+        actor=None,
+        kind=OrganizationKind.FIRM,
+        name=planned.name,
+        region=planned.region,
+        credit_code=credit_code,
+    )
+
+
+def _write_need(
+    *,
+    actor: Actor | None,
+    org: Organization,
+    values: dict[str, Any],
+    plan: Plan,
+    publish: bool,
+    batch: str,
+) -> tuple[ScenarioNeed, Organization]:
+    need = need_create(
+        actor=None,
+        agency=org,
+        ref=values["ref"] or None,
+        status=NeedStatus.PUBLISHED if publish else NeedStatus.DRAFT,
+        title=values["title"],
+        description=values["description"],
+        category=values["category"],
+        chains=values["chains"],
+        keywords=values["keywords"],
+        region=plan.regions[values["region_code"]],
+        validation_type=values["validation_type"],
+        min_trl=values["min_trl"],
+        budget_cny=values["budget_cny"],
+        deadline=values["deadline"],
+        is_major=values["is_major"],
+    )
+    return need, org
+
+
+def _write_capability(
+    *,
+    actor: Actor | None,
+    org: Organization,
+    values: dict[str, Any],
+    plan: Plan,
+    publish: bool,
+    batch: str,
+) -> tuple[Capability, Organization]:
+    cap = capability_create(
+        actor=None,
+        firm=org,
+        ref=values["ref"] or None,
+        title=values["title"],
+        description=values["description"],
+        chains=values["chains"],
+        keywords=values["keywords"],
+        region=plan.regions[values["region_code"]],
+        trl=values["trl"],
+        certifications=values["certifications"],
+        past_cases=values["past_cases"],
+        capacity=values["capacity"],
+    )
+    if publish:
+        org = _firm_verify_for_import(actor=actor, firm=org, batch=batch)
+        cap = capability_submit(actor=None, capability=cap)
+        if cap.status != CapabilityStatus.PUBLISHED:
+            raise InvalidInput(
+                _("未能发布（当前状态：%(status)s）。") % {"status": cap.get_status_display()}
+            )
+    return cap, org
+
+
+NEEDS = _Kind(
+    name="need",
+    columns=NEED_COLUMNS,
+    org_key="org_name",
+    plan=lambda rows, limits, publish: plan_needs(rows, limits),
+    create_org=_create_agency,
+    write=_write_need,
+)
+CAPABILITIES = _Kind(
+    name="capability",
+    columns=CAPABILITY_COLUMNS,
+    org_key="firm_credit_code",
+    plan=lambda rows, limits, publish: plan_capabilities(rows, limits, publish=publish),
+    create_org=_create_firm,
+    write=_write_capability,
+)
+
+
+def needs_import(
+    *,
+    actor: Actor | None,
+    data: bytes | None = None,
+    rows: Sequence[Any] | None = None,
+    fmt: str | None = None,
+    filename: str = "",
+    publish: bool = False,
+    dry_run: bool = False,
+) -> ImportResult:
+    """Import scenario needs (机会清单) from an exchange-format file, all or nothing.
+
+    ``data`` is the file (format from ``fmt`` or ``filename``); ``rows`` a list of objects
+    as in JSON. ``actor`` None is the trusted operator (management command); otherwise a
+    platform admin or a province committee member. An agency named in ``org_name`` is
+    found by kind and exact name, or created in the first row's region. Needs start as
+    drafts; ``publish`` (operator or platform admin) creates them published for a list
+    already approved elsewhere, audits each as such and starts matching after commit.
+    Raises ``ImportRejected`` listing every problem; nothing is written then, nor on a
+    ``dry_run``.
+    """
+    return _import(
+        NEEDS,
+        actor=actor,
+        data=data,
+        rows=rows,
+        fmt=fmt,
+        filename=filename,
+        publish=publish,
+        dry_run=dry_run,
+    )
+
+
+def capabilities_import(
+    *,
+    actor: Actor | None,
+    data: bytes | None = None,
+    rows: Sequence[Any] | None = None,
+    fmt: str | None = None,
+    filename: str = "",
+    publish: bool = False,
+    dry_run: bool = False,
+) -> ImportResult:
+    """Import capabilities (能力清单) from an exchange-format file, all or nothing.
+
+    Firms are found by credit code (any name) or created, unverified, in the first row's
+    region. Capabilities start as drafts; ``publish`` (operator or platform admin) loads
+    a list approved elsewhere: the firm is verified if needed, each capability is
+    submitted and published through the capability service (a negative-list hit is a row
+    error) and audited as imported published. Arguments and errors as ``needs_import``.
+    """
+    return _import(
+        CAPABILITIES,
+        actor=actor,
+        data=data,
+        rows=rows,
+        fmt=fmt,
+        filename=filename,
+        publish=publish,
+        dry_run=dry_run,
+    )

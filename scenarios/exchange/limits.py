@@ -1,0 +1,50 @@
+"""Formats, media types and the size limits of one exchange file (from settings)."""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from django.conf import settings
+
+FORMATS = ("json", "csv", "xlsx")
+
+Format = Literal["json", "csv", "xlsx"]
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+CONTENT_TYPES: dict[str, str] = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": XLSX_CONTENT_TYPE,
+}
+
+MAX_COLUMNS = 64
+
+MAX_ZIP_ENTRIES = 2_000
+
+ExchangeKind = Literal["need", "capability"]
+
+
+@dataclass(frozen=True)
+class ExchangeLimits:
+    """Size limits of one file, read from settings when an import runs."""
+
+    max_bytes: int
+    max_rows: int
+    max_cell_chars: int
+    max_unzipped_bytes: int
+    max_errors: int
+
+    @classmethod
+    def current(cls) -> "ExchangeLimits":
+        return cls(
+            max_bytes=settings.EXCHANGE_MAX_BYTES,
+            max_rows=settings.EXCHANGE_MAX_ROWS,
+            max_cell_chars=settings.EXCHANGE_MAX_CELL_CHARS,
+            max_unzipped_bytes=settings.EXCHANGE_MAX_UNZIPPED_BYTES,
+            max_errors=settings.EXCHANGE_MAX_ERRORS,
+        )
+
+    @property
+    def max_physical_rows(self) -> int:
+        """Rows a sheet may span, blank ones included, before it counts as hostile."""
+        return 2 * self.max_rows + 100
