@@ -7,12 +7,12 @@ export UV
 export UV_LINK_MODE ?= copy
 export UV_PYTHON_DOWNLOADS ?= never
 
-.PHONY: help uv install run test lint typecheck schema check-schema migrations-check messages fuzz clean
+.PHONY: help uv install run test lint lint-imports typecheck schema check-schema migrations-check messages fuzz clean
 
 help:
 	@echo "make run    - install, migrate, load reference + demo data, start web (+ worker, beat with REDIS_URL)"
 	@echo "make test   - install and run the whole test suite (PostgreSQL + Redis)"
-	@echo "make lint typecheck check-schema migrations-check - the CI gates"
+	@echo "make lint lint-imports typecheck check-schema migrations-check - the CI gates"
 
 uv:
 	@[ -x "$(UV)" ] || python3 -m pip install --quiet --disable-pip-version-check \
@@ -30,6 +30,10 @@ test: install
 lint: install
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
+
+# The import contracts of .importlinter: apps depend in one direction, the engine is pure.
+lint-imports: install
+	$(UV) run lint-imports
 
 typecheck: install
 	$(UV) run mypy .

@@ -19,7 +19,7 @@ def migrate(targets):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_current_flags_become_need_pointers(province):
+def test_current_flags_become_need_pointers(reference, province):
     needs = province["needs"]
     caps = province["caps"]
     policy_id = policy_current().pk

@@ -16,7 +16,7 @@ from matching.engine.retrieval import (
 from matching.engine.scoring import CapabilityDoc, ChainNode, NeedDoc
 from matching.engine.text import Analyzer, read_taxonomy_csv
 
-TAXONOMY_CSV = Path(__file__).resolve().parents[2] / "reference" / "data" / "industry_chains.csv"
+TAXONOMY_CSV = Path(__file__).resolve().parents[3] / "reference" / "data" / "industry_chains.csv"
 
 
 @pytest.fixture(scope="module")

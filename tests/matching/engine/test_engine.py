@@ -18,7 +18,7 @@ from matching.engine.scoring import (
 )
 from matching.engine.text import Analyzer, read_taxonomy_csv
 
-TAXONOMY_CSV = Path(__file__).resolve().parents[2] / "reference" / "data" / "industry_chains.csv"
+TAXONOMY_CSV = Path(__file__).resolve().parents[3] / "reference" / "data" / "industry_chains.csv"
 AGENCY, OTHER_AGENCY = 1, 2
 
 

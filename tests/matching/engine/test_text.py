@@ -7,7 +7,7 @@ import pytest
 from matching.engine.scoring import ChainNode
 from matching.engine.text import Analyzer, get_analyzer, read_stopwords, read_taxonomy_csv
 
-TAXONOMY_CSV = Path(__file__).resolve().parents[2] / "reference" / "data" / "industry_chains.csv"
+TAXONOMY_CSV = Path(__file__).resolve().parents[3] / "reference" / "data" / "industry_chains.csv"
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ from matching.engine.scoring import (
 )
 from matching.engine.text import read_taxonomy_csv
 
-TAXONOMY_CSV = Path(__file__).resolve().parents[2] / "reference" / "data" / "industry_chains.csv"
+TAXONOMY_CSV = Path(__file__).resolve().parents[3] / "reference" / "data" / "industry_chains.csv"
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,68 @@
+"""Enqueueing by task name: after commit, nothing on rollback, unknown names refused."""
+
+import pytest
+from celery import current_app
+from django.db import transaction
+
+from core.tasks import enqueue_on_commit
+
+
+@pytest.mark.django_db
+def test_enqueue_waits_for_the_commit_and_sends_by_name(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    # given: the registered task, with its sending recorded instead of reaching the broker
+    sent: list[dict] = []
+    task = current_app.tasks["matching.execute_run"]
+    monkeypatch.setattr(task, "delay", lambda **kwargs: sent.append(kwargs))
+
+    # when
+    with django_capture_on_commit_callbacks() as callbacks:
+        enqueue_on_commit("matching.execute_run", run_id=5)
+        assert sent == []
+
+    for callback in callbacks:
+        callback()
+
+    # then
+    assert sent == [{"run_id": 5}]
+
+
+@pytest.mark.django_db
+def test_enqueue_in_a_rolled_back_savepoint_sends_nothing(django_capture_on_commit_callbacks):
+    def enqueue_then_fail():
+        with transaction.atomic():
+            enqueue_on_commit("matching.execute_run", run_id=5)
+            raise RuntimeError("rolled back")
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+        enqueue_then_fail()
+
+    assert callbacks == []
+
+
+def test_enqueue_refuses_a_task_name_nothing_registered():
+    with pytest.raises(KeyError):
+        enqueue_on_commit("matching.no_such_task", run_id=1)
+
+
+def test_every_task_the_services_send_is_registered():
+    registered = set(current_app.tasks)
+
+    assert {
+        "matching.execute_run",
+        "matching.score_chunk",
+        "matching.finish_run",
+        "matching.start_full_run",
+        "matching.resume_stalled",
+        "matching.prune_history",
+    } <= registered
+
+
+def test_every_beat_schedule_entry_names_a_registered_task(settings):
+    registered = set(current_app.tasks)
+
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+
+    assert scheduled
+    assert scheduled <= registered

@@ -1,0 +1,172 @@
+"""A database of the old layout (every model in scenarios) migrates to the apps, rows and
+all: the moved tables keep their names, so nothing is copied and nothing is lost."""
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from accounts.models import Committee, Invitation, Membership, Organization, OrganizationRelation
+from activity.models import AuditEvent, Notification
+from core.models import IdempotencyRecord
+from reference.models import IndustryChain, Region
+from scenarios.models import ScenarioNeed
+from scenarios.services.setup import reference_load
+
+OLD_LAYOUT = [
+    ("scenarios", "0002_pipeline"),
+    ("accounts", None),
+    ("activity", None),
+    ("core", None),
+    ("reference", None),
+]
+MOVED = {
+    "core": ["idempotencyrecord"],
+    "activity": ["auditevent", "notification"],
+    "reference": ["region", "industrychain"],
+    "accounts": ["organization", "organizationrelation", "membership", "invitation", "committee"],
+}
+
+
+def migrate(targets):
+    """Migrate to ``targets`` and return the models as they are there."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets)
+    state_at = [t for t in targets if t[1] is not None]
+    return MigrationExecutor(connection).loader.project_state(state_at).apps
+
+
+def latest():
+    return MigrationExecutor(connection).loader.graph.leaf_nodes()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_old_layout_database_migrates_with_every_row(reference):
+    # given: the schema as it was, every model under scenarios, with rows in each moved table
+    user = User.objects.create_user("migrating", email="m@example.cn", password="x-Pass-2026")
+    perm_ids = {
+        model: set(
+            Permission.objects.filter(
+                content_type__app_label=app, content_type__model=model
+            ).values_list("pk", flat=True)
+        )
+        for app, models in MOVED.items()
+        for model in models
+    }
+    old = migrate(OLD_LAYOUT)
+    try:
+        get = lambda name: old.get_model("scenarios", name)  # noqa: E731
+        county = get("Region").objects.get(code="360102")
+        chain = get("IndustryChain").objects.get(slug="digital-city")
+        agency = get("Organization").objects.create(kind="agency", name="迁移测试局", region=county)
+        firm = get("Organization").objects.create(
+            kind="firm", name="迁移测试公司", region=county, credit_code="91360102MA00000000"
+        )
+        relation = get("OrganizationRelation").objects.create(
+            from_org=agency, to_org=firm, kind="affiliate"
+        )
+        membership = get("Membership").objects.create(
+            user_id=user.pk, organization=agency, role="agency_editor"
+        )
+        invitation = get("Invitation").objects.create(
+            email="new@example.cn",
+            organization=agency,
+            role="agency_editor",
+            token_hash="f" * 64,
+            invited_by_id=user.pk,
+            expires_at="2030-01-01T00:00:00Z",
+        )
+        committee_id = get("Committee").objects.get(region=county).pk
+        need = get("ScenarioNeed").objects.create(
+            ref="MIG-N-1",
+            title="迁移测试需求",
+            description="迁移前写入的需求。",
+            category="social_governance",
+            region=county,
+            agency=agency,
+            validation_type="technology",
+            min_trl=5,
+        )
+        need.chains.add(chain)
+        audit = get("AuditEvent").objects.create(
+            actor_id=user.pk,
+            action="organization.create",
+            target_type="scenarios.organization",
+            target_id=str(agency.pk),
+        )
+        note = get("Notification").objects.create(
+            user_id=user.pk,
+            verb="need.published",
+            message="迁移",
+            target_type="scenarios.scenarioneed",
+            target_id=str(need.pk),
+        )
+        idem = get("IdempotencyRecord").objects.create(
+            user_id=user.pk,
+            key="k-1",
+            endpoint="/api/v1/needs/",
+            request_hash="0" * 64,
+            status_code=201,
+            response_body={"id": need.pk},
+        )
+        old_cts = set(
+            ContentType.objects.filter(app_label="scenarios").values_list("model", flat=True)
+        )
+    finally:
+        # when: the migrations of the new layout run over it
+        migrate(latest())
+
+    # then: every row is there, under its new app, with its relations intact
+    assert old_cts >= {m for models in MOVED.values() for m in models}
+    agency_now = Organization.objects.get(pk=agency.pk)
+    assert agency_now.region_id == "360102"
+    assert Organization.objects.get(pk=firm.pk).credit_code == "91360102MA00000000"
+    assert OrganizationRelation.objects.get(pk=relation.pk).to_org_id == firm.pk
+    assert Membership.objects.get(pk=membership.pk).organization_id == agency.pk
+    assert Invitation.objects.get(pk=invitation.pk).token_hash == "f" * 64
+    assert Committee.objects.get(pk=committee_id).region_id == "360102"
+    need_now = ScenarioNeed.objects.get(pk=need.pk)
+    assert need_now.agency == agency_now
+    assert list(need_now.chains.values_list("slug", flat=True)) == ["digital-city"]
+    assert Region.objects.count() == 3211
+    assert IndustryChain.objects.filter(slug="digital-city").exists()
+    assert IdempotencyRecord.objects.get(pk=idem.pk).response_body == {"id": need.pk}
+    assert Notification.objects.get(pk=note.pk).target_type == "scenarios.scenarioneed"
+    # labels of moved targets follow their model, so an organization's trail stays whole
+    assert AuditEvent.objects.get(pk=audit.pk).target_type == "accounts.organization"
+    # content types moved with their permissions (a group's rights are kept)
+    for app, models in MOVED.items():
+        for model in models:
+            content_type = ContentType.objects.get(app_label=app, model=model)
+            assert set(content_type.permission_set.values_list("pk", flat=True)) == perm_ids[model]
+    assert not ContentType.objects.filter(
+        app_label="scenarios", model__in=[m for models in MOVED.values() for m in models]
+    ).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_new_layout_migrates_back_to_the_old_one(reference):
+    # given: an organization audited under the new layout
+    reference_load()
+    agency = Organization.objects.create(
+        kind="agency", name="回退测试局", region=Region.objects.get(code="360102")
+    )
+    AuditEvent.objects.create(
+        action="organization.create", target_type="accounts.organization", target_id=str(agency.pk)
+    )
+
+    # when: rolling the layout back
+    try:
+        old = migrate(OLD_LAYOUT)
+        old_org = old.get_model("scenarios", "Organization")
+        old_audit = old.get_model("scenarios", "AuditEvent")
+
+        # then: the old models read the same rows, labels as they were
+        assert old_org.objects.get(pk=agency.pk).name == "回退测试局"
+        assert old_audit.objects.filter(
+            target_type="scenarios.organization", target_id=str(agency.pk)
+        ).exists()
+        assert ContentType.objects.filter(app_label="scenarios", model="organization").exists()
+    finally:
+        migrate(latest())
