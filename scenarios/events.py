@@ -1,7 +1,8 @@
 """The domain events of the scenarios app: what happened to the lists, told after commit.
 
 Services send them; other apps subscribe in their ``AppConfig.ready()`` (the matching app
-in ``matching.receivers``). Each payload is ids only; the receiver reads fresh state.
+in ``matching.receivers``). Payloads are ids, flags and counts; a receiver reads fresh
+state.
 
 =======================  ===========================  =========================================
 event                    payload                      sent when
@@ -12,8 +13,8 @@ capability_published     capability_id                a capability is published 
                                                       verified firm, firm verified, reinstated)
 capability_withdrawn     capability_id                a published capability leaves the list
                                                       (withdrawn, suspended or returned)
-lists_bulk_published     needs, capabilities          a bulk import or the demo published many
-                                                      items at once (instead of one event each)
+lists_bulk_published     needs, capabilities,         a bulk import or the demo changed many
+                         negative_list_entries        items at once (instead of one event each)
 negative_list_changed    entry_id, active             a negative-list entry is added or switched
                                                       off
 policy_changed           version                      the province issued a new policy version
@@ -44,8 +45,9 @@ capability_withdrawn = DomainEvent(
 )
 lists_bulk_published = DomainEvent(
     "lists_bulk_published",
-    fields=("needs", "capabilities"),
-    doc="Many items were published at once (an import, the demo): counts of each kind.",
+    fields=("needs", "capabilities", "negative_list_entries"),
+    doc="Many items were published (or negative-list entries changed) at once: an import, "
+    "the demo. The payload counts each kind.",
 )
 negative_list_changed = DomainEvent(
     "negative_list_changed",
@@ -72,6 +74,10 @@ ALL_EVENTS = (
 class _Batch:
     needs: int = 0
     capabilities: int = 0
+    negative_list_entries: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.needs or self.capabilities or self.negative_list_entries)
 
 
 _batch: ContextVar[_Batch | None] = ContextVar("scenarios_bulk_publishing", default=None)
@@ -79,8 +85,9 @@ _batch: ContextVar[_Batch | None] = ContextVar("scenarios_bulk_publishing", defa
 
 @contextmanager
 def bulk_publishing() -> Iterator[None]:
-    """Inside, publications are counted instead of announced one by one; on leaving, one
-    ``lists_bulk_published`` follows (after commit) if anything was published.
+    """Inside, publications and negative-list changes are counted instead of announced one
+    by one; on leaving, one ``lists_bulk_published`` follows (after commit) if anything
+    changed.
 
     For imports and the demo data, where hundreds of items publish in one go. Nested
     blocks announce once, when the outermost one ends.
@@ -92,9 +99,11 @@ def bulk_publishing() -> Iterator[None]:
     finally:
         batch = _batch.get()
         _batch.reset(token)
-        if outer is None and batch is not None and (batch.needs or batch.capabilities):
+        if outer is None and batch:
             lists_bulk_published.send_after_commit(
-                needs=batch.needs, capabilities=batch.capabilities
+                needs=batch.needs,
+                capabilities=batch.capabilities,
+                negative_list_entries=batch.negative_list_entries,
             )
 
 
@@ -114,3 +123,12 @@ def announce_capability_published(*, capability_id: int) -> None:
         batch.capabilities += 1
     else:
         capability_published.send_after_commit(capability_id=capability_id)
+
+
+def announce_negative_list_changed(*, entry_id: int, active: bool) -> None:
+    """Send ``negative_list_changed`` after commit, or count it into the current bulk batch."""
+    batch = _batch.get()
+    if batch is not None:
+        batch.negative_list_entries += 1
+    else:
+        negative_list_changed.send_after_commit(entry_id=entry_id, active=active)

@@ -13,7 +13,7 @@ DEFAULT_SELECTION_CRITERIA: list[dict[str, Any]] = [
 DEFAULT_HIGH_VALUE_THRESHOLD = 80.0
 DEFAULT_MAJOR_BUDGET_THRESHOLD_CNY = 5_000_000
 # The weights measured best on the held-out evaluation set (docs/matching-quality.md); the
-# engine's own defaults (matching.scoring.Weights) are the same, a test keeps them equal.
+# engine's own defaults (matching.engine.scoring.Weights) are the same, a test keeps them equal.
 DEFAULT_MATCHING_WEIGHTS: dict[str, float] = {
     "text": 0.80,
     "chain": 0.03,

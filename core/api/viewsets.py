@@ -8,7 +8,6 @@ from rest_framework.throttling import AnonRateThrottle
 # (A comment, not a docstring: drf-spectacular would publish a docstring as the description
 # of every operation of every subclass.)
 class PublicReadOnly(viewsets.ReadOnlyModelViewSet):
-
     permission_classes = [permissions.AllowAny]
     authentication_classes: list[type] = []
     throttle_classes = [AnonRateThrottle]

@@ -52,7 +52,7 @@ def negative_entry_create(
     audit_record(
         actor=actor, action="negative_list.add", target=entry, to_state="active", reason=reason
     )
-    events.negative_list_changed.send_after_commit(entry_id=entry.pk, active=True)
+    events.announce_negative_list_changed(entry_id=entry.pk, active=True)
     return entry
 
 
@@ -73,7 +73,7 @@ def negative_entry_deactivate(*, actor: Actor, entry: NegativeListEntry) -> Nega
         from_state="active",
         to_state="inactive",
     )
-    events.negative_list_changed.send_after_commit(entry_id=entry.pk, active=False)
+    events.announce_negative_list_changed(entry_id=entry.pk, active=False)
     return entry
 
 

@@ -17,7 +17,7 @@ def event():
         received.append(thing_id)
 
     fired.connect(receiver, weak=False)
-    fired.received = received
+    fired.received = received  # type: ignore[attr-defined]
     return fired
 
 

@@ -1,0 +1,200 @@
+"""Scored pairs with their explanations, and the decisions on recommended ones."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from matching import selectors
+from matching.filters import MatchFilter
+from matching.models import Match, PairReview
+from matching.services import recommendations
+from scenarios.choices import ValidationType
+
+BREAKDOWN_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "features": {
+            "type": "object",
+            "additionalProperties": {"type": "number"},
+            "description": "each feature in [0, 1]",
+        },
+        "weights": {
+            "type": "object",
+            "additionalProperties": {"type": "number"},
+            "description": "normalised weights; sum(weights×features) = score",
+        },
+        "matched_keywords": {"type": "array", "items": {"type": "string"}},
+        "policy_version": {"type": "integer"},
+    },
+}
+
+
+class MatchSerializer(serializers.ModelSerializer):
+    need_ref = serializers.CharField(source="need.ref", read_only=True)
+    need_title = serializers.CharField(source="need.title", read_only=True)
+    capability_ref = serializers.CharField(source="capability.ref", read_only=True)
+    capability_title = serializers.CharField(source="capability.title", read_only=True)
+    firm_name = serializers.CharField(source="capability.firm.name", read_only=True)
+    is_current = serializers.BooleanField(
+        read_only=True, help_text="属于该需求当前的匹配批次（否则已被新批次取代）"
+    )
+    breakdown = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Match
+        fields = [
+            "id",
+            "run",
+            "need",
+            "need_ref",
+            "need_title",
+            "capability",
+            "capability_ref",
+            "capability_title",
+            "firm_id",
+            "firm_name",
+            "score",
+            "rank",
+            "recommended",
+            "is_current",
+            "breakdown",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(BREAKDOWN_SCHEMA)
+    def get_breakdown(self, obj: Match) -> dict[str, Any]:
+        return dict(obj.breakdown)
+
+
+class PairReviewSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PairReview
+        fields = [
+            "id",
+            "need",
+            "capability",
+            "firm_response",
+            "firm_note",
+            "shortlisted",
+            "decision",
+            "decision_reason",
+            "pilot_id",
+            "version",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class RespondInputSerializer(serializers.Serializer):
+    interested = serializers.BooleanField()
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class ShortlistInputSerializer(serializers.Serializer):
+    shortlisted = serializers.BooleanField(default=True)
+
+
+class ApproveInputSerializer(serializers.Serializer):
+    tolerance_until = serializers.DateField(help_text="end of the pilot's tolerance period")
+    validation_type = serializers.ChoiceField(choices=ValidationType.choices, required=False)
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class RejectInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="撮合结果（默认当前结果；?run=批次编号 查看该批次全部结果）"),
+    retrieve=extend_schema(summary="撮合结果与得分解释"),
+)
+class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = r"[0-9]+"
+    serializer_class = MatchSerializer
+    filterset_class = MatchFilter
+    ordering_fields = ["score", "rank", "need", "id"]
+    ordering = ["need_id", "rank"]
+
+    def get_queryset(self) -> QuerySet[Match]:
+        qs = selectors.match_list_for_user(user=self.request.user)
+        if self.action != "list" or "run" in self.request.query_params:
+            # One row by id, or a run's own rows: current or superseded (``is_current``
+            # says which; answering a superseded row is refused with a clear conflict).
+            return qs
+        return qs.current()
+
+    @extend_schema(
+        request=RespondInputSerializer,
+        responses={200: PairReviewSerializer},
+        summary="企业答复推荐（有意向/不参与）",
+    )
+    @action(detail=True, methods=["post"])
+    def respond(self, request: Request, pk: str | None = None) -> Response:
+        data = RespondInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = recommendations.pair_respond(
+            actor=request.user,
+            match=self.get_object(),
+            interested=data.validated_data["interested"],
+            note=data.validated_data.get("note", ""),
+        )
+        return Response(PairReviewSerializer(review).data)
+
+    @extend_schema(
+        request=ShortlistInputSerializer,
+        responses={200: PairReviewSerializer},
+        summary="需求单位入围",
+    )
+    @action(detail=True, methods=["post"])
+    def shortlist(self, request: Request, pk: str | None = None) -> Response:
+        data = ShortlistInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = recommendations.pair_shortlist(
+            actor=request.user,
+            match=self.get_object(),
+            shortlisted=data.validated_data["shortlisted"],
+        )
+        return Response(PairReviewSerializer(review).data)
+
+    @extend_schema(
+        request=ApproveInputSerializer,
+        responses={200: PairReviewSerializer},
+        summary="批准进入场景验证（创建试点）",
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        data = ApproveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        review = recommendations.pair_decide(
+            actor=request.user,
+            match=self.get_object(),
+            approve=True,
+            reason=v.get("reason", ""),
+            tolerance_until=v["tolerance_until"],
+            validation_type=v.get("validation_type"),
+        )
+        return Response(PairReviewSerializer(review).data)
+
+    @extend_schema(
+        request=RejectInputSerializer,
+        responses={200: PairReviewSerializer},
+        summary="驳回推荐（须填写理由）",
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        data = RejectInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = recommendations.pair_decide(
+            actor=request.user,
+            match=self.get_object(),
+            approve=False,
+            reason=data.validated_data["reason"],
+        )
+        return Response(PairReviewSerializer(review).data)
