@@ -19,7 +19,7 @@ Phases, each in a fresh child process so its peak memory (``ru_maxrss``) is its 
                 score, write, pair, swap current rows) until its recommendations are visible.
 ``publish``     the same 20 publications end to end through the services and a real
                 Celery worker on Redis (one warm prefork process): ``need_create`` commits a
-                published need, its publishing hook enqueues the incremental run, and the
+                published need, its need_published event starts the incremental run, and the
                 clock stops when the run is done and its recommendations are in the table.
 ``capability``  three new capabilities published one by one, each rescored inline
                 (``scope=capability``): the changed capability set rebuilds the index from
@@ -655,7 +655,7 @@ def phase_workers2(concurrency: int, timeout: float) -> dict[str, Any]:
 
 
 def _publish_need(vocab: Any, rng: random.Random, serial: int) -> Any:
-    """Publish a need through the service (the trusted-import path): hooks included."""
+    """Publish a need through the service (the trusted-import path), event included."""
     from accounts.models import Organization
     from bench.synthetic import CATEGORIES, VALIDATION_TYPES
     from scenarios.services.needs import need_create

@@ -1,6 +1,13 @@
 """JSON error pages for API paths (the HTML ones stay for the admin)."""
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.apps import apps
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found, server_error
 
@@ -20,3 +27,24 @@ def server_failure(request: HttpRequest) -> HttpResponse:
             status=500,
         )
     return server_error(request)
+
+
+def moved_out_of_scenarios() -> dict[str, str]:
+    """Models that moved out of the scenarios app, by model name, with their app now: their
+    tables still carry the ``scenarios_`` prefix."""
+    return {
+        str(model._meta.model_name): model._meta.app_label
+        for model in apps.get_models()
+        if model._meta.app_label != "scenarios"
+        and model._meta.db_table == f"scenarios_{model._meta.model_name}"
+    }
+
+
+def moved_admin_page(request: HttpRequest, model: str, rest: str = "") -> HttpResponse:
+    """Old admin addresses of models that moved out of scenarios (bookmarks, links in old
+    e-mails): ``/admin/scenarios/organization/…`` → ``/admin/accounts/organization/…``."""
+    app_label = moved_out_of_scenarios().get(model)
+    if app_label is None:
+        raise Http404
+    query = f"?{request.GET.urlencode()}" if request.GET else ""
+    return HttpResponsePermanentRedirect(f"/admin/{app_label}/{model}/{rest}{query}")

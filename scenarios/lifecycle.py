@@ -17,7 +17,7 @@ Capabilities::
     draft → submitted → published (verified firm, negative list passed)
     returned (by the negative list or a committee) → submitted again
     published → withdrawn (by the firm) → submitted again
-    published → suspended (by a committee) → published (reinstated) or withdrawn
+    published → suspended (by a committee) → published (reinstated)
 """
 
 from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus
@@ -48,7 +48,9 @@ CAPABILITY_ALLOWED: dict[str, frozenset[str]] = {
     C.PUBLISHED: frozenset({C.WITHDRAWN, C.SUSPENDED, C.RETURNED}),
     C.RETURNED: frozenset({C.SUBMITTED}),
     C.WITHDRAWN: frozenset({C.SUBMITTED}),
-    C.SUSPENDED: frozenset({C.PUBLISHED, C.WITHDRAWN}),
+    # A suspended capability only comes back by reinstatement; its firm cannot withdraw it
+    # (withdrawing and resubmitting would republish it past the committee).
+    C.SUSPENDED: frozenset({C.PUBLISHED}),
 }
 
 PILOT_ALLOWED: dict[str, frozenset[str]] = {

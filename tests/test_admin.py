@@ -396,3 +396,19 @@ def test_admin_need_changelist_offers_reason_box(admin_client, pending_need):
 
     assert 'name="reason"' in content
     assert "review_returned" in content
+
+
+def test_admin_addresses_of_moved_models_redirect_to_their_new_app(admin_client, world):
+    # given: a bookmark from before organizations moved to the accounts app
+    org = world["need"].agency
+
+    # when
+    listing = admin_client.get("/admin/scenarios/organization/?q=局")
+    page = admin_client.get(f"/admin/scenarios/organization/{org.pk}/change/")
+
+    # then: permanent redirects to the same page under accounts; needs stay where they are
+    assert listing.status_code == 301
+    assert listing["Location"] == "/admin/accounts/organization/?q=%E5%B1%80"
+    assert page["Location"] == f"/admin/accounts/organization/{org.pk}/change/"
+    assert admin_client.get("/admin/scenarios/scenarioneed/").status_code == 200
+    assert admin_client.get("/admin/scenarios/nosuchmodel/").status_code == 404

@@ -170,3 +170,50 @@ def test_new_layout_migrates_back_to_the_old_one(reference):
         assert ContentType.objects.filter(app_label="scenarios", model="organization").exists()
     finally:
         migrate(latest())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_group_rights_survive_a_rollback_and_a_second_migration(reference):
+    """``migrate`` itself recreates the content types of the code's models after every run
+    (post_migrate); moving back and forth must merge them, not leave rights behind."""
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+
+    # given: a group allowed to change organizations, and admin history about one
+    reference_load()
+    organization_type = ContentType.objects.get(app_label="accounts", model="organization")
+    group = Group.objects.create(name="运营")
+    group.permissions.add(
+        Permission.objects.get(content_type=organization_type, codename="change_organization")
+    )
+    agency = Organization.objects.create(
+        kind="agency", name="权限测试局", region=Region.objects.get(code="360102")
+    )
+    admin_user = User.objects.create_superuser("ops", "ops@example.cn", "x-Pass-2026")
+    LogEntry.objects.create(
+        user=admin_user,
+        content_type=organization_type,
+        object_id=str(agency.pk),
+        object_repr=str(agency),
+        action_flag=CHANGE,
+    )
+
+    # when: rolled back to the old layout and migrated forward again, through `migrate`
+    try:
+        call_command("migrate", "scenarios", "0002_pipeline", verbosity=0)
+    finally:
+        call_command("migrate", verbosity=0)
+
+    # then: one content type per model, under its app, still carrying the group's right
+    # and the admin history; no stale scenarios content types or duplicate permissions
+    moved = [m for models in MOVED.values() for m in models]
+    assert not ContentType.objects.filter(app_label="scenarios", model__in=moved).exists()
+    organization_type = ContentType.objects.get(app_label="accounts", model="organization")
+    assert set(
+        Permission.objects.filter(content_type=organization_type).values_list("codename", flat=True)
+    ) == {"add_organization", "change_organization", "delete_organization", "view_organization"}
+    assert group.permissions.filter(
+        content_type=organization_type, codename="change_organization"
+    ).exists()
+    assert LogEntry.objects.get(object_id=str(agency.pk)).content_type == organization_type

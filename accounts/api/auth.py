@@ -16,8 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.organizations import MembershipSerializer
-from accounts.api.organizations import OrganizationSerializer as FirmSerializer
+from accounts.api.serializers import MembershipSerializer
+from accounts.api.serializers import OrganizationSerializer as FirmSerializer
 from accounts.roles import memberships
 from accounts.services.signup import firm_signup
 from accounts.services.users import password_reset_confirm, password_reset_request

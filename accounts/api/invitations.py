@@ -9,7 +9,7 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from accounts.api.auth import AnonymousEndpoint, MeSerializer, Password
-from accounts.api.organizations import OrganizationBriefSerializer
+from accounts.api.serializers import OrganizationBriefSerializer
 from accounts.choices import Role
 from accounts.models import Invitation, Organization
 from accounts.services.invitations import invitation_accept, invitation_create

@@ -538,6 +538,10 @@ class CapabilityIndex:
         """The index row of a capability id (KeyError when not indexed)."""
         return self._row_of_id[cap_id]
 
+    def contains(self, cap_id: int) -> bool:
+        """Whether the capability is indexed (published, of a verified firm, when built)."""
+        return cap_id in self._row_of_id
+
     # -- building -----------------------------------------------------------------------------
 
     @classmethod

@@ -70,7 +70,8 @@ def match_run_request(
 ) -> MatchRun:
     """Create a pending run under the current policy and enqueue it after commit.
 
-    ``actor`` None is the system (event receivers, the nightly beat schedule); operators'
+    ``actor`` None is the system (event receivers, the nightly beat schedule): a full run
+    it asks for while one is still pending under the current policy is that run. Operators'
     commands pass ``enqueue=False`` and execute the run in their own process.
     """
     _check_operator(actor)
@@ -82,6 +83,17 @@ def match_run_request(
         )
     if object_id is not None:
         _check_target(scope, object_id)
+    if scope == RunScope.FULL and actor is None and enqueue:
+        # The system asks for full runs on events and at night; one still waiting in the
+        # queue under the current policy will rescore everything anyway.
+        waiting = (
+            MatchRun.objects.select_for_update()
+            .filter(scope=RunScope.FULL, status=RunStatus.PENDING, policy=policy_current())
+            .order_by("-id")
+            .first()
+        )
+        if waiting is not None:
+            return waiting
     return _create_run(scope=scope, object_id=object_id, actor=actor, enqueue=enqueue)
 
 
@@ -121,8 +133,8 @@ def match_run_after_publication(*, scope: str, object_id: int) -> MatchRun | Non
 def match_run_after_withdrawal(*, capability_id: int) -> MatchRun | None:
     """Rescore the needs whose current candidates hold a capability that left the list, so
     each gets a replacement and the firm's quota is freed; None when no need holds it."""
-    if not Match.objects.current().filter(capability_id=capability_id).exists():
-        return None
+    if not _holding_needs(capability_id):
+        return None  # nobody holds it, or only needs that matching no longer scores
     return _create_run(scope=RunScope.CAPABILITY, object_id=capability_id, actor=None, enqueue=True)
 
 
@@ -243,8 +255,13 @@ def _plan(run: MatchRun) -> None:
         need_ids = scenario_selectors.matching_need_ids(need_ids=targets)
     elif run.scope == RunScope.CAPABILITY:
         capability_id = int(run.target_id or 0)
-        all_needs = documents.need_docs(analyzer=analyzer)
-        entering = _affected_needs(engine, capability_id, all_needs)
+        entering: list[int] = []
+        if engine.index is not None and engine.index.contains(capability_id):
+            # Only a capability on the list can enter rankings (reading every need's
+            # document is the costly part, so a withdrawn one skips it).
+            entering = _affected_needs(
+                engine, capability_id, documents.need_docs(analyzer=analyzer)
+            )
         need_ids = sorted(set(entering) | set(_holding_needs(capability_id)))
     else:
         need_ids = scenario_selectors.matching_need_ids()

@@ -1,5 +1,6 @@
 """Needs, their reviews and expert assessments in the admin: view-only, decided through
-admin actions that call ``review_decide`` as the signed-in committee member."""
+admin actions that call ``need_approve`` / ``need_return`` / ``need_reject`` as the
+signed-in committee member."""
 
 from collections.abc import Callable
 from typing import Any
@@ -14,7 +15,7 @@ from core.admin import ReasonActionForm, ViewOnlyInline, ViewOnlyMixin, action_r
 from scenarios.admin.pilots import NeedPilotInline
 from scenarios.choices import ReviewDecision
 from scenarios.models import Assessment, Review, ScenarioNeed
-from scenarios.services.reviews import review_decide
+from scenarios.services.reviews import need_approve, need_reject, need_return
 
 
 class NeedReviewInline(ViewOnlyInline):
@@ -32,6 +33,13 @@ class NeedAssessmentInline(ViewOnlyInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Assessment]:
         return super().get_queryset(request).select_related("expert")
+
+
+DECIDERS: dict[str, Callable[..., ScenarioNeed]] = {
+    ReviewDecision.APPROVED: need_approve,
+    ReviewDecision.RETURNED: need_return,
+    ReviewDecision.REJECTED: need_reject,
+}
 
 
 def decide_action(decision: str, description: str, done: str) -> Callable[..., None]:
@@ -53,11 +61,8 @@ def decide_action(decision: str, description: str, done: str) -> Callable[..., N
             model_admin,
             request,
             needs,
-            lambda need: review_decide(
-                actor=request.user,
-                need=need,
-                decision=decision,
-                comment=action_reason(request),
+            lambda need: DECIDERS[decision](
+                actor=request.user, need=need, comment=action_reason(request)
             ),
             done,
         )

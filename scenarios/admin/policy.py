@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from activity.admin import AuditTrailMixin
 from core.admin import ServiceErrorsMixin, ViewOnlyMixin, run_each
+from scenarios import events
 from scenarios.models import NegativeListEntry, PolicyVersion
 from scenarios.services.negative_list import negative_entry_create, negative_entry_deactivate
 
@@ -66,10 +67,12 @@ class NegativeListEntryAdmin(ServiceErrorsMixin, AuditTrailMixin, admin.ModelAdm
 
     @admin.action(description=_("停用所选条目"))
     def deactivate(self, request: HttpRequest, queryset: QuerySet[NegativeListEntry]) -> None:
-        run_each(
-            self,
-            request,
-            queryset,
-            lambda entry: negative_entry_deactivate(actor=request.user, entry=entry),
-            str(_("已停用")),
-        )
+        # One announcement for the whole selection: matching rescores once, not per entry.
+        with events.bulk_publishing():
+            run_each(
+                self,
+                request,
+                queryset,
+                lambda entry: negative_entry_deactivate(actor=request.user, entry=entry),
+                str(_("已停用")),
+            )

@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.organizations import OrganizationBriefSerializer
+from accounts.api.serializers import OrganizationBriefSerializer
 from accounts.choices import OrganizationKind, Role
 from accounts.models import Organization
 from activity.api.audit import AuditEventSerializer

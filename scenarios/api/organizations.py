@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.organizations import OrganizationSerializer
+from accounts.api.serializers import OrganizationSerializer
 from accounts.models import Organization
 from accounts.selectors import organization_list_for_user
 from scenarios.services.firms import organization_verify

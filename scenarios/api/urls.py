@@ -6,6 +6,7 @@ routes of ``needs``, ``capabilities`` and ``public/needs``.
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
+from rest_framework.urlpatterns import format_suffix_patterns
 
 from scenarios.api import (
     capabilities,
@@ -37,5 +38,6 @@ urlpatterns = [
         "public/needs/export/", exchange.PublicNeedExportView.as_view(), name="public-need-export"
     ),
     path("capabilities/export/", exchange.CapabilityExportView.as_view(), name="capability-export"),
-    *router.urls,
+    # Format suffixes (needs.json) as the API has always answered them.
+    *format_suffix_patterns(router.urls),
 ]

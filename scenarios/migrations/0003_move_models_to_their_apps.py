@@ -2,6 +2,7 @@
 """Models move out of scenarios into core, activity, reference and accounts."""
 
 import django.db.models.deletion
+from django.conf import settings
 from django.db import migrations, models
 
 
@@ -14,19 +15,51 @@ MOVED = {
 }
 
 
+def _move_content_type(apps, model: str, old_app: str, new_app: str) -> None:
+    """Give ``old_app.model``'s content type to ``new_app``, with its permissions (and the
+    groups and users holding them) and the admin history that points at it.
+
+    When a ``migrate`` run has already created ``new_app.model`` (post_migrate creates
+    content types for the models in the code), the two are merged: assignments of the new
+    duplicate permissions move to the old ones, which then move to the new content type.
+    """
+    content_type = apps.get_model("contenttypes", "ContentType")
+    permission = apps.get_model("auth", "Permission")
+    log_entry = apps.get_model("admin", "LogEntry")
+    group_perms = apps.get_model("auth", "Group").permissions.through
+    user_perms = apps.get_model(settings.AUTH_USER_MODEL).user_permissions.through
+    old = content_type.objects.filter(app_label=old_app, model=model).first()
+    if old is None:
+        return
+    new = content_type.objects.filter(app_label=new_app, model=model).first()
+    if new is None:
+        old.app_label = new_app
+        old.save(update_fields=["app_label"])
+        return
+    for duplicate in permission.objects.filter(content_type=new):
+        kept = permission.objects.filter(content_type=old, codename=duplicate.codename).first()
+        if kept is None:
+            continue
+        for through, holder in ((group_perms, "group_id"), (user_perms, "user_id")):
+            for row in through.objects.filter(permission_id=duplicate.pk):
+                through.objects.get_or_create(
+                    permission_id=kept.pk, **{holder: getattr(row, holder)}
+                )
+        duplicate.delete()  # its own assignment rows go with it
+    permission.objects.filter(content_type=old).update(content_type=new)
+    log_entry.objects.filter(content_type=old).update(content_type=new)
+    old.delete()
+
+
 def _relabel(apps, *, forward: bool) -> None:
     """Move content types (so permissions stay attached) and the ``app.model`` labels that
     audit rows and notifications keep of their targets."""
-    content_type = apps.get_model("contenttypes", "ContentType")
     audit_event = apps.get_model("activity", "AuditEvent")
     notification = apps.get_model("activity", "Notification")
     for app, models in MOVED.items():
         old_app, new_app = ("scenarios", app) if forward else (app, "scenarios")
         for model in models:
-            if not content_type.objects.filter(app_label=new_app, model=model).exists():
-                content_type.objects.filter(app_label=old_app, model=model).update(
-                    app_label=new_app
-                )
+            _move_content_type(apps, model, old_app, new_app)
             old_label, new_label = f"{old_app}.{model}", f"{new_app}.{model}"
             audit_event.objects.filter(target_type=old_label).update(target_type=new_label)
             notification.objects.filter(target_type=old_label).update(target_type=new_label)
@@ -44,6 +77,9 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
+        ('auth', '0012_alter_user_first_name_max_length'),
+        ('admin', '0003_logentry_add_action_flag_choices'),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
         ('activity', '0001_initial'),
         ('core', '0001_initial'),
         ('accounts', '0001_initial'),

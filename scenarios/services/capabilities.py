@@ -18,8 +18,13 @@ from scenarios.access import check_firm_editor, check_supervisor
 from scenarios.choices import CapabilityStatus, Certification
 from scenarios.lifecycle import CAPABILITY_ALLOWED
 from scenarios.models import Capability
-from scenarios.services.common import check_version, clean_keywords, resolve_chains, transition
-from scenarios.services.needs import new_ref
+from scenarios.services.common import (
+    check_version,
+    clean_keywords,
+    new_ref,
+    resolve_chains,
+    transition,
+)
 from scenarios.services.negative_list import capability_negative_hits
 
 C = CapabilityStatus

@@ -1,9 +1,11 @@
 """Helpers shared by the services: version checks, keyword and chain input, status moves."""
 
+import secrets
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activity.services import audit_record
@@ -19,6 +21,11 @@ class Versioned(Protocol):
     pk: Any
     version: int
     status: str
+
+
+def new_ref(prefix: str) -> str:
+    """A readable, unique-enough reference: N-20261126-3F9A2C."""
+    return f"{prefix}-{timezone.localdate():%Y%m%d}-{secrets.token_hex(3).upper()}"
 
 
 def check_version(obj: Versioned, expected_version: int | None) -> None:

@@ -1,6 +1,5 @@
 """Scenario needs: create, edit, submit, withdraw, close, mark as scaled."""
 
-import secrets
 from datetime import date
 from typing import Any
 
@@ -21,7 +20,13 @@ from scenarios.access import check_agency_editor, is_need_insider
 from scenarios.choices import NeedStatus, PilotStatus, ReviewDecision
 from scenarios.lifecycle import NEED_ALLOWED
 from scenarios.models import ScenarioNeed
-from scenarios.services.common import check_version, clean_keywords, resolve_chains, transition
+from scenarios.services.common import (
+    check_version,
+    clean_keywords,
+    new_ref,
+    resolve_chains,
+    transition,
+)
 from scenarios.services.reviews import need_announce_published, review_route_submitted
 
 N = NeedStatus
@@ -44,11 +49,6 @@ NEED_FIELDS = frozenset(
         "confidential_notes",
     }
 )
-
-
-def new_ref(prefix: str) -> str:
-    """A readable, unique-enough reference: N-20261126-3F9A2C."""
-    return f"{prefix}-{timezone.localdate():%Y%m%d}-{secrets.token_hex(3).upper()}"
 
 
 def _check_region(region: Region, agency: Organization) -> None:

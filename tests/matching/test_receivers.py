@@ -239,3 +239,42 @@ def test_policy_changed_starts_a_full_run_only_when_matching_changes(
     # then: one full run under the new version
     [run] = new_runs(before)
     assert (run.scope, run.policy_id) == ("full", policy.pk)
+
+
+def test_system_full_runs_asked_while_one_waits_are_that_run(province):
+    # given: a full run waiting in the queue under the current policy
+    waiting = runs.match_run_request(scope="full")
+
+    # when: the system asks again (another event, the nightly schedule)
+    again = runs.match_run_request(scope="full")
+
+    # then: the same run; an operator's own request, and a run once started, are new ones
+    assert again.pk == waiting.pk
+    assert runs.match_run_request(scope="full", enqueue=False).pk != waiting.pk
+    run_inline(waiting)
+    assert runs.match_run_request(scope="full").pk != waiting.pk
+
+
+def test_withdrawing_a_capability_only_closed_needs_held_starts_nothing(
+    province, agency_user, django_capture_on_commit_callbacks
+):
+    from scenarios.services.needs import need_close
+
+    # given: the drainage capability is a candidate of some needs, which are then closed
+    run_inline(runs.match_run_request(scope="full"))
+    cap = province["caps"][0]
+    for need_id in set(
+        Match.objects.current().filter(capability=cap).values_list("need_id", flat=True)
+    ):
+        need = province["needs"][[n.pk for n in province["needs"]].index(need_id)]
+        need_close(actor=agency_user, need=need, reason="到期")
+    editor = factories.member(cap.firm, Role.FIRM_EDITOR)
+    before = set(MatchRun.objects.values_list("pk", flat=True))
+
+    # when
+    with django_capture_on_commit_callbacks() as callbacks:
+        capability_withdraw(actor=editor, capability=cap)
+    deliver(callbacks)
+
+    # then: no run for needs matching no longer scores
+    assert new_runs(before) == []

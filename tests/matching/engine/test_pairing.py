@@ -1,4 +1,4 @@
-"""Unit tests for matching.pairing: quotas, optimality against brute force, reasons."""
+"""Unit tests for matching.engine.pairing: quotas, optimality against brute force, reasons."""
 
 import itertools
 from collections import Counter

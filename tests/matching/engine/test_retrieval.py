@@ -1,4 +1,4 @@
-"""Unit tests for matching.retrieval: candidates, chain union, pre-tokenized docs, persistence."""
+"""Unit tests for matching.engine.retrieval: candidates, chain union, persistence."""
 
 import dataclasses
 from pathlib import Path
@@ -179,6 +179,8 @@ def test_index_round_trips_through_a_file(
     assert np.array_equal(before.similarity, after.similarity)
     assert loaded.caps.haystack == index.caps.haystack
     assert loaded.row_of(3) == index.row_of(3)
+    assert loaded.contains(3)
+    assert not loaded.contains(999_999)
 
 
 def test_index_load_rejects_another_analyzer(

@@ -1,4 +1,4 @@
-"""Unit tests for matching.scoring: features, weights, score reproducibility, hard filters."""
+"""Unit tests for matching.engine.scoring: features, weights, reproducibility, hard filters."""
 
 from pathlib import Path
 

@@ -1,4 +1,4 @@
-"""Unit tests for matching.text: segmentation, stop words, synonyms, caching. No database."""
+"""Unit tests for matching.engine.text: segmentation, stop words, synonyms, caching. No database."""
 
 from pathlib import Path
 

@@ -1,4 +1,5 @@
-"""Organizations and memberships as the API renders them (shared by several endpoints)."""
+"""Organizations and memberships as the API renders them: shared by the accounts endpoints
+and the organizations endpoint of the scenarios app."""
 
 from rest_framework import serializers
 
