@@ -19,3 +19,8 @@ def audit_events_of(*, target: models.Model) -> QuerySet[AuditEvent]:
 def notification_list_for_user(*, user: Actor) -> QuerySet[Notification]:
     """The user's own notifications (nobody reads another's inbox)."""
     return Notification.objects.filter(user_id=user.pk or 0)
+
+
+def unread_count(*, user: Actor) -> int:
+    """How many of the user's notifications are unread (one indexed count)."""
+    return Notification.objects.filter(user_id=user.pk or 0, read_at__isnull=True).count()

@@ -1,11 +1,13 @@
 """Reads of matching results, scoped to what each user may see."""
 
-from django.db.models import Q, QuerySet
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
 
 from accounts.choices import Role
 from accounts.roles import committees_of, is_platform_admin, memberships
 from core.actors import Actor
-from matching.models import Match, MatchQuerySet, MatchRun
+from matching.models import FirmResponse, Match, MatchQuerySet, MatchRun, PairReview
 
 
 def match_queryset() -> MatchQuerySet:
@@ -33,3 +35,86 @@ def match_run_list_for_user(*, user: Actor) -> QuerySet[MatchRun]:
     if is_platform_admin(user) or committees_of(user):
         return qs
     return qs.none()
+
+
+def candidates_of_need(*, user: Actor, need_id: int, limit: int = 20) -> list[Match]:
+    """A need's current candidates the user may see, best first (recommended ones first),
+    with the capability, its firm and chains loaded for their explanations."""
+    rows = (
+        match_list_for_user(user=user)
+        .current()
+        .filter(need_id=need_id)
+        .select_related("capability__region", "need__region")
+        .prefetch_related("capability__chains", "need__chains")
+        .order_by("-recommended", "rank")[:limit]
+    )
+    return list(rows)
+
+
+def recommendations_for_firm(*, user: Actor) -> MatchQuerySet:
+    """The current recommendations of the user's firms' capabilities, best first."""
+    firm_ids = [m.organization_id for m in memberships(user) if m.role == Role.FIRM_EDITOR]
+    return (
+        match_list_for_user(user=user)
+        .current()
+        .filter(capability__firm_id__in=firm_ids, recommended=True)
+        .select_related("need__agency", "need__region", "capability__region")
+        .prefetch_related("need__chains", "capability__chains")
+        .order_by("-score", "id")
+    )
+
+
+def pair_reviews_of(*, pairs: list[tuple[int, int]]) -> dict[tuple[int, int], PairReview]:
+    """The decisions on these (need, capability) pairs, by pair (one query)."""
+    if not pairs:
+        return {}
+    needs = {n for n, _c in pairs}
+    caps = {c for _n, c in pairs}
+    rows = PairReview.objects.filter(need_id__in=needs, capability_id__in=caps)
+    return {(r.need_id, r.capability_id): r for r in rows if (r.need_id, r.capability_id) in pairs}
+
+
+def need_match_summary(*, need_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """For each need: how many capabilities are recommended now, and how many firms said
+    they are interested (two queries, whatever the number of needs)."""
+    if not need_ids:
+        return {}
+    recommended = dict(
+        Match.objects.current()
+        .filter(need_id__in=need_ids, recommended=True)
+        .order_by()
+        .values("need_id")
+        .annotate(n=Count("id"))
+        .values_list("need_id", "n")
+    )
+    interested = dict(
+        PairReview.objects.filter(need_id__in=need_ids, firm_response=FirmResponse.INTERESTED)
+        .order_by()
+        .values("need_id")
+        .annotate(n=Count("id"))
+        .values_list("need_id", "n")
+    )
+    return {pk: (recommended.get(pk, 0), interested.get(pk, 0)) for pk in need_ids}
+
+
+def interest_of_need(*, need_id: int) -> QuerySet[PairReview]:
+    """Firms' answers and the shortlist of one need (the agency's view of interest)."""
+    return (
+        PairReview.objects.filter(need_id=need_id)
+        .exclude(firm_response="", shortlisted=False)
+        .select_related("capability__firm")
+        .order_by("-shortlisted", "-updated_at")
+    )
+
+
+def need_of_pair_review(*, user: Actor, pair_review_id: int) -> Any:
+    """The need a decision is about, if the user may see one of its matches."""
+    review = PairReview.objects.filter(pk=pair_review_id).first()
+    if review is None:
+        return None
+    match = (
+        match_list_for_user(user=user)
+        .filter(need_id=review.need_id, capability_id=review.capability_id)
+        .first()
+    )
+    return match.need if match is not None else None

@@ -1,9 +1,12 @@
 """Loading the reference data from the shipped CSV files, and the home province."""
 
 import csv
+import uuid
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 
 from core.errors import InvalidInput
 from reference.choices import RegionLevel
@@ -38,6 +41,15 @@ def _region_rows(path: Path) -> list[Region]:
     ]
 
 
+GENERATION_KEY = "reference:generation"
+
+
+def reference_changed() -> None:
+    """After commit, every process rebuilds its reference trees (``reference.selectors``
+    looks at this token at most once a second)."""
+    transaction.on_commit(lambda: cache.set(GENERATION_KEY, uuid.uuid4().hex, None))
+
+
 def regions_load(*, path: Path | None = None) -> int:
     """Insert or update every division of the CSV; rerunning changes nothing."""
     objs = _region_rows(path or DATA_DIR / "china_divisions.csv")
@@ -48,6 +60,7 @@ def regions_load(*, path: Path | None = None) -> int:
         unique_fields=["code"],
         update_fields=["name", "level", "parent", "path"],
     )
+    reference_changed()
     return len(objs)
 
 
@@ -76,6 +89,7 @@ def chains_load(*, path: Path | None = None) -> int:
             },
         )
         nodes[row["slug"]] = node
+    reference_changed()
     return len(rows)
 
 

@@ -10,3 +10,17 @@ class ScenariosConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "scenarios"
     verbose_name = _("场景与清单")
+
+    def ready(self) -> None:
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        from scenarios.facets import lists_changed
+        from scenarios.models import Capability, ScenarioNeed
+
+        # Cached counts of the public lists follow every committed write of their rows.
+        for model in (ScenarioNeed, Capability):
+            post_save.connect(lists_changed, sender=model, dispatch_uid=f"lists-{model}")
+            post_delete.connect(lists_changed, sender=model, dispatch_uid=f"lists-del-{model}")
+            m2m_changed.connect(
+                lists_changed, sender=model.chains.through, dispatch_uid=f"lists-m2m-{model}"
+            )

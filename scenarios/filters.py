@@ -1,9 +1,11 @@
-"""List filters (django-filter); chain and region filters include descendants."""
+"""List filters (django-filter) and text search, shared by the API and the pages; chain and
+region filters include descendants."""
 
 from typing import Any
 
 import django_filters
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from core.api.filters import IntegerFilter, StrictBooleanFilter, StrictFilterSet
@@ -17,6 +19,22 @@ from scenarios.choices import (
     ValidationType,
 )
 from scenarios.models import Capability, NegativeListEntry, Pilot, ScenarioNeed
+
+# Fields a text search looks in: each word must appear in one of them (core.search, used by
+# the API's ?search= and the pages alike).
+NEED_SEARCH = ["title", "description", "keywords", "ref"]
+CAPABILITY_SEARCH = ["title", "description", "keywords", "ref", "firm__name"]
+
+
+def certification_q(value: str) -> Q:
+    """Capabilities holding certification ``value`` (a JSON list contains it).
+
+    PostgreSQL tests list containment; SQLite has no JSON ``contains`` lookup, so there the
+    stored list's text is searched for the quoted code (codes contain no quotes).
+    """
+    if connection.vendor == "postgresql":
+        return Q(certifications__contains=[value])
+    return Q(certifications__icontains=f'"{value}"')
 
 
 def _chain_subtree_filter(
@@ -47,6 +65,12 @@ class NeedFilter(StrictFilterSet):
     region = django_filters.CharFilter(method="filter_region", label=_("行政区划代码（含下级）"))
     trl_min = IntegerFilter(field_name="min_trl", lookup_expr="gte")
     trl_max = IntegerFilter(field_name="min_trl", lookup_expr="lte")
+    budget_min = IntegerFilter(
+        field_name="budget_cny", lookup_expr="gte", label=_("预算下限（元）")
+    )
+    budget_max = IntegerFilter(
+        field_name="budget_cny", lookup_expr="lte", label=_("预算上限（元）")
+    )
     high_value = StrictBooleanFilter(field_name="is_high_value")
     is_major = StrictBooleanFilter()
     agency = IntegerFilter(field_name="agency_id")
@@ -84,7 +108,7 @@ class CapabilityFilter(StrictFilterSet):
         return _region_subtree_filter(queryset, "region", value)
 
     def filter_certification(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(certifications__contains=[value])
+        return queryset.filter(certification_q(value))
 
 
 class RegionFilter(StrictFilterSet):

@@ -21,8 +21,13 @@ from core.actors import Actor
 from reference.models import IndustryChain
 from scenarios.access import is_need_insider
 from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus, ReviewDecision
-from scenarios.lifecycle import NOT_YET_SUBMITTED, PUBLIC_NEED_STATUSES
+from scenarios.lifecycle import (
+    ASSESSABLE_NEED_STATUSES,
+    NOT_YET_SUBMITTED,
+    PUBLIC_NEED_STATUSES,
+)
 from scenarios.models import (
+    Assessment,
     Capability,
     NegativeListEntry,
     Pilot,
@@ -57,6 +62,26 @@ def need_list_for_user(*, user: Actor) -> QuerySet[ScenarioNeed]:
 def need_public_list() -> QuerySet[ScenarioNeed]:
     """The published opportunity list (机会清单)."""
     return need_queryset().filter(status__in=PUBLIC_NEED_STATUSES)
+
+
+def public_list_counts() -> dict[str, int]:
+    """How many needs and capabilities the public lists show, and how many firms offer them."""
+    capabilities = Capability.objects.public()
+    return {
+        "needs": ScenarioNeed.objects.public().count(),
+        "capabilities": capabilities.count(),
+        "firms": capabilities.values("firm_id").distinct().count(),
+        "validated": Pilot.objects.filter(status=PilotStatus.VALIDATED).count(),
+    }
+
+
+def pilots_validated_of(*, capability: Capability) -> QuerySet[Pilot]:
+    """The capability's validated pilots (its public track record), newest first."""
+    return (
+        Pilot.objects.filter(capability=capability, status=PilotStatus.VALIDATED)
+        .select_related("need__region")
+        .order_by("-ended_at", "-id")
+    )
 
 
 def capability_queryset() -> QuerySet[Capability]:
@@ -125,6 +150,71 @@ def need_id_by_ref(*, ref: str) -> int | None:
 def capability_id_by_ref(*, ref: str) -> int | None:
     """The id of the capability with this reference, if any."""
     return Capability.objects.filter(ref=ref).values_list("id", flat=True).first()
+
+
+def status_counts(*, queryset: QuerySet[Any]) -> dict[str, int]:
+    """How many items of ``queryset`` are in each status (one grouped count)."""
+    rows = queryset.order_by().values("status").annotate(n=Count("pk"))
+    return {row["status"]: row["n"] for row in rows}
+
+
+def latest_review_of(*, need_ids: list[int]) -> dict[int, Review]:
+    """Each need's latest review (pending or decided), for its tier or its return reason."""
+    latest: dict[int, Review] = {}
+    rows = (
+        Review.objects.filter(need_id__in=need_ids)
+        .select_related("committee__organization")
+        .order_by("need_id", "-id")
+    )
+    for review in rows:
+        latest.setdefault(review.need_id, review)
+    return latest
+
+
+def pilots_of_need(*, need: ScenarioNeed) -> QuerySet[Pilot]:
+    return Pilot.objects.filter(need=need).select_related("capability__firm").order_by("-id")
+
+
+def pilots_of_firms(*, firm_ids: list[int]) -> QuerySet[Pilot]:
+    return (
+        Pilot.objects.filter(capability__firm_id__in=firm_ids)
+        .select_related("need__agency", "capability")
+        .order_by("-id")
+    )
+
+
+def capability_history(*, capability: Capability) -> list[AuditEvent]:
+    """The capability's audit trail, oldest first (its firm and supervisors read it)."""
+    return list(audit_events_of(target=capability))
+
+
+def latest_reason_of(*, capabilities: list[Capability]) -> dict[int, str]:
+    """Why each capability was last returned or suspended (the firm must see the reason)."""
+    reasons: dict[int, str] = {}
+    rows = (
+        AuditEvent.objects.filter(
+            target_type=Capability._meta.label_lower,
+            target_id__in=[str(c.pk) for c in capabilities],
+            action__in=["capability.return", "capability.suspend"],
+        )
+        .order_by("-id")
+        .values_list("target_id", "reason")
+    )
+    for target_id, reason in rows:
+        reasons.setdefault(int(target_id), reason)
+    return reasons
+
+
+def needs_to_assess(*, user: Actor) -> QuerySet[ScenarioNeed]:
+    """Needs an expert may score (in review or published), the ones not yet scored by this
+    expert first."""
+    mine = Assessment.objects.filter(need_id=OuterRef("pk"), expert_id=user.pk or 0)
+    return (
+        need_queryset()
+        .filter(status__in=ASSESSABLE_NEED_STATUSES)
+        .annotate(scored=Exists(mine))
+        .order_by("scored", "-is_high_value", "id")
+    )
 
 
 # -- reads for the matching app (it never touches these tables directly) -----------------

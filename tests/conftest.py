@@ -2,11 +2,14 @@
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.choices import Role
 from accounts.models import Committee, Organization
+from accounts.services.organizations import membership_grant
 from reference.models import Region
+from reference.selectors import forget_built
 from scenarios.services.setup import reference_load
 from tests import factories
 
@@ -16,6 +19,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Load regions, taxonomy, committees and policy v1 once into the test database."""
     with django_db_blocker.unblock():
         reference_load()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: cached counts and trees never leak between
+    tests whose transactions were rolled back."""
+    cache.clear()
+    forget_built()
 
 
 @pytest.fixture
@@ -54,8 +65,11 @@ def county_reviewer(db) -> User:
 
 @pytest.fixture
 def platform_admin(db) -> User:
+    """A platform admin by role, granted through the service like an accepted invitation."""
     platform = Organization.objects.get(kind="platform")
-    return factories.member(platform, Role.PLATFORM_ADMIN)
+    user = factories.UserFactory.create()
+    membership_grant(actor=None, user=user, organization=platform, role=Role.PLATFORM_ADMIN)
+    return user
 
 
 @pytest.fixture

@@ -1,11 +1,17 @@
-"""Query filters that reject malformed values instead of ignoring them."""
+"""Query filters that reject malformed values instead of ignoring them, and the search."""
+
+from typing import Any
 
 import django_filters
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
+from rest_framework.filters import SearchFilter
+
+from core.search import apply_search
 
 
 @extend_schema_field(OpenApiTypes.BOOL)
@@ -41,3 +47,15 @@ class StrictFilterBackend(DjangoFilterBackend):
     """django-filter backend whose generated filtersets (``filterset_fields``) are strict."""
 
     filterset_base = StrictFilterSet
+
+
+class WordSearchFilter(SearchFilter):
+    """DRF's ``?search=`` with the project's word search (``core.search``): every word in
+    one of the view's ``search_fields``, fast on large lists."""
+
+    def filter_queryset(self, request: Any, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
+        fields = getattr(view, "search_fields", None)
+        terms = self.get_search_terms(request)
+        if not fields or not terms:
+            return queryset
+        return apply_search(queryset, list(fields), " ".join(terms))

@@ -29,7 +29,7 @@ from scenarios.api.common import (
 from scenarios.choices import (
     Certification,
 )
-from scenarios.filters import CapabilityFilter
+from scenarios.filters import CAPABILITY_SEARCH, CapabilityFilter
 from scenarios.models import (
     Capability,
 )
@@ -106,8 +106,6 @@ class CapabilityOutputSerializer(CapabilityPublicSerializer):
         read_only_fields = fields
 
 
-CAP_SEARCH = ["title", "description", "keywords", "ref", "firm__name"]
-
 CAP_ORDERING = ["published_at", "created_at", "updated_at", "trl", "capacity", "id"]
 
 
@@ -134,7 +132,7 @@ class CapabilityViewSet(VersionedResourceViewSet):
     input_serializer = CapabilityInputSerializer
     owner_field, owner_role, owner_kind = "firm", Role.FIRM_EDITOR, OrganizationKind.FIRM
     filterset_class = CapabilityFilter
-    search_fields = CAP_SEARCH
+    search_fields = CAPABILITY_SEARCH
     ordering_fields = CAP_ORDERING
     ordering = ["-published_at", "-id"]
 

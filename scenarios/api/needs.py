@@ -28,7 +28,7 @@ from scenarios.choices import (
     ScenarioCategory,
     ValidationType,
 )
-from scenarios.filters import NeedFilter
+from scenarios.filters import NEED_SEARCH, NeedFilter
 from scenarios.models import (
     Assessment,
     ScenarioNeed,
@@ -172,8 +172,6 @@ class AssessmentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-
-NEED_SEARCH = ["title", "description", "keywords", "ref"]
 
 NEED_ORDERING = [
     "published_at",

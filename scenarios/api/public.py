@@ -8,14 +8,13 @@ from drf_spectacular.utils import (
 
 from core.api.viewsets import PublicReadOnly
 from scenarios import selectors
-from scenarios.api.capabilities import CAP_ORDERING, CAP_SEARCH, CapabilityPublicSerializer
+from scenarios.api.capabilities import CAP_ORDERING, CapabilityPublicSerializer
 from scenarios.api.needs import (
     DEFAULT_NEED_ORDERING,
     NEED_ORDERING,
-    NEED_SEARCH,
     NeedPublicSerializer,
 )
-from scenarios.filters import CapabilityFilter, NeedFilter
+from scenarios.filters import CAPABILITY_SEARCH, NEED_SEARCH, CapabilityFilter, NeedFilter
 from scenarios.models import (
     Capability,
     ScenarioNeed,
@@ -46,7 +45,7 @@ class PublicCapabilityViewSet(PublicReadOnly):
     lookup_value_regex = r"[0-9]+"
     serializer_class = CapabilityPublicSerializer
     filterset_class = CapabilityFilter
-    search_fields = CAP_SEARCH
+    search_fields = CAPABILITY_SEARCH
     ordering_fields = CAP_ORDERING
     ordering = ["-published_at", "-id"]
 

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 import openpyxl
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -81,25 +82,32 @@ def _export_format(fmt: str) -> Format:
         ) from None
 
 
-def opportunity_list_export(*, fmt: str) -> ExportFile:
+def opportunity_list_export(*, fmt: str, needs: QuerySet[ScenarioNeed] | None = None) -> ExportFile:
     """The published opportunity list (机会清单) as JSON, CSV or XLSX in the exchange format.
 
-    Only public needs (published and later stages) are listed, without confidential fields.
+    Only public needs (published and later stages) are listed, without confidential fields;
+    ``needs`` narrows it to a selection (the pages' filters), never widens it.
     """
     chosen = _export_format(fmt)
-    records = [
-        need_exchange_record(n) for n in selectors.need_public_list().iterator(chunk_size=500)
-    ]
+    public = selectors.need_public_list()
+    if needs is not None:
+        public = public.filter(pk__in=needs.order_by().values("pk")).order_by(*needs.query.order_by)
+    records = [need_exchange_record(n) for n in public.iterator(chunk_size=500)]
     return _render(NEED_COLUMNS, records, fmt=chosen, stem="opportunity-list", sheet="机会清单")
 
 
-def capabilities_export(*, fmt: str) -> ExportFile:
-    """The published capability list (能力清单) as JSON, CSV or XLSX in the exchange format."""
+def capabilities_export(
+    *, fmt: str, capabilities: QuerySet[Capability] | None = None
+) -> ExportFile:
+    """The published capability list (能力清单) as JSON, CSV or XLSX in the exchange format;
+    ``capabilities`` narrows it to a selection, never widens it."""
     chosen = _export_format(fmt)
-    records = [
-        capability_exchange_record(c)
-        for c in selectors.capability_public_list().iterator(chunk_size=500)
-    ]
+    public = selectors.capability_public_list()
+    if capabilities is not None:
+        public = public.filter(pk__in=capabilities.order_by().values("pk")).order_by(
+            *capabilities.query.order_by
+        )
+    records = [capability_exchange_record(c) for c in public.iterator(chunk_size=500)]
     return _render(
         CAPABILITY_COLUMNS, records, fmt=chosen, stem="capability-list", sheet="能力清单"
     )

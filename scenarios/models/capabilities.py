@@ -83,6 +83,17 @@ class Capability(models.Model):
         indexes = [
             models.Index(fields=["status", "region"], name="capability_status_region"),
             models.Index(fields=["firm", "status"], name="capability_firm_status"),
+            # The capability list's orders (newest; most mature; most capacity).
+            models.Index(
+                fields=["status", "published_at", "id"], name="capability_status_published"
+            ),
+            models.Index(
+                fields=["status", "trl", "published_at", "id"], name="capability_status_trl"
+            ),
+            models.Index(
+                fields=["status", "capacity", "published_at", "id"],
+                name="capability_status_capacity",
+            ),
         ]
 
     def __str__(self) -> str:

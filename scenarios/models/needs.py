@@ -106,6 +106,12 @@ class ScenarioNeed(models.Model):
         indexes = [
             models.Index(fields=["status", "region"], name="need_status_region"),
             models.Index(fields=["agency", "status"], name="need_agency_status"),
+            # The opportunity list's orders (newest; high value first), read backwards.
+            models.Index(fields=["status", "published_at", "id"], name="need_status_published"),
+            models.Index(
+                fields=["status", "is_high_value", "published_at", "id"],
+                name="need_status_value_published",
+            ),
         ]
 
     def __str__(self) -> str:

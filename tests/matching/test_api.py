@@ -10,7 +10,7 @@ from matching.models import Match, MatchRun, PairReview
 from matching.services import runs
 from scenarios.models import Pilot
 from tests import factories
-from tests.matching.test_services import run_inline
+from tests.matching.world import run_inline
 
 pytestmark = pytest.mark.django_db
 
@@ -162,7 +162,7 @@ def test_api_superseded_rows_stay_readable_by_run_but_cannot_be_answered(
 
 
 def test_api_run_refuses_a_target_matching_cannot_score(api, platform_admin, province, agency):
-    from tests.matching.conftest import publish_need
+    from tests.matching.world import publish_need
 
     draft = publish_need(
         agency,

@@ -17,7 +17,7 @@ from scenarios.services.negative_list import negative_entry_create, negative_ent
 from scenarios.services.policy import policy_current, policy_update
 from scenarios.services.reviews import need_approve
 from tests import factories
-from tests.matching.test_services import run_inline
+from tests.matching.world import run_inline
 from tests.scenarios.helpers import make_capability, make_need
 
 pytestmark = pytest.mark.django_db

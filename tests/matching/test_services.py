@@ -6,19 +6,9 @@ from matching import index
 from matching.engine.scoring import FEATURES
 from matching.models import Match, MatchRun
 from matching.services import history, results, runs
+from tests.matching.world import run_inline
 
 pytestmark = pytest.mark.django_db
-
-
-def run_inline(run: MatchRun) -> MatchRun:
-    """Execute a run in this process, like a worker would (chunks in order)."""
-    runs.match_run_execute(run_id=run.pk)
-    run.refresh_from_db()
-    for number in range(run.chunk_count if run.chunk_count > 1 else 0):
-        results.match_run_score_chunk(run_id=run.pk, number=number)
-    results.match_run_finish(run_id=run.pk)
-    run.refresh_from_db()
-    return run
 
 
 def test_full_run_scores_and_explains_every_need(province, django_capture_on_commit_callbacks):
@@ -399,7 +389,7 @@ def test_need_runs_announce_only_new_recommendations(province):
 def test_a_new_need_announces_its_recommendations_to_both_sides(province):
     from activity.models import Notification
     from tests import factories
-    from tests.matching.conftest import publish_need
+    from tests.matching.world import publish_need
 
     editors = [factories.member(firm, "firm_editor") for firm in province["firms"]]
     agency_editor = factories.member(province["agency"], "agency_editor")

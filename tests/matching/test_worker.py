@@ -24,7 +24,7 @@ from scenarios.services.reviews import review_decide
 from scenarios.services.setup import reference_load
 from tests import factories
 from tests.conftest import committee_member
-from tests.matching.conftest import CAPS, NEEDS, publish_need
+from tests.matching.world import CAPS, NEEDS, publish_need
 from tests.scenarios.helpers import make_capability, make_need
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]

@@ -1,0 +1,263 @@
+"""Facet counts of the public lists: how many items of the current selection fall under each
+value of each facet, computed in the database (aggregates, never a loop over items).
+
+Chain and region counts are of items *in the subtree* of a node, each item counted once
+however many of its chains or regions lie under the node. Counts of a selection are cached
+under the lists' *generation*, a number that moves on after every committed write of a
+need or a capability (``lists_changed``), so a count is never older than the list beside
+it; ``FACET_CACHE_SECONDS`` only bounds how long unused selections stay in the cache.
+"""
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Case, Count, Q, QuerySet, Value, When
+
+from core.tasks import enqueue_on_commit
+from reference.selectors import ChainNode, chain_nodes, chains_by_id, regions_by_code
+from scenarios.choices import Certification
+from scenarios.filters import certification_q
+from scenarios.models import Capability, ScenarioNeed
+
+FACET_CACHE_SECONDS = 600
+GENERATION_KEY = "scenarios:lists-generation"
+# Budget buckets of the opportunity list, in yuan: [lower, upper) with None open-ended.
+BUDGET_BUCKETS: tuple[tuple[int | None, int | None], ...] = (
+    (None, 500_000),
+    (500_000, 2_000_000),
+    (2_000_000, 5_000_000),
+    (5_000_000, None),
+)
+
+
+@dataclass
+class Facets:
+    """Counts of one selection: ``values`` per plain facet, ``chains`` by chain id and
+    ``regions`` by region code, both counting the subtree."""
+
+    total: int
+    values: dict[str, dict[Any, int]] = field(default_factory=dict)
+    chains: dict[int, int] = field(default_factory=dict)
+    regions: dict[str, int] = field(default_factory=dict)
+
+
+def lists_generation() -> str:
+    """The current generation of the public lists: a token, replaced after every write. A
+    cache that lost it starts a new one, so no older cached count can be mistaken for it."""
+    token = cache.get(GENERATION_KEY)
+    if token is None:
+        cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
+        token = cache.get(GENERATION_KEY)
+    return str(token)
+
+
+def _bump() -> None:
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+    if settings.LISTS_WARM_COUNTS:
+        # The unfiltered lists are what most visitors open: count them now, not on a visit.
+        enqueue_on_commit("scenarios.warm_list_counts")
+
+
+def lists_changed(**_kwargs: Any) -> None:
+    """Receiver of every save and delete of a need or capability: after commit, the cached
+    counts of the lists are stale. One bump per transaction, however many rows it wrote."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(entry[1] is _bump for entry in connection.run_on_commit):
+        return
+    transaction.on_commit(_bump)
+
+
+def cached_for_lists(key: str, compute: Any, timeout: int = FACET_CACHE_SECONDS) -> Any:
+    """``compute()`` cached under ``key`` for the current generation of the lists."""
+    full_key = f"{key}:g{lists_generation()}"
+    found = cache.get(full_key)
+    if found is None:
+        found = compute()
+        cache.set(full_key, found, timeout)
+    return found
+
+
+def _value_counts(qs: QuerySet[Any], field_name: str) -> dict[Any, int]:
+    rows = qs.order_by().values(field_name).annotate(n=Count("pk"))
+    return {row[field_name]: row["n"] for row in rows if row[field_name] is not None}
+
+
+def _grouped_counts(
+    qs: QuerySet[Any], keys: list[str], totals: dict[str, Q]
+) -> tuple[dict[str, dict[Any, int]], dict[str, int]]:
+    """Counts of ``qs`` per value of each of ``keys``, and the ``totals`` (conditional
+    counts of the whole selection). On PostgreSQL one scan (``GROUPING SETS``); elsewhere
+    one query per key."""
+    qs = qs.order_by()
+    if connection.vendor != "postgresql":
+        return _grouped_counts_portable(qs, keys, totals)
+    if qs.query.is_empty():
+        return {key: {} for key in keys}, {"total": 0, **dict.fromkeys(totals, 0)}
+    annotated = qs.annotate(
+        **{f"t_{n}": Case(When(q, then=Value(1)), default=Value(0)) for n, q in totals.items()}
+    ).values(*keys, *[f"t_{n}" for n in totals])
+    inner, params = annotated.query.sql_with_params()
+    quoted = [connection.ops.quote_name(k) for k in keys]
+    select = [
+        *quoted,
+        *[f"GROUPING({k})" for k in quoted],
+        "COUNT(*)",
+        *[f"SUM({connection.ops.quote_name('t_' + n)})" for n in totals],
+    ]
+    sets = ", ".join([*[f"({k})" for k in quoted], "()"])
+    # Names are quoted by the backend and every value is a parameter.
+    sql = f"SELECT {', '.join(select)} FROM ({inner}) facet GROUP BY GROUPING SETS ({sets})"  # noqa: S608
+    by_key: dict[str, dict[Any, int]] = {key: {} for key in keys}
+    sums: dict[str, int] = dict.fromkeys(totals, 0)
+    width = len(keys)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            values, grouping = row[:width], row[width : 2 * width]
+            grouped = [i for i, g in enumerate(grouping) if g == 0]
+            if not grouped:  # the () set: the whole selection
+                sums = {n: int(v or 0) for n, v in zip(totals, row[2 * width + 1 :], strict=True)}
+                sums["total"] = int(row[2 * width])
+            elif values[grouped[0]] is not None:
+                by_key[keys[grouped[0]]][values[grouped[0]]] = int(row[2 * width])
+    sums.setdefault("total", sum(by_key[keys[0]].values()) if keys else 0)
+    return by_key, sums
+
+
+def _grouped_counts_portable(
+    qs: QuerySet[Any], keys: list[str], totals: dict[str, Q]
+) -> tuple[dict[str, dict[Any, int]], dict[str, int]]:
+    """``_grouped_counts`` for databases without ``GROUPING SETS`` (SQLite): one query per
+    key and one for the totals."""
+    sums = qs.aggregate(total=Count("pk"), **{n: Count("pk", filter=q) for n, q in totals.items()})
+    return {key: _value_counts(qs, key) for key in keys}, {n: int(v) for n, v in sums.items()}
+
+
+def _region_counts(direct: dict[str, int]) -> dict[str, int]:
+    """Items per region code, each region counting its whole subtree."""
+    regions = regions_by_code()
+    rolled: dict[str, int] = {}
+    for code, n in direct.items():
+        node = regions.get(code)
+        for ancestor in (node.path if node else f"{code}/").rstrip("/").split("/"):
+            rolled[ancestor] = rolled.get(ancestor, 0) + n
+    return rolled
+
+
+def _chain_counts(through: Any, owner: str, qs: QuerySet[Any]) -> dict[int, int]:
+    """Distinct items per chain node, counting the node's whole subtree: each link is
+    joined to the node itself and its ancestors (a small table of the taxonomy), so an item
+    with two tracks under one root counts once for the root. One query."""
+    pairs = [(node.id, ancestor.id) for node in chain_nodes() for ancestor in _ancestors(node)]
+    if not pairs or qs.query.is_empty():
+        return {}
+    ids_sql, ids_params = qs.order_by().values("pk").query.sql_with_params()
+    table = connection.ops.quote_name(through._meta.db_table)
+    owner_col = connection.ops.quote_name(owner)
+    values = ", ".join(["(%s, %s)"] * len(pairs))
+    # Quoted names; every value a parameter.
+    sql = " ".join(
+        [
+            f"WITH up(chain, anc) AS (VALUES {values})",
+            f"SELECT up.anc, COUNT(DISTINCT link.{owner_col}) FROM {table} link",  # noqa: S608
+            "JOIN up ON up.chain = link.industrychain_id",
+            f"WHERE link.{owner_col} IN ({ids_sql}) GROUP BY up.anc",
+        ]
+    )
+    flat = [v for pair in pairs for v in pair]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*flat, *ids_params])
+        return {int(anc): int(n) for anc, n in cursor.fetchall()}
+
+
+def _ancestors(node: ChainNode) -> list[ChainNode]:
+    by_id = chains_by_id()
+    chain = [node]
+    while chain[-1].parent_id is not None and chain[-1].parent_id in by_id:
+        chain.append(by_id[chain[-1].parent_id])
+    return chain
+
+
+def _cached(kind: str, qs: QuerySet[Any], compute: Any) -> Facets:
+    if qs.query.is_empty():  # e.g. a chain or region that does not exist: nothing to count
+        empty: Facets = compute()
+        return empty
+    sql, params = qs.query.sql_with_params()
+    digest = hashlib.sha256(f"{sql}|{params}".encode()).hexdigest()[:32]
+    found: Facets = cached_for_lists(f"facets:{kind}:{digest}", compute)
+    return found
+
+
+def need_facets(*, needs: QuerySet[ScenarioNeed]) -> Facets:
+    """Facets of a selection of the opportunity list: category, validation type, minimum
+    TRL, budget bucket, high value, chain and region subtrees."""
+    qs = needs.order_by()
+
+    def compute() -> Facets:
+        totals = {
+            f"budget_{i}": (Q(budget_cny__gte=low) if low is not None else Q())
+            & (Q(budget_cny__lt=high) if high is not None else Q())
+            & Q(budget_cny__isnull=False)
+            for i, (low, high) in enumerate(BUDGET_BUCKETS)
+        }
+        totals["high_value"] = Q(is_high_value=True)
+        by_key, sums = _grouped_counts(
+            qs, ["category", "validation_type", "min_trl", "region_id"], totals
+        )
+        return Facets(
+            total=sums["total"],
+            values={
+                "category": by_key["category"],
+                "validation_type": by_key["validation_type"],
+                "trl": by_key["min_trl"],
+                "budget": {i: sums[f"budget_{i}"] for i in range(len(BUDGET_BUCKETS))},
+                "high_value": {True: sums["high_value"]},
+            },
+            chains=_chain_counts(ScenarioNeed.chains.through, "scenarioneed_id", qs),
+            regions=_region_counts(by_key["region_id"]),
+        )
+
+    return _cached("need", qs, compute)
+
+
+def capability_facets(*, capabilities: QuerySet[Capability]) -> Facets:
+    """Facets of a selection of the capability list: TRL, certification, chain and region
+    subtrees."""
+    qs = capabilities.order_by()
+
+    def compute() -> Facets:
+        totals = {value: certification_q(value) for value in Certification.values}
+        by_key, sums = _grouped_counts(qs, ["trl", "region_id"], totals)
+        total = sums.pop("total")
+        return Facets(
+            total=total,
+            values={"trl": by_key["trl"], "certification": sums},
+            chains=_chain_counts(Capability.chains.through, "capability_id", qs),
+            regions=_region_counts(by_key["region_id"]),
+        )
+
+    return _cached("capability", qs, compute)
+
+
+def public_counts() -> dict[str, int]:
+    """The home page's counts (needs, capabilities, firms, validated pilots), cached for
+    the lists' generation."""
+    from scenarios.selectors import public_list_counts
+
+    counts: dict[str, int] = cached_for_lists("lists:counts", public_list_counts)
+    return counts
+
+
+def warm_list_counts() -> None:
+    """Compute and cache the counts of the unfiltered lists and the home page (the task
+    ``scenarios.warm_list_counts`` after every change of the lists)."""
+    from scenarios.selectors import capability_public_list, need_public_list
+
+    public_counts()
+    need_facets(needs=need_public_list())
+    capability_facets(capabilities=capability_public_list())

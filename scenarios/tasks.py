@@ -1,0 +1,12 @@
+"""Celery tasks of the scenarios app: thin adapters over its services, safe to run twice."""
+
+from celery import shared_task
+
+from scenarios import facets
+
+
+@shared_task(name="scenarios.warm_list_counts", ignore_result=True, soft_time_limit=120)
+def warm_list_counts() -> None:
+    """Count the unfiltered lists for the current generation (a cache fill; a newer
+    generation started meanwhile is simply counted by the next run)."""
+    facets.warm_list_counts()

@@ -1,0 +1,78 @@
+"""Facet counts: subtree counts of chains and regions, one scan on PostgreSQL and the same
+numbers from the portable path (SQLite, the embedded default, takes that one)."""
+
+import pytest
+from django.db.models import Q
+
+from reference.models import IndustryChain, Region
+from scenarios import facets
+from scenarios.models import ScenarioNeed
+from scenarios.selectors import need_public_list
+from tests import factories
+from tests.scenarios.helpers import make_need
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def needs(agency):
+    ganzhou = factories.AgencyFactory.create(region=Region.objects.get(code="360700"))
+    rows = [
+        (agency, "360102", ["digital-city", "llm-digital-human"], "livelihood", 5, 300_000),
+        (agency, "360102", ["lithium-battery"], "livelihood", 7, None),
+        (agency, "360100", ["new-energy", "lithium-battery"], "new_track", 7, 9_000_000),
+        (ganzhou, "360702", ["nonferrous-metals"], "new_track", 3, 2_000_000),
+    ]
+    made = [
+        make_need(
+            org,
+            region=region,
+            chains=chains,
+            category=category,
+            min_trl=trl,
+            budget_cny=budget,
+            status="published",
+        )
+        for org, region, chains, category, trl, budget in rows
+    ]
+    make_need(agency, title="草稿不计入")
+    return made
+
+
+def test_need_facets_count_the_selection_and_whole_subtrees(needs):
+    result = facets.need_facets(needs=need_public_list())
+
+    ids = dict(IndustryChain.objects.values_list("slug", "id"))
+    assert result.total == 4
+    assert result.values["category"] == {"livelihood": 2, "new_track": 2}
+    assert result.values["trl"] == {5: 1, 7: 2, 3: 1}
+    assert result.values["budget"] == {0: 1, 1: 0, 2: 1, 3: 1}
+    # An item with two chains under one root counts once for the root.
+    assert result.chains[ids["lithium-battery"]] == 2
+    assert result.chains[ids["new-energy"]] == 2
+    assert result.chains[ids["emerging"]] == 2
+    assert result.chains[ids["hot-topics"]] == 1
+    assert result.regions["360000"] == 4
+    assert result.regions["360100"] == 3
+    assert result.regions["360102"] == 2
+    assert result.regions["360700"] == 1
+
+
+def test_grouping_sets_and_the_portable_path_agree(needs):
+    qs = need_public_list().filter(min_trl__gte=4)
+    keys = ["category", "validation_type", "min_trl", "region_id"]
+    totals = {"big": Q(budget_cny__gte=1_000_000), "none": Q(budget_cny__isnull=True)}
+
+    fast = facets._grouped_counts(qs, keys, totals)
+    portable = facets._grouped_counts_portable(qs.order_by(), keys, totals)
+
+    assert fast == portable
+    assert fast[1] == {"total": 3, "big": 1, "none": 1}
+
+
+def test_counts_of_an_empty_selection(needs):
+    result = facets.need_facets(needs=ScenarioNeed.objects.none())
+
+    assert result.total == 0
+    assert result.chains == {}
+    assert result.regions == {}
