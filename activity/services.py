@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import models, transaction
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -69,12 +70,26 @@ def notify_users(*, user_ids: list[int], verb: str, message: str, target: models
         .distinct()
     )
     if emails:
-        transaction.on_commit(lambda: _send(message, emails))
+        body = message
+        link = _link(target_type, target_id)
+        if link:
+            body += "\n\n" + _("查看详情：") + link
+        transaction.on_commit(lambda: _send(message, body, emails))
 
 
-def _send(message: str, emails: list[str]) -> None:
+def _link(target_type: str, target_id: str) -> str:
+    """The address of the page about the target: the portal's ``notifications/go/`` route,
+    which marks the notification read and opens the page the reader may see."""
     try:
-        send_mail("【场景撮合平台】" + message[:60], message, settings.DEFAULT_FROM_EMAIL, emails)
+        path = reverse("portal:notification-go", args=[target_type, target_id])
+    except NoReverseMatch:  # a deployment without the portal: the e-mail carries no link
+        return ""
+    return settings.FRONTEND_BASE_URL.rstrip("/") + path
+
+
+def _send(message: str, body: str, emails: list[str]) -> None:
+    try:
+        send_mail("【场景撮合平台】" + message[:60], body, settings.DEFAULT_FROM_EMAIL, emails)
     except OSError:
         # Mail is best effort: the in-app notification is already stored.
         logger.exception("notification mail failed")
@@ -90,3 +105,14 @@ def notification_mark_read(*, reader: Actor, notification: Notification) -> Noti
         note.read_at = timezone.now()
         note.save(update_fields=["read_at"])
     return note
+
+
+def notifications_mark_read(
+    *, reader: Actor, target_type: str | None = None, target_id: str | None = None
+) -> int:
+    """Mark the reader's unread notifications read (those about one target, if given);
+    returns how many."""
+    unread = Notification.objects.filter(user_id=reader.pk or 0, read_at__isnull=True)
+    if target_type is not None:
+        unread = unread.filter(target_type=target_type, target_id=str(target_id))
+    return unread.update(read_at=timezone.now())

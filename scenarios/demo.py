@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -188,19 +189,14 @@ class DemoBuilder:
                     actor=province_user, kind="keyword", keyword=keyword, reason=reason
                 )
         caps = json.loads((DEMO_DIR / "capabilities.json").read_text(encoding="utf-8"))
+        list_firms: dict[str, Organization] = {}
         for row in caps:
+            firm = list_firms.get(row["firm_credit_code"])
+            if firm is None:
+                firm = self.list_firm(row, admin, serial=len(list_firms) + 1)
+                list_firms[row["firm_credit_code"]] = firm
             if Capability.objects.filter(ref=row["ref"]).exists():
                 continue
-            firm = Organization.objects.filter(credit_code=row["firm_credit_code"]).first()
-            if firm is None:
-                firm = self.org(
-                    OrganizationKind.FIRM,
-                    row["firm_name"],
-                    Region.objects.get(code=row["region_code"]),
-                    row["firm_credit_code"],
-                )
-                if sum(map(ord, firm.name)) % 13:  # a few firms still await verification
-                    organization_verify(actor=admin, organization=firm)
             cap = capability_create(
                 actor=None,
                 firm=firm,
@@ -258,6 +254,22 @@ class DemoBuilder:
                     for n, c in enumerate(policy_current().selection_criteria)
                 }
                 assessment_submit(actor=experts[index % len(experts)], need=need, scores=scores)
+
+    def list_firm(self, row: dict[str, Any], admin: User, *, serial: int) -> Organization:
+        """The firm of a demo capability, with its own login (``listfirm01`` … in file order)
+        so that the firm workspace can be tried with real recommendations."""
+        firm = Organization.objects.filter(credit_code=row["firm_credit_code"]).first()
+        if firm is None:
+            firm = self.org(
+                OrganizationKind.FIRM,
+                row["firm_name"],
+                Region.objects.get(code=row["region_code"]),
+                row["firm_credit_code"],
+            )
+            if sum(map(ord, firm.name)) % 13:  # a few firms still await verification
+                organization_verify(actor=admin, organization=firm)
+        self.user(f"listfirm{serial:02d}", firm, Role.FIRM_EDITOR)
+        return firm
 
     def reviewer_for(self, need: ScenarioNeed) -> User:
         """The demo member of the committee that holds the need's pending review."""

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.core import mail
 from django.urls import reverse
@@ -238,8 +239,26 @@ def test_admin_need_reject_without_reason_shows_service_error(reviewer_client, p
     assert not AuditEvent.objects.filter(action="need.reject").exists()
 
 
-def test_admin_need_approve_by_admin_outside_committee_is_refused(admin_client, pending_need):
+def test_admin_need_approve_by_platform_admin_decides_the_current_tier(
+    admin_client, admin_user, pending_need
+):
     response = run_action(admin_client, type(pending_need), "review_approved", [pending_need])
+
+    pending_need.refresh_from_db()
+    assert (pending_need.status, pending_need.review_tier) == ("in_review", "city")
+    county = pending_need.reviews.get(tier="county")
+    assert (county.decision, county.reviewer) == ("approved", admin_user)
+    event = AuditEvent.objects.get(action="need.forward", target_id=str(pending_need.pk))
+    assert event.actor == admin_user
+    assert any("已通过" in t for t in texts(response))
+
+
+def test_admin_need_approve_by_staff_outside_committee_is_refused(client, pending_need):
+    outsider = factories.UserFactory.create(is_staff=True)
+    outsider.user_permissions.add(*Permission.objects.filter(codename__endswith="scenarioneed"))
+    client.force_login(outsider)
+
+    response = run_action(client, type(pending_need), "review_approved", [pending_need])
 
     pending_need.refresh_from_db()
     assert pending_need.review_tier == "county"

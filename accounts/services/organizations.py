@@ -109,6 +109,11 @@ def membership_grant(
     membership, created = Membership.objects.get_or_create(
         user=user, organization=organization, role=role
     )
+    if role == Role.PLATFORM_ADMIN and not user.is_staff:
+        # Platform admins work in the admin too (their permissions come from the role,
+        # accounts.backends.PlatformAdminBackend).
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
     if created:
         audit_record(
             actor=actor,

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.choices import OrganizationKind
 from accounts.models import Organization
-from activity.services import audit_record
+from activity.services import audit_record, notify_users
 from core.actors import Actor, acting_user
 from core.errors import ActorNotAllowed, InvalidInput
 from core.locks import lock_one
@@ -47,4 +47,10 @@ def organization_verify(
     )
     # Capabilities submitted while the firm was unverified publish now.
     capabilities_publish_pending(firm=org, actor=actor)
+    notify_users(
+        user_ids=list(org.memberships.values_list("user_id", flat=True)),
+        verb="organization.verified",
+        message=f"您的企业 {org.name} 已通过认证，提交的能力将发布到能力清单。",
+        target=org,
+    )
     return org

@@ -43,10 +43,11 @@ class Command(BaseCommand):
         shown: set[str] = set()
         self.stdout.write(f"demo logins (password for all: {settings.DEMO_PASSWORD}):")
         for login in result.logins:
-            if login.role in shown and login.username not in {"admin", "province"}:
+            if login.role in shown and login.username not in {"admin", "province", "listfirm01"}:
                 continue
             shown.add(login.role)
             self.stdout.write(f"  {login.username:<22} {login.role:<18} {login.organization}")
         self.stdout.write(
-            "  (city<code>, county<code>, agency<code>-N, firm<code>-N exist for every city)"
+            "  (city<code>, county<code>, agency<code>-N, firm<code>-N exist for every city;"
+            " listfirm01 … own the demo capabilities)"
         )
