@@ -25,6 +25,7 @@ run: install
 	./scripts/run.sh
 
 test: install
+	./scripts/browser-deps.sh
 	./scripts/test.sh
 
 lint: install

@@ -59,6 +59,8 @@ urlpatterns = [
         [path("api/v1/", APIRootView.as_view(api_root_dict=_api_root_dict()), name="api-root")]
     ),
     *(path("api/v1/", include(module)) for module in API_APPS),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("portal.urls")),
 ]
 
 handler404 = "config.views.not_found"

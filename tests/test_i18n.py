@@ -22,7 +22,7 @@ from tests.scenarios.helpers import NEED_DEFAULTS
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES"
 PO_PATH = LOCALE_DIR / "django.po"
 MO_PATH = LOCALE_DIR / "django.mo"
-APPS = ("core", "activity", "reference", "accounts", "scenarios", "matching", "config")
+APPS = ("core", "activity", "reference", "accounts", "scenarios", "matching", "portal", "config")
 GETTEXT_NAMES = {
     "_",
     "gettext",

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_htmx",
     # The project's apps, lowest first: each imports only apps above it in this list.
     "core",
     "activity",
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "accounts",
     "scenarios",
     "matching",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -49,6 +51,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -65,6 +68,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portal.context.portal",
             ],
         },
     },
@@ -78,6 +82,12 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Signing in checks the password (model backend); platform admins' permissions come from
+# their role (accounts.backends).
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.PlatformAdminBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -86,6 +96,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = env("LANGUAGE_CODE", default="zh-hans")
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:workspace"
+LOGOUT_REDIRECT_URL = "portal:home"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", default="Asia/Shanghai")
@@ -143,7 +156,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
         "core.api.filters.StrictFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "core.api.filters.WordSearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.DefaultPagination",
@@ -196,6 +209,8 @@ DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-pass-2026")
 # Matching: where runs share the capability index between workers (a shared volume), how
 # many needs one chunk task scores, and whether the dense word-vector block (cnsyn, from
 # the installed wheel) joins text relevance (docs/matching-quality.md measures both).
+# After every change of the lists, a task counts the unfiltered lists' facets for the cache.
+LISTS_WARM_COUNTS = env.bool("LISTS_WARM_COUNTS", default=True)
 MATCHING_INDEX_DIR = env("MATCHING_INDEX_DIR", default=str(BASE_DIR / "var" / "matching"))
 MATCHING_CHUNK_SIZE = env.int("MATCHING_CHUNK_SIZE", default=1000)
 MATCHING_WORD_VECTORS = env.bool("MATCHING_WORD_VECTORS", default=True)

@@ -37,3 +37,5 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {  # noqa: F405
 WHITENOISE_AUTOREFRESH = True
 # A failing event receiver fails the test instead of being logged.
 DOMAIN_EVENTS_RAISE = True
+# No task per write of a need or capability in tests (tests/portal call the warm-up itself).
+LISTS_WARM_COUNTS = False

@@ -1,0 +1,14 @@
+"""What every page's header needs: the signed-in user's unread notifications."""
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from activity.selectors import unread_count
+
+
+def portal(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or request.path.startswith(("/api/", "/admin/")):
+        return {}
+    return {"unread_notifications": unread_count(user=user)}

@@ -1,0 +1,143 @@
+"""A match's score as people read it: a bar per feature, the matched keywords, and one or two
+sentences ("关键词“OCR”相符；同属产业链“大模型+数字人”；技术成熟度 8 级，高于要求的 6 级；
+企业位于南昌市"). Built from the match's stored breakdown and the two items; nothing is
+recomputed, so the page explains exactly the score the run gave."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
+
+from reference.selectors import chains_by_id, regions_by_code
+
+FEATURE_LABELS = {
+    "text": gettext_lazy("文本相关度"),
+    "chain": gettext_lazy("产业链契合"),
+    "keywords": gettext_lazy("关键词覆盖"),
+    "trl": gettext_lazy("成熟度匹配"),
+    "region": gettext_lazy("地域邻近"),
+    "track_record": gettext_lazy("业绩记录"),
+    "capacity": gettext_lazy("承接余量"),
+}
+
+
+@dataclass(frozen=True)
+class Bar:
+    feature: str
+    label: str
+    value: float  # the feature, in [0, 1]
+    weight: float  # its normalised weight in the policy
+    contribution: float  # weight × value: its share of the score
+
+
+@dataclass(frozen=True)
+class Explanation:
+    score: float
+    bars: list[Bar]
+    keywords: list[str]
+    sentences: list[str]
+    policy_version: int | None
+
+    @property
+    def text(self) -> str:
+        """The sentences as one, punctuated for the active language."""
+        if not self.sentences:
+            return ""
+        separator = pgettext("between reasons", "；")
+        return separator.join(self.sentences) + pgettext("after the last reason", "。")
+
+
+def _quoted(words: list[str]) -> str:
+    return "".join(f"“{w}”" for w in words)
+
+
+def _chain_sentence(need: Any, capability: Any) -> str | None:
+    nodes = chains_by_id()
+    need_ids = {c.id for c in need.chains.all()}
+    cap_ids = {c.id for c in capability.chains.all()}
+    shared = [nodes[i].name for i in sorted(need_ids & cap_ids) if i in nodes]
+    if shared:
+        return _("同属产业链%(chains)s") % {"chains": _quoted(shared)}
+    parents = {nodes[i].parent_id for i in need_ids if i in nodes} - {None}
+    related = sorted(
+        parent
+        for i in cap_ids
+        if i in nodes and (parent := nodes[i].parent_id) is not None and parent in parents
+    )
+    if related:
+        return _("产业链相近（同属%(chain)s）") % {"chain": _quoted([nodes[related[0]].name])}
+    return None
+
+
+def _trl_sentence(need: Any, capability: Any) -> str:
+    if capability.trl > need.min_trl:
+        return _("技术成熟度 %(trl)s 级，高于要求的 %(min)s 级") % {
+            "trl": capability.trl,
+            "min": need.min_trl,
+        }
+    if capability.trl == need.min_trl:
+        return _("技术成熟度 %(trl)s 级，达到要求") % {"trl": capability.trl}
+    return _("技术成熟度 %(trl)s 级，低于要求的 %(min)s 级") % {
+        "trl": capability.trl,
+        "min": need.min_trl,
+    }
+
+
+def _region_sentence(need: Any, capability: Any) -> str:
+    regions = regions_by_code()
+    own = regions.get(capability.region_id)
+    place = own.name if own else capability.region_id
+    need_path = getattr(need.region, "path", "")
+    cap_path = getattr(capability.region, "path", "")
+    common = 0
+    for a, b in zip(
+        need_path.rstrip("/").split("/"), cap_path.rstrip("/").split("/"), strict=False
+    ):
+        if a != b:
+            break
+        common += 1
+    relation = {
+        3: _("与场景同县区"),
+        2: _("与场景同市"),
+        1: _("与场景同省"),
+    }.get(common, _("省外企业"))
+    return _("企业位于%(place)s（%(relation)s）") % {"place": place, "relation": relation}
+
+
+def explain(match: Any) -> Explanation:
+    """The explanation of one match row (``match.need`` and ``match.capability`` loaded
+    with their chains and regions)."""
+    breakdown = match.breakdown or {}
+    features: dict[str, float] = breakdown.get("features", {})
+    weights: dict[str, float] = breakdown.get("weights", {})
+    bars = [
+        Bar(
+            feature=name,
+            label=str(label),
+            value=float(features.get(name, 0.0)),
+            weight=float(weights.get(name, 0.0)),
+            contribution=float(weights.get(name, 0.0)) * float(features.get(name, 0.0)),
+        )
+        for name, label in FEATURE_LABELS.items()
+        if name in features
+    ]
+    keywords = [str(k) for k in breakdown.get("matched_keywords", [])]
+    need, capability = match.need, match.capability
+    sentences: list[str] = []
+    if keywords:
+        sentences.append(_("关键词%(words)s相符") % {"words": _quoted(keywords)})
+    chain = _chain_sentence(need, capability)
+    if chain:
+        sentences.append(chain)
+    sentences.append(_trl_sentence(need, capability))
+    sentences.append(_region_sentence(need, capability))
+    if features.get("track_record", 0) > 0:
+        sentences.append(_("有验证成功的试点或首台（套）认定"))
+    return Explanation(
+        score=float(match.score),
+        bars=bars,
+        keywords=keywords,
+        sentences=sentences,
+        policy_version=breakdown.get("policy_version"),
+    )

@@ -1,0 +1,122 @@
+"""Signing in and up: firm sign-up, invitations, password reset."""
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from portal.forms import StyledForm, set_choices
+from reference.selectors import RegionNode, provinces
+
+PASSWORD_HELP = _("至少 8 位，不能全是数字，不能过于常见或与用户名相近。")
+
+
+def region_choices() -> list[tuple[str, Any]]:
+    """Every region of China grouped by province, cities and counties indented."""
+    groups: list[tuple[str, Any]] = [("", _("请选择所在地区"))]
+
+    def walk(node: RegionNode, depth: int, options: list[tuple[str, str]]) -> None:
+        options.append((node.code, "\u3000" * depth + node.name))
+        for child in sorted(node.children, key=lambda n: n.code):
+            walk(child, depth + 1, options)
+
+    for province in sorted(provinces(), key=lambda n: n.code):
+        options: list[tuple[str, str]] = []
+        walk(province, 0, options)
+        groups.append((province.name, options))
+    return groups
+
+
+class LoginForm(AuthenticationForm, StyledForm):
+    username = forms.CharField(
+        label=_("用户名"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    password = forms.CharField(
+        label=_("密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class PasswordPairMixin(StyledForm):
+    password1 = forms.CharField(
+        label=_("密码"),
+        strip=False,
+        max_length=128,
+        help_text=PASSWORD_HELP,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("再次输入密码"),
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password1") and data.get("password2") != data.get("password1"):
+            self.add_error("password2", _("两次输入的密码不一致。"))
+        return data
+
+
+class FirmSignupForm(PasswordPairMixin):
+    firm_name = forms.CharField(label=_("企业名称"), max_length=128)
+    credit_code = forms.CharField(
+        label=_("统一社会信用代码"),
+        min_length=18,
+        max_length=18,
+        help_text=_("18 位，营业执照上的代码；平台按 GB 32100 校验。"),
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "spellcheck": "false"}),
+    )
+    region = forms.ChoiceField(label=_("企业所在地"))
+    contact_name = forms.CharField(label=_("联系人"), max_length=64, required=False)
+    contact_phone = forms.CharField(label=_("联系电话"), max_length=32, required=False)
+    username = forms.CharField(
+        label=_("用户名"),
+        max_length=150,
+        help_text=_("登录时使用，字母、数字和 @/./+/-/_。"),
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    email = forms.EmailField(
+        label=_("邮箱"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    field_order = [
+        "firm_name",
+        "credit_code",
+        "region",
+        "contact_name",
+        "contact_phone",
+        "username",
+        "email",
+        "password1",
+        "password2",
+    ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_choices(self, "region", region_choices())
+
+
+class InvitationAcceptForm(PasswordPairMixin):
+    username = forms.CharField(
+        label=_("用户名"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    field_order = ["username", "password1", "password2"]
+
+
+class PasswordResetRequestForm(StyledForm):
+    email = forms.EmailField(
+        label=_("注册邮箱"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class PasswordResetConfirmForm(PasswordPairMixin):
+    pass

@@ -1,0 +1,211 @@
+"""The forms of needs and capabilities: chains and regions picked from trees, keywords as
+tags, budgets in 万元. They turn what people type into the services' values; the services
+check the rules (jurisdiction, versions, the negative list)."""
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from portal.forms import StyledForm, set_choices
+from portal.forms.accounts import region_choices
+from reference.models import Region
+from reference.selectors import RegionNode, chain_nodes, home_region_tree
+from scenarios.choices import Certification, ScenarioCategory, ValidationType
+
+SPLIT_RE = re.compile(r"[;；,，\n]+")
+TRL_CHOICES = [(n, str(n)) for n in range(1, 10)]
+
+
+def split_words(text: str) -> list[str]:
+    return [w.strip() for w in SPLIT_RE.split(text or "") if w.strip()]
+
+
+def home_region_choices() -> list[tuple[str, str]]:
+    """The home province, its cities and counties, indented (needs lie in the province)."""
+    options: list[tuple[str, str]] = []
+
+    def walk(node: RegionNode, depth: int) -> None:
+        options.append((node.code, "\u3000" * depth + node.name))
+        for child in sorted(node.children, key=lambda n: n.code):
+            walk(child, depth + 1)
+
+    walk(home_region_tree(), 0)
+    return options
+
+
+class ItemForm(StyledForm):
+    """What needs and capabilities share: title, description, chains, keywords."""
+
+    title = forms.CharField(label=_("名称"), max_length=200)
+    description = forms.CharField(
+        label=_("描述"), max_length=5000, widget=forms.Textarea(attrs={"rows": 6})
+    )
+    chains = forms.MultipleChoiceField(
+        label=_("产业链/赛道"),
+        help_text=_("选择一个或多个，最多 10 个。"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    keywords = forms.CharField(
+        label=_("技术关键词"),
+        required=False,
+        max_length=800,
+        help_text=_("输入后按回车添加；最多 20 个，每个最多 32 字。"),
+        widget=forms.TextInput(attrs={"data-tags": "1"}),
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_choices(self, "chains", [(n.slug, n.name) for n in chain_nodes()])
+        self.fields["keywords"].widget.attrs["data-tags-label"] = str(_("添加关键词"))
+        self.fields["keywords"].widget.attrs["data-tags-remove"] = str(_("删除"))
+
+    def clean_chains(self) -> list[str]:
+        chains = self.cleaned_data["chains"]
+        if len(chains) > 10:
+            raise forms.ValidationError(_("最多选择 10 个产业链/赛道。"))
+        return chains
+
+    def clean_keywords(self) -> list[str]:
+        return list(dict.fromkeys(split_words(self.cleaned_data.get("keywords", ""))))
+
+    def service_values(self) -> dict[str, Any]:
+        """The cleaned values as the service takes them."""
+        values = dict(self.cleaned_data)
+        values.pop("version", None)
+        return values
+
+
+class NeedForm(ItemForm):
+    category = forms.ChoiceField(label=_("场景类型"), choices=ScenarioCategory.choices)
+    region = forms.ChoiceField(label=_("场景所在地"))
+    validation_type = forms.ChoiceField(label=_("验证类型"), choices=ValidationType.choices)
+    min_trl = forms.TypedChoiceField(
+        label=_("最低技术成熟度"), choices=TRL_CHOICES, coerce=int, initial=5
+    )
+    budget_wan = forms.DecimalField(
+        label=_("预算（万元）"),
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        help_text=_("可留空。"),
+    )
+    deadline = forms.DateField(
+        label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    is_major = forms.BooleanField(label=_("重大场景（需省级工作委员会审核）"), required=False)
+    resources_offered = forms.CharField(
+        label=_("开放资源"),
+        required=False,
+        max_length=2000,
+        help_text=_("可提供的场地、数据、设备、示范路段等。"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    contact_name = forms.CharField(label=_("联系人（不公开）"), required=False, max_length=64)
+    contact_phone = forms.CharField(label=_("联系电话（不公开）"), required=False, max_length=32)
+    confidential_notes = forms.CharField(
+        label=_("内部备注（不公开）"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    agency = forms.ChoiceField(label=_("发布单位"), required=False)
+
+    def __init__(self, *args: Any, agencies: list[tuple[int, str]] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["title"].label = _("场景名称")
+        self.fields["description"].label = _("场景描述")
+        self.fields["description"].help_text = _("要解决的问题、应用场景和对技术的要求。")
+        set_choices(self, "region", home_region_choices())
+        if agencies and len(agencies) > 1:
+            set_choices(self, "agency", [(str(pk), name) for pk, name in agencies])
+            self.fields["agency"].required = True
+        else:
+            del self.fields["agency"]
+
+    def service_values(self) -> dict[str, Any]:
+        values = super().service_values()
+        values.pop("agency", None)
+        wan = values.pop("budget_wan")
+        values["budget_cny"] = None if wan is None else int(Decimal(wan) * 10_000)
+        values["region"] = Region.objects.get(code=values.pop("region"))
+        return values
+
+    @staticmethod
+    def initial_from(need: Any) -> dict[str, Any]:
+        return {
+            "title": need.title,
+            "description": need.description,
+            "chains": [c.slug for c in need.chains.all()],
+            "keywords": ";".join(need.keywords),
+            "category": need.category,
+            "region": need.region_id,
+            "validation_type": need.validation_type,
+            "min_trl": need.min_trl,
+            "budget_wan": None if need.budget_cny is None else Decimal(need.budget_cny) / 10_000,
+            "deadline": need.deadline,
+            "is_major": need.is_major,
+            "resources_offered": need.resources_offered,
+            "contact_name": need.contact_name,
+            "contact_phone": need.contact_phone,
+            "confidential_notes": need.confidential_notes,
+            "version": need.version,
+        }
+
+
+class CapabilityForm(ItemForm):
+    trl = forms.TypedChoiceField(label=_("技术成熟度"), choices=TRL_CHOICES, coerce=int, initial=6)
+    region = forms.ChoiceField(label=_("能力所在地"))
+    certifications = forms.MultipleChoiceField(
+        label=_("资质认定"),
+        choices=Certification.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    past_cases = forms.CharField(
+        label=_("过往案例"),
+        required=False,
+        max_length=4200,
+        help_text=_("每行一个案例，最多 20 个。"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    capacity = forms.IntegerField(
+        label=_("可同时承接试点数"), min_value=1, max_value=1000, initial=1
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["title"].label = _("能力名称")
+        self.fields["description"].label = _("能力描述")
+        self.fields["description"].help_text = _(
+            "技术、产品或解决方案能做什么、用在哪里、效果如何。"
+        )
+        set_choices(self, "region", region_choices())
+
+    def clean_past_cases(self) -> list[str]:
+        lines = (self.cleaned_data.get("past_cases") or "").splitlines()
+        return [line.strip() for line in lines if line.strip()]
+
+    def service_values(self) -> dict[str, Any]:
+        values = super().service_values()
+        values["region"] = Region.objects.get(code=values.pop("region"))
+        return values
+
+    @staticmethod
+    def initial_from(capability: Any) -> dict[str, Any]:
+        return {
+            "title": capability.title,
+            "description": capability.description,
+            "chains": [c.slug for c in capability.chains.all()],
+            "keywords": ";".join(capability.keywords),
+            "trl": capability.trl,
+            "region": capability.region_id,
+            "certifications": list(capability.certifications),
+            "past_cases": "\n".join(capability.past_cases),
+            "capacity": capability.capacity,
+            "version": capability.version,
+        }

@@ -1,0 +1,53 @@
+"""Readable names, in the active language, for the codes the services record: audit
+actions, states and notification verbs."""
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from scenarios.choices import CapabilityStatus, NeedStatus
+
+ACTION_LABELS = {
+    "need.create": _("创建"),
+    "need.import": _("导入"),
+    "need.update": _("修改"),
+    "need.submit": _("提交审核"),
+    "need.review_open": _("进入审核"),
+    "need.forward": _("审核通过，转上级"),
+    "need.publish": _("审核通过，发布"),
+    "need.return": _("退回修改"),
+    "need.reject": _("不予通过"),
+    "need.withdraw": _("撤回"),
+    "need.close": _("关闭"),
+    "need.validation_start": _("开始场景验证"),
+    "need.validated": _("验证成功"),
+    "need.validation_failed": _("验证未成功，重新开放"),
+    "need.scale": _("推广应用"),
+    "capability.create": _("创建"),
+    "capability.import": _("导入"),
+    "capability.update": _("修改"),
+    "capability.submit": _("提交"),
+    "capability.publish": _("发布"),
+    "capability.return": _("退回"),
+    "capability.withdraw": _("撤回"),
+    "capability.suspend": _("暂停"),
+    "capability.reinstate": _("恢复发布"),
+}
+STATE_LABELS: dict[str, Any] = {
+    **dict(NeedStatus.choices),
+    **dict(CapabilityStatus.choices),
+}
+
+VERB_LABELS = {
+    "review.pending": _("待审核"),
+    "need.published": _("需求已发布"),
+    "need.returned": _("需求被退回"),
+    "need.rejected": _("需求未通过"),
+    "match.recommended": _("新的推荐"),
+    "match.available": _("新的推荐能力"),
+    "match.firm_response": _("企业回应"),
+    "match.shortlisted": _("入围"),
+    "match.decided": _("对接结果"),
+    "pilot.started": _("场景验证开始"),
+    "organization.verified": _("企业认证通过"),
+}

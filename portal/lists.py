@@ -1,0 +1,160 @@
+"""The public lists' query: a form that reads the filters of the URL, and the selection it
+makes with the same filters, search and orderings as the API (``scenarios.filters``)."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.core.paginator import Page, Paginator
+from django.db.models import F, QuerySet
+from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
+
+from core.search import apply_search
+from portal.forms import set_choices
+from scenarios.choices import Certification, ScenarioCategory, ValidationType
+from scenarios.filters import (
+    CAPABILITY_SEARCH,
+    NEED_SEARCH,
+    CapabilityFilter,
+    NeedFilter,
+)
+
+PAGE_SIZE = 20
+TRL_CHOICES = [("", "–"), *[(str(n), str(n)) for n in range(1, 10)]]
+
+NEED_SORTS: dict[str, tuple[Any, list[Any]]] = {
+    "recommended": (_("推荐（高价值优先）"), ["-is_high_value", "-published_at", "-id"]),
+    "newest": (_("最新发布"), ["-published_at", "-id"]),
+    "deadline": (_("截止日期最近"), [F("deadline").asc(nulls_last=True), "-id"]),
+    "budget": (_("预算最高"), [F("budget_cny").desc(nulls_last=True), "-id"]),
+    "trl": (_("成熟度要求最低"), ["min_trl", "-published_at", "-id"]),
+}
+CAPABILITY_SORTS: dict[str, tuple[Any, list[Any]]] = {
+    "newest": (_("最新发布"), ["-published_at", "-id"]),
+    "trl": (_("成熟度最高"), ["-trl", "-published_at", "-id"]),
+    "capacity": (_("可承接试点最多"), ["-capacity", "-published_at", "-id"]),
+}
+
+
+class ListQueryForm(forms.Form):
+    """What both lists share: words to search, a chain and a region subtree, TRL range."""
+
+    q = forms.CharField(label=_("关键词"), required=False, max_length=100)
+    chain = forms.SlugField(label=_("产业链/赛道"), required=False, max_length=64)
+    region = forms.RegexField(label=_("地区"), regex=r"^[0-9]{6}$", required=False)
+    trl_min = forms.TypedChoiceField(
+        label=_("技术成熟度从"), choices=TRL_CHOICES, coerce=int, required=False, empty_value=None
+    )
+    trl_max = forms.TypedChoiceField(
+        label=_("到"), choices=TRL_CHOICES, coerce=int, required=False, empty_value=None
+    )
+    sort = forms.ChoiceField(label=_("排序"), required=False)
+    sorts: dict[str, tuple[Any, list[Any]]] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_choices(self, "sort", [(key, label) for key, (label, _o) in self.sorts.items()])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        low, high = data.get("trl_min"), data.get("trl_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("trl_max", _("上限不能小于下限。"))
+        return data
+
+    def valid_data(self) -> dict[str, Any]:
+        """The fields that passed, so a bad one does not throw away the others."""
+        self.is_valid()
+        return {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
+
+
+class NeedQueryForm(ListQueryForm):
+    category = forms.MultipleChoiceField(
+        label=_("场景类型"),
+        choices=ScenarioCategory.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    validation_type = forms.MultipleChoiceField(
+        label=_("验证类型"),
+        choices=ValidationType.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    budget_min = forms.DecimalField(
+        label=_("预算从（万元）"), required=False, min_value=0, max_digits=12, decimal_places=2
+    )
+    budget_max = forms.DecimalField(
+        label=_("到（万元）"), required=False, min_value=0, max_digits=12, decimal_places=2
+    )
+    high_value = forms.BooleanField(label=_("只看高价值场景"), required=False)
+    sorts = NEED_SORTS
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        low, high = data.get("budget_min"), data.get("budget_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("budget_max", _("上限不能小于下限。"))
+        return data
+
+
+class CapabilityQueryForm(ListQueryForm):
+    certification = forms.ChoiceField(
+        label=_("资质认定"),
+        choices=[("", _("不限")), *Certification.choices],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    sorts = CAPABILITY_SORTS
+
+
+@dataclass
+class Selection:
+    """A filtered, ordered list, its current page and what the form read."""
+
+    form: ListQueryForm
+    filtered: QuerySet[Any]
+    ordered: QuerySet[Any]
+    page: Page
+    sort: str
+    active: dict[str, Any]
+
+
+def _filter_data(values: dict[str, Any]) -> QueryDict:
+    """The form's values in the API's filter parameters (budgets in yuan)."""
+    data = QueryDict(mutable=True)
+    for key in ("chain", "region", "trl_min", "trl_max", "certification"):
+        if values.get(key) not in (None, ""):
+            data[key] = str(values[key])
+    for key in ("category", "validation_type"):
+        if values.get(key):
+            data.setlist(key, list(values[key]))
+    for key in ("budget_min", "budget_max"):
+        if values.get(key) is not None:
+            data[key] = str(int(values[key] * 10_000))
+    if values.get("high_value"):
+        data["high_value"] = "true"
+    return data
+
+
+def select(
+    *, form: ListQueryForm, queryset: QuerySet[Any], kind: str, page_number: str | None
+) -> Selection:
+    """Apply the form's valid filters, search and order to ``queryset``; take one page."""
+    values = form.valid_data()
+    filterset_class = NeedFilter if kind == "need" else CapabilityFilter
+    filterset = filterset_class(_filter_data(values), queryset=queryset)
+    filtered = filterset.qs if filterset.is_valid() else queryset
+    if values.get("q"):
+        filtered = apply_search(
+            filtered, NEED_SEARCH if kind == "need" else CAPABILITY_SEARCH, values["q"]
+        )
+    sorts = form.sorts
+    sort = values.get("sort") or next(iter(sorts))
+    ordered = filtered.order_by(*sorts[sort][1])
+    page = Paginator(ordered, PAGE_SIZE).get_page(page_number)
+    active = {k: v for k, v in values.items() if v not in (None, "", [], False) and k != "sort"}
+    return Selection(
+        form=form, filtered=filtered, ordered=ordered, page=page, sort=sort, active=active
+    )

@@ -1,0 +1,83 @@
+/* Progressive enhancements; every page works without them.
+   - Facet forms submit on change (htmx requests the list body; without JS the button does).
+   - On a phone the facets fold behind a button; they stay open across list updates.
+   - A keyword field (data-tags) becomes chips: Enter or a comma adds one, × removes it; the
+     field itself keeps the words joined with ";" so the form posts the same either way. */
+(function () {
+  "use strict";
+
+  function enhanceTags(input) {
+    if (input.dataset.enhanced) return;
+    input.dataset.enhanced = "1";
+    var box = document.createElement("div");
+    box.className = "tag-input form-control";
+    var entry = document.createElement("input");
+    entry.type = "text";
+    entry.className = "border-0 flex-grow-1";
+    entry.setAttribute("aria-label", input.dataset.tagsLabel || "");
+    entry.id = input.id + "-entry";
+    var label = document.querySelector('label[for="' + input.id + '"]');
+    if (label) label.setAttribute("for", entry.id);
+    input.type = "hidden";
+    input.parentNode.insertBefore(box, input);
+    box.appendChild(entry);
+
+    function words() {
+      return input.value.split(/[;；,，]/).map(function (w) { return w.trim(); }).filter(Boolean);
+    }
+    function render() {
+      Array.prototype.slice.call(box.querySelectorAll(".tag")).forEach(function (t) { t.remove(); });
+      words().forEach(function (word, index) {
+        var tag = document.createElement("span");
+        tag.className = "tag";
+        tag.textContent = word;
+        var remove = document.createElement("button");
+        remove.type = "button";
+        remove.textContent = "×";
+        remove.setAttribute("aria-label", (input.dataset.tagsRemove || "remove") + " " + word);
+        remove.addEventListener("click", function () {
+          var list = words(); list.splice(index, 1); input.value = list.join(";"); render(); entry.focus();
+        });
+        tag.appendChild(remove);
+        box.insertBefore(tag, entry);
+      });
+    }
+    function add() {
+      var word = entry.value.replace(/[;；,，]/g, "").trim();
+      if (word && words().indexOf(word) < 0) {
+        input.value = words().concat([word]).join(";");
+        render();
+      }
+      entry.value = "";
+    }
+    entry.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" || event.key === "," || event.key === "，" || event.key === ";") {
+        event.preventDefault(); add();
+      } else if (event.key === "Backspace" && !entry.value && words().length) {
+        var list = words(); list.pop(); input.value = list.join(";"); render();
+      }
+    });
+    entry.addEventListener("blur", add);
+    render();
+  }
+
+  function enhance(root) {
+    Array.prototype.forEach.call(root.querySelectorAll("input[data-tags]"), enhanceTags);
+  }
+  // On a phone the filters fold away; a swap of the list keeps them open if they were.
+  var filtersOpen = false;
+  document.addEventListener("htmx:beforeSwap", function () {
+    var more = document.getElementById("facet-more");
+    filtersOpen = !!(more && more.classList.contains("show"));
+  });
+  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    enhance(event.target);
+    var more = document.getElementById("facet-more");
+    if (filtersOpen && more) {
+      more.classList.add("show");
+      var toggle = document.querySelector('[data-bs-target="#facet-more"]');
+      if (toggle) toggle.setAttribute("aria-expanded", "true");
+    }
+  });
+})();

@@ -1,0 +1,138 @@
+"""Formatting for people: 万元, scores to two decimals, names of chains and regions in the
+active language, highlighted words, and query strings that keep the current filters."""
+
+import re
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django import template
+from django.http import QueryDict
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from portal.labels import VERB_LABELS
+from reference.selectors import (
+    ChainNode,
+    chain_roots,
+    chains_by_id,
+    chains_by_slug,
+    region_full_name,
+    regions_by_code,
+)
+
+register = template.Library()
+
+
+@register.filter
+def wan(yuan: int | None) -> str:
+    """An amount in yuan as 万元: 800000 → 80 万元, 1234567 → 123.46 万元 (in English, in
+    yuan with thousands separators: CNY 800,000)."""
+    if yuan is None:
+        return _("未定")
+    if (get_language() or "").startswith("en"):
+        return f"CNY {int(yuan):,}"
+    amount = (Decimal(yuan) / Decimal(10_000)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    text = f"{amount:,.2f}".rstrip("0").rstrip(".")
+    return _("%(amount)s 万元") % {"amount": text}
+
+
+@register.filter
+def score(value: float | None) -> str:
+    """A score or feature in [0, 1] to two decimals."""
+    if value is None:
+        return "–"
+    return f"{float(value):.2f}"
+
+
+@register.filter
+def percent(value: float | None) -> int:
+    """A share in [0, 1] as a whole percentage for bar widths."""
+    if value is None:
+        return 0
+    return max(0, min(100, round(float(value) * 100)))
+
+
+@register.filter
+def chain_names(item: Any) -> list[str]:
+    """Names of an item's chains in the active language (the chains are prefetched)."""
+    nodes = chains_by_id()
+    return [nodes[c.id].name for c in item.chains.all() if c.id in nodes]
+
+
+@register.filter
+def chain_name(slug: str) -> str:
+    node = chains_by_slug().get(slug)
+    return node.name if node else slug
+
+
+@register.filter
+def region_name(code: str | None) -> str:
+    """A region's own name in the active language."""
+    if not code:
+        return ""
+    node = regions_by_code().get(code)
+    return node.name if node else code
+
+
+@register.filter
+def region_path_name(code: str | None) -> str:
+    """A region with its ancestors: 江西省 南昌市 东湖区."""
+    return region_full_name(code) if code else ""
+
+
+@register.filter
+def highlight(text: str, words: Iterable[str] | None) -> SafeString:
+    """``text`` escaped, each occurrence of ``words`` wrapped in ``<mark>``."""
+    escaped = str(escape(text or ""))
+    terms = sorted({escape(w) for w in (words or []) if w and w.strip()}, key=len, reverse=True)
+    if not terms:
+        return mark_safe(escaped)  # noqa: S308 - escaped above
+    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    return mark_safe(pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", escaped))  # noqa: S308
+
+
+@register.simple_tag(takes_context=True)
+def query(context: template.Context, **changes: Any) -> str:
+    """The current query string with ``changes`` applied (None removes a key); resets the
+    page unless it is among the changes."""
+    request = context.get("request")
+    params: QueryDict = request.GET.copy() if request is not None else QueryDict(mutable=True)
+    if "page" not in changes:
+        params.pop("page", None)
+    for key, value in changes.items():
+        params.pop(key, None)
+        if value is not None and value != "":
+            if isinstance(value, list | tuple):
+                params.setlist(key, [str(v) for v in value])
+            else:
+                params[key] = str(value)
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context: template.Context, key: str, value: Any) -> str:
+    """The current query string with ``key`` set to ``value`` (for keys named at run time)."""
+    return query(context, **{key: value})
+
+
+@register.simple_tag
+def chain_tree_roots() -> list[ChainNode]:
+    """The taxonomy's roots with their children, for the tree pickers of the forms."""
+    return chain_roots()
+
+
+@register.filter
+def get_item(mapping: dict[Any, Any] | None, key: Any) -> Any:
+    if not mapping:
+        return None
+    return mapping.get(key)
+
+
+@register.filter
+def verb_label(verb: str) -> str:
+    """What a notification is about, in the active language."""
+    return str(VERB_LABELS.get(verb, _("通知")))

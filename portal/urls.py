@@ -1,0 +1,77 @@
+"""The pages. The public ones, sign-in and sign-up, and ``/workspace/`` are the contract
+named in the portal issue; workspace sub-pages hang below each role's home."""
+
+from django.urls import path
+
+from portal.views import agency, auth, firm, notifications, public, workspace
+
+app_name = "portal"
+urlpatterns = [
+    path("", public.home, name="home"),
+    path("opportunities/", public.need_list, name="need-list"),
+    path("opportunities/export.xlsx", public.need_export, name="need-export"),
+    path("opportunities/<str:ref>/", public.need_detail, name="need-detail"),
+    path("capabilities/", public.capability_list, name="capability-list"),
+    path("capabilities/export.xlsx", public.capability_export, name="capability-export"),
+    path("capabilities/<str:ref>/", public.capability_detail, name="capability-detail"),
+    path("login/", auth.LoginView.as_view(), name="login"),
+    path("logout/", auth.LogoutView.as_view(), name="logout"),
+    path("signup/firm/", auth.signup_firm, name="signup-firm"),
+    path("invitations/accept/", auth.invitation_accept_view, name="invitation-accept"),
+    path("password-reset/", auth.password_reset, name="password-reset"),
+    path(
+        "password-reset/confirm/", auth.password_reset_confirm_view, name="password-reset-confirm"
+    ),
+    path("workspace/", workspace.workspace, name="workspace"),
+    path("workspace/committee/", workspace.committee_home, name="committee-home"),
+    path("workspace/expert/", workspace.expert_home, name="expert-home"),
+    path("workspace/agency/", agency.home, name="agency-home"),
+    path("workspace/agency/needs/new/", agency.need_new, name="agency-need-new"),
+    path("workspace/agency/needs/<str:ref>/", agency.need_page, name="agency-need"),
+    path("workspace/agency/needs/<str:ref>/edit/", agency.need_edit, name="agency-need-edit"),
+    path("workspace/agency/needs/<str:ref>/submit/", agency.need_submit, name="agency-need-submit"),
+    path(
+        "workspace/agency/needs/<str:ref>/withdraw/",
+        agency.need_withdraw,
+        name="agency-need-withdraw",
+    ),
+    path("workspace/agency/needs/<str:ref>/close/", agency.need_close, name="agency-need-close"),
+    path(
+        "workspace/agency/matches/<int:match_id>/shortlist/",
+        agency.shortlist,
+        name="agency-shortlist",
+    ),
+    path("workspace/firm/", firm.home, name="firm-home"),
+    path("workspace/firm/profile/", firm.profile_edit, name="firm-profile"),
+    path("workspace/firm/capabilities/new/", firm.capability_new, name="firm-capability-new"),
+    path("workspace/firm/capabilities/<str:ref>/", firm.capability_page, name="firm-capability"),
+    path(
+        "workspace/firm/capabilities/<str:ref>/edit/",
+        firm.capability_edit,
+        name="firm-capability-edit",
+    ),
+    path(
+        "workspace/firm/capabilities/<str:ref>/submit/",
+        firm.capability_submit,
+        name="firm-capability-submit",
+    ),
+    path(
+        "workspace/firm/capabilities/<str:ref>/withdraw/",
+        firm.capability_withdraw,
+        name="firm-capability-withdraw",
+    ),
+    path("workspace/firm/recommendations/", firm.recommendations, name="firm-recommendations"),
+    path(
+        "workspace/firm/recommendations/<int:match_id>/",
+        firm.recommendation,
+        name="firm-recommendation",
+    ),
+    path("notifications/", notifications.inbox, name="notifications"),
+    path("notifications/read-all/", notifications.mark_all_read, name="notifications-read-all"),
+    path("notifications/<int:pk>/read/", notifications.mark_read, name="notification-read"),
+    path(
+        "notifications/go/<str:target_type>/<str:target_id>/",
+        notifications.go,
+        name="notification-go",
+    ),
+]

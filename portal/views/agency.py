@@ -1,0 +1,255 @@
+"""The agency workspace: my needs by status, the need form, the lifecycle actions, and for a
+published need its recommendations with their explanations, the firms' answers, the
+shortlist and the pilots. Every check is the services'; a refusal is shown, not a 500."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from accounts.choices import Role
+from accounts.models import Organization
+from accounts.roles import organization_ids
+from core.errors import DomainError, StaleVersion
+from matching import selectors as matching_selectors
+from matching.services.recommendations import pair_shortlist
+from portal.explain import explain
+from portal.forms import apply_service_errors
+from portal.forms.items import NeedForm
+from portal.views.common import STATUS_GROUPS, HtmxHttpRequest, posted_version, trail_of
+from scenarios import selectors
+from scenarios.lifecycle import PUBLIC_NEED_STATUSES
+from scenarios.services import needs as need_services
+
+NEED_ALIASES = {"region_code": "region", "budget_cny": "budget_wan", "agency": "agency"}
+
+
+def _agencies(request: HttpRequest) -> list[Organization]:
+    ids = organization_ids(request.user, Role.AGENCY_EDITOR)
+    return list(Organization.objects.filter(pk__in=ids).order_by("name"))
+
+
+def _need_or_404(request: HttpRequest, ref: str) -> Any:
+    """One of the user's agencies' needs (others are not found, whoever asks)."""
+    need = (
+        selectors.need_list_for_user(user=request.user)
+        .filter(ref=ref, agency_id__in=organization_ids(request.user, Role.AGENCY_EDITOR))
+        .first()
+    )
+    if need is None:
+        raise Http404
+    return need
+
+
+@login_required
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    agencies = _agencies(request)
+    if not agencies:
+        return redirect("portal:workspace")
+    group = request.GET.get("status", "all")
+    if group not in STATUS_GROUPS:
+        group = "all"
+    mine = selectors.need_queryset().filter(agency__in=agencies)
+    counts = selectors.status_counts(queryset=mine)
+    shown = mine if group == "all" else mine.filter(status__in=STATUS_GROUPS[group][1])
+    page = Paginator(shown.order_by("-updated_at", "-id"), 30).get_page(request.GET.get("page"))
+    needs = list(page.object_list)
+    context = {
+        "nav": "workspace",
+        "agencies": agencies,
+        "needs": needs,
+        "page": page,
+        "summary": matching_selectors.need_match_summary(
+            need_ids=[n.pk for n in needs if n.status in PUBLIC_NEED_STATUSES]
+        ),
+        "group": group,
+        "groups": [
+            (
+                key,
+                label,
+                sum(counts.get(s, 0) for s in statuses) if key != "all" else sum(counts.values()),
+            )
+            for key, (label, statuses) in STATUS_GROUPS.items()
+        ],
+        "latest_reviews": selectors.latest_review_of(need_ids=[n.pk for n in needs]),
+    }
+    return render(request, "portal/workspace/agency_home.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def need_new(request: HttpRequest) -> HttpResponse:
+    agencies = _agencies(request)
+    if not agencies:
+        return redirect("portal:workspace")
+    choices = [(a.pk, a.name) for a in agencies]
+    form = NeedForm(
+        request.POST or None, agencies=choices, initial={"region": agencies[0].region_id}
+    )
+    if request.method == "POST" and form.is_valid():
+        agency = agencies[0]
+        if "agency" in form.cleaned_data:
+            agency = next(a for a in agencies if str(a.pk) == form.cleaned_data["agency"])
+        try:
+            need = need_services.need_create(
+                actor=request.user, agency=agency, **form.service_values()
+            )
+        except DomainError as exc:
+            apply_service_errors(form, exc, NEED_ALIASES)
+        else:
+            messages.success(request, _("已保存为草稿。确认无误后请提交审核。"))
+            return redirect("portal:agency-need", ref=need.ref)
+    return render(request, "portal/workspace/need_form.html", {"nav": "workspace", "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def need_edit(request: HttpRequest, ref: str) -> HttpResponse:
+    need = _need_or_404(request, ref)
+    newer = None
+    if request.method == "POST":
+        form = NeedForm(request.POST)
+        if form.is_valid():
+            try:
+                need_services.need_update(
+                    actor=request.user,
+                    need=need,
+                    expected_version=form.cleaned_data.get("version"),
+                    **form.service_values(),
+                )
+            except StaleVersion:
+                # Someone else saved first: keep what this user typed, show theirs beside it.
+                need = _need_or_404(request, ref)
+                newer = need
+                data = request.POST.copy()
+                data["version"] = str(need.version)
+                form = NeedForm(data)
+                form.is_valid()
+                form.add_error(
+                    None,
+                    _(
+                        "在您编辑期间，该需求已被他人修改（现为第 %(v)s 版）。"
+                        "请对照下方的最新内容，确认后再次保存。"
+                    )
+                    % {"v": need.version},
+                )
+            except DomainError as exc:
+                apply_service_errors(form, exc, NEED_ALIASES)
+            else:
+                messages.success(request, _("已保存修改。"))
+                return redirect("portal:agency-need", ref=need.ref)
+    else:
+        form = NeedForm(initial=NeedForm.initial_from(need))
+    context = {"nav": "workspace", "form": form, "need": need, "newer": newer}
+    return render(request, "portal/workspace/need_form.html", context)
+
+
+@login_required
+@require_safe
+def need_page(request: HttpRequest, ref: str) -> HttpResponse:
+    need = _need_or_404(request, ref)
+    candidates = matching_selectors.candidates_of_need(user=request.user, need_id=need.pk)
+    reviews = matching_selectors.pair_reviews_of(
+        pairs=[(m.need_id, m.capability_id) for m in candidates]
+    )
+    context = {
+        "nav": "workspace",
+        "need": need,
+        "trail": trail_of(request.user, need),
+        "candidates": [
+            (m, explain(m), reviews.get((m.need_id, m.capability_id))) for m in candidates
+        ],
+        "interest": matching_selectors.interest_of_need(need_id=need.pk),
+        "pilots": selectors.pilots_of_need(need=need),
+    }
+    return render(request, "portal/workspace/agency_need.html", context)
+
+
+def _act(request: HttpRequest, ref: str, call: Any, done: str) -> HttpResponse:
+    need = _need_or_404(request, ref)
+    try:
+        call(need)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+    return redirect("portal:agency-need", ref=need.ref)
+
+
+@login_required
+@require_POST
+def need_submit(request: HttpRequest, ref: str) -> HttpResponse:
+    return _act(
+        request,
+        ref,
+        lambda n: need_services.need_submit(
+            actor=request.user, need=n, expected_version=posted_version(request)
+        ),
+        _("已提交审核。"),
+    )
+
+
+@login_required
+@require_POST
+def need_withdraw(request: HttpRequest, ref: str) -> HttpResponse:
+    return _act(
+        request,
+        ref,
+        lambda n: need_services.need_withdraw(
+            actor=request.user,
+            need=n,
+            reason=request.POST.get("reason", "")[:2000],
+            expected_version=posted_version(request),
+        ),
+        _("已撤回。"),
+    )
+
+
+@login_required
+@require_POST
+def need_close(request: HttpRequest, ref: str) -> HttpResponse:
+    return _act(
+        request,
+        ref,
+        lambda n: need_services.need_close(
+            actor=request.user,
+            need=n,
+            reason=request.POST.get("reason", "")[:2000],
+            expected_version=posted_version(request),
+        ),
+        _("已关闭。"),
+    )
+
+
+@login_required
+@require_POST
+def shortlist(request: HtmxHttpRequest, match_id: int) -> HttpResponse:
+    """Put a recommended capability on (or off) the need's shortlist."""
+    match = matching_selectors.match_list_for_user(user=request.user).filter(pk=match_id).first()
+    if match is None:
+        raise Http404
+    try:
+        review = pair_shortlist(
+            actor=request.user, match=match, shortlisted=request.POST.get("shortlisted") == "1"
+        )
+    except DomainError as exc:
+        if request.htmx:
+            return render(
+                request,
+                "portal/workspace/_shortlist.html",
+                {"match": match, "review": None, "error": exc.message},
+            )
+        messages.error(request, exc.message)
+        return redirect("portal:agency-need", ref=match.need.ref)
+    if request.htmx:
+        return render(
+            request, "portal/workspace/_shortlist.html", {"match": match, "review": review}
+        )
+    messages.success(request, _("已更新入围名单。"))
+    return redirect("portal:agency-need", ref=match.need.ref)

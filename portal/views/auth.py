@@ -1,0 +1,123 @@
+"""Signing in and out, firm sign-up, invitations and password reset, over the accounts
+services (the same ones the API calls)."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+
+from accounts.services.invitations import invitation_accept
+from accounts.services.signup import firm_signup
+from accounts.services.users import password_reset_confirm, password_reset_request
+from core.errors import DomainError
+from portal.forms import apply_service_errors
+from portal.forms.accounts import (
+    FirmSignupForm,
+    InvitationAcceptForm,
+    LoginForm,
+    PasswordResetConfirmForm,
+    PasswordResetRequestForm,
+)
+
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "portal/auth/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    http_method_names = ["post", "options"]
+
+
+@sensitive_post_parameters("password1", "password2")
+@require_http_methods(["GET", "POST"])
+def signup_firm(request: HttpRequest) -> HttpResponse:
+    """A firm registers itself and its first account, then waits for verification."""
+    form = FirmSignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user, firm = firm_signup(
+                username=data["username"],
+                password=data["password1"],
+                email=data["email"],
+                firm_name=data["firm_name"],
+                credit_code=data["credit_code"],
+                region_code=data["region"],
+                contact_name=data["contact_name"],
+                contact_phone=data["contact_phone"],
+            )
+        except DomainError as exc:
+            apply_service_errors(form, exc, {"password": "password1", "region_code": "region"})
+        else:
+            login(request, user, backend=BACKEND)
+            messages.success(
+                request,
+                _("注册成功。“%(firm)s”正在等待认证，认证后您登记的能力会自动发布。")
+                % {"firm": firm.name},
+            )
+            return redirect("portal:workspace")
+    return render(request, "portal/auth/signup_firm.html", {"form": form})
+
+
+@sensitive_post_parameters("password1", "password2")
+@require_http_methods(["GET", "POST"])
+def invitation_accept_view(request: HttpRequest) -> HttpResponse:
+    """A person invited by e-mail chooses a username and password and gets the role."""
+    token = request.GET.get("token", "") or request.POST.get("token", "")
+    form = InvitationAcceptForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = invitation_accept(
+                token=token,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+            )
+        except DomainError as exc:
+            apply_service_errors(form, exc, {"password": "password1"})
+        else:
+            login(request, user, backend=BACKEND)
+            messages.success(request, _("欢迎加入！您的账号已开通。"))
+            return redirect("portal:workspace")
+    return render(
+        request, "portal/auth/invitation_accept.html", {"form": form, "token": token[:128]}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """Ask for a reset link; the answer is the same whether or not the address has an
+    account, so the page tells nobody which addresses are registered."""
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        password_reset_request(email=form.cleaned_data["email"])
+        return render(request, "portal/auth/password_reset_sent.html")
+    return render(request, "portal/auth/password_reset.html", {"form": form})
+
+
+@sensitive_post_parameters("password1", "password2")
+@require_http_methods(["GET", "POST"])
+def password_reset_confirm_view(request: HttpRequest) -> HttpResponse:
+    """Set a new password from the e-mailed link (``?uid=…&token=…``)."""
+    uid = (request.GET.get("uid") or request.POST.get("uid") or "")[:64]
+    token = (request.GET.get("token") or request.POST.get("token") or "")[:128]
+    form = PasswordResetConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            password_reset_confirm(
+                uid=uid, token=token, new_password=form.cleaned_data["password1"]
+            )
+        except DomainError as exc:
+            apply_service_errors(form, exc, {"new_password": "password1", "token": "__all__"})
+        else:
+            messages.success(request, _("密码已重置，请用新密码登录。"))
+            return redirect("portal:login")
+    context = {"form": form, "uid": uid, "token": token}
+    return render(request, "portal/auth/password_reset_confirm.html", context)

@@ -1,0 +1,313 @@
+"""The firm workspace: the firm's profile and verification, its capabilities (form, submit,
+withdraw, the reason when returned or suspended), the needs it was recommended for with
+their explanations and its answer, and its pilots."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from accounts.choices import Role
+from accounts.models import Organization
+from accounts.roles import organization_ids
+from accounts.services.organizations import organization_update
+from core.errors import DomainError, StaleVersion
+from matching import selectors as matching_selectors
+from matching.services.recommendations import pair_respond
+from portal.explain import explain
+from portal.forms import StyledForm, apply_service_errors
+from portal.forms.items import CapabilityForm
+from portal.views.common import capability_trail, posted_version
+from scenarios import selectors
+from scenarios.services import capabilities as capability_services
+
+CAPABILITY_ALIASES = {"region_code": "region"}
+
+
+class ProfileForm(StyledForm):
+    name = forms.CharField(label=gettext_lazy("企业名称"), max_length=128)
+    contact_name = forms.CharField(label=gettext_lazy("联系人"), max_length=64, required=False)
+    contact_phone = forms.CharField(label=gettext_lazy("联系电话"), max_length=32, required=False)
+
+
+class RespondForm(StyledForm):
+    interested = forms.TypedChoiceField(
+        label=gettext_lazy("答复"),
+        choices=[("1", gettext_lazy("有意向承接")), ("0", gettext_lazy("不参与"))],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=gettext_lazy("说明（可选）"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+def _firm(request: HttpRequest) -> Organization | None:
+    ids = organization_ids(request.user, Role.FIRM_EDITOR)
+    return Organization.objects.filter(pk__in=ids).select_related("region").order_by("pk").first()
+
+
+def _capability_or_404(request: HttpRequest, ref: str) -> Any:
+    capability = (
+        selectors.capability_list_for_user(user=request.user)
+        .filter(ref=ref, firm_id__in=organization_ids(request.user, Role.FIRM_EDITOR))
+        .first()
+    )
+    if capability is None:
+        raise Http404
+    return capability
+
+
+@login_required
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    firm = _firm(request)
+    if firm is None:
+        return redirect("portal:workspace")
+    capabilities = list(
+        selectors.capability_queryset().filter(firm=firm).order_by("-updated_at", "-id")[:200]
+    )
+    recommendations = list(matching_selectors.recommendations_for_firm(user=request.user)[:5])
+    context = {
+        "nav": "workspace",
+        "firm": firm,
+        "capabilities": capabilities,
+        "reasons": selectors.latest_reason_of(capabilities=capabilities),
+        "recommendations": [(m, explain(m)) for m in recommendations],
+        "pilots": selectors.pilots_of_firms(firm_ids=[firm.pk])[:50],
+    }
+    return render(request, "portal/workspace/firm_home.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_edit(request: HttpRequest) -> HttpResponse:
+    firm = _firm(request)
+    if firm is None:
+        return redirect("portal:workspace")
+    form = ProfileForm(
+        request.POST or None,
+        initial={
+            "name": firm.name,
+            "contact_name": firm.contact_name,
+            "contact_phone": firm.contact_phone,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        changes = {k: v for k, v in form.cleaned_data.items() if getattr(firm, k) != v}
+        try:
+            if changes:
+                organization_update(actor=request.user, organization=firm, **changes)
+        except DomainError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("企业资料已保存。"))
+            return redirect("portal:firm-home")
+    return render(
+        request,
+        "portal/workspace/profile_form.html",
+        {"nav": "workspace", "form": form, "firm": firm},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def capability_new(request: HttpRequest) -> HttpResponse:
+    firm = _firm(request)
+    if firm is None:
+        return redirect("portal:workspace")
+    form = CapabilityForm(request.POST or None, initial={"region": firm.region_id})
+    if request.method == "POST" and form.is_valid():
+        try:
+            capability = capability_services.capability_create(
+                actor=request.user, firm=firm, **form.service_values()
+            )
+        except DomainError as exc:
+            apply_service_errors(form, exc, CAPABILITY_ALIASES)
+        else:
+            messages.success(request, _("已保存为草稿。确认无误后请提交发布。"))
+            return redirect("portal:firm-capability", ref=capability.ref)
+    return render(
+        request, "portal/workspace/capability_form.html", {"nav": "workspace", "form": form}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def capability_edit(request: HttpRequest, ref: str) -> HttpResponse:
+    capability = _capability_or_404(request, ref)
+    newer = None
+    if request.method == "POST":
+        form = CapabilityForm(request.POST)
+        if form.is_valid():
+            try:
+                capability_services.capability_update(
+                    actor=request.user,
+                    capability=capability,
+                    expected_version=form.cleaned_data.get("version"),
+                    **form.service_values(),
+                )
+            except StaleVersion:
+                capability = _capability_or_404(request, ref)
+                newer = capability
+                data = request.POST.copy()
+                data["version"] = str(capability.version)
+                form = CapabilityForm(data)
+                form.is_valid()
+                form.add_error(
+                    None,
+                    _(
+                        "在您编辑期间，该能力已被他人修改（现为第 %(v)s 版）。"
+                        "请对照下方的最新内容，确认后再次保存。"
+                    )
+                    % {"v": capability.version},
+                )
+            except DomainError as exc:
+                apply_service_errors(form, exc, CAPABILITY_ALIASES)
+            else:
+                messages.success(request, _("已保存修改。"))
+                return redirect("portal:firm-capability", ref=capability.ref)
+    else:
+        form = CapabilityForm(initial=CapabilityForm.initial_from(capability))
+    context = {"nav": "workspace", "form": form, "capability": capability, "newer": newer}
+    return render(request, "portal/workspace/capability_form.html", context)
+
+
+@login_required
+@require_safe
+def capability_page(request: HttpRequest, ref: str) -> HttpResponse:
+    capability = _capability_or_404(request, ref)
+    context = {
+        "nav": "workspace",
+        "capability": capability,
+        "trail": capability_trail(capability),
+        "reason": selectors.latest_reason_of(capabilities=[capability]).get(capability.pk, ""),
+    }
+    return render(request, "portal/workspace/firm_capability.html", context)
+
+
+def _act(
+    request: HttpRequest, ref: str, call: Any, done: str | Callable[[Any], str]
+) -> HttpResponse:
+    capability = _capability_or_404(request, ref)
+    try:
+        result = call(capability)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done(result) if callable(done) else done)
+    return redirect("portal:firm-capability", ref=capability.ref)
+
+
+def _submitted(capability: Any) -> str:
+    if capability.status == "published":
+        return _("已发布到能力清单，平台会把匹配的需求推荐给您。")
+    if capability.status == "returned":
+        return _("未能发布：命中负面清单，请按退回理由修改。")
+    return _("已提交。企业认证后将自动发布。")
+
+
+@login_required
+@require_POST
+def capability_submit(request: HttpRequest, ref: str) -> HttpResponse:
+    return _act(
+        request,
+        ref,
+        lambda c: capability_services.capability_submit(
+            actor=request.user, capability=c, expected_version=posted_version(request)
+        ),
+        _submitted,
+    )
+
+
+@login_required
+@require_POST
+def capability_withdraw(request: HttpRequest, ref: str) -> HttpResponse:
+    return _act(
+        request,
+        ref,
+        lambda c: capability_services.capability_withdraw(
+            actor=request.user,
+            capability=c,
+            reason=request.POST.get("reason", "")[:2000],
+            expected_version=posted_version(request),
+        ),
+        _("已撤回，能力不再出现在能力清单和推荐中。"),
+    )
+
+
+@login_required
+@require_safe
+def recommendations(request: HttpRequest) -> HttpResponse:
+    if _firm(request) is None:
+        return redirect("portal:workspace")
+    page = Paginator(matching_selectors.recommendations_for_firm(user=request.user), 30).get_page(
+        request.GET.get("page")
+    )
+    rows = list(page.object_list)
+    reviews = matching_selectors.pair_reviews_of(pairs=[(m.need_id, m.capability_id) for m in rows])
+    context = {
+        "nav": "workspace",
+        "page": page,
+        "rows": [(m, explain(m), reviews.get((m.need_id, m.capability_id))) for m in rows],
+    }
+    return render(request, "portal/workspace/firm_recommendations.html", context)
+
+
+def _recommendation_or_404(request: HttpRequest, match_id: int) -> Any:
+    match = (
+        matching_selectors.recommendations_for_firm(user=request.user).filter(pk=match_id).first()
+    )
+    if match is None:
+        raise Http404
+    return match
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recommendation(request: HttpRequest, match_id: int) -> HttpResponse:
+    match = _recommendation_or_404(request, match_id)
+    review = matching_selectors.pair_reviews_of(pairs=[(match.need_id, match.capability_id)]).get(
+        (match.need_id, match.capability_id)
+    )
+    form = RespondForm(
+        request.POST or None,
+        initial={
+            "interested": "1" if review and review.firm_response == "interested" else "0",
+            "note": review.firm_note if review else "",
+        }
+        if review and review.firm_response
+        else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            pair_respond(
+                actor=request.user,
+                match=match,
+                interested=form.cleaned_data["interested"],
+                note=form.cleaned_data["note"],
+            )
+        except DomainError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("已答复，需求单位会收到通知。"))
+            return redirect("portal:firm-recommendation", match_id=match.pk)
+    context = {
+        "nav": "workspace",
+        "match": match,
+        "explanation": explain(match),
+        "review": review,
+        "form": form,
+    }
+    return render(request, "portal/workspace/firm_recommendation.html", context)

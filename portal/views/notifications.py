@@ -1,0 +1,87 @@
+"""The inbox: the user's notifications, marking them read, and ``/notifications/go/…``, the
+address e-mails link to, which opens the page of the thing a notification is about."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts.choices import Role
+from accounts.roles import organization_ids
+from activity import selectors as activity_selectors
+from activity.services import notification_mark_read, notifications_mark_read
+from core.actors import Actor
+from matching import selectors as matching_selectors
+from portal.views.common import HtmxHttpRequest
+from scenarios import selectors
+from scenarios.lifecycle import PUBLIC_NEED_STATUSES
+
+
+@login_required
+@require_safe
+def inbox(request: HttpRequest) -> HttpResponse:
+    notes = activity_selectors.notification_list_for_user(user=request.user).order_by("-id")
+    page = Paginator(notes, 30).get_page(request.GET.get("page"))
+    return render(request, "portal/notifications.html", {"page": page, "nav": "notifications"})
+
+
+@login_required
+@require_POST
+def mark_read(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    note = get_object_or_404(
+        activity_selectors.notification_list_for_user(user=request.user), pk=pk
+    )
+    note = notification_mark_read(reader=request.user, notification=note)
+    if request.htmx:
+        return render(request, "portal/includes/notification.html", {"note": note})
+    return redirect("portal:notifications")
+
+
+@login_required
+@require_POST
+def mark_all_read(request: HttpRequest) -> HttpResponse:
+    notifications_mark_read(reader=request.user)
+    return redirect("portal:notifications")
+
+
+def target_url(user: Actor, target_type: str, target_id: str) -> str:
+    """The page where ``user`` reads or acts on the target of a notification."""
+    if not target_id.isdigit():
+        return reverse("portal:workspace")
+    pk = int(target_id)
+    agency_ids = organization_ids(user, Role.AGENCY_EDITOR)
+    if target_type == "scenarios.scenarioneed":
+        need = selectors.need_list_for_user(user=user).filter(pk=pk).first()
+        if need is not None and need.agency_id in agency_ids:
+            return reverse("portal:agency-need", kwargs={"ref": need.ref})
+        if need is not None and need.status in PUBLIC_NEED_STATUSES:
+            return reverse("portal:need-detail", kwargs={"ref": need.ref})
+    elif target_type == "matching.match":
+        match = matching_selectors.match_list_for_user(user=user).filter(pk=pk).first()
+        if match is not None:
+            if match.need.agency_id in agency_ids:
+                return reverse("portal:agency-need", kwargs={"ref": match.need.ref})
+            return reverse("portal:firm-recommendation", kwargs={"match_id": match.pk})
+    elif target_type in ("matching.pairreview", "scenarios.pilot"):
+        if target_type == "scenarios.pilot":
+            pilot = selectors.pilot_list_for_user(user=user).filter(pk=pk).first()
+            need = pilot.need if pilot is not None else None
+        else:
+            need = matching_selectors.need_of_pair_review(user=user, pair_review_id=pk)
+        if need is not None and need.agency_id in agency_ids:
+            return reverse("portal:agency-need", kwargs={"ref": need.ref})
+        if need is not None and organization_ids(user, Role.FIRM_EDITOR):
+            return reverse("portal:firm-home")
+    elif target_type == "accounts.organization" and pk in organization_ids(user, Role.FIRM_EDITOR):
+        return reverse("portal:firm-home")
+    return reverse("portal:workspace")
+
+
+@login_required
+@require_safe
+def go(request: HttpRequest, target_type: str, target_id: str) -> HttpResponse:
+    """Mark the user's notifications about the target read and open its page."""
+    notifications_mark_read(reader=request.user, target_type=target_type, target_id=target_id)
+    return redirect(target_url(request.user, target_type, target_id))

@@ -1,0 +1,248 @@
+"""The agency workspace: needs by status, the need form (errors in place, what was typed
+kept, stale edits), the lifecycle buttons, recommendations with explanations, the firms'
+answers and the shortlist. Every refusal is the service's, shown on the page."""
+
+import pytest
+from django.test import Client
+
+from activity.models import AuditEvent
+from matching.models import Match, PairReview
+from matching.services.recommendations import pair_respond
+from scenarios.models import ScenarioNeed
+from scenarios.services.needs import need_submit, need_update
+from tests import factories
+from tests.portal.conftest import need_data, signed_in
+from tests.scenarios.helpers import make_need
+
+pytestmark = pytest.mark.django_db
+
+
+def page(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+def test_agency_creates_a_draft_through_the_form(agency_client, agency, agency_user):
+    response = agency_client.post("/workspace/agency/needs/new/", need_data())
+
+    need = ScenarioNeed.objects.get(agency=agency)
+    assert response.status_code == 302
+    assert response["Location"] == f"/workspace/agency/needs/{need.ref}/"
+    assert need.status == "draft"
+    assert need.budget_cny == 800_000  # 80 万元
+    assert need.keywords == ["物联网", "积水监测", "预警"]
+    assert [c.slug for c in need.chains.all()] == ["digital-city"]
+    assert need.region_id == "360102"
+    assert need.created_by == agency_user
+
+
+def test_need_form_errors_show_in_place_and_keep_what_was_typed(agency_client, agency):
+    data = need_data(title="", chains=[], budget_wan="-5", min_trl="12")
+    data["description"] = "保留我输入的描述文字"
+
+    body = page(agency_client.post("/workspace/agency/needs/new/", data))
+
+    assert not ScenarioNeed.objects.filter(agency=agency).exists()
+    assert 'id="id_title_error"' in body
+    assert 'id="id_chains_error"' in body
+    assert 'id="id_budget_wan_error"' in body
+    assert 'id="id_min_trl_error"' in body
+    assert "保留我输入的描述文字" in body
+    assert 'value="物联网;积水监测；预警"' in body
+    assert 'aria-invalid="true"' in body
+
+
+def test_need_form_shows_the_services_refusal_on_the_field(agency_client, agency):
+    # A region outside the agency's jurisdiction (a Ganzhou county for a Nanchang agency).
+    body = page(agency_client.post("/workspace/agency/needs/new/", need_data(region="360702")))
+
+    assert "辖区" in body
+    assert 'id="id_region_error"' in body
+    assert not ScenarioNeed.objects.filter(agency=agency).exists()
+
+
+def test_need_form_refuses_a_region_outside_the_choices(agency_client, agency):
+    body = page(agency_client.post("/workspace/agency/needs/new/", need_data(region="999999")))
+
+    assert 'id="id_region_error"' in body
+    assert not ScenarioNeed.objects.filter(agency=agency).exists()
+
+
+def test_agency_edits_submits_and_sees_the_tier(agency_client, agency, agency_user):
+    need = make_need(agency, region="360102")
+    url = f"/workspace/agency/needs/{need.ref}/"
+
+    response = agency_client.post(
+        url + "edit/", need_data(title="改过的名称", version=str(need.version))
+    )
+    assert response.status_code == 302
+    need.refresh_from_db()
+    assert need.title == "改过的名称"
+
+    agency_client.post(url + "submit/", {"version": str(need.version)})
+    need.refresh_from_db()
+    assert (need.status, need.review_tier) == ("in_review", "county")
+    home = page(agency_client.get("/workspace/agency/", {"status": "in_review"}))
+    assert "改过的名称" in home
+    assert "审核" in home
+    trail = page(agency_client.get(url))
+    assert "提交审核" in trail
+
+
+def test_stale_edit_says_so_shows_the_newer_version_and_keeps_the_typing(
+    agency_client, agency, agency_user
+):
+    need = make_need(agency, region="360102")
+    seen_version = need.version
+    need_update(
+        actor=agency_user, need=need, expected_version=need.version, title="同事刚保存的名称"
+    )  # someone else saved
+
+    body = page(
+        agency_client.post(
+            f"/workspace/agency/needs/{need.ref}/edit/",
+            need_data(title="我正在改的名称", version=str(seen_version)),
+        )
+    )
+
+    need.refresh_from_db()
+    assert need.title == "同事刚保存的名称"  # nothing of the stale edit was saved
+    assert "已被他人修改" in body
+    assert "同事刚保存的名称" in body  # the newer version is shown
+    assert 'value="我正在改的名称"' in body  # what the user typed is kept
+    assert f'name="version" value="{need.version}"' in body  # saving again is possible
+
+
+def test_returned_need_shows_the_reason(agency_client, agency, agency_user, county_reviewer):
+    need = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+    from scenarios.services.reviews import need_return
+
+    need_return(actor=county_reviewer, need=need, comment="请补充预算测算依据")
+
+    body = page(agency_client.get("/workspace/agency/", {"status": "returned"}))
+    assert "请补充预算测算依据" in body
+
+
+def test_close_without_reason_is_refused_with_the_services_message(agency_client, agency):
+    need = make_need(agency, region="360102", status="published")
+
+    response = agency_client.post(
+        f"/workspace/agency/needs/{need.ref}/close/", {"version": str(need.version)}, follow=True
+    )
+
+    need.refresh_from_db()
+    assert need.status == "published"
+    assert "请填写关闭理由" in page(response)
+
+
+def test_withdraw_with_an_old_version_is_refused(agency_client, agency, agency_user):
+    need = make_need(agency, region="360102")
+    old = need.version
+    need_update(actor=agency_user, need=need, expected_version=old, title="新")
+
+    response = agency_client.post(
+        f"/workspace/agency/needs/{need.ref}/withdraw/", {"version": str(old)}, follow=True
+    )
+
+    need.refresh_from_db()
+    assert need.status == "draft"
+    assert "alert-danger" in page(response)
+
+
+def test_another_agency_cannot_see_or_touch_the_need(agency):
+    need = make_need(agency, region="360102")
+    other = signed_in(factories.member(factories.AgencyFactory.create(), "agency_editor"))
+
+    for url in ("", "edit/"):
+        assert other.get(f"/workspace/agency/needs/{need.ref}/{url}").status_code == 404
+    assert other.post(f"/workspace/agency/needs/{need.ref}/submit/").status_code == 404
+    need.refresh_from_db()
+    assert need.status == "draft"
+
+
+def test_firm_user_is_sent_away_from_the_agency_workspace(firm_user):
+    client = signed_in(firm_user)
+
+    assert client.get("/workspace/agency/")["Location"] == "/workspace/"
+    assert client.get("/workspace/agency/needs/new/")["Location"] == "/workspace/"
+
+
+def test_anonymous_is_asked_to_sign_in():
+    response = Client().get("/workspace/agency/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=/workspace/agency/")
+
+
+def test_published_need_lists_recommendations_with_readable_explanations(matched, agency_user):
+    need = matched["needs"][0]  # 城市内涝积水智能监测预警
+    client = signed_in(agency_user)
+
+    body = page(client.get(f"/workspace/agency/needs/{need.ref}/"))
+
+    assert "排水管网液位感知与内涝预警系统" in body
+    assert "匹配得分" in body
+    assert "同属产业链“数字空间+智慧城市”" in body
+    assert "技术成熟度 7 级，高于要求的 5 级" in body
+    assert "企业位于" in body
+    assert "文本相关度" in body  # a bar per feature
+    assert "0.7407407" not in body  # no raw floats
+
+
+def test_matched_keywords_are_highlighted_in_both_texts(matched, agency_user):
+    match = next(
+        m
+        for m in Match.objects.current().filter(recommended=True).order_by("need_id", "rank")
+        if m.breakdown.get("matched_keywords")
+    )
+    word = match.breakdown["matched_keywords"][0]
+
+    body = page(signed_in(agency_user).get(f"/workspace/agency/needs/{match.need.ref}/"))
+
+    assert f"关键词“{word}”" in body or f"“{word}”" in body
+    assert f"<mark>{word}</mark>" in body
+
+
+def test_agency_shortlists_an_interested_firm(
+    matched, agency_user, django_capture_on_commit_callbacks
+):
+    need = matched["needs"][0]
+    match = Match.objects.current().filter(need=need, recommended=True).order_by("rank")[0]
+    firm_user = factories.member(match.capability.firm, "firm_editor")
+    pair_respond(actor=firm_user, match=match, interested=True, note="可两周内进场")
+    client = signed_in(agency_user)
+
+    body = page(client.get(f"/workspace/agency/needs/{need.ref}/"))
+    assert "可两周内进场" in body
+    assert "有意向" in body
+
+    response = client.post(
+        f"/workspace/agency/matches/{match.pk}/shortlist/",
+        {"shortlisted": "1"},
+        HTTP_HX_REQUEST="true",
+    )
+    fragment = page(response)
+    assert "<html" not in fragment
+    assert "已入围" in fragment
+    assert PairReview.objects.get(need=need, capability=match.capability).shortlisted
+    assert AuditEvent.objects.filter(action="match.shortlist").exists()
+
+    client.post(f"/workspace/agency/matches/{match.pk}/shortlist/", {"shortlisted": "0"})
+    assert not PairReview.objects.get(need=need, capability=match.capability).shortlisted
+
+
+def test_agency_cannot_shortlist_on_someone_elses_need(matched):
+    match = Match.objects.current().filter(recommended=True).first()
+    other = signed_in(factories.member(factories.AgencyFactory.create(), "agency_editor"))
+
+    response = other.post(f"/workspace/agency/matches/{match.pk}/shortlist/", {"shortlisted": "1"})
+
+    assert response.status_code == 404
+    assert not PairReview.objects.filter(shortlisted=True).exists()
+
+
+def test_agency_home_counts_recommendations_and_interest(matched, agency_user):
+    body = page(signed_in(agency_user).get("/workspace/agency/", {"status": "published"}))
+
+    assert "推荐能力" in body
+    assert "城市内涝积水智能监测预警" in body

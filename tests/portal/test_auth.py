@@ -1,0 +1,242 @@
+"""Signing in for every role, firm sign-up, invitations and password reset, as pages."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import User
+from django.core import mail
+from django.test import Client
+
+from accounts.models import Organization
+from accounts.services.invitations import invitation_create
+from tests import factories
+from tests.factories import credit_code_for
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "pw-for-tests-2026"
+
+
+def sign_in(username: str, password: str = PASSWORD) -> tuple[Client, object]:
+    client = Client()
+    response = client.post("/login/", {"username": username, "password": password})
+    return client, response
+
+
+@pytest.mark.parametrize(
+    ("who", "home"),
+    [
+        ("agency_user", "/workspace/agency/"),
+        ("firm_user", "/workspace/firm/"),
+        ("county_reviewer", "/workspace/committee/"),
+        ("city_reviewer", "/workspace/committee/"),
+        ("province_reviewer", "/workspace/committee/"),
+        ("platform_admin", "/admin/"),
+    ],
+)
+def test_every_role_signs_in_and_lands_on_its_home(request, who, home):
+    user = request.getfixturevalue(who)
+
+    client, response = sign_in(user.username)
+
+    assert response.status_code == 302
+    assert client.get("/workspace/")["Location"] == home
+    assert client.get(home).status_code == 200
+
+
+def test_expert_signs_in_to_the_expert_home():
+    expert = factories.member(factories.ExpertInstitutionFactory.create(), "expert")
+
+    client, _ = sign_in(expert.username)
+
+    assert client.get("/workspace/")["Location"] == "/workspace/expert/"
+    assert client.get("/workspace/expert/").status_code == 200
+
+
+def test_wrong_password_shows_an_error_and_keeps_the_username(agency_user):
+    _, response = sign_in(agency_user.username, "wrong-password")
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "请输入正确的用户名和密码" in body or "用户名" in body
+    assert f'value="{agency_user.username}"' in body
+    assert "_auth_user_id" not in Client().session
+
+
+def test_login_never_redirects_off_site(agency_user):
+    client = Client()
+    response = client.post(
+        "/login/",
+        {"username": agency_user.username, "password": PASSWORD, "next": "https://evil.example/"},
+    )
+
+    assert response.status_code == 302
+    assert "evil.example" not in response["Location"]
+
+
+def test_logout_is_a_post(agency_user):
+    client, _ = sign_in(agency_user.username)
+
+    assert client.get("/logout/").status_code == 405
+    assert client.post("/logout/").status_code == 302
+    assert client.get("/workspace/").status_code == 302  # signed out: back to the login
+
+
+def signup_data(**overrides):
+    data = {
+        "firm_name": "江西新注册科技有限公司",
+        "credit_code": credit_code_for(9001),
+        "region": "360111",
+        "contact_name": "王经理",
+        "contact_phone": "13800000000",
+        "username": "newfirm",
+        "email": "newfirm@example.cn",
+        "password1": "Sturdy-pass-2026",
+        "password2": "Sturdy-pass-2026",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_firm_signs_up_and_sees_it_awaits_verification():
+    client = Client()
+
+    response = client.post("/signup/firm/", signup_data(), follow=True)
+
+    body = response.content.decode()
+    firm = Organization.objects.get(name="江西新注册科技有限公司")
+    assert firm.verified_at is None
+    assert User.objects.get(username="newfirm").memberships.get().organization == firm
+    assert response.redirect_chain[-1][0] == "/workspace/firm/"
+    assert "等待认证" in body
+
+
+def test_signup_with_a_bad_credit_code_says_so_and_keeps_the_rest():
+    bad = credit_code_for(9002)[:-1] + ("0" if credit_code_for(9002)[-1] != "0" else "1")
+
+    response = Client().post("/signup/firm/", signup_data(credit_code=bad))
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="id_credit_code_error"' in body
+    assert 'value="江西新注册科技有限公司"' in body
+    assert 'value="newfirm"' in body
+    assert "Sturdy-pass-2026" not in body  # passwords are never sent back
+    assert not Organization.objects.filter(name="江西新注册科技有限公司").exists()
+    assert not User.objects.filter(username="newfirm").exists()
+
+
+def test_signup_reports_every_problem_at_once(firm_user, firm):
+    response = Client().post(
+        "/signup/firm/",
+        signup_data(
+            credit_code=firm.credit_code, username=firm_user.username, password2="different"
+        ),
+    )
+
+    body = response.content.decode()
+    assert 'id="id_password2_error"' in body  # the form's own check, before the service
+
+
+def test_invited_staff_accepts_and_lands_in_the_agency_workspace(
+    agency, platform_admin, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _, token = invitation_create(
+            actor=platform_admin,
+            email="staff@example.cn",
+            organization=agency,
+            role="agency_editor",
+        )
+    client = Client()
+    assert client.get(f"/invitations/accept/?token={token}").status_code == 200
+
+    response = client.post(
+        "/invitations/accept/",
+        {
+            "token": token,
+            "username": "newstaff",
+            "password1": "Sturdy-pass-2026",
+            "password2": "Sturdy-pass-2026",
+        },
+    )
+
+    assert response.status_code == 302
+    assert client.get("/workspace/")["Location"] == "/workspace/agency/"
+
+
+def test_invitation_with_a_wrong_token_is_refused_in_place():
+    response = Client().post(
+        "/invitations/accept/",
+        {
+            "token": "not-a-token",
+            "username": "someone",
+            "password1": "Sturdy-pass-2026",
+            "password2": "Sturdy-pass-2026",
+        },
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "alert" in body
+    assert 'value="someone"' in body
+    assert not User.objects.filter(username="someone").exists()
+
+
+def test_password_reset_by_email_end_to_end(agency_user):
+    client = Client()
+    response = client.post("/password-reset/", {"email": agency_user.email})
+    assert response.status_code == 200
+    unknown = client.post("/password-reset/", {"email": "nobody@example.cn"})
+    assert unknown.content.decode().count("alert") == response.content.decode().count("alert")
+
+    (email,) = mail.outbox
+    link = re.search(r"https?://\S+/password-reset/confirm/\S+", email.body).group(0)
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    assert client.get("/" + path).status_code == 200
+    params = dict(p.split("=", 1) for p in path.split("?", 1)[1].split("&"))
+
+    response = client.post(
+        "/password-reset/confirm/",
+        {**params, "password1": "Brand-new-2026", "password2": "Brand-new-2026"},
+    )
+
+    assert response.status_code == 302
+    assert sign_in(agency_user.username, "Brand-new-2026")[1].status_code == 302
+
+
+def test_password_reset_confirm_with_a_bad_token_shows_an_error(agency_user):
+    response = Client().post(
+        "/password-reset/confirm/",
+        {"uid": "x", "token": "y", "password1": "Brand-new-2026", "password2": "Brand-new-2026"},
+    )
+
+    assert response.status_code == 200
+    assert "alert" in response.content.decode()
+    assert sign_in(agency_user.username)[1].status_code == 302  # the old password still works
+
+
+def test_signup_reports_every_service_problem_at_once(firm_user, firm):
+    response = Client().post(
+        "/signup/firm/", signup_data(credit_code=firm.credit_code, username=firm_user.username)
+    )
+
+    body = response.content.decode()
+    assert 'id="id_username_error"' in body
+    assert 'id="id_credit_code_error"' in body
+    assert Organization.objects.filter(credit_code=firm.credit_code).count() == 1
+
+
+def test_platform_admin_by_role_works_in_the_admin(platform_admin, pending_need_for_admin):
+    client, _ = sign_in(platform_admin.username)
+
+    assert client.get("/workspace/")["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/scenarios/scenarioneed/").status_code == 200
+
+
+@pytest.fixture
+def pending_need_for_admin(agency, agency_user):
+    from scenarios.services.needs import need_submit
+    from tests.scenarios.helpers import make_need
+
+    return need_submit(actor=agency_user, need=make_need(agency, region="360102"))

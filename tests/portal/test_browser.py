@@ -1,0 +1,344 @@
+"""The portal in Debian's Chromium, driven by Playwright against a live server: the journey
+of the portal issue, from an agency's draft to a firm's interest and the agency's shortlist.
+
+On every page of the journey: no console error, no failed request, no serious or critical
+axe-core violation, no horizontal scrolling at phone size, and a screenshot at desktop and
+phone size under ``var/test-output/portal/`` (``PORTAL_SCREENSHOTS`` moves it).
+
+Celery runs eagerly in this process (the live server is a thread of it), so publishing a
+need or a capability runs its matching at once; the worker tests cover the real worker.
+"""
+
+import json
+import os
+import re
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from accounts.models import Organization
+from config.celery import app as celery_app
+from reference.models import Region
+from scenarios.models import ScenarioNeed
+from tests import factories
+from tests.factories import credit_code_for
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+SHOTS = Path(
+    os.environ.get("PORTAL_SCREENSHOTS", Path(settings.BASE_DIR) / "var/test-output/portal")
+)
+PASSWORD = "pw-for-tests-2026"
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    # Skipped where Chromium is missing, except in CI, where a missing browser must fail.
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+        reason="Debian chromium is not installed (scripts/browser-deps.sh)",
+    ),
+]
+
+
+@pytest.fixture
+def eager_celery() -> Iterator[None]:
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium through Playwright's sync API. That API keeps an event loop in this thread,
+    which Django takes for async code; the test's own ORM calls are synchronous, so Django's
+    guard is lifted for these tests (as Playwright's and Django's docs advise)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_api.sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            yield chromium
+            chromium.close()
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+class Visitor:
+    """One person's browser: every page it opens is checked and photographed."""
+
+    def __init__(self, browser: Any, base_url: str, name: str) -> None:
+        self.base_url = base_url
+        self.name = name
+        self.context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+        self.page = self.context.new_page()
+        self.problems: list[str] = []
+        self.checked: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        self.page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url}"))
+        self.page.on("response", self._response)
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.problems.append(f"console: {message.text}")
+
+    def _response(self, response: Any) -> None:
+        if response.status >= 400:
+            self.problems.append(f"HTTP {response.status}: {response.url}")
+
+    def open(self, path: str, shot: str) -> Any:
+        self.page.goto(self.base_url + path)
+        return self.check(shot)
+
+    def check(self, shot: str) -> Any:
+        """Axe, overflow and screenshots of the page now shown, at both sizes."""
+        page = self.page
+        page.wait_for_load_state("networkidle")
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        for violation in result["violations"]:
+            if violation["impact"] in ("serious", "critical"):
+                targets = [n["target"] for n in violation["nodes"][:3]]
+                self.problems.append(f"axe {violation['id']} on {shot}: {targets}")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{shot}-desktop.png"), full_page=True)
+        page.set_viewport_size(PHONE)
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        if overflow > 0:
+            self.problems.append(f"{shot}: scrolls sideways by {overflow}px at phone size")
+        page.screenshot(path=str(SHOTS / f"{shot}-phone.png"), full_page=True)
+        page.set_viewport_size(DESKTOP)
+        self.checked.append(shot)
+        return page
+
+    def sign_in(self, username: str, password: str = PASSWORD) -> None:
+        self.open("/login/", f"{self.name}-login")
+        self.page.fill("#id_username", username)
+        self.page.fill("#id_password", password)
+        self.page.click("#main form button[type=submit]")
+        self.page.wait_for_load_state("networkidle")
+
+    def close(self) -> list[str]:
+        self.context.close()
+        return self.problems
+
+
+def api(base_url: str, method: str, path: str, token: str | None = None, body: Any = None) -> Any:
+    """A REST call to the live server, as another system would make it."""
+    request = urllib.request.Request(  # noqa: S310 - the test's own live server
+        base_url + path,
+        method=method,
+        data=json.dumps(body or {}).encode(),
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
+    )
+    if token:
+        request.add_header("Authorization", f"Token {token}")
+    with urllib.request.urlopen(request) as response:  # noqa: S310
+        return json.loads(response.read() or b"{}")
+
+
+def token_of(base_url: str, username: str) -> str:
+    body = api(
+        base_url, "POST", "/api/v1/auth/token/", body={"username": username, "password": PASSWORD}
+    )
+    return str(body["token"])
+
+
+def test_journey_from_an_agency_draft_to_a_shortlisted_firm(
+    live_server, browser, reference, eager_celery
+):
+    base = live_server.url
+    agency = factories.AgencyFactory.create(
+        name="南昌市东湖区数据局", region=Region.objects.get(code="360102")
+    )
+    agency_user = factories.member(agency, "agency_editor", username="donghu-agency")
+    county = factories.member(
+        Organization.objects.get(committee__region_id="360102"), "committee_member"
+    )
+    city = factories.member(
+        Organization.objects.get(committee__region_id="360100"), "committee_member"
+    )
+    admin_user = factories.UserFactory.create(username="platform-admin")
+    from accounts.services.organizations import membership_grant
+
+    membership_grant(
+        actor=None,
+        user=admin_user,
+        organization=Organization.objects.get(kind="platform"),
+        role="platform_admin",
+    )
+    problems: dict[str, list[str]] = {}
+
+    # 1. The agency drafts a need through the form and submits it.
+    staff = Visitor(browser, base, "agency")
+    staff.sign_in(agency_user.username)
+    page = staff.open("/workspace/agency/", "agency-home-empty")
+    page.get_by_role("link", name="发布新需求").click()
+    page = staff.check("agency-need-new")
+    page.fill("#id_title", "城市内涝积水智能监测预警平台")
+    page.fill(
+        "#id_description",
+        "在东湖区易涝点部署物联网液位传感器，建设内涝积水监测预警平台，开放排水管网数据与示范路段。",
+    )
+    page.select_option("#id_category", "social_governance")
+    page.check("input[name=chains][value=digital-city]")
+    tags = page.locator("#id_keywords-entry")
+    for word in ("液位传感", "内涝预警", "物联网"):
+        tags.fill(word)
+        tags.press("Enter")
+    page.select_option("#id_validation_type", "technology")
+    page.select_option("#id_min_trl", "5")
+    page.fill("#id_budget_wan", "80")
+    page.click("#main form button[type=submit]")
+    page.wait_for_url(re.compile(r"/workspace/agency/needs/[^/]+/$"))
+    staff.check("agency-need-draft")
+    need = ScenarioNeed.objects.get(agency=agency)
+    assert need.keywords == ["液位传感", "内涝预警", "物联网"]
+    assert need.budget_cny == 800_000
+    with page.expect_navigation():
+        page.get_by_role("button", name="提交审核").click()
+    assert "已提交审核" in page.content()
+    staff.check("agency-need-in-review")
+
+    # 2. The county and city members approve it through the API.
+    need.refresh_from_db()
+    for member in (county, city):
+        api(base, "POST", f"/api/v1/needs/{need.pk}/approve/", token_of(base, member.username))
+    need.refresh_from_db()
+    assert need.status == "published"
+
+    # 3. The public finds it on the opportunity list, with facets and its detail page.
+    public = Visitor(browser, base, "public")
+    page = public.open("/", "home")
+    assert "城市内涝积水智能监测预警平台" in page.content()
+    page = public.open("/opportunities/", "opportunities")
+    page.fill("#id_q", "内涝")
+    page.click("#list-body button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "共 1 项" in page.content()
+    public.check("opportunities-search")
+    page.get_by_role("link", name="城市内涝积水智能监测预警平台").click()
+    page = public.check("opportunity-detail")
+    assert "80 万元" in page.content()
+    problems["public"] = public.close()
+
+    # 4. A firm signs up, is verified by the platform admin, registers a capability.
+    firm_browser = Visitor(browser, base, "firm")
+    page = firm_browser.open("/signup/firm/", "signup-firm")
+    page.fill("#id_firm_name", "江西感知物联科技有限公司")
+    page.fill("#id_credit_code", credit_code_for(7001, "360111"))
+    page.select_option("#id_region", "360111")
+    page.fill("#id_username", "sensing-firm")
+    page.fill("#id_email", "sensing@example.cn")
+    page.fill("#id_password1", "Sturdy-pass-2026")
+    page.fill("#id_password2", "Sturdy-pass-2026")
+    page.click("#main form button[type=submit]")
+    page.wait_for_url(re.compile(r"/workspace/firm/$"))
+    assert "企业待认证" in page.content()
+    firm_browser.check("firm-home-unverified")
+    firm = Organization.objects.get(name="江西感知物联科技有限公司")
+    api(
+        base,
+        "POST",
+        f"/api/v1/organizations/{firm.pk}/verify/",
+        token_of(base, admin_user.username),
+    )
+    page = firm_browser.open("/workspace/firm/", "firm-home-verified")
+    assert "企业已认证" in page.content()
+    page.get_by_role("link", name="登记新能力").click()
+    page = firm_browser.check("firm-capability-new")
+    page.fill("#id_title", "排水管网液位感知与内涝预警系统")
+    page.fill(
+        "#id_description",
+        "超声波液位传感器与水动力模型实时监测排水管网，提前预警城市内涝积水，已在南昌多个城区部署。",
+    )
+    page.check("input[name=chains][value=digital-city]")
+    tags = page.locator("#id_keywords-entry")
+    for word in ("液位传感", "内涝预警", "水动力模型"):
+        tags.fill(word)
+        tags.press("Enter")
+    page.select_option("#id_trl", "7")
+    page.fill("#id_capacity", "2")
+    page.click("#main form button[type=submit]")
+    page.wait_for_url(re.compile(r"/workspace/firm/capabilities/[^/]+/$"))
+    firm_browser.check("firm-capability-draft")
+    with page.expect_navigation():
+        page.get_by_role("button", name="提交发布").click()
+    assert "已发布到能力清单" in page.content()
+    firm_browser.check("firm-capability-published")
+
+    # 5. The firm reads the need among its recommendations and says it is interested.
+    page = firm_browser.open("/workspace/firm/recommendations/", "firm-recommendations")
+    assert "城市内涝积水智能监测预警平台" in page.content()
+    assert "匹配得分" in page.content()
+    page.get_by_role("link", name="城市内涝积水智能监测预警平台").first.click()
+    page = firm_browser.check("firm-recommendation")
+    content = page.content()
+    assert "关键词“液位传感”“内涝预警”相符" in content or "“液位传感”" in content
+    assert "同属产业链“数字空间+智慧城市”" in content
+    assert "技术成熟度 7 级，高于要求的 5 级" in content
+    assert "<mark>液位传感</mark>" in content
+    page.check("input[name=interested][value='1']")
+    page.fill("#id_note", "可在两周内进场安装")
+    with page.expect_navigation():
+        page.get_by_role("button", name="提交答复").click()
+    assert "已答复" in page.content()
+    firm_browser.check("firm-recommendation-answered")
+    problems["firm"] = firm_browser.close()
+
+    # 6. The agency sees the interest and shortlists the firm (an htmx swap).
+    page = staff.open(f"/workspace/agency/needs/{need.ref}/", "agency-need-published")
+    assert "可在两周内进场安装" in page.content()
+    assert "排水管网液位感知与内涝预警系统" in page.content()
+    page.get_by_role("button", name="加入入围名单").first.click()
+    page.get_by_text("已入围").first.wait_for()
+    staff.check("agency-need-shortlisted")
+    page = staff.open("/notifications/", "notifications")
+    assert "企业回应" in page.content()
+    problems["agency"] = staff.close()
+
+    assert {who: found for who, found in problems.items() if found} == {}
+
+
+def test_pages_of_every_role_pass_the_browser_checks(live_server, browser, reference):
+    """The interim homes and the English switch, checked like the journey's pages."""
+    agency = factories.AgencyFactory.create(region=Region.objects.get(code="360102"))
+    factories.member(agency, "agency_editor", username="agency-en")
+    factories.member(
+        Organization.objects.get(committee__region_id="360100"),
+        "committee_member",
+        username="city-member",
+    )
+    factories.member(factories.ExpertInstitutionFactory.create(), "expert", username="expert-1")
+    problems: dict[str, list[str]] = {}
+
+    for username, shot in (("city-member", "committee-home"), ("expert-1", "expert-home")):
+        visitor = Visitor(browser, live_server.url, username)
+        visitor.sign_in(username)
+        visitor.open("/workspace/", shot)
+        visitor.open("/notifications/", f"{shot}-notifications")
+        problems[username] = visitor.close()
+
+    english = Visitor(browser, live_server.url, "english")
+    page = english.open("/", "home-zh")
+    page.click("button[name=language][value=en]", force=True)
+    page.wait_for_load_state("networkidle")
+    assert page.locator("html").get_attribute("lang") == "en"
+    english.check("home-en")
+    page = english.open("/opportunities/", "opportunities-en")
+    assert "Opportunity list" in page.content() or "opportunit" in page.content().lower()
+    english.open("/login/", "login-en")
+    english.open("/signup/firm/", "signup-firm-en")
+    problems["english"] = english.close()
+
+    assert {who: found for who, found in problems.items() if found} == {}

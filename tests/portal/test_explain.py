@@ -1,0 +1,105 @@
+"""Explanations and formatting as people read them: sentences from a match's stored
+breakdown, bars per feature, amounts in 万元, two-decimal scores, safe highlighting."""
+
+from types import SimpleNamespace
+
+import pytest
+from django.utils import translation
+
+from portal.explain import explain
+from portal.templatetags.portal import highlight, percent, score, wan
+from reference.models import IndustryChain, Region
+
+pytestmark = pytest.mark.django_db
+
+
+class Chains:
+    def __init__(self, slugs):
+        self.rows = list(IndustryChain.objects.filter(slug__in=slugs))
+
+    def all(self):
+        return self.rows
+
+
+def item(chains, region, **values):
+    return SimpleNamespace(chains=Chains(chains), region=Region.objects.get(code=region), **values)
+
+
+def match(need, capability, features, keywords=()):
+    weights = dict.fromkeys(features, round(1 / len(features), 4))
+    score_value = sum(weights[k] * v for k, v in features.items())
+    return SimpleNamespace(
+        need=need,
+        capability=capability,
+        score=score_value,
+        breakdown={
+            "features": features,
+            "weights": weights,
+            "matched_keywords": list(keywords),
+            "policy_version": 3,
+        },
+    )
+
+
+def test_explanation_names_keywords_chain_trl_and_place():
+    need = item(["llm-digital-human"], "360100", min_trl=6)
+    cap = item(["llm-digital-human"], "360102", trl=8, region_id="360102")
+
+    result = explain(
+        match(need, cap, {"text": 0.74, "chain": 1.0, "trl": 1.0}, ["OCR", "智能审核"])
+    )
+
+    assert result.sentences == [
+        "关键词“OCR”“智能审核”相符",
+        "同属产业链“大模型+虚拟数字人”",
+        "技术成熟度 8 级，高于要求的 6 级",
+        "企业位于东湖区（与场景同市）",
+    ]
+    assert [b.feature for b in result.bars] == ["text", "chain", "trl"]
+    assert result.policy_version == 3
+
+
+def test_explanation_of_a_near_chain_a_low_trl_and_an_outside_firm():
+    need = item(["new-materials"], "360100", min_trl=7)
+    cap = item(["aviation"], "440305", trl=5, region_id="440305")
+
+    result = explain(match(need, cap, {"text": 0.2, "track_record": 0.5}))
+
+    assert "产业链相近（同属“新兴产业”）" in result.sentences
+    assert "技术成熟度 5 级，低于要求的 7 级" in result.sentences
+    assert any("省外企业" in s for s in result.sentences)
+    assert "有验证成功的试点或首台（套）认定" in result.sentences
+
+
+def test_explanation_in_english():
+    need = item(["llm-digital-human"], "360100", min_trl=6)
+    cap = item(["llm-digital-human"], "360100", trl=6, region_id="360100")
+
+    with translation.override("en"):
+        result = explain(match(need, cap, {"text": 0.5, "chain": 1.0}))
+
+    assert all(not any("\u4e00" <= ch <= "\u9fff" for ch in s) for s in result.sentences), (
+        result.sentences
+    )
+
+
+def test_amounts_scores_and_bars_are_formatted():
+    assert wan(800_000) == "80 万元"
+    assert wan(1_234_567) == "123.46 万元"
+    assert wan(120_000_000) == "12,000 万元"
+    assert wan(None) == "未定"
+    assert score(0.7407407407407406) == "0.74"
+    assert score(None) == "–"
+    assert percent(1.7) == 100
+    assert percent(-0.2) == 0
+    with translation.override("en"):
+        assert wan(800_000) == "CNY 800,000"
+
+
+def test_highlight_escapes_the_text_and_the_words():
+    marked = highlight("<script>alert(1)</script> 使用OCR与ocr识别", ["OCR", "<b>"])
+
+    assert "<script>" not in marked
+    assert "&lt;script&gt;" in marked
+    assert marked.count("<mark>") == 2  # case-insensitive
+    assert highlight("没有关键词", []) == "没有关键词"

@@ -1,0 +1,196 @@
+"""The firm workspace: profile and verification, capabilities through the form, the needs
+recommended to the firm with their explanations and its answer."""
+
+import pytest
+
+from matching.models import Match, PairReview
+from scenarios.models import Capability
+from scenarios.services.capabilities import capability_submit
+from scenarios.services.negative_list import negative_entry_create
+from tests import factories
+from tests.portal.conftest import capability_data, signed_in
+from tests.scenarios.helpers import make_capability
+
+pytestmark = pytest.mark.django_db
+
+
+def page(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+def test_firm_registers_and_submits_a_capability(firm_client, firm):
+    response = firm_client.post("/workspace/firm/capabilities/new/", capability_data())
+
+    cap = Capability.objects.get(firm=firm)
+    assert response["Location"] == f"/workspace/firm/capabilities/{cap.ref}/"
+    assert cap.status == "draft"
+    assert cap.past_cases == ["南昌市红谷滩区排水监测项目", "九江市主城区试点"]
+    assert cap.certifications == ["high_tech"]
+
+    response = firm_client.post(
+        f"/workspace/firm/capabilities/{cap.ref}/submit/",
+        {"version": str(cap.version)},
+        follow=True,
+    )
+    cap.refresh_from_db()
+    assert cap.status == "published"  # a verified firm publishes at once
+    assert "已发布到能力清单" in page(response)
+
+
+def test_unverified_firm_is_told_its_capability_waits(firm_user):
+    firm = factories.FirmFactory.create(verified_at=None)
+    user = factories.member(firm, "firm_editor")
+    client = signed_in(user)
+    client.post("/workspace/firm/capabilities/new/", capability_data())
+    cap = Capability.objects.get(firm=firm)
+
+    response = client.post(f"/workspace/firm/capabilities/{cap.ref}/submit/", follow=True)
+
+    cap.refresh_from_db()
+    assert cap.status == "submitted"
+    assert "认证" in page(response)
+    assert "企业待认证" in page(client.get("/workspace/firm/"))
+
+
+def test_capability_hitting_the_negative_list_comes_back_with_the_reason(
+    firm_client, firm, province_reviewer
+):
+    negative_entry_create(
+        actor=province_reviewer, kind="keyword", keyword="液位传感", reason="该技术已列入淘汰目录"
+    )
+    firm_client.post("/workspace/firm/capabilities/new/", capability_data())
+    cap = Capability.objects.get(firm=firm)
+
+    firm_client.post(f"/workspace/firm/capabilities/{cap.ref}/submit/")
+
+    cap.refresh_from_db()
+    assert cap.status == "returned"
+    assert "淘汰目录" in page(firm_client.get(f"/workspace/firm/capabilities/{cap.ref}/"))
+
+
+def test_capability_form_errors_keep_the_input(firm_client, firm):
+    body = page(
+        firm_client.post(
+            "/workspace/firm/capabilities/new/",
+            capability_data(title="", capacity="0", description="请保留这段能力描述"),
+        )
+    )
+
+    assert 'id="id_title_error"' in body
+    assert 'id="id_capacity_error"' in body
+    assert "请保留这段能力描述" in body
+    assert not Capability.objects.filter(firm=firm).exists()
+
+
+def test_stale_capability_edit_keeps_both_versions_visible(firm_client, firm, firm_user):
+    cap = make_capability(firm)
+    seen = cap.version
+    from scenarios.services.capabilities import capability_update
+
+    capability_update(
+        actor=firm_user, capability=cap, expected_version=seen, title="同事保存的能力名称"
+    )
+
+    body = page(
+        firm_client.post(
+            f"/workspace/firm/capabilities/{cap.ref}/edit/",
+            capability_data(title="我的新名称", version=str(seen)),
+        )
+    )
+
+    cap.refresh_from_db()
+    assert cap.title == "同事保存的能力名称"
+    assert "已被他人修改" in body
+    assert 'value="我的新名称"' in body
+
+
+def test_firm_withdraws_a_published_capability(firm_client, firm):
+    cap = capability_submit(actor=None, capability=make_capability(firm))
+
+    firm_client.post(
+        f"/workspace/firm/capabilities/{cap.ref}/withdraw/",
+        {"version": str(cap.version), "reason": "产品线调整"},
+    )
+
+    cap.refresh_from_db()
+    assert cap.status == "withdrawn"
+
+
+def test_firm_edits_its_profile_and_errors_stay_in_place(firm_client, firm):
+    response = firm_client.post(
+        "/workspace/firm/profile/", {"name": "改名后的科技有限公司", "contact_name": "赵"}
+    )
+    firm.refresh_from_db()
+    assert response.status_code == 302
+    assert firm.name == "改名后的科技有限公司"
+
+    body = page(firm_client.post("/workspace/firm/profile/", {"name": ""}))
+    assert 'id="id_name_error"' in body
+
+
+def test_another_firm_cannot_see_or_change_the_capability(firm):
+    cap = make_capability(firm)
+    other = signed_in(factories.member(factories.FirmFactory.create(), "firm_editor"))
+
+    assert other.get(f"/workspace/firm/capabilities/{cap.ref}/").status_code == 404
+    assert other.get(f"/workspace/firm/capabilities/{cap.ref}/edit/").status_code == 404
+    assert other.post(f"/workspace/firm/capabilities/{cap.ref}/submit/").status_code == 404
+    cap.refresh_from_db()
+    assert cap.status == "draft"
+
+
+def firm_of_top_match(matched):
+    match = Match.objects.current().filter(recommended=True).order_by("need_id", "rank")[0]
+    return match, factories.member(match.capability.firm, "firm_editor")
+
+
+def test_firm_reads_its_recommendations_with_explanations(matched):
+    match, user = firm_of_top_match(matched)
+    client = signed_in(user)
+
+    listing = page(client.get("/workspace/firm/recommendations/"))
+    assert match.need.title in listing
+    assert "匹配得分" in listing
+
+    detail = page(client.get(f"/workspace/firm/recommendations/{match.pk}/"))
+    assert "技术成熟度" in detail
+    assert "文本相关度" in detail
+    assert match.need.agency.name in detail
+
+
+def test_firm_answers_interested_with_a_note(matched, agency_user):
+    match, user = firm_of_top_match(matched)
+    client = signed_in(user)
+
+    response = client.post(
+        f"/workspace/firm/recommendations/{match.pk}/",
+        {"interested": "1", "note": "团队可两周内进场"},
+        follow=True,
+    )
+
+    review = PairReview.objects.get(need=match.need, capability=match.capability)
+    assert (review.firm_response, review.firm_note) == ("interested", "团队可两周内进场")
+    assert "已答复" in page(response)
+    assert agency_user.notifications.filter(verb="match.firm_response").exists()
+
+
+def test_firm_answer_without_a_choice_is_refused_in_place(matched):
+    match, user = firm_of_top_match(matched)
+
+    body = page(
+        signed_in(user).post(f"/workspace/firm/recommendations/{match.pk}/", {"note": "备注"})
+    )
+
+    assert 'id="id_interested_error"' in body or "该字段是必填项" in body
+    assert "备注" in body
+    assert not PairReview.objects.filter(firm_response__in=["interested", "declined"]).exists()
+
+
+def test_firm_cannot_open_another_firms_recommendation(matched):
+    match, _user = firm_of_top_match(matched)
+    other = signed_in(factories.member(factories.FirmFactory.create(), "firm_editor"))
+
+    assert other.get(f"/workspace/firm/recommendations/{match.pk}/").status_code == 404
+    response = other.post(f"/workspace/firm/recommendations/{match.pk}/", {"interested": "1"})
+    assert response.status_code == 404

@@ -1,0 +1,126 @@
+"""The inbox: unread count in the header, marking read, and the links e-mails carry."""
+
+import pytest
+from django.test import Client
+
+from activity.models import Notification
+from activity.services import notify_users
+from matching.models import Match
+from scenarios.services.firms import organization_verify
+from tests import factories
+from tests.portal.conftest import signed_in
+from tests.scenarios.helpers import make_need
+
+pytestmark = pytest.mark.django_db
+
+
+def note(user, target, verb="need.published", message="您的场景需求已发布到机会清单"):
+    notify_users(user_ids=[user.pk], verb=verb, message=message, target=target)
+    return Notification.objects.filter(user=user).latest("id")
+
+
+def test_header_shows_the_unread_count_and_the_inbox_lists_them(agency, agency_user):
+    need = make_need(agency)
+    note(agency_user, need)
+    note(agency_user, need, message="第二条通知")
+    client = signed_in(agency_user)
+
+    home = client.get("/").content.decode()
+    inbox = client.get("/notifications/").content.decode()
+
+    assert 'aria-label="2 条未读">2</span>' in home
+    assert "第二条通知" in inbox
+    assert "需求已发布" in inbox  # the verb as a label, not "need.published"
+    assert "need.published" not in inbox
+
+
+def test_mark_one_read_with_htmx_returns_the_row(agency, agency_user):
+    first = note(agency_user, make_need(agency))
+    client = signed_in(agency_user)
+
+    response = client.post(f"/notifications/{first.pk}/read/", HTTP_HX_REQUEST="true")
+
+    first.refresh_from_db()
+    assert first.read_at is not None
+    body = response.content.decode()
+    assert "<html" not in body
+    assert f'id="note-{first.pk}"' in body
+
+
+def test_mark_all_read(agency, agency_user):
+    need = make_need(agency)
+    for _ in range(3):
+        note(agency_user, need)
+
+    signed_in(agency_user).post("/notifications/read-all/")
+
+    assert not Notification.objects.filter(user=agency_user, read_at__isnull=True).exists()
+
+
+def test_nobody_marks_someone_elses_notification(agency, agency_user, firm_user):
+    theirs = note(agency_user, make_need(agency))
+
+    response = signed_in(firm_user).post(f"/notifications/{theirs.pk}/read/")
+
+    theirs.refresh_from_db()
+    assert response.status_code == 404
+    assert theirs.read_at is None
+
+
+def test_go_link_opens_the_agencys_need_page_and_marks_it_read(agency, agency_user):
+    need = make_need(agency)
+    unread = note(agency_user, need)
+
+    response = signed_in(agency_user).get(f"/notifications/go/scenarios.scenarioneed/{need.pk}/")
+
+    unread.refresh_from_db()
+    assert response["Location"] == f"/workspace/agency/needs/{need.ref}/"
+    assert unread.read_at is not None
+
+
+def test_go_link_of_a_recommendation_opens_the_firms_page(matched):
+    match = Match.objects.current().filter(recommended=True).first()
+    user = factories.member(match.capability.firm, "firm_editor")
+
+    response = signed_in(user).get(f"/notifications/go/matching.match/{match.pk}/")
+
+    assert response["Location"] == f"/workspace/firm/recommendations/{match.pk}/"
+
+
+def test_go_link_of_a_verification_opens_the_firm_workspace(platform_admin):
+    firm = factories.FirmFactory.create(verified_at=None)
+    user = factories.member(firm, "firm_editor")
+    organization_verify(actor=platform_admin, organization=firm)
+
+    response = signed_in(user).get(f"/notifications/go/accounts.organization/{firm.pk}/")
+
+    assert response["Location"] == "/workspace/firm/"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/notifications/go/scenarios.scenarioneed/999999/",
+        "/notifications/go/none/0/",
+        "/notifications/go/scenarios.scenarioneed/abc/",
+        "/notifications/go/auth.user/1/",
+    ],
+)
+def test_go_link_to_something_unknown_or_foreign_falls_back_to_the_workspace(path, firm_user):
+    response = signed_in(firm_user).get(path)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/workspace/"
+
+
+def test_go_link_of_another_agencys_draft_does_not_reveal_it(agency):
+    need = make_need(agency)
+    stranger = factories.member(factories.AgencyFactory.create(), "agency_editor")
+
+    response = signed_in(stranger).get(f"/notifications/go/scenarios.scenarioneed/{need.pk}/")
+
+    assert response["Location"] == "/workspace/"
+
+
+def test_inbox_needs_sign_in():
+    assert Client().get("/notifications/")["Location"].startswith("/login/")

@@ -1,0 +1,326 @@
+"""The public pages: home, the two lists with their filters and facets, detail pages and the
+download of a selection. Anyone may read them; nothing unpublished or confidential shows."""
+
+import io
+
+import openpyxl
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from reference.models import Region
+from scenarios.services.capabilities import capability_submit, capability_withdraw
+from tests import factories
+from tests.scenarios.helpers import make_capability, make_need
+
+pytestmark = pytest.mark.django_db
+
+
+def published(agency, **values):
+    values.setdefault("region", "360102")
+    return make_need(agency, status="published", **values)
+
+
+@pytest.fixture
+def lists(agency, firm, firm_user):
+    """Three published needs, a draft, two published capabilities and a withdrawn one."""
+    needs = [
+        published(agency, title="城市内涝积水智能监测预警", budget_cny=800_000),
+        published(
+            agency,
+            title="政务大模型智能问答",
+            category="government_service",
+            chains=["llm-digital-human"],
+            keywords=["大模型", "智能问答"],
+            budget_cny=3_000_000,
+            min_trl=7,
+        ),
+        published(
+            factories.AgencyFactory.create(region=Region.objects.get(code="360702")),
+            title="赣州稀土尾矿智能分选",
+            region="360702",
+            category="industrial_upgrade",
+            chains=["nonferrous-metals"],
+            keywords=["稀土", "分选"],
+            budget_cny=None,
+        ),
+    ]
+    draft = make_need(agency, title="尚未提交的草稿需求")
+    caps = [
+        capability_submit(actor=None, capability=make_capability(firm)),
+        capability_submit(
+            actor=None,
+            capability=make_capability(
+                firm,
+                title="政务大模型私有化部署",
+                chains=["llm-digital-human"],
+                keywords=["大模型"],
+                certifications=["specialized_sme"],
+                trl=8,
+            ),
+        ),
+    ]
+    gone = capability_submit(actor=None, capability=make_capability(firm, title="已撤回的能力"))
+    capability_withdraw(actor=firm_user, capability=gone)
+    return {"needs": needs, "draft": draft, "caps": caps, "gone": gone}
+
+
+def text(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+def test_home_shows_counts_newest_items_and_the_way_in(client, lists):
+    page = text(client.get("/"))
+
+    assert "技术突破" in page
+    assert "场景验证" in page
+    assert "产业应用" in page
+    assert "城市内涝积水智能监测预警" in page
+    assert "政务大模型私有化部署" in page
+    assert "尚未提交的草稿需求" not in page
+    assert "已撤回的能力" not in page
+    assert 'href="/opportunities/"' in page
+    assert 'href="/capabilities/"' in page
+    assert 'href="/login/"' in page
+    assert 'href="/signup/firm/"' in page
+
+
+def test_need_list_filters_by_category_budget_and_search(client, lists):
+    page = text(client.get("/opportunities/", {"category": "government_service"}))
+    assert "政务大模型智能问答" in page
+    assert "城市内涝积水智能监测预警" not in page
+    assert "共 1 项" in page
+
+    page = text(client.get("/opportunities/", {"budget_min": "50", "budget_max": "100"}))
+    assert "城市内涝积水智能监测预警" in page  # 80 万元
+    assert "政务大模型智能问答" not in page  # 300 万元
+
+    page = text(client.get("/opportunities/", {"q": "稀土"}))
+    assert "赣州稀土尾矿智能分选" in page
+    assert "共 1 项" in page
+
+
+def test_need_list_region_subtree_and_chain_tree(client, lists):
+    page = text(client.get("/opportunities/", {"region": "360700"}))  # 赣州市 and its counties
+    assert "赣州稀土尾矿智能分选" in page
+    assert "共 1 项" in page
+
+    page = text(client.get("/opportunities/"))
+    # The region tree names places, with subtree counts; codes never show as labels.
+    assert "南昌市" in page
+    assert "赣州市" in page
+    assert ">360700<" not in page
+
+
+def test_need_list_bad_filters_keep_the_good_ones_and_say_what_is_wrong(client, lists):
+    response = client.get(
+        "/opportunities/",
+        {"category": "government_service", "budget_min": "abc", "trl_min": "7", "trl_max": "3"},
+    )
+
+    page = text(response)
+    assert "政务大模型智能问答" in page  # the category filter still applies
+    assert "城市内涝积水智能监测预警" not in page
+    assert "上限不能小于下限" in page
+    assert 'value="abc"' in page  # what was typed stays in the box
+
+
+def test_need_list_sorts_and_pages(client, agency):
+    for n in range(23):
+        published(agency, title=f"分页测试需求{n:02d}", budget_cny=(n + 1) * 10_000)
+
+    first = text(client.get("/opportunities/", {"sort": "budget"}))
+    second = text(client.get("/opportunities/", {"sort": "budget", "page": "2"}))
+
+    assert "分页测试需求22" in first  # the biggest budget first
+    assert "分页测试需求00" in second
+    assert "第 2 / 2 页" in second
+    assert text(client.get("/opportunities/", {"page": "999"}))  # past the end: last page
+
+
+def test_need_list_htmx_request_gets_only_the_list_body(client, lists):
+    response = client.get("/opportunities/", {"q": "大模型"}, HTTP_HX_REQUEST="true")
+
+    page = text(response)
+    assert page.lstrip().startswith('<div id="list-body"')
+    assert "<html" not in page
+    assert "政务大模型智能问答" in page
+
+
+def test_need_detail_shows_the_public_need_never_its_confidential_fields(client, lists):
+    need = lists["needs"][0]
+
+    page = text(client.get(f"/opportunities/{need.ref}/"))
+
+    assert need.title in page
+    assert "80 万元" in page
+    assert "社会治理服务综合性" in page  # the category's label, not its code
+    assert "social_governance" not in page
+    assert "内部预算口径" not in page
+    assert "0791-88888888" not in page
+
+
+def test_need_detail_of_a_draft_or_unknown_ref_is_not_found(client, lists):
+    assert client.get(f"/opportunities/{lists['draft'].ref}/").status_code == 404
+    assert client.get("/opportunities/NO-SUCH-REF/").status_code == 404
+    assert client.get("/opportunities/%3Cscript%3E/").status_code == 404
+
+
+def test_capability_list_and_detail_show_the_firm_and_certifications(client, lists, firm):
+    page = text(client.get("/capabilities/", {"certification": "specialized_sme"}))
+    assert "政务大模型私有化部署" in page
+    assert "排水管网液位感知与内涝预警系统" not in page
+    assert "已撤回的能力" not in text(client.get("/capabilities/"))
+
+    cap = lists["caps"][1]
+    page = text(client.get(f"/capabilities/{cap.ref}/"))
+    assert firm.name in page
+    assert "专精特新" in page
+    assert "specialized_sme" not in page
+    assert client.get(f"/capabilities/{lists['gone'].ref}/").status_code == 404
+
+
+def test_export_downloads_the_filtered_selection_as_xlsx(client, lists):
+    response = client.get("/opportunities/export.xlsx", {"category": "government_service"})
+
+    assert response.status_code == 200
+    assert "spreadsheetml" in response["Content-Type"]
+    assert "attachment" in response["Content-Disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    titles = [row[1] for row in rows[1:]]
+    assert "政务大模型智能问答" in titles
+    assert len(rows) == 2  # the header and the one need of the selection
+
+
+def test_capability_export_leaves_out_withdrawn_items(client, lists):
+    response = client.get("/capabilities/export.xlsx")
+
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    flat = " ".join(str(v) for row in sheet.iter_rows(values_only=True) for v in row if v)
+    assert "政务大模型私有化部署" in flat
+    assert "已撤回的能力" not in flat
+
+
+def test_public_pages_refuse_writes(client, lists):
+    assert client.post("/opportunities/").status_code == 405
+    assert client.post(f"/opportunities/{lists['needs'][0].ref}/").status_code == 405
+
+
+@pytest.mark.django_db(transaction=True)
+def test_facet_counts_follow_a_new_publication(client, reference):
+    """Counts are cached; a committed publication moves the lists' generation on."""
+    agency = factories.AgencyFactory.create(region=Region.objects.get(code="360102"))
+    published(agency, title="第一个需求", category="industrial_upgrade")
+    assert '产业转型升级新业态 <span class="text-muted small">(1)' in text(
+        client.get("/opportunities/")
+    )
+
+    published(agency, title="第二个需求", category="industrial_upgrade")
+
+    assert '产业转型升级新业态 <span class="text-muted small">(2)' in text(
+        client.get("/opportunities/")
+    )
+
+
+# --- a constant number of queries per page ------------------------------------------------
+
+
+def queries(url: str) -> int:
+    from django.core.cache import cache
+
+    from reference.selectors import forget_built
+
+    cache.clear()  # both measurements start cold: trees and counts are computed again
+    forget_built()
+    with CaptureQueriesContext(connection) as ctx:
+        response = Client().get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def grow(agency, firm, n):
+    for i in range(n):
+        published(agency, title=f"需求{i}", chains=["digital-city", "bci"])
+        capability_submit(
+            actor=None,
+            capability=make_capability(
+                firm,
+                title=f"能力{i}",
+                chains=["digital-city", "bci"],
+                certifications=["first_of_kind"],
+            ),
+        )
+
+
+@pytest.mark.parametrize("url", ["/", "/opportunities/", "/capabilities/"])
+def test_list_pages_cost_the_same_queries_for_2_and_20_rows(url, agency, firm):
+    grow(agency, firm, 2)
+    small = queries(url)
+
+    grow(agency, firm, 18)
+    large = queries(url)
+
+    assert large == small, f"{url}: {small} queries for 2 rows, {large} for 20"
+
+
+def test_detail_pages_cost_the_same_queries_for_small_and_large_items(agency, firm):
+    small_need = published(agency, chains=["digital-city"], keywords=["a"])
+    large_need = published(
+        agency,
+        chains=["digital-city", "bci", "llm-digital-human"],
+        keywords=[f"词{i}" for i in range(20)],
+    )
+    small_cap = capability_submit(actor=None, capability=make_capability(firm))
+    other_firm = factories.FirmFactory.create()
+    for i in range(5):
+        capability_submit(actor=None, capability=make_capability(other_firm, title=f"其他{i}"))
+    large_cap = capability_submit(
+        actor=None,
+        capability=make_capability(other_firm, chains=["digital-city", "bci", "llm-digital-human"]),
+    )
+
+    assert queries(f"/opportunities/{small_need.ref}/") == queries(
+        f"/opportunities/{large_need.ref}/"
+    )
+    assert queries(f"/capabilities/{small_cap.ref}/") == queries(f"/capabilities/{large_cap.ref}/")
+
+
+def test_warmed_counts_serve_the_unfiltered_lists_without_counting_again(lists):
+    from scenarios.tasks import warm_list_counts
+
+    warm_list_counts()
+
+    for url in ("/", "/opportunities/", "/capabilities/"):
+        with CaptureQueriesContext(connection) as ctx:
+            assert Client().get(url).status_code == 200
+        counting = [q["sql"] for q in ctx.captured_queries if "GROUP BY" in q["sql"]]
+        assert counting == [], url
+    # A filtered selection is counted on its first visit.
+    with CaptureQueriesContext(connection) as ctx:
+        Client().get("/capabilities/", {"certification": "high_tech"})
+    assert any("GROUP BY" in q["sql"] for q in ctx.captured_queries)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"chain": "no-such-chain"},
+        {"region": "999999"},
+        {"region": "36010"},
+        {"chain": "<script>"},
+        {"sort": "drop table"},
+        {"trl_min": "99"},
+        {"page": "-1"},
+        {"q": "x" * 500},
+        {"q": "\x00"},
+        {"category": "nonsense"},
+        {"certification": "nonsense"},
+    ],
+)
+def test_lists_answer_odd_queries_without_error(client, lists, query):
+    for url in ("/opportunities/", "/capabilities/", "/opportunities/export.xlsx"):
+        response = client.get(url, query)
+        assert response.status_code == 200, (url, query)
