@@ -9,19 +9,27 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.choices import Role
 from accounts.models import Organization
 from accounts.roles import organization_ids
-from core.errors import DomainError, StaleVersion
+from core.errors import DomainError
 from matching import selectors as matching_selectors
 from matching.services.recommendations import pair_shortlist
 from portal.explain import explain
 from portal.forms import apply_service_errors
 from portal.forms.items import NeedForm
-from portal.views.common import STATUS_GROUPS, HtmxHttpRequest, posted_version, trail_of
+from portal.views.common import (
+    STATUS_GROUPS,
+    HtmxHttpRequest,
+    VersionedEdit,
+    edit_with_version,
+    posted_version,
+    trail_of,
+)
 from scenarios import selectors
 from scenarios.lifecycle import PUBLIC_NEED_STATUSES
 from scenarios.services import needs as need_services
@@ -111,43 +119,18 @@ def need_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def need_edit(request: HttpRequest, ref: str) -> HttpResponse:
-    need = _need_or_404(request, ref)
-    newer = None
-    if request.method == "POST":
-        form = NeedForm(request.POST)
-        if form.is_valid():
-            try:
-                need_services.need_update(
-                    actor=request.user,
-                    need=need,
-                    expected_version=form.cleaned_data.get("version"),
-                    **form.service_values(),
-                )
-            except StaleVersion:
-                # Someone else saved first: keep what this user typed, show theirs beside it.
-                need = _need_or_404(request, ref)
-                newer = need
-                data = request.POST.copy()
-                data["version"] = str(need.version)
-                form = NeedForm(data)
-                form.is_valid()
-                form.add_error(
-                    None,
-                    _(
-                        "在您编辑期间，该需求已被他人修改（现为第 %(v)s 版）。"
-                        "请对照下方的最新内容，确认后再次保存。"
-                    )
-                    % {"v": need.version},
-                )
-            except DomainError as exc:
-                apply_service_errors(form, exc, NEED_ALIASES)
-            else:
-                messages.success(request, _("已保存修改。"))
-                return redirect("portal:agency-need", ref=need.ref)
-    else:
-        form = NeedForm(initial=NeedForm.initial_from(need))
-    context = {"nav": "workspace", "form": form, "need": need, "newer": newer}
-    return render(request, "portal/workspace/need_form.html", context)
+    return edit_with_version(
+        request,
+        VersionedEdit(
+            form_class=NeedForm,
+            load=lambda: _need_or_404(request, ref),
+            update=need_services.need_update,
+            name="need",
+            aliases=NEED_ALIASES,
+            template="portal/workspace/need_form.html",
+            done_url=lambda need: reverse("portal:agency-need", kwargs={"ref": need.ref}),
+        ),
+    )
 
 
 @login_required

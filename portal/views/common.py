@@ -1,15 +1,21 @@
 """What several pages share: the status groups of the workspaces and the audit trail as
 people read it."""
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_htmx.middleware import HtmxDetails
 
 from core.actors import Actor
+from core.errors import DomainError, StaleVersion
+from portal.forms import apply_service_errors
 from portal.labels import ACTION_LABELS, STATE_LABELS
 from scenarios import selectors
 from scenarios.choices import NeedStatus
@@ -19,6 +25,58 @@ class HtmxHttpRequest(HttpRequest):
     """A request as HtmxMiddleware leaves it: ``request.htmx`` is truthy for htmx calls."""
 
     htmx: HtmxDetails
+
+
+@dataclass(frozen=True)
+class VersionedEdit:
+    """How one kind of item is edited: its form, how to load it again, its service."""
+
+    form_class: Any  # an ItemForm with initial_from()
+    load: Callable[[], Any]  # the item as the user may see it now (404 otherwise)
+    update: Callable[..., Any]  # the service: update(actor=, <name>=item, expected_version=, ...)
+    name: str  # "need" or "capability": the service's keyword and the template's variable
+    aliases: Mapping[str, str]
+    template: str
+    done_url: Callable[[Any], str]
+
+
+def edit_with_version(request: HttpRequest, edit: VersionedEdit) -> HttpResponse:
+    """The edit form of a versioned item. A stale save (someone saved since the form was
+    opened) keeps what this user typed, says so, shows the saved version beside it and
+    carries its version, so saving again is a decision; nothing of the stale save is kept."""
+    item = edit.load()
+    newer = None
+    if request.method != "POST":
+        form = edit.form_class(initial=edit.form_class.initial_from(item))
+    else:
+        form = edit.form_class(request.POST)
+        if form.is_valid():
+            try:
+                edit.update(
+                    actor=request.user,
+                    expected_version=form.cleaned_data.get("version"),
+                    **{edit.name: item},
+                    **form.service_values(),
+                )
+            except StaleVersion:
+                item = newer = edit.load()
+                data = request.POST.copy()
+                data["version"] = str(item.version)
+                form = edit.form_class(data)
+                form.is_valid()
+                form.add_error(None, STALE_MESSAGE % {"v": item.version})
+            except DomainError as exc:
+                apply_service_errors(form, exc, edit.aliases)
+            else:
+                messages.success(request, gettext("已保存修改。"))
+                return redirect(edit.done_url(item))
+    context = {"nav": "workspace", "form": form, edit.name: item, "newer": newer}
+    return render(request, edit.template, context)
+
+
+STALE_MESSAGE = _(
+    "在您编辑期间，这一条已被他人修改（现为第 %(v)s 版）。请对照下方的最新内容，确认后再次保存。"
+)
 
 
 def posted_version(request: HttpRequest) -> int | None:

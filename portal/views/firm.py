@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -19,13 +20,18 @@ from accounts.choices import Role
 from accounts.models import Organization
 from accounts.roles import organization_ids
 from accounts.services.organizations import organization_update
-from core.errors import DomainError, StaleVersion
+from core.errors import DomainError
 from matching import selectors as matching_selectors
 from matching.services.recommendations import pair_respond
 from portal.explain import explain
 from portal.forms import StyledForm, apply_service_errors
 from portal.forms.items import CapabilityForm
-from portal.views.common import capability_trail, posted_version
+from portal.views.common import (
+    VersionedEdit,
+    capability_trail,
+    edit_with_version,
+    posted_version,
+)
 from scenarios import selectors
 from scenarios.services import capabilities as capability_services
 
@@ -146,42 +152,18 @@ def capability_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def capability_edit(request: HttpRequest, ref: str) -> HttpResponse:
-    capability = _capability_or_404(request, ref)
-    newer = None
-    if request.method == "POST":
-        form = CapabilityForm(request.POST)
-        if form.is_valid():
-            try:
-                capability_services.capability_update(
-                    actor=request.user,
-                    capability=capability,
-                    expected_version=form.cleaned_data.get("version"),
-                    **form.service_values(),
-                )
-            except StaleVersion:
-                capability = _capability_or_404(request, ref)
-                newer = capability
-                data = request.POST.copy()
-                data["version"] = str(capability.version)
-                form = CapabilityForm(data)
-                form.is_valid()
-                form.add_error(
-                    None,
-                    _(
-                        "在您编辑期间，该能力已被他人修改（现为第 %(v)s 版）。"
-                        "请对照下方的最新内容，确认后再次保存。"
-                    )
-                    % {"v": capability.version},
-                )
-            except DomainError as exc:
-                apply_service_errors(form, exc, CAPABILITY_ALIASES)
-            else:
-                messages.success(request, _("已保存修改。"))
-                return redirect("portal:firm-capability", ref=capability.ref)
-    else:
-        form = CapabilityForm(initial=CapabilityForm.initial_from(capability))
-    context = {"nav": "workspace", "form": form, "capability": capability, "newer": newer}
-    return render(request, "portal/workspace/capability_form.html", context)
+    return edit_with_version(
+        request,
+        VersionedEdit(
+            form_class=CapabilityForm,
+            load=lambda: _capability_or_404(request, ref),
+            update=capability_services.capability_update,
+            name="capability",
+            aliases=CAPABILITY_ALIASES,
+            template="portal/workspace/capability_form.html",
+            done_url=lambda cap: reverse("portal:firm-capability", kwargs={"ref": cap.ref}),
+        ),
+    )
 
 
 @login_required

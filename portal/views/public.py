@@ -30,16 +30,20 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/public/home.html", context)
 
 
-def _list_context(request: HttpRequest, kind: str) -> dict[str, Any]:
+def _selection(request: HttpRequest, kind: str, page_number: str | None) -> lists.Selection:
+    """The public list of ``kind`` filtered, searched and ordered as the URL asks."""
     if kind == "need":
         form: lists.ListQueryForm = lists.NeedQueryForm(request.GET)
         base: QuerySet[Any] = selectors.need_public_list()
     else:
         form = lists.CapabilityQueryForm(request.GET)
         base = selectors.capability_public_list()
-    selection = lists.select(
-        form=form, queryset=base, kind=kind, page_number=request.GET.get("page")
-    )
+    return lists.select(form=form, queryset=base, kind=kind, page_number=page_number)
+
+
+def _list_context(request: HttpRequest, kind: str) -> dict[str, Any]:
+    selection = _selection(request, kind, request.GET.get("page"))
+    form = selection.form
     facets = (
         need_facets(needs=selection.filtered)
         if kind == "need"
@@ -74,7 +78,13 @@ def capability_list(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _download(export: Any) -> HttpResponse:
+def _download(request: HttpRequest, kind: str) -> HttpResponse:
+    """The current selection of a list as an XLSX in the exchange format."""
+    selection = _selection(request, kind, None)
+    if kind == "need":
+        export = opportunity_list_export(fmt="xlsx", needs=selection.ordered)
+    else:
+        export = capabilities_export(fmt="xlsx", capabilities=selection.ordered)
     response = HttpResponse(export.content, content_type=export.content_type)
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     return response
@@ -82,26 +92,12 @@ def _download(export: Any) -> HttpResponse:
 
 @require_safe
 def need_export(request: HttpRequest) -> HttpResponse:
-    """The current selection of the opportunity list as an XLSX in the exchange format."""
-    selection = lists.select(
-        form=lists.NeedQueryForm(request.GET),
-        queryset=selectors.need_public_list(),
-        kind="need",
-        page_number=None,
-    )
-    return _download(opportunity_list_export(fmt="xlsx", needs=selection.ordered))
+    return _download(request, "need")
 
 
 @require_safe
 def capability_export(request: HttpRequest) -> HttpResponse:
-    """The current selection of the capability list as an XLSX in the exchange format."""
-    selection = lists.select(
-        form=lists.CapabilityQueryForm(request.GET),
-        queryset=selectors.capability_public_list(),
-        kind="capability",
-        page_number=None,
-    )
-    return _download(capabilities_export(fmt="xlsx", capabilities=selection.ordered))
+    return _download(request, "capability")
 
 
 @require_safe
