@@ -14,6 +14,7 @@ class ScenariosConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
+        from scenarios import tasks  # noqa: F401 - registers the tasks by name
         from scenarios.facets import lists_changed
         from scenarios.models import Capability, ScenarioNeed
 

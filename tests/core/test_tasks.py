@@ -66,3 +66,23 @@ def test_every_beat_schedule_entry_names_a_registered_task(settings):
 
     assert scheduled
     assert scheduled <= registered
+
+
+def test_every_task_a_service_enqueues_is_registered_in_a_fresh_process():
+    """A web process never runs Celery's autodiscovery: the apps' ready() must import their
+    tasks, or enqueueing after a commit fails with NotRegistered."""
+    import subprocess
+    import sys
+
+    code = (
+        "import django; django.setup(); from celery import current_app; "
+        "[current_app.tasks[n] for n in ('scenarios.warm_list_counts', 'matching.execute_run')]"
+    )
+    result = subprocess.run(  # noqa: S603 - our interpreter, fixed code
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -76,3 +76,25 @@ def test_counts_of_an_empty_selection(needs):
     assert result.total == 0
     assert result.chains == {}
     assert result.regions == {}
+
+
+def test_a_committed_change_moves_the_generation_and_enqueues_the_warm_up(
+    settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    """Every process registers the task by name (a web process that never imported
+    scenarios.tasks would fail after the commit otherwise)."""
+    from celery import current_app
+
+    sent = []
+    monkeypatch.setattr(
+        current_app.tasks["scenarios.warm_list_counts"], "delay", lambda **kw: sent.append(kw)
+    )
+    settings.LISTS_WARM_COUNTS = True
+    before = facets.lists_generation()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        facets.lists_changed()
+        facets.lists_changed()  # one bump per transaction
+
+    assert facets.lists_generation() != before
+    assert len(sent) == 1
