@@ -111,14 +111,20 @@ class CapabilityQueryForm(ListQueryForm):
 
 @dataclass
 class Selection:
-    """A filtered, ordered list, its current page and what the form read."""
+    """A filtered, ordered list and what the form read."""
 
     form: ListQueryForm
     filtered: QuerySet[Any]
     ordered: QuerySet[Any]
-    page: Page
     sort: str
     active: dict[str, Any]
+
+    def page(self, number: str | None, *, count: int) -> Page:
+        """One page of the list; ``count`` is the selection's size, already known from its
+        facet counts, so the page costs no second pass over the selection."""
+        paginator = Paginator(self.ordered, PAGE_SIZE)
+        paginator.__dict__["count"] = count  # Paginator.count is a cached_property
+        return paginator.get_page(number)
 
 
 def _filter_data(values: dict[str, Any]) -> QueryDict:
@@ -138,10 +144,8 @@ def _filter_data(values: dict[str, Any]) -> QueryDict:
     return data
 
 
-def select(
-    *, form: ListQueryForm, queryset: QuerySet[Any], kind: str, page_number: str | None
-) -> Selection:
-    """Apply the form's valid filters, search and order to ``queryset``; take one page."""
+def select(*, form: ListQueryForm, queryset: QuerySet[Any], kind: str) -> Selection:
+    """Apply the form's valid filters, search and order to ``queryset``."""
     values = form.valid_data()
     filterset_class = NeedFilter if kind == "need" else CapabilityFilter
     filterset = filterset_class(_filter_data(values), queryset=queryset)
@@ -153,8 +157,5 @@ def select(
     sorts = form.sorts
     sort = values.get("sort") or next(iter(sorts))
     ordered = filtered.order_by(*sorts[sort][1])
-    page = Paginator(ordered, PAGE_SIZE).get_page(page_number)
     active = {k: v for k, v in values.items() if v not in (None, "", [], False) and k != "sort"}
-    return Selection(
-        form=form, filtered=filtered, ordered=ordered, page=page, sort=sort, active=active
-    )
+    return Selection(form=form, filtered=filtered, ordered=ordered, sort=sort, active=active)

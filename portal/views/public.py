@@ -30,7 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/public/home.html", context)
 
 
-def _selection(request: HttpRequest, kind: str, page_number: str | None) -> lists.Selection:
+def _selection(request: HttpRequest, kind: str) -> lists.Selection:
     """The public list of ``kind`` filtered, searched and ordered as the URL asks."""
     if kind == "need":
         form: lists.ListQueryForm = lists.NeedQueryForm(request.GET)
@@ -38,11 +38,11 @@ def _selection(request: HttpRequest, kind: str, page_number: str | None) -> list
     else:
         form = lists.CapabilityQueryForm(request.GET)
         base = selectors.capability_public_list()
-    return lists.select(form=form, queryset=base, kind=kind, page_number=page_number)
+    return lists.select(form=form, queryset=base, kind=kind)
 
 
 def _list_context(request: HttpRequest, kind: str) -> dict[str, Any]:
-    selection = _selection(request, kind, request.GET.get("page"))
+    selection = _selection(request, kind)
     form = selection.form
     facets = (
         need_facets(needs=selection.filtered)
@@ -53,7 +53,7 @@ def _list_context(request: HttpRequest, kind: str) -> dict[str, Any]:
         "kind": kind,
         "form": form,
         "selection": selection,
-        "page": selection.page,
+        "page": selection.page(request.GET.get("page"), count=facets.total),
         "facets": facets,
         "chain_tree": trees.chain_facet(facets.chains, selection.active.get("chain")),
         "region_tree": trees.region_facet(
@@ -80,7 +80,7 @@ def capability_list(request: HtmxHttpRequest) -> HttpResponse:
 
 def _download(request: HttpRequest, kind: str) -> HttpResponse:
     """The current selection of a list as an XLSX in the exchange format."""
-    selection = _selection(request, kind, None)
+    selection = _selection(request, kind)
     if kind == "need":
         export = opportunity_list_export(fmt="xlsx", needs=selection.ordered)
     else:
