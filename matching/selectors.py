@@ -8,6 +8,7 @@ from accounts.choices import Role
 from accounts.roles import committees_of, is_platform_admin, memberships
 from core.actors import Actor
 from matching.models import FirmResponse, Match, MatchQuerySet, MatchRun, PairReview
+from scenarios.lifecycle import PUBLIC_NEED_STATUSES
 
 
 def match_queryset() -> MatchQuerySet:
@@ -22,7 +23,12 @@ def match_list_for_user(*, user: Actor) -> MatchQuerySet:
         return qs
     firm_ids = [m.organization_id for m in memberships(user) if m.role == Role.FIRM_EDITOR]
     agency_ids = [m.organization_id for m in memberships(user) if m.role == Role.AGENCY_EDITOR]
-    visible = Q(capability__firm_id__in=firm_ids, recommended=True)
+    # Firms see their recommendations while the need is on the public list.
+    visible = Q(
+        capability__firm_id__in=firm_ids,
+        recommended=True,
+        need__status__in=PUBLIC_NEED_STATUSES,
+    )
     visible |= Q(need__agency_id__in=agency_ids)
     for committee in committees_of(user):
         visible |= Q(need__region__path__startswith=committee.region.path)

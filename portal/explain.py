@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import get_language, gettext_lazy, pgettext
 
 from reference.selectors import chains_by_id, regions_by_code
+from scenarios.choices import Certification
 
 FEATURE_LABELS = {
     "text": gettext_lazy("文本相关度"),
@@ -49,7 +50,9 @@ class Explanation:
 
 
 def _quoted(words: list[str]) -> str:
-    return "".join(f"“{w}”" for w in words)
+    """“a”“b” in Chinese; “a”, “b” in English."""
+    separator = ", " if (get_language() or "").startswith("en") else ""
+    return separator.join(f"“{w}”" for w in words)
 
 
 def _chain_sentence(need: Any, capability: Any) -> str | None:
@@ -105,6 +108,16 @@ def _region_sentence(need: Any, capability: Any) -> str:
     return _("企业位于%(place)s（%(relation)s）") % {"place": place, "relation": relation}
 
 
+def _track_sentence(capability: Any) -> str:
+    """What the track-record feature counted: the certifications the firm declared, or
+    else (the feature is only above zero with one of the two) its validated pilots."""
+    labels = dict(Certification.choices)
+    declared = [str(labels[c]) for c in capability.certifications or [] if c in labels]
+    if declared:
+        return _("具有%(certifications)s认定") % {"certifications": _quoted(declared)}
+    return _("有验证成功的试点")
+
+
 def explain(match: Any) -> Explanation:
     """The explanation of one match row (``match.need`` and ``match.capability`` loaded
     with their chains and regions)."""
@@ -133,7 +146,7 @@ def explain(match: Any) -> Explanation:
     sentences.append(_trl_sentence(need, capability))
     sentences.append(_region_sentence(need, capability))
     if features.get("track_record", 0) > 0:
-        sentences.append(_("有验证成功的试点或首台（套）认定"))
+        sentences.append(_track_sentence(capability))
     return Explanation(
         score=float(match.score),
         bars=bars,

@@ -41,8 +41,18 @@ class ListQueryForm(forms.Form):
     """What both lists share: words to search, a chain and a region subtree, TRL range."""
 
     q = forms.CharField(label=_("关键词"), required=False, max_length=100)
-    chain = forms.SlugField(label=_("产业链/赛道"), required=False, max_length=64)
-    region = forms.RegexField(label=_("地区"), regex=r"^[0-9]{6}$", required=False)
+    chain = forms.SlugField(
+        label=_("产业链/赛道"),
+        required=False,
+        max_length=64,
+        error_messages={"invalid": _("未知的产业链/赛道。")},
+    )
+    region = forms.RegexField(
+        label=_("地区"),
+        regex=r"^[0-9]{6}$",
+        required=False,
+        error_messages={"invalid": _("未知的地区。")},
+    )
     trl_min = forms.TypedChoiceField(
         label=_("技术成熟度从"), choices=TRL_CHOICES, coerce=int, required=False, empty_value=None
     )

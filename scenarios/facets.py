@@ -69,7 +69,9 @@ def lists_changed(**_kwargs: Any) -> None:
     connection = transaction.get_connection()
     if connection.in_atomic_block and any(entry[1] is _bump for entry in connection.run_on_commit):
         return
-    transaction.on_commit(_bump)
+    # robust: a cache or broker that fails here must not fail the request whose change is
+    # already committed, nor skip the other after-commit work (events, e-mails).
+    transaction.on_commit(_bump, robust=True)
 
 
 def cached_for_lists(key: str, compute: Any, timeout: int = FACET_CACHE_SECONDS) -> Any:

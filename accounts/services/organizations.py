@@ -77,6 +77,13 @@ def organization_update(
     if not allowed:
         raise ActorNotAllowed(_("只能修改本单位的信息。"))
     org = lock_one(Organization, organization.pk)
+    renamed = "name" in changes and changes["name"] != org.name
+    if renamed and org.verified_at is not None and not is_platform_admin(actor):
+        # The name is part of what was verified (with the credit code).
+        raise InvalidInput(
+            _("企业已认证，名称变更须由平台管理员核实后修改。"),
+            fields={"name": [_("认证后不能自行修改名称。")]},
+        )
     before = {f: getattr(org, f) for f in changes}
     for field, value in changes.items():
         setattr(org, field, value)

@@ -18,6 +18,7 @@ from activity.services import audit_record, notify_users
 from core.actors import Actor
 from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
 from matching.models import FirmResponse, Match, NeedCurrentRun, PairDecision, PairReview
+from scenarios.lifecycle import MATCHABLE_NEED_STATUSES
 from scenarios.services.pilots import pilot_start
 
 
@@ -43,6 +44,17 @@ def _ensure_current(match: Match) -> None:
         raise InvalidTransition(_("该撮合结果已被新的匹配批次取代。"), status="superseded")
 
 
+def _ensure_open(match: Match) -> None:
+    """Answers and shortlists concern needs still open to matching (not withdrawn, closed,
+    validated or rejected since the run)."""
+    if match.need.status not in MATCHABLE_NEED_STATUSES:
+        raise InvalidTransition(
+            _("该需求已不在对接阶段（%(status)s），不能再答复或调整入围。")
+            % {"status": match.need.get_status_display()},
+            status=match.need.status,
+        )
+
+
 @transaction.atomic
 def pair_respond(*, actor: Actor, match: Match, interested: bool, note: str = "") -> PairReview:
     """The firm says it is interested in (or declines) a need recommended to it."""
@@ -52,6 +64,7 @@ def pair_respond(*, actor: Actor, match: Match, interested: bool, note: str = ""
     ):
         raise ActorNotAllowed(_("只能答复推荐给本企业的需求。"))
     _ensure_current(match)
+    _ensure_open(match)
     if not match.recommended:
         raise InvalidTransition(_("只能答复推荐结果。"), status="not_recommended")
     review = _review_for(match)
@@ -91,6 +104,7 @@ def pair_shortlist(*, actor: Actor, match: Match, shortlisted: bool) -> PairRevi
     if not (is_platform_admin(actor) or has_role_in(actor, Role.AGENCY_EDITOR, match.need.agency)):
         raise ActorNotAllowed(_("只能处理本单位需求的推荐。"))
     _ensure_current(match)
+    _ensure_open(match)
     review = _review_for(match)
     if review.decision != PairDecision.PENDING:
         raise InvalidTransition(_("已审批，不能再调整入围。"), status=review.decision)

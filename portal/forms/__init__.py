@@ -24,7 +24,9 @@ def apply_service_errors(
             else:
                 unplaced.append(message)
     if unplaced or not exc.fields:
-        form.add_error(None, "；".join([exc.message, *unplaced]) if unplaced else exc.message)
+        # The summary once, then the field messages it does not already say.
+        parts = [exc.message, *[m for m in dict.fromkeys(unplaced) if m != exc.message]]
+        form.add_error(None, "；".join(str(p).rstrip("。；") for p in parts) + "。")
 
 
 def set_choices(form: forms.Form, name: str, choices: Iterable[tuple[Any, Any]]) -> None:
@@ -32,9 +34,22 @@ def set_choices(form: forms.Form, name: str, choices: Iterable[tuple[Any, Any]])
     cast(forms.ChoiceField, form.fields[name]).choices = list(choices)
 
 
+class StyledBoundField(forms.BoundField):
+    """A field with errors is drawn red (``is-invalid``) besides Django's aria-invalid."""
+
+    def build_widget_attrs(self, attrs: Any, widget: Any = None) -> dict[str, Any]:
+        attrs = super().build_widget_attrs(attrs, widget)
+        if self.errors and not (widget or self.field.widget).is_hidden:
+            css = (widget or self.field.widget).attrs.get("class", "")
+            attrs["class"] = f"{attrs.get('class', css)} is-invalid".strip()
+        return attrs
+
+
 class StyledForm(forms.Form):
     """Bootstrap classes on every widget (Django adds aria-invalid and aria-describedby for
-    errors and help texts itself)."""
+    errors and help texts itself; fields with errors are drawn red)."""
+
+    bound_field_class = StyledBoundField
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

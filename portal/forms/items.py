@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.forms import StyledForm, set_choices
@@ -90,6 +91,7 @@ class NeedForm(ItemForm):
         label=_("预算（万元）"),
         required=False,
         min_value=0,
+        max_value=1_000_000,  # 100 亿元: larger is a typing slip, not a scenario
         max_digits=12,
         decimal_places=2,
         help_text=_("可留空。"),
@@ -126,6 +128,12 @@ class NeedForm(ItemForm):
             self.fields["agency"].required = True
         else:
             del self.fields["agency"]
+
+    def clean_deadline(self) -> Any:
+        deadline = self.cleaned_data.get("deadline")
+        if deadline is not None and deadline < timezone.localdate():
+            raise forms.ValidationError(_("截止日期不能早于今天。"))
+        return deadline
 
     def service_values(self) -> dict[str, Any]:
         values = super().service_values()

@@ -85,13 +85,28 @@ def region_path_name(code: str | None) -> str:
 
 @register.filter
 def highlight(text: str, words: Iterable[str] | None) -> SafeString:
-    """``text`` escaped, each occurrence of ``words`` wrapped in ``<mark>``."""
-    escaped = str(escape(text or ""))
-    terms = sorted({escape(w) for w in (words or []) if w and w.strip()}, key=len, reverse=True)
+    """``text`` escaped, each occurrence of ``words`` wrapped in ``<mark>`` (matched in the
+    raw text, so a word can never cut through an escaped entity)."""
+    raw = text or ""
+    terms = sorted({w for w in (words or []) if w and w.strip()}, key=len, reverse=True)
     if not terms:
-        return mark_safe(escaped)  # noqa: S308 - escaped above
+        return escape(raw)
     pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
-    return mark_safe(pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", escaped))  # noqa: S308
+    out: list[str] = []
+    last = 0
+    for found in pattern.finditer(raw):
+        out.append(str(escape(raw[last : found.start()])))
+        out.append(f"<mark>{escape(found.group(0))}</mark>")
+        last = found.end()
+    out.append(str(escape(raw[last:])))
+    return mark_safe("".join(out))  # noqa: S308 - every piece escaped above
+
+
+@register.filter
+def words(items: Iterable[str] | None) -> str:
+    """A list of words joined the way the active language lists them (、 or , )."""
+    separator = ", " if (get_language() or "").startswith("en") else "、"
+    return separator.join(str(item) for item in items or [])
 
 
 @register.simple_tag(takes_context=True)

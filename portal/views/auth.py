@@ -1,6 +1,9 @@
 """Signing in and out, firm sign-up, invitations and password reset, over the accounts
 services (the same ones the API calls)."""
 
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -13,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.services.invitations import invitation_accept
 from accounts.services.signup import firm_signup
 from accounts.services.users import password_reset_confirm, password_reset_request
+from core.api.throttles import LoginThrottle
 from core.errors import DomainError
 from portal.forms import apply_service_errors
 from portal.forms.accounts import (
@@ -26,10 +30,30 @@ from portal.forms.accounts import (
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
+def too_many_attempts(request: HttpRequest, form: forms.Form) -> bool:
+    """The API's ``login`` rate (``THROTTLE_LOGIN``, per client address, one budget shared
+    with the API's token, sign-up and reset endpoints) for every form that guesses a secret
+    or sends mail. Over it, the form says when to try again and nothing is checked."""
+    throttle = LoginThrottle()
+    if throttle.allow_request(request, None):  # type: ignore[arg-type]
+        return False
+    wait = max(1, int(throttle.wait() or 60))
+    form.add_error(None, _("尝试次数过多，请 %(seconds)s 秒后再试。") % {"seconds": wait})
+    return True
+
+
 class LoginView(auth_views.LoginView):
     template_name = "portal/auth/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = self.get_form()
+        if too_many_attempts(request, form):
+            response = self.render_to_response(self.get_context_data(form=form))
+            response.status_code = 429
+            return response
+        return super().post(request, *args, **kwargs)
 
 
 class LogoutView(auth_views.LogoutView):
@@ -41,6 +65,8 @@ class LogoutView(auth_views.LogoutView):
 def signup_firm(request: HttpRequest) -> HttpResponse:
     """A firm registers itself and its first account, then waits for verification."""
     form = FirmSignupForm(request.POST or None)
+    if request.method == "POST" and too_many_attempts(request, form):
+        return render(request, "portal/auth/signup_firm.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -73,6 +99,9 @@ def invitation_accept_view(request: HttpRequest) -> HttpResponse:
     """A person invited by e-mail chooses a username and password and gets the role."""
     token = request.GET.get("token", "") or request.POST.get("token", "")
     form = InvitationAcceptForm(request.POST or None)
+    context = {"form": form, "token": token[:128]}
+    if request.method == "POST" and too_many_attempts(request, form):
+        return render(request, "portal/auth/invitation_accept.html", context, status=429)
     if request.method == "POST" and form.is_valid():
         try:
             user = invitation_accept(
@@ -86,9 +115,7 @@ def invitation_accept_view(request: HttpRequest) -> HttpResponse:
             login(request, user, backend=BACKEND)
             messages.success(request, _("欢迎加入！您的账号已开通。"))
             return redirect("portal:workspace")
-    return render(
-        request, "portal/auth/invitation_accept.html", {"form": form, "token": token[:128]}
-    )
+    return render(request, "portal/auth/invitation_accept.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -96,6 +123,8 @@ def password_reset(request: HttpRequest) -> HttpResponse:
     """Ask for a reset link; the answer is the same whether or not the address has an
     account, so the page tells nobody which addresses are registered."""
     form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and too_many_attempts(request, form):
+        return render(request, "portal/auth/password_reset.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         password_reset_request(email=form.cleaned_data["email"])
         return render(request, "portal/auth/password_reset_sent.html")
@@ -109,6 +138,9 @@ def password_reset_confirm_view(request: HttpRequest) -> HttpResponse:
     uid = (request.GET.get("uid") or request.POST.get("uid") or "")[:64]
     token = (request.GET.get("token") or request.POST.get("token") or "")[:128]
     form = PasswordResetConfirmForm(request.POST or None)
+    context = {"form": form, "uid": uid, "token": token}
+    if request.method == "POST" and too_many_attempts(request, form):
+        return render(request, "portal/auth/password_reset_confirm.html", context, status=429)
     if request.method == "POST" and form.is_valid():
         try:
             password_reset_confirm(
@@ -119,5 +151,4 @@ def password_reset_confirm_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("密码已重置，请用新密码登录。"))
             return redirect("portal:login")
-    context = {"form": form, "uid": uid, "token": token}
     return render(request, "portal/auth/password_reset_confirm.html", context)

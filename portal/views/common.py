@@ -45,6 +45,9 @@ def edit_with_version(request: HttpRequest, edit: VersionedEdit) -> HttpResponse
     opened) keeps what this user typed, says so, shows the saved version beside it and
     carries its version, so saving again is a decision; nothing of the stale save is kept."""
     item = edit.load()
+    if not item.is_editable:  # published or in review: the item's page says what is possible
+        messages.info(request, gettext("当前状态下不能修改。"))
+        return redirect(edit.done_url(item))
     newer = None
     if request.method != "POST":
         form = edit.form_class(initial=edit.form_class.initial_from(item))

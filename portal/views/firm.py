@@ -22,6 +22,7 @@ from accounts.roles import organization_ids
 from accounts.services.organizations import organization_update
 from core.errors import DomainError
 from matching import selectors as matching_selectors
+from matching.models import FirmResponse
 from matching.services.recommendations import pair_respond
 from portal.explain import explain
 from portal.forms import StyledForm, apply_service_errors
@@ -47,7 +48,7 @@ class ProfileForm(StyledForm):
 class RespondForm(StyledForm):
     interested = forms.TypedChoiceField(
         label=gettext_lazy("答复"),
-        choices=[("1", gettext_lazy("有意向承接")), ("0", gettext_lazy("不参与"))],
+        choices=[("1", FirmResponse.INTERESTED.label), ("0", FirmResponse.DECLINED.label)],
         coerce=lambda v: v == "1",
         widget=forms.RadioSelect,
     )
@@ -110,6 +111,9 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
             "contact_phone": firm.contact_phone,
         },
     )
+    if firm.verified_at is not None:  # the service refuses it too; the form says so first
+        form.fields["name"].disabled = True
+        form.fields["name"].help_text = _("企业已认证，名称变更请联系平台管理员。")
     if request.method == "POST" and form.is_valid():
         changes = {k: v for k, v in form.cleaned_data.items() if getattr(firm, k) != v}
         try:

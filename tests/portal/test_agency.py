@@ -232,7 +232,7 @@ def test_agency_shortlists_an_interested_firm(
 
 
 def test_agency_cannot_shortlist_on_someone_elses_need(matched):
-    match = Match.objects.current().filter(recommended=True).first()
+    match = Match.objects.current().filter(recommended=True)[0]
     other = signed_in(factories.member(factories.AgencyFactory.create(), "agency_editor"))
 
     response = other.post(f"/workspace/agency/matches/{match.pk}/shortlist/", {"shortlisted": "1"})
@@ -246,3 +246,26 @@ def test_agency_home_counts_recommendations_and_interest(matched, agency_user):
 
     assert "推荐能力" in body
     assert "城市内涝积水智能监测预警" in body
+
+
+def test_edit_page_of_a_published_need_leads_back_to_the_need(agency_client, agency):
+    need = make_need(agency, region="360102", status="published")
+
+    response = agency_client.get(f"/workspace/agency/needs/{need.ref}/edit/", follow=True)
+
+    assert response.redirect_chain[-1][0] == f"/workspace/agency/needs/{need.ref}/"
+    assert "当前状态下不能修改" in page(response)
+
+
+def test_need_form_refuses_a_past_deadline_and_an_absurd_budget(agency_client, agency):
+    body = page(
+        agency_client.post(
+            "/workspace/agency/needs/new/",
+            need_data(deadline="2001-01-01", budget_wan="9999999999.99"),
+        )
+    )
+
+    assert "截止日期不能早于今天" in body
+    assert 'id="id_budget_wan_error"' in body
+    assert 'class="form-control is-invalid"' in body  # the field is drawn red
+    assert not ScenarioNeed.objects.filter(agency=agency).exists()

@@ -1,6 +1,7 @@
 """Signing in for every role, firm sign-up, invitations and password reset, as pages."""
 
 import re
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -9,6 +10,7 @@ from django.test import Client
 
 from accounts.models import Organization
 from accounts.services.invitations import invitation_create
+from core.api.throttles import LoginThrottle
 from tests import factories
 from tests.factories import credit_code_for
 
@@ -16,7 +18,7 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "pw-for-tests-2026"
 
 
-def sign_in(username: str, password: str = PASSWORD) -> tuple[Client, object]:
+def sign_in(username: str, password: str = PASSWORD) -> tuple[Client, Any]:
     client = Client()
     response = client.post("/login/", {"username": username, "password": password})
     return client, response
@@ -190,7 +192,9 @@ def test_password_reset_by_email_end_to_end(agency_user):
     assert unknown.content.decode().count("alert") == response.content.decode().count("alert")
 
     (email,) = mail.outbox
-    link = re.search(r"https?://\S+/password-reset/confirm/\S+", email.body).group(0)
+    found = re.search(r"https?://\S+/password-reset/confirm/\S+", str(email.body))
+    assert found is not None
+    link = found.group(0)
     path = link.split("://", 1)[1].split("/", 1)[1]
     assert client.get("/" + path).status_code == 200
     params = dict(p.split("=", 1) for p in path.split("?", 1)[1].split("&"))
@@ -240,3 +244,31 @@ def pending_need_for_admin(agency, agency_user):
     from tests.scenarios.helpers import make_need
 
     return need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+
+
+def test_guessing_passwords_is_throttled_like_the_api(agency_user, monkeypatch):
+    monkeypatch.setitem(LoginThrottle.THROTTLE_RATES, "login", "5/min")
+    client = Client()
+    rate = 5
+    answers = [
+        client.post("/login/", {"username": agency_user.username, "password": "wrong"})
+        for _ in range(rate)
+    ]
+    assert {r.status_code for r in answers} == {200}
+
+    blocked = client.post("/login/", {"username": agency_user.username, "password": PASSWORD})
+
+    assert blocked.status_code == 429
+    assert "尝试次数过多" in blocked.content.decode()
+    assert "_auth_user_id" not in client.session  # even the right password waits
+
+
+def test_signup_and_reset_share_the_budget(monkeypatch):
+    monkeypatch.setitem(LoginThrottle.THROTTLE_RATES, "login", "3/min")
+    client = Client()
+    rate = 3
+    for _ in range(rate):
+        client.post("/password-reset/", {"email": "someone@example.cn"})
+
+    assert client.post("/signup/firm/", signup_data()).status_code == 429
+    assert not User.objects.filter(username="newfirm").exists()

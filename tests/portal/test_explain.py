@@ -22,6 +22,7 @@ class Chains:
 
 
 def item(chains, region, **values):
+    values.setdefault("certifications", [])
     return SimpleNamespace(chains=Chains(chains), region=Region.objects.get(code=region), **values)
 
 
@@ -68,7 +69,19 @@ def test_explanation_of_a_near_chain_a_low_trl_and_an_outside_firm():
     assert "产业链相近（同属“新兴产业”）" in result.sentences
     assert "技术成熟度 5 级，低于要求的 7 级" in result.sentences
     assert any("省外企业" in s for s in result.sentences)
-    assert "有验证成功的试点或首台（套）认定" in result.sentences
+    assert "有验证成功的试点" in result.sentences  # no certification: the pilots counted
+
+
+def test_track_record_names_the_declared_certifications_not_pilots():
+    need = item(["aviation"], "360100", min_trl=5)
+    cap = item(
+        ["aviation"], "360100", trl=6, region_id="360100", certifications=["specialized_sme"]
+    )
+
+    result = explain(match(need, cap, {"text": 0.3, "track_record": 0.25}))
+
+    assert "具有“专精特新”认定" in result.sentences
+    assert not any("试点" in s for s in result.sentences)
 
 
 def test_explanation_in_english():
@@ -103,3 +116,12 @@ def test_highlight_escapes_the_text_and_the_words():
     assert "&lt;script&gt;" in marked
     assert marked.count("<mark>") == 2  # case-insensitive
     assert highlight("没有关键词", []) == "没有关键词"
+
+
+def test_highlight_never_cuts_through_an_escaped_entity():
+    marked = highlight('a & b "quoted" <gt>', ["amp", "quot", "gt"])
+
+    assert "a &amp; b" in marked  # "amp" is not in the text, only in its escaping
+    assert "&quot;<mark>quot</mark>ed&quot;" in marked
+    assert "&lt;<mark>gt</mark>&gt;" in marked
+    assert marked.count("<mark>") == 2

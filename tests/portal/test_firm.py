@@ -117,16 +117,35 @@ def test_firm_withdraws_a_published_capability(firm_client, firm):
     assert cap.status == "withdrawn"
 
 
-def test_firm_edits_its_profile_and_errors_stay_in_place(firm_client, firm):
-    response = firm_client.post(
+def test_unverified_firm_edits_its_profile_and_errors_stay_in_place():
+    firm = factories.FirmFactory.create(verified_at=None)
+    client = signed_in(factories.member(firm, "firm_editor"))
+
+    response = client.post(
         "/workspace/firm/profile/", {"name": "改名后的科技有限公司", "contact_name": "赵"}
     )
     firm.refresh_from_db()
     assert response.status_code == 302
     assert firm.name == "改名后的科技有限公司"
 
-    body = page(firm_client.post("/workspace/firm/profile/", {"name": ""}))
+    body = page(client.post("/workspace/firm/profile/", {"name": ""}))
     assert 'id="id_name_error"' in body
+
+
+def test_verified_firm_keeps_its_verified_name(firm_client, firm, firm_user):
+    from accounts.services.organizations import organization_update
+    from core.errors import InvalidInput
+
+    name = firm.name
+    response = firm_client.post(
+        "/workspace/firm/profile/", {"name": "华为技术有限公司", "contact_name": "赵"}
+    )
+
+    firm.refresh_from_db()
+    assert response.status_code == 302
+    assert (firm.name, firm.contact_name) == (name, "赵")  # contacts change, the name does not
+    with pytest.raises(InvalidInput):
+        organization_update(actor=firm_user, organization=firm, name="华为技术有限公司")
 
 
 def test_another_firm_cannot_see_or_change_the_capability(firm):
@@ -194,3 +213,19 @@ def test_firm_cannot_open_another_firms_recommendation(matched):
     assert other.get(f"/workspace/firm/recommendations/{match.pk}/").status_code == 404
     response = other.post(f"/workspace/firm/recommendations/{match.pk}/", {"interested": "1"})
     assert response.status_code == 404
+
+
+def test_a_withdrawn_need_leaves_the_firms_recommendations(matched, agency_user):
+    from core.errors import InvalidTransition
+    from matching.services.recommendations import pair_respond
+    from scenarios.services.needs import need_withdraw
+
+    match, user = firm_of_top_match(matched)
+    need_withdraw(actor=agency_user, need=match.need, reason="计划调整")
+    client = signed_in(user)
+
+    assert match.need.title not in page(client.get("/workspace/firm/recommendations/"))
+    assert client.get(f"/workspace/firm/recommendations/{match.pk}/").status_code == 404
+    with pytest.raises(InvalidTransition):
+        pair_respond(actor=user, match=match, interested=True)
+    assert not PairReview.objects.filter(firm_response="interested").exists()

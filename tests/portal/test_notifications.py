@@ -79,7 +79,7 @@ def test_go_link_opens_the_agencys_need_page_and_marks_it_read(agency, agency_us
 
 
 def test_go_link_of_a_recommendation_opens_the_firms_page(matched):
-    match = Match.objects.current().filter(recommended=True).first()
+    match = Match.objects.current().filter(recommended=True)[0]
     user = factories.member(match.capability.firm, "firm_editor")
 
     response = signed_in(user).get(f"/notifications/go/matching.match/{match.pk}/")
