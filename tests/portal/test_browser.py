@@ -24,8 +24,10 @@ from accounts.models import Organization
 from config.celery import app as celery_app
 from reference.models import Region
 from scenarios.models import ScenarioNeed
+from scenarios.services.capabilities import capability_submit
 from tests import factories
 from tests.factories import credit_code_for
+from tests.scenarios.helpers import make_capability
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -329,6 +331,18 @@ def test_pages_of_every_role_pass_the_browser_checks(live_server, browser, refer
         visitor.open("/notifications/", f"{shot}-notifications")
         problems[username] = visitor.close()
 
+    firm = factories.FirmFactory.create(region=Region.objects.get(code="360111"))
+    capability = capability_submit(
+        actor=None, capability=make_capability(firm, certifications=["specialized_sme"])
+    )
+    public = Visitor(browser, live_server.url, "public")
+    page = public.open("/capabilities/", "capabilities")
+    assert capability.title in page.content()
+    page = public.open(f"/capabilities/{capability.ref}/", "capability-detail")
+    assert firm.name in page.content()
+    public.open("/password-reset/", "password-reset")
+    problems["public"] = public.close()
+
     english = Visitor(browser, live_server.url, "english")
     page = english.open("/", "home-zh")
     page.click("button[name=language][value=en]", force=True)
@@ -339,6 +353,8 @@ def test_pages_of_every_role_pass_the_browser_checks(live_server, browser, refer
     assert "Opportunity list" in page.content() or "opportunit" in page.content().lower()
     english.open("/login/", "login-en")
     english.open("/signup/firm/", "signup-firm-en")
+    english.open("/capabilities/", "capabilities-en")
+    english.open(f"/capabilities/{capability.ref}/", "capability-detail-en")
     problems["english"] = english.close()
 
     assert {who: found for who, found in problems.items() if found} == {}
