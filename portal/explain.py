@@ -6,8 +6,8 @@ recomputed, so the page explains exactly the score the run gave."""
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils.translation import gettext as _
 from django.utils.translation import get_language, gettext_lazy, pgettext
+from django.utils.translation import gettext as _
 
 from reference.selectors import chains_by_id, regions_by_code
 from scenarios.choices import Certification
