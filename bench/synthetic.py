@@ -429,6 +429,7 @@ def generate(args: argparse.Namespace) -> dict[str, int]:
             "published_at",
             "agency_id",
             "region_id",
+            "chain_ids",
         )
         need_id0 = next_id("scenarios_scenarioneed")
         need_rows: list[tuple[Any, ...]] = []
@@ -472,6 +473,7 @@ def generate(args: argparse.Namespace) -> dict[str, int]:
                     published,
                     agency_id,
                     region,
+                    ",".join(str(i) for i in sorted(vocab.chain_id[s] for s in chains)),
                 )
             )
             need_links.extend((nid, vocab.chain_id[s]) for s in chains)
@@ -499,6 +501,7 @@ def generate(args: argparse.Namespace) -> dict[str, int]:
             "published_at",
             "firm_id",
             "region_id",
+            "chain_ids",
         )
         cap_id0 = next_id("scenarios_capability")
         cap_links: list[tuple[int, int]] = []
@@ -537,6 +540,7 @@ def generate(args: argparse.Namespace) -> dict[str, int]:
                     published,
                     fid,
                     region,
+                    ",".join(str(i) for i in sorted(vocab.chain_id[s] for s in chains)),
                 )
 
         counts["capabilities"] = copy_rows("scenarios_capability", cap_cols, cap_rows())

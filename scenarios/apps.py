@@ -15,7 +15,7 @@ class ScenariosConfig(AppConfig):
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from scenarios import tasks  # noqa: F401 - registers the tasks by name
-        from scenarios.facets import lists_changed
+        from scenarios.facets import lists_changed, sync_chain_ids
         from scenarios.models import Capability, ScenarioNeed
 
         # Cached counts of the public lists follow every committed write of their rows.
@@ -24,4 +24,10 @@ class ScenariosConfig(AppConfig):
             post_delete.connect(lists_changed, sender=model, dispatch_uid=f"lists-del-{model}")
             m2m_changed.connect(
                 lists_changed, sender=model.chains.through, dispatch_uid=f"lists-m2m-{model}"
+            )
+            m2m_changed.connect(
+                sync_chain_ids(model),
+                sender=model.chains.through,
+                weak=False,
+                dispatch_uid=f"chain-ids-{model}",
             )

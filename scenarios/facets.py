@@ -2,7 +2,10 @@
 value of each facet, computed in the database (aggregates, never a loop over items).
 
 Chain and region counts are of items *in the subtree* of a node, each item counted once
-however many of its chains or regions lie under the node. Counts of a selection are cached
+however many of its chains or regions lie under the node. The database counts items per
+region and per *set of chains* (the ``chain_ids`` column, kept equal to the links by
+``sync_chain_ids``) in the same scan as the other facets; the few hundred to few thousand
+sets are rolled up the taxonomy here. Counts of a selection are cached
 under the lists' *generation*, a number that moves on after every committed write of a
 need or a capability (``lists_changed``), so a count is never older than the list beside
 it; ``FACET_CACHE_SECONDS`` only bounds how long unused selections stay in the cache.
@@ -10,6 +13,7 @@ it; ``FACET_CACHE_SECONDS`` only bounds how long unused selections stay in the c
 
 import hashlib
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,12 +23,13 @@ from django.db import connection, transaction
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 
 from core.tasks import enqueue_on_commit
-from reference.selectors import ChainNode, chain_nodes, chains_by_id, regions_by_code
+from reference.selectors import ChainNode, chains_by_id, regions_by_code
 from scenarios.choices import Certification
 from scenarios.filters import certification_q
 from scenarios.models import Capability, ScenarioNeed
 
 FACET_CACHE_SECONDS = 600
+PARALLEL_COUNTING = "SET LOCAL parallel_setup_cost = 100; SET LOCAL parallel_tuple_cost = 0.01"
 GENERATION_KEY = "scenarios:lists-generation"
 # Budget buckets of the opportunity list, in yuan: [lower, upper) with None open-ended.
 BUDGET_BUCKETS: tuple[tuple[int | None, int | None], ...] = (
@@ -117,7 +122,11 @@ def _grouped_counts(
     by_key: dict[str, dict[Any, int]] = {key: {} for key in keys}
     sums: dict[str, int] = dict.fromkeys(totals, 0)
     width = len(keys)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A count reads a large share of the table, and a word search tests every row's
+        # text: worth splitting over the cores, which PostgreSQL's default costs (blind to
+        # what LIKE costs per row) never choose here. For this transaction only.
+        cursor.execute(PARALLEL_COUNTING)
         cursor.execute(sql, params)
         for row in cursor.fetchall():
             values, grouping = row[:width], row[width : 2 * width]
@@ -151,33 +160,26 @@ def _region_counts(direct: dict[str, int]) -> dict[str, int]:
     return rolled
 
 
-def _chain_counts(through: Any, owner: str, qs: QuerySet[Any]) -> dict[int, int]:
-    """Distinct items per chain node, counting the node's whole subtree: each link is
-    joined to the node itself and its ancestors (a small table of the taxonomy), so an item
-    with two tracks under one root counts once for the root. One query."""
-    pairs = [(node.id, ancestor.id) for node in chain_nodes() for ancestor in _ancestors(node)]
-    if not pairs or qs.query.is_empty():
-        return {}
-    ids_sql, ids_params = qs.order_by().values("pk").query.sql_with_params()
-    table = connection.ops.quote_name(through._meta.db_table)
-    owner_col = connection.ops.quote_name(owner)
-    values = ", ".join(["(%s, %s)"] * len(pairs))
-    # Quoted names; every value a parameter.
-    sql = " ".join(
-        [
-            f"WITH up(chain, anc) AS (VALUES {values})",
-            f"SELECT up.anc, COUNT(DISTINCT link.{owner_col}) FROM {table} link",  # noqa: S608
-            "JOIN up ON up.chain = link.industrychain_id",
-            f"WHERE link.{owner_col} IN ({ids_sql}) GROUP BY up.anc",
-        ]
-    )
-    flat = [v for pair in pairs for v in pair]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*flat, *ids_params])
-        return {int(anc): int(n) for anc, n in cursor.fetchall()}
+def _chain_counts(direct: dict[str, int]) -> dict[int, int]:
+    """Items per chain node, counting the node's whole subtree, from the counts of items per
+    set of chains (``chain_ids``): each set adds its items once to every node that holds one
+    of its chains, so an item with two tracks under one root counts once for the root."""
+    by_id = chains_by_id()
+    up = {cid: tuple(a.id for a in _ancestors(node)) for cid, node in by_id.items()}
+    rolled: dict[int, int] = dict.fromkeys(by_id, 0)
+    for chain_ids, n in direct.items():
+        ids = chain_ids.split(",") if chain_ids else ()
+        if len(ids) == 1:
+            covered: Any = up.get(int(ids[0]), ())
+        else:
+            covered = {a for cid in ids for a in up.get(int(cid), ())}
+        for node_id in covered:
+            rolled[node_id] += n
+    return {node_id: n for node_id, n in rolled.items() if n}
 
 
 def _ancestors(node: ChainNode) -> list[ChainNode]:
+    """The node and its ancestors, nearest first."""
     by_id = chains_by_id()
     chain = [node]
     while chain[-1].parent_id is not None and chain[-1].parent_id in by_id:
@@ -209,7 +211,7 @@ def need_facets(*, needs: QuerySet[ScenarioNeed]) -> Facets:
         }
         totals["high_value"] = Q(is_high_value=True)
         by_key, sums = _grouped_counts(
-            qs, ["category", "validation_type", "min_trl", "region_id"], totals
+            qs, ["category", "validation_type", "min_trl", "region_id", "chain_ids"], totals
         )
         return Facets(
             total=sums["total"],
@@ -220,7 +222,7 @@ def need_facets(*, needs: QuerySet[ScenarioNeed]) -> Facets:
                 "budget": {i: sums[f"budget_{i}"] for i in range(len(BUDGET_BUCKETS))},
                 "high_value": {True: sums["high_value"]},
             },
-            chains=_chain_counts(ScenarioNeed.chains.through, "scenarioneed_id", qs),
+            chains=_chain_counts(by_key["chain_ids"]),
             regions=_region_counts(by_key["region_id"]),
         )
 
@@ -234,12 +236,12 @@ def capability_facets(*, capabilities: QuerySet[Capability]) -> Facets:
 
     def compute() -> Facets:
         totals = {value: certification_q(value) for value in Certification.values}
-        by_key, sums = _grouped_counts(qs, ["trl", "region_id"], totals)
+        by_key, sums = _grouped_counts(qs, ["trl", "region_id", "chain_ids"], totals)
         total = sums.pop("total")
         return Facets(
             total=total,
             values={"trl": by_key["trl"], "certification": sums},
-            chains=_chain_counts(Capability.chains.through, "capability_id", qs),
+            chains=_chain_counts(by_key["chain_ids"]),
             regions=_region_counts(by_key["region_id"]),
         )
 
@@ -263,3 +265,43 @@ def warm_list_counts() -> None:
     public_counts()
     need_facets(needs=need_public_list())
     capability_facets(capabilities=capability_public_list())
+
+
+def chain_key(chain_ids: Any) -> str:
+    """The ``chain_ids`` column's value for a set of chain ids: sorted, comma-separated."""
+    return ",".join(str(i) for i in sorted(chain_ids))
+
+
+def sync_chain_ids(item_model: Any) -> Any:
+    """A receiver of ``m2m_changed`` on ``item_model.chains`` that keeps the items'
+    ``chain_ids`` equal to their links, whichever side changed them (services, admin,
+    shell): the links stay the truth, the column is what the counts group by."""
+    through = item_model.chains.through
+    owner = f"{item_model.chains.field.m2m_field_name()}_id"
+
+    def refresh(item_ids: Any, instance: Any = None) -> None:
+        chains_of: dict[int, list[int]] = defaultdict(list)
+        links = through.objects.filter(**{f"{owner}__in": list(item_ids)})
+        for item_id, chain_id in links.order_by("industrychain_id").values_list(
+            owner, "industrychain_id"
+        ):
+            chains_of[item_id].append(chain_id)
+        for item_id in item_ids:
+            item_model.objects.filter(pk=item_id).update(chain_ids=chain_key(chains_of[item_id]))
+        if instance is not None:  # a later save() of the same object must not undo it
+            instance.chain_ids = chain_key(chains_of[instance.pk])
+
+    def receiver(*, instance: Any, action: str, reverse: bool, pk_set: Any, **_kw: Any) -> None:
+        if not reverse:  # item.chains.add/remove/set/clear
+            if action in ("post_add", "post_remove", "post_clear"):
+                refresh([instance.pk], instance)
+        elif action == "pre_clear":  # chain.<items>.clear(): remember whom it unlinks
+            instance._chain_items_cleared = list(
+                through.objects.filter(industrychain_id=instance.pk).values_list(owner, flat=True)
+            )
+        elif action in ("post_add", "post_remove") and pk_set:
+            refresh(sorted(pk_set))
+        elif action == "post_clear":
+            refresh(getattr(instance, "_chain_items_cleared", []))
+
+    return receiver

@@ -29,11 +29,13 @@ CAPABILITY_SEARCH = ["title", "description", "keywords", "ref", "firm__name"]
 def certification_q(value: str) -> Q:
     """Capabilities holding certification ``value`` (a JSON list contains it).
 
-    PostgreSQL tests list containment; SQLite has no JSON ``contains`` lookup, so there the
-    stored list's text is searched for the quoted code (codes contain no quotes).
+    PostgreSQL asks whether the string is an element of the list (``?``, which is also
+    cheaper per row than list containment ``@>``: the facet counts test every row three
+    times); SQLite has no such lookup, so there the stored list's text is searched for the
+    quoted code (codes contain no quotes).
     """
     if connection.vendor == "postgresql":
-        return Q(certifications__contains=[value])
+        return Q(certifications__has_key=value)
     return Q(certifications__icontains=f'"{value}"')
 
 

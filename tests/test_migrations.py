@@ -217,3 +217,41 @@ def test_group_rights_survive_a_rollback_and_a_second_migration(reference):
         content_type=organization_type, codename="change_organization"
     ).exists()
     assert LogEntry.objects.get(object_id=str(agency.pk)).content_type == organization_type
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chain_ids_are_filled_from_the_links_of_existing_rows(reference):
+    # given: needs linked to chains before the items carried their chain ids
+    agency = Organization.objects.create(
+        kind="agency", name="链编号测试局", region=Region.objects.get(code="360102")
+    )
+    ids = dict(IndustryChain.objects.values_list("slug", "id"))
+    sets = [["lithium-battery", "digital-city"], ["lithium-battery"], []]
+    try:
+        old = migrate([("scenarios", "0004_list_order_indexes")])
+        old_need = old.get_model("scenarios", "ScenarioNeed")
+        made = []
+        for n, slugs in enumerate(sets):
+            need = old_need.objects.create(
+                ref=f"MIG-CHAIN-{n}",
+                title="迁移",
+                description="迁移测试",
+                category="livelihood",
+                validation_type="technology",
+                min_trl=5,
+                region_id="360102",
+                agency_id=agency.pk,
+            )
+            need.chains.set([ids[s] for s in slugs])
+            made.append(need.pk)
+
+        # when: the chain ids arrive
+        migrate(latest())
+
+        # then: each row holds its own links' ids, sorted
+        stored = dict(ScenarioNeed.objects.filter(pk__in=made).values_list("pk", "chain_ids"))
+        assert [stored[pk] for pk in made] == [
+            ",".join(str(i) for i in sorted(ids[s] for s in slugs)) for slugs in sets
+        ]
+    finally:
+        migrate(latest())

@@ -40,6 +40,10 @@ class ScenarioNeed(models.Model):
     chains = models.ManyToManyField(
         "reference.IndustryChain", related_name="needs", verbose_name=_("产业链/赛道")
     )
+    # The ids of ``chains``, sorted and comma-separated ("12,16"): kept equal to the links by
+    # ``scenarios.facets.sync_chain_ids`` so the list's facet counts group items by their
+    # chains in the same scan as the other facets (text: cheap to group by).
+    chain_ids = models.TextField(default="", editable=False)
     keywords = models.JSONField(_("技术关键词"), default=list, blank=True)
     region = models.ForeignKey(
         "reference.Region",

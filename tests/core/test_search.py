@@ -52,3 +52,22 @@ def test_a_relation_field_matches_in_its_own_table(items, firm):
 def test_search_words_drop_nul_and_stop_at_ten():
     assert search_words("a\x00b  c") == ["ab", "c"]
     assert len(search_words(" ".join(str(n) for n in range(30)))) == 10
+
+
+def test_pattern_characters_are_plain_characters(agency):
+    make_need(agency, title="补贴比例 50%", keywords=["a_b"])
+    make_need(agency, title="补贴比例 500", keywords=["axb"])
+    needs = ScenarioNeed.objects.all()
+
+    assert titles(apply_search(needs, ["title"], "50%")) == ["补贴比例 50%"]
+    assert titles(apply_search(needs, ["keywords"], "a_b")) == ["补贴比例 50%"]
+    assert titles(apply_search(needs, ["title", "keywords"], "%")) == ["补贴比例 50%"]
+
+
+def test_a_chinese_word_is_found_in_the_keywords_text_not_by_json_containment(items):
+    needs = ScenarioNeed.objects.all()
+
+    # "OCR识" is inside the keyword "OCR识别" (cased), "识" alone is uncased: both substrings.
+    assert titles(apply_search(needs, ["keywords"], "OCR识")) == ["政务大模型问答"]
+    assert titles(apply_search(needs, ["keywords"], "识")) == ["政务大模型问答"]
+    assert titles(apply_search(needs, ["keywords"], '"')) == []  # JSON's own quotes: no

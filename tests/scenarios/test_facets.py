@@ -60,7 +60,7 @@ def test_need_facets_count_the_selection_and_whole_subtrees(needs):
 
 def test_grouping_sets_and_the_portable_path_agree(needs):
     qs = need_public_list().filter(min_trl__gte=4)
-    keys = ["category", "validation_type", "min_trl", "region_id"]
+    keys = ["category", "validation_type", "min_trl", "region_id", "chain_ids"]
     totals = {"big": Q(budget_cny__gte=1_000_000), "none": Q(budget_cny__isnull=True)}
 
     fast = facets._grouped_counts(qs, keys, totals)
@@ -68,6 +68,54 @@ def test_grouping_sets_and_the_portable_path_agree(needs):
 
     assert fast == portable
     assert fast[1] == {"total": 3, "big": 1, "none": 1}
+    ids = dict(IndustryChain.objects.values_list("slug", "id"))
+    lithium, energy = ids["lithium-battery"], ids["new-energy"]
+    assert fast[0]["chain_ids"][str(lithium)] == 1
+    assert fast[0]["chain_ids"][facets.chain_key([lithium, energy])] == 1
+
+
+def test_chain_ids_follow_the_links_whichever_side_changes_them(needs):
+    ids = dict(IndustryChain.objects.values_list("slug", "id"))
+    need = needs[0]
+
+    def stored(item):
+        text = type(item).objects.get(pk=item.pk).chain_ids
+        return [int(i) for i in text.split(",")] if text else []
+
+    assert stored(need) == sorted([ids["digital-city"], ids["llm-digital-human"]])
+    need.chains.set([ids["lithium-battery"]])
+    assert stored(need) == [ids["lithium-battery"]]
+    assert need.chain_ids == str(ids["lithium-battery"])
+    need.save()  # the object in hand carries the new value: a later save keeps it
+    assert stored(need) == [ids["lithium-battery"]]
+
+    track = IndustryChain.objects.get(slug="nonferrous-metals")
+    track.needs.add(needs[1])  # from the chain's side
+    assert stored(needs[1]) == sorted([ids["lithium-battery"], track.pk])
+    track.needs.remove(needs[3])
+    assert stored(needs[3]) == []
+    track.needs.add(needs[0], needs[3])
+    track.needs.clear()
+    assert [stored(n) for n in (needs[0], needs[1], needs[3])] == [
+        [ids["lithium-battery"]],
+        [ids["lithium-battery"]],
+        [],
+    ]
+    need.chains.clear()
+    assert stored(need) == []
+
+
+def test_facets_follow_a_change_of_chains(needs):
+    ids = dict(IndustryChain.objects.values_list("slug", "id"))
+    before = facets.need_facets(needs=need_public_list()).chains
+
+    needs[3].chains.set([ids["digital-city"]])  # committed at once outside atomic blocks
+    facets._bump()
+    after = facets.need_facets(needs=need_public_list()).chains
+
+    assert before[ids["nonferrous-metals"]] == 1
+    assert ids["nonferrous-metals"] not in after
+    assert after[ids["digital-city"]] == before[ids["digital-city"]] + 1
 
 
 def test_counts_of_an_empty_selection(needs):
