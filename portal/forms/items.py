@@ -97,7 +97,11 @@ class NeedForm(ItemForm):
         help_text=_("可留空。"),
     )
     deadline = forms.DateField(
-        label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("截止日期"),
+        required=False,
+        # A date input takes only ISO dates: the localized "2027/06/30" would render as empty
+        # and the next save would clear the deadline.
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
     is_major = forms.BooleanField(label=_("重大场景（需省级工作委员会审核）"), required=False)
     resources_offered = forms.CharField(

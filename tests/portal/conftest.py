@@ -1,6 +1,7 @@
 """Fixtures for the pages: signed-in browsers of each role, form data as a person would
 type it, and a small province with a finished matching run."""
 
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -70,3 +71,59 @@ def matched(db, agency):
     world = build_province(agency)
     run_inline(runs.match_run_request(scope="full"))
     return world
+
+
+class _FormReader(HTMLParser):
+    """Reads the named fields of one form the way a browser would submit them unchanged."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__()
+        self.action = action
+        self.inside = False
+        self.fields: dict[str, list[str]] = {}
+        self._select: str | None = None
+        self._option: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.inside = a.get("action", "") == self.action
+            return
+        if not self.inside or (tag != "option" and "name" not in a):
+            return
+        if tag == "input":
+            kind = a.get("type", "text")
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                return
+            if kind not in ("submit", "button"):
+                self.fields.setdefault(a["name"], []).append(a.get("value", ""))
+        elif tag == "select":
+            self._select = a["name"]
+        elif tag == "option" and self._select and "selected" in a:
+            self.fields.setdefault(self._select, []).append(a.get("value", ""))
+        elif tag == "textarea":
+            self._textarea = a["name"]
+            self.fields.setdefault(a["name"], []).append("")
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.fields[self._textarea][-1] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+
+def form_values(html: str, action: str = "") -> dict[str, list[str]]:
+    """The values a browser would post, untouched, from the form with ``action`` (by default
+    the form that posts back to its own page)."""
+    reader = _FormReader(action)
+    reader.feed(html)
+    assert reader.fields, f"no form posting to {action}"
+    # A textarea's first newline is not part of its value.
+    return {k: [v.removeprefix("\n") for v in vs] for k, vs in reader.fields.items()}

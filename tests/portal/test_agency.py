@@ -11,7 +11,7 @@ from matching.services.recommendations import pair_respond
 from scenarios.models import ScenarioNeed
 from scenarios.services.needs import need_submit, need_update
 from tests import factories
-from tests.portal.conftest import need_data, signed_in
+from tests.portal.conftest import form_values, need_data, signed_in
 from tests.scenarios.helpers import make_need
 
 pytestmark = pytest.mark.django_db
@@ -269,3 +269,24 @@ def test_need_form_refuses_a_past_deadline_and_an_absurd_budget(agency_client, a
     assert 'id="id_budget_wan_error"' in body
     assert 'class="form-control is-invalid"' in body  # the field is drawn red
     assert not ScenarioNeed.objects.filter(agency=agency).exists()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_saving_the_edit_form_untouched_changes_nothing(agency_client, agency, language):
+    # Localized dates ("2027/06/30") are not valid in a date input: the browser would show
+    # it empty and the save would clear the deadline.
+    agency_client.cookies["django_language"] = language
+    agency_client.post("/workspace/agency/needs/new/", need_data())
+    need = ScenarioNeed.objects.get(agency=agency)
+    before = ScenarioNeed.objects.filter(pk=need.pk).values().get()
+    edit = f"/workspace/agency/needs/{need.ref}/edit/"
+
+    body = page(agency_client.get(edit))
+    assert 'value="2027-06-30"' in body
+    response = agency_client.post(edit, form_values(body))
+
+    assert response.status_code == 302
+    after = ScenarioNeed.objects.filter(pk=need.pk).values().get()
+    changed = {k for k in before if before[k] != after[k]}
+    assert changed <= {"version", "updated_at"}, changed
+    assert str(after["deadline"]) == "2027-06-30"

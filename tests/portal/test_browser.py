@@ -27,7 +27,7 @@ from scenarios.models import ScenarioNeed
 from scenarios.services.capabilities import capability_submit
 from tests import factories
 from tests.factories import credit_code_for
-from tests.scenarios.helpers import make_capability
+from tests.scenarios.helpers import make_capability, make_need
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -358,3 +358,44 @@ def test_pages_of_every_role_pass_the_browser_checks(live_server, browser, refer
     problems["english"] = english.close()
 
     assert {who: found for who, found in problems.items() if found} == {}
+
+
+def test_facets_tick_and_untick_without_piling_up_the_address(live_server, browser, reference):
+    """Ticking a box filters; unticking removes it again; the address names each value once,
+    also after the sort changes (htmx swaps the list, the address follows)."""
+    agency = factories.AgencyFactory.create(region=Region.objects.get(code="360102"))
+    for title, category in (
+        ("城市内涝积水智能监测预警", "social_governance"),
+        ("政务大模型智能问答", "government_service"),
+        ("工业园区智能巡检", "industrial_upgrade"),
+    ):
+        make_need(agency, region="360102", status="published", title=title, category=category)
+    visitor = Visitor(browser, live_server.url, "facets")
+    page = visitor.open("/opportunities/", "facets-none")
+    results = page.locator("#results-title")
+    assert "共 3 项" in results.inner_text()
+
+    expect = pytest.importorskip("playwright.sync_api").expect
+
+    def toggle(selector: str, count: int) -> None:
+        page.uncheck(selector) if page.is_checked(selector) else page.check(selector)
+        expect(results).to_contain_text(f"共 {count} 项")
+        # htmx wires the new list's controls once it has settled (20 ms after the swap).
+        expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
+
+    toggle("#cat-social_governance", 1)
+    toggle("#cat-government_service", 2)
+    toggle("#cat-social_governance", 1)
+    assert page.is_checked("#cat-government_service")
+    assert not page.is_checked("#cat-social_governance")
+    page.select_option("#id_sort", "budget")
+    expect(page).to_have_url(re.compile(r"sort=budget"))
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
+    toggle("#cat-government_service", 3)
+
+    query = page.url.split("?", 1)[1] if "?" in page.url else ""
+    keys = [pair.split("=")[0] for pair in query.split("&") if pair]
+    assert "category" not in keys, page.url
+    assert keys.count("sort") == 1, page.url
+    visitor.check("facets-unticked")
+    assert visitor.close() == []

@@ -8,7 +8,7 @@ from scenarios.models import Capability
 from scenarios.services.capabilities import capability_submit
 from scenarios.services.negative_list import negative_entry_create
 from tests import factories
-from tests.portal.conftest import capability_data, signed_in
+from tests.portal.conftest import capability_data, form_values, signed_in
 from tests.scenarios.helpers import make_capability
 
 pytestmark = pytest.mark.django_db
@@ -229,3 +229,26 @@ def test_a_withdrawn_need_leaves_the_firms_recommendations(matched, agency_user)
     with pytest.raises(InvalidTransition):
         pair_respond(actor=user, match=match, interested=True)
     assert not PairReview.objects.filter(firm_response="interested").exists()
+
+
+@pytest.mark.parametrize("page_name", ["capabilities/{ref}/edit/", "profile/"])
+def test_saving_firm_forms_untouched_changes_nothing(firm_client, firm, page_name):
+    firm_client.cookies["django_language"] = "zh-hans"
+    firm_client.post("/workspace/firm/capabilities/new/", capability_data())
+    cap = Capability.objects.get(firm=firm)
+    rows = [
+        Capability.objects.filter(pk=cap.pk).values().get(),
+        type(firm).objects.filter(pk=firm.pk).values().get(),
+    ]
+    url = "/workspace/firm/" + page_name.format(ref=cap.ref)
+
+    response = firm_client.post(url, form_values(page(firm_client.get(url))))
+
+    assert response.status_code == 302
+    after = [
+        Capability.objects.filter(pk=cap.pk).values().get(),
+        type(firm).objects.filter(pk=firm.pk).values().get(),
+    ]
+    for old, new in zip(rows, after, strict=True):
+        changed = {k for k in old if old[k] != new[k]}
+        assert changed <= {"version", "updated_at"}, changed
