@@ -14,18 +14,63 @@ stored text keeps Chinese as it was typed), which skips upper-casing every row's
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, JSONField, Q, QuerySet, TextField, Value
+from django.db.models import BooleanField, Expression, F, JSONField, Q, QuerySet, TextField, Value
 from django.db.models.functions import Cast, StrIndex
 from django.db.models.lookups import GreaterThan
+from rest_framework.filters import search_smart_split
 
 MAX_SEARCH_WORDS = 10
-# A JSON field is searched in its text; words holding its syntax are not looked for there.
+# A JSON field is searched in its text; words holding its syntax are looked for per element.
 JSON_SYNTAX = frozenset('"\\[],')
 
 
+class ElementHolds(Expression):
+    """An element of the JSON list in ``source`` holds ``word`` (case-insensitively unless
+    the word has no cased letters). Rows whose value is not a list never match."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, source: Any, word: str) -> None:
+        super().__init__()
+        self.source = source
+        self.word = word
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.source]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        (self.source,) = exprs
+
+    # {column} is the compiled column; the word is always a parameter.
+    templates = {
+        "postgresql": (
+            "EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof({column}) "
+            "= 'array' THEN {column} ELSE '[]'::jsonb END) AS e(v) WHERE {test})",
+            "strpos(v, %s) > 0",
+            "strpos(upper(v), upper(%s)) > 0",
+        ),
+        "sqlite": (
+            "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_type({column}) = 'array' "
+            "THEN {column} ELSE '[]' END) WHERE {test})",
+            "instr(value, %s) > 0",
+            "instr(lower(value), lower(%s)) > 0",
+        ),
+    }
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        template, uncased_test, cased_test = self.templates[connection.vendor]
+        column, params = compiler.compile(self.source)
+        test = uncased_test if _uncased(self.word) else cased_test
+        return template.format(column=column, test=test), [*params, *params, self.word]
+
+
 def search_words(text: str) -> list[str]:
-    """The words of a search text (NUL bytes dropped, at most ``MAX_SEARCH_WORDS``)."""
-    return text.replace("\x00", "").split()[:MAX_SEARCH_WORDS]
+    """The words of a search text, read as DRF's ``?search=`` reads them: split at spaces
+    and commas, a quoted phrase kept whole without its quotes (``"1,000 吨"``); NUL bytes
+    dropped, at most ``MAX_SEARCH_WORDS``. The API and the pages' search box share it."""
+    words = search_smart_split(text.replace("\x00", ""))
+    return [w for w in words if w.strip()][:MAX_SEARCH_WORDS]
 
 
 def _uncased(word: str) -> bool:
@@ -37,10 +82,8 @@ def _contains(model: Any, field: str, word: str) -> Q:
     the database's substring position (``STRPOS``/``INSTR``: no pattern to interpret, and
     faster per row than ``LIKE``); a cased word case-insensitively."""
     is_json = isinstance(model._meta.get_field(field), JSONField)
-    if is_json and any(c in JSON_SYNTAX for c in word):
-        return Q(pk__in=[])  # it would match the list's own quotes, commas and brackets
-    if is_json and connection.vendor != "postgresql":
-        return Q(**{f"{field}__icontains": word})
+    if is_json and (connection.vendor != "postgresql" or any(c in JSON_SYNTAX for c in word)):
+        return Q(ElementHolds(F(field), word))
     if not _uncased(word):
         return Q(**{f"{field}__icontains": word})
     text = Cast(F(field), output_field=TextField()) if is_json else F(field)

@@ -17,7 +17,9 @@ from accounts.choices import Role  # noqa: E402
 from accounts.models import Organization  # noqa: E402
 from accounts.services.organizations import membership_grant, organization_create  # noqa: E402
 from accounts.services.users import user_create  # noqa: E402
+from core.search import apply_search  # noqa: E402
 from reference.models import Region  # noqa: E402
+from scenarios.models import ScenarioNeed  # noqa: E402
 from scenarios.services.capabilities import capability_create, capability_submit  # noqa: E402
 from scenarios.services.needs import need_create  # noqa: E402
 
@@ -40,7 +42,7 @@ need = need_create(
     description="征集大模型问答方案，准确率不低于 90%，编号 123。",
     category="government_service",
     chains=["llm-digital-human"],
-    keywords=["大模型", "OCR"],
+    keywords=["大模型", "OCR", "[储能]", "1,000吨"],
     region=region,
     validation_type="product",
     min_trl=6,
@@ -99,4 +101,9 @@ answers["POST submit"] = client.post(
     f"/workspace/agency/needs/{created.ref}/submit/", {"version": str(created.version)}
 ).status_code
 answers["search hits"] = client.get("/opportunities/?q=大模型").content.decode().count(need.title)
+# SQLite keeps JSON text with \\uXXXX escapes: keywords are searched element by element.
+answers["keyword search"] = {
+    word: apply_search(ScenarioNeed.objects.all(), ["keywords"], word).count()
+    for word in ("储能", "[储能]", '"1,000吨"', "ocr", "u", "5", "'\"'", '","', "[")
+}
 print(json.dumps(answers, ensure_ascii=False))

@@ -31,10 +31,21 @@ def test_pages_search_and_writes_work_on_the_embedded_sqlite(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     answers = json.loads(result.stdout.strip().splitlines()[-1])
-    statuses = {k: v for k, v in answers.items() if k != "search hits"}
+    statuses = {k: v for k, v in answers.items() if k not in ("search hits", "keyword search")}
     assert statuses == {
         **{k: 200 for k in statuses if k.startswith("/")},
         "POST need": 302,
         "POST submit": 302,
     }
     assert answers["search hits"] >= 1
+    assert answers["keyword search"] == {
+        "储能": 1,
+        "[储能]": 1,
+        '"1,000吨"': 1,
+        "ocr": 1,
+        "u": 0,
+        "5": 0,
+        "'\"'": 0,
+        '","': 1,  # inside "1,000吨", never the list's own commas
+        "[": 1,
+    }

@@ -55,7 +55,7 @@ class WordSearchFilter(SearchFilter):
 
     def filter_queryset(self, request: Any, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
         fields = getattr(view, "search_fields", None)
-        terms = self.get_search_terms(request)
-        if not fields or not terms:
+        text = request.query_params.get(self.search_param, "")
+        if not fields or not text:
             return queryset
-        return apply_search(queryset, list(fields), " ".join(terms))
+        return apply_search(queryset, list(fields), text)

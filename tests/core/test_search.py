@@ -51,6 +51,10 @@ def test_a_relation_field_matches_in_its_own_table(items, firm):
 
 def test_search_words_drop_nul_and_stop_at_ten():
     assert search_words("a\x00b  c") == ["ab", "c"]
+    # As DRF reads ?search=: commas split, quotes keep a phrase whole and are dropped.
+    assert search_words('"大模型" 政务,OCR') == ["大模型", "政务", "OCR"]
+    assert search_words("\"1,000 吨\" 'x'") == ["1,000 吨", "x"]
+    assert search_words(' , "" ') == []
     assert len(search_words(" ".join(str(n) for n in range(30)))) == 10
 
 
@@ -70,4 +74,31 @@ def test_a_chinese_word_is_found_in_the_keywords_text_not_by_json_containment(it
     # "OCR识" is inside the keyword "OCR识别" (cased), "识" alone is uncased: both substrings.
     assert titles(apply_search(needs, ["keywords"], "OCR识")) == ["政务大模型问答"]
     assert titles(apply_search(needs, ["keywords"], "识")) == ["政务大模型问答"]
-    assert titles(apply_search(needs, ["keywords"], '"')) == []  # JSON's own quotes: no
+    # JSON's own quotes: no (a quote is a word only inside other quotes).
+    assert titles(apply_search(needs, ["keywords"], "'\"'")) == []
+
+
+def test_words_with_json_syntax_find_the_keyword_that_holds_them(agency):
+    make_need(agency, title="储能", keywords=["[储能]", "1,000吨", 'say "hi"', "a\\b"])
+    make_need(agency, title="其他", keywords=["储能系统", "光伏", "风电"])
+    needs = ScenarioNeed.objects.all()
+
+    def found(word: str) -> list[str]:
+        return titles(apply_search(needs, ["keywords"], word))
+
+    assert found("[储能]") == ["储能"]
+    assert found('"1,000吨"') == ["储能"]  # quoted: one word, comma included
+    assert found('","') == ["储能"]  # the comma in "1,000吨", never the list's own
+    assert found("'\"hi\"'") == ["储能"]  # quotes kept inside single quotes
+    assert found("HI") == ["储能"]  # any case
+    assert found("a\\b") == ["储能"]
+    assert found("'\",\"'") == []  # would sit between two elements of the stored text
+    assert found('"光伏,风电"') == []
+    assert found("储能") == sorted(["其他", "储能"])
+
+
+def test_a_value_that_is_not_a_list_never_matches(agency):
+    need = make_need(agency, title="坏数据", keywords=["储能"])
+    ScenarioNeed.objects.filter(pk=need.pk).update(keywords={"a": "[储能]"})
+
+    assert titles(apply_search(ScenarioNeed.objects.all(), ["keywords"], "[储能]")) == []

@@ -102,6 +102,15 @@ def test_need_list_filters_by_category_budget_and_search(client, lists):
     assert "共 1 项" in page
 
 
+@pytest.mark.parametrize("q", ["稀土", '"稀土"', "稀土,", "'稀土' 稀"])
+def test_the_search_box_reads_words_as_the_api_does(client, lists, q):
+    page = text(client.get("/opportunities/", {"q": q}))
+    api = client.get("/api/v1/public/needs/", {"search": q}).json()
+
+    assert "共 1 项" in page
+    assert [n["title"] for n in api["results"]] == ["赣州稀土尾矿智能分选"]
+
+
 def test_need_list_region_subtree_and_chain_tree(client, lists):
     page = text(client.get("/opportunities/", {"region": "360700"}))  # 赣州市 and its counties
     assert "赣州稀土尾矿智能分选" in page
