@@ -12,10 +12,11 @@ class ScenariosConfig(AppConfig):
     verbose_name = _("场景与清单")
 
     def ready(self) -> None:
-        from django.db.models.signals import m2m_changed, post_delete, post_save
+        from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
+        from reference.models import IndustryChain
         from scenarios import tasks  # noqa: F401 - registers the tasks by name
-        from scenarios.facets import lists_changed, sync_chain_ids
+        from scenarios.facets import chain_about_to_go, chain_deleted, lists_changed, sync_chain_ids
         from scenarios.models import Capability, ScenarioNeed
 
         # Cached counts of the public lists follow every committed write of their rows.
@@ -31,3 +32,6 @@ class ScenariosConfig(AppConfig):
                 weak=False,
                 dispatch_uid=f"chain-ids-{model}",
             )
+        # Deleting a chain removes its links without m2m_changed.
+        pre_delete.connect(chain_about_to_go, sender=IndustryChain, dispatch_uid="chain-ids-pre")
+        post_delete.connect(chain_deleted, sender=IndustryChain, dispatch_uid="chain-ids-post")

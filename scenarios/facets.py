@@ -29,7 +29,17 @@ from scenarios.filters import certification_q
 from scenarios.models import Capability, ScenarioNeed
 
 FACET_CACHE_SECONDS = 600
-PARALLEL_COUNTING = "SET LOCAL parallel_setup_cost = 100; SET LOCAL parallel_tuple_cost = 0.01"
+# For the counting transaction only: the settings it replaces are read first, so that inside
+# an outer transaction they are put back afterwards.
+PARALLEL_COUNTING = (
+    "SELECT current_setting('parallel_setup_cost'), current_setting('parallel_tuple_cost'), "
+    "set_config('parallel_setup_cost', '100', true), "
+    "set_config('parallel_tuple_cost', '0.01', true)"
+)
+PARALLEL_RESTORE = (
+    "SELECT set_config('parallel_setup_cost', %s, true), "
+    "set_config('parallel_tuple_cost', %s, true)"
+)
 GENERATION_KEY = "scenarios:lists-generation"
 # Budget buckets of the opportunity list, in yuan: [lower, upper) with None open-ended.
 BUDGET_BUCKETS: tuple[tuple[int | None, int | None], ...] = (
@@ -122,20 +132,25 @@ def _grouped_counts(
     by_key: dict[str, dict[Any, int]] = {key: {} for key in keys}
     sums: dict[str, int] = dict.fromkeys(totals, 0)
     width = len(keys)
+    nested = connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
         # A count reads a large share of the table, and a word search tests every row's
         # text: worth splitting over the cores, which PostgreSQL's default costs (blind to
         # what LIKE costs per row) never choose here. For this transaction only.
         cursor.execute(PARALLEL_COUNTING)
+        previous = cursor.fetchone()[:2]
         cursor.execute(sql, params)
-        for row in cursor.fetchall():
-            values, grouping = row[:width], row[width : 2 * width]
-            grouped = [i for i, g in enumerate(grouping) if g == 0]
-            if not grouped:  # the () set: the whole selection
-                sums = {n: int(v or 0) for n, v in zip(totals, row[2 * width + 1 :], strict=True)}
-                sums["total"] = int(row[2 * width])
-            elif values[grouped[0]] is not None:
-                by_key[keys[grouped[0]]][values[grouped[0]]] = int(row[2 * width])
+        rows = cursor.fetchall()
+        if nested:  # the caller's transaction goes on: give it back its settings
+            cursor.execute(PARALLEL_RESTORE, list(previous))
+    for row in rows:
+        values, grouping = row[:width], row[width : 2 * width]
+        grouped = [i for i, g in enumerate(grouping) if g == 0]
+        if not grouped:  # the () set: the whole selection
+            sums = {n: int(v or 0) for n, v in zip(totals, row[2 * width + 1 :], strict=True)}
+            sums["total"] = int(row[2 * width])
+        elif values[grouped[0]] is not None:
+            by_key[keys[grouped[0]]][values[grouped[0]]] = int(row[2 * width])
     sums.setdefault("total", sum(by_key[keys[0]].values()) if keys else 0)
     return by_key, sums
 
@@ -168,11 +183,12 @@ def _chain_counts(direct: dict[str, int]) -> dict[int, int]:
     up = {cid: tuple(a.id for a in _ancestors(node)) for cid, node in by_id.items()}
     rolled: dict[int, int] = dict.fromkeys(by_id, 0)
     for chain_ids, n in direct.items():
-        ids = chain_ids.split(",") if chain_ids else ()
+        # Pieces that are not ids (a hand-edited "15,") are skipped, never a 500.
+        ids = [int(p) for p in (chain_ids or "").split(",") if p.strip().isdigit()]
         if len(ids) == 1:
-            covered: Any = up.get(int(ids[0]), ())
+            covered: Any = up.get(ids[0], ())
         else:
-            covered = {a for cid in ids for a in up.get(int(cid), ())}
+            covered = {a for cid in ids for a in up.get(cid, ())}
         for node_id in covered:
             rolled[node_id] += n
     return {node_id: n for node_id, n in rolled.items() if n}
@@ -272,36 +288,82 @@ def chain_key(chain_ids: Any) -> str:
     return ",".join(str(i) for i in sorted(chain_ids))
 
 
-def sync_chain_ids(item_model: Any) -> Any:
-    """A receiver of ``m2m_changed`` on ``item_model.chains`` that keeps the items'
-    ``chain_ids`` equal to their links, whichever side changed them (services, admin,
-    shell): the links stay the truth, the column is what the counts group by."""
+def refresh_chain_ids(item_model: Any, item_ids: Any) -> dict[int, str]:
+    """Write ``chain_ids`` of the items ``item_ids`` from their links; their new values.
+    The rows are locked before the links are read, so two link changes of one item at once
+    are written one after the other, the second seeing the first's links."""
     through = item_model.chains.through
     owner = f"{item_model.chains.field.m2m_field_name()}_id"
-
-    def refresh(item_ids: Any, instance: Any = None) -> None:
-        chains_of: dict[int, list[int]] = defaultdict(list)
-        links = through.objects.filter(**{f"{owner}__in": list(item_ids)})
-        for item_id, chain_id in links.order_by("industrychain_id").values_list(
-            owner, "industrychain_id"
-        ):
+    item_ids = sorted(set(item_ids))
+    chains_of: dict[int, list[int]] = defaultdict(list)
+    with transaction.atomic():
+        list(item_model.objects.select_for_update().filter(pk__in=item_ids).values("pk"))
+        links = through.objects.filter(**{f"{owner}__in": item_ids}).order_by("industrychain_id")
+        for item_id, chain_id in links.values_list(owner, "industrychain_id"):
             chains_of[item_id].append(chain_id)
-        for item_id in item_ids:
-            item_model.objects.filter(pk=item_id).update(chain_ids=chain_key(chains_of[item_id]))
-        if instance is not None:  # a later save() of the same object must not undo it
-            instance.chain_ids = chain_key(chains_of[instance.pk])
+        keys = {item_id: chain_key(chains_of[item_id]) for item_id in item_ids}
+        for item_id, key in keys.items():
+            item_model.objects.filter(pk=item_id).update(chain_ids=key)
+    return keys
+
+
+def stale_chain_ids(item_model: Any) -> list[int]:
+    """Ids of the items whose ``chain_ids`` differ from their links (rows written around
+    the signals: raw SQL, ``bulk_create`` of links); ``check_chain_ids`` reports and fixes."""
+    through = item_model.chains.through
+    owner = f"{item_model.chains.field.m2m_field_name()}_id"
+    chains_of: dict[int, list[int]] = defaultdict(list)
+    for item_id, chain_id in through.objects.values_list(owner, "industrychain_id"):
+        chains_of[item_id].append(chain_id)
+    return [
+        pk
+        for pk, stored in item_model.objects.order_by("pk")
+        .values_list("pk", "chain_ids")
+        .iterator(2000)
+        if stored != chain_key(chains_of.get(pk, ()))
+    ]
+
+
+def sync_chain_ids(item_model: Any) -> Any:
+    """A receiver of ``m2m_changed`` on ``item_model.chains`` that keeps the items'
+    ``chain_ids`` equal to their links, whichever side changed them (services, shell): the
+    links stay the truth, the column is what the counts group by. Deleting a chain unlinks
+    its items without this signal: ``chain_deleted`` covers that."""
+    through = item_model.chains.through
+    owner = f"{item_model.chains.field.m2m_field_name()}_id"
 
     def receiver(*, instance: Any, action: str, reverse: bool, pk_set: Any, **_kw: Any) -> None:
         if not reverse:  # item.chains.add/remove/set/clear
             if action in ("post_add", "post_remove", "post_clear"):
-                refresh([instance.pk], instance)
+                # a later save() of the same object must not undo it
+                instance.chain_ids = refresh_chain_ids(item_model, [instance.pk])[instance.pk]
         elif action == "pre_clear":  # chain.<items>.clear(): remember whom it unlinks
             instance._chain_items_cleared = list(
                 through.objects.filter(industrychain_id=instance.pk).values_list(owner, flat=True)
             )
         elif action in ("post_add", "post_remove") and pk_set:
-            refresh(sorted(pk_set))
+            refresh_chain_ids(item_model, pk_set)
         elif action == "post_clear":
-            refresh(getattr(instance, "_chain_items_cleared", []))
+            refresh_chain_ids(item_model, getattr(instance, "_chain_items_cleared", []))
 
     return receiver
+
+
+def chain_about_to_go(*, instance: Any, **_kw: Any) -> None:
+    """``pre_delete`` of a chain (one without children: ``parent`` protects them): remember
+    the items linked to it, whose links the deletion removes without ``m2m_changed``."""
+    instance._chain_items_unlinked = {
+        model: list(
+            model.chains.through.objects.filter(industrychain_id=instance.pk).values_list(
+                f"{model.chains.field.m2m_field_name()}_id", flat=True
+            )
+        )
+        for model in (ScenarioNeed, Capability)
+    }
+
+
+def chain_deleted(*, instance: Any, **_kw: Any) -> None:
+    """``post_delete`` of a chain: its items' ``chain_ids`` follow the links that are left."""
+    for model, item_ids in getattr(instance, "_chain_items_unlinked", {}).items():
+        if item_ids:
+            refresh_chain_ids(model, item_ids)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from scenarios.choices import CapabilityStatus
 from scenarios.lifecycle import CAPABILITY_EDITABLE
+from scenarios.models.common import KeepsChainIds
 from scenarios.models.needs import TRL_VALIDATORS
 
 
@@ -16,7 +17,7 @@ class CapabilityQuerySet(models.QuerySet["Capability"]):
         return self.filter(status=CapabilityStatus.PUBLISHED)
 
 
-class Capability(models.Model):
+class Capability(KeepsChainIds, models.Model):
     """A firm's technology, product or solution offered for scenarios (能力清单 entry).
 
     Publishes only when the firm is verified and the item passes the negative list.

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from reference.choices import RegionLevel
 from scenarios.choices import NeedStatus, ScenarioCategory, ValidationType
 from scenarios.lifecycle import MATCHABLE_NEED_STATUSES, NEED_EDITABLE, PUBLIC_NEED_STATUSES
+from scenarios.models.common import KeepsChainIds
 
 TRL_VALIDATORS = [MinValueValidator(1), MaxValueValidator(9)]
 # Who to call and internal notes: the agency, its committees and admins only.
@@ -24,7 +25,7 @@ class ScenarioNeedQuerySet(models.QuerySet["ScenarioNeed"]):
         return self.filter(status__in=MATCHABLE_NEED_STATUSES)
 
 
-class ScenarioNeed(models.Model):
+class ScenarioNeed(KeepsChainIds, models.Model):
     """A scenario an agency opens: the problem, what it offers, what technology it wants.
 
     ``status`` only changes through the services in ``scenarios.services.needs`` and

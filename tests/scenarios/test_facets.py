@@ -5,6 +5,7 @@ import pytest
 from django.db.models import Q
 
 from reference.models import IndustryChain, Region
+from reference.services import reference_changed
 from scenarios import facets
 from scenarios.models import ScenarioNeed
 from scenarios.selectors import need_public_list
@@ -146,3 +147,116 @@ def test_a_committed_change_moves_the_generation_and_enqueues_the_warm_up(
 
     assert facets.lists_generation() != before
     assert len(sent) == 1
+
+
+def test_a_stale_object_saved_in_full_keeps_the_new_chain_ids(needs):
+    ids = dict(IndustryChain.objects.values_list("slug", "id"))
+    stale = ScenarioNeed.objects.get(pk=needs[1].pk)  # loaded before the links change
+    needs[1].chains.set([ids["digital-city"]])
+
+    stale.title = "只改了名称"
+    stale.save()
+
+    row = ScenarioNeed.objects.get(pk=needs[1].pk)
+    assert (row.title, row.chain_ids) == ("只改了名称", str(ids["digital-city"]))
+
+
+def test_deleting_a_chain_updates_its_items_chain_ids(needs, firm):
+    from tests.scenarios.helpers import make_capability
+
+    parent = IndustryChain.objects.get(slug="hot-topics")
+    track = IndustryChain.objects.create(
+        slug="test-track", name_zh="测试赛道", parent=parent, path=parent.path + "test-track/"
+    )
+    reference_changed()
+    ids = dict(IndustryChain.objects.values_list("slug", "id"))
+    needs[0].chains.add(track)
+    cap = make_capability(firm, chains=["test-track", "digital-city"])
+    assert str(track.pk) in ScenarioNeed.objects.get(pk=needs[0].pk).chain_ids
+
+    track.delete()
+
+    need_row = ScenarioNeed.objects.get(pk=needs[0].pk)
+    assert need_row.chain_ids == facets.chain_key([ids["digital-city"], ids["llm-digital-human"]])
+    assert type(cap).objects.get(pk=cap.pk).chain_ids == str(ids["digital-city"])
+    assert facets.stale_chain_ids(ScenarioNeed) == []
+
+
+def test_check_chain_ids_reports_and_fixes_rows_written_around_the_signals(needs):
+    from django.core.management import CommandError, call_command
+
+    ids = dict(IndustryChain.objects.values_list("slug", "id"))
+    through = ScenarioNeed.chains.through
+    through.objects.bulk_create(  # no m2m_changed
+        [through(scenarioneed_id=needs[1].pk, industrychain_id=ids["digital-city"])]
+    )
+    ScenarioNeed.objects.filter(pk=needs[2].pk).update(chain_ids="15,")  # hand-edited
+
+    assert facets.stale_chain_ids(ScenarioNeed) == sorted([needs[1].pk, needs[2].pk])
+    facets.need_facets(needs=need_public_list())  # a malformed value is no 500
+    with pytest.raises(CommandError, match="--fix"):
+        call_command("check_chain_ids")
+    call_command("check_chain_ids", "--fix")
+
+    assert facets.stale_chain_ids(ScenarioNeed) == []
+    assert ScenarioNeed.objects.get(pk=needs[1].pk).chain_ids == facets.chain_key(
+        [ids["lithium-battery"], ids["digital-city"]]
+    )
+    call_command("check_chain_ids")  # clean now: no error
+
+
+def test_counting_inside_a_transaction_gives_back_its_planner_settings(needs):
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL parallel_setup_cost = 777")
+        facets._bump()
+        facets.need_facets(needs=need_public_list())
+        cursor.execute("SELECT current_setting('parallel_setup_cost')")
+        assert cursor.fetchone()[0] == "777"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_link_changes_of_one_item_at_once_keep_both(reference, agency):
+    import threading
+
+    from django.db import connection, transaction
+
+    need = make_need(agency, region="360102", chains=["digital-city"])
+    ids = dict(IndustryChain.objects.values_list("slug", "id"))
+    first_linked, go_on = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                ScenarioNeed.objects.get(pk=need.pk).chains.add(ids["lithium-battery"])
+                first_linked.set()
+                go_on.wait(10)  # holds its transaction open while the second one starts
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def second() -> None:
+        try:
+            first_linked.wait(10)
+            ScenarioNeed.objects.get(pk=need.pk).chains.add(ids["new-energy"])
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    first_linked.wait(10)
+    threads[1].join(0.5)  # the second waits on the first's lock
+    go_on.set()
+    for t in threads:
+        t.join(20)
+
+    assert errors == []
+    assert ScenarioNeed.objects.get(pk=need.pk).chain_ids == facets.chain_key(
+        [ids["digital-city"], ids["lithium-battery"], ids["new-energy"]]
+    )

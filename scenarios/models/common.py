@@ -1,0 +1,20 @@
+"""What the list models share."""
+
+from typing import Any
+
+
+class KeepsChainIds:
+    """A full ``save()`` of a loaded item writes every field except ``chain_ids``: that
+    column follows the chain links (``scenarios.facets.sync_chain_ids``), and an instance
+    loaded before a link changed must not write its stale copy back. Saving it on purpose
+    takes ``update_fields=["chain_ids"]``."""
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        adding = self._state.adding  # type: ignore[attr-defined]
+        if not adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields  # type: ignore[attr-defined]
+                if not f.primary_key and f.name != "chain_ids"
+            ]
+        super().save(*args, **kwargs)  # type: ignore[misc]
