@@ -13,7 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from portal.forms import StyledForm, set_choices
 from portal.forms.accounts import region_choices
 from reference.models import Region
-from reference.selectors import RegionNode, chain_nodes, home_region_tree
+from reference.selectors import (
+    RegionNode,
+    chain_nodes,
+    home_region_tree,
+    region_full_name,
+    regions_by_code,
+)
 from scenarios.choices import Certification, ScenarioCategory, ValidationType
 
 SPLIT_RE = re.compile(r"[;；,，\n]+")
@@ -24,16 +30,29 @@ def split_words(text: str) -> list[str]:
     return [w.strip() for w in SPLIT_RE.split(text or "") if w.strip()]
 
 
-def home_region_choices() -> list[tuple[str, str]]:
-    """The home province, its cities and counties, indented (needs lie in the province)."""
+def home_region_choices(
+    jurisdictions: list[str] | None = None, keep: str | None = None
+) -> list[tuple[str, str]]:
+    """Regions of the home province, indented: the subtrees of ``jurisdictions`` (the
+    agencies' regions) or the whole province, and ``keep`` (an item's current region)
+    wherever it lies, so an edit never finds its own value refused by the picker."""
     options: list[tuple[str, str]] = []
+    home = home_region_tree()
+    by_code = regions_by_code()
+    roots = [by_code[c] for c in jurisdictions or () if c in by_code]
+    roots = [r for r in roots if r.path.startswith(home.path)] or [home]
+    # An agency's region inside another's is already listed under it.
+    roots = [r for r in roots if not any(o is not r and r.path.startswith(o.path) for o in roots)]
 
     def walk(node: RegionNode, depth: int) -> None:
         options.append((node.code, "\u3000" * depth + node.name))
         for child in sorted(node.children, key=lambda n: n.code):
             walk(child, depth + 1)
 
-    walk(home_region_tree(), 0)
+    for root in sorted(roots, key=lambda n: n.code):
+        walk(root, 0)
+    if keep and keep in by_code and all(code != keep for code, _l in options):
+        options.insert(0, (keep, region_full_name(keep)))
     return options
 
 
@@ -82,7 +101,11 @@ class ItemForm(StyledForm):
 
 class NeedForm(ItemForm):
     category = forms.ChoiceField(label=_("场景类型"), choices=ScenarioCategory.choices)
-    region = forms.ChoiceField(label=_("场景所在地"))
+    region = forms.ChoiceField(
+        label=_("场景所在地"),
+        help_text=_("本单位辖区内的地区。"),
+        error_messages={"invalid_choice": _("所选地区不在本单位的辖区内，请从列表中选择。")},
+    )
     validation_type = forms.ChoiceField(label=_("验证类型"), choices=ValidationType.choices)
     min_trl = forms.TypedChoiceField(
         label=_("最低技术成熟度"), choices=TRL_CHOICES, coerce=int, initial=5
@@ -121,12 +144,19 @@ class NeedForm(ItemForm):
     )
     agency = forms.ChoiceField(label=_("发布单位"), required=False)
 
-    def __init__(self, *args: Any, agencies: list[tuple[int, str]] | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        agencies: list[tuple[int, str]] | None = None,
+        jurisdictions: list[str] | None = None,
+        keep_region: str | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.fields["title"].label = _("场景名称")
         self.fields["description"].label = _("场景描述")
         self.fields["description"].help_text = _("要解决的问题、应用场景和对技术的要求。")
-        set_choices(self, "region", home_region_choices())
+        set_choices(self, "region", home_region_choices(jurisdictions, keep_region))
         if agencies and len(agencies) > 1:
             set_choices(self, "agency", [(str(pk), name) for pk, name in agencies])
             self.fields["agency"].required = True

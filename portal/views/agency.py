@@ -98,7 +98,10 @@ def need_new(request: HttpRequest) -> HttpResponse:
         return redirect("portal:workspace")
     choices = [(a.pk, a.name) for a in agencies]
     form = NeedForm(
-        request.POST or None, agencies=choices, initial={"region": agencies[0].region_id}
+        request.POST or None,
+        agencies=choices,
+        jurisdictions=[a.region_id for a in agencies],
+        initial={"region": agencies[0].region_id},
     )
     if request.method == "POST" and form.is_valid():
         agency = agencies[0]
@@ -129,6 +132,10 @@ def need_edit(request: HttpRequest, ref: str) -> HttpResponse:
             aliases=NEED_ALIASES,
             template="portal/workspace/need_form.html",
             done_url=lambda need: reverse("portal:agency-need", kwargs={"ref": need.ref}),
+            form_kwargs=lambda need: {
+                "jurisdictions": [need.agency.region_id],
+                "keep_region": need.region_id,
+            },
         ),
     )
 

@@ -38,6 +38,8 @@ class VersionedEdit:
     aliases: Mapping[str, str]
     template: str
     done_url: Callable[[Any], str]
+    # Extra arguments of the form for this item (e.g. the regions its owner may choose).
+    form_kwargs: Callable[[Any], dict[str, Any]] = lambda _item: {}
 
 
 def edit_with_version(request: HttpRequest, edit: VersionedEdit) -> HttpResponse:
@@ -50,9 +52,9 @@ def edit_with_version(request: HttpRequest, edit: VersionedEdit) -> HttpResponse
         return redirect(edit.done_url(item))
     newer = None
     if request.method != "POST":
-        form = edit.form_class(initial=edit.form_class.initial_from(item))
+        form = edit.form_class(initial=edit.form_class.initial_from(item), **edit.form_kwargs(item))
     else:
-        form = edit.form_class(request.POST)
+        form = edit.form_class(request.POST, **edit.form_kwargs(item))
         if form.is_valid():
             try:
                 edit.update(
@@ -65,7 +67,7 @@ def edit_with_version(request: HttpRequest, edit: VersionedEdit) -> HttpResponse
                 item = newer = edit.load()
                 data = request.POST.copy()
                 data["version"] = str(item.version)
-                form = edit.form_class(data)
+                form = edit.form_class(data, **edit.form_kwargs(item))
                 form.is_valid()
                 form.add_error(None, STALE_MESSAGE % {"v": item.version})
             except DomainError as exc:

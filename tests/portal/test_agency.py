@@ -290,3 +290,20 @@ def test_saving_the_edit_form_untouched_changes_nothing(agency_client, agency, l
     changed = {k for k in before if before[k] != after[k]}
     assert changed <= {"version", "updated_at"}, changed
     assert str(after["deadline"]) == "2027-06-30"
+
+
+def test_the_region_picker_offers_the_agencys_jurisdiction_only(agency_client, agency):
+    from portal.forms.items import NeedForm
+
+    body = page(agency_client.get("/workspace/agency/needs/new/"))
+
+    assert agency.region_id == "360102"  # a district of Nanchang
+    assert 'value="360102"' in body
+    assert 'value="360111"' not in body  # another district of Nanchang
+    assert 'value="360702"' not in body  # a county of Ganzhou
+    assert 'value="360000"' not in body  # the province above the agency
+    # Editing an item whose region lies outside (older data) keeps that value choosable.
+    form = NeedForm(jurisdictions=["360100"], keep_region="360000")
+    codes = [code for code, _label in form.fields["region"].choices]
+    assert codes[0] == "360000"
+    assert "360702" not in codes
