@@ -103,6 +103,19 @@ def invitation_create(
     return invitation, raw_token
 
 
+def invitation_problem(*, token: str) -> str | None:
+    """Why an invitation link cannot be used (the refusal ``invitation_accept`` would give),
+    or None when it can: the page says so before asking for a username and password."""
+    invitation = Invitation.objects.filter(token_hash=_token_hash(token.strip())).first()
+    if invitation is None:
+        return str(_("邀请链接无效。请核对邮件中的完整链接，或联系邀请您的管理员。"))
+    if invitation.accepted_at is not None:
+        return str(_("该邀请已被使用。请直接登录，或联系平台管理员重新邀请。"))
+    if invitation.expires_at <= timezone.now():
+        return str(_("该邀请已过期，请联系平台管理员重新发送。"))
+    return None
+
+
 @transaction.atomic
 def invitation_accept(*, token: str, username: str, password: str) -> User:
     """Create the invited user (validated password) and grant the invited role; audited.

@@ -104,6 +104,19 @@ def password_reset_request(*, email: str) -> None:
         )
 
 
+def password_reset_user(*, uid: str, token: str) -> User | None:
+    """The active user a reset link is for, or None when the link is bad, used or expired
+    (the page checks before asking for a new password)."""
+    try:
+        pk = urlsafe_base64_decode(uid).decode()
+        user = User.objects.filter(pk=int(pk), is_active=True).first()
+    except (ValueError, TypeError, OverflowError, UnicodeDecodeError):
+        return None
+    if user is None or not default_token_generator.check_token(user, token):
+        return None
+    return user
+
+
 @transaction.atomic
 def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     """Set a new password from an e-mailed reset link; audited.
@@ -112,16 +125,11 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     the validators; the user's API tokens are revoked (sessions lapse on their own because
     their hash depends on the password).
     """
-    invalid = InvalidInput(
-        _("重置链接无效或已过期，请重新申请。"), fields={"token": [_("链接无效或已过期。")]}
-    )
-    try:
-        pk = urlsafe_base64_decode(uid).decode()
-        user = User.objects.filter(pk=int(pk), is_active=True).first()
-    except (ValueError, TypeError, OverflowError, UnicodeDecodeError):
-        user = None
-    if user is None or not default_token_generator.check_token(user, token):
-        raise invalid
+    user = password_reset_user(uid=uid, token=token)
+    if user is None:
+        raise InvalidInput(
+            _("重置链接无效或已过期，请重新申请。"), fields={"token": [_("链接无效或已过期。")]}
+        )
     problems = password_problems(new_password, user)
     if problems:
         raise InvalidInput(_("密码不符合要求。"), fields={"new_password": problems})

@@ -25,7 +25,9 @@ def apply_service_errors(
                 unplaced.append(message)
     if unplaced or not exc.fields:
         # The summary once, then the field messages it does not already say.
-        parts = [exc.message, *[m for m in dict.fromkeys(unplaced) if m != exc.message]]
+        summary = str(exc.message)
+        said = [m for m in dict.fromkeys(unplaced) if str(m).rstrip("。；") not in summary]
+        parts = [summary, *said]
         form.add_error(None, "；".join(str(p).rstrip("。；") for p in parts) + "。")
 
 

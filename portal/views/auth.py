@@ -13,9 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from accounts.services.invitations import invitation_accept
+from accounts.services.invitations import invitation_accept, invitation_problem
 from accounts.services.signup import firm_signup
-from accounts.services.users import password_reset_confirm, password_reset_request
+from accounts.services.users import (
+    password_reset_confirm,
+    password_reset_request,
+    password_reset_user,
+)
 from core.api.throttles import LoginThrottle
 from core.errors import DomainError
 from portal.forms import apply_service_errors
@@ -57,7 +61,12 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
-    http_method_names = ["post", "options"]
+    """Signing out is a POST (the header's button); opening ``/logout/`` asks first."""
+
+    http_method_names = ["get", "head", "post", "options"]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return render(request, "portal/auth/logout_confirm.html")
 
 
 @sensitive_post_parameters("password1", "password2")
@@ -98,6 +107,10 @@ def signup_firm(request: HttpRequest) -> HttpResponse:
 def invitation_accept_view(request: HttpRequest) -> HttpResponse:
     """A person invited by e-mail chooses a username and password and gets the role."""
     token = request.GET.get("token", "") or request.POST.get("token", "")
+    if request.method == "GET":
+        problem = invitation_problem(token=token[:128])
+        if problem:
+            return _bad_link(request, _("邀请链接不可用"), problem)
     form = InvitationAcceptForm(request.POST or None)
     context = {"form": form, "token": token[:128]}
     if request.method == "POST" and too_many_attempts(request, form):
@@ -137,6 +150,13 @@ def password_reset_confirm_view(request: HttpRequest) -> HttpResponse:
     """Set a new password from the e-mailed link (``?uid=…&token=…``)."""
     uid = (request.GET.get("uid") or request.POST.get("uid") or "")[:64]
     token = (request.GET.get("token") or request.POST.get("token") or "")[:128]
+    if request.method == "GET" and password_reset_user(uid=uid, token=token) is None:
+        return _bad_link(
+            request,
+            _("重置链接不可用"),
+            _("这个重置密码的链接无效、已使用或已过期。请重新申请，我们会再发一封邮件。"),
+            again=True,
+        )
     form = PasswordResetConfirmForm(request.POST or None)
     context = {"form": form, "uid": uid, "token": token}
     if request.method == "POST" and too_many_attempts(request, form):
@@ -152,3 +172,9 @@ def password_reset_confirm_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("密码已重置，请用新密码登录。"))
             return redirect("portal:login")
     return render(request, "portal/auth/password_reset_confirm.html", context)
+
+
+def _bad_link(request: HttpRequest, title: str, detail: str, again: bool = False) -> HttpResponse:
+    """An e-mailed link that cannot be used: say why, instead of a form that would fail."""
+    context = {"title": title, "detail": detail, "again": again}
+    return render(request, "portal/auth/bad_link.html", context, status=400)

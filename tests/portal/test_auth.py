@@ -75,12 +75,60 @@ def test_login_never_redirects_off_site(agency_user):
     assert "evil.example" not in response["Location"]
 
 
-def test_logout_is_a_post(agency_user):
+def test_logout_is_a_post_and_opening_it_asks_first(agency_user):
     client, _ = sign_in(agency_user.username)
 
-    assert client.get("/logout/").status_code == 405
+    asked = client.get("/logout/")
+    assert asked.status_code == 200
+    assert "确定要退出吗" in asked.content.decode()
+    assert client.get("/workspace/")["Location"] == "/workspace/agency/"  # still signed in
     assert client.post("/logout/").status_code == 302
-    assert client.get("/workspace/").status_code == 302  # signed out: back to the login
+    assert client.get("/workspace/")["Location"].startswith("/login/")  # signed out
+
+
+def test_a_buttons_address_opened_as_a_link_gets_a_page_not_a_blank_405(agency, agency_user):
+    from tests.scenarios.helpers import make_need
+
+    need = make_need(agency, region="360102")
+    client = Client()
+    url = f"/workspace/agency/needs/{need.ref}/submit/"
+    # Signed out: the login page, which sends the user back to that address afterwards.
+    assert client.get(url)["Location"].startswith("/login/?next=")
+    client.force_login(agency_user)
+
+    response = client.get(url)
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    body = response.content.decode()
+    assert "请使用页面上的按钮" in body
+    assert f'href="/workspace/agency/needs/{need.ref}/"' in body
+    need.refresh_from_db()
+    assert need.status == "draft"  # nothing happened
+    api = client.get("/api/v1/auth/token/")  # the API keeps its JSON
+    assert api.status_code == 405
+    assert api.json()["code"]
+
+
+@pytest.mark.parametrize("url", ["/no-such-page/", "/opportunities/N-0000-NOPE/"])
+def test_missing_pages_say_so_in_chinese_with_the_layout(client, url, settings):
+    settings.DEBUG = False
+    response = client.get(url)
+
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "页面不存在" in body
+    assert 'href="/opportunities/"' in body  # the site's navigation
+
+
+def test_a_form_with_an_expired_token_says_the_page_is_stale(agency_user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(agency_user)
+
+    response = client.post("/workspace/agency/needs/new/", {"title": "x"})
+
+    assert response.status_code == 403
+    assert "页面已过期" in response.content.decode()
 
 
 def signup_data(**overrides):
@@ -215,8 +263,48 @@ def test_password_reset_confirm_with_a_bad_token_shows_an_error(agency_user):
     )
 
     assert response.status_code == 200
-    assert "alert" in response.content.decode()
+    body = response.content.decode()
+    assert "alert" in body
+    assert body.count("无效或已过期") == 1  # said once, not twice in other words
     assert sign_in(agency_user.username)[1].status_code == 302  # the old password still works
+
+
+def test_a_bad_or_used_reset_link_says_so_before_asking_for_a_password(agency_user):
+    response = Client().get("/password-reset/confirm/", {"uid": "x", "token": "y"})
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "重置链接不可用" in body
+    assert 'href="/password-reset/"' in body
+    assert 'name="password1"' not in body
+
+
+@pytest.mark.parametrize("state", ["unknown", "accepted", "expired"])
+def test_an_unusable_invitation_link_says_why_before_the_form(
+    agency, platform_admin, state, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    invitation, token = invitation_create(
+        actor=platform_admin, email="s@example.cn", organization=agency, role="agency_editor"
+    )
+    if state == "unknown":
+        token = "not-a-token"
+    elif state == "accepted":
+        type(invitation).objects.filter(pk=invitation.pk).update(accepted_at=timezone.now())
+    else:
+        type(invitation).objects.filter(pk=invitation.pk).update(
+            expires_at=timezone.now() - timedelta(days=1)
+        )
+
+    response = Client().get("/invitations/accept/", {"token": token})
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert {"unknown": "无效", "accepted": "已被使用", "expired": "已过期"}[state] in body
+    assert 'name="password1"' not in body
 
 
 def test_signup_reports_every_service_problem_at_once(firm_user, firm):

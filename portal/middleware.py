@@ -1,0 +1,54 @@
+"""Pages for answers that Django sends without one."""
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+
+class MethodNotAllowedPage:
+    """A bare 405 on a page address (a button's address opened as a link, or reached again
+    after signing in) becomes a page that says what happened and where to go; the API's
+    405s keep their JSON."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 405 or request.path.startswith("/api/") or response.content:
+            return response
+        back = request.path.rstrip("/").rsplit("/", 1)[0] + "/"
+        page = render(
+            request,
+            "portal/error.html",
+            {
+                "title": _("请使用页面上的按钮"),
+                "detail": _(
+                    "这个地址对应页面上的一个操作按钮（如提交、撤回、退出），不能直接打开。"
+                    "请回到相应页面，再点击按钮。"
+                ),
+                "back": back if request.path.startswith("/workspace/") else None,
+            },
+            status=405,
+        )
+        if "Allow" in response:
+            page["Allow"] = response["Allow"]
+        return page
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent with an expired or missing security token (e.g. a page left open over a
+    sign-in elsewhere): say so in the user's words, not Django's."""
+    return render(
+        request,
+        "portal/error.html",
+        {
+            "title": _("页面已过期"),
+            "detail": _(
+                "这个页面打开太久或已在别处登录/退出，提交没有生效。请返回、刷新页面后重新提交。"
+            ),
+        },
+        status=403,
+    )
