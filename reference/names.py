@@ -39,4 +39,10 @@ def region_name_en(name: str) -> str:
 
 
 def _pinyin(text: str) -> str:
-    return "".join(lazy_pinyin(text)).capitalize()
+    """Syllables joined as place names are written: an apostrophe before a syllable that
+    starts with a, o or e (吉安 → Ji'an, 西安 → Xi'an), so the name reads unambiguously."""
+    syllables = lazy_pinyin(text)
+    joined = syllables[0] if syllables else ""
+    for syllable in syllables[1:]:
+        joined += ("'" if syllable[:1] in ("a", "o", "e") else "") + syllable
+    return joined.capitalize()

@@ -99,3 +99,20 @@ def test_reference_load_twice_changes_nothing():
     assert before == after
     assert counts.regions == 3211
     assert counts.policy_version == 1
+
+
+@pytest.mark.parametrize(
+    ("chinese", "english"),
+    [
+        ("吉安市", "Ji'an City"),
+        ("西安市", "Xi'an City"),
+        ("南昌市", "Nanchang City"),
+        ("东湖区", "Donghu District"),
+        ("永安市", "Yong'an City"),
+        ("宁夏回族自治区", "Ningxia Hui Autonomous Region"),
+    ],
+)
+def test_english_region_names_read_as_place_names(chinese, english):
+    from reference.names import region_name_en
+
+    assert region_name_en(chinese) == english
