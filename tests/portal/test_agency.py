@@ -215,6 +215,9 @@ def test_agency_shortlists_an_interested_firm(
     body = page(client.get(f"/workspace/agency/needs/{need.ref}/"))
     assert "可两周内进场" in body
     assert "有意向" in body
+    answers = body[body.index('id="interest-title"') :]
+    # The answer names the capability it is about (a firm may offer several).
+    assert f'href="/capabilities/{match.capability.ref}/">{match.capability.title}</a>' in answers
 
     response = client.post(
         f"/workspace/agency/matches/{match.pk}/shortlist/",
