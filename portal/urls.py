@@ -36,6 +36,7 @@ urlpatterns = [
         name="agency-need-withdraw",
     ),
     path("workspace/agency/needs/<str:ref>/close/", agency.need_close, name="agency-need-close"),
+    path("workspace/agency/needs/<str:ref>/copy/", agency.need_copy, name="agency-need-copy"),
     path(
         "workspace/agency/matches/<int:match_id>/shortlist/",
         agency.shortlist,

@@ -21,6 +21,7 @@ from reference.selectors import (
     regions_by_code,
 )
 from scenarios.choices import Certification, ScenarioCategory, ValidationType
+from scenarios.services.common import MAX_KEYWORD_LENGTH
 
 SPLIT_RE = re.compile(r"[;；,，\n]+")
 TRL_CHOICES = [(n, str(n)) for n in range(1, 10)]
@@ -82,6 +83,10 @@ class ItemForm(StyledForm):
         set_choices(self, "chains", [(n.slug, n.name) for n in chain_nodes()])
         self.fields["keywords"].widget.attrs["data-tags-label"] = str(_("添加关键词"))
         self.fields["keywords"].widget.attrs["data-tags-remove"] = str(_("删除"))
+        self.fields["keywords"].widget.attrs["data-tags-max"] = str(MAX_KEYWORD_LENGTH)
+        self.fields["keywords"].widget.attrs["data-tags-too-long"] = str(
+            _("“%%s”超过 %(n)s 个字，请缩短后再添加。") % {"n": MAX_KEYWORD_LENGTH}
+        )
 
     def clean_chains(self) -> list[str]:
         chains = self.cleaned_data["chains"]

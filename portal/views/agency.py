@@ -219,6 +219,20 @@ def need_close(request: HttpRequest, ref: str) -> HttpResponse:
 
 @login_required
 @require_POST
+def need_copy(request: HttpRequest, ref: str) -> HttpResponse:
+    """Take an ended need up again as a new draft (the original keeps its trail)."""
+    need = _need_or_404(request, ref)
+    try:
+        copy = need_services.need_copy(actor=request.user, need=need)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("portal:agency-need", ref=need.ref)
+    messages.success(request, _("已复制为新草稿（%(ref)s）。修改后可提交审核。") % {"ref": copy.ref})
+    return redirect("portal:agency-need-edit", ref=copy.ref)
+
+
+@login_required
+@require_POST
 def shortlist(request: HtmxHttpRequest, match_id: int) -> HttpResponse:
     """Put a recommended capability on (or off) the need's shortlist."""
     match = matching_selectors.match_list_for_user(user=request.user).filter(pk=match_id).first()

@@ -47,10 +47,17 @@ def clean_keywords(keywords: Any, *, field: str = "keywords") -> list[str]:
         raise InvalidInput(
             _("关键词过多。"), fields={field: [_("最多 %(n)s 个。") % {"n": MAX_KEYWORDS}]}
         )
-    if any(len(k) > MAX_KEYWORD_LENGTH for k in cleaned):
+    too_long = [k for k in cleaned if len(k) > MAX_KEYWORD_LENGTH]
+    if too_long:
+        named = "、".join(f"“{k[:12]}…”" for k in too_long[:3])
         raise InvalidInput(
             _("关键词过长。"),
-            fields={field: [_("每个最多 %(n)s 个字符。") % {"n": MAX_KEYWORD_LENGTH}]},
+            fields={
+                field: [
+                    _("每个最多 %(n)s 个字符，过长的有：%(words)s")
+                    % {"n": MAX_KEYWORD_LENGTH, "words": named}
+                ]
+            },
         )
     return cleaned
 

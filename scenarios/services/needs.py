@@ -199,6 +199,24 @@ def need_withdraw(
     return need
 
 
+@transaction.atomic
+def need_copy(*, actor: Actor, need: ScenarioNeed) -> ScenarioNeed:
+    """A new draft of the same agency with ``need``'s content: how a withdrawn, rejected or
+    closed need (an end state) is taken up again. The original and its trail stay as they
+    are; a deadline already past is left empty."""
+    check_agency_editor(actor, need.agency)
+    values = {name: getattr(need, name) for name in NEED_FIELDS - {"chains"}}
+    if values["deadline"] is not None and values["deadline"] < timezone.localdate():
+        values["deadline"] = None
+    if not need.region.path.startswith(need.agency.region.path):
+        values["region"] = need.agency.region  # older data above the agency: its own region
+    copy = need_create(
+        actor=actor, agency=need.agency, chains=[c.slug for c in need.chains.all()], **values
+    )
+    audit_record(actor=actor, action="need.copy", target=copy, data={"copied_from": need.ref})
+    return copy
+
+
 def _check_agency_or_committee(actor: Actor, need: ScenarioNeed) -> None:
     if not is_need_insider(actor, need):
         raise ActorNotAllowed(_("只有发布单位或辖区工作委员会可以执行此操作。"))

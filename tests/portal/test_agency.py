@@ -310,3 +310,25 @@ def test_the_region_picker_offers_the_agencys_jurisdiction_only(agency_client, a
     codes = [code for code, _label in form.fields["region"].choices]
     assert codes[0] == "360000"
     assert "360702" not in codes
+
+
+def test_an_ended_need_is_copied_as_a_new_draft_of_the_same_agency(agency_client, agency):
+    import datetime
+
+    from scenarios.services.needs import need_withdraw
+
+    need = make_need(agency, region="360102", chains=["digital-city", "llm-digital-human"])
+    ScenarioNeed.objects.filter(pk=need.pk).update(deadline=datetime.date(2020, 1, 1))
+    need_withdraw(actor=need.agency.memberships.first().user, need=need)
+    other = signed_in(factories.member(factories.AgencyFactory.create(), "agency_editor"))
+
+    assert other.post(f"/workspace/agency/needs/{need.ref}/copy/").status_code == 404
+    response = agency_client.post(f"/workspace/agency/needs/{need.ref}/copy/")
+
+    copy = ScenarioNeed.objects.exclude(pk=need.pk).get(agency=agency)
+    assert response["Location"] == f"/workspace/agency/needs/{copy.ref}/edit/"
+    assert (copy.status, copy.title, copy.keywords) == ("draft", need.title, need.keywords)
+    assert copy.deadline is None  # already past: left for the agency to set
+    assert sorted(c.slug for c in copy.chains.all()) == ["digital-city", "llm-digital-human"]
+    assert ScenarioNeed.objects.get(pk=need.pk).status == "withdrawn"  # the original stays
+    assert AuditEvent.objects.filter(action="need.copy", data__copied_from=need.ref).exists()

@@ -399,3 +399,52 @@ def test_facets_tick_and_untick_without_piling_up_the_address(live_server, brows
     assert keys.count("sort") == 1, page.url
     visitor.check("facets-unticked")
     assert visitor.close() == []
+
+
+def test_withdrawing_asks_first_and_an_ended_need_is_copied_as_a_draft(
+    live_server, browser, reference
+):
+    agency = factories.AgencyFactory.create(region=Region.objects.get(code="360102"))
+    staff_user = factories.member(agency, "agency_editor", username="agency-withdraw")
+    need = make_need(agency, region="360102", status="published", title="智慧停车诱导试点")
+    staff = Visitor(browser, live_server.url, "withdraw")
+    staff.sign_in(staff_user.username)
+    page = staff.open(f"/workspace/agency/needs/{need.ref}/", "agency-need-withdraw")
+    asked: list[str] = []
+
+    def answer(accept: bool) -> Any:
+        def handler(dialog: Any) -> None:
+            asked.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+
+        return handler
+
+    page.once("dialog", answer(False))
+    page.get_by_role("button", name="撤回").click()
+    page.wait_for_timeout(300)
+    need.refresh_from_db()
+    assert need.status == "published"  # cancelled: nothing sent
+    page.once("dialog", answer(True))
+    with page.expect_navigation():
+        page.get_by_role("button", name="撤回").click()
+    need.refresh_from_db()
+    assert need.status == "withdrawn"
+    assert asked == ["确定撤回这个需求吗？撤回后不能再提交。"] * 2
+
+    with page.expect_navigation():
+        page.get_by_role("button", name="复制为新草稿").click()
+    page = staff.check("agency-need-copied")
+    assert page.input_value("#id_title") == "智慧停车诱导试点"
+    # A keyword longer than 32 characters stays in the entry with a message naming it.
+    tags = page.locator("#id_keywords-entry")
+    tags.fill("超" * 33)
+    tags.press("Enter")
+    assert "超过 32 个字" in page.inner_text("#id_keywords-entry-note")
+    assert tags.input_value() == "超" * 33
+    assert ("超" * 33) not in page.input_value("#id_keywords")
+    page.click("#main form button[type=submit]")  # refused: the word is still too long
+    page.wait_for_timeout(300)
+    assert "/edit/" in page.url
+    copy = ScenarioNeed.objects.exclude(pk=need.pk).get(agency=agency)
+    assert (copy.status, copy.title) == ("draft", "智慧停车诱导试点")
+    assert staff.close() == []

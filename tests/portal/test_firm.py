@@ -52,6 +52,14 @@ def test_unverified_firm_is_told_its_capability_waits(firm_user):
     assert "认证" in page(response)
     assert "企业待认证" in page(client.get("/workspace/firm/"))
 
+    # While it waits, the firm may take it back to change it.
+    body = page(client.get(f"/workspace/firm/capabilities/{cap.ref}/"))
+    assert f'action="/workspace/firm/capabilities/{cap.ref}/withdraw/"' in body
+    client.post(f"/workspace/firm/capabilities/{cap.ref}/withdraw/", {"version": cap.version})
+    cap.refresh_from_db()
+    assert cap.status == "withdrawn"
+    assert client.get(f"/workspace/firm/capabilities/{cap.ref}/edit/").status_code == 200
+
 
 def test_capability_hitting_the_negative_list_comes_back_with_the_reason(
     firm_client, firm, province_reviewer

@@ -2,7 +2,9 @@
    - Facet forms submit on change (htmx requests the list body; without JS the button does).
    - On a phone the facets fold behind a button; they stay open across list updates.
    - A keyword field (data-tags) becomes chips: Enter or a comma adds one, × removes it; the
-     field itself keeps the words joined with ";" so the form posts the same either way. */
+     field itself keeps the words joined with ";" so the form posts the same either way. A
+     word longer than data-tags-max stays in the entry with a message naming it.
+   - A form with data-confirm asks before it is sent (withdraw, close). */
 (function () {
   "use strict";
 
@@ -42,13 +44,28 @@
         box.insertBefore(tag, entry);
       });
     }
+    var note = document.createElement("div");
+    note.className = "invalid-feedback d-block";
+    note.id = input.id + "-entry-note";
+    note.setAttribute("aria-live", "polite");
+    box.parentNode.insertBefore(note, box.nextSibling);
+    var max = parseInt(input.dataset.tagsMax || "0", 10);
     function add() {
       var word = entry.value.replace(/[;；,，]/g, "").trim();
+      note.textContent = "";
+      entry.removeAttribute("aria-invalid");
+      if (max && word.length > max) {
+        note.textContent = (input.dataset.tagsTooLong || "").replace("%s", word);
+        entry.setAttribute("aria-invalid", "true");
+        entry.setAttribute("aria-describedby", note.id);
+        return false;  // kept in the entry to be shortened
+      }
       if (word && words().indexOf(word) < 0) {
         input.value = words().concat([word]).join(";");
         render();
       }
       entry.value = "";
+      return true;
     }
     entry.addEventListener("keydown", function (event) {
       if (event.key === "Enter" || event.key === "," || event.key === "，" || event.key === ";") {
@@ -58,6 +75,12 @@
       }
     });
     entry.addEventListener("blur", add);
+    // What is still typed in the entry is added when the form is sent.
+    if (input.form) {
+      input.form.addEventListener("submit", function (event) {
+        if (!add()) { event.preventDefault(); entry.focus(); }
+      });
+    }
     render();
   }
 
@@ -71,6 +94,13 @@
     filtersOpen = !!(more && more.classList.contains("show"));
   });
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
   document.addEventListener("htmx:afterSwap", function (event) {
     enhance(event.target);
     var more = document.getElementById("facet-more");
