@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.search import apply_search
 from portal.forms import set_choices
+from reference.selectors import chains_by_slug, regions_by_code
 from scenarios.choices import Certification, ScenarioCategory, ValidationType
 from scenarios.filters import (
     CAPABILITY_SEARCH,
@@ -66,11 +67,24 @@ class ListQueryForm(forms.Form):
         super().__init__(*args, **kwargs)
         set_choices(self, "sort", [(key, label) for key, (label, _o) in self.sorts.items()])
 
+    def clean_chain(self) -> str:
+        slug: str = self.cleaned_data.get("chain") or ""
+        if slug and slug not in chains_by_slug():
+            raise forms.ValidationError(_("未知的产业链/赛道。"))
+        return slug
+
+    def clean_region(self) -> str:
+        code: str = self.cleaned_data.get("region") or ""
+        if code and code not in regions_by_code():
+            raise forms.ValidationError(_("未知的地区。"))
+        return code
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         low, high = data.get("trl_min"), data.get("trl_max")
         if low is not None and high is not None and low > high:
             self.add_error("trl_max", _("上限不能小于下限。"))
+            data.pop("trl_min", None)  # a reversed range filters nothing
         return data
 
     def valid_data(self) -> dict[str, Any]:
@@ -106,6 +120,7 @@ class NeedQueryForm(ListQueryForm):
         low, high = data.get("budget_min"), data.get("budget_max")
         if low is not None and high is not None and low > high:
             self.add_error("budget_max", _("上限不能小于下限。"))
+            data.pop("budget_min", None)  # a reversed range filters nothing
         return data
 
 

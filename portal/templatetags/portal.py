@@ -41,10 +41,11 @@ def wan(yuan: int | None) -> str:
 
 @register.filter
 def score(value: float | None) -> str:
-    """A score or feature in [0, 1] to two decimals."""
+    """A score or feature in [0, 1] as points out of 100 (0.7407 → "74"), the way people
+    read a score; the bars and the sentence say what makes it up."""
     if value is None:
         return "–"
-    return f"{float(value):.2f}"
+    return str(max(0, min(100, round(float(value) * 100))))
 
 
 @register.filter
@@ -132,6 +133,22 @@ def query(context: template.Context, **changes: Any) -> str:
 def query_with(context: template.Context, key: str, value: Any) -> str:
     """The current query string with ``key`` set to ``value`` (for keys named at run time)."""
     return query(context, **{key: value})
+
+
+@register.simple_tag(takes_context=True)
+def kept_params(context: template.Context, form: Any, *exclude: str) -> list[tuple[str, str]]:
+    """The list's query as hidden fields for another form on the page (the sort): only the
+    list form's own fields that passed, never unknown keys or rejected values."""
+    request = context.get("request")
+    if request is None:
+        return []
+    return [
+        (key, value)
+        for key in form.fields
+        if key not in exclude and key not in form.errors
+        for value in request.GET.getlist(key)
+        if value and "\x00" not in value
+    ]
 
 
 @register.simple_tag

@@ -333,3 +333,30 @@ def test_lists_answer_odd_queries_without_error(client, lists, query):
     for url in ("/opportunities/", "/capabilities/", "/opportunities/export.xlsx"):
         response = client.get(url, query)
         assert response.status_code == 200, (url, query)
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"chain": "zzz"}, "chain"),
+        ({"region": "999999"}, "region"),
+        ({"chain": "\x00"}, "chain"),
+        ({"trl_min": "7", "trl_max": "3"}, "trl_max"),
+        ({"q": "x" * 101}, "q"),
+    ],
+)
+def test_a_rejected_filter_says_so_and_is_not_counted_or_echoed(client, lists, query, field):
+    body = text(client.get("/opportunities/", {**query, "sort": "budget"}))
+
+    assert "共 3 项" in body  # the other filters (none here) still apply
+    assert "筛选条件 <span" not in body  # no active-filter badge for a rejected value
+    assert "\x00" not in body
+    for key, value in query.items():
+        if key != "trl_min":
+            assert f'name="{key}" value="{value}"' not in body
+    assert {
+        "chain": "未知的产业链/赛道",
+        "region": "未知的地区",
+        "trl_max": "上限不能小于下限",
+        "q": "100",
+    }[field] in body
