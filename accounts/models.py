@@ -10,7 +10,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import OrganizationKind, Role
-from accounts.validators import validate_credit_code
+from accounts.validators import phone_validator, validate_credit_code
 from reference.choices import RegionLevel
 
 
@@ -39,7 +39,9 @@ class Organization(models.Model):
         validators=[validate_credit_code],
     )
     contact_name = models.CharField(_("联系人"), max_length=64, blank=True)
-    contact_phone = models.CharField(_("联系电话"), max_length=32, blank=True)
+    contact_phone = models.CharField(
+        _("联系电话"), max_length=32, blank=True, validators=[phone_validator]
+    )
     verified_at = models.DateTimeField(_("认证时间"), null=True, blank=True)
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -1,7 +1,18 @@
-"""Validators for official codes: GB 32100-2015 unified social credit codes."""
+"""Validators for official codes (GB 32100-2015 unified social credit codes) and phone
+numbers."""
 
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+# A phone number as people write one: digits with +, -, brackets, spaces, an extension
+# after 转 or "ext"; at least five digits. Letters and markup are a typing slip.
+phone_validator = RegexValidator(
+    r"^(?=(?:\D*\d){5})[0-9+\-()（） ]+(?:(?:转|ext\.?|x)\s*[0-9]{1,6})?$",
+    message=gettext_lazy("请填写电话号码：数字，可含 +、-、括号、空格，分机写在“转”之后。"),
+    code="invalid_phone",
+)
 
 # GB 32100-2015 character set: digits and capital letters without I, O, Z, S, V.
 CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"

@@ -7,21 +7,23 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from portal.forms import StyledForm, set_choices
-from reference.selectors import RegionNode, provinces
+from reference.selectors import RegionNode, home_region_tree, provinces
 
 PASSWORD_HELP = _("至少 8 位，不能全是数字，不能过于常见或与用户名相近。")
 
 
 def region_choices() -> list[tuple[str, Any]]:
-    """Every region of China grouped by province, cities and counties indented."""
+    """Every region of China grouped by province, cities and counties indented; the home
+    province (where most firms here are) first."""
     groups: list[tuple[str, Any]] = [("", _("请选择所在地区"))]
+    home = home_region_tree().code
 
     def walk(node: RegionNode, depth: int, options: list[tuple[str, str]]) -> None:
         options.append((node.code, "\u3000" * depth + node.name))
         for child in sorted(node.children, key=lambda n: n.code):
             walk(child, depth + 1, options)
 
-    for province in sorted(provinces(), key=lambda n: n.code):
+    for province in sorted(provinces(), key=lambda n: (n.code != home, n.code)):
         options: list[tuple[str, str]] = []
         walk(province, 0, options)
         groups.append((province.name, options))

@@ -227,7 +227,9 @@ def need_copy(request: HttpRequest, ref: str) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("portal:agency-need", ref=need.ref)
-    messages.success(request, _("已复制为新草稿（%(ref)s）。修改后可提交审核。") % {"ref": copy.ref})
+    messages.success(
+        request, _("已复制为新草稿（%(ref)s）。修改后可提交审核。") % {"ref": copy.ref}
+    )
     return redirect("portal:agency-need-edit", ref=copy.ref)
 
 

@@ -73,6 +73,9 @@ class LogoutView(auth_views.LogoutView):
 @require_http_methods(["GET", "POST"])
 def signup_firm(request: HttpRequest) -> HttpResponse:
     """A firm registers itself and its first account, then waits for verification."""
+    if request.user.is_authenticated:
+        messages.info(request, _("您已登录。如需为另一家企业注册，请先退出登录。"))
+        return redirect("portal:workspace")
     form = FirmSignupForm(request.POST or None)
     if request.method == "POST" and too_many_attempts(request, form):
         return render(request, "portal/auth/signup_firm.html", {"form": form}, status=429)

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.validators import phone_validator
 from reference.choices import RegionLevel
 from scenarios.choices import NeedStatus, ScenarioCategory, ValidationType
 from scenarios.lifecycle import MATCHABLE_NEED_STATUSES, NEED_EDITABLE, PUBLIC_NEED_STATUSES
@@ -67,7 +68,9 @@ class ScenarioNeed(KeepsChainIds, models.Model):
     deadline = models.DateField(_("截止日期"), null=True, blank=True)
     is_major = models.BooleanField(_("重大场景"), default=False)
     contact_name = models.CharField(_("联系人（不公开）"), max_length=64, blank=True)
-    contact_phone = models.CharField(_("联系电话（不公开）"), max_length=32, blank=True)
+    contact_phone = models.CharField(
+        _("联系电话（不公开）"), max_length=32, blank=True, validators=[phone_validator]
+    )
     confidential_notes = models.TextField(_("内部备注（不公开）"), max_length=2000, blank=True)
     status = models.CharField(
         _("状态"), max_length=16, choices=NeedStatus.choices, default=NeedStatus.DRAFT

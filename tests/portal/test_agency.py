@@ -332,3 +332,14 @@ def test_an_ended_need_is_copied_as_a_new_draft_of_the_same_agency(agency_client
     assert sorted(c.slug for c in copy.chains.all()) == ["digital-city", "llm-digital-human"]
     assert ScenarioNeed.objects.get(pk=need.pk).status == "withdrawn"  # the original stays
     assert AuditEvent.objects.filter(action="need.copy", data__copied_from=need.ref).exists()
+
+
+def test_a_phone_number_that_is_not_one_is_refused_in_place(agency_client, agency):
+    body = page(
+        agency_client.post("/workspace/agency/needs/new/", need_data(contact_phone="abc<>"))
+    )
+
+    assert 'id="id_contact_phone_error"' in body
+    assert "电话号码" in body
+    assert 'value="abc&lt;&gt;"' in body  # kept, escaped
+    assert not ScenarioNeed.objects.filter(agency=agency).exists()

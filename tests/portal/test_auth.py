@@ -360,3 +360,24 @@ def test_signup_and_reset_share_the_budget(monkeypatch):
 
     assert client.post("/signup/firm/", signup_data()).status_code == 429
     assert not User.objects.filter(username="newfirm").exists()
+
+
+def test_signup_lists_the_home_province_first_and_checks_the_phone():
+    body = Client().get("/signup/firm/").content.decode()
+    assert body.index('label="江西省"') < body.index('label="北京市"')
+
+    response = Client().post("/signup/firm/", signup_data(contact_phone="abc<>"))
+
+    assert response.status_code == 200
+    assert 'id="id_contact_phone_error"' in response.content.decode()
+    assert not Organization.objects.filter(name=signup_data()["firm_name"]).exists()
+
+
+def test_a_signed_in_user_is_not_offered_the_signup_form(firm_user):
+    client = Client()
+    client.force_login(firm_user)
+
+    response = client.get("/signup/firm/", follow=True)
+
+    assert response.redirect_chain[0][0] == "/workspace/"
+    assert "请先退出登录" in response.content.decode()
