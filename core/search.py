@@ -11,6 +11,7 @@ PostgreSQL a word without cased letters is looked for in the JSON's text as it i
 stored text keeps Chinese as it was typed), which skips upper-casing every row's keywords.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
@@ -39,7 +40,7 @@ class ElementHolds(Expression):
     def get_source_expressions(self) -> list[Any]:
         return [self.source]
 
-    def set_source_expressions(self, exprs: list[Any]) -> None:
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         (self.source,) = exprs
 
     # {column} is the compiled column; the word is always a parameter.
@@ -69,7 +70,8 @@ def search_words(text: str) -> list[str]:
     """The words of a search text, read as DRF's ``?search=`` reads them: split at spaces
     and commas, a quoted phrase kept whole without its quotes (``"1,000 吨"``); NUL bytes
     dropped, at most ``MAX_SEARCH_WORDS``. The API and the pages' search box share it."""
-    words = search_smart_split(text.replace("\x00", ""))
+    # DRF's stub says list[str]; the function splits a string (rest_framework/filters.py).
+    words = search_smart_split(text.replace("\x00", ""))  # type: ignore[arg-type]
     return [w for w in words if w.strip()][:MAX_SEARCH_WORDS]
 
 

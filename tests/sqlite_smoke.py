@@ -3,6 +3,7 @@ new SQLite file (``make run``'s database), with tasks in-process as ``make run``
 
 import json
 import sys
+from typing import Any
 
 import django
 
@@ -68,7 +69,7 @@ user = user_create(username="agency-user", password="Sturdy-pass-2026", email="a
 membership_grant(actor=None, user=user, organization=agency, role=Role.AGENCY_EDITOR)
 
 client = Client()
-answers = {}
+answers: dict[str, Any] = {}
 for url in (
     "/",
     "/opportunities/",

@@ -281,7 +281,7 @@ def test_saving_the_edit_form_untouched_changes_nothing(agency_client, agency, l
     agency_client.cookies["django_language"] = language
     agency_client.post("/workspace/agency/needs/new/", need_data())
     need = ScenarioNeed.objects.get(agency=agency)
-    before = ScenarioNeed.objects.filter(pk=need.pk).values().get()
+    before = dict(ScenarioNeed.objects.filter(pk=need.pk).values().get())
     edit = f"/workspace/agency/needs/{need.ref}/edit/"
 
     body = page(agency_client.get(edit))
@@ -289,7 +289,7 @@ def test_saving_the_edit_form_untouched_changes_nothing(agency_client, agency, l
     response = agency_client.post(edit, form_values(body))
 
     assert response.status_code == 302
-    after = ScenarioNeed.objects.filter(pk=need.pk).values().get()
+    after = dict(ScenarioNeed.objects.filter(pk=need.pk).values().get())
     changed = {k for k in before if before[k] != after[k]}
     assert changed <= {"version", "updated_at"}, changed
     assert str(after["deadline"]) == "2027-06-30"
@@ -307,19 +307,21 @@ def test_the_region_picker_offers_the_agencys_jurisdiction_only(agency_client, a
     assert 'value="360000"' not in body  # the province above the agency
     # Editing an item whose region lies outside (older data) keeps that value choosable.
     form = NeedForm(jurisdictions=["360100"], keep_region="360000")
-    codes = [code for code, _label in form.fields["region"].choices]
+    codes = [code for code, _label in form.fields["region"].choices]  # type: ignore[attr-defined]
     assert codes[0] == "360000"
     assert "360702" not in codes
 
 
-def test_an_ended_need_is_copied_as_a_new_draft_of_the_same_agency(agency_client, agency):
+def test_an_ended_need_is_copied_as_a_new_draft_of_the_same_agency(
+    agency_client, agency, agency_user
+):
     import datetime
 
     from scenarios.services.needs import need_withdraw
 
     need = make_need(agency, region="360102", chains=["digital-city", "llm-digital-human"])
     ScenarioNeed.objects.filter(pk=need.pk).update(deadline=datetime.date(2020, 1, 1))
-    need_withdraw(actor=need.agency.memberships.first().user, need=need)
+    need_withdraw(actor=agency_user, need=need)
     other = signed_in(factories.member(factories.AgencyFactory.create(), "agency_editor"))
 
     assert other.post(f"/workspace/agency/needs/{need.ref}/copy/").status_code == 404
