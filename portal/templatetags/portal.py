@@ -41,11 +41,10 @@ def wan(yuan: int | None) -> str:
 
 @register.filter
 def score(value: float | None) -> str:
-    """A score or feature in [0, 1] as points out of 100 (0.7407 → "74"), the way people
-    read a score; the bars and the sentence say what makes it up."""
+    """A score or feature in [0, 1] to two decimals (the portal issue's convention)."""
     if value is None:
         return "–"
-    return str(max(0, min(100, round(float(value) * 100))))
+    return f"{float(value):.2f}"
 
 
 @register.filter

@@ -1,5 +1,5 @@
 """Explanations and formatting as people read them: sentences from a match's stored
-breakdown, bars per feature, amounts in 万元, scores out of 100, safe highlighting."""
+breakdown, bars per feature, amounts in 万元, two-decimal scores, safe highlighting."""
 
 from types import SimpleNamespace
 
@@ -101,8 +101,7 @@ def test_amounts_scores_and_bars_are_formatted():
     assert wan(1_234_567) == "123.46 万元"
     assert wan(120_000_000) == "12,000 万元"
     assert wan(None) == "未定"
-    assert score(0.7407407407407406) == "74"  # points out of 100
-    assert score(1.2) == "100"
+    assert score(0.7407407407407406) == "0.74"
     assert score(None) == "–"
     assert percent(1.7) == 100
     assert percent(-0.2) == 0
