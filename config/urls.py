@@ -63,5 +63,6 @@ urlpatterns = [
     path("", include("portal.urls")),
 ]
 
+handler400 = "config.views.bad_input"
 handler404 = "config.views.not_found"
 handler500 = "config.views.server_failure"

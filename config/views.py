@@ -9,7 +9,7 @@ from django.http import (
     JsonResponse,
 )
 from django.utils.translation import gettext as _
-from django.views.defaults import page_not_found, server_error
+from django.views.defaults import bad_request, page_not_found, server_error
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -18,6 +18,15 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
             {"code": "not_found", "detail": _("未找到。"), "fields": {}}, status=404
         )
     return page_not_found(request, exception)  # type: ignore[arg-type]
+
+
+def bad_input(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """400 before any view ran (a disallowed Host, too many parameters): JSON for the API."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"code": "bad_request", "detail": _("请求有误。"), "fields": {}}, status=400
+        )
+    return bad_request(request, exception)  # type: ignore[arg-type]
 
 
 def server_failure(request: HttpRequest) -> HttpResponse:

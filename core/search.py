@@ -21,6 +21,11 @@ from django.db.models.lookups import GreaterThan
 from rest_framework.filters import search_smart_split
 
 MAX_SEARCH_WORDS = 10
+# Longer search texts are refused by the API (400) and the pages' form; a word is never
+# longer than this, whatever calls the function.
+MAX_SEARCH_LENGTH = 200
+# Chinese and typographic quotes read as the ASCII quotes that keep a phrase whole.
+QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
 # A JSON field is searched in its text; words holding its syntax are looked for per element.
 JSON_SYNTAX = frozenset('"\\[],')
 
@@ -71,8 +76,15 @@ def search_words(text: str) -> list[str]:
     and commas, a quoted phrase kept whole without its quotes (``"1,000 吨"``); NUL bytes
     dropped, at most ``MAX_SEARCH_WORDS``. The API and the pages' search box share it."""
     # DRF's stub says list[str]; the function splits a string (rest_framework/filters.py).
-    words = search_smart_split(text.replace("\x00", ""))  # type: ignore[arg-type]
+    text = text.replace("\x00", "").translate(QUOTES)[:MAX_SEARCH_LENGTH]
+    words = search_smart_split(text)  # type: ignore[arg-type]
     return [w for w in words if w.strip()][:MAX_SEARCH_WORDS]
+
+
+def _json_escaped(word: str) -> bool:
+    """The word holds characters that JSON text writes differently (quotes, backslashes,
+    control characters) or that are its syntax (brackets, commas)."""
+    return any(c in JSON_SYNTAX or ord(c) < 0x20 for c in word)
 
 
 def _uncased(word: str) -> bool:
@@ -84,7 +96,7 @@ def _contains(model: Any, field: str, word: str) -> Q:
     the database's substring position (``STRPOS``/``INSTR``: no pattern to interpret, and
     faster per row than ``LIKE``); a cased word case-insensitively."""
     is_json = isinstance(model._meta.get_field(field), JSONField)
-    if is_json and (connection.vendor != "postgresql" or any(c in JSON_SYNTAX for c in word)):
+    if is_json and (connection.vendor != "postgresql" or _json_escaped(word)):
         return Q(ElementHolds(F(field), word))
     if not _uncased(word):
         return Q(**{f"{field}__icontains": word})

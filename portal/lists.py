@@ -38,21 +38,45 @@ CAPABILITY_SORTS: dict[str, tuple[Any, list[Any]]] = {
 }
 
 
+BUDGET_ERRORS = {
+    "invalid": _("请输入金额（万元）。"),
+    "max_digits": _("金额过大。"),
+    "max_whole_digits": _("金额过大。"),
+    "max_decimal_places": _("最多两位小数。"),
+    "min_value": _("不能为负数。"),
+}
+
+
 class ListQueryForm(forms.Form):
     """What both lists share: words to search, a chain and a region subtree, TRL range."""
 
-    q = forms.CharField(label=_("关键词"), required=False, max_length=100)
+    q = forms.CharField(
+        label=_("关键词"),
+        required=False,
+        max_length=100,
+        error_messages={
+            "max_length": _("搜索词最多 100 个字。"),
+            "null_characters_not_allowed": _("含有无法识别的字符。"),
+        },
+    )
     chain = forms.SlugField(
         label=_("产业链/赛道"),
         required=False,
         max_length=64,
-        error_messages={"invalid": _("未知的产业链/赛道。")},
+        error_messages={
+            "invalid": _("未知的产业链/赛道。"),
+            "max_length": _("未知的产业链/赛道。"),
+            "null_characters_not_allowed": _("未知的产业链/赛道。"),
+        },
     )
     region = forms.RegexField(
         label=_("地区"),
         regex=r"^[0-9]{6}$",
         required=False,
-        error_messages={"invalid": _("未知的地区。")},
+        error_messages={
+            "invalid": _("未知的地区。"),
+            "null_characters_not_allowed": _("未知的地区。"),
+        },
     )
     trl_min = forms.TypedChoiceField(
         label=_("技术成熟度从"), choices=TRL_CHOICES, coerce=int, required=False, empty_value=None
@@ -107,10 +131,20 @@ class NeedQueryForm(ListQueryForm):
         widget=forms.CheckboxSelectMultiple,
     )
     budget_min = forms.DecimalField(
-        label=_("预算从（万元）"), required=False, min_value=0, max_digits=12, decimal_places=2
+        label=_("预算从（万元）"),
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        error_messages=BUDGET_ERRORS,
     )
     budget_max = forms.DecimalField(
-        label=_("到（万元）"), required=False, min_value=0, max_digits=12, decimal_places=2
+        label=_("预算到（万元）"),
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        error_messages=BUDGET_ERRORS,
     )
     high_value = forms.BooleanField(label=_("只看高价值场景"), required=False)
     sorts = NEED_SORTS

@@ -6,6 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from portal.views.common import page_of_button
+
 
 class MethodNotAllowedPage:
     """A bare 405 on a page address (a button's address opened as a link, or reached again
@@ -19,7 +21,7 @@ class MethodNotAllowedPage:
         response = self.get_response(request)
         if response.status_code != 405 or request.path.startswith("/api/") or response.content:
             return response
-        back = request.path.rstrip("/").rsplit("/", 1)[0] + "/"
+        back = page_of_button(request.path)
         page = render(
             request,
             "portal/error.html",

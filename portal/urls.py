@@ -1,19 +1,35 @@
 """The pages. The public ones, sign-in and sign-up, and ``/workspace/`` are the contract
 named in the portal issue; workspace sub-pages hang below each role's home."""
 
-from django.urls import path
+from django.urls import path, register_converter
 
 from portal.views import agency, auth, firm, notifications, public, workspace
+
+
+class RefConverter:
+    """An item's ref: any characters but a slash and NUL (a NUL never reaches a query, where
+    PostgreSQL would refuse it: such an address is simply not found)."""
+
+    regex = "[^/\x00]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(RefConverter, "ref")
 
 app_name = "portal"
 urlpatterns = [
     path("", public.home, name="home"),
     path("opportunities/", public.need_list, name="need-list"),
     path("opportunities/export.xlsx", public.need_export, name="need-export"),
-    path("opportunities/<str:ref>/", public.need_detail, name="need-detail"),
+    path("opportunities/<ref:ref>/", public.need_detail, name="need-detail"),
     path("capabilities/", public.capability_list, name="capability-list"),
     path("capabilities/export.xlsx", public.capability_export, name="capability-export"),
-    path("capabilities/<str:ref>/", public.capability_detail, name="capability-detail"),
+    path("capabilities/<ref:ref>/", public.capability_detail, name="capability-detail"),
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("signup/firm/", auth.signup_firm, name="signup-firm"),
@@ -27,16 +43,16 @@ urlpatterns = [
     path("workspace/expert/", workspace.expert_home, name="expert-home"),
     path("workspace/agency/", agency.home, name="agency-home"),
     path("workspace/agency/needs/new/", agency.need_new, name="agency-need-new"),
-    path("workspace/agency/needs/<str:ref>/", agency.need_page, name="agency-need"),
-    path("workspace/agency/needs/<str:ref>/edit/", agency.need_edit, name="agency-need-edit"),
-    path("workspace/agency/needs/<str:ref>/submit/", agency.need_submit, name="agency-need-submit"),
+    path("workspace/agency/needs/<ref:ref>/", agency.need_page, name="agency-need"),
+    path("workspace/agency/needs/<ref:ref>/edit/", agency.need_edit, name="agency-need-edit"),
+    path("workspace/agency/needs/<ref:ref>/submit/", agency.need_submit, name="agency-need-submit"),
     path(
-        "workspace/agency/needs/<str:ref>/withdraw/",
+        "workspace/agency/needs/<ref:ref>/withdraw/",
         agency.need_withdraw,
         name="agency-need-withdraw",
     ),
-    path("workspace/agency/needs/<str:ref>/close/", agency.need_close, name="agency-need-close"),
-    path("workspace/agency/needs/<str:ref>/copy/", agency.need_copy, name="agency-need-copy"),
+    path("workspace/agency/needs/<ref:ref>/close/", agency.need_close, name="agency-need-close"),
+    path("workspace/agency/needs/<ref:ref>/copy/", agency.need_copy, name="agency-need-copy"),
     path(
         "workspace/agency/matches/<int:match_id>/shortlist/",
         agency.shortlist,
@@ -45,19 +61,19 @@ urlpatterns = [
     path("workspace/firm/", firm.home, name="firm-home"),
     path("workspace/firm/profile/", firm.profile_edit, name="firm-profile"),
     path("workspace/firm/capabilities/new/", firm.capability_new, name="firm-capability-new"),
-    path("workspace/firm/capabilities/<str:ref>/", firm.capability_page, name="firm-capability"),
+    path("workspace/firm/capabilities/<ref:ref>/", firm.capability_page, name="firm-capability"),
     path(
-        "workspace/firm/capabilities/<str:ref>/edit/",
+        "workspace/firm/capabilities/<ref:ref>/edit/",
         firm.capability_edit,
         name="firm-capability-edit",
     ),
     path(
-        "workspace/firm/capabilities/<str:ref>/submit/",
+        "workspace/firm/capabilities/<ref:ref>/submit/",
         firm.capability_submit,
         name="firm-capability-submit",
     ),
     path(
-        "workspace/firm/capabilities/<str:ref>/withdraw/",
+        "workspace/firm/capabilities/<ref:ref>/withdraw/",
         firm.capability_withdraw,
         name="firm-capability-withdraw",
     ),
@@ -71,7 +87,7 @@ urlpatterns = [
     path("notifications/read-all/", notifications.mark_all_read, name="notifications-read-all"),
     path("notifications/<int:pk>/read/", notifications.mark_read, name="notification-read"),
     path(
-        "notifications/go/<str:target_type>/<str:target_id>/",
+        "notifications/go/<ref:target_type>/<ref:target_id>/",
         notifications.go,
         name="notification-go",
     ),

@@ -344,9 +344,25 @@ def sync_chain_ids(item_model: Any) -> Any:
         elif action in ("post_add", "post_remove") and pk_set:
             refresh_chain_ids(item_model, pk_set)
         elif action == "post_clear":
-            refresh_chain_ids(item_model, getattr(instance, "_chain_items_cleared", []))
+            # Also items that name the chain now: a link added after the snapshot above
+            # and removed by the clear.
+            cleared = getattr(instance, "_chain_items_cleared", [])
+            refresh_chain_ids(item_model, [*cleared, *naming_chain(item_model, instance.pk)])
 
     return receiver
+
+
+def naming_chain(item_model: Any, chain_id: int) -> list[int]:
+    """Items whose ``chain_ids`` name ``chain_id`` (whatever their links say)."""
+    key = str(chain_id)
+    return list(
+        item_model.objects.filter(
+            Q(chain_ids=key)
+            | Q(chain_ids__startswith=f"{key},")
+            | Q(chain_ids__endswith=f",{key}")
+            | Q(chain_ids__contains=f",{key},")
+        ).values_list("pk", flat=True)
+    )
 
 
 def chain_about_to_go(*, instance: Any, **_kw: Any) -> None:
@@ -363,7 +379,12 @@ def chain_about_to_go(*, instance: Any, **_kw: Any) -> None:
 
 
 def chain_deleted(*, instance: Any, **_kw: Any) -> None:
-    """``post_delete`` of a chain: its items' ``chain_ids`` follow the links that are left."""
-    for model, item_ids in getattr(instance, "_chain_items_unlinked", {}).items():
+    """``post_delete`` of a chain: its items' ``chain_ids`` follow the links that are left
+    (those remembered before the delete, and any still naming the chain), and the cached
+    counts are stale after commit."""
+    unlinked = getattr(instance, "_chain_items_unlinked", {})
+    for model in (ScenarioNeed, Capability):
+        item_ids = [*unlinked.get(model, []), *naming_chain(model, instance.pk)]
         if item_ids:
             refresh_chain_ids(model, item_ids)
+    lists_changed()

@@ -255,3 +255,30 @@ def test_chain_ids_are_filled_from_the_links_of_existing_rows(reference):
         ]
     finally:
         migrate(latest())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_control_characters_leave_existing_keywords(reference):
+    agency = Organization.objects.create(
+        kind="agency", name="关键词清理局", region=Region.objects.get(code="360102")
+    )
+    try:
+        old = migrate([("scenarios", "0006_phone_numbers_validated")])
+        old_need = old.get_model("scenarios", "ScenarioNeed")
+        need = old_need.objects.create(
+            ref="MIG-KW-1",
+            title="迁移",
+            description="迁移测试",
+            category="livelihood",
+            validation_type="technology",
+            min_trl=5,
+            region_id="360102",
+            agency_id=agency.pk,
+            keywords=["储能\t系统", "储能 系统", "\x01", "光伏"],
+        )
+
+        migrate(latest())
+
+        assert ScenarioNeed.objects.get(pk=need.pk).keywords == ["储能 系统", "光伏"]
+    finally:
+        migrate(latest())

@@ -9,9 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
+from rest_framework.exceptions import ValidationError
 from rest_framework.filters import SearchFilter
 
-from core.search import apply_search
+from core.search import MAX_SEARCH_LENGTH, apply_search
 
 
 @extend_schema_field(OpenApiTypes.BOOL)
@@ -58,4 +59,8 @@ class WordSearchFilter(SearchFilter):
         text = request.query_params.get(self.search_param, "")
         if not fields or not text:
             return queryset
+        if len(text) > MAX_SEARCH_LENGTH:
+            raise ValidationError(
+                {self.search_param: [_("最多 %(n)s 个字符。") % {"n": MAX_SEARCH_LENGTH}]}
+            )
         return apply_search(queryset, list(fields), text)

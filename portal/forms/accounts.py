@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from accounts.validators import phone_validator
 from portal.forms import StyledForm, set_choices
 from reference.selectors import RegionNode, home_region_tree, provinces
 
@@ -72,11 +73,17 @@ class FirmSignupForm(PasswordPairMixin):
         min_length=18,
         max_length=18,
         help_text=_("18 位，营业执照上的代码；平台按 GB 32100 校验。"),
+        error_messages={
+            "min_length": _("统一社会信用代码应为18位。"),
+            "max_length": _("统一社会信用代码应为18位。"),
+        },
         widget=forms.TextInput(attrs={"autocapitalize": "characters", "spellcheck": "false"}),
     )
     region = forms.ChoiceField(label=_("企业所在地"))
     contact_name = forms.CharField(label=_("联系人"), max_length=64, required=False)
-    contact_phone = forms.CharField(label=_("联系电话"), max_length=32, required=False)
+    contact_phone = forms.CharField(
+        label=_("联系电话"), max_length=32, required=False, validators=[phone_validator]
+    )
     username = forms.CharField(
         label=_("用户名"),
         max_length=150,

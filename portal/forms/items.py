@@ -10,6 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.validators import phone_validator
 from portal.forms import StyledForm, set_choices
 from portal.forms.accounts import region_choices
 from reference.models import Region
@@ -120,9 +121,14 @@ class NeedForm(ItemForm):
         required=False,
         min_value=0,
         max_value=1_000_000,  # 100 亿元: larger is a typing slip, not a scenario
-        max_digits=12,
         decimal_places=2,
         help_text=_("可留空。"),
+        error_messages={
+            "invalid": _("请输入金额（万元）。"),
+            "max_value": _("预算最多 1,000,000 万元（100 亿元）。"),
+            "min_value": _("预算不能为负数。"),
+            "max_decimal_places": _("最多两位小数。"),
+        },
     )
     deadline = forms.DateField(
         label=_("截止日期"),
@@ -140,7 +146,9 @@ class NeedForm(ItemForm):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     contact_name = forms.CharField(label=_("联系人（不公开）"), required=False, max_length=64)
-    contact_phone = forms.CharField(label=_("联系电话（不公开）"), required=False, max_length=32)
+    contact_phone = forms.CharField(
+        label=_("联系电话（不公开）"), required=False, max_length=32, validators=[phone_validator]
+    )
     confidential_notes = forms.CharField(
         label=_("内部备注（不公开）"),
         required=False,

@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.choices import Role
 from accounts.models import Organization
@@ -26,6 +26,7 @@ from portal.views.common import (
     STATUS_GROUPS,
     HtmxHttpRequest,
     VersionedEdit,
+    button_action,
     edit_with_version,
     posted_version,
     trail_of,
@@ -172,8 +173,7 @@ def _act(request: HttpRequest, ref: str, call: Any, done: str) -> HttpResponse:
     return redirect("portal:agency-need", ref=need.ref)
 
 
-@login_required
-@require_POST
+@button_action
 def need_submit(request: HttpRequest, ref: str) -> HttpResponse:
     return _act(
         request,
@@ -185,8 +185,7 @@ def need_submit(request: HttpRequest, ref: str) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
+@button_action
 def need_withdraw(request: HttpRequest, ref: str) -> HttpResponse:
     return _act(
         request,
@@ -201,8 +200,7 @@ def need_withdraw(request: HttpRequest, ref: str) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
+@button_action
 def need_close(request: HttpRequest, ref: str) -> HttpResponse:
     return _act(
         request,
@@ -217,8 +215,7 @@ def need_close(request: HttpRequest, ref: str) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
+@button_action
 def need_copy(request: HttpRequest, ref: str) -> HttpResponse:
     """Take an ended need up again as a new draft (the original keeps its trail)."""
     need = _need_or_404(request, ref)
@@ -233,8 +230,7 @@ def need_copy(request: HttpRequest, ref: str) -> HttpResponse:
     return redirect("portal:agency-need-edit", ref=copy.ref)
 
 
-@login_required
-@require_POST
+@button_action
 def shortlist(request: HtmxHttpRequest, match_id: int) -> HttpResponse:
     """Put a recommended capability on (or off) the need's shortlist."""
     match = matching_selectors.match_list_for_user(user=request.user).filter(pk=match_id).first()

@@ -2,6 +2,7 @@
 services (the same ones the API calls)."""
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import messages
@@ -9,6 +10,7 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
@@ -30,6 +32,7 @@ from portal.forms.accounts import (
     PasswordResetConfirmForm,
     PasswordResetRequestForm,
 )
+from portal.views.common import page_of_button
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -58,6 +61,18 @@ class LoginView(auth_views.LoginView):
             response.status_code = 429
             return response
         return super().post(request, *args, **kwargs)
+
+    def get_success_url(self) -> str:
+        """Where ``next`` says, unless it is a button's address (signing in after pressing
+        a button with an expired session): then the page that holds the button."""
+        url = super().get_success_url()
+        try:
+            match = resolve(urlsplit(url).path)
+        except Resolver404:
+            return url
+        if getattr(match.func, "button_action", False):
+            return page_of_button(urlsplit(url).path)
+        return url
 
 
 class LogoutView(auth_views.LogoutView):

@@ -7,10 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
 from core.actors import Actor
@@ -77,6 +80,25 @@ def edit_with_version(request: HttpRequest, edit: VersionedEdit) -> HttpResponse
                 return redirect(edit.done_url(item))
     context = {"nav": "workspace", "form": form, edit.name: item, "newer": newer}
     return render(request, edit.template, context)
+
+
+def button_action(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A view behind a page's button: signed in, POST only. Marked so that signing in with
+    such an address as ``next`` lands on the page that holds the button, not on a 405."""
+    wrapped = login_required(require_POST(view))
+    wrapped.button_action = True  # type: ignore[attr-defined]
+    return wrapped
+
+
+def page_of_button(path: str) -> str:
+    """The address of the page a button's address belongs to: its parent when that is a
+    page (``…/needs/N-1/submit/`` → ``…/needs/N-1/``), else the user's workspace."""
+    parent = path.rstrip("/").rsplit("/", 1)[0] + "/"
+    try:
+        resolve(parent)
+    except Resolver404:
+        return reverse("portal:workspace")
+    return parent
 
 
 STALE_MESSAGE = _(

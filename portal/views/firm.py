@@ -14,12 +14,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.choices import Role
 from accounts.models import Organization
 from accounts.roles import organization_ids
 from accounts.services.organizations import organization_update
+from accounts.validators import phone_validator
 from core.errors import DomainError
 from matching import selectors as matching_selectors
 from matching.models import FirmResponse
@@ -29,6 +30,7 @@ from portal.forms import StyledForm, apply_service_errors
 from portal.forms.items import CapabilityForm
 from portal.views.common import (
     VersionedEdit,
+    button_action,
     capability_trail,
     edit_with_version,
     posted_version,
@@ -42,7 +44,9 @@ CAPABILITY_ALIASES = {"region_code": "region"}
 class ProfileForm(StyledForm):
     name = forms.CharField(label=gettext_lazy("企业名称"), max_length=128)
     contact_name = forms.CharField(label=gettext_lazy("联系人"), max_length=64, required=False)
-    contact_phone = forms.CharField(label=gettext_lazy("联系电话"), max_length=32, required=False)
+    contact_phone = forms.CharField(
+        label=gettext_lazy("联系电话"), max_length=32, required=False, validators=[phone_validator]
+    )
 
 
 class RespondForm(StyledForm):
@@ -204,8 +208,7 @@ def _submitted(capability: Any) -> str:
     return _("已提交。企业认证后将自动发布。")
 
 
-@login_required
-@require_POST
+@button_action
 def capability_submit(request: HttpRequest, ref: str) -> HttpResponse:
     return _act(
         request,
@@ -217,8 +220,7 @@ def capability_submit(request: HttpRequest, ref: str) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
+@button_action
 def capability_withdraw(request: HttpRequest, ref: str) -> HttpResponse:
     return _act(
         request,

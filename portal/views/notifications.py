@@ -6,7 +6,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_safe
 
 from accounts.choices import Role
 from accounts.roles import organization_ids
@@ -14,7 +14,7 @@ from activity import selectors as activity_selectors
 from activity.services import notification_mark_read, notifications_mark_read
 from core.actors import Actor
 from matching import selectors as matching_selectors
-from portal.views.common import HtmxHttpRequest
+from portal.views.common import HtmxHttpRequest, button_action
 from scenarios import selectors
 from scenarios.lifecycle import PUBLIC_NEED_STATUSES
 
@@ -27,8 +27,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/notifications.html", {"page": page, "nav": "notifications"})
 
 
-@login_required
-@require_POST
+@button_action
 def mark_read(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     note = get_object_or_404(
         activity_selectors.notification_list_for_user(user=request.user), pk=pk
@@ -39,8 +38,7 @@ def mark_read(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return redirect("portal:notifications")
 
 
-@login_required
-@require_POST
+@button_action
 def mark_all_read(request: HttpRequest) -> HttpResponse:
     notifications_mark_read(reader=request.user)
     return redirect("portal:notifications")

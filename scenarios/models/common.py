@@ -11,10 +11,16 @@ class KeepsChainIds:
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         adding = self._state.adding  # type: ignore[attr-defined]
-        if not adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+        if (
+            not adding
+            and self.pk is not None  # type: ignore[attr-defined]
+            and kwargs.get("update_fields") is None
+            and not kwargs.get("force_insert")
+        ):
+            deferred = self.get_deferred_fields()  # type: ignore[attr-defined]
             kwargs["update_fields"] = [
                 f.name
                 for f in self._meta.concrete_fields  # type: ignore[attr-defined]
-                if not f.primary_key and f.name != "chain_ids"
+                if not f.primary_key and f.name != "chain_ids" and f.attname not in deferred
             ]
         super().save(*args, **kwargs)  # type: ignore[misc]

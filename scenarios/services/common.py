@@ -1,6 +1,7 @@
 """Helpers shared by the services: version checks, keyword and chain input, status moves."""
 
 import secrets
+import unicodedata
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -43,6 +44,12 @@ def clean_keywords(keywords: Any, *, field: str = "keywords") -> list[str]:
     if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
         raise InvalidInput(_("关键词必须是字符串列表。"), fields={field: [_("必须是字符串列表。")]})
     cleaned = list(dict.fromkeys(k.strip() for k in keywords if k.strip()))
+    controlled = [k for k in cleaned if any(unicodedata.category(c) == "Cc" for c in k)]
+    if controlled:
+        raise InvalidInput(
+            _("关键词含有控制字符。"),
+            fields={field: [_("关键词不能含制表符、换行等控制字符。")]},
+        )
     if len(cleaned) > MAX_KEYWORDS:
         raise InvalidInput(
             _("关键词过多。"), fields={field: [_("最多 %(n)s 个。") % {"n": MAX_KEYWORDS}]}

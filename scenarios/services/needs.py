@@ -3,12 +3,14 @@
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.choices import OrganizationKind
 from accounts.models import Organization
+from accounts.validators import phone_validator
 from activity.services import audit_record
 from core.actors import Actor, acting_user
 from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
@@ -21,6 +23,8 @@ from scenarios.choices import NeedStatus, PilotStatus, ReviewDecision
 from scenarios.lifecycle import NEED_ALLOWED
 from scenarios.models import ScenarioNeed
 from scenarios.services.common import (
+    MAX_KEYWORD_LENGTH,
+    MAX_KEYWORDS,
     check_version,
     clean_keywords,
     new_ref,
@@ -199,19 +203,40 @@ def need_withdraw(
     return need
 
 
+# The end states a need is taken up again from, as a new draft.
+COPYABLE_NEED_STATUSES = frozenset({N.WITHDRAWN, N.REJECTED, N.CLOSED})
+
+
 @transaction.atomic
 def need_copy(*, actor: Actor, need: ScenarioNeed) -> ScenarioNeed:
-    """A new draft of the same agency with ``need``'s content: how a withdrawn, rejected or
-    closed need (an end state) is taken up again. The original and its trail stay as they
-    are; a deadline already past is left empty."""
+    """A new draft of the same agency with the content of an ended (withdrawn, rejected or
+    closed) need: how it is taken up again; the original and its trail stay as they are.
+    What today's rules refuse is left for the agency to fill in the draft: a deadline already
+    past, a phone number that is not one, keywords too long or too many (kept up to the
+    limit), a region above the agency (its own region instead)."""
     check_agency_editor(actor, need.agency)
-    values = {name: getattr(need, name) for name in NEED_FIELDS - {"chains"}}
+    if need.status not in COPYABLE_NEED_STATUSES:
+        raise InvalidTransition(
+            _("只有已撤回、未通过或已关闭的需求可以复制为新草稿。"), status=need.status
+        )
+    values = {name: getattr(need, name) for name in NEED_FIELDS - {"chains", "keywords"}}
     if values["deadline"] is not None and values["deadline"] < timezone.localdate():
         values["deadline"] = None
+    try:
+        phone_validator(values["contact_phone"] or "00000")
+    except ValidationError:
+        values["contact_phone"] = ""
     if not need.region.path.startswith(need.agency.region.path):
-        values["region"] = need.agency.region  # older data above the agency: its own region
+        values["region"] = need.agency.region
+    keywords = [
+        k for k in need.keywords if isinstance(k, str) and 0 < len(k) <= MAX_KEYWORD_LENGTH
+    ][:MAX_KEYWORDS]
     copy = need_create(
-        actor=actor, agency=need.agency, chains=[c.slug for c in need.chains.all()], **values
+        actor=actor,
+        agency=need.agency,
+        chains=[c.slug for c in need.chains.all()],
+        keywords=keywords,
+        **values,
     )
     audit_record(actor=actor, action="need.copy", target=copy, data={"copied_from": need.ref})
     return copy

@@ -102,3 +102,34 @@ def test_a_value_that_is_not_a_list_never_matches(agency):
     ScenarioNeed.objects.filter(pk=need.pk).update(keywords={"a": "[储能]"})
 
     assert titles(apply_search(ScenarioNeed.objects.all(), ["keywords"], "[储能]")) == []
+
+
+def test_chinese_quotes_keep_a_phrase_and_long_texts_are_cut():
+    assert search_words("“大模型 问答” ‘OCR’") == ["大模型 问答", "OCR"]
+    assert sum(len(w) for w in search_words("字" * 5000)) == 200
+
+
+def test_a_quoted_phrase_with_a_control_character_is_matched_per_element(agency):
+    need = make_need(agency, title="控制字符", keywords=["储能"])
+    # Migration 0007 cleans such rows and new keywords refuse them; the search still looks
+    # for such a word element by element, never in the escaped JSON text.
+    ScenarioNeed.objects.filter(pk=need.pk).update(keywords=["a\tb", "p\x01q"])
+    needs = ScenarioNeed.objects.all()
+
+    assert titles(apply_search(needs, ["keywords"], '"a\tb"')) == ["控制字符"]
+    assert titles(apply_search(needs, ["keywords"], '"\\t"')) == []
+
+
+def test_new_keywords_refuse_control_characters(agency):
+    from core.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as refused:
+        make_need(agency, keywords=["储能\t系统"])
+    assert "keywords" in refused.value.fields
+
+
+def test_the_api_refuses_an_over_long_search_with_a_field_error(client):
+    response = client.get("/api/v1/public/needs/", {"search": "a" * 201})
+
+    assert response.status_code == 400
+    assert "search" in response.json()["fields"]

@@ -345,3 +345,37 @@ def test_a_phone_number_that_is_not_one_is_refused_in_place(agency_client, agenc
     assert "电话号码" in body
     assert 'value="abc&lt;&gt;"' in body  # kept, escaped
     assert not ScenarioNeed.objects.filter(agency=agency).exists()
+
+
+def test_only_an_ended_need_is_copied_and_old_data_does_not_block_the_copy(
+    agency_client, agency, agency_user
+):
+    from scenarios.services.needs import need_withdraw
+
+    draft = make_need(agency, region="360102")
+    response = agency_client.post(f"/workspace/agency/needs/{draft.ref}/copy/", follow=True)
+    assert "只有已撤回、未通过或已关闭的需求可以复制" in page(response)
+    assert ScenarioNeed.objects.filter(agency=agency).count() == 1
+
+    ended = make_need(agency, region="360102")
+    ScenarioNeed.objects.filter(pk=ended.pk).update(
+        contact_phone="0791-88888888/13800138000",  # accepted before phones were checked
+        keywords=["储能", "超" * 40, *[f"词{n}" for n in range(25)]],
+    )
+    need_withdraw(actor=agency_user, need=ended)
+    agency_client.post(f"/workspace/agency/needs/{ended.ref}/copy/")
+
+    copy = ScenarioNeed.objects.filter(agency=agency, status="draft").exclude(pk=draft.pk).get()
+    assert copy.contact_phone == ""
+    assert copy.keywords[0] == "储能"
+    assert len(copy.keywords) == 20
+    assert all(len(k) <= 32 for k in copy.keywords)
+
+
+def test_an_empty_status_tab_says_so_and_leads_to_all_needs(agency_client, agency):
+    make_need(agency, region="360102")
+
+    body = page(agency_client.get("/workspace/agency/", {"status": "published"}))
+
+    assert "这个状态下没有需求" in body
+    assert "这里还没有需求" not in body

@@ -110,6 +110,27 @@ def test_a_buttons_address_opened_as_a_link_gets_a_page_not_a_blank_405(agency, 
     assert api.json()["code"]
 
 
+def test_signing_in_with_a_buttons_address_as_next_lands_on_its_page(agency, agency_user):
+    from tests.scenarios.helpers import make_need
+
+    need = make_need(agency, region="360102")
+    client = Client()
+    agency_user.set_password(PASSWORD)
+    agency_user.save()
+
+    response = client.post(
+        f"/login/?next=/workspace/agency/needs/{need.ref}/submit/",
+        {"username": agency_user.username, "password": PASSWORD},
+    )
+    shortlist = Client().post(
+        "/login/?next=/workspace/agency/matches/5/shortlist/",
+        {"username": agency_user.username, "password": PASSWORD},
+    )
+
+    assert response["Location"] == f"/workspace/agency/needs/{need.ref}/"
+    assert shortlist["Location"] == "/workspace/"  # no page above it: the workspace
+
+
 @pytest.mark.parametrize("url", ["/no-such-page/", "/opportunities/N-0000-NOPE/"])
 def test_missing_pages_say_so_in_chinese_with_the_layout(client, url, settings):
     settings.DEBUG = False
@@ -381,3 +402,16 @@ def test_a_signed_in_user_is_not_offered_the_signup_form(firm_user):
 
     assert response.redirect_chain[0][0] == "/workspace/"
     assert "请先退出登录" in response.content.decode()
+
+
+def test_a_request_refused_before_any_view_answers_json_on_the_api(settings):
+    settings.DEBUG = False
+    many = "&".join(f"p{n}=1" for n in range(1100))  # over DATA_UPLOAD_MAX_NUMBER_FIELDS
+
+    api = Client().get(f"/api/v1/public/needs/?{many}")
+    page = Client().get(f"/opportunities/?{many}")
+
+    assert api.status_code == 400
+    assert api.json()["code"] == "bad_request"
+    assert page.status_code == 400
+    assert "请求有误" in page.content.decode()

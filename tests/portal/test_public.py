@@ -350,6 +350,9 @@ def test_a_rejected_filter_says_so_and_is_not_counted_or_echoed(client, lists, q
 
     assert "共 3 项" in body  # the other filters (none here) still apply
     assert "筛选条件 <span" not in body  # no active-filter badge for a rejected value
+    # Said above the results too (on a phone the filters are folded away).
+    results = body[body.index('id="results-title"') :]
+    assert "以下筛选条件无效" in results
     assert "\x00" not in body
     for key, value in query.items():
         if key != "trl_min":
@@ -358,5 +361,29 @@ def test_a_rejected_filter_says_so_and_is_not_counted_or_echoed(client, lists, q
         "chain": "未知的产业链/赛道",
         "region": "未知的地区",
         "trl_max": "上限不能小于下限",
-        "q": "100",
-    }[field] in body
+        "q": "搜索词最多 100 个字",
+    }[field] in results
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/opportunities/a%00b/",
+        "/capabilities/a%00b/",
+        "/workspace/agency/needs/a%00b/",
+        "/workspace/firm/capabilities/a%00b/",
+        "/notifications/go/need/a%00b/",
+    ],
+)
+def test_a_nul_in_an_address_is_not_found_not_a_server_error(url, agency_user):
+    client = Client()
+    client.force_login(agency_user)
+
+    assert client.get(url).status_code == 404
+
+
+def test_a_selected_tree_node_links_to_switching_it_off(client, lists):
+    body = text(client.get("/opportunities/", {"region": "360700", "sort": "budget"}))
+
+    current = body[body.index('aria-current="true"') - 200 : body.index('aria-current="true"')]
+    assert 'href="?sort=budget"' in current  # the region removed, the rest kept

@@ -260,3 +260,37 @@ def test_two_link_changes_of_one_item_at_once_keep_both(reference, agency):
     assert ScenarioNeed.objects.get(pk=need.pk).chain_ids == facets.chain_key(
         [ids["digital-city"], ids["lithium-battery"], ids["new-energy"]]
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_a_chain_moves_the_counts_on(reference, needs):
+    parent = IndustryChain.objects.get(slug="hot-topics")
+    track = IndustryChain.objects.create(
+        slug="only-track", name_zh="唯一赛道", parent=parent, path=parent.path + "only-track/"
+    )
+    reference_changed()
+    needs[3].chains.set([track])
+    facets._bump()
+    before = facets.need_facets(needs=need_public_list()).chains
+
+    track.delete()  # committed: the counts' generation moves on
+
+    after = facets.need_facets(needs=need_public_list()).chains
+    assert before[parent.pk] == after.get(parent.pk, 0) + 1
+    assert ScenarioNeed.objects.get(pk=needs[3].pk).chain_ids == ""
+
+
+def test_the_usual_copy_and_partial_load_idioms_still_work(needs):
+    copy = ScenarioNeed.objects.get(pk=needs[0].pk)
+    copy.pk = None
+    copy.id = None
+    copy.ref = "N-COPY-1"
+    copy._state.adding = True
+    copy.save()
+    assert ScenarioNeed.objects.filter(ref="N-COPY-1").exists()
+
+    partial = ScenarioNeed.objects.only("id", "title").get(pk=needs[1].pk)
+    partial.title = "只加载了名称"
+    partial.save()
+    row = ScenarioNeed.objects.get(pk=needs[1].pk)
+    assert (row.title, row.description) == ("只加载了名称", needs[1].description)

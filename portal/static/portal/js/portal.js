@@ -25,7 +25,7 @@
     box.appendChild(entry);
 
     function words() {
-      return input.value.split(/[;；,，]/).map(function (w) { return w.trim(); }).filter(Boolean);
+      return input.value.split(/[;；,，、\n]/).map(function (w) { return w.trim(); }).filter(Boolean);
     }
     function render() {
       Array.prototype.slice.call(box.querySelectorAll(".tag")).forEach(function (t) { t.remove(); });
@@ -51,24 +51,29 @@
     box.parentNode.insertBefore(note, box.nextSibling);
     var max = parseInt(input.dataset.tagsMax || "0", 10);
     function add() {
-      var word = entry.value.replace(/[;；,，]/g, "").trim();
+      // A pasted list ("储能，液冷；热管理") becomes one chip per item.
+      var typed = entry.value.split(/[;；,，、\n]+/).map(function (w) { return w.trim(); }).filter(Boolean);
       note.textContent = "";
       entry.removeAttribute("aria-invalid");
-      if (max && word.length > max) {
-        note.textContent = (input.dataset.tagsTooLong || "").replace("%s", word);
+      var tooLong = max ? typed.filter(function (w) { return w.length > max; }) : [];
+      var list = words();
+      typed.forEach(function (word) {
+        if (tooLong.indexOf(word) < 0 && list.indexOf(word) < 0) list.push(word);
+      });
+      input.value = list.join(";");
+      render();
+      if (tooLong.length) {
+        note.textContent = (input.dataset.tagsTooLong || "").replace("%s", tooLong.join("、"));
         entry.setAttribute("aria-invalid", "true");
         entry.setAttribute("aria-describedby", note.id);
+        entry.value = tooLong.join("；");
         return false;  // kept in the entry to be shortened
-      }
-      if (word && words().indexOf(word) < 0) {
-        input.value = words().concat([word]).join(";");
-        render();
       }
       entry.value = "";
       return true;
     }
     entry.addEventListener("keydown", function (event) {
-      if (event.key === "Enter" || event.key === "," || event.key === "，" || event.key === ";") {
+      if (event.key === "Enter" || event.key === "," || event.key === "，" || event.key === ";" || event.key === "；" || event.key === "、") {
         event.preventDefault(); add();
       } else if (event.key === "Backspace" && !entry.value && words().length) {
         var list = words(); list.pop(); input.value = list.join(";"); render();
