@@ -24,7 +24,7 @@ from reference.selectors import (
 from scenarios.choices import Certification, ScenarioCategory, ValidationType
 from scenarios.services.common import MAX_KEYWORD_LENGTH
 
-SPLIT_RE = re.compile(r"[;；,，\n]+")
+SPLIT_RE = re.compile(r"[;；,，、\n]+")
 TRL_CHOICES = [(n, str(n)) for n in range(1, 10)]
 
 

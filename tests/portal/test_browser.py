@@ -445,6 +445,12 @@ def test_withdrawing_asks_first_and_an_ended_need_is_copied_as_a_draft(
     page.click("#main form button[type=submit]")  # refused: the word is still too long
     page.wait_for_timeout(300)
     assert "/edit/" in page.url
+    # A pasted list becomes one chip per item.
+    tags.fill("储能，液冷；热管理、 氢能")
+    tags.press("Enter")
+    kept = page.input_value("#id_keywords").split(";")
+    assert kept[-4:] == ["储能", "液冷", "热管理", "氢能"]
+    assert page.inner_text("#id_keywords-entry-note") == ""
     copy = ScenarioNeed.objects.exclude(pk=need.pk).get(agency=agency)
     assert (copy.status, copy.title) == ("draft", "智慧停车诱导试点")
     assert staff.close() == []
