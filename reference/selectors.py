@@ -50,6 +50,12 @@ def _memo(name: str, build: Callable[[], T]) -> T:
     return value
 
 
+def built_from_reference(name: str, build: Callable[[], T]) -> T:
+    """A value other apps derive from the reference data (e.g. a parsing cache), built once
+    per process and rebuilt when ``load_reference`` changes the data, like the trees."""
+    return _memo(f"derived:{name}", build)
+
+
 @dataclass
 class ChainNode:
     id: int

@@ -11,6 +11,7 @@ need or a capability (``lists_changed``), so a count is never older than the lis
 it; ``FACET_CACHE_SECONDS`` only bounds how long unused selections stay in the cache.
 """
 
+import functools
 import hashlib
 import uuid
 from collections import defaultdict
@@ -23,7 +24,12 @@ from django.db import connection, transaction
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 
 from core.tasks import enqueue_on_commit
-from reference.selectors import ChainNode, chains_by_id, regions_by_code
+from reference.selectors import (
+    ChainNode,
+    built_from_reference,
+    chains_by_id,
+    regions_by_code,
+)
 from scenarios.choices import Certification
 from scenarios.filters import certification_q
 from scenarios.models import Capability, ScenarioNeed
@@ -33,12 +39,15 @@ FACET_CACHE_SECONDS = 600
 # an outer transaction they are put back afterwards.
 PARALLEL_COUNTING = (
     "SELECT current_setting('parallel_setup_cost'), current_setting('parallel_tuple_cost'), "
+    "current_setting('max_parallel_workers_per_gather'), "
     "set_config('parallel_setup_cost', '100', true), "
-    "set_config('parallel_tuple_cost', '0.01', true)"
+    "set_config('parallel_tuple_cost', '0.01', true), "
+    "set_config('max_parallel_workers_per_gather', %s, true)"
 )
 PARALLEL_RESTORE = (
     "SELECT set_config('parallel_setup_cost', %s, true), "
-    "set_config('parallel_tuple_cost', %s, true)"
+    "set_config('parallel_tuple_cost', %s, true), "
+    "set_config('max_parallel_workers_per_gather', %s, true)"
 )
 GENERATION_KEY = "scenarios:lists-generation"
 # Budget buckets of the opportunity list, in yuan: [lower, upper) with None open-ended.
@@ -137,8 +146,8 @@ def _grouped_counts(
         # A count reads a large share of the table, and a word search tests every row's
         # text: worth splitting over the cores, which PostgreSQL's default costs (blind to
         # what LIKE costs per row) never choose here. For this transaction only.
-        cursor.execute(PARALLEL_COUNTING)
-        previous = cursor.fetchone()[:2]
+        cursor.execute(PARALLEL_COUNTING, [str(settings.LISTS_COUNT_WORKERS)])
+        previous = cursor.fetchone()[:3]
         cursor.execute(sql, params)
         rows = cursor.fetchall()
         if nested:  # the caller's transaction goes on: give it back its settings
@@ -180,18 +189,28 @@ def _chain_counts(direct: dict[str, int]) -> dict[int, int]:
     set of chains (``chain_ids``): each set adds its items once to every node that holds one
     of its chains, so an item with two tracks under one root counts once for the root."""
     by_id = chains_by_id()
-    up = {cid: tuple(a.id for a in _ancestors(node)) for cid, node in by_id.items()}
+    covered = built_from_reference("chain-ids-covered", _covered_nodes)
     rolled: dict[int, int] = dict.fromkeys(by_id, 0)
     for chain_ids, n in direct.items():
-        # Pieces that are not ids (a hand-edited "15,") are skipped, never a 500.
-        ids = [int(p) for p in (chain_ids or "").split(",") if p.strip().isdigit()]
-        if len(ids) == 1:
-            covered: Any = up.get(ids[0], ())
-        else:
-            covered = {a for cid in ids for a in up.get(cid, ())}
-        for node_id in covered:
+        for node_id in covered(chain_ids or ""):
             rolled[node_id] += n
     return {node_id: n for node_id, n in rolled.items() if n}
+
+
+def _covered_nodes() -> Any:
+    """For the taxonomy now loaded: a cached function from a ``chain_ids`` value to the
+    nodes it counts for (its chains and their ancestors). The same few thousand sets come
+    back on every count, so each is parsed once per process and taxonomy."""
+    by_id = chains_by_id()
+    up = {cid: tuple(a.id for a in _ancestors(node)) for cid, node in by_id.items()}
+
+    @functools.lru_cache(maxsize=200_000)
+    def covered(chain_ids: str) -> tuple[int, ...]:
+        # Pieces that are not ids (a hand-edited "15,") are skipped, never a 500.
+        ids = [int(p) for p in chain_ids.split(",") if p.strip().isdigit()]
+        return tuple(dict.fromkeys(a for cid in ids for a in up.get(cid, ())))
+
+    return covered
 
 
 def _ancestors(node: ChainNode) -> list[ChainNode]:

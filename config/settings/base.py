@@ -224,6 +224,9 @@ DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-pass-2026")
 # the installed wheel) joins text relevance (docs/matching-quality.md measures both).
 # After every change of the lists, a task counts the unfiltered lists' facets for the cache.
 LISTS_WARM_COUNTS = env.bool("LISTS_WARM_COUNTS", default=True)
+# Parallel workers PostgreSQL may use for one count of a list (besides the process serving
+# it). 1 suits the default deployment, where web, worker and PostgreSQL share two cores.
+LISTS_COUNT_WORKERS = env.int("LISTS_COUNT_WORKERS", default=1)
 MATCHING_INDEX_DIR = env("MATCHING_INDEX_DIR", default=str(BASE_DIR / "var" / "matching"))
 MATCHING_CHUNK_SIZE = env.int("MATCHING_CHUNK_SIZE", default=1000)
 MATCHING_WORD_VECTORS = env.bool("MATCHING_WORD_VECTORS", default=True)

@@ -210,10 +210,14 @@ def test_counting_inside_a_transaction_gives_back_its_planner_settings(needs):
 
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL parallel_setup_cost = 777")
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 3")
         facets._bump()
         facets.need_facets(needs=need_public_list())
-        cursor.execute("SELECT current_setting('parallel_setup_cost')")
-        assert cursor.fetchone()[0] == "777"
+        cursor.execute(
+            "SELECT current_setting('parallel_setup_cost'), "
+            "current_setting('max_parallel_workers_per_gather')"
+        )
+        assert cursor.fetchone() == ("777", "3")
 
 
 @pytest.mark.django_db(transaction=True)
