@@ -168,9 +168,10 @@ REST_FRAMEWORK = {
     # JSON bodies only; the import endpoints declare multipart themselves.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
+        "core.api.filters.KnownParametersFilter",
         "core.api.filters.StrictFilterBackend",
         "core.api.filters.WordSearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "core.api.filters.StrictOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.DefaultPagination",
     "PAGE_SIZE": 20,

@@ -10,7 +10,8 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
-from rest_framework.filters import SearchFilter
+from rest_framework.filters import BaseFilterBackend, OrderingFilter, SearchFilter
+from rest_framework.settings import api_settings
 
 from core.search import MAX_SEARCH_LENGTH, apply_search
 
@@ -64,3 +65,77 @@ class WordSearchFilter(SearchFilter):
                 {self.search_param: [_("最多 %(n)s 个字符。") % {"n": MAX_SEARCH_LENGTH}]}
             )
         return apply_search(queryset, list(fields), text)
+
+
+def _names(values: Any) -> str:
+    return "、".join(sorted(values)) or "—"
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """DRF's ``?ordering=`` that refuses a field it does not offer (400 naming the allowed
+    ones) instead of ignoring it."""
+
+    def get_ordering(self, request: Any, queryset: QuerySet[Any], view: Any) -> Any:
+        raw = request.query_params.get(self.ordering_param)
+        if raw:
+            valid = {name for name, _label in self.get_valid_fields(queryset, view, {})}
+            asked = [term.strip() for term in raw.split(",")]
+            unknown = [term for term in asked if term.lstrip("-") not in valid]
+            if unknown:
+                raise ValidationError(
+                    {
+                        self.ordering_param: [
+                            _("未知的排序字段：%(unknown)s。可用：%(valid)s（前加 - 表示倒序）。")
+                            % {"unknown": _names(unknown), "valid": _names(valid)}
+                        ]
+                    }
+                )
+        return super().get_ordering(request, queryset, view)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        """The parameter as DRF describes it, with the fields it takes named."""
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        fields = getattr(view, "ordering_fields", None)
+        if isinstance(fields, list | tuple):
+            for parameter in parameters:
+                parameter["description"] = _(
+                    "排序字段，可用：%(valid)s；逗号分隔多个，前加 - 表示倒序。其他字段返回 400。"
+                ) % {"valid": "、".join(fields)}
+        return parameters
+
+
+class KnownParametersFilter(BaseFilterBackend):
+    """Refuses query parameters the endpoint does not read (400 naming the ones it does): a
+    misspelt filter would otherwise return the unfiltered list as if it had applied. What an
+    endpoint reads: its filters, ``search`` and ``ordering`` where offered, the paging
+    parameters, ``format``, and any the view names in ``extra_query_params``."""
+
+    def known(self, request: Any, queryset: QuerySet[Any], view: Any) -> set[str]:
+        names = {api_settings.URL_FORMAT_OVERRIDE or "format"}
+        names.update(getattr(view, "extra_query_params", ()))
+        filterset_class = StrictFilterBackend().get_filterset_class(view, queryset)
+        if filterset_class is not None:
+            names.update(filterset_class.base_filters)
+        if getattr(view, "search_fields", None):
+            names.add(api_settings.SEARCH_PARAM)
+        if getattr(view, "ordering_fields", None) is not None:
+            names.add(api_settings.ORDERING_PARAM)
+        paginator = getattr(view, "paginator", None)
+        for attr in (
+            "page_query_param",
+            "page_size_query_param",
+            "limit_query_param",
+            "offset_query_param",
+            "cursor_query_param",
+        ):
+            if getattr(paginator, attr, None):
+                names.add(getattr(paginator, attr))
+        return names
+
+    def filter_queryset(self, request: Any, queryset: QuerySet[Any], view: Any) -> Any:
+        known = self.known(request, queryset, view)
+        unknown = sorted(set(request.query_params) - known)
+        if unknown:
+            message = _("未知的查询参数。可用：%(known)s。") % {"known": _names(known)}
+            raise ValidationError({name[:64]: [message] for name in unknown[:20]})
+        return queryset

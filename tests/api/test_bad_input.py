@@ -82,3 +82,51 @@ def test_pilot_filters_do_not_tell_existing_ids_from_missing_ones(api, agency, f
     assert (missing.status_code, missing.json()["count"]) == (200, 0)
     assert malformed.status_code == 400
     assert "capability" in malformed.json()["fields"]
+
+
+@pytest.mark.parametrize(
+    ("url", "query", "field", "named"),
+    [
+        ("/api/v1/public/needs/", {"ordering": "bogus"}, "ordering", "published_at"),
+        ("/api/v1/public/needs/", {"ordering": "-title,-bogus"}, "ordering", "bogus"),
+        ("/api/v1/public/needs/", {"categroy": "livelihood"}, "categroy", "category"),
+        ("/api/v1/public/capabilities/", {"serach": "检测"}, "serach", "search"),
+        ("/api/v1/regions/", {"ordering": "name"}, "ordering", "code"),
+    ],
+)
+def test_unknown_ordering_fields_and_query_parameters_are_refused_naming_the_allowed(
+    api, agency_user, url, query, field, named
+):
+    response = api.as_user(agency_user).get(url, query)
+
+    assert response.status_code == 400
+    messages = response.json()["fields"][field]
+    assert named in messages[0]
+
+
+def test_known_parameters_still_pass(api):
+    response = api.get(
+        "/api/v1/public/needs/",
+        {
+            "ordering": "-published_at,id",
+            "search": "大模型",
+            "category": "livelihood",
+            "page": "1",
+            "page_size": "5",
+            "format": "json",
+        },
+    )
+
+    assert response.status_code == 200
+
+
+def test_the_schema_names_the_ordering_fields_of_each_list():
+    import yaml
+    from django.conf import settings
+
+    schema = yaml.safe_load((settings.BASE_DIR / "schema.yml").read_text(encoding="utf-8"))
+    parameters = schema["paths"]["/api/v1/public/needs/"]["get"]["parameters"]
+    ordering = next(p for p in parameters if p["name"] == "ordering")
+
+    assert "published_at" in ordering["description"]
+    assert "400" in ordering["description"]
