@@ -83,6 +83,8 @@ for url in (
     f"/capabilities/{cap.ref}/",
     "/api/v1/public/needs/?search=大",
     "/api/v1/public/capabilities/?search=OCR",
+    "/api/v1/public/capabilities/?certification=high_tech",
+    "/api/v1/public/needs/?agency=9223372036854775808",
 ):
     answers[url] = client.get(url).status_code
 client.force_login(user)

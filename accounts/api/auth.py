@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +22,7 @@ from accounts.api.serializers import OrganizationSerializer as FirmSerializer
 from accounts.roles import memberships
 from accounts.services.signup import firm_signup
 from accounts.services.users import password_reset_confirm, password_reset_request
+from core.api.parsers import SafeJSONParser
 from core.api.schema import DeclaredErrorsSchema, error_responses
 from core.api.throttles import LoginThrottle
 
@@ -87,6 +89,8 @@ class MessageSerializer(serializers.Serializer):
 class ThrottledObtainAuthToken(ObtainAuthToken):
     """POST username + password → API token (throttled against guessing)."""
 
+    # DRF's own list, with the JSON parser that refuses too deep a body (400, not 500).
+    parser_classes = (FormParser, MultiPartParser, SafeJSONParser)
     throttle_classes = [LoginThrottle]
 
 

@@ -26,11 +26,21 @@ class StrictBooleanFilter(django_filters.TypedChoiceFilter):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
 
+class Int64Field(forms.IntegerField):
+    """A whole number the database's 64-bit integers hold (a larger id is a 400, not an
+    ``OverflowError`` on SQLite)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", -(2**63))
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class IntegerFilter(django_filters.NumberFilter):
-    """Whole numbers only (0.5 is a 400)."""
+    """Whole numbers only (0.5 is a 400), within 64 bits."""
 
-    field_class = forms.IntegerField
+    field_class = Int64Field
 
 
 class StrictFilterSet(django_filters.FilterSet):

@@ -130,3 +130,13 @@ def test_the_schema_names_the_ordering_fields_of_each_list():
 
     assert "published_at" in ordering["description"]
     assert "400" in ordering["description"]
+
+
+@pytest.mark.parametrize("url", ["/api/v1/auth/token/", "/api/v1/needs/"])
+def test_a_json_body_nested_too_deep_is_a_400(api, agency_user, url):
+    body = "[" * 50_000 + "]" * 50_000
+
+    response = api.as_user(agency_user).post(url, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"]

@@ -1,0 +1,18 @@
+"""Request body parsers."""
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
+
+
+class SafeJSONParser(JSONParser):
+    """DRF's JSON parser, with a body nested deeper than Python's decoder can follow (e.g.
+    50,000 ``[``) refused as a 400 instead of a ``RecursionError`` (a 500)."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError(_("JSON 嵌套层级过深。")) from None
