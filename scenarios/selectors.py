@@ -125,12 +125,16 @@ def pilot_list_for_user(*, user: Actor) -> QuerySet[Pilot]:
 
 
 def need_history_for_user(*, user: Actor, need: ScenarioNeed) -> list[AuditEvent]:
-    """The need's audit trail, oldest first; for readers who may not see the need's
-    confidential fields, those fields are blanked inside each event's recorded values."""
+    """The need's audit trail, oldest first. Readers outside the agency and its committees
+    see what happened and when, not who: no staff login names, no reasons (review comments
+    and withdrawal reasons are internal), and the confidential fields blanked inside each
+    event's recorded values."""
     events = list(audit_events_of(target=need))
     if is_need_insider(user, need):
         return events
     for event in events:
+        event.actor = None
+        event.reason = ""
         data = dict(event.data or {})
         for part in ("before", "after"):
             values = data.get(part)

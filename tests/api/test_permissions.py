@@ -252,7 +252,9 @@ def test_need_history_hides_confidential_values_from_outsiders(
         confidential_notes="SECRET-NOTE",
     )
     need = need_submit(actor=agency_user, need=draft)
-    need = review_decide(actor=county_reviewer, need=need, decision="approved")
+    need = review_decide(
+        actor=county_reviewer, need=need, decision="approved", comment="INTERNAL-COMMENT"
+    )
     need = review_decide(actor=city_reviewer, need=need, decision="approved")
 
     as_firm = api.as_user(firm_user).get(f"/api/v1/needs/{need.pk}/history/").json()
@@ -265,3 +267,9 @@ def test_need_history_hides_confidential_values_from_outsiders(
     assert [e["action"] for e in as_firm] == [e["action"] for e in as_agency]
     agency_update = next(e for e in as_agency if e["action"] == "need.update")
     assert agency_update["data"]["after"]["confidential_notes"] == "SECRET-NOTE"
+    # Who did it and the reviewers' comments are the agency's and committees' only.
+    assert {e["actor"] for e in as_firm} == {None}
+    assert "INTERNAL-COMMENT" not in str(as_firm)
+    assert county_reviewer.username not in str(as_firm)
+    assert agency_user.username in {e["actor"] for e in as_agency}
+    assert "INTERNAL-COMMENT" in str(as_agency)
