@@ -234,6 +234,8 @@ def test_a_withdrawn_need_leaves_the_firms_recommendations(matched, agency_user)
 
     assert match.need.title not in page(client.get("/workspace/firm/recommendations/"))
     assert client.get(f"/workspace/firm/recommendations/{match.pk}/").status_code == 404
+    api_ids = [m["id"] for m in client.get("/api/v1/matches/").json()["results"]]
+    assert match.pk not in api_ids  # nor in the API's list (issue 12, item 15)
     with pytest.raises(InvalidTransition):
         pair_respond(actor=user, match=match, interested=True)
     assert not PairReview.objects.filter(firm_response="interested").exists()
