@@ -53,7 +53,12 @@ def need_list_for_user(*, user: Actor) -> QuerySet[ScenarioNeed]:
     visible = Q(status__in=PUBLIC_NEED_STATUSES) | Q(
         agency_id__in=_org_ids(user, Role.AGENCY_EDITOR)
     )
-    visible |= _committee_region_q(user, "region") & ~Q(status__in=NOT_YET_SUBMITTED)
+    visible |= (
+        _committee_region_q(user, "region")
+        & ~Q(status__in=NOT_YET_SUBMITTED)
+        # withdrawn before it was ever submitted: still the agency's own draft
+        & ~Q(status=NeedStatus.WITHDRAWN, submitted_at__isnull=True)
+    )
     if _org_ids(user, Role.EXPERT):
         visible |= Q(status=NeedStatus.IN_REVIEW)
     return qs.filter(visible)

@@ -282,3 +282,52 @@ def test_control_characters_leave_existing_keywords(reference):
         assert ScenarioNeed.objects.get(pk=need.pk).keywords == ["储能 系统", "光伏"]
     finally:
         migrate(latest())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_first_submission_is_read_from_the_trail(reference):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    agency = Organization.objects.create(
+        kind="agency", name="提交时间回填局", region=Region.objects.get(code="360102")
+    )
+    try:
+        old = migrate([("scenarios", "0007_keywords_without_control_characters")])
+        old_need = old.get_model("scenarios", "ScenarioNeed")
+        old_audit = old.get_model("activity", "AuditEvent")
+        needs = [
+            old_need.objects.create(
+                ref=f"MIG-SUB-{n}",
+                title="迁移",
+                description="迁移测试",
+                category="livelihood",
+                validation_type="technology",
+                min_trl=5,
+                region_id="360102",
+                agency_id=agency.pk,
+                status="withdrawn",
+            )
+            for n in range(2)
+        ]
+        first = timezone.now() - timedelta(days=3)
+        for at in (first, first + timedelta(days=1)):  # submitted twice (returned between)
+            event = old_audit.objects.create(
+                action="need.submit",
+                target_type="scenarios.scenarioneed",
+                target_id=str(needs[0].pk),
+            )
+            old_audit.objects.filter(pk=event.pk).update(created_at=at)
+
+        migrate(latest())
+
+        stored = dict(
+            ScenarioNeed.objects.filter(pk__in=[n.pk for n in needs]).values_list(
+                "pk", "submitted_at"
+            )
+        )
+        assert stored[needs[0].pk] == first
+        assert stored[needs[1].pk] is None  # never submitted
+    finally:
+        migrate(latest())

@@ -91,6 +91,9 @@ class ScenarioNeed(KeepsChainIds, models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    # First submission for review: committees see a need from then on, also once withdrawn;
+    # a draft withdrawn before it was ever submitted stays the agency's own.
+    submitted_at = models.DateTimeField(_("首次提交时间"), null=True, blank=True, editable=False)
 
     objects = ScenarioNeedQuerySet.as_manager()
 

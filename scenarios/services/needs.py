@@ -174,7 +174,14 @@ def need_submit(
     if need.status in (N.SUBMITTED, N.IN_REVIEW):
         return need
     check_version(need, expected_version)
-    transition(need, allowed=NEED_ALLOWED, to=N.SUBMITTED, actor=actor, action="need.submit")
+    transition(
+        need,
+        allowed=NEED_ALLOWED,
+        to=N.SUBMITTED,
+        actor=actor,
+        action="need.submit",
+        extra_fields={"submitted_at": need.submitted_at or timezone.now()},
+    )
     review_route_submitted(need=need, actor=actor)
     return need
 

@@ -114,6 +114,31 @@ def test_permissions_draft_need_only_for_its_agency(actor, api, request, agency)
     assert (got, submitted) == (expected_get, expected_submit)
 
 
+@pytest.mark.parametrize(
+    "actor", ["county_reviewer", "city_reviewer", "province_reviewer", "agency_user"]
+)
+def test_a_draft_withdrawn_before_submission_stays_the_agencys_own(
+    actor, api, request, agency, agency_user
+):
+    from scenarios.services.needs import need_withdraw
+
+    draft = make_need(agency, region="360102", title="从未提交的草稿")
+    need_withdraw(actor=agency_user, need=draft)
+    submitted = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+    need_withdraw(actor=agency_user, need=submitted)  # withdrawn while in review
+    client = client_for(api, request, actor)
+
+    got = client.get(f"/api/v1/needs/{draft.pk}/").status_code
+    listed = [
+        n["id"] for n in client.get("/api/v1/needs/", {"search": "从未提交"}).json()["results"]
+    ]
+    seen_after_submit = client.get(f"/api/v1/needs/{submitted.pk}/").status_code
+
+    mine = actor == "agency_user"
+    assert (got, draft.pk in listed) == ((200, True) if mine else (404, False))
+    assert seen_after_submit == 200  # submitted once: its committees keep seeing it
+
+
 CAPABILITY_MATRIX = {
     #  actor:               (GET draft, submit draft, suspend published)
     "anonymous": (401, 401, 401),
