@@ -1,5 +1,6 @@
 """The province committee's versioned policy: reading the current one, issuing a new one."""
 
+import math
 from typing import Any
 
 from django.db import transaction
@@ -32,13 +33,25 @@ def policy_current() -> PolicyVersion:
     return policy
 
 
+# Region weights multiply a feature that lies in [0, 1]; the other weights are relative, and
+# bounded so that no sum of them can overflow (1e308 made every score NaN).
+REGION_WEIGHT_MAX = 1.0
+RELATIVE_WEIGHT_MAX = 1000.0
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _check_weights(name: str, weights: Any, keys: tuple[str, ...]) -> list[str]:
     if not isinstance(weights, dict) or set(weights) != set(keys):
         return [_("必须恰好包含这些键：%(keys)s。") % {"keys": ", ".join(keys)}]
-    if any(
-        not isinstance(v, int | float) or isinstance(v, bool) or v < 0 for v in weights.values()
-    ):
+    if any(not _number(v) or v < 0 for v in weights.values()):
         return [_("权重必须是非负数。")]
+    top = REGION_WEIGHT_MAX if name == "region_weights" else RELATIVE_WEIGHT_MAX
+    too_big = sorted(k for k, v in weights.items() if v > top)
+    if too_big:
+        return [_("%(keys)s 超过上限 %(max)s。") % {"keys": "、".join(too_big), "max": f"{top:g}"}]
     if name == "matching_weights" and sum(weights.values()) <= 0:
         return [_("权重之和必须大于0。")]
     return []
@@ -52,8 +65,10 @@ def _check_criteria(criteria: Any) -> list[str]:
         if not isinstance(item, dict) or {"key", "name", "weight"} - set(item):
             return [_("每项遴选标准需要 key、name、weight。")]
         w = item["weight"]
-        if not isinstance(w, int | float) or isinstance(w, bool) or w <= 0:
+        if not _number(w) or w <= 0:
             return [_("遴选标准权重必须为正数。")]
+        if w > RELATIVE_WEIGHT_MAX:
+            return [_("遴选标准权重不能超过 %(max)s。") % {"max": f"{RELATIVE_WEIGHT_MAX:g}"}]
         keys.add(item["key"])
     if len(keys) != len(criteria):
         return [_("遴选标准的 key 不能重复。")]
@@ -76,7 +91,7 @@ def _validate(values: dict[str, Any]) -> dict[str, list[str]]:
     if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 50:
         errors["recommendations_per_need"] = [_("必须是1到50之间的整数。")]
     hv = values["high_value_threshold"]
-    if not isinstance(hv, int | float) or isinstance(hv, bool) or not 0 <= hv <= 100:
+    if not _number(hv) or not 0 <= hv <= 100:
         errors["high_value_threshold"] = [_("必须在0到100之间。")]
     return errors
 

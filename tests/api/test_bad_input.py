@@ -140,3 +140,37 @@ def test_a_json_body_nested_too_deep_is_a_400(api, agency_user, url):
 
     assert response.status_code == 400
     assert response.json()["code"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"same_county": 2.0}, "region_weights"),
+        ({"same_county": 1e308}, "region_weights"),
+    ],
+)
+def test_region_weights_above_one_are_refused(api, province_reviewer, change, field):
+    current = api.as_user(province_reviewer).get("/api/v1/policy/current/").json()
+    weights = {**current[field], **change}
+
+    response = api.post("/api/v1/policy/", {field: weights}, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
+    assert PolicyVersion.objects.count() == 1  # nothing written
+
+
+def test_huge_relative_weights_are_refused(api, province_reviewer):
+    current = api.as_user(province_reviewer).get("/api/v1/policy/current/").json()
+    criteria = [{**c, "weight": 1e308} for c in current["selection_criteria"]]
+    matching = {**current["matching_weights"], "text": 1e308}
+
+    refused = [
+        api.post("/api/v1/policy/", {"selection_criteria": criteria}, format="json"),
+        api.post("/api/v1/policy/", {"matching_weights": matching}, format="json"),
+    ]
+
+    assert [r.status_code for r in refused] == [400, 400]
+    assert "selection_criteria" in refused[0].json()["fields"]
+    assert "matching_weights" in refused[1].json()["fields"]
+    assert PolicyVersion.objects.count() == 1
