@@ -91,6 +91,8 @@ class ThrottledObtainAuthToken(ObtainAuthToken):
 
     # DRF's own list, with the JSON parser that refuses too deep a body (400, not 500).
     parser_classes = (FormParser, MultiPartParser, SafeJSONParser)
+    # Anonymous only: a header sent along (valid, stale or forged) changes nothing.
+    authentication_classes: list[type] = []
     throttle_classes = [LoginThrottle]
 
 

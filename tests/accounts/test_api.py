@@ -343,3 +343,24 @@ def test_me_anonymous_is_unauthorized(api):
 
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
+
+
+def test_sending_a_valid_token_along_does_not_lift_the_sign_in_limit(api, agency_user, monkeypatch):
+    """Issue 12, item 1: the token view counted only anonymous callers."""
+    from rest_framework.authtoken.models import Token
+
+    monkeypatch.setitem(LoginThrottle.THROTTLE_RATES, "login", "3/min")
+    cache.clear()
+    token = Token.objects.create(user=agency_user)
+    guesses = [
+        api.post(
+            "/api/v1/auth/token/",
+            {"username": agency_user.username, "password": f"wrong-{n}"},
+            format="json",
+            HTTP_AUTHORIZATION=f"Token {token.key}",
+        ).status_code
+        for n in range(4)
+    ]
+
+    cache.clear()
+    assert guesses == [400, 400, 400, 429]
