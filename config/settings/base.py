@@ -177,6 +177,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "core.api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
+    # Rate limits count the client's address: REMOTE_ADDR unless NUM_PROXIES reverse proxies
+    # (that append to X-Forwarded-For) stand in front; a client-sent header is never trusted.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", default="120/min"),
         "user": env("THROTTLE_USER", default="2000/min"),

@@ -364,3 +364,46 @@ def test_sending_a_valid_token_along_does_not_lift_the_sign_in_limit(api, agency
 
     cache.clear()
     assert guesses == [400, 400, 400, 429]
+
+
+def test_a_forged_forwarded_for_header_does_not_reset_the_limit(api, monkeypatch):
+    """Issue 12, item 2: every new X-Forwarded-For value used to start a fresh budget."""
+    monkeypatch.setitem(LoginThrottle.THROTTLE_RATES, "login", "2/min")
+    cache.clear()
+
+    codes = [
+        api.post(
+            "/api/v1/auth/token/",
+            {"username": "nobody", "password": "x"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",
+        ).status_code
+        for n in range(3)
+    ]
+
+    cache.clear()
+    assert codes == [400, 400, 429]
+
+
+def test_behind_a_configured_proxy_the_address_it_saw_is_counted(api, monkeypatch, settings):
+    from rest_framework.settings import api_settings
+
+    monkeypatch.setitem(LoginThrottle.THROTTLE_RATES, "login", "1/min")
+    monkeypatch.setattr(api_settings, "NUM_PROXIES", 1)
+    cache.clear()
+
+    def attempt(forwarded: str) -> int:
+        return api.post(
+            "/api/v1/auth/token/",
+            {"username": "nobody", "password": "x"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=forwarded,
+        ).status_code
+
+    # The proxy appends the real client last; what the client wrote before it is ignored.
+    codes = [attempt("1.1.1.1, 198.51.100.7"), attempt("2.2.2.2, 198.51.100.7")]
+    other_client = attempt("1.1.1.1, 198.51.100.8")
+
+    cache.clear()
+    assert codes == [400, 429]
+    assert other_client == 400
