@@ -2,13 +2,20 @@
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from accounts.choices import Role
 from accounts.roles import committees_of, is_platform_admin, memberships
 from core.actors import Actor
-from matching.models import FirmResponse, Match, MatchQuerySet, MatchRun, PairReview
-from scenarios.lifecycle import PUBLIC_NEED_STATUSES
+from matching.models import (
+    FirmResponse,
+    Match,
+    MatchQuerySet,
+    MatchRun,
+    PairDecision,
+    PairReview,
+)
+from scenarios.lifecycle import MATCHABLE_NEED_STATUSES, PUBLIC_NEED_STATUSES
 
 
 def match_queryset() -> MatchQuerySet:
@@ -124,3 +131,34 @@ def need_of_pair_review(*, user: Actor, pair_review_id: int) -> Any:
         .first()
     )
     return match.need if match is not None else None
+
+
+def awaiting_decision_for_user(*, user: Actor) -> MatchQuerySet:
+    """Pairs waiting for a committee's decision: the current match of every pair the agency
+    shortlisted and nobody has decided yet, for needs still open to matching in the user's
+    committees' regions (all of them for an admin; nothing for anyone else). Oldest
+    shortlisting first, so nothing waits unseen."""
+    pending = PairReview.objects.filter(
+        need_id=OuterRef("need_id"),
+        capability_id=OuterRef("capability_id"),
+        shortlisted=True,
+        decision=PairDecision.PENDING,
+    )
+    since = PairReview.objects.filter(
+        need_id=OuterRef("need_id"), capability_id=OuterRef("capability_id")
+    ).values("updated_at")[:1]
+    qs = (
+        match_queryset()
+        .current()
+        .filter(Exists(pending), need__status__in=MATCHABLE_NEED_STATUSES)
+        .select_related("need__agency", "need__region", "capability__region")
+        .prefetch_related("need__chains", "capability__chains")
+        .annotate(waiting_since=since)
+        .order_by("waiting_since", "id")
+    )
+    if is_platform_admin(user):
+        return qs
+    regions = Q()
+    for committee in committees_of(user):
+        regions |= Q(need__region__path__startswith=committee.region.path)
+    return qs.filter(regions) if regions else qs.none()

@@ -198,3 +198,78 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             reason=data.validated_data["reason"],
         )
         return Response(PairReviewSerializer(review).data)
+
+
+class AwaitingDecisionSerializer(MatchSerializer):
+    """A shortlisted pair as the deciding committee reads it: the match with its
+    explanation, and what the firm answered."""
+
+    review_id = serializers.SerializerMethodField()
+    firm_response = serializers.SerializerMethodField()
+    firm_note = serializers.SerializerMethodField()
+    need_region_code = serializers.CharField(source="need.region_id", read_only=True)
+    agency_name = serializers.CharField(source="need.agency.name", read_only=True)
+    waiting_since = serializers.DateTimeField(
+        read_only=True, help_text="需求单位入围（或企业最近答复）的时间"
+    )
+
+    class Meta(MatchSerializer.Meta):
+        fields = [
+            *MatchSerializer.Meta.fields,
+            "need_region_code",
+            "agency_name",
+            "review_id",
+            "firm_response",
+            "firm_note",
+            "waiting_since",
+        ]
+        read_only_fields = fields
+
+    def _review(self, obj: Match) -> PairReview | None:
+        reviews = self.context.get("reviews", {})
+        return reviews.get((obj.need_id, obj.capability_id))
+
+    def get_review_id(self, obj: Match) -> int | None:
+        review = self._review(obj)
+        return review.pk if review else None
+
+    @extend_schema_field(
+        {"type": "string", "enum": ["", "interested", "declined"], "description": "企业意向"}
+    )
+    def get_firm_response(self, obj: Match) -> str:
+        review = self._review(obj)
+        return review.firm_response if review else ""
+
+    def get_firm_note(self, obj: Match) -> str:
+        review = self._review(obj)
+        return review.firm_note if review else ""
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="待工作委员会审批的推荐（需求单位已入围、尚未审批；所在委员会辖区）",
+        description=(
+            "每条为当前批次的撮合结果及其得分解释，附企业答复。批准："
+            "POST /api/v1/matches/{id}/approve/（企业须已表示有意向）；"
+            "驳回：POST /api/v1/matches/{id}/reject/。非委员会成员得到空列表。"
+        ),
+    )
+)
+class AwaitingDecisionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = AwaitingDecisionSerializer
+    ordering_fields = ["waiting_since", "score", "id"]
+    ordering = ["waiting_since", "id"]
+
+    def get_queryset(self) -> QuerySet[Match]:
+        return selectors.awaiting_decision_for_user(user=self.request.user)
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
+        rows = args[0] if args else None
+        if rows is not None:
+            rows = list(rows)
+            args = (rows, *args[1:])
+            kwargs.setdefault("context", self.get_serializer_context())
+            kwargs["context"]["reviews"] = selectors.pair_reviews_of(
+                pairs=[(m.need_id, m.capability_id) for m in rows]
+            )
+        return super().get_serializer(*args, **kwargs)

@@ -130,6 +130,23 @@ def pair_shortlist(*, actor: Actor, match: Match, shortlisted: bool) -> PairRevi
     return review
 
 
+def _ensure_agreed(review: PairReview) -> None:
+    """A pilot needs both sides: the agency shortlisted the capability and the firm said it
+    is interested. A committee cannot send a firm that declined (or never answered) into a
+    pilot, nor pick a capability the agency did not choose."""
+    if not review.shortlisted:
+        raise InvalidTransition(
+            _("需求单位尚未将该能力列入入围名单，不能批准。"), status="not_shortlisted"
+        )
+    if review.firm_response != FirmResponse.INTERESTED:
+        message = (
+            _("企业已表示不参与，不能批准。")
+            if review.firm_response == FirmResponse.DECLINED
+            else _("企业尚未表示有意向承接，不能批准。")
+        )
+        raise InvalidTransition(message, status=review.firm_response or "no_response")
+
+
 @transaction.atomic
 def pair_decide(
     *,
@@ -142,7 +159,8 @@ def pair_decide(
 ) -> PairReview:
     """A committee member of the need's jurisdiction (or an admin) approves or rejects.
 
-    Approval starts a pilot (the tolerance period is required); rejection needs a reason.
+    Approval needs the agency's shortlist and the firm's interest, and starts a pilot (the
+    tolerance period is required); rejection needs a reason.
     Deciding the same way twice returns the review unchanged.
     """
     match = _load(match)
@@ -156,6 +174,7 @@ def pair_decide(
     if review.decision != PairDecision.PENDING:
         raise InvalidTransition(_("已审批。"), status=review.decision)
     if approve:
+        _ensure_agreed(review)
         if tolerance_until is None:
             raise InvalidInput(
                 _("批准试点需要包容期截止日期。"), fields={"tolerance_until": [_("必填。")]}

@@ -1,0 +1,160 @@
+"""Deciding recommended pairs: a pilot needs the agency's shortlist and the firm's interest,
+and the committees find the pairs waiting for them (selector and API)."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from core.errors import InvalidTransition
+from matching import selectors
+from matching.models import Match, PairReview
+from matching.services import runs
+from matching.services.recommendations import pair_decide, pair_respond, pair_shortlist
+from scenarios.models import Pilot
+from tests import factories
+from tests.matching.world import run_inline
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def matched(province):
+    run_inline(runs.match_run_request(scope="full"))
+    return province
+
+
+def top(need, rank=0):
+    return Match.objects.current().filter(need=need, recommended=True).order_by("rank")[rank]
+
+
+def until():
+    return timezone.localdate() + dt.timedelta(days=90)
+
+
+def answer(match, interested=True):
+    editor = factories.member(match.capability.firm, "firm_editor")
+    return pair_respond(actor=editor, match=match, interested=interested)
+
+
+def test_approving_a_pair_the_agency_did_not_shortlist_is_refused(matched, city_reviewer):
+    match = top(matched["needs"][0])
+    answer(match)
+
+    with pytest.raises(InvalidTransition) as refused:
+        pair_decide(actor=city_reviewer, match=match, approve=True, tolerance_until=until())
+
+    assert "入围" in refused.value.message
+    assert not Pilot.objects.exists()
+    assert PairReview.objects.get(need=match.need, capability=match.capability).decision == (
+        "pending"
+    )
+
+
+@pytest.mark.parametrize(("interested", "word"), [(False, "不参与"), (None, "尚未表示有意向")])
+def test_approving_without_the_firms_interest_is_refused(
+    matched, agency_user, city_reviewer, interested, word
+):
+    match = top(matched["needs"][0])
+    if interested is not None:
+        answer(match, interested=interested)
+    pair_shortlist(actor=agency_user, match=match, shortlisted=True)
+
+    with pytest.raises(InvalidTransition) as refused:
+        pair_decide(actor=city_reviewer, match=match, approve=True, tolerance_until=until())
+
+    assert word in refused.value.message
+    assert not Pilot.objects.exists()
+
+
+def test_a_declined_shortlisted_pair_can_still_be_rejected(matched, agency_user, city_reviewer):
+    match = top(matched["needs"][0])
+    answer(match, interested=False)
+    pair_shortlist(actor=agency_user, match=match, shortlisted=True)
+
+    review = pair_decide(actor=city_reviewer, match=match, approve=False, reason="企业不参与")
+
+    assert review.decision == "rejected"
+
+
+def test_awaiting_decision_lists_shortlisted_undecided_pairs_in_the_jurisdiction(
+    matched,
+    agency_user,
+    city_reviewer,
+    county_reviewer,
+    other_city_reviewer,
+    firm_user,
+    platform_admin,
+):
+    need_a, need_b = matched["needs"][0], matched["needs"][1]
+    waiting, decided, unlisted = top(need_a), top(need_b), top(need_a, 1)
+    for match in (waiting, decided):
+        answer(match)
+        pair_shortlist(actor=agency_user, match=match, shortlisted=True)
+    answer(unlisted)
+    pair_decide(actor=city_reviewer, match=decided, approve=True, tolerance_until=until())
+
+    def ids(user):
+        return [m.pk for m in selectors.awaiting_decision_for_user(user=user)]
+
+    assert ids(city_reviewer) == [waiting.pk]
+    assert ids(platform_admin) == [waiting.pk]
+    assert ids(county_reviewer) == [waiting.pk]  # the need lies in its district, 360102
+    assert ids(other_city_reviewer) == []
+    assert ids(firm_user) == []
+    assert ids(agency_user) == []
+
+
+def test_awaiting_decision_drops_pairs_of_needs_no_longer_open(matched, agency_user, city_reviewer):
+    from scenarios.services.needs import need_close
+
+    match = top(matched["needs"][0])
+    answer(match)
+    pair_shortlist(actor=agency_user, match=match, shortlisted=True)
+    need_close(actor=agency_user, need=match.need, reason="预算取消")
+
+    assert list(selectors.awaiting_decision_for_user(user=city_reviewer)) == []
+
+
+def test_api_awaiting_decision_gives_the_pair_the_explanation_and_the_answer(
+    api, matched, agency_user, city_reviewer, firm_user
+):
+    match = top(matched["needs"][0])
+    editor = factories.member(match.capability.firm, "firm_editor")
+    pair_respond(actor=editor, match=match, interested=True, note="两周内可部署")
+    pair_shortlist(actor=agency_user, match=match, shortlisted=True)
+
+    body = api.as_user(city_reviewer).get("/api/v1/recommendations/awaiting-decision/").json()
+    as_firm = api.as_user(firm_user).get("/api/v1/recommendations/awaiting-decision/").json()
+    bogus = api.as_user(city_reviewer).get(
+        "/api/v1/recommendations/awaiting-decision/?ordering=firm_note"
+    )
+
+    assert body["count"] == 1
+    row = body["results"][0]
+    assert (row["id"], row["need_ref"], row["capability_ref"]) == (
+        match.pk,
+        match.need.ref,
+        match.capability.ref,
+    )
+    assert (row["firm_response"], row["firm_note"]) == ("interested", "两周内可部署")
+    assert row["review_id"] == PairReview.objects.get(need=match.need).pk
+    assert set(row["breakdown"]["features"])
+    assert row["waiting_since"]
+    assert as_firm["count"] == 0
+    assert bogus.status_code == 400
+    assert "ordering" in bogus.json()["fields"]
+
+
+def test_api_approve_of_an_unanswered_pair_is_a_conflict(api, matched, agency_user, city_reviewer):
+    match = top(matched["needs"][0])
+    pair_shortlist(actor=agency_user, match=match, shortlisted=True)
+
+    r = api.as_user(city_reviewer).post(
+        f"/api/v1/matches/{match.pk}/approve/",
+        {"tolerance_until": until().isoformat()},
+        format="json",
+    )
+
+    assert r.status_code == 409
+    assert "有意向" in r.json()["detail"]
