@@ -51,3 +51,21 @@ VERB_LABELS = {
     "pilot.started": _("场景验证开始"),
     "organization.verified": _("企业认证通过"),
 }
+
+# What each default selection criterion asks the expert to judge (a criterion of a newer
+# policy carries its own ``description``).
+CRITERION_DESCRIPTIONS = {
+    "tech_advancement": _("所需技术是否处于前沿、能否带动关键核心技术突破与迭代。"),
+    "demonstration": _("场景建成后能否形成标杆示范，带动同类单位和上下游采用新技术。"),
+    "industry_pull": _("场景需求能否牵引产业链、新赛道的产品研发、企业集聚和投资。"),
+    "replicability": _("方案与商业模式能否在省内外同类场景复制推广。"),
+    "feasibility": _("资金、数据、场地等资源和组织保障是否到位，能否按期实施。"),
+}
+
+
+def criterion_description(criterion: dict[str, Any]) -> str:
+    """What the expert judges under ``criterion``: its own text, else the default's."""
+    own = criterion.get("description")
+    if isinstance(own, str) and own.strip():
+        return own.strip()
+    return str(CRITERION_DESCRIPTIONS.get(str(criterion.get("key")), ""))

@@ -3,7 +3,7 @@ named in the portal issue; workspace sub-pages hang below each role's home."""
 
 from django.urls import path, register_converter
 
-from portal.views import agency, auth, firm, notifications, public, workspace
+from portal.views import agency, auth, committee, expert, firm, notifications, public, workspace
 
 
 class RefConverter:
@@ -39,8 +39,41 @@ urlpatterns = [
         "password-reset/confirm/", auth.password_reset_confirm_view, name="password-reset-confirm"
     ),
     path("workspace/", workspace.workspace, name="workspace"),
-    path("workspace/committee/", workspace.committee_home, name="committee-home"),
-    path("workspace/expert/", workspace.expert_home, name="expert-home"),
+    path("workspace/committee/", committee.home, name="committee-home"),
+    path("workspace/committee/needs/<ref:ref>/", committee.need_page, name="committee-need"),
+    path(
+        "workspace/committee/needs/<ref:ref>/decide/",
+        committee.need_decide,
+        name="committee-need-decide",
+    ),
+    path(
+        "workspace/committee/recommendations/",
+        committee.recommendations,
+        name="committee-recommendations",
+    ),
+    path(
+        "workspace/committee/recommendations/<int:match_id>/decide/",
+        committee.recommendation_decide,
+        name="committee-recommendation-decide",
+    ),
+    path(
+        "workspace/committee/capabilities/",
+        committee.capabilities,
+        name="committee-capabilities",
+    ),
+    path(
+        "workspace/committee/capabilities/<ref:ref>/supervise/",
+        committee.capability_supervise,
+        name="committee-capability-supervise",
+    ),
+    path("workspace/committee/pilots/", committee.pilots, name="committee-pilots"),
+    path(
+        "workspace/committee/pilots/<int:pilot_id>/recognize/",
+        committee.pilot_recognize,
+        name="committee-pilot-recognize",
+    ),
+    path("workspace/expert/", expert.home, name="expert-home"),
+    path("workspace/expert/needs/<ref:ref>/", expert.need_page, name="expert-need"),
     path("workspace/agency/", agency.home, name="agency-home"),
     path("workspace/agency/needs/new/", agency.need_new, name="agency-need-new"),
     path("workspace/agency/needs/<ref:ref>/", agency.need_page, name="agency-need"),

@@ -226,6 +226,54 @@ def needs_to_assess(*, user: Actor) -> QuerySet[ScenarioNeed]:
     )
 
 
+def review_queue_page(*, user: Actor) -> QuerySet[Review]:
+    """The review queue as the committee page shows it: each need with its region, agency
+    and chains loaded, oldest waiting first."""
+    return review_queue_for_user(user=user).prefetch_related(
+        Prefetch("need__chains", queryset=IndustryChain.objects.only("id", "slug", "name_zh"))
+    )
+
+
+def reviews_of_need(*, need: ScenarioNeed) -> QuerySet[Review]:
+    """Every tier's review of the need, oldest first (the trail of earlier tiers)."""
+    return (
+        Review.objects.filter(need=need)
+        .select_related("committee__organization", "reviewer")
+        .order_by("created_at", "id")
+    )
+
+
+def capabilities_supervised_by(*, user: Actor) -> QuerySet[Capability]:
+    """Capabilities of the firms in the user's committees' regions, drafts aside (a draft is
+    still the firm's own)."""
+    return (
+        capability_queryset()
+        .filter(_committee_region_q(user, "firm__region"))
+        .exclude(status__in=[CapabilityStatus.DRAFT])
+    )
+
+
+def pilots_supervised_by(*, user: Actor) -> QuerySet[Pilot]:
+    """Pilots of needs in the user's committees' regions."""
+    return Pilot.objects.select_related("need__agency", "need__region", "capability__firm").filter(
+        _committee_region_q(user, "need__region")
+    )
+
+
+def assessments_of(*, expert: Actor) -> QuerySet[Assessment]:
+    """The expert's own assessments, newest first."""
+    return (
+        Assessment.objects.filter(expert_id=expert.pk or 0)
+        .select_related("need", "policy")
+        .order_by("-updated_at", "-id")
+    )
+
+
+def panel_of_need(*, need: ScenarioNeed) -> QuerySet[Assessment]:
+    """Every expert's assessment of the need (what the panel scored)."""
+    return Assessment.objects.filter(need=need).select_related("policy").order_by("id")
+
+
 # -- reads for the matching app (it never touches these tables directly) -----------------
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django import template
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -167,3 +168,11 @@ def get_item(mapping: dict[Any, Any] | None, key: Any) -> Any:
 def verb_label(verb: str) -> str:
     """What a notification is about, in the active language."""
     return str(VERB_LABELS.get(verb, _("通知")))
+
+
+@register.filter
+def days_since(moment: Any) -> int:
+    """Whole days from ``moment`` (a datetime) to now: how long something has waited."""
+    if moment is None:
+        return 0
+    return max(0, (timezone.now() - moment).days)

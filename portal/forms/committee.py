@@ -1,0 +1,156 @@
+"""The forms of committee members and experts: a review decision, a decision on a shortlisted
+pair, supervising a capability, recognising a pilot, and an expert's scores. Each form is
+drawn once per row with its own ids (``auto_id``); a refused one comes back bound, with
+what was typed and the message in place."""
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.forms import StyledForm
+from portal.labels import criterion_description
+from scenarios.choices import ValidationType
+
+REASON_MAX = 500
+
+
+def row_ids(pk: Any) -> str:
+    """``auto_id`` for the forms of one row: ids stay unique when a list holds many."""
+    return f"id_{pk}_%s"
+
+
+class ReviewDecisionForm(StyledForm):
+    decision = forms.ChoiceField(
+        label=_("审核结论"),
+        choices=[("approved", _("通过")), ("returned", _("退回修改")), ("rejected", _("不予通过"))],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("意见（退回或不予通过时必填）"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("decision") in ("returned", "rejected") and not data.get("comment", "").strip():
+            self.add_error("comment", _("退回或不予通过时必须填写理由。"))
+        return data
+
+
+class PairDecisionForm(StyledForm):
+    decision = forms.ChoiceField(
+        label=_("审批"),
+        choices=[("approve", _("批准试点")), ("reject", _("驳回"))],
+        widget=forms.RadioSelect,
+    )
+    tolerance_until = forms.DateField(
+        label=_("包容期截止日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+        help_text=_("批准时必填：试点期间的容错免责期限，须晚于今天。"),
+    )
+    validation_type = forms.ChoiceField(
+        label=_("验证类型"),
+        required=False,
+        choices=[("", _("与需求相同")), *ValidationType.choices],
+    )
+    reason = forms.CharField(
+        label=_("意见（驳回时必填）"),
+        required=False,
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        tomorrow = timezone.localdate() + timedelta(days=1)
+        self.fields["tolerance_until"].widget.attrs["min"] = tomorrow.isoformat()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        approving = data.get("decision") == "approve"
+        if approving and not data.get("tolerance_until") and "tolerance_until" not in self.errors:
+            self.add_error("tolerance_until", _("批准试点需要包容期截止日期。"))
+        if data.get("decision") == "reject" and not data.get("reason", "").strip():
+            self.add_error("reason", _("驳回需要填写理由。"))
+        return data
+
+
+class SuperviseForm(StyledForm):
+    action = forms.ChoiceField(
+        label=_("处理"),
+        choices=[
+            ("suspend", _("暂停发布")),
+            ("return", _("退回修改")),
+            ("reinstate", _("恢复发布")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("理由（暂停或退回时必填，企业可见）"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("action") in ("suspend", "return") and not data.get("reason", "").strip():
+            self.add_error("reason", _("请填写理由。"))
+        return data
+
+
+class RecognizeForm(StyledForm):
+    first_of_kind = forms.BooleanField(label=_("推荐为首台（套）"), required=False)
+    best_practice = forms.BooleanField(label=_("推荐为最佳实践案例"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not (data.get("first_of_kind") or data.get("best_practice")):
+            raise ValidationError(_("请至少选择一项推荐。"))
+        return data
+
+
+class AssessmentForm(StyledForm):
+    """One 0–100 score per criterion of the current policy, and a comment."""
+
+    comment = forms.CharField(
+        label=_("评审意见"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, criteria: list[dict[str, Any]], **kwargs: Any) -> None:
+        self.criteria = criteria
+        super().__init__(*args, **kwargs)
+        fields = {}
+        for criterion in criteria:
+            fields[self.field_name(criterion)] = forms.DecimalField(
+                label=criterion.get("name") or criterion["key"],
+                help_text=criterion_description(criterion),
+                min_value=0,
+                max_value=100,
+                max_digits=5,
+                decimal_places=1,
+                widget=forms.NumberInput(
+                    attrs={"class": "form-control", "step": "0.5", "min": "0", "max": "100"}
+                ),
+            )
+        self.fields = {**fields, **self.fields}
+
+    @staticmethod
+    def field_name(criterion: dict[str, Any]) -> str:
+        return f"score_{criterion['key']}"
+
+    def scores(self) -> dict[str, float]:
+        return {c["key"]: float(self.cleaned_data[self.field_name(c)]) for c in self.criteria}

@@ -1,0 +1,440 @@
+"""The committee workspace (county, city and province members): the review queue, the
+recommendations waiting for a decision, supervision of firms' capabilities and the pilots of
+the committee's region. Every scope and rule is the services' and selectors'; a refused
+decision comes back on its form with what was typed."""
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_safe
+
+from accounts.roles import committees_of
+from accounts.selectors import committee_region_q
+from core.errors import DomainError, InvalidInput
+from matching import selectors as matching_selectors
+from matching.services.recommendations import pair_decide
+from portal.explain import explain
+from portal.forms import apply_service_errors
+from portal.forms.committee import (
+    PairDecisionForm,
+    RecognizeForm,
+    ReviewDecisionForm,
+    SuperviseForm,
+    row_ids,
+)
+from portal.views.common import button_action, trail_of
+from scenarios import selectors
+from scenarios.choices import CapabilityStatus, PilotStatus
+from scenarios.services import capabilities as capability_services
+from scenarios.services import pilots as pilot_services
+from scenarios.services.reviews import review_decide
+
+PAGE_SIZE = 30
+ENDING_SOON_DAYS = 30
+CAPABILITY_GROUPS = {
+    "published": (gettext_lazy("已发布"), (CapabilityStatus.PUBLISHED,)),
+    "submitted": (gettext_lazy("待发布"), (CapabilityStatus.SUBMITTED,)),
+    "suspended": (gettext_lazy("已暂停"), (CapabilityStatus.SUSPENDED,)),
+    "returned": (gettext_lazy("已退回"), (CapabilityStatus.RETURNED,)),
+}
+
+
+def _committee_page(view: Any) -> Any:
+    """Signed in and sitting on a committee; anyone else goes to their own workspace."""
+
+    @login_required
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not committees_of(request.user):
+            return redirect("portal:workspace")
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def _base(request: HttpRequest, tab: str) -> dict[str, Any]:
+    """What every committee page shows: the committees and the tabs with their counts."""
+    soon = timezone.localdate() + timedelta(days=ENDING_SOON_DAYS)
+    pilots = selectors.pilots_supervised_by(user=request.user)
+    return {
+        "nav": "workspace",
+        "tab": tab,
+        "committees": committees_of(request.user),
+        "counts": {
+            "queue": selectors.review_queue_for_user(user=request.user).count(),
+            "awaiting": matching_selectors.awaiting_decision_for_user(user=request.user).count(),
+            "ending": pilots.filter(status=PilotStatus.RUNNING, tolerance_until__lte=soon).count(),
+        },
+    }
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    """Back to the page the button was on (only an address of this site)."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(default)
+
+
+# -- the review queue ----------------------------------------------------------------------
+
+
+@_committee_page
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    return _queue(request)
+
+
+def _queue(request: HttpRequest, failed: tuple[int, Any] | None = None) -> HttpResponse:
+    page = Paginator(selectors.review_queue_page(user=request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    reviews = list(page.object_list)
+    forms = {r.pk: ReviewDecisionForm(auto_id=row_ids(r.pk)) for r in reviews}
+    if failed is not None and failed[0] in forms:
+        forms[failed[0]] = failed[1]
+    context = _base(request, "queue") | {
+        "page": page,
+        "rows": [(r, forms[r.pk]) for r in reviews],
+        "now": timezone.now(),
+    }
+    return render(request, "portal/committee/queue.html", context, status=400 if failed else 200)
+
+
+def _need_or_404(request: HttpRequest, ref: str) -> Any:
+    """A need the user's committees oversee (others are not found, whoever asks)."""
+    need = (
+        selectors.need_list_for_user(user=request.user)
+        .filter(committee_region_q(request.user, "region"), ref=ref)
+        .first()
+    )
+    if need is None:
+        raise Http404
+    return need
+
+
+def _pending_mine(request: HttpRequest, need: Any) -> Any:
+    mine = {c.pk for c in committees_of(request.user)}
+    for review in selectors.reviews_of_need(need=need):
+        if review.decision == "pending" and review.committee_id in mine:
+            return review
+    return None
+
+
+@_committee_page
+@require_safe
+def need_page(request: HttpRequest, ref: str) -> HttpResponse:
+    return _need_page(request, _need_or_404(request, ref))
+
+
+def _need_page(request: HttpRequest, need: Any, form: Any = None) -> HttpResponse:
+    candidates = matching_selectors.candidates_of_need(user=request.user, need_id=need.pk)
+    reviews = list(selectors.reviews_of_need(need=need))
+    pending = _pending_mine(request, need)
+    context = _base(request, "queue") | {
+        "need": need,
+        "reviews": reviews,
+        "pending": pending,
+        "form": form or ReviewDecisionForm(initial={"version": need.version}),
+        "trail": trail_of(request.user, need),
+        "panel": list(selectors.panel_of_need(need=need)),
+        "candidates": [(m, explain(m)) for m in candidates],
+        "pilots": selectors.pilots_of_need(need=need),
+    }
+    return render(
+        request, "portal/committee/need.html", context, status=400 if form is not None else 200
+    )
+
+
+@button_action
+@_committee_page
+def need_decide(request: HttpRequest, ref: str) -> HttpResponse:
+    need = _need_or_404(request, ref)
+    from_list = request.POST.get("from") == "queue"
+    review = _pending_mine(request, need)
+    form = ReviewDecisionForm(request.POST, auto_id=row_ids(review.pk) if review else "id_%s")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            need = review_decide(
+                actor=request.user,
+                need=need,
+                decision=data["decision"],
+                comment=data["comment"],
+                expected_version=data.get("version"),
+            )
+        except InvalidInput as exc:
+            apply_service_errors(form, exc)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("portal:committee-need", ref=need.ref)
+        else:
+            done = {
+                "approved": _("已通过：%(ref)s 现为“%(status)s”。"),
+                "returned": _("已退回 %(ref)s，发布单位会收到理由。"),
+                "rejected": _("已不予通过 %(ref)s。"),
+            }[data["decision"]]
+            messages.success(request, done % {"ref": need.ref, "status": need.get_status_display()})
+            return _back(request, reverse("portal:committee-home"))
+    if from_list and review is not None:
+        return _queue(request, failed=(review.pk, form))
+    return _need_page(request, need, form)
+
+
+# -- recommendations waiting for a decision --------------------------------------------------
+
+
+@_committee_page
+@require_safe
+def recommendations(request: HttpRequest) -> HttpResponse:
+    return _recommendations(request)
+
+
+def _recommendations(request: HttpRequest, failed: tuple[int, Any] | None = None) -> HttpResponse:
+    page = Paginator(
+        matching_selectors.awaiting_decision_for_user(user=request.user), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    matches = list(page.object_list)
+    reviews = matching_selectors.pair_reviews_of(
+        pairs=[(m.need_id, m.capability_id) for m in matches]
+    )
+    forms = {m.pk: PairDecisionForm(auto_id=row_ids(m.pk)) for m in matches}
+    if failed is not None and failed[0] in forms:
+        forms[failed[0]] = failed[1]
+    context = _base(request, "awaiting") | {
+        "page": page,
+        "rows": [
+            (m, explain(m), reviews.get((m.need_id, m.capability_id)), forms[m.pk]) for m in matches
+        ],
+    }
+    return render(
+        request, "portal/committee/recommendations.html", context, status=400 if failed else 200
+    )
+
+
+@button_action
+@_committee_page
+def recommendation_decide(request: HttpRequest, match_id: int) -> HttpResponse:
+    match = (
+        matching_selectors.awaiting_decision_for_user(user=request.user).filter(pk=match_id).first()
+    )
+    if match is None:
+        messages.error(request, _("该推荐已处理、已被新的匹配批次取代，或不在您的辖区。"))
+        return redirect("portal:committee-recommendations")
+    form = PairDecisionForm(request.POST, auto_id=row_ids(match.pk))
+    if form.is_valid():
+        data = form.cleaned_data
+        approve = data["decision"] == "approve"
+        try:
+            pair_decide(
+                actor=request.user,
+                match=match,
+                approve=approve,
+                reason=data["reason"],
+                tolerance_until=data["tolerance_until"] if approve else None,
+                validation_type=data["validation_type"] or None,
+            )
+        except DomainError as exc:
+            apply_service_errors(form, exc)
+        else:
+            if approve:
+                messages.success(
+                    request,
+                    _("已批准：“%(need)s” × “%(cap)s” 进入场景验证，试点已开始。")
+                    % {"need": match.need.title, "cap": match.capability.title},
+                )
+            else:
+                messages.success(request, _("已驳回该推荐，双方会收到意见。"))
+            return redirect("portal:committee-recommendations")
+    return _recommendations(request, failed=(match.pk, form))
+
+
+# -- supervision of capabilities -------------------------------------------------------------
+
+
+@_committee_page
+@require_safe
+def capabilities(request: HttpRequest) -> HttpResponse:
+    return _capabilities(request)
+
+
+def _capabilities(
+    request: HttpRequest, failed: tuple[int, Any] | None = None, group: str = ""
+) -> HttpResponse:
+    supervised = selectors.capabilities_supervised_by(user=request.user)
+    counts = selectors.status_counts(queryset=supervised)
+    group = group or request.GET.get("status", "published")
+    if group not in CAPABILITY_GROUPS:
+        group = "published"
+    shown = supervised.filter(status__in=CAPABILITY_GROUPS[group][1])
+    q = request.GET.get("q", "").strip()[:100]
+    if q:
+        shown = shown.filter(Q(title__icontains=q) | Q(ref__iexact=q) | Q(firm__name__icontains=q))
+    page = Paginator(shown.order_by("-updated_at", "-id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    items = list(page.object_list)
+    forms = {
+        c.pk: SuperviseForm(
+            auto_id=row_ids(c.pk),
+            initial={"version": c.version, "action": _only(SUPERVISE_ACTIONS.get(c.status, ()))},
+        )
+        for c in items
+    }
+    if failed is not None and failed[0] in forms:
+        forms[failed[0]] = failed[1]
+    context = _base(request, "capabilities") | {
+        "page": page,
+        "group": group,
+        "q": q,
+        "groups": [
+            (key, label, sum(counts.get(s, 0) for s in statuses))
+            for key, (label, statuses) in CAPABILITY_GROUPS.items()
+        ],
+        "rows": [(c, forms[c.pk], SUPERVISE_ACTIONS.get(c.status, ())) for c in items],
+        "reasons": selectors.latest_reason_of(capabilities=items),
+    }
+    return render(
+        request, "portal/committee/capabilities.html", context, status=400 if failed else 200
+    )
+
+
+# What a committee may do with a capability in each status (a returned one waits for its
+# firm; a suspended one only comes back by reinstatement).
+SUPERVISE_ACTIONS = {
+    CapabilityStatus.PUBLISHED: ("suspend", "return"),
+    CapabilityStatus.SUBMITTED: ("return",),
+    CapabilityStatus.SUSPENDED: ("reinstate",),
+}
+
+
+def _only(actions: tuple[str, ...]) -> str:
+    return actions[0] if len(actions) == 1 else ""
+
+
+SUPERVISE = {
+    "suspend": (
+        capability_services.capability_suspend,
+        gettext_lazy("已暂停发布 %(ref)s，企业会看到理由。"),
+    ),
+    "return": (
+        capability_services.capability_return,
+        gettext_lazy("已退回 %(ref)s，企业会看到理由。"),
+    ),
+    "reinstate": (capability_services.capability_reinstate, gettext_lazy("已恢复发布 %(ref)s。")),
+}
+
+
+@button_action
+@_committee_page
+def capability_supervise(request: HttpRequest, ref: str) -> HttpResponse:
+    capability = selectors.capabilities_supervised_by(user=request.user).filter(ref=ref).first()
+    if capability is None:
+        raise Http404
+    form = SuperviseForm(request.POST, auto_id=row_ids(capability.pk))
+    if form.is_valid():
+        service, done = SUPERVISE[form.cleaned_data["action"]]
+        try:
+            service(
+                actor=request.user,
+                capability=capability,
+                reason=form.cleaned_data["reason"],
+                expected_version=form.cleaned_data.get("version"),
+            )
+        except DomainError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, done % {"ref": capability.ref})
+            return _back(request, reverse("portal:committee-capabilities"))
+    group = next((k for k, (_l, sts) in CAPABILITY_GROUPS.items() if capability.status in sts), "")
+    return _capabilities(request, failed=(capability.pk, form), group=group)
+
+
+# -- pilots ---------------------------------------------------------------------------------
+
+PILOT_GROUPS = {
+    "running": (gettext_lazy("验证中"), (PilotStatus.RUNNING,)),
+    "validated": (gettext_lazy("验证成功"), (PilotStatus.VALIDATED,)),
+    "failed": (gettext_lazy("验证未通过"), (PilotStatus.FAILED,)),
+}
+
+
+@_committee_page
+@require_safe
+def pilots(request: HttpRequest) -> HttpResponse:
+    return _pilots(request)
+
+
+def _pilots(
+    request: HttpRequest, failed: tuple[int, Any] | None = None, group: str = ""
+) -> HttpResponse:
+    mine = selectors.pilots_supervised_by(user=request.user)
+    counts = selectors.status_counts(queryset=mine)
+    group = group or request.GET.get("status", "running")
+    if group not in PILOT_GROUPS:
+        group = "running"
+    shown = mine.filter(status__in=PILOT_GROUPS[group][1])
+    order = ("tolerance_until", "id") if group == "running" else ("-ended_at", "-id")
+    page = Paginator(shown.order_by(*order), PAGE_SIZE).get_page(request.GET.get("page"))
+    items = list(page.object_list)
+    forms = {p.pk: RecognizeForm(auto_id=row_ids(p.pk)) for p in items}
+    if failed is not None and failed[0] in forms:
+        forms[failed[0]] = failed[1]
+    today = timezone.localdate()
+    context = _base(request, "pilots") | {
+        "page": page,
+        "group": group,
+        "groups": [
+            (key, label, sum(counts.get(s, 0) for s in statuses))
+            for key, (label, statuses) in PILOT_GROUPS.items()
+        ],
+        "rows": [
+            (
+                p,
+                forms[p.pk],
+                (p.tolerance_until - today).days,
+                sum(1 for m in p.milestones if m.get("done")),
+            )
+            for p in items
+        ],
+        "soon_days": ENDING_SOON_DAYS,
+    }
+    return render(request, "portal/committee/pilots.html", context, status=400 if failed else 200)
+
+
+@button_action
+@_committee_page
+def pilot_recognize(request: HttpRequest, pilot_id: int) -> HttpResponse:
+    pilot = selectors.pilots_supervised_by(user=request.user).filter(pk=pilot_id).first()
+    if pilot is None:
+        raise Http404
+    form = RecognizeForm(request.POST, auto_id=row_ids(pilot.pk))
+    if form.is_valid():
+        try:
+            pilot_services.pilot_recognize(
+                actor=request.user,
+                pilot=pilot,
+                first_of_kind=form.cleaned_data["first_of_kind"],
+                best_practice=form.cleaned_data["best_practice"],
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect(reverse("portal:committee-pilots") + f"?status={pilot.status}")
+        else:
+            messages.success(request, _("已记录推荐。"))
+            return redirect(reverse("portal:committee-pilots") + "?status=validated")
+    return _pilots(request, failed=(pilot.pk, form), group=pilot.status)

@@ -1,0 +1,148 @@
+"""The expert workspace: needs to assess, a scoring form per criterion of the current policy,
+my earlier assessments, and — once I have scored a need — the panel's scores beside mine."""
+
+from dataclasses import dataclass
+from statistics import mean
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
+
+from accounts.choices import Role
+from accounts.roles import memberships
+from core.errors import DomainError
+from portal.forms import apply_service_errors
+from portal.forms.committee import AssessmentForm
+from scenarios import selectors
+from scenarios.lifecycle import ASSESSABLE_NEED_STATUSES
+from scenarios.services.assessments import assessment_submit
+from scenarios.services.policy import policy_current
+
+# A score this far (0–100 points) from the panel's mean is marked as a divergence.
+DIVERGENCE_POINTS = 15.0
+
+
+def _expert_page(view: Any) -> Any:
+    @login_required
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if Role.EXPERT not in {m.role for m in memberships(request.user)}:
+            return redirect("portal:workspace")
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+@_expert_page
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.needs_to_assess(user=request.user), 30).get_page(
+        request.GET.get("page")
+    )
+    mine = list(selectors.assessments_of(expert=request.user)[:50])
+    context = {"nav": "workspace", "page": page, "needs": list(page.object_list), "mine": mine}
+    return render(request, "portal/expert/home.html", context)
+
+
+@dataclass(frozen=True)
+class PanelRow:
+    """One criterion: my score, the panel's mean, lowest and highest, and how far I am."""
+
+    key: str
+    name: str
+    weight_share: float
+    mine: float | None
+    mean: float | None
+    low: float | None
+    high: float | None
+
+    @property
+    def diverges(self) -> bool:
+        return (
+            self.mine is not None
+            and self.mean is not None
+            and abs(self.mine - self.mean) >= DIVERGENCE_POINTS
+        )
+
+
+def _panel(criteria: list[dict[str, Any]], panel: list[Any], me: Any) -> list[PanelRow]:
+    total = sum(float(c["weight"]) for c in criteria) or 1.0
+    rows = []
+    for c in criteria:
+        values = [
+            float(a.scores[c["key"]])
+            for a in panel
+            if isinstance(a.scores, dict) and isinstance(a.scores.get(c["key"]), int | float)
+        ]
+        mine = me.scores.get(c["key"]) if me is not None and isinstance(me.scores, dict) else None
+        rows.append(
+            PanelRow(
+                key=c["key"],
+                name=c.get("name") or c["key"],
+                weight_share=float(c["weight"]) / total,
+                mine=float(mine) if isinstance(mine, int | float) else None,
+                mean=mean(values) if values else None,
+                low=min(values) if values else None,
+                high=max(values) if values else None,
+            )
+        )
+    return rows
+
+
+@_expert_page
+@require_http_methods(["GET", "POST"])
+def need_page(request: HttpRequest, ref: str) -> HttpResponse:
+    need = selectors.need_list_for_user(user=request.user).filter(ref=ref).first()
+    if need is None:
+        raise Http404
+    policy = policy_current()
+    criteria = list(policy.selection_criteria)
+    panel = list(selectors.panel_of_need(need=need))
+    me = next((a for a in panel if a.expert_id == request.user.pk), None)
+    initial: dict[str, Any] = {}
+    if me is not None:
+        initial = {
+            AssessmentForm.field_name(c): me.scores.get(c["key"])
+            for c in criteria
+            if isinstance(me.scores, dict)
+        } | {"comment": me.comment}
+    form = AssessmentForm(request.POST or None, criteria=criteria, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                assessment_submit(
+                    actor=request.user,
+                    need=need,
+                    scores=form.scores(),
+                    comment=form.cleaned_data["comment"],
+                )
+            except DomainError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, _("评分已保存。下方是专家组的评分对照。"))
+                return redirect("portal:expert-need", ref=need.ref)
+        status = 400
+    total = sum(float(c["weight"]) for c in criteria) or 1.0
+    context = {
+        "nav": "workspace",
+        "need": need,
+        "policy": policy,
+        "form": form,
+        "fields": [
+            (form[AssessmentForm.field_name(c)], float(c["weight"]) / total) for c in criteria
+        ],
+        "assessable": need.status in ASSESSABLE_NEED_STATUSES,
+        "me": me,
+        # The panel is shown only after I have scored, so it cannot anchor my scores.
+        "panel": _panel(criteria, panel, me) if me is not None else None,
+        "panel_size": len(panel),
+        "divergence": DIVERGENCE_POINTS,
+    }
+    return render(request, "portal/expert/need.html", context, status=status)

@@ -1,0 +1,331 @@
+"""The committee workspace through its pages: the review queue tier by tier, recommendations
+waiting for a decision, supervision of capabilities and the pilots of the region. Refusals
+come back on the form, in place, with what was typed."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from matching.models import Match, PairReview
+from matching.services.recommendations import pair_respond, pair_shortlist
+from scenarios.models import Capability, Pilot, ScenarioNeed
+from scenarios.services.capabilities import capability_submit
+from scenarios.services.needs import need_submit
+from scenarios.services.pilots import pilot_conclude, pilot_start
+from scenarios.services.reviews import review_decide
+from tests import factories
+from tests.portal.conftest import signed_in
+from tests.scenarios.helpers import make_capability, make_need
+
+pytestmark = pytest.mark.django_db
+QUEUE = "/workspace/committee/"
+
+
+@pytest.fixture
+def in_review(agency, agency_user):
+    return need_submit(
+        actor=agency_user, need=make_need(agency, region="360102", title="城市内涝监测预警")
+    )
+
+
+def until(days=90):
+    return timezone.localdate() + dt.timedelta(days=days)
+
+
+def test_queue_shows_the_need_waiting_at_my_tier_with_what_a_reviewer_weighs(
+    in_review, county_reviewer, city_reviewer
+):
+    ScenarioNeed.objects.filter(pk=in_review.pk).update(value_score=86.5)
+    page = signed_in(county_reviewer).get(QUEUE)
+    city = signed_in(city_reviewer).get(QUEUE)
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "城市内涝监测预警" in html
+    assert in_review.ref in html
+    assert "已等待 0 天" in html
+    assert "86.5" in html  # the expert score
+    assert "东湖区" in html
+    assert "城市内涝监测预警" not in city.content.decode()  # not yet at the city's tier
+
+
+def test_approving_from_the_queue_forwards_to_the_next_tier_and_the_city_sees_the_trail(
+    in_review, county_reviewer, city_reviewer
+):
+    r = signed_in(county_reviewer).post(
+        f"/workspace/committee/needs/{in_review.ref}/decide/",
+        {
+            "decision": "approved",
+            "comment": "材料齐全",
+            "version": in_review.version,
+            "from": "queue",
+            "next": QUEUE,
+        },
+    )
+    in_review.refresh_from_db()
+    city_page = signed_in(city_reviewer).get(f"/workspace/committee/needs/{in_review.ref}/")
+
+    assert r.status_code == 302
+    assert r["Location"] == QUEUE
+    assert in_review.status == "in_review"
+    html = city_page.content.decode()
+    assert "材料齐全" in html  # the county's comment, in the trail of earlier tiers
+    assert 'name="decision"' in html  # the city decides on this page
+
+
+def test_returning_without_a_reason_keeps_what_was_typed_and_says_why_in_place(
+    in_review, county_reviewer
+):
+    review = in_review.reviews.get()
+    r = signed_in(county_reviewer).post(
+        f"/workspace/committee/needs/{in_review.ref}/decide/",
+        {"decision": "returned", "comment": "   ", "from": "queue", "next": QUEUE},
+    )
+
+    in_review.refresh_from_db()
+    html = r.content.decode()
+    assert r.status_code == 400
+    assert in_review.status == "in_review"
+    assert "退回或不予通过时必须填写理由" in html
+    assert f'id="id_{review.pk}_comment_error"' in html
+    radio = html[html.index('value="returned"') :]
+    assert "checked" in radio[: radio.index(">")]  # the choice is kept
+
+
+def test_rejecting_with_a_reason_from_the_need_page(in_review, county_reviewer, agency_user):
+    r = signed_in(county_reviewer).post(
+        f"/workspace/committee/needs/{in_review.ref}/decide/",
+        {"decision": "rejected", "comment": "不属于本地场景", "version": in_review.version},
+    )
+
+    in_review.refresh_from_db()
+    assert r.status_code == 302
+    assert in_review.status == "rejected"
+    assert in_review.reviews.get().comment == "不属于本地场景"
+
+
+def test_a_stale_decision_says_so_and_changes_nothing(in_review, county_reviewer):
+    r = signed_in(county_reviewer).post(
+        f"/workspace/committee/needs/{in_review.ref}/decide/",
+        {"decision": "approved", "version": in_review.version - 1 or 999},
+        follow=True,
+    )
+
+    in_review.refresh_from_db()
+    assert in_review.reviews.get().decision == "pending"
+    assert r.status_code == 200
+    assert "alert-danger" in r.content.decode()
+
+
+def test_other_committees_and_other_roles_cannot_reach_the_need(
+    in_review, other_city_reviewer, agency_user, firm_user
+):
+    far = signed_in(other_city_reviewer)
+    assert far.get(f"/workspace/committee/needs/{in_review.ref}/").status_code == 404
+    assert (
+        far.post(
+            f"/workspace/committee/needs/{in_review.ref}/decide/", {"decision": "approved"}
+        ).status_code
+        == 404
+    )
+    for user in (agency_user, firm_user):
+        r = signed_in(user).get(QUEUE)
+        assert r.status_code == 302
+        assert r["Location"] == "/workspace/"
+    assert in_review.reviews.get().decision == "pending"
+
+
+# -- recommendations waiting for a decision ---------------------------------------------------
+
+
+@pytest.fixture
+def shortlisted(matched, agency_user):
+    match = (
+        Match.objects.current()
+        .filter(need=matched["needs"][0], recommended=True)
+        .order_by("rank")[0]
+    )
+    editor = factories.member(match.capability.firm, "firm_editor")
+    pair_respond(actor=editor, match=match, interested=True, note="两周内可部署")
+    pair_shortlist(actor=agency_user, match=match, shortlisted=True)
+    return match
+
+
+def test_recommendations_page_shows_the_pair_its_explanation_and_the_firms_answer(
+    shortlisted, city_reviewer
+):
+    r = signed_in(city_reviewer).get("/workspace/committee/recommendations/")
+
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert shortlisted.need.title in html
+    assert shortlisted.capability.title in html
+    assert "两周内可部署" in html
+    assert "匹配得分" in html  # the explanation
+    assert '推荐审批 <span class="badge rounded-pill text-bg-warning">1</span>' in html
+
+
+def test_approving_a_pair_without_a_date_is_refused_in_place_then_approving_starts_the_pilot(
+    shortlisted, city_reviewer
+):
+    client = signed_in(city_reviewer)
+    url = f"/workspace/committee/recommendations/{shortlisted.pk}/decide/"
+
+    refused = client.post(url, {"decision": "approve", "reason": "同意试点"})
+    past = client.post(url, {"decision": "approve", "tolerance_until": "2020-01-01"})
+    done = client.post(url, {"decision": "approve", "tolerance_until": until().isoformat()})
+
+    assert refused.status_code == 400
+    assert "批准试点需要包容期截止日期" in refused.content.decode()
+    assert "同意试点" in refused.content.decode()  # what was typed is kept
+    assert past.status_code == 400
+    assert "必须是将来的日期" in past.content.decode()
+    assert done.status_code == 302
+    review = PairReview.objects.get(need=shortlisted.need, capability=shortlisted.capability)
+    assert review.decision == "approved"
+    assert Pilot.objects.get(source_match_id=shortlisted.pk).tolerance_until == until()
+    after = client.get("/workspace/committee/recommendations/").content.decode()
+    assert "进入场景验证，试点已开始" in after
+    assert f'id="pair-{shortlisted.pk}"' not in after
+
+
+def test_rejecting_a_pair_needs_a_reason(shortlisted, city_reviewer):
+    client = signed_in(city_reviewer)
+    url = f"/workspace/committee/recommendations/{shortlisted.pk}/decide/"
+
+    refused = client.post(url, {"decision": "reject"})
+    done = client.post(url, {"decision": "reject", "reason": "与需求的验证类型不符"})
+
+    assert refused.status_code == 400
+    assert "驳回需要填写理由" in refused.content.decode()
+    assert done.status_code == 302
+    review = PairReview.objects.get(need=shortlisted.need, capability=shortlisted.capability)
+    assert (review.decision, review.decision_reason) == ("rejected", "与需求的验证类型不符")
+
+
+def test_a_pair_outside_my_region_is_not_mine_to_decide(shortlisted, other_city_reviewer):
+    r = signed_in(other_city_reviewer).post(
+        f"/workspace/committee/recommendations/{shortlisted.pk}/decide/",
+        {"decision": "approve", "tolerance_until": until().isoformat()},
+        follow=True,
+    )
+
+    assert "不在您的辖区" in r.content.decode()
+    assert not Pilot.objects.exists()
+
+
+# -- supervision -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def published_capability(firm):
+    return capability_submit(actor=None, capability=make_capability(firm, title="工业视觉质检平台"))
+
+
+def test_suspending_a_capability_needs_a_reason_and_takes_it_off_the_list(
+    published_capability, city_reviewer, other_city_reviewer
+):
+    client = signed_in(city_reviewer)
+    url = f"/workspace/committee/capabilities/{published_capability.ref}/supervise/"
+    listed = client.get("/workspace/committee/capabilities/")
+
+    refused = client.post(url, {"action": "suspend", "reason": ""})
+    far = signed_in(other_city_reviewer).post(url, {"action": "suspend", "reason": "虚假宣传"})
+    done = client.post(
+        url,
+        {"action": "suspend", "reason": "资质证明过期", "version": published_capability.version},
+    )
+    suspended = client.get("/workspace/committee/capabilities/?status=suspended")
+
+    assert "工业视觉质检平台" in listed.content.decode()
+    assert refused.status_code == 400
+    assert "请填写理由" in refused.content.decode()
+    assert far.status_code == 404
+    assert done.status_code == 302
+    published_capability.refresh_from_db()
+    assert published_capability.status == "suspended"
+    html = suspended.content.decode()
+    assert "资质证明过期" in html
+    assert 'value="reinstate"' in html
+    assert 'value="suspend"' not in html
+
+
+def test_reinstating_puts_it_back(published_capability, city_reviewer):
+    client = signed_in(city_reviewer)
+    url = f"/workspace/committee/capabilities/{published_capability.ref}/supervise/"
+    client.post(url, {"action": "suspend", "reason": "核查"})
+
+    client.post(url, {"action": "reinstate"})
+
+    assert Capability.objects.get(pk=published_capability.pk).status == "published"
+
+
+def test_capability_search_finds_by_firm_name(published_capability, city_reviewer):
+    client = signed_in(city_reviewer)
+    firm_name = published_capability.firm.name
+
+    hit = client.get("/workspace/committee/capabilities/", {"q": firm_name[:4]})
+    miss = client.get("/workspace/committee/capabilities/", {"q": "不存在的名称"})
+
+    assert "工业视觉质检平台" in hit.content.decode()
+    assert "工业视觉质检平台" not in miss.content.decode()
+
+
+# -- pilots ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def validated_pilot(agency, agency_user, county_reviewer, city_reviewer, published_capability):
+    need = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+    need = review_decide(actor=county_reviewer, need=need, decision="approved")
+    need = review_decide(actor=city_reviewer, need=need, decision="approved")
+    pilot = pilot_start(
+        actor=agency_user,
+        need=need,
+        capability=published_capability,
+        tolerance_until=until(20),
+        milestones=[{"title": "部署", "done": True}, {"title": "验收"}],
+    )
+    return pilot
+
+
+def test_pilots_page_marks_a_tolerance_period_ending_soon(validated_pilot, city_reviewer):
+    r = signed_in(city_reviewer).get("/workspace/committee/pilots/")
+
+    html = r.content.decode()
+    assert "还有 20 天" in html
+    assert "里程碑 1/2" in html
+    assert 'title="包容期 30 天内到期">1<' in html
+
+
+def test_recognising_a_validated_pilot(validated_pilot, agency_user, city_reviewer):
+    pilot_conclude(
+        actor=agency_user, pilot=validated_pilot, outcome="validated", trl_after=8, note="达标"
+    )
+    client = signed_in(city_reviewer)
+    url = f"/workspace/committee/pilots/{validated_pilot.pk}/recognize/"
+
+    nothing = client.post(url, {})
+    done = client.post(url, {"first_of_kind": "on"})
+    page = client.get("/workspace/committee/pilots/?status=validated")
+
+    assert nothing.status_code == 400
+    assert "请至少选择一项推荐" in nothing.content.decode()
+    assert done.status_code == 302
+    validated_pilot.refresh_from_db()
+    assert validated_pilot.first_of_kind_recommended
+    assert not validated_pilot.best_practice_nominated
+    assert "已推荐首台（套）" in page.content.decode()
+
+
+def test_a_running_pilot_cannot_be_recognised(validated_pilot, city_reviewer):
+    r = signed_in(city_reviewer).post(
+        f"/workspace/committee/pilots/{validated_pilot.pk}/recognize/",
+        {"best_practice": "on"},
+        follow=True,
+    )
+
+    assert "只有验证成功的试点可以推荐" in r.content.decode()
+    validated_pilot.refresh_from_db()
+    assert not validated_pilot.best_practice_nominated
