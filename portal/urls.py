@@ -91,6 +91,7 @@ urlpatterns = [
         agency.shortlist,
         name="agency-shortlist",
     ),
+    path("workspace/agency/pilots/<int:pilot_id>/", agency.pilot_page, name="agency-pilot"),
     path("workspace/firm/", firm.home, name="firm-home"),
     path("workspace/firm/profile/", firm.profile_edit, name="firm-profile"),
     path("workspace/firm/capabilities/new/", firm.capability_new, name="firm-capability-new"),

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.forms import StyledForm
+from portal.forms.items import TRL_CHOICES
 from portal.labels import criterion_description
 from scenarios.choices import ValidationType
 
@@ -154,3 +155,42 @@ class AssessmentForm(StyledForm):
 
     def scores(self) -> dict[str, float]:
         return {c["key"]: float(self.cleaned_data[self.field_name(c)]) for c in self.criteria}
+
+
+class MilestoneForm(StyledForm):
+    """One milestone of a pilot; a row left blank is dropped."""
+
+    title = forms.CharField(label=_("里程碑"), max_length=200, required=False)
+    due = forms.DateField(
+        label=_("计划日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+    )
+    done = forms.BooleanField(label=_("已完成"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("title", "").strip() and (data.get("due") or data.get("done")):
+            self.add_error("title", _("请填写里程碑名称，或清空这一行。"))
+        return data
+
+
+MilestoneFormSet = forms.formset_factory(MilestoneForm, extra=2, max_num=50, validate_max=True)
+
+
+class ConcludeForm(StyledForm):
+    outcome = forms.ChoiceField(
+        label=_("结果"),
+        choices=[("validated", _("验证成功")), ("failed", _("验证未通过"))],
+        widget=forms.RadioSelect,
+    )
+    trl_after = forms.TypedChoiceField(
+        label=_("验证后技术成熟度"),
+        coerce=int,
+        choices=[("", "—"), *TRL_CHOICES],
+    )
+    note = forms.CharField(
+        label=_("结论说明"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)

@@ -21,6 +21,7 @@ from matching import selectors as matching_selectors
 from matching.services.recommendations import pair_shortlist
 from portal.explain import explain
 from portal.forms import apply_service_errors
+from portal.forms.committee import ConcludeForm, MilestoneFormSet
 from portal.forms.items import NeedForm
 from portal.views.common import (
     STATUS_GROUPS,
@@ -34,6 +35,7 @@ from portal.views.common import (
 from scenarios import selectors
 from scenarios.lifecycle import PUBLIC_NEED_STATUSES
 from scenarios.services import needs as need_services
+from scenarios.services import pilots as pilot_services
 
 NEED_ALIASES = {"region_code": "region", "budget_cny": "budget_wan", "agency": "agency"}
 
@@ -255,3 +257,84 @@ def shortlist(request: HtmxHttpRequest, match_id: int) -> HttpResponse:
         )
     messages.success(request, _("已更新入围名单。"))
     return redirect("portal:agency-need", ref=match.need.ref)
+
+
+def _pilot_or_404(request: HttpRequest, pilot_id: int) -> Any:
+    """A pilot of one of the user's agencies' needs (others are not found)."""
+    pilot = (
+        selectors.pilot_list_for_user(user=request.user)
+        .filter(pk=pilot_id, need__agency_id__in=organization_ids(request.user, Role.AGENCY_EDITOR))
+        .select_related("need__agency", "capability__firm")
+        .first()
+    )
+    if pilot is None:
+        raise Http404
+    return pilot
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pilot_page(request: HttpRequest, pilot_id: int) -> HttpResponse:
+    """A pilot as its agency runs it: the milestones (add, tick off, date) and, at the end,
+    the outcome with the capability's maturity after validation."""
+    pilot = _pilot_or_404(request, pilot_id)
+    initial = [
+        {"title": m.get("title", ""), "due": m.get("due"), "done": bool(m.get("done"))}
+        for m in pilot.milestones
+    ]
+    milestones = MilestoneFormSet(initial=initial, prefix="m")
+    conclude = ConcludeForm(initial={"version": pilot.version, "trl_after": pilot.trl_before})
+    status = 200
+    action = request.POST.get("action")
+    if request.method == "POST" and action == "milestones":
+        milestones = MilestoneFormSet(request.POST, initial=initial, prefix="m")
+        if milestones.is_valid():
+            rows = [
+                {
+                    "title": f.cleaned_data["title"].strip(),
+                    "due": f.cleaned_data["due"].isoformat() if f.cleaned_data.get("due") else None,
+                    "done": bool(f.cleaned_data.get("done")),
+                }
+                for f in milestones.forms
+                if f.cleaned_data.get("title", "").strip()
+            ]
+            try:
+                pilot_services.pilot_update_milestones(
+                    actor=request.user,
+                    pilot=pilot,
+                    milestones=rows,
+                    expected_version=posted_version(request),
+                )
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("里程碑已保存。"))
+                return redirect("portal:agency-pilot", pilot_id=pilot.pk)
+        status = 400
+    elif request.method == "POST" and action == "conclude":
+        conclude = ConcludeForm(request.POST)
+        if conclude.is_valid():
+            data = conclude.cleaned_data
+            try:
+                pilot_services.pilot_conclude(
+                    actor=request.user,
+                    pilot=pilot,
+                    outcome=data["outcome"],
+                    trl_after=data["trl_after"],
+                    note=data["note"],
+                    expected_version=data.get("version"),
+                )
+            except DomainError as exc:
+                apply_service_errors(conclude, exc)
+            else:
+                messages.success(request, _("已记录验证结论。"))
+                return redirect("portal:agency-pilot", pilot_id=pilot.pk)
+        status = 400
+    context = {
+        "nav": "workspace",
+        "pilot": pilot,
+        "milestones": milestones,
+        "conclude": conclude,
+        "running": pilot.status == "running",
+    }
+    return render(request, "portal/workspace/agency_pilot.html", context, status=status)

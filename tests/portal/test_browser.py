@@ -1,5 +1,7 @@
 """The portal in Debian's Chromium, driven by Playwright against a live server: the journey
-of the portal issue, from an agency's draft to a firm's interest and the agency's shortlist.
+of the portal issues, from an agency's draft through the committees' queues, an expert's
+scores, a firm's interest and the agency's shortlist to the committee's approval, the pilot
+and its recognition.
 
 On every page of the journey: no console error, no failed request, no serious or critical
 axe-core violation, no horizontal scrolling at phone size, and a screenshot at desktop and
@@ -9,6 +11,7 @@ Celery runs eagerly in this process (the live server is a thread of it), so publ
 need or a capability runs its matching at once; the worker tests cover the real worker.
 """
 
+import datetime as dt
 import json
 import os
 import re
@@ -19,6 +22,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from accounts.models import Organization
 from config.celery import app as celery_app
@@ -156,7 +160,7 @@ def token_of(base_url: str, username: str) -> str:
     return str(body["token"])
 
 
-def test_journey_from_an_agency_draft_to_a_shortlisted_firm(
+def test_journey_from_an_agency_draft_to_a_recognised_pilot(
     live_server, browser, reference, eager_celery
 ):
     base = live_server.url
@@ -170,6 +174,10 @@ def test_journey_from_an_agency_draft_to_a_shortlisted_firm(
     city = factories.member(
         Organization.objects.get(committee__region_id="360100"), "committee_member"
     )
+    province = factories.member(
+        Organization.objects.get(committee__region_id="360000"), "committee_member"
+    )
+    expert = factories.member(factories.ExpertInstitutionFactory.create(), "expert")
     admin_user = factories.UserFactory.create(username="platform-admin")
     from accounts.services.organizations import membership_grant
 
@@ -212,12 +220,51 @@ def test_journey_from_an_agency_draft_to_a_shortlisted_firm(
     assert "已提交审核" in page.content()
     staff.check("agency-need-in-review")
 
-    # 2. The county and city members approve it through the API.
-    need.refresh_from_db()
-    for member in (county, city):
-        api(base, "POST", f"/api/v1/needs/{need.pk}/approve/", token_of(base, member.username))
+    # 2. The county and then the city member approve it in their review queues.
+    reviewers = {}
+    for member, tier in ((county, "county"), (city, "city")):
+        reviewer = reviewers[tier] = Visitor(browser, base, tier)
+        reviewer.sign_in(member.username)
+        page = reviewer.open("/workspace/committee/", f"{tier}-queue")
+        card = page.locator("article", has_text="城市内涝积水智能监测预警平台")
+        assert "已等待 0 天" in card.inner_text()
+        if tier == "city":  # the county's comment is in the trail of earlier tiers
+            card.get_by_role("link", name="城市内涝积水智能监测预警平台").click()
+            page = reviewer.check("city-need")
+            assert "材料齐全，同意" in page.content()
+            card = page.locator("#main")
+        card.get_by_label("通过", exact=True).check()
+        card.get_by_label("意见（退回或不予通过时必填）").fill("材料齐全，同意")
+        with page.expect_navigation():
+            card.get_by_role("button", name="提交审核结论").click()
+        assert "已通过" in page.content()
+        reviewer.check(f"{tier}-queue-done")
     need.refresh_from_db()
     assert need.status == "published"
+    problems["county"] = reviewers["county"].close()
+
+    # 2b. An expert scores it, then sees the panel beside the scores.
+    expert_browser = Visitor(browser, base, "expert")
+    expert_browser.sign_in(expert.username)
+    page = expert_browser.open("/workspace/expert/", "expert-home")
+    page.get_by_role("link", name="城市内涝积水智能监测预警平台").click()
+    page = expert_browser.check("expert-need")
+    assert "专家组评分对照" not in page.content()
+    for label, value in (
+        ("技术先进性", "85"),
+        ("示范带动性", "90"),
+        ("产业牵引力", "80"),
+        ("可复制推广性", "88"),
+        ("实施可行性", "92"),
+    ):
+        page.get_by_label(label).fill(value)
+    with page.expect_navigation():
+        page.get_by_role("button", name="提交评分").click()
+    assert "专家组评分对照" in page.content()
+    expert_browser.check("expert-need-scored")
+    problems["expert"] = expert_browser.close()
+    need.refresh_from_db()
+    assert need.value_score == pytest.approx(86.65)  # 0.25×85 + 0.2×(90+80+88) + 0.15×92
 
     # 3. The public finds it on the opportunity list, with facets and its detail page.
     public = Visitor(browser, base, "public")
@@ -307,7 +354,56 @@ def test_journey_from_an_agency_draft_to_a_shortlisted_firm(
     staff.check("agency-need-shortlisted")
     page = staff.open("/notifications/", "notifications")
     assert "企业回应" in page.content()
+
+    # 7. The city member approves the shortlisted pair: the pilot starts.
+    city_browser = reviewers["city"]
+    page = city_browser.open("/workspace/committee/recommendations/", "city-recommendations")
+    card = page.locator("article", has_text="排水管网液位感知与内涝预警系统")
+    assert "可在两周内进场安装" in card.inner_text()
+    card.get_by_label("批准试点").check()
+    card.get_by_label("包容期截止日期").fill(
+        (timezone.localdate() + dt.timedelta(days=180)).isoformat()
+    )
+    with page.expect_navigation():
+        card.get_by_role("button", name="提交审批").click()
+    assert "试点已开始" in page.content()
+    city_browser.check("city-recommendation-approved")
+    problems["city"] = city_browser.close()
+    need.refresh_from_db()
+    assert need.status == "in_validation"
+
+    # 8. The agency records a milestone and concludes the pilot as validated.
+    page = staff.open(f"/workspace/agency/needs/{need.ref}/", "agency-need-in-validation")
+    page.get_by_role("link", name="记录里程碑与结论").click()
+    page = staff.check("agency-pilot")
+    page.get_by_label("第 1 个里程碑", exact=True).fill("液位传感器安装完成")
+    page.get_by_label("第 1 个里程碑已完成").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="保存里程碑").click()
+    assert "里程碑已保存" in page.content()
+    page.get_by_label("验证成功").check()
+    page.get_by_label("验证后技术成熟度").select_option("8")
+    page.get_by_label("结论说明").fill("预警准确率 95%，达到验收指标")
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        page.get_by_role("button", name="提交验证结论").click()
+    assert "已记录验证结论" in page.content()
+    staff.check("agency-pilot-validated")
     problems["agency"] = staff.close()
+    need.refresh_from_db()
+    assert need.status == "validated"
+
+    # 9. The province recognises the validated pilot as 首台（套）.
+    province_browser = Visitor(browser, base, "province")
+    province_browser.sign_in(province.username)
+    page = province_browser.open("/workspace/committee/pilots/?status=validated", "province-pilots")
+    card = page.locator("article", has_text="城市内涝积水智能监测预警平台")
+    card.get_by_label("推荐为首台（套）").check()
+    with page.expect_navigation():
+        card.get_by_role("button", name="提交推荐").click()
+    assert "已推荐首台（套）" in page.content()
+    province_browser.check("province-pilot-recognised")
+    problems["province"] = province_browser.close()
 
     assert {who: found for who, found in problems.items() if found} == {}
 

@@ -276,7 +276,7 @@ def test_capability_search_finds_by_firm_name(published_capability, city_reviewe
 
 
 @pytest.fixture
-def validated_pilot(agency, agency_user, county_reviewer, city_reviewer, published_capability):
+def running_pilot(agency, agency_user, county_reviewer, city_reviewer, published_capability):
     need = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
     need = review_decide(actor=county_reviewer, need=need, decision="approved")
     need = review_decide(actor=city_reviewer, need=need, decision="approved")
@@ -290,7 +290,7 @@ def validated_pilot(agency, agency_user, county_reviewer, city_reviewer, publish
     return pilot
 
 
-def test_pilots_page_marks_a_tolerance_period_ending_soon(validated_pilot, city_reviewer):
+def test_pilots_page_marks_a_tolerance_period_ending_soon(running_pilot, city_reviewer):
     r = signed_in(city_reviewer).get("/workspace/committee/pilots/")
 
     html = r.content.decode()
@@ -299,12 +299,12 @@ def test_pilots_page_marks_a_tolerance_period_ending_soon(validated_pilot, city_
     assert 'title="包容期 30 天内到期">1<' in html
 
 
-def test_recognising_a_validated_pilot(validated_pilot, agency_user, city_reviewer):
+def test_recognising_a_running_pilot(running_pilot, agency_user, city_reviewer):
     pilot_conclude(
-        actor=agency_user, pilot=validated_pilot, outcome="validated", trl_after=8, note="达标"
+        actor=agency_user, pilot=running_pilot, outcome="validated", trl_after=8, note="达标"
     )
     client = signed_in(city_reviewer)
-    url = f"/workspace/committee/pilots/{validated_pilot.pk}/recognize/"
+    url = f"/workspace/committee/pilots/{running_pilot.pk}/recognize/"
 
     nothing = client.post(url, {})
     done = client.post(url, {"first_of_kind": "on"})
@@ -313,19 +313,84 @@ def test_recognising_a_validated_pilot(validated_pilot, agency_user, city_review
     assert nothing.status_code == 400
     assert "请至少选择一项推荐" in nothing.content.decode()
     assert done.status_code == 302
-    validated_pilot.refresh_from_db()
-    assert validated_pilot.first_of_kind_recommended
-    assert not validated_pilot.best_practice_nominated
+    running_pilot.refresh_from_db()
+    assert running_pilot.first_of_kind_recommended
+    assert not running_pilot.best_practice_nominated
     assert "已推荐首台（套）" in page.content.decode()
 
 
-def test_a_running_pilot_cannot_be_recognised(validated_pilot, city_reviewer):
+def test_a_running_pilot_cannot_be_recognised(running_pilot, city_reviewer):
     r = signed_in(city_reviewer).post(
-        f"/workspace/committee/pilots/{validated_pilot.pk}/recognize/",
+        f"/workspace/committee/pilots/{running_pilot.pk}/recognize/",
         {"best_practice": "on"},
         follow=True,
     )
 
     assert "只有验证成功的试点可以推荐" in r.content.decode()
-    validated_pilot.refresh_from_db()
-    assert not validated_pilot.best_practice_nominated
+    running_pilot.refresh_from_db()
+    assert not running_pilot.best_practice_nominated
+
+
+# -- the agency runs its pilot ---------------------------------------------------------------
+
+
+def test_agency_records_milestones_then_concludes_the_pilot(running_pilot, agency_user):
+    client = signed_in(agency_user)
+    url = f"/workspace/agency/pilots/{running_pilot.pk}/"
+    page = client.get(url)
+    data = {
+        "action": "milestones",
+        "version": running_pilot.version,
+        "m-TOTAL_FORMS": "4",
+        "m-INITIAL_FORMS": "2",
+        "m-MIN_NUM_FORMS": "0",
+        "m-MAX_NUM_FORMS": "50",
+        "m-0-title": "部署",
+        "m-0-done": "on",
+        "m-1-title": "验收",
+        "m-1-done": "on",
+        "m-2-title": "试运行三个月",
+        "m-2-due": until(10).isoformat(),
+        "m-3-title": "",
+    }
+
+    saved = client.post(url, data)
+    blank_title = client.post(url, {**data, "m-3-due": "2027-01-01", "version": ""})
+    concluded = client.post(
+        url,
+        {"action": "conclude", "outcome": "validated", "trl_after": "8", "note": "指标全部达标"},
+    )
+
+    assert page.status_code == 200
+    assert 'value="部署"' in page.content.decode()
+    assert saved.status_code == 302
+    assert blank_title.status_code == 400
+    assert "请填写里程碑名称" in blank_title.content.decode()
+    running_pilot.refresh_from_db()
+    assert [m["title"] for m in running_pilot.milestones] == ["部署", "验收", "试运行三个月"]
+    assert running_pilot.milestones[2]["due"] == until(10).isoformat()
+    assert concluded.status_code == 302
+    assert (running_pilot.status, running_pilot.trl_after) == ("validated", 8)
+    assert ScenarioNeed.objects.get(pk=running_pilot.need_id).status == "validated"
+
+
+def test_concluding_without_a_note_is_refused_in_place(running_pilot, agency_user):
+    r = signed_in(agency_user).post(
+        f"/workspace/agency/pilots/{running_pilot.pk}/",
+        {"action": "conclude", "outcome": "failed", "trl_after": "6", "note": ""},
+    )
+
+    assert r.status_code == 400
+    assert "id_note_error" in r.content.decode()
+    running_pilot.refresh_from_db()
+    assert running_pilot.status == "running"
+
+
+def test_another_agency_cannot_open_the_pilot(running_pilot, city_reviewer):
+    other = factories.member(factories.AgencyFactory.create(), "agency_editor")
+
+    assert signed_in(other).get(f"/workspace/agency/pilots/{running_pilot.pk}/").status_code == 404
+    assert (
+        signed_in(city_reviewer).get(f"/workspace/agency/pilots/{running_pilot.pk}/").status_code
+        == 404
+    )
