@@ -18,7 +18,7 @@ from accounts.selectors import committee_region_q as _committee_region_q
 from activity.models import AuditEvent
 from activity.selectors import audit_events_of
 from core.actors import Actor
-from reference.models import IndustryChain
+from reference.models import IndustryChain, Region
 from scenarios.access import is_need_insider
 from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus, ReviewDecision
 from scenarios.lifecycle import (
@@ -275,6 +275,18 @@ def panel_of_need(*, need: ScenarioNeed) -> QuerySet[Assessment]:
 
 
 # -- reads for the matching app (it never touches these tables directly) -----------------
+
+
+def region_of_need(*, need_id: int) -> Region | None:
+    """The region of a need (whose committees may rerun its matching), if it exists."""
+    need = ScenarioNeed.objects.select_related("region").filter(pk=need_id).first()
+    return need.region if need is not None else None
+
+
+def region_of_firm_of(*, capability_id: int) -> Region | None:
+    """The region of the firm that offers a capability, if the capability exists."""
+    capability = Capability.objects.select_related("firm__region").filter(pk=capability_id).first()
+    return capability.firm.region if capability is not None else None
 
 
 def policy_with_previous(*, version: int) -> tuple[PolicyVersion | None, PolicyVersion | None]:

@@ -16,7 +16,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.roles import committees_of, is_platform_admin
+from accounts.roles import (
+    committees_of,
+    is_platform_admin,
+    is_province_committee_member,
+    sits_on_committee_covering,
+)
 from core.actors import Actor, acting_user
 from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
 from core.tasks import enqueue_on_commit
@@ -46,6 +51,28 @@ def _check_operator(actor: Actor | None) -> None:
     if actor is None or is_platform_admin(actor) or committees_of(actor):
         return
     raise ActorNotAllowed(_("只有平台管理员或工作委员会成员可以发起匹配。"))
+
+
+def _runs_everything(actor: Actor | None) -> bool:
+    """The system, the platform admin and the province committee run and stop any run."""
+    return actor is None or is_platform_admin(actor) or is_province_committee_member(actor)
+
+
+def _check_scope(actor: Actor | None, scope: str, object_id: int | None) -> None:
+    """A full run rescores the whole province: the province committee or the admin starts
+    it. A county or city member reruns a need of its own region, or a capability of a firm
+    in its region (checked after the target exists, so an outsider learns nothing new)."""
+    if _runs_everything(actor):
+        return
+    if scope == RunScope.FULL:
+        raise ActorNotAllowed(_("全量匹配只能由省级工作委员会或平台管理员发起。"))
+    region = (
+        scenario_selectors.region_of_need(need_id=object_id or 0)
+        if scope == RunScope.NEED
+        else scenario_selectors.region_of_firm_of(capability_id=object_id or 0)
+    )
+    if region is None or not sits_on_committee_covering(actor, region):
+        raise ActorNotAllowed(_("只能对本委员会辖区内的需求或企业能力发起匹配。"))
 
 
 def _check_target(scope: str, object_id: int) -> None:
@@ -83,6 +110,7 @@ def match_run_request(
         )
     if object_id is not None:
         _check_target(scope, object_id)
+    _check_scope(actor, scope, object_id)
     if scope == RunScope.FULL and actor is None and enqueue:
         # The system asks for full runs on events and at night; one still waiting in the
         # queue under the current policy will rescore everything anyway.
@@ -155,9 +183,14 @@ def match_run_after_policy_change(*, version: int) -> MatchRun | None:
 
 @transaction.atomic
 def match_run_cancel(*, run_id: int, actor: Actor | None) -> MatchRun:
-    """Stop a pending or running run; chunks still queued return at once."""
+    """Stop a pending or running run; chunks still queued return at once. Members stop the
+    runs they started; the province committee and the admin stop any."""
     _check_operator(actor)
     run = MatchRun.objects.select_for_update().get(pk=run_id)
+    if not (_runs_everything(actor) or (actor is not None and run.requested_by_id == actor.pk)):
+        raise ActorNotAllowed(
+            _("只能取消本人发起的批次；其他批次由省级工作委员会或平台管理员取消。")
+        )
     if run.status == RunStatus.CANCELLED:
         return run
     if run.is_finished:

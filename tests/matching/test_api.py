@@ -26,10 +26,12 @@ def top_recommended(need):
 
 
 def test_api_start_run_and_watch_progress(
-    api, city_reviewer, province, django_capture_on_commit_callbacks
+    api, province_reviewer, province, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks() as enqueued:
-        r = api.as_user(city_reviewer).post("/api/v1/match-runs/", {"scope": "full"}, format="json")
+        r = api.as_user(province_reviewer).post(
+            "/api/v1/match-runs/", {"scope": "full"}, format="json"
+        )
     assert r.status_code == 202
     assert len(enqueued) == 1
     run_id = r.json()["id"]
@@ -52,6 +54,46 @@ def test_api_run_requires_operator(api, firm_user, agency_user):
         == 403
     )
     assert api.as_user(agency_user).get("/api/v1/match-runs/").json()["count"] == 0
+
+
+def test_api_runs_are_started_and_cancelled_within_each_members_remit(
+    api, province, county_reviewer, city_reviewer, other_city_reviewer, province_reviewer
+):
+    need = province["needs"][0]  # Donghu district, Nanchang
+    full = runs.match_run_request(scope="full")  # the system's nightly run, still pending
+
+    county_full = api.as_user(county_reviewer).post(
+        "/api/v1/match-runs/", {"scope": "full"}, format="json"
+    )
+    far_need = api.as_user(other_city_reviewer).post(
+        "/api/v1/match-runs/", {"scope": "need", "object_id": need.pk}, format="json"
+    )
+    far_cap = api.as_user(other_city_reviewer).post(
+        "/api/v1/match-runs/",
+        {"scope": "capability", "object_id": province["caps"][0].pk},
+        format="json",
+    )
+    own_need = api.as_user(city_reviewer).post(
+        "/api/v1/match-runs/", {"scope": "need", "object_id": need.pk}, format="json"
+    )
+    county_cancel = api.as_user(county_reviewer).post(f"/api/v1/match-runs/{full.pk}/cancel/")
+    other_cancel = api.as_user(other_city_reviewer).post(
+        f"/api/v1/match-runs/{own_need.json()['id']}/cancel/"
+    )
+    own_cancel = api.as_user(city_reviewer).post(
+        f"/api/v1/match-runs/{own_need.json()['id']}/cancel/"
+    )
+    province_cancel = api.as_user(province_reviewer).post(f"/api/v1/match-runs/{full.pk}/cancel/")
+
+    assert county_full.status_code == 403
+    assert "省级工作委员会" in county_full.json()["detail"]
+    assert far_need.status_code == 403
+    assert far_cap.status_code == 403  # the firm of caps[0] lies in Nanchang
+    assert own_need.status_code == 202
+    assert county_cancel.status_code == 403
+    assert other_cancel.status_code == 403
+    assert own_cancel.json()["status"] == "cancelled"
+    assert province_cancel.json()["status"] == "cancelled"
 
 
 def test_api_run_scope_needs_matching_object(api, platform_admin):
