@@ -63,6 +63,25 @@ CRITERION_DESCRIPTIONS = {
 }
 
 
+# The default criteria's names, in the active language (a policy stores them in Chinese).
+CRITERION_NAMES = {
+    "tech_advancement": (_("技术先进性"), "技术先进性"),
+    "demonstration": (_("示范带动性"), "示范带动性"),
+    "industry_pull": (_("产业牵引力"), "产业牵引力"),
+    "replicability": (_("可复制推广性"), "可复制推广性"),
+    "feasibility": (_("实施可行性"), "实施可行性"),
+}
+
+
+def criterion_name(criterion: dict[str, Any]) -> str:
+    """A criterion's name; a default criterion keeping its default name is translated."""
+    name = str(criterion.get("name") or criterion.get("key", ""))
+    known = CRITERION_NAMES.get(str(criterion.get("key")))
+    if known is not None and known[1] == name:
+        return str(known[0])
+    return name
+
+
 def criterion_description(criterion: dict[str, Any]) -> str:
     """What the expert judges under ``criterion``: its own text, else the default's."""
     own = criterion.get("description")

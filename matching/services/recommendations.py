@@ -105,6 +105,9 @@ def pair_shortlist(*, actor: Actor, match: Match, shortlisted: bool) -> PairRevi
         raise ActorNotAllowed(_("只能处理本单位需求的推荐。"))
     _ensure_current(match)
     _ensure_open(match)
+    if shortlisted and not match.recommended:
+        # The firm never sees a mere candidate, so it could never say it is interested.
+        raise InvalidTransition(_("只能将推荐结果列入入围名单。"), status="not_recommended")
     review = _review_for(match)
     if review.decision != PairDecision.PENDING:
         raise InvalidTransition(_("已审批，不能再调整入围。"), status=review.decision)

@@ -13,10 +13,15 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.forms import StyledForm
 from portal.forms.items import TRL_CHOICES
-from portal.labels import criterion_description
+from portal.labels import criterion_description, criterion_name
 from scenarios.choices import ValidationType
 
 REASON_MAX = 500
+
+
+def _blank(form: forms.Form, data: dict[str, Any], name: str) -> bool:
+    """The field was left empty (not refused for another reason, e.g. too long)."""
+    return name not in form.errors and not str(data.get(name, "")).strip()
 
 
 def row_ids(pk: Any) -> str:
@@ -40,7 +45,7 @@ class ReviewDecisionForm(StyledForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("decision") in ("returned", "rejected") and not data.get("comment", "").strip():
+        if data.get("decision") in ("returned", "rejected") and _blank(self, data, "comment"):
             self.add_error("comment", _("退回或不予通过时必须填写理由。"))
         return data
 
@@ -80,7 +85,7 @@ class PairDecisionForm(StyledForm):
         approving = data.get("decision") == "approve"
         if approving and not data.get("tolerance_until") and "tolerance_until" not in self.errors:
             self.add_error("tolerance_until", _("批准试点需要包容期截止日期。"))
-        if data.get("decision") == "reject" and not data.get("reason", "").strip():
+        if data.get("decision") == "reject" and _blank(self, data, "reason"):
             self.add_error("reason", _("驳回需要填写理由。"))
         return data
 
@@ -105,7 +110,7 @@ class SuperviseForm(StyledForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("action") in ("suspend", "return") and not data.get("reason", "").strip():
+        if data.get("action") in ("suspend", "return") and _blank(self, data, "reason"):
             self.add_error("reason", _("请填写理由。"))
         return data
 
@@ -137,14 +142,14 @@ class AssessmentForm(StyledForm):
         fields = {}
         for criterion in criteria:
             fields[self.field_name(criterion)] = forms.DecimalField(
-                label=criterion.get("name") or criterion["key"],
+                label=criterion_name(criterion),
                 help_text=criterion_description(criterion),
                 min_value=0,
                 max_value=100,
                 max_digits=5,
                 decimal_places=1,
                 widget=forms.NumberInput(
-                    attrs={"class": "form-control", "step": "0.5", "min": "0", "max": "100"}
+                    attrs={"class": "form-control", "step": "0.1", "min": "0", "max": "100"}
                 ),
             )
         self.fields = {**fields, **self.fields}

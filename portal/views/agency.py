@@ -284,7 +284,6 @@ def pilot_page(request: HttpRequest, pilot_id: int) -> HttpResponse:
     ]
     milestones = MilestoneFormSet(initial=initial, prefix="m")
     conclude = ConcludeForm(initial={"version": pilot.version, "trl_after": pilot.trl_before})
-    status = 200
     action = request.POST.get("action")
     if request.method == "POST" and action == "milestones":
         milestones = MilestoneFormSet(request.POST, initial=initial, prefix="m")
@@ -310,7 +309,6 @@ def pilot_page(request: HttpRequest, pilot_id: int) -> HttpResponse:
             else:
                 messages.success(request, _("里程碑已保存。"))
                 return redirect("portal:agency-pilot", pilot_id=pilot.pk)
-        status = 400
     elif request.method == "POST" and action == "conclude":
         conclude = ConcludeForm(request.POST)
         if conclude.is_valid():
@@ -329,7 +327,6 @@ def pilot_page(request: HttpRequest, pilot_id: int) -> HttpResponse:
             else:
                 messages.success(request, _("已记录验证结论。"))
                 return redirect("portal:agency-pilot", pilot_id=pilot.pk)
-        status = 400
     context = {
         "nav": "workspace",
         "pilot": pilot,
@@ -337,4 +334,4 @@ def pilot_page(request: HttpRequest, pilot_id: int) -> HttpResponse:
         "conclude": conclude,
         "running": pilot.status == "running",
     }
-    return render(request, "portal/workspace/agency_pilot.html", context, status=status)
+    return render(request, "portal/workspace/agency_pilot.html", context)

@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -21,7 +21,7 @@ from django.views.decorators.http import require_safe
 
 from accounts.roles import committees_of
 from accounts.selectors import committee_region_q
-from core.errors import DomainError, InvalidInput
+from core.errors import DomainError, InvalidTransition
 from matching import selectors as matching_selectors
 from matching.services.recommendations import pair_decide
 from portal.explain import explain
@@ -64,13 +64,18 @@ def _committee_page(view: Any) -> Any:
     return wrapped
 
 
-def _base(request: HttpRequest, tab: str) -> dict[str, Any]:
-    """What every committee page shows: the committees and the tabs with their counts."""
+def _base(request: HttpRequest, tab: str, here: str = "") -> dict[str, Any]:
+    """What every committee page shows: the committees and the tabs with their counts, and
+    ``here``, the address its buttons come back to (the list's own address, also when the
+    page is drawn again after a refused POST)."""
     soon = timezone.localdate() + timedelta(days=ENDING_SOON_DAYS)
     pilots = selectors.pilots_supervised_by(user=request.user)
+    if request.method == "GET":
+        here = request.get_full_path()
     return {
         "nav": "workspace",
         "tab": tab,
+        "here": here,
         "committees": committees_of(request.user),
         "counts": {
             "queue": selectors.review_queue_for_user(user=request.user).count(),
@@ -83,11 +88,24 @@ def _base(request: HttpRequest, tab: str) -> dict[str, Any]:
 def _back(request: HttpRequest, default: str) -> HttpResponse:
     """Back to the page the button was on (only an address of this site)."""
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    if (
+        target
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        and not _is_button(target)
     ):
         return redirect(target)
     return redirect(default)
+
+
+def _is_button(path: str) -> bool:
+    """True for the address of a button's view (a GET there would only say "use the button")."""
+    try:
+        match = resolve(path.split("?", 1)[0])
+    except Resolver404:
+        return True
+    return bool(getattr(match.func, "button_action", False))
 
 
 # -- the review queue ----------------------------------------------------------------------
@@ -107,12 +125,12 @@ def _queue(request: HttpRequest, failed: tuple[int, Any] | None = None) -> HttpR
     forms = {r.pk: ReviewDecisionForm(auto_id=row_ids(r.pk)) for r in reviews}
     if failed is not None and failed[0] in forms:
         forms[failed[0]] = failed[1]
-    context = _base(request, "queue") | {
+    context = _base(request, "queue", reverse("portal:committee-home")) | {
         "page": page,
         "rows": [(r, forms[r.pk]) for r in reviews],
         "now": timezone.now(),
     }
-    return render(request, "portal/committee/queue.html", context, status=400 if failed else 200)
+    return render(request, "portal/committee/queue.html", context)
 
 
 def _need_or_404(request: HttpRequest, ref: str) -> Any:
@@ -155,9 +173,7 @@ def _need_page(request: HttpRequest, need: Any, form: Any = None) -> HttpRespons
         "candidates": [(m, explain(m)) for m in candidates],
         "pilots": selectors.pilots_of_need(need=need),
     }
-    return render(
-        request, "portal/committee/need.html", context, status=400 if form is not None else 200
-    )
+    return render(request, "portal/committee/need.html", context)
 
 
 @button_action
@@ -177,11 +193,12 @@ def need_decide(request: HttpRequest, ref: str) -> HttpResponse:
                 comment=data["comment"],
                 expected_version=data.get("version"),
             )
-        except InvalidInput as exc:
-            apply_service_errors(form, exc)
         except DomainError as exc:
-            messages.error(request, exc.message)
-            return redirect("portal:committee-need", ref=need.ref)
+            if review is None or isinstance(exc, InvalidTransition):
+                messages.error(request, exc.message)
+                return redirect("portal:committee-need", ref=need.ref)
+            apply_service_errors(form, exc)  # what was typed stays, the reason beside it
+            need = _need_or_404(request, ref)  # a stale save shows the newer version
         else:
             done = {
                 "approved": _("已通过：%(ref)s 现为“%(status)s”。"),
@@ -221,9 +238,7 @@ def _recommendations(request: HttpRequest, failed: tuple[int, Any] | None = None
             (m, explain(m), reviews.get((m.need_id, m.capability_id)), forms[m.pk]) for m in matches
         ],
     }
-    return render(
-        request, "portal/committee/recommendations.html", context, status=400 if failed else 200
-    )
+    return render(request, "portal/committee/recommendations.html", context)
 
 
 @button_action
@@ -276,14 +291,16 @@ def _capabilities(
     request: HttpRequest, failed: tuple[int, Any] | None = None, group: str = ""
 ) -> HttpResponse:
     supervised = selectors.capabilities_supervised_by(user=request.user)
+    q = request.GET.get("q", "").strip()[:100]
+    if q:  # the counts by status follow the search
+        supervised = supervised.filter(
+            Q(title__icontains=q) | Q(ref__iexact=q) | Q(firm__name__icontains=q)
+        )
     counts = selectors.status_counts(queryset=supervised)
     group = group or request.GET.get("status", "published")
     if group not in CAPABILITY_GROUPS:
         group = "published"
     shown = supervised.filter(status__in=CAPABILITY_GROUPS[group][1])
-    q = request.GET.get("q", "").strip()[:100]
-    if q:
-        shown = shown.filter(Q(title__icontains=q) | Q(ref__iexact=q) | Q(firm__name__icontains=q))
     page = Paginator(shown.order_by("-updated_at", "-id"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -297,7 +314,8 @@ def _capabilities(
     }
     if failed is not None and failed[0] in forms:
         forms[failed[0]] = failed[1]
-    context = _base(request, "capabilities") | {
+    here = reverse("portal:committee-capabilities") + f"?status={group}"
+    context = _base(request, "capabilities", here) | {
         "page": page,
         "group": group,
         "q": q,
@@ -308,9 +326,7 @@ def _capabilities(
         "rows": [(c, forms[c.pk], SUPERVISE_ACTIONS.get(c.status, ())) for c in items],
         "reasons": selectors.latest_reason_of(capabilities=items),
     }
-    return render(
-        request, "portal/committee/capabilities.html", context, status=400 if failed else 200
-    )
+    return render(request, "portal/committee/capabilities.html", context)
 
 
 # What a committee may do with a capability in each status (a returned one waits for its
@@ -413,7 +429,7 @@ def _pilots(
         ],
         "soon_days": ENDING_SOON_DAYS,
     }
-    return render(request, "portal/committee/pilots.html", context, status=400 if failed else 200)
+    return render(request, "portal/committee/pilots.html", context)
 
 
 @button_action

@@ -18,6 +18,7 @@ from accounts.roles import memberships
 from core.errors import DomainError
 from portal.forms import apply_service_errors
 from portal.forms.committee import AssessmentForm
+from portal.labels import criterion_name
 from scenarios import selectors
 from scenarios.lifecycle import ASSESSABLE_NEED_STATUSES
 from scenarios.services.assessments import assessment_submit
@@ -50,15 +51,21 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/expert/home.html", context)
 
 
+# The other experts' lowest and highest scores show only when at least this many others
+# scored: with fewer, the range would give away a colleague's own scores.
+RANGE_MIN_OTHERS = 3
+
+
 @dataclass(frozen=True)
 class PanelRow:
-    """One criterion: my score, the panel's mean, lowest and highest, and how far I am."""
+    """One criterion: my score, the other experts' mean, and their range when enough of
+    them scored; a divergence is my distance from the others' mean."""
 
     key: str
     name: str
     weight_share: float
     mine: float | None
-    mean: float | None
+    others_mean: float | None
     low: float | None
     high: float | None
 
@@ -66,30 +73,31 @@ class PanelRow:
     def diverges(self) -> bool:
         return (
             self.mine is not None
-            and self.mean is not None
-            and abs(self.mine - self.mean) >= DIVERGENCE_POINTS
+            and self.others_mean is not None
+            and abs(self.mine - self.others_mean) >= DIVERGENCE_POINTS
         )
 
 
-def _panel(criteria: list[dict[str, Any]], panel: list[Any], me: Any) -> list[PanelRow]:
+def _score(assessment: Any, key: str) -> float | None:
+    value = assessment.scores.get(key) if isinstance(assessment.scores, dict) else None
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _panel(criteria: list[dict[str, Any]], others: list[Any], me: Any) -> list[PanelRow]:
     total = sum(float(c["weight"]) for c in criteria) or 1.0
     rows = []
     for c in criteria:
-        values = [
-            float(a.scores[c["key"]])
-            for a in panel
-            if isinstance(a.scores, dict) and isinstance(a.scores.get(c["key"]), int | float)
-        ]
-        mine = me.scores.get(c["key"]) if me is not None and isinstance(me.scores, dict) else None
+        values = [v for a in others if (v := _score(a, c["key"])) is not None]
+        ranged = len(values) >= RANGE_MIN_OTHERS
         rows.append(
             PanelRow(
                 key=c["key"],
-                name=c.get("name") or c["key"],
+                name=criterion_name(c),
                 weight_share=float(c["weight"]) / total,
-                mine=float(mine) if isinstance(mine, int | float) else None,
-                mean=mean(values) if values else None,
-                low=min(values) if values else None,
-                high=max(values) if values else None,
+                mine=_score(me, c["key"]),
+                others_mean=mean(values) if values else None,
+                low=min(values) if ranged else None,
+                high=max(values) if ranged else None,
             )
         )
     return rows
@@ -105,6 +113,7 @@ def need_page(request: HttpRequest, ref: str) -> HttpResponse:
     criteria = list(policy.selection_criteria)
     panel = list(selectors.panel_of_need(need=need))
     me = next((a for a in panel if a.expert_id == request.user.pk), None)
+    others = [a for a in panel if a.expert_id != request.user.pk]
     initial: dict[str, Any] = {}
     if me is not None:
         initial = {
@@ -113,22 +122,19 @@ def need_page(request: HttpRequest, ref: str) -> HttpResponse:
             if isinstance(me.scores, dict)
         } | {"comment": me.comment}
     form = AssessmentForm(request.POST or None, criteria=criteria, initial=initial)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                assessment_submit(
-                    actor=request.user,
-                    need=need,
-                    scores=form.scores(),
-                    comment=form.cleaned_data["comment"],
-                )
-            except DomainError as exc:
-                apply_service_errors(form, exc)
-            else:
-                messages.success(request, _("评分已保存。下方是专家组的评分对照。"))
-                return redirect("portal:expert-need", ref=need.ref)
-        status = 400
+    if request.method == "POST" and form.is_valid():
+        try:
+            assessment_submit(
+                actor=request.user,
+                need=need,
+                scores=form.scores(),
+                comment=form.cleaned_data["comment"],
+            )
+        except DomainError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("评分已保存。下方是专家组的评分对照。"))
+            return redirect("portal:expert-need", ref=need.ref)
     total = sum(float(c["weight"]) for c in criteria) or 1.0
     context = {
         "nav": "workspace",
@@ -141,8 +147,8 @@ def need_page(request: HttpRequest, ref: str) -> HttpResponse:
         "assessable": need.status in ASSESSABLE_NEED_STATUSES,
         "me": me,
         # The panel is shown only after I have scored, so it cannot anchor my scores.
-        "panel": _panel(criteria, panel, me) if me is not None else None,
-        "panel_size": len(panel),
+        "panel": _panel(criteria, others, me) if me is not None else None,
+        "others": len(others),
         "divergence": DIVERGENCE_POINTS,
     }
-    return render(request, "portal/expert/need.html", context, status=status)
+    return render(request, "portal/expert/need.html", context)

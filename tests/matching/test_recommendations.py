@@ -158,3 +158,17 @@ def test_api_approve_of_an_unanswered_pair_is_a_conflict(api, matched, agency_us
 
     assert r.status_code == 409
     assert "有意向" in r.json()["detail"]
+
+
+def test_a_candidate_that_was_not_recommended_cannot_be_shortlisted(matched, agency_user):
+    candidate = Match.objects.current().filter(need=matched["needs"][0], recommended=False).first()
+    if candidate is None:  # every candidate was recommended: make one a mere candidate
+        candidate = top(matched["needs"][0], 1)
+        Match.objects.filter(pk=candidate.pk).update(recommended=False)
+        candidate.refresh_from_db()
+
+    with pytest.raises(InvalidTransition) as refused:
+        pair_shortlist(actor=agency_user, match=candidate, shortlisted=True)
+
+    assert "推荐结果" in refused.value.message
+    assert not PairReview.objects.filter(shortlisted=True).exists()

@@ -15,7 +15,7 @@ from scenarios.services.needs import need_submit
 from scenarios.services.pilots import pilot_conclude, pilot_start
 from scenarios.services.reviews import review_decide
 from tests import factories
-from tests.portal.conftest import signed_in
+from tests.portal.conftest import form_values, signed_in
 from tests.scenarios.helpers import make_capability, make_need
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +85,7 @@ def test_returning_without_a_reason_keeps_what_was_typed_and_says_why_in_place(
 
     in_review.refresh_from_db()
     html = r.content.decode()
-    assert r.status_code == 400
+    assert r.status_code == 200
     assert in_review.status == "in_review"
     assert "退回或不予通过时必须填写理由" in html
     assert f'id="id_{review.pk}_comment_error"' in html
@@ -105,17 +105,53 @@ def test_rejecting_with_a_reason_from_the_need_page(in_review, county_reviewer, 
     assert in_review.reviews.get().comment == "不属于本地场景"
 
 
-def test_a_stale_decision_says_so_and_changes_nothing(in_review, county_reviewer):
+def test_a_stale_decision_says_so_keeps_the_comment_and_changes_nothing(in_review, county_reviewer):
     r = signed_in(county_reviewer).post(
         f"/workspace/committee/needs/{in_review.ref}/decide/",
-        {"decision": "approved", "version": in_review.version - 1 or 999},
-        follow=True,
+        {"decision": "returned", "comment": "请补充预算测算", "version": in_review.version - 1},
     )
 
     in_review.refresh_from_db()
+    html = r.content.decode()
     assert in_review.reviews.get().decision == "pending"
-    assert r.status_code == 200
-    assert "alert-danger" in r.content.decode()
+    assert "alert-danger" in html
+    assert "请补充预算测算" in html
+    assert f'name="version" value="{in_review.version}"' in html  # saving again is a decision
+
+
+def test_fixing_a_refused_decision_returns_to_the_queue(in_review, county_reviewer):
+    client = signed_in(county_reviewer)
+    url = f"/workspace/committee/needs/{in_review.ref}/decide/"
+    refused = client.post(
+        url, {"decision": "returned", "comment": "", "from": "queue", "next": QUEUE}
+    )
+    kept = form_values(refused.content.decode(), url)
+
+    fixed = client.post(url, {**kept, "comment": "请补充预算测算"})
+
+    assert kept["next"] == [QUEUE]  # the list's address, not the button's
+    assert fixed.status_code == 302
+    assert fixed["Location"] == QUEUE
+
+
+def test_a_buttons_address_as_next_falls_back_to_the_list(in_review, county_reviewer):
+    url = f"/workspace/committee/needs/{in_review.ref}/decide/"
+    r = signed_in(county_reviewer).post(
+        url, {"decision": "approved", "version": in_review.version, "next": url}
+    )
+
+    assert r["Location"] == QUEUE
+
+
+def test_a_too_long_reason_says_only_that(in_review, county_reviewer):
+    r = signed_in(county_reviewer).post(
+        f"/workspace/committee/needs/{in_review.ref}/decide/",
+        {"decision": "returned", "comment": "理" * 2001},
+    )
+
+    html = r.content.decode()
+    assert "2000" in html
+    assert "必须填写理由" not in html
 
 
 def test_other_committees_and_other_roles_cannot_reach_the_need(
@@ -176,10 +212,10 @@ def test_approving_a_pair_without_a_date_is_refused_in_place_then_approving_star
     past = client.post(url, {"decision": "approve", "tolerance_until": "2020-01-01"})
     done = client.post(url, {"decision": "approve", "tolerance_until": until().isoformat()})
 
-    assert refused.status_code == 400
+    assert refused.status_code == 200
     assert "批准试点需要包容期截止日期" in refused.content.decode()
     assert "同意试点" in refused.content.decode()  # what was typed is kept
-    assert past.status_code == 400
+    assert past.status_code == 200
     assert "必须是将来的日期" in past.content.decode()
     assert done.status_code == 302
     review = PairReview.objects.get(need=shortlisted.need, capability=shortlisted.capability)
@@ -197,7 +233,7 @@ def test_rejecting_a_pair_needs_a_reason(shortlisted, city_reviewer):
     refused = client.post(url, {"decision": "reject"})
     done = client.post(url, {"decision": "reject", "reason": "与需求的验证类型不符"})
 
-    assert refused.status_code == 400
+    assert refused.status_code == 200
     assert "驳回需要填写理由" in refused.content.decode()
     assert done.status_code == 302
     review = PairReview.objects.get(need=shortlisted.need, capability=shortlisted.capability)
@@ -239,7 +275,7 @@ def test_suspending_a_capability_needs_a_reason_and_takes_it_off_the_list(
     suspended = client.get("/workspace/committee/capabilities/?status=suspended")
 
     assert "工业视觉质检平台" in listed.content.decode()
-    assert refused.status_code == 400
+    assert refused.status_code == 200
     assert "请填写理由" in refused.content.decode()
     assert far.status_code == 404
     assert done.status_code == 302
@@ -261,7 +297,9 @@ def test_reinstating_puts_it_back(published_capability, city_reviewer):
     assert Capability.objects.get(pk=published_capability.pk).status == "published"
 
 
-def test_capability_search_finds_by_firm_name(published_capability, city_reviewer):
+def test_capability_search_finds_by_firm_name_and_counts_follow_it(
+    published_capability, city_reviewer
+):
     client = signed_in(city_reviewer)
     firm_name = published_capability.firm.name
 
@@ -270,6 +308,9 @@ def test_capability_search_finds_by_firm_name(published_capability, city_reviewe
 
     assert "工业视觉质检平台" in hit.content.decode()
     assert "工业视觉质检平台" not in miss.content.decode()
+    assert '已发布 <span class="badge rounded-pill text-bg-light">0</span>' in (
+        miss.content.decode()
+    )
 
 
 # -- pilots ----------------------------------------------------------------------------------
@@ -299,7 +340,7 @@ def test_pilots_page_marks_a_tolerance_period_ending_soon(running_pilot, city_re
     assert 'title="包容期 30 天内到期">1<' in html
 
 
-def test_recognising_a_running_pilot(running_pilot, agency_user, city_reviewer):
+def test_recognising_a_concluded_pilot(running_pilot, agency_user, city_reviewer):
     pilot_conclude(
         actor=agency_user, pilot=running_pilot, outcome="validated", trl_after=8, note="达标"
     )
@@ -310,7 +351,7 @@ def test_recognising_a_running_pilot(running_pilot, agency_user, city_reviewer):
     done = client.post(url, {"first_of_kind": "on"})
     page = client.get("/workspace/committee/pilots/?status=validated")
 
-    assert nothing.status_code == 400
+    assert nothing.status_code == 200
     assert "请至少选择一项推荐" in nothing.content.decode()
     assert done.status_code == 302
     running_pilot.refresh_from_db()
@@ -364,7 +405,7 @@ def test_agency_records_milestones_then_concludes_the_pilot(running_pilot, agenc
     assert page.status_code == 200
     assert 'value="部署"' in page.content.decode()
     assert saved.status_code == 302
-    assert blank_title.status_code == 400
+    assert blank_title.status_code == 200
     assert "请填写里程碑名称" in blank_title.content.decode()
     running_pilot.refresh_from_db()
     assert [m["title"] for m in running_pilot.milestones] == ["部署", "验收", "试运行三个月"]
@@ -380,7 +421,7 @@ def test_concluding_without_a_note_is_refused_in_place(running_pilot, agency_use
         {"action": "conclude", "outcome": "failed", "trl_after": "6", "note": ""},
     )
 
-    assert r.status_code == 400
+    assert r.status_code == 200
     assert "id_note_error" in r.content.decode()
     running_pilot.refresh_from_db()
     assert running_pilot.status == "running"
