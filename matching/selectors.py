@@ -12,6 +12,7 @@ from matching.models import (
     Match,
     MatchQuerySet,
     MatchRun,
+    MatchRunChunk,
     PairDecision,
     PairReview,
 )
@@ -162,3 +163,8 @@ def awaiting_decision_for_user(*, user: Actor) -> MatchQuerySet:
     for committee in committees_of(user):
         regions |= Q(need__region__path__startswith=committee.region.path)
     return qs.filter(regions) if regions else qs.none()
+
+
+def run_chunks_done(*, run_id: int) -> int:
+    """How many of a run's chunks are scored (the progress bar's "chunks done")."""
+    return MatchRunChunk.objects.filter(run_id=run_id, done=True).count()

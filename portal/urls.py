@@ -3,7 +3,17 @@ named in the portal issue; workspace sub-pages hang below each role's home."""
 
 from django.urls import path, register_converter
 
-from portal.views import agency, auth, committee, expert, firm, notifications, public, workspace
+from portal.views import (
+    agency,
+    auth,
+    committee,
+    expert,
+    firm,
+    notifications,
+    public,
+    runs,
+    workspace,
+)
 
 
 class RefConverter:
@@ -72,6 +82,15 @@ urlpatterns = [
         committee.pilot_recognize,
         name="committee-pilot-recognize",
     ),
+    path("workspace/runs/", runs.run_list, name="run-list"),
+    path("workspace/runs/start/", runs.run_start, name="run-start"),
+    path("workspace/runs/<int:run_id>/", runs.run_detail, name="run-detail"),
+    path(
+        "workspace/runs/<int:run_id>/progress/",
+        runs.run_progress_fragment,
+        name="run-progress",
+    ),
+    path("workspace/runs/<int:run_id>/cancel/", runs.run_cancel, name="run-cancel"),
     path("workspace/expert/", expert.home, name="expert-home"),
     path("workspace/expert/needs/<ref:ref>/", expert.need_page, name="expert-need"),
     path("workspace/agency/", agency.home, name="agency-home"),

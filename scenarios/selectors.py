@@ -274,6 +274,20 @@ def panel_of_need(*, need: ScenarioNeed) -> QuerySet[Assessment]:
     return Assessment.objects.filter(need=need).select_related("policy").order_by("id")
 
 
+def need_labels(*, need_ids: list[int]) -> dict[int, tuple[str, str, str]]:
+    """(ref, title, region code) of each need, by id (one query; pages naming needs)."""
+    rows = ScenarioNeed.objects.filter(pk__in=need_ids).values_list(
+        "pk", "ref", "title", "region_id"
+    )
+    return {pk: (ref, title, region) for pk, ref, title, region in rows}
+
+
+def capability_labels(*, capability_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """(ref, title) of each capability, by id (one query)."""
+    rows = Capability.objects.filter(pk__in=capability_ids).values_list("pk", "ref", "title")
+    return {pk: (ref, title) for pk, ref, title in rows}
+
+
 # -- reads for the matching app (it never touches these tables directly) -----------------
 
 

@@ -1,0 +1,118 @@
+"""Match runs through the pages: the list, a live progress fragment that stops when the run
+ends, starting and cancelling within each member's remit, and the shortfall explained."""
+
+import pytest
+
+from matching.models import MatchRun
+from matching.services import runs
+from tests.matching.world import run_inline
+from tests.portal.conftest import signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+def test_list_shows_each_run_with_its_scope_policy_status_and_counts(matched, city_reviewer):
+    done = MatchRun.objects.get()
+    pending = runs.match_run_request(scope="need", object_id=matched["needs"][0].pk)
+
+    r = signed_in(city_reviewer).get("/workspace/runs/")
+
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert f"#{done.pk}" in html
+    assert "全量" in html
+    assert "单个需求" in html
+    assert matched["needs"][0].ref in html  # the need a single run was about
+    assert "第 1 版" in html
+    needs, candidates, recommended = (
+        done.counts["needs"],
+        done.counts["candidates"],
+        done.counts["recommended"],
+    )
+    assert f"{needs} / {candidates} / {recommended}" in html
+    # the pending run polls its progress; the finished one does not
+    assert f'hx-get="/workspace/runs/{pending.pk}/progress/"' in html
+    assert f'hx-get="/workspace/runs/{done.pk}/progress/"' not in html
+
+
+def test_progress_fragment_polls_while_running_and_stops_with_286_when_done(matched, city_reviewer):
+    run = runs.match_run_request(scope="full")
+    client = signed_in(city_reviewer)
+
+    waiting = client.get(f"/workspace/runs/{run.pk}/progress/")
+    run_inline(run)
+    finished = client.get(f"/workspace/runs/{run.pk}/progress/")
+
+    assert waiting.status_code == 200
+    assert 'hx-trigger="every 2s"' in waiting.content.decode()
+    assert "排队中" in waiting.content.decode()
+    assert finished.status_code == 286
+    assert finished["HX-Refresh"] == "true"
+    assert "100%" in finished.content.decode()
+
+
+def test_a_city_member_cannot_start_a_full_run_but_reruns_its_need(matched, city_reviewer):
+    client = signed_in(city_reviewer)
+    before = MatchRun.objects.count()
+
+    page = client.get("/workspace/runs/")
+    full = client.post("/workspace/runs/start/", {"scope": "full"}, follow=True)
+    unknown = client.post(
+        "/workspace/runs/start/", {"scope": "need", "need_ref": "N-不存在\x00"}, follow=True
+    )
+    need = client.post(
+        "/workspace/runs/start/", {"scope": "need", "need_ref": matched["needs"][0].ref}
+    )
+
+    assert "发起全量匹配" not in page.content.decode()
+    assert "省级工作委员会" in full.content.decode()
+    assert "找不到编号为“N-不存在”的需求" in unknown.content.decode()
+    assert MatchRun.objects.count() == before + 1
+    run = MatchRun.objects.latest("id")
+    assert (run.scope, run.target_id) == ("need", matched["needs"][0].pk)
+    assert need["Location"] == f"/workspace/runs/{run.pk}/"
+
+
+def test_the_province_starts_a_full_run_and_cancels_it(matched, province_reviewer, city_reviewer):
+    client = signed_in(province_reviewer)
+
+    started = client.post("/workspace/runs/start/", {"scope": "full"})
+    run = MatchRun.objects.latest("id")
+    city_cancel = signed_in(city_reviewer).post(f"/workspace/runs/{run.pk}/cancel/", follow=True)
+    cancelled = client.post(f"/workspace/runs/{run.pk}/cancel/", follow=True)
+
+    assert started["Location"] == f"/workspace/runs/{run.pk}/"
+    assert "只能取消本人发起的批次" in city_cancel.content.decode()
+    assert "已取消批次" in cancelled.content.decode()
+    run.refresh_from_db()
+    assert run.status == "cancelled"
+
+
+def test_detail_explains_the_shortfall_need_by_need(matched, city_reviewer):
+    run = MatchRun.objects.get()
+    need = matched["needs"][2]
+    run.counts = {
+        **run.counts,
+        "shortfall": {"firms_at_capacity": 1},
+        "shortfall_needs": {str(need.pk): "firms_at_capacity"},
+    }
+    run.save(update_fields=["counts"])
+
+    r = signed_in(city_reviewer).get(f"/workspace/runs/{run.pk}/")
+
+    html = r.content.decode()
+    assert "推荐不足的需求" in html
+    assert "配额已满" in html
+    assert need.ref in html
+    assert "1 个需求" in html
+
+
+def test_firms_and_agencies_do_not_reach_runs(matched, firm_user, agency_user):
+    run = MatchRun.objects.get()
+    for user in (firm_user, agency_user):
+        client = signed_in(user)
+        assert client.get("/workspace/runs/")["Location"] == "/workspace/"
+        assert client.get(f"/workspace/runs/{run.pk}/progress/").status_code == 302
+        assert client.post(f"/workspace/runs/{run.pk}/cancel/").status_code == 302
+    run.refresh_from_db()
+    assert run.status == "done"
