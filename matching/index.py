@@ -8,6 +8,7 @@ the engine) the policy version.
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -32,9 +33,13 @@ def warm_engine(run: MatchRun, *, refresh_dictionary: bool) -> tuple[MatchEngine
     keyed by the capability set, the analyzer, whether word vectors are on, and the policy
     version.
     """
+    return warm_engine_for(run.policy, refresh_dictionary=refresh_dictionary)
+
+
+def warm_engine_for(policy: Any, *, refresh_dictionary: bool = False) -> tuple[MatchEngine, str]:
+    """``warm_engine`` for a policy version rather than a run (the policy preview)."""
     words = documents.dictionary_words(refresh=refresh_dictionary)
     analyzer = documents.analyzer_for(words)
-    policy = run.policy
     dense = "dense" if settings.MATCHING_WORD_VECTORS else "sparse"
     raw = f"{scenario_selectors.matching_capability_set_key()}|{analyzer.fingerprint}|{dense}"
     key = hashlib.sha256(raw.encode()).hexdigest()[:24]

@@ -18,9 +18,16 @@ from accounts.selectors import committee_region_q as _committee_region_q
 from activity.models import AuditEvent
 from activity.selectors import audit_events_of
 from core.actors import Actor
+from core.search import apply_search
 from reference.models import IndustryChain, Region
 from scenarios.access import is_need_insider
-from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus, ReviewDecision
+from scenarios.choices import (
+    CapabilityStatus,
+    NeedStatus,
+    NegativeListKind,
+    PilotStatus,
+    ReviewDecision,
+)
 from scenarios.lifecycle import (
     ASSESSABLE_NEED_STATUSES,
     NOT_YET_SUBMITTED,
@@ -286,6 +293,46 @@ def capability_labels(*, capability_ids: list[int]) -> dict[int, tuple[str, str]
     """(ref, title) of each capability, by id (one query)."""
     rows = Capability.objects.filter(pk__in=capability_ids).values_list("pk", "ref", "title")
     return {pk: (ref, title) for pk, ref, title in rows}
+
+
+def preview_need_ids(*, limit: int) -> list[int]:
+    """A sample of needs for previewing a policy: the latest published ones still matched."""
+    return list(
+        ScenarioNeed.objects.matchable()
+        .order_by("-published_at", "-id")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+def negative_entries() -> QuerySet[NegativeListEntry]:
+    """The active negative-list entries, newest first."""
+    return (
+        NegativeListEntry.objects.filter(active=True)
+        .select_related("chain", "created_by")
+        .order_by("-id")
+    )
+
+
+def capabilities_hit_by(
+    *, kind: str, keyword: str = "", chain_slug: str = "", limit: int = 50
+) -> tuple[int, list[Capability]]:
+    """Published capabilities a negative-list entry would take off the list (the same test
+    as publishing: the keyword in the title, description or a keyword; the chain or one
+    below it), and how many there are."""
+    qs = capability_public_list()
+    if kind == NegativeListKind.KEYWORD:
+        word = keyword.replace('"', "").strip()
+        if not word:
+            return 0, []
+        qs = apply_search(qs, ["title", "description", "keywords"], f'"{word}"')
+    elif kind == NegativeListKind.CHAIN:
+        chain = IndustryChain.objects.filter(slug=chain_slug).first()
+        if chain is None:
+            return 0, []
+        qs = qs.filter(chains__path__startswith=chain.path).distinct()
+    else:
+        return 0, []
+    return qs.count(), list(qs.order_by("-published_at", "-id")[:limit])
 
 
 # -- reads for the matching app (it never touches these tables directly) -----------------

@@ -176,3 +176,9 @@ def days_since(moment: Any) -> int:
     if moment is None:
         return 0
     return max(0, (timezone.now() - moment).days)
+
+
+@register.filter
+def pair_columns(today: Any, draft: Any) -> list[tuple[str, Any]]:
+    """The policy preview's two columns with their headings."""
+    return [(_("今天"), today), (_("草稿权重"), draft)]

@@ -64,7 +64,7 @@ def _committee_page(view: Any) -> Any:
     return wrapped
 
 
-def _base(request: HttpRequest, tab: str, here: str = "") -> dict[str, Any]:
+def tabs_context(request: HttpRequest, tab: str, here: str = "") -> dict[str, Any]:
     """What every committee page shows: the committees and the tabs with their counts, and
     ``here``, the address its buttons come back to (the list's own address, also when the
     page is drawn again after a refused POST)."""
@@ -125,7 +125,7 @@ def _queue(request: HttpRequest, failed: tuple[int, Any] | None = None) -> HttpR
     forms = {r.pk: ReviewDecisionForm(auto_id=row_ids(r.pk)) for r in reviews}
     if failed is not None and failed[0] in forms:
         forms[failed[0]] = failed[1]
-    context = _base(request, "queue", reverse("portal:committee-home")) | {
+    context = tabs_context(request, "queue", reverse("portal:committee-home")) | {
         "page": page,
         "rows": [(r, forms[r.pk]) for r in reviews],
         "now": timezone.now(),
@@ -163,7 +163,7 @@ def _need_page(request: HttpRequest, need: Any, form: Any = None) -> HttpRespons
     candidates = matching_selectors.candidates_of_need(user=request.user, need_id=need.pk)
     reviews = list(selectors.reviews_of_need(need=need))
     pending = _pending_mine(request, need)
-    context = _base(request, "queue") | {
+    context = tabs_context(request, "queue") | {
         "need": need,
         "reviews": reviews,
         "pending": pending,
@@ -232,7 +232,7 @@ def _recommendations(request: HttpRequest, failed: tuple[int, Any] | None = None
     forms = {m.pk: PairDecisionForm(auto_id=row_ids(m.pk)) for m in matches}
     if failed is not None and failed[0] in forms:
         forms[failed[0]] = failed[1]
-    context = _base(request, "awaiting") | {
+    context = tabs_context(request, "awaiting") | {
         "page": page,
         "rows": [
             (m, explain(m), reviews.get((m.need_id, m.capability_id)), forms[m.pk]) for m in matches
@@ -315,7 +315,7 @@ def _capabilities(
     if failed is not None and failed[0] in forms:
         forms[failed[0]] = failed[1]
     here = reverse("portal:committee-capabilities") + f"?status={group}"
-    context = _base(request, "capabilities", here) | {
+    context = tabs_context(request, "capabilities", here) | {
         "page": page,
         "group": group,
         "q": q,
@@ -411,7 +411,7 @@ def _pilots(
     if failed is not None and failed[0] in forms:
         forms[failed[0]] = failed[1]
     today = timezone.localdate()
-    context = _base(request, "pilots") | {
+    context = tabs_context(request, "pilots") | {
         "page": page,
         "group": group,
         "groups": [

@@ -75,6 +75,17 @@ def _check_criteria(criteria: Any) -> list[str]:
     return []
 
 
+def policy_draft(**changes: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The values a new version would have (the current ones plus ``changes``) and what is
+    wrong with them, without saving anything: the editor shows both before it saves."""
+    unknown = set(changes) - set(POLICY_FIELDS)
+    if unknown:
+        return {}, {f: [_("未知字段。")] for f in sorted(unknown)}
+    current = policy_current()
+    values = {f: getattr(current, f) for f in POLICY_FIELDS} | changes
+    return values, _validate(values)
+
+
 def _validate(values: dict[str, Any]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for field, keys in (("matching_weights", MATCHING_FEATURES), ("region_weights", REGION_KEYS)):

@@ -403,6 +403,26 @@ def test_journey_from_an_agency_draft_to_a_recognised_pilot(
         card.get_by_role("button", name="提交推荐").click()
     assert "已推荐首台（套）" in page.content()
     province_browser.check("province-pilot-recognised")
+
+    # 10. The province weighs chain fit more: the shares follow as it types, the preview
+    #     ranks the needs under the draft without saving, and saving starts a full run
+    #     whose page shows its progress bar through to the end.
+    page = province_browser.open("/workspace/committee/policy/", "province-policy")
+    page.fill("#id_w_chain", "0.23")
+    assert page.inner_text('[data-share-of="id_w_chain"]') == "19.2%"  # 0.23 / 1.20
+    with page.expect_navigation():
+        page.get_by_role("button", name="预览（不保存）").click()
+    assert "预览：今天的排序与草稿权重下的排序" in page.content()
+    province_browser.check("province-policy-preview")
+    page.fill("#id_note", "加强产业链契合度")
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        page.get_by_role("button", name="保存为新版本").click()
+    assert "已保存为第 2 版政策" in page.content()
+    assert re.search(r"/workspace/runs/\d+/$", page.url)
+    page.locator(".run-progress", has_text="已完成").wait_for()
+    assert page.locator(".progress").get_attribute("aria-valuenow") == "100"
+    province_browser.check("province-run-done")
     problems["province"] = province_browser.close()
 
     assert {who: found for who, found in problems.items() if found} == {}

@@ -101,11 +101,38 @@
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    // A form asks before it is sent; a button of a form with several asks for itself.
+    var button = event.submitter;
+    var question = (button && button.dataset && button.dataset.confirm) ||
+      (form.dataset && form.dataset.confirm);
+    if (question && !window.confirm(question)) {
       event.preventDefault();
       event.stopImmediatePropagation();
     }
   }, true);
+
+  // Weights shown as shares that add up: each input of a data-share-group updates the
+  // share beside every input of its group (data-share-of="<input id>") as it is typed.
+  function updateShares(group) {
+    var inputs = document.querySelectorAll('input[data-share-group="' + group + '"]');
+    var total = 0;
+    Array.prototype.forEach.call(inputs, function (input) {
+      var v = parseFloat(input.value);
+      if (isFinite(v) && v > 0) total += v;
+    });
+    Array.prototype.forEach.call(inputs, function (input) {
+      var out = document.querySelector('[data-share-of="' + input.id + '"]');
+      if (!out) return;
+      var v = parseFloat(input.value);
+      out.textContent = total > 0 && isFinite(v) && v >= 0 ? Math.round(v / total * 1000) / 10 + "%" : "–";
+    });
+    var sum = document.querySelector('[data-share-total="' + group + '"]');
+    if (sum) sum.textContent = total > 0 ? "100%" : "–";
+  }
+  document.addEventListener("input", function (event) {
+    var group = event.target.dataset && event.target.dataset.shareGroup;
+    if (group && group !== "r") updateShares(group);
+  });
   document.addEventListener("htmx:afterSwap", function (event) {
     enhance(event.target);
     var more = document.getElementById("facet-more");

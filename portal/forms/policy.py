@@ -1,0 +1,155 @@
+"""The province's policy editor: the selection criteria's weights, the seven matching
+weights, the region weights, the thresholds and the recommendations per need; and a
+negative-list entry. The forms check shapes and bounds; the policy service checks the rest
+and its refusals come back on these fields."""
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from portal.explain import FEATURE_LABELS
+from portal.forms import StyledForm, set_choices
+from portal.labels import criterion_name
+from reference.selectors import chain_nodes
+from scenarios.choices import NegativeListKind
+from scenarios.services.policy import (
+    MATCHING_FEATURES,
+    REGION_KEYS,
+    REGION_WEIGHT_MAX,
+    RELATIVE_WEIGHT_MAX,
+)
+
+REGION_LABELS = {
+    "same_county": _("同一区县"),
+    "same_city": _("同一设区市"),
+    "same_province": _("省内其他地区"),
+    "outside": _("省外"),
+}
+
+
+def _weight(label: Any, top: float, *, group: str, positive: bool = False) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        min_value=Decimal("0.0001") if positive else Decimal(0),
+        max_value=Decimal(str(top)),
+        max_digits=10,
+        decimal_places=4,
+        widget=forms.NumberInput(attrs={"step": "any", "data-share-group": group}),
+    )
+
+
+class PolicyForm(StyledForm):
+    """Every value of a policy version; the first fields are drawn from the current one."""
+
+    high_value_threshold = forms.DecimalField(
+        label=_("高价值场景分数线（0–100）"), min_value=0, max_value=100, decimal_places=2
+    )
+    major_budget_wan = forms.DecimalField(
+        label=_("重大场景预算线（万元）"),
+        min_value=0,
+        max_value=Decimal("100000000"),
+        decimal_places=2,
+        help_text=_("预算达到此数的需求为重大场景，须经省级审核。"),
+    )
+    recommendations_per_need = forms.IntegerField(
+        label=_("每个需求推荐数"), min_value=1, max_value=50
+    )
+    preview_need = forms.CharField(
+        label=_("预览需求编号（可选）"),
+        required=False,
+        max_length=64,
+        help_text=_("留空则预览最新发布的几个需求。"),
+    )
+    note = forms.CharField(
+        label=_("修改说明"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("保存新版本时必填：为什么调整。"),
+    )
+
+    def __init__(self, *args: Any, criteria: list[dict[str, Any]], **kwargs: Any) -> None:
+        self.criteria = criteria
+        super().__init__(*args, **kwargs)
+        for key in MATCHING_FEATURES:
+            self.fields[f"w_{key}"] = _weight(FEATURE_LABELS[key], RELATIVE_WEIGHT_MAX, group="w")
+        for key in REGION_KEYS:
+            self.fields[f"r_{key}"] = _weight(REGION_LABELS[key], REGION_WEIGHT_MAX, group="r")
+        for c in criteria:
+            self.fields[f"c_{c['key']}"] = _weight(
+                criterion_name(c), RELATIVE_WEIGHT_MAX, group="c", positive=True
+            )
+        for field in self.fields.values():  # StyledForm styled the first ones only
+            css = field.widget.attrs.get("class", "")
+            if "form-control" not in css and isinstance(field.widget, forms.NumberInput):
+                field.widget.attrs["class"] = f"{css} form-control".strip()
+
+    @classmethod
+    def initial_from(cls, policy: Any) -> dict[str, Any]:
+        initial: dict[str, Any] = {
+            "high_value_threshold": policy.high_value_threshold,
+            "major_budget_wan": Decimal(policy.major_budget_threshold_cny) / 10_000,
+            "recommendations_per_need": policy.recommendations_per_need,
+        }
+        initial |= {f"w_{k}": policy.matching_weights.get(k, 0) for k in MATCHING_FEATURES}
+        initial |= {f"r_{k}": policy.region_weights.get(k, 0) for k in REGION_KEYS}
+        initial |= {f"c_{c['key']}": c["weight"] for c in policy.selection_criteria}
+        return initial
+
+    def bound(self, prefix: str, keys: Any) -> list[Any]:
+        return [self[f"{prefix}_{k}"] for k in keys]
+
+    def matching_weights(self) -> dict[str, float]:
+        return {k: float(self.cleaned_data[f"w_{k}"]) for k in MATCHING_FEATURES}
+
+    def region_weights(self) -> dict[str, float]:
+        return {k: float(self.cleaned_data[f"r_{k}"]) for k in REGION_KEYS}
+
+    def values(self) -> dict[str, Any]:
+        """The policy fields as the service takes them."""
+        data = self.cleaned_data
+        criteria = [{**c, "weight": float(data[f"c_{c['key']}"])} for c in self.criteria]
+        return {
+            "matching_weights": self.matching_weights(),
+            "region_weights": self.region_weights(),
+            "selection_criteria": criteria,
+            "high_value_threshold": float(data["high_value_threshold"]),
+            "major_budget_threshold_cny": int(data["major_budget_wan"] * 10_000),
+            "recommendations_per_need": data["recommendations_per_need"],
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        weights = [data.get(f"w_{k}") for k in MATCHING_FEATURES]
+        if all(w is not None for w in weights) and sum(w for w in weights if w) <= 0:
+            self.add_error(None, _("撮合特征权重之和必须大于 0。"))
+        return data
+
+
+def shares(values: dict[str, float]) -> dict[str, float]:
+    """Each weight's share of their sum (what the engine uses once it normalises)."""
+    total = sum(values.values())
+    return {k: (v / total if total > 0 else 0.0) for k, v in values.items()}
+
+
+class NegativeEntryForm(StyledForm):
+    kind = forms.ChoiceField(
+        label=_("类型"), choices=NegativeListKind.choices, widget=forms.RadioSelect
+    )
+    keyword = forms.CharField(label=_("关键词"), required=False, max_length=64)
+    chain = forms.ChoiceField(label=_("产业链/赛道"), required=False)
+    reason = forms.CharField(label=_("理由"), required=False, max_length=255)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_choices(self, "chain", [("", "—"), *[(n.slug, n.name) for n in chain_nodes()]])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("kind") == NegativeListKind.KEYWORD and not data.get("keyword", "").strip():
+            self.add_error("keyword", _("请填写关键词。"))
+        if data.get("kind") == NegativeListKind.CHAIN and not data.get("chain"):
+            self.add_error("chain", _("请选择产业链/赛道。"))
+        return data

@@ -1,0 +1,227 @@
+"""The province's policy editor: weights shown as shares that add up, a preview of today's
+top candidates beside the draft's before anything is saved, saving as a new version (which
+starts a full run when matching changes), and the negative list with the capabilities an
+entry would hit shown before it is added. Other committee members read the policy."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts.roles import committees_of, is_province_committee_member
+from core.errors import DomainError
+from matching import selectors as matching_selectors
+from matching.models import RunScope
+from matching.services.preview import policy_preview
+from portal.forms import apply_service_errors
+from portal.forms.policy import NegativeEntryForm, PolicyForm, shares
+from portal.labels import criterion_description, criterion_name
+from portal.views.committee import tabs_context
+from portal.views.common import button_action
+from scenarios import selectors
+from scenarios.services import negative_list as negative_services
+from scenarios.services.policy import (
+    MATCHING_FEATURES,
+    REGION_KEYS,
+    policy_current,
+    policy_update,
+)
+
+# Service field names → the editor's (its errors land beside the inputs).
+POLICY_ALIASES = {"major_budget_threshold_cny": "major_budget_wan"}
+
+
+def _committee(view: Any) -> Any:
+    @login_required
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not committees_of(request.user):
+            return redirect("portal:workspace")
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def _changes(current: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """Only what differs from the current version (the audit row names what changed)."""
+    return {k: v for k, v in values.items() if getattr(current, k) != v}
+
+
+def _context(
+    request: HttpRequest,
+    policy: Any,
+    form: PolicyForm,
+    entry_form: NegativeEntryForm | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    source = form.cleaned_data if form.is_bound and form.is_valid() else None
+    if source is not None:
+        w = form.matching_weights()
+        c = {c["key"]: float(source[f"c_{c['key']}"]) for c in policy.selection_criteria}
+    else:
+        w = {k: float(policy.matching_weights.get(k, 0)) for k in MATCHING_FEATURES}
+        c = {c["key"]: float(c["weight"]) for c in policy.selection_criteria}
+    return tabs_context(request, "policy", reverse("portal:committee-policy")) | {
+        "policy": policy,
+        "can_edit": is_province_committee_member(request.user),
+        "form": form,
+        "matching_fields": list(
+            zip(form.bound("w", MATCHING_FEATURES), shares(w).values(), strict=True)
+        ),
+        "region_fields": form.bound("r", REGION_KEYS),
+        "criteria_fields": [
+            (form[f"c_{crit['key']}"], share, criterion_description(crit))
+            for crit, share in zip(policy.selection_criteria, shares(c).values(), strict=True)
+        ],
+        "criteria_names": [criterion_name(crit) for crit in policy.selection_criteria],
+        "entries": selectors.negative_entries(),
+        "entry_form": entry_form or NegativeEntryForm(initial={"kind": "keyword"}),
+        **extra,
+    }
+
+
+@_committee
+@require_http_methods(["GET", "POST"])
+def policy_page(request: HttpRequest) -> HttpResponse:
+    policy = policy_current()
+    can_edit = is_province_committee_member(request.user)
+    if request.method != "POST":
+        form = PolicyForm(
+            initial=PolicyForm.initial_from(policy), criteria=list(policy.selection_criteria)
+        )
+        return render(request, "portal/committee/policy.html", _context(request, policy, form))
+    if not can_edit:
+        messages.error(request, _("只有省级工作委员会可以修改政策。"))
+        return redirect("portal:committee-policy")
+    form = PolicyForm(request.POST, criteria=list(policy.selection_criteria))
+    extra: dict[str, Any] = {}
+    if form.is_valid():
+        action = request.POST.get("action")
+        if action == "save":
+            extra = _save(request, policy, form) or {}
+            if "saved" in extra:
+                return redirect(extra["saved"])
+        else:
+            extra = _preview(request, form)
+    return render(request, "portal/committee/policy.html", _context(request, policy, form, **extra))
+
+
+def _preview(request: HttpRequest, form: PolicyForm) -> dict[str, Any]:
+    ref = form.cleaned_data.get("preview_need", "").replace("\x00", "").strip()
+    need_ids = None
+    if ref:
+        need_id = selectors.need_id_by_ref(ref=ref)
+        if need_id is None:
+            form.add_error("preview_need", _("找不到这个编号的需求。"))
+            return {}
+        need_ids = [need_id]
+    try:
+        previews = policy_preview(
+            actor=request.user,
+            matching_weights=form.matching_weights(),
+            region_weights=form.region_weights(),
+            need_ids=need_ids,
+        )
+    except DomainError as exc:
+        apply_service_errors(form, exc, POLICY_ALIASES)
+        return {}
+    if ref and not previews:
+        form.add_error("preview_need", _("该需求不在匹配中（未发布或已结束）。"))
+    return {"previews": previews, "previewed": True}
+
+
+def _save(request: HttpRequest, policy: Any, form: PolicyForm) -> dict[str, Any] | None:
+    note = form.cleaned_data.get("note", "").strip()
+    if not note:
+        form.add_error("note", _("保存新版本时请写明修改说明。"))
+        return None
+    changes = _changes(policy, form.values())
+    if not changes:
+        form.add_error(
+            None, _("与当前第 %(v)s 版相同，没有需要保存的修改。") % {"v": policy.version}
+        )
+        return None
+    try:
+        new = policy_update(actor=request.user, note=note, **changes)
+    except DomainError as exc:
+        apply_service_errors(form, exc, POLICY_ALIASES)
+        return None
+    run = (
+        matching_selectors.match_run_list_for_user(user=request.user)
+        .filter(scope=RunScope.FULL, policy__version=new.version)
+        .order_by("-id")
+        .first()
+    )
+    messages.success(request, _("已保存为第 %(v)s 版政策。") % {"v": new.version})
+    if run is not None:
+        messages.info(
+            request,
+            _("撮合权重已变化，已自动发起全量匹配批次 #%(id)s，可在“匹配批次”查看进度。")
+            % {"id": run.pk},
+        )
+        return {"saved": reverse("portal:run-detail", kwargs={"run_id": run.pk})}
+    return {"saved": reverse("portal:committee-policy")}
+
+
+@button_action
+@_committee
+def negative_entry(request: HttpRequest) -> HttpResponse:
+    """Preview what an entry would hit, or add it (the province committee only)."""
+    policy = policy_current()
+    form = NegativeEntryForm(request.POST)
+    extra: dict[str, Any] = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        count, hits = selectors.capabilities_hit_by(
+            kind=data["kind"], keyword=data["keyword"], chain_slug=data["chain"]
+        )
+        extra = {"hits": hits, "hit_count": count, "entry_previewed": True}
+        if request.POST.get("action") == "add":
+            if not data.get("reason", "").strip():
+                form.add_error("reason", _("请填写理由。"))
+            else:
+                try:
+                    negative_services.negative_entry_create(
+                        actor=request.user,
+                        kind=data["kind"],
+                        keyword=data["keyword"],
+                        chain_slug=data["chain"],
+                        reason=data["reason"],
+                    )
+                except DomainError as exc:
+                    apply_service_errors(form, exc)
+                else:
+                    messages.success(
+                        request,
+                        _("已加入负面清单；命中的 %(n)s 项能力不再参与匹配。") % {"n": count},
+                    )
+                    return redirect(reverse("portal:committee-policy") + "#negative")
+    policy_form = PolicyForm(
+        initial=PolicyForm.initial_from(policy), criteria=list(policy.selection_criteria)
+    )
+    return render(
+        request,
+        "portal/committee/policy.html",
+        _context(request, policy, policy_form, entry_form=form, **extra),
+    )
+
+
+@button_action
+@_committee
+def negative_deactivate(request: HttpRequest, entry_id: int) -> HttpResponse:
+    entry = selectors.negative_entries().filter(pk=entry_id).first()
+    if entry is None:
+        raise Http404
+    try:
+        negative_services.negative_entry_deactivate(actor=request.user, entry=entry)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已停用该负面清单条目。"))
+    return redirect(reverse("portal:committee-policy") + "#negative")

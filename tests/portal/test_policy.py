@@ -1,0 +1,109 @@
+"""The province's policy editor through its pages: shares that add up, a preview that writes
+nothing, saving a new version (the old one untouched) that starts a full run, errors in
+place, and the negative list with the capabilities an entry would hit."""
+
+import pytest
+
+from matching.models import Match, MatchRun
+from scenarios.models import NegativeListEntry, PolicyVersion
+from tests.portal.conftest import form_values, signed_in
+
+pytestmark = pytest.mark.django_db
+URL = "/workspace/committee/policy/"
+
+
+def editor_data(client, **changes):
+    shown = form_values(client.get(URL).content.decode(), URL)
+    data: dict[str, str] = {k: v[0] for k, v in shown.items()}
+    data.update({k: str(v) for k, v in changes.items()})
+    return data
+
+
+def test_the_page_shows_each_weight_with_its_share(matched, province_reviewer):
+    html = signed_in(province_reviewer).get(URL).content.decode()
+
+    assert "当前政策：第 1 版" in html
+    assert "文本相关度" in html
+    assert 'data-share-of="id_w_text">80%' in html
+    assert 'data-share-of="id_c_tech_advancement">25%' in html
+    assert "保存为新版本" in html
+
+
+def test_a_preview_shows_both_orders_and_writes_nothing(matched, province_reviewer):
+    client = signed_in(province_reviewer)
+    before = (PolicyVersion.objects.count(), MatchRun.objects.count(), Match.objects.count())
+    data = editor_data(client, w_text=0, w_region=1, w_chain=0, w_keywords=0, w_trl=0)
+    data |= {"w_track_record": "0", "w_capacity": "0", "action": "preview"}
+
+    r = client.post(URL, data)
+
+    html = r.content.decode()
+    assert "预览：今天的排序与草稿权重下的排序" in html
+    assert matched["needs"][0].ref in html
+    assert "排序有变化" in html
+    assert 'data-share-of="id_w_region">100%' in html  # the draft's shares, before saving
+    after = (PolicyVersion.objects.count(), MatchRun.objects.count(), Match.objects.count())
+    assert after == before
+
+
+@pytest.mark.django_db(transaction=True)  # the run starts when the new version commits
+def test_saving_needs_a_note_then_creates_a_version_and_starts_a_full_run(
+    reference, matched, province_reviewer
+):
+    client = signed_in(province_reviewer)
+    data = editor_data(client, w_text="0.7", w_chain="0.13", action="save")
+
+    refused = client.post(URL, data)
+    saved = client.post(URL, {**data, "note": "加强产业链契合"})
+
+    assert "保存新版本时请写明修改说明" in refused.content.decode()
+    assert PolicyVersion.objects.count() == 2
+    new = PolicyVersion.objects.get(version=2)
+    assert new.matching_weights["chain"] == pytest.approx(0.13)
+    assert PolicyVersion.objects.get(version=1).matching_weights["chain"] == pytest.approx(0.03)
+    run = MatchRun.objects.filter(scope="full", policy=new).get()
+    assert saved["Location"] == f"/workspace/runs/{run.pk}/"
+
+
+def test_bad_weights_are_refused_in_place_with_what_was_typed(matched, province_reviewer):
+    client = signed_in(province_reviewer)
+    data = editor_data(client, r_same_county="2", w_text="abc", action="save", note="试试")
+
+    r = client.post(URL, data)
+
+    html = r.content.decode()
+    assert 'id="id_r_same_county_error"' in html
+    assert 'id="id_w_text_error"' in html
+    assert 'value="abc"' in html
+    assert PolicyVersion.objects.count() == 1
+
+
+def test_a_city_member_reads_the_policy_but_cannot_change_it(matched, city_reviewer):
+    client = signed_in(city_reviewer)
+
+    page = client.get(URL).content.decode()
+    r = client.post(URL, {"action": "save", "note": "x"}, follow=True)
+
+    assert "这里只能查看" in page
+    assert "<fieldset disabled>" in page
+    assert "只有省级工作委员会可以修改政策" in r.content.decode()
+    assert PolicyVersion.objects.count() == 1
+
+
+def test_a_negative_entry_shows_what_it_would_hit_before_it_is_added(matched, province_reviewer):
+    client = signed_in(province_reviewer)
+    cap = matched["caps"][0]
+    word = cap.keywords[0]
+    entry = {"kind": "keyword", "keyword": word, "reason": "", "chain": ""}
+
+    preview = client.post("/workspace/committee/negative-list/", entry | {"action": "preview"})
+    no_reason = client.post("/workspace/committee/negative-list/", entry | {"action": "add"})
+    added = client.post(
+        "/workspace/committee/negative-list/", entry | {"action": "add", "reason": "安全审查"}
+    )
+
+    assert "将命中" in preview.content.decode()
+    assert cap.title in preview.content.decode()
+    assert "请填写理由" in no_reason.content.decode()
+    assert added.status_code == 302
+    assert NegativeListEntry.objects.filter(keyword=word, active=True).count() == 1
