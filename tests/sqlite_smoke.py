@@ -20,6 +20,7 @@ from accounts.services.organizations import membership_grant, organization_creat
 from accounts.services.users import user_create  # noqa: E402
 from core.search import apply_search  # noqa: E402
 from reference.models import Region  # noqa: E402
+from scenarios import figures  # noqa: E402
 from scenarios.models import ScenarioNeed  # noqa: E402
 from scenarios.services.capabilities import capability_create, capability_submit  # noqa: E402
 from scenarios.services.needs import need_create  # noqa: E402
@@ -85,6 +86,7 @@ for url in (
     "/api/v1/public/capabilities/?search=OCR",
     "/api/v1/public/capabilities/?certification=high_tech",
     "/api/v1/public/needs/?agency=9223372036854775808",
+    "/dashboard/",
 ):
     answers[url] = client.get(url).status_code
 client.force_login(user)
@@ -103,6 +105,25 @@ created = Organization.objects.get(pk=agency.pk).needs.get(title="新的场景�
 answers["POST submit"] = client.post(
     f"/workspace/agency/needs/{created.ref}/submit/", {"version": str(created.version)}
 ).status_code
+# A county member approves it in the queue: the dashboard's review times (computed without
+# percentile_cont here) and the committee pages work on SQLite too.
+member = user_create(username="county-member", password="Sturdy-pass-2026", email="c@example.cn")
+membership_grant(
+    actor=None,
+    user=member,
+    organization=Organization.objects.get(committee__region_id="360102"),
+    role=Role.COMMITTEE_MEMBER,
+)
+reviewer = Client()
+reviewer.force_login(member)
+answers["/workspace/committee/"] = reviewer.get("/workspace/committee/").status_code
+created.refresh_from_db()
+answers["POST decide"] = reviewer.post(
+    f"/workspace/committee/needs/{created.ref}/decide/",
+    {"decision": "approved", "version": str(created.version)},
+).status_code
+answers["/dashboard/ (committee)"] = reviewer.get("/dashboard/").status_code
+answers["review tiers"] = [(r["tier"], r["n"]) for r in figures.review_days_by_tier()]
 answers["search hits"] = client.get("/opportunities/?q=大模型").content.decode().count(need.title)
 # SQLite keeps JSON text with \\uXXXX escapes: keywords are searched element by element.
 answers["keyword search"] = {

@@ -242,6 +242,15 @@ def test_journey_from_an_agency_draft_to_a_recognised_pilot(
     need.refresh_from_db()
     assert need.status == "published"
     problems["county"] = reviewers["county"].close()
+    # The dashboard's funnel, read from the page, moves by one at each step from here on.
+    watcher = Visitor(browser, base, "dashboard")
+    stages = ("published", "recommended", "interest", "shortlisted", "piloting", "validated")
+
+    def funnel(shot: str) -> tuple[int, ...]:
+        page = watcher.open("/dashboard/", shot)
+        return tuple(int(page.inner_text(f'td[data-funnel="{k}"]')) for k in stages)
+
+    assert funnel("dashboard-published") == (1, 0, 0, 0, 0, 0)
 
     # 2b. An expert scores it, then sees the panel beside the scores.
     expert_browser = Visitor(browser, base, "expert")
@@ -344,6 +353,7 @@ def test_journey_from_an_agency_draft_to_a_recognised_pilot(
     assert "已答复" in page.content()
     firm_browser.check("firm-recommendation-answered")
     problems["firm"] = firm_browser.close()
+    assert funnel("dashboard-interest") == (1, 1, 1, 0, 0, 0)
 
     # 6. The agency sees the interest and shortlists the firm (an htmx swap).
     page = staff.open(f"/workspace/agency/needs/{need.ref}/", "agency-need-published")
@@ -354,6 +364,7 @@ def test_journey_from_an_agency_draft_to_a_recognised_pilot(
     staff.check("agency-need-shortlisted")
     page = staff.open("/notifications/", "notifications")
     assert "企业回应" in page.content()
+    assert funnel("dashboard-shortlisted") == (1, 1, 1, 1, 0, 0)
 
     # 7. The city member approves the shortlisted pair: the pilot starts.
     city_browser = reviewers["city"]
@@ -371,6 +382,7 @@ def test_journey_from_an_agency_draft_to_a_recognised_pilot(
     problems["city"] = city_browser.close()
     need.refresh_from_db()
     assert need.status == "in_validation"
+    assert funnel("dashboard-piloting") == (1, 1, 1, 1, 1, 0)
 
     # 8. The agency records a milestone and concludes the pilot as validated.
     page = staff.open(f"/workspace/agency/needs/{need.ref}/", "agency-need-in-validation")
@@ -392,6 +404,8 @@ def test_journey_from_an_agency_draft_to_a_recognised_pilot(
     problems["agency"] = staff.close()
     need.refresh_from_db()
     assert need.status == "validated"
+    assert funnel("dashboard-validated") == (1, 1, 1, 1, 1, 1)
+    problems["dashboard"] = watcher.close()
 
     # 9. The province recognises the validated pilot as 首台（套）.
     province_browser = Visitor(browser, base, "province")

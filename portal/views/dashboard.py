@@ -1,0 +1,109 @@
+"""``/dashboard/``: the market in figures. Everyone sees the lists by chain, category and
+city (a map of the province's cities, each a link to its list), the funnel from published
+needs to scaled ones and the months; committee members and the admin also see review times,
+queues and matching. Every figure is one of the ``figures`` selectors; the heavier list
+counts are cached for a minute, the funnel is always current."""
+
+from datetime import date
+from typing import Any
+
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.views.decorators.http import require_safe
+
+from accounts.roles import committees_of, is_platform_admin
+from matching import figures as matching_figures
+from matching.models import RunStatus
+from reference.selectors import chains_by_slug
+from scenarios import figures
+from scenarios.choices import ScenarioCategory
+from scenarios.services.policy import policy_current
+
+CACHE_SECONDS = 60
+FUNNEL = (
+    ("published", gettext_lazy("已发布")),
+    ("recommended", gettext_lazy("已推荐")),
+    ("interest", gettext_lazy("企业有意向")),
+    ("shortlisted", gettext_lazy("已入围")),
+    ("piloting", gettext_lazy("试点中")),
+    ("validated", gettext_lazy("验证成功")),
+    ("scaled", gettext_lazy("推广应用")),
+)
+TIERS = {
+    "county": gettext_lazy("县级"),
+    "city": gettext_lazy("市级"),
+    "province": gettext_lazy("省级"),
+}
+
+
+def _lists() -> dict[str, Any]:
+    """The list counts (cached a minute: on a province they read every published row)."""
+    lists = cache.get_or_set(
+        "dashboard:lists",
+        lambda: {
+            "chains": figures.by_chain(),
+            "categories": figures.needs_by_category(),
+            "cities": figures.by_city(),
+        },
+        CACHE_SECONDS,
+    )
+    return dict(lists or {})
+
+
+def _months_since(today: date, months: int) -> date:
+    year, month = today.year, today.month - months + 1
+    while month <= 0:
+        year, month = year - 1, month + 12
+    return date(year, month, 1)
+
+
+@require_safe
+def dashboard(request: HttpRequest) -> HttpResponse:
+    lists = _lists()
+    slugs = chains_by_slug()
+    funnel_counts = figures.need_funnel() | matching_figures.pair_funnel()
+    data: dict[str, Any] = {
+        "chains": [
+            {**row, "name": slugs[row["slug"]].name if row["slug"] in slugs else row["slug"]}
+            for row in lists["chains"][:15]
+        ],
+        "categories": [
+            {"key": key, "name": str(label), "n": lists["categories"].get(key, 0)}
+            for key, label in ScenarioCategory.choices
+        ],
+        "cities": lists["cities"],
+        "funnel": [
+            {"key": key, "name": str(label), "n": funnel_counts.get(key, 0)}
+            for key, label in FUNNEL
+        ],
+        "months": figures.by_month(since=_months_since(timezone.localdate(), 12)),
+    }
+    operator = bool(
+        request.user.is_authenticated
+        and (committees_of(request.user) or is_platform_admin(request.user))
+    )
+    if operator:
+        k = policy_current().recommendations_per_need
+        data |= {
+            "review_days": [
+                {**row, "name": str(TIERS.get(row["tier"], row["tier"]))}
+                for row in figures.review_days_by_tier()
+            ],
+            "waiting": figures.waiting_by_committee(),
+            "coverage": matching_figures.coverage(k=k),
+            "scores": matching_figures.score_histogram(),
+            "runs": {
+                **matching_figures.recent_runs(days=30),
+                "labels": {value: str(label) for value, label in RunStatus.choices},
+            },
+        }
+    context = {
+        "nav": "dashboard",
+        "data": data,
+        "operator": operator,
+        "english": (get_language() or "").startswith("en"),
+    }
+    return render(request, "portal/dashboard.html", context)

@@ -1,0 +1,58 @@
+"""``/dashboard/``: public figures for everyone, review times, queues and matching for
+committee members and the admin; every chart has its table; the funnel is always current."""
+
+import json
+
+import pytest
+from django.test import Client
+
+from tests.portal.conftest import signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+def funnel_of(html):
+    cells = {}
+    for part in html.split('data-funnel="')[1:]:
+        key, rest = part.split('">', 1)
+        cells[key] = int(rest.split("<", 1)[0])
+    return cells
+
+
+def test_everyone_sees_the_lists_map_and_funnel_with_their_tables(matched):
+    r = Client().get("/dashboard/")
+
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert funnel_of(html) == {
+        "published": 3,
+        "recommended": 3,
+        "interest": 0,
+        "shortlisted": 0,
+        "piloting": 0,
+        "validated": 0,
+        "scaled": 0,
+    }
+    assert 'href="/opportunities/?region=360100"' in html  # the map's city, as a link too
+    assert "/static/portal/vendor/echarts/echarts.min.js" in html
+    assert "/static/portal/vendor/echarts/jiangxi.json" in html
+    data = json.loads(html.split('id="dashboard-data" type="application/json">')[1].split("<")[0])
+    assert {c["code"]: c["needs"] for c in data["cities"]}["360100"] == 3
+    assert "review_days" not in data  # committee figures stay with committees
+    assert "各级审核用时" not in html
+
+
+def test_committees_also_see_review_times_queues_and_matching(matched, city_reviewer):
+    html = signed_in(city_reviewer).get("/dashboard/").content.decode()
+
+    assert "各级审核用时（天）" in html
+    assert "各委员会待审核" in html
+    assert "匹配中的需求 3 个" in html
+    assert "近 30 天的匹配批次：已完成 1" in html
+
+
+def test_the_page_takes_a_fixed_number_of_queries(matched, django_assert_max_num_queries):
+    client = Client()
+    client.get("/dashboard/")  # fills the minute's cache of the list counts
+    with django_assert_max_num_queries(12):
+        client.get("/dashboard/")

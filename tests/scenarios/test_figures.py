@@ -1,0 +1,146 @@
+"""The dashboard's figures on known data: each selector's numbers as counted by hand, on
+PostgreSQL (and the same on SQLite, where review times are computed without percentile_cont)."""
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+from django.utils import timezone
+
+from matching import figures as matching_figures
+from matching.models import Match, PairReview
+from matching.services import runs
+from matching.services.recommendations import pair_respond, pair_shortlist
+from reference.models import IndustryChain
+from scenarios import figures
+from scenarios.models import Review
+from scenarios.services.needs import need_submit
+from scenarios.services.pilots import pilot_conclude, pilot_start
+from tests import factories
+from tests.matching.world import build_province, run_inline
+from tests.scenarios.helpers import make_need
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def matched(agency):
+    world = build_province(agency)
+    run_inline(runs.match_run_request(scope="full"))
+    return world
+
+
+def chain_of(slug):
+    """The chain (second level) a node belongs to."""
+    node = IndustryChain.objects.select_related("parent").get(slug=slug)
+    assert node.parent is not None
+    return node if node.parent.parent_id is None else node.parent
+
+
+def test_by_chain_counts_each_item_once_under_its_chain(matched):
+    expected_needs: Counter[str] = Counter()
+    for need in matched["needs"]:
+        for slug in {chain_of(c.slug).slug for c in need.chains.all()}:
+            expected_needs[slug] += 1
+    expected_caps: Counter[str] = Counter()
+    for cap in matched["caps"]:
+        for slug in {chain_of(c.slug).slug for c in cap.chains.all()}:
+            expected_caps[slug] += 1
+
+    rows = {r["slug"]: r for r in figures.by_chain()}
+
+    assert {s: r["needs"] for s, r in rows.items() if r["needs"]} == dict(expected_needs)
+    assert {s: r["capabilities"] for s, r in rows.items() if r["capabilities"]} == dict(
+        expected_caps
+    )
+
+
+def test_by_city_and_category(matched):
+    cities = {r["code"]: r for r in figures.by_city()}
+
+    assert len(cities) == 11  # Jiangxi's cities, every one listed
+    # the three needs lie in Nanchang (two in Donghu district, one in the city itself)
+    assert cities["360100"]["needs"] == 3
+    assert sum(r["needs"] for r in cities.values()) == 3
+    # capabilities count where they were published (two of the three firms are in Nanchang)
+    in_nanchang = sum(1 for c in matched["caps"] if c.region_id.startswith("3601"))
+    assert cities["360100"]["capabilities"] == in_nanchang
+    assert figures.needs_by_category() == {"social_governance": 3}
+
+
+def test_the_funnel_moves_one_step_at_a_time(matched, agency_user, city_reviewer):
+    need = matched["needs"][0]
+    match = Match.objects.current().filter(need=need, recommended=True).order_by("rank")[0]
+    editor = factories.member(match.capability.firm, "firm_editor")
+
+    def funnel():
+        return figures.need_funnel() | matching_figures.pair_funnel()
+
+    start = funnel()
+    pair_respond(actor=editor, match=match, interested=True)
+    interested = funnel()
+    pair_shortlist(actor=agency_user, match=match, shortlisted=True)
+    shortlisted = funnel()
+    pilot = pilot_start(
+        actor=agency_user,
+        need=need,
+        capability=match.capability,
+        tolerance_until=timezone.localdate() + dt.timedelta(days=90),
+    )
+    piloting = funnel()
+    pilot_conclude(actor=agency_user, pilot=pilot, outcome="validated", trl_after=8, note="达标")
+    validated = funnel()
+
+    recommended = Match.objects.current().filter(recommended=True).values("need").distinct()
+    assert start == {
+        "published": 3,
+        "recommended": recommended.count(),
+        "interest": 0,
+        "shortlisted": 0,
+        "piloting": 0,
+        "validated": 0,
+        "scaled": 0,
+    }
+    assert interested["interest"] == 1
+    assert shortlisted["shortlisted"] == 1
+    assert piloting["piloting"] == 1
+    assert (validated["validated"], validated["published"]) == (1, 3)
+
+
+def test_review_days_per_tier_median_and_90th_percentile(agency, agency_user):
+    now = timezone.now()
+    for days in (1, 2, 3, 10):
+        need = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+        Review.objects.filter(need=need).update(
+            decision="approved",
+            created_at=now - dt.timedelta(days=days),
+            decided_at=now,
+        )
+    waiting = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+
+    [county] = figures.review_days_by_tier()
+    queues = figures.waiting_by_committee()
+
+    assert county["tier"] == "county"
+    assert county["n"] == 4
+    assert county["median_days"] == pytest.approx(2.5, abs=1e-3)
+    assert county["p90_days"] == pytest.approx(7.9, abs=1e-3)  # 3 + (10 - 3) × 0.7
+    assert queues == [
+        {"committee": waiting.reviews.get().committee.organization.name, "tier": "county", "n": 1}
+    ]
+
+
+def test_coverage_and_score_histogram(matched, settings):
+    current = Match.objects.current().filter(recommended=True)
+    per_need = Counter(current.values_list("need_id", flat=True))
+    k = max(per_need.values())
+
+    cover = matching_figures.coverage(k=k)
+    bins = matching_figures.score_histogram()
+
+    assert cover["needs"] == 3
+    assert cover["full"] == sum(1 for n in per_need.values() if n >= k)
+    expected = Counter(min(int(s * 10), 9) for s in current.values_list("score", flat=True))
+    assert [b["n"] for b in bins] == [expected.get(i, 0) for i in range(10)]
+    assert sum(b["n"] for b in bins) == current.count()
+    assert not PairReview.objects.exists()
