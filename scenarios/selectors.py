@@ -159,8 +159,13 @@ def need_history_for_user(*, user: Actor, need: ScenarioNeed) -> list[AuditEvent
 
 
 def need_id_by_ref(*, ref: str) -> int | None:
-    """The id of the need with this reference, if any (operators name needs by ref)."""
-    return ScenarioNeed.objects.filter(ref=ref).values_list("id", flat=True).first()
+    """The id of the need with this reference, if any (operators name needs by ref; a ref
+    typed in another case finds the need when only one matches)."""
+    found = ScenarioNeed.objects.filter(ref=ref).values_list("id", flat=True).first()
+    if found is None and ref:
+        ids = list(ScenarioNeed.objects.filter(ref__iexact=ref).values_list("id", flat=True)[:2])
+        found = ids[0] if len(ids) == 1 else None
+    return found
 
 
 def capability_id_by_ref(*, ref: str) -> int | None:

@@ -179,6 +179,6 @@ def days_since(moment: Any) -> int:
 
 
 @register.filter
-def pair_columns(today: Any, draft: Any) -> list[tuple[str, Any]]:
-    """The policy preview's two columns with their headings."""
-    return [(_("今天"), today), (_("草稿权重"), draft)]
+def pair_columns(today: Any, draft: Any) -> list[tuple[str, Any, bool]]:
+    """The policy preview's two columns with their headings (the draft's marks its moves)."""
+    return [(_("今天"), today, False), (_("草稿权重"), draft, True)]

@@ -309,8 +309,22 @@ def pilot_page(request: HttpRequest, pilot_id: int) -> HttpResponse:
             else:
                 messages.success(request, _("里程碑已保存。"))
                 return redirect("portal:agency-pilot", pilot_id=pilot.pk)
+    elif request.method == "POST" and pilot.status != "running":
+        # A second tab, or a repeated click: the outcome is recorded already.
+        messages.error(
+            request, _("试点已结束（%(s)s），不能再修改。") % {"s": pilot.get_status_display()}
+        )
+        return redirect("portal:agency-pilot", pilot_id=pilot.pk)
     elif request.method == "POST" and action == "conclude":
         conclude = ConcludeForm(request.POST)
+        if conclude.is_valid():
+            data = conclude.cleaned_data
+            if data["outcome"] == "validated" and data["trl_after"] < pilot.trl_before:
+                conclude.add_error(
+                    "trl_after",
+                    _("验证成功时，验证后的成熟度不应低于验证前（%(n)s 级）。")
+                    % {"n": pilot.trl_before},
+                )
         if conclude.is_valid():
             data = conclude.cleaned_data
             try:

@@ -3,6 +3,7 @@ top candidates beside the draft's before anything is saved, saving as a new vers
 starts a full run when matching changes), and the negative list with the capabilities an
 entry would hit shown before it is added. Other committee members read the policy."""
 
+import math
 from typing import Any
 
 from django.contrib import messages
@@ -53,6 +54,15 @@ def _changes(current: Any, values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if getattr(current, k) != v}
 
 
+def _typed(form: PolicyForm, name: str) -> float:
+    """A weight as typed (0 when it is not a finite non-negative number)."""
+    try:
+        value = float(str(form.data.get(name, "")).strip())
+    except ValueError:
+        return 0.0
+    return value if math.isfinite(value) and value > 0 else 0.0
+
+
 def _context(
     request: HttpRequest,
     policy: Any,
@@ -60,13 +70,12 @@ def _context(
     entry_form: NegativeEntryForm | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    source = form.cleaned_data if form.is_bound and form.is_valid() else None
-    if source is not None:
-        w = form.matching_weights()
-        c = {c["key"]: float(source[f"c_{c['key']}"]) for c in policy.selection_criteria}
+    if form.is_bound:  # the shares of what was typed, also when it was refused
+        w = {k: _typed(form, f"w_{k}") for k in MATCHING_FEATURES}
+        c = {crit["key"]: _typed(form, f"c_{crit['key']}") for crit in policy.selection_criteria}
     else:
         w = {k: float(policy.matching_weights.get(k, 0)) for k in MATCHING_FEATURES}
-        c = {c["key"]: float(c["weight"]) for c in policy.selection_criteria}
+        c = {crit["key"]: float(crit["weight"]) for crit in policy.selection_criteria}
     return tabs_context(request, "policy", reverse("portal:committee-policy")) | {
         "policy": policy,
         "can_edit": is_province_committee_member(request.user),
@@ -162,7 +171,7 @@ def _save(request: HttpRequest, policy: Any, form: PolicyForm) -> dict[str, Any]
     if run is not None:
         messages.info(
             request,
-            _("撮合权重已变化，已自动发起全量匹配批次 #%(id)s，可在“匹配批次”查看进度。")
+            _("撮合参数（权重或推荐数）已变化，已自动发起全量匹配批次 #%(id)s，进度见本页。")
             % {"id": run.pk},
         )
         return {"saved": reverse("portal:run-detail", kwargs={"run_id": run.pk})}
@@ -199,7 +208,11 @@ def negative_entry(request: HttpRequest) -> HttpResponse:
                 else:
                     messages.success(
                         request,
-                        _("已加入负面清单；命中的 %(n)s 项能力不再参与匹配。") % {"n": count},
+                        _(
+                            "已加入负面清单；命中的 %(n)s 项能力不再参与匹配，"
+                            "推荐将由随即发起的全量匹配更新。"
+                        )
+                        % {"n": count},
                     )
                     return redirect(reverse("portal:committee-policy") + "#negative")
     policy_form = PolicyForm(
@@ -223,5 +236,5 @@ def negative_deactivate(request: HttpRequest, entry_id: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("已停用该负面清单条目。"))
+        messages.success(request, _("已停用该负面清单条目；推荐将由随即发起的全量匹配更新。"))
     return redirect(reverse("portal:committee-policy") + "#negative")

@@ -34,7 +34,19 @@ SHORTFALL_LABELS = {
         "配额已满：其余候选所属企业或能力的承接量已被得分更高的需求用完"
     ),
 }
-SHORTFALL_SHOWN = 100  # needs listed per reason on a run's page
+SHORTFALL_SHOWN = 100
+# The seconds a run records, named for people (its own keys stay in the API).
+TIMING_LABELS = {
+    "index_s": gettext_lazy("建立索引（秒）"),
+    "plan_s": gettext_lazy("规划分片（秒）"),
+    "score_s": gettext_lazy("打分（秒）"),
+    "write_s": gettext_lazy("写入候选（秒）"),
+    "finish_read_s": gettext_lazy("汇总读取（秒）"),
+    "finish_pair_s": gettext_lazy("配额分配（秒）"),
+    "finish_swap_s": gettext_lazy("切换当前结果（秒）"),
+    "finish_s": gettext_lazy("汇总合计（秒）"),
+    "wall_s": gettext_lazy("总耗时（秒）"),
+}  # needs listed per reason on a run's page
 
 
 def _operator_page(view: Any) -> Any:
@@ -126,7 +138,13 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         "target": _targets([run]).get(run.pk),
         "shortfall": shortfall,
         "k": (run.params or {}).get("k"),
-        "timings": sorted((run.timings or {}).items()),
+        "timings": [
+            (str(TIMING_LABELS.get(name, name)), seconds)
+            for name, seconds in sorted((run.timings or {}).items())
+        ],
+        "can_cancel": is_platform_admin(request.user)
+        or is_province_committee_member(request.user)
+        or run.requested_by_id == request.user.pk,
     }
     return render(request, "portal/runs/detail.html", context)
 

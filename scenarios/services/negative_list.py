@@ -42,6 +42,12 @@ def negative_entry_create(
         raise InvalidInput(_("类型无效。"), fields={"kind": [_("必须是 keyword 或 chain。")]})
     if not reason.strip():
         raise InvalidInput(_("请填写理由。"), fields={"reason": [_("不能为空。")]})
+    active = NegativeListEntry.objects.select_for_update().filter(active=True, kind=kind)
+    if (chain is not None and active.filter(chain=chain).exists()) or (
+        chain is None and active.filter(keyword__iexact=keyword).exists()
+    ):
+        field = "chain" if chain is not None else "keyword"
+        raise InvalidInput(_("负面清单中已有这个条目。"), fields={field: [_("已在负面清单中。")]})
     entry = NegativeListEntry.objects.create(
         kind=kind,
         keyword=keyword,

@@ -435,3 +435,30 @@ def test_another_agency_cannot_open_the_pilot(running_pilot, city_reviewer):
         signed_in(city_reviewer).get(f"/workspace/agency/pilots/{running_pilot.pk}/").status_code
         == 404
     )
+
+
+def test_a_validated_outcome_cannot_lower_the_maturity_and_an_ended_pilot_stays_ended(
+    running_pilot, agency_user
+):
+    client = signed_in(agency_user)
+    url = f"/workspace/agency/pilots/{running_pilot.pk}/"
+    before = running_pilot.trl_before
+
+    lower = client.post(
+        url,
+        {"action": "conclude", "outcome": "validated", "trl_after": str(before - 1), "note": "x"},
+    )
+    done = client.post(
+        url, {"action": "conclude", "outcome": "failed", "trl_after": str(before), "note": "未达标"}
+    )
+    stale = client.post(
+        url,
+        {"action": "conclude", "outcome": "validated", "trl_after": "9", "note": "另一个标签页"},
+        follow=True,
+    )
+
+    assert "验证后的成熟度不应低于验证前" in lower.content.decode()
+    assert done.status_code == 302
+    assert "试点已结束" in stale.content.decode()
+    running_pilot.refresh_from_db()
+    assert (running_pilot.status, running_pilot.outcome_note) == ("failed", "未达标")

@@ -13,7 +13,7 @@ URL = "/workspace/committee/policy/"
 
 
 def editor_data(client, **changes):
-    shown = form_values(client.get(URL).content.decode(), URL)
+    shown = form_values(client.get(URL).content.decode(), URL + "#preview")
     data: dict[str, str] = {k: v[0] for k, v in shown.items()}
     data.update({k: str(v) for k, v in changes.items()})
     return data
@@ -107,3 +107,26 @@ def test_a_negative_entry_shows_what_it_would_hit_before_it_is_added(matched, pr
     assert "请填写理由" in no_reason.content.decode()
     assert added.status_code == 302
     assert NegativeListEntry.objects.filter(keyword=word, active=True).count() == 1
+
+
+def test_a_refused_save_shows_the_shares_of_what_was_typed(matched, province_reviewer):
+    client = signed_in(province_reviewer)
+    data = editor_data(client, w_text="0.5", action="save", note="")
+
+    html = client.post(URL, data).content.decode()
+
+    assert "保存新版本时请写明修改说明" in html
+    # 0.5 / (0.5 + 0.03 + 0.05 + 0.04 + 0.02 + 0.04 + 0.02) = 71 %
+    assert 'data-share-of="id_w_text">71%' in html
+
+
+def test_the_same_entry_cannot_be_listed_twice(matched, province_reviewer):
+    client = signed_in(province_reviewer)
+    entry = {"kind": "keyword", "keyword": "虚拟货币", "reason": "国家禁止", "action": "add"}
+
+    first = client.post("/workspace/committee/negative-list/", entry)
+    again = client.post("/workspace/committee/negative-list/", entry | {"keyword": "虚拟货币 "})
+
+    assert first.status_code == 302
+    assert "已在负面清单中" in again.content.decode()
+    assert NegativeListEntry.objects.filter(keyword="虚拟货币").count() == 1
