@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Aggregate,
@@ -17,6 +18,7 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    IntegerField,
     Q,
     QuerySet,
     Value,
@@ -31,6 +33,10 @@ from scenarios.lifecycle import PUBLIC_NEED_STATUSES
 from scenarios.models import Capability, Pilot, Review, ScenarioNeed
 
 N = NeedStatus
+# The list figures read every published row: a beat task refreshes them every minute and
+# visitors read the cached copy, which outlives a missed refresh for a few minutes.
+LIST_FIGURES_KEY = "figures:lists"
+LIST_FIGURES_SECONDS = 300
 # Needs that reached the public list at some point and are still on record as such.
 EVER_PUBLISHED = (N.PUBLISHED, N.IN_VALIDATION, N.VALIDATED, N.SCALED, N.CLOSED)
 
@@ -43,21 +49,37 @@ def _public_capabilities() -> QuerySet[Capability]:
     return Capability.objects.filter(status=CapabilityStatus.PUBLISHED)
 
 
+def _chain_of_node() -> dict[int, int]:
+    """Each node of the chain tree → its chain (产业链: the node's second-level ancestor,
+    itself at the second level); the roots (产业类别) belong to no chain."""
+    parents: dict[int, int | None] = dict(IndustryChain.objects.values_list("pk", "parent_id"))
+    out: dict[int, int] = {}
+    for pk in parents:
+        trail = [pk]
+        while (up := parents.get(trail[-1])) is not None:
+            trail.append(up)
+        if len(trail) >= 2:
+            out[pk] = trail[-2]
+    return out
+
+
 def _chain_counts(qs: QuerySet[Any]) -> dict[int, int]:
     """Items per industry chain (产业链: the second level of the tree; an item filed under
-    a segment of a chain counts for the chain, once however many segments it names)."""
-    chain = Case(
-        When(chains__parent__isnull=False, chains__parent__parent__isnull=True, then="chains"),
-        When(
-            chains__parent__parent__isnull=False,
-            chains__parent__parent__parent__isnull=True,
-            then="chains__parent",
-        ),
+    segments of a chain counts once for it). The node → chain map is made from the small
+    tree first, so the count reads only the items and their chain links, never the tree."""
+    by_chain: dict[int, list[int]] = {}
+    for node, chain_id in _chain_of_node().items():
+        by_chain.setdefault(chain_id, []).append(node)
+    if not by_chain:
+        return {}
+    chain_of_link = Case(
+        *[When(chains__in=nodes, then=Value(c)) for c, nodes in by_chain.items()],
         default=None,
+        output_field=IntegerField(),
     )
     rows = (
         qs.order_by()
-        .annotate(chain=chain)
+        .annotate(chain=chain_of_link)
         .filter(chain__isnull=False)
         .values("chain")
         .annotate(n=Count("pk", distinct=True))
@@ -258,3 +280,15 @@ def waiting_by_committee(*, limit: int = 20) -> list[dict[str, Any]]:
         {"committee": r["committee__organization__name"], "tier": r["tier"], "n": r["n"]}
         for r in rows
     ]
+
+
+def list_figures(*, refresh: bool = False) -> dict[str, Any]:
+    """The lists by chain, category and city, from the cache (computed on a miss, or when
+    ``refresh`` asks: the beat task ``scenarios.refresh_list_figures``)."""
+    if not refresh:
+        cached = cache.get(LIST_FIGURES_KEY)
+        if isinstance(cached, dict):
+            return cached
+    value = {"chains": by_chain(), "categories": needs_by_category(), "cities": by_city()}
+    cache.set(LIST_FIGURES_KEY, value, LIST_FIGURES_SECONDS)
+    return value

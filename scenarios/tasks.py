@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from scenarios import facets
+from scenarios import facets, figures
 
 
 @shared_task(name="scenarios.warm_list_counts", ignore_result=True, soft_time_limit=120)
@@ -10,3 +10,9 @@ def warm_list_counts() -> None:
     """Count the unfiltered lists for the current generation (a cache fill; a newer
     generation started meanwhile is simply counted by the next run)."""
     facets.warm_list_counts()
+
+
+@shared_task(name="scenarios.refresh_list_figures", ignore_result=True, soft_time_limit=60)
+def refresh_list_figures() -> None:
+    """Recount the dashboard's list figures, so that no visitor waits for them."""
+    figures.list_figures(refresh=True)

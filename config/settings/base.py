@@ -254,6 +254,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "matching.resume_stalled",
         "schedule": 600.0,
     },
+    "dashboard-list-figures": {
+        "task": "scenarios.refresh_list_figures",
+        "schedule": 60.0,
+    },
 }
 # Redis redelivers a task whose worker died (acks_late) after this many seconds; it must
 # exceed the longest task's hard time limit.

@@ -2,12 +2,11 @@
 city (a map of the province's cities, each a link to its list), the funnel from published
 needs to scaled ones and the months; committee members and the admin also see review times,
 queues and matching. Every figure is one of the ``figures`` selectors; the heavier list
-counts are cached for a minute, the funnel is always current."""
+counts come from a cache a beat task refreshes every minute, the funnel is always current."""
 
 from datetime import date
 from typing import Any
 
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -22,7 +21,6 @@ from scenarios import figures
 from scenarios.choices import ScenarioCategory
 from scenarios.services.policy import policy_current
 
-CACHE_SECONDS = 60
 FUNNEL = (
     ("published", gettext_lazy("已发布")),
     ("recommended", gettext_lazy("已推荐")),
@@ -39,20 +37,6 @@ TIERS = {
 }
 
 
-def _lists() -> dict[str, Any]:
-    """The list counts (cached a minute: on a province they read every published row)."""
-    lists = cache.get_or_set(
-        "dashboard:lists",
-        lambda: {
-            "chains": figures.by_chain(),
-            "categories": figures.needs_by_category(),
-            "cities": figures.by_city(),
-        },
-        CACHE_SECONDS,
-    )
-    return dict(lists or {})
-
-
 def _months_since(today: date, months: int) -> date:
     year, month = today.year, today.month - months + 1
     while month <= 0:
@@ -62,7 +46,7 @@ def _months_since(today: date, months: int) -> date:
 
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
-    lists = _lists()
+    lists = figures.list_figures()
     slugs = chains_by_slug()
     funnel_counts = figures.need_funnel() | matching_figures.pair_funnel()
     data: dict[str, Any] = {

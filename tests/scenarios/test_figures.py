@@ -144,3 +144,22 @@ def test_coverage_and_score_histogram(matched, settings):
     assert [b["n"] for b in bins] == [expected.get(i, 0) for i in range(10)]
     assert sum(b["n"] for b in bins) == current.count()
     assert not PairReview.objects.exists()
+
+
+def test_list_figures_are_served_from_the_cache_the_beat_task_refreshes(
+    matched, django_assert_num_queries
+):
+    from scenarios.tasks import refresh_list_figures
+
+    refresh_list_figures()
+    with django_assert_num_queries(0):
+        served = figures.list_figures()
+    make_need(matched["agency"], region="360102", status="published", title="新发布")
+
+    stale = figures.list_figures()
+    refresh_list_figures()
+
+    assert {c["code"]: c["needs"] for c in served["cities"]}["360100"] == 3
+    assert {c["code"]: c["needs"] for c in stale["cities"]}["360100"] == 3  # until refreshed
+    fresh = figures.list_figures()
+    assert {c["code"]: c["needs"] for c in fresh["cities"]}["360100"] == 4
