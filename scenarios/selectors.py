@@ -36,6 +36,7 @@ from scenarios.lifecycle import (
 from scenarios.models import (
     Assessment,
     Capability,
+    ImportJob,
     NegativeListEntry,
     Pilot,
     PolicyVersion,
@@ -307,6 +308,15 @@ def preview_need_ids(*, limit: int) -> list[int]:
         .order_by("-published_at", "-id")
         .values_list("id", flat=True)[:limit]
     )
+
+
+def import_jobs_for_user(*, user: Actor) -> QuerySet[ImportJob]:
+    """The user's own uploads, newest first (the platform admin sees everyone's); the file
+    itself is not read."""
+    qs = ImportJob.objects.defer("data").select_related("requested_by").order_by("-id")
+    if is_platform_admin(user):
+        return qs
+    return qs.filter(requested_by_id=user.pk or 0)
 
 
 def negative_entries() -> QuerySet[NegativeListEntry]:

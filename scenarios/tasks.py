@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from scenarios import facets, figures
+from scenarios.services import imports
 
 
 @shared_task(name="scenarios.warm_list_counts", ignore_result=True, soft_time_limit=120)
@@ -16,3 +17,9 @@ def warm_list_counts() -> None:
 def refresh_list_figures() -> None:
     """Recount the dashboard's list figures, so that no visitor waits for them."""
     figures.list_figures(refresh=True)
+
+
+@shared_task(name="scenarios.run_import", ignore_result=True, soft_time_limit=1800, time_limit=2000)
+def run_import(job_id: int) -> None:
+    """Check or import one uploaded file (a job no longer pending is left alone)."""
+    imports.import_job_run(job_id=job_id)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
-from accounts.roles import committees_of
+from accounts.roles import committees_of, is_province_committee_member
 from accounts.selectors import committee_region_q
 from core.errors import DomainError, InvalidTransition
 from matching import selectors as matching_selectors
@@ -77,6 +77,7 @@ def tabs_context(request: HttpRequest, tab: str, here: str = "") -> dict[str, An
         "tab": tab,
         "here": here,
         "committees": committees_of(request.user),
+        "can_import": is_province_committee_member(request.user),
         "counts": {
             "queue": selectors.review_queue_for_user(user=request.user).count(),
             "awaiting": matching_selectors.awaiting_decision_for_user(user=request.user).count(),

@@ -45,7 +45,7 @@ class ImportResult:
     dry_run: bool
 
 
-def _check_importer(actor: Actor | None, *, publish: bool) -> None:
+def check_importer(actor: Actor | None, *, publish: bool) -> None:
     """The operator (actor None), a platform admin, or a province committee member."""
     if actor is None:
         return
@@ -110,6 +110,10 @@ def _firm_verify_for_import(*, actor: Actor | None, firm: Organization, batch: s
     )
 
 
+# Rows between two progress reports (a report is a cache write).
+PROGRESS_EVERY = 25
+
+
 def _new_batch() -> str:
     return uuid.uuid4().hex[:12]
 
@@ -136,6 +140,7 @@ def _import(
     filename: str,
     publish: bool,
     dry_run: bool,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Read, check and write one file of either kind, all or nothing.
 
@@ -143,7 +148,7 @@ def _import(
     service refuses becomes a row error); any error rolls the whole file back, and so does
     a dry run. Publications inside announce one ``lists_bulk_published`` after commit.
     """
-    _check_importer(actor, publish=publish)
+    check_importer(actor, publish=publish)
     limits = ExchangeLimits.current()
     detected, parsed = parse_input(
         kind.columns, data=data, rows=rows, fmt=fmt, filename=filename, limits=limits
@@ -154,8 +159,11 @@ def _import(
     errors: list[RowError] = []
     refs: list[str] = []
     created_orgs: list[str] = []
+    total = len(plan.rows)
     with transaction.atomic(), events.bulk_publishing():
-        for row in plan.rows:
+        for done, row in enumerate(plan.rows):
+            if progress is not None and done % PROGRESS_EVERY == 0:
+                progress(done, total)
             key = row.values[kind.org_key]
             try:
                 with transaction.atomic():
@@ -188,6 +196,8 @@ def _import(
             if new_org:
                 created_orgs.append(org.name)
             refs.append(item.ref)
+        if progress is not None:
+            progress(total, total)
         raise_if_errors(errors, kind.columns, limits)
         if dry_run:
             transaction.set_rollback(True)
@@ -308,6 +318,7 @@ def needs_import(
     filename: str = "",
     publish: bool = False,
     dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Import scenario needs (机会清单) from an exchange-format file, all or nothing.
 
@@ -329,6 +340,7 @@ def needs_import(
         filename=filename,
         publish=publish,
         dry_run=dry_run,
+        progress=progress,
     )
 
 
@@ -341,6 +353,7 @@ def capabilities_import(
     filename: str = "",
     publish: bool = False,
     dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Import capabilities (能力清单) from an exchange-format file, all or nothing.
 
@@ -359,4 +372,5 @@ def capabilities_import(
         filename=filename,
         publish=publish,
         dry_run=dry_run,
+        progress=progress,
     )

@@ -1,5 +1,6 @@
 from .assessments import Assessment
 from .capabilities import Capability
+from .imports import ImportJob, ImportStatus
 from .needs import ScenarioNeed
 from .pilots import Pilot
 from .policy import NegativeListEntry, PolicyVersion
@@ -8,6 +9,8 @@ from .reviews import Review
 __all__ = [
     "Assessment",
     "Capability",
+    "ImportJob",
+    "ImportStatus",
     "NegativeListEntry",
     "Pilot",
     "PolicyVersion",

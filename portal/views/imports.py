@@ -1,0 +1,158 @@
+"""Imports for the province committee and the platform admin: download the template (with
+its 填写说明 sheet), upload a JSON/CSV/XLSX list, see every row error of the check in a table
+before anything is written, then import it with a progress bar. Both run as background tasks
+(the page follows them), so a large file never times a request out."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_safe
+
+from accounts.roles import is_platform_admin, is_province_committee_member
+from core.errors import DomainError
+from portal.forms import StyledForm, apply_service_errors
+from portal.views.common import button_action
+from scenarios import selectors
+from scenarios.exchange.exporting import capabilities_export, opportunity_list_export
+from scenarios.exchange.limits import ExchangeLimits
+from scenarios.models import ImportJob
+from scenarios.services import imports as import_services
+
+KIND_LABELS = {
+    "needs": gettext_lazy("机会清单（需求）"),
+    "capabilities": gettext_lazy("能力清单（能力）"),
+}
+
+
+class UploadForm(StyledForm):
+    kind = forms.ChoiceField(
+        label=gettext_lazy("清单类型"), choices=list(KIND_LABELS.items()), widget=forms.RadioSelect
+    )
+    file = forms.FileField(
+        label=gettext_lazy("文件（JSON、CSV 或 XLSX）"),
+        help_text=gettext_lazy("按模板填写；先检查每一行，检查通过后再确认导入。"),
+    )
+    publish = forms.BooleanField(
+        label=gettext_lazy("导入后直接发布（已在别处审定的清单，仅平台管理员）"), required=False
+    )
+
+
+def _importer_page(view: Any) -> Any:
+    @login_required
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not (is_platform_admin(request.user) or is_province_committee_member(request.user)):
+            return redirect("portal:workspace")
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    return {
+        "nav": "workspace",
+        "jobs": selectors.import_jobs_for_user(user=request.user)[:20],
+        "kinds": KIND_LABELS,
+        "can_publish": is_platform_admin(request.user),
+        **extra,
+    }
+
+
+@_importer_page
+@require_http_methods(["GET", "POST"])
+def imports_home(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None, initial={"kind": "needs"})
+    if not is_platform_admin(request.user):
+        del form.fields["publish"]
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        limit = ExchangeLimits.current().max_bytes
+        data = upload.read(limit + 1)
+        try:
+            job = import_services.import_job_create(
+                actor=request.user,
+                kind=form.cleaned_data["kind"],
+                filename=upload.name or "",
+                data=data,
+                publish=bool(form.cleaned_data.get("publish")),
+                dry_run=True,
+            )
+        except DomainError as exc:
+            apply_service_errors(form, exc)
+        else:
+            return redirect("portal:import-job", job_id=job.pk)
+    return render(request, "portal/imports/home.html", _context(request, form=form))
+
+
+@_importer_page
+@require_safe
+def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+    """An empty list in the exchange format: the headers and the 填写说明 sheet."""
+    if kind == "needs":
+        export = opportunity_list_export(fmt="xlsx", needs=selectors.need_queryset().none())
+    elif kind == "capabilities":
+        export = capabilities_export(
+            fmt="xlsx", capabilities=selectors.capability_queryset().none()
+        )
+    else:
+        raise Http404
+    response = HttpResponse(export.content, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="template-{kind}.xlsx"'
+    return response
+
+
+def _job_or_404(request: HttpRequest, job_id: int) -> ImportJob:
+    job = selectors.import_jobs_for_user(user=request.user).filter(pk=job_id).first()
+    if job is None:
+        raise Http404
+    return job
+
+
+def _job_context(job: ImportJob) -> dict[str, Any]:
+    done, total = import_services.import_progress(job=job)
+    return {
+        "job": job,
+        "done": done,
+        "total": total,
+        "percent": round(100 * done / total) if total else (100 if job.is_finished else 0),
+    }
+
+
+@_importer_page
+@require_safe
+def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job_or_404(request, job_id)
+    imported = ImportJob.objects.filter(checked_from=job).first() if job.dry_run else None
+    context = _context(request, kind_label=KIND_LABELS.get(job.kind, job.kind), imported=imported)
+    return render(request, "portal/imports/job.html", context | _job_context(job))
+
+
+@_importer_page
+@require_safe
+def import_job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job_or_404(request, job_id)
+    response = render(request, "portal/imports/_progress.html", _job_context(job))
+    if job.is_finished:
+        response.status_code = 286  # htmx stops polling; the page shows the outcome
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@button_action
+@_importer_page
+def import_job_confirm(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job_or_404(request, job_id)
+    try:
+        new = import_services.import_job_confirm(actor=request.user, job=job)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("portal:import-job", job_id=job.pk)
+    messages.success(request, _("开始导入 %(name)s。") % {"name": job.filename})
+    return redirect("portal:import-job", job_id=new.pk)

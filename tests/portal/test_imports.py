@@ -1,0 +1,118 @@
+"""Imports through the pages: the template, a check that lists every row error before
+anything is written, then the confirmed import, each a background job the page follows."""
+
+import io
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from scenarios.exchange.columns import NEED_COLUMNS
+from scenarios.models import ImportJob, ScenarioNeed
+from tests.portal.conftest import signed_in
+from tests.scenarios.test_exchange import as_csv, need_row
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
+URL = "/workspace/imports/"
+
+
+@pytest.fixture
+def eager_celery():
+    """The job's task runs in this process when its transaction commits (as with `make run`
+    without Redis); the worker tests cover the real worker."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+def upload(client, data, name="机会清单.csv", kind="needs", run=None, **extra):
+    with run(execute=True):
+        return client.post(URL, {"kind": kind, "file": SimpleUploadedFile(name, data), **extra})
+
+
+def test_the_template_has_the_headers_and_the_instructions(province_reviewer):
+    r = signed_in(province_reviewer).get("/workspace/imports/template-needs.xlsx")
+
+    book = openpyxl.load_workbook(io.BytesIO(r.content))
+    assert r["Content-Disposition"] == 'attachment; filename="template-needs.xlsx"'
+    assert "填写说明" in book.sheetnames
+    headers = [c.value for c in next(book.worksheets[0].iter_rows(max_row=1))]
+    assert headers == [c.header for c in NEED_COLUMNS]
+
+
+def test_a_file_with_errors_lists_each_row_and_column_and_writes_nothing(
+    province_reviewer, django_capture_on_commit_callbacks
+):
+    client = signed_in(province_reviewer)
+    data = as_csv([need_row(), need_row(ref="IMP-N-002", min_trl=12, region_code="999999")])
+
+    r = upload(client, data, run=django_capture_on_commit_callbacks)
+    job = ImportJob.objects.get()
+    page = client.get(r["Location"]).content.decode()
+
+    assert r["Location"] == f"/workspace/imports/{job.pk}/"
+    assert job.status == "failed"
+    assert job.error_count >= 2
+    rows = {(e["row"], e["field"]) for e in job.errors}
+    assert (3, "min_trl") in rows  # the CSV's third line (the header is line 1)
+    assert "未写入任何数据" in page
+    assert "<td>3</td>" in page
+    assert not ScenarioNeed.objects.exists()
+
+
+def test_a_checked_file_is_imported_on_confirmation_once(
+    province_reviewer, django_capture_on_commit_callbacks
+):
+    client = signed_in(province_reviewer)
+    data = as_csv([need_row(), need_row(ref="IMP-N-002", title="第二个需求")])
+
+    r = upload(client, data, run=django_capture_on_commit_callbacks)
+    check = ImportJob.objects.get()
+    page = client.get(r["Location"]).content.decode()
+    assert check.status == "done"
+    assert "检查通过：2 行都可以导入" in page
+    assert not ScenarioNeed.objects.exists()  # a check writes nothing
+
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmed = client.post(f"/workspace/imports/{check.pk}/confirm/")
+    again = client.post(f"/workspace/imports/{check.pk}/confirm/")
+
+    job = ImportJob.objects.exclude(pk=check.pk).get()
+    assert confirmed["Location"] == f"/workspace/imports/{job.pk}/"
+    assert again["Location"] == f"/workspace/imports/{job.pk}/"  # no second import
+    assert (job.status, job.created, job.dry_run) == ("done", 2, False)
+    assert ScenarioNeed.objects.filter(ref__in=["IMP-N-001", "IMP-N-002"]).count() == 2
+    progress = client.get(f"/workspace/imports/{job.pk}/progress/")
+    assert progress.status_code == 286
+    assert "第 2 / 2 行" in progress.content.decode()
+
+
+def test_an_empty_or_oversized_file_is_refused_in_place(province_reviewer, settings):
+    settings.EXCHANGE_MAX_BYTES = 100
+    client = signed_in(province_reviewer)
+
+    empty = client.post(URL, {"kind": "needs", "file": SimpleUploadedFile("a.csv", b"")})
+    big = client.post(URL, {"kind": "needs", "file": SimpleUploadedFile("a.csv", b"x" * 101)})
+
+    assert "提交的是空文件" in empty.content.decode()
+    assert "文件过大" in big.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_only_the_province_and_the_admin_import_and_each_sees_its_own(
+    province_reviewer, city_reviewer, agency_user, django_capture_on_commit_callbacks
+):
+    upload(
+        signed_in(province_reviewer), as_csv([need_row()]), run=django_capture_on_commit_callbacks
+    )
+    job = ImportJob.objects.get()
+
+    for user in (city_reviewer, agency_user):
+        client = signed_in(user)
+        assert client.get(URL)["Location"] == "/workspace/"
+        assert client.get(f"/workspace/imports/{job.pk}/").status_code == 302
+    other_province = signed_in(province_reviewer.__class__.objects.create_user("prov-2"))
+    assert other_province.get(f"/workspace/imports/{job.pk}/").status_code == 302
