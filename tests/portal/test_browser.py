@@ -584,3 +584,76 @@ def test_withdrawing_asks_first_and_an_ended_need_is_copied_as_a_draft(
     copy = ScenarioNeed.objects.exclude(pk=need.pk).get(agency=agency)
     assert (copy.status, copy.title) == ("draft", "智慧停车诱导试点")
     assert staff.close() == []
+
+
+def test_operator_pages_pass_the_browser_checks(live_server, browser, reference, eager_celery):
+    """The committee's other pages, runs, imports and the dashboard (also in English), checked
+    like the journey's pages."""
+    from matching.services import runs
+    from tests.matching.world import build_province, run_inline
+    from tests.scenarios.test_exchange import as_csv, need_row
+
+    agency = factories.AgencyFactory.create(region=Region.objects.get(code="360102"))
+    build_province(agency)
+    run = run_inline(runs.match_run_request(scope="full"))
+    factories.member(
+        Organization.objects.get(committee__region_id="360100"), "committee_member", username="c1"
+    )
+    factories.member(
+        Organization.objects.get(committee__region_id="360000"), "committee_member", username="p1"
+    )
+    problems: dict[str, list[str]] = {}
+
+    city = Visitor(browser, live_server.url, "ops-city")
+    city.sign_in("c1")
+    for path, shot in (
+        ("/workspace/committee/capabilities/", "city-capabilities"),
+        ("/workspace/committee/pilots/", "city-pilots"),
+        ("/workspace/committee/recommendations/", "city-recommendations-empty"),
+        ("/workspace/runs/", "runs"),
+        (f"/workspace/runs/{run.pk}/", "run-detail"),
+        ("/workspace/committee/policy/", "city-policy-read-only"),
+        ("/dashboard/", "dashboard-committee"),
+    ):
+        city.open(path, shot)
+    page = city.page
+    page.click("button[name=language][value=en]", force=True)
+    page.wait_for_load_state("networkidle")
+    city.check("dashboard-committee-en")
+    assert "Review time per tier (days)" in page.content()
+    problems["city"] = city.close()
+
+    province = Visitor(browser, live_server.url, "ops-province")
+    province.sign_in("p1")
+    page = province.open("/workspace/imports/", "imports")
+    page.set_input_files(
+        "#id_file",
+        {
+            "name": "机会清单.csv",
+            "mimeType": "text/csv",
+            "buffer": as_csv([need_row(), need_row(ref="IMP-N-002", min_trl=12)]),
+        },
+    )
+    with page.expect_navigation():
+        page.get_by_role("button", name="上传并检查").click()
+    page.get_by_text("未写入任何数据").first.wait_for()
+    assert "min_trl" in page.content() or "技术成熟度" in page.content()
+    province.check("import-check-errors")
+    page = province.open("/workspace/imports/", "imports-again")
+    page.set_input_files(
+        "#id_file",
+        {"name": "机会清单.csv", "mimeType": "text/csv", "buffer": as_csv([need_row()])},
+    )
+    with page.expect_navigation():
+        page.get_by_role("button", name="上传并检查").click()
+    page.get_by_text("检查通过").first.wait_for()
+    province.check("import-check-passed")
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        page.get_by_role("button", name="确认导入").click()
+    page.get_by_text("已导入 1 条").first.wait_for()
+    province.check("import-done")
+    problems["province"] = province.close()
+    assert ScenarioNeed.objects.filter(ref="IMP-N-001").exists()
+
+    assert {who: found for who, found in problems.items() if found} == {}
