@@ -87,6 +87,8 @@ class MatchRunChunk(models.Model):
     number = models.PositiveIntegerField()
     need_ids = models.JSONField()
     done = models.BooleanField(default=False)
+    # need id → [removed by the negative list, removed as conflicts of interest]
+    excluded = models.JSONField(default=dict, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -130,6 +130,7 @@ class MatchEngine:
         top_n: int = 50,
         related_pairs: Iterable[tuple[int, int]] = (),
         negative_list: NegativeList | None = None,
+        excluded: dict[int, tuple[int, int]] | None = None,
     ) -> list[Candidate]:
         """The best ``top_n`` allowed capabilities of every need, ranked and explained.
 
@@ -140,12 +141,16 @@ class MatchEngine:
         order) and the negative list. Output is grouped by need in input order, rank 1 first
         (score desc, capability id asc). A need's result depends only on that need, the
         index and the policy, not on the other needs in the call.
+
+        ``excluded``, when given, receives for each need whose retrieved pool lost any:
+        (candidates removed by the negative list, removed as conflicts of interest) — what
+        explains a need that ends with fewer candidates than asked.
         """
         related = list(related_pairs)
         out: list[Candidate] = []
         for start in range(0, len(need_docs), self.chunk_size):
             chunk = need_docs[start : start + self.chunk_size]
-            out.extend(self._rank_chunk(chunk, top_n, related, negative_list))
+            out.extend(self._rank_chunk(chunk, top_n, related, negative_list, excluded))
         return out
 
     def _rank_chunk(
@@ -154,13 +159,14 @@ class MatchEngine:
         top_n: int,
         related: list[tuple[int, int]],
         negative_list: NegativeList | None,
+        excluded: dict[int, tuple[int, int]] | None = None,
     ) -> list[Candidate]:
         index = self._require_index()
         # Retrieve twice as many as needed so the hard filters and the re-scoring have room.
         query = index.encode(needs)
         cands = index.top_candidates(needs, n=max(2 * top_n, top_n + 20), query=query)
         need_arrays = NeedArrays.from_docs(needs, index.taxonomy)
-        cands = self._filter(cands, need_arrays, related, negative_list)
+        cands = self._filter(cands, need_arrays, related, negative_list, needs, excluded)
         # Text relevance = sparse similarity (word + chain shares) + the dense share, both
         # recomputed per pair so a score does not depend on how the need was batched.
         sparse = index.pair_similarity(query, cands.need_rows, cands.cap_rows)
@@ -193,6 +199,8 @@ class MatchEngine:
         needs: NeedArrays,
         related: list[tuple[int, int]],
         negative_list: NegativeList | None,
+        docs: Sequence[NeedDoc] = (),
+        excluded: dict[int, tuple[int, int]] | None = None,
     ) -> Candidates:
         index = self._require_index()
         banned = self._banned_rows(negative_list)[cands.cap_rows]
@@ -200,6 +208,12 @@ class MatchEngine:
             needs.org_id[cands.need_rows], index.caps.org_id[cands.cap_rows], related
         )
         keep = ~(banned | conflict)
+        if excluded is not None and len(docs) and not keep.all():
+            size = len(docs)
+            by_list = np.bincount(cands.need_rows[banned], minlength=size)
+            by_conflict = np.bincount(cands.need_rows[conflict & ~banned], minlength=size)
+            for row in np.flatnonzero(by_list + by_conflict).tolist():
+                excluded[docs[row].id] = (int(by_list[row]), int(by_conflict[row]))
         return Candidates(
             need_rows=cands.need_rows[keep],
             cap_rows=cands.cap_rows[keep],

@@ -137,11 +137,13 @@ def match_run_score_chunk(*, run_id: int, number: int) -> None:
     t0 = time.perf_counter()
     engine = run_engine(run)
     needs = documents.need_docs(analyzer=engine.analyzer, need_ids=list(chunk.need_ids))
+    excluded: dict[int, tuple[int, int]] = {}
     candidates = engine.rank(
         needs,
         top_n=TOP_N,
         related_pairs=scenario_selectors.matching_related_org_pairs(),
         negative_list=documents.negative_list(),
+        excluded=excluded,
     )
     rows = _rows_for(run, engine, candidates)
     t_score = time.perf_counter() - t0
@@ -154,7 +156,8 @@ def match_run_score_chunk(*, run_id: int, number: int) -> None:
         _write_matches(run_id, list(chunk.need_ids), rows)
         chunk.done = True
         chunk.finished_at = timezone.now()
-        chunk.save(update_fields=["done", "finished_at"])
+        chunk.excluded = {str(n): list(counts) for n, counts in excluded.items()}
+        chunk.save(update_fields=["done", "finished_at", "excluded"])
         timings = _add_timings(
             current.timings, {"score_s": t_score, "write_s": time.perf_counter() - t1}
         )
@@ -257,6 +260,20 @@ def _new_recommendations(need_ids: list[int], chosen_ids: list[int]) -> list[int
     return [pk for pk, need_id, cap_id in chosen if (need_id, cap_id) not in before]
 
 
+def _excluded_of(run_id: int, need_ids: list[int]) -> dict[str, list[int]]:
+    """For the needs that came short: candidates the negative list and conflicts of
+    interest removed, as the chunks recorded them."""
+    wanted = {str(n) for n in need_ids}
+    out: dict[str, list[int]] = {}
+    if not wanted:
+        return out
+    for excluded in MatchRunChunk.objects.filter(run_id=run_id).values_list("excluded", flat=True):
+        for need_id, counts in (excluded or {}).items():
+            if need_id in wanted:
+                out[need_id] = list(counts)
+    return out
+
+
 def _finish_lock() -> None:
     # One finisher at a time: each run's firm quotas count the recommendations the others
     # made current, so two runs pairing at once could together exceed a firm's capacity.
@@ -314,6 +331,7 @@ def match_run_finish(*, run_id: int) -> None:
             "total_score": round(result.total_score, 6),
             "shortfall": shortfall,
             "shortfall_needs": {str(n): r for n, r in list(result.shortfall.items())[:500]},
+            "shortfall_excluded": _excluded_of(run_id, list(result.shortfall)[:500]),
         }
         run.timings = {
             **run.timings,

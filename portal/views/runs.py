@@ -123,11 +123,16 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
             by_reason.setdefault(str(reason), []).append(int(need_id))
     shown_ids = [n for ids in by_reason.values() for n in ids[:SHORTFALL_SHOWN]]
     labels = selectors.need_labels(need_ids=shown_ids)
+    excluded = (run.counts or {}).get("shortfall_excluded") or {}
     shortfall = [
         (
             SHORTFALL_LABELS.get(reason, reason),
             count,
-            [labels[n] for n in by_reason.get(reason, [])[:SHORTFALL_SHOWN] if n in labels],
+            [
+                (*labels[n], *(excluded.get(str(n)) or (0, 0)))
+                for n in by_reason.get(reason, [])[:SHORTFALL_SHOWN]
+                if n in labels
+            ],
         )
         for reason, count in sorted(
             ((run.counts or {}).get("shortfall") or {}).items(), key=lambda kv: -kv[1]

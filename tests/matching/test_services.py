@@ -486,3 +486,27 @@ def test_resume_with_every_chunk_done_only_finishes(
     assert count == 0
     assert len(queued) == 1  # only the finish task: no chunk is scored again
     assert MatchRun.objects.get(pk=run.pk).processed == 3
+
+
+def test_a_short_need_records_what_the_negative_list_and_conflicts_removed(
+    province, province_reviewer
+):
+    from accounts.models import OrganizationRelation
+    from scenarios.services.negative_list import negative_entry_create
+
+    agency = province["agency"]
+    related_firm = province["firms"][1]
+    OrganizationRelation.objects.create(from_org=related_firm, to_org=agency, kind="investment")
+    negative_entry_create(
+        actor=province_reviewer, kind="keyword", keyword="数字孪生", reason="测试禁用"
+    )
+
+    run = run_inline(runs.match_run_request(scope="full"))
+
+    # five capabilities for k = 5: every need comes short, and says what was removed
+    excluded = run.counts["shortfall_excluded"]
+    assert set(excluded) <= set(run.counts["shortfall_needs"])
+    assert any(conflicts > 0 for _banned, conflicts in excluded.values())
+    assert any(banned > 0 for banned, _conflicts in excluded.values())
+    chunks = run.chunks.values_list("excluded", flat=True)
+    assert all(isinstance(c, dict) for c in chunks)

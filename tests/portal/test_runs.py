@@ -116,3 +116,22 @@ def test_firms_and_agencies_do_not_reach_runs(matched, firm_user, agency_user):
         assert client.post(f"/workspace/runs/{run.pk}/cancel/").status_code == 302
     run.refresh_from_db()
     assert run.status == "done"
+
+
+def test_detail_names_the_candidates_the_negative_list_and_conflicts_removed(
+    matched, city_reviewer
+):
+    run = MatchRun.objects.get()
+    need = matched["needs"][0]
+    run.counts = {
+        **run.counts,
+        "shortfall": {"no_candidates": 1},
+        "shortfall_needs": {str(need.pk): "no_candidates"},
+        "shortfall_excluded": {str(need.pk): [2, 1]},
+    }
+    run.save(update_fields=["counts"])
+
+    html = signed_in(city_reviewer).get(f"/workspace/runs/{run.pk}/").content.decode()
+
+    assert "负面清单排除 2 个候选" in html
+    assert "利益冲突排除 1 个候选" in html
