@@ -25,6 +25,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Concat, Substr, TruncMonth
+from django.utils import timezone
 
 from reference.models import IndustryChain, Region
 from reference.services import home_province
@@ -132,8 +133,9 @@ def by_city() -> list[dict[str, Any]]:
         .annotate(n=Count("pk"))
         .values_list("city", "n")
     )
-    cities = Region.objects.filter(parent=home_province()).order_by("code")
-    return [
+    province = home_province()
+    cities = Region.objects.filter(parent=province).order_by("code")
+    rows = [
         {
             "code": c.code,
             "name": c.name,
@@ -142,6 +144,18 @@ def by_city() -> list[dict[str, Any]]:
         }
         for c in cities
     ]
+    # Items filed at the province itself (省级) belong to no city: their own row, off the map.
+    if needs.get(province.code) or caps.get(province.code):
+        rows.append(
+            {
+                "code": province.code,
+                "name": province.name,
+                "needs": needs.get(province.code, 0),
+                "capabilities": caps.get(province.code, 0),
+                "province": True,
+            }
+        )
+    return rows
 
 
 def need_funnel() -> dict[str, int]:
@@ -193,7 +207,12 @@ def by_month(*, since: date) -> list[dict[str, Any]]:
         .annotate(n=Count("pk"))
         .values_list("m", "n")
     )
-    months = sorted(set(published) | set(started) | set(validated))
+    months = []  # every month since ``since``, the empty ones too
+    year, month = since.year, since.month
+    today = timezone.localdate()
+    while (year, month) <= (today.year, today.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return [
         {
             "month": m,

@@ -319,6 +319,11 @@ def import_jobs_for_user(*, user: Actor) -> QuerySet[ImportJob]:
     return qs.filter(requested_by_id=user.pk or 0)
 
 
+def chain_slugs_and_names() -> list[tuple[str, str]]:
+    """Every node of the chain tree as (slug, Chinese name), in tree order."""
+    return list(IndustryChain.objects.order_by("path").values_list("slug", "name_zh"))
+
+
 def negative_entries() -> QuerySet[NegativeListEntry]:
     """The active negative-list entries, newest first."""
     return (

@@ -26,7 +26,7 @@ FUNNEL = (
     ("recommended", gettext_lazy("已推荐")),
     ("interest", gettext_lazy("企业有意向")),
     ("shortlisted", gettext_lazy("已入围")),
-    ("piloting", gettext_lazy("试点中")),
+    ("piloting", gettext_lazy("开展试点")),
     ("validated", gettext_lazy("验证成功")),
     ("scaled", gettext_lazy("推广应用")),
 )

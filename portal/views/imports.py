@@ -36,7 +36,6 @@ class UploadForm(StyledForm):
     )
     file = forms.FileField(
         label=gettext_lazy("文件（JSON、CSV 或 XLSX）"),
-        help_text=gettext_lazy("按模板填写；先检查每一行，检查通过后再确认导入。"),
     )
     publish = forms.BooleanField(
         label=gettext_lazy("导入后直接发布（已在别处审定的清单，仅平台管理员）"), required=False
@@ -69,6 +68,10 @@ def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def imports_home(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None, initial={"kind": "needs"})
+    limits = ExchangeLimits.current()
+    form.fields["file"].help_text = _(
+        "按模板填写；文件不超过 %(mb).0f MiB、%(rows)s 行。先检查每一行，检查通过后再确认导入。"
+    ) % {"mb": limits.max_bytes / 2**20, "rows": limits.max_rows}
     if not is_platform_admin(request.user):
         del form.fields["publish"]
     if request.method == "POST" and form.is_valid():
@@ -149,6 +152,10 @@ def import_job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
 @_importer_page
 def import_job_confirm(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job_or_404(request, job_id)
+    earlier = ImportJob.objects.filter(checked_from=job).first()
+    if earlier is not None:  # a second click: the import is under way or done
+        messages.info(request, _("这个文件已确认导入，下面是那次导入。"))
+        return redirect("portal:import-job", job_id=earlier.pk)
     try:
         new = import_services.import_job_confirm(actor=request.user, job=job)
     except DomainError as exc:

@@ -244,7 +244,16 @@ def _xlsx_bytes(columns: Sequence[Column], records: list[dict[str, Any]], *, she
     return buffer.getvalue()
 
 
-def _column_note(column: Column) -> str:
+def _column_note(column: Column, *, needs: bool) -> str:
+    if column.name == "chains":  # the values a chain cell takes: every node of the tree
+        nodes = "；".join(f"{slug}（{name}）" for slug, name in selectors.chain_slugs_and_names())
+        return f"{column.note}。可选值：{nodes}"
+    if column.name == "region_code":
+        return (
+            f"{column.note}。须在发布单位的辖区内（新建的单位以其第一行的地区为辖区）"
+            if needs
+            else column.note
+        )
     if column.choices is not None:
         with translation.override("zh-hans"):
             options = "；".join(f"{v}（{label}）" for v, label in column.choices.choices)
@@ -258,7 +267,12 @@ def _legend_sheet(workbook: Any, columns: Sequence[Column]) -> None:
     ws.append(["字段名", "中文表头", "必填", "填写说明"])
     for column in columns:
         ws.append(
-            [column.name, column.header, "是" if column.required else "否", _column_note(column)]
+            [
+                column.name,
+                column.header,
+                "是" if column.required else "否",
+                _column_note(column, needs=tuple(columns) == tuple(NEED_COLUMNS)),
+            ]
         )
     for cell in ws[1]:
         cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGNMENT

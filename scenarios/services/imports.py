@@ -64,7 +64,12 @@ def import_job_create(
         raise InvalidInput(
             _("文件过大（%(size).1f MiB），上限为 %(max).1f MiB。")
             % {"size": len(data) / 2**20, "max": limits.max_bytes / 2**20},
-            fields={"file": [_("文件过大。")]},
+            fields={
+                "file": [
+                    _("文件过大（%(size).1f MiB），上限为 %(max).1f MiB。")
+                    % {"size": len(data) / 2**20, "max": limits.max_bytes / 2**20}
+                ]
+            },
         )
     job = ImportJob.objects.create(
         kind=kind,

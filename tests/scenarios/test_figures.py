@@ -2,6 +2,7 @@
 PostgreSQL (and the same on SQLite, where review times are computed without percentile_cont)."""
 
 import datetime as dt
+import itertools
 from collections import Counter
 
 import pytest
@@ -163,3 +164,24 @@ def test_list_figures_are_served_from_the_cache_the_beat_task_refreshes(
     assert {c["code"]: c["needs"] for c in stale["cities"]}["360100"] == 3  # until refreshed
     fresh = figures.list_figures()
     assert {c["code"]: c["needs"] for c in fresh["cities"]}["360100"] == 4
+
+
+def test_province_level_items_get_their_own_row_and_months_run_without_gaps(matched):
+    make_need(matched["agency"], region="360000", status="published", title="省级需求")
+    since = (timezone.localdate().replace(day=1) - dt.timedelta(days=70)).replace(day=1)
+
+    rows = figures.by_city()
+    months = figures.by_month(since=since)
+
+    assert (rows[-1]["code"], rows[-1]["needs"], rows[-1].get("province")) == ("360000", 1, True)
+    assert sum(r["needs"] for r in rows) == 4  # every published need in exactly one row
+    names = [m["month"] for m in months]
+    assert names[0] == since.strftime("%Y-%m")
+    assert names[-1] == timezone.localdate().strftime("%Y-%m")
+    years_months = [(int(n[:4]), int(n[5:])) for n in names]
+    assert all(  # no month is missing, the empty ones included
+        (b[0] - a[0]) * 12 + (b[1] - a[1]) == 1
+        for a, b in itertools.pairwise(years_months)
+    )
+    assert months[-1]["published"] == 4
+    assert sum(m["published"] for m in months[:-1]) == 0

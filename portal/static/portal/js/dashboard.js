@@ -24,11 +24,11 @@
   }
   function names(rows, key) { return rows.map(function (r) { return r[key || "name"]; }); }
   function values(rows, key) { return rows.map(function (r) { return r[key]; }); }
-  var grid = { left: 8, right: 16, top: 36, bottom: 8, containLabel: true };
+  var grid = { left: 24, right: 16, top: 36, bottom: 8, containLabel: true };
 
   draw("chart-funnel", {
     tooltip: { trigger: "item" },
-    series: [{ type: "funnel", sort: "none", left: "10%", width: "80%", minSize: "8%",
+    series: [{ type: "funnel", sort: "none", left: "10%", width: "80%", minSize: "35%",
       label: { show: true, position: "inside", formatter: "{b}  {c}" },
       data: data.funnel.map(function (s) { return { name: s.name, value: s.n }; }) }]
   });
@@ -40,7 +40,8 @@
   });
   draw("chart-chains", {
     legend: { data: [T.needs, T.caps] }, grid: grid,
-    xAxis: { type: "category", data: names(data.chains), axisLabel: { interval: 0, rotate: 35 } },
+    xAxis: { type: "category", data: names(data.chains),
+      axisLabel: { interval: 0, rotate: 40, width: 90, overflow: "truncate" } },
     yAxis: { type: "value", minInterval: 1 },
     series: [{ name: T.needs, type: "bar", data: values(data.chains, "needs") },
              { name: T.caps, type: "bar", data: values(data.chains, "capabilities") }]
@@ -75,7 +76,8 @@
   if (mapEl) {
     fetch(mapEl.dataset.map).then(function (r) { return r.json(); }).then(function (geo) {
       echarts.registerMap("jiangxi", geo);
-      var max = Math.max.apply(null, [1].concat(values(data.cities, "needs")));
+      var cities = data.cities.filter(function (c) { return !c.province; });
+      var max = Math.max.apply(null, [1].concat(values(cities, "needs")));
       var chart = draw("chart-map", {
         tooltip: { trigger: "item", formatter: function (p) {
           var c = p.data || {};
@@ -85,7 +87,7 @@
           inRange: { color: ["#e8f0fb", "#1d4f91"] }, text: [String(max), "0"] },
         series: [{ type: "map", map: "jiangxi", roam: false, nameProperty: "name",
           label: { show: true, fontSize: 10 },
-          data: data.cities.map(function (c) {
+          data: data.cities.filter(function (c) { return !c.province; }).map(function (c) {
             return { name: c.name, value: c.needs, capabilities: c.capabilities, code: c.code };
           }) }]
       });
