@@ -115,14 +115,15 @@ class Visitor:
                 targets = [n["target"] for n in violation["nodes"][:3]]
                 self.problems.append(f"axe {violation['id']} on {shot}: {targets}")
         SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{shot}-desktop.png"), full_page=True)
+        # A loaded machine (the whole suite on two cores) can take long over a long page.
+        page.screenshot(path=str(SHOTS / f"{shot}-desktop.png"), full_page=True, timeout=90_000)
         page.set_viewport_size(PHONE)
         overflow = page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         if overflow > 0:
             self.problems.append(f"{shot}: scrolls sideways by {overflow}px at phone size")
-        page.screenshot(path=str(SHOTS / f"{shot}-phone.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / f"{shot}-phone.png"), full_page=True, timeout=90_000)
         page.set_viewport_size(DESKTOP)
         self.checked.append(shot)
         return page

@@ -99,8 +99,22 @@
     });
   }
   // Follow the container's width (a phone turned, a window resized).
+  // Only a change of width redraws, once per frame (a redraw never feeds back into sizes).
   if (window.ResizeObserver) {
-    var observer = new ResizeObserver(function () { charts.forEach(function (c) { c.resize(); }); });
+    var widths = new WeakMap(), pending = false;
+    var observer = new ResizeObserver(function (entries) {
+      var changed = entries.some(function (e) {
+        var w = Math.round(e.contentRect.width), before = widths.get(e.target);
+        widths.set(e.target, w);
+        return before !== undefined && before !== w;
+      });
+      if (!changed || pending) return;
+      pending = true;
+      window.requestAnimationFrame(function () {
+        pending = false;
+        charts.forEach(function (c) { c.resize(); });
+      });
+    });
     Array.prototype.forEach.call(document.querySelectorAll(".chart"), function (el) { observer.observe(el); });
   }
 })();
