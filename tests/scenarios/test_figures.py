@@ -180,8 +180,7 @@ def test_province_level_items_get_their_own_row_and_months_run_without_gaps(matc
     assert names[-1] == timezone.localdate().strftime("%Y-%m")
     years_months = [(int(n[:4]), int(n[5:])) for n in names]
     assert all(  # no month is missing, the empty ones included
-        (b[0] - a[0]) * 12 + (b[1] - a[1]) == 1
-        for a, b in itertools.pairwise(years_months)
+        (b[0] - a[0]) * 12 + (b[1] - a[1]) == 1 for a, b in itertools.pairwise(years_months)
     )
     assert months[-1]["published"] == 4
     assert sum(m["published"] for m in months[:-1]) == 0
