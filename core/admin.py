@@ -10,17 +10,38 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.helpers import ActionForm
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.api.throttles import LoginThrottle
 from core.errors import DomainError
 from core.models import IdempotencyRecord
 
+
+class ThrottledAdminLoginForm(AdminAuthenticationForm):
+    """The admin's sign-in under the same ``login`` rate as the portal and the API (per
+    client address, one budget): over it, the form says when to try again and no password
+    is checked."""
+
+    def clean(self) -> dict[str, Any]:
+        throttle = LoginThrottle()
+        if self.request is not None and not throttle.allow_request(self.request, None):  # type: ignore[arg-type]
+            wait = max(1, int(throttle.wait() or 60))
+            raise forms.ValidationError(
+                gettext("尝试次数过多，请 %(seconds)s 秒后再试。") % {"seconds": wait},
+                code="throttled",
+            )
+        return super().clean()
+
+
+admin.site.login_form = ThrottledAdminLoginForm
 admin.site.site_header = _("场景机会撮合平台 · 运营管理")
 admin.site.site_title = _("场景机会撮合平台")
 admin.site.index_title = _("运营管理")

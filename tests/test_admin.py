@@ -431,3 +431,26 @@ def test_admin_addresses_of_moved_models_redirect_to_their_new_app(admin_client,
     assert page["Location"] == f"/admin/accounts/organization/{org.pk}/change/"
     assert admin_client.get("/admin/scenarios/scenarioneed/").status_code == 200
     assert admin_client.get("/admin/scenarios/nosuchmodel/").status_code == 404
+
+
+def test_admin_sign_in_is_rate_limited_like_the_portal(client, platform_admin, monkeypatch):
+    """Guessing the admin's password meets the same per-address budget as the portal's and
+    the API's sign-in: over it the form says so and not even the right password is tried."""
+    from core.api.throttles import LoginThrottle
+
+    monkeypatch.setitem(LoginThrottle.THROTTLE_RATES, "login", "3/min")
+    platform_admin.set_password("Right-pass-2026")
+    platform_admin.save()
+    url = reverse("admin:login")
+
+    guesses = [
+        client.post(url, {"username": platform_admin.username, "password": f"wrong-{i}"})
+        for i in range(3)
+    ]
+    right = client.post(url, {"username": platform_admin.username, "password": "Right-pass-2026"})
+
+    assert all(r.status_code == 200 for r in guesses)  # the form again, with its error
+    assert "尝试次数过多" not in guesses[-1].content.decode()
+    assert right.status_code == 200
+    assert "尝试次数过多" in right.content.decode()
+    assert "_auth_user_id" not in client.session
