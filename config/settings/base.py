@@ -180,6 +180,9 @@ REST_FRAMEWORK = {
     # Rate limits count the client's address: REMOTE_ADDR unless NUM_PROXIES reverse proxies
     # (that append to X-Forwarded-For) stand in front; a client-sent header is never trusted.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    # Every endpoint counts signed-in callers per user ("user" rate; anonymous callers of a
+    # non-public endpoint per address); public lists and sign-in set their own classes.
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", default="120/min"),
         "user": env("THROTTLE_USER", default="2000/min"),

@@ -407,3 +407,14 @@ def test_behind_a_configured_proxy_the_address_it_saw_is_counted(api, monkeypatc
     cache.clear()
     assert codes == [400, 429]
     assert other_client == 400
+
+
+def test_signed_in_callers_have_a_rate_limit_too(api, agency_user, monkeypatch):
+    from rest_framework.throttling import UserRateThrottle
+
+    monkeypatch.setitem(UserRateThrottle.THROTTLE_RATES, "user", "3/min")
+    client = api.as_user(agency_user)
+
+    answers = [client.get("/api/v1/needs/").status_code for _ in range(4)]
+
+    assert answers == [200, 200, 200, 429]
