@@ -1,6 +1,8 @@
 """Validators for official codes (GB 32100-2015 unified social credit codes) and phone
 numbers."""
 
+import unicodedata
+
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
@@ -63,3 +65,31 @@ def validate_credit_code(value: str) -> None:
     problem = credit_code_problem(value)
     if problem:
         raise ValidationError(problem, code="invalid_credit_code")
+
+
+# Characters a look-alike name hides: zero-width spaces and joiners, direction marks and
+# overrides, and the other invisible format characters (Unicode category Cf), and controls.
+def _invisible(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cf", "Cc")
+
+
+def organization_name_key(name: str) -> str:
+    """What two organization names are compared by: NFKC (full-width letters, compatibility
+    forms), no invisible characters, no spaces, case-folded."""
+    text = unicodedata.normalize("NFKC", name)
+    return "".join(ch for ch in text if not _invisible(ch) and not ch.isspace()).casefold()
+
+
+def organization_name_problem(name: str) -> str | None:
+    """Why a name typed at sign-up cannot be used as it is, or None."""
+    if any(_invisible(ch) for ch in name):
+        return _("名称不能包含不可见字符或文字方向控制字符。")
+    if not organization_name_key(name):
+        return _("请填写名称。")
+    return None
+
+
+def credit_code_province(code: str) -> str:
+    """The province (first two digits of the GB/T 2260 code) of the authority that
+    registered a credit code; "10" for national registration."""
+    return code[2:4]

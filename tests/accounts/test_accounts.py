@@ -127,11 +127,19 @@ def test_firm_signup_reports_every_field_problem_at_once():
 
 
 def test_firm_signup_rolls_back_user_when_firm_fails():
+    # a name the sign-up checks let through but the organization's model refuses (too long)
     with pytest.raises(InvalidInput) as excinfo:
-        signup(firm_name="")
+        signup(firm_name="长" * 300)
 
     assert "name" in excinfo.value.fields
     assert not User.objects.filter(username="gkj_admin").exists()
+
+
+def test_firm_signup_needs_a_name():
+    with pytest.raises(InvalidInput) as excinfo:
+        signup(firm_name="  \u200b ")
+
+    assert "firm_name" in excinfo.value.fields
 
 
 # --- invitation_create ---------------------------------------------------------------------
@@ -387,3 +395,44 @@ def test_password_reset_confirm_refuses_weak_password():
     assert excinfo.value.fields["new_password"]
     user.refresh_from_db()
     assert user.check_password(STRONG)
+
+
+@pytest.mark.parametrize(
+    "lookalike",
+    [
+        "江西赣科智能装备有限公司",  # the same name
+        "江西赣科智能装备\u200b有限公司",  # a zero-width space inside
+        "\u202e江西赣科智能装备有限公司",  # a right-to-left override in front
+        "江西赣科智能装备有限公司 ",  # a trailing space
+    ],
+)
+def test_sign_up_refuses_a_taken_name_and_its_lookalikes(reference, lookalike):
+    signup()
+
+    with pytest.raises(InvalidInput) as refused:
+        signup(
+            username="other",
+            email="o@example.cn",
+            firm_name=lookalike,
+            credit_code=factories.credit_code_for(9002, "360102"),
+        )
+
+    assert "firm_name" in refused.value.fields
+    assert Organization.objects.filter(kind="firm").count() == 1
+
+
+def test_sign_up_refuses_a_committee_name_spaced_out(reference, committee_org):
+    spaced = " ".join(committee_org.name)  # the committee's name with spaces between
+
+    with pytest.raises(InvalidInput) as refused:
+        signup(firm_name=spaced)
+
+    assert "firm_name" in refused.value.fields
+
+
+def test_sign_up_refuses_a_credit_code_of_another_province(reference):
+    with pytest.raises(InvalidInput) as refused:
+        signup(credit_code=factories.credit_code_for(9003, "440305"), region_code="360102")
+
+    assert "广东省" in refused.value.fields["region_code"][0]
+    assert not Organization.objects.filter(kind="firm").exists()
