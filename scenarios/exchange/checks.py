@@ -84,6 +84,77 @@ def _check_regions(rows: Sequence[ParsedRow], errors: list[RowError]) -> dict[st
     return regions
 
 
+def _lowest_common_regions(paths_by_key: dict[str, set[str]]) -> dict[str, Region]:
+    """For each key, the lowest region containing every path of its set (one query)."""
+    common: dict[str, str] = {}
+    for key, paths in paths_by_key.items():
+        parts = [p.rstrip("/").split("/") for p in paths]
+        shared: list[str] = []
+        for level in zip(*parts, strict=False):
+            if len(set(level)) != 1:
+                break
+            shared.append(level[0])
+        common[key] = "/".join(shared) + "/"
+    found = {r.path: r for r in Region.objects.filter(path__in=set(common.values()))}
+    return {key: found[path] for key, path in common.items() if path in found}
+
+
+def _check_org_regions(
+    rows: Sequence[ParsedRow], existing: dict[str, Organization], errors: list[RowError]
+) -> dict[str, Region]:
+    """The region each new agency's ``org_region_code`` names (one per agency, known, at home);
+    rows of an existing agency may only repeat its region."""
+    home = home_province()
+    codes = {row.values["org_region_code"] for row in rows if row.values.get("org_region_code")}
+    known = {r.code: r for r in Region.objects.filter(code__in=codes)}
+    chosen: dict[str, tuple[int, Region]] = {}
+    for row in rows:
+        code = row.values.get("org_region_code")
+        name = row.values.get("org_name")
+        if not code or not name:
+            continue
+        region = known.get(code)
+        if region is None:
+            errors.append(
+                RowError(
+                    row.number,
+                    "org_region_code",
+                    _("未知的行政区划代码：%(code)s。") % {"code": code},
+                )
+            )
+            continue
+        if not home.contains(region):
+            errors.append(
+                RowError(
+                    row.number,
+                    "org_region_code",
+                    _("发布单位必须在本省（%(home)s）。") % {"home": home.name},
+                )
+            )
+            continue
+        agency = existing.get(name)
+        if agency is not None and agency.region_id != region.code:
+            errors.append(
+                RowError(
+                    row.number,
+                    "org_region_code",
+                    _("发布单位“%(org)s”已存在，所在地为%(region)s（%(code)s）。")
+                    % {"org": name, "region": agency.region.name, "code": agency.region_id},
+                )
+            )
+            continue
+        first = chosen.setdefault(name, (row.number, region))
+        if first[1].code != region.code:
+            errors.append(
+                RowError(
+                    row.number,
+                    "org_region_code",
+                    _("与第 %(row)s 行为同一发布单位给出的所在地不同。") % {"row": first[0]},
+                )
+            )
+    return {name: region for name, (_row, region) in chosen.items()}
+
+
 def plan_needs(rows: list[ParsedRow], limits: ExchangeLimits) -> Plan:
     errors = [e for row in rows for e in row.errors]
     _check_refs(rows, ScenarioNeed, errors)
@@ -97,7 +168,24 @@ def plan_needs(rows: list[ParsedRow], limits: ExchangeLimits) -> Plan:
             kind=OrganizationKind.AGENCY, name__in=names
         ).select_related("region")
     }
-    new_orgs: dict[str, NewOrg] = {}
+    declared = _check_org_regions(rows, existing, errors)
+    # A new agency without a declared region gets the lowest region that contains all of its
+    # rows: a city bureau with needs in two of its counties is the city's, never one county's.
+    first_row: dict[str, int] = {}
+    spans: dict[str, set[str]] = {}
+    for row in rows:
+        region = regions.get(row.values.get("region_code") or "")
+        name = row.values.get("org_name")
+        if region is None or not name or name in existing or not home.contains(region):
+            continue
+        first_row.setdefault(name, row.number)
+        spans.setdefault(name, set()).add(region.path)
+    inferred = _lowest_common_regions({n: p for n, p in spans.items() if n not in declared})
+    new_orgs = {
+        name: NewOrg(first_row[name], name, declared.get(name) or inferred[name])
+        for name in first_row
+        if name in declared or name in inferred
+    }
     for row in rows:
         region = regions.get(row.values.get("region_code") or "")
         if region is None:
@@ -116,11 +204,9 @@ def plan_needs(rows: list[ParsedRow], limits: ExchangeLimits) -> Plan:
             continue
         agency = existing.get(name)
         agency_region = (
-            agency.region
-            if agency
-            else new_orgs.setdefault(name, NewOrg(row.number, name, region)).region
+            agency.region if agency else new_orgs[name].region if name in new_orgs else None
         )
-        if not (agency_region.contains(region) or region.contains(agency_region)):
+        if agency_region is not None and not agency_region.contains(region):
             errors.append(
                 RowError(
                     row.number,

@@ -121,7 +121,16 @@ NEED_COLUMNS: tuple[Column, ...] = (
         required=True,
         max_length=128,
         width=28,
-        note="需求单位全称；不存在时在该行所在地新建",
+        note="需求单位全称；不存在时新建",
+    ),
+    Column(
+        "org_region_code",
+        "发布单位所在地代码",
+        "str",
+        max_length=6,
+        check=_region_code_problem,
+        width=12,
+        note="新建发布单位时的辖区（六位代码）；留空则取该单位全部行所在地的最低共同上级",
     ),
 )
 

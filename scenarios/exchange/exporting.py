@@ -52,6 +52,7 @@ def need_exchange_record(need: ScenarioNeed) -> dict[str, Any]:
         "deadline": need.deadline,
         "is_major": need.is_major,
         "org_name": need.agency.name,
+        "org_region_code": need.agency.region_id,
     }
 
 

@@ -58,9 +58,9 @@ NEED_FIELDS = frozenset(
 def _check_region(region: Region, agency: Organization) -> None:
     if not region.path.startswith(home_province().path):
         raise InvalidInput(_("场景所在地必须在本省。"), fields={"region_code": [_("不在本省。")]})
-    if not (
-        region.path.startswith(agency.region.path) or agency.region.path.startswith(region.path)
-    ):
+    # Inside the agency's own region only: a county bureau's need above its county would start
+    # its review at a tier the county never sees (the review starts at the need's region).
+    if not agency.region.contains(region):
         raise InvalidInput(
             _("场景所在地必须在发布单位的辖区内。"),
             fields={"region_code": [_("不在发布单位辖区内。")]},

@@ -222,3 +222,30 @@ def test_need_api_action_writes_audit_with_actor(api, agency_user):
     event = AuditEvent.objects.get(action="need.withdraw", target_id=str(need_id))
     assert event.actor == agency_user
     assert event.reason == "预算取消"
+
+
+@pytest.mark.parametrize("above", ["360100", "360000"])
+def test_a_county_agency_cannot_place_a_need_above_its_county(api, agency_user, above):
+    # given: the agency sits in Donghu (360102); its city and its province contain it
+
+    # when: it names the city or the province as the scenario's place
+    r = api.as_user(agency_user).post("/api/v1/needs/", need_body(region_code=above), format="json")
+
+    # then: refused on the field (the review would start above the county, which never sees it)
+    assert r.status_code == 400
+    assert "region_code" in r.json()["fields"]
+    assert not ScenarioNeed.objects.exists()
+
+
+def test_a_county_agency_cannot_move_its_draft_above_its_county(api, agency_user):
+    need_id = (
+        api.as_user(agency_user).post("/api/v1/needs/", need_body(), format="json").json()["id"]
+    )
+
+    r = api.patch(
+        f"/api/v1/needs/{need_id}/", {"region_code": "360100"}, format="json", HTTP_IF_MATCH='"1"'
+    )
+
+    assert r.status_code == 400
+    assert "region_code" in r.json()["fields"]
+    assert ScenarioNeed.objects.get(pk=need_id).region_id == "360102"

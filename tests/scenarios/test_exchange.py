@@ -444,6 +444,69 @@ def test_needs_import_refuses_region_outside_the_agencys_jurisdiction(agency):
     assert agency.name in exc.errors[0].reason
 
 
+def test_needs_import_refuses_a_region_above_an_existing_agency(agency):
+    # given: a county agency; its city contains its county but is not its jurisdiction
+    rows = [need_row(org_name=agency.name, region_code="360100")]
+
+    exc = rejection(lambda: needs_import(actor=None, rows=rows))
+
+    assert where(exc) == [(1, "region_code")]
+
+
+def test_a_new_agency_gets_the_lowest_region_containing_all_its_rows():
+    # given: a new city bureau whose first need lies in one county, the next in another
+    rows = [
+        need_row(ref="IMP-N-001", org_name="南昌市交通运输局", region_code="360102"),
+        need_row(ref="IMP-N-002", org_name="南昌市交通运输局", region_code="360111"),
+        need_row(ref="IMP-N-003", org_name=NEW_AGENCY, region_code="360102"),
+    ]
+
+    result = needs_import(actor=None, rows=rows)
+
+    # then: the bureau is the city's (never one county's); the single-county one its county's
+    assert result.created == 3
+    assert Organization.objects.get(name="南昌市交通运输局").region_id == "360100"
+    assert Organization.objects.get(name=NEW_AGENCY).region_id == "360102"
+
+
+def test_org_region_code_sets_a_new_agencys_jurisdiction_and_is_checked():
+    # given: a provincial bureau with a county need, then rows that contradict themselves
+    good = [need_row(org_name="江西省科学技术厅（导入）", org_region_code="360000")]
+    bad = [
+        need_row(ref="IMP-N-101", org_name="甲局", org_region_code="360102", region_code="360700"),
+        need_row(ref="IMP-N-102", org_name="乙局", org_region_code="360102"),
+        need_row(ref="IMP-N-103", org_name="乙局", org_region_code="360111"),
+        need_row(ref="IMP-N-104", org_name="丙局", org_region_code="440300"),
+        need_row(ref="IMP-N-105", org_name="丁局", org_region_code="369999"),
+        need_row(ref="IMP-N-106", org_name="戊局", org_region_code="36010"),
+    ]
+
+    result = needs_import(actor=None, rows=good)
+    exc = rejection(lambda: needs_import(actor=None, rows=bad))
+
+    assert result.created == 1
+    assert Organization.objects.get(name="江西省科学技术厅（导入）").region_id == "360000"
+    assert sorted(where(exc)) == [
+        (1, "region_code"),  # Ganzhou is outside the declared county
+        (3, "org_region_code"),  # another region than row 2 gives the same agency
+        (4, "org_region_code"),  # outside the province
+        (5, "org_region_code"),  # unknown code
+        (6, "org_region_code"),  # not six digits
+    ]
+    assert not Organization.objects.filter(
+        name__in=["甲局", "乙局", "丙局", "丁局", "戊局"]
+    ).exists()
+
+
+def test_org_region_code_of_an_existing_agency_must_be_its_region(agency):
+    rows = [need_row(org_name=agency.name, org_region_code="360100")]
+
+    exc = rejection(lambda: needs_import(actor=None, rows=rows))
+
+    assert where(exc) == [(1, "org_region_code")]
+    assert "360102" in exc.errors[0].reason
+
+
 def test_needs_import_json_checks_types_strictly():
     # given: numbers and booleans as strings, a list as a string, an unknown field
     rows = [need_row(min_trl="5", is_major="false", chains="digital-city", status="published")]
@@ -757,7 +820,7 @@ def test_opportunity_list_export_xlsx_is_tidy_for_leaders(published_needs):
     assert all(c.font.bold for c in sheet[1])
     assert sheet.freeze_panes == "A2"
     assert sheet.column_dimensions["C"].width > sheet.column_dimensions["A"].width > 8
-    assert sheet.auto_filter.ref == "A1:M3"
+    assert sheet.auto_filter.ref == "A1:N3"
     assert workbook.sheetnames == ["机会清单", "填写说明"]
     assert export.content_type == exchange.XLSX_CONTENT_TYPE
 

@@ -18,10 +18,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def needs(agency):
     ganzhou = factories.AgencyFactory.create(region=Region.objects.get(code="360700"))
+    nanchang = factories.AgencyFactory.create(region=Region.objects.get(code="360100"))
     rows = [
         (agency, "360102", ["digital-city", "llm-digital-human"], "livelihood", 5, 300_000),
         (agency, "360102", ["lithium-battery"], "livelihood", 7, None),
-        (agency, "360100", ["new-energy", "lithium-battery"], "new_track", 7, 9_000_000),
+        (nanchang, "360100", ["new-energy", "lithium-battery"], "new_track", 7, 9_000_000),
         (ganzhou, "360702", ["nonferrous-metals"], "new_track", 3, 2_000_000),
     ]
     made = [

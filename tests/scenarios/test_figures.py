@@ -12,7 +12,7 @@ from matching import figures as matching_figures
 from matching.models import Match, PairReview
 from matching.services import runs
 from matching.services.recommendations import pair_respond, pair_shortlist
-from reference.models import IndustryChain
+from reference.models import IndustryChain, Region
 from scenarios import figures
 from scenarios.models import Review
 from scenarios.services.needs import need_submit
@@ -167,7 +167,8 @@ def test_list_figures_are_served_from_the_cache_the_beat_task_refreshes(
 
 
 def test_province_level_items_get_their_own_row_and_months_run_without_gaps(matched):
-    make_need(matched["agency"], region="360000", status="published", title="省级需求")
+    provincial = factories.AgencyFactory.create(region=Region.objects.get(code="360000"))
+    make_need(provincial, region="360000", status="published", title="省级需求")
     since = (timezone.localdate().replace(day=1) - dt.timedelta(days=70)).replace(day=1)
 
     rows = figures.by_city()
