@@ -82,6 +82,16 @@ urlpatterns = [
     ),
     path("workspace/committee/pilots/", committee.pilots, name="committee-pilots"),
     path(
+        "workspace/committee/pilots/<int:pilot_id>/decide/",
+        committee.pilot_decide,
+        name="committee-pilot-decide",
+    ),
+    path(
+        "workspace/committee/pilots/<int:pilot_id>/confirm/",
+        committee.pilot_confirm,
+        name="committee-pilot-confirm",
+    ),
+    path(
         "workspace/committee/pilots/<int:pilot_id>/recognize/",
         committee.pilot_recognize,
         name="committee-pilot-recognize",

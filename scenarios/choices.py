@@ -60,9 +60,11 @@ class ReviewDecision(models.TextChoices):
 
 
 class PilotStatus(models.TextChoices):
+    PROPOSED = "proposed", _("待委员会批准")
     RUNNING = "running", _("验证中")
     VALIDATED = "validated", _("验证成功")
     FAILED = "failed", _("验证未通过")
+    DECLINED = "declined", _("未获批准")
 
 
 class NegativeListKind(models.TextChoices):

@@ -54,6 +54,8 @@ CAPABILITY_ALLOWED: dict[str, frozenset[str]] = {
 }
 
 PILOT_ALLOWED: dict[str, frozenset[str]] = {
+    P.PROPOSED: frozenset({P.RUNNING, P.DECLINED}),
+    P.DECLINED: frozenset(),
     P.RUNNING: frozenset({P.VALIDATED, P.FAILED}),
     P.VALIDATED: frozenset(),
     P.FAILED: frozenset(),

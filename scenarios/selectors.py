@@ -84,14 +84,15 @@ def public_list_counts() -> dict[str, int]:
         "needs": ScenarioNeed.objects.public().count(),
         "capabilities": capabilities.count(),
         "firms": capabilities.values("firm_id").distinct().count(),
-        "validated": Pilot.objects.filter(status=PilotStatus.VALIDATED).count(),
+        "validated": Pilot.objects.track_record().count(),
     }
 
 
 def pilots_validated_of(*, capability: Capability) -> QuerySet[Pilot]:
-    """The capability's validated pilots (its public track record), newest first."""
+    """The capability's committee-confirmed validated pilots (its public track record)."""
     return (
-        Pilot.objects.filter(capability=capability, status=PilotStatus.VALIDATED)
+        Pilot.objects.track_record()
+        .filter(capability=capability)
         .select_related("need__region")
         .order_by("-ended_at", "-id")
     )
@@ -498,14 +499,20 @@ def matching_capability_rows(*, capability_ids: list[int] | None = None) -> list
     ids = [r["id"] for r in rows] if capability_ids is not None else None
     chains = _chain_slugs(Capability.chains.through, "capability_id", ids)
     pilots = Pilot.objects.all() if ids is None else Pilot.objects.filter(capability_id__in=ids)
-    counts = pilots.values("capability_id", "status").annotate(n=Count("id"))
+    # Track record is what a committee confirmed; an agency's own word does not count.
+    counts = pilots.values("capability_id").annotate(
+        validated=Count(
+            "id", filter=Q(status=PilotStatus.VALIDATED, outcome_confirmed_at__isnull=False)
+        ),
+        running=Count("id", filter=Q(status=PilotStatus.RUNNING)),
+    )
     validated: dict[int, int] = {}
     running: dict[int, int] = {}
     for c in counts:
-        if c["status"] == PilotStatus.VALIDATED:
-            validated[c["capability_id"]] = c["n"]
-        elif c["status"] == PilotStatus.RUNNING:
-            running[c["capability_id"]] = c["n"]
+        if c["validated"]:
+            validated[c["capability_id"]] = c["validated"]
+        if c["running"]:
+            running[c["capability_id"]] = c["running"]
     first_of_kind = set(
         pilots.filter(first_of_kind_recommended=True).values_list("capability_id", flat=True)
     )

@@ -214,6 +214,15 @@ def main() -> None:
         body,
         ["status", "trl_before", "trl_after", "outcome_note"],
     )
+    status, body, _ = call("POST", f"/api/v1/pilots/{pid}/confirm/", city, {})
+    show(
+        "11. The committee confirms the outcome (now it is the firm's track record)",
+        "POST",
+        f"/api/v1/pilots/{pid}/confirm/",
+        status,
+        body,
+        ["status", "outcome_confirmed_at"],
+    )
     status, body, _ = call(
         "POST",
         f"/api/v1/pilots/{pid}/recognize/",
@@ -221,7 +230,7 @@ def main() -> None:
         {"first_of_kind": True, "best_practice": True},
     )
     show(
-        "11. The committee recommends it as 首台（套） and a best-practice case",
+        "12. The committee recommends it as 首台（套） and a best-practice case",
         "POST",
         f"/api/v1/pilots/{pid}/recognize/",
         status,
@@ -230,7 +239,7 @@ def main() -> None:
     )
     status, body, _ = call("GET", f"/api/v1/needs/{nid}/history/", agency)
     show(
-        "12. The audit trail of the need",
+        "13. The audit trail of the need",
         "GET",
         f"/api/v1/needs/{nid}/history/",
         status,

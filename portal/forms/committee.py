@@ -115,6 +115,41 @@ class SuperviseForm(StyledForm):
         return data
 
 
+class ProposalDecisionForm(StyledForm):
+    """The committee's answer to an agency's direct pilot proposal."""
+
+    decision = forms.ChoiceField(
+        label=_("审批"),
+        choices=[("approve", _("批准开展试点")), ("decline", _("不予批准"))],
+        widget=forms.RadioSelect,
+    )
+    tolerance_until = forms.DateField(
+        label=_("包容期截止日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+        help_text=_("默认为申请中的日期；须晚于今天。"),
+    )
+    reason = forms.CharField(
+        label=_("意见（不予批准时必填，需求单位可见）"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        tomorrow = timezone.localdate() + timedelta(days=1)
+        self.fields["tolerance_until"].widget.attrs["min"] = tomorrow.isoformat()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("decision") == "decline" and _blank(self, data, "reason"):
+            self.add_error("reason", _("不予批准需要填写理由。"))
+        return data
+
+
 class RecognizeForm(StyledForm):
     first_of_kind = forms.BooleanField(label=_("推荐为首台（套）"), required=False)
     best_practice = forms.BooleanField(label=_("推荐为最佳实践案例"), required=False)

@@ -310,10 +310,14 @@ def pilot_page(request: HttpRequest, pilot_id: int) -> HttpResponse:
                 messages.success(request, _("里程碑已保存。"))
                 return redirect("portal:agency-pilot", pilot_id=pilot.pk)
     elif request.method == "POST" and pilot.status != "running":
-        # A second tab, or a repeated click: the outcome is recorded already.
-        messages.error(
-            request, _("试点已结束（%(s)s），不能再修改。") % {"s": pilot.get_status_display()}
-        )
+        # A second tab, or a repeated click: the outcome is recorded already (or the pilot
+        # has not been approved yet).
+        if pilot.status in ("proposed", "declined"):
+            messages.error(request, _("试点未获批准开展，不能登记。"))
+        else:
+            messages.error(
+                request, _("试点已结束（%(s)s），不能再修改。") % {"s": pilot.get_status_display()}
+            )
         return redirect("portal:agency-pilot", pilot_id=pilot.pk)
     elif request.method == "POST" and action == "conclude":
         conclude = ConcludeForm(request.POST)

@@ -28,6 +28,7 @@ from portal.explain import explain
 from portal.forms import apply_service_errors
 from portal.forms.committee import (
     PairDecisionForm,
+    ProposalDecisionForm,
     RecognizeForm,
     ReviewDecisionForm,
     SuperviseForm,
@@ -82,6 +83,7 @@ def tabs_context(request: HttpRequest, tab: str, here: str = "") -> dict[str, An
             "queue": selectors.review_queue_for_user(user=request.user).count(),
             "awaiting": matching_selectors.awaiting_decision_for_user(user=request.user).count(),
             "ending": pilots.filter(status=PilotStatus.RUNNING, tolerance_until__lte=soon).count(),
+            "proposed": pilots.filter(status=PilotStatus.PROPOSED).count(),
         },
     }
 
@@ -384,9 +386,11 @@ def capability_supervise(request: HttpRequest, ref: str) -> HttpResponse:
 # -- pilots ---------------------------------------------------------------------------------
 
 PILOT_GROUPS = {
+    "proposed": (gettext_lazy("待批准"), (PilotStatus.PROPOSED,)),
     "running": (gettext_lazy("验证中"), (PilotStatus.RUNNING,)),
     "validated": (gettext_lazy("验证成功"), (PilotStatus.VALIDATED,)),
     "failed": (gettext_lazy("验证未通过"), (PilotStatus.FAILED,)),
+    "declined": (gettext_lazy("未获批准"), (PilotStatus.DECLINED,)),
 }
 
 
@@ -401,14 +405,25 @@ def _pilots(
 ) -> HttpResponse:
     mine = selectors.pilots_supervised_by(user=request.user)
     counts = selectors.status_counts(queryset=mine)
-    group = group or request.GET.get("status", "running")
-    if group not in PILOT_GROUPS:
-        group = "running"
+    group = group or request.GET.get("status", "")
+    if group not in PILOT_GROUPS:  # proposals first while any wait for a decision
+        group = "proposed" if counts.get(PilotStatus.PROPOSED) else "running"
     shown = mine.filter(status__in=PILOT_GROUPS[group][1])
-    order = ("tolerance_until", "id") if group == "running" else ("-ended_at", "-id")
+    order = {
+        "proposed": ("started_at", "id"),
+        "running": ("tolerance_until", "id"),
+    }.get(group, ("-ended_at", "-id"))
     page = Paginator(shown.order_by(*order), PAGE_SIZE).get_page(request.GET.get("page"))
     items = list(page.object_list)
-    forms = {p.pk: RecognizeForm(auto_id=row_ids(p.pk)) for p in items}
+    forms: dict[int, Any] = {}
+    for p in items:
+        if p.status == PilotStatus.PROPOSED:
+            forms[p.pk] = ProposalDecisionForm(
+                auto_id=row_ids(p.pk),
+                initial={"tolerance_until": p.tolerance_until, "version": p.version},
+            )
+        elif p.status == PilotStatus.VALIDATED and p.outcome_confirmed_at is not None:
+            forms[p.pk] = RecognizeForm(auto_id=row_ids(p.pk))
     if failed is not None and failed[0] in forms:
         forms[failed[0]] = failed[1]
     today = timezone.localdate()
@@ -422,7 +437,7 @@ def _pilots(
         "rows": [
             (
                 p,
-                forms[p.pk],
+                forms.get(p.pk),
                 (p.tolerance_until - today).days,
                 sum(1 for m in p.milestones if m.get("done")),
             )
@@ -431,6 +446,51 @@ def _pilots(
         "soon_days": ENDING_SOON_DAYS,
     }
     return render(request, "portal/committee/pilots.html", context)
+
+
+@button_action
+@_committee_page
+def pilot_decide(request: HttpRequest, pilot_id: int) -> HttpResponse:
+    pilot = selectors.pilots_supervised_by(user=request.user).filter(pk=pilot_id).first()
+    if pilot is None:
+        raise Http404
+    form = ProposalDecisionForm(request.POST, auto_id=row_ids(pilot.pk))
+    if form.is_valid():
+        data = form.cleaned_data
+        approve = data["decision"] == "approve"
+        try:
+            pilot_services.pilot_proposal_decide(
+                actor=request.user,
+                pilot=pilot,
+                approve=approve,
+                reason=data["reason"],
+                tolerance_until=data["tolerance_until"],
+                expected_version=data["version"],
+            )
+        except DomainError as exc:
+            apply_service_errors(form, exc)
+        else:
+            if approve:
+                messages.success(request, _("已批准，试点已开始。"))
+            else:
+                messages.success(request, _("已不予批准，需求单位会收到意见。"))
+            return redirect(reverse("portal:committee-pilots") + "?status=proposed")
+    return _pilots(request, failed=(pilot.pk, form), group="proposed")
+
+
+@button_action
+@_committee_page
+def pilot_confirm(request: HttpRequest, pilot_id: int) -> HttpResponse:
+    pilot = selectors.pilots_supervised_by(user=request.user).filter(pk=pilot_id).first()
+    if pilot is None:
+        raise Http404
+    try:
+        pilot_services.pilot_confirm_outcome(actor=request.user, pilot=pilot)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已确认验证结论。"))
+    return redirect(reverse("portal:committee-pilots") + f"?status={pilot.status}")
 
 
 @button_action

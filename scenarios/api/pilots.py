@@ -61,6 +61,20 @@ class PilotConcludeInputSerializer(VersionInputSerializer):
     note = serializers.CharField(max_length=4000)
 
 
+class PilotDecideInputSerializer(VersionInputSerializer):
+    approve = serializers.BooleanField(help_text="true: the pilot runs; false: declined")
+    reason = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="required to decline",
+    )
+    tolerance_until = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="defaults to the proposal's"
+    )
+
+
 class PilotRecognizeInputSerializer(serializers.Serializer):
     first_of_kind = serializers.BooleanField(default=False)
     best_practice = serializers.BooleanField(default=False)
@@ -87,6 +101,8 @@ class PilotSerializer(serializers.ModelSerializer):
             "trl_before",
             "trl_after",
             "outcome_note",
+            "outcome_confirmed_at",
+            "decision_reason",
             "first_of_kind_recommended",
             "best_practice_nominated",
             "source_match_id",
@@ -101,7 +117,11 @@ class PilotSerializer(serializers.ModelSerializer):
     create=extend_schema(
         request=PilotInputSerializer,
         responses={201: PilotSerializer},
-        summary="开展场景验证试点",
+        summary="开展场景验证试点（委员会）或申请试点（需求单位）",
+        description=(
+            "A committee over the need's region (or an admin) starts the pilot; the need's "
+            "agency proposes it (status `proposed`) and the committee decides with `decide`."
+        ),
     ),
 )
 class PilotViewSet(
@@ -186,6 +206,44 @@ class PilotViewSet(
             trl_after=v["trl_after"],
             note=v["note"],
             expected_version=expected_version(request, v),
+        )
+        return Response(PilotSerializer(pilot).data)
+
+    @extend_schema(
+        request=PilotDecideInputSerializer,
+        responses={200: PilotSerializer},
+        summary="审批试点申请",
+    )
+    @action(detail=True, methods=["post"])
+    def decide(self, request: Request, pk: str | None = None) -> Response:
+        pilot = self.get_object()
+        data = PilotDecideInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        pilot = pilots.pilot_proposal_decide(
+            actor=request.user,
+            pilot=pilot,
+            approve=v["approve"],
+            reason=v["reason"],
+            tolerance_until=v["tolerance_until"],
+            expected_version=expected_version(request, v),
+        )
+        return Response(PilotSerializer(pilot).data)
+
+    @extend_schema(
+        request=VersionInputSerializer,
+        responses={200: PilotSerializer},
+        summary="确认验证结论",
+    )
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str | None = None) -> Response:
+        pilot = self.get_object()
+        data = VersionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        pilot = pilots.pilot_confirm_outcome(
+            actor=request.user,
+            pilot=pilot,
+            expected_version=expected_version(request, data.validated_data),
         )
         return Response(PilotSerializer(pilot).data)
 

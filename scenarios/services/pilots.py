@@ -8,8 +8,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import OrganizationRelation
+from accounts.choices import Role
+from accounts.models import Committee, OrganizationRelation
 from accounts.roles import is_platform_admin, sits_on_committee_covering
+from accounts.selectors import member_ids
 from activity.services import audit_record, notify_users
 from core.actors import Actor, acting_user
 from core.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTransition
@@ -72,28 +74,19 @@ def _clean_milestones(milestones: Any) -> list[dict[str, Any]]:
     return cleaned
 
 
-@transaction.atomic
-def pilot_start(
-    *,
-    actor: Actor,
-    need: ScenarioNeed,
-    capability: Capability,
-    tolerance_until: date,
-    validation_type: str | None = None,
-    milestones: list[dict[str, Any]] | None = None,
-    source_match_id: int | None = None,
-) -> Pilot:
-    """Start validating ``capability`` in ``need``'s scenario; the need goes in_validation.
+def _committee_member_ids(need: ScenarioNeed) -> list[int]:
+    """Members of the committee of the need's own region (the tier that reviewed it first)."""
+    committee = Committee.objects.filter(region_id=need.region_id).first()
+    return member_ids(committee.organization_id, Role.COMMITTEE_MEMBER) if committee else []
 
-    Refused for unpublished items, conflicts of interest, and a capability already
-    running as many pilots as its capacity. Starting the same running pair again returns
-    the existing pilot.
-    """
-    _check_need_side(actor, need)
-    need, capability = lock_one(ScenarioNeed, need.pk), lock_one(Capability, capability.pk)
-    running = Pilot.objects.filter(need=need, capability=capability, status=PilotStatus.RUNNING)
-    if (existing := running.first()) is not None:
-        return existing
+
+def _is_approver(actor: Actor, need: ScenarioNeed) -> bool:
+    """The need's committees (its region's and above) and platform admins decide pilots."""
+    return is_platform_admin(actor) or sits_on_committee_covering(actor, need.region)
+
+
+def _check_pair(need: ScenarioNeed, capability: Capability, tolerance_until: date) -> None:
+    """What must hold to propose a pilot and again to run it."""
     if need.status not in (NeedStatus.PUBLISHED, NeedStatus.IN_VALIDATION):
         raise InvalidTransition(_("只有已发布的需求可以开展试点。"), status=need.status)
     if capability.status != CapabilityStatus.PUBLISHED:
@@ -109,23 +102,10 @@ def pilot_start(
         raise InvalidInput(
             _("包容期截止日期必须晚于今天。"), fields={"tolerance_until": [_("必须是将来的日期。")]}
         )
-    pilot = Pilot.objects.create(
-        need=need,
-        capability=capability,
-        validation_type=validation_type or need.validation_type,
-        tolerance_until=tolerance_until,
-        milestones=_clean_milestones(milestones or []),
-        trl_before=capability.trl,
-        source_match_id=source_match_id,
-        created_by=acting_user(actor),
-    )
-    audit_record(
-        actor=actor,
-        action="pilot.start",
-        target=pilot,
-        to_state=pilot.status,
-        data={"need": need.pk, "capability": capability.pk},
-    )
+
+
+def _begin(*, actor: Actor, pilot: Pilot, need: ScenarioNeed) -> None:
+    """A pilot starts running: audit, the need goes in_validation, the firm hears of it."""
     if need.status == NeedStatus.PUBLISHED:
         transition(
             need,
@@ -135,11 +115,124 @@ def pilot_start(
             action="need.validation_start",
             data={"pilot": pilot.pk},
         )
-    firm_users = list(capability.firm.memberships.values_list("user_id", flat=True))
+    capability = pilot.capability
     notify_users(
-        user_ids=firm_users,
+        user_ids=list(capability.firm.memberships.values_list("user_id", flat=True)),
         verb="pilot.started",
         message=f"您的能力 {capability.title} 进入场景验证：{need.title}",
+        target=pilot,
+    )
+
+
+@transaction.atomic
+def pilot_start(
+    *,
+    actor: Actor,
+    need: ScenarioNeed,
+    capability: Capability,
+    tolerance_until: date,
+    validation_type: str | None = None,
+    milestones: list[dict[str, Any]] | None = None,
+    source_match_id: int | None = None,
+) -> Pilot:
+    """Start validating ``capability`` in ``need``'s scenario, or propose it.
+
+    A committee over the need's region (or an admin) starts the pilot at once: that is its
+    decision, taken on an approved recommendation or directly. The need's agency only
+    *proposes* it (``proposed``); the pilot runs when the committee approves the proposal
+    (:func:`pilot_proposal_decide`). Refused for unpublished items, conflicts of interest,
+    and a capability already running as many pilots as its capacity. Starting or proposing
+    the same open pair again returns the existing pilot.
+    """
+    _check_need_side(actor, need)
+    need, capability = lock_one(ScenarioNeed, need.pk), lock_one(Capability, capability.pk)
+    open_pilots = Pilot.objects.filter(
+        need=need, capability=capability, status__in=(PilotStatus.PROPOSED, PilotStatus.RUNNING)
+    )
+    if (existing := open_pilots.first()) is not None:
+        return existing
+    _check_pair(need, capability, tolerance_until)
+    approver = _is_approver(actor, need)
+    pilot = Pilot.objects.create(
+        need=need,
+        capability=capability,
+        status=PilotStatus.RUNNING if approver else PilotStatus.PROPOSED,
+        validation_type=validation_type or need.validation_type,
+        tolerance_until=tolerance_until,
+        milestones=_clean_milestones(milestones or []),
+        trl_before=capability.trl,
+        source_match_id=source_match_id,
+        created_by=acting_user(actor),
+    )
+    audit_record(
+        actor=actor,
+        action="pilot.start" if approver else "pilot.propose",
+        target=pilot,
+        to_state=pilot.status,
+        data={"need": need.pk, "capability": capability.pk},
+    )
+    if approver:
+        _begin(actor=actor, pilot=pilot, need=need)
+    else:
+        notify_users(
+            user_ids=_committee_member_ids(need),
+            verb="pilot.proposed",
+            message=f"{need.agency.name} 申请开展场景验证：{need.title} × {capability.title}",
+            target=pilot,
+        )
+    return pilot
+
+
+@transaction.atomic
+def pilot_proposal_decide(
+    *,
+    actor: Actor,
+    pilot: Pilot,
+    approve: bool,
+    reason: str = "",
+    tolerance_until: date | None = None,
+    expected_version: int | None = None,
+) -> Pilot:
+    """The need's committee approves an agency's proposal (the pilot runs) or declines it
+    (a reason is required). Deciding the same way twice returns the pilot unchanged."""
+    pilot = lock_one(Pilot, pilot.pk)
+    need = pilot.need
+    if not _is_approver(actor, need):
+        raise ActorNotAllowed(_("只有需求所在地工作委员会或平台管理员可以审批试点。"))
+    target = PilotStatus.RUNNING if approve else PilotStatus.DECLINED
+    if pilot.status == target:
+        return pilot
+    if pilot.status != PilotStatus.PROPOSED:
+        raise InvalidTransition(_("这个试点不在待批准状态。"), status=pilot.status)
+    check_version(pilot, expected_version)
+    extra: dict[str, Any] = {"decision_reason": reason.strip()[:500]}
+    if approve:
+        need = lock_one(ScenarioNeed, need.pk)
+        capability = lock_one(Capability, pilot.capability_id)
+        until = tolerance_until or pilot.tolerance_until
+        _check_pair(need, capability, until)
+        extra |= {
+            "tolerance_until": until,
+            "trl_before": capability.trl,
+            "started_at": timezone.now(),
+        }
+    elif not reason.strip():
+        raise InvalidInput(_("不批准需要填写理由。"), fields={"reason": [_("不能为空。")]})
+    transition(
+        pilot,
+        allowed=PILOT_ALLOWED,
+        to=target,
+        actor=actor,
+        action="pilot.approve" if approve else "pilot.decline",
+        reason=reason,
+        extra_fields=extra,
+    )
+    if approve:
+        _begin(actor=actor, pilot=pilot, need=need)
+    notify_users(
+        user_ids=member_ids(need.agency_id, Role.AGENCY_EDITOR),
+        verb="pilot.decided",
+        message=(f"试点申请已批准：{need.title}" if approve else f"试点申请未获批准：{need.title}"),
         target=pilot,
     )
     return pilot
@@ -156,6 +249,8 @@ def pilot_update_milestones(
     pilot = lock_one(Pilot, pilot.pk)
     _check_need_side(actor, pilot.need)
     check_version(pilot, expected_version)
+    if pilot.status in (PilotStatus.PROPOSED, PilotStatus.DECLINED):
+        raise InvalidTransition(_("试点未获批准开展。"), status=pilot.status)
     if pilot.status != PilotStatus.RUNNING:
         raise InvalidTransition(_("试点已结束。"), status=pilot.status)
     pilot.milestones = _clean_milestones(milestones)
@@ -177,7 +272,12 @@ def pilot_conclude(
     note: str,
     expected_version: int | None = None,
 ) -> Pilot:
-    """Record the outcome; the need becomes validated, or published again if none succeeded."""
+    """Record the outcome; the need becomes validated, or published again if none succeeded.
+
+    Recorded by a committee over the need (or an admin), the outcome is confirmed at once;
+    recorded by the agency, it waits for the committee's :func:`pilot_confirm_outcome`
+    before it counts as the capability's track record.
+    """
     if outcome not in (PilotStatus.VALIDATED, PilotStatus.FAILED):
         raise InvalidInput(_("结论无效。"), fields={"outcome": [_("必须是 validated 或 failed。")]})
     if not isinstance(trl_after, int) or isinstance(trl_after, bool) or not 1 <= trl_after <= 9:
@@ -195,7 +295,8 @@ def pilot_conclude(
         actor=actor,
         action="pilot.conclude",
         reason=note,
-        extra_fields={"trl_after": trl_after, "outcome_note": note, "ended_at": timezone.now()},
+        extra_fields={"trl_after": trl_after, "outcome_note": note, "ended_at": timezone.now()}
+        | _confirmation(actor, need),
     )
     still_running = need.pilots.filter(status=PilotStatus.RUNNING).exists()
     if need.status == NeedStatus.IN_VALIDATION:
@@ -220,6 +321,34 @@ def pilot_conclude(
     return pilot
 
 
+def _confirmation(actor: Actor, need: ScenarioNeed) -> dict[str, Any]:
+    if not _is_approver(actor, need):
+        return {}
+    return {"outcome_confirmed_at": timezone.now(), "outcome_confirmed_by": acting_user(actor)}
+
+
+@transaction.atomic
+def pilot_confirm_outcome(
+    *, actor: Actor, pilot: Pilot, expected_version: int | None = None
+) -> Pilot:
+    """A committee over the need (or an admin) confirms the outcome the agency recorded; a
+    confirmed validated pilot is the capability's track record. Confirming twice is a no-op."""
+    pilot = lock_one(Pilot, pilot.pk)
+    if not _is_approver(actor, pilot.need):
+        raise ActorNotAllowed(_("只有需求所在地工作委员会或平台管理员可以确认验证结论。"))
+    if pilot.status not in (PilotStatus.VALIDATED, PilotStatus.FAILED):
+        raise InvalidTransition(_("试点尚未登记验证结论。"), status=pilot.status)
+    if pilot.outcome_confirmed_at is not None:
+        return pilot
+    check_version(pilot, expected_version)
+    pilot.outcome_confirmed_at = timezone.now()
+    pilot.outcome_confirmed_by = acting_user(actor)
+    pilot.version += 1
+    pilot.save(update_fields=["outcome_confirmed_at", "outcome_confirmed_by", "version"])
+    audit_record(actor=actor, action="pilot.confirm", target=pilot, data={"outcome": pilot.status})
+    return pilot
+
+
 @transaction.atomic
 def pilot_recognize(
     *, actor: Actor, pilot: Pilot, first_of_kind: bool, best_practice: bool
@@ -230,6 +359,8 @@ def pilot_recognize(
         raise ActorNotAllowed(_("只有辖区工作委员会或平台管理员可以推荐。"))
     if pilot.status != PilotStatus.VALIDATED:
         raise InvalidTransition(_("只有验证成功的试点可以推荐。"), status=pilot.status)
+    if pilot.outcome_confirmed_at is None:
+        raise InvalidTransition(_("请先确认验证结论，再作推荐。"), status=pilot.status)
     pilot.first_of_kind_recommended = pilot.first_of_kind_recommended or first_of_kind
     pilot.best_practice_nominated = pilot.best_practice_nominated or best_practice
     pilot.version += 1

@@ -45,7 +45,8 @@ def test_need_api_full_pipeline_to_pilot_outcome(
     r = api.as_user(city_reviewer).post(f"/api/v1/needs/{need_id}/approve/", {}, format="json")
     assert r.json()["status"] == "published"
 
-    # and: an expert scores it, the firm's capability publishes, a pilot runs and validates
+    # and: an expert scores it, the firm's capability publishes, the agency proposes a pilot,
+    # the city committee approves it, the agency concludes, the province confirms
     r = api.as_user(expert).post(
         f"/api/v1/needs/{need_id}/assess/",
         {
@@ -78,17 +79,26 @@ def test_need_api_full_pipeline_to_pilot_outcome(
         },
         format="json",
     )
-    assert r.status_code == 201, r.json()
+    assert (r.status_code, r.json()["status"]) == (201, "proposed"), r.json()
     pilot_id = r.json()["id"]
-    r = api.post(
+    r = api.as_user(city_reviewer).post(
+        f"/api/v1/pilots/{pilot_id}/decide/", {"approve": True}, format="json"
+    )
+    assert (r.status_code, r.json()["status"]) == (200, "running"), r.json()
+    r = api.as_user(agency_user).post(
         f"/api/v1/pilots/{pilot_id}/conclude/",
         {"outcome": "validated", "trl_after": 8, "note": "连续三个月稳定运行"},
         format="json",
     )
     assert r.status_code == 200, r.json()
+    assert r.json()["outcome_confirmed_at"] is None
     r = api.as_user(province_reviewer).post(
         f"/api/v1/pilots/{pilot_id}/recognize/", {"first_of_kind": True}, format="json"
     )
+    assert r.status_code == 409, r.json()  # not before a committee confirmed the outcome
+    r = api.post(f"/api/v1/pilots/{pilot_id}/confirm/", {}, format="json")
+    assert r.json()["outcome_confirmed_at"], r.json()
+    r = api.post(f"/api/v1/pilots/{pilot_id}/recognize/", {"first_of_kind": True}, format="json")
 
     # then
     assert r.status_code == 200, r.json()

@@ -408,10 +408,15 @@ def test_journey_from_an_agency_draft_to_a_recognised_pilot(
     assert funnel("dashboard-validated") == (1, 1, 1, 1, 1, 1)
     problems["dashboard"] = watcher.close()
 
-    # 9. The province recognises the validated pilot as 首台（套）.
+    # 9. The province confirms the agency's outcome (only then is it the firm's track record)
+    #    and recognises the validated pilot as 首台（套）.
     province_browser = Visitor(browser, base, "province")
     province_browser.sign_in(province.username)
     page = province_browser.open("/workspace/committee/pilots/?status=validated", "province-pilots")
+    card = page.locator("article", has_text="城市内涝积水智能监测预警平台")
+    with page.expect_navigation():
+        card.get_by_role("button", name="确认验证结论").click()
+    assert "已确认验证结论" in page.content()
     card = page.locator("article", has_text="城市内涝积水智能监测预警平台")
     card.get_by_label("推荐为首台（套）").check()
     with page.expect_navigation():

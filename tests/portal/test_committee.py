@@ -322,7 +322,7 @@ def running_pilot(agency, agency_user, county_reviewer, city_reviewer, published
     need = review_decide(actor=county_reviewer, need=need, decision="approved")
     need = review_decide(actor=city_reviewer, need=need, decision="approved")
     pilot = pilot_start(
-        actor=agency_user,
+        actor=city_reviewer,
         need=need,
         capability=published_capability,
         tolerance_until=until(20),
@@ -346,6 +346,13 @@ def test_recognising_a_concluded_pilot(running_pilot, agency_user, city_reviewer
     )
     client = signed_in(city_reviewer)
     url = f"/workspace/committee/pilots/{running_pilot.pk}/recognize/"
+    unconfirmed = client.get("/workspace/committee/pilots/?status=validated").content.decode()
+    early = client.post(url, {"first_of_kind": "on"})
+    assert "确认验证结论" in unconfirmed
+    assert "提交推荐" not in unconfirmed
+    assert early.status_code == 302
+    assert not Pilot.objects.get(pk=running_pilot.pk).first_of_kind_recommended
+    client.post(f"/workspace/committee/pilots/{running_pilot.pk}/confirm/")
 
     nothing = client.post(url, {})
     done = client.post(url, {"first_of_kind": "on"})
@@ -462,3 +469,50 @@ def test_a_validated_outcome_cannot_lower_the_maturity_and_an_ended_pilot_stays_
     assert "试点已结束" in stale.content.decode()
     running_pilot.refresh_from_db()
     assert (running_pilot.status, running_pilot.outcome_note) == ("failed", "未达标")
+
+
+@pytest.fixture
+def proposal(agency, agency_user, county_reviewer, city_reviewer, published_capability):
+    need = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+    need = review_decide(actor=county_reviewer, need=need, decision="approved")
+    need = review_decide(actor=city_reviewer, need=need, decision="approved")
+    return pilot_start(
+        actor=agency_user, need=need, capability=published_capability, tolerance_until=until(60)
+    )
+
+
+def test_a_proposal_comes_first_and_declining_it_needs_a_reason(proposal, city_reviewer):
+    client = signed_in(city_reviewer)
+    url = f"/workspace/committee/pilots/{proposal.pk}/decide/"
+
+    page = client.get("/workspace/committee/pilots/").content.decode()
+    refused = client.post(url, {"decision": "decline", "reason": "", "version": proposal.version})
+    declined = client.post(
+        url, {"decision": "decline", "reason": "请先参与撮合推荐", "version": proposal.version}
+    )
+
+    assert "需求单位直接申请（未经撮合推荐）" in page  # the proposals tab opens first
+    assert 'title="待批准的试点申请">1<' in page
+    assert refused.status_code == 200
+    assert "不予批准需要填写理由" in refused.content.decode()
+    assert declined.status_code == 302
+    proposal.refresh_from_db()
+    assert (proposal.status, proposal.decision_reason) == ("declined", "请先参与撮合推荐")
+
+
+def test_approving_a_proposal_starts_the_pilot_and_an_outsider_cannot(
+    proposal, city_reviewer, other_city_reviewer, agency_user
+):
+    url = f"/workspace/committee/pilots/{proposal.pk}/decide/"
+    body = {"decision": "approve", "tolerance_until": until(120).isoformat(), "version": 1}
+
+    outsider = signed_in(other_city_reviewer).post(url, body)
+    agency_page = signed_in(agency_user).get(f"/workspace/agency/pilots/{proposal.pk}/")
+    done = signed_in(city_reviewer).post(url, body)
+
+    assert outsider.status_code == 404
+    assert "等待需求所在地工作委员会批准" in agency_page.content.decode()
+    assert done.status_code == 302
+    proposal.refresh_from_db()
+    assert (proposal.status, proposal.tolerance_until) == ("running", until(120))
+    assert proposal.need.status == "in_validation"

@@ -18,6 +18,7 @@ from scenarios.models import Review
 from scenarios.services.needs import need_submit
 from scenarios.services.pilots import pilot_conclude, pilot_start
 from tests import factories
+from tests.conftest import committee_member
 from tests.matching.world import build_province, run_inline
 from tests.scenarios.helpers import make_need
 
@@ -83,7 +84,7 @@ def test_the_funnel_moves_one_step_at_a_time(matched, agency_user, city_reviewer
     pair_shortlist(actor=agency_user, match=match, shortlisted=True)
     shortlisted = funnel()
     pilot = pilot_start(
-        actor=agency_user,
+        actor=committee_member("360100"),
         need=need,
         capability=match.capability,
         tolerance_until=timezone.localdate() + dt.timedelta(days=90),

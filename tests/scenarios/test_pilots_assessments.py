@@ -6,13 +6,21 @@ from django.utils import timezone
 from accounts.models import OrganizationRelation
 from activity.models import Notification
 from core.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTransition
+from scenarios import selectors
 from scenarios.services.assessments import assessment_submit
 from scenarios.services.capabilities import capability_submit
 from scenarios.services.needs import need_close, need_mark_scaled, need_submit
-from scenarios.services.pilots import pilot_conclude, pilot_recognize, pilot_start
+from scenarios.services.pilots import (
+    pilot_conclude,
+    pilot_confirm_outcome,
+    pilot_proposal_decide,
+    pilot_recognize,
+    pilot_start,
+)
 from scenarios.services.policy import policy_update
 from scenarios.services.reviews import review_decide
 from tests import factories
+from tests.conftest import committee_member
 from tests.scenarios.helpers import make_capability, make_need
 
 pytestmark = pytest.mark.django_db
@@ -47,10 +55,10 @@ def until(days=90):
 
 
 def test_pilot_start_moves_need_into_validation_and_notifies_firm(
-    agency_user, published_need, published_capability, firm_user
+    city_reviewer, published_need, published_capability, firm_user
 ):
     pilot = pilot_start(
-        actor=agency_user,
+        actor=city_reviewer,
         need=published_need,
         capability=published_capability,
         tolerance_until=until(),
@@ -58,6 +66,7 @@ def test_pilot_start_moves_need_into_validation_and_notifies_firm(
 
     published_need.refresh_from_db()
     assert published_need.status == "in_validation"
+    assert pilot.status == "running"
     assert pilot.trl_before == published_capability.trl
     assert pilot.validation_type == published_need.validation_type
     assert Notification.objects.filter(user=firm_user, verb="pilot.started").exists()
@@ -87,7 +96,7 @@ def test_pilot_start_respects_capacity(
     agency, agency_user, published_need, published_capability, county_reviewer, city_reviewer
 ):
     pilot_start(
-        actor=agency_user,
+        actor=city_reviewer,
         need=published_need,
         capability=published_capability,
         tolerance_until=until(),
@@ -98,7 +107,7 @@ def test_pilot_start_respects_capacity(
 
     with pytest.raises(DomainError) as excinfo:
         pilot_start(
-            actor=agency_user,
+            actor=city_reviewer,
             need=second_need,
             capability=published_capability,
             tolerance_until=until(),
@@ -168,7 +177,7 @@ def test_pilot_failed_returns_need_to_published(
     agency_user, city_reviewer, published_need, published_capability
 ):
     pilot = pilot_start(
-        actor=agency_user,
+        actor=city_reviewer,
         need=published_need,
         capability=published_capability,
         tolerance_until=until(),
@@ -186,7 +195,7 @@ def test_pilot_validated_then_need_scaled_and_closed_blocked(
     agency_user, city_reviewer, published_need, published_capability
 ):
     pilot = pilot_start(
-        actor=agency_user,
+        actor=city_reviewer,
         need=published_need,
         capability=published_capability,
         tolerance_until=until(),
@@ -197,6 +206,7 @@ def test_pilot_validated_then_need_scaled_and_closed_blocked(
     pilot = pilot_conclude(
         actor=agency_user, pilot=pilot, outcome="validated", trl_after=8, note="达标"
     )
+    pilot = pilot_confirm_outcome(actor=city_reviewer, pilot=pilot)
     pilot = pilot_recognize(
         actor=city_reviewer, pilot=pilot, first_of_kind=True, best_practice=True
     )
@@ -205,6 +215,121 @@ def test_pilot_validated_then_need_scaled_and_closed_blocked(
     assert pilot.first_of_kind_recommended
     assert pilot.best_practice_nominated
     assert need.status == "scaled"
+
+
+def test_an_agency_only_proposes_and_the_committee_starts_the_pilot(
+    agency_user, county_reviewer, city_reviewer, published_need, published_capability, firm_user
+):
+    # when: the agency asks for a pilot with a capability nobody recommended
+    pilot = pilot_start(
+        actor=agency_user,
+        need=published_need,
+        capability=published_capability,
+        tolerance_until=until(),
+    )
+
+    # then: a proposal; the need is untouched, the committee hears of it, not the firm
+    published_need.refresh_from_db()
+    assert (pilot.status, published_need.status) == ("proposed", "published")
+    assert Notification.objects.filter(user=county_reviewer, verb="pilot.proposed").exists()
+    assert not Notification.objects.filter(user=firm_user, verb="pilot.started").exists()
+    with pytest.raises(InvalidTransition):  # nothing to conclude before it runs
+        pilot_conclude(actor=agency_user, pilot=pilot, outcome="validated", trl_after=8, note="x")
+    with pytest.raises(ActorNotAllowed):  # the agency cannot approve its own proposal
+        pilot_proposal_decide(actor=agency_user, pilot=pilot, approve=True)
+
+    # when: the need's committee approves it
+    pilot = pilot_proposal_decide(actor=city_reviewer, pilot=pilot, approve=True)
+
+    published_need.refresh_from_db()
+    assert (pilot.status, published_need.status) == ("running", "in_validation")
+    assert Notification.objects.filter(user=firm_user, verb="pilot.started").exists()
+    assert Notification.objects.filter(user=agency_user, verb="pilot.decided").exists()
+
+
+def test_declining_a_proposal_needs_a_reason_and_frees_the_pair(
+    agency_user, city_reviewer, firm_user, published_need, published_capability
+):
+    pilot = pilot_start(
+        actor=agency_user,
+        need=published_need,
+        capability=published_capability,
+        tolerance_until=until(),
+    )
+    with pytest.raises(ActorNotAllowed):
+        pilot_proposal_decide(actor=firm_user, pilot=pilot, approve=True)
+    other_city = committee_member("360700")
+    with pytest.raises(ActorNotAllowed):
+        pilot_proposal_decide(actor=other_city, pilot=pilot, approve=False, reason="不在辖区")
+    with pytest.raises(InvalidInput) as excinfo:
+        pilot_proposal_decide(actor=city_reviewer, pilot=pilot, approve=False, reason="  ")
+    assert "reason" in excinfo.value.fields
+
+    declined = pilot_proposal_decide(
+        actor=city_reviewer, pilot=pilot, approve=False, reason="未经撮合推荐，请先参与撮合"
+    )
+    again = pilot_start(
+        actor=agency_user,
+        need=published_need,
+        capability=published_capability,
+        tolerance_until=until(),
+    )
+
+    assert (declined.status, declined.decision_reason) == ("declined", "未经撮合推荐，请先参与撮合")
+    assert again.pk != declined.pk
+    assert again.status == "proposed"
+    with pytest.raises(InvalidTransition):  # a declined proposal stays declined
+        pilot_proposal_decide(actor=city_reviewer, pilot=declined, approve=True)
+
+
+def test_only_a_committee_confirmed_outcome_is_track_record(
+    agency_user, city_reviewer, published_need, published_capability
+):
+    cap = published_capability
+    pilot = pilot_start(
+        actor=city_reviewer, need=published_need, capability=cap, tolerance_until=until()
+    )
+
+    # when: the agency concludes "validated" by itself
+    pilot = pilot_conclude(
+        actor=agency_user, pilot=pilot, outcome="validated", trl_after=8, note="达标"
+    )
+
+    # then: not yet track record, not recognisable, and the agency cannot confirm it
+    [row] = selectors.matching_capability_rows(capability_ids=[cap.pk])
+    assert pilot.outcome_confirmed_at is None
+    assert row["validated_pilots"] == 0
+    assert not selectors.pilots_validated_of(capability=cap).exists()
+    with pytest.raises(InvalidTransition):
+        pilot_recognize(actor=city_reviewer, pilot=pilot, first_of_kind=True, best_practice=False)
+    with pytest.raises(ActorNotAllowed):
+        pilot_confirm_outcome(actor=agency_user, pilot=pilot)
+
+    # when: the committee confirms it
+    pilot = pilot_confirm_outcome(actor=city_reviewer, pilot=pilot)
+
+    [row] = selectors.matching_capability_rows(capability_ids=[cap.pk])
+    assert pilot.outcome_confirmed_by == city_reviewer
+    assert row["validated_pilots"] == 1
+    assert list(selectors.pilots_validated_of(capability=cap)) == [pilot]
+
+
+def test_an_outcome_the_committee_records_is_confirmed_at_once(
+    city_reviewer, published_need, published_capability
+):
+    pilot = pilot_start(
+        actor=city_reviewer,
+        need=published_need,
+        capability=published_capability,
+        tolerance_until=until(),
+    )
+
+    pilot = pilot_conclude(
+        actor=city_reviewer, pilot=pilot, outcome="failed", trl_after=6, note="未达标"
+    )
+
+    assert pilot.outcome_confirmed_by == city_reviewer
+    assert pilot_confirm_outcome(actor=city_reviewer, pilot=pilot).version == pilot.version
 
 
 def test_assessment_sets_value_score_and_high_value_flag(expert, published_need):
