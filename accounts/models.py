@@ -50,6 +50,10 @@ class Organization(models.Model):
         blank=True,
         related_name="+",
     )
+    # A committee suspends a firm as a whole (its capabilities leave the list; it cannot
+    # publish new ones) until it is reinstated.
+    suspended_at = models.DateTimeField(_("暂停时间"), null=True, blank=True)
+    suspension_reason = models.CharField(_("暂停理由"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     related: "models.ManyToManyField[Organization, OrganizationRelation]" = models.ManyToManyField(
         "self",
@@ -82,6 +86,10 @@ class Organization(models.Model):
     @property
     def is_verified(self) -> bool:
         return self.verified_at is not None
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
 
 class OrganizationRelation(models.Model):

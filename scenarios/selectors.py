@@ -457,7 +457,9 @@ def matching_need_rows(*, need_ids: list[int] | None = None) -> list[dict[str, A
 
 
 def _matchable_capabilities() -> QuerySet[Capability]:
-    return Capability.objects.public().filter(firm__verified_at__isnull=False)
+    return Capability.objects.public().filter(
+        firm__verified_at__isnull=False, firm__suspended_at__isnull=True
+    )
 
 
 def matching_capability_ids(*, capability_ids: list[int]) -> list[int]:

@@ -15,6 +15,7 @@ class OrganizationBriefSerializer(serializers.ModelSerializer):
 class OrganizationSerializer(serializers.ModelSerializer):
     region_code = serializers.CharField(source="region_id", read_only=True)
     is_verified = serializers.BooleanField(read_only=True)
+    is_suspended = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Organization
@@ -28,6 +29,9 @@ class OrganizationSerializer(serializers.ModelSerializer):
             "contact_phone",
             "is_verified",
             "verified_at",
+            "is_suspended",
+            "suspended_at",
+            "suspension_reason",
             "created_at",
         ]
         read_only_fields = fields

@@ -97,6 +97,8 @@ class SuperviseForm(StyledForm):
             ("suspend", _("暂停发布")),
             ("return", _("退回修改")),
             ("reinstate", _("恢复发布")),
+            ("suspend_firm", _("暂停该企业（全部能力下架，不能再提交）")),
+            ("reinstate_firm", _("恢复该企业")),
         ],
         widget=forms.RadioSelect,
     )
@@ -110,7 +112,9 @@ class SuperviseForm(StyledForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("action") in ("suspend", "return") and _blank(self, data, "reason"):
+        if data.get("action") in ("suspend", "return", "suspend_firm") and _blank(
+            self, data, "reason"
+        ):
             self.add_error("reason", _("请填写理由。"))
         return data
 

@@ -38,6 +38,7 @@ from portal.views.common import button_action, trail_of
 from scenarios import selectors
 from scenarios.choices import CapabilityStatus, PilotStatus
 from scenarios.services import capabilities as capability_services
+from scenarios.services import firms as firm_services
 from scenarios.services import pilots as pilot_services
 from scenarios.services.reviews import review_decide
 
@@ -311,7 +312,7 @@ def _capabilities(
     forms = {
         c.pk: SuperviseForm(
             auto_id=row_ids(c.pk),
-            initial={"version": c.version, "action": _only(SUPERVISE_ACTIONS.get(c.status, ()))},
+            initial={"version": c.version, "action": _only(supervise_actions(c))},
         )
         for c in items
     }
@@ -326,14 +327,15 @@ def _capabilities(
             (key, label, sum(counts.get(s, 0) for s in statuses))
             for key, (label, statuses) in CAPABILITY_GROUPS.items()
         ],
-        "rows": [(c, forms[c.pk], SUPERVISE_ACTIONS.get(c.status, ())) for c in items],
+        "rows": [(c, forms[c.pk], supervise_actions(c)) for c in items],
         "reasons": selectors.latest_reason_of(capabilities=items),
     }
     return render(request, "portal/committee/capabilities.html", context)
 
 
 # What a committee may do with a capability in each status (a returned one waits for its
-# firm; a suspended one only comes back by reinstatement).
+# firm; a suspended one only comes back by reinstatement; a submission held for review is
+# published or returned), and with its firm as a whole.
 SUPERVISE_ACTIONS = {
     CapabilityStatus.PUBLISHED: ("suspend", "return"),
     CapabilityStatus.SUBMITTED: ("return",),
@@ -341,11 +343,34 @@ SUPERVISE_ACTIONS = {
 }
 
 
+def supervise_actions(cap: Any) -> tuple[str, ...]:
+    if cap.firm.is_suspended:
+        return ("reinstate_firm",)
+    actions = SUPERVISE_ACTIONS.get(cap.status, ())
+    if cap.status == CapabilityStatus.SUBMITTED and cap.held_reason:
+        actions = ("reinstate", "return")
+    if cap.status in (CapabilityStatus.PUBLISHED, CapabilityStatus.SUSPENDED):
+        actions = (*actions, "suspend_firm")
+    return actions
+
+
 def _only(actions: tuple[str, ...]) -> str:
     return actions[0] if len(actions) == 1 else ""
 
 
-SUPERVISE = {
+def _suspend_firm(*, actor: Any, capability: Any, reason: str, expected_version: Any) -> Any:
+    return firm_services.organization_suspend(
+        actor=actor, organization=capability.firm, reason=reason
+    )
+
+
+def _reinstate_firm(*, actor: Any, capability: Any, reason: str, expected_version: Any) -> Any:
+    return firm_services.organization_reinstate(
+        actor=actor, organization=capability.firm, reason=reason
+    )
+
+
+SUPERVISE: dict[str, tuple[Any, Any]] = {
     "suspend": (
         capability_services.capability_suspend,
         gettext_lazy("已暂停发布 %(ref)s，企业会看到理由。"),
@@ -355,6 +380,14 @@ SUPERVISE = {
         gettext_lazy("已退回 %(ref)s，企业会看到理由。"),
     ),
     "reinstate": (capability_services.capability_reinstate, gettext_lazy("已恢复发布 %(ref)s。")),
+    "suspend_firm": (
+        _suspend_firm,
+        gettext_lazy("已暂停该企业，其全部已发布能力下架（%(ref)s 所属企业）。"),
+    ),
+    "reinstate_firm": (
+        _reinstate_firm,
+        gettext_lazy("已恢复该企业（%(ref)s 所属企业），因企业暂停而下架的能力已恢复发布。"),
+    ),
 }
 
 

@@ -99,6 +99,7 @@ class CapabilityOutputSerializer(CapabilityPublicSerializer):
         fields = [
             *CapabilityPublicSerializer.Meta.fields,
             "firm",
+            "held_reason",
             "version",
             "created_at",
             "updated_at",

@@ -10,7 +10,12 @@ from rest_framework.response import Response
 from accounts.api.serializers import OrganizationSerializer
 from accounts.models import Organization
 from accounts.selectors import organization_list_for_user
-from scenarios.services.firms import organization_verify
+from scenarios.api.common import ReasonInputSerializer
+from scenarios.services.firms import (
+    organization_reinstate,
+    organization_suspend,
+    organization_verify,
+)
 
 
 class OrganizationViewSet(
@@ -30,4 +35,32 @@ class OrganizationViewSet(
     @action(detail=True, methods=["post"])
     def verify(self, request: Request, pk: str | None = None) -> Response:
         org = organization_verify(actor=request.user, organization=self.get_object())
+        return Response(OrganizationSerializer(org).data)
+
+    @extend_schema(
+        request=ReasonInputSerializer, responses={200: OrganizationSerializer}, summary="暂停企业"
+    )
+    @action(detail=True, methods=["post"])
+    def suspend(self, request: Request, pk: str | None = None) -> Response:
+        data = ReasonInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        org = organization_suspend(
+            actor=request.user,
+            organization=self.get_object(),
+            reason=data.validated_data.get("reason", ""),
+        )
+        return Response(OrganizationSerializer(org).data)
+
+    @extend_schema(
+        request=ReasonInputSerializer, responses={200: OrganizationSerializer}, summary="恢复企业"
+    )
+    @action(detail=True, methods=["post"])
+    def reinstate(self, request: Request, pk: str | None = None) -> Response:
+        data = ReasonInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        org = organization_reinstate(
+            actor=request.user,
+            organization=self.get_object(),
+            reason=data.validated_data.get("reason", ""),
+        )
         return Response(OrganizationSerializer(org).data)

@@ -70,6 +70,11 @@ class Capability(KeepsChainIds, models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    # Why a submitted capability waits for a committee instead of publishing (resubmitted
+    # after a committee returned it, or the copy of a suspended one); blank otherwise.
+    held_reason = models.CharField(_("待复核原因"), max_length=300, blank=True)
+    returned_by_committee = models.BooleanField(default=False, editable=False)
+    suspended_with_firm = models.BooleanField(default=False, editable=False)
 
     objects = CapabilityQuerySet.as_manager()
 

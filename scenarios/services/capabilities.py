@@ -1,14 +1,17 @@
 """Capabilities (能力清单): create, edit, submit/publish, withdraw, return, suspend."""
 
+import unicodedata
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.choices import OrganizationKind
-from accounts.models import Organization
-from activity.services import audit_record
+from accounts.choices import OrganizationKind, Role
+from accounts.models import Committee, Organization
+from accounts.selectors import member_ids
+from activity.services import audit_record, notify_users
 from core.actors import Actor, acting_user
 from core.errors import DomainError, InvalidInput, InvalidTransition
 from core.locks import lock_one
@@ -146,7 +149,20 @@ def _publish_if_ready(cap: Capability, *, actor: Actor | None) -> None:
             data={"negative_list": [h.pk for h in hits]},
         )
         return
-    if not cap.firm.is_verified:
+    if cap.held_reason:
+        return  # waits for the committee (capability_reinstate publishes it)
+    if reason := _hold_reason(cap):
+        cap.held_reason = reason
+        cap.save(update_fields=["held_reason", "updated_at"])
+        audit_record(actor=actor, action="capability.hold", target=cap, reason=reason)
+        notify_users(
+            user_ids=_supervisor_ids(cap.firm),
+            verb="capability.held",
+            message=f"待复核的能力：{cap.ref} {cap.title}（{reason}）",
+            target=cap,
+        )
+        return
+    if not cap.firm.is_verified or cap.firm.is_suspended:
         return  # stays submitted; verifying the firm publishes it
     transition(
         cap,
@@ -157,6 +173,38 @@ def _publish_if_ready(cap: Capability, *, actor: Actor | None) -> None:
         extra_fields={"published_at": timezone.now()},
     )
     events.announce_capability_published(capability_id=cap.pk)
+
+
+def _same_text(value: str) -> str:
+    """Text compared for look-alikes: width, case and every space ignored."""
+    return "".join(unicodedata.normalize("NFKC", value).casefold().split())
+
+
+def _hold_reason(cap: Capability) -> str:
+    """Why this submission needs a committee before it is published, or ''.
+
+    A capability a committee returned comes back to the committee, changed or not; a copy of
+    one of the firm's suspended capabilities (same title or same description) does too, so
+    neither resubmitting nor cloning undoes a committee's decision."""
+    if cap.returned_by_committee:
+        return _("经工作委员会退回后重新提交，待工作委员会复核。")
+    title, description = _same_text(cap.title), _same_text(cap.description)
+    decided = Capability.objects.filter(
+        Q(status=C.SUSPENDED) | Q(status=C.RETURNED, returned_by_committee=True),
+        firm_id=cap.firm_id,
+    ).exclude(pk=cap.pk)
+    for other_title, other_description in decided.values_list("title", "description"):
+        if _same_text(other_title) == title or _same_text(other_description) == description:
+            return _("与已被工作委员会暂停或退回的能力“%(title)s”内容相同，待工作委员会复核。") % {
+                "title": other_title
+            }
+    return ""
+
+
+def _supervisor_ids(firm: Organization) -> list[int]:
+    """Members of the committee of the firm's own region (who supervise its capabilities)."""
+    committee = Committee.objects.filter(region_id=firm.region_id).first()
+    return member_ids(committee.organization_id, Role.COMMITTEE_MEMBER) if committee else []
 
 
 @transaction.atomic
@@ -174,6 +222,12 @@ def capability_submit(
         check_firm_editor(actor, cap.firm)
     if cap.status in (C.SUBMITTED, C.PUBLISHED):
         return cap
+    if cap.firm.is_suspended:
+        raise InvalidTransition(
+            _("企业已被工作委员会暂停（%(reason)s），不能提交能力。")
+            % {"reason": cap.firm.suspension_reason},
+            status=cap.status,
+        )
     check_version(cap, expected_version)
     transition(
         cap, allowed=CAPABILITY_ALLOWED, to=C.SUBMITTED, actor=actor, action="capability.submit"
@@ -241,7 +295,16 @@ def _supervise(
     check_version(cap, expected_version)
     if to != C.PUBLISHED and not reason.strip():
         raise InvalidInput(_("请填写理由。"), fields={"reason": [_("不能为空。")]})
-    extra = {"published_at": timezone.now()} if to == C.PUBLISHED else None
+    extra: dict[str, Any] = {}
+    if to == C.PUBLISHED:
+        extra = {
+            "published_at": timezone.now(),
+            "held_reason": "",
+            "returned_by_committee": False,
+            "suspended_with_firm": False,
+        }
+    elif to == C.RETURNED:
+        extra = {"returned_by_committee": True, "held_reason": ""}
     left_the_list = cap.status == C.PUBLISHED and to != C.PUBLISHED
     transition(
         cap,
@@ -280,13 +343,17 @@ def capability_reinstate(
     reason: str = "",
     expected_version: int | None = None,
 ) -> Capability:
-    """Put a suspended capability back on the list, if it would pass publishing today."""
+    """Put a suspended capability, or a submission held for review, on the list, if it would
+    pass publishing today (and its firm is not suspended)."""
     cap = lock_one(Capability, capability.pk)
     check_supervisor(actor, cap.firm)
     if cap.status == C.PUBLISHED:
         return cap
-    if cap.status != C.SUSPENDED:
-        raise InvalidTransition(_("只有已暂停的能力可以恢复。"), status=cap.status)
+    held = cap.status == C.SUBMITTED and bool(cap.held_reason)
+    if cap.status != C.SUSPENDED and not held:
+        raise InvalidTransition(_("只有已暂停或待复核的能力可以恢复发布。"), status=cap.status)
+    if cap.firm.is_suspended:
+        raise InvalidTransition(_("企业已被暂停，请先恢复企业。"), status=cap.status)
     hits = capability_negative_hits(cap)
     if hits:
         raise DomainError(

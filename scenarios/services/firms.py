@@ -1,7 +1,9 @@
-"""Verification of firms: the step that lets a firm's capabilities onto the list.
+"""Verification and suspension of firms: the steps that let a firm's capabilities onto the
+list and take them off it as a whole.
 
 A platform admin, or the committee of a home-province firm's region, verifies a firm once;
-the capabilities it submitted meanwhile publish in the same transaction.
+the capabilities it submitted meanwhile publish in the same transaction. The same people
+suspend a firm (all its published capabilities leave the list) and reinstate it.
 """
 
 from django.db import transaction
@@ -14,8 +16,14 @@ from activity.services import audit_record, notify_users
 from core.actors import Actor, acting_user
 from core.errors import ActorNotAllowed, InvalidInput
 from core.locks import lock_one
+from scenarios import events
 from scenarios.access import may_supervise_firm
+from scenarios.choices import CapabilityStatus
+from scenarios.lifecycle import CAPABILITY_ALLOWED
+from scenarios.models import Capability
 from scenarios.services.capabilities import capabilities_publish_pending
+from scenarios.services.common import transition
+from scenarios.services.negative_list import capability_negative_hits
 
 
 @transaction.atomic
@@ -53,4 +61,96 @@ def organization_verify(
         message=f"您的企业 {org.name} 已通过认证，提交的能力将发布到能力清单。",
         target=org,
     )
+    return org
+
+
+@transaction.atomic
+def organization_suspend(*, actor: Actor, organization: Organization, reason: str) -> Organization:
+    """Suspend a firm as a whole: its published capabilities leave the list (and matching)
+    and it cannot submit new ones until it is reinstated. A reason is required; suspending
+    twice returns the organization unchanged."""
+    org = lock_one(Organization, organization.pk)
+    if org.kind != OrganizationKind.FIRM:
+        raise InvalidInput(_("只有企业可以被暂停。"), fields={"kind": [_("不是企业。")]})
+    if not may_supervise_firm(actor, org):
+        raise ActorNotAllowed(_("只有平台管理员或企业所在地的工作委员会可以暂停企业。"))
+    if org.suspended_at is not None:
+        return org
+    if not reason.strip():
+        raise InvalidInput(_("请填写理由。"), fields={"reason": [_("不能为空。")]})
+    org.suspended_at = timezone.now()
+    org.suspension_reason = reason.strip()[:500]
+    org.save(update_fields=["suspended_at", "suspension_reason"])
+    audit_record(
+        actor=actor,
+        action="organization.suspend",
+        target=org,
+        from_state="active",
+        to_state="suspended",
+        reason=reason,
+    )
+    published = Capability.objects.select_for_update().filter(
+        firm=org, status=CapabilityStatus.PUBLISHED
+    )
+    for cap in published.order_by("pk"):
+        transition(
+            cap,
+            allowed=CAPABILITY_ALLOWED,
+            to=CapabilityStatus.SUSPENDED,
+            actor=actor,
+            action="capability.suspend",
+            reason=_("企业被暂停：%(reason)s") % {"reason": org.suspension_reason},
+            extra_fields={"suspended_with_firm": True},
+            data={"firm_suspension": True},
+        )
+        events.capability_withdrawn.send_after_commit(capability_id=cap.pk)
+    notify_users(
+        user_ids=list(org.memberships.values_list("user_id", flat=True)),
+        verb="organization.suspended",
+        message=f"您的企业 {org.name} 已被工作委员会暂停：{org.suspension_reason}",
+        target=org,
+    )
+    return org
+
+
+@transaction.atomic
+def organization_reinstate(
+    *, actor: Actor, organization: Organization, reason: str = ""
+) -> Organization:
+    """Lift a firm's suspension: the capabilities its suspension took off the list come back
+    if they would pass publishing today; ones a committee suspended one by one stay
+    suspended."""
+    org = lock_one(Organization, organization.pk)
+    if not may_supervise_firm(actor, org):
+        raise ActorNotAllowed(_("只有平台管理员或企业所在地的工作委员会可以恢复企业。"))
+    if org.suspended_at is None:
+        return org
+    org.suspended_at = None
+    org.suspension_reason = ""
+    org.save(update_fields=["suspended_at", "suspension_reason"])
+    audit_record(
+        actor=actor,
+        action="organization.reinstate",
+        target=org,
+        from_state="suspended",
+        to_state="active",
+        reason=reason,
+    )
+    taken = Capability.objects.select_for_update().filter(
+        firm=org, status=CapabilityStatus.SUSPENDED, suspended_with_firm=True
+    )
+    for cap in taken.order_by("pk"):
+        if capability_negative_hits(cap) or not org.is_verified:
+            continue
+        transition(
+            cap,
+            allowed=CAPABILITY_ALLOWED,
+            to=CapabilityStatus.PUBLISHED,
+            actor=actor,
+            action="capability.reinstate",
+            reason=reason,
+            extra_fields={"published_at": timezone.now(), "suspended_with_firm": False},
+            data={"firm_reinstatement": True},
+        )
+        events.announce_capability_published(capability_id=cap.pk)
     return org

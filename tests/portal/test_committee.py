@@ -516,3 +516,55 @@ def test_approving_a_proposal_starts_the_pilot_and_an_outsider_cannot(
     proposal.refresh_from_db()
     assert (proposal.status, proposal.tolerance_until) == ("running", until(120))
     assert proposal.need.status == "in_validation"
+
+
+def test_a_committee_suspends_a_whole_firm_and_reinstates_it(
+    published_capability, city_reviewer, firm_user
+):
+    client = signed_in(city_reviewer)
+    url = f"/workspace/committee/capabilities/{published_capability.ref}/supervise/"
+    firm = published_capability.firm
+
+    refused = client.post(url, {"action": "suspend_firm", "reason": "", "version": 1})
+    done = client.post(url, {"action": "suspend_firm", "reason": "涉嫌虚假申报", "version": 1})
+    page = client.get("/workspace/committee/capabilities/?status=suspended").content.decode()
+    firm_page = signed_in(firm_user).get("/workspace/firm/").content.decode()
+
+    assert refused.status_code == 200
+    assert "请填写理由" in refused.content.decode()
+    assert done.status_code == 302
+    firm.refresh_from_db()
+    assert firm.is_suspended
+    assert Capability.objects.get(pk=published_capability.pk).status == "suspended"
+    assert "企业已暂停" in page
+    assert "涉嫌虚假申报" in firm_page
+
+    client.post(url, {"action": "reinstate_firm", "reason": "核查完毕", "version": 2})
+
+    firm.refresh_from_db()
+    assert not firm.is_suspended
+    assert Capability.objects.get(pk=published_capability.pk).status == "published"
+
+
+def test_a_resubmission_after_a_return_waits_for_review_and_is_published_there(
+    published_capability, city_reviewer, firm_user
+):
+    from scenarios.services.capabilities import capability_return
+
+    capability_return(actor=city_reviewer, capability=published_capability, reason="请补充资质")
+    cap = capability_submit(
+        actor=firm_user, capability=Capability.objects.get(pk=published_capability.pk)
+    )
+    client = signed_in(city_reviewer)
+
+    page = client.get("/workspace/committee/capabilities/?status=submitted").content.decode()
+    firm_page = signed_in(firm_user).get(f"/workspace/firm/capabilities/{cap.ref}/")
+    done = client.post(
+        f"/workspace/committee/capabilities/{cap.ref}/supervise/",
+        {"action": "reinstate", "reason": "", "version": cap.version},
+    )
+
+    assert "待复核：" in page
+    assert "等待工作委员会复核" in firm_page.content.decode()
+    assert done.status_code == 302
+    assert Capability.objects.get(pk=cap.pk).status == "published"

@@ -2,15 +2,21 @@ import pytest
 
 from activity.models import AuditEvent
 from core.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTransition
+from scenarios import selectors
 from scenarios.models import Capability
 from scenarios.services.capabilities import (
     capability_reinstate,
+    capability_return,
     capability_submit,
     capability_suspend,
     capability_update,
     capability_withdraw,
 )
-from scenarios.services.firms import organization_verify
+from scenarios.services.firms import (
+    organization_reinstate,
+    organization_suspend,
+    organization_verify,
+)
 from scenarios.services.negative_list import negative_entry_create, negative_entry_deactivate
 from tests import factories
 from tests.scenarios.helpers import make_capability
@@ -171,3 +177,72 @@ def test_a_firm_cannot_withdraw_a_suspended_capability(firm, firm_user, city_rev
     with pytest.raises(InvalidTransition):
         capability_withdraw(actor=firm_user, capability=cap)
     assert Capability.objects.get(pk=cap.pk).status == "suspended"
+
+
+def test_a_capability_a_committee_returned_comes_back_to_the_committee(
+    firm, firm_user, city_reviewer
+):
+    # given: the committee returned a published capability
+    cap = capability_submit(actor=firm_user, capability=make_capability(firm))
+    capability_return(actor=city_reviewer, capability=cap, reason="资质材料不实")
+
+    # when: the firm resubmits it unchanged
+    cap = capability_submit(actor=firm_user, capability=Capability.objects.get(pk=cap.pk))
+
+    # then: it waits for the committee, which publishes it (or returns it again)
+    assert cap.status == "submitted"
+    assert "退回后重新提交" in cap.held_reason
+    assert AuditEvent.objects.filter(action="capability.hold", target_id=str(cap.pk)).exists()
+    cap = capability_reinstate(actor=city_reviewer, capability=cap)
+    assert (cap.status, cap.held_reason, cap.returned_by_committee) == ("published", "", False)
+
+
+def test_a_copy_of_a_suspended_capability_waits_for_the_committee(firm, firm_user, city_reviewer):
+    original = capability_submit(
+        actor=firm_user, capability=make_capability(firm, title="矿山无人驾驶运输系统")
+    )
+    capability_suspend(actor=city_reviewer, capability=original, reason="安全事故调查")
+
+    # when: the firm clones it with only spacing and width changed in the title
+    clone = capability_submit(
+        actor=firm_user, capability=make_capability(firm, title="矿山 无人驾驶运输系统 ")
+    )
+    other = capability_submit(
+        actor=firm_user,
+        capability=make_capability(firm, title="港口集装箱识别", description="港口OCR识别。"),
+    )
+
+    assert clone.status == "submitted"
+    assert "矿山无人驾驶运输系统" in clone.held_reason
+    assert other.status == "published"  # an unrelated capability publishes as before
+
+
+def test_suspending_a_firm_takes_its_list_down_and_reinstating_brings_it_back(
+    firm, firm_user, city_reviewer, other_city_reviewer
+):
+    first = capability_submit(actor=firm_user, capability=make_capability(firm))
+    second = capability_submit(actor=firm_user, capability=make_capability(firm))
+    one_by_one = capability_submit(actor=firm_user, capability=make_capability(firm))
+    capability_suspend(actor=city_reviewer, capability=one_by_one, reason="单项核查")
+    draft = make_capability(firm, title="新能力", description="与其他能力不同的描述。")
+
+    with pytest.raises(ActorNotAllowed):
+        organization_suspend(actor=other_city_reviewer, organization=firm, reason="核查")
+    with pytest.raises(InvalidInput):
+        organization_suspend(actor=city_reviewer, organization=firm, reason=" ")
+    organization_suspend(actor=city_reviewer, organization=firm, reason="涉嫌虚假申报")
+
+    statuses = dict(Capability.objects.filter(firm=firm).values_list("pk", "status"))
+    assert statuses[first.pk] == statuses[second.pk] == "suspended"
+    assert not selectors.matching_capability_ids(capability_ids=[first.pk, second.pk])
+    with pytest.raises(InvalidTransition):  # no new capability while suspended
+        capability_submit(actor=firm_user, capability=draft)
+    with pytest.raises(InvalidTransition):  # nor one back one by one
+        capability_reinstate(actor=city_reviewer, capability=Capability.objects.get(pk=first.pk))
+
+    organization_reinstate(actor=city_reviewer, organization=firm, reason="核查完毕")
+
+    statuses = dict(Capability.objects.filter(firm=firm).values_list("pk", "status"))
+    assert statuses[first.pk] == statuses[second.pk] == "published"
+    assert statuses[one_by_one.pk] == "suspended"  # the committee's own suspension stays
+    assert capability_submit(actor=firm_user, capability=draft).status == "published"
