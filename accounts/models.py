@@ -52,6 +52,12 @@ class Organization(models.Model):
     )
     # A committee suspends a firm as a whole (its capabilities leave the list; it cannot
     # publish new ones) until it is reinstated.
+    # What a committee checked of the firm's own claims: the certifications (资质) it holds and
+    # how many pilots one of its capabilities can run at once. Matching trusts only these;
+    # declared values beyond them are shown as self-declared.
+    verified_certifications = models.JSONField(_("已核验资质"), default=list, blank=True)
+    verified_capacity = models.PositiveSmallIntegerField(_("已核验承接能力"), null=True, blank=True)
+    certified_at = models.DateTimeField(_("资质核验时间"), null=True, blank=True)
     suspended_at = models.DateTimeField(_("暂停时间"), null=True, blank=True)
     suspension_reason = models.CharField(_("暂停理由"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)

@@ -27,7 +27,7 @@ from scenarios.choices import NeedStatus, ReviewDecision
 from scenarios.models import Capability, NegativeListEntry, ScenarioNeed
 from scenarios.services.assessments import assessment_submit
 from scenarios.services.capabilities import capability_create, capability_submit
-from scenarios.services.firms import organization_verify
+from scenarios.services.firms import organization_certify, organization_verify
 from scenarios.services.needs import need_create, need_submit
 from scenarios.services.negative_list import negative_entry_create
 from scenarios.services.policy import policy_current
@@ -211,6 +211,14 @@ class DemoBuilder:
                 past_cases=row["past_cases"],
                 capacity=row["capacity"],
             )
+            if firm.is_verified:  # the demo committee checked the claims of verified firms
+                firm = organization_certify(
+                    actor=admin,
+                    organization=firm,
+                    certifications=row["certifications"],
+                    capacity=row["capacity"],
+                    merge=True,
+                )
             capability_submit(actor=None, capability=cap)
             self.result.capabilities_created += 1
         needs = json.loads((DEMO_DIR / "needs.json").read_text(encoding="utf-8"))

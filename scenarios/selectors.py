@@ -8,7 +8,19 @@ signed in sees the published lists; a platform admin sees everything.
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Least
 
 from accounts.choices import OrganizationKind, Role
 from accounts.models import Organization, OrganizationRelation
@@ -496,6 +508,8 @@ def matching_capability_rows(*, capability_ids: list[int] | None = None) -> list
             "trl",
             "certifications",
             "capacity",
+            "firm__verified_certifications",
+            "firm__verified_capacity",
         )
     ]
     ids = [r["id"] for r in rows] if capability_ids is not None else None
@@ -519,12 +533,26 @@ def matching_capability_rows(*, capability_ids: list[int] | None = None) -> list
         pilots.filter(first_of_kind_recommended=True).values_list("capability_id", flat=True)
     )
     for row in rows:
+        # Matching trusts only what a committee verified of the firm's claims.
+        verified = set(row.pop("firm__verified_certifications") or ())
+        row["certifications"] = [c for c in row["certifications"] if c in verified]
+        row["capacity"] = effective_capacity(row["capacity"], row.pop("firm__verified_capacity"))
         row["chains"] = chains.get(row["id"], [])
         row["validated_pilots"] = validated.get(row["id"], 0)
         row["running_pilots"] = running.get(row["id"], 0)
         if row["id"] in first_of_kind and "first_of_kind" not in row["certifications"]:
             row["certifications"] = [*row["certifications"], "first_of_kind"]
     return rows
+
+
+# Pilots one capability may hold at once when no committee has checked the firm's capacity:
+# a declared ``capacity: 1000`` would otherwise give the firm a quota of a thousand.
+UNVERIFIED_CAPACITY = 2
+
+
+def effective_capacity(declared: int, verified: int | None) -> int:
+    """The capacity matching counts: the declared one, up to what a committee verified."""
+    return min(declared, verified if verified is not None else UNVERIFIED_CAPACITY)
 
 
 def matching_firm_capacity(*, firm_ids: list[int] | None = None) -> dict[int, int]:
@@ -536,7 +564,8 @@ def matching_firm_capacity(*, firm_ids: list[int] | None = None) -> dict[int, in
     qs = _matchable_capabilities()
     if firm_ids is not None:
         qs = qs.filter(firm_id__in=firm_ids)
-    rows = qs.values("firm_id").annotate(total=Sum("capacity")).order_by()
+    limit = Coalesce(F("firm__verified_capacity"), Value(UNVERIFIED_CAPACITY))
+    rows = qs.values("firm_id").annotate(total=Sum(Least(F("capacity"), limit))).order_by()
     return {r["firm_id"]: int(r["total"]) for r in rows}
 
 
@@ -546,9 +575,10 @@ def matching_capability_set_key() -> str:
     pilots = Pilot.objects.aggregate(n=Count("id"), last=Max("version"), ended=Max("ended_at"))
     firms = Organization.objects.filter(
         kind=OrganizationKind.FIRM, verified_at__isnull=False
-    ).aggregate(n=Count("id"))
+    ).aggregate(n=Count("id"), certified=Max("certified_at"))
     return (
         f"{caps['n']}-{caps['last']}-{pilots['n']}-{pilots['last']}-{pilots['ended']}-{firms['n']}"
+        f"-{firms['certified']}"
     )
 
 

@@ -33,16 +33,18 @@ def split_words(text: str) -> list[str]:
 
 
 def home_region_choices(
-    jurisdictions: list[str] | None = None, keep: str | None = None
+    jurisdictions: list[str] | None = None, keep: str | None = None, *, home_only: bool = True
 ) -> list[tuple[str, str]]:
     """Regions of the home province, indented: the subtrees of ``jurisdictions`` (the
-    agencies' regions) or the whole province, and ``keep`` (an item's current region)
+    agencies' regions, or a firm's, which may lie outside the province when ``home_only`` is
+    false) or the whole province, and ``keep`` (an item's current region)
     wherever it lies, so an edit never finds its own value refused by the picker."""
     options: list[tuple[str, str]] = []
     home = home_region_tree()
     by_code = regions_by_code()
     roots = [by_code[c] for c in jurisdictions or () if c in by_code]
-    roots = [r for r in roots if r.path.startswith(home.path)] or [home]
+    if home_only or not roots:  # a firm registered elsewhere offers from its own region
+        roots = [r for r in roots if r.path.startswith(home.path)] or [home]
     # An agency's region inside another's is already listed under it.
     roots = [r for r in roots if not any(o is not r and r.path.startswith(o.path) for o in roots)]
 
@@ -232,14 +234,26 @@ class CapabilityForm(ItemForm):
         label=_("可同时承接试点数"), min_value=1, max_value=1000, initial=1
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        firm_region: str | None = None,
+        keep_region: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["title"].label = _("能力名称")
         self.fields["description"].label = _("能力描述")
         self.fields["description"].help_text = _(
             "技术、产品或解决方案能做什么、用在哪里、效果如何。"
         )
-        set_choices(self, "region", region_choices())
+        set_choices(
+            self,
+            "region",
+            home_region_choices([firm_region], keep_region, home_only=False)
+            if firm_region
+            else region_choices(),
+        )
 
     def clean_past_cases(self) -> list[str]:
         lines = (self.cleaned_data.get("past_cases") or "").splitlines()

@@ -141,7 +141,9 @@ def capability_new(request: HttpRequest) -> HttpResponse:
     firm = _firm(request)
     if firm is None:
         return redirect("portal:workspace")
-    form = CapabilityForm(request.POST or None, initial={"region": firm.region_id})
+    form = CapabilityForm(
+        request.POST or None, firm_region=firm.region_id, initial={"region": firm.region_id}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             capability = capability_services.capability_create(
@@ -170,6 +172,10 @@ def capability_edit(request: HttpRequest, ref: str) -> HttpResponse:
             aliases=CAPABILITY_ALIASES,
             template="portal/workspace/capability_form.html",
             done_url=lambda cap: reverse("portal:firm-capability", kwargs={"ref": cap.ref}),
+            form_kwargs=lambda cap: {
+                "firm_region": cap.firm.region_id,
+                "keep_region": cap.region_id,
+            },
         ),
     )
 

@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,11 +11,28 @@ from accounts.api.serializers import OrganizationSerializer
 from accounts.models import Organization
 from accounts.selectors import organization_list_for_user
 from scenarios.api.common import ReasonInputSerializer
+from scenarios.choices import Certification
 from scenarios.services.firms import (
+    organization_certify,
     organization_reinstate,
     organization_suspend,
     organization_verify,
 )
+
+
+class CertifyInputSerializer(serializers.Serializer):
+    certifications = serializers.ListField(
+        child=serializers.ChoiceField(choices=Certification.choices),
+        max_length=len(Certification.choices),
+        help_text="the certifications the committee checked (replaces the earlier list)",
+    )
+    capacity = serializers.IntegerField(
+        min_value=1,
+        max_value=1000,
+        allow_null=True,
+        help_text="pilots one capability may run at once, as checked; null: unchecked",
+    )
+    reason = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
 
 
 class OrganizationViewSet(
@@ -62,5 +79,24 @@ class OrganizationViewSet(
             actor=request.user,
             organization=self.get_object(),
             reason=data.validated_data.get("reason", ""),
+        )
+        return Response(OrganizationSerializer(org).data)
+
+    @extend_schema(
+        request=CertifyInputSerializer,
+        responses={200: OrganizationSerializer},
+        summary="核验企业资质与承接能力",
+    )
+    @action(detail=True, methods=["post"])
+    def certify(self, request: Request, pk: str | None = None) -> Response:
+        data = CertifyInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        org = organization_certify(
+            actor=request.user,
+            organization=self.get_object(),
+            certifications=list(v["certifications"]),
+            capacity=v["capacity"],
+            reason=v["reason"],
         )
         return Response(OrganizationSerializer(org).data)

@@ -229,7 +229,23 @@ def plan_capabilities(rows: list[ParsedRow], limits: ExchangeLimits, *, publish:
         org.credit_code or "": org
         for org in Organization.objects.filter(credit_code__in=codes).select_related("region")
     }
-    new_orgs: dict[str, NewOrg] = {}
+    # A new firm is registered in the lowest region containing all of its rows; every row's
+    # region must lie inside its firm's region (the locality score reads it).
+    firsts: dict[str, tuple[int, str]] = {}
+    spans: dict[str, set[str]] = {}
+    for row in rows:
+        code = row.values.get("firm_credit_code")
+        org = existing.get(code or "")
+        region = regions.get(row.values.get("region_code") or "")
+        if code and org is None and region is not None and row.values.get("firm_name"):
+            firsts.setdefault(code, (row.number, row.values["firm_name"]))
+            spans.setdefault(code, set()).add(region.path)
+    homes = _lowest_common_regions(spans)
+    new_orgs = {
+        code: NewOrg(number, name, homes[code])
+        for code, (number, name) in firsts.items()
+        if code in homes
+    }
     for row in rows:
         code = row.values.get("firm_credit_code")
         if not code:
@@ -244,8 +260,15 @@ def plan_capabilities(rows: list[ParsedRow], limits: ExchangeLimits, *, publish:
                     _("该信用代码属于非企业组织“%(name)s”。") % {"name": org.name},
                 )
             )
-        elif org is None and region is not None and row.values.get("firm_name"):
-            new_orgs.setdefault(code, NewOrg(row.number, row.values["firm_name"], region))
+        elif org is not None and region is not None and not org.region.contains(region):
+            errors.append(
+                RowError(
+                    row.number,
+                    "region_code",
+                    _("不在企业“%(org)s”注册地（%(region)s）范围内。")
+                    % {"org": org.name, "region": org.region.name},
+                )
+            )
     if publish:
         for row in rows:
             values = row.values

@@ -27,7 +27,7 @@ from scenarios.exchange.limits import ExchangeKind, ExchangeLimits, Format
 from scenarios.exchange.readers import ParsedRow, parse_input
 from scenarios.models import Capability, ScenarioNeed
 from scenarios.services.capabilities import capability_create, capability_submit
-from scenarios.services.firms import organization_verify
+from scenarios.services.firms import organization_certify, organization_verify
 from scenarios.services.needs import need_create
 
 
@@ -283,6 +283,21 @@ def _write_capability(
     )
     if publish:
         org = _firm_verify_for_import(actor=actor, firm=org, batch=batch)
+        # An approved list vouches for what its rows claim (certifications, capacity).
+        claims_more = not set(values["certifications"]) <= set(org.verified_certifications)
+        if (
+            claims_more
+            or org.verified_capacity is None
+            or values["capacity"] > org.verified_capacity
+        ):
+            org = organization_certify(
+                actor=None,
+                organization=org,
+                certifications=list(values["certifications"]),
+                capacity=values["capacity"],
+                reason=_("导入已审批的能力清单（批次 %(b)s）。") % {"b": batch},
+                merge=True,
+            )
         cap = capability_submit(actor=None, capability=cap)
         if cap.status != CapabilityStatus.PUBLISHED:
             raise InvalidInput(

@@ -81,6 +81,17 @@ def _apply(cap: Capability, values: dict[str, Any]) -> list[Any] | None:
     return chains
 
 
+def _check_region(cap: Capability) -> None:
+    """A capability is offered where its firm is registered (its region or inside it): the
+    region feeds the locality score, so a firm cannot claim to sit beside every need."""
+    if not cap.firm.region.contains(cap.region):
+        raise InvalidInput(
+            _("能力所在地必须在企业注册地（%(region)s）范围内。")
+            % {"region": cap.firm.region.name},
+            fields={"region_code": [_("不在企业注册地范围内。")]},
+        )
+
+
 @transaction.atomic
 def capability_create(
     *, actor: Actor | None, firm: Organization, ref: str | None = None, **values: Any
@@ -99,6 +110,7 @@ def capability_create(
     chains = _apply(cap, values)
     if chains is None:
         raise InvalidInput(_("至少选择一个产业链/赛道。"), fields={"chains": [_("不能为空。")]})
+    _check_region(cap)
     full_clean_or_raise(cap)
     cap.save()
     cap.chains.set(chains)
@@ -123,6 +135,7 @@ def capability_update(
     if not cap.is_editable:
         raise InvalidTransition(_("已发布的能力需先撤回才能修改。"), status=cap.status)
     chains = _apply(cap, values)
+    _check_region(cap)
     full_clean_or_raise(cap)
     cap.version += 1
     cap.save()

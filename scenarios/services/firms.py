@@ -18,7 +18,7 @@ from core.errors import ActorNotAllowed, InvalidInput
 from core.locks import lock_one
 from scenarios import events
 from scenarios.access import may_supervise_firm
-from scenarios.choices import CapabilityStatus
+from scenarios.choices import CapabilityStatus, Certification
 from scenarios.lifecycle import CAPABILITY_ALLOWED
 from scenarios.models import Capability
 from scenarios.services.capabilities import capabilities_publish_pending
@@ -153,4 +153,66 @@ def organization_reinstate(
             data={"firm_reinstatement": True},
         )
         events.announce_capability_published(capability_id=cap.pk)
+    return org
+
+
+@transaction.atomic
+def organization_certify(
+    *,
+    actor: Actor | None,
+    organization: Organization,
+    certifications: list[str],
+    capacity: int | None,
+    reason: str = "",
+    merge: bool = False,
+) -> Organization:
+    """Record what a committee (or an admin) checked of a firm's claims: the certifications it
+    holds and how many pilots one capability may run at once (None: unchecked, matching then
+    counts at most ``UNVERIFIED_CAPACITY``). ``merge`` adds to what was verified before (a
+    trusted import of an approved list); otherwise the lists are replaced."""
+    org = lock_one(Organization, organization.pk)
+    if org.kind != OrganizationKind.FIRM:
+        raise InvalidInput(_("只有企业需要核验资质。"), fields={"kind": [_("不是企业。")]})
+    if actor is not None and not may_supervise_firm(actor, org):
+        raise ActorNotAllowed(_("只有平台管理员或企业所在地的工作委员会可以核验企业资质。"))
+    known = set(Certification.values)
+    unknown = [c for c in certifications if c not in known]
+    if unknown:
+        raise InvalidInput(
+            _("未知的资质：%(c)s。") % {"c": "、".join(map(str, unknown[:5]))},
+            fields={"certifications": [_("未知的资质。")]},
+        )
+    if capacity is not None and not (
+        isinstance(capacity, int) and not isinstance(capacity, bool) and 1 <= capacity <= 1000
+    ):
+        raise InvalidInput(_("承接能力无效。"), fields={"capacity": [_("必须是1到1000的整数。")]})
+    before = {
+        "certifications": list(org.verified_certifications),
+        "capacity": org.verified_capacity,
+    }
+    certs = set(certifications) | (set(org.verified_certifications) if merge else set())
+    org.verified_certifications = [c for c in Certification.values if c in certs]
+    if merge and org.verified_capacity is not None and capacity is not None:
+        capacity = max(capacity, org.verified_capacity)
+    org.verified_capacity = capacity if capacity is not None or not merge else org.verified_capacity
+    org.certified_at = timezone.now()
+    org.save(update_fields=["verified_certifications", "verified_capacity", "certified_at"])
+    audit_record(
+        actor=actor,
+        action="organization.certify",
+        target=org,
+        reason=reason,
+        data={
+            "before": before,
+            "after": {
+                "certifications": org.verified_certifications,
+                "capacity": org.verified_capacity,
+            },
+        },
+    )
+    if not merge:  # a trusted import publishes its own rows next, which announces them
+        # The firm's published capabilities score differently now: matching sees them again.
+        published = Capability.objects.filter(firm=org, status=CapabilityStatus.PUBLISHED)
+        for cap_id in published.values_list("pk", flat=True):
+            events.announce_capability_published(capability_id=cap_id)
     return org

@@ -186,9 +186,13 @@ def test_capability_list_and_detail_show_the_firm_and_certifications(client, lis
     cap = lists["caps"][1]
     page = text(client.get(f"/capabilities/{cap.ref}/"))
     assert firm.name in page
-    assert "专精特新" in page
+    assert "专精特新（企业自报）" in page  # nobody checked the claim yet
     assert "specialized_sme" not in page
     assert client.get(f"/capabilities/{lists['gone'].ref}/").status_code == 404
+
+    firm.verified_certifications = ["specialized_sme"]
+    firm.save()
+    assert "专精特新（已核验）" in text(client.get(f"/capabilities/{cap.ref}/"))
 
 
 def test_export_downloads_the_filtered_selection_as_xlsx(client, lists):

@@ -13,6 +13,7 @@ from scenarios.services.capabilities import (
     capability_withdraw,
 )
 from scenarios.services.firms import (
+    organization_certify,
     organization_reinstate,
     organization_suspend,
     organization_verify,
@@ -246,3 +247,62 @@ def test_suspending_a_firm_takes_its_list_down_and_reinstating_brings_it_back(
     assert statuses[first.pk] == statuses[second.pk] == "published"
     assert statuses[one_by_one.pk] == "suspended"  # the committee's own suspension stays
     assert capability_submit(actor=firm_user, capability=draft).status == "published"
+
+
+def test_matching_trusts_only_the_certifications_and_capacity_a_committee_verified(
+    firm, firm_user, city_reviewer, other_city_reviewer
+):
+    # given: a firm declaring every certification and a capacity of 1000
+    cap = capability_submit(
+        actor=firm_user,
+        capability=make_capability(
+            firm, certifications=["first_of_kind", "specialized_sme", "high_tech"], capacity=1000
+        ),
+    )
+
+    [row] = selectors.matching_capability_rows(capability_ids=[cap.pk])
+    quota = selectors.matching_firm_capacity(firm_ids=[firm.pk])
+
+    # then: nothing verified counts, and the capacity at most the unverified limit
+    assert row["certifications"] == []
+    assert row["capacity"] == quota[firm.pk] == selectors.UNVERIFIED_CAPACITY
+
+    # when: only the firm's committee may verify, and it verifies part of the claims
+    with pytest.raises(ActorNotAllowed):
+        organization_certify(
+            actor=other_city_reviewer, organization=firm, certifications=["high_tech"], capacity=5
+        )
+    with pytest.raises(ActorNotAllowed):
+        organization_certify(
+            actor=firm_user, organization=firm, certifications=["high_tech"], capacity=5
+        )
+    with pytest.raises(InvalidInput):
+        organization_certify(
+            actor=city_reviewer, organization=firm, certifications=["nobel"], capacity=5
+        )
+    organization_certify(
+        actor=city_reviewer, organization=firm, certifications=["high_tech"], capacity=5
+    )
+
+    [row] = selectors.matching_capability_rows(capability_ids=[cap.pk])
+    assert row["certifications"] == ["high_tech"]
+    assert row["capacity"] == selectors.matching_firm_capacity(firm_ids=[firm.pk])[firm.pk] == 5
+    assert AuditEvent.objects.filter(action="organization.certify").count() == 1
+
+
+def test_a_capability_is_offered_inside_its_firms_registered_region(firm, firm_user):
+    from reference.models import Region
+
+    # the firm sits in Donghu (360102): Ganzhou, or the whole of Nanchang, is not its place
+    for code in ("360700", "360100"):
+        with pytest.raises(InvalidInput) as excinfo:
+            make_capability(firm, region=Region.objects.get(code=code))
+        assert "region_code" in excinfo.value.fields
+    cap = make_capability(firm, region=firm.region)
+    with pytest.raises(InvalidInput):
+        capability_update(
+            actor=firm_user,
+            capability=cap,
+            expected_version=cap.version,
+            region=Region.objects.get(code="360700"),
+        )

@@ -223,7 +223,12 @@ def test_needs_import_accepts_rows_and_blank_refs_get_generated():
 def test_capabilities_import_finds_firm_by_credit_code_and_creates_missing(firm, platform_admin):
     # given: the existing firm under another spelling of its name, and an unknown firm
     rows = [
-        capability_row(ref="IMP-C-001", firm_name="旧名称", firm_credit_code=firm.credit_code),
+        capability_row(
+            ref="IMP-C-001",
+            firm_name="旧名称",
+            firm_credit_code=firm.credit_code,
+            region_code=firm.region_id,
+        ),
         capability_row(ref="IMP-C-002", firm_credit_code=NEW_FIRM_CODE.lower()),
     ]
 
@@ -241,6 +246,23 @@ def test_capabilities_import_finds_firm_by_credit_code_and_creates_missing(firm,
     assert (cap.status, cap.firm_id, cap.trl, cap.capacity) == ("draft", new_firm.pk, 7, 2)
     assert cap.certifications == ["high_tech"]
     assert result.organizations_created == ["江西导入测试科技有限公司"]
+
+
+def test_capability_rows_lie_inside_their_firms_registered_region(firm):
+    # given: the firm sits in Donghu (360102); a new firm has rows in two Nanchang counties
+    other = factories.credit_code_for(90003, "360100")
+    rows = [
+        capability_row(ref="IMP-C-001", firm_credit_code=firm.credit_code, region_code="360111"),
+        capability_row(ref="IMP-C-002", firm_credit_code=other, region_code="360102"),
+        capability_row(ref="IMP-C-003", firm_credit_code=other, region_code="360111"),
+    ]
+
+    exc = rejection(lambda: capabilities_import(actor=None, rows=rows))
+    result = capabilities_import(actor=None, rows=rows[1:])
+
+    assert where(exc) == [(1, "region_code")]
+    assert Organization.objects.get(credit_code=other).region_id == "360100"
+    assert result.created == 2
 
 
 def test_capabilities_import_blank_capacity_defaults_to_one_and_labels_are_accepted():
