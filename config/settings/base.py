@@ -199,6 +199,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Client generators name types after titles: English names for query enums and wrappers.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.postprocess_client_type_names",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "NeedStatusEnum": "scenarios.choices.NeedStatus",
         "CapabilityStatusEnum": "scenarios.choices.CapabilityStatus",
