@@ -1,9 +1,11 @@
 """A client generated from the committed ``schema.yml`` drives the pipeline on a live server.
 
 openapi-python-client (pinned in the dev dependencies) writes a Python package from the
-schema into a temporary directory, offline; the test imports it and uses only its
-functions and models: an agency editor signs in for a token, creates a need and submits it,
-the county and then the city committee approve it, and the anonymous public list shows it.
+schema into a temporary directory, offline, with the settings of ``make client``
+(``clients/openapi-python-client.yml``); its names must all be English. The journey imports
+it and uses only its functions and models: an agency editor signs in for a token, creates a
+need and submits it, the county and then the city committee approve it, and the anonymous
+public list shows it.
 A schema that generators read wrongly (a body in three media types with one model, enums
 named after Chinese labels, every operation under one tag) fails here, not at a client's.
 
@@ -13,11 +15,13 @@ need runs its matching at once instead of leaving a task in the test broker.
 
 import datetime as dt
 import importlib
+import io
+import os
 import subprocess
 import sys
+import tokenize
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -26,18 +30,17 @@ from django.conf import settings
 from config.celery import app as celery_app
 from tests.scenarios.helpers import NEED_DEFAULTS
 
-PACKAGE = "scenario_client"
+PACKAGE = "scenario_market_client"
 PASSWORD = "pw-for-tests-2026"  # tests.factories.UserFactory's
-
-pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
-    """The client package, generated from schema.yml and importable for this module."""
-    root = tmp_path_factory.mktemp("generated-client")
-    config = root / "config.yml"
-    config.write_text("post_hooks: []\n")  # no formatter run: nothing outside the venv
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The client project, generated from schema.yml with the committed generator settings
+    (as ``make client`` does) and its package importable for this module."""
+    project = tmp_path_factory.mktemp("generated") / "scenario-market-api-client"
+    base = Path(settings.BASE_DIR)
+    venv_bin = str(Path(sys.executable).parent)  # the post hooks run the venv's ruff
     result = subprocess.run(  # noqa: S603 - the venv's own interpreter, fixed arguments
         [
             sys.executable,
@@ -45,28 +48,46 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
             "openapi_python_client",
             "generate",
             "--path",
-            str(Path(settings.BASE_DIR) / "schema.yml"),
-            "--output-path",
-            str(root / PACKAGE),
-            "--meta",
-            "none",
+            str(base / "schema.yml"),
             "--config",
-            str(config),
+            str(base / "clients" / "openapi-python-client.yml"),
+            "--output-path",
+            str(project),
         ],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
+        env={**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"},
     )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Warning" not in result.stdout + result.stderr, result.stdout + result.stderr
-    sys.path.insert(0, str(root))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Warning" not in output, output
+    sys.path.insert(0, str(project))
     try:
-        yield importlib.import_module(PACKAGE)
+        yield project / PACKAGE
     finally:
-        sys.path.remove(str(root))
+        sys.path.remove(str(project))
         for name in [m for m in sys.modules if m == PACKAGE or m.startswith(f"{PACKAGE}.")]:
             del sys.modules[name]
+
+
+def test_generated_client_names_are_english(generated):
+    # given: every module of the generated package
+    sources = sorted(generated.rglob("*.py"))
+
+    # when: its file names and the names its code defines and uses are read
+    names = {
+        token.string
+        for path in sources
+        for token in tokenize.generate_tokens(io.StringIO(path.read_text()).readline)
+        if token.type == tokenize.NAME
+    }
+
+    # then: all of them are ASCII (Chinese labels stay in docstrings and descriptions)
+    assert len(sources) > 150
+    assert [p.name for p in sources if not p.name.isascii()] == []
+    assert sorted(n for n in names if not n.isascii()) == []
 
 
 @pytest.fixture
@@ -88,6 +109,7 @@ def ok(response: Any, status: int) -> Any:
     return response.parsed
 
 
+@pytest.mark.django_db(transaction=True)
 def test_generated_client_runs_a_need_from_draft_to_the_public_list(
     live_server,
     reference,
@@ -99,8 +121,8 @@ def test_generated_client_runs_a_need_from_draft_to_the_public_list(
     city_reviewer,
 ):
     # given: a client package generated from schema.yml, pointed at the live server
-    from scenario_client import AuthenticatedClient, Client
-    from scenario_client import models as m
+    from scenario_market_client import AuthenticatedClient, Client
+    from scenario_market_client import models as m
 
     base = live_server.url
 
