@@ -88,6 +88,10 @@ def test_generated_client_names_are_english(generated):
     assert len(sources) > 150
     assert [p.name for p in sources if not p.name.isascii()] == []
     assert sorted(n for n in names if not n.isascii()) == []
+    # and: the operations sit in one module per resource, none under a catch-all "v1"
+    resources = {p.name for p in (generated / "api").iterdir() if p.is_dir()}
+    assert {"auth", "needs", "reviews", "public", "matches", "pilots"} <= resources
+    assert "v1" not in resources
 
 
 @pytest.fixture
@@ -153,14 +157,14 @@ def test_generated_client_runs_a_need_from_draft_to_the_public_list(
         budget_cny=800_000,
         deadline=dt.date(2027, 6, 30),
     )
-    draft = ok(api("v1.v1_needs_create").sync_detailed(client=editor, body=body), 201)
+    draft = ok(api("needs.needs_create").sync_detailed(client=editor, body=body), 201)
     assert (draft.status, draft.title, draft.budget_cny) == (
         m.NeedStatusEnum.DRAFT,
         NEED_DEFAULTS["title"],
         800_000,
     )
     submitted = ok(
-        api("v1.v1_needs_submit_create").sync_detailed(
+        api("needs.needs_submit_create").sync_detailed(
             str(draft.id), client=editor, body=m.VersionInputRequest(version=draft.version)
         ),
         200,
@@ -169,10 +173,10 @@ def test_generated_client_runs_a_need_from_draft_to_the_public_list(
 
     # and: the county committee finds it in its queue and approves, then the city does
     county = signed_in(county_reviewer.username)
-    queue = ok(api("v1.v1_reviews_queue_list").sync_detailed(client=county), 200)
+    queue = ok(api("reviews.reviews_queue_list").sync_detailed(client=county), 200)
     assert [(r.need.id, r.tier) for r in queue.results] == [(draft.id, m.RegionLevelEnum.COUNTY)]
     forwarded = ok(
-        api("v1.v1_needs_approve_create").sync_detailed(
+        api("needs.needs_approve_create").sync_detailed(
             str(draft.id), client=county, body=m.ReviewDecisionInputRequest(comment="同意")
         ),
         200,
@@ -180,7 +184,7 @@ def test_generated_client_runs_a_need_from_draft_to_the_public_list(
     assert (forwarded.status, forwarded.review_tier) == (m.NeedStatusEnum.IN_REVIEW, "city")
     city = signed_in(city_reviewer.username)
     published = ok(
-        api("v1.v1_needs_approve_create").sync_detailed(
+        api("needs.needs_approve_create").sync_detailed(
             str(draft.id), client=city, body=m.ReviewDecisionInputRequest()
         ),
         200,
@@ -190,7 +194,7 @@ def test_generated_client_runs_a_need_from_draft_to_the_public_list(
 
     # then: the anonymous public list shows it, filtered by its category
     listed = ok(
-        api("v1.v1_public_needs_list").sync_detailed(
+        api("public.public_needs_list").sync_detailed(
             client=Client(base_url=base), category=[m.CategoryEnum.SOCIAL_GOVERNANCE]
         ),
         200,

@@ -68,11 +68,40 @@ def test_schema_query_enums_are_named_components(schema):
     assert len(enums) == 15
     assert {k: v for k, v in enums.items() if "enum" in v} == {}
     refs = {k: v.get("$ref") or v["allOf"][0]["$ref"] for k, v in enums.items()}
-    assert refs["v1_needs_list category"] == "#/components/schemas/CategoryEnum"
-    assert refs["v1_public_needs_list status"] == "#/components/schemas/NeedStatusEnum"
-    assert refs["v1_public_needs_export_retrieve format"] == "#/components/schemas/FormatEnum"
+    assert refs["needs_list category"] == "#/components/schemas/CategoryEnum"
+    assert refs["public_needs_list status"] == "#/components/schemas/NeedStatusEnum"
+    assert refs["public_needs_export_retrieve format"] == "#/components/schemas/FormatEnum"
 
 
 def test_schema_names_no_type_after_a_title(schema):
     assert titled_types(schema["paths"], "paths") == []
     assert titled_types(schema["components"], "components") == []
+
+
+def test_schema_tags_operations_by_resource(schema):
+    # when
+    tags = {f"{method} {path}": operation["tags"] for path, method, operation in operations(schema)}
+
+    # then: one tag per operation, the first path segment after /api/v1/
+    assert {k: v for k, v in tags.items() if len(v) != 1} == {}
+    assert {k: v for k, v in tags.items() if v[0] != k.split("/")[3]} == {}
+    assert sorted({v[0] for v in tags.values()}) == [
+        "auth",
+        "capabilities",
+        "chains",
+        "invitations",
+        "match-runs",
+        "matches",
+        "needs",
+        "negative-list",
+        "notifications",
+        "organizations",
+        "pilots",
+        "policy",
+        "public",
+        "recommendations",
+        "regions",
+        "reviews",
+    ]
+    assert tags["get /api/v1/public/needs/"] == ["public"]
+    assert tags["post /api/v1/auth/token/"] == ["auth"]
