@@ -7,12 +7,13 @@ export UV
 export UV_LINK_MODE ?= copy
 export UV_PYTHON_DOWNLOADS ?= never
 
-.PHONY: help uv install run test lint lint-imports typecheck schema check-schema migrations-check messages fuzz clean
+.PHONY: help uv install run test lint lint-imports typecheck schema check-schema client migrations-check messages fuzz clean
 
 help:
 	@echo "make run    - install, migrate, load reference + demo data, start web (+ worker, beat with REDIS_URL)"
 	@echo "make test   - install and run the whole test suite (PostgreSQL + Redis)"
 	@echo "make lint lint-imports typecheck check-schema migrations-check - the CI gates"
+	@echo "make client - a Python client of the API from schema.yml into var/clients/python"
 
 uv:
 	@[ -x "$(UV)" ] || python3 -m pip install --quiet --disable-pip-version-check \
@@ -45,6 +46,12 @@ schema: install
 check-schema: install
 	$(UV) run python manage.py spectacular --file /tmp/schema.check.yml --validate --fail-on-warn
 	diff -u schema.yml /tmp/schema.check.yml
+
+# A Python client of the API from schema.yml (openapi-python-client; the suite generates one
+# the same way and drives the pipeline with it against a live server).
+client: install
+	$(UV) run openapi-python-client generate --path schema.yml \
+		--config clients/openapi-python-client.yml --output-path var/clients/python --overwrite
 
 migrations-check: install
 	$(UV) run python manage.py makemigrations --check --dry-run

@@ -198,7 +198,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The first path segment after /api/v1/ is an operation's tag (needs, public, auth...),
+    # which generated clients turn into modules; estimated, the prefix was /api/ and all but
+    # the explicitly tagged operations fell under "v1".
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Client generators name types after titles: English names for query enums and wrappers.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.postprocess_client_type_names",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "NeedStatusEnum": "scenarios.choices.NeedStatus",
         "CapabilityStatusEnum": "scenarios.choices.CapabilityStatus",

@@ -1,6 +1,7 @@
 """OpenAPI generation: the shared error shape, the error responses each kind of operation
 really gives, and the strict filter parameters as the server checks them."""
 
+from collections import defaultdict
 from typing import Any
 
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
@@ -99,3 +100,71 @@ class StrictFilterExtension(DjangoFilterExtension):
                 if target.get("type") == "string" and "enum" not in target:
                     target.setdefault("minLength", 1)
         return params
+
+
+COMPOSED = ("allOf", "oneOf", "anyOf")
+# What the enum component states for a parameter; anything else (a default) stays beside it.
+ENUM_OWN_KEYS = {"type", "enum", "title", "minLength"}
+
+
+def postprocess_client_type_names(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Gives client generators English type names (after drf-spectacular's enum hook).
+
+    Generators (openapi-python-client, openapi-generator) name a type after its schema's
+    ``title`` when it has one, and the titles here are the models' Chinese verbose names
+    (``v1_needs_list_场景类型``). So a query parameter's enum becomes a reference to the enum
+    component with the same values, one client type for the value in a body and in a filter
+    (drf-spectacular leaves it inline); without exactly one such component it loses its
+    title, and generators name it after the operation and parameter. A property that wraps a
+    type (``allOf`` around an enum's reference, a nullable ``oneOf``, an inline enum) keeps
+    its Chinese label as the description instead of the title.
+    """
+    schemas: dict[str, Any] = result.get("components", {}).get("schemas", {})
+    enums: defaultdict[frozenset[Any], list[str]] = defaultdict(list)
+    for name, schema in schemas.items():
+        if "enum" in schema:
+            enums[frozenset(schema["enum"])].append(name)
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                holder, key = parameter, "schema"
+                if parameter["schema"].get("type") == "array":
+                    holder, key = parameter["schema"], "items"
+                schema = holder[key]
+                if "enum" not in schema:
+                    continue
+                same = enums.get(frozenset(schema["enum"]), [])
+                if len(same) == 1:
+                    ref = {"$ref": f"#/components/schemas/{same[0]}"}
+                    # A $ref's siblings are ignored in OpenAPI 3.0: a default needs a wrapper.
+                    rest = {k: v for k, v in schema.items() if k not in ENUM_OWN_KEYS}
+                    holder[key] = {"allOf": [ref], **rest} if rest else ref
+                else:
+                    schema.pop("title", None)
+    for schema in schemas.values():
+        _untitle_wrapped_types(schema)
+    return result
+
+
+def _untitle_wrapped_types(schema: Any) -> None:
+    """Moves the title of each type-wrapping property below ``schema`` to its description."""
+    if isinstance(schema, list):
+        for item in schema:
+            _untitle_wrapped_types(item)
+        return
+    if not isinstance(schema, dict):
+        return
+    for key, value in schema.items():
+        if key in ("properties", "additionalProperties"):
+            values = value.values() if key == "properties" else [value]
+            for prop in values:
+                if (
+                    isinstance(prop, dict)
+                    and "title" in prop
+                    and ("enum" in prop or "properties" in prop or any(k in prop for k in COMPOSED))
+                ):
+                    title = prop.pop("title")
+                    prop.setdefault("description", title)
+                _untitle_wrapped_types(prop)
+        elif key in ("items", *COMPOSED):
+            _untitle_wrapped_types(value)
