@@ -174,3 +174,68 @@ def test_huge_relative_weights_are_refused(api, province_reviewer):
     assert "selection_criteria" in refused[0].json()["fields"]
     assert "matching_weights" in refused[1].json()["fields"]
     assert PolicyVersion.objects.count() == 1
+
+
+def _request_integers(schema, node, path, seen=()):
+    """(path, integer schema) of every integer a request body may carry."""
+    if isinstance(node, dict) and "$ref" in node:
+        name = node["$ref"].rsplit("/", 1)[-1]
+        if name in seen:
+            return
+        node, seen = schema["components"]["schemas"][name], (*seen, name)
+    if not isinstance(node, dict) or node.get("readOnly"):
+        return
+    types = node.get("type")
+    if types == "integer" or (isinstance(types, list) and "integer" in types):
+        yield path, node
+    for key, child in node.get("properties", {}).items():
+        yield from _request_integers(schema, child, f"{path}.{key}", seen)
+    for key in ("items", "additionalProperties"):
+        yield from _request_integers(schema, node.get(key), f"{path}[]", seen)
+    for key in ("allOf", "oneOf", "anyOf"):
+        for child in node.get(key, []):
+            yield from _request_integers(schema, child, path, seen)
+
+
+def test_every_integer_a_request_body_takes_fits_a_bigint():
+    from drf_spectacular.generators import SchemaGenerator
+
+    # given: the live schema (what the serializers enforce)
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    # when
+    integers = [
+        (f"{method.upper()} {url} {path}", node)
+        for url, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        for content in operation.get("requestBody", {}).get("content", {}).values()
+        for path, node in _request_integers(schema, content["schema"], "")
+    ]
+
+    # then
+    assert integers
+    unbounded = [
+        where
+        for where, node in integers
+        if not (-(2**63) <= node.get("minimum", -(2**64)) <= node.get("maximum", 2**64) < 2**63)
+    ]
+    assert unbounded == []
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "bound"),
+    [
+        ({"need": 2**64, "capability": 1}, "need", "9223372036854775807"),
+        ({"need": 1, "capability": -(2**64)}, "capability", "1"),
+        ({"need": 2**63, "capability": 0}, "need", "9223372036854775807"),
+    ],
+)
+def test_pilot_ids_beyond_a_bigint_are_refused_naming_the_bound(
+    api, city_reviewer, body, field, bound
+):
+    response = api.as_user(city_reviewer).post(
+        "/api/v1/pilots/", {**body, "tolerance_until": "2027-06-30"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert bound in response.json()["fields"][field][0]
