@@ -1,6 +1,7 @@
 """Settings shared by every environment; every deploy-specific value comes from the environment."""
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
@@ -132,13 +133,25 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@scenarios.exampl
 # Redis: Celery broker and result backend, and the Django cache. Unset means tasks run
 # in-process (a first run needs no server) and the cache is local memory.
 REDIS_URL = env("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-        }
+
+
+def redis_cache(url: str) -> dict[str, Any]:
+    """The cache on Redis, which the site can do without: an unreachable server is a miss
+    (``core.cache.FailSoftRedisCache``), found out within the short timeouts and then left
+    alone for ``CACHE_RETRY_SECONDS`` (docs/operations.md: what degrades)."""
+    return {
+        "BACKEND": "core.cache.FailSoftRedisCache",
+        "LOCATION": url,
+        "OPTIONS": {
+            "SOCKET_CONNECT_TIMEOUT": env.float("CACHE_CONNECT_TIMEOUT", default=0.3),
+            "SOCKET_TIMEOUT": env.float("CACHE_TIMEOUT", default=1.0),
+            "RETRY_SECONDS": env.float("CACHE_RETRY_SECONDS", default=5.0),
+        },
     }
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
