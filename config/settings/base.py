@@ -169,6 +169,17 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web request that sends a task while the broker is down waits at most about two connect
+# timeouts (one retry), then core.tasks.enqueue_on_commit logs the failure; the default
+# (four tries, 4 s connect timeout) held a request for seconds before its 500.
+BROKER_CONNECT_TIMEOUT = env.float("BROKER_CONNECT_TIMEOUT", default=1.0)
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_CONNECT_TIMEOUT
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 REST_FRAMEWORK = {
@@ -277,8 +288,11 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Redis redelivers a task whose worker died (acks_late) after this many seconds; it must
 # exceed the longest task's hard time limit.
+# socket_timeout stays above the workers' 1 s blocking reads of the queue.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2400)
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2400),
+    "socket_connect_timeout": BROKER_CONNECT_TIMEOUT,
+    "socket_timeout": env.float("BROKER_TIMEOUT", default=5.0),
 }
 
 LOGGING = {
