@@ -11,7 +11,7 @@ from matching.models import MatchRun
 from scenarios.models import Capability
 from tests import factories
 from tests.conftest import committee_member
-from tests.scenarios.helpers import CAPABILITY_DEFAULTS
+from tests.scenarios.helpers import CAPABILITY_DEFAULTS, make_need
 
 CLOSED_PORT = "redis://127.0.0.1:6390/0"  # nothing listens there
 
@@ -48,6 +48,18 @@ def test_public_lists_and_sign_in_answer_with_redis_down(api, redis_down, caplog
     warnings = [r for r in caplog.records if r.name == "core.cache"]
     assert len(warnings) == 1
     assert "rate limits are not enforced" in warnings[0].getMessage()
+
+
+@pytest.mark.django_db
+def test_portal_pages_answer_with_redis_down(client, redis_down):
+    # given: a published need, whose list counts would come from the cache
+    make_need(factories.AgencyFactory.create(region_id="360102"), status="published")
+
+    # when
+    pages = [client.get(url) for url in ("/", "/opportunities/", "/capabilities/", "/login/")]
+
+    # then
+    assert [p.status_code for p in pages] == [200, 200, 200, 200]
 
 
 # Transactional: the commit really happens inside the request, and with it the after-commit
