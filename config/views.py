@@ -1,6 +1,7 @@
 """JSON error pages for API paths (the HTML ones stay for the admin)."""
 
 from django.apps import apps
+from django.core.exceptions import RequestDataTooBig
 from django.http import (
     Http404,
     HttpRequest,
@@ -10,6 +11,8 @@ from django.http import (
 )
 from django.utils.translation import gettext as _
 from django.views.defaults import bad_request, page_not_found, server_error
+
+from core.api.errors import request_too_large_body
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -22,6 +25,8 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def bad_input(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """400 before any view ran (a disallowed Host, too many parameters): JSON for the API."""
+    if request.path.startswith("/api/") and isinstance(exception, RequestDataTooBig):
+        return JsonResponse(request_too_large_body(), status=413)
     if request.path.startswith("/api/"):
         return JsonResponse(
             {"code": "bad_request", "detail": _("请求有误。"), "fields": {}}, status=400

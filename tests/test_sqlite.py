@@ -37,6 +37,7 @@ def test_pages_search_and_writes_work_on_the_embedded_sqlite(tmp_path):
         **{k: 200 for k in statuses if k.startswith("/")},
         # an id beyond 64 bits is refused, not an OverflowError
         "/api/v1/public/needs/?agency=9223372036854775808": 400,
+        "POST pilot need=2**64": 400,
         "POST need": 302,
         "POST submit": 302,
         "POST decide": 302,

@@ -1,6 +1,7 @@
 """Settings shared by every environment; every deploy-specific value comes from the environment."""
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
@@ -132,13 +133,25 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@scenarios.exampl
 # Redis: Celery broker and result backend, and the Django cache. Unset means tasks run
 # in-process (a first run needs no server) and the cache is local memory.
 REDIS_URL = env("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-        }
+
+
+def redis_cache(url: str) -> dict[str, Any]:
+    """The cache on Redis, which the site can do without: an unreachable server is a miss
+    (``core.cache.FailSoftRedisCache``), found out within the short timeouts and then left
+    alone for ``CACHE_RETRY_SECONDS`` (docs/operations.md: what degrades)."""
+    return {
+        "BACKEND": "core.cache.FailSoftRedisCache",
+        "LOCATION": url,
+        "OPTIONS": {
+            "SOCKET_CONNECT_TIMEOUT": env.float("CACHE_CONNECT_TIMEOUT", default=0.3),
+            "SOCKET_TIMEOUT": env.float("CACHE_TIMEOUT", default=1.0),
+            "RETRY_SECONDS": env.float("CACHE_RETRY_SECONDS", default=5.0),
+        },
     }
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -156,6 +169,17 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web request that sends a task while the broker is down waits at most about two connect
+# timeouts (one retry), then core.tasks.enqueue_on_commit logs the failure; the default
+# (four tries, 4 s connect timeout) held a request for seconds before its 500.
+BROKER_CONNECT_TIMEOUT = env.float("BROKER_CONNECT_TIMEOUT", default=1.0)
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_CONNECT_TIMEOUT
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 REST_FRAMEWORK = {
@@ -273,8 +297,11 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Redis redelivers a task whose worker died (acks_late) after this many seconds; it must
 # exceed the longest task's hard time limit.
+# socket_timeout stays above the workers' 1 s blocking reads of the queue.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2400)
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2400),
+    "socket_connect_timeout": BROKER_CONNECT_TIMEOUT,
+    "socket_timeout": env.float("BROKER_TIMEOUT", default=5.0),
 }
 
 LOGGING = {

@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.fields import IdField
 from matching import selectors
 from matching.models import MatchRun, RunScope
 from matching.services import runs
@@ -17,11 +18,9 @@ from matching.services.runs import run_progress
 
 class MatchRunInputSerializer(serializers.Serializer):
     scope = serializers.ChoiceField(choices=RunScope.choices)
-    object_id = serializers.IntegerField(
+    object_id = IdField(
         required=False,
         allow_null=True,
-        min_value=1,
-        max_value=2**63 - 1,
         help_text="need id (scope=need) or capability id (scope=capability)",
     )
 

@@ -357,7 +357,16 @@ def match_run_resume(*, run_id: int) -> int:
 
 
 def match_runs_resume_stalled(*, older_than_minutes: int = 15) -> list[int]:
-    """Resume running runs that started long ago (their worker may have died)."""
+    """Resume running runs that started long ago (their worker may have died); returns
+    their ids.
+
+    Pending runs requested as long ago are sent again: their task never reached a worker
+    (the broker was down, and ``core.tasks.enqueue_on_commit`` logged it), and a pending
+    full run would otherwise also hold back every full run the system asks for. A second
+    message for a run that was only waiting is harmless (the run's status decides).
+    Runs an operator's command executes in its own process (``params.inline``) are left to
+    it.
+    """
     cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
     ids = list(
         MatchRun.objects.filter(status=RunStatus.RUNNING, started_at__lt=cutoff).values_list(
@@ -367,6 +376,15 @@ def match_runs_resume_stalled(*, older_than_minutes: int = 15) -> list[int]:
     for run_id in ids:
         with transaction.atomic():
             match_run_resume(run_id=run_id)
+    waiting = list(
+        MatchRun.objects.filter(status=RunStatus.PENDING, created_at__lt=cutoff)
+        .exclude(params__inline=True)
+        .values_list("id", flat=True)
+    )
+    if waiting:
+        logger.warning("sending pending runs %s again: their tasks never started", waiting)
+    for run_id in waiting:
+        enqueue_on_commit("matching.execute_run", run_id=run_id)
     return ids
 
 

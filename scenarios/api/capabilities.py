@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from accounts.api.serializers import OrganizationBriefSerializer
 from accounts.choices import OrganizationKind, Role
 from accounts.models import Organization
+from core.api.fields import IdField, Int64Field
 from scenarios import selectors
 from scenarios.api.common import (
     KeywordList,
@@ -38,9 +39,7 @@ from scenarios.services import capabilities
 
 class CapabilityInputSerializer(serializers.Serializer):
     ref = serializers.CharField(max_length=64, required=False)
-    firm = serializers.IntegerField(
-        required=False, help_text="firm id; optional when the user edits for one firm"
-    )
+    firm = IdField(required=False, help_text="firm id; optional when the user edits for one firm")
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=5000)
     chains = serializers.ListField(
@@ -58,7 +57,7 @@ class CapabilityInputSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=200), max_length=20, required=False
     )
     capacity = serializers.IntegerField(min_value=1, max_value=1000, required=False)
-    version = serializers.IntegerField(min_value=1, required=False)
+    version = Int64Field(min_value=1, required=False)
 
 
 class CapabilityPublicSerializer(serializers.ModelSerializer):

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from accounts.models import Organization
 from accounts.roles import memberships
+from core.api.fields import Int64Field
 from core.api.idempotency import IdempotentCreateMixin
 from core.api.mixins import expected_version, with_etag
 from core.errors import InvalidInput
@@ -30,7 +31,7 @@ def chain_slugs(obj: ScenarioNeed | Capability) -> list[str]:
 
 
 class VersionInputSerializer(serializers.Serializer):
-    version = serializers.IntegerField(
+    version = Int64Field(
         min_value=1, required=False, help_text="expected current version (or If-Match)"
     )
 

@@ -14,6 +14,7 @@ from accounts.api.serializers import OrganizationBriefSerializer
 from accounts.choices import OrganizationKind, Role
 from accounts.models import Organization
 from activity.api.audit import AuditEventSerializer
+from core.api.fields import IdField, Int64Field
 from scenarios import selectors
 from scenarios.access import is_need_insider
 from scenarios.api.common import (
@@ -41,7 +42,7 @@ class NeedInputSerializer(serializers.Serializer):
     """Body of POST /needs/ and PATCH /needs/{id}/ (PATCH also takes ``version``)."""
 
     ref = serializers.CharField(max_length=64, required=False)
-    agency = serializers.IntegerField(
+    agency = IdField(
         required=False, help_text="posting agency id; optional when the user edits for one"
     )
     title = serializers.CharField(max_length=200)
@@ -63,7 +64,7 @@ class NeedInputSerializer(serializers.Serializer):
     contact_name = serializers.CharField(max_length=64, allow_blank=True, required=False)
     contact_phone = serializers.CharField(max_length=32, allow_blank=True, required=False)
     confidential_notes = serializers.CharField(max_length=2000, allow_blank=True, required=False)
-    version = serializers.IntegerField(
+    version = Int64Field(
         min_value=1, required=False, help_text="current version, for updates (or If-Match)"
     )
 

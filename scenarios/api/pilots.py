@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.fields import IdField
 from core.api.mixins import expected_version
 from core.errors import InvalidInput
 from scenarios import selectors
@@ -38,8 +39,8 @@ class MilestoneSerializer(serializers.Serializer):
 
 
 class PilotInputSerializer(serializers.Serializer):
-    need = serializers.IntegerField()
-    capability = serializers.IntegerField()
+    need = IdField()
+    capability = IdField()
     tolerance_until = serializers.DateField(help_text="end of the tolerance period (包容期)")
     validation_type = serializers.ChoiceField(choices=ValidationType.choices, required=False)
     milestones: serializers.ListSerializer[Any] = serializers.ListSerializer(

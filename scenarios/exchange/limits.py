@@ -21,6 +21,11 @@ MAX_COLUMNS = 64
 
 MAX_ZIP_ENTRIES = 2_000
 
+# An XLSX part may unpack to at most this many times its packed size (Apache POI's default
+# for zip bombs); text and sheet XML unpack 3 to 7 times. Parts under the floor are exempt.
+MAX_INFLATE_RATIO = 100
+INFLATE_RATIO_FLOOR = 1024 * 1024
+
 ExchangeKind = Literal["need", "capability"]
 
 
@@ -48,3 +53,10 @@ class ExchangeLimits:
     def max_physical_rows(self) -> int:
         """Rows a sheet may span, blank ones included, before it counts as hostile."""
         return 2 * self.max_rows + 100
+
+    def max_shared_strings(self, columns: int) -> int:
+        """Entries an XLSX's shared-strings table may hold: one per cell of the rows and
+        ``columns`` the reader looks at, header included. openpyxl builds every entry before
+        the first row is read, and entries, not bytes, are what cost (1.5 million short
+        ones take 16 s and 300 MB)."""
+        return (self.max_physical_rows + 1) * columns

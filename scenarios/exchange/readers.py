@@ -6,6 +6,7 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -13,12 +14,17 @@ from typing import IO, Any
 
 import openpyxl
 from django.utils.translation import gettext as _
+from openpyxl.packaging.manifest import Manifest
+from openpyxl.xml.constants import ARC_CONTENT_TYPES, SHARED_STRINGS
+from openpyxl.xml.functions import fromstring
 
 from scenarios.exchange.cells import CellError, cell_text, convert_cell, csv_unescape, is_blank
 from scenarios.exchange.columns import COLUMNS, Column
 from scenarios.exchange.errors import ImportRejected, RowError, file_error, sort_errors
 from scenarios.exchange.limits import (
+    INFLATE_RATIO_FLOOR,
     MAX_COLUMNS,
+    MAX_INFLATE_RATIO,
     MAX_ZIP_ENTRIES,
     ExchangeKind,
     ExchangeLimits,
@@ -26,6 +32,9 @@ from scenarios.exchange.limits import (
 )
 
 ZIP_MAGIC = b"PK\x03\x04"
+
+# The start of an entry of a shared-strings table (``<si>``, ``<si/>``, ``<x:si …>``).
+STRING_ITEM = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,31}:)?si[\s/>]")
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls / .doc
 
@@ -238,27 +247,96 @@ def _read_csv(data: bytes, columns: Sequence[Column], limits: ExchangeLimits) ->
     return rows
 
 
-def _check_xlsx_archive(data: bytes, limits: ExchangeLimits) -> None:
-    """Refuse archives that are broken or unpack to far more than they weigh (zip bombs)."""
+def _count_string_items(archive: zipfile.ZipFile, name: str, *, stop_after: int) -> int:
+    """Entries of the shared-strings part ``name``, counted in the unpacked bytes without
+    parsing them (inflating costs a fraction of what openpyxl spends per entry); counting
+    stops once past ``stop_after``."""
+    count, tail = 0, b""
+    with archive.open(name) as member:
+        while chunk := member.read(1024 * 1024):
+            block = tail + chunk
+            # A match is at most 37 bytes: one cut by the chunk's end is counted next time.
+            cut = max(len(block) - 40, 0)
+            count += sum(1 for m in STRING_ITEM.finditer(block) if m.start() < cut)
+            if count > stop_after:
+                return count
+            tail = block[cut:]
+    return count + len(STRING_ITEM.findall(tail))
+
+
+def _shared_strings_part(archive: zipfile.ZipFile) -> str | None:
+    """The part openpyxl will read as the shared-strings table, found as openpyxl finds it
+    (``[Content_Types].xml``); None when the file has none or the manifest is unreadable
+    (openpyxl then refuses the file itself)."""
+    try:
+        manifest = Manifest.from_tree(fromstring(archive.read(ARC_CONTENT_TYPES)))
+    except Exception:  # missing or malformed manifest: openpyxl reports the file broken
+        return None
+    found = manifest.find(SHARED_STRINGS)
+    return str(found.PartName)[1:] if found is not None else None
+
+
+def _check_xlsx_archive(data: bytes, columns: Sequence[Column], limits: ExchangeLimits) -> None:
+    """Refuse, from the archive's directory and before openpyxl parses anything, archives
+    that are broken, unpack to far more than they weigh (zip bombs: in total, or one part
+    beyond ``MAX_INFLATE_RATIO``), or whose shared-strings table holds more entries than a
+    sheet within the row limits can use."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+            if len(infos) > MAX_ZIP_ENTRIES:
+                raise file_error(_("XLSX 文件结构异常（压缩包内文件过多）。"))
+            unpacked = sum(info.file_size for info in infos)
+            if unpacked > limits.max_unzipped_bytes:
+                raise file_error(
+                    _("XLSX 解压后过大（%(size)s，上限 %(max)s），疑似压缩炸弹，已拒绝。")
+                    % {"size": _size(unpacked), "max": _size(limits.max_unzipped_bytes)}
+                )
+            for info in infos:
+                if info.file_size > max(
+                    INFLATE_RATIO_FLOOR, MAX_INFLATE_RATIO * info.compress_size
+                ):
+                    raise file_error(
+                        _(
+                            "XLSX 中的一个部件解压后 %(size)s，是压缩后的 %(ratio)s 倍"
+                            "（上限 %(max)s 倍），疑似压缩炸弹，已拒绝。"
+                        )
+                        % {
+                            "size": _size(info.file_size),
+                            "ratio": info.file_size // max(info.compress_size, 1),
+                            "max": MAX_INFLATE_RATIO,
+                        }
+                    )
+            if not any(info.filename == "xl/workbook.xml" for info in infos):
+                raise file_error(_("不是有效的 XLSX 文件（缺少工作簿）。"))
+            strings = _shared_strings_part(archive)
+            most = limits.max_shared_strings(len(columns))
+            if strings is not None and (
+                _count_string_items(archive, strings, stop_after=most) > most
+            ):
+                raise file_error(
+                    _(
+                        "XLSX 的共享字符串表超过 %(max)s 条，多于 %(rows)s 行以内的表格所能用到的，"
+                        "已拒绝。"
+                    )
+                    % {"max": most, "rows": limits.max_physical_rows}
+                )
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        ValueError,
+        EOFError,
+        zlib.error,  # a damaged part, found while counting
+        RuntimeError,  # an encrypted part, or a compression method zipfile lacks
+    ):
         raise file_error(_("不是有效的 XLSX 文件（压缩包已损坏）。")) from None
-    if len(infos) > MAX_ZIP_ENTRIES:
-        raise file_error(_("XLSX 文件结构异常（压缩包内文件过多）。"))
-    unpacked = sum(info.file_size for info in infos)
-    if unpacked > limits.max_unzipped_bytes:
-        raise file_error(
-            _("XLSX 解压后过大（%(size)s，上限 %(max)s），疑似压缩炸弹，已拒绝。")
-            % {"size": _size(unpacked), "max": _size(limits.max_unzipped_bytes)}
-        )
-    if not any(info.filename == "xl/workbook.xml" for info in infos):
-        raise file_error(_("不是有效的 XLSX 文件（缺少工作簿）。"))
+    except KeyError:  # the manifest names a shared-strings part the archive lacks
+        raise file_error(_("XLSX 文件已损坏或无法读取。")) from None
 
 
 def _read_xlsx(data: bytes, columns: Sequence[Column], limits: ExchangeLimits) -> list[_RawRow]:
-    _check_xlsx_archive(data, limits)
+    _check_xlsx_archive(data, columns, limits)
     broken = _("XLSX 文件已损坏或无法读取。")
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)

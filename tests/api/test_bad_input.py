@@ -1,6 +1,9 @@
 """Malformed input gets a 4xx with a field-level message, never a 500."""
 
+import json
+
 import pytest
+from django.test import Client
 
 from scenarios.models import PolicyVersion, ScenarioNeed
 from tests.api.test_needs_api import need_body
@@ -174,3 +177,130 @@ def test_huge_relative_weights_are_refused(api, province_reviewer):
     assert "selection_criteria" in refused[0].json()["fields"]
     assert "matching_weights" in refused[1].json()["fields"]
     assert PolicyVersion.objects.count() == 1
+
+
+def _request_integers(schema, node, path, seen=()):
+    """(path, integer schema) of every integer a request body may carry."""
+    if isinstance(node, dict) and "$ref" in node:
+        name = node["$ref"].rsplit("/", 1)[-1]
+        if name in seen:
+            return
+        node, seen = schema["components"]["schemas"][name], (*seen, name)
+    if not isinstance(node, dict) or node.get("readOnly"):
+        return
+    types = node.get("type")
+    if types == "integer" or (isinstance(types, list) and "integer" in types):
+        yield path, node
+    for key, child in node.get("properties", {}).items():
+        yield from _request_integers(schema, child, f"{path}.{key}", seen)
+    for key in ("items", "additionalProperties"):
+        yield from _request_integers(schema, node.get(key), f"{path}[]", seen)
+    for key in ("allOf", "oneOf", "anyOf"):
+        for child in node.get(key, []):
+            yield from _request_integers(schema, child, path, seen)
+
+
+def test_every_integer_a_request_body_takes_fits_a_bigint():
+    from drf_spectacular.generators import SchemaGenerator
+
+    # given: the live schema (what the serializers enforce)
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    # when
+    integers = [
+        (f"{method.upper()} {url} {path}", node)
+        for url, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        for content in operation.get("requestBody", {}).get("content", {}).values()
+        for path, node in _request_integers(schema, content["schema"], "")
+    ]
+
+    # then
+    assert integers
+    unbounded = [
+        where
+        for where, node in integers
+        if not (-(2**63) <= node.get("minimum", -(2**64)) <= node.get("maximum", 2**64) < 2**63)
+    ]
+    assert unbounded == []
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "bound"),
+    [
+        ({"need": 2**64, "capability": 1}, "need", "9223372036854775807"),
+        ({"need": 1, "capability": -(2**64)}, "capability", "1"),
+        ({"need": 2**63, "capability": 0}, "need", "9223372036854775807"),
+    ],
+)
+def test_pilot_ids_beyond_a_bigint_are_refused_naming_the_bound(
+    api, city_reviewer, body, field, bound
+):
+    response = api.as_user(city_reviewer).post(
+        "/api/v1/pilots/", {**body, "tolerance_until": "2027-06-30"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert bound in response.json()["fields"][field][0]
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_json_body_over_the_upload_limit_is_a_413_naming_the_limit(
+    api, agency_user, settings, debug
+):
+    # given: a 2 KiB limit, and DEBUG either way (Django's own 400 page is HTML with DEBUG)
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
+    settings.DEBUG = debug
+    body = json.dumps(need_body(description="长" * 3000))
+
+    # when
+    response = api.as_user(agency_user).post(
+        "/api/v1/needs/", body, content_type="application/json"
+    )
+
+    # then
+    assert response.status_code == 413
+    assert response.json() == {
+        "code": "request_too_large",
+        "detail": "请求体过大，上限为 2 KiB。",
+        "fields": {},
+    }
+    assert not ScenarioNeed.objects.exists()
+
+
+def test_a_form_body_over_the_upload_limit_is_a_413_on_the_token_endpoint(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
+
+    response = api.post(
+        "/api/v1/auth/token/",
+        f"username={'x' * (12 * 1024 * 1024)}&password=y",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 413
+    assert response.json()["detail"] == "请求体过大，上限为 11 MiB。"
+
+
+def test_a_form_with_too_many_fields_is_a_400_naming_the_limit(api, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    body = "&".join(f"f{i}=1" for i in range(10))
+
+    response = api.post(
+        "/api/v1/auth/token/", body, content_type="application/x-www-form-urlencoded"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "bad_request",
+        "detail": "请求中的字段过多，上限为 5 个。",
+        "fields": {},
+    }
+
+
+def test_the_portal_keeps_its_html_page_for_a_body_over_the_limit(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
+
+    response = Client().post("/login/", {"username": "x" * 5000, "password": "y"})
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")

@@ -3,6 +3,7 @@
 import pytest
 from celery import current_app
 from django.db import transaction
+from kombu.exceptions import OperationalError
 
 from core.tasks import enqueue_on_commit
 
@@ -86,3 +87,38 @@ def test_every_task_a_service_enqueues_is_registered_in_a_fresh_process():
         check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.mark.django_db
+def test_enqueue_logs_a_broker_it_cannot_reach_instead_of_raising(
+    monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    # given: a broker that refuses (kombu's error after its publish retries)
+    task = current_app.tasks["matching.execute_run"]
+
+    def refuse(**kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6390. Connection refused.")
+
+    monkeypatch.setattr(task, "delay", refuse)
+
+    # when: the transaction commits
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue_on_commit("matching.execute_run", run_id=5)
+
+    # then
+    assert "could not enqueue matching.execute_run {'run_id': 5}" in caplog.text
+
+
+@pytest.mark.django_db
+def test_enqueue_still_raises_what_is_not_the_broker(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    task = current_app.tasks["matching.execute_run"]
+
+    def broken(**kwargs):
+        raise TypeError("not JSON serialisable")
+
+    monkeypatch.setattr(task, "delay", broken)
+
+    with pytest.raises(TypeError), django_capture_on_commit_callbacks(execute=True):
+        enqueue_on_commit("matching.execute_run", run_id=5)

@@ -471,6 +471,37 @@ def test_resume_stalled_touches_only_old_running_runs(
     assert len(queued) == 3  # the stalled run's three chunks, nothing of the others
 
 
+def test_resume_stalled_sends_again_old_pending_runs_whose_task_was_lost(
+    province, monkeypatch, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    from celery import current_app
+    from django.utils import timezone
+
+    # given: runs requested 20 minutes ago whose tasks never left (the broker was down), one
+    # requested just now, and an old one an operator's command executes itself
+    with django_capture_on_commit_callbacks():  # the sends are lost
+        lost_full = runs.match_run_request(scope="full")
+        lost_need = runs.match_run_request(scope="need", object_id=province["needs"][0].pk)
+        runs.match_run_request(scope="need", object_id=province["needs"][1].pk)  # recent
+    inline = runs.match_run_request(scope="need", object_id=province["needs"][2].pk, enqueue=False)
+    MatchRun.objects.filter(pk__in=[lost_full.pk, lost_need.pk, inline.pk]).update(
+        created_at=timezone.now() - dt.timedelta(minutes=20)
+    )
+    sent: list[dict] = []
+    monkeypatch.setattr(
+        current_app.tasks["matching.execute_run"], "delay", lambda **kw: sent.append(kw)
+    )
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        runs.match_runs_resume_stalled(older_than_minutes=15)
+
+    # then: the two lost runs are sent again, nothing else
+    assert sorted(s["run_id"] for s in sent) == sorted([lost_full.pk, lost_need.pk])
+
+
 def test_resume_with_every_chunk_done_only_finishes(
     province, settings, django_capture_on_commit_callbacks
 ):

@@ -2,10 +2,12 @@
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 import zipfile
 from collections.abc import Callable
+from xml.sax import saxutils
 
 import openpyxl
 import pytest
@@ -115,6 +117,55 @@ def as_xlsx(rows, columns=NEED_COLUMNS, *, chinese=True):
     return buffer.getvalue()
 
 
+def as_xlsx_with_shared_strings(rows, columns=NEED_COLUMNS, *, strings=None):
+    """An XLSX as Excel writes it (openpyxl writes inline strings): every text cell an
+    index into ``xl/sharedStrings.xml``. ``strings`` is a table of one's own (a hostile
+    file's), written as it comes, to be indexed by cells with ``{"s": n}``."""
+    table = [[c.name for c in columns]] + [[_flat(r.get(c.name)) for c in columns] for r in rows]
+    own: dict[str, int] = {}
+    sheet_rows = []
+    for number, values in enumerate(table, start=1):
+        cells = []
+        for col, value in enumerate(values, start=1):
+            if value in ("", None):
+                continue
+            index = value["s"] if isinstance(value, dict) else own.setdefault(value, len(own))
+            ref = f"{openpyxl.utils.get_column_letter(col)}{number}"
+            cells.append(f'<c r="{ref}" t="s"><v>{index}</v></c>')
+        sheet_rows.append(f'<row r="{number}">{"".join(cells)}</row>')
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    sheet = f'<worksheet xmlns="{main}"><sheetData>{"".join(sheet_rows)}</sheetData></worksheet>'
+    if strings is None:
+        items = "".join(f"<si><t>{saxutils.escape(text)}</t></si>" for text in own)
+    else:
+        items = strings
+    shared = f'<sst xmlns="{main}">{items}</sst>'
+    skeleton = zipfile.ZipFile(io.BytesIO(as_xlsx([], columns)))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name in skeleton.namelist():
+            part = skeleton.read(name)
+            if name == "[Content_Types].xml":
+                part = part.replace(
+                    b"</Types>",
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+                    b"</Types>",
+                )
+            elif name == "xl/_rels/workbook.xml.rels":
+                part = part.replace(
+                    b"</Relationships>",
+                    b'<Relationship Id="rIdStrings" Target="sharedStrings.xml" Type="http://'
+                    b"schemas.openxmlformats.org/officeDocument/2006/relationships/"
+                    b'sharedStrings"/></Relationships>',
+                )
+            elif name == "xl/worksheets/sheet1.xml":
+                part = sheet.encode()
+            archive.writestr(name, part)
+        archive.writestr("xl/sharedStrings.xml", shared.encode())
+    return buffer.getvalue()
+
+
 def table_counts():
     """Rows of every table an import may touch."""
     return {
@@ -192,6 +243,18 @@ def test_needs_import_csv_reads_bom_list_separators_booleans_and_dates():
     assert need.is_major is True
     assert need.deadline == dt.date(2027, 6, 30)
     assert need.budget_cny == 1_200_000
+
+
+def test_needs_import_reads_an_xlsx_with_a_shared_strings_table():
+    # given: text cells as Excel writes them, as indexes into the shared strings
+    data = as_xlsx_with_shared_strings([need_row(), need_row(ref="IMP-N-002")])
+
+    # when
+    result = needs_import(actor=None, data=data, filename="list.xlsx")
+
+    # then
+    assert result.refs == ["IMP-N-001", "IMP-N-002"]
+    assert ScenarioNeed.objects.get(ref="IMP-N-002").title == need_row()["title"]
 
 
 @pytest.mark.parametrize("chinese", [True, False])
@@ -654,6 +717,82 @@ def test_needs_import_refuses_xlsx_that_unpacks_too_large(settings):
     # then
     assert len(buffer.getvalue()) < 20_000
     assert "压缩炸弹" in reason
+
+
+@pytest.fixture
+def openpyxl_loads(monkeypatch):
+    """Records every workbook openpyxl is asked to open (the costly part of a refusal)."""
+    calls: list[object] = []
+    real = readers.openpyxl.load_workbook
+
+    def load_workbook(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(readers.openpyxl, "load_workbook", load_workbook)
+    return calls
+
+
+def test_needs_import_refuses_a_small_xlsx_whose_shared_strings_unpack_to_45_mib(openpyxl_loads):
+    # given: long distinct strings that compress well: ~45 MiB of table in a small file,
+    # under the 50 MiB ceiling for the whole archive
+    pad = "扩" * 330
+    strings = "".join(f"<si><t>{pad}{n:08d}</t></si>" for n in range(47_000))
+    data = as_xlsx_with_shared_strings([need_row()], strings=strings)
+    parts = {i.filename: i for i in zipfile.ZipFile(io.BytesIO(data)).infolist()}
+
+    # when
+    reason = file_reason(lambda: needs_import(actor=None, data=data, fmt="xlsx"))
+
+    # then: refused from the archive's directory; openpyxl never parsed the table
+    assert len(data) < 400_000
+    assert parts["xl/sharedStrings.xml"].file_size > 44 * 1024 * 1024
+    assert "压缩炸弹" in reason
+    assert openpyxl_loads == []
+
+
+def test_needs_import_refuses_more_shared_strings_than_the_row_limits_can_use(
+    settings, openpyxl_loads
+):
+    # given: 3 rows allowed (a sheet of at most 107 lines × 14 columns), and a table of
+    # 5,000 short strings, small and unremarkably compressed
+    settings.EXCHANGE_MAX_ROWS = 3
+    strings = "".join(f"<si><t>{n:x}</t></si>" for n in range(5_000))
+    data = as_xlsx_with_shared_strings([need_row()], strings=strings)
+
+    # when
+    reason = file_reason(lambda: needs_import(actor=None, data=data, fmt="xlsx"))
+
+    # then
+    assert "共享字符串表超过 1498 条" in reason
+    assert openpyxl_loads == []
+
+
+def test_needs_import_counts_shared_strings_across_the_reading_chunks(settings):
+    # given: a table just over the limit, whose entries straddle 1 MiB chunk borders
+    settings.EXCHANGE_MAX_ROWS = 3
+    most = (2 * 3 + 100 + 1) * len(NEED_COLUMNS)
+    entries = [
+        f"<si><t>{hashlib.sha256(str(n).encode()).hexdigest() * 12}</t></si>"
+        for n in range(most + 1)
+    ]
+    over, at = "".join(entries), "".join(entries[:-1])
+
+    # when
+    refused = file_reason(
+        lambda: needs_import(
+            actor=None, data=as_xlsx_with_shared_strings([], strings=over), fmt="xlsx"
+        )
+    )
+    accepted = rejection(
+        lambda: needs_import(
+            actor=None, data=as_xlsx_with_shared_strings([], strings=at), fmt="xlsx"
+        )
+    )
+
+    # then: one entry more is refused; the limit itself gets as far as the rows
+    assert "共享字符串表" in refused
+    assert "共享字符串表" not in accepted.errors[0].reason
 
 
 def test_needs_import_refuses_xlsx_content_with_csv_format():
