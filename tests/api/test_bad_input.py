@@ -268,25 +268,37 @@ def test_a_json_body_over_the_upload_limit_is_a_413_naming_the_limit(
     assert not ScenarioNeed.objects.exists()
 
 
-def test_a_form_body_over_the_upload_limit_is_a_413_on_the_token_endpoint(api, settings):
+def _multipart(fields: dict[str, str]) -> str:
+    parts = [
+        f'--b\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+        for k, v in fields.items()
+    ]
+    return "".join(parts) + "--b--\r\n"
+
+
+def test_a_form_body_over_the_upload_limit_is_a_413_on_an_upload_endpoint(
+    api, settings, platform_admin
+):
+    # The upload endpoints are the ones that read forms (every other one takes JSON only).
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
 
-    response = api.post(
-        "/api/v1/auth/token/",
-        f"username={'x' * (12 * 1024 * 1024)}&password=y",
-        content_type="application/x-www-form-urlencoded",
+    response = api.as_user(platform_admin).post(
+        "/api/v1/needs/import/",
+        _multipart({"format": "x" * (12 * 1024 * 1024)}),
+        content_type="multipart/form-data; boundary=b",
     )
 
     assert response.status_code == 413
     assert response.json()["detail"] == "请求体过大，上限为 11 MiB。"
 
 
-def test_a_form_with_too_many_fields_is_a_400_naming_the_limit(api, settings):
+def test_a_form_with_too_many_fields_is_a_400_naming_the_limit(api, settings, platform_admin):
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
-    body = "&".join(f"f{i}=1" for i in range(10))
 
-    response = api.post(
-        "/api/v1/auth/token/", body, content_type="application/x-www-form-urlencoded"
+    response = api.as_user(platform_admin).post(
+        "/api/v1/needs/import/",
+        _multipart({f"f{i}": "1" for i in range(10)}),
+        content_type="multipart/form-data; boundary=b",
     )
 
     assert response.status_code == 400
