@@ -1,15 +1,32 @@
 """The append-only audit trail and in-app notifications."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class AppendOnlyError(Exception):
+    """An audit row was about to be changed or deleted; the trail is append-only."""
+
+
+class AuditQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("audit rows are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("audit rows are append-only")
+
+
 class AuditEvent(models.Model):
     """Who did what to which object, from which state to which, when and why.
 
-    Rows are only ever inserted (services call ``activity.services.audit_record``); the
-    admin shows them read-only. ``target_type`` is the target model's ``app_label.model``.
+    Rows are only ever inserted (services call ``activity.services.audit_record``): saving an
+    existing row, deleting one and the queryset's ``update``/``delete`` raise
+    ``AppendOnlyError``, the admin shows them read-only, and on PostgreSQL a trigger refuses
+    ``UPDATE`` and ``DELETE`` whoever sends them. ``target_type`` is the target model's
+    ``app_label.model``.
     """
 
     actor = models.ForeignKey(
@@ -29,6 +46,8 @@ class AuditEvent(models.Model):
     data = models.JSONField(_("变更内容"), default=dict, blank=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
 
+    objects = AuditQuerySet.as_manager()
+
     class Meta:
         # The table predates the activity app (it was scenarios'); its name is kept.
         db_table = "scenarios_auditevent"
@@ -39,6 +58,14 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target_type}#{self.target_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("audit rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("audit rows are append-only")
 
 
 class Notification(models.Model):

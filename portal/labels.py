@@ -32,6 +32,7 @@ ACTION_LABELS = {
     "capability.withdraw": _("撤回"),
     "capability.suspend": _("暂停"),
     "capability.reinstate": _("恢复发布"),
+    "capability.hold": _("待工作委员会复核"),
 }
 STATE_LABELS: dict[str, Any] = {
     **dict(NeedStatus.choices),
@@ -50,6 +51,10 @@ VERB_LABELS = {
     "match.decided": _("对接结果"),
     "pilot.started": _("场景验证开始"),
     "organization.verified": _("企业认证通过"),
+    "organization.suspended": _("企业被暂停"),
+    "pilot.proposed": _("试点申请"),
+    "pilot.decided": _("试点申请结果"),
+    "capability.held": _("能力待复核"),
 }
 
 # What each default selection criterion asks the expert to judge (a criterion of a newer

@@ -487,6 +487,14 @@ def pilot_decide(request: HttpRequest, pilot_id: int) -> HttpResponse:
     pilot = selectors.pilots_supervised_by(user=request.user).filter(pk=pilot_id).first()
     if pilot is None:
         raise Http404
+    if (
+        pilot.status != PilotStatus.PROPOSED
+    ):  # decided meanwhile, in another tab or by another member
+        messages.error(
+            request,
+            _("该试点申请已处理（%(s)s），未作更改。") % {"s": pilot.get_status_display()},
+        )
+        return redirect(reverse("portal:committee-pilots") + f"?status={pilot.status}")
     form = ProposalDecisionForm(request.POST, auto_id=row_ids(pilot.pk))
     if form.is_valid():
         data = form.cleaned_data

@@ -189,8 +189,10 @@ def _publish_if_ready(cap: Capability, *, actor: Actor | None) -> None:
 
 
 def _same_text(value: str) -> str:
-    """Text compared for look-alikes: width, case and every space ignored."""
-    return "".join(unicodedata.normalize("NFKC", value).casefold().split())
+    """Text compared for look-alikes: width, case, every space and every invisible (format)
+    character ignored."""
+    folded = unicodedata.normalize("NFKC", value).casefold()
+    return "".join(ch for ch in folded if not ch.isspace() and unicodedata.category(ch) != "Cf")
 
 
 def _hold_reason(cap: Capability) -> str:
@@ -202,8 +204,10 @@ def _hold_reason(cap: Capability) -> str:
     if cap.returned_by_committee:
         return _("经工作委员会退回后重新提交，待工作委员会复核。")
     title, description = _same_text(cap.title), _same_text(cap.description)
+    # A committee-returned capability keeps its flag until a committee publishes it, also
+    # while it waits resubmitted or after its firm withdrew it.
     decided = Capability.objects.filter(
-        Q(status=C.SUSPENDED) | Q(status=C.RETURNED, returned_by_committee=True),
+        Q(status=C.SUSPENDED) | (Q(returned_by_committee=True) & ~Q(status=C.PUBLISHED)),
         firm_id=cap.firm_id,
     ).exclude(pk=cap.pk)
     for other_title, other_description in decided.values_list("title", "description"):

@@ -104,8 +104,10 @@ def transition(
     """
     current = obj.status
     if to not in allowed.get(current, frozenset()):
+        names = dict(obj._meta.get_field("status").choices or ())  # type: ignore[attr-defined]
         raise InvalidTransition(
-            _("当前状态“%(from)s”不能变更为“%(to)s”。") % {"from": current, "to": to},
+            _("当前状态“%(from)s”不能变更为“%(to)s”。")
+            % {"from": names.get(current, current), "to": names.get(to, to)},
             status=current,
         )
     obj.status = to

@@ -568,3 +568,18 @@ def test_a_resubmission_after_a_return_waits_for_review_and_is_published_there(
     assert "等待工作委员会复核" in firm_page.content.decode()
     assert done.status_code == 302
     assert Capability.objects.get(pk=cap.pk).status == "published"
+
+
+def test_a_decision_on_a_proposal_someone_else_decided_says_so(
+    proposal, city_reviewer, province_reviewer
+):
+    url = f"/workspace/committee/pilots/{proposal.pk}/decide/"
+    signed_in(city_reviewer).post(url, {"decision": "decline", "reason": "不符合", "version": 1})
+
+    late = signed_in(province_reviewer).post(
+        url, {"decision": "approve", "version": 1}, follow=True
+    )
+
+    assert "该试点申请已处理" in late.content.decode()
+    proposal.refresh_from_db()
+    assert proposal.status == "declined"

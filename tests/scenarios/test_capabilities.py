@@ -306,3 +306,26 @@ def test_a_capability_is_offered_inside_its_firms_registered_region(firm, firm_u
             expected_version=cap.version,
             region=Region.objects.get(code="360700"),
         )
+
+
+def test_a_copy_stays_held_while_the_returned_original_waits_or_was_withdrawn(
+    firm, firm_user, city_reviewer
+):
+    original = capability_submit(
+        actor=firm_user, capability=make_capability(firm, title="矿山无人驾驶运输系统")
+    )
+    capability_return(actor=city_reviewer, capability=original, reason="内容不实")
+    held = capability_submit(actor=firm_user, capability=Capability.objects.get(pk=original.pk))
+    assert held.held_reason
+    capability_withdraw(actor=firm_user, capability=held)
+
+    # a copy with an invisible character and full-width letters in its title
+    copy = capability_submit(
+        actor=firm_user,
+        capability=make_capability(
+            firm, title="矿山\u200b无人驾驶运输系统", description="另一段描述。"
+        ),
+    )
+
+    assert copy.status == "submitted"
+    assert "矿山无人驾驶运输系统" in copy.held_reason

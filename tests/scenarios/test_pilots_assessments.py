@@ -233,8 +233,10 @@ def test_an_agency_only_proposes_and_the_committee_starts_the_pilot(
     assert (pilot.status, published_need.status) == ("proposed", "published")
     assert Notification.objects.filter(user=county_reviewer, verb="pilot.proposed").exists()
     assert not Notification.objects.filter(user=firm_user, verb="pilot.started").exists()
-    with pytest.raises(InvalidTransition):  # nothing to conclude before it runs
+    with pytest.raises(InvalidTransition) as excinfo:  # nothing to conclude before it runs
         pilot_conclude(actor=agency_user, pilot=pilot, outcome="validated", trl_after=8, note="x")
+    assert "待委员会批准" in str(excinfo.value.message)  # the state's name, not its code
+    assert "proposed" not in str(excinfo.value.message)
     with pytest.raises(ActorNotAllowed):  # the agency cannot approve its own proposal
         pilot_proposal_decide(actor=agency_user, pilot=pilot, approve=True)
 
