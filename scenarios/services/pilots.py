@@ -287,6 +287,11 @@ def pilot_conclude(
     if pilot.status == outcome:
         return pilot
     check_version(pilot, expected_version)
+    if outcome == PilotStatus.VALIDATED and trl_after < pilot.trl_before:
+        raise InvalidInput(
+            _("验证成功时，验证后的成熟度不应低于验证前（%(n)s 级）。") % {"n": pilot.trl_before},
+            fields={"trl_after": [_("不应低于验证前的成熟度。")]},
+        )
     [need] = lock_many(ScenarioNeed, [pilot.need_id])
     transition(
         pilot,

@@ -380,3 +380,27 @@ def test_assessment_rejects_bad_scores(expert, published_need, scores):
 def test_assessment_by_non_expert_is_refused(agency_user, published_need):
     with pytest.raises(ActorNotAllowed):
         assessment_submit(actor=agency_user, need=published_need, scores=SCORES)
+
+
+def test_a_validated_outcome_cannot_lower_the_maturity(
+    agency_user, city_reviewer, published_need, published_capability
+):
+    pilot = pilot_start(
+        actor=city_reviewer,
+        need=published_need,
+        capability=published_capability,
+        tolerance_until=until(),
+    )
+
+    with pytest.raises(InvalidInput) as excinfo:
+        pilot_conclude(
+            actor=agency_user,
+            pilot=pilot,
+            outcome="validated",
+            trl_after=pilot.trl_before - 1,
+            note="达标",
+        )
+
+    assert "trl_after" in excinfo.value.fields
+    pilot.refresh_from_db()
+    assert pilot.status == "running"
