@@ -30,6 +30,9 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("activity", "0001_initial")]
+    # After every migration that rewrites audit rows (scenarios 0003 moves their target types,
+    # both ways): the trigger is created after them and dropped before they are reversed. A
+    # later migration that must rewrite audit rows drops and recreates the trigger itself.
+    dependencies = [("activity", "0001_initial"), ("scenarios", "0011_capability_holds")]
 
     operations = [migrations.RunPython(forwards, backwards, elidable=False)]

@@ -43,7 +43,7 @@ AUDIT_COLUMNS = "id, actor_id, action, target_type, target_id, from_state, to_st
 
 @pytest.mark.django_db(transaction=True)
 def test_a_backup_restores_into_a_fresh_database_with_every_row_and_audit_entry(
-    tmp_path, agency, firm, firm_user
+    reference, tmp_path, agency, firm, firm_user
 ):
     if connection.vendor != "postgresql":
         pytest.skip("pg_dump/pg_restore: the SQLite path has its own test")
