@@ -2,7 +2,8 @@
 """Run the whole pipeline against a running server with only the documented REST API.
 
 Draft → submit → county and city approval → published → explained recommendations →
-firm interest → agency shortlist → committee approval (pilot) → pilot outcome.
+agency shortlist → firm interest → committee approval (pilot) → pilot outcome → the
+committee's confirmation → recognition.
 Uses the demo logins of `make run`; prints every request and the interesting part of
 each response (Markdown, for docs/api-walkthrough.md).
 
@@ -75,9 +76,10 @@ def login(username: str) -> str:
 
 def main() -> None:
     agency, county, city = login("agency360102"), login("county360102"), login("city360100")
+    admin = login("admin")
     print(
         f"# API walkthrough against {BASE}\n\nTokens from `POST /api/v1/auth/token/` for the "
-        "demo users agency360102, county360102, city360100 and a firm."
+        "demo users agency360102, county360102, city360100 and admin."
     )
     need_body = {
         "title": "东湖区低空无人机医疗物资即时配送试点",
@@ -186,6 +188,22 @@ def main() -> None:
         status,
         body,
         ["shortlisted", "decision", "firm_response"],
+    )
+    # The firm answers. The demo does not tell which login belongs to the top firm, so the
+    # platform admin answers on its behalf here (recorded under the admin's name).
+    status, body, _ = call(
+        "POST",
+        f"/api/v1/matches/{top['id']}/respond/",
+        admin,
+        {"interested": True, "note": "可在三个月内完成部署"},
+    )
+    show(
+        "8b. The firm answers: interested (here the admin on the firm's behalf)",
+        "POST",
+        f"/api/v1/matches/{top['id']}/respond/",
+        status,
+        body,
+        ["shortlisted", "firm_response", "decision"],
     )
     until = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=180)).isoformat()
     status, body, _ = call(
