@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from accounts.choices import OrganizationKind
 from accounts.models import Organization
+from accounts.validators import organization_name_key
 from reference.models import IndustryChain, Region
 from reference.services import home_province
 from scenarios.exchange.columns import CAPABILITY_COLUMNS, NEED_COLUMNS
@@ -155,6 +156,33 @@ def _check_org_regions(
     return {name: region for name, (_row, region) in chosen.items()}
 
 
+def _check_new_names(new_orgs: dict[str, NewOrg], errors: list[RowError]) -> None:
+    """A new agency may not take the name of another organization (a firm, a committee, the
+    platform) or one that reads the same; sign-up refuses the same."""
+    if not new_orgs:
+        return
+    wanted = {organization_name_key(name): name for name in new_orgs}
+    names = Organization.objects.values_list("name", flat=True).iterator(chunk_size=5000)
+    for other in names:
+        name = wanted.get(organization_name_key(other))
+        if name is not None and name != other:
+            errors.append(
+                RowError(
+                    new_orgs[name].row,
+                    "org_name",
+                    _("与平台上已有的单位“%(other)s”名称相同或相近。") % {"other": other},
+                )
+            )
+        elif name is not None:  # the same name, held by an organization of another kind
+            errors.append(
+                RowError(
+                    new_orgs[name].row,
+                    "org_name",
+                    _("“%(other)s”已是平台上的其他类型单位，不能作为需求单位。") % {"other": other},
+                )
+            )
+
+
 def plan_needs(rows: list[ParsedRow], limits: ExchangeLimits) -> Plan:
     errors = [e for row in rows for e in row.errors]
     _check_refs(rows, ScenarioNeed, errors)
@@ -186,6 +214,7 @@ def plan_needs(rows: list[ParsedRow], limits: ExchangeLimits) -> Plan:
         for name in first_row
         if name in declared or name in inferred
     }
+    _check_new_names(new_orgs, errors)
     for row in rows:
         region = regions.get(row.values.get("region_code") or "")
         if region is None:

@@ -334,6 +334,18 @@ def _supervise(
     )
     if left_the_list:
         events.capability_withdrawn.send_after_commit(capability_id=cap.pk)
+    words: dict[str, str] = {
+        C.SUSPENDED: "被暂停发布",
+        C.RETURNED: "被退回修改",
+        C.PUBLISHED: "已恢复发布",
+    }
+    notify_users(
+        user_ids=member_ids(cap.firm_id, Role.FIRM_EDITOR),
+        verb=f"capability.{to}",
+        message=f"您的能力 {cap.ref} {cap.title} {words.get(to, to)}"
+        + (f"：{reason.strip()}" if reason.strip() else ""),
+        target=cap,
+    )
     return cap
 
 

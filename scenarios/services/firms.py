@@ -153,6 +153,12 @@ def organization_reinstate(
             data={"firm_reinstatement": True},
         )
         events.announce_capability_published(capability_id=cap.pk)
+    notify_users(
+        user_ids=list(org.memberships.values_list("user_id", flat=True)),
+        verb="organization.reinstated",
+        message=f"您的企业 {org.name} 已恢复，因暂停而下架的能力已恢复发布。",
+        target=org,
+    )
     return org
 
 

@@ -329,3 +329,19 @@ def test_a_copy_stays_held_while_the_returned_original_waits_or_was_withdrawn(
 
     assert copy.status == "submitted"
     assert "矿山无人驾驶运输系统" in copy.held_reason
+
+
+def test_the_firm_hears_of_a_return_and_of_its_reinstatement(firm, firm_user, city_reviewer):
+    from activity.models import Notification
+
+    cap = capability_submit(actor=firm_user, capability=make_capability(firm))
+    capability_return(actor=city_reviewer, capability=cap, reason="请补充检测报告")
+    organization_suspend(actor=city_reviewer, organization=firm, reason="核查")
+    organization_reinstate(actor=city_reviewer, organization=firm)
+
+    verbs = list(Notification.objects.filter(user=firm_user).values_list("verb", "message"))
+    assert (
+        "capability.returned",
+        f"您的能力 {cap.ref} {cap.title} 被退回修改：请补充检测报告",
+    ) in verbs
+    assert {"organization.suspended", "organization.reinstated"} <= {v for v, _m in verbs}

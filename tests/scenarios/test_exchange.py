@@ -592,6 +592,18 @@ def test_org_region_code_of_an_existing_agency_must_be_its_region(agency):
     assert "360102" in exc.errors[0].reason
 
 
+def test_a_new_agency_cannot_take_another_organizations_name(agency, firm):
+    rows = [
+        need_row(ref="IMP-N-001", org_name=firm.name),  # a firm's exact name
+        need_row(ref="IMP-N-002", org_name=" " + agency.name.replace("局", "局\u200b")),
+    ]
+
+    exc = rejection(lambda: needs_import(actor=None, rows=rows))
+
+    assert sorted(where(exc)) == [(1, "org_name"), (2, "org_name")]
+    assert Organization.objects.filter(kind="agency").count() == 1
+
+
 def test_needs_import_json_checks_types_strictly():
     # given: numbers and booleans as strings, a list as a string, an unknown field
     rows = [need_row(min_trl="5", is_major="false", chains="digital-city", status="published")]
