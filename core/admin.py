@@ -1,4 +1,5 @@
-"""Building blocks of every app's admin, and the admin of the idempotency records.
+"""Building blocks of every app's admin, and the admin of the idempotency records and the
+outbox.
 
 The admin is an adapter like the API: workflow objects change only through admin actions
 that call the services as the signed-in user, so the same permission rules, row locks and
@@ -22,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.api.throttles import LoginThrottle
 from core.errors import DomainError
-from core.models import IdempotencyRecord
+from core.models import IdempotencyRecord, OutboxMessage
 
 
 class ThrottledAdminLoginForm(AdminAuthenticationForm):
@@ -148,4 +149,28 @@ class IdempotencyRecordAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_filter = ["status_code"]
     search_fields = ["key", "endpoint", "user__username"]
     list_select_related = ["user"]
+    date_hierarchy = "created_at"
+
+
+class OutboxPendingFilter(admin.SimpleListFilter):
+    title = _("状态")
+    parameter_name = "pending"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("1", _("待发送")), ("0", _("已发送"))]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() in ("0", "1"):
+            return queryset.filter(sent_at__isnull=self.value() == "1")
+        return queryset
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """The tasks waiting for the broker (and those sent recently): read only; the drain
+    sends them (``manage.py drain_outbox``)."""
+
+    list_display = ["id", "task_name", "kwargs", "created_at", "attempts", "last_error", "sent_at"]
+    list_filter = [OutboxPendingFilter, "task_name"]
+    search_fields = ["task_name"]
     date_hierarchy = "created_at"

@@ -11,5 +11,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("平台基础")
 
     def ready(self) -> None:
-        # Registers the OpenAPI extension of the strict filter backend.
+        # Registers the OpenAPI extension of the strict filter backend, and the outbox's
+        # drain task by name.
+        from core import tasks  # noqa: F401
         from core.api import schema  # noqa: F401

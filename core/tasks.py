@@ -1,36 +1,44 @@
-"""Sending Celery tasks by their registered name, after the current transaction commits.
+"""Sending Celery tasks by their registered name, through the transactional outbox.
 
 Services enqueue work through this helper rather than importing their app's ``tasks``
 module: tasks are adapters that call services, so the import arrow runs from tasks to
 services only. Every task has an explicit name (``"matching.execute_run"``) and its app
 imports its ``tasks`` module in ``AppConfig.ready()``, which registers it.
+
+This module also holds the core app's own task, the outbox's drain (``core.outbox``).
 """
 
-import logging
+from datetime import timedelta
 from typing import Any
 
-from celery import Task, current_app
+from celery import current_app, shared_task
+from django.conf import settings
 from django.db import transaction
-from kombu.exceptions import OperationalError as BrokerUnreachable
 
-logger = logging.getLogger(__name__)
+from core import outbox
 
 
 def enqueue_on_commit(task_name: str, /, **kwargs: Any) -> None:
     """Send ``task_name`` with ``kwargs`` once the transaction commits (nothing on rollback).
 
-    Outside a transaction the task is sent at once. Without a broker
-    (``CELERY_TASK_ALWAYS_EAGER``) it runs in this process. A broker that cannot be reached
-    (after the short publish retries of the settings) is logged, not raised: the change the
-    task follows is committed, and a 500 would tell the client it was not
-    (docs/operations.md says what waits, and what picks it up).
+    With a broker, the task is written to the outbox in the current transaction and sent
+    after the commit; a broker that cannot be reached leaves it there, pending, for the
+    drain (``core.drain_outbox``, ``manage.py drain_outbox``) instead of losing it, and the
+    request that made the change still answers (docs/operations.md). Outside a transaction
+    the row is committed and sent at once. Without a broker (``CELERY_TASK_ALWAYS_EAGER``,
+    the embedded ``make run``) the task runs in this process after the commit, as before.
+    ``kwargs`` must be JSON (``TypeError`` at once otherwise).
     """
     task = current_app.tasks[task_name]  # KeyError: a task name that nothing registered
-    transaction.on_commit(lambda: _send(task, kwargs))
+    if current_app.conf.task_always_eager:
+        transaction.on_commit(lambda: task.delay(**kwargs))
+        return
+    outbox.outbox_add(task_name=task.name, kwargs=kwargs)
 
 
-def _send(task: Task, kwargs: dict[str, Any]) -> None:  # type: ignore[type-arg]
-    try:
-        task.delay(**kwargs)
-    except BrokerUnreachable as error:
-        logger.error("could not enqueue %s %s: broker unreachable (%s)", task.name, kwargs, error)
+@shared_task(name="core.drain_outbox", ignore_result=True, soft_time_limit=120, time_limit=180)
+def drain_outbox() -> None:
+    """Send the outbox's pending tasks (celery beat, every ``OUTBOX_DRAIN_SECONDS``) and
+    prune the rows sent more than ``OUTBOX_KEEP_SENT_HOURS`` ago."""
+    outbox.outbox_drain()
+    outbox.outbox_prune(older_than=timedelta(hours=settings.OUTBOX_KEEP_SENT_HOURS))

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 from accounts.choices import Role
 from accounts.models import Committee, Organization
 from accounts.services.organizations import membership_grant
+from core import outbox
 from reference.models import Region
 from reference.selectors import forget_built
 from scenarios.services.setup import reference_load
@@ -27,6 +28,12 @@ def _empty_cache():
     tests whose transactions were rolled back."""
     cache.clear()
     forget_built()
+
+
+@pytest.fixture(autouse=True)
+def _no_outbox_backlog(monkeypatch):
+    """No test inherits another's failed send (which makes the next send drain the outbox)."""
+    monkeypatch.setattr(outbox._Backlog, "suspected", False)
 
 
 @pytest.fixture

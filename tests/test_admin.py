@@ -14,7 +14,7 @@ from accounts.choices import Role
 from accounts.models import Committee, Invitation, Membership, OrganizationRelation
 from accounts.services.invitations import invitation_create
 from activity.models import AuditEvent
-from core.models import IdempotencyRecord
+from core.models import IdempotencyRecord, OutboxMessage
 from reference.models import Region
 from scenarios.services.assessments import assessment_submit
 from scenarios.services.capabilities import capability_submit, capability_suspend
@@ -93,6 +93,7 @@ def world(agency, agency_user, firm, county_reviewer, city_reviewer, platform_ad
         status_code=201,
         response_body={},
     )
+    OutboxMessage.objects.create(task_name="matching.execute_run", kwargs={"run_id": 1})
     return {"need": need, "capability": capability, "pilot": pilot}
 
 

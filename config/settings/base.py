@@ -273,6 +273,10 @@ MATCHING_WORD_VECTORS = env.bool("MATCHING_WORD_VECTORS", default=True)
 # Superseded match rows (their need has been rescored since) are kept this many days as
 # history, then deleted by the nightly prune task; 0 keeps them forever.
 MATCHING_HISTORY_DAYS = env.int("MATCHING_HISTORY_DAYS", default=30)
+# The outbox of Celery tasks (core.outbox): how often beat sends what a broker outage left
+# pending, and how long sent rows are kept for inspection before they are pruned.
+OUTBOX_DRAIN_SECONDS = env.float("OUTBOX_DRAIN_SECONDS", default=30.0)
+OUTBOX_KEEP_SENT_HOURS = env.int("OUTBOX_KEEP_SENT_HOURS", default=24)
 # Domain events (core.events): a failing receiver is logged; tests set this to re-raise.
 DOMAIN_EVENTS_RAISE = env.bool("DOMAIN_EVENTS_RAISE", default=False)
 
@@ -289,6 +293,12 @@ CELERY_BEAT_SCHEDULE = {
     "matching-resume-stalled": {
         "task": "matching.resume_stalled",
         "schedule": 600.0,
+    },
+    "core-drain-outbox": {
+        "task": "core.drain_outbox",
+        "schedule": OUTBOX_DRAIN_SECONDS,
+        # A drain that waited behind long tasks is stale by the next one: drop it.
+        "options": {"expires": OUTBOX_DRAIN_SECONDS},
     },
     "dashboard-list-figures": {
         "task": "scenarios.refresh_list_figures",

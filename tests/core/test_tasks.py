@@ -1,4 +1,5 @@
-"""Enqueueing by task name: after commit, nothing on rollback, unknown names refused."""
+"""Enqueueing by task name: after commit, nothing on rollback, unknown names refused
+(tests/core/test_outbox.py: the outbox under it)."""
 
 import pytest
 from celery import current_app
@@ -15,7 +16,7 @@ def test_enqueue_waits_for_the_commit_and_sends_by_name(
     # given: the registered task, with its sending recorded instead of reaching the broker
     sent: list[dict] = []
     task = current_app.tasks["matching.execute_run"]
-    monkeypatch.setattr(task, "delay", lambda **kwargs: sent.append(kwargs))
+    monkeypatch.setattr(task, "apply_async", lambda kwargs: sent.append(kwargs))
 
     # when
     with django_capture_on_commit_callbacks() as callbacks:
@@ -57,6 +58,9 @@ def test_every_task_the_services_send_is_registered():
         "matching.start_full_run",
         "matching.resume_stalled",
         "matching.prune_history",
+        "scenarios.run_import",
+        "scenarios.warm_list_counts",
+        "core.drain_outbox",
     } <= registered
 
 
@@ -96,10 +100,10 @@ def test_enqueue_logs_a_broker_it_cannot_reach_instead_of_raising(
     # given: a broker that refuses (kombu's error after its publish retries)
     task = current_app.tasks["matching.execute_run"]
 
-    def refuse(**kwargs):
+    def refuse(kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6390. Connection refused.")
 
-    monkeypatch.setattr(task, "delay", refuse)
+    monkeypatch.setattr(task, "apply_async", refuse)
 
     # when: the transaction commits
     with django_capture_on_commit_callbacks(execute=True):
@@ -110,15 +114,22 @@ def test_enqueue_logs_a_broker_it_cannot_reach_instead_of_raising(
 
 
 @pytest.mark.django_db
+def test_enqueue_refuses_arguments_that_are_not_json_before_the_commit():
+    # when / then: the change it follows fails with it, rather than losing the task later
+    with pytest.raises(TypeError):
+        enqueue_on_commit("matching.execute_run", run_id=object())
+
+
+@pytest.mark.django_db
 def test_enqueue_still_raises_what_is_not_the_broker(
     monkeypatch, django_capture_on_commit_callbacks
 ):
     task = current_app.tasks["matching.execute_run"]
 
-    def broken(**kwargs):
-        raise TypeError("not JSON serialisable")
+    def broken(kwargs):
+        raise RuntimeError("a bug in sending")
 
-    monkeypatch.setattr(task, "delay", broken)
+    monkeypatch.setattr(task, "apply_async", broken)
 
-    with pytest.raises(TypeError), django_capture_on_commit_callbacks(execute=True):
+    with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
         enqueue_on_commit("matching.execute_run", run_id=5)

@@ -479,19 +479,23 @@ def test_resume_stalled_sends_again_old_pending_runs_whose_task_was_lost(
     from celery import current_app
     from django.utils import timezone
 
-    # given: runs requested 20 minutes ago whose tasks never left (the broker was down), one
-    # requested just now, and an old one an operator's command executes itself
-    with django_capture_on_commit_callbacks():  # the sends are lost
+    from core.models import OutboxMessage
+
+    # given: runs requested 20 minutes ago whose tasks were sent and lost (Redis restarted
+    # without its data), one requested just now, and an old one an operator's command
+    # executes itself
+    with django_capture_on_commit_callbacks():
         lost_full = runs.match_run_request(scope="full")
         lost_need = runs.match_run_request(scope="need", object_id=province["needs"][0].pk)
         runs.match_run_request(scope="need", object_id=province["needs"][1].pk)  # recent
+    OutboxMessage.objects.update(sent_at=timezone.now())  # sent, then lost with Redis
     inline = runs.match_run_request(scope="need", object_id=province["needs"][2].pk, enqueue=False)
     MatchRun.objects.filter(pk__in=[lost_full.pk, lost_need.pk, inline.pk]).update(
         created_at=timezone.now() - dt.timedelta(minutes=20)
     )
     sent: list[dict] = []
     monkeypatch.setattr(
-        current_app.tasks["matching.execute_run"], "delay", lambda **kw: sent.append(kw)
+        current_app.tasks["matching.execute_run"], "apply_async", lambda kwargs: sent.append(kwargs)
     )
 
     # when

@@ -3,15 +3,10 @@ worker killed in the middle of a full run whose run then resumes and finishes cl
 
 import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import redis
-from django.conf import settings
-from django.db import connection
 from django.db.models import Count
 
 from matching.models import Match, MatchRun
@@ -26,55 +21,9 @@ from tests import factories
 from tests.conftest import committee_member
 from tests.matching.world import CAPS, NEEDS, publish_need
 from tests.scenarios.helpers import make_capability, make_need
+from tests.workers import QUEUE, start_worker, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-ROOT = Path(__file__).resolve().parents[2]
-QUEUE = f"test-{os.getpid()}"
-
-
-def start_worker(extra_env: dict[str, str] | None = None) -> subprocess.Popen:
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": settings.CELERY_BROKER_URL,
-        "CELERY_QUEUE": QUEUE,
-        "MATCHING_INDEX_DIR": settings.MATCHING_INDEX_DIR,
-        **(extra_env or {}),
-    }
-    return subprocess.Popen(  # noqa: S603 - our own worker, fixed arguments
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            QUEUE,
-            "--concurrency=1",
-            "--pool=prefork",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(f"{settings.MATCHING_INDEX_DIR}-worker.log", "ab"),
-    )
-
-
-def wait_for(predicate, timeout: float, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s")
 
 
 @pytest.fixture

@@ -137,7 +137,9 @@ def test_a_committed_change_moves_the_generation_and_enqueues_the_warm_up(
 
     sent = []
     monkeypatch.setattr(
-        current_app.tasks["scenarios.warm_list_counts"], "delay", lambda **kw: sent.append(kw)
+        current_app.tasks["scenarios.warm_list_counts"],
+        "apply_async",
+        lambda kwargs: sent.append(kwargs),
     )
     settings.LISTS_WARM_COUNTS = True
     before = facets.lists_generation()
