@@ -1,6 +1,7 @@
 """Celery tasks of the scenarios app: thin adapters over its services, safe to run twice."""
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from scenarios import facets, figures
 from scenarios.services import imports
@@ -19,7 +20,24 @@ def refresh_list_figures() -> None:
     figures.list_figures(refresh=True)
 
 
-@shared_task(name="scenarios.run_import", ignore_result=True, soft_time_limit=1800, time_limit=2000)
+@shared_task(
+    name="scenarios.run_import",
+    ignore_result=True,
+    soft_time_limit=1800,
+    time_limit=2000,
+    # A database restart in the middle rolls the import back; the retry claims it again.
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+)
 def run_import(job_id: int) -> None:
-    """Check or import one uploaded file (a job no longer pending is left alone)."""
+    """Check or import one uploaded file (a job already done, or running in a live worker,
+    is left alone; one whose worker died is run again)."""
     imports.import_job_run(job_id=job_id)
+
+
+@shared_task(name="scenarios.resume_stalled_imports", ignore_result=True)
+def resume_stalled_imports() -> None:
+    """Send again the import jobs whose worker died or whose message was lost (beat)."""
+    imports.import_jobs_resume_stalled()

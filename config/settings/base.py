@@ -294,6 +294,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "matching.resume_stalled",
         "schedule": 600.0,
     },
+    "scenarios-resume-stalled-imports": {
+        "task": "scenarios.resume_stalled_imports",
+        "schedule": 300.0,
+    },
     "core-drain-outbox": {
         "task": "core.drain_outbox",
         "schedule": OUTBOX_DRAIN_SECONDS,

@@ -17,7 +17,9 @@ class ImportJob(models.Model):
 
     The file is kept with the job so a checked file is imported as it was checked; the
     row errors of a refused file are kept for its page (up to ``EXCHANGE_MAX_ERRORS``).
-    Live progress is in the cache while the import's transaction is open.
+    Live progress is in the cache while the import's transaction is open. A running job's
+    row stays locked by its runner until the import and the job's result commit together;
+    a running job whose row nobody holds lost its runner (``scenarios.services.imports``).
     """
 
     kind = models.CharField(_("类型"), max_length=16)  # "needs" or "capabilities"
@@ -39,6 +41,10 @@ class ImportJob(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # Runs started (a run killed with its worker is started again, up to a limit) and when
+    # the last one started.
+    attempts = models.PositiveSmallIntegerField(_("执行次数"), default=0)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
 

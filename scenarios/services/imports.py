@@ -1,12 +1,15 @@
 """Imports through the pages: a file is stored with a job, checked in the background (a dry
 run that lists every row error), then — on the user's confirmation — imported, all or
 nothing, by the same exchange code as the API and the operator's commands. Progress lives in
-the cache while the import's transaction is open, so the page can follow it."""
+the cache while the import's transaction is open, so the page can follow it. A job whose
+worker was killed is run again (``import_jobs_resume_stalled``), never half-imported."""
 
+import logging
+from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +28,15 @@ KINDS = {
     "capabilities": (capabilities_import, CAPABILITY_COLUMNS),
 }
 PROGRESS_SECONDS = 6 * 3600
+# Runs of one job before it fails as interrupted: a file that kills its worker every time
+# (memory) must not be retried for ever.
+IMPORT_MAX_ATTEMPTS = 3
+# Between a claim's commit and its runner's lock on the row, the row looks abandoned: the
+# sweep waits this long after a run started before it believes that.
+RUNNER_GRACE = timedelta(minutes=1)
+# Without row locks (SQLite) a run is known dead only past the task's hard time limit.
+STALE_WITHOUT_ROW_LOCKS = timedelta(hours=1)
+logger = logging.getLogger(__name__)
 
 
 def _progress_key(job_id: int) -> str:
@@ -128,19 +140,111 @@ def _errors(exc: ImportRejected, columns: Any) -> list[dict[str, Any]]:
 
 
 def import_job_run(*, job_id: int) -> None:
-    """The task's work: run the job once (a job no longer pending is left alone)."""
+    """The task's work: check or import the job's file once, all or nothing.
+
+    Safe to run twice, and after a run killed with its worker. The job is claimed first
+    (``_claim``: pending, or running with no live runner), then run in one transaction that
+    holds the job's row lock and commits the imported rows together with the job's result:
+    a killed runner leaves neither (its transaction rolls back and the lock goes with its
+    connection), and the job running with no lock held is what a redelivered task, the
+    task's retry or ``import_jobs_resume_stalled`` take over. A database error propagates
+    (the task retries it); any other error marks the job failed.
+    """
+    attempt = _claim(job_id)
+    if attempt is None:
+        return
+    try:
+        with transaction.atomic():
+            job = (
+                ImportJob.objects.select_for_update()
+                .select_related("requested_by")
+                .filter(pk=job_id, status=ImportStatus.RUNNING, attempts=attempt)
+                .first()
+            )
+            if job is None:
+                return  # a later delivery took it over meanwhile
+            ImportJob.objects.filter(pk=job.pk).update(**_execute(job))
+    except (OperationalError, InterfaceError):
+        raise  # running, unlocked: the task's retry or the sweep runs it again
+    except Exception:  # a bug: the job says so instead of running for ever
+        ImportJob.objects.filter(pk=job_id, attempts=attempt).update(
+            status=ImportStatus.FAILED,
+            errors=[_error_row(_("导入出错，请联系平台管理员。"))],
+            error_count=1,
+            finished_at=timezone.now(),
+        )
+        cache.delete(_progress_key(job_id))
+        raise
+    cache.delete(_progress_key(job_id))
+
+
+def _claim(job_id: int) -> int | None:
+    """Mark the job running and count the attempt; None when there is nothing to run.
+
+    A pending job is claimed. A running one is claimed again when its runner is gone
+    (``_runner_gone``), unless it has used ``IMPORT_MAX_ATTEMPTS``: then it fails, saying
+    so. The attempt number fences off a runner that claimed before and locks after.
+    """
     with transaction.atomic():
-        job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.status != ImportStatus.PENDING:
-            return
+        # SKIP LOCKED: a row held by its runner is running and alive; leave it.
+        job = ImportJob.objects.select_for_update(skip_locked=True).filter(pk=job_id).first()
+        if job is None:
+            return None
+        if job.status == ImportStatus.RUNNING and _runner_gone(job):
+            if job.attempts >= IMPORT_MAX_ATTEMPTS:
+                _fail_interrupted(job)
+                return None
+            logger.warning("import job %s lost its runner; running it again", job.pk)
+        elif job.status != ImportStatus.PENDING:
+            return None
         job.status = ImportStatus.RUNNING
-        job.save(update_fields=["status"])
+        job.attempts += 1
+        job.started_at = timezone.now()
+        job.save(update_fields=["status", "attempts", "started_at"])
+        return job.attempts
+
+
+def _runner_gone(job: ImportJob, *, grace: timedelta = timedelta(0)) -> bool:
+    """Whether a running job's runner died (the caller could lock its row without waiting).
+
+    Where rows can be locked (PostgreSQL) an unlocked running row is proof enough, after
+    ``grace`` (the instant between a claim's commit and the runner's lock). Without row
+    locks (SQLite) only a run older than the task's hard time limit is surely dead.
+    """
+    started = job.started_at or job.created_at
+    if connection.features.has_select_for_update_skip_locked:
+        return started <= timezone.now() - grace
+    return started <= timezone.now() - max(grace, STALE_WITHOUT_ROW_LOCKS)
+
+
+def _fail_interrupted(job: ImportJob) -> None:
+    logger.error("import job %s failed: interrupted %s times", job.pk, job.attempts)
+    job.status = ImportStatus.FAILED
+    job.errors = [
+        _error_row(
+            _(
+                "导入多次中断（处理进程意外退出），未写入任何数据。"
+                "请检查文件后重新上传，或联系平台管理员。"
+            )
+        )
+    ]
+    job.error_count = 1
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "errors", "error_count", "finished_at"])
+
+
+def _error_row(reason: str) -> dict[str, Any]:
+    return {"row": 0, "field": "", "header": "", "reason": reason}
+
+
+def _execute(job: ImportJob) -> dict[str, Any]:
+    """Run the job's file through the exchange code; the job's fields to save with it."""
     run, columns = KINDS[job.kind]
 
     def progress(done: int, total: int) -> None:
         cache.set(_progress_key(job.pk), (done, total), PROGRESS_SECONDS)
 
-    fields: dict[str, Any] = {"finished_at": None}
+    fields: dict[str, Any] = {}
     try:
         result = run(
             actor=job.requested_by,
@@ -159,19 +263,9 @@ def import_job_run(*, job_id: int) -> None:
     except DomainError as exc:
         fields |= {
             "status": ImportStatus.FAILED,
-            "errors": [{"row": 0, "field": "", "header": "", "reason": str(exc.message)}],
+            "errors": [_error_row(str(exc.message))],
             "error_count": 1,
         }
-    except Exception:  # a bug: the job says so instead of running for ever
-        ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportStatus.FAILED,
-            errors=[
-                {"row": 0, "field": "", "header": "", "reason": _("导入出错，请联系平台管理员。")}
-            ],
-            error_count=1,
-            finished_at=timezone.now(),
-        )
-        raise
     else:
         fields |= {
             "status": ImportStatus.DONE,
@@ -182,5 +276,44 @@ def import_job_run(*, job_id: int) -> None:
     if isinstance(done, list | tuple):
         fields["total"] = done[1]
     fields["finished_at"] = timezone.now()
-    ImportJob.objects.filter(pk=job.pk).update(**fields)
-    cache.delete(_progress_key(job.pk))
+    return fields
+
+
+def import_jobs_resume_stalled(
+    *, older_than_minutes: int = 15, grace: timedelta = RUNNER_GRACE
+) -> list[int]:
+    """Send again the jobs whose run or message was lost; returns their ids (beat).
+
+    A running job whose runner died (a killed worker; its import rolled back with it) goes
+    back to pending and is sent again, or fails with a clear message after
+    ``IMPORT_MAX_ATTEMPTS`` runs. A job pending for ``older_than_minutes`` is sent again
+    too: its message was lost with Redis's data (a second message for a job that was only
+    waiting is harmless: the claim decides).
+    """
+    resumed: list[int] = []
+    with transaction.atomic():
+        running = ImportJob.objects.select_for_update(skip_locked=True).filter(
+            status=ImportStatus.RUNNING
+        )
+        for job in running:
+            if not _runner_gone(job, grace=grace):
+                continue
+            if job.attempts >= IMPORT_MAX_ATTEMPTS:
+                _fail_interrupted(job)
+                continue
+            job.status = ImportStatus.PENDING
+            job.save(update_fields=["status"])
+            resumed.append(job.pk)
+        cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+        waiting = list(
+            ImportJob.objects.filter(status=ImportStatus.PENDING, created_at__lt=cutoff)
+            .exclude(pk__in=resumed)
+            .values_list("pk", flat=True)
+        )
+        if resumed:
+            logger.warning("import jobs %s lost their runner; sending them again", resumed)
+        if waiting:
+            logger.warning("sending pending import jobs %s again: they never started", waiting)
+        for job_id in resumed + waiting:
+            enqueue_on_commit("scenarios.run_import", job_id=job_id)
+    return resumed + waiting

@@ -59,6 +59,7 @@ def test_every_task_the_services_send_is_registered():
         "matching.resume_stalled",
         "matching.prune_history",
         "scenarios.run_import",
+        "scenarios.resume_stalled_imports",
         "scenarios.warm_list_counts",
         "core.drain_outbox",
     } <= registered
