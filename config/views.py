@@ -1,4 +1,7 @@
-"""JSON error pages for API paths (the HTML ones stay for the admin)."""
+"""JSON error pages for API paths (the HTML ones stay for the admin), and 503 while the
+database cannot be reached."""
+
+import sys
 
 from django.apps import apps
 from django.core.exceptions import RequestDataTooBig
@@ -9,10 +12,16 @@ from django.http import (
     HttpResponsePermanentRedirect,
     JsonResponse,
 )
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.defaults import bad_request, page_not_found, server_error
 
-from core.api.errors import request_too_large_body
+from core.api.errors import (
+    DATABASE_UNAVAILABLE,
+    RETRY_AFTER_SECONDS,
+    database_unavailable_body,
+    request_too_large_body,
+)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -35,12 +44,28 @@ def bad_input(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_failure(request: HttpRequest) -> HttpResponse:
+    """Django's 500 handler, called while the exception is being handled: an unreachable
+    database (raised by a page, a middleware reading the session, or an API view outside
+    DRF's handler) is a 503 that says to come back, not a 500."""
+    if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
+        return database_unavailable(request)
     if request.path.startswith("/api/"):
         return JsonResponse(
             {"code": "server_error", "detail": _("服务器内部错误，请稍后重试。"), "fields": {}},
             status=500,
         )
     return server_error(request)
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 with ``Retry-After``: the API's JSON error, or a plain page that needs no
+    database (no context processors, no session)."""
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(database_unavailable_body(), status=503)
+    else:
+        response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def moved_out_of_scenarios() -> dict[str, str]:

@@ -81,8 +81,17 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+# A connection is kept for CONN_MAX_AGE seconds and checked before its first use in each
+# request or task, so a restarted database costs no request: a dead connection is replaced
+# (docs/operations.md, "PostgreSQL restarted").
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable server is a 503 within seconds, not a request held until the worker's
+    # timeout kills it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serves pages while tasks write in the same process: a write
     # transaction takes the lock when it begins (no "database is locked" when a reader

@@ -11,6 +11,7 @@ from django.core.exceptions import (
     TooManyFieldsSent,
     TooManyFilesSent,
 )
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -18,6 +19,15 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import DomainError
+
+logger = logging.getLogger(__name__)
+# Seconds a client is asked to wait while the database is unreachable: about what a
+# PostgreSQL restart or fail-over takes.
+RETRY_AFTER_SECONDS = 10
+# What the database layer raises when the server is restarting, down or gone from under an
+# open connection (Django's wrappers of the driver's errors). Constraint and data errors
+# are not among them: those are the request's fault or a bug.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -55,6 +65,25 @@ def request_too_large_body() -> dict[str, Any]:
     }
 
 
+def database_unavailable_body() -> dict[str, Any]:
+    """The error while the database cannot be reached (503, with ``Retry-After``)."""
+    return {
+        "code": "database_unavailable",
+        "detail": _("数据库暂时不可用，请稍后重试。"),
+        "fields": {},
+    }
+
+
+def _database_unavailable(exc: Exception) -> Response:
+    # One line per request, no traceback: during an outage every request fails the same way.
+    logger.error("database unavailable: %s: %s", type(exc).__name__, " ".join(str(exc).split()))
+    return Response(
+        database_unavailable_body(),
+        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def _suspicious_request(exc: SuspiciousOperation) -> Response:
     """What Django answers with its own 400 page, in the API's shape: a body over the upload
     limit (413), too many fields or files, or another request Django refuses to read."""
@@ -82,6 +111,10 @@ def _suspicious_request(exc: SuspiciousOperation) -> Response:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, SuspiciousOperation):
         return _suspicious_request(exc)
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        # Django marks the connection as failed; it is closed when the request finishes,
+        # so the next request of this process connects afresh.
+        return _database_unavailable(exc)
     if isinstance(exc, DomainError):
         return Response(
             {"code": exc.code, "detail": exc.message, "fields": exc.fields},
