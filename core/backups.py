@@ -3,8 +3,9 @@
 PostgreSQL: ``pg_dump`` in its custom format (compressed, every table, sequence and index,
 restorable table by table) and ``pg_restore`` in one transaction, so a failed restore leaves
 the target as it was. SQLite (the embedded default): SQLite's online backup, a consistent copy
-even while the service writes. A backup is written beside its final name and renamed when
-complete, so a full disk or a killed process never leaves a half file under that name.
+even while the service writes. A backup is written beside its final name, flushed to disk and
+renamed when complete (``core.files``), so a full disk or a killed process never leaves a
+half file under that name.
 """
 
 import os
@@ -12,6 +13,8 @@ import sqlite3
 import subprocess
 from pathlib import Path
 from typing import Any
+
+from core.files import atomic_path, os_error_line
 
 PG_MAGIC = b"PGDMP"
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -65,42 +68,47 @@ def _size(path: Path) -> str:
 
 
 def backup_database(settings_dict: dict[str, Any], target: Path) -> str:
-    """Write the database named by ``settings_dict`` to ``target``; return a summary line."""
+    """Write the database named by ``settings_dict`` to ``target``; return a summary line.
+
+    All or nothing (``core.files.atomic_path``): a failed backup leaves whatever ``target``
+    held before and no partial file.
+    """
     vendor = _vendor(settings_dict)
     if not target.parent.is_dir():
         raise BackupError(f"directory {target.parent} does not exist")
-    partial = target.with_name(f".{target.name}.partial")
     try:
-        if vendor == "postgresql":
-            args, env = _pg_args(settings_dict)
-            _run(
-                [
-                    "pg_dump",
-                    *args,
-                    "--format=custom",
-                    "--no-owner",
-                    "--no-privileges",
-                    f"--file={partial}",
-                    str(settings_dict["NAME"]),
-                ],
-                env,
-            )
-        else:
-            source = sqlite3.connect(str(settings_dict["NAME"]))
-            copy = sqlite3.connect(str(partial))
-            try:
-                source.backup(copy)
-            except sqlite3.Error as exc:
-                raise BackupError(f"SQLite backup failed: {exc}") from exc
-            finally:
-                copy.close()
-                source.close()
-        os.replace(partial, target)
+        with atomic_path(target) as partial:
+            if vendor == "postgresql":
+                args, env = _pg_args(settings_dict)
+                _run(
+                    [
+                        "pg_dump",
+                        *args,
+                        "--format=custom",
+                        "--no-owner",
+                        "--no-privileges",
+                        f"--file={partial}",
+                        str(settings_dict["NAME"]),
+                    ],
+                    env,
+                )
+            else:
+                _sqlite_copy(str(settings_dict["NAME"]), partial)
     except OSError as exc:  # a full disk, a read-only directory
-        raise BackupError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    finally:
-        partial.unlink(missing_ok=True)
+        raise BackupError(f"cannot write {target}: {os_error_line(exc)}") from exc
     return f"backup written: {target} ({_size(target)}, {vendor})"
+
+
+def _sqlite_copy(source_name: str, partial: Path) -> None:
+    source = sqlite3.connect(source_name)
+    copy = sqlite3.connect(str(partial))
+    try:
+        source.backup(copy)
+    except sqlite3.Error as exc:  # "database or disk is full" among them
+        raise BackupError(f"SQLite backup failed: {exc}") from exc
+    finally:
+        copy.close()
+        source.close()
 
 
 def _pg_table_count(settings_dict: dict[str, Any]) -> int:

@@ -7,6 +7,7 @@ the engine) the policy version.
 """
 
 import hashlib
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from matching import documents
 from matching.engine import MatchEngine
 from matching.models import MatchRun
 from scenarios import selectors as scenario_selectors
+
+logger = logging.getLogger(__name__)
 
 # Candidates kept per need (the "other strong candidates" beside the recommendations).
 TOP_N = 50
@@ -55,7 +58,12 @@ def warm_engine_for(policy: Any, *, refresh_dictionary: bool = False) -> tuple[M
     except (OSError, ValueError, KeyError):
         engine.build_index(documents.capability_docs(analyzer=analyzer))
         assert engine.index is not None  # noqa: S101 - build_index sets it
-        engine.index.save(path)
+        try:
+            engine.index.save(path)
+        except OSError as exc:
+            # The file only spares other workers the build: a full or read-only volume
+            # must not fail the run, which goes on with the index in memory.
+            logger.warning("capability index not saved to %s: %s", path, exc)
     _ENGINES.clear()  # keep one warm engine: a province index is large
     _ENGINES[engine_key] = engine
     return engine, key

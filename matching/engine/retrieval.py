@@ -316,9 +316,12 @@ class WordVectors:
         raw_words, raw = _read_cnsyn_model(source)
         words = [normalize_text(w) for w in raw_words]
         vectors = _l2_dense(raw)
-        base.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_save_npy(word_path, np.array(words))
-        _atomic_save_npy(vec_path, vectors)
+        try:
+            base.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_save_npy(word_path, np.array(words))
+            _atomic_save_npy(vec_path, vectors)
+        except OSError:
+            pass  # a cache: without it (a full or read-only disk) the next load converts again
         return cls(words, vectors)
 
     def token_vector(self, token: str) -> Float32Array | None:
@@ -354,11 +357,21 @@ def get_word_vectors(cache_dir: str | Path | None = None) -> WordVectors:
         return _VECTORS[key]
 
 
-def _atomic_save_npy(path: Path, array: npt.NDArray[Any]) -> None:
+def _atomic_save(path: Path, save: Any) -> None:
+    """Write a cache file through ``save(handle)`` beside ``path``, then rename it over it: a
+    failed write (a full disk) leaves no half file, not even the temporary one, and raises."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as handle:
-        np.save(handle, array, allow_pickle=False)
-    os.replace(tmp, path)
+    try:
+        with tmp.open("wb") as handle:
+            save(handle)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _atomic_save_npy(path: Path, array: npt.NDArray[Any]) -> None:
+    _atomic_save(path, lambda handle: np.save(handle, array, allow_pickle=False))
 
 
 def _dense_rows(counts: sp.csr_matrix, idf: FloatArray, term_vectors: Float32Array) -> Float32Array:
@@ -757,10 +770,10 @@ class CapabilityIndex:
             arrays["dense"] = self.dense
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        with tmp.open("wb") as handle:
-            np.savez(handle, allow_pickle=False, **cast(dict[str, Any], arrays))
-        os.replace(tmp, target)
+        _atomic_save(
+            target,
+            lambda handle: np.savez(handle, allow_pickle=False, **cast(dict[str, Any], arrays)),
+        )
 
     @classmethod
     def load(cls, path: str | Path, analyzer: Analyzer) -> CapabilityIndex:

@@ -115,6 +115,36 @@ def test_a_failed_backup_leaves_no_file_under_its_name(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == [live]  # neither the file nor a partial one
 
 
+def test_a_backup_that_fills_the_disk_keeps_the_previous_one_and_says_why(tmp_path, monkeypatch):
+    # given: yesterday's backup, and a pg_dump that runs out of space half way through
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "pg_dump"
+    fake.write_text(
+        "#!/bin/sh\n"
+        'for a; do case "$a" in --file=*) printf PGDMP-half > "${a#--file=}";; esac; done\n'
+        'echo "pg_dump: error: could not write to output file: No space left on device" >&2\n'
+        "exit 1\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    target = backups / "site.dump"
+    target.write_bytes(b"PGDMP yesterday")
+
+    # when
+    with pytest.raises(CommandError) as failure:
+        call_command("backup", str(target), "--force")
+
+    # then: one line from pg_dump; yesterday's backup as it was, no partial file beside it
+    assert str(failure.value) == (
+        "pg_dump failed: pg_dump: error: could not write to output file: No space left on device"
+    )
+    assert target.read_bytes() == b"PGDMP yesterday"
+    assert list(backups.iterdir()) == [target]
+
+
 def test_the_commands_say_what_is_wrong_in_one_line(tmp_path):
     existing = tmp_path / "there.dump"
     existing.write_bytes(b"x")

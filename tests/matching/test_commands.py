@@ -1,6 +1,7 @@
 """Operator commands: manage.py match and manage.py export_matches."""
 
 import csv
+import gc
 import io
 import json
 
@@ -12,6 +13,7 @@ from matching.management.commands.export_matches import FIELDS
 from matching.models import Match, MatchRun
 from matching.services import results, runs
 from scenarios.models import ScenarioNeed
+from tests.disk import fill_disk
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +142,36 @@ def test_export_to_an_unwritable_place_fails_and_leaves_nothing(exported, tmp_pa
     with pytest.raises(CommandError, match="cannot write"):
         run_command("export_matches", "--output", str(target))
     assert not target.parent.exists()
+
+
+@pytest.mark.parametrize(
+    "fmt",
+    [
+        "json",
+        "csv",
+        pytest.param(
+            "xlsx",
+            # openpyxl's abandoned archive tries to finish itself when collected, and fails
+            # again on the full disk (into the removed temporary file): Python ignores it.
+            marks=pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+        ),
+    ],
+)
+def test_export_on_a_full_disk_keeps_the_previous_file(exported, tmp_path, monkeypatch, fmt):
+    # given: yesterday's export, and a disk that fills after 512 bytes
+    target = tmp_path / f"matches.{fmt}"
+    target.write_bytes(b"yesterday")
+    fill_disk(monkeypatch, tmp_path, budget=512)
+
+    # when
+    with pytest.raises(CommandError) as failure:
+        run_command("export_matches", "--format", fmt, "--output", str(target))
+
+    message = str(failure.value)
+    del failure  # its traceback holds what the failed writer abandoned, which goes now,
+    gc.collect()  # inside this test's warning filters
+
+    # then
+    assert message == f"cannot write {target}: No space left on device"
+    assert target.read_bytes() == b"yesterday"
+    assert list(tmp_path.iterdir()) == [target]

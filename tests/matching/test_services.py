@@ -11,6 +11,30 @@ from tests.matching.world import run_inline
 pytestmark = pytest.mark.django_db
 
 
+def test_a_full_index_volume_does_not_fail_the_run(province, settings, tmp_path, monkeypatch):
+    # given: no index built yet, and a shared index volume that is full
+    import errno
+
+    from matching import index
+    from matching.engine.retrieval import CapabilityIndex
+
+    settings.MATCHING_INDEX_DIR = str(tmp_path)
+    monkeypatch.setattr(index, "_ENGINES", {})
+
+    def full(self, path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(CapabilityIndex, "save", full)
+
+    # when
+    run = run_inline(runs.match_run_request(scope="full", enqueue=False))
+
+    # then: scored with the index in memory; only the file is missing
+    assert run.status == "done"
+    assert run.processed == 3
+    assert not list(tmp_path.glob("index-*"))
+
+
 def test_full_run_scores_and_explains_every_need(province, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
         run = runs.match_run_request(scope="full")

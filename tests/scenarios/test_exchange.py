@@ -38,6 +38,7 @@ from scenarios.models import Capability, ScenarioNeed
 from scenarios.services.capabilities import capability_submit
 from scenarios.services.negative_list import negative_entry_create
 from tests import factories
+from tests.disk import fill_disk
 from tests.scenarios.helpers import make_capability, make_need
 
 pytestmark = pytest.mark.django_db
@@ -1186,6 +1187,24 @@ def test_export_opportunity_list_command_writes_stdout_and_files(published_needs
     assert "EXP-N-002" in out.getvalue()
     workbook = openpyxl.load_workbook(target)
     assert workbook.worksheets[0]["A1"].value == "编号"
+
+
+def test_export_opportunity_list_command_on_a_full_disk_keeps_the_previous_file(
+    published_needs, tmp_path, monkeypatch
+):
+    # given: last week's list, and a disk with 2 KiB left
+    target = tmp_path / "机会清单.xlsx"
+    target.write_bytes(b"last week's list")
+    fill_disk(monkeypatch, tmp_path, budget=2048)
+
+    # when
+    with pytest.raises(CommandError) as failure:
+        call_command("export_opportunity_list", "--output", str(target), stdout=io.StringIO())
+
+    # then: one line naming the file and the cause; the old list as it was, nothing beside it
+    assert str(failure.value) == f"无法写入文件 {target}：No space left on device"
+    assert target.read_bytes() == b"last week's list"
+    assert list(tmp_path.iterdir()) == [target]
 
 
 def test_export_opportunity_list_command_refuses_xlsx_to_stdout():

@@ -3,14 +3,14 @@
 import contextlib
 import csv
 import json
-import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from openpyxl import Workbook
 
+from core.files import atomic_path, os_error_line
 from matching.models import Match
 from scenarios import selectors as scenario_selectors
 
@@ -22,7 +22,7 @@ class Writer(Protocol):
 FIELDS = ["need_ref", "capability_ref", "rank", "score", "recommended", "breakdown"]
 
 
-def export_rows() -> Iterator[dict[str, Any]]:
+def export_rows() -> Generator[dict[str, Any], None, None]:
     """Current candidates (top 50 after the hard filters) of every matchable need, streamed
     from the database in need-ref and rank order."""
     qs = (
@@ -76,18 +76,6 @@ def _write_xlsx(rows: Iterator[dict[str, Any]], path: Path) -> int:
     return count
 
 
-@contextlib.contextmanager
-def _replacing(output: Path) -> Iterator[Path]:
-    """A temporary file beside ``output`` that replaces it only when writing succeeded, so a
-    failed export never leaves a half-written file."""
-    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    try:
-        yield tmp
-        os.replace(tmp, output)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 class _Unterminated:
     """The command's stdout without the newline ``OutputWrapper`` adds to every write."""
 
@@ -114,12 +102,14 @@ class Command(BaseCommand):
             write(export_rows(), _Unterminated(self.stdout))
             return
         try:
-            with _replacing(Path(output)) as tmp:
+            # All or nothing: a full disk leaves the previous file as it was.
+            # The rows' database cursor is closed as soon as a write fails.
+            with atomic_path(Path(output)) as tmp, contextlib.closing(export_rows()) as rows:
                 if fmt == "xlsx":
-                    count = _write_xlsx(export_rows(), tmp)
+                    count = _write_xlsx(rows, tmp)
                 else:
                     with tmp.open("w", encoding="utf-8", newline="") as handle:
-                        count = write(export_rows(), handle)
+                        count = write(rows, handle)
         except OSError as exc:
-            raise CommandError(f"cannot write {output}: {exc.strerror or exc}") from exc
+            raise CommandError(f"cannot write {output}: {os_error_line(exc)}") from exc
         self.stderr.write(f"{count} rows written to {output}")

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.errors import DomainError
+from core.files import atomic_write_bytes, os_error_line
 from scenarios.exchange import FORMATS, opportunity_list_export
 
 
@@ -39,7 +40,8 @@ class Command(BaseCommand):
             self.stdout.write(export.content.decode("utf-8-sig"), ending="")
             return
         try:
-            output.write_bytes(export.content)
+            # All or nothing: a full disk leaves the previous file as it was.
+            atomic_write_bytes(output, export.content)
         except OSError as exc:
-            raise CommandError(f"无法写入文件 {output}：{exc.strerror or exc}") from exc
+            raise CommandError(f"无法写入文件 {output}：{os_error_line(exc)}") from exc
         self.stdout.write(f"已导出 {export.rows} 条已发布的场景需求到 {output}。")

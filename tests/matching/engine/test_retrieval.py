@@ -15,6 +15,7 @@ from matching.engine.retrieval import (
 )
 from matching.engine.scoring import CapabilityDoc, ChainNode, NeedDoc
 from matching.engine.text import Analyzer, read_taxonomy_csv
+from tests.disk import fill_disk
 
 TAXONOMY_CSV = Path(__file__).resolve().parents[3] / "reference" / "data" / "industry_chains.csv"
 
@@ -181,6 +182,18 @@ def test_index_round_trips_through_a_file(
     assert loaded.row_of(3) == index.row_of(3)
     assert loaded.contains(3)
     assert not loaded.contains(999_999)
+
+
+def test_index_save_on_a_full_disk_leaves_no_file(
+    index: CapabilityIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: a volume with 4 KiB left
+    fill_disk(monkeypatch, tmp_path, budget=4096)
+
+    # when / then: the error reaches the caller, and no half index (nor its temporary) stays
+    with pytest.raises(OSError, match="No space left"):
+        index.save(tmp_path / "index.npz")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_index_load_rejects_another_analyzer(
