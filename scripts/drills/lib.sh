@@ -7,7 +7,7 @@ PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)}
 DRILL_PIDS=()
 DRILL_DIR=""
 
-say() { printf '\n== %s\n' "$*"; }
+say() { printf '\n== %s\n' "$*"; [ -z "${DRILL_TIMES:-}" ] || printf '   [%s s]\n' "$SECONDS"; }
 
 as_postgres() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
