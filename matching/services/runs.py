@@ -361,9 +361,10 @@ def match_runs_resume_stalled(*, older_than_minutes: int = 15) -> list[int]:
     their ids.
 
     Pending runs requested as long ago are sent again: their task never reached a worker
-    (the broker was down, and ``core.tasks.enqueue_on_commit`` logged it), and a pending
-    full run would otherwise also hold back every full run the system asks for. A second
-    message for a run that was only waiting is harmless (the run's status decides).
+    (its message was lost with Redis's data; one the broker refused waits in the outbox,
+    ``core.outbox``, until beat drains it), and a pending full run would otherwise also
+    hold back every full run the system asks for. A second message for a run that was only
+    waiting is harmless (the run's status decides).
     Runs an operator's command executes in its own process (``params.inline``) are left to
     it.
     """
