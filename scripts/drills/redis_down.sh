@@ -112,10 +112,10 @@ outbox
 printf '  $ python manage.py drain_outbox\n'
 status=0
 "$PY" manage.py drain_outbox >"$DRILL_DIR/out" 2>&1 || status=$?
-sed -E 's/^[0-9-]+ [0-9:,]+ //; s/^/    /' "$DRILL_DIR/out" | cut -c1-170
+sed -E 's/^[0-9-]+ [0-9:,]+ //; s/^/    /' "$DRILL_DIR/out"
 echo "    (exit $status)"
-grep -h 'could not enqueue' "$DRILL_DIR/web.log" | sed -E 's/^[0-9-]+ [0-9:,]+ /  web log: /' \
-  | cut -c1-170
+grep -h 'could not enqueue' "$DRILL_DIR/web.log" | sed -E 's/^[0-9-]+ [0-9:,]+ /  web log: /'
+
 
 say "3. Redis back, empty (no persistence): beat drains the outbox, the worker runs the task"
 sleep 3
@@ -127,7 +127,8 @@ wait_until "[ \"\$(sql 'SELECT count(*) FROM matching_matchrun WHERE status <> \
 echo "  every run done $((SECONDS - back)) s after Redis came back"
 runs
 outbox
-echo "  worker: $(grep -c 'matching.execute_run.*succeeded' "$DRILL_DIR/worker.log") execute_run tasks succeeded, \
-$(grep -c 'core.drain_outbox.*succeeded' "$DRILL_DIR/worker.log") drains"
+echo "  worker log: matching.execute_run succeeded $(grep -c 'matching.execute_run.*succeeded' \
+  "$DRILL_DIR/worker.log") times, core.drain_outbox $(grep -c 'core.drain_outbox.*succeeded' \
+  "$DRILL_DIR/worker.log") times"
 echo "  GET /healthz -> $(curl -s -m 30 -w ' HTTP %{http_code}' "$BASE/healthz")"
 say "cleaning up (processes, redis-server, cluster)"

@@ -127,8 +127,8 @@ def test_worker_killed_mid_import_writes_nothing_and_the_job_finishes_on_a_rerun
     refs = list(ScenarioNeed.objects.filter(ref__startswith=PREFIX).values_list("ref", flat=True))
     assert len(refs) == len(set(refs)) == ROWS
     print(
-        f"\n{ROWS} rows: pool child SIGKILLed after ~{first_written} rows (uncommitted), "
-        f"its redelivered task's run with the whole worker after ~{second_written}; "
-        f"none committed; the sweep's rerun imported {done.created} in "
-        f"{(done.finished_at - done.started_at).total_seconds():.1f} s (run {done.attempts})"
+        f"\n{ROWS} rows: the pool child SIGKILLed ~{first_written} rows into run 1, the whole "
+        f"worker ~{second_written} rows into run 2 (the requeued task's); no row committed; "
+        f"run {done.attempts} (sent by the sweep) imported {done.created} in "
+        f"{(done.finished_at - done.started_at).total_seconds():.1f} s"
     )
