@@ -156,7 +156,8 @@ def import_job_run(*, job_id: int) -> None:
     try:
         with transaction.atomic():
             job = (
-                ImportJob.objects.select_for_update()
+                # Only the job's row: its user's stays free (a sign-in updates it).
+                ImportJob.objects.select_for_update(of=("self",))
                 .select_related("requested_by")
                 .filter(pk=job_id, status=ImportStatus.RUNNING, attempts=attempt)
                 .first()

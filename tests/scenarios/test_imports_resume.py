@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
@@ -261,3 +262,42 @@ def test_a_job_whose_runner_is_alive_is_left_alone(reference, province_reviewer)
     assert resumed == []
     assert (job.status, job.attempts) == ("running", 1)
     assert not ScenarioNeed.objects.filter(ref__startswith="RES-N-").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_running_import_locks_its_job_not_its_user(reference, province_reviewer, monkeypatch):
+    # given: an import in progress in another thread (its transaction open)
+    job = new_job(province_reviewer)
+    importing, finish = threading.Event(), threading.Event()
+    real_run, columns = imports.KINDS["needs"]
+
+    def slow_run(**kwargs):
+        importing.set()
+        finish.wait(30)
+        return real_run(**kwargs)
+
+    monkeypatch.setitem(imports.KINDS, "needs", (slow_run, columns))
+
+    def runner():
+        try:
+            imports.import_job_run(job_id=job.pk)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=runner)
+    thread.start()
+    assert importing.wait(30)
+
+    # when: the user signs in meanwhile (a write to their row), and the sweep looks
+    try:
+        with transaction.atomic():
+            User.objects.select_for_update(nowait=True).get(pk=province_reviewer.pk)
+        resumed = imports.import_jobs_resume_stalled(grace=timedelta(0))
+    finally:
+        finish.set()
+        thread.join()
+
+    # then: the user's row was free, the job's was held, and the import finished
+    job.refresh_from_db()
+    assert resumed == []
+    assert (job.status, job.created) == ("done", 3)
