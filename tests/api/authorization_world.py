@@ -66,6 +66,11 @@ class World:
     users: dict[str, User | None] = field(default_factory=dict)
     objects: dict[str, Any] = field(default_factory=dict)
 
+    def user(self, role: str) -> User:
+        user = self.users[role]
+        assert user is not None, role
+        return user
+
     def id(self, name: str) -> Any:
         obj = self.objects[name]
         return getattr(obj, "pk", obj)
@@ -112,9 +117,7 @@ def build_world() -> World:
     platform = Organization.objects.get(kind="platform")
     admin = factories.UserFactory.create()
     membership_grant(actor=None, user=admin, organization=platform, role=Role.PLATFORM_ADMIN)
-    w = World()
-    w.users = {
-        "anonymous": None,
+    u: dict[str, User] = {
         "agency": factories.member(agency, Role.AGENCY_EDITOR),
         "other_agency": factories.member(other_agency, Role.AGENCY_EDITOR),
         "firm": factories.member(firm, Role.FIRM_EDITOR),
@@ -126,7 +129,8 @@ def build_world() -> World:
         "expert": factories.member(expert_institution, Role.EXPERT),
         "admin": admin,
     }
-    u, o = w.users, w.objects
+    w = World(users={"anonymous": None, **u})
+    o = w.objects
     o.update(agency=agency, other_agency=other_agency, firm=firm, other_firm=other_firm)
     o["region"] = "360102"
     o["chain"] = "digital-city"

@@ -126,7 +126,7 @@ TABLE: dict[str, Op] = {
     ),
     "auth_token": Op(
         "200  200  200  200  200  200  200  200  200  200  200",
-        body=lambda w: {"username": w.users["agency"].username, "password": "pw-for-tests-2026"},
+        body=lambda w: {"username": w.user("agency").username, "password": "pw-for-tests-2026"},
     ),
     "invitations_create": Op(
         "401  403  403  403  403  403  403  403  403  403  201",
@@ -448,7 +448,7 @@ def _answer(method: str, path: str, op: Op, w: World, role: str) -> str:
     if w.users[role] is not None:
         client.force_authenticate(user=w.users[role])
     body = op.body(w) if callable(op.body) else op.body
-    headers = op.headers(w) if op.headers else {}
+    headers: dict[str, Any] = op.headers(w) if op.headers else {}
     kwargs: dict[str, Any] = {} if op.multipart else {"format": "json"}
     cache.clear()  # throttles and cached counts start afresh for every request
     with transaction.atomic():
