@@ -27,7 +27,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from tests import factories
-from tests.api.authorization_world import ROLES, SCORES, World, build_world
+from tests.api.authorization_world import ROLES, SCORES, World
 
 Body = dict[str, Any] | Callable[[World], dict[str, Any]] | None
 
@@ -418,15 +418,6 @@ def _operations() -> dict[str, tuple[str, str]]:
 
 
 OPERATIONS = _operations()
-
-
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
-    """One world for the whole table, rolled back at the end of the module."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        cache.clear()
-        yield build_world()
-        transaction.set_rollback(True)
 
 
 def _path(template: str, op: Op, w: World) -> str:
