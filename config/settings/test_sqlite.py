@@ -7,4 +7,6 @@ DATABASES = {
     "default": env.db("SQLITE_TEST_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'test.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
-    raise RuntimeError("config.settings.test_sqlite runs on SQLite; set SQLITE_TEST_URL=sqlite://...")
+    raise RuntimeError(
+        "config.settings.test_sqlite runs on SQLite; set SQLITE_TEST_URL=sqlite://..."
+    )
