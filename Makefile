@@ -61,9 +61,11 @@ messages: install
 		--ignore=bench --ignore=eval
 	$(UV) run python manage.py compilemessages -l en --ignore=.venv --ignore=.tools
 
-# Schema-driven fuzzing of a running server (make run in another shell first).
+# Schema-driven fuzzing of a running server (make run in another shell first); signed in
+# with TOKEN=<key> (POST /api/v1/auth/token/), anonymous without.
 fuzz: install
-	$(UV) run st run http://127.0.0.1:$${PORT:-8000}/api/schema/ --checks all --max-examples 20
+	$(UV) run st run http://127.0.0.1:$${PORT:-8000}/api/schema/ --checks all --max-examples 20 \
+		$${TOKEN:+--header "Authorization: Token $$TOKEN"}
 
 clean:
 	rm -rf .venv .tools db.sqlite3 staticfiles var
