@@ -27,18 +27,61 @@ django.setup()
 from accounts.validators import credit_code_problem  # noqa: E402
 
 N_NEEDS, N_CAPS = 32, 220
-NEED_FIELDS = ["ref", "title", "description", "category", "chains", "keywords", "region_code",
-               "validation_type", "min_trl", "budget_cny", "deadline", "is_major", "org_name"]
-CAP_FIELDS = ["ref", "title", "description", "chains", "keywords", "region_code", "trl",
-              "certifications", "past_cases", "capacity", "firm_name", "firm_credit_code"]
-CATEGORIES = {"government_service", "new_track", "industrial_upgrade", "industry_sector",
-              "social_governance", "livelihood"}
+NEED_FIELDS = [
+    "ref",
+    "title",
+    "description",
+    "category",
+    "chains",
+    "keywords",
+    "region_code",
+    "validation_type",
+    "min_trl",
+    "budget_cny",
+    "deadline",
+    "is_major",
+    "org_name",
+]
+CAP_FIELDS = [
+    "ref",
+    "title",
+    "description",
+    "chains",
+    "keywords",
+    "region_code",
+    "trl",
+    "certifications",
+    "past_cases",
+    "capacity",
+    "firm_name",
+    "firm_credit_code",
+]
+CATEGORIES = {
+    "government_service",
+    "new_track",
+    "industrial_upgrade",
+    "industry_sector",
+    "social_governance",
+    "livelihood",
+}
 VALIDATION = {"concept": (1, 4), "demand": (3, 6), "technology": (4, 7), "product": (6, 9)}
 CERTS = {"first_of_kind", "specialized_sme", "high_tech"}
-PART_A_CHAINS = ["nonferrous-metals", "petrochemical", "textile-apparel", "steel",
-                 "building-materials", "ceramics", "four-treasures", "electronic-info", "tcm",
-                 "low-altitude", "llm-digital-human", "digital-city", "unmanned-low-altitude",
-                 "storage-green"]
+PART_A_CHAINS = [
+    "nonferrous-metals",
+    "petrochemical",
+    "textile-apparel",
+    "steel",
+    "building-materials",
+    "ceramics",
+    "four-treasures",
+    "electronic-info",
+    "tcm",
+    "low-altitude",
+    "llm-digital-human",
+    "digital-city",
+    "unmanned-low-altitude",
+    "storage-green",
+]
 
 problems: list[str] = []
 
@@ -59,8 +102,14 @@ def load_json(name: str) -> list[dict]:
     return data
 
 
-chains = {r["slug"] for r in csv.DictReader((ROOT / "reference/data/industry_chains.csv").open(encoding="utf-8"))}
-divisions = {r["code"]: r for r in csv.DictReader((ROOT / "reference/data/china_divisions.csv").open(encoding="utf-8"))}
+chains = {
+    r["slug"]
+    for r in csv.DictReader((ROOT / "reference/data/industry_chains.csv").open(encoding="utf-8"))
+}
+divisions = {
+    r["code"]: r
+    for r in csv.DictReader((ROOT / "reference/data/china_divisions.csv").open(encoding="utf-8"))
+}
 
 needs = load_json("needs.json")
 caps = load_json("capabilities.json")
@@ -79,7 +128,9 @@ def check_refs(rows: list[dict], prefix: str, count: int, label: str) -> set[str
     return set(refs)
 
 
-def check_str_list(row: dict, field: str, where: str, *, min_items: int = 0, max_items: int = 20) -> None:
+def check_str_list(
+    row: dict, field: str, where: str, *, min_items: int = 0, max_items: int = 20
+) -> None:
     value = row.get(field)
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         bad(f"{where}: {field} must be a list of non-empty strings")
@@ -148,10 +199,16 @@ for n in needs:
     vt, trl = n.get("validation_type"), n.get("min_trl")
     if vt not in VALIDATION:
         bad(f"{where}: bad validation_type {vt}")
-    elif not (isinstance(trl, int) and not isinstance(trl, bool) and VALIDATION[vt][0] <= trl <= VALIDATION[vt][1]):
+    elif not (
+        isinstance(trl, int)
+        and not isinstance(trl, bool)
+        and VALIDATION[vt][0] <= trl <= VALIDATION[vt][1]
+    ):
         bad(f"{where}: min_trl {trl} inconsistent with {vt}")
     budget = n.get("budget_cny")
-    if budget is not None and (not isinstance(budget, int) or isinstance(budget, bool) or budget <= 0):
+    if budget is not None and (
+        not isinstance(budget, int) or isinstance(budget, bool) or budget <= 0
+    ):
         bad(f"{where}: budget_cny must be a positive integer or null")
     if n.get("is_major") is not (budget is not None and budget >= 5_000_000):
         bad(f"{where}: is_major must be true iff budget >= 5,000,000")
@@ -208,7 +265,10 @@ for c in caps:
     if problem:
         bad(f"{where}: credit code {code}: {problem}")
     elif not code.startswith("91") or code[8] != "1":
-        bad(f"{where}: credit code {code} must start with 91 and use an organisation serial beginning with 1")
+        bad(
+            f"{where}: credit code {code} must start with 91 and use an organisation serial "
+            "beginning with 1"
+        )
     elif code[2:8] != c.get("region_code"):
         bad(f"{where}: credit code region {code[2:8]} != region_code {c.get('region_code')}")
     if divisions.get(c.get("region_code"), {}).get("level") != "county":
@@ -261,6 +321,8 @@ if problems:
     sys.exit(1)
 firms = len(code_to_names)
 jx = sum(1 for c in caps if c["region_code"].startswith("36"))
-print(f"OK: {len(needs)} needs, {len(caps)} capabilities from {firms} firms "
-      f"({jx / len(caps):.0%} Jiangxi), {len(seen)} graded pairs, "
-      f"{len(used_chains)} chains in needs, categories {dict(cat_count)}")
+print(
+    f"OK: {len(needs)} needs, {len(caps)} capabilities from {firms} firms "
+    f"({jx / len(caps):.0%} Jiangxi), {len(seen)} graded pairs, "
+    f"{len(used_chains)} chains in needs, categories {dict(cat_count)}"
+)

@@ -25,23 +25,63 @@ from accounts.validators import credit_code_problem  # noqa: E402
 DATA = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else HERE
 
 NEED_FIELDS = {
-    "ref": str, "title": str, "description": str, "category": str, "chains": list,
-    "keywords": list, "region_code": str, "validation_type": str, "min_trl": int,
-    "budget_cny": (int, type(None)), "deadline": str, "is_major": bool, "org_name": str,
+    "ref": str,
+    "title": str,
+    "description": str,
+    "category": str,
+    "chains": list,
+    "keywords": list,
+    "region_code": str,
+    "validation_type": str,
+    "min_trl": int,
+    "budget_cny": (int, type(None)),
+    "deadline": str,
+    "is_major": bool,
+    "org_name": str,
 }
 CAP_FIELDS = {
-    "ref": str, "title": str, "description": str, "chains": list, "keywords": list,
-    "region_code": str, "trl": int, "certifications": list, "past_cases": list,
-    "capacity": int, "firm_name": str, "firm_credit_code": str,
+    "ref": str,
+    "title": str,
+    "description": str,
+    "chains": list,
+    "keywords": list,
+    "region_code": str,
+    "trl": int,
+    "certifications": list,
+    "past_cases": list,
+    "capacity": int,
+    "firm_name": str,
+    "firm_credit_code": str,
 }
-CATEGORIES = {"government_service", "new_track", "industrial_upgrade", "industry_sector",
-              "social_governance", "livelihood"}
+CATEGORIES = {
+    "government_service",
+    "new_track",
+    "industrial_upgrade",
+    "industry_sector",
+    "social_governance",
+    "livelihood",
+}
 VALIDATION_TRL = {"concept": (1, 3), "demand": (3, 5), "technology": (4, 6), "product": (7, 9)}
 CERTS = {"first_of_kind", "specialized_sme", "high_tech"}
-PART_B_CHAINS = {"aviation", "new-materials", "lithium-battery", "biotech", "equipment",
-                 "metal-new-materials", "solid-state-battery", "hydrogen-fusion",
-                 "bio-manufacturing", "bci", "nuclear-medicine", "optoelectronic-info",
-                 "future-aviation", "humanoid-robot", "embodied-ai", "6g", "quantum"}
+PART_B_CHAINS = {
+    "aviation",
+    "new-materials",
+    "lithium-battery",
+    "biotech",
+    "equipment",
+    "metal-new-materials",
+    "solid-state-battery",
+    "hydrogen-fusion",
+    "bio-manufacturing",
+    "bci",
+    "nuclear-medicine",
+    "optoelectronic-info",
+    "future-aviation",
+    "humanoid-robot",
+    "embodied-ai",
+    "6g",
+    "quantum",
+}
 
 problems: list[str] = []
 
@@ -129,7 +169,9 @@ def main() -> int:
             bad(f"cap {ref}: unknown region {c['region_code']}")
         if not 1 <= c["trl"] <= 9 or not 1 <= c["capacity"] <= 5:
             bad(f"cap {ref}: trl {c['trl']} / capacity {c['capacity']}")
-        if not set(c["certifications"]) <= CERTS or len(set(c["certifications"])) != len(c["certifications"]):
+        if not set(c["certifications"]) <= CERTS or len(set(c["certifications"])) != len(
+            c["certifications"]
+        ):
             bad(f"cap {ref}: certifications {c['certifications']}")
         code = c["firm_credit_code"]
         problem = credit_code_problem(code)
@@ -171,8 +213,10 @@ def main() -> int:
     firms = len(name_codes)
     jx = sum(c["region_code"].startswith("36") for c in caps)
     grades = Counter(q["grade"] for q in qrels)
-    print(f"needs {len(needs)}, capabilities {len(caps)} ({jx} Jiangxi), firms {firms}, "
-          f"graded pairs {len(qrels)} (3: {grades['3']}, 2: {grades['2']}, 1: {grades['1']})")
+    print(
+        f"needs {len(needs)}, capabilities {len(caps)} ({jx} Jiangxi), firms {firms}, "
+        f"graded pairs {len(qrels)} (3: {grades['3']}, 2: {grades['2']}, 1: {grades['1']})"
+    )
     if problems:
         print(f"{len(problems)} problem(s):")
         for p in problems:
