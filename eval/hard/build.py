@@ -76,9 +76,9 @@ def _split(needs: list[dict]) -> dict[str, list[str]]:
 def main() -> None:
     needs, caps, grades = _load("needs.json"), _load("capabilities.json"), _qrels()
     _check(needs, caps, grades)
-    dump = {"ensure_ascii": False, "indent": 1}
-    (HERE / "needs.json").write_text(json.dumps(needs, **dump) + "\n", encoding="utf-8")
-    (HERE / "capabilities.json").write_text(json.dumps(caps, **dump) + "\n", encoding="utf-8")
+    for name, rows in (("needs.json", needs), ("capabilities.json", caps)):
+        text = json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
+        (HERE / name).write_text(text, encoding="utf-8")
     with (HERE / "qrels.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["need_ref", "capability_ref", "grade"])
@@ -92,7 +92,7 @@ def main() -> None:
             sys.exit("splits.json is frozen and differs from a fresh split: leave it as it is")
     else:
         splits_path.write_text(json.dumps(splits, indent=1) + "\n", encoding="utf-8")
-    counts = defaultdict(int)
+    counts: dict[int, int] = defaultdict(int)
     for grade in grades.values():
         counts[grade] += 1
     print(
