@@ -23,6 +23,11 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return page_not_found(request, exception)  # type: ignore[arg-type]
 
 
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    """An API address that no route serves (also with DEBUG on)."""
+    return not_found(request)
+
+
 def bad_input(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """400 before any view ran (a disallowed Host, too many parameters): JSON for the API."""
     if request.path.startswith("/api/") and isinstance(exception, RequestDataTooBig):

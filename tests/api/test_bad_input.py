@@ -355,3 +355,23 @@ def test_every_operation_taking_a_body_documents_the_413():
 
     # then: a client reads the refusal of a body over the upload limit from the schema
     assert undocumented == []
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/capabilities/%C2%84/", "/api/v1/no-such-list/", "/api/v1/needs/1/nothing/"]
+)
+def test_an_api_address_no_route_serves_is_a_json_404_with_debug_on(api, settings, url):
+    settings.DEBUG = True  # make run's setting: Django would answer its HTML 404 page
+
+    response = api.get(url)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_found"
+
+
+def test_an_api_address_without_its_slash_is_still_redirected(api):
+    response = api.get("/api/v1/needs")
+
+    assert response.status_code == 301
+    assert response["Location"].endswith("/api/v1/needs/")
