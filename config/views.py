@@ -10,6 +10,7 @@ from django.http import (
     JsonResponse,
 )
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import bad_request, page_not_found, server_error
 
 from core.api.errors import request_too_large_body
@@ -23,6 +24,7 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return page_not_found(request, exception)  # type: ignore[arg-type]
 
 
+@csrf_exempt  # no route, nothing to protect: a POST gets the 404 too, not a CSRF page
 def api_not_found(request: HttpRequest) -> HttpResponse:
     """An API address that no route serves (also with DEBUG on)."""
     return not_found(request)

@@ -370,6 +370,20 @@ def test_an_api_address_no_route_serves_is_a_json_404_with_debug_on(api, setting
     assert response.json()["code"] == "not_found"
 
 
+def test_a_post_with_a_session_to_an_api_address_no_route_serves_is_a_json_404(
+    settings, agency_user
+):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)  # a signed-in browser session, no CSRF token
+    client.force_login(agency_user)
+
+    response = client.post("/api/v1/pilots/%C2%84/recognize/", {}, content_type="application/json")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+
+
 def test_an_api_address_without_its_slash_is_still_redirected(api):
     response = api.get("/api/v1/needs")
 
