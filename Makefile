@@ -7,13 +7,14 @@ export UV
 export UV_LINK_MODE ?= copy
 export UV_PYTHON_DOWNLOADS ?= never
 
-.PHONY: help uv install run test lint lint-imports typecheck schema check-schema client migrations-check messages fuzz clean
+.PHONY: help uv install run test lint lint-imports typecheck schema check-schema client migrations-check messages fuzz load clean
 
 help:
 	@echo "make run    - install, migrate, load reference + demo data, start web (+ worker, beat with REDIS_URL)"
 	@echo "make test   - install and run the whole test suite (PostgreSQL + Redis)"
 	@echo "make lint lint-imports typecheck check-schema migrations-check - the CI gates"
 	@echo "make client - a Python client of the API from schema.yml into var/clients/python"
+	@echo "make load   - locust against gunicorn on the synthetic province (minutes; docs/benchmarks.md)"
 
 uv:
 	@[ -x "$(UV)" ] || python3 -m pip install --quiet --disable-pip-version-check \
@@ -61,9 +62,16 @@ messages: install
 		--ignore=bench --ignore=eval
 	$(UV) run python manage.py compilemessages -l en --ignore=.venv --ignore=.tools
 
-# Schema-driven fuzzing of a running server (make run in another shell first).
+# Schema-driven fuzzing of a running server (make run in another shell first); signed in
+# with TOKEN=<key> (POST /api/v1/auth/token/), anonymous without.
 fuzz: install
-	$(UV) run st run http://127.0.0.1:$${PORT:-8000}/api/schema/ --checks all --max-examples 20
+	$(UV) run st run http://127.0.0.1:$${PORT:-8000}/api/schema/ --checks all --max-examples 20 \
+		$${TOKEN:+--header "Authorization: Token $$TOKEN"}
+
+# Load test: locust against gunicorn on loopback, on the synthetic province of bench/synthetic.py
+# in its own database; prepares what it needs and rewrites "Load (locust)" in docs/benchmarks.md.
+load: install
+	$(UV) run python bench/load.py $(LOAD_ARGS)
 
 clean:
 	rm -rf .venv .tools db.sqlite3 staticfiles var

@@ -9,7 +9,7 @@ from rest_framework.urlpatterns import format_suffix_patterns
 from accounts.api import urls as accounts_urls
 from activity.api import urls as activity_urls
 from config.health import healthz
-from config.views import moved_admin_page, moved_out_of_scenarios
+from config.views import api_not_found, moved_admin_page, moved_out_of_scenarios
 from matching.api import urls as matching_urls
 from reference.api import urls as reference_urls
 from scenarios.api import urls as scenarios_urls
@@ -59,6 +59,9 @@ urlpatterns = [
         [path("api/v1/", APIRootView.as_view(api_root_dict=_api_root_dict()), name="api-root")]
     ),
     *(path("api/v1/", include(module)) for module in API_APPS),
+    # Any other API address ending in a slash is a JSON 404, with DEBUG on too (Django's
+    # technical 404 page is HTML); one without the slash still gets APPEND_SLASH's redirect.
+    re_path(r"^api/(?:.*/)?$", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("portal.urls")),
 ]

@@ -14,6 +14,7 @@ from django.http import (
 )
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import bad_request, page_not_found, server_error
 
 from core.api.errors import (
@@ -30,6 +31,12 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
             {"code": "not_found", "detail": _("未找到。"), "fields": {}}, status=404
         )
     return page_not_found(request, exception)  # type: ignore[arg-type]
+
+
+@csrf_exempt  # no route, nothing to protect: a POST gets the 404 too, not a CSRF page
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    """An API address that no route serves (also with DEBUG on)."""
+    return not_found(request)
 
 
 def bad_input(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

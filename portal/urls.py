@@ -80,6 +80,12 @@ urlpatterns = [
         committee.capability_supervise,
         name="committee-capability-supervise",
     ),
+    path("workspace/committee/firms/", committee.firms, name="committee-firms"),
+    path(
+        "workspace/committee/firms/<int:firm_id>/act/",
+        committee.firm_act,
+        name="committee-firm-act",
+    ),
     path("workspace/committee/pilots/", committee.pilots, name="committee-pilots"),
     path(
         "workspace/committee/pilots/<int:pilot_id>/decide/",

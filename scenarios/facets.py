@@ -50,6 +50,9 @@ PARALLEL_RESTORE = (
     "set_config('max_parallel_workers_per_gather', %s, true)"
 )
 GENERATION_KEY = "scenarios:lists-generation"
+# Set while a warm-up of the counts waits in the queue; it expires in case the task is lost.
+WARM_PENDING_KEY = "scenarios:lists-warm-pending"
+WARM_PENDING_SECONDS = 300
 # Budget buckets of the opportunity list, in yuan: [lower, upper) with None open-ended.
 BUDGET_BUCKETS: tuple[tuple[int | None, int | None], ...] = (
     (None, 500_000),
@@ -82,8 +85,11 @@ def lists_generation() -> str:
 
 def _bump() -> None:
     cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
-    if settings.LISTS_WARM_COUNTS:
-        # The unfiltered lists are what most visitors open: count them now, not on a visit.
+    # The unfiltered lists are what most visitors open: count them now, not on a visit.
+    # One warm-up waits at a time: it counts the generation current when it starts, so the
+    # changes made while it waits need no task of their own. (One task per change piled up
+    # hundreds of counts ahead of matching in the worker's queue under a stream of writes.)
+    if settings.LISTS_WARM_COUNTS and cache.add(WARM_PENDING_KEY, 1, WARM_PENDING_SECONDS):
         enqueue_on_commit("scenarios.warm_list_counts")
 
 
@@ -297,6 +303,8 @@ def warm_list_counts() -> None:
     ``scenarios.warm_list_counts`` after every change of the lists)."""
     from scenarios.selectors import capability_public_list, need_public_list
 
+    # From here on a change needs a warm-up of its own: this one may count before it.
+    cache.delete(WARM_PENDING_KEY)
     public_counts()
     need_facets(needs=need_public_list())
     capability_facets(capabilities=capability_public_list())

@@ -35,6 +35,7 @@ from reference.models import IndustryChain, Region
 from scenarios.access import is_need_insider
 from scenarios.choices import (
     CapabilityStatus,
+    Certification,
     NeedStatus,
     NegativeListKind,
     PilotStatus,
@@ -277,6 +278,31 @@ def capabilities_supervised_by(*, user: Actor) -> QuerySet[Capability]:
         .filter(_committee_region_q(user, "firm__region"))
         .exclude(status__in=[CapabilityStatus.DRAFT])
     )
+
+
+def firms_supervised_by(*, user: Actor) -> QuerySet[Organization]:
+    """Firms registered in the user's committees' regions (what they verify, certify and
+    suspend)."""
+    return Organization.objects.select_related("region").filter(
+        _committee_region_q(user, "region"), kind=OrganizationKind.FIRM
+    )
+
+
+def claimed_certifications(*, firm_ids: list[int]) -> dict[int, list[str]]:
+    """What each firm claims on its capabilities (drafts and withdrawn ones aside), in the
+    choices' order: what a committee checks before it records a verification."""
+    claimed: dict[int, set[str]] = {}
+    rows = (
+        Capability.objects.filter(firm_id__in=firm_ids)
+        .exclude(status__in=[CapabilityStatus.DRAFT, CapabilityStatus.WITHDRAWN])
+        .values_list("firm_id", "certifications")
+    )
+    for firm_id, certifications in rows:
+        claimed.setdefault(firm_id, set()).update(certifications or [])
+    return {
+        firm_id: [c for c in Certification.values if c in certs]
+        for firm_id, certs in claimed.items()
+    }
 
 
 def pilots_supervised_by(*, user: Actor) -> QuerySet[Pilot]:

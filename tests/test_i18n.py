@@ -305,11 +305,10 @@ def test_need_create_api_domain_error_in_english_on_request(api, firm_user):
         "/api/v1/needs/", need_body(), format="json", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9"
     )
 
-    # then: the refusal is in English, code and fields keys unchanged
-    assert r.status_code in (400, 403)
-    assert r.json()["code"] == "invalid"
-    assert r.json()["detail"] == "Please specify the organization you are acting for."
-    assert r.json()["fields"] == {"agency": ["Required."]}
+    # then: the refusal is in English, its code unchanged
+    assert r.status_code == 403
+    assert r.json()["code"] == "permission_denied"
+    assert r.json()["detail"] == "You do not act for any agency."
     assert r["Content-Language"] == "en"
 
 
@@ -321,9 +320,8 @@ def test_need_create_api_domain_error_in_chinese_by_default(api, firm_user):
     r = api.as_user(firm_user).post("/api/v1/needs/", need_body(), format="json")
 
     # then: the refusal is in Simplified Chinese
-    assert r.status_code in (400, 403)
-    assert r.json()["detail"] == "请指定所代表的单位。"
-    assert r.json()["fields"] == {"agency": ["必填。"]}
+    assert r.status_code == 403
+    assert r.json()["detail"] == "你不代表任何发布单位。"
 
 
 @pytest.mark.django_db

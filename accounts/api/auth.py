@@ -8,6 +8,7 @@ endpoints authenticate nobody (so no CSRF or 401 applies) and are throttled with
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.contrib.auth.signals import user_logged_in
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -16,7 +17,9 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import permissions, serializers, status
+from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -29,6 +32,7 @@ from accounts.services.users import password_reset_confirm, password_reset_reque
 from core.api.parsers import SafeJSONParser
 from core.api.schema import DeclaredErrorsSchema, error_responses
 from core.api.throttles import LoginThrottle
+from core.lockout import locked_out
 
 # --- Serializers -------------------------------------------------------------------------
 
@@ -107,6 +111,19 @@ class ThrottledObtainAuthToken(ObtainAuthToken):
     # Anonymous only: a header sent along (valid, stale or forged) changes nothing.
     authentication_classes: list[type] = []
     throttle_classes = [LoginThrottle]
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        if not serializer.is_valid():
+            # The lockout (axes) refused even to check the password: say so, with when.
+            if getattr(request, "axes_locked_out", False):
+                return locked_out(request._request)  # type: ignore[return-value]
+            raise ValidationError(serializer.errors)
+        user = serializer.validated_data["user"]
+        # A sign-in like the portal's: the lockout's count of this account starts again.
+        user_logged_in.send(sender=type(user), request=request._request, user=user)
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
 
 
 class AnonymousEndpoint(APIView):

@@ -1,5 +1,6 @@
 """Settings shared by every environment; every deploy-specific value comes from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "axes",
     # The project's apps, lowest first: each imports only apps above it in this list.
     "core",
     "activity",
@@ -54,6 +56,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.MethodNotAllowedPage",
+    # Last: turns a sign-in refused for a locked account or address into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 CSRF_FAILURE_VIEW = "portal.middleware.csrf_failure"
 
@@ -105,9 +109,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Signing in checks the password (model backend); platform admins' permissions come from
-# their role (accounts.backends).
+# Signing in checks the lockout (axes, first: see AXES_* below) and the password (model
+# backend); platform admins' permissions come from their role (accounts.backends).
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "accounts.backends.PlatformAdminBackend",
 ]
@@ -223,6 +228,18 @@ REST_FRAMEWORK = {
     },
 }
 
+# Lockout after repeated failed sign-ins (django-axes), on top of the per-address "login"
+# rate: AXES_FAILURE_LIMIT failures for one account, or from one client address, lock that
+# account (whatever address guesses) or that address for AXES_COOLOFF_MINUTES, on the API's
+# token, the portal and /admin/ alike. A success resets the account's count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "core.api.throttles.client_address"
+AXES_LOCKOUT_CALLABLE = "core.lockout.locked_out"
+AXES_VERBOSE = False
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "场景机会撮合平台 API",
     "DESCRIPTION": "机会清单（场景需求）、能力清单（场景能力）、三级联动评审、专家遴选与智能撮合。",
@@ -333,4 +350,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # Every failed sign-in is a row of axes' access failure log already; the console gets
+    # the lockouts (warnings), not each attempt.
+    "loggers": {"axes": {"level": env("AXES_LOG_LEVEL", default="WARNING")}},
 }

@@ -1,5 +1,6 @@
 """Query filters that reject malformed values instead of ignoring them, and the search."""
 
+import re
 from typing import Any
 
 import django_filters
@@ -107,10 +108,13 @@ class StrictOrderingFilter(OrderingFilter):
         parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
         fields = getattr(view, "ordering_fields", None)
         if isinstance(fields, list | tuple):
+            one = "-?(?:" + "|".join(re.escape(str(f)) for f in fields) + ")"
             for parameter in parameters:
                 parameter["description"] = _(
                     "排序字段，可用：%(valid)s；逗号分隔多个，前加 - 表示倒序。其他字段返回 400。"
                 ) % {"valid": "、".join(fields)}
+                # What the server accepts, so a client (or a fuzzer) can tell beforehand.
+                parameter.setdefault("schema", {})["pattern"] = f"^{one}(?:,{one})*$"
         return parameters
 
 

@@ -2,7 +2,16 @@
 
 from typing import Any
 
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+
+
+def client_address(request: Any) -> str | None:
+    """The client's address as every rate limit and the sign-in lockout count it:
+    ``REMOTE_ADDR``, or the address the configured number of trusted proxies saw
+    (``NUM_PROXIES``); a header the client sends itself is never trusted."""
+    if not getattr(request, "META", None):
+        return None  # a request built without one (e.g. a test client's force_login)
+    return BaseThrottle().get_ident(request) or None
 
 
 class LoginThrottle(SimpleRateThrottle):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.forms import StyledForm
 from portal.forms.items import TRL_CHOICES
 from portal.labels import criterion_description, criterion_name
-from scenarios.choices import ValidationType
+from scenarios.choices import Certification, ValidationType
 
 REASON_MAX = 500
 
@@ -115,6 +115,48 @@ class SuperviseForm(StyledForm):
         if data.get("action") in ("suspend", "return", "suspend_firm") and _blank(
             self, data, "reason"
         ):
+            self.add_error("reason", _("请填写理由。"))
+        return data
+
+
+class FirmActionForm(StyledForm):
+    """What a committee does with a firm of its region: verify its registration, record the
+    claims it checked (certifications, capacity per capability), suspend or reinstate it."""
+
+    action = forms.ChoiceField(
+        label=_("处理"),
+        choices=[
+            ("verify", _("认证企业")),
+            ("certify", _("记录资质核验")),
+            ("suspend", _("暂停该企业（全部能力下架，不能再提交）")),
+            ("reinstate", _("恢复该企业")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    certifications = forms.MultipleChoiceField(
+        label=_("核验属实的资质"),
+        required=False,
+        choices=Certification.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("未勾选的资质在匹配中不计。"),
+    )
+    capacity = forms.IntegerField(
+        label=_("核验的承接能力（每项能力可同时开展的试点数）"),
+        required=False,
+        min_value=1,
+        max_value=1000,
+        help_text=_("留空表示未核验：匹配按最多 2 个计。"),
+    )
+    reason = forms.CharField(
+        label=_("理由或核验依据（暂停时必填，企业可见）"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("action") == "suspend" and _blank(self, data, "reason"):
             self.add_error("reason", _("请填写理由。"))
         return data
 

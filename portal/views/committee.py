@@ -27,6 +27,7 @@ from matching.services.recommendations import pair_decide
 from portal.explain import explain
 from portal.forms import apply_service_errors
 from portal.forms.committee import (
+    FirmActionForm,
     PairDecisionForm,
     ProposalDecisionForm,
     RecognizeForm,
@@ -414,6 +415,116 @@ def capability_supervise(request: HttpRequest, ref: str) -> HttpResponse:
             return _back(request, reverse("portal:committee-capabilities"))
     group = next((k for k, (_l, sts) in CAPABILITY_GROUPS.items() if capability.status in sts), "")
     return _capabilities(request, failed=(capability.pk, form), group=group)
+
+
+# -- firms ----------------------------------------------------------------------------------
+
+FIRM_GROUPS = {
+    "unverified": (gettext_lazy("待认证"), Q(verified_at__isnull=True, suspended_at__isnull=True)),
+    "verified": (gettext_lazy("已认证"), Q(verified_at__isnull=False, suspended_at__isnull=True)),
+    "suspended": (gettext_lazy("已暂停"), Q(suspended_at__isnull=False)),
+}
+
+
+def firm_actions(firm: Any) -> tuple[str, ...]:
+    if firm.is_suspended:
+        return ("reinstate",)
+    if not firm.is_verified:
+        return ("verify", "certify", "suspend")
+    return ("certify", "suspend")
+
+
+@_committee_page
+@require_safe
+def firms(request: HttpRequest) -> HttpResponse:
+    return _firms(request)
+
+
+def _firms(
+    request: HttpRequest, failed: tuple[int, Any] | None = None, group: str = ""
+) -> HttpResponse:
+    supervised = selectors.firms_supervised_by(user=request.user)
+    q = request.GET.get("q", "").strip()[:100]
+    if q:
+        supervised = supervised.filter(Q(name__icontains=q) | Q(credit_code__iexact=q))
+    counts = {key: supervised.filter(cond).count() for key, (_l, cond) in FIRM_GROUPS.items()}
+    group = group or request.GET.get("status", "")
+    if group not in FIRM_GROUPS:  # sign-ups waiting first
+        group = "unverified" if counts["unverified"] else "verified"
+    shown = supervised.filter(FIRM_GROUPS[group][1]).order_by("-created_at", "-id")
+    page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
+    items = list(page.object_list)
+    forms = {
+        f.pk: FirmActionForm(
+            auto_id=row_ids(f.pk),
+            initial={
+                "action": _only(firm_actions(f)),
+                "certifications": f.verified_certifications,
+                "capacity": f.verified_capacity,
+            },
+        )
+        for f in items
+    }
+    if failed is not None and failed[0] in forms:
+        forms[failed[0]] = failed[1]
+    here = reverse("portal:committee-firms") + f"?status={group}"
+    context = tabs_context(request, "firms", here) | {
+        "page": page,
+        "group": group,
+        "q": q,
+        "groups": [(key, label, counts[key]) for key, (label, _c) in FIRM_GROUPS.items()],
+        "rows": [(f, forms[f.pk], firm_actions(f)) for f in items],
+        "claimed": selectors.claimed_certifications(firm_ids=[f.pk for f in items]),
+    }
+    return render(request, "portal/committee/firms.html", context)
+
+
+def _firm_act(*, actor: Any, firm: Any, data: dict[str, Any]) -> str:
+    action, reason = data["action"], data["reason"]
+    if action == "verify":
+        firm_services.organization_verify(actor=actor, organization=firm, reason=reason)
+        return _("已认证 %(name)s，其待发布的能力将进入能力清单。") % {"name": firm.name}
+    if action == "certify":
+        firm_services.organization_certify(
+            actor=actor,
+            organization=firm,
+            certifications=list(data["certifications"]),
+            capacity=data["capacity"],
+            reason=reason,
+        )
+        return _("已记录 %(name)s 的资质核验，匹配按核验结果计。") % {"name": firm.name}
+    if action == "suspend":
+        firm_services.organization_suspend(actor=actor, organization=firm, reason=reason)
+        return _("已暂停 %(name)s，其全部已发布能力下架。") % {"name": firm.name}
+    firm_services.organization_reinstate(actor=actor, organization=firm, reason=reason)
+    return _("已恢复 %(name)s，因企业暂停而下架的能力已恢复发布。") % {"name": firm.name}
+
+
+@button_action
+@_committee_page
+def firm_act(request: HttpRequest, firm_id: int) -> HttpResponse:
+    firm = selectors.firms_supervised_by(user=request.user).filter(pk=firm_id).first()
+    if firm is None:
+        raise Http404
+    form = FirmActionForm(request.POST, auto_id=row_ids(firm.pk))
+    if form.is_valid() and form.cleaned_data["action"] not in firm_actions(firm):
+        form.add_error("action", _("这个企业当前不能这样处理。"))
+    if form.is_valid():
+        try:
+            done = _firm_act(actor=request.user, firm=firm, data=form.cleaned_data)
+        except DomainError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, done)
+            return _back(request, reverse("portal:committee-firms"))
+    group = next((k for k, (_l, c) in FIRM_GROUPS.items() if _in_group(firm, k)), "")
+    return _firms(request, failed=(firm.pk, form), group=group)
+
+
+def _in_group(firm: Any, group: str) -> bool:
+    if group == "suspended":
+        return bool(firm.is_suspended)
+    return not firm.is_suspended and bool(firm.is_verified) == (group == "verified")
 
 
 # -- pilots ---------------------------------------------------------------------------------

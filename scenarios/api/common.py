@@ -9,11 +9,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Organization
-from accounts.roles import memberships
+from accounts.roles import is_platform_admin, memberships
 from core.api.fields import Int64Field
 from core.api.idempotency import IdempotentCreateMixin
 from core.api.mixins import expected_version, with_etag
-from core.errors import InvalidInput
+from core.errors import ActorNotAllowed, InvalidInput
 from reference.models import Region
 from scenarios.models import (
     Capability,
@@ -65,6 +65,11 @@ def _acting_org(
             raise InvalidInput(_("组织不存在。"), fields={field: [_("不存在。")]})
         return org
     orgs = [m.organization for m in memberships(request.user) if m.role == role]
+    if not orgs and not is_platform_admin(request.user):
+        # Nobody to act for, whatever the body says: a refusal, not a missing field.
+        raise ActorNotAllowed(
+            _("你不代表任何发布单位。") if field == "agency" else _("你不代表任何企业。")
+        )
     if len(orgs) != 1:
         raise InvalidInput(_("请指定所代表的单位。"), fields={field: [_("必填。")]})
     return orgs[0]

@@ -15,13 +15,18 @@ from scenarios.models import (
     PolicyVersion,
 )
 from scenarios.services.negative_list import negative_entry_create, negative_entry_deactivate
-from scenarios.services.policy import policy_current, policy_update
+from scenarios.services.policy import (
+    REGION_WEIGHT_MAX,
+    RELATIVE_WEIGHT_MAX,
+    policy_current,
+    policy_update,
+)
 
 
 class CriterionSerializer(serializers.Serializer):
     key = serializers.SlugField(max_length=64)
     name = serializers.CharField(max_length=64)
-    weight = serializers.FloatField(min_value=0)
+    weight = serializers.FloatField(min_value=0, max_value=RELATIVE_WEIGHT_MAX)
 
 
 class PolicySerializer(serializers.ModelSerializer):
@@ -30,8 +35,12 @@ class PolicySerializer(serializers.ModelSerializer):
     # backend's integer ranges.
     recommendations_per_need = serializers.IntegerField(min_value=1, max_value=50)
     major_budget_threshold_cny = serializers.IntegerField(min_value=0, max_value=10**13)
-    matching_weights = serializers.DictField(child=serializers.FloatField(min_value=0))
-    region_weights = serializers.DictField(child=serializers.FloatField(min_value=0))
+    matching_weights = serializers.DictField(
+        child=serializers.FloatField(min_value=0, max_value=RELATIVE_WEIGHT_MAX)
+    )
+    region_weights = serializers.DictField(
+        child=serializers.FloatField(min_value=0, max_value=REGION_WEIGHT_MAX)
+    )
 
     class Meta:
         model = PolicyVersion
@@ -58,10 +67,10 @@ class PolicyInputSerializer(serializers.Serializer):
     selection_criteria = CriterionSerializer(many=True, required=False)
     high_value_threshold = serializers.FloatField(min_value=0, max_value=100, required=False)
     matching_weights = serializers.DictField(
-        child=serializers.FloatField(min_value=0), required=False
+        child=serializers.FloatField(min_value=0, max_value=RELATIVE_WEIGHT_MAX), required=False
     )
     region_weights = serializers.DictField(
-        child=serializers.FloatField(min_value=0), required=False
+        child=serializers.FloatField(min_value=0, max_value=REGION_WEIGHT_MAX), required=False
     )
     recommendations_per_need = serializers.IntegerField(min_value=1, max_value=50, required=False)
     note = serializers.CharField(max_length=255, allow_blank=True, required=False)

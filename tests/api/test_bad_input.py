@@ -159,7 +159,7 @@ def test_region_weights_above_one_are_refused(api, province_reviewer, change, fi
     response = api.post("/api/v1/policy/", {field: weights}, format="json")
 
     assert response.status_code == 400
-    assert field in response.json()["fields"]
+    assert list(response.json()["fields"]) == [f"{field}.same_county"]  # which weight
     assert PolicyVersion.objects.count() == 1  # nothing written
 
 
@@ -174,13 +174,13 @@ def test_huge_relative_weights_are_refused(api, province_reviewer):
     ]
 
     assert [r.status_code for r in refused] == [400, 400]
-    assert "selection_criteria" in refused[0].json()["fields"]
-    assert "matching_weights" in refused[1].json()["fields"]
+    assert "selection_criteria.0.weight" in refused[0].json()["fields"]
+    assert list(refused[1].json()["fields"]) == ["matching_weights.text"]
     assert PolicyVersion.objects.count() == 1
 
 
-def _request_integers(schema, node, path, seen=()):
-    """(path, integer schema) of every integer a request body may carry."""
+def _request_integers(schema, node, path, seen=(), kind="integer"):
+    """(path, schema) of every integer (or ``kind``) a request body may carry."""
     if isinstance(node, dict) and "$ref" in node:
         name = node["$ref"].rsplit("/", 1)[-1]
         if name in seen:
@@ -189,15 +189,15 @@ def _request_integers(schema, node, path, seen=()):
     if not isinstance(node, dict) or node.get("readOnly"):
         return
     types = node.get("type")
-    if types == "integer" or (isinstance(types, list) and "integer" in types):
+    if types == kind or (isinstance(types, list) and kind in types):
         yield path, node
     for key, child in node.get("properties", {}).items():
-        yield from _request_integers(schema, child, f"{path}.{key}", seen)
+        yield from _request_integers(schema, child, f"{path}.{key}", seen, kind)
     for key in ("items", "additionalProperties"):
-        yield from _request_integers(schema, node.get(key), f"{path}[]", seen)
+        yield from _request_integers(schema, node.get(key), f"{path}[]", seen, kind)
     for key in ("allOf", "oneOf", "anyOf"):
         for child in node.get(key, []):
-            yield from _request_integers(schema, child, path, seen)
+            yield from _request_integers(schema, child, path, seen, kind)
 
 
 def test_every_integer_a_request_body_takes_fits_a_bigint():
@@ -222,6 +222,27 @@ def test_every_integer_a_request_body_takes_fits_a_bigint():
         for where, node in integers
         if not (-(2**63) <= node.get("minimum", -(2**64)) <= node.get("maximum", 2**64) < 2**63)
     ]
+    assert unbounded == []
+
+
+def test_every_real_number_a_request_body_takes_is_bounded_in_the_schema():
+    from drf_spectacular.generators import SchemaGenerator
+
+    # given: the live schema (policy weights and thresholds are its real numbers)
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    # when
+    numbers = [
+        (f"{method.upper()} {url} {path}", node)
+        for url, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        for content in operation.get("requestBody", {}).get("content", {}).values()
+        for path, node in _request_integers(schema, content["schema"], "", kind="number")
+    ]
+
+    # then: a client (and the fuzzer) reads both bounds, which the serializer enforces
+    assert numbers
+    unbounded = [where for where, node in numbers if not {"minimum", "maximum"} <= set(node)]
     assert unbounded == []
 
 
@@ -316,3 +337,55 @@ def test_the_portal_keeps_its_html_page_for_a_body_over_the_limit(settings):
 
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_every_operation_taking_a_body_documents_the_413():
+    from drf_spectacular.generators import SchemaGenerator
+
+    # given: the live schema
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    # when
+    undocumented = [
+        f"{method.upper()} {url}"
+        for url, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if method in ("post", "patch", "put") and "413" not in operation["responses"]
+    ]
+
+    # then: a client reads the refusal of a body over the upload limit from the schema
+    assert undocumented == []
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/capabilities/%C2%84/", "/api/v1/no-such-list/", "/api/v1/needs/1/nothing/"]
+)
+def test_an_api_address_no_route_serves_is_a_json_404_with_debug_on(api, settings, url):
+    settings.DEBUG = True  # make run's setting: Django would answer its HTML 404 page
+
+    response = api.get(url)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_found"
+
+
+def test_a_post_with_a_session_to_an_api_address_no_route_serves_is_a_json_404(
+    settings, agency_user
+):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)  # a signed-in browser session, no CSRF token
+    client.force_login(agency_user)
+
+    response = client.post("/api/v1/pilots/%C2%84/recognize/", {}, content_type="application/json")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+
+
+def test_an_api_address_without_its_slash_is_still_redirected(api):
+    response = api.get("/api/v1/needs")
+
+    assert response.status_code == 301
+    assert response["Location"].endswith("/api/v1/needs/")

@@ -614,6 +614,7 @@ def test_operator_pages_pass_the_browser_checks(live_server, browser, reference,
     city.sign_in("c1")
     for path, shot in (
         ("/workspace/committee/capabilities/", "city-capabilities"),
+        ("/workspace/committee/firms/", "city-firms"),
         ("/workspace/committee/pilots/", "city-pilots"),
         ("/workspace/committee/recommendations/", "city-recommendations-empty"),
         ("/workspace/runs/", "runs"),

@@ -152,6 +152,34 @@ def test_a_committed_change_moves_the_generation_and_enqueues_the_warm_up(
     assert len(sent) == 1
 
 
+def test_a_stream_of_changes_keeps_one_warm_up_waiting(
+    settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    """Found by the load test (bench/load.py): one task per change queued hundreds of
+    counts ahead of matching in the worker. A waiting warm-up counts the generation of
+    when it runs, so the changes before it starts need no task of their own."""
+    from celery import current_app
+
+    sent = []
+    monkeypatch.setattr(
+        current_app.tasks["scenarios.warm_list_counts"],
+        "apply_async",
+        lambda kwargs: sent.append(kwargs),
+    )
+    settings.LISTS_WARM_COUNTS = True
+
+    for _ in range(3):  # what runs after each of three commits while the warm-up waits
+        with django_capture_on_commit_callbacks(execute=True):
+            facets._bump()
+    waiting = len(sent)
+    facets.warm_list_counts()  # the worker starts it: later changes need a new one
+    with django_capture_on_commit_callbacks(execute=True):
+        facets._bump()
+
+    assert waiting == 1
+    assert len(sent) == 2
+
+
 def test_a_stale_object_saved_in_full_keeps_the_new_chain_ids(needs):
     ids = dict(IndustryChain.objects.values_list("slug", "id"))
     stale = ScenarioNeed.objects.get(pk=needs[1].pk)  # loaded before the links change

@@ -1,0 +1,137 @@
+"""The committee's firms page: sign-ups waiting for verification first, verifying one,
+recording what was checked of its claims, suspending with a reason, refusals in place."""
+
+import re
+
+import pytest
+
+from accounts.models import Organization
+from activity.models import AuditEvent
+from reference.models import Region
+from scenarios.services.capabilities import capability_submit
+from tests import factories
+from tests.portal.conftest import signed_in
+from tests.scenarios.helpers import make_capability
+
+pytestmark = pytest.mark.django_db
+PAGE = "/workspace/committee/firms/"
+
+
+@pytest.fixture
+def signup(db):
+    """A firm of Donghu that signed itself up and claims two certifications."""
+    firm = factories.FirmFactory.create(
+        region=Region.objects.get(code="360102"), name="东湖新注册科技有限公司", verified_at=None
+    )
+    capability_submit(
+        actor=None,
+        capability=make_capability(firm, certifications=["first_of_kind", "high_tech"]),
+    )
+    return firm
+
+
+def act(user, firm, **data):
+    return signed_in(user).post(f"{PAGE}{firm.pk}/act/", data)
+
+
+def test_sign_ups_waiting_come_first_with_what_they_claim(signup, city_reviewer):
+    page = signed_in(city_reviewer).get(PAGE)
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "东湖新注册科技有限公司" in html
+    assert signup.credit_code in html
+    assert "待认证" in html
+    assert "首台（套）" in html  # claimed on its capability
+    assert "尚未核验" in html
+
+
+def test_verifying_a_sign_up_publishes_its_waiting_capability(signup, county_reviewer):
+    r = act(county_reviewer, signup, action="verify", reason="营业执照已核对")
+
+    signup.refresh_from_db()
+    assert r.status_code == 302
+    assert signup.is_verified
+    assert signup.capabilities.get().status == "published"
+
+
+def test_recording_a_check_keeps_only_what_was_verified(signup, city_reviewer):
+    act(city_reviewer, signup, action="verify")
+
+    r = act(
+        city_reviewer,
+        signup,
+        action="certify",
+        certifications=["high_tech"],
+        capacity="3",
+        reason="现场核验",
+    )
+
+    signup.refresh_from_db()
+    assert r.status_code == 302
+    assert (signup.verified_certifications, signup.verified_capacity) == (["high_tech"], 3)
+    event = AuditEvent.objects.filter(action="organization.certify").get()
+    assert event.data["after"] == {"certifications": ["high_tech"], "capacity": 3}
+    page = signed_in(city_reviewer).get(PAGE + "?status=verified").content.decode()
+    assert "每项能力 3 个试点" in page
+
+
+def test_a_bad_capacity_comes_back_in_place_with_what_was_typed(signup, city_reviewer):
+    r = act(
+        city_reviewer,
+        signup,
+        action="certify",
+        certifications=["specialized_sme"],
+        capacity="0",
+        reason="依据材料",
+    )
+
+    html = r.content.decode()
+    signup.refresh_from_db()
+    assert r.status_code == 200
+    assert signup.certified_at is None  # nothing stored
+    assert f'id="id_{signup.pk}_capacity_error"' in html
+    assert 'value="0"' in html
+    assert "依据材料" in html
+    (box,) = re.findall(r'<input type="checkbox"[^>]*value="specialized_sme"[^>]*>', html)
+    assert "checked" in box
+
+
+def test_suspending_needs_a_reason_and_takes_the_firm_off_the_list(signup, city_reviewer):
+    act(city_reviewer, signup, action="verify")
+
+    refused = act(city_reviewer, signup, action="suspend", reason="  ")
+    done = act(city_reviewer, signup, action="suspend", reason="资质造假")
+
+    signup.refresh_from_db()
+    assert refused.status_code == 200
+    assert "请填写理由" in refused.content.decode()
+    assert done.status_code == 302
+    assert signup.is_suspended
+    assert signup.capabilities.get().status == "suspended"
+    page = signed_in(city_reviewer).get(PAGE + "?status=suspended").content.decode()
+    assert "资质造假" in page
+
+
+def test_an_action_the_firm_is_not_in_state_for_is_refused_in_place(signup, city_reviewer):
+    r = act(city_reviewer, signup, action="reinstate", reason="")
+
+    assert r.status_code == 200
+    assert "这个企业当前不能这样处理" in r.content.decode()
+    assert not Organization.objects.get(pk=signup.pk).is_suspended
+
+
+def test_another_citys_committee_neither_sees_nor_acts_on_the_firm(signup, other_city_reviewer):
+    page = signed_in(other_city_reviewer).get(PAGE)
+    r = act(other_city_reviewer, signup, action="verify")
+
+    assert "东湖新注册科技有限公司" not in page.content.decode()
+    assert r.status_code == 404
+    signup.refresh_from_db()
+    assert not signup.is_verified
+
+
+def test_a_firm_editor_is_sent_to_its_own_workspace(signup, firm_user):
+    r = signed_in(firm_user).get(PAGE)
+
+    assert r.status_code == 302
