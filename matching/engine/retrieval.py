@@ -297,6 +297,7 @@ class WordVectors:
         self.vectors = vectors
         self.lookup = {w: i for i, w in enumerate(self.words)}
         self.dim = int(vectors.shape[1])
+        self._shared: npt.NDArray[np.bool_] | None = None
 
     @classmethod
     def load(cls, cache_dir: str | Path | None = None) -> WordVectors:
@@ -339,6 +340,33 @@ class WordVectors:
             if vec is not None:
                 out[row] = vec
         return out
+
+    def shared_rows(self) -> npt.NDArray[np.bool_]:
+        """Rows holding the one vector that many words share (computed once).
+
+        About 39,000 of cnsyn's 130,000 words carry the same placeholder vector (the words
+        its training never placed), so any two of them have cosine 1. Scoring uses the
+        vectors as they are; explanations must not call such words neighbours.
+        """
+        if self._shared is None:
+            shared = np.zeros(len(self.words), dtype=np.bool_)
+            if len(self.words):
+                probe = np.linspace(1.0, 2.0, self.dim, dtype=np.float64)
+                keys = np.asarray(self.vectors, dtype=np.float64) @ probe
+                _values, first, counts = np.unique(keys, return_index=True, return_counts=True)
+                top = int(np.argmax(counts))
+                if counts[top] > max(0.01 * len(self.words), 1):
+                    shared = np.all(self.vectors == self.vectors[first[top]], axis=1)
+            self._shared = shared
+        return self._shared
+
+    def own_vector(self, token: str) -> Float32Array | None:
+        """The token's own vector: None for a word outside the vocabulary (no mean of its
+        characters here) and for a word that only has the shared placeholder."""
+        row = self.lookup.get(token)
+        if row is None or self.shared_rows()[row]:
+            return None
+        return self.vectors[row]
 
 
 _VECTORS: dict[str, WordVectors] = {}
