@@ -702,6 +702,33 @@ class CapabilityIndex:
         products = query.sparse[need_rows].multiply(self.matrix[cap_rows])
         return np.asarray(products.sum(axis=1, dtype=np.float64), dtype=np.float64).ravel()
 
+    def outside_similarity(
+        self, query: Query, need_row: int, cap_docs: Sequence[CapabilityDoc]
+    ) -> FloatArray:
+        """Text similarity (sparse blocks plus the dense share) of one queried need with
+        capabilities that are not in the index, encoded as the index encodes its own rows
+        (its vocabulary, idf, average length and term vectors): what the pair would score
+        were the capability indexed. Words the index has never seen carry no weight."""
+        if not cap_docs:
+            return np.zeros(0, dtype=np.float64)
+        encoded, _ = self._encoder.encode(cap_docs, self.word.vocab)
+        _, w_chain, w_dense = self.weights
+        matrix = sp.hstack(
+            [
+                self.word.documents(encoded.words),
+                self.chain.weigh(encoded.chains, np.sqrt(w_chain)),
+            ],
+            format="csr",
+        )
+        rows = np.full(len(cap_docs), need_row, dtype=np.int64)
+        products = query.sparse[rows].multiply(matrix)
+        sparse = np.asarray(products.sum(axis=1, dtype=np.float64), dtype=np.float64).ravel()
+        if query.dense is None or self.term_vectors is None:
+            return sparse
+        dense = _dense_rows(encoded.words, self.word.idf, self.term_vectors)
+        cos = np.einsum("ij,ij->i", query.dense[rows], dense, dtype=np.float64)
+        return sparse + w_dense * np.clip(cos, 0.0, 1.0)
+
     def _global_top(self, q: sp.csr_matrix, n: int) -> Triplets:
         matrix_t = self._matrix_t()
         size = self.config.chunk_size
