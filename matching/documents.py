@@ -252,8 +252,10 @@ def _upsert_tokens(
         cursor.execute("TRUNCATE matching_tokens_in")
 
 
-def need_docs(*, analyzer: Analyzer, need_ids: list[int] | None = None) -> list[NeedDoc]:
-    rows = selectors.matching_need_rows(need_ids=need_ids)
+def need_docs(
+    *, analyzer: Analyzer, need_ids: list[int] | None = None, any_status: bool = False
+) -> list[NeedDoc]:
+    rows = selectors.matching_need_rows(need_ids=need_ids, any_status=any_status)
     tokens = cached_tokens(kind="need", rows=rows, analyzer=analyzer)
     return [
         NeedDoc(
@@ -273,8 +275,10 @@ def need_docs(*, analyzer: Analyzer, need_ids: list[int] | None = None) -> list[
     ]
 
 
-def capability_docs(*, analyzer: Analyzer) -> list[CapabilityDoc]:
-    rows = selectors.matching_capability_rows()
+def capability_docs(
+    *, analyzer: Analyzer, capability_ids: list[int] | None = None, any_status: bool = False
+) -> list[CapabilityDoc]:
+    rows = selectors.matching_capability_rows(capability_ids=capability_ids, any_status=any_status)
     tokens = cached_tokens(kind="capability", rows=rows, analyzer=analyzer)
     return [
         CapabilityDoc(
