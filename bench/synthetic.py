@@ -372,6 +372,8 @@ def generate(args: argparse.Namespace) -> dict[str, int]:
             "verified_at",
             "created_at",
             "region_id",
+            "suspension_reason",
+            "verified_certifications",
         )
         # Agency names are unique per kind: one per (region, department) of the province.
         home = [c for c in vocab.region_name if c.startswith(HOME_PROVINCE[:2])]
@@ -391,14 +393,26 @@ def generate(args: argparse.Namespace) -> dict[str, int]:
                 + rng.choice(FIRM_FORMS)
             )
             firm_rows.append(
-                (org_id, "firm", name, credit_code(region, serial), "", "", now, now, region)
+                (
+                    org_id,
+                    "firm",
+                    name,
+                    credit_code(region, serial),
+                    "",
+                    "",
+                    now,
+                    now,
+                    region,
+                    "",
+                    "[]",
+                )
             )
             firms.append((org_id, region))
             org_id += 1
         counts["agencies"] = copy_rows(
             "scenarios_organization",
             org_cols,
-            [(i, "agency", n, None, "", "", now, now, r) for i, r, n in agencies],
+            [(i, "agency", n, None, "", "", now, now, r, "", "[]") for i, r, n in agencies],
         )
         counts["firms"] = copy_rows("scenarios_organization", org_cols, firm_rows)
 
@@ -502,6 +516,9 @@ def generate(args: argparse.Namespace) -> dict[str, int]:
             "firm_id",
             "region_id",
             "chain_ids",
+            "held_reason",
+            "returned_by_committee",
+            "suspended_with_firm",
         )
         cap_id0 = next_id("scenarios_capability")
         cap_links: list[tuple[int, int]] = []
@@ -541,6 +558,9 @@ def generate(args: argparse.Namespace) -> dict[str, int]:
                     fid,
                     region,
                     ",".join(str(i) for i in sorted(vocab.chain_id[s] for s in chains)),
+                    "",
+                    False,
+                    False,
                 )
 
         counts["capabilities"] = copy_rows("scenarios_capability", cap_cols, cap_rows())
@@ -564,6 +584,8 @@ def generate(args: argparse.Namespace) -> dict[str, int]:
             "ended_at",
             "capability_id",
             "need_id",
+            "decision_reason",
+            "outcome_confirmed_at",
         )
         pilots: list[tuple[Any, ...]] = []
         seen: set[tuple[int, int]] = set()
@@ -592,6 +614,8 @@ def generate(args: argparse.Namespace) -> dict[str, int]:
                     None if running else now,
                     pair[1],
                     pair[0],
+                    "",
+                    None if running else now,  # confirmed: only confirmed pilots count
                 )
             )
         counts["pilots"] = copy_rows("scenarios_pilot", pilot_cols, pilots)
