@@ -25,6 +25,7 @@ from matching.engine.scoring import (
     NeedDoc,
     NegativeList,
     RegionWeights,
+    Taxonomy,
     Weights,
 )
 from matching.engine.text import Analyzer, get_analyzer
@@ -39,6 +40,7 @@ _ARRAY_JOIN_MIN = 500
 # fingerprint of a province's dictionary costs ~0.2 s, too much for every incremental run.
 _ANALYZERS: dict[tuple[tuple[ChainNode, ...], tuple[str, ...]], Analyzer] = {}
 _DICTIONARY: dict[int, list[str]] = {}  # words of the latest snapshot read, by its id
+_TAXONOMIES: dict[tuple[ChainNode, ...], Taxonomy] = {}
 
 
 def text_of(row: dict[str, Any]) -> str:
@@ -84,6 +86,49 @@ def dictionary_words(*, refresh: bool) -> list[str]:
 def _remember_dictionary(pk: int, words: list[str]) -> None:
     _DICTIONARY.clear()
     _DICTIONARY[pk] = list(words)
+
+
+def latest_dictionary_words() -> list[str]:
+    """The words of the latest dictionary snapshot, read only (none before the first run):
+    what the analyzer of the runs added to jieba's dictionary."""
+    latest_id = AnalyzerDictionary.objects.order_by("-id").values_list("id", flat=True).first()
+    if latest_id is None:
+        return []
+    if latest_id not in _DICTIONARY:
+        words = AnalyzerDictionary.objects.values_list("words", flat=True).get(pk=latest_id)
+        _remember_dictionary(latest_id, list(words))
+    return list(_DICTIONARY[latest_id])
+
+
+def taxonomy() -> Taxonomy:
+    """The taxonomy index of the current chain tree (built once per tree per process)."""
+    nodes = taxonomy_nodes()
+    found = _TAXONOMIES.get(nodes)
+    if found is None:
+        found = Taxonomy(nodes)
+        _TAXONOMIES.clear()
+        _TAXONOMIES[nodes] = found
+    return found
+
+
+def display_tokens(*, kind: str, rows: list[dict[str, Any]]) -> dict[int, tuple[str, ...]]:
+    """Tokens of rows (``id``, ``title``, ``description``) to explain them with: the cached
+    ones whatever analyzer wrote them, as long as the text is unchanged (the words are the
+    same, and a page must not build an analyzer for a dictionary change); the rest are
+    segmented by the analyzer of the latest dictionary and cached."""
+    stored = _stored_tokens(kind, [r["id"] for r in rows])
+    out: dict[int, tuple[str, ...]] = {}
+    missing = []
+    for row in rows:
+        hit = stored.get(row["id"])
+        if hit and hit[0] == _hash(text_of(row)):
+            out[row["id"]] = tuple(hit[2].split(TOKEN_SEPARATOR)) if hit[2] else ()
+        else:
+            missing.append(row)
+    if missing:
+        analyzer = analyzer_for(latest_dictionary_words())
+        out.update(cached_tokens(kind=kind, rows=missing, analyzer=analyzer))
+    return out
 
 
 def analyzer_for(words: Sequence[str]) -> Analyzer:
@@ -207,8 +252,10 @@ def _upsert_tokens(
         cursor.execute("TRUNCATE matching_tokens_in")
 
 
-def need_docs(*, analyzer: Analyzer, need_ids: list[int] | None = None) -> list[NeedDoc]:
-    rows = selectors.matching_need_rows(need_ids=need_ids)
+def need_docs(
+    *, analyzer: Analyzer, need_ids: list[int] | None = None, any_status: bool = False
+) -> list[NeedDoc]:
+    rows = selectors.matching_need_rows(need_ids=need_ids, any_status=any_status)
     tokens = cached_tokens(kind="need", rows=rows, analyzer=analyzer)
     return [
         NeedDoc(
@@ -228,8 +275,10 @@ def need_docs(*, analyzer: Analyzer, need_ids: list[int] | None = None) -> list[
     ]
 
 
-def capability_docs(*, analyzer: Analyzer) -> list[CapabilityDoc]:
-    rows = selectors.matching_capability_rows()
+def capability_docs(
+    *, analyzer: Analyzer, capability_ids: list[int] | None = None, any_status: bool = False
+) -> list[CapabilityDoc]:
+    rows = selectors.matching_capability_rows(capability_ids=capability_ids, any_status=any_status)
     tokens = cached_tokens(kind="capability", rows=rows, analyzer=analyzer)
     return [
         CapabilityDoc(

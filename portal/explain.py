@@ -1,14 +1,19 @@
 """A match's score as people read it: a bar per feature, the matched keywords, and one or two
 sentences ("关键词“OCR”相符；同属产业链“大模型+数字人”；技术成熟度 8 级，高于要求的 6 级；
 企业位于南昌市"). Built from the match's stored breakdown and the two items; nothing is
-recomputed, so the page explains exactly the score the run gave."""
+recomputed, so the page explains exactly the score the run gave.
 
-from dataclasses import dataclass
+``explain_all`` adds the matched concepts, word by word ("需求的“无人机”与能力的“eVTOL”相近
+（近义词）"), computed for the shown matches only (``matching.concepts``)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import get_language, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
 
+from matching.concepts import concept_sentence, concepts_of_pairs
 from reference.selectors import chains_by_id, regions_by_code
 from scenarios.choices import Certification
 
@@ -39,14 +44,24 @@ class Explanation:
     keywords: list[str]
     sentences: list[str]
     policy_version: int | None
+    concepts: list[str] = field(default_factory=list)  # one sentence per matched concept
 
     @property
     def text(self) -> str:
         """The sentences as one, punctuated for the active language."""
-        if not self.sentences:
-            return ""
-        separator = pgettext("between reasons", "；")
-        return separator.join(self.sentences) + pgettext("after the last reason", "。")
+        return _joined(self.sentences)
+
+    @property
+    def concept_text(self) -> str:
+        """The matched concepts as one sentence, punctuated for the active language."""
+        return _joined(self.concepts)
+
+
+def _joined(sentences: list[str]) -> str:
+    if not sentences:
+        return ""
+    separator = pgettext("between reasons", "；")
+    return separator.join(sentences) + pgettext("after the last reason", "。")
 
 
 def _quoted(words: list[str]) -> str:
@@ -118,9 +133,20 @@ def _track_sentence(capability: Any) -> str:
     return _("有验证成功的试点")
 
 
-def explain(match: Any) -> Explanation:
+def explain_all(matches: Sequence[Any]) -> list[Explanation]:
+    """The explanations of the shown matches, each with its matched concepts (computed here,
+    for these pairs only: two queries for their cached tokens)."""
+    concepts = concepts_of_pairs(pairs=[(m.need, m.capability) for m in matches])
+    return [
+        explain(m, concepts=[concept_sentence(c) for c in concepts[(m.need_id, m.capability_id)]])
+        for m in matches
+    ]
+
+
+def explain(match: Any, *, concepts: list[str] | None = None) -> Explanation:
     """The explanation of one match row (``match.need`` and ``match.capability`` loaded
-    with their chains and regions)."""
+    with their chains and regions); ``concepts`` are the sentences of its matched concepts
+    (``explain_all`` computes them)."""
     breakdown = match.breakdown or {}
     features: dict[str, float] = breakdown.get("features", {})
     weights: dict[str, float] = breakdown.get("weights", {})
@@ -153,4 +179,5 @@ def explain(match: Any) -> Explanation:
         keywords=keywords,
         sentences=sentences,
         policy_version=breakdown.get("policy_version"),
+        concepts=list(concepts or []),
     )

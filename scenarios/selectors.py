@@ -463,9 +463,12 @@ def matching_need_ids(*, need_ids: list[int] | None = None) -> list[int]:
     return list(qs.order_by("-is_high_value", "id").values_list("id", flat=True))
 
 
-def matching_need_rows(*, need_ids: list[int] | None = None) -> list[dict[str, Any]]:
-    """Matchable needs (published or in validation) as plain rows, high-value first."""
-    qs = ScenarioNeed.objects.matchable()
+def matching_need_rows(
+    *, need_ids: list[int] | None = None, any_status: bool = False
+) -> list[dict[str, Any]]:
+    """Matchable needs (published or in validation) as plain rows, high-value first;
+    ``any_status`` reads the given needs whatever their status (to explain a pair)."""
+    qs = ScenarioNeed.objects.all() if any_status else ScenarioNeed.objects.matchable()
     if need_ids is not None:
         qs = qs.filter(pk__in=need_ids)
     rows: list[dict[str, Any]] = [
@@ -516,9 +519,12 @@ def matching_live_rows_q() -> Q:
     )
 
 
-def matching_capability_rows(*, capability_ids: list[int] | None = None) -> list[dict[str, Any]]:
-    """Published capabilities of verified firms, with track record and open load."""
-    qs = _matchable_capabilities()
+def matching_capability_rows(
+    *, capability_ids: list[int] | None = None, any_status: bool = False
+) -> list[dict[str, Any]]:
+    """Published capabilities of verified firms, with track record and open load;
+    ``any_status`` reads the given ones whatever their status or firm (to explain a pair)."""
+    qs = Capability.objects.all() if any_status else _matchable_capabilities()
     if capability_ids is not None:
         qs = qs.filter(pk__in=capability_ids)
     rows: list[dict[str, Any]] = [
@@ -636,6 +642,16 @@ def matching_firm_open_pilots() -> dict[int, int]:
         .annotate(n=Count("id"))
     )
     return {r["capability__firm_id"]: r["n"] for r in rows}
+
+
+def matching_firm_pilot_need_ids(*, firm_id: int) -> list[int]:
+    """The needs of the firm's running pilots, one id per pilot (each takes one unit of the
+    firm's quota), in pilot order."""
+    return list(
+        Pilot.objects.filter(status=PilotStatus.RUNNING, capability__firm_id=firm_id)
+        .order_by("id")
+        .values_list("need_id", flat=True)
+    )
 
 
 def matching_list_keywords() -> list[str]:

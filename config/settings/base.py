@@ -267,6 +267,10 @@ SPECTACULAR_SETTINGS = {
         "RegionLevelEnum": "reference.choices.RegionLevel",
         "ReviewDecisionEnum": "scenarios.choices.ReviewDecision",
         "RoleEnum": "accounts.choices.Role",
+        "FeatureNameEnum": "matching.engine.scoring.FEATURES",
+        "ConceptHowEnum": "matching.engine.concepts.HOWS",
+        "ExplainReasonCodeEnum": "matching.services.explain.REASON_CODES",
+        "QuotaHolderEnum": "matching.services.explain.QUOTA_HOLDERS",
     },
 }
 

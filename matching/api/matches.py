@@ -6,13 +6,21 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from matching import selectors
+from matching.api.explain import (
+    ExplainQuerySerializer,
+    PairExplanationSerializer,
+    explain_query,
+    explanation_data,
+)
 from matching.filters import MatchFilter
 from matching.models import Match, PairReview
 from matching.services import recommendations
+from matching.services.explain import pair_explain
 from scenarios.choices import ValidationType
 
 BREAKDOWN_SCHEMA = {
@@ -128,6 +136,33 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             # says which; answering a superseded row is refused with a clear conflict).
             return qs
         return qs.current()
+
+    @extend_schema(
+        parameters=[ExplainQuerySerializer],
+        responses={200: PairExplanationSerializer},
+        summary="任一需求与能力组合的得分解释与未推荐原因",
+        description=(
+            "按现行政策由匹配引擎计算：各项特征（数值、权重、贡献）与得分、匹配的概念（同一词、"
+            "同义词、词向量近邻、上下级或相关产业链）、在该需求候选中的排名（或未进入检索、"
+            "不在前 50 名），当前结果是否推荐，以及未推荐的原因：需求不在匹配范围、能力未发布、"
+            "企业未认证或被暂停、利益冲突、负面清单（哪一条）、低于该需求的推荐线、企业名额"
+            "已被哪些需求占用（调用者可见的）。平台管理员；工作委员会成员（需求在本委员会辖区内）；"
+            "需求单位（本单位的需求）；企业（本企业的能力）。其他情况一律 404，不透露对象是否存在。"
+        ),
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="explain",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def explain(self, request: Request) -> Response:
+        need_id, capability_id = explain_query(request)
+        result = pair_explain(user=request.user, need_id=need_id, capability_id=capability_id)
+        if result is None:
+            raise NotFound
+        return Response(PairExplanationSerializer(explanation_data(result)).data)
 
     @extend_schema(
         request=RespondInputSerializer,

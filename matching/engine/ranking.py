@@ -17,18 +17,27 @@ from pathlib import Path
 import numpy as np
 
 from matching.engine.pairing import PairingResult, pair
-from matching.engine.retrieval import Candidates, CapabilityIndex, RetrievalConfig, WordVectors
+from matching.engine.retrieval import (
+    Candidates,
+    CapabilityIndex,
+    Query,
+    RetrievalConfig,
+    WordVectors,
+)
 from matching.engine.scoring import (
     DEFAULT_REGION_WEIGHTS,
     DEFAULT_WEIGHTS,
     FEATURES,
     BoolArray,
+    CapabilityArrays,
     CapabilityDoc,
     ChainNode,
+    FloatArray,
     IntArray,
     NeedArrays,
     NeedDoc,
     NegativeList,
+    PairFeatures,
     RegionWeights,
     Weights,
     conflict_mask,
@@ -53,6 +62,38 @@ class Candidate:
     rank: int
     features: dict[str, float]
     matched_keywords: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class PairReport:
+    """One (need, capability) pair as the engine sees it now, ranked or not.
+
+    ``features`` and ``score`` are what :meth:`MatchEngine.rank` gives the pair (equal to
+    the last bit when it ranks it), also for a capability outside the index (scored as if
+    indexed). ``indexed``: the capability is in the index (matching may rank it at all);
+    ``retrieved``: retrieval put it in the need's pool; ``conflict``/``banned``: the hard
+    filters remove it; ``rank``: its place among the need's allowed, scored pool (None
+    when it is not there); ``pool``: that pool's size. The need's candidates are the pool's
+    first ``top_n``.
+    """
+
+    need_id: int
+    cap_id: int
+    score: float
+    features: dict[str, float]
+    matched_keywords: list[str]
+    indexed: bool
+    retrieved: bool
+    conflict: bool
+    banned: bool
+    rank: int | None
+    pool: int
+    top_n: int
+
+    @property
+    def candidate(self) -> bool:
+        """Among the need's ``top_n`` candidates (what a run stores)."""
+        return self.rank is not None and self.rank <= self.top_n
 
 
 class MatchEngine:
@@ -162,21 +203,11 @@ class MatchEngine:
         excluded: dict[int, tuple[int, int]] | None = None,
     ) -> list[Candidate]:
         index = self._require_index()
-        # Retrieve twice as many as needed so the hard filters and the re-scoring have room.
         query = index.encode(needs)
-        cands = index.top_candidates(needs, n=max(2 * top_n, top_n + 20), query=query)
+        cands = index.top_candidates(needs, n=retrieval_depth(top_n), query=query)
         need_arrays = NeedArrays.from_docs(needs, index.taxonomy)
         cands = self._filter(cands, need_arrays, related, negative_list, needs, excluded)
-        # Text relevance = sparse similarity (word + chain shares) + the dense share, both
-        # recomputed per pair so a score does not depend on how the need was batched.
-        sparse = index.pair_similarity(query, cands.need_rows, cands.cap_rows)
-        text = sparse + index.weights[2] * index.pair_dense(
-            query.dense, cands.need_rows, cands.cap_rows
-        )
-        feats = pair_features(
-            need_arrays, index.caps, cands.need_rows, cands.cap_rows, text, self.region_weights
-        )
-        scores = weighted_scores(feats.values, self.weights)
+        feats, scores = self._score(query, need_arrays, cands)
         cap_ids = index.caps.id[cands.cap_rows]
         order = np.lexsort((cap_ids, -scores, cands.need_rows))
         ranks = _ranks(cands.need_rows[order])
@@ -192,6 +223,24 @@ class MatchEngine:
             )
             for pos, rank in zip(order[kept].tolist(), ranks[kept].tolist(), strict=True)
         ]
+
+    def _score(
+        self, query: Query, need_arrays: NeedArrays, cands: Candidates
+    ) -> tuple[PairFeatures, FloatArray]:
+        """Features and scores of candidate pairs of the index's capabilities.
+
+        Text relevance = sparse similarity (word + chain shares) + the dense share, both
+        recomputed per pair so a score does not depend on how the need was batched.
+        """
+        index = self._require_index()
+        sparse = index.pair_similarity(query, cands.need_rows, cands.cap_rows)
+        text = sparse + index.weights[2] * index.pair_dense(
+            query.dense, cands.need_rows, cands.cap_rows
+        )
+        feats = pair_features(
+            need_arrays, index.caps, cands.need_rows, cands.cap_rows, text, self.region_weights
+        )
+        return feats, weighted_scores(feats.values, self.weights)
 
     def _filter(
         self,
@@ -220,6 +269,79 @@ class MatchEngine:
             similarity=cands.similarity[keep],
         )
 
+    def explain_pair(
+        self,
+        need: NeedDoc,
+        cap: CapabilityDoc,
+        *,
+        top_n: int = 50,
+        related_pairs: Iterable[tuple[int, int]] = (),
+        negative_list: NegativeList | None = None,
+    ) -> PairReport:
+        """What :meth:`rank` makes of one pair: its features and score, whether retrieval
+        finds it, whether a hard filter removes it, and its place among the need's
+        candidates (the pool :meth:`rank` scores, ranked the same way).
+
+        ``cap`` may be outside the index (unpublished, of an unverified firm): it is then
+        scored as the index would score it, and is never retrieved.
+        """
+        index = self._require_index()
+        related = list(related_pairs)
+        query = index.encode([need])
+        need_arrays = NeedArrays.from_docs([need], index.taxonomy)
+        indexed = index.contains(cap.id)
+        if indexed:
+            row = index.row_of(cap.id)
+            feats, scores = self._score(query, need_arrays, _one_pair(row))
+            banned = bool(self._banned_rows(negative_list)[row])
+        else:
+            row = -1
+            feats, scores, caps = self._score_outside(query, need_arrays, cap)
+            banned = bool(negative_list_mask(caps, negative_list, index.taxonomy)[0])
+        conflict = bool(
+            conflict_mask(
+                np.array([need.org_id], dtype=np.int64),
+                np.array([cap.org_id], dtype=np.int64),
+                related,
+            )[0]
+        )
+        pool = index.top_candidates([need], n=retrieval_depth(top_n), query=query)
+        retrieved = bool(indexed and np.any(pool.cap_rows == row))
+        allowed = self._filter(pool, need_arrays, related, negative_list)
+        rank = None
+        if len(allowed):
+            _pool_feats, pool_scores = self._score(query, need_arrays, allowed)
+            cap_ids = index.caps.id[allowed.cap_rows]
+            ranked = cap_ids[np.lexsort((cap_ids, -pool_scores))]
+            found = np.flatnonzero(ranked == cap.id)
+            if len(found):
+                rank = int(found[0]) + 1
+        return PairReport(
+            need_id=need.id,
+            cap_id=cap.id,
+            score=float(scores[0]),
+            features=dict(zip(FEATURES, feats.values[0].tolist(), strict=True)),
+            matched_keywords=feats.matched_keywords[0],
+            indexed=indexed,
+            retrieved=retrieved,
+            conflict=conflict,
+            banned=banned,
+            rank=rank,
+            pool=len(allowed),
+            top_n=top_n,
+        )
+
+    def _score_outside(
+        self, query: Query, need_arrays: NeedArrays, cap: CapabilityDoc
+    ) -> tuple[PairFeatures, FloatArray, CapabilityArrays]:
+        """:meth:`_score` of the queried need with a capability that is not indexed."""
+        index = self._require_index()
+        caps = CapabilityArrays.from_docs([cap], index.taxonomy)
+        text = index.outside_similarity(query, 0, [cap])
+        zero = np.zeros(1, dtype=np.int64)
+        feats = pair_features(need_arrays, caps, zero, zero, text, self.region_weights)
+        return feats, weighted_scores(feats.values, self.weights), caps
+
     # -- pairing ------------------------------------------------------------------------------
 
     def recommend(
@@ -244,6 +366,21 @@ class MatchEngine:
             firm_capacity=firm_capacity,
             all_need_ids=all_need_ids,
         )
+
+
+def _one_pair(cap_row: int) -> Candidates:
+    """The pair (queried need 0, index row ``cap_row``) as candidates."""
+    return Candidates(
+        need_rows=np.zeros(1, dtype=np.int64),
+        cap_rows=np.array([cap_row], dtype=np.int64),
+        similarity=np.zeros(1, dtype=np.float64),
+    )
+
+
+def retrieval_depth(top_n: int) -> int:
+    """How many candidates retrieval fetches per need (before its chains' best are added):
+    twice the kept ``top_n``, so the hard filters and the re-scoring have room."""
+    return max(2 * top_n, top_n + 20)
 
 
 def _ranks(sorted_need_rows: IntArray) -> IntArray:

@@ -297,6 +297,7 @@ class WordVectors:
         self.vectors = vectors
         self.lookup = {w: i for i, w in enumerate(self.words)}
         self.dim = int(vectors.shape[1])
+        self._shared: npt.NDArray[np.bool_] | None = None
 
     @classmethod
     def load(cls, cache_dir: str | Path | None = None) -> WordVectors:
@@ -342,6 +343,33 @@ class WordVectors:
             if vec is not None:
                 out[row] = vec
         return out
+
+    def shared_rows(self) -> npt.NDArray[np.bool_]:
+        """Rows holding the one vector that many words share (computed once).
+
+        About 39,000 of cnsyn's 130,000 words carry the same placeholder vector (the words
+        its training never placed), so any two of them have cosine 1. Scoring uses the
+        vectors as they are; explanations must not call such words neighbours.
+        """
+        if self._shared is None:
+            shared = np.zeros(len(self.words), dtype=np.bool_)
+            if len(self.words):
+                probe = np.linspace(1.0, 2.0, self.dim, dtype=np.float64)
+                keys = np.asarray(self.vectors, dtype=np.float64) @ probe
+                _values, first, counts = np.unique(keys, return_index=True, return_counts=True)
+                top = int(np.argmax(counts))
+                if counts[top] > max(0.01 * len(self.words), 1):
+                    shared = np.all(self.vectors == self.vectors[first[top]], axis=1)
+            self._shared = shared
+        return self._shared
+
+    def own_vector(self, token: str) -> Float32Array | None:
+        """The token's own vector: None for a word outside the vocabulary (no mean of its
+        characters here) and for a word that only has the shared placeholder."""
+        row = self.lookup.get(token)
+        if row is None or self.shared_rows()[row]:
+            return None
+        return self.vectors[row]
 
 
 _VECTORS: dict[str, WordVectors] = {}
@@ -686,6 +714,33 @@ class CapabilityIndex:
             return np.zeros(0, dtype=np.float64)
         products = query.sparse[need_rows].multiply(self.matrix[cap_rows])
         return np.asarray(products.sum(axis=1, dtype=np.float64), dtype=np.float64).ravel()
+
+    def outside_similarity(
+        self, query: Query, need_row: int, cap_docs: Sequence[CapabilityDoc]
+    ) -> FloatArray:
+        """Text similarity (sparse blocks plus the dense share) of one queried need with
+        capabilities that are not in the index, encoded as the index encodes its own rows
+        (its vocabulary, idf, average length and term vectors): what the pair would score
+        were the capability indexed. Words the index has never seen carry no weight."""
+        if not cap_docs:
+            return np.zeros(0, dtype=np.float64)
+        encoded, _ = self._encoder.encode(cap_docs, self.word.vocab)
+        _, w_chain, w_dense = self.weights
+        matrix = sp.hstack(
+            [
+                self.word.documents(encoded.words),
+                self.chain.weigh(encoded.chains, np.sqrt(w_chain)),
+            ],
+            format="csr",
+        )
+        rows = np.full(len(cap_docs), need_row, dtype=np.int64)
+        products = query.sparse[rows].multiply(matrix)
+        sparse = np.asarray(products.sum(axis=1, dtype=np.float64), dtype=np.float64).ravel()
+        if query.dense is None or self.term_vectors is None:
+            return sparse
+        dense = _dense_rows(encoded.words, self.word.idf, self.term_vectors)
+        cos = np.einsum("ij,ij->i", query.dense[rows], dense, dtype=np.float64)
+        return sparse + w_dense * np.clip(cos, 0.0, 1.0)
 
     def _global_top(self, q: sp.csr_matrix, n: int) -> Triplets:
         matrix_t = self._matrix_t()

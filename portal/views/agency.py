@@ -19,7 +19,7 @@ from accounts.roles import organization_ids
 from core.errors import DomainError
 from matching import selectors as matching_selectors
 from matching.services.recommendations import pair_shortlist
-from portal.explain import explain
+from portal.explain import explain_all
 from portal.forms import apply_service_errors
 from portal.forms.committee import ConcludeForm, MilestoneFormSet
 from portal.forms.items import NeedForm
@@ -156,7 +156,8 @@ def need_page(request: HttpRequest, ref: str) -> HttpResponse:
         "need": need,
         "trail": trail_of(request.user, need),
         "candidates": [
-            (m, explain(m), reviews.get((m.need_id, m.capability_id))) for m in candidates
+            (m, explanation, reviews.get((m.need_id, m.capability_id)))
+            for m, explanation in zip(candidates, explain_all(candidates), strict=True)
         ],
         "interest": matching_selectors.interest_of_need(need_id=need.pk),
         "pilots": selectors.pilots_of_need(need=need),

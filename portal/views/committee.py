@@ -24,7 +24,7 @@ from accounts.selectors import committee_region_q
 from core.errors import DomainError, InvalidTransition
 from matching import selectors as matching_selectors
 from matching.services.recommendations import pair_decide
-from portal.explain import explain
+from portal.explain import explain_all
 from portal.forms import apply_service_errors
 from portal.forms.committee import (
     FirmActionForm,
@@ -175,7 +175,7 @@ def _need_page(request: HttpRequest, need: Any, form: Any = None) -> HttpRespons
         "form": form or ReviewDecisionForm(initial={"version": need.version}),
         "trail": trail_of(request.user, need),
         "panel": list(selectors.panel_of_need(need=need)),
-        "candidates": [(m, explain(m)) for m in candidates],
+        "candidates": list(zip(candidates, explain_all(candidates), strict=True)),
         "pilots": selectors.pilots_of_need(need=need),
     }
     return render(request, "portal/committee/need.html", context)
@@ -240,7 +240,8 @@ def _recommendations(request: HttpRequest, failed: tuple[int, Any] | None = None
     context = tabs_context(request, "awaiting") | {
         "page": page,
         "rows": [
-            (m, explain(m), reviews.get((m.need_id, m.capability_id)), forms[m.pk]) for m in matches
+            (m, explanation, reviews.get((m.need_id, m.capability_id)), forms[m.pk])
+            for m, explanation in zip(matches, explain_all(matches), strict=True)
         ],
     }
     return render(request, "portal/committee/recommendations.html", context)

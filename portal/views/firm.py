@@ -25,7 +25,7 @@ from core.errors import DomainError
 from matching import selectors as matching_selectors
 from matching.models import FirmResponse
 from matching.services.recommendations import pair_respond
-from portal.explain import explain
+from portal.explain import explain, explain_all
 from portal.forms import StyledForm, apply_service_errors
 from portal.forms.items import CapabilityForm
 from portal.views.common import (
@@ -254,7 +254,10 @@ def recommendations(request: HttpRequest) -> HttpResponse:
     context = {
         "nav": "workspace",
         "page": page,
-        "rows": [(m, explain(m), reviews.get((m.need_id, m.capability_id))) for m in rows],
+        "rows": [
+            (m, explanation, reviews.get((m.need_id, m.capability_id)))
+            for m, explanation in zip(rows, explain_all(rows), strict=True)
+        ],
     }
     return render(request, "portal/workspace/firm_recommendations.html", context)
 
@@ -300,7 +303,7 @@ def recommendation(request: HttpRequest, match_id: int) -> HttpResponse:
     context = {
         "nav": "workspace",
         "match": match,
-        "explanation": explain(match),
+        "explanation": explain_all([match])[0],
         "review": review,
         "form": form,
     }

@@ -304,6 +304,15 @@ TABLE: dict[str, Op] = {
         query=lambda w: {"need": w.id("need_published")},
     ),
     "matches_retrieve": Op("401  200  404  200  404  200  200  404  200  404  200", target="match"),
+    "matches_explain_retrieve": Op(
+        "401  200  404  200  404  200  200  404  200  404  200",
+        query=lambda w: {
+            "need": w.id("need_published"),
+            "capability": w.id("capability_published"),
+        },
+        notes="any pair: the agency of the need, the firm of the capability, committees "
+        "over the need, the admin; everyone else 404",
+    ),
     "matches_respond_create": Op(
         "401  403  404  200  404  403  403  404  403  404  200",
         target="match",

@@ -55,7 +55,7 @@ def keep_test_connection():
 @pytest.mark.django_db
 @schema.parametrize()
 @settings(
-    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "3")),
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "2")),
     derandomize=True,  # the same requests every run: CI must not be flaky
     deadline=None,
     suppress_health_check=[

@@ -1,14 +1,19 @@
 """Explanations and formatting as people read them: sentences from a match's stored
 breakdown, bars per feature, amounts in 万元, two-decimal scores, safe highlighting."""
 
+import html
 from types import SimpleNamespace
 
 import pytest
 from django.utils import translation
 
-from portal.explain import explain
+from accounts.choices import Role
+from matching.models import Match
+from portal.explain import explain, explain_all
 from portal.templatetags.portal import highlight, percent, score, wan
 from reference.models import IndustryChain, Region
+from tests import factories
+from tests.portal.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -125,3 +130,54 @@ def test_highlight_never_cuts_through_an_escaped_entity():
     assert "&quot;<mark>quot</mark>ed&quot;" in marked
     assert "&lt;<mark>gt</mark>&gt;" in marked
     assert marked.count("<mark>") == 2
+
+
+# -- matched concepts, word by word (computed for the shown candidates) ---------------------
+
+
+def test_the_agency_page_names_the_matched_concepts(matched, agency_user):
+    need = matched["needs"][2]  # 固态电池储能电站安全验证
+    client = signed_in(agency_user)
+
+    body = client.get(f"/workspace/agency/needs/{need.ref}/").content.decode()
+    client.cookies["django_language"] = "en"
+    english = html.unescape(client.get(f"/workspace/agency/needs/{need.ref}/").content.decode())
+
+    assert "匹配概念" in body
+    assert "需求的“固态电池”与能力的“全固态电池”相近（近义词）" in body
+    assert "需求与能力都提到“热失控”" in body
+    assert "Matched concepts" in english
+    assert "The need's “固态电池” is close to the capability's “全固态电池” (synonyms)" in english
+
+
+def test_the_firm_and_the_committee_read_the_same_concepts(matched, county_reviewer):
+    match = Match.objects.current().get(need=matched["needs"][2], capability=matched["caps"][2])
+    firm = signed_in(factories.member(match.capability.firm, Role.FIRM_EDITOR))
+    committee = signed_in(county_reviewer)
+    sentence = "需求的“固态电池”与能力的“全固态电池”相近（近义词）"
+
+    listing = firm.get("/workspace/firm/recommendations/").content.decode()
+    detail = firm.get(f"/workspace/firm/recommendations/{match.pk}/").content.decode()
+    need_page = committee.get(f"/workspace/committee/needs/{match.need.ref}/").content.decode()
+
+    assert sentence in listing
+    assert sentence in detail
+    assert sentence in need_page
+
+
+def test_concepts_cost_a_fixed_number_of_queries(
+    matched, agency_user, django_assert_max_num_queries
+):
+
+    matches = list(
+        Match.objects.current()
+        .select_related("need", "capability")
+        .prefetch_related("need__chains", "capability__chains", "capability__region")
+    )
+    explain_all(matches)  # warm: the taxonomy and the vectors are read once per process
+
+    with django_assert_max_num_queries(6):
+        explanations = explain_all(matches)
+
+    assert len(explanations) == len(matches) > 2
+    assert any(e.concepts for e in explanations)

@@ -1,0 +1,91 @@
+"""The matched concepts of the pairs a page or the API shows, and their sentences.
+
+Computed when a pair is shown, for the shown pairs only: about half a millisecond a pair
+(the engine's ``matched_concepts`` over cached tokens), against the half million pairs a
+full run scores, most of which nobody opens (docs/design-notes.md has the measurements).
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from matching import documents
+from matching.engine import concepts as engine_concepts
+from matching.engine.concepts import ConceptMatch, Words
+from matching.engine.text import dictionary_words
+
+_DOMAIN: dict[tuple[Any, ...], frozenset[str]] = {}
+
+
+def _domain_words() -> frozenset[str]:
+    """Chain names and synonyms plus the lists' keywords the analyzer knows (normalised):
+    the words of a text that count as concepts."""
+    nodes, words = documents.taxonomy_nodes(), tuple(documents.latest_dictionary_words())
+    key = (nodes, words)
+    found = _DOMAIN.get(key)
+    if found is None:
+        found = frozenset(dictionary_words(nodes, words))
+        _DOMAIN.clear()
+        _DOMAIN[key] = found
+    return found
+
+
+def _row(item: Any) -> dict[str, Any]:
+    return {"id": item.pk, "title": item.title, "description": item.description}
+
+
+def concepts_of_pairs(
+    *, pairs: Sequence[tuple[Any, Any]]
+) -> dict[tuple[int, int], list[ConceptMatch]]:
+    """The matched concepts of each (need, capability) pair, by (need id, capability id).
+
+    ``pairs`` holds model instances (title, description, keywords are read); tokens come
+    from the token cache (``documents.display_tokens``), two queries whatever the number
+    of pairs.
+    """
+    if not pairs:
+        return {}
+    needs = {need.pk: need for need, _cap in pairs}
+    caps = {cap.pk: cap for _need, cap in pairs}
+    need_tokens = documents.display_tokens(kind="need", rows=[_row(n) for n in needs.values()])
+    cap_tokens = documents.display_tokens(kind="capability", rows=[_row(c) for c in caps.values()])
+    taxonomy = documents.taxonomy()
+    vectors = documents.word_vectors()
+    domain = _domain_words()
+
+    def words(item: Any, tokens: dict[int, tuple[str, ...]]) -> Words:
+        return Words(
+            tokens=tokens.get(item.pk, ()),
+            keywords=tuple(item.keywords or ()),
+            text=documents.text_of(_row(item)),
+        )
+
+    return {
+        (need.pk, cap.pk): engine_concepts.matched_concepts(
+            words(need, need_tokens),
+            words(cap, cap_tokens),
+            taxonomy=taxonomy,
+            vectors=vectors,
+            dictionary=domain,
+        )
+        for need, cap in pairs
+    }
+
+
+def concept_sentence(concept: ConceptMatch) -> str:
+    """One matched concept as a sentence, in the active language."""
+    values = {"need": concept.need_word, "capability": concept.capability_word}
+    if concept.how == engine_concepts.EXACT:
+        return _("需求与能力都提到“%(word)s”") % {"word": concept.need_word}
+    if concept.how == engine_concepts.SYNONYM:
+        return _("需求的“%(need)s”与能力的“%(capability)s”相近（近义词）") % values
+    if concept.how == engine_concepts.VECTOR:
+        return _("需求的“%(need)s”与能力的“%(capability)s”相近（词向量相似度 %(similarity)s）") % (
+            values | {"similarity": f"{concept.similarity:.2f}"}
+        )
+    if concept.relation == engine_concepts.PARENT:
+        return _("能力的“%(capability)s”涵盖需求的“%(need)s”（上级产业链）") % values
+    if concept.relation == engine_concepts.CHILD:
+        return _("需求的“%(need)s”涵盖能力的“%(capability)s”（下级产业链）") % values
+    return _("需求的“%(need)s”与能力的“%(capability)s”属于相关产业链") % values

@@ -1,0 +1,64 @@
+"""matching.concepts: the concepts of shown pairs from cached (or fresh) tokens, and one
+sentence per concept in Chinese and English."""
+
+import pytest
+from django.utils import translation
+
+from matching.concepts import concept_sentence, concepts_of_pairs
+from matching.engine.concepts import CHAIN, CHILD, EXACT, PARENT, RELATED, VECTOR, ConceptMatch
+from matching.models import DocumentTokens
+from tests.scenarios.helpers import make_capability, make_need
+
+
+@pytest.mark.parametrize(
+    ("concept", "chinese", "english"),
+    [
+        (
+            ConceptMatch("无人机", "无人机", EXACT, 1.0),
+            "需求与能力都提到“无人机”",
+            "Both the need and the capability mention “无人机”",
+        ),
+        (
+            ConceptMatch("直升机", "无人机", VECTOR, 0.8165),
+            "需求的“直升机”与能力的“无人机”相近（词向量相似度 0.82）",
+            "The need's “直升机” is close to the capability's “无人机” "
+            "(word-vector similarity 0.82)",
+        ),
+        (
+            ConceptMatch("锂电池", "新能源", CHAIN, 0.7, PARENT),
+            "能力的“新能源”涵盖需求的“锂电池”（上级产业链）",
+            "The capability's “新能源” covers the need's “锂电池” (parent chain)",
+        ),
+        (
+            ConceptMatch("新能源", "动力电池", CHAIN, 0.7, CHILD),
+            "需求的“新能源”涵盖能力的“动力电池”（下级产业链）",
+            "The need's “新能源” covers the capability's “动力电池” (sub-chain)",
+        ),
+        (
+            ConceptMatch("陶瓷", "宣纸", CHAIN, 0.5, RELATED),
+            "需求的“陶瓷”与能力的“宣纸”属于相关产业链",
+            "The need's “陶瓷” and the capability's “宣纸” belong to related chains",
+        ),
+    ],
+)
+def test_concept_sentence_in_both_languages(concept, chinese, english):
+    with translation.override("zh-hans"):
+        assert concept_sentence(concept) == chinese
+    with translation.override("en"):
+        assert concept_sentence(concept) == english
+
+
+@pytest.mark.django_db
+def test_concepts_of_pairs_segments_texts_never_cached(agency, firm):
+    need = make_need(
+        agency, region="360102", title="低空无人机配送", keywords=["无人机"], description="山区"
+    )
+    cap = make_capability(firm, title="eVTOL城市物流", keywords=["eVTOL"], description="配送")
+
+    found = concepts_of_pairs(pairs=[(need, cap)])
+
+    assert [(c.need_word, c.capability_word, c.how) for c in found[(need.pk, cap.pk)]] == [
+        ("无人机", "eVTOL", "synonym")
+    ]
+    assert DocumentTokens.objects.filter(kind="need", object_id=need.pk).exists()
+    assert concepts_of_pairs(pairs=[]) == {}
