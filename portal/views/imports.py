@@ -19,7 +19,7 @@ from core.errors import DomainError
 from portal.forms import StyledForm, apply_service_errors
 from portal.views.common import button_action
 from scenarios import selectors
-from scenarios.exchange.exporting import capabilities_export, opportunity_list_export
+from scenarios.exchange.exporting import exchange_template
 from scenarios.exchange.limits import ExchangeLimits
 from scenarios.models import ImportJob
 from scenarios.services import imports as import_services
@@ -99,11 +99,9 @@ def imports_home(request: HttpRequest) -> HttpResponse:
 def import_template(request: HttpRequest, kind: str) -> HttpResponse:
     """An empty list in the exchange format: the headers and the 填写说明 sheet."""
     if kind == "needs":
-        export = opportunity_list_export(fmt="xlsx", needs=selectors.need_queryset().none())
+        export = exchange_template(kind="need")
     elif kind == "capabilities":
-        export = capabilities_export(
-            fmt="xlsx", capabilities=selectors.capability_queryset().none()
-        )
+        export = exchange_template(kind="capability")
     else:
         raise Http404
     response = HttpResponse(export.content, content_type=export.content_type)

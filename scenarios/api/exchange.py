@@ -3,8 +3,9 @@
 Import endpoints take a multipart upload and are for platform admins and province
 committee members (``publish`` for platform admins only): the file is all-or-nothing, and
 a bad file gets 400 with every problem under ``fields`` keyed ``row N.field`` (``file`` for
-the file as a whole). Export endpoints return the file itself as a download; the
-opportunity list is public, the capability list needs a signed-in user.
+the file as a whole). Export endpoints return the file itself as a download: the
+published lists to anyone (``/public/needs/export/``, ``/public/capabilities/export/``), the
+items a signed-in user answers for at ``/needs/export/`` and ``/capabilities/export/``.
 
 ``?format=`` names the file format here, so these views switch off DRF's URL format
 override (which would otherwise look for a renderer called ``csv`` or ``xlsx``).
@@ -83,6 +84,7 @@ class NeedExchangeSerializer(serializers.Serializer):
     deadline = serializers.DateField(allow_null=True)
     is_major = serializers.BooleanField()
     org_name = serializers.CharField()
+    org_region_code = serializers.CharField(help_text="发布单位所在地（GB/T 2260 六位代码）")
 
 
 class CapabilityExchangeSerializer(serializers.Serializer):
@@ -222,24 +224,40 @@ class CapabilityImportView(ImportView):
 
 
 def _export_schema(
-    summary: str, record: type[serializers.Serializer], errors: dict[int, Any]
+    summary: str,
+    record: type[serializers.Serializer],
+    errors: dict[int, Any],
+    description: str = "",
 ) -> Any:
     return extend_schema(
         summary=summary,
+        description=description,
         parameters=[ExportQuerySerializer],
         responses={
             (200, "application/json"): OpenApiResponse(
-                record(many=True), description="JSON：交换格式对象列表"
+                record(many=True), description="JSON：交换格式对象列表（只有代码）"
             ),
             (200, "text/csv"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="CSV（UTF-8 带 BOM），表头为字段名"
+                OpenApiTypes.BINARY,
+                description=(
+                    "CSV（UTF-8 带 BOM），表头为字段名；每个代码列旁有一列中文名称"
+                    "（如“产业链（名称）”），另有状态列，导入时忽略这些列"
+                ),
             ),
             (200, XLSX_CONTENT_TYPE): OpenApiResponse(
-                OpenApiTypes.BINARY, description="XLSX：中文表头、冻结首行"
+                OpenApiTypes.BINARY,
+                description="XLSX：中文表头、冻结首行，代码列旁附中文名称列，另有“填写说明”工作表",
             ),
             **errors,
         },
     )
+
+
+OWN_DESCRIPTION = (
+    "调用者负责的条目（不含人人可见的公开清单）：{owner}的编辑得到本单位全部状态的条目；"
+    "工作委员会成员得到辖区内已提交的条目；平台管理员得到全部；其他角色得到空文件。"
+    "按编号排序；修改后可带 update=true 导回，只更新改动的条目。"
+)
 
 
 class PublicNeedExportView(ExchangeView):
@@ -256,11 +274,45 @@ class PublicNeedExportView(ExchangeView):
         return _download(exchange.opportunity_list_export(fmt=_export_format(request)))
 
 
-class CapabilityExportView(ExchangeView):
-    """The published capability list as a file, for signed-in users."""
+class PublicCapabilityExportView(ExchangeView):
+    """The published capability list as a file; anonymous and throttled, as the needs'."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list[type] = []
+    throttle_classes = [AnonRateThrottle]
 
     @_export_schema(
-        "导出已发布的能力清单", CapabilityExchangeSerializer, error_responses(400, 401, 403, 429)
+        "导出公开能力清单（无需登录）", CapabilityExchangeSerializer, error_responses(400, 429)
     )
     def get(self, request: Request) -> HttpResponse:
         return _download(exchange.capabilities_export(fmt=_export_format(request)))
+
+
+class NeedExportView(ExchangeView):
+    """The needs the signed-in user answers for, as a file."""
+
+    @_export_schema(
+        "导出我负责的场景需求",
+        NeedExchangeSerializer,
+        error_responses(400, 401, 429),
+        OWN_DESCRIPTION.format(owner="需求单位"),
+    )
+    def get(self, request: Request) -> HttpResponse:
+        return _download(
+            exchange.need_own_list_export(user=request.user, fmt=_export_format(request))
+        )
+
+
+class CapabilityExportView(ExchangeView):
+    """The capabilities the signed-in user answers for, as a file."""
+
+    @_export_schema(
+        "导出我负责的场景能力",
+        CapabilityExchangeSerializer,
+        error_responses(400, 401, 429),
+        OWN_DESCRIPTION.format(owner="企业"),
+    )
+    def get(self, request: Request) -> HttpResponse:
+        return _download(
+            exchange.capability_own_list_export(user=request.user, fmt=_export_format(request))
+        )

@@ -21,7 +21,13 @@ from scenarios.choices import (
     NeedStatus,
 )
 from scenarios.exchange.checks import NewOrg, Plan, plan_capabilities, plan_needs
-from scenarios.exchange.columns import CAPABILITY_COLUMNS, FIELD_ALIASES, NEED_COLUMNS, Column
+from scenarios.exchange.columns import (
+    CAPABILITY_COLUMNS,
+    FIELD_ALIASES,
+    NEED_COLUMNS,
+    Column,
+    ignored_names,
+)
 from scenarios.exchange.errors import RowError, raise_if_errors
 from scenarios.exchange.limits import ExchangeKind, ExchangeLimits, Format
 from scenarios.exchange.readers import ParsedRow, parse_input
@@ -151,7 +157,13 @@ def _import(
     check_importer(actor, publish=publish)
     limits = ExchangeLimits.current()
     detected, parsed = parse_input(
-        kind.columns, data=data, rows=rows, fmt=fmt, filename=filename, limits=limits
+        kind.columns,
+        data=data,
+        rows=rows,
+        fmt=fmt,
+        filename=filename,
+        limits=limits,
+        ignored=ignored_names(kind.name),
     )
     plan = kind.plan(parsed, limits, publish)
     batch = _new_batch()

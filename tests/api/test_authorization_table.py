@@ -39,7 +39,7 @@ class Op:
     body: Body = None
     query: Callable[[World], dict[str, Any]] | None = None
     probe: str | None = None  # for lists: the world object the list should (not) hold
-    probe_key: str = "id"  # where a row holds the probe's id ("need.id": nested)
+    probe_key: str = "id"  # where a row holds the probe's id ("need.id": nested; "ref": a file)
     headers: Callable[[World], dict[str, str]] | None = None
     multipart: bool = False
     notes: str = field(default="", compare=False)
@@ -202,6 +202,12 @@ TABLE: dict[str, Op] = {
     "needs_history_list": Op(
         "401  200  404  404  404  200  200  404  200  200  200", target="need_review"
     ),
+    "needs_export_retrieve": Op(
+        "401  200+ 200- 200- 200- 200+ 200+ 200- 200+ 200- 200+",
+        probe="need_review",
+        probe_key="ref",
+        notes="the caller's own items: an agency's, a committee's region's, all for the admin",
+    ),
     "needs_import_create": Op(
         "401  403  403  403  403  403  403  403  201  403  201",
         body=_import_file("needs"),
@@ -251,7 +257,12 @@ TABLE: dict[str, Op] = {
         target="capability_suspended",
         body={"reason": "已核实"},
     ),
-    "capabilities_export_retrieve": Op("401  200  200  200  200  200  200  200  200  200  200"),
+    "capabilities_export_retrieve": Op(
+        "401  200- 200- 200+ 200- 200+ 200+ 200- 200+ 200- 200+",
+        probe="capability_published",
+        probe_key="ref",
+        notes="the caller's own items: a firm's, a committee's region's, all for the admin",
+    ),
     "capabilities_import_create": Op(
         "401  403  403  403  403  403  403  403  201  403  201",
         body=_import_file("capabilities"),
@@ -396,12 +407,21 @@ TABLE: dict[str, Op] = {
     "public_needs_retrieve": Op(
         "200  200  200  200  200  200  200  200  200  200  200", target="need_published"
     ),
-    "public_needs_export_retrieve": Op("200  200  200  200  200  200  200  200  200  200  200"),
+    "public_needs_export_retrieve": Op(
+        "200+ 200+ 200+ 200+ 200+ 200+ 200+ 200+ 200+ 200+ 200+",
+        probe="need_published",
+        probe_key="ref",
+    ),
     "public_capabilities_list": Op(
         "200+ 200+ 200+ 200+ 200+ 200+ 200+ 200+ 200+ 200+ 200+", probe="capability_published"
     ),
     "public_capabilities_retrieve": Op(
         "200  200  200  200  200  200  200  200  200  200  200", target="capability_published"
+    ),
+    "public_capabilities_export_retrieve": Op(
+        "200+ 200+ 200+ 200+ 200+ 200+ 200+ 200+ 200+ 200+ 200+",
+        probe="capability_published",
+        probe_key="ref",
     ),
 }
 
@@ -456,7 +476,9 @@ def _answer(method: str, path: str, op: Op, w: World, role: str) -> str:
         payload = response.json()
         rows = payload["results"] if isinstance(payload, dict) else payload
         ids = {_dig(row, op.probe_key) for row in rows}
-        cell += "+" if w.id(op.probe) in ids else "-"
+        # An exported file's rows carry the exchange format's ref, not the id.
+        want = w.objects[op.probe].ref if op.probe_key == "ref" else w.id(op.probe)
+        cell += "+" if want in ids else "-"
     return cell
 
 
