@@ -10,20 +10,25 @@ and the status; an import skips those (``columns.ignored_names``) and reads the 
 - ``columns``: the fields, their Chinese headers and rules;
 - ``cells``: reading one cell (types, choices, ranges, dates, lists) and formula escaping;
 - ``readers``: a JSON, CSV or XLSX file into parsed rows, refusing hostile files;
-- ``checks``: the rows against the database (refs, chains, regions, organizations);
+- ``checks``: the rows against the database (refs, chains, regions, organizations, whose
+  rows the caller may import);
+- ``updates``: what a row changes of its stored item, and whether it may;
 - ``importing``: one routine that writes either kind all or nothing through the services;
 - ``exporting``: the public lists and each user's own items as JSON, CSV or XLSX (with a
   填写说明 sheet), and the empty template.
 
 Import first reads and checks every row and collects every problem with the row number a
-user sees. Only a clean file is written, through the organization, need and capability
-services and inside one transaction: any error (also one that only a service finds)
-raises ``ImportRejected`` with the full list, leaving the database unchanged.
+user sees. With ``update``, a row whose ref is stored changes that item (``updates``)
+through the same services as an edit on a page, or is an error when the item is another
+organization's or its state forbids the change; a row equal to the item changes nothing.
+Only a clean file is written, through the organization, need and capability services
+and inside one transaction: any error (also one that only a service finds) raises
+``ImportRejected`` with the full list, leaving the database unchanged.
 
-Export renders the published lists in the same format; a file exported here imports back
-to the same values. Cells a spreadsheet would run as a formula are neutralised: CSV gets a
-leading apostrophe (removed again on import), XLSX stores them as text with Excel's quote
-prefix, so the value itself stays intact.
+Export renders the lists in the same format; a file exported here imports back to the same
+values, and with ``update`` changes nothing. Cells a spreadsheet would run as a formula
+are neutralised: CSV gets a leading apostrophe (removed again on import), XLSX stores them
+as text with Excel's quote prefix, so the value itself stays intact.
 """
 
 from scenarios.exchange.cells import csv_neutralise
@@ -45,7 +50,12 @@ from scenarios.exchange.exporting import (
     need_own_list_export,
     opportunity_list_export,
 )
-from scenarios.exchange.importing import ImportResult, capabilities_import, needs_import
+from scenarios.exchange.importing import (
+    ImportResult,
+    capabilities_import,
+    import_kinds_for,
+    needs_import,
+)
 from scenarios.exchange.limits import FORMATS, XLSX_CONTENT_TYPE, ExchangeLimits
 from scenarios.exchange.readers import (
     exchange_format_detect,
@@ -76,6 +86,7 @@ __all__ = [
     "exchange_parse",
     "exchange_size_check",
     "exchange_template",
+    "import_kinds_for",
     "need_exchange_record",
     "need_own_list_export",
     "needs_import",

@@ -17,13 +17,15 @@ from core.tasks import enqueue_on_commit
 from scenarios.exchange.columns import CAPABILITY_COLUMNS, NEED_COLUMNS
 from scenarios.exchange.errors import ImportRejected
 from scenarios.exchange.importing import capabilities_import, check_importer, needs_import
-from scenarios.exchange.limits import ExchangeLimits
+from scenarios.exchange.limits import ExchangeKind, ExchangeLimits
 from scenarios.models import ImportJob, ImportStatus
 
 KINDS = {
     "needs": (needs_import, NEED_COLUMNS),
     "capabilities": (capabilities_import, CAPABILITY_COLUMNS),
 }
+# A job's kind (the pages' word) as the exchange names it.
+EXCHANGE_KINDS: dict[str, ExchangeKind] = {"needs": "need", "capabilities": "capability"}
 PROGRESS_SECONDS = 6 * 3600
 
 
@@ -48,12 +50,13 @@ def import_job_create(
     data: bytes,
     publish: bool = False,
     dry_run: bool = True,
+    update: bool = False,
 ) -> ImportJob:
     """Store the file and start checking (or importing) it in the background. The same
-    rights and size limits as the API's import apply."""
+    rights and size limits as the API's import apply; ``update`` as ``needs_import``'s."""
     if kind not in KINDS:
         raise InvalidInput(_("类型无效。"), fields={"kind": [_("无效的选项。")]})
-    check_importer(actor, publish=publish)
+    check_importer(actor, kind=EXCHANGE_KINDS[kind], publish=publish)
     user = acting_user(actor)
     if user is None:  # the operator imports with the commands, not through jobs
         raise ActorNotAllowed(_("请先登录。"))
@@ -76,6 +79,7 @@ def import_job_create(
         filename=filename[:255],
         data=data,
         publish=publish,
+        update=update,
         dry_run=dry_run,
         requested_by=user,
     )
@@ -98,12 +102,13 @@ def import_job_confirm(*, actor: Actor, job: ImportJob) -> ImportJob:
 
 
 def _confirmed(actor: Actor, job: ImportJob) -> ImportJob:
-    check_importer(actor, publish=job.publish)
+    check_importer(actor, kind=EXCHANGE_KINDS[job.kind], publish=job.publish)
     new = ImportJob.objects.create(
         kind=job.kind,
         filename=job.filename,
         data=bytes(job.data),
         publish=job.publish,
+        update=job.update,
         dry_run=False,
         checked_from=job,
         total=job.total,
@@ -148,6 +153,7 @@ def import_job_run(*, job_id: int) -> None:
             filename=job.filename,
             publish=job.publish,
             dry_run=job.dry_run,
+            update=job.update,
             progress=progress,
         )
     except ImportRejected as exc:
@@ -176,6 +182,8 @@ def import_job_run(*, job_id: int) -> None:
         fields |= {
             "status": ImportStatus.DONE,
             "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
             "organizations_created": result.organizations_created[:200],
         }
     done = cache.get(_progress_key(job.pk))

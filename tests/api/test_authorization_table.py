@@ -209,9 +209,10 @@ TABLE: dict[str, Op] = {
         notes="the caller's own items: an agency's, a committee's region's, all for the admin",
     ),
     "needs_import_create": Op(
-        "401  403  403  403  403  403  403  403  201  403  201",
+        "401  201  400  403  403  403  403  403  201  403  201",
         body=_import_file("needs"),
         multipart=True,
+        notes="an agency's editor imports its own agency's rows; another agency's are row errors",
     ),
     "reviews_queue_list": Op(
         "401  200- 200- 200- 200- 200+ 200- 200- 200- 200- 200-",
@@ -264,9 +265,10 @@ TABLE: dict[str, Op] = {
         notes="the caller's own items: a firm's, a committee's region's, all for the admin",
     ),
     "capabilities_import_create": Op(
-        "401  403  403  403  403  403  403  403  201  403  201",
+        "401  403  403  201  400  403  403  403  201  403  201",
         body=_import_file("capabilities"),
         multipart=True,
+        notes="a firm's editor imports its own firm's rows; another firm's are row errors",
     ),
     # -- organizations ----------------------------------------------------------------
     "organizations_list": Op(

@@ -66,6 +66,10 @@ def test_needs_import_api_creates_drafts_from_csv(api, platform_admin):
         "organizations_created": [NEW_AGENCY],
         "batch": r.json()["batch"],
         "dry_run": False,
+        "update": False,
+        "updated": 0,
+        "updated_refs": [],
+        "unchanged": 0,
     }
     assert set(ScenarioNeed.objects.values_list("ref", "status")) == {
         ("IMP-N-001", "draft"),
@@ -119,8 +123,17 @@ def test_needs_import_api_publish_by_province_member_is_forbidden(api, province_
     assert table_counts() == before
 
 
-@pytest.mark.parametrize("who", ["county_reviewer", "city_reviewer", "agency_user", "firm_user"])
-@pytest.mark.parametrize("url", [NEEDS_IMPORT, CAPABILITIES_IMPORT])
+@pytest.mark.parametrize(
+    ("who", "url"),
+    [
+        ("county_reviewer", NEEDS_IMPORT),
+        ("county_reviewer", CAPABILITIES_IMPORT),
+        ("city_reviewer", NEEDS_IMPORT),
+        ("city_reviewer", CAPABILITIES_IMPORT),
+        ("agency_user", CAPABILITIES_IMPORT),
+        ("firm_user", NEEDS_IMPORT),
+    ],
+)
 def test_import_api_by_other_roles_is_forbidden(api, request, who, url):
     # given
     actor = request.getfixturevalue(who)
@@ -132,6 +145,36 @@ def test_import_api_by_other_roles_is_forbidden(api, request, who, url):
     assert r.status_code == 403
     assert set(r.json()) == {"code", "detail", "fields"}
     assert not ScenarioNeed.objects.filter(ref="IMP-N-001").exists()
+
+
+def test_needs_import_api_update_changes_the_agencys_draft_by_ref(api, agency, agency_user):
+    # given: the agency's draft, exported by its editor and edited
+    make_need(agency, ref="API-N-001")
+    export = api.as_user(agency_user).get(NEEDS_EXPORT, {"format": "csv"}).content
+    edited = export.replace("智能监测预警".encode(), "监测（修订）".encode())
+
+    # when: without update, then with it
+    refused = post(api, NEEDS_IMPORT, upload("needs.csv", edited))
+    r = post(api, NEEDS_IMPORT, upload("needs.csv", edited, update="true"))
+
+    # then
+    assert refused.status_code == 400
+    assert list(refused.json()["fields"]) == ["row 2.ref"]
+    assert r.status_code == 201, r.json()
+    body = r.json()
+    assert (body["update"], body["created"], body["updated_refs"]) == (True, 0, ["API-N-001"])
+    need = ScenarioNeed.objects.get(ref="API-N-001")
+    assert (need.title, need.version) == ("城市内涝积水监测（修订）", 2)
+
+
+def test_needs_import_api_an_agency_editor_imports_only_its_agencys_rows(api, agency_user):
+    # when: a row naming another (new) agency
+    r = post(api.as_user(agency_user), NEEDS_IMPORT, upload("x.json", as_json([need_row()])))
+
+    # then: a row error, nothing written, no agency created
+    assert r.status_code == 400
+    assert list(r.json()["fields"]) == ["row 1.org_name"]
+    assert not Organization.objects.filter(name=NEW_AGENCY).exists()
 
 
 def test_import_api_anonymous_is_unauthorised(api):

@@ -71,7 +71,9 @@ def test_schema_query_enums_are_named_components(schema):
     assert refs["needs_list category"] == "#/components/schemas/CategoryEnum"
     assert refs["public_needs_list status"] == "#/components/schemas/NeedStatusEnum"
     assert refs["public_needs_export_retrieve format"] == "#/components/schemas/FormatEnum"
-    assert refs["public_capabilities_export_retrieve format"] == refs["needs_export_retrieve format"]
+    assert (
+        refs["public_capabilities_export_retrieve format"] == refs["needs_export_retrieve format"]
+    )
     assert refs["needs_export_retrieve format"] == "#/components/schemas/FormatEnum"
 
 

@@ -935,7 +935,7 @@ def test_needs_import_by_province_committee_member_is_allowed(province_reviewer)
     assert result.created == 1
 
 
-@pytest.mark.parametrize("who", ["county_reviewer", "agency_user", "firm_user"])
+@pytest.mark.parametrize("who", ["county_reviewer", "city_reviewer", "firm_user"])
 def test_needs_import_by_other_roles_is_refused(request, who):
     actor = request.getfixturevalue(who)
 
