@@ -101,6 +101,7 @@ class NeedExchangeSerializer(serializers.Serializer):
     is_major = serializers.BooleanField()
     org_name = serializers.CharField()
     org_region_code = serializers.CharField(help_text="发布单位所在地（GB/T 2260 六位代码）")
+    version = serializers.IntegerField(help_text="导出时的版本；按编号更新时用来发现导出后的修改")
 
 
 class CapabilityExchangeSerializer(serializers.Serializer):
@@ -118,6 +119,7 @@ class CapabilityExchangeSerializer(serializers.Serializer):
     capacity = serializers.IntegerField(min_value=1)
     firm_name = serializers.CharField()
     firm_credit_code = serializers.CharField()
+    version = serializers.IntegerField(help_text="导出时的版本；按编号更新时用来发现导出后的修改")
 
 
 # --- Plumbing ----------------------------------------------------------------------------

@@ -115,6 +115,21 @@ REGION = Column(
 
 TRL_NOTE = "1–9 的整数"
 
+# The version an item had when it was exported: an update by ref from an older file is
+# refused instead of undoing what was saved since (a stale write is never silent).
+VERSION = Column(
+    "version",
+    "版本",
+    "int",
+    min_value=1,
+    max_value=2**63 - 1,
+    width=8,
+    note=(
+        "导出时条目的版本，按编号更新时读取：该行有改动而条目已不是这个版本（导出后有人修改过）"
+        "时报错，以免覆盖别人的修改；新建的行留空"
+    ),
+)
+
 NEED_COLUMNS: tuple[Column, ...] = (
     *_common_columns("场景名称", "场景描述"),
     Column(
@@ -166,6 +181,7 @@ NEED_COLUMNS: tuple[Column, ...] = (
         label="发布单位所在地（名称）",
         names="regions",
     ),
+    VERSION,
 )
 
 CAPABILITY_COLUMNS: tuple[Column, ...] = (
@@ -215,6 +231,7 @@ CAPABILITY_COLUMNS: tuple[Column, ...] = (
         width=22,
         note="18位，按此查找企业，不存在时新建",
     ),
+    VERSION,
 )
 
 COLUMNS: dict[str, tuple[Column, ...]] = {"need": NEED_COLUMNS, "capability": CAPABILITY_COLUMNS}

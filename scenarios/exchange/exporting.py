@@ -57,6 +57,7 @@ def need_exchange_record(need: ScenarioNeed) -> dict[str, Any]:
         "is_major": need.is_major,
         "org_name": need.agency.name,
         "org_region_code": need.agency.region_id,
+        "version": need.version,
     }
 
 
@@ -75,6 +76,7 @@ def capability_exchange_record(cap: Capability) -> dict[str, Any]:
         "capacity": cap.capacity,
         "firm_name": cap.firm.name,
         "firm_credit_code": cap.firm.credit_code or "",
+        "version": cap.version,
     }
 
 

@@ -133,8 +133,10 @@ def plan_updates(
 ) -> dict[int, Update]:
     """For each row whose ref is stored: its item and changes, or the row's errors: the item
     belongs to another organization than the row names; the row changes an item its state
-    keeps as it is (one error per changed field); with ``publish``, the item is not public
-    (an approved list creates published items, it never publishes stored ones)."""
+    keeps as it is (one error per changed field); the row changes an item saved since the
+    file's ``version`` (a row without a version is taken as it is); with ``publish``, the
+    item is not public (an approved list creates published items, never publishes stored
+    ones)."""
     updates: dict[int, Update] = {}
     for row in rows:
         item = stored.get(row.values.get("ref") or "")
@@ -164,6 +166,20 @@ def plan_updates(
         if changes and not item.is_editable:
             reason = _state_problem(item)
             errors.extend(RowError(row.number, name, reason) for name in changes)
+            continue
+        version = row.values.get("version")
+        if changes and version is not None and version != item.version:
+            errors.append(
+                RowError(
+                    row.number,
+                    "version",
+                    _(
+                        "编号 %(ref)s 在导出后已被修改（当前版本 %(current)s，文件中为 "
+                        "%(version)s）；请重新导出，在新文件中修改后再导入。"
+                    )
+                    % {"ref": item.ref, "current": item.version, "version": version},
+                )
+            )
             continue
         updates[row.number] = Update(item, changes)
     return updates

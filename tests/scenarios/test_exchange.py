@@ -779,7 +779,7 @@ def test_needs_import_refuses_a_small_xlsx_whose_shared_strings_unpack_to_45_mib
 def test_needs_import_refuses_more_shared_strings_than_the_row_limits_can_use(
     settings, openpyxl_loads
 ):
-    # given: 3 rows allowed (a sheet of at most 107 lines × 22 headers the reader knows: 14
+    # given: 3 rows allowed (a sheet of at most 107 lines × 23 headers the reader knows: 15
     # fields and 8 of the export's label and status columns), and a table of 5,000 short
     # strings, small and unremarkably compressed
     settings.EXCHANGE_MAX_ROWS = 3
@@ -790,7 +790,7 @@ def test_needs_import_refuses_more_shared_strings_than_the_row_limits_can_use(
     reason = file_reason(lambda: needs_import(actor=None, data=data, fmt="xlsx"))
 
     # then
-    assert "共享字符串表超过 2354 条" in reason
+    assert "共享字符串表超过 2461 条" in reason
     assert openpyxl_loads == []
 
 
@@ -1007,7 +1007,7 @@ def test_opportunity_list_export_xlsx_is_tidy_for_leaders(published_needs):
     assert all(c.font.bold for c in sheet[1])
     assert sheet.freeze_panes == "A2"
     assert sheet.column_dimensions["E"].width > sheet.column_dimensions["A"].width > 8
-    assert sheet.auto_filter.ref == "A1:U3"
+    assert sheet.auto_filter.ref == "A1:V3"
     assert workbook.sheetnames == ["机会清单", "填写说明"]
     assert export.content_type == exchange.XLSX_CONTENT_TYPE
 

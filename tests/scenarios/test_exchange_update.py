@@ -80,12 +80,14 @@ def firm_capabilities(firm):
 def snapshot(model):
     """Every item's version, status and exchange values, and the number of audit rows."""
     record = need_exchange_record if model is ScenarioNeed else capability_exchange_record
+
+    def values(item):
+        values = {**record(item), "chains": sorted(record(item)["chains"])}
+        del values["version"]  # the first element
+        return values
+
     items = {
-        item.ref: (
-            item.version,
-            item.status,
-            {**record(item), "chains": sorted(record(item)["chains"])},
-        )
+        item.ref: (item.version, item.status, values(item))
         for item in model.objects.prefetch_related("chains").select_related(
             "agency" if model is ScenarioNeed else "firm"
         )
@@ -243,10 +245,11 @@ def test_an_edited_published_capability_must_be_withdrawn_first(firm_capabilitie
     # given
     row = {**capability_exchange_record(firm_capabilities["published"]), "trl": 9}
 
-    # when
+    # when: imported while published, then after withdrawing (and exporting) it again
     with pytest.raises(ImportRejected) as excinfo:
         capabilities_import(actor=firm_user, rows=[row], update=True)
-    capability_withdraw(actor=firm_user, capability=firm_capabilities["published"])
+    withdrawn = capability_withdraw(actor=firm_user, capability=firm_capabilities["published"])
+    row = {**capability_exchange_record(withdrawn), "trl": 9}
     result = capabilities_import(actor=firm_user, rows=[row], update=True)
 
     # then
@@ -254,6 +257,42 @@ def test_an_edited_published_capability_must_be_withdrawn_first(firm_capabilitie
     assert "先撤回" in excinfo.value.errors[0].reason
     assert result.updated_refs == ["UPD-C-PUB"]
     assert Capability.objects.get(ref="UPD-C-PUB").trl == 9
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_file_exported_before_a_later_edit_does_not_undo_it(agency_needs, agency_user, fmt):
+    # given: the list exported, then the draft's title edited on its page
+    export = need_own_list_export(user=agency_user, fmt=fmt)
+    need_update(
+        actor=agency_user, need=agency_needs["plain"], expected_version=1, title="页面上改的标题"
+    )
+    data = edited(
+        export.content, fmt, ref="UPD-N-PLAIN", field="min_trl", header="最低技术成熟度", value=7
+    )
+    before = snapshot(ScenarioNeed)
+
+    # when: the older file, with another cell edited, comes back
+    with pytest.raises(ImportRejected) as excinfo:
+        needs_import(actor=agency_user, data=data, fmt=fmt, update=True)
+
+    # then: refused on the row's version; the page's edit stands
+    assert [e.field for e in excinfo.value.errors] == ["version"]
+    assert "导出后已被修改（当前版本 2，文件中为 1）" in excinfo.value.errors[0].reason
+    assert snapshot(ScenarioNeed) == before
+
+
+def test_a_row_without_a_version_updates_whatever_the_version(agency_needs, platform_admin):
+    # given: a file from another system, which knows nothing of versions
+    agency_needs["plain"].refresh_from_db()
+    need_update(actor=platform_admin, need=agency_needs["plain"], expected_version=None, min_trl=6)
+    row = {**need_exchange_record(agency_needs["plain"]), "min_trl": 7, "version": None}
+
+    # when
+    result = needs_import(actor=platform_admin, rows=[row], update=True)
+
+    # then
+    assert result.updated_refs == ["UPD-N-PLAIN"]
+    assert ScenarioNeed.objects.get(ref="UPD-N-PLAIN").min_trl == 7
 
 
 def test_without_update_a_stored_ref_stays_an_error(agency_needs, platform_admin):
