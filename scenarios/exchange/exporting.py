@@ -397,10 +397,9 @@ def _column_note(column: Column, *, needs: bool) -> str:
 def _legend_row(out: _Out, *, needs: bool) -> list[str]:
     column = out.column
     if out.names:
-        note = (
-            f"只读：“{column.header}”列（{column.name}）的中文名称，供阅读；导入时忽略，"
-            f"修改请改“{column.header}”列"
-        )
+        note = f"只读：“{column.header}”列（{column.name}）的中文名称，供阅读；导入时忽略"
+        if not column.read_only:
+            note += f"，修改请改“{column.header}”列"
         return [column.label, column.label, "—", note]
     required = "—" if column.read_only else "是" if column.required else "否"
     return [column.name, column.header, required, _column_note(column, needs=needs)]
