@@ -9,6 +9,7 @@ from portal.views import (
     committee,
     dashboard,
     expert,
+    exports,
     firm,
     imports,
     notifications,
@@ -112,6 +113,12 @@ urlpatterns = [
         "workspace/committee/negative-list/<int:entry_id>/deactivate/",
         policy.negative_deactivate,
         name="committee-negative-deactivate",
+    ),
+    path("workspace/exports/needs.xlsx", exports.own_needs, name="own-need-export"),
+    path(
+        "workspace/exports/capabilities.xlsx",
+        exports.own_capabilities,
+        name="own-capability-export",
     ),
     path("workspace/imports/", imports.imports_home, name="imports"),
     path(

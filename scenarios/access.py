@@ -6,9 +6,14 @@ changes anything, and the selectors use the same predicates to scope what a user
 
 from django.utils.translation import gettext as _
 
-from accounts.choices import Role
+from accounts.choices import OrganizationKind, Role
 from accounts.models import Organization
-from accounts.roles import has_role_in, is_platform_admin, sits_on_committee_covering
+from accounts.roles import (
+    has_role_in,
+    is_platform_admin,
+    is_province_committee_member,
+    sits_on_committee_covering,
+)
 from core.actors import Actor
 from core.errors import ActorNotAllowed
 from reference.services import home_province
@@ -26,16 +31,37 @@ def is_need_insider(user: Actor | None, need: ScenarioNeed) -> bool:
     )
 
 
-def check_agency_editor(actor: Actor, agency: Organization) -> None:
-    """The actor edits for this agency (or is a platform admin)."""
-    if is_platform_admin(actor) or has_role_in(actor, Role.AGENCY_EDITOR, agency):
+def may_import_for(actor: Actor | None, organization: Organization) -> bool:
+    """Who may write an organization's needs or capabilities through a bulk import: the
+    operator (``actor`` None: the management commands), a platform admin and a province
+    committee member for any organization, an agency's or firm's editors for their own."""
+    if actor is None or is_platform_admin(actor) or is_province_committee_member(actor):
+        return True
+    role = Role.AGENCY_EDITOR if organization.kind == OrganizationKind.AGENCY else Role.FIRM_EDITOR
+    return has_role_in(actor, role, organization)
+
+
+def check_agency_editor(
+    actor: Actor | None, agency: Organization, *, importing: bool = False
+) -> None:
+    """The actor edits for this agency (or is a platform admin); ``importing``: a row of a
+    bulk import, where ``may_import_for`` decides."""
+    if importing and may_import_for(actor, agency):
+        return
+    if actor is not None and (
+        is_platform_admin(actor) or has_role_in(actor, Role.AGENCY_EDITOR, agency)
+    ):
         return
     raise ActorNotAllowed(_("只能操作本单位的场景需求。"))
 
 
-def check_firm_editor(actor: Actor, firm: Organization) -> None:
-    """The actor edits for this firm (or is a platform admin)."""
-    if is_platform_admin(actor) or has_role_in(actor, Role.FIRM_EDITOR, firm):
+def check_firm_editor(actor: Actor | None, firm: Organization, *, importing: bool = False) -> None:
+    """The actor edits for this firm (or is a platform admin); ``importing`` as above."""
+    if importing and may_import_for(actor, firm):
+        return
+    if actor is not None and (
+        is_platform_admin(actor) or has_role_in(actor, Role.FIRM_EDITOR, firm)
+    ):
         return
     raise ActorNotAllowed(_("只能操作本企业的场景能力。"))
 

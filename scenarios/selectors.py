@@ -66,23 +66,35 @@ def need_queryset() -> QuerySet[ScenarioNeed]:
     )
 
 
-def need_list_for_user(*, user: Actor) -> QuerySet[ScenarioNeed]:
-    """Needs the user may see."""
-    qs = need_queryset()
-    if is_platform_admin(user):
-        return qs
-    visible = Q(status__in=PUBLIC_NEED_STATUSES) | Q(
-        agency_id__in=_org_ids(user, Role.AGENCY_EDITOR)
-    )
-    visible |= (
+def _need_own_q(user: Actor) -> Q:
+    """The needs a user answers for: its agencies' own, and those its committees oversee."""
+    return Q(agency_id__in=_org_ids(user, Role.AGENCY_EDITOR)) | (
         _committee_region_q(user, "region")
         & ~Q(status__in=NOT_YET_SUBMITTED)
         # withdrawn before it was ever submitted: still the agency's own draft
         & ~Q(status=NeedStatus.WITHDRAWN, submitted_at__isnull=True)
     )
+
+
+def need_list_for_user(*, user: Actor) -> QuerySet[ScenarioNeed]:
+    """Needs the user may see."""
+    qs = need_queryset()
+    if is_platform_admin(user):
+        return qs
+    visible = Q(status__in=PUBLIC_NEED_STATUSES) | _need_own_q(user)
     if _org_ids(user, Role.EXPERT):
         visible |= Q(status=NeedStatus.IN_REVIEW)
     return qs.filter(visible)
+
+
+def need_own_list_for_user(*, user: Actor) -> QuerySet[ScenarioNeed]:
+    """The needs a user answers for, without the public list everyone sees: an agency
+    editor's agencies' needs in every state, the needs submitted inside the regions of the
+    user's committees, every need for a platform admin; nothing for anyone else."""
+    qs = need_queryset()
+    if is_platform_admin(user):
+        return qs
+    return qs.filter(_need_own_q(user))
 
 
 def need_public_list() -> QuerySet[ScenarioNeed]:
@@ -117,13 +129,29 @@ def capability_queryset() -> QuerySet[Capability]:
     )
 
 
+def _capability_own_q(user: Actor) -> Q:
+    """The capabilities a user answers for: its firms' own, and the non-drafts of the firms
+    its committees supervise."""
+    return Q(firm_id__in=_org_ids(user, Role.FIRM_EDITOR)) | (
+        _committee_region_q(user, "firm__region") & ~Q(status=CapabilityStatus.DRAFT)
+    )
+
+
 def capability_list_for_user(*, user: Actor) -> QuerySet[Capability]:
     qs = capability_queryset()
     if is_platform_admin(user):
         return qs
-    visible = Q(status=CapabilityStatus.PUBLISHED) | Q(firm_id__in=_org_ids(user, Role.FIRM_EDITOR))
-    visible |= _committee_region_q(user, "firm__region") & ~Q(status=CapabilityStatus.DRAFT)
-    return qs.filter(visible)
+    return qs.filter(Q(status=CapabilityStatus.PUBLISHED) | _capability_own_q(user))
+
+
+def capability_own_list_for_user(*, user: Actor) -> QuerySet[Capability]:
+    """The capabilities a user answers for, without the public list: a firm editor's firms'
+    capabilities in every state, the submitted ones of the firms in the regions of the
+    user's committees, every one for a platform admin; nothing for anyone else."""
+    qs = capability_queryset()
+    if is_platform_admin(user):
+        return qs
+    return qs.filter(_capability_own_q(user))
 
 
 def capability_public_list() -> QuerySet[Capability]:

@@ -12,5 +12,5 @@ export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/15}
 if [ $# -eq 0 ]; then
   echo "== the API and exchange tests on SQLite (config.settings.test_sqlite) =="
   FUZZ_EXAMPLES=${FUZZ_EXAMPLES_SQLITE:-2} "$UV" run pytest --no-cov \
-    --ds=config.settings.test_sqlite tests/api tests/scenarios/test_exchange.py
+    --ds=config.settings.test_sqlite tests/api tests/scenarios/test_exchange*.py
 fi

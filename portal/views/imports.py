@@ -1,7 +1,9 @@
-"""Imports for the province committee and the platform admin: download the template (with
-its 填写说明 sheet), upload a JSON/CSV/XLSX list, see every row error of the check in a table
-before anything is written, then import it with a progress bar. Both run as background tasks
-(the page follows them), so a large file never times a request out."""
+"""Imports for the province committee and the platform admin (any organization's rows), and
+for agencies' and firms' editors (their own needs or capabilities, e.g. their exported list
+edited in a spreadsheet): download the template (with its 填写说明 sheet), upload a
+JSON/CSV/XLSX list, optionally updating stored items by ref, see every row error of the
+check in a table before anything is written, then import it with a progress bar. Both run as
+background tasks (the page follows them), so a large file never times a request out."""
 
 from typing import Any
 
@@ -14,12 +16,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
-from accounts.roles import is_platform_admin, is_province_committee_member
+from accounts.roles import is_platform_admin
 from core.errors import DomainError
-from portal.forms import StyledForm, apply_service_errors
+from portal.forms import StyledForm, apply_service_errors, set_choices
 from portal.views.common import button_action
 from scenarios import selectors
-from scenarios.exchange.exporting import capabilities_export, opportunity_list_export
+from scenarios.exchange.exporting import exchange_template
+from scenarios.exchange.importing import import_kinds_for, import_scope
 from scenarios.exchange.limits import ExchangeLimits
 from scenarios.models import ImportJob
 from scenarios.services import imports as import_services
@@ -37,15 +40,33 @@ class UploadForm(StyledForm):
     file = forms.FileField(
         label=gettext_lazy("文件（JSON、CSV 或 XLSX）"),
     )
+    update = forms.BooleanField(
+        label=gettext_lazy("按编号更新已有条目"),
+        help_text=gettext_lazy(
+            "编号已存在的行更新该条目（与已有数据相同的行不改动），其余行新建；"
+            "已发布的条目不能修改。不勾选时，编号已存在是错误。"
+        ),
+        required=False,
+    )
     publish = forms.BooleanField(
         label=gettext_lazy("导入后直接发布（已在别处审定的清单，仅平台管理员）"), required=False
     )
 
 
+# The pages' kinds of list and the exchange's.
+EXCHANGE_KINDS = {"needs": "need", "capabilities": "capability"}
+
+
+def _kinds(request: HttpRequest) -> list[str]:
+    """The lists this user may import (pages' names)."""
+    allowed = import_kinds_for(request.user)
+    return [kind for kind, name in EXCHANGE_KINDS.items() if name in allowed]
+
+
 def _importer_page(view: Any) -> Any:
     @login_required
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not (is_platform_admin(request.user) or is_province_committee_member(request.user)):
+        if not _kinds(request):
             return redirect("portal:workspace")
         return view(request, *args, **kwargs)
 
@@ -58,8 +79,9 @@ def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     return {
         "nav": "workspace",
         "jobs": selectors.import_jobs_for_user(user=request.user)[:20],
-        "kinds": KIND_LABELS,
+        "kinds": {kind: KIND_LABELS[kind] for kind in _kinds(request)},
         "can_publish": is_platform_admin(request.user),
+        "can_import_any": import_scope(request.user, "need") is None,
         **extra,
     }
 
@@ -67,7 +89,9 @@ def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
 @_importer_page
 @require_http_methods(["GET", "POST"])
 def imports_home(request: HttpRequest) -> HttpResponse:
-    form = UploadForm(request.POST or None, request.FILES or None, initial={"kind": "needs"})
+    kinds = _kinds(request)
+    form = UploadForm(request.POST or None, request.FILES or None, initial={"kind": kinds[0]})
+    set_choices(form, "kind", [(kind, KIND_LABELS[kind]) for kind in kinds])
     limits = ExchangeLimits.current()
     form.fields["file"].help_text = _(
         "按模板填写；文件不超过 %(mb).0f MiB、%(rows)s 行。先检查每一行，检查通过后再确认导入。"
@@ -85,6 +109,7 @@ def imports_home(request: HttpRequest) -> HttpResponse:
                 filename=upload.name or "",
                 data=data,
                 publish=bool(form.cleaned_data.get("publish")),
+                update=bool(form.cleaned_data.get("update")),
                 dry_run=True,
             )
         except DomainError as exc:
@@ -98,14 +123,9 @@ def imports_home(request: HttpRequest) -> HttpResponse:
 @require_safe
 def import_template(request: HttpRequest, kind: str) -> HttpResponse:
     """An empty list in the exchange format: the headers and the 填写说明 sheet."""
-    if kind == "needs":
-        export = opportunity_list_export(fmt="xlsx", needs=selectors.need_queryset().none())
-    elif kind == "capabilities":
-        export = capabilities_export(
-            fmt="xlsx", capabilities=selectors.capability_queryset().none()
-        )
-    else:
+    if kind not in EXCHANGE_KINDS:
         raise Http404
+    export = exchange_template(kind="need" if kind == "needs" else "capability")
     response = HttpResponse(export.content, content_type=export.content_type)
     response["Content-Disposition"] = f'attachment; filename="template-{kind}.xlsx"'
     return response

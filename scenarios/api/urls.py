@@ -1,7 +1,7 @@
 """API v1 routes of the scenarios app.
 
 The fixed exchange paths come before the router, so they win over the ``{id}`` detail
-routes of ``needs``, ``capabilities`` and ``public/needs``.
+routes of ``needs``, ``capabilities``, ``public/needs`` and ``public/capabilities``.
 """
 
 from django.urls import path
@@ -37,6 +37,12 @@ urlpatterns = [
     path(
         "public/needs/export/", exchange.PublicNeedExportView.as_view(), name="public-need-export"
     ),
+    path(
+        "public/capabilities/export/",
+        exchange.PublicCapabilityExportView.as_view(),
+        name="public-capability-export",
+    ),
+    path("needs/export/", exchange.NeedExportView.as_view(), name="need-export"),
     path("capabilities/export/", exchange.CapabilityExportView.as_view(), name="capability-export"),
     # Format suffixes (needs.json) as the API has always answered them.
     *format_suffix_patterns(router.urls),

@@ -1,10 +1,12 @@
-"""Checking parsed rows against the database before anything is written: refs, chains,
-regions, the organizations rows name (found or to be created), jurisdictions, the negative
-list. Every problem of the file is collected, then the file is refused as a whole."""
+"""Checking parsed rows against the database before anything is written: refs (new, or
+with ``update`` the stored items they change), chains, regions, the organizations rows name
+(found or to be created, and the ones the caller may import for), jurisdictions, the
+negative list. Every problem of the file is collected, then the file is refused as a whole."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.choices import OrganizationKind
@@ -16,8 +18,20 @@ from scenarios.exchange.columns import CAPABILITY_COLUMNS, NEED_COLUMNS
 from scenarios.exchange.errors import RowError, raise_if_errors
 from scenarios.exchange.limits import ExchangeLimits
 from scenarios.exchange.readers import ParsedRow
+from scenarios.exchange.updates import Update, plan_updates
 from scenarios.models import Capability, ScenarioNeed
+from scenarios.selectors import capability_queryset, need_queryset
 from scenarios.services.negative_list import negative_list_hits
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How a file is imported: ``publish`` (an approved list), ``update`` (rows whose ref
+    exists change that item), ``scope`` (the organizations the rows may name; None: any)."""
+
+    publish: bool = False
+    update: bool = False
+    scope: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -33,11 +47,18 @@ class Plan:
     regions: dict[str, Region]
     orgs: dict[str, Organization]  # key (agency name / credit code) → existing organization
     new_orgs: dict[str, NewOrg]  # key → the organization to create
+    updates: dict[int, Update] = field(default_factory=dict)  # row number → item and changes
 
 
 def _check_refs(
-    rows: Sequence[ParsedRow], model: type[ScenarioNeed] | type[Capability], errors: list[RowError]
-) -> None:
+    rows: Sequence[ParsedRow],
+    stored: QuerySet[ScenarioNeed] | QuerySet[Capability],
+    errors: list[RowError],
+    *,
+    update: bool,
+) -> dict[str, ScenarioNeed | Capability]:
+    """Refs twice in the file are errors; so are refs already stored, unless ``update``:
+    then the stored items are returned by ref, for their rows to change."""
     first: dict[str, int] = {}
     for row in rows:
         ref = row.values.get("ref")
@@ -49,9 +70,18 @@ def _check_refs(
             )
         else:
             first[ref] = row.number
-    taken = model._default_manager.filter(ref__in=list(first)).values_list("ref", flat=True)
-    for ref in taken:
-        errors.append(RowError(first[ref], "ref", _("编号已存在：%(ref)s。") % {"ref": ref}))
+    if update:
+        return {item.ref: item for item in stored.filter(ref__in=list(first))}
+    for ref in stored.filter(ref__in=list(first)).values_list("ref", flat=True):
+        errors.append(
+            RowError(
+                first[ref],
+                "ref",
+                _("编号已存在：%(ref)s。要修改已有条目，请选择按编号更新（--update）。")
+                % {"ref": ref},
+            )
+        )
+    return {}
 
 
 def _check_chains(rows: Sequence[ParsedRow], errors: list[RowError]) -> dict[str, str]:
@@ -183,9 +213,28 @@ def _check_new_names(new_orgs: dict[str, NewOrg], errors: list[RowError]) -> Non
             )
 
 
-def plan_needs(rows: list[ParsedRow], limits: ExchangeLimits) -> Plan:
+def _check_scope(
+    rows: Sequence[ParsedRow],
+    key: str,
+    existing: dict[str, Organization],
+    scope: frozenset[int] | None,
+    errors: list[RowError],
+    reason: str,
+) -> None:
+    """A caller who imports for its own organizations only (an agency's or a firm's editor)
+    names no other organization, nor one to create."""
+    if scope is None:
+        return
+    for row in rows:
+        value = row.values.get(key)
+        org = existing.get(value or "")
+        if value and (org is None or org.pk not in scope):
+            errors.append(RowError(row.number, key, reason % {"org": value}))
+
+
+def plan_needs(rows: list[ParsedRow], limits: ExchangeLimits, options: ImportOptions) -> Plan:
     errors = [e for row in rows for e in row.errors]
-    _check_refs(rows, ScenarioNeed, errors)
+    stored = _check_refs(rows, need_queryset(), errors, update=options.update)
     _check_chains(rows, errors)
     regions = _check_regions(rows, errors)
     home = home_province()
@@ -196,6 +245,14 @@ def plan_needs(rows: list[ParsedRow], limits: ExchangeLimits) -> Plan:
             kind=OrganizationKind.AGENCY, name__in=names
         ).select_related("region")
     }
+    _check_scope(
+        rows,
+        "org_name",
+        existing,
+        options.scope,
+        errors,
+        _("只能导入本单位的场景需求：您不是“%(org)s”的编辑。"),
+    )
     declared = _check_org_regions(rows, existing, errors)
     # A new agency without a declared region gets the lowest region that contains all of its
     # rows: a city bureau with needs in two of its counties is the city's, never one county's.
@@ -205,6 +262,8 @@ def plan_needs(rows: list[ParsedRow], limits: ExchangeLimits) -> Plan:
         region = regions.get(row.values.get("region_code") or "")
         name = row.values.get("org_name")
         if region is None or not name or name in existing or not home.contains(region):
+            continue
+        if options.scope is not None:  # refused above: an editor creates no agency
             continue
         first_row.setdefault(name, row.number)
         spans.setdefault(name, set()).add(region.path)
@@ -244,13 +303,16 @@ def plan_needs(rows: list[ParsedRow], limits: ExchangeLimits) -> Plan:
                     % {"org": name, "region": agency_region.name},
                 )
             )
+    updates = plan_updates("need", rows, stored, errors, publish=options.publish)
     raise_if_errors(errors, NEED_COLUMNS, limits)
-    return Plan(rows=rows, regions=regions, orgs=existing, new_orgs=new_orgs)
+    return Plan(rows=rows, regions=regions, orgs=existing, new_orgs=new_orgs, updates=updates)
 
 
-def plan_capabilities(rows: list[ParsedRow], limits: ExchangeLimits, *, publish: bool) -> Plan:
+def plan_capabilities(
+    rows: list[ParsedRow], limits: ExchangeLimits, options: ImportOptions
+) -> Plan:
     errors = [e for row in rows for e in row.errors]
-    _check_refs(rows, Capability, errors)
+    stored = _check_refs(rows, capability_queryset(), errors, update=options.update)
     chain_paths = _check_chains(rows, errors)
     regions = _check_regions(rows, errors)
     codes = {row.values["firm_credit_code"] for row in rows if row.values.get("firm_credit_code")}
@@ -258,6 +320,14 @@ def plan_capabilities(rows: list[ParsedRow], limits: ExchangeLimits, *, publish:
         org.credit_code or "": org
         for org in Organization.objects.filter(credit_code__in=codes).select_related("region")
     }
+    _check_scope(
+        rows,
+        "firm_credit_code",
+        existing,
+        options.scope,
+        errors,
+        _("只能导入本企业的场景能力：您不是信用代码为 %(org)s 的企业的编辑。"),
+    )
     # A new firm is registered in the lowest region containing all of its rows; every row's
     # region must lie inside its firm's region (the locality score reads it).
     firsts: dict[str, tuple[int, str]] = {}
@@ -266,6 +336,8 @@ def plan_capabilities(rows: list[ParsedRow], limits: ExchangeLimits, *, publish:
         code = row.values.get("firm_credit_code")
         org = existing.get(code or "")
         region = regions.get(row.values.get("region_code") or "")
+        if options.scope is not None:  # an editor registers no firm
+            continue
         if code and org is None and region is not None and row.values.get("firm_name"):
             firsts.setdefault(code, (row.number, row.values["firm_name"]))
             spans.setdefault(code, set()).add(region.path)
@@ -298,10 +370,12 @@ def plan_capabilities(rows: list[ParsedRow], limits: ExchangeLimits, *, publish:
                     % {"org": org.name, "region": org.region.name},
                 )
             )
-    if publish:
+    if options.publish:
         for row in rows:
             values = row.values
             if not (values.get("title") and values.get("description")):
+                continue
+            if values.get("ref") in stored:  # an update of a published item, or an error
                 continue
             hits = negative_list_hits(
                 title=values["title"],
@@ -320,5 +394,6 @@ def plan_capabilities(rows: list[ParsedRow], limits: ExchangeLimits, *, publish:
                         % {"entries": "；".join(f"{h}（{h.reason}）" for h in hits)},
                     )
                 )
+    updates = plan_updates("capability", rows, stored, errors, publish=options.publish)
     raise_if_errors(errors, CAPABILITY_COLUMNS, limits)
-    return Plan(rows=rows, regions=regions, orgs=existing, new_orgs=new_orgs)
+    return Plan(rows=rows, regions=regions, orgs=existing, new_orgs=new_orgs, updates=updates)

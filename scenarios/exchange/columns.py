@@ -12,7 +12,9 @@ from django.utils.translation import gettext as _
 
 from accounts.validators import credit_code_problem
 from scenarios.choices import (
+    CapabilityStatus,
     Certification,
+    NeedStatus,
     ScenarioCategory,
     ValidationType,
 )
@@ -22,6 +24,10 @@ from scenarios.services.common import MAX_KEYWORD_LENGTH, MAX_KEYWORDS
 REGION_CODE_RE = re.compile(r"[0-9]{6}")
 
 ColumnType = Literal["str", "text", "list", "int", "bool", "date", "enum"]
+
+# What the Chinese names beside a coded column are read from: the choices' labels, the
+# taxonomy's names, the regions' names.
+NamesOf = Literal["choices", "chains", "regions"]
 
 
 def _ref_problem(value: str) -> str | None:
@@ -55,6 +61,12 @@ class Column:
     check: Callable[[str], str | None] | None = None
     width: int = 16  # XLSX column width cap
     note: str = ""
+    # CSV and XLSX exports write a column of the values' Chinese names beside this one, under
+    # this header; people read it, an import ignores it (the codes are what it reads).
+    label: str = ""
+    names: NamesOf | None = None
+    # Written by the export, never read by an import (the status, set by the workflow).
+    read_only: bool = False
 
 
 def _common_columns(title: str, description: str) -> list[Column]:
@@ -74,6 +86,8 @@ CHAINS = Column(
     max_length=64,
     width=24,
     note="产业链/赛道标识（slug），多个用 ; 分隔",
+    label="产业链（名称）",
+    names="chains",
 )
 
 KEYWORDS = Column(
@@ -95,17 +109,50 @@ REGION = Column(
     check=_region_code_problem,
     width=12,
     note="GB/T 2260 六位代码",
+    label="所在地（名称）",
+    names="regions",
 )
 
 TRL_NOTE = "1–9 的整数"
 
+# The version an item had when it was exported: an update by ref from an older file is
+# refused instead of undoing what was saved since (a stale write is never silent).
+VERSION = Column(
+    "version",
+    "版本",
+    "int",
+    min_value=1,
+    max_value=2**63 - 1,
+    width=8,
+    note=(
+        "导出时条目的版本，按编号更新时读取：该行有改动而条目已不是这个版本（导出后有人修改过）"
+        "时报错，以免覆盖别人的修改；新建的行留空"
+    ),
+)
+
 NEED_COLUMNS: tuple[Column, ...] = (
     *_common_columns("场景名称", "场景描述"),
-    Column("category", "场景类型", "enum", required=True, choices=ScenarioCategory),
+    Column(
+        "category",
+        "场景类型",
+        "enum",
+        required=True,
+        choices=ScenarioCategory,
+        label="场景类型（名称）",
+        names="choices",
+    ),
     CHAINS,
     KEYWORDS,
     REGION,
-    Column("validation_type", "验证类型", "enum", required=True, choices=ValidationType),
+    Column(
+        "validation_type",
+        "验证类型",
+        "enum",
+        required=True,
+        choices=ValidationType,
+        label="验证类型（名称）",
+        names="choices",
+    ),
     Column(
         "min_trl", "最低技术成熟度", "int", required=True, min_value=1, max_value=9, note=TRL_NOTE
     ),
@@ -131,7 +178,10 @@ NEED_COLUMNS: tuple[Column, ...] = (
         check=_region_code_problem,
         width=12,
         note="新建发布单位时的辖区（六位代码）；留空则取该单位全部行所在地的最低共同上级",
+        label="发布单位所在地（名称）",
+        names="regions",
     ),
+    VERSION,
 )
 
 CAPABILITY_COLUMNS: tuple[Column, ...] = (
@@ -148,6 +198,8 @@ CAPABILITY_COLUMNS: tuple[Column, ...] = (
         many=True,
         max_items=len(Certification.values),
         width=24,
+        label="资质认定（名称）",
+        names="choices",
     ),
     Column(
         "past_cases",
@@ -179,9 +231,51 @@ CAPABILITY_COLUMNS: tuple[Column, ...] = (
         width=22,
         note="18位，按此查找企业，不存在时新建",
     ),
+    VERSION,
 )
 
 COLUMNS: dict[str, tuple[Column, ...]] = {"need": NEED_COLUMNS, "capability": CAPABILITY_COLUMNS}
+
+
+def _status(choices: type[models.TextChoices]) -> Column:
+    return Column(
+        "status",
+        "状态",
+        "enum",
+        choices=choices,
+        width=10,
+        note="只读：当前状态，由审核流程决定；导入时忽略",
+        label="状态（名称）",
+        names="choices",
+        read_only=True,
+    )
+
+
+def _with_status(columns: tuple[Column, ...], status: Column) -> tuple[Column, ...]:
+    """The export's columns: the import's, with the status after the title."""
+    at = [c.name for c in columns].index("title") + 1
+    return (*columns[:at], status, *columns[at:])
+
+
+# The columns the CSV and XLSX exports write, each coded one followed by its label column
+# (JSON writes the import's columns only).
+EXPORT_COLUMNS: dict[str, tuple[Column, ...]] = {
+    "need": _with_status(NEED_COLUMNS, _status(NeedStatus)),
+    "capability": _with_status(CAPABILITY_COLUMNS, _status(CapabilityStatus)),
+}
+
+
+def ignored_names(kind: str) -> frozenset[str]:
+    """The CSV/XLSX headers an import of ``kind`` skips: the columns the export writes for
+    people only (the label columns, the status). JSON has none of them."""
+    names: set[str] = set()
+    for column in EXPORT_COLUMNS[kind]:
+        if column.label:
+            names.add(column.label)
+        if column.read_only:
+            names.update((column.name, column.header))
+    return frozenset(names)
+
 
 FIELD_ALIASES: dict[str, str] = {
     "region": "region_code",
@@ -199,3 +293,10 @@ def choice_aliases(choices: type[models.TextChoices]) -> dict[str, str]:
         aliases = {str(label): value for value, label in choices.choices}
     aliases.update({value: value for value in choices.values})
     return aliases
+
+
+@functools.cache
+def choice_labels(choices: type[models.TextChoices]) -> dict[str, str]:
+    """Codes and their Chinese labels (``government_service`` → ``政务服务``)."""
+    with translation.override("zh-hans"):
+        return {value: str(label) for value, label in choices.choices}

@@ -1,4 +1,6 @@
-"""Rendering the published lists in the exchange format (JSON, CSV, XLSX with a legend)."""
+"""Rendering lists of needs and capabilities in the exchange format: JSON (the codes), CSV
+and XLSX (the codes, and beside every coded column the Chinese names people read; XLSX with
+a 填写说明 sheet). The public lists for everyone, each user's own items, the empty template."""
 
 import csv
 import io
@@ -16,12 +18,14 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from core.actors import Actor
 from core.errors import InvalidInput
+from reference.selectors import chains_by_slug, regions_by_code
 from scenarios import selectors
 from scenarios.exchange.cells import LIST_SEPARATOR, cell_text, csv_neutralise, is_formula_like
-from scenarios.exchange.columns import CAPABILITY_COLUMNS, NEED_COLUMNS, Column
+from scenarios.exchange.columns import COLUMNS, EXPORT_COLUMNS, Column, choice_labels
 from scenarios.exchange.errors import ImportRejected
-from scenarios.exchange.limits import CONTENT_TYPES, Format
+from scenarios.exchange.limits import CONTENT_TYPES, ExchangeKind, Format
 from scenarios.exchange.readers import exchange_format_detect
 from scenarios.models import Capability, ScenarioNeed
 
@@ -53,6 +57,7 @@ def need_exchange_record(need: ScenarioNeed) -> dict[str, Any]:
         "is_major": need.is_major,
         "org_name": need.agency.name,
         "org_region_code": need.agency.region_id,
+        "version": need.version,
     }
 
 
@@ -71,7 +76,17 @@ def capability_exchange_record(cap: Capability) -> dict[str, Any]:
         "capacity": cap.capacity,
         "firm_name": cap.firm.name,
         "firm_credit_code": cap.firm.credit_code or "",
+        "version": cap.version,
     }
+
+
+def _need_record(need: ScenarioNeed) -> dict[str, Any]:
+    """The exchange record and what CSV and XLSX add for people (the status)."""
+    return {**need_exchange_record(need), "status": need.status}
+
+
+def _capability_record(cap: Capability) -> dict[str, Any]:
+    return {**capability_exchange_record(cap), "status": cap.status}
 
 
 def _export_format(fmt: str) -> Format:
@@ -93,8 +108,8 @@ def opportunity_list_export(*, fmt: str, needs: QuerySet[ScenarioNeed] | None = 
     public = selectors.need_public_list()
     if needs is not None:
         public = public.filter(pk__in=needs.order_by().values("pk")).order_by(*needs.query.order_by)
-    records = [need_exchange_record(n) for n in public.iterator(chunk_size=500)]
-    return _render(NEED_COLUMNS, records, fmt=chosen, stem="opportunity-list", sheet="机会清单")
+    records = [_need_record(n) for n in public.iterator(chunk_size=500)]
+    return _render("need", records, fmt=chosen, stem="opportunity-list", sheet="机会清单")
 
 
 def capabilities_export(
@@ -108,21 +123,124 @@ def capabilities_export(
         public = public.filter(pk__in=capabilities.order_by().values("pk")).order_by(
             *capabilities.query.order_by
         )
-    records = [capability_exchange_record(c) for c in public.iterator(chunk_size=500)]
-    return _render(
-        CAPABILITY_COLUMNS, records, fmt=chosen, stem="capability-list", sheet="能力清单"
+    records = [_capability_record(c) for c in public.iterator(chunk_size=500)]
+    return _render("capability", records, fmt=chosen, stem="capability-list", sheet="能力清单")
+
+
+def need_own_list_export(*, user: Actor, fmt: str) -> ExportFile:
+    """The needs ``user`` answers for (``selectors.need_own_list_for_user``: an agency's
+    editors its needs in every state, a committee the needs submitted in its region, a
+    platform admin all), by ref, in the exchange format: edited and imported back with
+    ``update``, the file changes exactly what was edited."""
+    chosen = _export_format(fmt)
+    needs = selectors.need_own_list_for_user(user=user).order_by("ref")
+    records = [_need_record(n) for n in needs.iterator(chunk_size=500)]
+    return _render("need", records, fmt=chosen, stem="needs", sheet="场景需求")
+
+
+def capability_own_list_export(*, user: Actor, fmt: str) -> ExportFile:
+    """The capabilities ``user`` answers for (``selectors.capability_own_list_for_user``: a
+    firm's editors its capabilities in every state, a committee the submitted ones of the
+    firms in its region, a platform admin all), by ref, in the exchange format."""
+    chosen = _export_format(fmt)
+    capabilities = selectors.capability_own_list_for_user(user=user).order_by("ref")
+    records = [_capability_record(c) for c in capabilities.iterator(chunk_size=500)]
+    return _render("capability", records, fmt=chosen, stem="capabilities", sheet="场景能力")
+
+
+def exchange_template(*, kind: ExchangeKind) -> ExportFile:
+    """An empty XLSX to fill in: the columns an import reads (no label or status columns)
+    and the 填写说明 sheet."""
+    sheet = "机会清单" if kind == "need" else "能力清单"
+    content = _xlsx_bytes(kind, _plain_outs(COLUMNS[kind]), [], sheet=sheet)
+    return ExportFile(
+        content=content,
+        content_type=CONTENT_TYPES["xlsx"],
+        filename=f"template-{'needs' if kind == 'need' else 'capabilities'}.xlsx",
+        rows=0,
     )
 
 
+# --- Columns of CSV and XLSX ------------------------------------------------------------
+
+NAME_SEPARATOR = "；"
+
+LABEL_WIDTHS = {"choices": 20, "chains": 30, "regions": 24}
+
+
+@dataclass(frozen=True)
+class _Out:
+    """One column of a CSV or XLSX export: a field's values, or (``names``) the Chinese names
+    of its codes, which people read and an import ignores."""
+
+    column: Column
+    names: bool = False
+
+    @property
+    def csv_header(self) -> str:
+        return self.column.label if self.names else self.column.name
+
+    @property
+    def header(self) -> str:
+        return self.column.label if self.names else self.column.header
+
+    @property
+    def width(self) -> int:
+        return LABEL_WIDTHS[self.column.names or "choices"] if self.names else self.column.width
+
+    def value(self, record: dict[str, Any]) -> Any:
+        value = record[self.column.name]
+        return _names(self.column, value) if self.names else value
+
+
+def _outs(columns: Sequence[Column]) -> list[_Out]:
+    outs = []
+    for column in columns:
+        outs.append(_Out(column))
+        if column.label:
+            outs.append(_Out(column, names=True))
+    return outs
+
+
+def _plain_outs(columns: Sequence[Column]) -> list[_Out]:
+    return [_Out(column) for column in columns]
+
+
+def _region_name(code: str) -> str:
+    """``江西省南昌市东湖区``: a region with its ancestors, in Chinese."""
+    by_code = regions_by_code()
+    node = by_code.get(code)
+    if node is None:
+        return code
+    return "".join(
+        by_code[part].name_zh for part in node.path.rstrip("/").split("/") if part in by_code
+    )
+
+
+def _names(column: Column, value: Any) -> str:
+    """The Chinese names of a coded cell's value or values, joined with ``；``."""
+    values = [v for v in (value if isinstance(value, list) else [value]) if v]
+    if column.names == "chains":
+        nodes = chains_by_slug()
+        names = [nodes[v].name_zh if v in nodes else v for v in values]
+    elif column.names == "regions":
+        names = [_region_name(v) for v in values]
+    else:
+        assert column.choices is not None  # noqa: S101 - a choices label has choices
+        labels = choice_labels(column.choices)
+        names = [labels.get(v, v) for v in values]
+    return NAME_SEPARATOR.join(names)
+
+
 def _render(
-    columns: Sequence[Column], records: list[dict[str, Any]], *, fmt: Format, stem: str, sheet: str
+    kind: ExchangeKind, records: list[dict[str, Any]], *, fmt: Format, stem: str, sheet: str
 ) -> ExportFile:
     if fmt == "json":
-        content = _json_bytes(records)
+        content = _json_bytes([{c.name: r[c.name] for c in COLUMNS[kind]} for r in records])
     elif fmt == "csv":
-        content = _csv_bytes(columns, records)
+        content = _csv_bytes(_outs(EXPORT_COLUMNS[kind]), records)
     else:
-        content = _xlsx_bytes(columns, records, sheet=sheet)
+        content = _xlsx_bytes(kind, _outs(EXPORT_COLUMNS[kind]), records, sheet=sheet)
     return ExportFile(
         content=content,
         content_type=CONTENT_TYPES[fmt],
@@ -147,7 +265,7 @@ def _csv_cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return "是" if value else "否"  # an import reads 是/否 as well as true/false
     if isinstance(value, int):
         return str(value)
     if isinstance(value, date):
@@ -157,12 +275,12 @@ def _csv_cell(value: Any) -> str:
     return csv_neutralise(str(value))
 
 
-def _csv_bytes(columns: Sequence[Column], records: list[dict[str, Any]]) -> bytes:
+def _csv_bytes(outs: Sequence[_Out], records: list[dict[str, Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([c.name for c in columns])
+    writer.writerow([out.csv_header for out in outs])
     for record in records:
-        writer.writerow([_csv_cell(record[c.name]) for c in columns])
+        writer.writerow([_csv_cell(out.value(record)) for out in outs])
     # The BOM makes Excel read the file as UTF-8; the reader accepts it.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
@@ -175,6 +293,9 @@ HEADER_FONT = Font(bold=True)
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
+# The label and status columns, which an import ignores, have a grey header.
+READ_ONLY_FILL = PatternFill("solid", fgColor="EDEDED")
+
 HEADER_ALIGNMENT = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 WRAP_ALIGNMENT = Alignment(vertical="top", wrap_text=True)
@@ -182,7 +303,7 @@ WRAP_ALIGNMENT = Alignment(vertical="top", wrap_text=True)
 TOP_ALIGNMENT = Alignment(vertical="top")
 
 
-def _xlsx_cell(cell: Any, column: Column, value: Any) -> None:
+def _xlsx_cell(cell: Any, out: _Out, value: Any) -> None:
     """Write one value; text is always stored as text, never as a formula."""
     if value is None:
         return
@@ -190,7 +311,7 @@ def _xlsx_cell(cell: Any, column: Column, value: Any) -> None:
         cell.value = "是" if value else "否"
     elif isinstance(value, int):
         cell.value = value
-        if column.name == "budget_cny":
+        if out.column.name == "budget_cny":
             cell.number_format = "#,##0"
     elif isinstance(value, date):
         cell.value = value
@@ -202,34 +323,43 @@ def _xlsx_cell(cell: Any, column: Column, value: Any) -> None:
         cell.data_type = "s"  # openpyxl turns "=..." into a formula unless told otherwise
         if is_formula_like(text):
             cell.quotePrefix = True
-    cell.alignment = WRAP_ALIGNMENT if column.width >= 24 else TOP_ALIGNMENT
+    cell.alignment = WRAP_ALIGNMENT if out.width >= 24 else TOP_ALIGNMENT
 
 
-def _column_width(column: Column, records: Sequence[dict[str, Any]]) -> float:
-    widest = _display_width(column.header)
-    for record in records[:1000]:
-        value = record[column.name]
+def _column_width(out: _Out, table: Sequence[Sequence[Any]], index: int) -> float:
+    widest = _display_width(out.header)
+    for values in table[:1000]:
+        value = values[index]
         if isinstance(value, list):
             value = LIST_SEPARATOR.join(value)
         text = "是" if value is True else "否" if value is False else cell_text(value or "")
         widest = max(widest, _display_width(text.split("\n", 1)[0][:200]))
-    return min(widest, column.width) + 2
+    return min(widest, out.width) + 2
 
 
-def _xlsx_bytes(columns: Sequence[Column], records: list[dict[str, Any]], *, sheet: str) -> bytes:
+def _is_read_only(out: _Out) -> bool:
+    return out.names or out.column.read_only
+
+
+def _xlsx_bytes(
+    kind: ExchangeKind, outs: Sequence[_Out], records: list[dict[str, Any]], *, sheet: str
+) -> bytes:
     workbook = openpyxl.Workbook()
     workbook.properties.creator = "场景机会撮合平台"
     workbook.properties.title = sheet
     ws = workbook.active
     ws.title = sheet
-    for index, column in enumerate(columns, start=1):
-        cell = ws.cell(row=1, column=index, value=column.header)
-        cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGNMENT
-        ws.column_dimensions[get_column_letter(index)].width = _column_width(column, records)
-    for row_index, record in enumerate(records, start=2):
-        for index, column in enumerate(columns, start=1):
-            _xlsx_cell(ws.cell(row=row_index, column=index), column, record[column.name])
-    last = get_column_letter(len(columns))
+    table = [[out.value(record) for out in outs] for record in records]
+    for index, out in enumerate(outs, start=1):
+        cell = ws.cell(row=1, column=index, value=out.header)
+        cell.font, cell.alignment = HEADER_FONT, HEADER_ALIGNMENT
+        cell.fill = READ_ONLY_FILL if _is_read_only(out) else HEADER_FILL
+        width = _column_width(out, table, index - 1)
+        ws.column_dimensions[get_column_letter(index)].width = width
+    for row_index, values in enumerate(table, start=2):
+        for index, (out, value) in enumerate(zip(outs, values, strict=True), start=1):
+            _xlsx_cell(ws.cell(row=row_index, column=index), out, value)
+    last = get_column_letter(len(outs))
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{last}{len(records) + 1}"
     ws.row_dimensions[1].height = 24
@@ -239,7 +369,7 @@ def _xlsx_bytes(columns: Sequence[Column], records: list[dict[str, Any]], *, she
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = "1:1"
-    _legend_sheet(workbook, columns)
+    _legend_sheet(workbook, kind, outs)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -258,21 +388,38 @@ def _column_note(column: Column, *, needs: bool) -> str:
     if column.choices is not None:
         with translation.override("zh-hans"):
             options = "；".join(f"{v}（{label}）" for v, label in column.choices.choices)
+        if column.read_only:
+            return f"{column.note}。取值：{options}"
         return options + ("；多个用 ; 分隔" if column.many else "")
     return column.note
 
 
-def _legend_sheet(workbook: Any, columns: Sequence[Column]) -> None:
+def _legend_row(out: _Out, *, needs: bool) -> list[str]:
+    column = out.column
+    if out.names:
+        note = f"只读：“{column.header}”列（{column.name}）的中文名称，供阅读；导入时忽略"
+        if not column.read_only:
+            note += f"，修改请改“{column.header}”列"
+        return [column.label, column.label, "—", note]
+    required = "—" if column.read_only else "是" if column.required else "否"
+    return [column.name, column.header, required, _column_note(column, needs=needs)]
+
+
+def _legend_sheet(workbook: Any, kind: ExchangeKind, outs: Sequence[_Out]) -> None:
     """A second sheet explaining every column: field name, header, required, values."""
     ws = workbook.create_sheet("填写说明")
     ws.append(["字段名", "中文表头", "必填", "填写说明"])
-    for column in columns:
+    for out in outs:
+        ws.append(_legend_row(out, needs=kind == "need"))
+    if any(_is_read_only(out) for out in outs):
+        ws.append([])
         ws.append(
             [
-                column.name,
-                column.header,
-                "是" if column.required else "否",
-                _column_note(column, needs=tuple(columns) == tuple(NEED_COLUMNS)),
+                "",
+                "",
+                "",
+                "表头为灰色的列（带“（名称）”的列和“状态”列）只供阅读，导入时忽略；"
+                "导入读取的是代码列。按编号更新已有条目时，请修改代码列。",
             ]
         )
     for cell in ws[1]:

@@ -1,16 +1,18 @@
-"""Importing a file: check every row against the database, then write it all or nothing."""
+"""Importing a file: check every row against the database, then write it all or nothing:
+new refs are created, and with ``update`` the rows whose ref is stored change that item
+through the same services as a person's edit (a row equal to the item changes nothing)."""
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from accounts.choices import OrganizationKind
+from accounts.choices import OrganizationKind, Role
 from accounts.models import Organization
-from accounts.roles import is_platform_admin, is_province_committee_member
+from accounts.roles import is_platform_admin, is_province_committee_member, organization_ids
 from accounts.services.organizations import organization_create
 from activity.services import audit_record
 from core.actors import Actor
@@ -20,15 +22,33 @@ from scenarios.choices import (
     CapabilityStatus,
     NeedStatus,
 )
-from scenarios.exchange.checks import NewOrg, Plan, plan_capabilities, plan_needs
-from scenarios.exchange.columns import CAPABILITY_COLUMNS, FIELD_ALIASES, NEED_COLUMNS, Column
+from scenarios.exchange.checks import (
+    ImportOptions,
+    NewOrg,
+    Plan,
+    plan_capabilities,
+    plan_needs,
+)
+from scenarios.exchange.columns import (
+    CAPABILITY_COLUMNS,
+    FIELD_ALIASES,
+    NEED_COLUMNS,
+    Column,
+    ignored_names,
+)
 from scenarios.exchange.errors import RowError, raise_if_errors
 from scenarios.exchange.limits import ExchangeKind, ExchangeLimits, Format
 from scenarios.exchange.readers import ParsedRow, parse_input
+from scenarios.exchange.updates import Update, service_values
 from scenarios.models import Capability, ScenarioNeed
-from scenarios.services.capabilities import capability_create, capability_submit
+from scenarios.services.capabilities import (
+    capability_create,
+    capability_submit,
+    capability_update,
+)
+from scenarios.services.common import ImportSource
 from scenarios.services.firms import organization_certify, organization_verify
-from scenarios.services.needs import need_create
+from scenarios.services.needs import need_create, need_update
 
 
 @dataclass(frozen=True)
@@ -38,23 +58,60 @@ class ImportResult:
     kind: ExchangeKind
     format: Format
     created: int
-    refs: list[str]
+    refs: list[str]  # the created items'
     published: bool
     organizations_created: list[str]
     batch: str
     dry_run: bool
+    update: bool = False
+    updated: int = 0
+    updated_refs: list[str] = field(default_factory=list)
+    unchanged: int = 0  # rows equal to their stored item
 
 
-def check_importer(actor: Actor | None, *, publish: bool) -> None:
-    """The operator (actor None), a platform admin, or a province committee member."""
+def _is_importer_for_all(actor: Actor | None) -> bool:
+    return actor is None or is_platform_admin(actor) or is_province_committee_member(actor)
+
+
+def import_kinds_for(actor: Actor | None) -> frozenset[ExchangeKind]:
+    """The lists ``actor`` may import: both for the operator (None), a platform admin and a
+    province committee member, for any organization; needs for an agency's editor and
+    capabilities for a firm's editor, for their own organizations only."""
+    if _is_importer_for_all(actor):
+        return frozenset({"need", "capability"})
+    kinds: set[ExchangeKind] = set()
+    if organization_ids(actor, Role.AGENCY_EDITOR):
+        kinds.add("need")
+    if organization_ids(actor, Role.FIRM_EDITOR):
+        kinds.add("capability")
+    return frozenset(kinds)
+
+
+def import_scope(actor: Actor | None, kind: ExchangeKind) -> frozenset[int] | None:
+    """The organizations an import's rows may name: None (any) for the importers of every
+    organization, else the ones ``actor`` edits for."""
+    if _is_importer_for_all(actor):
+        return None
+    role = Role.AGENCY_EDITOR if kind == "need" else Role.FIRM_EDITOR
+    return frozenset(organization_ids(actor, role))
+
+
+def check_importer(actor: Actor | None, *, kind: ExchangeKind, publish: bool) -> None:
+    """The operator (actor None), a platform admin, a province committee member, or (for
+    their own organizations' rows) an agency's editor importing needs and a firm's editor
+    importing capabilities; ``publish`` for the operator and platform admins only."""
     if actor is None:
         return
-    if publish:
-        if not is_platform_admin(actor):
-            raise ActorNotAllowed(_("只有平台管理员可以导入并直接发布。"))
-        return
-    if not (is_platform_admin(actor) or is_province_committee_member(actor)):
-        raise ActorNotAllowed(_("只有平台管理员或省级工作委员会成员可以批量导入。"))
+    if publish and not is_platform_admin(actor):
+        raise ActorNotAllowed(_("只有平台管理员可以导入并直接发布。"))
+    if kind not in import_kinds_for(actor):
+        if kind == "need":
+            raise ActorNotAllowed(
+                _("只有平台管理员、省级工作委员会成员或需求单位的编辑可以批量导入场景需求。")
+            )
+        raise ActorNotAllowed(
+            _("只有平台管理员、省级工作委员会成员或企业的编辑可以批量导入场景能力。")
+        )
 
 
 def _service_errors(row: int, exc: Exception) -> list[RowError]:
@@ -77,7 +134,7 @@ def _import_audit(
     row: int,
     publish: bool,
     batch: str,
-    fmt: Format,
+    fmt: str,
     filename: str,
 ) -> None:
     audit_record(
@@ -125,9 +182,21 @@ class _Kind:
     name: ExchangeKind
     columns: tuple[Column, ...]
     org_key: str  # the column that finds the row's organization (created if missing)
-    plan: Callable[[list[ParsedRow], ExchangeLimits, bool], Plan]
+    plan: Callable[[list[ParsedRow], ExchangeLimits, ImportOptions], Plan]
     create_org: Callable[[str, NewOrg], Organization]
     write: Callable[..., tuple[ScenarioNeed | Capability, Organization]]
+    update: Callable[..., ScenarioNeed | Capability]
+
+
+@dataclass
+class _Written:
+    """What the rows written so far did."""
+
+    orgs: dict[str, Organization]
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    organizations_created: list[str] = field(default_factory=list)
 
 
 def _import(
@@ -140,6 +209,7 @@ def _import(
     filename: str,
     publish: bool,
     dry_run: bool,
+    update: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Read, check and write one file of either kind, all or nothing.
@@ -148,54 +218,49 @@ def _import(
     service refuses becomes a row error); any error rolls the whole file back, and so does
     a dry run. Publications inside announce one ``lists_bulk_published`` after commit.
     """
-    check_importer(actor, publish=publish)
+    check_importer(actor, kind=kind.name, publish=publish)
+    options = ImportOptions(publish=publish, update=update, scope=import_scope(actor, kind.name))
     limits = ExchangeLimits.current()
     detected, parsed = parse_input(
-        kind.columns, data=data, rows=rows, fmt=fmt, filename=filename, limits=limits
+        kind.columns,
+        data=data,
+        rows=rows,
+        fmt=fmt,
+        filename=filename,
+        limits=limits,
+        ignored=ignored_names(kind.name),
     )
-    plan = kind.plan(parsed, limits, publish)
+    plan = kind.plan(parsed, limits, options)
     batch = _new_batch()
-    orgs = dict(plan.orgs)
+    done = _Written(orgs=dict(plan.orgs))
     errors: list[RowError] = []
-    refs: list[str] = []
-    created_orgs: list[str] = []
     total = len(plan.rows)
     with transaction.atomic(), events.bulk_publishing():
-        for done, row in enumerate(plan.rows):
-            if progress is not None and done % PROGRESS_EVERY == 0:
-                progress(done, total)
-            key = row.values[kind.org_key]
+        for index, row in enumerate(plan.rows):
+            if progress is not None and index % PROGRESS_EVERY == 0:
+                progress(index, total)
+            stored = plan.updates.get(row.number)
+            if stored is not None and not stored.changes:
+                done.unchanged += 1  # no service call: no new version, no audit row
+                continue
+            source = ImportSource(batch=batch, format=detected, file=filename[:200], row=row.number)
             try:
                 with transaction.atomic():
-                    org = orgs.get(key)
-                    new_org = org is None
-                    if org is None:
-                        org = kind.create_org(key, plan.new_orgs[key])
-                    item, org = kind.write(
-                        actor=actor,
-                        org=org,
-                        values=row.values,
-                        plan=plan,
-                        publish=publish,
-                        batch=batch,
-                    )
-                    _import_audit(
-                        actor=actor,
-                        kind=kind.name,
-                        target=item,
-                        row=row.number,
-                        publish=publish,
-                        batch=batch,
-                        fmt=detected,
-                        filename=filename,
-                    )
+                    if stored is not None:
+                        item = kind.update(actor=actor, stored=stored, plan=plan, source=source)
+                        done.updated.append(item.ref)
+                    else:
+                        _create_row(
+                            kind,
+                            actor=actor,
+                            row=row,
+                            plan=plan,
+                            options=options,
+                            source=source,
+                            done=done,
+                        )
             except (DomainError, IntegrityError) as exc:
                 errors.extend(_service_errors(row.number, exc))
-                continue
-            orgs[key] = org
-            if new_org:
-                created_orgs.append(org.name)
-            refs.append(item.ref)
         if progress is not None:
             progress(total, total)
         raise_if_errors(errors, kind.columns, limits)
@@ -204,13 +269,58 @@ def _import(
     return ImportResult(
         kind=kind.name,
         format=detected,
-        created=len(refs),
-        refs=refs,
+        created=len(done.created),
+        refs=done.created,
         published=publish,
-        organizations_created=created_orgs,
+        organizations_created=done.organizations_created,
         batch=batch,
         dry_run=dry_run,
+        update=update,
+        updated=len(done.updated),
+        updated_refs=done.updated,
+        unchanged=done.unchanged,
     )
+
+
+def _create_row(
+    kind: _Kind,
+    *,
+    actor: Actor | None,
+    row: ParsedRow,
+    plan: Plan,
+    options: ImportOptions,
+    source: ImportSource,
+    done: _Written,
+) -> None:
+    """Create a row's item (and its organization when the file introduces it), audited as
+    imported. Runs inside the row's savepoint: ``done`` changes only once it succeeded."""
+    key = row.values[kind.org_key]
+    org = done.orgs.get(key)
+    new_org = org is None
+    if org is None:
+        org = kind.create_org(key, plan.new_orgs[key])
+    item, org = kind.write(
+        actor=actor,
+        org=org,
+        values=row.values,
+        plan=plan,
+        publish=options.publish,
+        batch=source.batch,
+    )
+    _import_audit(
+        actor=actor,
+        kind=kind.name,
+        target=item,
+        row=row.number,
+        publish=options.publish,
+        batch=source.batch,
+        fmt=source.format,
+        filename=source.file,
+    )
+    done.orgs[key] = org
+    if new_org:
+        done.organizations_created.append(org.name)
+    done.created.append(item.ref)
 
 
 def _create_agency(name: str, planned: NewOrg) -> Organization:
@@ -306,21 +416,51 @@ def _write_capability(
     return cap, org
 
 
+def _update_need(
+    *, actor: Actor | None, stored: Update, plan: Plan, source: ImportSource
+) -> ScenarioNeed:
+    need = stored.item
+    assert isinstance(need, ScenarioNeed)  # noqa: S101 - a need import plans needs
+    return need_update(
+        actor=actor,
+        need=need,
+        expected_version=need.version,  # as checked: a later edit is a row error, not lost
+        imported=source,
+        **service_values(stored.changes, plan.regions),
+    )
+
+
+def _update_capability(
+    *, actor: Actor | None, stored: Update, plan: Plan, source: ImportSource
+) -> Capability:
+    cap = stored.item
+    assert isinstance(cap, Capability)  # noqa: S101 - a capability import plans capabilities
+    return capability_update(
+        actor=actor,
+        capability=cap,
+        expected_version=cap.version,
+        imported=source,
+        **service_values(stored.changes, plan.regions),
+    )
+
+
 NEEDS = _Kind(
     name="need",
     columns=NEED_COLUMNS,
     org_key="org_name",
-    plan=lambda rows, limits, publish: plan_needs(rows, limits),
+    plan=plan_needs,
     create_org=_create_agency,
     write=_write_need,
+    update=_update_need,
 )
 CAPABILITIES = _Kind(
     name="capability",
     columns=CAPABILITY_COLUMNS,
     org_key="firm_credit_code",
-    plan=lambda rows, limits, publish: plan_capabilities(rows, limits, publish=publish),
+    plan=plan_capabilities,
     create_org=_create_firm,
     write=_write_capability,
+    update=_update_capability,
 )
 
 
@@ -333,18 +473,25 @@ def needs_import(
     filename: str = "",
     publish: bool = False,
     dry_run: bool = False,
+    update: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Import scenario needs (机会清单) from an exchange-format file, all or nothing.
 
     ``data`` is the file (format from ``fmt`` or ``filename``); ``rows`` a list of objects
     as in JSON. ``actor`` None is the trusted operator (management command); otherwise a
-    platform admin or a province committee member. An agency named in ``org_name`` is
-    found by kind and exact name, or created in the first row's region. Needs start as
-    drafts; ``publish`` (operator or platform admin) creates them published for a list
-    already approved elsewhere, audits each as such and starts matching after commit.
-    Raises ``ImportRejected`` listing every problem; nothing is written then, nor on a
-    ``dry_run``.
+    platform admin or a province committee member (any agency), or an agency's editor (its
+    own agencies' rows only, no new agency). An agency named in ``org_name`` is found by
+    kind and exact name, or created in the region its rows share. Needs start as drafts;
+    ``publish`` (operator or platform admin) creates them published for a list already
+    approved elsewhere, audits each as such and starts matching after commit.
+
+    ``update``: a row whose ref is stored updates that need through ``need_update`` (a new
+    version and one audit row, naming the batch and row), if the row names its agency and
+    the need's state allows the change (a published need is not edited: each changed field
+    is a row error); a row equal to the stored need changes nothing. Without it a stored
+    ref is a row error. Raises ``ImportRejected`` listing every problem; nothing is written
+    then, nor on a ``dry_run``.
     """
     return _import(
         NEEDS,
@@ -355,6 +502,7 @@ def needs_import(
         filename=filename,
         publish=publish,
         dry_run=dry_run,
+        update=update,
         progress=progress,
     )
 
@@ -368,15 +516,19 @@ def capabilities_import(
     filename: str = "",
     publish: bool = False,
     dry_run: bool = False,
+    update: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Import capabilities (能力清单) from an exchange-format file, all or nothing.
 
-    Firms are found by credit code (any name) or created, unverified, in the first row's
-    region. Capabilities start as drafts; ``publish`` (operator or platform admin) loads
-    a list approved elsewhere: the firm is verified if needed, each capability is
-    submitted and published through the capability service (a negative-list hit is a row
-    error) and audited as imported published. Arguments and errors as ``needs_import``.
+    Firms are found by credit code (any name) or created, unverified, in the region their
+    rows share (not by a firm's editor, who imports its own firms' rows only).
+    Capabilities start as drafts; ``publish`` (operator or platform admin) loads a list
+    approved elsewhere: the firm is verified if needed, each capability is submitted and
+    published through the capability service (a negative-list hit is a row error) and
+    audited as imported published. ``update`` changes stored capabilities by ref through
+    ``capability_update`` (a draft, returned or withdrawn one; a published one is withdrawn
+    first). Arguments and errors as ``needs_import``.
     """
     return _import(
         CAPABILITIES,
@@ -387,5 +539,6 @@ def capabilities_import(
         filename=filename,
         publish=publish,
         dry_run=dry_run,
+        update=update,
         progress=progress,
     )

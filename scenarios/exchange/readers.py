@@ -19,7 +19,7 @@ from openpyxl.xml.constants import ARC_CONTENT_TYPES, SHARED_STRINGS
 from openpyxl.xml.functions import fromstring
 
 from scenarios.exchange.cells import CellError, cell_text, convert_cell, csv_unescape, is_blank
-from scenarios.exchange.columns import COLUMNS, Column
+from scenarios.exchange.columns import COLUMNS, Column, ignored_names
 from scenarios.exchange.errors import ImportRejected, RowError, file_error, sort_errors
 from scenarios.exchange.limits import (
     INFLATE_RATIO_FLOOR,
@@ -117,7 +117,9 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(_("不允许 %(name)s。") % {"name": name})
 
 
-def _read_json(data: bytes, columns: Sequence[Column], limits: ExchangeLimits) -> list[_RawRow]:
+def _read_json(
+    data: bytes, columns: Sequence[Column], limits: ExchangeLimits, ignored: frozenset[str]
+) -> list[_RawRow]:
     text = _decode(data)
     try:
         payload = json.loads(text, parse_constant=_reject_constant)
@@ -130,6 +132,7 @@ def _read_json(data: bytes, columns: Sequence[Column], limits: ExchangeLimits) -
         raise file_error(_("不是有效的 JSON：%(msg)s") % {"msg": str(exc)[:200]}) from None
     if not isinstance(payload, list):
         raise file_error(_("JSON 顶层应为对象列表（[{...}, ...]）。"))
+    # JSON is for programs: every key must be a field an import reads (``ignored`` is not).
     return _rows_from_objects(payload, columns, limits)
 
 
@@ -169,12 +172,16 @@ def _normalise_header(text: str) -> str:
     return re.sub(r"\s+", "", text).lower().replace("（", "(").replace("）", ")")
 
 
-def _map_header(cells: Sequence[Any], columns: Sequence[Column]) -> list[str | None]:
-    """Column index → field name, from English names (``chains`` or ``chains[]``) or headers."""
+def _map_header(
+    cells: Sequence[Any], columns: Sequence[Column], ignored: frozenset[str]
+) -> list[str | None]:
+    """Column index → field name, from English names (``chains`` or ``chains[]``) or headers;
+    None for a blank header and for the columns the export writes for people only."""
     lookup: dict[str, str] = {}
     for column in columns:
         for alias in (column.name, f"{column.name}[]", column.header):
             lookup[_normalise_header(alias)] = column.name
+    skipped = {_normalise_header(name) for name in ignored}
     texts = [cell_text(c).strip() if c is not None else "" for c in cells]
     filled = [t for t in texts if t]
     if not filled:
@@ -185,8 +192,9 @@ def _map_header(cells: Sequence[Any], columns: Sequence[Column]) -> list[str | N
     unknown: list[str] = []
     duplicate: list[str] = []
     for text in texts:
-        name = lookup.get(_normalise_header(text)) if text else None
-        if text and name is None:
+        key = _normalise_header(text)
+        name = lookup.get(key) if text else None
+        if text and name is None and key not in skipped:
             unknown.append(text[:40])
         if name is not None and name in names:
             duplicate.append(text[:40])
@@ -217,7 +225,9 @@ def _row_from_cells(number: int, cells: Sequence[Any], names: Sequence[str | Non
     return row
 
 
-def _read_csv(data: bytes, columns: Sequence[Column], limits: ExchangeLimits) -> list[_RawRow]:
+def _read_csv(
+    data: bytes, columns: Sequence[Column], limits: ExchangeLimits, ignored: frozenset[str]
+) -> list[_RawRow]:
     text = _decode(data)
     reader = csv.reader(io.StringIO(text, newline=""))
     rows: list[_RawRow] = []
@@ -227,7 +237,7 @@ def _read_csv(data: bytes, columns: Sequence[Column], limits: ExchangeLimits) ->
             raise file_error(_("文件为空。"))
         if len(header) > MAX_COLUMNS:
             raise file_error(_("列数过多（%(n)s 列）。") % {"n": len(header)})
-        names = _map_header([csv_unescape(c) for c in header], columns)
+        names = _map_header([csv_unescape(c) for c in header], columns, ignored)
         for number, cells in enumerate(reader, start=2):
             if number > limits.max_physical_rows:
                 raise _too_many_lines(limits)
@@ -276,11 +286,11 @@ def _shared_strings_part(archive: zipfile.ZipFile) -> str | None:
     return str(found.PartName)[1:] if found is not None else None
 
 
-def _check_xlsx_archive(data: bytes, columns: Sequence[Column], limits: ExchangeLimits) -> None:
+def _check_xlsx_archive(data: bytes, width: int, limits: ExchangeLimits) -> None:
     """Refuse, from the archive's directory and before openpyxl parses anything, archives
     that are broken, unpack to far more than they weigh (zip bombs: in total, or one part
     beyond ``MAX_INFLATE_RATIO``), or whose shared-strings table holds more entries than a
-    sheet within the row limits can use."""
+    sheet within the row limits and ``width`` columns can use."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
@@ -310,7 +320,7 @@ def _check_xlsx_archive(data: bytes, columns: Sequence[Column], limits: Exchange
             if not any(info.filename == "xl/workbook.xml" for info in infos):
                 raise file_error(_("不是有效的 XLSX 文件（缺少工作簿）。"))
             strings = _shared_strings_part(archive)
-            most = limits.max_shared_strings(len(columns))
+            most = limits.max_shared_strings(width)
             if strings is not None and (
                 _count_string_items(archive, strings, stop_after=most) > most
             ):
@@ -335,8 +345,11 @@ def _check_xlsx_archive(data: bytes, columns: Sequence[Column], limits: Exchange
         raise file_error(_("XLSX 文件已损坏或无法读取。")) from None
 
 
-def _read_xlsx(data: bytes, columns: Sequence[Column], limits: ExchangeLimits) -> list[_RawRow]:
-    _check_xlsx_archive(data, columns, limits)
+def _read_xlsx(
+    data: bytes, columns: Sequence[Column], limits: ExchangeLimits, ignored: frozenset[str]
+) -> list[_RawRow]:
+    # The export's label columns are part of a sheet too.
+    _check_xlsx_archive(data, len(columns) + len(ignored), limits)
     broken = _("XLSX 文件已损坏或无法读取。")
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -357,7 +370,7 @@ def _read_xlsx(data: bytes, columns: Sequence[Column], limits: ExchangeLimits) -
         header = next(cells, None)
         if header is None:
             raise file_error(_("工作表为空。"))
-        names = _map_header(header, columns)
+        names = _map_header(header, columns, ignored)
         for number, values in enumerate(cells, start=2):
             if number > limits.max_physical_rows:
                 raise _too_many_lines(limits)
@@ -375,7 +388,9 @@ def _read_xlsx(data: bytes, columns: Sequence[Column], limits: ExchangeLimits) -
     return rows
 
 
-READERS: dict[str, Callable[[bytes, Sequence[Column], ExchangeLimits], list[_RawRow]]] = {
+READERS: dict[
+    str, Callable[[bytes, Sequence[Column], ExchangeLimits, frozenset[str]], list[_RawRow]]
+] = {
     "json": _read_json,
     "csv": _read_csv,
     "xlsx": _read_xlsx,
@@ -405,7 +420,10 @@ def parse_input(
     fmt: str | None,
     filename: str,
     limits: ExchangeLimits,
+    ignored: frozenset[str] = frozenset(),
 ) -> tuple[Format, list[ParsedRow]]:
+    """Read every row of a file (or of ``rows``, objects as in JSON); ``ignored`` names the
+    CSV/XLSX headers to skip (``columns.ignored_names``)."""
     if rows is not None:
         detected: Format = "json"
         raw = _rows_from_objects(rows, columns, limits)
@@ -414,7 +432,7 @@ def parse_input(
             raise TypeError("pass data or rows")
         detected = exchange_format_detect(fmt=fmt, filename=filename)
         _check_content(data, detected, limits)
-        raw = READERS[detected](data, columns, limits)
+        raw = READERS[detected](data, columns, limits, ignored)
     if not raw:
         raise file_error(_("文件中没有数据行。"))
     typed = detected == "json"
@@ -431,7 +449,13 @@ def exchange_parse(
     columns = COLUMNS[kind]
     limits = ExchangeLimits.current()
     _fmt, parsed = parse_input(
-        columns, data=data, rows=None, fmt=fmt, filename=filename, limits=limits
+        columns,
+        data=data,
+        rows=None,
+        fmt=fmt,
+        filename=filename,
+        limits=limits,
+        ignored=ignored_names(kind),
     )
     errors = [e for row in parsed for e in row.errors]
     if errors:

@@ -26,12 +26,16 @@ class ImportJob(models.Model):
     filename = models.CharField(_("文件名"), max_length=255)
     data = models.BinaryField(_("文件"))
     publish = models.BooleanField(_("直接发布"), default=False)
+    # Rows whose ref is stored update that item (else they are errors).
+    update = models.BooleanField(_("按编号更新"), default=False)
     dry_run = models.BooleanField(_("仅检查"), default=True)
     status = models.CharField(
         _("状态"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.PENDING
     )
     total = models.PositiveIntegerField(_("行数"), default=0)
     created = models.PositiveIntegerField(_("写入条数"), default=0)
+    updated = models.PositiveIntegerField(_("更新条数"), default=0)
+    unchanged = models.PositiveIntegerField(_("未变条数"), default=0)
     errors = models.JSONField(_("错误"), default=list, blank=True)
     error_count = models.PositiveIntegerField(_("错误数"), default=0)
     organizations_created = models.JSONField(_("新建单位"), default=list, blank=True)

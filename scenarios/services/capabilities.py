@@ -22,6 +22,7 @@ from scenarios.choices import CapabilityStatus, Certification
 from scenarios.lifecycle import CAPABILITY_ALLOWED
 from scenarios.models import Capability
 from scenarios.services.common import (
+    ImportSource,
     check_version,
     clean_keywords,
     new_ref,
@@ -126,11 +127,19 @@ def capability_create(
 
 @transaction.atomic
 def capability_update(
-    *, actor: Actor, capability: Capability, expected_version: int | None, **values: Any
+    *,
+    actor: Actor | None,
+    capability: Capability,
+    expected_version: int | None,
+    imported: ImportSource | None = None,
+    **values: Any,
 ) -> Capability:
-    """Edit a draft, returned or withdrawn capability of the actor's own firm."""
+    """Edit a draft, returned or withdrawn capability of the actor's own firm.
+
+    ``imported``: a row of a bulk import updating it by its ref (as ``need_update``).
+    """
     cap = lock_one(Capability, capability.pk)
-    check_firm_editor(actor, cap.firm)
+    check_firm_editor(actor, cap.firm, importing=imported is not None)
     check_version(cap, expected_version)
     if not cap.is_editable:
         raise InvalidTransition(_("已发布的能力需先撤回才能修改。"), status=cap.status)
@@ -141,9 +150,10 @@ def capability_update(
     cap.save()
     if chains is not None:
         cap.chains.set(chains)
-    audit_record(
-        actor=actor, action="capability.update", target=cap, data={"fields": sorted(values)}
-    )
+    data: dict[str, Any] = {"fields": sorted(values)}
+    if imported is not None:
+        data["import"] = imported.audit_data()
+    audit_record(actor=actor, action="capability.update", target=cap, data=data)
     return cap
 
 

@@ -3,6 +3,7 @@
 import secrets
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.db import models
@@ -22,6 +23,20 @@ class Versioned(Protocol):
     pk: Any
     version: int
     status: str
+
+
+@dataclass(frozen=True)
+class ImportSource:
+    """The row of a bulk import a service writes: its audit row names the batch, the file and
+    the row, and who may write it is the import's rule (``scenarios.access.may_import_for``)."""
+
+    batch: str
+    format: str
+    file: str
+    row: int
+
+    def audit_data(self) -> dict[str, Any]:
+        return {"batch": self.batch, "format": self.format, "file": self.file, "row": self.row}
 
 
 def new_ref(prefix: str) -> str:

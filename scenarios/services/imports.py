@@ -20,13 +20,15 @@ from core.tasks import enqueue_on_commit
 from scenarios.exchange.columns import CAPABILITY_COLUMNS, NEED_COLUMNS
 from scenarios.exchange.errors import ImportRejected
 from scenarios.exchange.importing import capabilities_import, check_importer, needs_import
-from scenarios.exchange.limits import ExchangeLimits
+from scenarios.exchange.limits import ExchangeKind, ExchangeLimits
 from scenarios.models import ImportJob, ImportStatus
 
 KINDS = {
     "needs": (needs_import, NEED_COLUMNS),
     "capabilities": (capabilities_import, CAPABILITY_COLUMNS),
 }
+# A job's kind (the pages' word) as the exchange names it.
+EXCHANGE_KINDS: dict[str, ExchangeKind] = {"needs": "need", "capabilities": "capability"}
 PROGRESS_SECONDS = 6 * 3600
 # Runs of one job before it fails as interrupted: a file that kills its worker every time
 # (memory) must not be retried for ever.
@@ -60,12 +62,13 @@ def import_job_create(
     data: bytes,
     publish: bool = False,
     dry_run: bool = True,
+    update: bool = False,
 ) -> ImportJob:
     """Store the file and start checking (or importing) it in the background. The same
-    rights and size limits as the API's import apply."""
+    rights and size limits as the API's import apply; ``update`` as ``needs_import``'s."""
     if kind not in KINDS:
         raise InvalidInput(_("类型无效。"), fields={"kind": [_("无效的选项。")]})
-    check_importer(actor, publish=publish)
+    check_importer(actor, kind=EXCHANGE_KINDS[kind], publish=publish)
     user = acting_user(actor)
     if user is None:  # the operator imports with the commands, not through jobs
         raise ActorNotAllowed(_("请先登录。"))
@@ -88,6 +91,7 @@ def import_job_create(
         filename=filename[:255],
         data=data,
         publish=publish,
+        update=update,
         dry_run=dry_run,
         requested_by=user,
     )
@@ -110,12 +114,13 @@ def import_job_confirm(*, actor: Actor, job: ImportJob) -> ImportJob:
 
 
 def _confirmed(actor: Actor, job: ImportJob) -> ImportJob:
-    check_importer(actor, publish=job.publish)
+    check_importer(actor, kind=EXCHANGE_KINDS[job.kind], publish=job.publish)
     new = ImportJob.objects.create(
         kind=job.kind,
         filename=job.filename,
         data=bytes(job.data),
         publish=job.publish,
+        update=job.update,
         dry_run=False,
         checked_from=job,
         total=job.total,
@@ -253,6 +258,7 @@ def _execute(job: ImportJob) -> dict[str, Any]:
             filename=job.filename,
             publish=job.publish,
             dry_run=job.dry_run,
+            update=job.update,
             progress=progress,
         )
     except ImportRejected as exc:
@@ -271,6 +277,8 @@ def _execute(job: ImportJob) -> dict[str, Any]:
         fields |= {
             "status": ImportStatus.DONE,
             "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
             "organizations_created": result.organizations_created[:200],
         }
     done = cache.get(_progress_key(job.pk))

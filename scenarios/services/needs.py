@@ -25,6 +25,7 @@ from scenarios.models import ScenarioNeed
 from scenarios.services.common import (
     MAX_KEYWORD_LENGTH,
     MAX_KEYWORDS,
+    ImportSource,
     check_version,
     clean_keywords,
     new_ref,
@@ -128,11 +129,21 @@ def need_create(
 
 @transaction.atomic
 def need_update(
-    *, actor: Actor, need: ScenarioNeed, expected_version: int | None, **values: Any
+    *,
+    actor: Actor | None,
+    need: ScenarioNeed,
+    expected_version: int | None,
+    imported: ImportSource | None = None,
+    **values: Any,
 ) -> ScenarioNeed:
-    """Edit a draft or returned need of the actor's own agency; stale versions are refused."""
+    """Edit a draft or returned need of the actor's own agency; stale versions are refused.
+
+    ``imported``: a row of a bulk import updating the need by its ref (the operator,
+    ``actor`` None, a platform admin or a province committee member may, besides the
+    agency's editors); its audit row records the batch, file and row.
+    """
     need = lock_one(ScenarioNeed, need.pk)
-    check_agency_editor(actor, need.agency)
+    check_agency_editor(actor, need.agency, importing=imported is not None)
     check_version(need, expected_version)
     if not need.is_editable:
         raise InvalidTransition(_("只有草稿或被退回的需求可以修改。"), status=need.status)
@@ -144,12 +155,13 @@ def need_update(
     need.save()
     if chains is not None:
         need.chains.set(chains)
-    audit_record(
-        actor=actor,
-        action="need.update",
-        target=need,
-        data={"before": before, "after": {k: _jsonable(v) for k, v in values.items()}},
-    )
+    data: dict[str, Any] = {
+        "before": before,
+        "after": {k: _jsonable(v) for k, v in values.items()},
+    }
+    if imported is not None:
+        data["import"] = imported.audit_data()
+    audit_record(actor=actor, action="need.update", target=need, data=data)
     return need
 
 

@@ -39,7 +39,7 @@ class Op:
     body: Body = None
     query: Callable[[World], dict[str, Any]] | None = None
     probe: str | None = None  # for lists: the world object the list should (not) hold
-    probe_key: str = "id"  # where a row holds the probe's id ("need.id": nested)
+    probe_key: str = "id"  # where a row holds the probe's id ("need.id": nested; "ref": a file)
     headers: Callable[[World], dict[str, str]] | None = None
     multipart: bool = False
     notes: str = field(default="", compare=False)
@@ -202,10 +202,17 @@ TABLE: dict[str, Op] = {
     "needs_history_list": Op(
         "401  200  404  404  404  200  200  404  200  200  200", target="need_review"
     ),
+    "needs_export_retrieve": Op(
+        "401  200+ 200- 200- 200- 200+ 200+ 200- 200+ 200- 200+",
+        probe="need_review",
+        probe_key="ref",
+        notes="the caller's own items: an agency's, a committee's region's, all for the admin",
+    ),
     "needs_import_create": Op(
-        "401  403  403  403  403  403  403  403  201  403  201",
+        "401  201  400  403  403  403  403  403  201  403  201",
         body=_import_file("needs"),
         multipart=True,
+        notes="an agency's editor imports its own agency's rows; another agency's are row errors",
     ),
     "reviews_queue_list": Op(
         "401  200- 200- 200- 200- 200+ 200- 200- 200- 200- 200-",
@@ -251,11 +258,17 @@ TABLE: dict[str, Op] = {
         target="capability_suspended",
         body={"reason": "已核实"},
     ),
-    "capabilities_export_retrieve": Op("401  200  200  200  200  200  200  200  200  200  200"),
+    "capabilities_export_retrieve": Op(
+        "401  200- 200- 200+ 200- 200+ 200+ 200- 200+ 200- 200+",
+        probe="capability_published",
+        probe_key="ref",
+        notes="the caller's own items: a firm's, a committee's region's, all for the admin",
+    ),
     "capabilities_import_create": Op(
-        "401  403  403  403  403  403  403  403  201  403  201",
+        "401  403  403  201  400  403  403  403  201  403  201",
         body=_import_file("capabilities"),
         multipart=True,
+        notes="a firm's editor imports its own firm's rows; another firm's are row errors",
     ),
     # -- organizations ----------------------------------------------------------------
     "organizations_list": Op(
@@ -405,12 +418,21 @@ TABLE: dict[str, Op] = {
     "public_needs_retrieve": Op(
         "200  200  200  200  200  200  200  200  200  200  200", target="need_published"
     ),
-    "public_needs_export_retrieve": Op("200  200  200  200  200  200  200  200  200  200  200"),
+    "public_needs_export_retrieve": Op(
+        "200+ 200+ 200+ 200+ 200+ 200+ 200+ 200+ 200+ 200+ 200+",
+        probe="need_published",
+        probe_key="ref",
+    ),
     "public_capabilities_list": Op(
         "200+ 200+ 200+ 200+ 200+ 200+ 200+ 200+ 200+ 200+ 200+", probe="capability_published"
     ),
     "public_capabilities_retrieve": Op(
         "200  200  200  200  200  200  200  200  200  200  200", target="capability_published"
+    ),
+    "public_capabilities_export_retrieve": Op(
+        "200+ 200+ 200+ 200+ 200+ 200+ 200+ 200+ 200+ 200+ 200+",
+        probe="capability_published",
+        probe_key="ref",
     ),
 }
 
@@ -465,7 +487,9 @@ def _answer(method: str, path: str, op: Op, w: World, role: str) -> str:
         payload = response.json()
         rows = payload["results"] if isinstance(payload, dict) else payload
         ids = {_dig(row, op.probe_key) for row in rows}
-        cell += "+" if w.id(op.probe) in ids else "-"
+        # An exported file's rows carry the exchange format's ref, not the id.
+        want = w.objects[op.probe].ref if op.probe_key == "ref" else w.id(op.probe)
+        cell += "+" if want in ids else "-"
     return cell
 
 

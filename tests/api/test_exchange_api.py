@@ -1,16 +1,20 @@
 """Import and export endpoints: uploads, permissions, the error shape, downloads."""
 
+import csv
 import io
 import json
 
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.throttling import AnonRateThrottle
 
 from accounts.models import Organization
 from activity.models import AuditEvent
-from scenarios.exchange import CAPABILITY_COLUMNS, NEED_COLUMNS, XLSX_CONTENT_TYPE
+from scenarios.exchange import CAPABILITY_COLUMNS, XLSX_CONTENT_TYPE
 from scenarios.models import Capability, ScenarioNeed
+from scenarios.services.capabilities import capability_submit
+from tests import factories
 from tests.scenarios.helpers import make_capability, make_need
 from tests.scenarios.test_exchange import (
     NEW_AGENCY,
@@ -18,6 +22,7 @@ from tests.scenarios.test_exchange import (
     as_json,
     as_xlsx,
     capability_row,
+    export_headers,
     need_row,
     table_counts,
 )
@@ -27,6 +32,8 @@ pytestmark = pytest.mark.django_db
 NEEDS_IMPORT = "/api/v1/needs/import/"
 CAPABILITIES_IMPORT = "/api/v1/capabilities/import/"
 PUBLIC_EXPORT = "/api/v1/public/needs/export/"
+PUBLIC_CAPABILITIES_EXPORT = "/api/v1/public/capabilities/export/"
+NEEDS_EXPORT = "/api/v1/needs/export/"
 CAPABILITIES_EXPORT = "/api/v1/capabilities/export/"
 
 
@@ -59,6 +66,10 @@ def test_needs_import_api_creates_drafts_from_csv(api, platform_admin):
         "organizations_created": [NEW_AGENCY],
         "batch": r.json()["batch"],
         "dry_run": False,
+        "update": False,
+        "updated": 0,
+        "updated_refs": [],
+        "unchanged": 0,
     }
     assert set(ScenarioNeed.objects.values_list("ref", "status")) == {
         ("IMP-N-001", "draft"),
@@ -112,8 +123,17 @@ def test_needs_import_api_publish_by_province_member_is_forbidden(api, province_
     assert table_counts() == before
 
 
-@pytest.mark.parametrize("who", ["county_reviewer", "city_reviewer", "agency_user", "firm_user"])
-@pytest.mark.parametrize("url", [NEEDS_IMPORT, CAPABILITIES_IMPORT])
+@pytest.mark.parametrize(
+    ("who", "url"),
+    [
+        ("county_reviewer", NEEDS_IMPORT),
+        ("county_reviewer", CAPABILITIES_IMPORT),
+        ("city_reviewer", NEEDS_IMPORT),
+        ("city_reviewer", CAPABILITIES_IMPORT),
+        ("agency_user", CAPABILITIES_IMPORT),
+        ("firm_user", NEEDS_IMPORT),
+    ],
+)
 def test_import_api_by_other_roles_is_forbidden(api, request, who, url):
     # given
     actor = request.getfixturevalue(who)
@@ -125,6 +145,36 @@ def test_import_api_by_other_roles_is_forbidden(api, request, who, url):
     assert r.status_code == 403
     assert set(r.json()) == {"code", "detail", "fields"}
     assert not ScenarioNeed.objects.filter(ref="IMP-N-001").exists()
+
+
+def test_needs_import_api_update_changes_the_agencys_draft_by_ref(api, agency, agency_user):
+    # given: the agency's draft, exported by its editor and edited
+    make_need(agency, ref="API-N-001")
+    export = api.as_user(agency_user).get(NEEDS_EXPORT, {"format": "csv"}).content
+    edited = export.replace("智能监测预警".encode(), "监测（修订）".encode())
+
+    # when: without update, then with it
+    refused = post(api, NEEDS_IMPORT, upload("needs.csv", edited))
+    r = post(api, NEEDS_IMPORT, upload("needs.csv", edited, update="true"))
+
+    # then
+    assert refused.status_code == 400
+    assert list(refused.json()["fields"]) == ["row 2.ref"]
+    assert r.status_code == 201, r.json()
+    body = r.json()
+    assert (body["update"], body["created"], body["updated_refs"]) == (True, 0, ["API-N-001"])
+    need = ScenarioNeed.objects.get(ref="API-N-001")
+    assert (need.title, need.version) == ("城市内涝积水监测（修订）", 2)
+
+
+def test_needs_import_api_an_agency_editor_imports_only_its_agencys_rows(api, agency_user):
+    # when: a row naming another (new) agency
+    r = post(api.as_user(agency_user), NEEDS_IMPORT, upload("x.json", as_json([need_row()])))
+
+    # then: a row error, nothing written, no agency created
+    assert r.status_code == 400
+    assert list(r.json()["fields"]) == ["row 1.org_name"]
+    assert not Organization.objects.filter(name=NEW_AGENCY).exists()
 
 
 def test_import_api_anonymous_is_unauthorised(api):
@@ -272,7 +322,7 @@ def test_public_export_api_gives_anonymous_users_the_xlsx(api, listed):
     assert r["Content-Type"] == XLSX_CONTENT_TYPE
     assert r["Content-Disposition"].startswith('attachment; filename="opportunity-list-')
     sheet = openpyxl.load_workbook(io.BytesIO(r.content)).worksheets[0]
-    assert [c.value for c in sheet[1]] == [c.header for c in NEED_COLUMNS]
+    assert [c.value for c in sheet[1]] == export_headers("need")
     assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["EXP-N-001"]
     assert sheet["B2"].data_type == "s"
     assert sheet.freeze_panes == "A2"
@@ -287,7 +337,7 @@ def test_public_export_api_csv_and_default_json(api, listed):
     assert csv_response.status_code == 200
     assert csv_response["Content-Type"] == "text/csv; charset=utf-8"
     text = csv_response.content.decode("utf-8-sig")
-    assert text.splitlines()[0] == ",".join(c.name for c in NEED_COLUMNS)
+    assert text.splitlines()[0] == ",".join(export_headers("need", csv=True))
     assert "'=1+2 智慧排水" in text
     assert "EXP-N-DRAFT" not in text
     records = json.loads(json_response.content)
@@ -315,19 +365,97 @@ def test_public_export_api_queries_do_not_grow_with_rows(
     assert len(json.loads(r.content)) == 20
 
 
-def test_capabilities_export_api_requires_sign_in(api, firm_user, firm):
-    # given
+def test_capabilities_export_api_gives_a_firm_its_own_capabilities(api, firm_user, firm):
+    # given: the firm's draft, and another firm's published capability
     make_capability(firm, ref="EXP-C-DRAFT")
+    other = factories.FirmFactory.create(region=firm.region)
+    capability_submit(actor=None, capability=make_capability(other, ref="EXP-C-OTHER"))
 
     # when
     anonymous = api.get(CAPABILITIES_EXPORT)
     signed_in = api.as_user(firm_user).get(CAPABILITIES_EXPORT, {"format": "csv"})
 
-    # then: the draft is not part of the published list
+    # then: its own, drafts included; the published list is the public export's
     assert anonymous.status_code == 401
     assert signed_in.status_code == 200
-    lines = signed_in.content.decode("utf-8-sig").splitlines()
-    assert lines == [",".join(c.name for c in CAPABILITY_COLUMNS)]
+    rows = list(csv.DictReader(io.StringIO(signed_in.content.decode("utf-8-sig"))))
+    assert [(r["ref"], r["状态（名称）"]) for r in rows] == [("EXP-C-DRAFT", "草稿")]
+    assert signed_in["Content-Disposition"].startswith('attachment; filename="capabilities-')
+
+
+def test_needs_export_api_gives_an_agency_its_own_needs(api, agency_user, agency, listed):
+    # given: another agency's published need
+    make_need(factories.AgencyFactory.create(region=agency.region), status="published")
+
+    # when
+    r = api.as_user(agency_user).get(NEEDS_EXPORT, {"format": "json"})
+
+    # then
+    assert r.status_code == 200
+    assert sorted(x["ref"] for x in json.loads(r.content)) == ["EXP-N-001", "EXP-N-DRAFT"]
+    assert r["X-Total-Count"] == "2"
+
+
+def test_needs_export_api_requires_sign_in(api):
+    r = api.get(NEEDS_EXPORT)
+
+    assert r.status_code == 401
+
+
+def test_public_capabilities_export_api_gives_anonymous_users_the_published_list(api, firm):
+    # given: a published capability with a formula-like title, and a draft
+    capability_submit(
+        actor=None, capability=make_capability(firm, ref="EXP-C-001", title="=1+2 感知终端")
+    )
+    make_capability(firm, ref="EXP-C-DRAFT")
+
+    # when
+    xlsx = api.get(PUBLIC_CAPABILITIES_EXPORT, {"format": "xlsx"})
+    records = json.loads(api.get(PUBLIC_CAPABILITIES_EXPORT).content)
+
+    # then
+    assert xlsx.status_code == 200
+    assert xlsx["Content-Disposition"].startswith('attachment; filename="capability-list-')
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
+    assert [c.value for c in sheet[1]] == export_headers("capability")
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["EXP-C-001"]
+    assert (sheet["B2"].data_type, sheet["B2"].quotePrefix) == ("s", True)
+    assert [r["ref"] for r in records] == ["EXP-C-001"]
+    assert set(records[0]) == {c.name for c in CAPABILITY_COLUMNS}
+
+
+@pytest.mark.parametrize("url", [PUBLIC_EXPORT, PUBLIC_CAPABILITIES_EXPORT])
+def test_public_exports_are_throttled_per_address(api, monkeypatch, url):
+    # given: a budget of two anonymous requests a minute
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "2/min"})
+
+    # when
+    codes = [api.get(url).status_code for _ in range(3)]
+
+    # then
+    assert codes == [200, 200, 429]
+
+
+def test_public_capabilities_export_api_unknown_format_is_400(api):
+    r = api.get(PUBLIC_CAPABILITIES_EXPORT, {"format": "pdf"})
+
+    assert r.status_code == 400
+    assert set(r.json()["fields"]) == {"format"}
+
+
+def test_own_exports_queries_do_not_grow_with_rows(
+    api, firm, firm_user, django_assert_max_num_queries
+):
+    # given
+    for i in range(20):
+        make_capability(firm, ref=f"EXP-C-{i:03d}")
+    client = api.as_user(firm_user)
+    client.get(CAPABILITIES_EXPORT, {"format": "xlsx"})  # the reference trees are built
+
+    # when / then: memberships, capabilities, their chains
+    with django_assert_max_num_queries(4):
+        r = client.get(CAPABILITIES_EXPORT, {"format": "xlsx"})
+    assert r["X-Total-Count"] == "20"
 
 
 def test_public_need_detail_route_still_answers(api, listed):

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from scenarios.exchange.columns import NEED_COLUMNS
 from scenarios.models import ImportJob, ScenarioNeed
 from tests.portal.conftest import signed_in
+from tests.scenarios.helpers import make_need
 from tests.scenarios.test_exchange import as_csv, need_row
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
@@ -102,7 +103,7 @@ def test_an_empty_or_oversized_file_is_refused_in_place(province_reviewer, setti
     assert not ImportJob.objects.exists()
 
 
-def test_only_the_province_and_the_admin_import_and_each_sees_its_own(
+def test_only_importers_reach_the_page_and_each_sees_its_own(
     province_reviewer, city_reviewer, agency_user, django_capture_on_commit_callbacks
 ):
     upload(
@@ -110,9 +111,64 @@ def test_only_the_province_and_the_admin_import_and_each_sees_its_own(
     )
     job = ImportJob.objects.get()
 
-    for user in (city_reviewer, agency_user):
-        client = signed_in(user)
-        assert client.get(URL)["Location"] == "/workspace/"
-        assert client.get(f"/workspace/imports/{job.pk}/").status_code == 302
+    city = signed_in(city_reviewer)
+    assert city.get(URL)["Location"] == "/workspace/"
+    assert city.get(f"/workspace/imports/{job.pk}/").status_code == 302
+    agency = signed_in(agency_user)  # imports its own agency's needs, sees its own jobs
+    assert agency.get(URL).status_code == 200
+    assert agency.get(f"/workspace/imports/{job.pk}/").status_code == 404
     other_province = signed_in(province_reviewer.__class__.objects.create_user("prov-2"))
     assert other_province.get(f"/workspace/imports/{job.pk}/").status_code == 302
+
+
+def test_an_agency_edits_its_exported_needs_and_imports_them_by_ref(
+    agency, agency_user, django_capture_on_commit_callbacks
+):
+    # given: its workspace download, one title changed in the spreadsheet
+    make_need(agency, ref="PI-N-001")
+    make_need(agency, ref="PI-N-002")
+    client = signed_in(agency_user)
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/workspace/exports/needs.xlsx").content))
+    sheet = book.worksheets[0]
+    assert sheet["A2"].value == "PI-N-001"
+    sheet["B2"] = "城市内涝积水监测（修订）"
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    # when: it is checked with 按编号更新, then confirmed
+    page = client.get(URL).content.decode()
+    r = upload(
+        client,
+        buffer.getvalue(),
+        name="needs.xlsx",
+        run=django_capture_on_commit_callbacks,
+        update="on",
+    )
+    check = ImportJob.objects.get()
+    checked = client.get(r["Location"]).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/workspace/imports/{check.pk}/confirm/")
+
+    # then: the page offered needs only; the check counted; the import changed one need
+    assert 'value="capabilities"' not in page
+    assert 'name="update"' in page
+    assert (check.status, check.update, check.updated, check.unchanged) == ("done", True, 1, 1)
+    assert "将新建 0 条，更新 1 条；1 条与已有数据相同，不改动。" in checked
+    job = ImportJob.objects.exclude(pk=check.pk).get()
+    assert (job.status, job.update, job.updated) == ("done", True, 1)
+    first, second = ScenarioNeed.objects.order_by("ref")
+    assert (first.title, first.version) == ("城市内涝积水监测（修订）", 2)
+    assert second.version == 1
+
+
+def test_a_firm_imports_capabilities_only(firm_user):
+    client = signed_in(firm_user)
+
+    page = client.get(URL).content.decode()
+    needs = client.post(URL, {"kind": "needs", "file": SimpleUploadedFile("a.csv", b"x")})
+
+    assert 'value="capabilities"' in page
+    assert 'value="needs"' not in page
+    assert "template-needs.xlsx" not in page
+    assert not ImportJob.objects.exists()
+    assert needs.status_code == 200  # the form says the choice is not offered

@@ -20,6 +20,7 @@ from core.errors import ActorNotAllowed, InvalidInput
 from scenarios import exchange, selectors
 from scenarios.exchange import (
     CAPABILITY_COLUMNS,
+    EXPORT_COLUMNS,
     NEED_COLUMNS,
     ImportRejected,
     capabilities_export,
@@ -34,6 +35,7 @@ from scenarios.exchange import (
     opportunity_list_export,
     readers,
 )
+from scenarios.exchange.columns import ignored_names
 from scenarios.models import Capability, ScenarioNeed
 from scenarios.services.capabilities import capability_submit
 from scenarios.services.negative_list import negative_entry_create
@@ -179,6 +181,17 @@ def table_counts():
         "audit": AuditEvent.objects.count(),
         "notifications": Notification.objects.count(),
     }
+
+
+def export_headers(kind, *, csv=False):
+    """The header row of a CSV or XLSX export: every column, each coded one followed by the
+    column of its Chinese names."""
+    headers = []
+    for column in EXPORT_COLUMNS[kind]:
+        headers.append(column.name if csv else column.header)
+        if column.label:
+            headers.append(column.label)
+    return headers
 
 
 def rejection(call):
@@ -767,8 +780,9 @@ def test_needs_import_refuses_a_small_xlsx_whose_shared_strings_unpack_to_45_mib
 def test_needs_import_refuses_more_shared_strings_than_the_row_limits_can_use(
     settings, openpyxl_loads
 ):
-    # given: 3 rows allowed (a sheet of at most 107 lines × 14 columns), and a table of
-    # 5,000 short strings, small and unremarkably compressed
+    # given: 3 rows allowed (a sheet of at most 107 lines × 23 headers the reader knows: 15
+    # fields and 8 of the export's label and status columns), and a table of 5,000 short
+    # strings, small and unremarkably compressed
     settings.EXCHANGE_MAX_ROWS = 3
     strings = "".join(f"<si><t>{n:x}</t></si>" for n in range(5_000))
     data = as_xlsx_with_shared_strings([need_row()], strings=strings)
@@ -777,14 +791,14 @@ def test_needs_import_refuses_more_shared_strings_than_the_row_limits_can_use(
     reason = file_reason(lambda: needs_import(actor=None, data=data, fmt="xlsx"))
 
     # then
-    assert "共享字符串表超过 1498 条" in reason
+    assert "共享字符串表超过 2461 条" in reason
     assert openpyxl_loads == []
 
 
 def test_needs_import_counts_shared_strings_across_the_reading_chunks(settings):
     # given: a table just over the limit, whose entries straddle 1 MiB chunk borders
     settings.EXCHANGE_MAX_ROWS = 3
-    most = (2 * 3 + 100 + 1) * len(NEED_COLUMNS)
+    most = (2 * 3 + 100 + 1) * (len(NEED_COLUMNS) + len(ignored_names("need")))
     entries = [
         f"<si><t>{hashlib.sha256(str(n).encode()).hexdigest() * 12}</t></si>"
         for n in range(most + 1)
@@ -922,7 +936,7 @@ def test_needs_import_by_province_committee_member_is_allowed(province_reviewer)
     assert result.created == 1
 
 
-@pytest.mark.parametrize("who", ["county_reviewer", "agency_user", "firm_user"])
+@pytest.mark.parametrize("who", ["county_reviewer", "city_reviewer", "firm_user"])
 def test_needs_import_by_other_roles_is_refused(request, who):
     actor = request.getfixturevalue(who)
 
@@ -990,11 +1004,11 @@ def test_opportunity_list_export_xlsx_is_tidy_for_leaders(published_needs):
     workbook = openpyxl.load_workbook(io.BytesIO(export.content))
     sheet = workbook.worksheets[0]
     assert sheet.title == "机会清单"
-    assert [c.value for c in sheet[1]] == [c.header for c in NEED_COLUMNS]
+    assert [c.value for c in sheet[1]] == export_headers("need")
     assert all(c.font.bold for c in sheet[1])
     assert sheet.freeze_panes == "A2"
-    assert sheet.column_dimensions["C"].width > sheet.column_dimensions["A"].width > 8
-    assert sheet.auto_filter.ref == "A1:N3"
+    assert sheet.column_dimensions["E"].width > sheet.column_dimensions["A"].width > 8
+    assert sheet.auto_filter.ref == "A1:V3"
     assert workbook.sheetnames == ["机会清单", "填写说明"]
     assert export.content_type == exchange.XLSX_CONTENT_TYPE
 
@@ -1183,7 +1197,7 @@ def test_export_opportunity_list_command_writes_stdout_and_files(published_needs
     call_command("export_opportunity_list", "--output", str(target), stdout=io.StringIO())
 
     # then
-    assert out.getvalue().startswith("ref,title,description")
+    assert out.getvalue().startswith("ref,title,status,状态（名称）,description")
     assert "EXP-N-002" in out.getvalue()
     workbook = openpyxl.load_workbook(target)
     assert workbook.worksheets[0]["A1"].value == "编号"

@@ -21,7 +21,8 @@ from scenarios.exchange import (
 class Command(BaseCommand):
     help = (
         "导入场景需求（机会清单）：JSON、CSV 或 XLSX 交换格式。整个文件要么全部导入，"
-        "要么（有任何错误时）不写入任何数据并逐行报告错误。默认导入为草稿。"
+        "要么（有任何错误时）不写入任何数据并逐行报告错误。默认导入为草稿；"
+        "--update 时按编号更新已有条目。"
     )
     noun = "场景需求"
     importer: Callable[..., ImportResult] = staticmethod(needs_import)
@@ -35,6 +36,14 @@ class Command(BaseCommand):
             "--publish",
             action="store_true",
             help="the list was approved elsewhere: import as published (audited as such)",
+        )
+        parser.add_argument(
+            "--update",
+            action="store_true",
+            help=(
+                "rows whose ref exists update that item (rows equal to it change nothing); "
+                "without it an existing ref is an error"
+            ),
         )
         parser.add_argument(
             "--dry-run", action="store_true", help="check everything, then write nothing"
@@ -59,6 +68,7 @@ class Command(BaseCommand):
                 filename=path.name,
                 publish=options["publish"],
                 dry_run=options["dry_run"],
+                update=options["update"],
             )
         except ImportRejected as exc:
             raise CommandError("\n".join(exc.lines())) from exc
@@ -69,7 +79,11 @@ class Command(BaseCommand):
     def summary(self, result: ImportResult) -> str:
         state = "已发布" if result.published else "草稿"
         verb = "检查通过，可导入" if result.dry_run else "已导入"
-        line = f"{verb} {result.created} 条{self.noun}（{state}），批次 {result.batch}"
+        line = f"{verb} {result.created} 条{self.noun}（{state}）"
+        if result.update:
+            done = "可更新" if result.dry_run else "更新"
+            line += f"，{done} {result.updated} 条，{result.unchanged} 条与已有数据相同未改动"
+        line += f"，批次 {result.batch}"
         if result.organizations_created:
             names = "、".join(result.organizations_created)
             line += f"；新建组织 {len(result.organizations_created)} 个：{names}"
