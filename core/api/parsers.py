@@ -9,10 +9,15 @@ from rest_framework.parsers import JSONParser
 
 class SafeJSONParser(JSONParser):
     """DRF's JSON parser, with a body nested deeper than Python's decoder can follow (e.g.
-    50,000 ``[``) refused as a 400 instead of a ``RecursionError`` (a 500)."""
+    50,000 ``[``) refused as a 400 instead of a ``RecursionError`` (a 500), and the decoder's
+    own words (which name Python internals) replaced by one translated message."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError(_("JSON 嵌套层级过深。")) from None
+        except ParseError:
+            raise ParseError(
+                _("请求体不是有效的 JSON（须为 UTF-8 编码，数字不超过 4300 位）。")
+            ) from None

@@ -130,6 +130,15 @@ def _may_explain(user: Actor, need: Any, capability: Any) -> bool:
     )
 
 
+def _on_need_side(user: Actor, need: Any) -> bool:
+    """The need's agency, a committee over it, or an admin: who may compare its candidates."""
+    return (
+        is_platform_admin(user)
+        or has_role_in(user, Role.AGENCY_EDITOR, need.agency)
+        or sits_on_committee_covering(user, need.region)
+    )
+
+
 def pair_explain(*, user: Actor, need_id: int, capability_id: int) -> PairExplanation | None:
     """The explanation of the pair, or None when the caller may not ask about it (unknown
     items, items the caller may not see, or no role over either)."""
@@ -303,15 +312,20 @@ def _pairing_reasons(user: Actor, need: Any, capability: Any, current: Match) ->
         .values_list("score", flat=True)
     )
     if len(chosen) >= k and current.score <= min(chosen):
-        out.append(
-            Reason(
-                BELOW_CUTOFF,
-                _("该需求已有 %(k)s 项得分更高的推荐（最低 %(cutoff)s 分）")
-                % {"k": k, "cutoff": f"{min(chosen):.2f}"},
-                k=k,
-                cutoff_score=min(chosen),
+        # The cut-off is another firm's score: the need's side sees it, a firm only that the
+        # need has k better recommendations.
+        if _on_need_side(user, need):
+            out.append(
+                Reason(
+                    BELOW_CUTOFF,
+                    _("该需求已有 %(k)s 项得分更高的推荐（最低 %(cutoff)s 分）")
+                    % {"k": k, "cutoff": f"{min(chosen):.2f}"},
+                    k=k,
+                    cutoff_score=min(chosen),
+                )
             )
-        )
+        else:
+            out.append(Reason(BELOW_CUTOFF, _("该需求已有 %(k)s 项得分更高的推荐") % {"k": k}, k=k))
     firm_id = capability.firm_id
     quota = scenario_selectors.matching_firm_capacity(firm_ids=[firm_id]).get(firm_id, 0)
     held = list(
@@ -324,10 +338,19 @@ def _pairing_reasons(user: Actor, need: Any, capability: Any, current: Match) ->
     pilots = scenario_selectors.matching_firm_pilot_need_ids(firm_id=firm_id)
     if len(held) + len(pilots) >= quota:
         ids = list(dict.fromkeys([*held, *pilots]))
+        # Only the needs whose pairs with this firm the caller may see anyway (the matches
+        # list's rule): an agency learns nothing of other agencies' recommendations.
+        seen_ids = set(
+            match_list_for_user(user=user)
+            .filter(firm_id=firm_id, need_id__in=ids)
+            .values_list("need_id", flat=True)
+        )
+        if has_role_in(user, Role.FIRM_EDITOR, capability.firm) or is_platform_admin(user):
+            seen_ids = set(ids)  # its own pilots and recommendations
         visible = {
             row["id"]: row
             for row in scenario_selectors.need_list_for_user(user=user)
-            .filter(pk__in=ids)
+            .filter(pk__in=[i for i in ids if i in seen_ids])
             .values("id", "ref", "title")
         }
         needs = [
@@ -338,8 +361,11 @@ def _pairing_reasons(user: Actor, need: Any, capability: Any, current: Match) ->
         out.append(
             Reason(
                 FIRM_QUOTA_USED,
-                _("企业的承接名额（%(quota)s 项）已被 %(held)s 项推荐和 %(pilots)s 个试点占满")
-                % {"quota": quota, "held": len(held), "pilots": len(pilots)},
+                _(
+                    "企业的承接名额（%(quota)s 项）已被 %(needs)s 项需求的 %(held)s 项推荐"
+                    "和 %(pilots)s 个试点占满"
+                )
+                % {"quota": quota, "needs": len(ids), "held": len(held), "pilots": len(pilots)},
                 quota=quota,
                 needs=needs,
                 hidden_needs=len(ids) - len(needs),

@@ -23,6 +23,7 @@ from scenarios.lifecycle import CAPABILITY_ALLOWED
 from scenarios.models import Capability
 from scenarios.services.common import (
     ImportSource,
+    check_ref,
     check_version,
     clean_keywords,
     new_ref,
@@ -102,6 +103,7 @@ def capability_create(
         raise InvalidInput(_("只有企业可以发布场景能力。"), fields={"firm": [_("不是企业。")]})
     if actor is not None:
         check_firm_editor(actor, firm)
+    check_ref(ref)
     values.setdefault("region", firm.region)
     cap = Capability(
         firm=firm,

@@ -39,6 +39,31 @@ class ImportSource:
         return {"batch": self.batch, "format": self.format, "file": self.file, "row": self.row}
 
 
+# What a ref may hold: it names the item in addresses (/needs/<ref>/), files and spreadsheets.
+REF_FORBIDDEN = set("/\\<>\"'`&%?#;,")
+
+
+def check_ref(ref: str | None) -> None:
+    """Refuse a ref that an address, a file or a spreadsheet would not carry as it is:
+    whitespace, control characters and the characters of paths, markup and queries."""
+    if ref is None:
+        return
+    bad = (
+        not ref
+        or len(ref) > 64
+        or any(ch.isspace() or not ch.isprintable() or ch in REF_FORBIDDEN for ch in ref)
+    )
+    if bad:
+        raise InvalidInput(
+            _("编号无效。"),
+            fields={
+                "ref": [
+                    _("1–64 个字符，不含空白、控制字符、引号、斜杠、尖括号及 & ? # ; , 百分号。")
+                ]
+            },
+        )
+
+
 def new_ref(prefix: str) -> str:
     """A readable, unique-enough reference: N-20261126-3F9A2C."""
     return f"{prefix}-{timezone.localdate():%Y%m%d}-{secrets.token_hex(3).upper()}"

@@ -26,6 +26,7 @@ from scenarios.services.common import (
     MAX_KEYWORD_LENGTH,
     MAX_KEYWORDS,
     ImportSource,
+    check_ref,
     check_version,
     clean_keywords,
     new_ref,
@@ -103,6 +104,7 @@ def need_create(
         )
     if actor is not None:
         check_agency_editor(actor, agency)
+    check_ref(ref)
     values.setdefault("region", agency.region)
     need = ScenarioNeed(
         agency=agency,

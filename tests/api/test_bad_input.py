@@ -389,3 +389,43 @@ def test_an_api_address_without_its_slash_is_still_redirected(api):
 
     assert response.status_code == 301
     assert response["Location"].endswith("/api/v1/needs/")
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"title": ' + b"9" * 5000 + b"}", b'{"title": "\xff\xfe"}', b'{"title": '], ids=str
+)
+def test_a_body_that_is_not_json_gets_one_message_without_python_internals(
+    api, agency_user, body
+):
+    response = api.as_user(agency_user).generic(
+        "POST", "/api/v1/needs/", body, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert "JSON" in detail
+    for internal in ("sys.set_int_max_str_digits", "codec", "Expecting", "line 1"):
+        assert internal not in detail
+
+
+@pytest.mark.parametrize("ref", ["<script>alert(1)</script>", "a/b", "N 1", "x\u0000", "a?b", ""])
+def test_a_ref_that_an_address_or_a_file_would_not_carry_is_refused(api, agency_user, ref):
+    from tests.scenarios.helpers import NEED_DEFAULTS
+
+    body = {**NEED_DEFAULTS, "region_code": "360102", "ref": ref}
+
+    response = api.as_user(agency_user).post("/api/v1/needs/", body, format="json")
+
+    assert response.status_code == 400
+    assert "ref" in response.json()["fields"]
+
+
+def test_a_ref_with_letters_digits_dashes_and_chinese_is_taken(api, agency_user):
+    from tests.scenarios.helpers import NEED_DEFAULTS
+
+    body = {**NEED_DEFAULTS, "region_code": "360102", "ref": "赣场景-2027_N.001"}
+
+    response = api.as_user(agency_user).post("/api/v1/needs/", body, format="json")
+
+    assert response.status_code == 201
+    assert response.json()["ref"] == "赣场景-2027_N.001"

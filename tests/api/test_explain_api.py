@@ -269,6 +269,61 @@ def test_explain_a_firm_whose_quota_other_needs_hold(api, province, agency, agen
     assert reason["hidden_needs"] == 0
 
 
+def test_an_agency_sees_the_quota_used_but_not_other_agencies_needs(api, province, agency):
+    firm = factories.FirmFactory.create(region=Region.objects.get(code="360102"))
+    cap = capability_submit(
+        actor=None,
+        capability=make_capability(
+            firm,
+            title="易涝点积水液位监测预警终端",
+            description="城市内涝易涝点积水液位监测与预警，排水管网实时感知。",
+            chains=["digital-city"],
+            keywords=["积水监测", "城市内涝"],
+            capacity=1,
+        ),
+    )
+    # The same scenario published by another agency of the city: one takes the firm's quota.
+    other_agency = factories.AgencyFactory.create(region=Region.objects.get(code="360102"))
+    theirs = publish_need(
+        other_agency,
+        title="下穿通道积水监测预警",
+        description="在下穿通道部署积水液位监测与预警，城市内涝防治。",
+        chains=["digital-city"],
+        keywords=["积水监测"],
+        region="360102",
+    )
+    ours = province["needs"][0]
+    run_inline(runs.match_run_request(scope="full"))
+    rows = Match.objects.current().filter(capability=cap)
+    held = rows.get(recommended=True)
+    left = rows.get(need__in=[ours, theirs], recommended=False)
+    asker = factories.member(left.need.agency, "agency_editor")
+
+    reason = ask(api, asker, left.need, cap).json()["reasons"][0]
+
+    assert held.need_id != left.need_id
+    assert reason["code"] == "firm_quota_used"
+    assert reason["needs"] == []  # the other agency's need is not named
+    assert reason["hidden_needs"] == 1
+    assert held.need.title not in str(reason)
+
+
+def test_a_firm_is_not_told_its_competitors_cut_off_score(api, province, province_reviewer):
+    policy_update(actor=province_reviewer, recommendations_per_need=1, note="每个需求推荐一项")
+    run_inline(runs.match_run_request(scope="full"))
+    need = province["needs"][0]
+    second = Match.objects.current().filter(need=need).order_by("rank")[1]
+
+    reason = ask(api, firm_editor(second.capability.firm), need, second.capability).json()[
+        "reasons"
+    ][0]
+
+    assert reason["code"] == "below_cutoff"
+    assert reason["k"] == 1
+    assert reason["cutoff_score"] is None
+    assert "最低" not in reason["detail"]
+
+
 def test_explain_a_capability_published_after_the_last_run(api, matched, agency_user):
     firm = factories.FirmFactory.create(region=Region.objects.get(code="360111"))
     cap = capability_submit(
