@@ -394,9 +394,7 @@ def test_an_api_address_without_its_slash_is_still_redirected(api):
 @pytest.mark.parametrize(
     "body", [b'{"title": ' + b"9" * 5000 + b"}", b'{"title": "\xff\xfe"}', b'{"title": '], ids=str
 )
-def test_a_body_that_is_not_json_gets_one_message_without_python_internals(
-    api, agency_user, body
-):
+def test_a_body_that_is_not_json_gets_one_message_without_python_internals(api, agency_user, body):
     response = api.as_user(agency_user).generic(
         "POST", "/api/v1/needs/", body, content_type="application/json"
     )
