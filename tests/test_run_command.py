@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import RequestFactory
 
 from accounts.models import Committee, Membership, Organization
 from activity.models import AuditEvent
@@ -42,7 +43,9 @@ def test_run_steps_on_fresh_database_are_idempotent():
     assert first["regions"] == 3211
     assert first["committees"] == 112
     assert "demo logins" in out.getvalue()
-    assert authenticate(username="admin", password="demo-pass-2026") is not None
+    # A sign-in always has its request (the lockout counts per address and account).
+    sign_in = RequestFactory().post("/login/")
+    assert authenticate(sign_in, username="admin", password="demo-pass-2026") is not None
     roles = set(Membership.objects.values_list("role", flat=True))
     assert roles == {"platform_admin", "committee_member", "agency_editor", "firm_editor", "expert"}
     cities_with_agencies = set(
