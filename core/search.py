@@ -9,13 +9,34 @@ list of keywords) is matched in its text: its ``contains`` lookup would mean JSO
 containment on PostgreSQL and does not exist on SQLite, so it is ``icontains`` there, and on
 PostgreSQL a word without cased letters is looked for in the JSON's text as it is (the
 stored text keeps Chinese as it was typed), which skips upper-casing every row's keywords.
+
+On PostgreSQL a model may declare a search index (``SEARCH_INDEX``: a ``tsvector`` column of
+the upper-cased character bigrams of the fields it ``covers``, with a GIN index; the
+``scenarios_search_grams`` / ``scenarios_search_query`` SQL functions build both sides). A
+word then first finds its candidates through the index (every bigram of the upper-cased word,
+or for one character every bigram starting with it), and the substring condition above is
+checked on those only, so the result is the same as without the index. Rows whose vector is
+still NULL (written but not indexed yet) are candidates too; fields across a relation are
+candidates by key (``firm_id = ANY(ARRAY(...))``, which the index scan can OR with).
 """
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import BooleanField, Expression, F, JSONField, Q, QuerySet, TextField, Value
+from django.db.models import (
+    BooleanField,
+    Case,
+    Expression,
+    F,
+    IntegerField,
+    JSONField,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, StrIndex
 from django.db.models.lookups import GreaterThan
 from rest_framework.filters import search_smart_split
@@ -28,6 +49,14 @@ MAX_SEARCH_LENGTH = 200
 QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
 # A JSON field is searched in its text; words holding its syntax are looked for per element.
 JSON_SYNTAX = frozenset('"\\[],')
+
+
+class SearchIndex(NamedTuple):
+    """A model's search index: its ``tsvector`` column and the model's own fields whose
+    text it holds."""
+
+    field: str
+    covers: tuple[str, ...]
 
 
 class ElementHolds(Expression):
@@ -69,6 +98,52 @@ class ElementHolds(Expression):
         column, params = compiler.compile(self.source)
         test = uncased_test if _uncased(self.word) else cased_test
         return template.format(column=column, test=test), [*params, *params, self.word]
+
+
+class IndexHolds(Expression):
+    """The search vector ``source`` holds every bigram of ``word`` (PostgreSQL)."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, source: Any, word: str) -> None:
+        super().__init__()
+        self.source = source
+        self.word = word
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.source]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.source,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        column, params = compiler.compile(self.source)
+        return f"{column} @@ scenarios_search_query(%s)", [*params, self.word]
+
+
+class EqualsAny(Expression):
+    """``lhs = ANY(ARRAY(subquery))`` (PostgreSQL): unlike ``IN (subquery)`` an index
+    condition, which a bitmap scan can OR with the search index."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, lhs: Any, queryset: QuerySet[Any]) -> None:
+        super().__init__()
+        self.lhs = lhs
+        self.queryset = queryset
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.lhs]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.lhs,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = compiler.compile(self.lhs)
+        inner, inner_params = self.queryset.query.get_compiler(connection=connection).as_sql()
+        return f"{lhs} = ANY(ARRAY({inner}))", [*lhs_params, *inner_params]
 
 
 def search_words(text: str) -> list[str]:
@@ -113,11 +188,52 @@ def _field_q(model: Any, field: str, word: str) -> Q:
     return Q(**{f"{relation}__in": matching})
 
 
+def _usable_index(model: Any, fields: list[str]) -> SearchIndex | None:
+    """The model's search index when it can find the candidates of a search of ``fields``:
+    on PostgreSQL, holding every field of the model's own that is searched."""
+    index: SearchIndex | None = getattr(model, "SEARCH_INDEX", None)
+    if index is None or connection.vendor != "postgresql":
+        return None
+    own = {f for f in fields if "__" not in f}
+    return index if own <= set(index.covers) else None
+
+
+def _candidates(model: Any, index: SearchIndex, fields: list[str], word: str) -> Q:
+    """Rows that may hold ``word``: found by the index, not indexed yet, or related to a
+    row whose field (``firm__name``) holds it."""
+    found = Q(IndexHolds(F(index.field), word)) | Q(**{f"{index.field}__isnull": True})
+    for field in fields:
+        if "__" in field:
+            relation, rest = field.split("__", 1)
+            related = model._meta.get_field(relation).related_model
+            keys = related.objects.filter(_field_q(related, rest, word)).values("pk")
+            found |= Q(EqualsAny(F(model._meta.get_field(relation).attname), keys))
+    return found
+
+
 def apply_search(queryset: QuerySet[Any], fields: list[str], text: str) -> QuerySet[Any]:
     """Items in which every word of ``text`` appears in at least one of ``fields``."""
+    index = _usable_index(queryset.model, fields)
     for word in search_words(text):
         match = Q()
         for field in fields:
             match |= _field_q(queryset.model, field, word)
+        if index is not None:
+            match = _candidates(queryset.model, index, fields, word) & match
         queryset = queryset.filter(match)
     return queryset
+
+
+def relevance(model: Any, weights: dict[str, int], text: str) -> Any:
+    """How well an item answers ``text``: for every word, the weights of the fields that
+    hold it, added up (a word in the title counts more than one in the description). The
+    same substring conditions as ``apply_search``, so on any database."""
+    total: Any = Value(0)
+    for word in search_words(text):
+        for field, weight in weights.items():
+            total = total + Case(
+                When(_field_q(model, field, word), then=Value(weight)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+    return total

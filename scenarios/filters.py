@@ -24,6 +24,9 @@ from scenarios.models import Capability, NegativeListEntry, Pilot, ScenarioNeed
 # the API's ?search= and the pages alike).
 NEED_SEARCH = ["title", "description", "keywords", "ref"]
 CAPABILITY_SEARCH = ["title", "description", "keywords", "ref", "firm__name"]
+# ``?ordering=-relevance``: what a word found in each field adds to an item's relevance.
+NEED_SEARCH_WEIGHTS = {"title": 8, "keywords": 4, "description": 2, "ref": 1}
+CAPABILITY_SEARCH_WEIGHTS = {**NEED_SEARCH_WEIGHTS, "firm__name": 1}
 
 
 def certification_q(value: str) -> Q:

@@ -14,7 +14,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend, OrderingFilter, SearchFilter
 from rest_framework.settings import api_settings
 
-from core.search import MAX_SEARCH_LENGTH, apply_search
+from core.search import MAX_SEARCH_LENGTH, apply_search, relevance
+
+# The ordering by how well items answer ``?search=`` (``core.search.relevance``).
+RELEVANCE = "relevance"
 
 
 @extend_schema_field(OpenApiTypes.BOOL)
@@ -84,7 +87,26 @@ def _names(values: Any) -> str:
 
 class StrictOrderingFilter(OrderingFilter):
     """DRF's ``?ordering=`` that refuses a field it does not offer (400 naming the allowed
-    ones) instead of ignoring it."""
+    ones) instead of ignoring it. An asked order ends with the id in the same direction, so
+    rows that tie keep one order from page to page (and an index on the field and the id
+    serves it). ``relevance`` (where the view offers it, with ``search_weights``) orders by
+    ``core.search.relevance`` of ``?search=``, which it then needs."""
+
+    def filter_queryset(self, request: Any, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
+        ordering = self.get_ordering(request, queryset, view)
+        if not ordering:
+            return queryset
+        if any(str(term).lstrip("-") == RELEVANCE for term in ordering):
+            text = request.query_params.get(api_settings.SEARCH_PARAM, "")
+            weights = getattr(view, "search_weights", None)
+            if not text.strip() or not weights:
+                raise ValidationError(
+                    {self.ordering_param: [_("按相关度排序（relevance）需要同时给出 search。")]}
+                )
+            queryset = queryset.annotate(
+                **{RELEVANCE: relevance(queryset.model, weights, text[:MAX_SEARCH_LENGTH])}
+            )
+        return queryset.order_by(*ordering)
 
     def get_ordering(self, request: Any, queryset: QuerySet[Any], view: Any) -> Any:
         raw = request.query_params.get(self.ordering_param)
@@ -101,7 +123,12 @@ class StrictOrderingFilter(OrderingFilter):
                         ]
                     }
                 )
-        return super().get_ordering(request, queryset, view)
+            ordering = self.remove_invalid_fields(queryset, asked, view, request)
+            if ordering and not {"id", "-id", "pk", "-pk"} & set(ordering):
+                ordering.append("-id" if ordering[-1].startswith("-") else "id")
+            if ordering:
+                return ordering
+        return self.get_default_ordering(view)
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         """The parameter as DRF describes it, with the fields it takes named."""

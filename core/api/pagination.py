@@ -1,9 +1,23 @@
-"""Page-number pagination that refuses malformed paging parameters (400, not a silent default)."""
+"""Page-number pagination that refuses malformed paging parameters (400, not a silent default).
 
+Two things keep a page of a large list cheap. The page's rows are chosen by a subquery that
+reads the list's own table only (filters, order, ``LIMIT``/``OFFSET``: an index can serve it),
+and only those rows are joined to what the page shows, so a deep page or a search never joins
+thousands of rows it throws away. And a view may name a ``list_count_cache`` (``key,
+compute → count``): the list's size is then counted once per selection and kept (the lists
+say for how long), instead of on every page.
+"""
+
+import functools
+import hashlib
 import re
+from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
+from django.db.models.sql.where import WhereNode
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -32,16 +46,72 @@ def _positive_int(request: Request, name: str, maximum: int | None = None) -> No
         raise ValidationError({name: [_("必须是整数（%(limit)s）。") % {"limit": limit}]})
 
 
+CountCache = Callable[[str, Callable[[], int]], int]
+
+
+def _joins_single(rows: QuerySet[Any]) -> bool:
+    """Every join of the query follows a foreign key forwards (one row each), so the outer
+    query, joined without the filters, cannot repeat a row."""
+    for join in rows.query.alias_map.values():
+        field = getattr(join, "join_field", None)
+        if field is not None and (field.many_to_many or field.one_to_many):
+            return False
+    return True
+
+
+class ListPaginator(Paginator):
+    """Django's paginator choosing a page's rows by key first, and counting through
+    ``count_cache`` when given one."""
+
+    def __init__(self, *args: Any, count_cache: CountCache | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.count_cache = count_cache
+
+    @functools.cached_property
+    def count(self) -> int:
+        rows = self.object_list
+        if self.count_cache is None or not isinstance(rows, QuerySet):
+            return super().count
+        rows = rows.order_by()
+        try:
+            sql, params = rows.query.sql_with_params()
+        except EmptyResultSet:  # a filter that can match nothing (``pk__in=[]``)
+            return 0
+        digest = hashlib.sha256(f"{rows.model._meta.label}|{sql}|{params}".encode()).hexdigest()
+        return self.count_cache(f"count:{digest[:32]}", rows.count)
+
+    def page(self, number: Any) -> Page:
+        rows = self.object_list
+        if not isinstance(rows, QuerySet) or not rows.query.order_by or not _joins_single(rows):
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        window = rows.values("pk")[bottom:top]
+        # The filters are the window's: the outer query only fetches and joins its rows.
+        outer = rows.all()
+        outer.query.where = WhereNode()
+        return self._get_page(outer.filter(pk__in=window), number, self)
+
+
 class DefaultPagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 200
+    count_cache: CountCache | None = None
+
+    @property
+    def django_paginator_class(self) -> Any:  # type: ignore[override]
+        return functools.partial(ListPaginator, count_cache=self.count_cache)
 
     def paginate_queryset(
         self, queryset: QuerySet[Any], request: Request, view: Any = None
     ) -> list[Any] | None:
         _positive_int(request, self.page_query_param)
         _positive_int(request, self.page_size_query_param, self.max_page_size)
+        self.count_cache = getattr(view, "list_count_cache", None)
         return super().paginate_queryset(queryset, request, view)
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:

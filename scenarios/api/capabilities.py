@@ -30,7 +30,7 @@ from scenarios.api.common import (
 from scenarios.choices import (
     Certification,
 )
-from scenarios.filters import CAPABILITY_SEARCH, CapabilityFilter
+from scenarios.filters import CAPABILITY_SEARCH, CAPABILITY_SEARCH_WEIGHTS, CapabilityFilter
 from scenarios.models import (
     Capability,
 )
@@ -106,7 +106,15 @@ class CapabilityOutputSerializer(CapabilityPublicSerializer):
         read_only_fields = fields
 
 
-CAP_ORDERING = ["published_at", "created_at", "updated_at", "trl", "capacity", "id"]
+CAP_ORDERING = [
+    "published_at",
+    "created_at",
+    "updated_at",
+    "trl",
+    "capacity",
+    "id",
+    "relevance",
+]
 
 
 @extend_schema_view(
@@ -133,6 +141,7 @@ class CapabilityViewSet(VersionedResourceViewSet):
     owner_field, owner_role, owner_kind = "firm", Role.FIRM_EDITOR, OrganizationKind.FIRM
     filterset_class = CapabilityFilter
     search_fields = CAPABILITY_SEARCH
+    search_weights = CAPABILITY_SEARCH_WEIGHTS
     ordering_fields = CAP_ORDERING
     ordering = ["-published_at", "-id"]
 

@@ -29,7 +29,7 @@ from scenarios.choices import (
     ScenarioCategory,
     ValidationType,
 )
-from scenarios.filters import NEED_SEARCH, NeedFilter
+from scenarios.filters import NEED_SEARCH, NEED_SEARCH_WEIGHTS, NeedFilter
 from scenarios.models import (
     Assessment,
     ScenarioNeed,
@@ -183,6 +183,7 @@ NEED_ORDERING = [
     "deadline",
     "min_trl",
     "id",
+    "relevance",
 ]
 
 DEFAULT_NEED_ORDERING = ["-is_high_value", "-published_at", "-id"]
@@ -226,6 +227,7 @@ class NeedViewSet(VersionedResourceViewSet):
     owner_field, owner_role, owner_kind = "agency", Role.AGENCY_EDITOR, OrganizationKind.AGENCY
     filterset_class = NeedFilter
     search_fields = NEED_SEARCH
+    search_weights = NEED_SEARCH_WEIGHTS
     ordering_fields = NEED_ORDERING
     ordering = DEFAULT_NEED_ORDERING
 

@@ -14,7 +14,15 @@ from scenarios.api.needs import (
     NEED_ORDERING,
     NeedPublicSerializer,
 )
-from scenarios.filters import CAPABILITY_SEARCH, NEED_SEARCH, CapabilityFilter, NeedFilter
+from scenarios.facets import cached_for_lists
+from scenarios.filters import (
+    CAPABILITY_SEARCH,
+    CAPABILITY_SEARCH_WEIGHTS,
+    NEED_SEARCH,
+    NEED_SEARCH_WEIGHTS,
+    CapabilityFilter,
+    NeedFilter,
+)
 from scenarios.models import (
     Capability,
     ScenarioNeed,
@@ -30,7 +38,11 @@ class PublicNeedViewSet(PublicReadOnly):
     serializer_class = NeedPublicSerializer
     filterset_class = NeedFilter
     search_fields = NEED_SEARCH
+    search_weights = NEED_SEARCH_WEIGHTS
     ordering_fields = NEED_ORDERING
+    # The size of a selection is counted once per generation of the lists (a write of a
+    # need or capability moves it on): core.api.pagination.
+    list_count_cache = staticmethod(cached_for_lists)
     ordering = DEFAULT_NEED_ORDERING
 
     def get_queryset(self) -> QuerySet[ScenarioNeed]:
@@ -46,7 +58,9 @@ class PublicCapabilityViewSet(PublicReadOnly):
     serializer_class = CapabilityPublicSerializer
     filterset_class = CapabilityFilter
     search_fields = CAPABILITY_SEARCH
+    search_weights = CAPABILITY_SEARCH_WEIGHTS
     ordering_fields = CAP_ORDERING
+    list_count_cache = staticmethod(cached_for_lists)
     ordering = ["-published_at", "-id"]
 
     def get_queryset(self) -> QuerySet[Capability]:

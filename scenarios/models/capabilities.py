@@ -1,6 +1,7 @@
 """Capabilities (能力清单): what firms offer for scenarios."""
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -8,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from scenarios.choices import CapabilityStatus
 from scenarios.lifecycle import CAPABILITY_EDITABLE
-from scenarios.models.common import KeepsChainIds
+from scenarios.models.common import SEARCH_INDEX, KeepsChainIds, ListItemManager
 from scenarios.models.needs import TRL_VALIDATORS
 
 
@@ -41,6 +42,9 @@ class Capability(KeepsChainIds, models.Model):
     # chains in the same scan as the other facets (text: cheap to group by).
     chain_ids = models.TextField(default="", editable=False)
     keywords = models.JSONField(_("技术关键词"), default=list, blank=True)
+    # The n-grams of the searchable text (``scenarios.services.search``; PostgreSQL only):
+    # NULL until indexed, and a NULL row is still found by the search, by its text.
+    search_vector = SearchVectorField(null=True, editable=False)
     trl = models.PositiveSmallIntegerField(_("技术成熟度"), validators=TRL_VALIDATORS)
     region = models.ForeignKey(
         "reference.Region",
@@ -76,7 +80,9 @@ class Capability(KeepsChainIds, models.Model):
     returned_by_committee = models.BooleanField(default=False, editable=False)
     suspended_with_firm = models.BooleanField(default=False, editable=False)
 
-    objects = CapabilityQuerySet.as_manager()
+    objects = ListItemManager.from_queryset(CapabilityQuerySet)()
+
+    SEARCH_INDEX = SEARCH_INDEX
 
     class Meta:
         verbose_name = _("场景能力")
@@ -91,6 +97,12 @@ class Capability(KeepsChainIds, models.Model):
             ),
         ]
         indexes = [
+            # The rows waiting for their search vector (found by their text meanwhile).
+            models.Index(
+                fields=["id"],
+                condition=Q(search_vector__isnull=True),
+                name="capability_search_pending",
+            ),
             models.Index(fields=["status", "region"], name="capability_status_region"),
             models.Index(fields=["firm", "status"], name="capability_firm_status"),
             # The capability list's orders (newest; most mature; most capacity).

@@ -2,12 +2,26 @@
 
 from typing import Any
 
+from django.db import models
+
+from core.search import SearchIndex
+
+# The list's own fields the search index holds (``scenarios.services.search``); a search
+# over other fields of the model does not use it.
+SEARCH_INDEX = SearchIndex(
+    field="search_vector", covers=("title", "description", "keywords", "ref")
+)
+# Columns a loaded instance never writes back in a full ``save()``: they are kept by their
+# own writers (the chain links' signal, the search index).
+DERIVED_FIELDS = frozenset({"chain_ids", "search_vector"})
+
 
 class KeepsChainIds:
-    """A full ``save()`` of a loaded item writes every field except ``chain_ids``: that
-    column follows the chain links (``scenarios.facets.sync_chain_ids``), and an instance
-    loaded before a link changed must not write its stale copy back. Saving it on purpose
-    takes ``update_fields=["chain_ids"]``."""
+    """A full ``save()`` of a loaded item writes every field except ``chain_ids`` and
+    ``search_vector``: the first follows the chain links (``scenarios.facets.sync_chain_ids``),
+    the second the text (``scenarios.services.search``), and an instance loaded before they
+    changed must not write its stale copy back. Saving one on purpose takes
+    ``update_fields``."""
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         adding = self._state.adding  # type: ignore[attr-defined]
@@ -21,6 +35,14 @@ class KeepsChainIds:
             kwargs["update_fields"] = [
                 f.name
                 for f in self._meta.concrete_fields  # type: ignore[attr-defined]
-                if not f.primary_key and f.name != "chain_ids" and f.attname not in deferred
+                if not f.primary_key and f.name not in DERIVED_FIELDS and f.attname not in deferred
             ]
         super().save(*args, **kwargs)  # type: ignore[misc]
+
+
+class ListItemManager(models.Manager[Any]):
+    """The lists' manager: ``search_vector`` (a few kilobytes of n-grams per row, read only
+    inside the database by the search) is never loaded into Python."""
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        return super().get_queryset().defer("search_vector")

@@ -1,6 +1,7 @@
 """Scenario needs (机会清单): what agencies open for validation."""
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -10,7 +11,7 @@ from accounts.validators import phone_validator
 from reference.choices import RegionLevel
 from scenarios.choices import NeedStatus, ScenarioCategory, ValidationType
 from scenarios.lifecycle import MATCHABLE_NEED_STATUSES, NEED_EDITABLE, PUBLIC_NEED_STATUSES
-from scenarios.models.common import KeepsChainIds
+from scenarios.models.common import SEARCH_INDEX, KeepsChainIds, ListItemManager
 
 TRL_VALIDATORS = [MinValueValidator(1), MaxValueValidator(9)]
 # Who to call and internal notes: the agency, its committees and admins only.
@@ -47,6 +48,9 @@ class ScenarioNeed(KeepsChainIds, models.Model):
     # chains in the same scan as the other facets (text: cheap to group by).
     chain_ids = models.TextField(default="", editable=False)
     keywords = models.JSONField(_("技术关键词"), default=list, blank=True)
+    # The n-grams of the searchable text (``scenarios.services.search``; PostgreSQL only):
+    # NULL until indexed, and a NULL row is still found by the search, by its text.
+    search_vector = SearchVectorField(null=True, editable=False)
     region = models.ForeignKey(
         "reference.Region",
         on_delete=models.PROTECT,
@@ -95,7 +99,9 @@ class ScenarioNeed(KeepsChainIds, models.Model):
     # a draft withdrawn before it was ever submitted stays the agency's own.
     submitted_at = models.DateTimeField(_("首次提交时间"), null=True, blank=True, editable=False)
 
-    objects = ScenarioNeedQuerySet.as_manager()
+    objects = ListItemManager.from_queryset(ScenarioNeedQuerySet)()
+
+    SEARCH_INDEX = SEARCH_INDEX
 
     class Meta:
         verbose_name = _("场景需求")
@@ -115,6 +121,12 @@ class ScenarioNeed(KeepsChainIds, models.Model):
             ),
         ]
         indexes = [
+            # The rows waiting for their search vector (found by their text meanwhile).
+            models.Index(
+                fields=["id"],
+                condition=Q(search_vector__isnull=True),
+                name="need_search_pending",
+            ),
             models.Index(fields=["status", "region"], name="need_status_region"),
             models.Index(fields=["agency", "status"], name="need_agency_status"),
             # The opportunity list's orders (newest; high value first), read backwards.

@@ -31,6 +31,7 @@ from scenarios.services.common import (
     transition,
 )
 from scenarios.services.negative_list import capability_negative_hits
+from scenarios.services.search import index_capabilities
 
 C = CapabilityStatus
 CAPABILITY_FIELDS = frozenset(
@@ -116,6 +117,7 @@ def capability_create(
     _check_region(cap)
     full_clean_or_raise(cap)
     cap.save()
+    index_capabilities(ids=[cap.pk])
     cap.chains.set(chains)
     audit_record(
         actor=actor,
@@ -150,6 +152,7 @@ def capability_update(
     full_clean_or_raise(cap)
     cap.version += 1
     cap.save()
+    index_capabilities(ids=[cap.pk])
     if chains is not None:
         cap.chains.set(chains)
     data: dict[str, Any] = {"fields": sorted(values)}

@@ -34,6 +34,7 @@ from scenarios.services.common import (
     transition,
 )
 from scenarios.services.reviews import need_announce_published, review_route_submitted
+from scenarios.services.search import index_needs
 
 N = NeedStatus
 NEED_FIELDS = frozenset(
@@ -120,6 +121,7 @@ def need_create(
     _check_region(need.region, agency)
     full_clean_or_raise(need)
     need.save()
+    index_needs(ids=[need.pk])
     need.chains.set(chains)
     audit_record(
         actor=actor, action="need.create", target=need, to_state=status, data={"ref": need.ref}
@@ -155,6 +157,7 @@ def need_update(
     full_clean_or_raise(need)
     need.version += 1
     need.save()
+    index_needs(ids=[need.pk])
     if chains is not None:
         need.chains.set(chains)
     data: dict[str, Any] = {
