@@ -116,6 +116,16 @@ class Capability(KeepsChainIds, models.Model):
                 fields=["status", "capacity", "published_at", "id"],
                 name="capability_status_capacity",
             ),
+            # The API's orders: a field, then the id in the same direction.
+            *[
+                models.Index(fields=["status", field, "id"], name=f"capability_status_{name}")
+                for name, field in (
+                    ("created", "created_at"),
+                    ("updated", "updated_at"),
+                    ("trl_id", "trl"),
+                    ("capacity_id", "capacity"),
+                )
+            ],
             # Everything the facet counts read (and the key a chain filter joins on), so
             # counting the published list is an index-only scan (PostgreSQL; elsewhere a
             # plain index on status).

@@ -135,6 +135,25 @@ class ScenarioNeed(KeepsChainIds, models.Model):
                 fields=["status", "is_high_value", "published_at", "id"],
                 name="need_status_value_published",
             ),
+            # Each order the public list offers (the id breaks ties), over the public rows
+            # only: the list's IN over several statuses cannot walk the indexes above in order.
+            *[
+                models.Index(
+                    fields=fields,
+                    condition=Q(status__in=sorted(PUBLIC_NEED_STATUSES)),
+                    name=f"need_public_{name}",
+                )
+                for name, fields in (
+                    ("recommended", ["is_high_value", "published_at", "id"]),
+                    ("published", ["published_at", "id"]),
+                    ("created", ["created_at", "id"]),
+                    ("updated", ["updated_at", "id"]),
+                    ("value", ["value_score", "id"]),
+                    ("budget", ["budget_cny", "id"]),
+                    ("deadline", ["deadline", "id"]),
+                    ("trl", ["min_trl", "id"]),
+                )
+            ],
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,222 @@
+"""The lists' search index: vectors kept current by the services, the same results as the
+substring search, rows not indexed yet still found, relevance ordering, cached counts."""
+
+import pytest
+from django.db import connection
+from django.db.models import Q
+
+from core.search import _field_q, apply_search, search_words
+from scenarios.filters import CAPABILITY_SEARCH, NEED_SEARCH
+from scenarios.models import Capability, ScenarioNeed
+from scenarios.services.capabilities import capability_submit, capability_update
+from scenarios.services.needs import need_update
+from scenarios.services.search import index_capabilities, index_needs, index_pending
+from tests.scenarios.helpers import make_capability, make_need
+
+pytestmark = pytest.mark.django_db
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the search index is PostgreSQL's"
+)
+
+# Queries of every kind: one character, Chinese words inside longer ones, Latin in any case,
+# digits, punctuation, refs, firm names, two words, JSON syntax, quotes, nothing found.
+QUERIES = [
+    "检",
+    "测",
+    "人",
+    "检测",
+    "机器人",
+    "器人",
+    "机器人 检测",
+    "检测 巡检",
+    "巡检机器人",
+    "ocr",
+    "OCR",
+    "Ocr识别",
+    "识",
+    "a",
+    "A",
+    "saas",
+    "SaaS平台",
+    "5g",
+    "5G",
+    "123",
+    "2",
+    "50%",
+    "%",
+    "_",
+    "a_b",
+    "-",
+    "N-",
+    "T-00",
+    "C-",
+    '"1,000 吨"',
+    "1,000",
+    "吨",
+    "[储能]",
+    "储能",
+    '"储',
+    "\\",
+    "'",
+    "''",
+    "鄱阳湖",
+    "鄱阳湖 湿地",
+    "湿地鄱阳湖",
+    "不存在的词",
+    "zz",
+    "测检",
+    "ß",
+    "İ",
+    "Straße",
+    "é",
+    "É",
+]
+
+
+@pytest.fixture
+def corpus(agency, firm):
+    """Needs and capabilities whose texts hold the queries above in every field."""
+    needs = [
+        make_need(
+            agency,
+            ref="T-001",
+            title="巡检机器人",
+            description="用于检测管网",
+            keywords=["OCR识别", "a_b"],
+        ),
+        make_need(
+            agency,
+            ref="T-002",
+            title="鄱阳湖湿地监测",
+            keywords=["储能", "5G"],
+            description="补贴比例 50%，液位 123 号",
+        ),
+        make_need(
+            agency,
+            ref="T-003",
+            title="SaaS平台",
+            description="1,000 吨 Straße é",
+            keywords=["[储能]", '"储'],
+        ),
+        make_need(
+            agency, ref="T-004", title="普通需求", description="检测 与 巡检", keywords=["\\", "'"]
+        ),
+    ]
+    firm.name = "鄱阳湖检测科技有限公司"
+    firm.save(update_fields=["name"])
+    caps = [
+        make_capability(firm, ref="C-001", title="智能机器人平台", keywords=["ocr", "SAAS"]),
+        make_capability(firm, ref="C-002", title="水质监测", description="ß İ É 检测 2"),
+    ]
+    return needs, caps
+
+
+def _old(qs, fields, text):
+    """The substring search without the index (what every database did before)."""
+    for word in search_words(text):
+        match = Q()
+        for field in fields:
+            match |= _field_q(qs.model, field, word)
+        qs = qs.filter(match)
+    return qs
+
+
+def ids(qs):
+    return sorted(qs.values_list("pk", flat=True))
+
+
+def test_search_index_finds_exactly_what_the_substring_search_finds(corpus):
+    needs, caps = ScenarioNeed.objects.all(), Capability.objects.all()
+
+    results = {
+        q: (ids(apply_search(needs, NEED_SEARCH, q)), ids(apply_search(caps, CAPABILITY_SEARCH, q)))
+        for q in QUERIES
+    }
+
+    for q, (found_needs, found_caps) in results.items():
+        assert found_needs == ids(_old(needs, NEED_SEARCH, q)), q
+        assert found_caps == ids(_old(caps, CAPABILITY_SEARCH, q)), q
+    assert results["机器人 检测"][0] == [corpus[0][0].pk]
+    assert results["鄱阳湖"][1] == ids(caps)  # by the firm's name
+    assert results["ocr"][0] == [corpus[0][0].pk]
+
+
+@postgres_only
+def test_search_index_is_used_on_postgresql(corpus):
+    qs = apply_search(Capability.objects.all(), CAPABILITY_SEARCH, "检测")
+
+    sql = str(qs.query)
+
+    assert "@@ scenarios_search_query" in sql
+    assert "= ANY(ARRAY(" in sql
+
+
+@postgres_only
+def test_search_vector_is_written_on_create_and_follows_an_edit(
+    agency, agency_user, firm, firm_user
+):
+    need = make_need(agency, title="固态电池试点")
+    cap = make_capability(firm, title="固态电池产线")
+
+    def found(model, fields, word):
+        return model.objects.filter(pk__in=apply_search(model.objects.all(), fields, word)).filter(
+            search_vector__isnull=False
+        )
+
+    assert found(ScenarioNeed, NEED_SEARCH, "固态").exists()
+    need_update(actor=agency_user, need=need, expected_version=None, title="氢能储运试点")
+    capability_update(actor=firm_user, capability=cap, expected_version=None, title="氢能产线")
+
+    assert not found(ScenarioNeed, NEED_SEARCH, "固态").exists()
+    assert found(ScenarioNeed, NEED_SEARCH, "氢能").exists()
+    assert not found(Capability, CAPABILITY_SEARCH, "固态").exists()
+    assert found(Capability, CAPABILITY_SEARCH, "氢能").exists()
+
+
+@postgres_only
+def test_a_published_capability_keeps_its_vector(firm):
+    cap = make_capability(firm, title="激光雷达")
+
+    published = capability_submit(actor=None, capability=cap)
+
+    assert published.status == "published"
+    assert ids(apply_search(Capability.objects.public(), CAPABILITY_SEARCH, "雷达")) == [cap.pk]
+    assert Capability.objects.filter(pk=cap.pk, search_vector__isnull=False).exists()
+
+
+@postgres_only
+def test_rows_written_without_a_vector_are_found_and_then_indexed(corpus):
+    needs, caps = corpus
+    ScenarioNeed.objects.filter(pk=needs[1].pk).update(search_vector=None, title="无向量的湿地")
+    Capability.objects.filter(pk=caps[1].pk).update(search_vector=None)
+
+    before = ids(apply_search(ScenarioNeed.objects.all(), NEED_SEARCH, "无向量"))
+    pending = index_pending()
+    after = ids(apply_search(ScenarioNeed.objects.all(), NEED_SEARCH, "无向量"))
+
+    assert before == after == [needs[1].pk]
+    assert pending == {"needs": 1, "capabilities": 1}
+    assert not ScenarioNeed.objects.filter(search_vector__isnull=True).exists()
+    assert index_needs(ids=[n.pk for n in needs]) == len(needs)
+    assert index_capabilities(ids=[]) == 0
+
+
+@postgres_only
+def test_index_pending_everything_rewrites_stale_vectors(corpus):
+    needs, _caps = corpus
+    # A vector left stale by a write around the services (raw SQL).
+    ScenarioNeed.objects.filter(pk=needs[3].pk).update(title="改名后的标题")
+
+    done = index_pending(everything=True)
+
+    assert done["needs"] == len(needs)
+    assert ids(apply_search(ScenarioNeed.objects.all(), NEED_SEARCH, "改名")) == [needs[3].pk]
+
+
+def test_search_index_command_reports_what_it_indexed(corpus, capsys):
+    from django.core.management import call_command
+
+    call_command("search_index", "--all")
+
+    out = capsys.readouterr().out
+    assert ("4" in out and "2" in out) if connection.vendor == "postgresql" else "SQLite" in out
