@@ -93,7 +93,7 @@ class ListPaginator(Paginator):
         # The filters are the window's: the outer query only fetches and joins its rows.
         outer = rows.all()
         outer.query.where = WhereNode()
-        return self._get_page(outer.filter(pk__in=window), number, self)
+        return self._get_page(outer.filter(pk__in=window), number, self)  # type: ignore[attr-defined]
 
 
 class DefaultPagination(PageNumberPagination):
