@@ -87,10 +87,11 @@ def _names(values: Any) -> str:
 
 class StrictOrderingFilter(OrderingFilter):
     """DRF's ``?ordering=`` that refuses a field it does not offer (400 naming the allowed
-    ones) instead of ignoring it. An asked order ends with the id in the same direction, so
-    rows that tie keep one order from page to page (and an index on the field and the id
-    serves it). ``relevance`` (where the view offers it, with ``search_weights``) orders by
-    ``core.search.relevance`` of ``?search=``, which it then needs."""
+    ones) instead of ignoring it. An asked order ends with the primary key in the same
+    direction, so rows that tie keep one order from page to page (and an index on the field
+    and the key serves it). ``relevance`` (where the view offers it, with
+    ``search_weights``) orders by ``core.search.relevance`` of ``?search=``, which it then
+    needs."""
 
     def filter_queryset(self, request: Any, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
         ordering = self.get_ordering(request, queryset, view)
@@ -124,8 +125,9 @@ class StrictOrderingFilter(OrderingFilter):
                     }
                 )
             ordering = self.remove_invalid_fields(queryset, asked, view, request)
-            if ordering and not {"id", "-id", "pk", "-pk"} & set(ordering):
-                ordering.append("-id" if ordering[-1].startswith("-") else "id")
+            key = queryset.model._meta.pk.name
+            if ordering and not {key, "pk"} & {term.lstrip("-") for term in ordering}:
+                ordering.append(f"-{key}" if ordering[-1].startswith("-") else key)
             if ordering:
                 return ordering
         return self.get_default_ordering(view)

@@ -21,22 +21,32 @@ class KeepsChainIds:
     ``search_vector``: the first follows the chain links (``scenarios.facets.sync_chain_ids``),
     the second the text (``scenarios.services.search``), and an instance loaded before they
     changed must not write its stale copy back. Saving one on purpose takes
-    ``update_fields``."""
+    ``update_fields``.
+
+    A save that writes searchable text (or a new row, a copy included) clears the row's
+    search vector instead: a cleared row is found by its text until the services (or
+    ``manage.py search_index``) index it again, whereas a stale vector would hide it from a
+    search for its new words."""
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         adding = self._state.adding  # type: ignore[attr-defined]
-        if (
-            not adding
-            and self.pk is not None  # type: ignore[attr-defined]
-            and kwargs.get("update_fields") is None
-            and not kwargs.get("force_insert")
-        ):
-            deferred = self.get_deferred_fields()  # type: ignore[attr-defined]
-            kwargs["update_fields"] = [
-                f.name
-                for f in self._meta.concrete_fields  # type: ignore[attr-defined]
-                if not f.primary_key and f.name not in DERIVED_FIELDS and f.attname not in deferred
-            ]
+        if adding:
+            self.__dict__[SEARCH_INDEX.field] = None
+        elif self.pk is not None and not kwargs.get("force_insert"):  # type: ignore[attr-defined]
+            fields = kwargs.get("update_fields")
+            if fields is None:
+                deferred = self.get_deferred_fields()  # type: ignore[attr-defined]
+                fields = [
+                    f.name
+                    for f in self._meta.concrete_fields  # type: ignore[attr-defined]
+                    if not f.primary_key
+                    and f.name not in DERIVED_FIELDS
+                    and f.attname not in deferred
+                ]
+            if set(fields) & set(SEARCH_INDEX.covers) and SEARCH_INDEX.field not in fields:
+                self.__dict__[SEARCH_INDEX.field] = None
+                fields = [*fields, SEARCH_INDEX.field]
+            kwargs["update_fields"] = fields
         super().save(*args, **kwargs)  # type: ignore[misc]
 
 
