@@ -16,8 +16,11 @@ the upper-cased character bigrams of the fields it ``covers``, with a GIN index;
 word then first finds its candidates through the index (every bigram of the upper-cased word,
 or for one character every bigram starting with it), and the substring condition above is
 checked on those only, so the result is the same as without the index. Rows whose vector is
-still NULL (written but not indexed yet) are candidates too; fields across a relation are
-candidates by key (``firm_id = ANY(ARRAY(...))``, which the index scan can OR with).
+still NULL (written but not indexed yet) are candidates too. A field across a relation is
+best held by the vector too (a capability's holds its firm's name, ``firm__name``): a word
+that only the relation's field holds is then one index condition like any other. A related
+field the index does not hold makes candidates by key (``firm_id = ANY(ARRAY(...))``, which
+the index scan can OR with, but which the planner cannot estimate).
 """
 
 from collections.abc import Sequence
@@ -200,10 +203,10 @@ def _usable_index(model: Any, fields: list[str]) -> SearchIndex | None:
 
 def _candidates(model: Any, index: SearchIndex, fields: list[str], word: str) -> Q:
     """Rows that may hold ``word``: found by the index, not indexed yet, or related to a
-    row whose field (``firm__name``) holds it."""
+    row whose field (a relation's field the index does not hold) holds it."""
     found = Q(IndexHolds(F(index.field), word)) | Q(**{f"{index.field}__isnull": True})
     for field in fields:
-        if "__" in field:
+        if "__" in field and field not in index.covers:
             relation, rest = field.split("__", 1)
             related = model._meta.get_field(relation).related_model
             keys = related.objects.filter(_field_q(related, rest, word)).values("pk")

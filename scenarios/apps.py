@@ -14,10 +14,12 @@ class ScenariosConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
+        from accounts.models import Organization
         from reference.models import IndustryChain
         from scenarios import tasks  # noqa: F401 - registers the tasks by name
         from scenarios.facets import chain_about_to_go, chain_deleted, lists_changed, sync_chain_ids
         from scenarios.models import Capability, ScenarioNeed
+        from scenarios.services.search import organization_saved
 
         # Cached counts of the public lists follow every committed write of their rows.
         for model in (ScenarioNeed, Capability):
@@ -32,6 +34,10 @@ class ScenariosConfig(AppConfig):
                 weak=False,
                 dispatch_uid=f"chain-ids-{model}",
             )
+        # A capability's search vector holds its firm's name.
+        post_save.connect(
+            organization_saved, sender=Organization, dispatch_uid="search-organization-name"
+        )
         # Deleting a chain removes its links without m2m_changed.
         pre_delete.connect(chain_about_to_go, sender=IndustryChain, dispatch_uid="chain-ids-pre")
         post_delete.connect(chain_deleted, sender=IndustryChain, dispatch_uid="chain-ids-post")

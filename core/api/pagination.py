@@ -49,7 +49,7 @@ def _positive_int(request: Request, name: str, maximum: int | None = None) -> No
 CountCache = Callable[[str, Callable[[], int]], int]
 
 
-def _joins_single(rows: QuerySet[Any]) -> bool:
+def joins_single(rows: QuerySet[Any]) -> bool:
     """Every join of the query follows a foreign key forwards (one row each), so the outer
     query, joined without the filters, cannot repeat a row."""
     for join in rows.query.alias_map.values():
@@ -82,7 +82,7 @@ class ListPaginator(Paginator):
 
     def page(self, number: Any) -> Page:
         rows = self.object_list
-        if not isinstance(rows, QuerySet) or not rows.query.order_by or not _joins_single(rows):
+        if not isinstance(rows, QuerySet) or not rows.query.order_by or not joins_single(rows):
             return super().page(number)
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page

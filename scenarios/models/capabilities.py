@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from scenarios.choices import CapabilityStatus
 from scenarios.lifecycle import CAPABILITY_EDITABLE
-from scenarios.models.common import SEARCH_INDEX, KeepsChainIds, ListItemManager
+from scenarios.models.common import CAPABILITY_SEARCH_INDEX, KeepsChainIds, ListItemManager
 from scenarios.models.needs import TRL_VALIDATORS
 
 
@@ -82,7 +82,7 @@ class Capability(KeepsChainIds, models.Model):
 
     objects = ListItemManager.from_queryset(CapabilityQuerySet)()
 
-    SEARCH_INDEX = SEARCH_INDEX
+    SEARCH_INDEX = CAPABILITY_SEARCH_INDEX
 
     class Meta:
         verbose_name = _("场景能力")

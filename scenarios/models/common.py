@@ -6,10 +6,13 @@ from django.db import models
 
 from core.search import SearchIndex
 
-# The list's own fields the search index holds (``scenarios.services.search``); a search
-# over other fields of the model does not use it.
+# The fields the search index holds (``scenarios.services.search``); a search over other
+# fields of the model does not use it. A capability's vector holds its firm's name too.
 SEARCH_INDEX = SearchIndex(
     field="search_vector", covers=("title", "description", "keywords", "ref")
+)
+CAPABILITY_SEARCH_INDEX = SearchIndex(
+    field=SEARCH_INDEX.field, covers=(*SEARCH_INDEX.covers, "firm__name")
 )
 # Columns a loaded instance never writes back in a full ``save()``: they are kept by their
 # own writers (the chain links' signal, the search index).
@@ -30,8 +33,9 @@ class KeepsChainIds:
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         adding = self._state.adding  # type: ignore[attr-defined]
+        index: SearchIndex = self.SEARCH_INDEX  # type: ignore[attr-defined]
         if adding:
-            self.__dict__[SEARCH_INDEX.field] = None
+            self.__dict__[index.field] = None
         elif self.pk is not None and not kwargs.get("force_insert"):  # type: ignore[attr-defined]
             fields = kwargs.get("update_fields")
             if fields is None:
@@ -43,9 +47,10 @@ class KeepsChainIds:
                     and f.name not in DERIVED_FIELDS
                     and f.attname not in deferred
                 ]
-            if set(fields) & set(SEARCH_INDEX.covers) and SEARCH_INDEX.field not in fields:
-                self.__dict__[SEARCH_INDEX.field] = None
-                fields = [*fields, SEARCH_INDEX.field]
+            text = {covered.split("__")[0] for covered in index.covers}  # firm__name: firm
+            if text.intersection(fields) and index.field not in fields:
+                self.__dict__[index.field] = None
+                fields = [*fields, index.field]
             kwargs["update_fields"] = fields
         super().save(*args, **kwargs)  # type: ignore[misc]
 

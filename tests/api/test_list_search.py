@@ -1,0 +1,146 @@
+"""The public lists' search, relevance ordering, ties and cached counts through the API, on
+every database (the SQLite pass runs this file too: no search index there, same answers)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from core.api import filters
+from scenarios.models import Capability
+from scenarios.services.capabilities import capability_submit
+from tests.scenarios.helpers import make_capability
+
+pytestmark = pytest.mark.django_db
+CAPS = "/api/v1/public/capabilities/"
+
+
+def publish(firm, **values):
+    return capability_submit(actor=None, capability=make_capability(firm, **values))
+
+
+def ids(response):
+    assert response.status_code == 200, response.content
+    return [row["id"] for row in response.json()["results"]]
+
+
+@pytest.fixture
+def ranked(firm):
+    """Capabilities holding 巡检 in different fields (published oldest first)."""
+    return {
+        "description": publish(firm, title="管网监测", description="无人机巡检管网"),
+        "title_and_keywords": publish(firm, title="巡检机器人", keywords=["巡检", "机器人"]),
+        "none": publish(firm, title="储能电站", description="削峰填谷"),
+        "keywords": publish(firm, title="隧道监测", keywords=["巡检"]),
+        "title": publish(firm, title="巡检无人机", description="电力线路"),
+    }
+
+
+def test_search_finds_a_word_in_any_field_and_every_word_of_several(api, ranked):
+    found = set(ids(api.get(CAPS, {"search": "巡检"})))
+    both = ids(api.get(CAPS, {"search": "巡检 机器人"}))
+    nothing = api.get(CAPS, {"search": "不存在的词"}).json()
+
+    assert found == {ranked[k].pk for k in ranked if k != "none"}
+    assert both == [ranked["title_and_keywords"].pk]
+    assert (nothing["count"], nothing["results"]) == (0, [])
+
+
+def test_relevance_orders_by_the_fields_that_hold_the_words(api, ranked):
+    response = api.get(CAPS, {"search": "巡检", "ordering": "-relevance"})
+
+    # title 8 + keywords 4; title 8; keywords 4; description 2
+    assert ids(response) == [
+        ranked["title_and_keywords"].pk,
+        ranked["title"].pk,
+        ranked["keywords"].pk,
+        ranked["description"].pk,
+    ]
+    assert response.json()["count"] == 4
+
+
+def test_ascending_relevance_is_the_reverse_and_ties_follow_the_key(api, firm):
+    a = publish(firm, title="巡检甲")
+    b = publish(firm, title="巡检乙")
+    c = publish(firm, description="巡检丙")
+
+    up = ids(api.get(CAPS, {"search": "巡检", "ordering": "relevance"}))
+    down = ids(api.get(CAPS, {"search": "巡检", "ordering": "-relevance"}))
+
+    assert up == [c.pk, a.pk, b.pk]
+    assert down == [b.pk, a.pk, c.pk]
+
+
+def test_relevance_ranks_the_first_matches_of_the_default_order_only(api, ranked, monkeypatch):
+    monkeypatch.setattr(filters, "RELEVANCE_WINDOW", 2)
+
+    response = api.get(CAPS, {"search": "巡检", "ordering": "-relevance"})
+
+    # the two newest matches (the default order is the newest first), best first
+    assert ids(response) == [ranked["title"].pk, ranked["keywords"].pk]
+    assert response.json()["count"] == 2
+
+
+@pytest.mark.parametrize("search", [None, "", "   "])
+def test_relevance_without_a_search_is_refused(api, ranked, search):
+    params = {"ordering": "-relevance"}
+    if search is not None:
+        params["search"] = search
+
+    response = api.get(CAPS, params)
+
+    assert response.status_code == 400
+    assert "ordering" in response.json()["fields"]
+
+
+def test_relevance_is_not_offered_where_there_is_no_search(api, reference):
+    response = api.get("/api/v1/regions/", {"ordering": "relevance"})
+
+    assert response.status_code == 400
+    assert "ordering" in response.json()["fields"]
+
+
+@pytest.mark.parametrize("ordering", ["trl", "-trl", "capacity", "-capacity"])
+def test_equal_values_keep_one_order_across_pages(api, firm, ordering):
+    caps = [publish(firm, title=f"能力{i}", trl=7, capacity=2) for i in range(7)]
+    expected = sorted(c.pk for c in caps)
+    if ordering.startswith("-"):
+        expected.reverse()
+
+    pages = [
+        ids(api.get(CAPS, {"ordering": ordering, "page_size": 3, "page": page}))
+        for page in (1, 2, 3)
+    ]
+
+    assert [pk for page in pages for pk in page] == expected
+
+
+def test_an_order_by_the_key_itself_gets_no_second_key(api, firm):
+    caps = [publish(firm, title=f"能力{i}") for i in range(3)]
+
+    assert ids(api.get(CAPS, {"ordering": "-id"})) == sorted((c.pk for c in caps), reverse=True)
+    assert ids(api.get(CAPS, {"ordering": "id"})) == sorted(c.pk for c in caps)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_count_is_cached_until_a_publication_commits(api, reference, firm):
+    publish(firm, title="第一项")
+    first = api.get(CAPS, {"search": "项"}).json()["count"]
+
+    with CaptureQueriesContext(connection) as again:
+        cached = api.get(CAPS, {"search": "项"}).json()["count"]
+    publish(firm, title="第二项")  # committed: the lists' generation moves on
+    after = api.get(CAPS, {"search": "项"}).json()["count"]
+
+    assert (first, cached, after) == (1, 1, 2)
+    assert not any("COUNT(" in q["sql"].upper() for q in again.captured_queries)
+
+
+def test_a_transaction_that_published_counts_its_own_rows(api, firm):
+    # The whole test is one transaction: the generation waits for a commit that never comes.
+    publish(firm, title="第一项")
+    first = api.get(CAPS).json()["count"]
+
+    publish(firm, title="第二项")
+
+    assert (first, api.get(CAPS).json()["count"]) == (1, 2)
+    assert Capability.objects.public().count() == 2
