@@ -84,6 +84,9 @@ class WordSearchFilter(SearchFilter):
             raise ValidationError(
                 {self.search_param: [_("最多 %(n)s 个字符。") % {"n": MAX_SEARCH_LENGTH}]}
             )
+        # The selection before the search: the pagination compares its size with the
+        # search's to choose how to find a page (core.api.pagination).
+        request.rows_before_search = queryset
         return apply_search(queryset, list(fields), text)
 
 
@@ -111,6 +114,7 @@ class StrictOrderingFilter(OrderingFilter):
                 raise ValidationError(
                     {self.ordering_param: [_("按相关度排序（relevance）需要同时给出 search。")]}
                 )
+            request.rows_before_search = None  # the window is not a walk of the order
             default = self.get_default_ordering(view) or ["-pk"]
             window = queryset.order_by(*default).values("pk")[:RELEVANCE_WINDOW]
             if joins_single(queryset):

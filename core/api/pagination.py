@@ -5,7 +5,9 @@ reads the list's own table only (filters, order, ``LIMIT``/``OFFSET``: an index 
 and only those rows are joined to what the page shows, so a deep page or a search never joins
 thousands of rows it throws away. And a view may name a ``list_count_cache`` (``key,
 compute → count``): the list's size is then counted once per selection and kept (the lists
-say for how long), instead of on every page.
+say for how long), instead of on every page. With the cache, a page of a search whose
+matches are dense (their count against the selection's before the search) is found by
+walking the list's order without the search index (``WALK_ROWS``).
 """
 
 import functools
@@ -17,11 +19,14 @@ from typing import Any
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.sql.where import WhereNode
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
+
+from core.search import without_index
 
 _DIGITS = re.compile(r"[0-9]{1,9}")
 
@@ -59,26 +64,50 @@ def joins_single(rows: QuerySet[Any]) -> bool:
     return True
 
 
+# A search's page is found by walking the list's order (``core.search.without_index``) when
+# the walk is expected to read at most this many rows: the page's last position times the
+# selection's size before the search over its size after it (matches spread evenly).
+WALK_ROWS = 5000
+
+
 class ListPaginator(Paginator):
     """Django's paginator choosing a page's rows by key first, and counting through
-    ``count_cache`` when given one."""
+    ``count_cache`` when given one. Given the selection before a search too
+    (``before_search``), it also decides how a page of the search is found."""
 
-    def __init__(self, *args: Any, count_cache: CountCache | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        count_cache: CountCache | None = None,
+        before_search: QuerySet[Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.count_cache = count_cache
+        self.before_search = before_search
 
-    @functools.cached_property
-    def count(self) -> int:
-        rows = self.object_list
-        if self.count_cache is None or not isinstance(rows, QuerySet):
-            return super().count
+    def _cached_count(self, rows: QuerySet[Any], count_cache: CountCache) -> int:
         rows = rows.order_by()
         try:
             sql, params = rows.query.sql_with_params()
         except EmptyResultSet:  # a filter that can match nothing (``pk__in=[]``)
             return 0
         digest = hashlib.sha256(f"{rows.model._meta.label}|{sql}|{params}".encode()).hexdigest()
-        return self.count_cache(f"count:{digest[:32]}", rows.count)
+        return count_cache(f"count:{digest[:32]}", rows.count)
+
+    @functools.cached_property
+    def count(self) -> int:
+        rows = self.object_list
+        if self.count_cache is None or not isinstance(rows, QuerySet):
+            return super().count
+        return self._cached_count(rows, self.count_cache)
+
+    def _walk(self, top: int) -> bool:
+        """The rows up to ``top`` of the search are found sooner by walking the order."""
+        if self.count_cache is None or self.before_search is None or not self.count:
+            return False
+        before = self._cached_count(self.before_search, self.count_cache)
+        return top * before <= WALK_ROWS * self.count
 
     def page(self, number: Any) -> Page:
         rows = self.object_list
@@ -89,7 +118,11 @@ class ListPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        window = rows.values("pk")[bottom:top]
+        window: Any = rows.values("pk")[bottom:top]
+        if top > bottom and self._walk(top):
+            with without_index():
+                # The ORM's own SQL of the window, its values still parameters.
+                window = RawSQL(*window.query.sql_with_params())  # noqa: S611
         # The filters are the window's: the outer query only fetches and joins its rows.
         outer = rows.all()
         outer.query.where = WhereNode()
@@ -102,9 +135,13 @@ class DefaultPagination(PageNumberPagination):
     max_page_size = 200
     count_cache: CountCache | None = None
 
+    before_search: QuerySet[Any] | None = None
+
     @property
     def django_paginator_class(self) -> Any:  # type: ignore[override]
-        return functools.partial(ListPaginator, count_cache=self.count_cache)
+        return functools.partial(
+            ListPaginator, count_cache=self.count_cache, before_search=self.before_search
+        )
 
     def paginate_queryset(
         self, queryset: QuerySet[Any], request: Request, view: Any = None
@@ -112,6 +149,7 @@ class DefaultPagination(PageNumberPagination):
         _positive_int(request, self.page_query_param)
         _positive_int(request, self.page_size_query_param, self.max_page_size)
         self.count_cache = getattr(view, "list_count_cache", None)
+        self.before_search = getattr(request, "rows_before_search", None)
         return super().paginate_queryset(queryset, request, view)
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:

@@ -144,3 +144,33 @@ def test_a_transaction_that_published_counts_its_own_rows(api, firm):
 
     assert (first, api.get(CAPS).json()["count"]) == (1, 2)
     assert Capability.objects.public().count() == 2
+
+
+@pytest.mark.parametrize("walk_rows", [0, 10**9])
+def test_a_search_page_is_the_same_whether_found_by_the_index_or_by_walking(
+    api, ranked, firm, monkeypatch, walk_rows
+):
+    from core.api import pagination
+
+    for i in range(6):
+        publish(firm, title=f"巡检{i}" if i % 2 else f"监测{i}")
+    monkeypatch.setattr(pagination, "WALK_ROWS", walk_rows)
+    expected = sorted(
+        (
+            c
+            for c in Capability.objects.public()
+            if "巡检" in (c.title + c.description + str(c.keywords))
+        ),
+        key=lambda c: (c.published_at, c.pk),
+        reverse=True,
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        pages = [
+            ids(api.get(CAPS, {"search": "巡检", "page_size": 3, "page": p})) for p in (1, 2, 3)
+        ]
+
+    assert [pk for page in pages for pk in page] == [c.pk for c in expected]
+    if connection.vendor == "postgresql":  # the index's condition in the page's query or not
+        page_queries = [q["sql"] for q in queries.captured_queries if "LIMIT" in q["sql"]]
+        assert all(("@@" in sql) == (walk_rows == 0) for sql in page_queries), page_queries
