@@ -10,7 +10,9 @@ concept and a capability's concept match
 * ``synonym``: two surface forms (name or synonym) of one chain node, the lexicon the engine
   expands keywords with;
 * ``vector``: neighbours in the word vectors of the dense text block (cnsyn), cosine at least
-  :data:`VECTOR_MIN_SIMILARITY`, between words with vectors of their own (the dense block
+  :data:`VECTOR_MIN_SIMILARITY` (for a need's keyword, from the cosine at which keyword
+  coverage counts it as a partial hit, ``keywords.NEIGHBOUR_MIN_SIMILARITY``), between words
+  with vectors of their own (the dense block
   also gives an unknown compound the mean of its characters' vectors, and a third of
   cnsyn's words share one placeholder vector; neither names a neighbour a reader would
   accept: 智能预警 and 智能仓储 are 0.80 apart by their characters, 自动驾驶 and 人形机器人
@@ -31,6 +33,7 @@ from typing import Final, Protocol
 
 import numpy as np
 
+from matching.engine.keywords import NEIGHBOUR_MIN_SIMILARITY
 from matching.engine.retrieval import WordVectors
 from matching.engine.scoring import CHAIN_RELATED, Taxonomy, normalize_text
 
@@ -236,7 +239,13 @@ def _vector_pairs(
     if not left or not right:
         return
     cosine = _unit_rows(left, vectors) @ _unit_rows(right, vectors).T
-    for i, j in zip(*np.nonzero(cosine >= minimum), strict=True):
+    # A need keyword's neighbours are named from the cosine keyword coverage counts them
+    # (keywords.NEIGHBOUR_MIN_SIMILARITY), so every partial hit of the score is explained;
+    # other words of the text only from ``minimum``.
+    floor = np.array(
+        [min(minimum, NEIGHBOUR_MIN_SIMILARITY) if w.keyword else minimum for w in left]
+    ).reshape(-1, 1)
+    for i, j in zip(*np.nonzero(cosine >= floor), strict=True):
         need, cap = left[int(i)], right[int(j)]
         if need.norm != cap.norm:
             yield _Pair(need, cap, VECTOR, round(float(cosine[i, j]), 4))
