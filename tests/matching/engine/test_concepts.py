@@ -184,3 +184,27 @@ def test_a_keywords_neighbour_is_named_from_the_cosine_keyword_coverage_counts(
 
     assert as_keyword == [ConceptMatch("报警", "告警", VECTOR, 0.6)]
     assert as_text == []
+
+
+def test_a_compound_keyword_is_named_through_its_pieces_as_keyword_coverage_counts_it(
+    taxonomy: Taxonomy,
+) -> None:
+    vectors = WordVectors(
+        ["跌倒", "摔倒", "报警", "告警", *[f"占位{i}" for i in range(10)]],
+        np.array(
+            [[1.0, 0.0, 0.0], [0.8, 0.6, 0.0], [0.0, 0.0, 1.0], [0.0, 0.6, 0.8]]
+            + [[0.0, 1.0, 0.0]] * 10,
+            dtype=np.float32,
+        ),
+    )
+    need = words("养老", keywords=("跌倒报警",))
+
+    both = matched_concepts(
+        need, words("摔倒", "告警", keywords=("摔倒",)), taxonomy=taxonomy, vectors=vectors
+    )
+    one = matched_concepts(
+        need, words("摔倒", keywords=("摔倒",)), taxonomy=taxonomy, vectors=vectors
+    )
+
+    assert both == [ConceptMatch("跌倒报警", "摔倒+告警", VECTOR, 0.8)]
+    assert one == []
