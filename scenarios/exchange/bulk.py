@@ -186,8 +186,9 @@ def _copy(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequ
     model's table: the fastest way in, one statement however many rows."""
     meta = model._meta
     quote = connection.ops.quote_name
-    names = ", ".join(quote(meta.get_field(c).column) for c in columns)
-    json_at = [isinstance(meta.get_field(c), models.JSONField) for c in columns]
+    fields = {f.attname: f for f in meta.concrete_fields}
+    names = ", ".join(quote(fields[c].column) for c in columns)
+    json_at = [isinstance(fields[c], models.JSONField) for c in columns]
     with (
         connection.cursor() as cursor,
         cursor.copy(f"COPY {quote(meta.db_table)} ({names}) FROM STDIN") as copy,

@@ -426,6 +426,7 @@ def parse_input(
 ) -> tuple[Format, list[ParsedRow]]:
     """Read every row of a file (or of ``rows``, objects as in JSON); ``ignored`` names the
     CSV/XLSX headers to skip (``columns.ignored_names``)."""
+    raw: Iterable[_RawRow]
     if rows is not None:
         detected: Format = "json"
         raw = _rows_from_objects(rows, columns, limits)
