@@ -670,10 +670,10 @@ def bulk_create_rows(
             org = orgs[draft.org_key]
             if draft.org_key in new_orgs and draft.org_key not in created_first:
                 created_first.add(draft.org_key)
-                yield (_audit(None, "organization.create", org, data={"name": org.name}))
+                yield _audit(None, "organization.create", org, data={"name": org.name})
             for firm, event in firm_audit.get(index, ()):
                 event.target_id = str(firm.pk)
-                yield (event)
+                yield event
             if isinstance(item, ScenarioNeed):
                 yield (
                     _audit(None, "need.create", item, to_state=item.status, data={"ref": item.ref})
