@@ -1,7 +1,7 @@
 """Time the operator's bulk import commands on a fresh PostgreSQL database.
 
     uv run python bench/benchmark_import.py [--needs 2000] [--capabilities 20000]
-        [--firms 4000] [--agencies 400] [--format csv] [--draft] [--repeat 1]
+        [--firms 4000] [--agencies 400] [--format csv|xlsx] [--draft] [--repeat 1]
         [--database-url postgres://postgres@127.0.0.1:5432/scenario_bulk_bench]
 
 Each run drops and recreates the database, migrates it, loads the reference data
@@ -12,9 +12,9 @@ agencies) and capabilities (with their firms) into ``var/bench-import/`` (texts 
 child processes, and reports each one's wall time and peak RSS (``wait4``'s ``ru_maxrss``).
 
 The commands go through the whole import: reading, every check, the writes, the audit
-rows and the publishing hooks; the one ``lists_bulk_published`` they announce reaches no
-broker (tasks run eagerly off, ``CELERY_TASK_ALWAYS_EAGER`` unset, the message is queued
-in Redis DB ``--redis-db``).
+rows and the publishing hooks. The one ``lists_bulk_published`` an import announces
+requests one full matching run, queued for a worker on Redis DB ``--redis-db``; no worker
+runs it here (matching has its own benchmark).
 """
 
 from __future__ import annotations
@@ -168,6 +168,20 @@ def write_files(args: argparse.Namespace, out: Path) -> tuple[Path, Path]:
     return needs_path, caps_path
 
 
+def as_xlsx(path: Path) -> Path:
+    """The same rows as an XLSX (one sheet, field names as headers), beside the CSV."""
+    import openpyxl
+
+    target = path.with_suffix(".xlsx")
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.reader(handle):
+            sheet.append(row)
+    workbook.save(target)
+    return target
+
+
 def run_command(argv: list[str], env: dict[str, str]) -> dict[str, Any]:
     """Run one command; its wall time, peak RSS (MiB), exit code and last output line."""
     start = time.perf_counter()
@@ -198,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--firms", type=int, default=None, help="default: capabilities / 5")
     parser.add_argument("--agencies", type=int, default=None, help="default: needs / 10")
     parser.add_argument("--draft", action="store_true", help="import without --publish")
+    parser.add_argument("--format", choices=("csv", "xlsx"), default="csv")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument(
@@ -233,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
         if attempt == 1:
             configure(args.database_url)
             needs_path, caps_path = write_files(args, OUT)
+            if args.format == "xlsx":
+                needs_path, caps_path = as_xlsx(needs_path), as_xlsx(caps_path)
             from django.db import connections
 
             connections.close_all()

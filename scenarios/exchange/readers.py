@@ -469,6 +469,16 @@ def exchange_parse(
 
 
 def read_limited(stream: IO[bytes], *, limit: int | None = None) -> bytes:
-    """Read at most one byte more than the size limit, so an oversized file is detected."""
+    """Read the stream to its end or to one byte past the size limit, so an oversized
+    file is detected; in pieces, so a limit far above the file (the operator's) allocates
+    only what the file holds."""
     limit = limit if limit is not None else ExchangeLimits.current().max_bytes
-    return stream.read(limit + 1)
+    pieces: list[bytes] = []
+    size = 0
+    while size <= limit and (piece := stream.read(min(READ_PIECE, limit + 1 - size))):
+        pieces.append(piece)
+        size += len(piece)
+    return b"".join(pieces)
+
+
+READ_PIECE = 8 * 1024 * 1024

@@ -19,7 +19,12 @@ from activity.models import AuditEvent, Notification
 from reference.models import Region
 from scenarios import events
 from scenarios.choices import CapabilityStatus, NeedStatus
-from scenarios.exchange import CAPABILITY_COLUMNS, capabilities_import, needs_import
+from scenarios.exchange import (
+    CAPABILITY_COLUMNS,
+    capabilities_import,
+    needs_import,
+    read_limited,
+)
 from scenarios.models import Capability, ScenarioNeed
 from scenarios.services.capabilities import capability_create, capability_submit
 from scenarios.services.firms import organization_certify, organization_verify
@@ -366,6 +371,10 @@ def test_bulk_capabilities_store_what_the_services_store(platform_admin, publish
     assert got == expected
     assert sorted(got_sent, key=str) == sorted(expected_sent, key=str)
     if publish:
+        # one announcement (one matching run) for the file, the waiting capability counted
+        assert got_sent == [
+            ("lists_bulk_published", {"needs": 0, "capabilities": 5, "negative_list_entries": 0})
+        ]
         assert {c["status"] for c in got["capabilities"]} == {"published"}
         assert [c["version"] for c in got["capabilities"]] == [3, 3, 3, 3]
         # the capability that waited for its firm's verification is published with it
@@ -446,9 +455,12 @@ def test_a_hostile_file_is_refused_whole():
     assert table_counts() == before
     # a cell beyond what any CSV reader holds is the file's error
     rows[1]["description"] = "长" * 200_000
-    assert "单元格过长" in rejection(
-        lambda: needs_import(actor=None, data=as_csv(rows[:2]), fmt="csv")
-    ).errors[0].reason
+    assert (
+        "单元格过长"
+        in rejection(lambda: needs_import(actor=None, data=as_csv(rows[:2]), fmt="csv"))
+        .errors[0]
+        .reason
+    )
     # and alone, the formula-like title is stored as the text it is
     needs_import(actor=None, data=as_csv(rows[:1]), fmt="csv")
     assert ScenarioNeed.objects.get(ref="BLK-OK").title == '=HYPERLINK("http://evil")'
@@ -547,3 +559,12 @@ def test_a_new_firm_of_the_file_is_created_once_with_its_audit_row():
     assert result.organizations_created == [firm.name]
     created = AuditEvent.objects.filter(action="organization.create", target_id=str(firm.pk))
     assert created.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("size", "limit", "read"),
+    [(5, 10, 5), (10, 10, 10), (25, 10, 11), (3, 2**62, 3)],
+)
+def test_read_limited_reads_to_the_end_or_one_byte_past_the_limit(size, limit, read):
+    # a limit far above the file (the operator's) allocates only what the file holds
+    assert len(read_limited(io.BytesIO(b"x" * size), limit=limit)) == read

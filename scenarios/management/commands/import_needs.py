@@ -96,11 +96,9 @@ class Command(BaseCommand):
             max_bytes=options["max_bytes"], max_rows=options["max_rows"]
         )
         try:
-            size = path.stat().st_size
-            exchange_size_check(size=size, limits=limits)
+            exchange_size_check(size=path.stat().st_size, limits=limits)
             with path.open("rb") as stream:
-                # Within the ceiling: a file that grew since stat() is caught all the same.
-                data = read_limited(stream, limit=min(limits.max_bytes, size + 1))
+                data = read_limited(stream, limit=limits.max_bytes)
         except OSError as exc:
             raise CommandError(f"无法读取文件 {path}：{exc.strerror or exc}") from exc
         except ImportRejected as exc:
