@@ -77,6 +77,42 @@ def notify_users(*, user_ids: list[int], verb: str, message: str, target: models
         transaction.on_commit(lambda: _send(message, body, emails))
 
 
+def notify_many(notes: list[tuple[list[int], str, str, models.Model]]) -> None:
+    """``notify_users`` for many targets at once (a bulk import): ``notes`` holds
+    (user ids, verb, message, target) each; one insert of the notifications and one query
+    for the addresses, whatever their number. Each target's e-mail leaves after commit, as
+    ``notify_users`` sends it."""
+    notes = [note for note in notes if note[0]]
+    if not notes:
+        return
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                user_id=uid,
+                verb=verb,
+                message=message[:500],
+                target_type=target._meta.label_lower,
+                target_id=str(target.pk),
+            )
+            for user_ids, verb, message, target in notes
+            for uid in sorted(set(user_ids))
+        ],
+        batch_size=2000,
+    )
+    wanted = {uid for user_ids, _verb, _message, _target in notes for uid in user_ids}
+    address = dict(User.objects.filter(pk__in=wanted).exclude(email="").values_list("pk", "email"))
+    for user_ids, _verb, message, target in notes:
+        emails = sorted({address[uid] for uid in user_ids if uid in address})
+        if emails:
+            body = message
+            link = _link(target._meta.label_lower, str(target.pk))
+            if link:
+                body += "\n\n" + _("查看详情：") + link
+            transaction.on_commit(
+                lambda m=message, b=body, e=emails: _send(m, b, e)  # type: ignore[misc]
+            )
+
+
 def _link(target_type: str, target_id: str) -> str:
     """The address of the page about the target: the portal's ``notifications/go/`` route,
     which marks the notification read and opens the page the reader may see."""

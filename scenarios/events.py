@@ -132,3 +132,19 @@ def announce_negative_list_changed(*, entry_id: int, active: bool) -> None:
         batch.negative_list_entries += 1
     else:
         negative_list_changed.send_after_commit(entry_id=entry_id, active=active)
+
+
+def announce_many_published(*, needs: int = 0, capabilities: int = 0) -> None:
+    """Count many publications into the current bulk batch at once (a set-based import);
+    outside one, one ``lists_bulk_published`` follows after commit: never one event (nor one
+    matching task) per item."""
+    if not (needs or capabilities):
+        return
+    batch = _batch.get()
+    if batch is not None:
+        batch.needs += needs
+        batch.capabilities += capabilities
+    else:
+        lists_bulk_published.send_after_commit(
+            needs=needs, capabilities=capabilities, negative_list_entries=0
+        )

@@ -93,19 +93,11 @@ def _bump() -> None:
         enqueue_on_commit("scenarios.warm_list_counts")
 
 
-def _changed_uncommitted() -> bool:
-    """This connection's open transaction has written needs or capabilities (its bump of the
-    generation waits for the commit)."""
-    connection = transaction.get_connection()
-    return connection.in_atomic_block and any(
-        entry[1] is _bump for entry in connection.run_on_commit
-    )
-
-
 def lists_changed(**_kwargs: Any) -> None:
     """Receiver of every save and delete of a need or capability: after commit, the cached
     counts of the lists are stale. One bump per transaction, however many rows it wrote."""
-    if _changed_uncommitted():
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(entry[1] is _bump for entry in connection.run_on_commit):
         return
     # robust: a cache or broker that fails here must not fail the request whose change is
     # already committed, nor skip the other after-commit work (events, e-mails).
@@ -113,11 +105,7 @@ def lists_changed(**_kwargs: Any) -> None:
 
 
 def cached_for_lists(key: str, compute: Any, timeout: int = FACET_CACHE_SECONDS) -> Any:
-    """``compute()`` cached under ``key`` for the current generation of the lists. A
-    transaction that has itself written to the lists sees its own writes: it computes, and
-    neither reads nor fills the cache (its rows are not committed, and may never be)."""
-    if _changed_uncommitted():
-        return compute()
+    """``compute()`` cached under ``key`` for the current generation of the lists."""
     full_key = f"{key}:g{lists_generation()}"
     found = cache.get(full_key)
     if found is None:

@@ -15,9 +15,9 @@ DEFAULT_MAJOR_BUDGET_THRESHOLD_CNY = 5_000_000
 # The weights measured best on the held-out evaluation set (docs/matching-quality.md); the
 # engine's own defaults (matching.engine.scoring.Weights) are the same, a test keeps them equal.
 DEFAULT_MATCHING_WEIGHTS: dict[str, float] = {
-    "text": 0.85,
+    "text": 0.88,
     "chain": 0.01,
-    "keywords": 0.08,
+    "keywords": 0.05,
     "trl": 0.02,
     "region": 0.01,
     "track_record": 0.02,

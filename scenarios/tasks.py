@@ -4,7 +4,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from scenarios import facets, figures
-from scenarios.services import imports
+from scenarios.services import imports, search
 
 
 @shared_task(name="scenarios.warm_list_counts", ignore_result=True, soft_time_limit=120)
@@ -12,6 +12,12 @@ def warm_list_counts() -> None:
     """Count the unfiltered lists for the current generation (a cache fill; a newer
     generation started meanwhile is simply counted by the next run)."""
     facets.warm_list_counts()
+
+
+@shared_task(name="scenarios.search_index_pending", ignore_result=True, soft_time_limit=1800)
+def search_index_pending() -> None:
+    """Write the search vectors still NULL (the rows of a bulk import), in batches."""
+    search.index_pending()
 
 
 @shared_task(name="scenarios.refresh_list_figures", ignore_result=True, soft_time_limit=60)

@@ -10,7 +10,10 @@ concept and a capability's concept match
 * ``synonym``: two surface forms (name or synonym) of one chain node, the lexicon the engine
   expands keywords with;
 * ``vector``: neighbours in the word vectors of the dense text block (cnsyn), cosine at least
-  :data:`VECTOR_MIN_SIMILARITY`, between words with vectors of their own (the dense block
+  :data:`VECTOR_MIN_SIMILARITY` (for a need's keyword, from the cosine at which keyword
+  coverage counts it as a partial hit, ``keywords.NEIGHBOUR_MIN_SIMILARITY``; a compound
+  keyword without a vector of its own through its pieces, shown joined: 探伤+成像), between
+  words with vectors of their own (the dense block
   also gives an unknown compound the mean of its characters' vectors, and a third of
   cnsyn's words share one placeholder vector; neither names a neighbour a reader would
   accept: 智能预警 and 智能仓储 are 0.80 apart by their characters, 自动驾驶 and 人形机器人
@@ -31,6 +34,7 @@ from typing import Final, Protocol
 
 import numpy as np
 
+from matching.engine.keywords import NEIGHBOUR_MIN_SIMILARITY, keyword_pieces
 from matching.engine.retrieval import WordVectors
 from matching.engine.scoring import CHAIN_RELATED, Taxonomy, normalize_text
 
@@ -230,16 +234,55 @@ def _unit_rows(words: Sequence[_Word], vectors: WordVectors) -> np.ndarray:
 
 
 def _vector_pairs(
-    needs: dict[str, _Word], caps: dict[str, _Word], vectors: WordVectors, minimum: float
+    needs: dict[str, _Word],
+    caps: dict[str, _Word],
+    vectors: WordVectors,
+    minimum: float,
+    cap_hay: str,
 ) -> Iterable[_Pair]:
     left, right = list(needs.values()), list(caps.values())
     if not left or not right:
         return
-    cosine = _unit_rows(left, vectors) @ _unit_rows(right, vectors).T
-    for i, j in zip(*np.nonzero(cosine >= minimum), strict=True):
+    cap_rows = _unit_rows(right, vectors)
+    cosine = _unit_rows(left, vectors) @ cap_rows.T
+    # A need keyword's neighbours are named from the cosine keyword coverage counts them
+    # (keywords.NEIGHBOUR_MIN_SIMILARITY), so its partial hits are explained; other words
+    # of the text only from ``minimum``.
+    floor = np.array(
+        [min(minimum, NEIGHBOUR_MIN_SIMILARITY) if w.keyword else minimum for w in left]
+    ).reshape(-1, 1)
+    for i, j in zip(*np.nonzero(cosine >= floor), strict=True):
         need, cap = left[int(i)], right[int(j)]
         if need.norm != cap.norm:
             yield _Pair(need, cap, VECTOR, round(float(cosine[i, j]), 4))
+    # A compound keyword without a vector of its own, by the rule keyword coverage uses:
+    # every piece found verbatim or through a neighbour, the weakest piece's cosine.
+    for word in left:
+        if not word.keyword or vectors.own_vector(word.norm) is not None:
+            continue
+        if word.norm in cap_hay:
+            continue  # an exact hit, named by _exact_pairs
+        pieces = keyword_pieces(word.norm, vectors)
+        if not pieces:
+            continue
+        shown: list[str] = []
+        weakest = 1.0
+        for piece in pieces:
+            if piece in cap_hay:
+                shown.append(piece)
+                continue
+            vec = vectors.own_vector(piece)
+            if vec is None:  # keyword_pieces keeps only pieces with vectors
+                break
+            sims = cap_rows @ (np.asarray(vec, dtype=np.float64) / np.linalg.norm(vec))
+            best = int(np.argmax(sims)) if len(sims) else -1
+            if best < 0 or sims[best] < NEIGHBOUR_MIN_SIMILARITY:
+                break
+            shown.append(right[best].shown)
+            weakest = min(weakest, float(sims[best]))
+        else:
+            joined = "+".join(dict.fromkeys(shown))
+            yield _Pair(word, _Word(joined, joined, False, ()), VECTOR, round(weakest, 4))
 
 
 def matched_concepts(
@@ -267,7 +310,7 @@ def matched_concepts(
         *_taxonomy_pairs(needs, caps, taxonomy),
     ]
     if vectors is not None:
-        pairs.extend(_vector_pairs(needs, caps, vectors, min_similarity))
+        pairs.extend(_vector_pairs(needs, caps, vectors, min_similarity, _haystack(capability)))
     out: list[ConceptMatch] = []
     used_need: set[str] = set()
     used_cap: set[str] = set()

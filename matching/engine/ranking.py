@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from matching.engine.keywords import KeywordNeighbours
+from matching.engine.keywords import KeywordNeighbours, for_index
 from matching.engine.pairing import PairingResult, pair
 from matching.engine.retrieval import (
     Candidates,
@@ -167,7 +167,7 @@ class MatchEngine:
         if self.vectors is None or not self.keyword_neighbours:
             return None
         if self._neighbours is None or self._neighbours.index is not index:
-            self._neighbours = KeywordNeighbours(index, self.vectors)
+            self._neighbours = for_index(index, self.vectors)
         return self._neighbours
 
     def _banned_rows(self, negative_list: NegativeList | None) -> BoolArray:
@@ -368,7 +368,7 @@ class MatchEngine:
             words = index.outside_words([cap])
 
             def neighbours(alternatives: Sequence[KeywordForms], _rows: IntArray) -> FloatArray:
-                return near.similarities_of_words(alternatives, words)
+                return near.similarities_of_words(alternatives, words, caps.haystack)
 
         feats = pair_features(
             need_arrays,

@@ -155,9 +155,9 @@ class Weights:
     # policy features (values over 0-1) must stay small to break near-ties rather than
     # overturn relevance. Keyword coverage counts vector neighbours (keywords.py). Chosen on
     # the dev needs of both labelled sets, cross-validated; see docs/matching-quality.md.
-    text: float = 0.85
+    text: float = 0.88
     chain: float = 0.01
-    keywords: float = 0.08
+    keywords: float = 0.05
     trl: float = 0.02
     region: float = 0.01
     track_record: float = 0.02

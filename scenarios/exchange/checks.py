@@ -21,7 +21,7 @@ from scenarios.exchange.readers import ParsedRow
 from scenarios.exchange.updates import Update, plan_updates
 from scenarios.models import Capability, ScenarioNeed
 from scenarios.selectors import capability_queryset, need_queryset
-from scenarios.services.negative_list import negative_list_hits
+from scenarios.services.negative_list import active_negative_entries, negative_list_hits
 
 
 @dataclass(frozen=True)
@@ -371,6 +371,7 @@ def plan_capabilities(
                 )
             )
     if options.publish:
+        entries = active_negative_entries()
         for row in rows:
             values = row.values
             if not (values.get("title") and values.get("description")):
@@ -384,6 +385,7 @@ def plan_capabilities(
                 chain_paths=[
                     chain_paths[s] for s in values.get("chains") or [] if s in chain_paths
                 ],
+                entries=entries,
             )
             if hits:
                 errors.append(

@@ -10,21 +10,14 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from accounts.choices import OrganizationKind, Role
-from accounts.models import Organization
+from accounts.choices import Role
 from accounts.roles import is_platform_admin, is_province_committee_member, organization_ids
-from accounts.services.organizations import organization_create
-from activity.services import audit_record
 from core.actors import Actor
-from core.errors import ActorNotAllowed, DomainError, InvalidInput
+from core.errors import ActorNotAllowed, DomainError
 from scenarios import events
-from scenarios.choices import (
-    CapabilityStatus,
-    NeedStatus,
-)
+from scenarios.exchange.bulk import bulk_create_rows
 from scenarios.exchange.checks import (
     ImportOptions,
-    NewOrg,
     Plan,
     plan_capabilities,
     plan_needs,
@@ -42,13 +35,10 @@ from scenarios.exchange.readers import ParsedRow, parse_input
 from scenarios.exchange.updates import Update, service_values
 from scenarios.models import Capability, ScenarioNeed
 from scenarios.services.capabilities import (
-    capability_create,
-    capability_submit,
     capability_update,
 )
 from scenarios.services.common import ImportSource
-from scenarios.services.firms import organization_certify, organization_verify
-from scenarios.services.needs import need_create, need_update
+from scenarios.services.needs import need_update
 
 
 @dataclass(frozen=True)
@@ -126,47 +116,6 @@ def _service_errors(row: int, exc: Exception) -> list[RowError]:
     ]
 
 
-def _import_audit(
-    *,
-    actor: Actor | None,
-    kind: ExchangeKind,
-    target: ScenarioNeed | Capability,
-    row: int,
-    publish: bool,
-    batch: str,
-    fmt: str,
-    filename: str,
-) -> None:
-    audit_record(
-        actor=actor,
-        action=f"{kind}.import",
-        target=target,
-        to_state=target.status,
-        reason=(
-            _("批量导入：已在其他渠道审批，作为已发布导入。") if publish else _("批量导入为草稿。")
-        ),
-        data={
-            "ref": target.ref,
-            "batch": batch,
-            "format": fmt,
-            "file": filename[:200],
-            "row": row,
-            "imported_as_published": publish,
-        },
-    )
-
-
-def _firm_verify_for_import(*, actor: Actor | None, firm: Organization, batch: str) -> Organization:
-    """Verify a firm whose capabilities an approved list publishes (audited as the import)."""
-    if firm.is_verified:
-        return firm
-    return organization_verify(
-        actor=actor,
-        organization=firm,
-        reason=_("导入已审批的能力清单时认证（批次 %(b)s）。") % {"b": batch},
-    )
-
-
 # Rows between two progress reports (a report is a cache write).
 PROGRESS_EVERY = 25
 
@@ -183,20 +132,15 @@ class _Kind:
     columns: tuple[Column, ...]
     org_key: str  # the column that finds the row's organization (created if missing)
     plan: Callable[[list[ParsedRow], ExchangeLimits, ImportOptions], Plan]
-    create_org: Callable[[str, NewOrg], Organization]
-    write: Callable[..., tuple[ScenarioNeed | Capability, Organization]]
     update: Callable[..., ScenarioNeed | Capability]
 
 
 @dataclass
 class _Written:
-    """What the rows written so far did."""
+    """What the updating rows did."""
 
-    orgs: dict[str, Organization]
-    created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: int = 0
-    organizations_created: list[str] = field(default_factory=list)
 
 
 def _import(
@@ -211,16 +155,20 @@ def _import(
     dry_run: bool,
     update: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    limits: ExchangeLimits | None = None,
 ) -> ImportResult:
     """Read, check and write one file of either kind, all or nothing.
 
-    Every row is written in its own savepoint so that all problems are collected (a row a
-    service refuses becomes a row error); any error rolls the whole file back, and so does
-    a dry run. Publications inside announce one ``lists_bulk_published`` after commit.
+    Rows that update a stored item go through the services, each in its own savepoint so
+    that all problems are collected (a row a service refuses becomes a row error); the new
+    rows are written set-based (``bulk.bulk_create_rows``), after the same checks. Any error
+    rolls the whole file back, and so does a dry run. Publications inside announce one
+    ``lists_bulk_published`` after commit. ``limits``: the file's limits (default: the
+    settings'; the operator's command lifts them).
     """
     check_importer(actor, kind=kind.name, publish=publish)
     options = ImportOptions(publish=publish, update=update, scope=import_scope(actor, kind.name))
-    limits = ExchangeLimits.current()
+    limits = limits or ExchangeLimits.current()
     detected, parsed = parse_input(
         kind.columns,
         data=data,
@@ -231,48 +179,68 @@ def _import(
         ignored=ignored_names(kind.name),
     )
     plan = kind.plan(parsed, limits, options)
+    del parsed  # the plan holds the rows
     batch = _new_batch()
-    done = _Written(orgs=dict(plan.orgs))
+    done = _Written()
     errors: list[RowError] = []
     total = len(plan.rows)
+    creates = [row for row in plan.rows if row.number not in plan.updates]
+    changed = [(row, plan.updates[row.number]) for row in plan.rows if row.number in plan.updates]
+    if progress is not None:
+        progress(0, total)  # read and checked: the writing starts
     with transaction.atomic(), events.bulk_publishing():
-        for index, row in enumerate(plan.rows):
+        # Updates by ref go through the services, row by row (each in a savepoint so every
+        # problem is collected); rows equal to their item change nothing.
+        for index, (row, stored) in enumerate(changed):
             if progress is not None and index % PROGRESS_EVERY == 0:
                 progress(index, total)
-            stored = plan.updates.get(row.number)
-            if stored is not None and not stored.changes:
+            if not stored.changes:
                 done.unchanged += 1  # no service call: no new version, no audit row
                 continue
             source = ImportSource(batch=batch, format=detected, file=filename[:200], row=row.number)
             try:
                 with transaction.atomic():
-                    if stored is not None:
-                        item = kind.update(actor=actor, stored=stored, plan=plan, source=source)
-                        done.updated.append(item.ref)
-                    else:
-                        _create_row(
-                            kind,
-                            actor=actor,
-                            row=row,
-                            plan=plan,
-                            options=options,
-                            source=source,
-                            done=done,
-                        )
+                    item = kind.update(actor=actor, stored=stored, plan=plan, source=source)
+                    done.updated.append(item.ref)
             except (DomainError, IntegrityError) as exc:
                 errors.extend(_service_errors(row.number, exc))
+        # New refs are created set-based (``bulk``), with what the services write for each.
+        offset = len(changed)
+
+        def created_progress(count: int, _of: int) -> None:
+            if progress is not None:
+                progress(offset + count, total)
+
+        try:
+            with transaction.atomic():
+                written = bulk_create_rows(
+                    kind.name,
+                    actor=actor,
+                    rows=creates,
+                    plan=plan,
+                    options=options,
+                    batch=batch,
+                    fmt=detected,
+                    filename=filename,
+                    errors=errors,
+                    progress=created_progress,
+                )
+        except IntegrityError:  # a row written meanwhile by someone else (a ref, a name)
+            errors.append(RowError(0, "", _("与已有数据冲突（编号或名称重复），请检查后重试。")))
+            written = None
         if progress is not None:
             progress(total, total)
         raise_if_errors(errors, kind.columns, limits)
         if dry_run:
             transaction.set_rollback(True)
+    assert written is not None  # noqa: S101 - an IntegrityError is an error above
     return ImportResult(
         kind=kind.name,
         format=detected,
-        created=len(done.created),
-        refs=done.created,
+        created=len(written.created),
+        refs=written.created,
         published=publish,
-        organizations_created=done.organizations_created,
+        organizations_created=written.organizations_created,
         batch=batch,
         dry_run=dry_run,
         update=update,
@@ -280,140 +248,6 @@ def _import(
         updated_refs=done.updated,
         unchanged=done.unchanged,
     )
-
-
-def _create_row(
-    kind: _Kind,
-    *,
-    actor: Actor | None,
-    row: ParsedRow,
-    plan: Plan,
-    options: ImportOptions,
-    source: ImportSource,
-    done: _Written,
-) -> None:
-    """Create a row's item (and its organization when the file introduces it), audited as
-    imported. Runs inside the row's savepoint: ``done`` changes only once it succeeded."""
-    key = row.values[kind.org_key]
-    org = done.orgs.get(key)
-    new_org = org is None
-    if org is None:
-        org = kind.create_org(key, plan.new_orgs[key])
-    item, org = kind.write(
-        actor=actor,
-        org=org,
-        values=row.values,
-        plan=plan,
-        publish=options.publish,
-        batch=source.batch,
-    )
-    _import_audit(
-        actor=actor,
-        kind=kind.name,
-        target=item,
-        row=row.number,
-        publish=options.publish,
-        batch=source.batch,
-        fmt=source.format,
-        filename=source.file,
-    )
-    done.orgs[key] = org
-    if new_org:
-        done.organizations_created.append(org.name)
-    done.created.append(item.ref)
-
-
-def _create_agency(name: str, planned: NewOrg) -> Organization:
-    return organization_create(
-        actor=None, kind=OrganizationKind.AGENCY, name=planned.name, region=planned.region
-    )
-
-
-def _create_firm(credit_code: str, planned: NewOrg) -> Organization:
-    return organization_create(
-        actor=None,
-        kind=OrganizationKind.FIRM,
-        name=planned.name,
-        region=planned.region,
-        credit_code=credit_code,
-    )
-
-
-def _write_need(
-    *,
-    actor: Actor | None,
-    org: Organization,
-    values: dict[str, Any],
-    plan: Plan,
-    publish: bool,
-    batch: str,
-) -> tuple[ScenarioNeed, Organization]:
-    need = need_create(
-        actor=None,
-        agency=org,
-        ref=values["ref"] or None,
-        status=NeedStatus.PUBLISHED if publish else NeedStatus.DRAFT,
-        title=values["title"],
-        description=values["description"],
-        category=values["category"],
-        chains=values["chains"],
-        keywords=values["keywords"],
-        region=plan.regions[values["region_code"]],
-        validation_type=values["validation_type"],
-        min_trl=values["min_trl"],
-        budget_cny=values["budget_cny"],
-        deadline=values["deadline"],
-        is_major=values["is_major"],
-    )
-    return need, org
-
-
-def _write_capability(
-    *,
-    actor: Actor | None,
-    org: Organization,
-    values: dict[str, Any],
-    plan: Plan,
-    publish: bool,
-    batch: str,
-) -> tuple[Capability, Organization]:
-    cap = capability_create(
-        actor=None,
-        firm=org,
-        ref=values["ref"] or None,
-        title=values["title"],
-        description=values["description"],
-        chains=values["chains"],
-        keywords=values["keywords"],
-        region=plan.regions[values["region_code"]],
-        trl=values["trl"],
-        certifications=values["certifications"],
-        past_cases=values["past_cases"],
-        capacity=values["capacity"],
-    )
-    if publish:
-        org = _firm_verify_for_import(actor=actor, firm=org, batch=batch)
-        # An approved list vouches for what its rows claim (certifications, capacity).
-        claims_more = not set(values["certifications"]) <= set(org.verified_certifications)
-        if (
-            claims_more
-            or org.verified_capacity is None
-            or values["capacity"] > org.verified_capacity
-        ):
-            org = organization_certify(
-                actor=None,
-                organization=org,
-                certifications=list(values["certifications"]),
-                capacity=values["capacity"],
-                reason=_("导入已审批的能力清单（批次 %(b)s）。") % {"b": batch},
-                merge=True,
-            )
-        cap = capability_submit(actor=None, capability=cap)
-        if cap.status != CapabilityStatus.PUBLISHED:
-            raise InvalidInput(
-                _("未能发布（当前状态：%(status)s）。") % {"status": cap.get_status_display()}
-            )
-    return cap, org
 
 
 def _update_need(
@@ -449,8 +283,6 @@ NEEDS = _Kind(
     columns=NEED_COLUMNS,
     org_key="org_name",
     plan=plan_needs,
-    create_org=_create_agency,
-    write=_write_need,
     update=_update_need,
 )
 CAPABILITIES = _Kind(
@@ -458,8 +290,6 @@ CAPABILITIES = _Kind(
     columns=CAPABILITY_COLUMNS,
     org_key="firm_credit_code",
     plan=plan_capabilities,
-    create_org=_create_firm,
-    write=_write_capability,
     update=_update_capability,
 )
 
@@ -475,6 +305,7 @@ def needs_import(
     dry_run: bool = False,
     update: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    limits: ExchangeLimits | None = None,
 ) -> ImportResult:
     """Import scenario needs (机会清单) from an exchange-format file, all or nothing.
 
@@ -504,6 +335,7 @@ def needs_import(
         dry_run=dry_run,
         update=update,
         progress=progress,
+        limits=limits,
     )
 
 
@@ -518,6 +350,7 @@ def capabilities_import(
     dry_run: bool = False,
     update: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    limits: ExchangeLimits | None = None,
 ) -> ImportResult:
     """Import capabilities (能力清单) from an exchange-format file, all or nothing.
 
@@ -541,4 +374,5 @@ def capabilities_import(
         dry_run=dry_run,
         update=update,
         progress=progress,
+        limits=limits,
     )

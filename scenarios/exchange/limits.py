@@ -49,6 +49,27 @@ class ExchangeLimits:
             max_errors=settings.EXCHANGE_MAX_ERRORS,
         )
 
+    @classmethod
+    def operator(
+        cls, *, max_bytes: int | None = None, max_rows: int | None = None
+    ) -> "ExchangeLimits":
+        """The limits of the operator's commands: any size and any number of rows unless a
+        ceiling is given; cells stay bounded, and an XLSX still may not unpack to far more
+        than it weighs (``MAX_INFLATE_RATIO``)."""
+        base = cls.current()
+        unbounded = 2**62
+        return cls(
+            max_bytes=max_bytes if max_bytes is not None else unbounded,
+            max_rows=max_rows if max_rows is not None else unbounded,
+            max_cell_chars=base.max_cell_chars,
+            max_unzipped_bytes=(
+                max(base.max_unzipped_bytes, MAX_INFLATE_RATIO * max_bytes)
+                if max_bytes is not None
+                else unbounded
+            ),
+            max_errors=base.max_errors,
+        )
+
     @property
     def max_physical_rows(self) -> int:
         """Rows a sheet may span, blank ones included, before it counts as hostile."""

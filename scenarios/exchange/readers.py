@@ -7,7 +7,7 @@ import json
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import IO, Any
@@ -227,10 +227,12 @@ def _row_from_cells(number: int, cells: Sequence[Any], names: Sequence[str | Non
 
 def _read_csv(
     data: bytes, columns: Sequence[Column], limits: ExchangeLimits, ignored: frozenset[str]
-) -> list[_RawRow]:
-    text = _decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows: list[_RawRow] = []
+) -> Iterator[_RawRow]:
+    """The file's rows one by one (a caller keeps what it needs of each, not the file)."""
+    _decode(data)  # the whole file is UTF-8 text, or a clear error before any row
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    reader = csv.reader(text)
+    count = 0
     try:
         header = next(reader, None)
         if header is None:
@@ -243,9 +245,10 @@ def _read_csv(
                 raise _too_many_lines(limits)
             if all(not c.strip() for c in cells):
                 continue
-            if len(rows) >= limits.max_rows:
+            if count >= limits.max_rows:
                 raise _too_many_rows(limits)
-            rows.append(_row_from_cells(number, [csv_unescape(c) for c in cells], names))
+            count += 1
+            yield _row_from_cells(number, [csv_unescape(c) for c in cells], names)
     except csv.Error as exc:
         reason = str(exc)
         if "field larger than field limit" in reason:
@@ -254,7 +257,6 @@ def _read_csv(
             _("CSV 格式错误（第 %(line)s 行）：%(reason)s。")
             % {"line": reader.line_num, "reason": reason}
         ) from None
-    return rows
 
 
 def _count_string_items(archive: zipfile.ZipFile, name: str, *, stop_after: int) -> int:
@@ -347,7 +349,7 @@ def _check_xlsx_archive(data: bytes, width: int, limits: ExchangeLimits) -> None
 
 def _read_xlsx(
     data: bytes, columns: Sequence[Column], limits: ExchangeLimits, ignored: frozenset[str]
-) -> list[_RawRow]:
+) -> Iterator[_RawRow]:
     # The export's label columns are part of a sheet too.
     _check_xlsx_archive(data, len(columns) + len(ignored), limits)
     broken = _("XLSX 文件已损坏或无法读取。")
@@ -355,7 +357,7 @@ def _read_xlsx(
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds of errors for a damaged file
         raise file_error(broken) from None
-    rows: list[_RawRow] = []
+    count = 0
     try:
         if not workbook.worksheets:
             raise file_error(_("XLSX 文件中没有工作表。"))
@@ -376,20 +378,20 @@ def _read_xlsx(
                 raise _too_many_lines(limits)
             if all(is_blank(v) for v in values):
                 continue
-            if len(rows) >= limits.max_rows:
+            if count >= limits.max_rows:
                 raise _too_many_rows(limits)
-            rows.append(_row_from_cells(number, values[: len(names)], names))
+            count += 1
+            yield _row_from_cells(number, values[: len(names)], names)
     except ImportRejected:
         raise
     except Exception:  # damaged sheet XML surfaces while iterating
         raise file_error(broken) from None
     finally:
         workbook.close()
-    return rows
 
 
 READERS: dict[
-    str, Callable[[bytes, Sequence[Column], ExchangeLimits, frozenset[str]], list[_RawRow]]
+    str, Callable[[bytes, Sequence[Column], ExchangeLimits, frozenset[str]], Iterable[_RawRow]]
 ] = {
     "json": _read_json,
     "csv": _read_csv,
@@ -424,6 +426,7 @@ def parse_input(
 ) -> tuple[Format, list[ParsedRow]]:
     """Read every row of a file (or of ``rows``, objects as in JSON); ``ignored`` names the
     CSV/XLSX headers to skip (``columns.ignored_names``)."""
+    raw: Iterable[_RawRow]
     if rows is not None:
         detected: Format = "json"
         raw = _rows_from_objects(rows, columns, limits)
@@ -433,10 +436,12 @@ def parse_input(
         detected = exchange_format_detect(fmt=fmt, filename=filename)
         _check_content(data, detected, limits)
         raw = READERS[detected](data, columns, limits, ignored)
-    if not raw:
-        raise file_error(_("文件中没有数据行。"))
     typed = detected == "json"
-    return detected, [_parse_row(columns, r, typed=typed, limits=limits) for r in raw]
+    # Each row is parsed as it is read: the raw cells of the file are never all held.
+    parsed = [_parse_row(columns, r, typed=typed, limits=limits) for r in raw]
+    if not parsed:
+        raise file_error(_("文件中没有数据行。"))
+    return detected, parsed
 
 
 def exchange_parse(
@@ -464,6 +469,16 @@ def exchange_parse(
 
 
 def read_limited(stream: IO[bytes], *, limit: int | None = None) -> bytes:
-    """Read at most one byte more than the size limit, so an oversized file is detected."""
+    """Read the stream to its end or to one byte past the size limit, so an oversized
+    file is detected; in pieces, so a limit far above the file (the operator's) allocates
+    only what the file holds."""
     limit = limit if limit is not None else ExchangeLimits.current().max_bytes
-    return stream.read(limit + 1)
+    pieces: list[bytes] = []
+    size = 0
+    while size <= limit and (piece := stream.read(min(READ_PIECE, limit + 1 - size))):
+        pieces.append(piece)
+        size += len(piece)
+    return b"".join(pieces)
+
+
+READ_PIECE = 8 * 1024 * 1024

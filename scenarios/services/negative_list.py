@@ -83,13 +83,24 @@ def negative_entry_deactivate(*, actor: Actor, entry: NegativeListEntry) -> Nega
     return entry
 
 
+def active_negative_entries() -> list[NegativeListEntry]:
+    """The active entries, read once for checking many items (``negative_list_hits``)."""
+    return list(NegativeListEntry.objects.filter(active=True).select_related("chain"))
+
+
 def negative_list_hits(
-    *, title: str, description: str, keywords: list[str], chain_paths: list[str]
+    *,
+    title: str,
+    description: str,
+    keywords: list[str],
+    chain_paths: list[str],
+    entries: list[NegativeListEntry] | None = None,
 ) -> list[NegativeListEntry]:
-    """Active entries that an item with this text and these chains runs into."""
+    """Active entries that an item with this text and these chains runs into; ``entries``
+    (``active_negative_entries``) saves reading them again for each of many items."""
     text = "\n".join([title, description, *keywords]).lower()
     hits = []
-    for entry in NegativeListEntry.objects.filter(active=True).select_related("chain"):
+    for entry in entries if entries is not None else active_negative_entries():
         keyword_hit = entry.kind == NegativeListKind.KEYWORD and entry.keyword.lower() in text
         chain = entry.chain
         chain_hit = chain is not None and any(p.startswith(chain.path) for p in chain_paths)

@@ -29,7 +29,6 @@ from scenarios.exchange import (
     cells,
     csv_neutralise,
     exchange_parse,
-    importing,
     need_exchange_record,
     needs_import,
     opportunity_list_export,
@@ -654,23 +653,18 @@ def test_capabilities_import_reports_credit_code_checksum_and_non_firm_codes():
     assert "非企业" in exc.errors[2].reason
 
 
-def test_needs_import_service_error_mid_file_rolls_back_earlier_rows(monkeypatch):
-    # given: the service refuses the second row after the first was written
-    real_create = importing.need_create
-
-    def refusing_create(**kwargs):
-        if kwargs["ref"] == "IMP-N-002":
-            raise InvalidInput("拒绝", fields={"region": ["不在发布单位辖区内。"]})
-        return real_create(**kwargs)
-
-    monkeypatch.setattr(importing, "need_create", refusing_create)
+def test_needs_import_service_check_mid_file_rolls_back_the_whole_file():
+    # given: the second row passes the reader but not the need service's keyword check (a
+    # tab inside a keyword), after a good first row
     before = table_counts()
+    rows = [need_row(), need_row(ref="IMP-N-002", keywords=["机器\t视觉"])]
 
     # when
-    exc = rejection(lambda: needs_import(actor=None, rows=[need_row(), need_row(ref="IMP-N-002")]))
+    exc = rejection(lambda: needs_import(actor=None, rows=rows))
 
-    # then: the service's field name is reported in the exchange format's name
-    assert where(exc) == [(2, "region_code")]
+    # then: the service's reason, on the row and field, and nothing written
+    assert where(exc) == [(2, "keywords")]
+    assert "控制字符" in exc.errors[0].reason
     assert table_counts() == before
 
 

@@ -287,3 +287,18 @@ def test_a_save_of_new_text_leaves_the_row_found_by_its_text(firm):
 
     assert Capability.objects.get(pk=cap.pk).search_vector is None
     assert ids(apply_search(Capability.objects.all(), CAPABILITY_SEARCH, "毫米波")) == [cap.pk]
+
+
+@postgres_only
+def test_a_bulk_import_has_its_rows_indexed_after_commit(
+    corpus, django_capture_on_commit_callbacks
+):
+    from scenarios.exchange.bulk import _after_bulk_insert
+
+    _needs, caps = corpus
+    Capability.objects.filter(pk=caps[0].pk).update(search_vector=None)  # as COPY leaves it
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _after_bulk_insert("capability", [caps[0].pk])
+
+    assert vector_finds(Capability, CAPABILITY_SEARCH, "智能机器人") == [caps[0].pk]

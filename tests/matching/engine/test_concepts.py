@@ -164,3 +164,47 @@ def test_matched_concepts_are_bounded_one_pair_per_word_and_deterministic(
     assert first[0].need_word == "概念05"  # a keyword first among exact matches
     assert len({c.need_word for c in first}) == len({c.capability_word for c in first}) == 8
     assert all(c.how == EXACT for c in first)
+
+
+def test_a_keywords_neighbour_is_named_from_the_cosine_keyword_coverage_counts(
+    taxonomy: Taxonomy,
+) -> None:
+    # 报警 and 告警 are 0.6 apart: keyword coverage counts it (from 0.5), so when 报警 is the
+    # need's keyword the explanation names the pair; as a plain word of the text it is not.
+    vectors = WordVectors(
+        ["报警", "告警", *[f"占位{i}" for i in range(10)]],
+        np.array([[1.0, 0.0, 0.0], [0.6, 0.8, 0.0]] + [[0.0, 0.0, 1.0]] * 10, dtype=np.float32),
+    )
+    cap = words("告警", keywords=("告警",))
+
+    as_keyword = matched_concepts(
+        words("报警", keywords=("报警",)), cap, taxonomy=taxonomy, vectors=vectors
+    )
+    as_text = matched_concepts(words("报警"), cap, taxonomy=taxonomy, vectors=vectors)
+
+    assert as_keyword == [ConceptMatch("报警", "告警", VECTOR, 0.6)]
+    assert as_text == []
+
+
+def test_a_compound_keyword_is_named_through_its_pieces_as_keyword_coverage_counts_it(
+    taxonomy: Taxonomy,
+) -> None:
+    vectors = WordVectors(
+        ["跌倒", "摔倒", "报警", "告警", *[f"占位{i}" for i in range(10)]],
+        np.array(
+            [[1.0, 0.0, 0.0], [0.8, 0.6, 0.0], [0.0, 0.0, 1.0], [0.0, 0.6, 0.8]]
+            + [[0.0, 1.0, 0.0]] * 10,
+            dtype=np.float32,
+        ),
+    )
+    need = words("养老", keywords=("跌倒报警",))
+
+    both = matched_concepts(
+        need, words("摔倒", "告警", keywords=("摔倒",)), taxonomy=taxonomy, vectors=vectors
+    )
+    one = matched_concepts(
+        need, words("摔倒", keywords=("摔倒",)), taxonomy=taxonomy, vectors=vectors
+    )
+
+    assert both == [ConceptMatch("跌倒报警", "摔倒+告警", VECTOR, 0.8)]
+    assert one == []

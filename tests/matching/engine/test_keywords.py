@@ -8,9 +8,14 @@ import numpy as np
 import pytest
 
 from matching.engine import MatchEngine
-from matching.engine.keywords import NEIGHBOUR_MIN_SIMILARITY, KeywordNeighbours
+from matching.engine.keywords import LENGTH_B, KeywordNeighbours, keyword_pieces
 from matching.engine.retrieval import CapabilityIndex, WordVectors, get_word_vectors
-from matching.engine.scoring import CapabilityDoc, NeedDoc, keyword_coverage
+from matching.engine.scoring import (
+    CapabilityDoc,
+    NeedDoc,
+    capability_haystack,
+    keyword_coverage,
+)
 from matching.engine.text import Analyzer, read_taxonomy_csv
 
 TAXONOMY_CSV = Path(__file__).resolve().parents[3] / "reference" / "data" / "industry_chains.csv"
@@ -104,30 +109,75 @@ def test_words_sharing_the_placeholder_vector_are_no_neighbours(
 
     # 占位2 and 占位1 have identical (placeholder) vectors: cosine 1, but no meaning.
     assert neighbours.similarities(_alternatives("占位2"), row).tolist() == [[0.0]]
-    assert neighbours.keyword_vectors("占位2") is None
+    assert neighbours.keyword_query("占位2") is None
 
 
-def test_a_compound_without_its_own_vector_is_matched_through_its_sub_words(
+def test_a_compound_without_its_own_vector_needs_every_piece_found(
     neighbours: KeywordNeighbours,
 ) -> None:
-    # 跌倒报警 has no vector: its parts 跌倒 and 报警 do. Capability 1 matches 跌倒 (0.8)
-    # but nothing like 报警 (0 < threshold), so the mean is 0.4: below the threshold.
-    # Capability 5 has 告警 (0.8 to 报警) and nothing like 跌倒: also 0.4. One with both
-    # parts' neighbours reaches the mean of both.
-    vectors = neighbours.keyword_vectors("跌倒报警")
-    assert vectors is not None
-    assert vectors.shape[0] == 2
+    # 跌倒报警 has no vector: its pieces 跌倒 and 报警 do. Capability 1 has a neighbour of
+    # 跌倒 (摔倒, 0.8) but nothing like 报警; capability 5 the reverse: neither gets credit.
+    assert keyword_pieces("跌倒报警", toy_vectors()) == ("跌倒", "报警")
     rows = np.array([neighbours.index.row_of(i) for i in (1, 5)], dtype=np.int64)
 
-    sims = neighbours.similarities(_alternatives("跌倒报警"), rows)
-
-    assert sims[:, 0].tolist() == [0.0, 0.0]
-    both = neighbours.similarities_of_words(
+    assert neighbours.similarities(_alternatives("跌倒报警"), rows).tolist() == [[0.0], [0.0]]
+    # With both pieces' neighbours the credit is the weaker piece's, discounted for the
+    # capability's two words against the index's mean.
+    both = cap(9, "摔倒 告警", ("摔倒", "告警"))
+    credit = neighbours.similarities_of_words(
         _alternatives("跌倒报警"),
-        neighbours.index.outside_words([cap(9, "摔倒 告警", ("摔倒", "告警"))]),
+        neighbours.index.outside_words([both]),
+        [capability_haystack(both)],
     )
-    assert both[0, 0] == pytest.approx(0.8)
-    assert both[0, 0] >= NEIGHBOUR_MIN_SIMILARITY
+    discount = min(1.0, 1 / (1 - LENGTH_B + LENGTH_B * 2 / neighbours.avg_words))
+    assert credit[0, 0] == pytest.approx(0.8 * discount)
+    # A piece found verbatim counts fully: 跌倒 in the text, 告警 a neighbour of 报警.
+    verbatim = cap(10, "跌倒 告警", ("告警",))
+    credit = neighbours.similarities_of_words(
+        _alternatives("跌倒报警"),
+        neighbours.index.outside_words([verbatim]),
+        [capability_haystack(verbatim)],
+    )
+    assert credit[0, 0] > 0
+
+
+def test_stuffing_many_domain_words_is_discounted(analyzer: Analyzer) -> None:
+    vectors = toy_vectors()
+    caps = [
+        cap(1, "摔倒", ("摔倒",)),
+        cap(2, "摔倒 钢铁 报警 告警", ("摔倒", "钢铁", "报警", "告警")),
+        *[cap(10 + i, f"老人{i}") for i in range(40)],
+    ]
+    near = KeywordNeighbours(CapabilityIndex.build(caps, analyzer, vectors=vectors), vectors)
+    rows = np.array([near.index.row_of(1), near.index.row_of(2)], dtype=np.int64)
+
+    plain, stuffed = near.similarities(_alternatives("跌倒"), rows)[:, 0].tolist()
+
+    # Both hold 摔倒 (0.8 to 跌倒); capability 2 also four other words against a mean of
+    # 2.5 eligible words a capability, so its credit is discounted like a long document.
+    assert near.avg_words == pytest.approx(2.5)
+    assert plain == pytest.approx(0.8)
+    assert stuffed == pytest.approx(0.8 / (1 - LENGTH_B + LENGTH_B * 4 / 2.5), abs=1e-6)
+    assert stuffed < plain
+
+
+def test_a_word_many_capabilities_use_lends_no_credit(analyzer: Analyzer) -> None:
+    vectors = toy_vectors()
+    caps = [cap(i, f"摔倒 设备{i}", ("摔倒",)) for i in range(1, 6)]
+    near = KeywordNeighbours(CapabilityIndex.build(caps, analyzer, vectors=vectors), vectors)
+
+    # 摔倒 is in every capability (above search_max_df): no capability gets credit from it.
+    sims = near.similarities(_alternatives("跌倒"), np.arange(5, dtype=np.int64))
+    assert sims.max() == 0.0
+
+
+def test_explain_names_the_capability_words_behind_each_credit(
+    neighbours: KeywordNeighbours,
+) -> None:
+    found = neighbours.explain(_alternatives("跌倒", "钢铁", "占位2"), neighbours.index.row_of(1))
+
+    assert [(m.keyword, m.capability_words) for m in found] == [("跌倒", ("摔倒",))]
+    assert found[0].similarity == pytest.approx(0.8)
 
 
 def test_keyword_coverage_counts_neighbours_as_partial_hits_and_lists_only_verbatim_ones() -> None:
@@ -163,11 +213,16 @@ def test_the_engine_scores_a_paraphrase_as_a_partial_hit_and_explains_it_the_sam
 
 
 def test_real_vectors_give_partial_credit_to_a_trade_word_for_the_same_function(
-    analyzer: Analyzer, tmp_path_factory: pytest.TempPathFactory
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     cnsyn = get_word_vectors(tmp_path_factory.mktemp("vectors"))
+    domain = Analyzer(
+        read_taxonomy_csv(TAXONOMY_CSV),
+        ["运算", "导诊", "计算"],
+        cache_dir=tmp_path_factory.mktemp("jieba2"),
+    )
     caps = [cap(1, "数据密态运算平台", ("运算",)), cap(2, "医院导诊机器人", ("导诊",))]
-    index = CapabilityIndex.build(caps, analyzer, vectors=cnsyn)
+    index = CapabilityIndex.build(caps, domain, vectors=cnsyn)
     near = KeywordNeighbours(index, cnsyn)
 
     sims = near.similarities(_alternatives("计算"), np.array([0, 1], dtype=np.int64))
@@ -175,3 +230,20 @@ def test_real_vectors_give_partial_credit_to_a_trade_word_for_the_same_function(
     # 计算 / 运算 are neighbours in cnsyn (about 0.72); 导诊机器人 shares nothing with it.
     assert sims[0, 0] > 0.7
     assert sims[1, 0] == 0.0
+
+
+def test_explain_pair_gives_every_ranked_pair_exactly_the_features_rank_gives(
+    analyzer: Analyzer,
+) -> None:
+    engine = MatchEngine(analyzer, vectors=toy_vectors())
+    engine.build_index(CAPS)
+    asked = need(("跌倒", "报警", "跌倒报警"), text="养老院老人跌倒报警")
+    by_id = {c.id: c for c in CAPS}
+
+    ranked = engine.rank([asked], top_n=10)
+
+    assert ranked
+    for candidate in ranked:
+        report = engine.explain_pair(asked, by_id[candidate.cap_id])
+        assert report.features == candidate.features
+        assert report.score == candidate.score
