@@ -14,7 +14,9 @@ def warm_list_counts() -> None:
     facets.warm_list_counts()
 
 
-@shared_task(name="scenarios.search_index_pending", ignore_result=True, soft_time_limit=1800)
+@shared_task(
+    name="scenarios.search_index_pending", ignore_result=True, soft_time_limit=900, time_limit=960
+)
 def search_index_pending() -> None:
     """Write the search vectors still NULL (the rows of a bulk import), in batches."""
     search.index_pending()
