@@ -531,8 +531,15 @@ def _lock_stored_firms(drafts: list[_Draft], orgs: dict[str, Organization]) -> N
     stored = {orgs[d.org_key].pk: orgs[d.org_key] for d in drafts if orgs[d.org_key].pk}
     if not stored:
         return
-    names = ("verified_at", "verified_by_id", "verified_certifications", "verified_capacity")
-    names += ("certified_at", "suspended_at", "suspension_reason")
+    names = (
+        "verified_at",
+        "verified_by_id",
+        "verified_certifications",
+        "verified_capacity",
+        "certified_at",
+        "suspended_at",
+        "suspension_reason",
+    )
     current = (
         Organization.objects.select_for_update()
         .filter(pk__in=sorted(stored))
