@@ -631,15 +631,39 @@ def matching_firm_capacity(*, firm_ids: list[int] | None = None) -> dict[int, in
 
 def matching_capability_set_key() -> str:
     """Changes whenever the published capability set or its pilots change (index cache key)."""
+    caps, rest = matching_capability_set_key_parts()
+    return f"{caps}-{rest}"
+
+
+def matching_capability_set_key_parts() -> tuple[str, str]:
+    """The set key in two parts: the published capabilities (count, last change), which an
+    index follows row by row (``matching_capability_stamps``), and the rest (pilots, firms'
+    verification), whose change makes every capability's features change."""
     caps = Capability.objects.public().aggregate(n=Count("id"), last=Max("updated_at"))
     pilots = Pilot.objects.aggregate(n=Count("id"), last=Max("version"), ended=Max("ended_at"))
     firms = Organization.objects.filter(
         kind=OrganizationKind.FIRM, verified_at__isnull=False
     ).aggregate(n=Count("id"), certified=Max("certified_at"))
     return (
-        f"{caps['n']}-{caps['last']}-{pilots['n']}-{pilots['last']}-{pilots['ended']}-{firms['n']}"
-        f"-{firms['certified']}"
+        f"{caps['n']}-{caps['last']}",
+        f"{pilots['n']}-{pilots['last']}-{pilots['ended']}-{firms['n']}-{firms['certified']}",
     )
+
+
+def matching_capability_stamps() -> dict[int, int]:
+    """Last change (microseconds since the epoch) of every capability matching scores."""
+    return {
+        pk: int(at.timestamp() * 1_000_000)
+        for pk, at in _matchable_capabilities().values_list("id", "updated_at").iterator(20000)
+    }
+
+
+def matching_need_stamps() -> dict[int, int]:
+    """Last change (microseconds since the epoch) of every need matching scores."""
+    return {
+        pk: int(at.timestamp() * 1_000_000)
+        for pk, at in ScenarioNeed.objects.matchable().values_list("id", "updated_at")
+    }
 
 
 def matching_related_org_pairs() -> list[tuple[int, int]]:

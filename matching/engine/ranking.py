@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 from matching.engine.pairing import PairingResult, pair
 from matching.engine.retrieval import (
@@ -96,6 +97,30 @@ class PairReport:
         return self.rank is not None and self.rank <= self.top_n
 
 
+@dataclass(frozen=True, slots=True)
+class NeedIndex:
+    """Needs encoded once for the engine's index (its frozen vocabulary and idf): the query
+    side of finding the needs a new capability reaches. ``query.sparse`` times a
+    capability's row is the search similarity of every need with it."""
+
+    docs: tuple[NeedDoc, ...]
+    ids: IntArray
+    query: Query
+    arrays: NeedArrays
+    row_of: dict[int, int]
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentCandidates:
+    """A need's stored candidates: capability ids and scores (what its current run kept)."""
+
+    cap_ids: IntArray
+    scores: FloatArray
+
+
 class MatchEngine:
     """Scores needs against an indexed set of capabilities under one policy version.
 
@@ -126,7 +151,7 @@ class MatchEngine:
         self.vectors = vectors
         self.chunk_size = chunk_size
         self.index: CapabilityIndex | None = None
-        self._banned: tuple[NegativeList | None, BoolArray] | None = None
+        self._banned: tuple[NegativeList | None, int, BoolArray] | None = None
 
     # -- index --------------------------------------------------------------------------------
 
@@ -156,11 +181,18 @@ class MatchEngine:
 
     def _banned_rows(self, negative_list: NegativeList | None) -> BoolArray:
         # The negative list changes rarely; the mask over all capabilities is cached.
+        # Appended rows extend the mask (rows never change, deleted ones are not retrieved).
         index = self._require_index()
-        if self._banned is None or self._banned[0] != negative_list:
+        size = len(index)
+        cached = self._banned
+        if cached is None or cached[0] != negative_list or len(cached[2]) > size:
             mask = negative_list_mask(index.caps, negative_list, index.taxonomy)
-            self._banned = (negative_list, mask)
-        return self._banned[1]
+            self._banned = (negative_list, size, mask)
+        elif len(cached[2]) < size:
+            start = len(cached[2])
+            added = negative_list_mask(_caps_from(index.caps, start), negative_list, index.taxonomy)
+            self._banned = (negative_list, size, np.concatenate([cached[2], added]))
+        return self._banned[2]
 
     # -- ranking ------------------------------------------------------------------------------
 
@@ -342,6 +374,155 @@ class MatchEngine:
         feats = pair_features(need_arrays, caps, zero, zero, text, self.region_weights)
         return feats, weighted_scores(feats.values, self.weights), caps
 
+    # -- a capability joins or leaves --------------------------------------------------------
+
+    def need_index(self, need_docs: Sequence[NeedDoc]) -> NeedIndex:
+        """Encode ``need_docs`` for :meth:`entering_needs` (valid until the index is rebuilt:
+        appends keep the statistics the needs were encoded with)."""
+        index = self._require_index()
+        docs = tuple(need_docs)
+        return NeedIndex(
+            docs=docs,
+            ids=np.array([d.id for d in docs], dtype=np.int64),
+            query=index.encode(docs),
+            arrays=NeedArrays.from_docs(docs, index.taxonomy),
+            row_of={d.id: row for row, d in enumerate(docs)},
+        )
+
+    def need_index_update(
+        self, old: NeedIndex | None, keep: Sequence[NeedDoc], new_docs: Sequence[NeedDoc]
+    ) -> NeedIndex:
+        """``old`` reduced to the needs ``keep`` (their rows reused) plus ``new_docs``
+        encoded now; a fresh :meth:`need_index` when there is nothing to reuse."""
+        if old is None or not keep:
+            return self.need_index([*keep, *new_docs])
+        rows = np.array([old.row_of[d.id] for d in keep], dtype=np.int64)
+        docs = (*keep, *new_docs)
+        index = self._require_index()
+        if new_docs:
+            fresh = index.encode(new_docs)
+            sparse = sp.vstack([old.query.sparse[rows], fresh.sparse], format="csr")
+            dense = (
+                None
+                if old.query.dense is None or fresh.dense is None
+                else np.concatenate([old.query.dense[rows], fresh.dense])
+            )
+            nodes = np.concatenate([old.query.nodes[rows], fresh.nodes])
+        else:
+            sparse, nodes = old.query.sparse[rows], old.query.nodes[rows]
+            dense = None if old.query.dense is None else old.query.dense[rows]
+        return NeedIndex(
+            docs=docs,
+            ids=np.array([d.id for d in docs], dtype=np.int64),
+            query=Query(sparse=sp.csr_matrix(sparse), dense=dense, nodes=nodes),
+            arrays=NeedArrays.from_docs(docs, index.taxonomy),
+            row_of={d.id: row for row, d in enumerate(docs)},
+        )
+
+    def reaching_needs(self, needs: NeedIndex, cap_id: int) -> IntArray:
+        """Rows of ``needs`` whose retrieval can find the indexed capability at all (positive
+        search similarity): only their candidate pools can hold it."""
+        index = self._require_index()
+        if not len(needs):
+            return np.zeros(0, dtype=np.int64)
+        sims = index.search_similarity(needs.query.sparse, index.row_of(cap_id))
+        return np.flatnonzero(sims > 0)
+
+    def entering_needs(
+        self,
+        needs: NeedIndex,
+        cap_id: int,
+        current: Mapping[int, CurrentCandidates],
+        *,
+        top_n: int = 50,
+        related_pairs: Iterable[tuple[int, int]] = (),
+        negative_list: NegativeList | None = None,
+    ) -> list[int]:
+        """Needs whose top ``top_n`` a newly indexed capability can change, without ranking
+        them: the capability is the query against the needs.
+
+        A need's ranking changes only if the capability enters its retrieval pool (other
+        pairs keep their similarity: appends do not move the statistics), and then only if
+        (a) the capability, allowed by the hard filters, scores at least the need's cut-off
+        (the score of its ``top_n``-th current candidate; none when it has fewer), or (b) it
+        pushes a current candidate out of the pool: the pushed-out one has a lower search
+        similarity than the newcomer, so this needs the newcomer's similarity to reach the
+        lowest of the current candidates'. Both tests are exact up to a 1e-9 margin kept on
+        the side of rescoring; a need left out would rank exactly as before.
+        ``current`` maps need id to its stored candidates.
+        """
+        index = self._require_index()
+        reach = self.reaching_needs(needs, cap_id)
+        if len(reach) == 0:
+            return []
+        row = index.row_of(cap_id)
+        search = index.search_similarity(needs.query.sparse[reach], row)
+        pairs = Candidates(
+            need_rows=reach,
+            cap_rows=np.full(len(reach), row, dtype=np.int64),
+            similarity=np.zeros(len(reach), dtype=np.float64),
+        )
+        _feats, scores = self._score(needs.query, needs.arrays, pairs)
+        allowed = ~(
+            self._banned_rows(negative_list)[row]
+            | conflict_mask(
+                needs.arrays.org_id[reach],
+                np.full(len(reach), index.caps.org_id[row], dtype=np.int64),
+                list(related_pairs),
+            )
+        )
+        margin = 1e-9
+        out: list[int] = []
+        floor_rows: list[int] = []
+        floor_caps: list[int] = []
+        floor_at: list[int] = []
+        for pos, need_row in enumerate(reach.tolist()):
+            need_id = int(needs.ids[need_row])
+            held = current.get(need_id)
+            if held is None or len(held.scores) < top_n:
+                cutoff = -np.inf
+            else:
+                cutoff = float(np.sort(held.scores)[::-1][top_n - 1])
+            if allowed[pos] and scores[pos] >= cutoff - margin:
+                out.append(need_id)
+                continue
+            if held is None:
+                continue
+            for cap in held.cap_ids.tolist():
+                if index.contains(int(cap)):
+                    floor_rows.append(need_row)
+                    floor_caps.append(index.row_of(int(cap)))
+                    floor_at.append(pos)
+        if floor_rows:
+            # (b): the lowest search similarity among each need's current candidates.
+            held_sims = index.pair_search_similarity(
+                needs.query, np.array(floor_rows), np.array(floor_caps)
+            )
+            lowest = np.full(len(reach), np.inf)
+            np.minimum.at(lowest, np.array(floor_at), held_sims)
+            pushes = search >= lowest - margin
+            out.extend(int(needs.ids[reach[p]]) for p in np.flatnonzero(pushes).tolist())
+        return sorted(set(out))
+
+    def pool_needs(self, needs: NeedIndex, cap_id: int, *, top_n: int = 50) -> list[int]:
+        """Needs whose retrieval pool holds the indexed capability now (found by retrieving
+        the pools of the needs it reaches): removing it lets another capability into each
+        of these pools, so they are the ones a removal can change."""
+        index = self._require_index()
+        reach = self.reaching_needs(needs, cap_id)
+        if len(reach) == 0:
+            return []
+        row = index.row_of(cap_id)
+        query = Query(
+            sparse=needs.query.sparse[reach],
+            dense=None if needs.query.dense is None else needs.query.dense[reach],
+            nodes=needs.query.nodes[reach],
+        )
+        docs = [needs.docs[i] for i in reach.tolist()]
+        found = index.top_candidates(docs, n=retrieval_depth(top_n), query=query)
+        hits = np.unique(found.need_rows[found.cap_rows == row])
+        return sorted(int(needs.ids[reach[h]]) for h in hits.tolist())
+
     # -- pairing ------------------------------------------------------------------------------
 
     def recommend(
@@ -366,6 +547,20 @@ class MatchEngine:
             firm_capacity=firm_capacity,
             all_need_ids=all_need_ids,
         )
+
+
+def _caps_from(caps: CapabilityArrays, start: int) -> CapabilityArrays:
+    """The capability columns from row ``start`` on."""
+    return CapabilityArrays(
+        id=caps.id[start:],
+        org_id=caps.org_id[start:],
+        region=caps.region[start:],
+        trl=caps.trl[start:],
+        track_record=caps.track_record[start:],
+        capacity=caps.capacity[start:],
+        chain_hot=caps.chain_hot[start:],
+        haystack=caps.haystack[start:],
+    )
 
 
 def _one_pair(cap_row: int) -> Candidates:
