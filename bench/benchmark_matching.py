@@ -363,7 +363,7 @@ def phase_incremental(count: int) -> dict[str, Any]:
                     raise RuntimeError(f"incremental run {run.pk}: {run.status}, {visible} recs")
                 phases.append({k: float(v) for k, v in run.timings.items()})
                 # The top-k scoring itself, in the same warm engine the run used.
-                engine = next(iter(index._ENGINES.values()))
+                engine = next(iter(index._WARM.values())).engine
                 docs = documents.need_docs(analyzer=engine.analyzer, need_ids=[need.pk])
                 related = selectors.matching_related_org_pairs()
                 negative = documents.negative_list()
@@ -464,8 +464,9 @@ def phase_capability(count: int) -> dict[str, Any]:
     rng = random.Random(4444)
     vocab = Vocabulary(rng)
     measured: list[dict[str, Any]] = []
+    warmup = 0.0
     try:
-        for serial in range(count):
+        for serial in range(count + 1):
             cap = _new_capability(vocab, rng, serial)
             t0 = time.perf_counter()
             run = runs.match_run_request(scope="capability", object_id=cap.pk, enqueue=False)
@@ -475,9 +476,14 @@ def phase_capability(count: int) -> dict[str, Any]:
             if run.status != "done":
                 raise RuntimeError(f"capability run {run.pk} ended {run.status}: {run.error}")
             timings = {k: float(v) for k, v in run.timings.items()}
+            if serial == 0:
+                # Warm-up: the process loads the index and encodes the needs once, as a
+                # fresh worker does on its first capability (not counted).
+                warmup = wall
+                continue
             measured.append(
                 {
-                    "wall_s": round(wall, 2),
+                    "wall_s": round(wall, 4),
                     "index_s": timings.get("index_s", 0.0),
                     "affected_s": round(timings.get("plan_s", 0.0) - timings.get("index_s", 0), 3),
                     "needs_rescored": run.total,
@@ -486,7 +492,16 @@ def phase_capability(count: int) -> dict[str, Any]:
             )
     finally:
         _drop_new_capabilities()
-    return {"runs": measured}
+    walls = [m["wall_s"] for m in measured]
+    return {
+        "warmup_s": round(warmup, 2),
+        "wall_ms": {
+            "p50": round(1000 * statistics.median(walls), 1),
+            "p95": round(1000 * percentile(walls, 95), 1),
+            "max": round(1000 * max(walls), 1),
+        },
+        "runs": measured,
+    }
 
 
 def phase_pairing(verify: bool) -> dict[str, Any]:
@@ -760,7 +775,7 @@ def run_child(args: argparse.Namespace) -> None:
     elif args.child == "publish":
         result = phase_publish(args.incremental_needs)
     elif args.child == "capability":
-        result = phase_capability(3)
+        result = phase_capability(args.incremental_needs)
     else:
         raise SystemExit(f"unknown phase {args.child}")
     if profiler is not None:
@@ -903,19 +918,25 @@ def table(results: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str]]
         )
     cap = results.get("capability")
     if cap and cap["runs"]:
-        walls = [r["wall_s"] for r in cap["runs"]]
         found = [r["affected_s"] for r in cap["runs"]]
         add(
-            "new capability, inline (index rebuild + affected needs + rescoring): median",
-            statistics.median(walls),
-            f"{statistics.median(walls):.1f} s",
+            "new capability, inline (append + affected needs + rescoring) p50",
+            cap["wall_ms"]["p50"],
+            f"{cap['wall_ms']['p50']:.0f} ms",
             None,
             "-",
         )
         add(
+            "new capability, inline (append + affected needs + rescoring) p95",
+            cap["wall_ms"]["p95"],
+            f"{cap['wall_ms']['p95']:.0f} ms",
+            1000.0,
+            "≤ 1 s",
+        )
+        add(
             "  … of which finding the affected needs: median",
             statistics.median(found),
-            f"{statistics.median(found):.2f} s",
+            f"{1000 * statistics.median(found):.0f} ms",
             None,
             "-",
         )

@@ -192,6 +192,7 @@ class MatchEngine:
             start = len(cached[2])
             added = negative_list_mask(_caps_from(index.caps, start), negative_list, index.taxonomy)
             self._banned = (negative_list, size, np.concatenate([cached[2], added]))
+        assert self._banned is not None  # noqa: S101 - set above
         return self._banned[2]
 
     # -- ranking ------------------------------------------------------------------------------
