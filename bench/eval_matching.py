@@ -164,6 +164,7 @@ def engine_ranking(
     retrieval: RetrievalConfig | None = None,
     vectors: WordVectors | None = None,
     top_n: int = 50,
+    keyword_neighbours: bool = True,
 ) -> Ranking:
     """Rank with the real engine; returns need ref -> capability refs."""
     engine = MatchEngine(
@@ -171,6 +172,7 @@ def engine_ranking(
         weights=weights or Weights(),
         retrieval=retrieval,
         vectors=vectors,
+        keyword_neighbours=keyword_neighbours,
     )
     engine.build_index(caps)
     ref_of_cap = {c.id: c.ref for c in caps}
@@ -300,18 +302,22 @@ def evaluate(
 TEXT_ONLY = Weights(text=1, chain=0, keywords=0, trl=0, region=0, track_record=0, capacity=0)
 
 
-def systems(*, ablation: bool) -> dict[str, tuple[Weights, RetrievalConfig, bool] | str]:
+System = tuple[Weights, RetrievalConfig, bool] | tuple[Weights, RetrievalConfig, bool, bool] | str
+
+
+def systems(*, ablation: bool) -> dict[str, System]:
     """The systems to compare: engine variants (weights, retrieval, use vectors) or a BM25.
 
     The default run compares the engine as the service runs it with plain BM25; the
     ablation adds one row per signal removed, measured the same way.
     """
-    out: dict[str, tuple[Weights, RetrievalConfig, bool] | str] = {
+    out: dict[str, System] = {
         "engine": (Weights(), RetrievalConfig(), True),
         "bm25": "plain",
     }
     if ablation:
         out |= {
+            "engine, keywords verbatim only": (Weights(), RetrievalConfig(), True, False),
             "engine, text feature only": (TEXT_ONLY, RetrievalConfig(), True),
             "  - dense vectors": (TEXT_ONLY, RetrievalConfig(), False),
             "  - sub-words": (TEXT_ONLY, RetrievalConfig(subwords=False), True),
@@ -338,7 +344,8 @@ def run(
             tokenize = plain if system == "plain" else analyzer.tokenize
             ranking = bm25_ranking(needs, caps, tokenize)
         else:
-            weights, retrieval, use_vectors = system
+            weights, retrieval, use_vectors = system[:3]
+            neighbours = bool(system[3]) if len(system) > 3 else True
             ranking = engine_ranking(
                 needs,
                 caps,
@@ -346,6 +353,7 @@ def run(
                 weights=weights,
                 retrieval=retrieval,
                 vectors=vectors if use_vectors else None,
+                keyword_neighbours=neighbours,
             )
         results[name] = {
             split: evaluate(ranking, data.qrels, refs) for split, refs in data.splits.items()

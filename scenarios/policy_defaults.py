@@ -15,13 +15,13 @@ DEFAULT_MAJOR_BUDGET_THRESHOLD_CNY = 5_000_000
 # The weights measured best on the held-out evaluation set (docs/matching-quality.md); the
 # engine's own defaults (matching.engine.scoring.Weights) are the same, a test keeps them equal.
 DEFAULT_MATCHING_WEIGHTS: dict[str, float] = {
-    "text": 0.80,
-    "chain": 0.03,
-    "keywords": 0.05,
-    "trl": 0.04,
-    "region": 0.02,
-    "track_record": 0.04,
-    "capacity": 0.02,
+    "text": 0.85,
+    "chain": 0.01,
+    "keywords": 0.08,
+    "trl": 0.02,
+    "region": 0.01,
+    "track_record": 0.02,
+    "capacity": 0.01,
 }
 DEFAULT_REGION_WEIGHTS: dict[str, float] = {
     "same_county": 1.0,

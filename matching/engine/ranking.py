@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from matching.engine.keywords import KeywordNeighbours
 from matching.engine.pairing import PairingResult, pair
 from matching.engine.retrieval import (
     Candidates,
@@ -35,6 +36,7 @@ from matching.engine.scoring import (
     ChainNode,
     FloatArray,
     IntArray,
+    KeywordForms,
     NeedArrays,
     NeedDoc,
     NegativeList,
@@ -139,6 +141,7 @@ class MatchEngine:
         retrieval: RetrievalConfig | None = None,
         vectors: WordVectors | None = None,
         chunk_size: int = 2000,
+        keyword_neighbours: bool = True,
     ) -> None:
         if taxonomy is not None and [n.slug for n in taxonomy] != [
             n.slug for n in analyzer.taxonomy.nodes
@@ -150,8 +153,11 @@ class MatchEngine:
         self.retrieval = retrieval or RetrievalConfig()
         self.vectors = vectors
         self.chunk_size = chunk_size
+        # Keyword coverage counts word-vector neighbours as partial hits (needs vectors).
+        self.keyword_neighbours = keyword_neighbours
         self.index: CapabilityIndex | None = None
         self._banned: tuple[NegativeList | None, int, BoolArray] | None = None
+        self._neighbours: KeywordNeighbours | None = None
 
     # -- index --------------------------------------------------------------------------------
 
@@ -173,11 +179,26 @@ class MatchEngine:
         """Score against ``index`` from now on."""
         self.index = index
         self._banned = None
+        self._neighbours = None
 
     def _require_index(self) -> CapabilityIndex:
         if self.index is None:
             raise RuntimeError("build_index() or load_index() first")
         return self.index
+
+    def _keyword_neighbours(self) -> KeywordNeighbours | None:
+        """Vector-neighbour credit for keywords (None without word vectors); per index.
+
+        Appends keep it: they extend the same index object in place and encode new rows
+        over the vocabulary frozen at the last full build, which is what it was built on.
+        A compaction loads a new index object, and only then is it rebuilt.
+        """
+        index = self._require_index()
+        if self.vectors is None or not self.keyword_neighbours:
+            return None
+        if self._neighbours is None or self._neighbours.index is not index:
+            self._neighbours = KeywordNeighbours(index, self.vectors)
+        return self._neighbours
 
     def _banned_rows(self, negative_list: NegativeList | None) -> BoolArray:
         # The negative list changes rarely; the mask over all capabilities is cached.
@@ -270,8 +291,15 @@ class MatchEngine:
         text = sparse + index.weights[2] * index.pair_dense(
             query.dense, cands.need_rows, cands.cap_rows
         )
+        near = self._keyword_neighbours()
         feats = pair_features(
-            need_arrays, index.caps, cands.need_rows, cands.cap_rows, text, self.region_weights
+            need_arrays,
+            index.caps,
+            cands.need_rows,
+            cands.cap_rows,
+            text,
+            self.region_weights,
+            near.similarities if near is not None else None,
         )
         return feats, weighted_scores(feats.values, self.weights)
 
@@ -372,7 +400,23 @@ class MatchEngine:
         caps = CapabilityArrays.from_docs([cap], index.taxonomy)
         text = index.outside_similarity(query, 0, [cap])
         zero = np.zeros(1, dtype=np.int64)
-        feats = pair_features(need_arrays, caps, zero, zero, text, self.region_weights)
+        near = self._keyword_neighbours()
+        neighbours = None
+        if near is not None:
+            words = index.outside_words([cap])
+
+            def neighbours(alternatives: Sequence[KeywordForms], _rows: IntArray) -> FloatArray:
+                return near.similarities_of_words(alternatives, words)
+
+        feats = pair_features(
+            need_arrays,
+            caps,
+            zero,
+            zero,
+            text,
+            self.region_weights,
+            neighbours,
+        )
         return feats, weighted_scores(feats.values, self.weights), caps
 
     # -- a capability joins or leaves --------------------------------------------------------

@@ -889,6 +889,12 @@ class CapabilityIndex:
         self._tail_t = None
         self._node_tail_t = {}
 
+    def outside_words(self, cap_docs: Sequence[CapabilityDoc]) -> sp.csr_matrix:
+        """Word counts of capabilities that are not indexed, over the index's vocabulary
+        (the columns their rows would have were they indexed)."""
+        encoded, _ = self._encoder.encode(cap_docs, self.word.vocab)
+        return sp.csr_matrix(encoded.words)
+
     def _global_top(self, q: sp.csr_matrix, n: int) -> Triplets:
         matrix_t = self._matrix_t()
         size = self.config.chunk_size

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Final
 
@@ -36,6 +36,8 @@ FEATURES: Final[tuple[str, ...]] = (
 )
 
 KeywordForms = tuple[str, tuple[str, ...]]
+# (one need's keywords, capability rows) -> candidates × keywords vector similarities.
+KeywordNeighbourFn = Callable[[Sequence[KeywordForms], IntArray], FloatArray]
 
 # Features are rounded before the score is summed, so a breakdown shown to users (and stored
 # as JSON floats) is exactly the one the score was computed from.
@@ -149,17 +151,17 @@ class Weights:
     """
 
     # Text relevance dominates: it already carries the taxonomy (chain block) and the
-    # semantic signal, and on the labelled dev needs every weight moved from text to the
-    # other features lowered nDCG. The small rest encodes policy (readiness, locality, track
-    # record, free capacity) that relevance labels cannot measure. See
-    # docs/matching-quality.md.
-    text: float = 0.8
-    chain: float = 0.03
-    keywords: float = 0.05
-    trl: float = 0.04
-    region: float = 0.02
-    track_record: float = 0.04
-    capacity: float = 0.02
+    # semantic signal, and its values among a need's candidates span a narrow band, so the
+    # policy features (values over 0-1) must stay small to break near-ties rather than
+    # overturn relevance. Keyword coverage counts vector neighbours (keywords.py). Chosen on
+    # the dev needs of both labelled sets, cross-validated; see docs/matching-quality.md.
+    text: float = 0.85
+    chain: float = 0.01
+    keywords: float = 0.08
+    trl: float = 0.02
+    region: float = 0.01
+    track_record: float = 0.02
+    capacity: float = 0.01
 
     def __post_init__(self) -> None:
         for name in FEATURES:
@@ -576,24 +578,35 @@ def capacity_feature(capacity: IntArray, open_load: IntArray) -> FloatArray:
 
 
 def keyword_coverage(
-    alternatives: Sequence[KeywordForms], haystacks: Sequence[str]
+    alternatives: Sequence[KeywordForms],
+    haystacks: Sequence[str],
+    neighbours: FloatArray | None = None,
 ) -> tuple[FloatArray, list[list[str]]]:
     """Share of one need's keywords found in each candidate's text or keywords.
 
     ``alternatives[k]`` is (keyword ``k`` as written, its normalised forms: itself and its
     taxonomy synonyms); a keyword counts as matched when any form is a substring of the
     candidate's haystack (substring, not token, so 固态电池 is found inside 全固态电池).
+    ``neighbours`` (candidates × keywords, optional) is each keyword's best word-vector
+    similarity with the candidate's words (``matching.engine.keywords``): a keyword not
+    found verbatim counts that much, a partial hit, so a paraphrase is not scored as a miss.
     Returns the coverage per candidate (0 when the need has no keywords) and, per
-    candidate, the matched keywords as written, in the need's order.
+    candidate, the keywords found verbatim or as a synonym, as written, in the need's order
+    (the explanation names the neighbours: ``matching.engine.concepts``).
     """
     coverage = np.zeros(len(haystacks), dtype=np.float64)
     matched: list[list[str]] = []
     if not alternatives:
         return coverage, [[] for _ in haystacks]
     for row, hay in enumerate(haystacks):
-        hits = [name for name, forms in alternatives if any(f in hay for f in forms)]
-        matched.append(hits)
-        coverage[row] = len(hits) / len(alternatives)
+        found = [any(f in hay for f in forms) for _name, forms in alternatives]
+        matched.append(
+            [name for (name, _forms), hit in zip(alternatives, found, strict=True) if hit]
+        )
+        credit = np.asarray(found, dtype=np.float64)
+        if neighbours is not None:
+            credit = np.maximum(credit, neighbours[row])
+        coverage[row] = float(credit.sum()) / len(alternatives)
     return coverage, matched
 
 
@@ -617,11 +630,15 @@ def pair_features(
     cap_rows: IntArray,
     similarity: FloatArray,
     region_weights: RegionWeights,
+    neighbours: KeywordNeighbourFn | None = None,
 ) -> PairFeatures:
     """All features of the pairs (``needs`` row ``need_rows[p]``, ``caps`` row ``cap_rows[p]``).
 
-    ``similarity`` is the retrieval's text similarity of each pair. Values are rounded to
-    :data:`FEATURE_DECIMALS` so the stored breakdown is the one the score is summed from.
+    ``similarity`` is the retrieval's text similarity of each pair; ``neighbours``, when
+    given, returns for one need's keywords and some capability rows the keywords' vector
+    similarities (candidates × keywords) that keyword coverage counts as partial hits.
+    Values are rounded to :data:`FEATURE_DECIMALS` so the stored breakdown is the one the
+    score is summed from.
     """
     values = np.empty((len(need_rows), len(FEATURES)), dtype=np.float64)
     values[:, 0] = text_feature(similarity)
@@ -644,7 +661,10 @@ def pair_features(
             continue
         alternatives = needs.keyword_alternatives[int(need_rows[group[0]])]
         hays = [caps.haystack[int(c)] for c in cap_rows[group]]
-        coverage, hits = keyword_coverage(alternatives, hays)
+        near = None
+        if neighbours is not None and alternatives:
+            near = neighbours(alternatives, cap_rows[group])
+        coverage, hits = keyword_coverage(alternatives, hays, near)
         values[group, 2] = coverage
         for slot, pair in enumerate(group):
             matched[int(pair)] = hits[slot]

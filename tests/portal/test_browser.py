@@ -429,7 +429,7 @@ def test_journey_from_an_agency_draft_to_a_recognised_pilot(
     #     whose page shows its progress bar through to the end.
     page = province_browser.open("/workspace/committee/policy/", "province-policy")
     page.fill("#id_w_chain", "0.23")
-    assert page.inner_text('[data-share-of="id_w_chain"]') == "19.2%"  # 0.23 / 1.20
+    assert page.inner_text('[data-share-of="id_w_chain"]') == "18.9%"  # 0.23 / 1.22
     with page.expect_navigation():
         page.get_by_role("button", name="预览（不保存）").click()
     assert "预览：今天的排序与草稿权重下的排序" in page.content()

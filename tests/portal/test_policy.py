@@ -24,7 +24,7 @@ def test_the_page_shows_each_weight_with_its_share(matched, province_reviewer):
 
     assert "当前政策：第 1 版" in html
     assert "文本相关度" in html
-    assert 'data-share-of="id_w_text">80%' in html
+    assert 'data-share-of="id_w_text">85%' in html
     assert 'data-share-of="id_c_tech_advancement">25%' in html
     assert "保存为新版本" in html
 
@@ -60,7 +60,7 @@ def test_saving_needs_a_note_then_creates_a_version_and_starts_a_full_run(
     assert PolicyVersion.objects.count() == 2
     new = PolicyVersion.objects.get(version=2)
     assert new.matching_weights["chain"] == pytest.approx(0.13)
-    assert PolicyVersion.objects.get(version=1).matching_weights["chain"] == pytest.approx(0.03)
+    assert PolicyVersion.objects.get(version=1).matching_weights["chain"] == pytest.approx(0.01)
     run = MatchRun.objects.filter(scope="full", policy=new).get()
     assert saved["Location"] == f"/workspace/runs/{run.pk}/"
 
@@ -116,8 +116,8 @@ def test_a_refused_save_shows_the_shares_of_what_was_typed(matched, province_rev
     html = client.post(URL, data).content.decode()
 
     assert "保存新版本时请写明修改说明" in html
-    # 0.5 / (0.5 + 0.03 + 0.05 + 0.04 + 0.02 + 0.04 + 0.02) = 71 %
-    assert 'data-share-of="id_w_text">71%' in html
+    # 0.5 / (0.5 + 0.01 + 0.08 + 0.02 + 0.01 + 0.02 + 0.01) = 77 %
+    assert 'data-share-of="id_w_text">77%' in html
 
 
 def test_the_same_entry_cannot_be_listed_twice(matched, province_reviewer):
