@@ -31,7 +31,7 @@ from django.conf import settings
 from core.tasks import enqueue_on_commit
 from matching import documents
 from matching.engine import MatchEngine
-from matching.engine.ranking import NeedIndex
+from matching.engine.ranking import CurrentCandidates, CutOffs, NeedIndex
 from matching.models import MatchRun
 from scenarios import selectors as scenario_selectors
 
@@ -55,7 +55,20 @@ class _Warm:
     key: str = ""
     needs: NeedIndex | None = None
     need_stamps: dict[int, int] = field(default_factory=dict)
+    cut: "_CutOffCache | None" = None
     compaction_asked: bool = False
+
+
+@dataclass(slots=True)
+class _CutOffCache:
+    """The needs' cut-offs (``MatchEngine.cut_offs``) for one index and one ``NeedIndex``,
+    with the run each need's values were read from: a need whose current run has changed
+    since is read again, the others are kept between capability runs."""
+
+    index: Any
+    needs: NeedIndex
+    runs: np.ndarray  # current run id per need row the values come from (-1: unknown)
+    cut_offs: CutOffs
 
 
 _WARM: dict[str, _Warm] = {}  # at most one entry: a province index is large
@@ -234,15 +247,34 @@ def _load_base(head: dict[str, Any], variant: str, policy: Any, rest_part: str) 
     )
 
 
+# Changes are read from this long before the last stamp the index holds: a transaction
+# stamps its rows when it writes them, not when it commits, so one that commits late has
+# an earlier stamp than rows already seen (the count check below catches the rest).
+_SYNC_OVERLAP_US = 300 * 1_000_000
+
+
 def _sync(warm: _Warm, caps_part: str) -> bool:
     """Bring the warm index to the database's capabilities: delete the rows of the ones
     gone, append the new and changed ones (from cached tokens). False (nothing changed)
-    when that would take the index past the compaction limit: a full build is due."""
+    when that would take the index past the compaction limit: a full build is due.
+
+    Only capabilities changed since shortly before the last stamp held are read; every
+    stamp is read again when the matchable count then disagrees (a row deleted outright,
+    a firm suspended)."""
     index = warm.engine.index
     assert index is not None  # noqa: S101
-    now = scenario_selectors.matching_capability_stamps()
-    gone = [cap for cap in warm.stamps if cap not in now]
-    changed = sorted(cap for cap, at in now.items() if warm.stamps.get(cap) != at)
+    since = max(warm.stamps.values(), default=0) - _SYNC_OVERLAP_US
+    changed_now, touched, count = scenario_selectors.matching_capability_changes(since=since)
+    gone = [cap for cap in touched if cap in warm.stamps and cap not in changed_now]
+    changed = sorted(cap for cap, at in changed_now.items() if warm.stamps.get(cap) != at)
+    now = dict(warm.stamps)
+    for cap in gone:
+        del now[cap]
+    now.update(changed_now)
+    if len(now) != count:
+        now = scenario_selectors.matching_capability_stamps()
+        gone = [cap for cap in warm.stamps if cap not in now]
+        changed = sorted(cap for cap, at in now.items() if warm.stamps.get(cap) != at)
     if _limit(index) < index.appended + len(gone) + len(changed):
         return False
     if gone:
@@ -333,3 +365,52 @@ def run_engine(run: MatchRun) -> MatchEngine:
             if warm.key == key and warm.policy_version == run.policy.version:
                 return warm.engine
     return warm_engine(run, refresh_dictionary=False)[0]
+
+
+def warm_cut_offs(engine: MatchEngine, needs: NeedIndex) -> CutOffs:
+    """The cut-offs of every need of ``needs`` under the engine's index, kept in this
+    process: only needs whose current run has changed since they were read (rescored), or
+    whose document changed, are read from the database again. A new index (a compaction
+    moves the statistics) starts over."""
+    from matching import selectors
+
+    warm = next((w for w in _WARM.values() if w.engine.index is engine.index), None)
+    now = selectors.current_runs_of_needs()
+    runs_now = np.array([now.get(int(n), -1) for n in needs.ids.tolist()], dtype=np.int64)
+    cache = warm.cut if warm is not None else None
+    runs = np.full(len(needs), -2, dtype=np.int64)  # -2: never equal to a run id
+    score = np.full(len(needs), -np.inf)
+    floor = np.full(len(needs), np.inf)
+    if cache is not None and cache.index is engine.index:
+        old = cache.needs
+        if old is needs:
+            runs[:], score[:] = cache.runs, cache.cut_offs.score
+            floor[:] = cache.cut_offs.floor
+        else:
+            # Rows of needs kept unchanged (the same document object) carry over.
+            for row, doc in enumerate(needs.docs):
+                was = old.row_of.get(doc.id)
+                if was is not None and old.docs[was] is doc:
+                    runs[row] = cache.runs[was]
+                    score[row] = cache.cut_offs.score[was]
+                    floor[row] = cache.cut_offs.floor[was]
+    stale = np.flatnonzero(runs != runs_now)
+    if len(stale):
+        ids = [int(n) for n in needs.ids[stale].tolist()]
+        held = selectors.current_candidates_of_needs(
+            need_ids=None if len(stale) == len(needs) else ids
+        )
+        current = {
+            need: CurrentCandidates(
+                cap_ids=np.array(caps, dtype=np.int64),
+                scores=np.array(scores, dtype=np.float64),
+            )
+            for need, (caps, scores) in held.items()
+        }
+        fresh = engine.cut_offs(needs, current, stale, top_n=TOP_N)
+        score[stale], floor[stale] = fresh.score, fresh.floor
+        runs[stale] = runs_now[stale]
+    cut_offs = CutOffs(score=score, floor=floor)
+    if warm is not None:
+        warm.cut = _CutOffCache(index=engine.index, needs=needs, runs=runs, cut_offs=cut_offs)
+    return cut_offs

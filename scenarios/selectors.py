@@ -5,6 +5,7 @@ A committee sees the non-draft needs inside its region's subtree (one prefix mat
 signed in sees the published lists; a platform admin sees everything.
 """
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
@@ -656,6 +657,22 @@ def matching_capability_stamps() -> dict[int, int]:
         pk: int(at.timestamp() * 1_000_000)
         for pk, at in _matchable_capabilities().values_list("id", "updated_at").iterator(20000)
     }
+
+
+def matching_capability_changes(*, since: int) -> tuple[dict[int, int], set[int], int]:
+    """What changed from ``since`` (microseconds since the epoch) on: the matchable
+    capabilities changed since, with their stamps (as ``matching_capability_stamps``); the
+    ids of every capability changed since (one missing from the first is no longer
+    matchable); and how many capabilities are matchable now (to check the sum)."""
+    at = datetime.fromtimestamp(since / 1_000_000, tz=UTC)
+    changed = {
+        pk: int(when.timestamp() * 1_000_000)
+        for pk, when in _matchable_capabilities()
+        .filter(updated_at__gte=at)
+        .values_list("id", "updated_at")
+    }
+    touched = set(Capability.objects.filter(updated_at__gte=at).values_list("id", flat=True))
+    return changed, touched, _matchable_capabilities().count()
 
 
 def matching_need_stamps() -> dict[int, int]:

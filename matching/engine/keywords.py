@@ -24,7 +24,7 @@ sub-word fallback the gain disappears.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Final
 
 import numpy as np
@@ -96,6 +96,11 @@ class KeywordNeighbours:
         that is not indexed, encoded as the index would encode it)."""
         return self._similarities(alternatives, words)
 
+    def of_one(self, cap_row: int) -> OneCapability:
+        """:meth:`similarities` for pairs that all have the capability at ``cap_row`` (one
+        capability scored against many needs): each keyword's value is computed once."""
+        return OneCapability(self, sp.csr_matrix(self.index.matrix[[cap_row]]))
+
     def _similarities(
         self, alternatives: Sequence[KeywordForms], rows: sp.csr_matrix
     ) -> FloatArray:
@@ -128,3 +133,26 @@ class KeywordNeighbours:
             start = stop
         out[out < NEIGHBOUR_MIN_SIMILARITY] = 0.0
         return np.clip(out, 0.0, 1.0)
+
+
+class OneCapability:
+    """A keyword-neighbour function (``KeywordNeighbourFn``) for one capability's pairs:
+    a keyword's best cosine with the capability's words does not depend on the need, so it
+    is computed once per distinct keyword (in one product by :meth:`prime`)."""
+
+    def __init__(self, near: KeywordNeighbours, words: sp.csr_matrix) -> None:
+        self.near = near
+        self.words = words
+        self.known: dict[str, float] = {}
+
+    def prime(self, names: Iterable[str]) -> None:
+        """Compute the keywords ``names`` not known yet, together."""
+        todo = sorted({n for n in names if n not in self.known})
+        if todo:
+            values = self.near._similarities([(n, ()) for n in todo], self.words)[0]
+            self.known.update(zip(todo, values.tolist(), strict=True))
+
+    def __call__(self, alternatives: Sequence[KeywordForms], cap_rows: IntArray) -> FloatArray:
+        self.prime(name for name, _forms in alternatives)
+        row = np.array([self.known[name] for name, _forms in alternatives], dtype=np.float64)
+        return np.tile(row, (len(cap_rows), 1))

@@ -37,6 +37,7 @@ from matching.engine.scoring import (
     FloatArray,
     IntArray,
     KeywordForms,
+    KeywordNeighbourFn,
     NeedArrays,
     NeedDoc,
     NegativeList,
@@ -121,6 +122,16 @@ class CurrentCandidates:
 
     cap_ids: IntArray
     scores: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class CutOffs:
+    """Per need (rows of a :class:`NeedIndex`): ``score``, what a newcomer must score to
+    enter its top n (-inf when it holds fewer), and ``floor``, the lowest search similarity
+    among its current candidates (+inf when none is indexed)."""
+
+    score: FloatArray
+    floor: FloatArray
 
 
 class MatchEngine:
@@ -279,7 +290,12 @@ class MatchEngine:
         ]
 
     def _score(
-        self, query: Query, need_arrays: NeedArrays, cands: Candidates
+        self,
+        query: Query,
+        need_arrays: NeedArrays,
+        cands: Candidates,
+        *,
+        neighbours: KeywordNeighbourFn | None = None,
     ) -> tuple[PairFeatures, FloatArray]:
         """Features and scores of candidate pairs of the index's capabilities.
 
@@ -291,7 +307,9 @@ class MatchEngine:
         text = sparse + index.weights[2] * index.pair_dense(
             query.dense, cands.need_rows, cands.cap_rows
         )
-        near = self._keyword_neighbours()
+        if neighbours is None:
+            near = self._keyword_neighbours()
+            neighbours = near.similarities if near is not None else None
         feats = pair_features(
             need_arrays,
             index.caps,
@@ -299,7 +317,7 @@ class MatchEngine:
             cands.cap_rows,
             text,
             self.region_weights,
-            near.similarities if near is not None else None,
+            neighbours,
         )
         return feats, weighted_scores(feats.values, self.weights)
 
@@ -473,12 +491,48 @@ class MatchEngine:
         sims = index.search_similarity(needs.query.sparse, index.row_of(cap_id))
         return np.flatnonzero(sims > 0)
 
+    def cut_offs(
+        self,
+        needs: NeedIndex,
+        current: Mapping[int, CurrentCandidates],
+        rows: IntArray | None = None,
+        *,
+        top_n: int = 50,
+    ) -> CutOffs:
+        """What a newcomer must reach to change the needs at ``rows`` of ``needs`` (all when
+        None), from their stored candidates ``current`` (need id -> candidates): the score
+        of the ``top_n``-th (-inf when a need holds fewer) and the lowest search similarity
+        among them (+inf when none is indexed). Valid while the index is only appended to:
+        appends move no other pair's similarity."""
+        index = self._require_index()
+        rows = np.arange(len(needs), dtype=np.int64) if rows is None else rows
+        score = np.full(len(rows), -np.inf)
+        floor = np.full(len(rows), np.inf)
+        pair_at: list[IntArray] = []
+        pair_caps: list[IntArray] = []
+        for pos, need_row in enumerate(rows.tolist()):
+            held = current.get(int(needs.ids[need_row]))
+            if held is None or len(held.cap_ids) == 0:
+                continue
+            if len(held.scores) >= top_n:
+                score[pos] = float(np.sort(held.scores)[::-1][top_n - 1])
+            caps = [index.row_of(int(c)) for c in held.cap_ids.tolist() if index.contains(int(c))]
+            if caps:
+                pair_caps.append(np.array(caps, dtype=np.int64))
+                pair_at.append(np.full(len(caps), pos, dtype=np.int64))
+        if pair_caps:
+            at = np.concatenate(pair_at)
+            sims = index.pair_search_similarity(needs.query, rows[at], np.concatenate(pair_caps))
+            np.minimum.at(floor, at, sims)
+        return CutOffs(score=score, floor=floor)
+
     def entering_needs(
         self,
         needs: NeedIndex,
         cap_id: int,
-        current: Mapping[int, CurrentCandidates],
+        current: Mapping[int, CurrentCandidates] | None = None,
         *,
+        cut_offs: CutOffs | None = None,
         top_n: int = 50,
         related_pairs: Iterable[tuple[int, int]] = (),
         negative_list: NegativeList | None = None,
@@ -492,22 +546,32 @@ class MatchEngine:
         (the score of its ``top_n``-th current candidate; none when it has fewer), or (b) it
         pushes a current candidate out of the pool: the pushed-out one has a lower search
         similarity than the newcomer, so this needs the newcomer's similarity to reach the
-        lowest of the current candidates'. Both tests are exact up to a 1e-9 margin kept on
-        the side of rescoring; a need left out would rank exactly as before.
-        ``current`` maps need id to its stored candidates.
+        lowest of the current candidates'. Both tests are exact up to a margin kept on the
+        side of rescoring (1e-9 for similarities, 1e-6 for scores: a feature is rounded to
+        six decimals, and a float32 word-vector cosine may round either way); a need left
+        out would rank exactly as before.
+
+        The cut-offs come from ``current`` (need id -> stored candidates) or, kept by the
+        caller between capabilities, as ``cut_offs`` for every row of ``needs``
+        (:meth:`cut_offs`). Test (b) needs no scoring; only the needs it leaves are scored,
+        the newcomer's keyword-vector credit computed once per distinct keyword.
         """
         index = self._require_index()
-        reach = self.reaching_needs(needs, cap_id)
-        if len(reach) == 0:
+        if not len(needs):
             return []
         row = index.row_of(cap_id)
-        search = index.search_similarity(needs.query.sparse[reach], row)
-        pairs = Candidates(
-            need_rows=reach,
-            cap_rows=np.full(len(reach), row, dtype=np.int64),
-            similarity=np.zeros(len(reach), dtype=np.float64),
-        )
-        _feats, scores = self._score(needs.query, needs.arrays, pairs)
+        all_search = index.search_similarity(needs.query.sparse, row)
+        reach = np.flatnonzero(all_search > 0)
+        if len(reach) == 0:
+            return []
+        search = all_search[reach]
+        if cut_offs is not None:
+            cut_score, floor = cut_offs.score[reach], cut_offs.floor[reach]
+        else:
+            found = self.cut_offs(needs, current or {}, reach, top_n=top_n)
+            cut_score, floor = found.score, found.floor
+        # (b): the newcomer reaches the lowest search similarity of the current candidates.
+        change = search >= floor - 1e-9
         allowed = ~(
             self._banned_rows(negative_list)[row]
             | conflict_mask(
@@ -516,38 +580,27 @@ class MatchEngine:
                 list(related_pairs),
             )
         )
-        margin = 1e-9
-        out: list[int] = []
-        floor_rows: list[int] = []
-        floor_caps: list[int] = []
-        floor_at: list[int] = []
-        for pos, need_row in enumerate(reach.tolist()):
-            need_id = int(needs.ids[need_row])
-            held = current.get(need_id)
-            if held is None or len(held.scores) < top_n:
-                cutoff = -np.inf
-            else:
-                cutoff = float(np.sort(held.scores)[::-1][top_n - 1])
-            if allowed[pos] and scores[pos] >= cutoff - margin:
-                out.append(need_id)
-                continue
-            if held is None:
-                continue
-            for cap in held.cap_ids.tolist():
-                if index.contains(int(cap)):
-                    floor_rows.append(need_row)
-                    floor_caps.append(index.row_of(int(cap)))
-                    floor_at.append(pos)
-        if floor_rows:
-            # (b): the lowest search similarity among each need's current candidates.
-            held_sims = index.pair_search_similarity(
-                needs.query, np.array(floor_rows), np.array(floor_caps)
+        # (a): an allowed newcomer where a need holds fewer than top_n enters it anyway.
+        change |= allowed & np.isneginf(cut_score)
+        todo = np.flatnonzero(~change & allowed)
+        if len(todo):
+            pairs = Candidates(
+                need_rows=reach[todo],
+                cap_rows=np.full(len(todo), row, dtype=np.int64),
+                similarity=np.zeros(len(todo), dtype=np.float64),
             )
-            lowest = np.full(len(reach), np.inf)
-            np.minimum.at(lowest, np.array(floor_at), held_sims)
-            pushes = search >= lowest - margin
-            out.extend(int(needs.ids[reach[p]]) for p in np.flatnonzero(pushes).tolist())
-        return sorted(set(out))
+            near = self._keyword_neighbours()
+            one = None
+            if near is not None:
+                one = near.of_one(row)
+                one.prime(
+                    name
+                    for need_row in pairs.need_rows.tolist()
+                    for name, _forms in needs.arrays.keyword_alternatives[need_row]
+                )
+            _feats, scores = self._score(needs.query, needs.arrays, pairs, neighbours=one)
+            change[todo] = scores >= cut_score[todo] - 1e-6
+        return sorted(int(n) for n in needs.ids[reach[change]].tolist())
 
     def pool_needs(self, needs: NeedIndex, cap_id: int, *, top_n: int = 50) -> list[int]:
         """Needs whose retrieval pool holds the indexed capability now (found by retrieving

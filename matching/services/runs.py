@@ -10,7 +10,6 @@ import logging
 import time
 from datetime import timedelta
 
-import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -27,8 +26,7 @@ from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
 from core.tasks import enqueue_on_commit
 from matching import documents
 from matching.engine import MatchEngine
-from matching.engine.ranking import CurrentCandidates
-from matching.index import TOP_N, compact, warm_engine, warm_needs
+from matching.index import TOP_N, compact, warm_cut_offs, warm_engine, warm_needs
 from matching.models import (
     FINISHED_STATUSES,
     Match,
@@ -205,40 +203,17 @@ def _affected_needs(engine: MatchEngine, capability_id: int) -> list[int]:
     without ranking every need: the capability is the query against the warm index of the
     needs (``matching.index.warm_needs``), and each need it reaches is tested against its
     current candidates (``MatchEngine.entering_needs``: its top-``TOP_N`` cut-off, and
-    whether the newcomer can push a current candidate out of its retrieval pool)."""
+    whether the newcomer can push a current candidate out of its retrieval pool), whose
+    cut-offs the process keeps between runs (``matching.index.warm_cut_offs``)."""
     needs = warm_needs(engine)
-    reach = engine.reaching_needs(needs, capability_id)
-    if len(reach) == 0:
-        return []
-    current = _current_candidates([int(n) for n in needs.ids[reach].tolist()])
     return engine.entering_needs(
         needs,
         capability_id,
-        current,
+        cut_offs=warm_cut_offs(engine, needs),
         top_n=TOP_N,
         related_pairs=scenario_selectors.matching_related_org_pairs(),
         negative_list=documents.negative_list(),
     )
-
-
-def _current_candidates(need_ids: list[int]) -> dict[int, CurrentCandidates]:
-    """Each need's current candidates (capability ids and scores)."""
-    by_need: dict[int, tuple[list[int], list[float]]] = {}
-    rows = (
-        Match.objects.current()
-        .filter(need_id__in=need_ids)
-        .values_list("need_id", "capability_id", "score")
-    )
-    for need_id, cap_id, score in rows.iterator(chunk_size=20000):
-        caps, scores = by_need.setdefault(need_id, ([], []))
-        caps.append(cap_id)
-        scores.append(score)
-    return {
-        need: CurrentCandidates(
-            cap_ids=np.array(caps, dtype=np.int64), scores=np.array(scores, dtype=np.float64)
-        )
-        for need, (caps, scores) in by_need.items()
-    }
 
 
 def _holding_needs(capability_id: int) -> list[int]:
