@@ -69,6 +69,7 @@ PHASES = (
     "incremental",
     "publish",
     "capability",
+    "capability-publish",
     "pairing",
     "workers2",
 )
@@ -747,9 +748,104 @@ def phase_publish(count: int) -> dict[str, Any]:
     }
 
 
+def _publish_capability(vocab: Any, rng: random.Random, serial: int) -> Any:
+    """Create and submit a capability through the services (a trusted import of a verified
+    firm's capability): it publishes at once, and its event starts the matching run after
+    the commit."""
+    from accounts.models import Organization
+    from bench.synthetic import capability_text
+    from scenarios.services.capabilities import capability_create, capability_submit
+
+    firm = Organization.objects.filter(
+        kind="firm", verified_at__isnull=False, suspended_at__isnull=True
+    ).order_by("id")[rng.randrange(1000)]
+    chains = vocab.chains(1, 3)
+    keywords = vocab.keywords(chains, rng.randint(3, 6))
+    title, description = capability_text(vocab, rng, chains, keywords)
+    cap = capability_create(
+        actor=None,
+        firm=firm,
+        ref=f"{CAP_PREFIX}-{os.getpid()}-{serial:03d}",
+        title=title,
+        description=description,
+        keywords=keywords,
+        trl=rng.randint(4, 9),
+        capacity=2,
+        chains=chains,
+    )
+    return capability_submit(actor=None, capability=cap)
+
+
+def phase_capability_publish(count: int) -> dict[str, Any]:
+    """Publish ``count`` capabilities through the services; a warm Celery worker on Redis
+    runs what their events start. The clock runs from the call to the service until every
+    need the run rescored shows its new recommendations (its current run is the new one)."""
+    from bench.synthetic import Vocabulary
+    from matching.models import Match, MatchRunChunk, NeedCurrentRun
+
+    _drop_new_capabilities()
+    keep_latest_run()
+    rng = random.Random(4545)
+    vocab = Vocabulary(rng)
+    visible: list[float] = []
+    measured: list[dict[str, Any]] = []
+    try:
+        with celery_worker(1) as worker, RssSampler([worker.pid], interval=0.2) as sampler:
+            # Warm-up: the worker loads the index, encodes the needs and reads their
+            # cut-offs once (not counted), as after a deployment or a compaction.
+            cap = _publish_capability(vocab, rng, 0)
+            t0 = time.perf_counter()
+            wait_for_run(timeout=900, interval=0.05, scope="capability", target_id=cap.pk)
+            warmup = time.perf_counter() - t0
+            for serial in range(1, count + 1):
+                t0 = time.perf_counter()
+                cap = _publish_capability(vocab, rng, serial)
+                if cap.status != "published":
+                    raise RuntimeError(f"capability {cap.ref} is {cap.status}, not published")
+                run = wait_for_run(
+                    timeout=120, interval=0.005, scope="capability", target_id=cap.pk
+                )
+                needs = [n for c in MatchRunChunk.objects.filter(run=run) for n in c.need_ids]
+                shown = NeedCurrentRun.objects.filter(need_id__in=needs, run_id=run.pk).count()
+                visible.append(time.perf_counter() - t0)
+                if run.status != "done" or shown != len(needs):
+                    raise RuntimeError(
+                        f"run {run.pk} ended {run.status}; {shown} of {len(needs)} needs current"
+                    )
+                entered = Match.objects.current().filter(capability_id=cap.pk).count()
+                measured.append(
+                    {
+                        "visible_s": round(visible[-1], 4),
+                        "needs_rescored": len(needs),
+                        "needs_holding_it": entered,
+                        "timings": {k: float(v) for k, v in run.timings.items()},
+                    }
+                )
+        children = {pid: rss for pid, rss in sampler.peak.items() if pid != worker.pid}
+    finally:
+        _drop_new_capabilities()
+    keys = sorted({k for m in measured for k in m["timings"]})
+    return {
+        "n": len(visible),
+        "warmup_s": round(warmup, 2),
+        "visible_ms": {
+            "p50": round(1000 * statistics.median(visible), 1),
+            "p95": round(1000 * percentile(visible, 95), 1),
+            "max": round(1000 * max(visible), 1),
+        },
+        "run_timings_median_ms": {
+            k: round(1000 * statistics.median([m["timings"].get(k, 0.0) for m in measured]), 1)
+            for k in keys
+        },
+        "peak_rss_per_process": sorted(children.values(), reverse=True),
+        "peak_rss_main": sampler.peak.get(worker.pid, 0),
+        "runs": measured,
+    }
+
+
 def run_child(args: argparse.Namespace) -> None:
     """Run one phase in this process and write its result as JSON to ``args.out``."""
-    if args.child in ("workers2", "publish"):
+    if args.child in ("workers2", "publish", "capability-publish"):
         os.environ["REDIS_URL"] = args.redis_url
         os.environ["CELERY_QUEUE"] = f"bench-matching-{os.getpid()}"
     configure(args.database_url, str(INDEX_DIR))
@@ -776,6 +872,8 @@ def run_child(args: argparse.Namespace) -> None:
         result = phase_publish(args.incremental_needs)
     elif args.child == "capability":
         result = phase_capability(args.incremental_needs)
+    elif args.child == "capability-publish":
+        result = phase_capability_publish(args.incremental_needs)
     else:
         raise SystemExit(f"unknown phase {args.child}")
     if profiler is not None:
@@ -940,6 +1038,24 @@ def table(results: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str]]
             None,
             "-",
         )
+    cp = results.get("capability-publish")
+    if cp:
+        add(
+            "capability publish → visible in every affected need, Celery worker p50",
+            cp["visible_ms"]["p50"],
+            f"{cp['visible_ms']['p50']:.0f} ms",
+            None,
+            "-",
+        )
+        add(
+            "capability publish → visible in every affected need, Celery worker p95",
+            cp["visible_ms"]["p95"],
+            f"{cp['visible_ms']['p95']:.0f} ms",
+            1000.0,
+            "≤ 1 s",
+        )
+        top = cp["peak_rss_per_process"][0] if cp["peak_rss_per_process"] else 0
+        add("  … peak RSS of the worker process", top, gib(top), 2 * GIB, "≤ 2 GiB")
     pr = results.get("pairing")
     if pr:
         add(

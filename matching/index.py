@@ -112,7 +112,8 @@ def warm_engine_for(
     analyzer = documents.analyzer_for(words)
     dense = "dense" if settings.MATCHING_WORD_VECTORS else "sparse"
     variant = hashlib.sha256(f"{analyzer.fingerprint}|{dense}".encode()).hexdigest()[:24]
-    caps_part, rest_part = scenario_selectors.matching_capability_set_key_parts()
+    set_key = scenario_selectors.matching_capability_set_key_parts()
+    caps_part, rest_part = set_key.caps, set_key.rest
     key = _state_key(caps_part, rest_part, analyzer.fingerprint, dense)
     warm = _WARM.get(variant)
     if warm is not None and warm.rest_part == rest_part:
@@ -123,7 +124,7 @@ def warm_engine_for(
         if head is not None and head.get("base") not in (None, warm.base):
             loaded = _load_base(head, variant, policy, rest_part)
             warm = loaded if loaded is not None else warm
-        synced = warm.caps_part == caps_part or _sync(warm, caps_part)
+        synced = warm.caps_part == caps_part or _sync(warm, caps_part, set_key.count)
         index = warm.engine.index
         assert index is not None  # noqa: S101 - a warm engine has an index
         if synced and not (compacted and index.appended):
@@ -135,7 +136,9 @@ def warm_engine_for(
     elif not compacted:
         head = _read_head(variant)
         loaded = _load_base(head, variant, policy, rest_part) if head else None
-        if loaded is not None and (loaded.caps_part == caps_part or _sync(loaded, caps_part)):
+        if loaded is not None and (
+            loaded.caps_part == caps_part or _sync(loaded, caps_part, set_key.count)
+        ):
             _WARM.clear()
             _WARM[variant] = loaded
             loaded.key = key
@@ -161,7 +164,7 @@ def _engine_over(engine: MatchEngine, policy: Any) -> MatchEngine:
 
 def _build(analyzer: Any, variant: str, policy: Any, key: str) -> _Warm:
     """A full build of the index over every capability, saved as the new compacted file."""
-    caps_part, rest_part = scenario_selectors.matching_capability_set_key_parts()
+    caps_part, rest_part, _count = scenario_selectors.matching_capability_set_key_parts()
     # Stamps before documents: a capability changed in between is re-appended next time.
     stamps = scenario_selectors.matching_capability_stamps()
     engine = documents.engine_for(
@@ -253,24 +256,26 @@ def _load_base(head: dict[str, Any], variant: str, policy: Any, rest_part: str) 
 _SYNC_OVERLAP_US = 300 * 1_000_000
 
 
-def _sync(warm: _Warm, caps_part: str) -> bool:
+def _sync(warm: _Warm, caps_part: str, count: int) -> bool:
     """Bring the warm index to the database's capabilities: delete the rows of the ones
     gone, append the new and changed ones (from cached tokens). False (nothing changed)
     when that would take the index past the compaction limit: a full build is due.
 
     Only capabilities changed since shortly before the last stamp held are read; every
-    stamp is read again when the matchable count then disagrees (a row deleted outright,
-    a firm suspended)."""
+    stamp is read again when the result disagrees with ``count``, the number of
+    capabilities matching scores now (a row deleted outside the services)."""
     index = warm.engine.index
     assert index is not None  # noqa: S101
     since = max(warm.stamps.values(), default=0) - _SYNC_OVERLAP_US
-    changed_now, touched, count = scenario_selectors.matching_capability_changes(since=since)
-    gone = [cap for cap in touched if cap in warm.stamps and cap not in changed_now]
-    changed = sorted(cap for cap, at in changed_now.items() if warm.stamps.get(cap) != at)
+    seen = scenario_selectors.matching_capability_changes(since=since)
+    gone = [cap for cap, at in seen.items() if at is None and cap in warm.stamps]
+    changed = sorted(
+        cap for cap, at in seen.items() if at is not None and warm.stamps.get(cap) != at
+    )
     now = dict(warm.stamps)
     for cap in gone:
         del now[cap]
-    now.update(changed_now)
+    now.update((cap, at) for cap, at in seen.items() if at is not None)
     if len(now) != count:
         now = scenario_selectors.matching_capability_stamps()
         gone = [cap for cap in warm.stamps if cap not in now]

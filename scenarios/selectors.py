@@ -6,7 +6,7 @@ signed in sees the published lists; a platform admin sees everything.
 """
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import (
@@ -632,22 +632,32 @@ def matching_firm_capacity(*, firm_ids: list[int] | None = None) -> dict[int, in
 
 def matching_capability_set_key() -> str:
     """Changes whenever the published capability set or its pilots change (index cache key)."""
-    caps, rest = matching_capability_set_key_parts()
-    return f"{caps}-{rest}"
+    key = matching_capability_set_key_parts()
+    return f"{key.caps}-{key.rest}"
 
 
-def matching_capability_set_key_parts() -> tuple[str, str]:
-    """The set key in two parts: the published capabilities (count, last change), which an
-    index follows row by row (``matching_capability_stamps``), and the rest (pilots, firms'
-    verification), whose change makes every capability's features change."""
-    caps = Capability.objects.public().aggregate(n=Count("id"), last=Max("updated_at"))
+class CapabilitySetKey(NamedTuple):
+    """The set key in two parts: ``caps``, the capabilities matching scores (count, last
+    change), which an index follows row by row (``matching_capability_changes``), and
+    ``rest`` (pilots, firms' verification), whose change makes every capability's features
+    change; ``count`` is how many capabilities matching scores."""
+
+    caps: str
+    rest: str
+    count: int
+
+
+def matching_capability_set_key_parts() -> CapabilitySetKey:
+    """The capability set key, in its parts (:class:`CapabilitySetKey`)."""
+    caps = _matchable_capabilities().aggregate(n=Count("id"), last=Max("updated_at"))
     pilots = Pilot.objects.aggregate(n=Count("id"), last=Max("version"), ended=Max("ended_at"))
     firms = Organization.objects.filter(
         kind=OrganizationKind.FIRM, verified_at__isnull=False
     ).aggregate(n=Count("id"), certified=Max("certified_at"))
-    return (
-        f"{caps['n']}-{caps['last']}",
-        f"{pilots['n']}-{pilots['last']}-{pilots['ended']}-{firms['n']}-{firms['certified']}",
+    return CapabilitySetKey(
+        caps=f"{caps['n']}-{caps['last']}",
+        rest=f"{pilots['n']}-{pilots['last']}-{pilots['ended']}-{firms['n']}-{firms['certified']}",
+        count=int(caps["n"]),
     )
 
 
@@ -659,20 +669,17 @@ def matching_capability_stamps() -> dict[int, int]:
     }
 
 
-def matching_capability_changes(*, since: int) -> tuple[dict[int, int], set[int], int]:
-    """What changed from ``since`` (microseconds since the epoch) on: the matchable
-    capabilities changed since, with their stamps (as ``matching_capability_stamps``); the
-    ids of every capability changed since (one missing from the first is no longer
-    matchable); and how many capabilities are matchable now (to check the sum)."""
+def matching_capability_changes(*, since: int) -> dict[int, int | None]:
+    """Every capability changed from ``since`` (microseconds since the epoch) on: its stamp
+    (as ``matching_capability_stamps``) when matching scores it, None when it does not."""
     at = datetime.fromtimestamp(since / 1_000_000, tz=UTC)
-    changed = {
-        pk: int(when.timestamp() * 1_000_000)
-        for pk, when in _matchable_capabilities()
-        .filter(updated_at__gte=at)
-        .values_list("id", "updated_at")
-    }
-    touched = set(Capability.objects.filter(updated_at__gte=at).values_list("id", flat=True))
-    return changed, touched, _matchable_capabilities().count()
+    scored = _matchable_capabilities().filter(pk=OuterRef("pk"))
+    rows = (
+        Capability.objects.filter(updated_at__gte=at)
+        .annotate(scored=Exists(scored))
+        .values_list("id", "updated_at", "scored")
+    )
+    return {pk: int(when.timestamp() * 1_000_000) if ok else None for pk, when, ok in rows}
 
 
 def matching_need_stamps() -> dict[int, int]:

@@ -289,6 +289,13 @@ class MatchEngine:
             for pos, rank in zip(order[kept].tolist(), ranks[kept].tolist(), strict=True)
         ]
 
+    def _text(self, query: Query, need_rows: IntArray, cap_rows: IntArray) -> FloatArray:
+        """Text relevance of pairs: sparse similarity (word + chain shares) + the dense
+        share, recomputed per pair so a score does not depend on how the need was batched."""
+        index = self._require_index()
+        sparse = index.pair_similarity(query, need_rows, cap_rows)
+        return sparse + index.weights[2] * index.pair_dense(query.dense, need_rows, cap_rows)
+
     def _score(
         self,
         query: Query,
@@ -303,10 +310,7 @@ class MatchEngine:
         recomputed per pair so a score does not depend on how the need was batched.
         """
         index = self._require_index()
-        sparse = index.pair_similarity(query, cands.need_rows, cands.cap_rows)
-        text = sparse + index.weights[2] * index.pair_dense(
-            query.dense, cands.need_rows, cands.cap_rows
-        )
+        text = self._text(query, cands.need_rows, cands.cap_rows)
         if neighbours is None:
             near = self._keyword_neighbours()
             neighbours = near.similarities if near is not None else None
@@ -583,6 +587,23 @@ class MatchEngine:
         # (a): an allowed newcomer where a need holds fewer than top_n enters it anyway.
         change |= allowed & np.isneginf(cut_score)
         todo = np.flatnonzero(~change & allowed)
+        if len(todo):
+            # Most reached needs share a word or two with the newcomer and hold far better
+            # candidates: its score with full keyword coverage already misses their cut-off.
+            rows, caps = reach[todo], np.full(len(todo), row, dtype=np.int64)
+            bound = weighted_scores(
+                pair_features(
+                    needs.arrays,
+                    index.caps,
+                    rows,
+                    caps,
+                    self._text(needs.query, rows, caps),
+                    self.region_weights,
+                    keywords=False,
+                ).values,
+                self.weights,
+            )
+            todo = todo[bound >= cut_score[todo] - 1e-6]
         if len(todo):
             pairs = Candidates(
                 need_rows=reach[todo],
