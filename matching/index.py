@@ -259,7 +259,8 @@ _SYNC_OVERLAP_US = 300 * 1_000_000
 def _sync(warm: _Warm, caps_part: str, count: int) -> bool:
     """Bring the warm index to the database's capabilities: delete the rows of the ones
     gone, append the new and changed ones (from cached tokens). False (nothing changed)
-    when that would take the index past the compaction limit: a full build is due.
+    when that would take the index past twice the compaction limit (the background
+    compaction, asked for once past the limit, is late): a full build is due now.
 
     Only capabilities changed since shortly before the last stamp held are read; every
     stamp is read again when the result disagrees with ``count``, the number of
@@ -280,7 +281,7 @@ def _sync(warm: _Warm, caps_part: str, count: int) -> bool:
         now = scenario_selectors.matching_capability_stamps()
         gone = [cap for cap in warm.stamps if cap not in now]
         changed = sorted(cap for cap, at in now.items() if warm.stamps.get(cap) != at)
-    if _limit(index) < index.appended + len(gone) + len(changed):
+    if 2 * _limit(index) < index.appended + len(gone) + len(changed):
         return False
     if gone:
         index.delete(gone)

@@ -119,7 +119,9 @@ class KeywordNeighbours:
             return out
         # Best cosine per (query row, capability): one product, then a max per segment.
         query = np.vstack([v for v in per_keyword if v is not None])
-        sims = query @ self.own[cols].T  # query rows × capability words
+        # Candidates share most of their words: each distinct word is compared once.
+        words, where = np.unique(cols, return_inverse=True)
+        sims = (query @ self.own[words].T)[:, where]  # query rows × capability words
         present = np.unique(owners)
         starts = np.searchsorted(owners, present)
         best = np.zeros((query.shape[0], n_caps), dtype=np.float64)

@@ -9,7 +9,7 @@ import pytest
 
 from matching.engine import MatchEngine
 from matching.engine.ranking import CurrentCandidates, NeedIndex
-from matching.engine.retrieval import CapabilityIndex, RetrievalConfig
+from matching.engine.retrieval import CapabilityIndex, RetrievalConfig, WordVectors
 from matching.engine.scoring import CapabilityDoc, ChainNode, NeedDoc
 from matching.engine.text import Analyzer, read_taxonomy_csv
 
@@ -230,3 +230,59 @@ def test_entering_needs_are_exactly_the_ones_whose_top_n_can_change(analyzer, se
         ranked = after
     assert changed_total > 0  # the world is one where capabilities do enter rankings
     assert found_total < 12 * len(needs)  # and not every need is rescored each time
+
+
+def toy_vectors(seed: int) -> WordVectors:
+    """Random 6-d vectors for WORDS, where each pair of neighbours in the list points the
+    same way (cosine well above the neighbour threshold), so keyword coverage gets partial
+    hits from words the capability does not share."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=(len(WORDS) // 2 + 1, 6))
+    rows = np.array(
+        [base[i // 2] + 0.3 * rng.normal(size=6) for i in range(len(WORDS))], dtype=np.float32
+    )
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    return WordVectors(WORDS, rows)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_kept_cut_offs_with_keyword_neighbours_find_every_changing_need(analyzer, seed):
+    # As the service runs it: word vectors on (keyword neighbours, dense block), the cut-offs
+    # computed once and then re-read only for the needs a capability run rescored.
+    caps, needs = world(seed)
+    rng = random.Random(seed)
+    engine = MatchEngine(analyzer, retrieval=CONFIG, vectors=toy_vectors(seed))
+    engine.build_index(caps)
+    neighbours = engine._keyword_neighbours()
+    assert neighbours is not None
+    ranked = top(engine, needs)
+    needs_index = engine.need_index(needs)
+    cut_offs = engine.cut_offs(needs_index, current_of(ranked), top_n=TOP_N)
+    credited = found_total = 0
+    for serial in range(12):
+        new = make_cap(rng, 2000 + serial)
+        assert engine.index is not None
+        engine.index.append([new])
+        assert engine._keyword_neighbours() is neighbours  # appends keep it
+        found = set(engine.entering_needs(needs_index, new.id, cut_offs=cut_offs, top_n=TOP_N))
+        after = top(engine, needs)
+        changed = {n for n in ranked if ranked[n] != after[n]}
+        assert changed <= found
+        assert found == set(
+            engine.entering_needs(needs_index, new.id, current_of(ranked), top_n=TOP_N)
+        )
+        # The service re-reads the cut-offs of the rescored needs only.
+        rows = np.array(sorted(needs_index.row_of[n] for n in found), dtype=np.int64)
+        if len(rows):
+            fresh = engine.cut_offs(needs_index, current_of(after), rows, top_n=TOP_N)
+            cut_offs.score[rows], cut_offs.floor[rows] = fresh.score, fresh.floor
+        # Needs have two keywords: coverage above the exact hits' share is neighbour credit.
+        credited += sum(
+            1
+            for c in engine.rank(needs, top_n=TOP_N)
+            if c.features["keywords"] > len(c.matched_keywords) / 2 + 1e-9
+        )
+        found_total += len(found)
+        ranked = after
+    assert credited > 0  # keyword-vector neighbours took part
+    assert found_total < 12 * len(needs)
