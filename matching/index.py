@@ -377,35 +377,44 @@ def warm_cut_offs(engine: MatchEngine, needs: NeedIndex) -> CutOffs:
     """The cut-offs of every need of ``needs`` under the engine's index, kept in this
     process: only needs whose current run has changed since they were read (rescored), or
     whose document changed, are read from the database again. A new index (a compaction
-    moves the statistics) starts over."""
+    moves the statistics) starts over.
+
+    Kept values stay valid while capabilities are appended or deleted: a need none of
+    these rescored keeps its candidates, and its pool's lowest similarities can only rise
+    (a later capability that pushes one of its candidates out gets it rescored)."""
     from matching import selectors
 
     warm = next((w for w in _WARM.values() if w.engine.index is engine.index), None)
     now = selectors.current_runs_of_needs()
     runs_now = np.array([now.get(int(n), -1) for n in needs.ids.tolist()], dtype=np.int64)
     cache = warm.cut if warm is not None else None
-    runs = np.full(len(needs), -2, dtype=np.int64)  # -2: never equal to a run id
-    score = np.full(len(needs), -np.inf)
-    floor = np.full(len(needs), np.inf)
+    size, n_nodes = len(needs), needs.query.nodes.shape[1]
+    runs = np.full(size, -2, dtype=np.int64)  # -2: never equal to a run id
+    score, floor = np.full(size, -np.inf), np.full(size, np.inf)
+    pool, node_pool = np.full(size, np.inf), np.full((size, n_nodes), np.inf)
+    entry, node_entry = np.zeros(size), np.zeros((size, n_nodes))
+    deleted = np.zeros(size, dtype=np.int64)
     if cache is not None and cache.index is engine.index:
-        old = cache.needs
+        old, kept = cache.needs, cache.cut_offs
         if old is needs:
-            runs[:], score[:] = cache.runs, cache.cut_offs.score
-            floor[:] = cache.cut_offs.floor
+            rows = was = np.arange(size)
         else:
             # Rows of needs kept unchanged (the same document object) carry over.
-            for row, doc in enumerate(needs.docs):
-                was = old.row_of.get(doc.id)
-                if was is not None and old.docs[was] is doc:
-                    runs[row] = cache.runs[was]
-                    score[row] = cache.cut_offs.score[was]
-                    floor[row] = cache.cut_offs.floor[was]
+            pairs = [
+                (row, old.row_of[doc.id])
+                for row, doc in enumerate(needs.docs)
+                if doc.id in old.row_of and old.docs[old.row_of[doc.id]] is doc
+            ]
+            rows = np.array([r for r, _ in pairs], dtype=np.int64)
+            was = np.array([w for _, w in pairs], dtype=np.int64)
+        runs[rows], score[rows], floor[rows] = cache.runs[was], kept.score[was], kept.floor[was]
+        pool[rows], node_pool[rows] = kept.pool[was], kept.node_pool[was]
+        entry[rows], node_entry[rows] = kept.entry[was], kept.node_entry[was]
+        deleted[rows] = kept.deleted[was]
     stale = np.flatnonzero(runs != runs_now)
     if len(stale):
         ids = [int(n) for n in needs.ids[stale].tolist()]
-        held = selectors.current_candidates_of_needs(
-            need_ids=None if len(stale) == len(needs) else ids
-        )
+        held = selectors.current_candidates_of_needs(need_ids=None if len(stale) == size else ids)
         current = {
             need: CurrentCandidates(
                 cap_ids=np.array(caps, dtype=np.int64),
@@ -415,8 +424,19 @@ def warm_cut_offs(engine: MatchEngine, needs: NeedIndex) -> CutOffs:
         }
         fresh = engine.cut_offs(needs, current, stale, top_n=TOP_N)
         score[stale], floor[stale] = fresh.score, fresh.floor
+        pool[stale], node_pool[stale] = fresh.pool, fresh.node_pool
+        entry[stale], node_entry[stale] = fresh.entry, fresh.node_entry
+        deleted[stale] = fresh.deleted
         runs[stale] = runs_now[stale]
-    cut_offs = CutOffs(score=score, floor=floor)
+    cut_offs = CutOffs(
+        score=score,
+        floor=floor,
+        pool=pool,
+        node_pool=node_pool,
+        entry=entry,
+        node_entry=node_entry,
+        deleted=deleted,
+    )
     if warm is not None:
         warm.cut = _CutOffCache(index=engine.index, needs=needs, runs=runs, cut_offs=cut_offs)
     return cut_offs

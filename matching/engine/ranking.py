@@ -128,10 +128,30 @@ class CurrentCandidates:
 class CutOffs:
     """Per need (rows of a :class:`NeedIndex`): ``score``, what a newcomer must score to
     enter its top n (-inf when it holds fewer), and ``floor``, the lowest search similarity
-    among its current candidates (+inf when none is indexed)."""
+    among its current candidates (+inf when none is indexed); ``pool``/``node_pool`` and
+    ``entry``/``node_entry`` (needs × chain nodes), what ``CapabilityIndex.pool_minimums``
+    says of its retrieval pool; ``deleted``, how many rows of the index were deleted when
+    they were computed (a deletion since may let a newcomer into a pool below ``entry``)."""
 
     score: FloatArray
     floor: FloatArray
+    pool: FloatArray
+    node_pool: FloatArray
+    entry: FloatArray
+    node_entry: FloatArray
+    deleted: IntArray
+
+    def rows(self, rows: IntArray) -> CutOffs:
+        """The cut-offs of some needs only."""
+        return CutOffs(
+            score=self.score[rows],
+            floor=self.floor[rows],
+            pool=self.pool[rows],
+            node_pool=self.node_pool[rows],
+            entry=self.entry[rows],
+            node_entry=self.node_entry[rows],
+            deleted=self.deleted[rows],
+        )
 
 
 class MatchEngine:
@@ -528,7 +548,21 @@ class MatchEngine:
             at = np.concatenate(pair_at)
             sims = index.pair_search_similarity(needs.query, rows[at], np.concatenate(pair_caps))
             np.minimum.at(floor, at, sims)
-        return CutOffs(score=score, floor=floor)
+        query = Query(
+            sparse=needs.query.sparse[rows],
+            dense=None if needs.query.dense is None else needs.query.dense[rows],
+            nodes=needs.query.nodes[rows],
+        )
+        pool, node_pool, entry, node_entry = index.pool_minimums(query, retrieval_depth(top_n))
+        return CutOffs(
+            score=score,
+            floor=floor,
+            pool=pool,
+            node_pool=node_pool,
+            entry=entry,
+            node_entry=node_entry,
+            deleted=np.full(len(rows), int(index.dead.sum()), dtype=np.int64),
+        )
 
     def entering_needs(
         self,
@@ -569,13 +603,27 @@ class MatchEngine:
         if len(reach) == 0:
             return []
         search = all_search[reach]
-        if cut_offs is not None:
-            cut_score, floor = cut_offs.score[reach], cut_offs.floor[reach]
-        else:
+        if cut_offs is None:
             found = self.cut_offs(needs, current or {}, reach, top_n=top_n)
-            cut_score, floor = found.score, found.floor
-        # (b): the newcomer reaches the lowest search similarity of the current candidates.
-        change = search >= floor - 1e-9
+        else:
+            found = cut_offs.rows(reach)
+        cut_score = found.score
+        # (b): the newcomer reaches the lowest search similarity of the current candidates,
+        # and that of a part of the pool it enters (the global top, or a chain's best of a
+        # chain it shares with the need): only then can it push a current candidate out.
+        margin = 1e-5  # retrieval ranks in float32
+        shared = needs.query.nodes[reach] & index.caps.chain_hot[row]
+        enters = (search >= found.pool - margin) | (
+            shared & (search[:, None] >= found.node_pool - margin)
+        ).any(axis=1)
+        change = (search >= found.floor - 1e-9) & enters
+        # (a) only if the newcomer enters the pool at all: above the entry of a full part.
+        # A row deleted since the entries were computed may have left room below them.
+        pooled = (
+            (found.deleted < int(index.dead.sum()))
+            | (search >= found.entry - margin)
+            | (shared & (search[:, None] >= found.node_entry - margin)).any(axis=1)
+        )
         allowed = ~(
             self._banned_rows(negative_list)[row]
             | conflict_mask(
@@ -585,6 +633,7 @@ class MatchEngine:
             )
         )
         # (a): an allowed newcomer where a need holds fewer than top_n enters it anyway.
+        allowed &= pooled
         change |= allowed & np.isneginf(cut_score)
         todo = np.flatnonzero(~change & allowed)
         if len(todo):

@@ -950,12 +950,42 @@ class CapabilityIndex:
             cached = self._node_tail_t[node] = self._search_matrix(rows).T.tocsr()
         return cached, rows
 
+    def pool_minimums(
+        self, query: Query, n: int
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """The lowest search similarity in each part of each queried need's retrieval pool
+        as :meth:`top_candidates` builds it: its global top ``n`` (per need), and each of
+        its chains' best ``chain_union_per_node`` (needs × chain nodes); +inf where a part
+        is empty. A capability added later can push a member out of a part only if its
+        similarity reaches that part's lowest. Then the same two as entry thresholds: the
+        lowest where the part is full, 0 where it is not (anything similar at all enters);
+        while no row is deleted, a capability added later enters a part only above it."""
+        size = query.sparse.shape[0]
+        lowest = np.full(size, np.inf)
+        need, _cap, sim = self._global_top(query.sparse, n)
+        np.minimum.at(lowest, need, sim)
+        entry = np.where(np.bincount(need, minlength=size) >= n, lowest, 0.0)
+        per_node = self.config.chain_union_per_node
+        by_node = np.full((size, len(self.taxonomy)), np.inf)
+        node_entry = np.zeros((size, len(self.taxonomy)))
+        for node, (need, _cap, sim) in self._chain_union_parts(query):
+            column = np.full(size, np.inf)
+            np.minimum.at(column, need, sim)
+            by_node[:, node] = column
+            full = np.bincount(need, minlength=size) >= per_node
+            node_entry[:, node] = np.where(full, column, 0.0)
+        return lowest, by_node, entry, node_entry
+
     def _chain_union(self, query: Query) -> Triplets:
+        return _concat([part for _node, part in self._chain_union_parts(query)])
+
+    def _chain_union_parts(self, query: Query) -> list[tuple[int, Triplets]]:
+        """Each chain's best capabilities for the needs that query it, by chain node."""
         per_node = self.config.chain_union_per_node
         if per_node <= 0:
-            return _empty()
+            return []
         exact = self._exact_layout
-        out: list[Triplets] = []
+        out: list[tuple[int, Triplets]] = []
         for node in np.flatnonzero(query.nodes.any(axis=0)).tolist():
             needs, caps = np.flatnonzero(query.nodes[:, node]), self._node_rows[node]
             if len(caps) == 0:
@@ -977,8 +1007,8 @@ class CapabilityIndex:
                     )
                     part.append((rows[need_idx], tail_caps[cap_idx], sims))
                 found = _concat(part)
-                out.append(found if exact else _cut_top(self._drop_dead(found), per_node))
-        return _concat(out)
+                out.append((node, found if exact else _cut_top(self._drop_dead(found), per_node)))
+        return out
 
     def pair_dense(
         self, need_vectors: Float32Array | None, need_rows: IntArray, cap_rows: IntArray

@@ -275,7 +275,9 @@ def test_kept_cut_offs_with_keyword_neighbours_find_every_changing_need(analyzer
         rows = np.array(sorted(needs_index.row_of[n] for n in found), dtype=np.int64)
         if len(rows):
             fresh = engine.cut_offs(needs_index, current_of(after), rows, top_n=TOP_N)
-            cut_offs.score[rows], cut_offs.floor[rows] = fresh.score, fresh.floor
+            for name in ("score", "floor", "pool", "node_pool", "entry", "node_entry"):
+                getattr(cut_offs, name)[rows] = getattr(fresh, name)
+            cut_offs.deleted[rows] = fresh.deleted
         # Needs have two keywords: coverage above the exact hits' share is neighbour credit.
         credited += sum(
             1
