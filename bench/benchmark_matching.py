@@ -776,10 +776,13 @@ def _publish_capability(vocab: Any, rng: random.Random, serial: int) -> Any:
     return capability_submit(actor=None, capability=cap)
 
 
-def phase_capability_publish(count: int) -> dict[str, Any]:
+def phase_capability_publish(count: int, concurrency: int) -> dict[str, Any]:
     """Publish ``count`` capabilities through the services; a warm Celery worker on Redis
-    runs what their events start. The clock runs from the call to the service until every
-    need the run rescored shows its new recommendations (its current run is the new one)."""
+    (``concurrency`` processes, 2 as in docker-compose.yml) runs what their events start.
+    The clock runs from the call to the service until every need the run rescored shows its
+    new recommendations (its current run is the new one). A publication also enqueues the
+    lists' count warm-up (``scenarios.warm_list_counts``), which a single process runs
+    before the matching run."""
     from bench.synthetic import Vocabulary
     from matching.models import Match, MatchRunChunk, NeedCurrentRun
 
@@ -790,14 +793,22 @@ def phase_capability_publish(count: int) -> dict[str, Any]:
     visible: list[float] = []
     measured: list[dict[str, Any]] = []
     try:
-        with celery_worker(1) as worker, RssSampler([worker.pid], interval=0.2) as sampler:
-            # Warm-up: the worker loads the index, encodes the needs and reads their
-            # cut-offs once (not counted), as after a deployment or a compaction.
-            cap = _publish_capability(vocab, rng, 0)
-            t0 = time.perf_counter()
-            wait_for_run(timeout=900, interval=0.05, scope="capability", target_id=cap.pk)
+        with (
+            celery_worker(concurrency) as worker,
+            RssSampler([worker.pid], interval=0.2) as sampler,
+        ):
+            # Warm-up (not counted): each process loads the index, encodes the needs and
+            # reads their cut-offs once, as after a deployment or a compaction. Which
+            # process takes a run is the pool's choice: publish until two in a row are warm.
+            t0, serial, fast = time.perf_counter(), 0, 0
+            while fast < 2 and serial < 4 * concurrency:
+                cap = _publish_capability(vocab, rng, serial)
+                run = wait_for_run(timeout=900, interval=0.05, scope="capability", target_id=cap.pk)
+                fast = fast + 1 if float(run.timings.get("wall_s", 99)) < 5 else 0
+                serial += 1
             warmup = time.perf_counter() - t0
-            for serial in range(1, count + 1):
+            first = serial
+            for serial in range(first, first + count):
                 t0 = time.perf_counter()
                 cap = _publish_capability(vocab, rng, serial)
                 if cap.status != "published":
@@ -827,6 +838,7 @@ def phase_capability_publish(count: int) -> dict[str, Any]:
     keys = sorted({k for m in measured for k in m["timings"]})
     return {
         "n": len(visible),
+        "concurrency": concurrency,
         "warmup_s": round(warmup, 2),
         "visible_ms": {
             "p50": round(1000 * statistics.median(visible), 1),
@@ -873,7 +885,7 @@ def run_child(args: argparse.Namespace) -> None:
     elif args.child == "capability":
         result = phase_capability(args.incremental_needs)
     elif args.child == "capability-publish":
-        result = phase_capability_publish(args.incremental_needs)
+        result = phase_capability_publish(args.incremental_needs, args.workers)
     else:
         raise SystemExit(f"unknown phase {args.child}")
     if profiler is not None:
@@ -1041,21 +1053,23 @@ def table(results: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str]]
     cp = results.get("capability-publish")
     if cp:
         add(
-            "capability publish → visible in every affected need, Celery worker p50",
+            f"capability publish → visible in every affected need, Celery worker "
+            f"({cp['concurrency']} processes) p50",
             cp["visible_ms"]["p50"],
             f"{cp['visible_ms']['p50']:.0f} ms",
             None,
             "-",
         )
         add(
-            "capability publish → visible in every affected need, Celery worker p95",
+            f"capability publish → visible in every affected need, Celery worker "
+            f"({cp['concurrency']} processes) p95",
             cp["visible_ms"]["p95"],
             f"{cp['visible_ms']['p95']:.0f} ms",
             1000.0,
             "≤ 1 s",
         )
         top = cp["peak_rss_per_process"][0] if cp["peak_rss_per_process"] else 0
-        add("  … peak RSS of the worker process", top, gib(top), 2 * GIB, "≤ 2 GiB")
+        add("  … peak RSS of the largest worker process", top, gib(top), 2 * GIB, "≤ 2 GiB")
     pr = results.get("pairing")
     if pr:
         add(
@@ -1156,7 +1170,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phases", default=",".join(PHASES), help=f"from {', '.join(PHASES)}")
     parser.add_argument("--chunk-size", type=int, default=1000)
     parser.add_argument("--incremental-needs", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=2, help="processes for workers2")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="worker processes for workers2 and capability-publish",
+    )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--no-lp", action="store_true", help="skip the LP optimality check")
