@@ -124,7 +124,7 @@ def warm_engine_for(
         if head is not None and head.get("base") not in (None, warm.base):
             loaded = _load_base(head, variant, policy, rest_part)
             warm = loaded if loaded is not None else warm
-        synced = warm.caps_part == caps_part or _sync(warm, caps_part, set_key.count)
+        synced = warm.caps_part == caps_part or _sync(warm, caps_part, set_key.matchable)
         index = warm.engine.index
         assert index is not None  # noqa: S101 - a warm engine has an index
         if synced and not (compacted and index.appended):
@@ -137,7 +137,7 @@ def warm_engine_for(
         head = _read_head(variant)
         loaded = _load_base(head, variant, policy, rest_part) if head else None
         if loaded is not None and (
-            loaded.caps_part == caps_part or _sync(loaded, caps_part, set_key.count)
+            loaded.caps_part == caps_part or _sync(loaded, caps_part, set_key.matchable)
         ):
             _WARM.clear()
             _WARM[variant] = loaded

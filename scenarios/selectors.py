@@ -640,11 +640,11 @@ class CapabilitySetKey(NamedTuple):
     """The set key in two parts: ``caps``, the capabilities matching scores (count, last
     change), which an index follows row by row (``matching_capability_changes``), and
     ``rest`` (pilots, firms' verification), whose change makes every capability's features
-    change; ``count`` is how many capabilities matching scores."""
+    change; ``matchable`` is how many capabilities matching scores."""
 
     caps: str
     rest: str
-    count: int
+    matchable: int
 
 
 def matching_capability_set_key_parts() -> CapabilitySetKey:
@@ -657,7 +657,7 @@ def matching_capability_set_key_parts() -> CapabilitySetKey:
     return CapabilitySetKey(
         caps=f"{caps['n']}-{caps['last']}",
         rest=f"{pilots['n']}-{pilots['last']}-{pilots['ended']}-{firms['n']}-{firms['certified']}",
-        count=int(caps["n"]),
+        matchable=int(caps["n"]),
     )
 
 
