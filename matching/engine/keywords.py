@@ -169,6 +169,13 @@ class KeywordNeighbours:
         haystacks (one that is not indexed, encoded as the index would encode it)."""
         return self._credit(alternatives, words, haystacks)[0]
 
+    def of_one(self, cap_row: int) -> OneCapability:
+        """:meth:`similarities` for pairs that all have the capability at ``cap_row`` (one
+        capability scored against many needs): each keyword's value is computed once."""
+        return OneCapability(
+            self, sp.csr_matrix(self.index.matrix[[cap_row]]), self.index.caps.haystack[cap_row]
+        )
+
     def explain(self, alternatives: Sequence[KeywordForms], cap_row: int) -> list[NeighbourMatch]:
         """The partial hits of one indexed capability with the words behind each."""
         hay = self.index.caps.haystack[cap_row]
