@@ -168,3 +168,27 @@ def awaiting_decision_for_user(*, user: Actor) -> MatchQuerySet:
 def run_chunks_done(*, run_id: int) -> int:
     """How many of a run's chunks are scored (the progress bar's "chunks done")."""
     return MatchRunChunk.objects.filter(run_id=run_id, done=True).count()
+
+
+def current_runs_of_needs() -> dict[int, int]:
+    """Each need's current run (need id -> run id): what its stored candidates come from."""
+    from matching.models import NeedCurrentRun
+
+    return dict(NeedCurrentRun.objects.values_list("need_id", "run_id"))
+
+
+def current_candidates_of_needs(
+    *, need_ids: list[int] | None = None
+) -> dict[int, tuple[list[int], list[float]]]:
+    """Each need's current candidates (capability ids, scores), for ``need_ids`` or all."""
+    rows = Match.objects.current()
+    if need_ids is not None:
+        rows = rows.filter(need_id__in=need_ids)
+    by_need: dict[int, tuple[list[int], list[float]]] = {}
+    for need_id, cap_id, score in rows.values_list("need_id", "capability_id", "score").iterator(
+        chunk_size=50000
+    ):
+        caps, scores = by_need.setdefault(need_id, ([], []))
+        caps.append(cap_id)
+        scores.append(score)
+    return by_need

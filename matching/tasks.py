@@ -55,6 +55,12 @@ def finish_run(*, run_id: int) -> None:
     results.match_run_finish(run_id=run_id)
 
 
+@shared_task(name="matching.compact_index", soft_time_limit=1800, time_limit=2100, **RETRY)
+def compact_index() -> None:
+    """Rebuild the capability index once its appended part has grown (see matching.index)."""
+    runs.match_index_compact()
+
+
 @shared_task(name="matching.start_full_run")
 def start_full_run() -> None:
     """Nightly full rescoring (celery beat)."""

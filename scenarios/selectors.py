@@ -5,7 +5,8 @@ A committee sees the non-draft needs inside its region's subtree (one prefix mat
 signed in sees the published lists; a platform admin sees everything.
 """
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import (
@@ -631,15 +632,62 @@ def matching_firm_capacity(*, firm_ids: list[int] | None = None) -> dict[int, in
 
 def matching_capability_set_key() -> str:
     """Changes whenever the published capability set or its pilots change (index cache key)."""
-    caps = Capability.objects.public().aggregate(n=Count("id"), last=Max("updated_at"))
+    key = matching_capability_set_key_parts()
+    return f"{key.caps}-{key.rest}"
+
+
+class CapabilitySetKey(NamedTuple):
+    """The set key in two parts: ``caps``, the capabilities matching scores (count, last
+    change), which an index follows row by row (``matching_capability_changes``), and
+    ``rest`` (pilots, firms' verification), whose change makes every capability's features
+    change; ``matchable`` is how many capabilities matching scores."""
+
+    caps: str
+    rest: str
+    matchable: int
+
+
+def matching_capability_set_key_parts() -> CapabilitySetKey:
+    """The capability set key, in its parts (:class:`CapabilitySetKey`)."""
+    caps = _matchable_capabilities().aggregate(n=Count("id"), last=Max("updated_at"))
     pilots = Pilot.objects.aggregate(n=Count("id"), last=Max("version"), ended=Max("ended_at"))
     firms = Organization.objects.filter(
         kind=OrganizationKind.FIRM, verified_at__isnull=False
     ).aggregate(n=Count("id"), certified=Max("certified_at"))
-    return (
-        f"{caps['n']}-{caps['last']}-{pilots['n']}-{pilots['last']}-{pilots['ended']}-{firms['n']}"
-        f"-{firms['certified']}"
+    return CapabilitySetKey(
+        caps=f"{caps['n']}-{caps['last']}",
+        rest=f"{pilots['n']}-{pilots['last']}-{pilots['ended']}-{firms['n']}-{firms['certified']}",
+        matchable=int(caps["n"]),
     )
+
+
+def matching_capability_stamps() -> dict[int, int]:
+    """Last change (microseconds since the epoch) of every capability matching scores."""
+    return {
+        pk: int(at.timestamp() * 1_000_000)
+        for pk, at in _matchable_capabilities().values_list("id", "updated_at").iterator(20000)
+    }
+
+
+def matching_capability_changes(*, since: int) -> dict[int, int | None]:
+    """Every capability changed from ``since`` (microseconds since the epoch) on: its stamp
+    (as ``matching_capability_stamps``) when matching scores it, None when it does not."""
+    at = datetime.fromtimestamp(since / 1_000_000, tz=UTC)
+    scored = _matchable_capabilities().filter(pk=OuterRef("pk"))
+    rows = (
+        Capability.objects.filter(updated_at__gte=at)
+        .annotate(scored=Exists(scored))
+        .values_list("id", "updated_at", "scored")
+    )
+    return {pk: int(when.timestamp() * 1_000_000) if ok else None for pk, when, ok in rows}
+
+
+def matching_need_stamps() -> dict[int, int]:
+    """Last change (microseconds since the epoch) of every need matching scores."""
+    return {
+        pk: int(at.timestamp() * 1_000_000)
+        for pk, at in ScenarioNeed.objects.matchable().values_list("id", "updated_at")
+    }
 
 
 def matching_related_org_pairs() -> list[tuple[int, int]]:

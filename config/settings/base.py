@@ -300,6 +300,10 @@ LISTS_COUNT_WORKERS = env.int("LISTS_COUNT_WORKERS", default=1)
 MATCHING_INDEX_DIR = env("MATCHING_INDEX_DIR", default=str(BASE_DIR / "var" / "matching"))
 MATCHING_CHUNK_SIZE = env.int("MATCHING_CHUNK_SIZE", default=1000)
 MATCHING_WORD_VECTORS = env.bool("MATCHING_WORD_VECTORS", default=True)
+# Compaction: the capability index is rebuilt in the background once the rows appended
+# (or deleted) since its last build exceed this share of it, and at least this many rows.
+MATCHING_COMPACT_SHARE = env.float("MATCHING_COMPACT_SHARE", default=0.02)
+MATCHING_COMPACT_MIN_ROWS = env.int("MATCHING_COMPACT_MIN_ROWS", default=50)
 # Superseded match rows (their need has been rescored since) are kept this many days as
 # history, then deleted by the nightly prune task; 0 keeps them forever.
 MATCHING_HISTORY_DAYS = env.int("MATCHING_HISTORY_DAYS", default=30)

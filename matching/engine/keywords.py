@@ -35,7 +35,7 @@ same in a full run, alone and in ``explain_pair``).
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -169,6 +169,13 @@ class KeywordNeighbours:
         haystacks (one that is not indexed, encoded as the index would encode it)."""
         return self._credit(alternatives, words, haystacks)[0]
 
+    def of_one(self, cap_row: int) -> OneCapability:
+        """:meth:`similarities` for pairs that all have the capability at ``cap_row`` (one
+        capability scored against many needs): each keyword's value is computed once."""
+        return OneCapability(
+            self, sp.csr_matrix(self.index.matrix[[cap_row]]), self.index.caps.haystack[cap_row]
+        )
+
     def explain(self, alternatives: Sequence[KeywordForms], cap_row: int) -> list[NeighbourMatch]:
         """The partial hits of one indexed capability with the words behind each."""
         hay = self.index.caps.haystack[cap_row]
@@ -261,6 +268,32 @@ class KeywordNeighbours:
 
     def _word(self, compact_row: int) -> str:
         return self.compact_terms[compact_row] if compact_row >= 0 else ""
+
+
+class OneCapability:
+    """A keyword-neighbour function (``KeywordNeighbourFn``) for one capability's pairs:
+    a keyword's credit in the capability does not depend on the need, so it is computed
+    once per distinct keyword (together, by :meth:`prime`)."""
+
+    def __init__(self, near: KeywordNeighbours, words: sp.csr_matrix, haystack: str) -> None:
+        self.near = near
+        self.words = words
+        self.haystack = haystack
+        self.known: dict[str, float] = {}
+
+    def prime(self, names: Iterable[str]) -> None:
+        """Compute the keywords ``names`` not known yet, together."""
+        todo = sorted({n for n in names if n not in self.known})
+        if todo:
+            values = self.near.similarities_of_words(
+                [(n, ()) for n in todo], self.words, [self.haystack]
+            )[0]
+            self.known.update(zip(todo, values.tolist(), strict=True))
+
+    def __call__(self, alternatives: Sequence[KeywordForms], cap_rows: IntArray) -> FloatArray:
+        self.prime(name for name, _forms in alternatives)
+        row = np.array([self.known[name] for name, _forms in alternatives], dtype=np.float64)
+        return np.tile(row, (len(cap_rows), 1))
 
 
 _BY_INDEX: weakref.WeakKeyDictionary[CapabilityIndex, KeywordNeighbours] = (

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 from matching.engine.keywords import KeywordNeighbours, for_index
 from matching.engine.pairing import PairingResult, pair
@@ -36,6 +37,7 @@ from matching.engine.scoring import (
     FloatArray,
     IntArray,
     KeywordForms,
+    KeywordNeighbourFn,
     NeedArrays,
     NeedDoc,
     NegativeList,
@@ -98,6 +100,60 @@ class PairReport:
         return self.rank is not None and self.rank <= self.top_n
 
 
+@dataclass(frozen=True, slots=True)
+class NeedIndex:
+    """Needs encoded once for the engine's index (its frozen vocabulary and idf): the query
+    side of finding the needs a new capability reaches. ``query.sparse`` times a
+    capability's row is the search similarity of every need with it."""
+
+    docs: tuple[NeedDoc, ...]
+    ids: IntArray
+    query: Query
+    arrays: NeedArrays
+    row_of: dict[int, int]
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentCandidates:
+    """A need's stored candidates: capability ids and scores (what its current run kept)."""
+
+    cap_ids: IntArray
+    scores: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class CutOffs:
+    """Per need (rows of a :class:`NeedIndex`): ``score``, what a newcomer must score to
+    enter its top n (-inf when it holds fewer), and ``floor``, the lowest search similarity
+    among its current candidates (+inf when none is indexed); ``pool``/``node_pool`` and
+    ``entry``/``node_entry`` (needs × chain nodes), what ``CapabilityIndex.pool_minimums``
+    says of its retrieval pool; ``deleted``, how many rows of the index were deleted when
+    they were computed (a deletion since may let a newcomer into a pool below ``entry``)."""
+
+    score: FloatArray
+    floor: FloatArray
+    pool: FloatArray
+    node_pool: FloatArray
+    entry: FloatArray
+    node_entry: FloatArray
+    deleted: IntArray
+
+    def rows(self, rows: IntArray) -> CutOffs:
+        """The cut-offs of some needs only."""
+        return CutOffs(
+            score=self.score[rows],
+            floor=self.floor[rows],
+            pool=self.pool[rows],
+            node_pool=self.node_pool[rows],
+            entry=self.entry[rows],
+            node_entry=self.node_entry[rows],
+            deleted=self.deleted[rows],
+        )
+
+
 class MatchEngine:
     """Scores needs against an indexed set of capabilities under one policy version.
 
@@ -131,7 +187,7 @@ class MatchEngine:
         # Keyword coverage counts word-vector neighbours as partial hits (needs vectors).
         self.keyword_neighbours = keyword_neighbours
         self.index: CapabilityIndex | None = None
-        self._banned: tuple[NegativeList | None, BoolArray] | None = None
+        self._banned: tuple[NegativeList | None, int, BoolArray] | None = None
         self._neighbours: KeywordNeighbours | None = None
 
     # -- index --------------------------------------------------------------------------------
@@ -162,7 +218,12 @@ class MatchEngine:
         return self.index
 
     def _keyword_neighbours(self) -> KeywordNeighbours | None:
-        """Vector-neighbour credit for keywords (None without word vectors); per index."""
+        """Vector-neighbour credit for keywords (None without word vectors); per index.
+
+        Appends keep it: they extend the same index object in place and encode new rows
+        over the vocabulary frozen at the last full build, which is what it was built on.
+        A compaction loads a new index object, and only then is it rebuilt.
+        """
         index = self._require_index()
         if self.vectors is None or not self.keyword_neighbours:
             return None
@@ -172,11 +233,19 @@ class MatchEngine:
 
     def _banned_rows(self, negative_list: NegativeList | None) -> BoolArray:
         # The negative list changes rarely; the mask over all capabilities is cached.
+        # Appended rows extend the mask (rows never change, deleted ones are not retrieved).
         index = self._require_index()
-        if self._banned is None or self._banned[0] != negative_list:
+        size = len(index)
+        cached = self._banned
+        if cached is None or cached[0] != negative_list or len(cached[2]) > size:
             mask = negative_list_mask(index.caps, negative_list, index.taxonomy)
-            self._banned = (negative_list, mask)
-        return self._banned[1]
+            self._banned = (negative_list, size, mask)
+        elif len(cached[2]) < size:
+            start = len(cached[2])
+            added = negative_list_mask(_caps_from(index.caps, start), negative_list, index.taxonomy)
+            self._banned = (negative_list, size, np.concatenate([cached[2], added]))
+        assert self._banned is not None  # noqa: S101 - set above
+        return self._banned[2]
 
     # -- ranking ------------------------------------------------------------------------------
 
@@ -240,8 +309,20 @@ class MatchEngine:
             for pos, rank in zip(order[kept].tolist(), ranks[kept].tolist(), strict=True)
         ]
 
+    def _text(self, query: Query, need_rows: IntArray, cap_rows: IntArray) -> FloatArray:
+        """Text relevance of pairs: sparse similarity (word + chain shares) + the dense
+        share, recomputed per pair so a score does not depend on how the need was batched."""
+        index = self._require_index()
+        sparse = index.pair_similarity(query, need_rows, cap_rows)
+        return sparse + index.weights[2] * index.pair_dense(query.dense, need_rows, cap_rows)
+
     def _score(
-        self, query: Query, need_arrays: NeedArrays, cands: Candidates
+        self,
+        query: Query,
+        need_arrays: NeedArrays,
+        cands: Candidates,
+        *,
+        neighbours: KeywordNeighbourFn | None = None,
     ) -> tuple[PairFeatures, FloatArray]:
         """Features and scores of candidate pairs of the index's capabilities.
 
@@ -249,11 +330,10 @@ class MatchEngine:
         recomputed per pair so a score does not depend on how the need was batched.
         """
         index = self._require_index()
-        sparse = index.pair_similarity(query, cands.need_rows, cands.cap_rows)
-        text = sparse + index.weights[2] * index.pair_dense(
-            query.dense, cands.need_rows, cands.cap_rows
-        )
-        near = self._keyword_neighbours()
+        text = self._text(query, cands.need_rows, cands.cap_rows)
+        if neighbours is None:
+            near = self._keyword_neighbours()
+            neighbours = near.similarities if near is not None else None
         feats = pair_features(
             need_arrays,
             index.caps,
@@ -261,7 +341,7 @@ class MatchEngine:
             cands.cap_rows,
             text,
             self.region_weights,
-            near.similarities if near is not None else None,
+            neighbours,
         )
         return feats, weighted_scores(feats.values, self.weights)
 
@@ -381,6 +461,236 @@ class MatchEngine:
         )
         return feats, weighted_scores(feats.values, self.weights), caps
 
+    # -- a capability joins or leaves --------------------------------------------------------
+
+    def need_index(self, need_docs: Sequence[NeedDoc]) -> NeedIndex:
+        """Encode ``need_docs`` for :meth:`entering_needs` (valid until the index is rebuilt:
+        appends keep the statistics the needs were encoded with)."""
+        index = self._require_index()
+        docs = tuple(need_docs)
+        return NeedIndex(
+            docs=docs,
+            ids=np.array([d.id for d in docs], dtype=np.int64),
+            query=index.encode(docs),
+            arrays=NeedArrays.from_docs(docs, index.taxonomy),
+            row_of={d.id: row for row, d in enumerate(docs)},
+        )
+
+    def need_index_update(
+        self, old: NeedIndex | None, keep: Sequence[NeedDoc], new_docs: Sequence[NeedDoc]
+    ) -> NeedIndex:
+        """``old`` reduced to the needs ``keep`` (their rows reused) plus ``new_docs``
+        encoded now; a fresh :meth:`need_index` when there is nothing to reuse."""
+        if old is None or not keep:
+            return self.need_index([*keep, *new_docs])
+        rows = np.array([old.row_of[d.id] for d in keep], dtype=np.int64)
+        docs = (*keep, *new_docs)
+        index = self._require_index()
+        if new_docs:
+            fresh = index.encode(new_docs)
+            sparse = sp.vstack([old.query.sparse[rows], fresh.sparse], format="csr")
+            dense = (
+                None
+                if old.query.dense is None or fresh.dense is None
+                else np.concatenate([old.query.dense[rows], fresh.dense])
+            )
+            nodes = np.concatenate([old.query.nodes[rows], fresh.nodes])
+        else:
+            sparse, nodes = old.query.sparse[rows], old.query.nodes[rows]
+            dense = None if old.query.dense is None else old.query.dense[rows]
+        return NeedIndex(
+            docs=docs,
+            ids=np.array([d.id for d in docs], dtype=np.int64),
+            query=Query(sparse=sp.csr_matrix(sparse), dense=dense, nodes=nodes),
+            arrays=NeedArrays.from_docs(docs, index.taxonomy),
+            row_of={d.id: row for row, d in enumerate(docs)},
+        )
+
+    def reaching_needs(self, needs: NeedIndex, cap_id: int) -> IntArray:
+        """Rows of ``needs`` whose retrieval can find the indexed capability at all (positive
+        search similarity): only their candidate pools can hold it."""
+        index = self._require_index()
+        if not len(needs):
+            return np.zeros(0, dtype=np.int64)
+        sims = index.search_similarity(needs.query.sparse, index.row_of(cap_id))
+        return np.flatnonzero(sims > 0)
+
+    def cut_offs(
+        self,
+        needs: NeedIndex,
+        current: Mapping[int, CurrentCandidates],
+        rows: IntArray | None = None,
+        *,
+        top_n: int = 50,
+    ) -> CutOffs:
+        """What a newcomer must reach to change the needs at ``rows`` of ``needs`` (all when
+        None), from their stored candidates ``current`` (need id -> candidates): the score
+        of the ``top_n``-th (-inf when a need holds fewer) and the lowest search similarity
+        among them (+inf when none is indexed). Valid while the index is only appended to:
+        appends move no other pair's similarity."""
+        index = self._require_index()
+        rows = np.arange(len(needs), dtype=np.int64) if rows is None else rows
+        score = np.full(len(rows), -np.inf)
+        floor = np.full(len(rows), np.inf)
+        pair_at: list[IntArray] = []
+        pair_caps: list[IntArray] = []
+        for pos, need_row in enumerate(rows.tolist()):
+            held = current.get(int(needs.ids[need_row]))
+            if held is None or len(held.cap_ids) == 0:
+                continue
+            if len(held.scores) >= top_n:
+                score[pos] = float(np.sort(held.scores)[::-1][top_n - 1])
+            caps = [index.row_of(int(c)) for c in held.cap_ids.tolist() if index.contains(int(c))]
+            if caps:
+                pair_caps.append(np.array(caps, dtype=np.int64))
+                pair_at.append(np.full(len(caps), pos, dtype=np.int64))
+        if pair_caps:
+            at = np.concatenate(pair_at)
+            sims = index.pair_search_similarity(needs.query, rows[at], np.concatenate(pair_caps))
+            np.minimum.at(floor, at, sims)
+        query = Query(
+            sparse=needs.query.sparse[rows],
+            dense=None if needs.query.dense is None else needs.query.dense[rows],
+            nodes=needs.query.nodes[rows],
+        )
+        pool, node_pool, entry, node_entry = index.pool_minimums(query, retrieval_depth(top_n))
+        return CutOffs(
+            score=score,
+            floor=floor,
+            pool=pool,
+            node_pool=node_pool,
+            entry=entry,
+            node_entry=node_entry,
+            deleted=np.full(len(rows), int(index.dead.sum()), dtype=np.int64),
+        )
+
+    def entering_needs(
+        self,
+        needs: NeedIndex,
+        cap_id: int,
+        current: Mapping[int, CurrentCandidates] | None = None,
+        *,
+        cut_offs: CutOffs | None = None,
+        top_n: int = 50,
+        related_pairs: Iterable[tuple[int, int]] = (),
+        negative_list: NegativeList | None = None,
+    ) -> list[int]:
+        """Needs whose top ``top_n`` a newly indexed capability can change, without ranking
+        them: the capability is the query against the needs.
+
+        A need's ranking changes only if the capability enters its retrieval pool (other
+        pairs keep their similarity: appends do not move the statistics), and then only if
+        (a) the capability, allowed by the hard filters, scores at least the need's cut-off
+        (the score of its ``top_n``-th current candidate; none when it has fewer), or (b) it
+        pushes a current candidate out of the pool: the pushed-out one has a lower search
+        similarity than the newcomer, so this needs the newcomer's similarity to reach the
+        lowest of the current candidates'. Both tests are exact up to a margin kept on the
+        side of rescoring (1e-9 for similarities, 1e-6 for scores: a feature is rounded to
+        six decimals, and a float32 word-vector cosine may round either way); a need left
+        out would rank exactly as before.
+
+        The cut-offs come from ``current`` (need id -> stored candidates) or, kept by the
+        caller between capabilities, as ``cut_offs`` for every row of ``needs``
+        (:meth:`cut_offs`). Test (b) needs no scoring; only the needs it leaves are scored,
+        the newcomer's keyword-vector credit computed once per distinct keyword.
+        """
+        index = self._require_index()
+        if not len(needs):
+            return []
+        row = index.row_of(cap_id)
+        all_search = index.search_similarity(needs.query.sparse, row)
+        reach = np.flatnonzero(all_search > 0)
+        if len(reach) == 0:
+            return []
+        search = all_search[reach]
+        if cut_offs is None:
+            found = self.cut_offs(needs, current or {}, reach, top_n=top_n)
+        else:
+            found = cut_offs.rows(reach)
+        cut_score = found.score
+        # (b): the newcomer reaches the lowest search similarity of the current candidates,
+        # and that of a part of the pool it enters (the global top, or a chain's best of a
+        # chain it shares with the need): only then can it push a current candidate out.
+        margin = 1e-5  # retrieval ranks in float32
+        shared = needs.query.nodes[reach] & index.caps.chain_hot[row]
+        enters = (search >= found.pool - margin) | (
+            shared & (search[:, None] >= found.node_pool - margin)
+        ).any(axis=1)
+        change = (search >= found.floor - 1e-9) & enters
+        # (a) only if the newcomer enters the pool at all: above the entry of a full part.
+        # A row deleted since the entries were computed may have left room below them.
+        pooled = (
+            (found.deleted < int(index.dead.sum()))
+            | (search >= found.entry - margin)
+            | (shared & (search[:, None] >= found.node_entry - margin)).any(axis=1)
+        )
+        allowed = ~(
+            self._banned_rows(negative_list)[row]
+            | conflict_mask(
+                needs.arrays.org_id[reach],
+                np.full(len(reach), index.caps.org_id[row], dtype=np.int64),
+                list(related_pairs),
+            )
+        )
+        # (a): an allowed newcomer where a need holds fewer than top_n enters it anyway.
+        allowed &= pooled
+        change |= allowed & np.isneginf(cut_score)
+        todo = np.flatnonzero(~change & allowed)
+        if len(todo):
+            # Most reached needs share a word or two with the newcomer and hold far better
+            # candidates: its score with full keyword coverage already misses their cut-off.
+            rows, caps = reach[todo], np.full(len(todo), row, dtype=np.int64)
+            bound = weighted_scores(
+                pair_features(
+                    needs.arrays,
+                    index.caps,
+                    rows,
+                    caps,
+                    self._text(needs.query, rows, caps),
+                    self.region_weights,
+                    keywords=False,
+                ).values,
+                self.weights,
+            )
+            todo = todo[bound >= cut_score[todo] - 1e-6]
+        if len(todo):
+            pairs = Candidates(
+                need_rows=reach[todo],
+                cap_rows=np.full(len(todo), row, dtype=np.int64),
+                similarity=np.zeros(len(todo), dtype=np.float64),
+            )
+            near = self._keyword_neighbours()
+            one = None
+            if near is not None:
+                one = near.of_one(row)
+                one.prime(
+                    name
+                    for need_row in pairs.need_rows.tolist()
+                    for name, _forms in needs.arrays.keyword_alternatives[need_row]
+                )
+            _feats, scores = self._score(needs.query, needs.arrays, pairs, neighbours=one)
+            change[todo] = scores >= cut_score[todo] - 1e-6
+        return sorted(int(n) for n in needs.ids[reach[change]].tolist())
+
+    def pool_needs(self, needs: NeedIndex, cap_id: int, *, top_n: int = 50) -> list[int]:
+        """Needs whose retrieval pool holds the indexed capability now (found by retrieving
+        the pools of the needs it reaches): removing it lets another capability into each
+        of these pools, so they are the ones a removal can change."""
+        index = self._require_index()
+        reach = self.reaching_needs(needs, cap_id)
+        if len(reach) == 0:
+            return []
+        row = index.row_of(cap_id)
+        query = Query(
+            sparse=needs.query.sparse[reach],
+            dense=None if needs.query.dense is None else needs.query.dense[reach],
+            nodes=needs.query.nodes[reach],
+        )
+        docs = [needs.docs[i] for i in reach.tolist()]
+        found = index.top_candidates(docs, n=retrieval_depth(top_n), query=query)
+        hits = np.unique(found.need_rows[found.cap_rows == row])
+        return sorted(int(needs.ids[reach[h]]) for h in hits.tolist())
+
     # -- pairing ------------------------------------------------------------------------------
 
     def recommend(
@@ -405,6 +715,20 @@ class MatchEngine:
             firm_capacity=firm_capacity,
             all_need_ids=all_need_ids,
         )
+
+
+def _caps_from(caps: CapabilityArrays, start: int) -> CapabilityArrays:
+    """The capability columns from row ``start`` on."""
+    return CapabilityArrays(
+        id=caps.id[start:],
+        org_id=caps.org_id[start:],
+        region=caps.region[start:],
+        trl=caps.trl[start:],
+        track_record=caps.track_record[start:],
+        capacity=caps.capacity[start:],
+        chain_hot=caps.chain_hot[start:],
+        haystack=caps.haystack[start:],
+    )
 
 
 def _one_pair(cap_row: int) -> Candidates:

@@ -55,7 +55,7 @@ from matching.engine.scoring import (
 )
 from matching.engine.text import Analyzer, default_cache_dir
 
-INDEX_FORMAT: Final = 2
+INDEX_FORMAT: Final = 3
 # Up to this many needs per call take the small-batch path (incremental runs).
 SMALL_BATCH: Final = 16
 Float32Array = npt.NDArray[np.float32]
@@ -562,6 +562,15 @@ class CapabilityIndex:
         self._node_t: dict[int, sp.csr_matrix] = {}
         self._node_rows = [np.flatnonzero(caps.chain_hot[:, j]) for j in range(len(self.taxonomy))]
         self._row_of_id = {int(cap_id): row for row, cap_id in enumerate(caps.id.tolist())}
+        # Rows below ``base_rows`` were fitted together (the compacted part); rows from there
+        # on were appended with the frozen statistics (:meth:`append`). ``dead`` marks rows
+        # of capabilities deleted since (they are never retrieved nor looked up by id).
+        self.base_rows = int(matrix.shape[0])
+        self.dead = np.zeros(self.base_rows, dtype=np.bool_)
+        self.version = 0  # bumped by every append or delete (callers' caches key on it)
+        self._keep_columns: Float32Array | None = None
+        self._tail_t: sp.csr_matrix | None = None
+        self._node_tail_t: dict[int, sp.csr_matrix] = {}
 
     @property
     def taxonomy(self) -> Taxonomy:
@@ -574,6 +583,17 @@ class CapabilityIndex:
 
     def __len__(self) -> int:
         return int(self.matrix.shape[0])
+
+    @property
+    def appended(self) -> int:
+        """Rows changed since the last compaction: appended rows plus deleted base rows
+        (what :meth:`append` and :meth:`delete` left to the next full build)."""
+        return len(self) - self.base_rows + int(self.dead[: self.base_rows].sum())
+
+    @property
+    def live_count(self) -> int:
+        """Capabilities the index retrieves (rows not deleted)."""
+        return len(self) - int(self.dead.sum())
 
     def row_of(self, cap_id: int) -> int:
         """The index row of a capability id (KeyError when not indexed)."""
@@ -650,23 +670,46 @@ class CapabilityIndex:
         nodes = np.where(has_declared, encoded.declared, encoded.named)
         return Query(sparse=sparse, dense=dense, nodes=nodes)
 
-    def _search_matrix(self) -> sp.csr_matrix:
-        """The matrix without the word columns above ``search_max_df``; chain columns stay."""
-        df = np.bincount(self.matrix.indices, minlength=self.matrix.shape[1])
-        keep = np.ones(self.matrix.shape[1], dtype=np.float32)
-        n_words = len(self.word.vocab.terms)
-        limit = max(self.config.search_max_df * len(self), 1.0)
-        keep[:n_words][df[:n_words] > limit] = 0.0
-        pruned = sp.csr_matrix(self.matrix @ sp.diags(keep))
+    def _search_columns(self) -> Float32Array:
+        """1 for the columns the candidate search uses, 0 for the word columns above
+        ``search_max_df`` of the compacted rows (frozen until the next compaction, like the
+        idf); chain columns stay."""
+        if self._keep_columns is None:
+            base = self.matrix.indices[: self.matrix.indptr[self.base_rows]]
+            df = np.bincount(base, minlength=self.matrix.shape[1])
+            keep = np.ones(self.matrix.shape[1], dtype=np.float32)
+            n_words = len(self.word.vocab.terms)
+            limit = max(self.config.search_max_df * self.base_rows, 1.0)
+            keep[:n_words][df[:n_words] > limit] = 0.0
+            self._keep_columns = keep
+        return self._keep_columns
+
+    def _search_matrix(self, rows: slice | IntArray | None = None) -> sp.csr_matrix:
+        """The matrix (or ``rows`` of it) without the columns the search leaves out."""
+        part = self.matrix if rows is None else self.matrix[rows]
+        pruned = sp.csr_matrix(part @ sp.diags(self._search_columns()))
         pruned.eliminate_zeros()
         return pruned
 
     def _matrix_t(self) -> sp.csr_matrix:
-        """The search matrix transposed (terms × capabilities), built on first use."""
+        """The compacted rows' search matrix transposed (terms × capabilities), built on
+        first use."""
         if self._transposed is None:
-            self._search = self._search_matrix()
+            rows = None if self.base_rows == len(self) else slice(0, self.base_rows)
+            self._search = self._search_matrix(rows)
             self._transposed = self._search.T.tocsr()
         return self._transposed
+
+    def _tail_matrix_t(self) -> sp.csr_matrix:
+        """The appended rows' search matrix transposed (columns are rows from ``base_rows``)."""
+        if self._tail_t is None:
+            self._tail_t = self._search_matrix(slice(self.base_rows, len(self))).T.tocsr()
+        return self._tail_t
+
+    @property
+    def _exact_layout(self) -> bool:
+        """No appended or deleted rows: the search runs exactly as after a full build."""
+        return self.base_rows == len(self) and not self.dead.any()
 
     def top_candidates(
         self, need_docs: Sequence[NeedDoc], n: int = 50, *, query: Query | None = None
@@ -685,23 +728,52 @@ class CapabilityIndex:
             return _merge(self._small_batch(query, n))
         return _merge([self._global_top(query.sparse, n), self._chain_union(query)])
 
+    def similarity_rows(self, query: Query) -> FloatArray:
+        """The search similarity of each queried need with every row (deleted rows 0)."""
+        sims = np.asarray((query.sparse @ self._matrix_t()).toarray(), dtype=np.float64)
+        if self.base_rows < len(self):
+            tail = np.asarray((query.sparse @ self._tail_matrix_t()).toarray(), dtype=np.float64)
+            sims = np.hstack([sims, tail])
+        if self.dead.any():
+            sims[:, self.dead] = 0.0
+        return sims
+
     def _small_batch(self, query: Query, n: int) -> list[Triplets]:
         """Few needs (an incremental run): full similarity rows, then top-n by selection.
 
         The fixed costs of a sparse_dot_topn call per chain would dominate for one need; one
         sparse product gives every similarity, and each chain's share is a slice of it.
         """
-        sims = np.asarray((query.sparse @ self._matrix_t()).toarray(), dtype=np.float64)
+        sims = self.similarity_rows(query)
         every = np.arange(sims.shape[1], dtype=np.int64)
         out: list[Triplets] = []
         for row in range(sims.shape[0]):
             out.append(_top_of_row(row, every, sims[row], n))
             for node in np.flatnonzero(query.nodes[row]).tolist():
                 caps = self._node_rows[node]
+                if self.dead.any():
+                    caps = caps[~self.dead[caps]]
                 out.append(
                     _top_of_row(row, caps, sims[row, caps], self.config.chain_union_per_node)
                 )
         return out
+
+    def search_similarity(self, queries: sp.csr_matrix, cap_row: int) -> FloatArray:
+        """The search similarity (what retrieval ranks by) of each query row with one row."""
+        if self.dead[cap_row]:
+            return np.zeros(queries.shape[0], dtype=np.float64)
+        column = self._search_matrix(np.array([cap_row], dtype=np.int64)).T
+        return np.asarray((queries @ column).toarray(), dtype=np.float64).ravel()
+
+    def pair_search_similarity(
+        self, query: Query, need_rows: IntArray, cap_rows: IntArray
+    ) -> FloatArray:
+        """The search similarity of given pairs (the columns retrieval leaves out dropped)."""
+        if len(need_rows) == 0:
+            return np.zeros(0, dtype=np.float64)
+        keep = sp.diags(self._search_columns())
+        products = sp.csr_matrix(query.sparse[need_rows] @ keep).multiply(self.matrix[cap_rows])
+        return np.asarray(products.sum(axis=1, dtype=np.float64), dtype=np.float64).ravel()
 
     def pair_similarity(self, query: Query, need_rows: IntArray, cap_rows: IntArray) -> FloatArray:
         """Sparse similarity of given pairs, recomputed row by row (summed in float64).
@@ -724,8 +796,24 @@ class CapabilityIndex:
         were the capability indexed. Words the index has never seen carry no weight."""
         if not cap_docs:
             return np.zeros(0, dtype=np.float64)
+        matrix, dense = self._encode_capabilities(cap_docs)
+        _, _, w_dense = self.weights
+        rows = np.full(len(cap_docs), need_row, dtype=np.int64)
+        products = query.sparse[rows].multiply(matrix)
+        sparse = np.asarray(products.sum(axis=1, dtype=np.float64), dtype=np.float64).ravel()
+        if query.dense is None or dense is None:
+            return sparse
+        cos = np.einsum("ij,ij->i", query.dense[rows], dense, dtype=np.float64)
+        return sparse + w_dense * np.clip(cos, 0.0, 1.0)
+
+    def _encode_capabilities(
+        self, cap_docs: Sequence[CapabilityDoc]
+    ) -> tuple[sp.csr_matrix, Float32Array | None]:
+        """Capabilities as index rows under this index's frozen statistics (vocabulary,
+        BM25 idf and average length, chain idf, term vectors): the sparse rows and, with a
+        dense block, the dense rows."""
         encoded, _ = self._encoder.encode(cap_docs, self.word.vocab)
-        _, w_chain, w_dense = self.weights
+        _, w_chain, _ = self.weights
         matrix = sp.hstack(
             [
                 self.word.documents(encoded.words),
@@ -733,14 +821,73 @@ class CapabilityIndex:
             ],
             format="csr",
         )
-        rows = np.full(len(cap_docs), need_row, dtype=np.int64)
-        products = query.sparse[rows].multiply(matrix)
-        sparse = np.asarray(products.sum(axis=1, dtype=np.float64), dtype=np.float64).ravel()
-        if query.dense is None or self.term_vectors is None:
-            return sparse
-        dense = _dense_rows(encoded.words, self.word.idf, self.term_vectors)
-        cos = np.einsum("ij,ij->i", query.dense[rows], dense, dtype=np.float64)
-        return sparse + w_dense * np.clip(cos, 0.0, 1.0)
+        dense = None
+        if self.term_vectors is not None:
+            dense = _dense_rows(encoded.words, self.word.idf, self.term_vectors)
+        return matrix, dense
+
+    # -- incremental changes ------------------------------------------------------------------
+
+    def append(self, cap_docs: Sequence[CapabilityDoc]) -> IntArray:
+        """Add capabilities as new rows (an id already indexed is deleted first: an edit),
+        encoded with the statistics frozen at the last full build; returns their rows.
+
+        Frozen are the vocabulary, the BM25 idf and average length, the chain idf, the
+        search's column pruning and the term vectors. An appended row therefore scores
+        exactly as :meth:`outside_similarity` scores the capability, and no other pair's
+        similarity moves; a full build over the same capabilities differs slightly (idf
+        and average length shift with every document; words first seen in an appended
+        capability carry no weight until then). ``appended`` says how far the index is from
+        its last build, so the caller can rebuild (compact) in time.
+        """
+        docs = sorted(cap_docs, key=lambda d: d.id)
+        if len({d.id for d in docs}) != len(docs):
+            raise ValueError("duplicate capability ids")
+        self.delete([d.id for d in docs if d.id in self._row_of_id])
+        start = len(self)
+        if not docs:
+            return np.zeros(0, dtype=np.int64)
+        rows, dense = self._encode_capabilities(docs)
+        new = CapabilityArrays.from_docs(docs, self.taxonomy)
+        caps = self.caps
+        self.caps = CapabilityArrays(
+            id=np.concatenate([caps.id, new.id]),
+            org_id=np.concatenate([caps.org_id, new.org_id]),
+            region=np.concatenate([caps.region, new.region]),
+            trl=np.concatenate([caps.trl, new.trl]),
+            track_record=np.concatenate([caps.track_record, new.track_record]),
+            capacity=np.concatenate([caps.capacity, new.capacity]),
+            chain_hot=np.concatenate([caps.chain_hot, new.chain_hot]),
+            haystack=caps.haystack + new.haystack,
+        )
+        self.matrix = sp.csr_matrix(sp.vstack([self.matrix, rows], format="csr"))
+        if self.dense is not None and dense is not None:
+            self.dense = np.concatenate([self.dense, dense])
+        self.dead = np.concatenate([self.dead, np.zeros(len(docs), dtype=np.bool_)])
+        added = np.arange(start, start + len(docs), dtype=np.int64)
+        for offset, doc in enumerate(docs):
+            self._row_of_id[doc.id] = start + offset
+        for node in np.flatnonzero(new.chain_hot.any(axis=0)).tolist():
+            self._node_rows[node] = np.concatenate(
+                [self._node_rows[node], added[new.chain_hot[:, node]]]
+            )
+        self._changed()
+        return added
+
+    def delete(self, cap_ids: Sequence[int]) -> int:
+        """Mark capabilities deleted: never retrieved again, unknown to :meth:`row_of`.
+        Their rows stay (until the next full build), so other rows keep their numbers.
+        Returns how many were indexed."""
+        rows = [self._row_of_id.pop(int(c)) for c in cap_ids if int(c) in self._row_of_id]
+        if rows:
+            self.dead[np.array(rows, dtype=np.int64)] = True
+            self._changed()
+        return len(rows)
+
+    def _changed(self) -> None:
+        self.version += 1
+        self._tail_t = None
+        self._node_tail_t = {}
 
     def outside_words(self, cap_docs: Sequence[CapabilityDoc]) -> sp.csr_matrix:
         """Word counts of capabilities that are not indexed, over the index's vocabulary
@@ -751,15 +898,37 @@ class CapabilityIndex:
     def _global_top(self, q: sp.csr_matrix, n: int) -> Triplets:
         matrix_t = self._matrix_t()
         size = self.config.chunk_size
-        return _concat(
-            [
-                _topn_triplets(q[start : start + size], matrix_t, n, self.config.threads(), start)
-                for start in range(0, q.shape[0], size)
-            ]
-        )
+        threads = self.config.threads()
+        if self._exact_layout:
+            return _concat(
+                [
+                    _topn_triplets(q[start : start + size], matrix_t, n, threads, start)
+                    for start in range(0, q.shape[0], size)
+                ]
+            )
+        # Appended or deleted rows: the best n of the compacted part (asking for as many
+        # more as it has deleted rows, which are then dropped) and of the appended part,
+        # cut to n per need.
+        base_dead = int(self.dead[: self.base_rows].sum())
+        tail_t, tail_rows = self._tail_matrix_t(), np.arange(self.base_rows, len(self))
+        out: list[Triplets] = []
+        for start in range(0, q.shape[0], size):
+            chunk = q[start : start + size]
+            out.append(_topn_triplets(chunk, matrix_t, n + base_dead, threads, start))
+            need_idx, col, sims = _topn_triplets(chunk, tail_t, n, threads, start)
+            out.append((need_idx, tail_rows[col], sims))
+        return _cut_top(self._drop_dead(_concat(out)), n)
+
+    def _drop_dead(self, triplets: Triplets) -> Triplets:
+        need, cap, sim = triplets
+        if not self.dead.any() or len(cap) == 0:
+            return triplets
+        keep = ~self.dead[cap]
+        return need[keep], cap[keep], sim[keep]
 
     def _node_matrix_t(self, node: int) -> sp.csr_matrix:
-        """The search matrix of one chain's capabilities, transposed; kept for later calls.
+        """The search matrix of one chain's compacted capabilities, transposed; kept for
+        later calls.
 
         Together these hold each capability once per chain it declares (about 1.5 times the
         search matrix), which a warm worker trades for not slicing on every chunk.
@@ -767,26 +936,79 @@ class CapabilityIndex:
         cached = self._node_t.get(node)
         if cached is None:
             self._matrix_t()
-            cached = self._node_t[node] = self._search[self._node_rows[node]].T.tocsr()
+            rows = self._node_rows[node]
+            rows = rows[rows < self.base_rows]
+            cached = self._node_t[node] = self._search[rows].T.tocsr()
         return cached
 
+    def _node_tail_matrix_t(self, node: int) -> tuple[sp.csr_matrix, IntArray]:
+        """The appended capabilities of one chain (search matrix transposed) and their rows."""
+        rows = self._node_rows[node]
+        rows = rows[rows >= self.base_rows]
+        cached = self._node_tail_t.get(node)
+        if cached is None:
+            cached = self._node_tail_t[node] = self._search_matrix(rows).T.tocsr()
+        return cached, rows
+
+    def pool_minimums(
+        self, query: Query, n: int
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """The lowest search similarity in each part of each queried need's retrieval pool
+        as :meth:`top_candidates` builds it: its global top ``n`` (per need), and each of
+        its chains' best ``chain_union_per_node`` (needs × chain nodes); +inf where a part
+        is empty. A capability added later can push a member out of a part only if its
+        similarity reaches that part's lowest. Then the same two as entry thresholds: the
+        lowest where the part is full, 0 where it is not (anything similar at all enters);
+        while no row is deleted, a capability added later enters a part only above it."""
+        size = query.sparse.shape[0]
+        lowest = np.full(size, np.inf)
+        need, _cap, sim = self._global_top(query.sparse, n)
+        np.minimum.at(lowest, need, sim)
+        entry = np.where(np.bincount(need, minlength=size) >= n, lowest, 0.0)
+        per_node = self.config.chain_union_per_node
+        by_node = np.full((size, len(self.taxonomy)), np.inf)
+        node_entry = np.zeros((size, len(self.taxonomy)))
+        for node, (need, _cap, sim) in self._chain_union_parts(query):
+            column = np.full(size, np.inf)
+            np.minimum.at(column, need, sim)
+            by_node[:, node] = column
+            full = np.bincount(need, minlength=size) >= per_node
+            node_entry[:, node] = np.where(full, column, 0.0)
+        return lowest, by_node, entry, node_entry
+
     def _chain_union(self, query: Query) -> Triplets:
+        return _concat([part for _node, part in self._chain_union_parts(query)])
+
+    def _chain_union_parts(self, query: Query) -> list[tuple[int, Triplets]]:
+        """Each chain's best capabilities for the needs that query it, by chain node."""
         per_node = self.config.chain_union_per_node
         if per_node <= 0:
-            return _empty()
-        out: list[Triplets] = []
+            return []
+        exact = self._exact_layout
+        out: list[tuple[int, Triplets]] = []
         for node in np.flatnonzero(query.nodes.any(axis=0)).tolist():
             needs, caps = np.flatnonzero(query.nodes[:, node]), self._node_rows[node]
             if len(caps) == 0:
                 continue
+            base_caps = caps if exact else caps[caps < self.base_rows]
             sub_t = self._node_matrix_t(node)
+            extra = 0 if exact else int(self.dead[base_caps].sum())
+            tail_t, tail_caps = (None, caps[:0]) if exact else self._node_tail_matrix_t(node)
             for start in range(0, len(needs), self.config.chunk_size):
                 rows = needs[start : start + self.config.chunk_size]
+                q = query.sparse[rows]
                 need_idx, cap_idx, sims = _topn_triplets(
-                    query.sparse[rows], sub_t, per_node, self.config.threads(), 0
+                    q, sub_t, per_node + extra, self.config.threads(), 0
                 )
-                out.append((rows[need_idx], caps[cap_idx], sims))
-        return _concat(out)
+                part = [(rows[need_idx], base_caps[cap_idx], sims)]
+                if tail_t is not None and len(tail_caps):
+                    need_idx, cap_idx, sims = _topn_triplets(
+                        q, tail_t, per_node, self.config.threads(), 0
+                    )
+                    part.append((rows[need_idx], tail_caps[cap_idx], sims))
+                found = _concat(part)
+                out.append((node, found if exact else _cut_top(self._drop_dead(found), per_node)))
+        return out
 
     def pair_dense(
         self, need_vectors: Float32Array | None, need_rows: IntArray, cap_rows: IntArray
@@ -806,6 +1028,7 @@ class CapabilityIndex:
             "fingerprint": self.analyzer.fingerprint,
             "config": asdict(self.config),
             "avgdl": self.word.avgdl,
+            "base_rows": self.base_rows,
         }
         arrays: dict[str, npt.NDArray[Any]] = {
             "format": np.array([INDEX_FORMAT]),
@@ -825,6 +1048,7 @@ class CapabilityIndex:
             "cap_capacity": caps.capacity,
             "cap_chain_hot": caps.chain_hot,
             "cap_haystack": _text_array("\x1e".join(caps.haystack)),
+            "dead": self.dead,
         }
         if self.term_vectors is not None and self.dense is not None:
             arrays["term_vectors"] = self.term_vectors
@@ -873,7 +1097,7 @@ class CapabilityIndex:
             if len(chain.idf) != 3 * len(analyzer.taxonomy):
                 raise ValueError("the index was built with a different taxonomy")
             has_dense = "dense" in data.files
-            return cls(
+            index = cls(
                 analyzer=analyzer,
                 config=config,
                 caps=caps,
@@ -883,6 +1107,12 @@ class CapabilityIndex:
                 term_vectors=data["term_vectors"] if has_dense else None,
                 dense=data["dense"] if has_dense else None,
             )
+            index.base_rows = int(meta["base_rows"])
+            index.dead = np.asarray(data["dead"], dtype=np.bool_)
+            for row in np.flatnonzero(index.dead).tolist():
+                if index._row_of_id.get(int(caps.id[row])) == row:  # not appended again
+                    del index._row_of_id[int(caps.id[row])]
+            return index
 
 
 def _text_array(text: str) -> npt.NDArray[np.uint8]:
@@ -960,3 +1190,18 @@ def _merge(parts: Sequence[Triplets]) -> Candidates:
         first[:] = False
         first[idx] = True
     return Candidates(need_rows=need[first], cap_rows=cap[first], similarity=sim[first])
+
+
+def _cut_top(triplets: Triplets, n: int) -> Triplets:
+    """The best ``n`` entries of each need (similarity desc, then row), positives only."""
+    need, cap, sim = triplets
+    keep = sim > 0
+    need, cap, sim = need[keep], cap[keep], sim[keep]
+    order = np.lexsort((cap, -sim, need))
+    need, cap, sim = need[order], cap[order], sim[order]
+    if len(need) == 0:
+        return need, cap, sim
+    starts = np.r_[True, need[1:] != need[:-1]]
+    start_pos = np.maximum.accumulate(np.where(starts, np.arange(len(need)), 0))
+    kept = (np.arange(len(need)) - start_pos) < n
+    return need[kept], cap[kept], sim[kept]

@@ -631,6 +631,8 @@ def pair_features(
     similarity: FloatArray,
     region_weights: RegionWeights,
     neighbours: KeywordNeighbourFn | None = None,
+    *,
+    keywords: bool = True,
 ) -> PairFeatures:
     """All features of the pairs (``needs`` row ``need_rows[p]``, ``caps`` row ``cap_rows[p]``).
 
@@ -638,7 +640,9 @@ def pair_features(
     given, returns for one need's keywords and some capability rows the keywords' vector
     similarities (candidates × keywords) that keyword coverage counts as partial hits.
     Values are rounded to :data:`FEATURE_DECIMALS` so the stored breakdown is the one the
-    score is summed from.
+    score is summed from. ``keywords=False`` skips keyword coverage (the one feature
+    computed need by need) and sets it to 1, its upper bound: every other feature is
+    exact, so the weighted sum bounds the pair's score from above.
     """
     values = np.empty((len(need_rows), len(FEATURES)), dtype=np.float64)
     values[:, 0] = text_feature(similarity)
@@ -653,6 +657,9 @@ def pair_features(
     values[:, 5] = caps.track_record[cap_rows]
     values[:, 6] = caps.capacity[cap_rows]
     matched: list[list[str]] = [[] for _ in range(len(need_rows))]
+    if not keywords:
+        values[:, 2] = 1.0
+        return PairFeatures(values=np.round(values, FEATURE_DECIMALS), matched_keywords=matched)
     # Keyword coverage runs need by need over that need's candidates only.
     order = np.argsort(need_rows, kind="stable")
     bounds = np.flatnonzero(np.diff(need_rows[order])) + 1

@@ -10,7 +10,6 @@ import logging
 import time
 from datetime import timedelta
 
-import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -27,9 +26,7 @@ from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
 from core.tasks import enqueue_on_commit
 from matching import documents
 from matching.engine import MatchEngine
-from matching.engine.retrieval import Query
-from matching.engine.scoring import NeedDoc
-from matching.index import TOP_N, warm_engine
+from matching.index import TOP_N, compact, warm_cut_offs, warm_engine, warm_needs
 from matching.models import (
     FINISHED_STATUSES,
     Match,
@@ -201,45 +198,22 @@ def match_run_cancel(*, run_id: int, actor: Actor | None) -> MatchRun:
     return run
 
 
-def _affected_needs(engine: MatchEngine, capability_id: int, need_docs: list[NeedDoc]) -> list[int]:
-    """Needs whose ranking a newly published capability can change.
-
-    Exactly the needs whose ranked top ``TOP_N`` contains the capability, found without
-    ranking every need: a candidate always has a positive retrieval similarity, so one
-    sparse product (the capability against all needs) leaves the needs that can reach it;
-    retrieval (generous ``4 × TOP_N``, a superset of what ranking retrieves) keeps those
-    that retrieve it, and only they are ranked.
-    """
-    index = engine.index
-    assert index is not None  # noqa: S101
-    try:
-        row = index.row_of(capability_id)
-    except KeyError:
-        return []  # not matchable (unverified firm, negative list, not published)
-    if not need_docs:
-        return []
-    query = index.encode(need_docs)
-    similarity = np.asarray((query.sparse @ index.matrix[row].T).todense()).ravel()
-    reach = np.flatnonzero(similarity > 0)
-    if len(reach) == 0:
-        return []
-    subset = [need_docs[i] for i in reach.tolist()]
-    sub_query = Query(
-        sparse=query.sparse[reach],
-        dense=None if query.dense is None else query.dense[reach],
-        nodes=query.nodes[reach],
-    )
-    found = index.top_candidates(subset, n=4 * TOP_N, query=sub_query)
-    hits = np.unique(found.need_rows[found.cap_rows == row])
-    if len(hits) == 0:
-        return []
-    candidates = engine.rank(
-        [subset[i] for i in hits.tolist()],
+def _affected_needs(engine: MatchEngine, capability_id: int) -> list[int]:
+    """Needs whose ranking a newly published (or edited) capability can change, found
+    without ranking every need: the capability is the query against the warm index of the
+    needs (``matching.index.warm_needs``), and each need it reaches is tested against its
+    current candidates (``MatchEngine.entering_needs``: its top-``TOP_N`` cut-off, and
+    whether the newcomer can push a current candidate out of its retrieval pool), whose
+    cut-offs the process keeps between runs (``matching.index.warm_cut_offs``)."""
+    needs = warm_needs(engine)
+    return engine.entering_needs(
+        needs,
+        capability_id,
+        cut_offs=warm_cut_offs(engine, needs),
         top_n=TOP_N,
         related_pairs=scenario_selectors.matching_related_org_pairs(),
         negative_list=documents.negative_list(),
     )
-    return sorted({c.need_id for c in candidates if c.cap_id == capability_id})
 
 
 def _holding_needs(capability_id: int) -> list[int]:
@@ -281,7 +255,6 @@ def _plan(run: MatchRun) -> None:
     t0 = time.perf_counter()
     engine, key = warm_engine(run, refresh_dictionary=run.scope == RunScope.FULL)
     t_index = time.perf_counter() - t0
-    analyzer = engine.analyzer
     if run.scope == RunScope.NEED:
         # Only the ids: the chunk reads (and if needed segments) the need's text.
         targets = [run.target_id] if run.target_id is not None else []
@@ -290,11 +263,9 @@ def _plan(run: MatchRun) -> None:
         capability_id = int(run.target_id or 0)
         entering: list[int] = []
         if engine.index is not None and engine.index.contains(capability_id):
-            # Only a capability on the list can enter rankings (reading every need's
-            # document is the costly part, so a withdrawn one skips it).
-            entering = _affected_needs(
-                engine, capability_id, documents.need_docs(analyzer=analyzer)
-            )
+            # Only a capability on the list can enter rankings; the needs that held it
+            # (an edit, a withdrawal: its old row is deleted) are rescored in any case.
+            entering = _affected_needs(engine, capability_id)
         need_ids = sorted(set(entering) | set(_holding_needs(capability_id)))
     else:
         need_ids = scenario_selectors.matching_need_ids()
@@ -321,6 +292,12 @@ def _plan(run: MatchRun) -> None:
         return  # the operator's process scores the chunks itself (manage.py match)
     for number in range(len(chunks)):
         enqueue_on_commit("matching.score_chunk", run_id=run.pk, number=number)
+
+
+def match_index_compact() -> str | None:
+    """Rebuild the shared capability index if its appended part has outgrown it (the
+    ``matching.compact_index`` task); returns the new index key, or None."""
+    return compact()
 
 
 def match_run_fail(*, run_id: int, error: BaseException) -> None:

@@ -190,7 +190,11 @@ def _copy(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequ
     fields = {f.attname: f for f in meta.concrete_fields}
     names = ", ".join(quote(fields[c].column) for c in columns)
     json_at = [isinstance(fields[c], models.JSONField) for c in columns]
+    # Django translates a driver's errors for execute and fetch, not for COPY: without this a
+    # duplicate key (an overlapping import committed meanwhile) escapes as psycopg's own
+    # UniqueViolation instead of the IntegrityError the import reports as a conflict.
     with (
+        connection.wrap_database_errors,
         connection.cursor() as cursor,
         cursor.copy(f"COPY {quote(meta.db_table)} ({names}) FROM STDIN") as copy,
     ):
@@ -465,6 +469,7 @@ def _firm_steps(
         cap = draft.item
         assert isinstance(cap, Capability)  # noqa: S101 - capability drafts
         rows_audit = by_row.setdefault(index, [])
+        steps_before = len(rows_audit)
         if org.verified_at is None and draft.org_key not in seen_verified:
             seen_verified.add(draft.org_key)
             org.verified_at = now
@@ -514,9 +519,38 @@ def _firm_steps(
                     ),
                 )
             )
-        if org.pk is not None:
-            firms.changed[org.pk] = org
+        if org.pk is not None and len(rows_audit) > steps_before:
+            firms.changed[org.pk] = org  # written back only when the file changed it
     return firms, by_row
+
+
+def _lock_stored_firms(drafts: list[_Draft], orgs: dict[str, Organization]) -> None:
+    """Lock the file's stored firms (in key order, as the services lock one at a time) and
+    take their current verification, certification and suspension: what the file adds is
+    worked out from, and written over, the rows as they are now, not as the checks read
+    them seconds earlier (a committee's revocation or suspension meanwhile is kept)."""
+    stored = {orgs[d.org_key].pk: orgs[d.org_key] for d in drafts if orgs[d.org_key].pk}
+    if not stored:
+        return
+    names = (
+        "verified_at",
+        "verified_by_id",
+        "verified_certifications",
+        "verified_capacity",
+        "certified_at",
+        "suspended_at",
+        "suspension_reason",
+    )
+    current = (
+        Organization.objects.select_for_update()
+        .filter(pk__in=sorted(stored))
+        .order_by("pk")
+        .values("pk", *names)
+    )
+    for row in current:
+        org = stored[row["pk"]]
+        for name in names:
+            setattr(org, name, row[name])
 
 
 def _publish_problems(
@@ -605,6 +639,7 @@ def bulk_create_rows(
             )
         row.values = {}  # read once: the item holds what is kept (memory of a large file)
     if kind == "capability" and options.publish:
+        _lock_stored_firms(drafts, orgs)
         _publish_problems(drafts, orgs, errors)
     if len(errors) > found_before:
         return result

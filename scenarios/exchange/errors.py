@@ -59,9 +59,16 @@ class ImportRejected(InvalidInput):
             fields.setdefault("file", []).append(_("另有 %(n)s 处错误未列出。") % {"n": hidden})
         super().__init__(message, fields=fields)
 
-    def lines(self) -> list[str]:
-        """The summary and one line per problem, as the management commands print them."""
-        return [self.message, *(str(e) for e in self.errors)]
+    def lines(self, limit: int | None = None) -> list[str]:
+        """The summary and one line per problem (the first ``limit``, then how many more),
+        as the management commands print them; a file-level problem is the summary alone."""
+        if len(self.errors) == 1 and self.errors[0].row == 0:
+            return [self.message]
+        shown = self.errors if limit is None else self.errors[:limit]
+        out = [self.message, *(str(e) for e in shown)]
+        if len(self.errors) > len(shown):
+            out.append(str(_("另有 %(n)s 处错误未列出。") % {"n": len(self.errors) - len(shown)}))
+        return out
 
 
 def file_error(reason: str) -> ImportRejected:

@@ -19,7 +19,7 @@ def test_a_full_index_volume_does_not_fail_the_run(province, settings, tmp_path,
     from matching.engine.retrieval import CapabilityIndex
 
     settings.MATCHING_INDEX_DIR = str(tmp_path)
-    monkeypatch.setattr(index, "_ENGINES", {})
+    monkeypatch.setattr(index, "_WARM", {})
 
     def full(self, path):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -310,13 +310,13 @@ def test_prune_refuses_a_zero_day_window():
 
 
 def test_word_vectors_setting_selects_the_dense_block_and_its_own_index(province, settings):
-    index._ENGINES.clear()
+    index._WARM.clear()
     run = runs.match_run_request(scope="full", enqueue=False)
     settings.MATCHING_WORD_VECTORS = True
     dense_engine, dense_key = index.warm_engine(run, refresh_dictionary=False)
     settings.MATCHING_WORD_VECTORS = False
     sparse_engine, sparse_key = index.warm_engine(run, refresh_dictionary=False)
-    index._ENGINES.clear()
+    index._WARM.clear()
 
     assert dense_engine.index is not None
     assert dense_engine.index.dense is not None

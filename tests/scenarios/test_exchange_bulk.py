@@ -579,3 +579,176 @@ def test_a_new_firm_of_the_file_is_created_once_with_its_audit_row():
 def test_read_limited_reads_to_the_end_or_one_byte_past_the_limit(size, limit, read):
     # a limit far above the file (the operator's) allocates only what the file holds
     assert len(read_limited(io.BytesIO(b"x" * size), limit=limit)) == read
+
+
+# --- Concurrent writers (PostgreSQL: another connection commits while a file imports) -----
+
+
+def _meanwhile(monkeypatch, change) -> None:
+    """Run ``change`` in another thread (its own connection, committed) just before the
+    import locks its firms: what a committee does while a large file is being checked."""
+    import threading
+
+    from django.db import connections
+
+    from scenarios.exchange import bulk
+
+    real = bulk._lock_stored_firms
+
+    def late(drafts, orgs):
+        def work():
+            try:
+                change()
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join()
+        real(drafts, orgs)
+
+    monkeypatch.setattr(bulk, "_lock_stored_firms", late)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committees_revocation_meanwhile_is_kept_not_overwritten(monkeypatch, reference):
+    # given: a verified firm holding high_tech and capacity 5, stored before the import
+    firm = factories.FirmFactory.create(region=Region.objects.get(code="360102"))
+    Organization.objects.filter(pk=firm.pk).update(
+        verified_certifications=["high_tech"], verified_capacity=5
+    )
+    _meanwhile(
+        monkeypatch,
+        lambda: Organization.objects.filter(pk=firm.pk).update(
+            verified_certifications=[], verified_capacity=1
+        ),
+    )
+    rows = [
+        capability_row(
+            ref="BLK-RACE-1",
+            firm_credit_code=firm.credit_code,
+            firm_name=firm.name,
+            region_code="360102",
+            certifications=["specialized_sme"],
+            capacity=3,
+        )
+    ]
+
+    # when: the file claims specialized_sme and capacity 3 while the committee revokes
+    capabilities_import(actor=None, rows=rows, publish=True)
+
+    # then: the file's claims are added to what the firm holds now, not to the stale copy
+    firm.refresh_from_db()
+    assert firm.verified_certifications == ["specialized_sme"]
+    assert firm.verified_capacity == 3
+    last = AuditEvent.objects.filter(action="organization.certify", target_id=str(firm.pk)).latest(
+        "id"
+    )
+    assert last.data["before"] == {"certifications": [], "capacity": 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_firm_the_file_does_not_change_is_not_written_back(monkeypatch, reference):
+    firm = factories.FirmFactory.create(region=Region.objects.get(code="360102"))
+    Organization.objects.filter(pk=firm.pk).update(
+        verified_certifications=["high_tech"], verified_capacity=5
+    )
+    _meanwhile(
+        monkeypatch,
+        lambda: Organization.objects.filter(pk=firm.pk).update(verified_capacity=9),
+    )
+    rows = [
+        capability_row(
+            ref="BLK-RACE-2",
+            firm_credit_code=firm.credit_code,
+            firm_name=firm.name,
+            region_code="360102",
+            certifications=[],
+            capacity=1,
+        )
+    ]
+
+    capabilities_import(actor=None, rows=rows, publish=True)
+
+    firm.refresh_from_db()
+    assert (firm.verified_certifications, firm.verified_capacity) == (["high_tech"], 9)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_suspension_meanwhile_stops_the_firms_rows_from_publishing(monkeypatch, reference):
+    firm = factories.FirmFactory.create(region=Region.objects.get(code="360102"))
+    _meanwhile(
+        monkeypatch,
+        lambda: Organization.objects.filter(pk=firm.pk).update(
+            suspended_at=firm.verified_at, suspension_reason="整改"
+        ),
+    )
+    rows = [
+        capability_row(
+            ref="BLK-RACE-3",
+            firm_credit_code=firm.credit_code,
+            firm_name=firm.name,
+            region_code="360102",
+        )
+    ]
+
+    exc = rejection(lambda: capabilities_import(actor=None, rows=rows, publish=True))
+
+    assert "暂停" in exc.errors[0].reason
+    assert not Capability.objects.filter(ref="BLK-RACE-3").exists()
+
+
+def test_a_duplicate_key_during_copy_is_djangos_integrity_error():
+    from django.db import IntegrityError, connection
+
+    from scenarios.exchange import bulk
+
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    firm = factories.FirmFactory.create()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk._copy(
+            Organization,
+            ("name", "kind", "credit_code", "region_id"),
+            [("另一家", firm.kind, firm.credit_code, firm.region_id)],
+        )
+
+
+def test_the_command_lists_the_first_errors_and_names_a_file_problem_once(settings, tmp_path):
+    settings.EXCHANGE_MAX_ERRORS = 2
+    rows = [capability_row(ref=f"BLK-E-{n}", trl=99) for n in range(5)]
+    path = write(tmp_path, "caps.csv", as_csv(rows, CAPABILITY_COLUMNS))
+    gbk = write(tmp_path, "gbk.csv", "编号,标题\n".encode("gbk"))
+
+    with pytest.raises(CommandError) as many:
+        call_command("import_capabilities", str(path))
+    with pytest.raises(CommandError) as one:
+        call_command("import_capabilities", str(gbk))
+
+    lines = str(many.value).splitlines()
+    assert lines[0].startswith("导入失败：发现 5 处错误")
+    assert len(lines) == 4
+    assert lines[-1] == "另有 3 处错误未列出。"
+    assert len(str(one.value).splitlines()) == 1
+    assert "UTF-8" in str(one.value)
+
+
+def test_the_summary_names_the_first_new_firms_and_counts_the_rest(tmp_path):
+    rows = [
+        capability_row(
+            ref=f"BLK-F-{n}",
+            firm_name=f"新企业{n:02d}科技有限公司",
+            firm_credit_code=factories.credit_code_for(900_000 + n),
+        )
+        for n in range(25)
+    ]
+    path = write(tmp_path, "caps.json", as_json(rows))
+    out = io.StringIO()
+
+    call_command("import_capabilities", str(path), stdout=out)
+
+    assert "新建组织 25 个：" in out.getvalue()
+    assert "新企业19科技有限公司" in out.getvalue()
+    assert "新企业20科技有限公司" not in out.getvalue()
+    assert "等（另有 5 个）" in out.getvalue()

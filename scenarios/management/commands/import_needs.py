@@ -19,6 +19,9 @@ from scenarios.exchange import (
     read_limited,
 )
 
+# A province-wide file creates thousands of firms: the summary names the first ones.
+SHOWN_NAMES = 20
+
 
 class ProgressBar:
     """Rows written so far, as a bar on the terminal (stderr); silent when stderr is not a
@@ -117,7 +120,7 @@ class Command(BaseCommand):
                     limits=limits,
                 )
             except ImportRejected as exc:
-                raise CommandError("\n".join(exc.lines())) from exc
+                raise CommandError("\n".join(exc.lines(limits.max_errors))) from exc
             except DomainError as exc:
                 raise CommandError(exc.message) from exc
         self.stdout.write(self.summary(result))
@@ -131,8 +134,12 @@ class Command(BaseCommand):
             line += f"，{done} {result.updated} 条，{result.unchanged} 条与已有数据相同未改动"
         line += f"，批次 {result.batch}"
         if result.organizations_created:
-            names = "、".join(result.organizations_created)
-            line += f"；新建组织 {len(result.organizations_created)} 个：{names}"
+            created = result.organizations_created
+            names = "、".join(created[:SHOWN_NAMES])
+            more = (
+                f" 等（另有 {len(created) - SHOWN_NAMES} 个）" if len(created) > SHOWN_NAMES else ""
+            )
+            line += f"；新建组织 {len(created)} 个：{names}{more}"
         if result.dry_run:
             line += "；未写入任何数据（--dry-run）"
         return line + "。"
