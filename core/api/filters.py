@@ -16,7 +16,7 @@ from rest_framework.filters import BaseFilterBackend, OrderingFilter, SearchFilt
 from rest_framework.settings import api_settings
 
 from core.api.pagination import joins_single
-from core.search import MAX_SEARCH_LENGTH, apply_search, relevance
+from core.search import MAX_SEARCH_LENGTH, apply_search, relevance, search_words
 
 # The ordering by how well items answer ``?search=`` (``core.search.relevance``), and how
 # many matches it ranks: the first ones in the list's default order (the newest). Ranking
@@ -110,7 +110,7 @@ class StrictOrderingFilter(OrderingFilter):
         if any(str(term).lstrip("-") == RELEVANCE for term in ordering):
             text = request.query_params.get(api_settings.SEARCH_PARAM, "")
             weights = getattr(view, "search_weights", None)
-            if not text.strip() or not weights:
+            if not search_words(text) or not weights:  # no word left: nothing to rank by
                 raise ValidationError(
                     {self.ordering_param: [_("按相关度排序（relevance）需要同时给出 search。")]}
                 )
@@ -132,7 +132,8 @@ class StrictOrderingFilter(OrderingFilter):
         if raw:
             valid = {name for name, _label in self.get_valid_fields(queryset, view, {})}
             asked = [term.strip() for term in raw.split(",")]
-            unknown = [term for term in asked if term.lstrip("-") not in valid]
+            # One leading "-" at most: "--id" is no field (DRF would drop it without a word).
+            unknown = [term for term in asked if term.removeprefix("-") not in valid]
             if unknown:
                 raise ValidationError(
                     {

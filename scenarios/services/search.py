@@ -25,6 +25,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from scenarios.facets import lists_changed
 from scenarios.models import Capability, ScenarioNeed
 
 BATCH = 2000
@@ -88,10 +89,13 @@ def index_firm_capabilities(*, firm_ids: Iterable[int]) -> int:
 def organization_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
     """Receiver of every save of an organization: a name written again (a full save or one
     naming ``name``) is indexed again in its capabilities' vectors, in the same transaction.
-    A new organization has no capabilities yet."""
+    A new organization has no capabilities yet. The lists' cached counts move on too."""
     fields = kwargs.get("update_fields")
     if not created and (fields is None or "name" in fields):
         index_firm_capabilities(firm_ids=[instance.pk])
+        # Searches match the firm's name: the counts cached for them are stale too (a
+        # stale 0 would cut the page of the new name's matches to nothing).
+        lists_changed()
 
 
 def _pending(model: ListModel, *, everything: bool) -> int:

@@ -92,6 +92,7 @@ def test_pilot_filters_do_not_tell_existing_ids_from_missing_ones(api, agency, f
     [
         ("/api/v1/public/needs/", {"ordering": "bogus"}, "ordering", "published_at"),
         ("/api/v1/public/needs/", {"ordering": "-title,-bogus"}, "ordering", "bogus"),
+        ("/api/v1/public/needs/", {"ordering": "--published_at"}, "ordering", "--published_at"),
         ("/api/v1/public/needs/", {"categroy": "livelihood"}, "categroy", "category"),
         ("/api/v1/public/capabilities/", {"serach": "检测"}, "serach", "search"),
         ("/api/v1/regions/", {"ordering": "name"}, "ordering", "code"),

@@ -80,7 +80,7 @@ def test_relevance_ranks_the_first_matches_of_the_default_order_only(api, ranked
     assert response.json()["count"] == 2
 
 
-@pytest.mark.parametrize("search", [None, "", "   "])
+@pytest.mark.parametrize("search", [None, "", "   ", "\x00", ",", ", ,"])
 def test_relevance_without_a_search_is_refused(api, ranked, search):
     params = {"ordering": "-relevance"}
     if search is not None:
@@ -163,3 +163,21 @@ def test_a_search_page_is_the_same_whether_found_by_the_index_or_by_walking(
     if connection.vendor == "postgresql":  # the index's condition in the page's query or not
         page_queries = [q["sql"] for q in queries.captured_queries if "LIMIT" in q["sql"]]
         assert all(("@@" in sql) == (walk_rows == 0) for sql in page_queries), page_queries
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_firms_new_name_is_found_at_once_though_a_count_was_cached(
+    api, reference, firm, platform_admin
+):
+    from accounts.services.organizations import organization_update
+
+    publish(firm, title="第一项")
+    before = api.get(CAPS, {"search": "赣新名"}).json()["count"]  # 0, now cached
+
+    # committed, as every request's transaction is
+    organization_update(actor=platform_admin, organization=firm, name="赣新名科技有限公司")
+    found = api.get(CAPS, {"search": "赣新名"}).json()
+
+    assert before == 0
+    assert found["count"] == 1
+    assert len(found["results"]) == 1
