@@ -594,20 +594,19 @@ def keyword_coverage(
     candidate, the keywords found verbatim or as a synonym, as written, in the need's order
     (the explanation names the neighbours: ``matching.engine.concepts``).
     """
-    coverage = np.zeros(len(haystacks), dtype=np.float64)
-    matched: list[list[str]] = []
     if not alternatives:
-        return coverage, [[] for _ in haystacks]
-    for row, hay in enumerate(haystacks):
-        found = [any(f in hay for f in forms) for _name, forms in alternatives]
-        matched.append(
-            [name for (name, _forms), hit in zip(alternatives, found, strict=True) if hit]
-        )
-        credit = np.asarray(found, dtype=np.float64)
-        if neighbours is not None:
-            credit = np.maximum(credit, neighbours[row])
-        coverage[row] = float(credit.sum()) / len(alternatives)
-    return coverage, matched
+        return np.zeros(len(haystacks), dtype=np.float64), [[] for _ in haystacks]
+    # The substring tests are Python (one per candidate and keyword); the rest is one array
+    # operation per need, not per candidate (a full run scores half a million pairs).
+    found = [[any(f in hay for f in forms) for _name, forms in alternatives] for hay in haystacks]
+    matched = [
+        [name for (name, _forms), hit in zip(alternatives, row, strict=True) if hit]
+        for row in found
+    ]
+    credit = np.array(found, dtype=np.float64).reshape(len(haystacks), len(alternatives))
+    if neighbours is not None:
+        credit = np.maximum(credit, neighbours)
+    return credit.sum(axis=1) / len(alternatives), matched
 
 
 # ---------------------------------------------------------------------------------------------
