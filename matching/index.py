@@ -31,6 +31,7 @@ from django.conf import settings
 from core.tasks import enqueue_on_commit
 from matching import documents
 from matching.engine import MatchEngine
+from matching.engine.batch import collector_paused
 from matching.engine.ranking import CurrentCandidates, CutOffs, NeedIndex
 from matching.models import MatchRun
 from scenarios import selectors as scenario_selectors
@@ -175,7 +176,8 @@ def _build(analyzer: Any, variant: str, policy: Any, key: str) -> _Warm:
         engine.load_index(path)
         stamps = _read_stamps(key, stamps)
     except (OSError, ValueError, KeyError):
-        engine.build_index(documents.capability_docs(analyzer=analyzer))
+        with collector_paused():
+            engine.build_index(documents.capability_docs(analyzer=analyzer))
         assert engine.index is not None  # noqa: S101 - build_index sets it
         try:
             engine.index.save(path)

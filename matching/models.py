@@ -158,20 +158,31 @@ class Match(models.Model):
 
     # Indexes are declared in Meta only (match_unique leads with run, match_need_run with
     # need): every extra index slows the 500,000-row writes of a full run (docs/benchmarks.md).
+    # No database foreign keys either: their per-row checks at each chunk's commit took
+    # ~8.6 s of a full run. Deleting a run, need or capability still deletes its rows (the
+    # ORM's cascade), and a run's finish step deletes, in one statement, any row whose
+    # need or capability went away while the run was writing, before its rows are shown
+    # (``results.match_run_finish``).
     run = models.ForeignKey(
-        MatchRun, on_delete=models.CASCADE, related_name="matches", db_index=False
+        MatchRun,
+        on_delete=models.CASCADE,
+        related_name="matches",
+        db_index=False,
+        db_constraint=False,
     )
     need = models.ForeignKey(
         "scenarios.ScenarioNeed",
         on_delete=models.CASCADE,
         related_name="matches",
         db_index=False,
+        db_constraint=False,
     )
     capability = models.ForeignKey(
         "scenarios.Capability",
         on_delete=models.CASCADE,
         related_name="matches",
         db_index=False,
+        db_constraint=False,
     )
     firm_id = models.BigIntegerField(_("企业"))
     score = models.FloatField(_("匹配得分"))

@@ -548,6 +548,15 @@ def matching_live_rows_q() -> Q:
     )
 
 
+def matching_existing_ids() -> tuple[list[int], list[int]]:
+    """The ids of every need and every capability, whatever their state (matching's rows
+    have no database foreign keys: what they point to is checked against these)."""
+    return (
+        list(ScenarioNeed.objects.order_by().values_list("pk", flat=True)),
+        list(Capability.objects.order_by().values_list("pk", flat=True)),
+    )
+
+
 def matching_capability_rows(
     *, capability_ids: list[int] | None = None, any_status: bool = False
 ) -> list[dict[str, Any]]:

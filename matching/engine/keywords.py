@@ -159,15 +159,17 @@ class KeywordNeighbours:
 
     def similarities(self, alternatives: Sequence[KeywordForms], cap_rows: IntArray) -> FloatArray:
         """candidates × keywords credit (``cap_rows`` are rows of the index)."""
-        hays = [self.index.caps.haystack[int(r)] for r in cap_rows]
-        return self._credit(alternatives, self.index.matrix[cap_rows], hays)[0]
+        haystack = self.index.caps.haystack
+        hays = [haystack[r] for r in cap_rows.tolist()]
+        return self._credit(alternatives, _csr_rows(self.index.matrix, cap_rows), hays)[0]
 
     def similarities_of_words(
         self, alternatives: Sequence[KeywordForms], words: sp.csr_matrix, haystacks: Sequence[str]
     ) -> FloatArray:
         """The same for capabilities given as word counts over the index vocabulary and their
         haystacks (one that is not indexed, encoded as the index would encode it)."""
-        return self._credit(alternatives, words, haystacks)[0]
+        words = sp.csr_matrix(words)
+        return self._credit(alternatives, (words.indices, words.indptr), haystacks)[0]
 
     def of_one(self, cap_row: int) -> OneCapability:
         """:meth:`similarities` for pairs that all have the capability at ``cap_row`` (one
@@ -180,7 +182,10 @@ class KeywordNeighbours:
         """The partial hits of one indexed capability with the words behind each."""
         hay = self.index.caps.haystack[cap_row]
         credit, words = self._credit(
-            alternatives, self.index.matrix[np.array([cap_row])], [hay], explain=True
+            alternatives,
+            _csr_rows(self.index.matrix, np.array([cap_row], dtype=np.int64)),
+            [hay],
+            explain=True,
         )
         out = []
         for k, (name, _forms) in enumerate(alternatives):
@@ -199,19 +204,20 @@ class KeywordNeighbours:
     def _credit(
         self,
         alternatives: Sequence[KeywordForms],
-        rows: sp.csr_matrix,
+        rows: tuple[IntArray, IntArray],
         haystacks: Sequence[str],
         *,
         explain: bool = False,
     ) -> tuple[FloatArray, list[tuple[str, ...]]]:
-        rows = sp.csr_matrix(rows)
-        n_caps = rows.shape[0]
+        """``rows``: the capabilities' words over the index vocabulary, as a CSR matrix's
+        (indices, indptr); ``haystacks``: their texts, in the same order."""
+        indices, indptr = rows
+        n_caps = len(indptr) - 1
         out = np.zeros((n_caps, len(alternatives)), dtype=np.float64)
         named: list[tuple[str, ...]] = [() for _ in alternatives]
         queries = [self.keyword_query(name) for name, _forms in alternatives]
         if n_caps == 0 or all(q is None for q in queries):
             return out, named
-        indices, indptr = rows.indices, rows.indptr
         owner = np.repeat(np.arange(n_caps), np.diff(indptr))
         valid = indices < self.n_words
         compact = np.full(len(indices), -1, dtype=np.int64)
@@ -268,6 +274,17 @@ class KeywordNeighbours:
 
     def _word(self, compact_row: int) -> str:
         return self.compact_terms[compact_row] if compact_row >= 0 else ""
+
+
+def _csr_rows(matrix: sp.csr_matrix, rows: IntArray) -> tuple[IntArray, IntArray]:
+    """(indices, indptr) of ``matrix[rows]``, gathered with a few array operations (scipy's
+    row indexing costs more than the rest of a need's credit)."""
+    starts = matrix.indptr[rows].astype(np.int64)
+    lengths = matrix.indptr[rows + 1].astype(np.int64) - starts
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    take = np.repeat(starts - indptr[:-1], lengths) + np.arange(indptr[-1], dtype=np.int64)
+    return matrix.indices[take], indptr
 
 
 class OneCapability:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from matching.engine.batch import collector_paused
 from matching.engine.keywords import KeywordNeighbours, for_index
 from matching.engine.pairing import PairingResult, pair
 from matching.engine.retrieval import (
@@ -274,9 +275,10 @@ class MatchEngine:
         """
         related = list(related_pairs)
         out: list[Candidate] = []
-        for start in range(0, len(need_docs), self.chunk_size):
-            chunk = need_docs[start : start + self.chunk_size]
-            out.extend(self._rank_chunk(chunk, top_n, related, negative_list, excluded))
+        with collector_paused():
+            for start in range(0, len(need_docs), self.chunk_size):
+                chunk = need_docs[start : start + self.chunk_size]
+                out.extend(self._rank_chunk(chunk, top_n, related, negative_list, excluded))
         return out
 
     def _rank_chunk(
@@ -296,17 +298,28 @@ class MatchEngine:
         cap_ids = index.caps.id[cands.cap_rows]
         order = np.lexsort((cap_ids, -scores, cands.need_rows))
         ranks = _ranks(cands.need_rows[order])
-        kept = ranks <= top_n
+        kept = order[ranks <= top_n]
+        # Columns to Python lists once (half a million candidates in a full run).
+        need_ids = [doc.id for doc in needs]
+        matched = feats.matched_keywords
         return [
             Candidate(
-                need_id=needs[int(cands.need_rows[pos])].id,
-                cap_id=int(cap_ids[pos]),
-                score=float(scores[pos]),
+                need_id=need_ids[need_row],
+                cap_id=cap_id,
+                score=score,
                 rank=rank,
-                features=dict(zip(FEATURES, feats.values[pos].tolist(), strict=True)),
-                matched_keywords=feats.matched_keywords[pos],
+                features=dict(zip(FEATURES, values, strict=True)),
+                matched_keywords=matched[pos],
             )
-            for pos, rank in zip(order[kept].tolist(), ranks[kept].tolist(), strict=True)
+            for pos, need_row, cap_id, score, rank, values in zip(
+                kept.tolist(),
+                cands.need_rows[kept].tolist(),
+                cap_ids[kept].tolist(),
+                scores[kept].tolist(),
+                ranks[ranks <= top_n].tolist(),
+                feats.values[kept].tolist(),
+                strict=True,
+            )
         ]
 
     def _text(self, query: Query, need_rows: IntArray, cap_rows: IntArray) -> FloatArray:

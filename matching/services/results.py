@@ -8,6 +8,7 @@ duplicates); finishing is serialised by an advisory lock and done once.
 import json
 import operator
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from django.utils import timezone
 from core.tasks import enqueue_on_commit
 from matching import documents
 from matching.engine import Candidate, MatchEngine
+from matching.engine.batch import collector_paused
 from matching.engine.pairing import pair
 from matching.engine.scoring import FEATURES, FloatArray, IntArray, Weights
 from matching.index import TOP_N, run_engine
@@ -66,13 +68,9 @@ def _rows_for(
     features_of = operator.itemgetter(*FEATURES)
     dumps = json.dumps
     now = timezone.now()
-    if candidates:
-        cap_rows = np.fromiter(
-            (index.row_of(c.cap_id) for c in candidates), dtype=np.int64, count=len(candidates)
-        )
-        firm_ids = index.caps.org_id[cap_rows].tolist()
-    else:
-        firm_ids = []
+    row_of = index.row_of
+    cap_rows = np.array([row_of(c.cap_id) for c in candidates], dtype=np.int64)
+    firm_ids = index.caps.org_id[cap_rows].tolist()
     return [
         (
             run.pk,
@@ -93,21 +91,24 @@ def _rows_for(
     ]
 
 
-def _copy_line(row: tuple[Any, ...]) -> str:
-    """One ``MATCH_COLUMNS`` row in COPY text format (floats as repr: exact round trip)."""
-    run_id, need_id, cap_id, firm_id, score, rank, recommended, breakdown, at = row
-    return (
-        f"{run_id}\t{need_id}\t{cap_id}\t{firm_id}\t{score!r}\t{rank}\t"
-        f"{'t' if recommended else 'f'}\t"
-        f"{documents.copy_escape(breakdown)}\t{at.isoformat()}\n"
-    )
+def _copy_lines(rows: list[tuple[Any, ...]]) -> Iterator[str]:
+    """``MATCH_COLUMNS`` rows in COPY text format (floats as repr: exact round trip)."""
+    escape = documents.copy_escape
+    last_at, stamp = None, ""
+    for run_id, need_id, cap_id, firm_id, score, rank, recommended, breakdown, at in rows:
+        if at is not last_at:  # a chunk's rows share one timestamp
+            last_at, stamp = at, at.isoformat()
+        yield (
+            f"{run_id}\t{need_id}\t{cap_id}\t{firm_id}\t{score!r}\t{rank}\t"
+            f"{'t' if recommended else 'f'}\t{escape(breakdown)}\t{stamp}\n"
+        )
 
 
 def _write_matches(run_id: int, need_ids: list[int], rows: list[tuple[Any, ...]]) -> None:
     """Replace the run's rows for these needs (same input, same rows; never duplicates)."""
     Match.objects.filter(run_id=run_id, need_id__in=need_ids).delete()
     if connection.vendor == "postgresql":
-        documents.copy_text(Match._meta.db_table, MATCH_COLUMNS, map(_copy_line, rows))
+        documents.copy_text(Match._meta.db_table, MATCH_COLUMNS, _copy_lines(rows))
         return
     Match.objects.bulk_create(
         [
@@ -136,16 +137,18 @@ def match_run_score_chunk(*, run_id: int, number: int) -> None:
         return
     t0 = time.perf_counter()
     engine = run_engine(run)
-    needs = documents.need_docs(analyzer=engine.analyzer, need_ids=list(chunk.need_ids))
     excluded: dict[int, tuple[int, int]] = {}
-    candidates = engine.rank(
-        needs,
-        top_n=TOP_N,
-        related_pairs=scenario_selectors.matching_related_org_pairs(),
-        negative_list=documents.negative_list(),
-        excluded=excluded,
-    )
-    rows = _rows_for(run, engine, candidates)
+    with collector_paused():
+        needs = documents.need_docs(analyzer=engine.analyzer, need_ids=list(chunk.need_ids))
+        candidates = engine.rank(
+            needs,
+            top_n=TOP_N,
+            related_pairs=scenario_selectors.matching_related_org_pairs(),
+            negative_list=documents.negative_list(),
+            excluded=excluded,
+        )
+        rows = _rows_for(run, engine, candidates)
+        del candidates
     t_score = time.perf_counter() - t0
     with transaction.atomic():
         chunk = MatchRunChunk.objects.select_for_update().get(pk=chunk.pk)
@@ -295,6 +298,15 @@ def match_run_finish(*, run_id: int) -> None:
             return
         need_ids = sorted({i for ids in run.chunks.values_list("need_ids", flat=True) for i in ids})
         ids, needs, caps, firms, scores = _run_candidates(run_id)
+        # A need or capability deleted while the chunks were written leaves rows behind
+        # (no database foreign keys, see Match): they go before anything is paired or shown.
+        need_ids_now, cap_ids_now = scenario_selectors.matching_existing_ids()
+        gone = ~(np.isin(needs, need_ids_now) & np.isin(caps, cap_ids_now))
+        if gone.any():
+            Match.objects.filter(pk__in=ids[gone].tolist()).delete()
+            kept = ~gone
+            ids, needs, caps, firms = ids[kept], needs[kept], caps[kept], firms[kept]
+            scores = scores[kept]
         t_read = time.perf_counter()
         k = int(run.params.get("k", run.policy.recommendations_per_need))
         result = pair(

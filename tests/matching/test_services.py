@@ -263,6 +263,68 @@ def test_chunked_run_resumes_after_a_lost_chunk(
     assert len(pairs) == len(set(pairs))
 
 
+def test_rows_of_a_need_or_capability_deleted_mid_run_are_dropped_at_finish(province, settings):
+    # given: a chunked run whose chunks are written, and rows pointing at a need and a
+    # capability that no longer exist (deleted while the run wrote; matching's rows have
+    # no database foreign keys)
+    settings.MATCHING_CHUNK_SIZE = 1
+    run = runs.match_run_request(scope="full", enqueue=False)
+    runs.match_run_execute(run_id=run.pk)
+    for number in range(3):
+        results.match_run_score_chunk(run_id=run.pk, number=number)
+    written = Match.objects.filter(run=run).count()
+    real = Match.objects.filter(run=run).order_by("need_id", "rank").first()
+    missing = 10**9
+    Match.objects.bulk_create(
+        [
+            Match(
+                run=run,
+                need_id=real.need_id,
+                capability_id=missing,
+                firm_id=real.firm_id,
+                score=0.99,
+                rank=0,
+                breakdown=real.breakdown,
+            ),
+            Match(
+                run=run,
+                need_id=missing,
+                capability_id=real.capability_id,
+                firm_id=real.firm_id,
+                score=0.99,
+                rank=0,
+                breakdown=real.breakdown,
+            ),
+        ]
+    )
+
+    # when
+    results.match_run_finish(run_id=run.pk)
+
+    # then: the orphans are gone, never recommended nor current; the real rows are kept
+    run.refresh_from_db()
+    assert run.status == "done"
+    rows = Match.objects.filter(run=run)
+    assert rows.count() == written
+    assert not rows.filter(capability_id=missing).exists()
+    assert not rows.filter(need_id=missing).exists()
+    assert Match.objects.current().filter(recommended=True).exists()
+
+
+def test_deleting_a_capability_still_deletes_its_rows(province):
+    # given: a run with rows of a capability
+    run = run_inline(runs.match_run_request(scope="full", enqueue=False))
+    row = Match.objects.filter(run=run).first()
+    capability = row.capability
+
+    # when: the capability is deleted through the ORM (as the admin does)
+    capability.delete()
+
+    # then: its rows went with it (the ORM's cascade, not the database's)
+    assert not Match.objects.filter(capability_id=capability.pk).exists()
+    assert Match.objects.filter(run=run).exists()
+
+
 def test_run_request_by_firm_is_refused(firm_user):
     from core.errors import ActorNotAllowed
 
