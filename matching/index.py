@@ -346,7 +346,10 @@ def warm_needs(engine: MatchEngine) -> NeedIndex:
     """The matchable needs encoded for the warm index (kept between capability runs; only
     new or changed needs are read and encoded again)."""
     warm = next((w for w in _WARM.values() if w.engine.index is engine.index), None)
-    now = scenario_selectors.matching_need_stamps()
+    if warm is not None and warm.needs is not None:
+        now = _need_stamps_since(warm.need_stamps)
+    else:
+        now = scenario_selectors.matching_need_stamps()
     if warm is not None and warm.needs is not None and warm.need_stamps == now:
         return warm.needs
     old = warm.needs if warm is not None else None
@@ -362,6 +365,23 @@ def warm_needs(engine: MatchEngine) -> NeedIndex:
     if warm is not None:
         warm.needs, warm.need_stamps = needs, now
     return needs
+
+
+def _need_stamps_since(stamps: dict[int, int]) -> dict[int, int]:
+    """``stamps`` brought up to date from the needs changed since shortly before the last
+    one (as ``_sync`` reads capabilities); every stamp is read again when the result
+    disagrees with the number of needs matching scores (a row changed outside the
+    services)."""
+    since = max(stamps.values(), default=0) - _SYNC_OVERLAP_US
+    now = dict(stamps)
+    for need, at in scenario_selectors.matching_need_changes(since=since).items():
+        if at is None:
+            now.pop(need, None)
+        else:
+            now[need] = at
+    if len(now) != scenario_selectors.matching_need_count():
+        now = scenario_selectors.matching_need_stamps()
+    return now
 
 
 def run_engine(run: MatchRun) -> MatchEngine:

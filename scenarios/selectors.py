@@ -44,6 +44,7 @@ from scenarios.choices import (
 )
 from scenarios.lifecycle import (
     ASSESSABLE_NEED_STATUSES,
+    MATCHABLE_NEED_STATUSES,
     NOT_YET_SUBMITTED,
     PUBLIC_NEED_STATUSES,
 )
@@ -657,8 +658,19 @@ class CapabilitySetKey(NamedTuple):
 
 
 def matching_capability_set_key_parts() -> CapabilitySetKey:
-    """The capability set key, in its parts (:class:`CapabilitySetKey`)."""
-    caps = _matchable_capabilities().aggregate(n=Count("id"), last=Max("updated_at"))
+    """The capability set key, in its parts (:class:`CapabilitySetKey`).
+
+    Read before every matching task, so from indexes only: the published rows counted,
+    less those of firms not verified or suspended (joining every published row with its
+    firm took ~60 ms at 100,000), and the latest change of a published row."""
+    published = Capability.objects.public().order_by()
+    left_out = published.filter(
+        Q(firm__verified_at__isnull=True) | Q(firm__suspended_at__isnull=False)
+    ).count()
+    caps = {
+        "n": published.count() - left_out,
+        "last": published.aggregate(last=Max("updated_at"))["last"],
+    }
     pilots = Pilot.objects.aggregate(n=Count("id"), last=Max("version"), ended=Max("ended_at"))
     firms = Organization.objects.filter(
         kind=OrganizationKind.FIRM, verified_at__isnull=False
@@ -695,8 +707,24 @@ def matching_need_stamps() -> dict[int, int]:
     """Last change (microseconds since the epoch) of every need matching scores."""
     return {
         pk: int(at.timestamp() * 1_000_000)
-        for pk, at in ScenarioNeed.objects.matchable().values_list("id", "updated_at")
+        for pk, at in ScenarioNeed.objects.matchable().order_by().values_list("id", "updated_at")
     }
+
+
+def matching_need_changes(*, since: int) -> dict[int, int | None]:
+    """Every need changed from ``since`` (microseconds since the epoch) on: its stamp (as
+    ``matching_need_stamps``) when matching scores it, None when it does not."""
+    at = datetime.fromtimestamp(since / 1_000_000, tz=UTC)
+    rows = ScenarioNeed.objects.filter(updated_at__gte=at).order_by()
+    return {
+        pk: int(when.timestamp() * 1_000_000) if status in MATCHABLE_NEED_STATUSES else None
+        for pk, when, status in rows.values_list("id", "updated_at", "status")
+    }
+
+
+def matching_need_count() -> int:
+    """How many needs matching scores."""
+    return ScenarioNeed.objects.matchable().order_by().count()
 
 
 def matching_related_org_pairs() -> list[tuple[int, int]]:

@@ -105,6 +105,8 @@ class Capability(KeepsChainIds, models.Model):
             ),
             models.Index(fields=["status", "region"], name="capability_status_region"),
             models.Index(fields=["firm", "status"], name="capability_firm_status"),
+            # What changed since a stamp, in any state (the matching index follows it).
+            models.Index(fields=["updated_at"], name="capability_updated"),
             # The capability list's orders (newest; most mature; most capacity).
             models.Index(
                 fields=["status", "published_at", "id"], name="capability_status_published"

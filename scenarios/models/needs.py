@@ -135,6 +135,8 @@ class ScenarioNeed(KeepsChainIds, models.Model):
                 fields=["status", "is_high_value", "published_at", "id"],
                 name="need_status_value_published",
             ),
+            # What changed since a stamp, in any state (matching's warm needs follow it).
+            models.Index(fields=["updated_at"], name="need_updated"),
             # Each order the public list offers (the id breaks ties), over the public rows
             # only: the list's IN over several statuses cannot walk the indexes above in order.
             *[

@@ -203,3 +203,36 @@ def test_an_edited_capability_is_rescored_where_it_was_held(province, small_top_
     assert engine.index is not None
     assert engine.index.contains(cap.pk)
     assert current_of_every_need() == ranked_now()
+
+
+def test_warm_needs_follow_changed_needs_without_reading_them_all(
+    province, django_assert_max_num_queries
+):
+    from scenarios.models import ScenarioNeed
+
+    run_inline(runs.match_run_request(scope="full"))
+    engine, _ = index.warm_engine_for(policy_current())
+    first = index.warm_needs(engine)
+    assert set(first.ids.tolist()) == set(
+        ScenarioNeed.objects.matchable().values_list("id", flat=True)
+    )
+
+    # a need edited through the services is read again, the others are kept as they were
+    need = ScenarioNeed.objects.matchable().order_by("id")[0]
+    ScenarioNeed.objects.filter(pk=need.pk).update(title="需求标题已修改：固态电池储能")
+    need.save(update_fields=["updated_at"])  # what a service's save stamps
+    second = index.warm_needs(engine)
+    assert second.docs[second.row_of[need.pk]].text.startswith("需求标题已修改")
+    others = [d for d in first.docs if d.id != need.pk]
+    assert all(second.docs[second.row_of[d.id]] is d for d in others)
+
+    # a need closed without a new stamp (an update outside the services) changes the
+    # count of matchable needs: every stamp is read again and the need leaves
+    ScenarioNeed.objects.filter(pk=need.pk).update(status="closed")
+    third = index.warm_needs(engine)
+    assert need.pk not in third.row_of
+    assert len(third) == len(first) - 1
+
+    # nothing changed: one query for the changes, one count
+    with django_assert_max_num_queries(2):
+        assert index.warm_needs(engine) is third

@@ -273,7 +273,7 @@ def test_rows_of_a_need_or_capability_deleted_mid_run_are_dropped_at_finish(prov
     for number in range(3):
         results.match_run_score_chunk(run_id=run.pk, number=number)
     written = Match.objects.filter(run=run).count()
-    real = Match.objects.filter(run=run).order_by("need_id", "rank").first()
+    real = Match.objects.filter(run=run).order_by("need_id", "rank")[0]
     missing = 10**9
     Match.objects.bulk_create(
         [
@@ -314,7 +314,7 @@ def test_rows_of_a_need_or_capability_deleted_mid_run_are_dropped_at_finish(prov
 def test_deleting_a_capability_still_deletes_its_rows(province):
     # given: a run with rows of a capability
     run = run_inline(runs.match_run_request(scope="full", enqueue=False))
-    row = Match.objects.filter(run=run).first()
+    row = Match.objects.filter(run=run)[0]
     capability = row.capability
 
     # when: the capability is deleted through the ORM (as the admin does)
