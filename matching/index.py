@@ -368,10 +368,16 @@ def warm_needs(engine: MatchEngine) -> NeedIndex:
 
 
 def _need_stamps_since(stamps: dict[int, int]) -> dict[int, int]:
-    """``stamps`` brought up to date from the needs changed since shortly before the last
-    one (as ``_sync`` reads capabilities); every stamp is read again when the result
-    disagrees with the number of needs matching scores (a row changed outside the
-    services)."""
+    """``stamps`` brought up to date: unchanged when the database's fingerprint of the
+    needs' stamps equals theirs (one aggregate); otherwise the needs changed since shortly
+    before the last stamp are read (as ``_sync`` reads capabilities), and every stamp is
+    read again when the result's fingerprint still differs (a transaction that committed
+    long after it stamped its rows, a status changed without a new stamp)."""
+    fingerprint = scenario_selectors.matching_need_fingerprint()
+    if fingerprint is None:  # not PostgreSQL: small lists, read them all
+        return scenario_selectors.matching_need_stamps()
+    if fingerprint == scenario_selectors.need_stamps_fingerprint(stamps):
+        return stamps
     since = max(stamps.values(), default=0) - _SYNC_OVERLAP_US
     now = dict(stamps)
     for need, at in scenario_selectors.matching_need_changes(since=since).items():
@@ -379,7 +385,7 @@ def _need_stamps_since(stamps: dict[int, int]) -> dict[int, int]:
             now.pop(need, None)
         else:
             now[need] = at
-    if len(now) != scenario_selectors.matching_need_count():
+    if scenario_selectors.need_stamps_fingerprint(now) != fingerprint:
         now = scenario_selectors.matching_need_stamps()
     return now
 

@@ -5,7 +5,7 @@ A committee sees the non-draft needs inside its region's subtree (one prefix mat
 signed in sees the published lists; a platform admin sees everything.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.db import connection
@@ -549,13 +549,28 @@ def matching_live_rows_q() -> Q:
     )
 
 
-def matching_existing_ids() -> tuple[list[int], list[int]]:
-    """The ids of every need and every capability, whatever their state (matching's rows
-    have no database foreign keys: what they point to is checked against these)."""
-    return (
-        list(ScenarioNeed.objects.order_by().values_list("pk", flat=True)),
-        list(Capability.objects.order_by().values_list("pk", flat=True)),
+def matching_existing_rows_q() -> Q:
+    """Rows (with ``need_id``/``capability_id`` columns) whose need and capability still
+    exist, whatever their state (matching's rows have no database foreign keys)."""
+    return Q(
+        need_id__in=ScenarioNeed.objects.values("pk"),
+        capability_id__in=Capability.objects.values("pk"),
     )
+
+
+def matching_existing_ids(
+    *, need_ids: list[int] | None = None, capability_ids: list[int] | None = None
+) -> tuple[list[int], list[int]]:
+    """Which needs and capabilities exist, whatever their state (matching's rows have no
+    database foreign keys: what they point to is checked against these): of the ids given,
+    or all of them (cheaper than a list of a hundred thousand ids)."""
+    needs = ScenarioNeed.objects.order_by()
+    caps = Capability.objects.order_by()
+    if need_ids is not None:
+        needs = needs.filter(pk__in=need_ids)
+    if capability_ids is not None:
+        caps = caps.filter(pk__in=capability_ids)
+    return list(needs.values_list("pk", flat=True)), list(caps.values_list("pk", flat=True))
 
 
 def matching_capability_rows(
@@ -703,10 +718,21 @@ def matching_capability_changes(*, since: int) -> dict[int, int | None]:
     return {pk: int(when.timestamp() * 1_000_000) if ok else None for pk, when, ok in rows}
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+# The need stamps' fingerprint: count, sum of stamps, and sum of id × (stamp mod this prime).
+NEED_FINGERPRINT_PRIME = 1_000_003
+
+
+def _micros(at: datetime) -> int:
+    """Microseconds since the epoch, exactly (as PostgreSQL's ``extract(epoch …)``)."""
+    return (at - _EPOCH) // _MICROSECOND
+
+
 def matching_need_stamps() -> dict[int, int]:
     """Last change (microseconds since the epoch) of every need matching scores."""
     return {
-        pk: int(at.timestamp() * 1_000_000)
+        pk: _micros(at)
         for pk, at in ScenarioNeed.objects.matchable().order_by().values_list("id", "updated_at")
     }
 
@@ -714,17 +740,46 @@ def matching_need_stamps() -> dict[int, int]:
 def matching_need_changes(*, since: int) -> dict[int, int | None]:
     """Every need changed from ``since`` (microseconds since the epoch) on: its stamp (as
     ``matching_need_stamps``) when matching scores it, None when it does not."""
-    at = datetime.fromtimestamp(since / 1_000_000, tz=UTC)
+    at = _EPOCH + since * _MICROSECOND
     rows = ScenarioNeed.objects.filter(updated_at__gte=at).order_by()
     return {
-        pk: int(when.timestamp() * 1_000_000) if status in MATCHABLE_NEED_STATUSES else None
+        pk: _micros(when) if status in MATCHABLE_NEED_STATUSES else None
         for pk, when, status in rows.values_list("id", "updated_at", "status")
     }
 
 
-def matching_need_count() -> int:
-    """How many needs matching scores."""
-    return ScenarioNeed.objects.matchable().order_by().count()
+def matching_need_fingerprint() -> tuple[int, int, int] | None:
+    """(count, Σ stamp, Σ id × (stamp mod ``NEED_FINGERPRINT_PRIME``)) over the needs
+    matching scores, with the stamps of ``matching_need_stamps``: one aggregate that moves
+    with any change of the set or of a stamp, also a change committed late or made without
+    a new stamp (``QuerySet.update`` of the status). None where the database cannot compute
+    it exactly (only PostgreSQL does): the caller reads every stamp then."""
+    if connection.vendor != "postgresql":
+        return None
+    qs = ScenarioNeed.objects.matchable().order_by()
+    sql, params = qs.values("id", "updated_at").query.sql_with_params()
+    stamped = (
+        f"SELECT t.id AS id, (extract(epoch FROM t.updated_at) * 1000000)::bigint AS s "  # noqa: S608 - the ORM's SQL, values bound
+        f"FROM ({sql}) t"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), coalesce(sum(s), 0), coalesce(sum(id * (s %% %s)), 0) "
+            "FROM (" + stamped + ") f",
+            [NEED_FINGERPRINT_PRIME, *params],
+        )
+        count, total, mixed = cursor.fetchone()
+    return int(count), int(total), int(mixed)
+
+
+def need_stamps_fingerprint(stamps: dict[int, int]) -> tuple[int, int, int]:
+    """``matching_need_fingerprint`` of a set of stamps held in memory."""
+    prime = NEED_FINGERPRINT_PRIME
+    return (
+        len(stamps),
+        sum(stamps.values()),
+        sum(pk * (at % prime) for pk, at in stamps.items()),
+    )
 
 
 def matching_related_org_pairs() -> list[tuple[int, int]]:

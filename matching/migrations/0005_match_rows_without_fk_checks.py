@@ -4,6 +4,20 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def delete_orphans(apps, schema_editor):
+    """Going back re-adds the foreign keys, which rows of a deleted run, need or capability
+    would refuse: those rows go first (they were never shown)."""
+    Match = apps.get_model("matching", "Match")
+    MatchRun = apps.get_model("matching", "MatchRun")
+    ScenarioNeed = apps.get_model("scenarios", "ScenarioNeed")
+    Capability = apps.get_model("scenarios", "Capability")
+    Match.objects.exclude(
+        models.Q(run_id__in=MatchRun.objects.values("pk"))
+        & models.Q(need_id__in=ScenarioNeed.objects.values("pk"))
+        & models.Q(capability_id__in=Capability.objects.values("pk"))
+    ).delete()
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -27,4 +41,6 @@ class Migration(migrations.Migration):
             name='run',
             field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='matches', to='matching.matchrun'),
         ),
+        # Last, so that going back runs it before the keys are added again.
+        migrations.RunPython(migrations.RunPython.noop, delete_orphans),
     ]

@@ -34,6 +34,9 @@ from matching.models import (
 from matching.services.recommendations import notify_recommendations
 from scenarios import selectors as scenario_selectors
 
+# Up to this many rows, the finish step asks whether the run's own needs and capabilities
+# still exist; above, it reads every id (a full run's 100,000 capabilities).
+EXISTENCE_BY_ID_ROWS = 5000
 MATCH_COLUMNS = (
     "run_id",
     "need_id",
@@ -300,7 +303,13 @@ def match_run_finish(*, run_id: int) -> None:
         ids, needs, caps, firms, scores = _run_candidates(run_id)
         # A need or capability deleted while the chunks were written leaves rows behind
         # (no database foreign keys, see Match): they go before anything is paired or shown.
-        need_ids_now, cap_ids_now = scenario_selectors.matching_existing_ids()
+        small = len(ids) <= EXISTENCE_BY_ID_ROWS  # a publication's run: ask for its ids
+        need_ids_now, cap_ids_now = scenario_selectors.matching_existing_ids(
+            need_ids=need_ids if small else None,
+            capability_ids=np.unique(caps).tolist() if small else None,
+        )
+        existing = set(need_ids_now)
+        need_ids = [n for n in need_ids if n in existing]  # a deleted need gets no pointer
         gone = ~(np.isin(needs, need_ids_now) & np.isin(caps, cap_ids_now))
         if gone.any():
             Match.objects.filter(pk__in=ids[gone].tolist()).delete()

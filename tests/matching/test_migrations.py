@@ -79,3 +79,31 @@ def test_current_flags_become_need_pointers(reference, province):
         assert set(flagged.values_list("need_id", "run_id", "capability_id")) == current
     finally:
         migrate(latest())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_going_back_before_0005_drops_orphans_and_restores_the_keys(reference, province):
+    # given: rows without database foreign keys, one of them pointing at no need
+    from matching.models import MatchRun
+
+    policy_id = policy_current().pk
+    run = MatchRun.objects.create(scope="full", policy_id=policy_id, status="done")
+    cap = province["caps"][0]
+    common = {"run": run, "capability_id": cap.pk, "firm_id": cap.firm_id, "score": 0.5}
+    Match.objects.create(need_id=province["needs"][0].pk, rank=1, breakdown={}, **common)
+    Match.objects.create(need_id=10**9, rank=1, breakdown={}, **common)
+    try:
+        # when: migrating back to the keys
+        migrate([("matching", "0004_chunk_exclusions")])
+
+        # then: the orphan is gone and the keys hold again
+        assert list(Match.objects.values_list("need_id", flat=True)) == [province["needs"][0].pk]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_constraint WHERE conrelid = "
+                    "'matching_match'::regclass AND contype = 'f'"
+                )
+                assert cursor.fetchone()[0] == 3
+    finally:
+        migrate(latest())

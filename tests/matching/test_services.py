@@ -263,7 +263,11 @@ def test_chunked_run_resumes_after_a_lost_chunk(
     assert len(pairs) == len(set(pairs))
 
 
-def test_rows_of_a_need_or_capability_deleted_mid_run_are_dropped_at_finish(province, settings):
+@pytest.mark.parametrize("by_id_rows", [5000, 0], ids=["ids-of-the-run", "every-id"])
+def test_rows_of_a_need_or_capability_deleted_mid_run_are_dropped_at_finish(
+    province, settings, monkeypatch, by_id_rows
+):
+    monkeypatch.setattr(results, "EXISTENCE_BY_ID_ROWS", by_id_rows)
     # given: a chunked run whose chunks are written, and rows pointing at a need and a
     # capability that no longer exist (deleted while the run wrote; matching's rows have
     # no database foreign keys)
@@ -309,6 +313,39 @@ def test_rows_of_a_need_or_capability_deleted_mid_run_are_dropped_at_finish(prov
     assert not rows.filter(capability_id=missing).exists()
     assert not rows.filter(need_id=missing).exists()
     assert Match.objects.current().filter(recommended=True).exists()
+
+
+def test_a_need_deleted_mid_run_leaves_the_others_current(province, settings):
+    # given: a chunked run whose chunks are written, then one of its needs deleted (its
+    # rows go with it through the ORM; one is planted back, as a chunk committing in the
+    # same moment would leave it)
+    from django.db import connection
+
+    from matching.models import NeedCurrentRun
+    from scenarios.models import ScenarioNeed
+
+    settings.MATCHING_CHUNK_SIZE = 1
+    run = runs.match_run_request(scope="full", enqueue=False)
+    runs.match_run_execute(run_id=run.pk)
+    for number in range(3):
+        results.match_run_score_chunk(run_id=run.pk, number=number)
+    row = Match.objects.filter(run=run).order_by("need_id", "rank")[0]
+    victim = row.need_id
+    ScenarioNeed.objects.filter(pk=victim).delete()
+    row.pk = None
+    row.save()
+
+    # when
+    results.match_run_finish(run_id=run.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # what the commit would check
+
+    # then: the run is done, the other needs point at it, the deleted one at nothing
+    run.refresh_from_db()
+    assert run.status == "done"
+    assert not Match.objects.filter(need_id=victim).exists()
+    assert not NeedCurrentRun.objects.filter(need_id=victim).exists()
+    assert NeedCurrentRun.objects.filter(run=run).count() == 2
 
 
 def test_deleting_a_capability_still_deletes_its_rows(province):
@@ -362,6 +399,32 @@ def test_prune_removes_only_old_superseded_rows(province, settings):
     old_full.refresh_from_db()
     assert old_full.counts["pruned_rows"] == superseded
     assert "pruned_rows" not in MatchRun.objects.get(pk=newer_need.pk).counts
+
+
+def test_prune_removes_rows_whose_run_need_or_capability_is_gone(province):
+    # given: a run's rows, and rows left behind by deletions that raced a chunk's commit
+    from matching import tasks
+
+    run = run_inline(runs.match_run_request(scope="full"))
+    kept = set(Match.objects.values_list("pk", flat=True))
+    real = Match.objects.filter(run=run).order_by("need_id", "rank")[0]
+    missing = 10**9
+    planted = []
+    for field in ("run_id", "need_id", "capability_id"):
+        row = Match.objects.get(pk=real.pk)
+        row.pk = None
+        setattr(row, field, missing)
+        if field != "run_id":
+            row.run_id = run.pk
+        row.save()
+        planted.append(row.pk)
+
+    # when
+    tasks.prune_history()
+
+    # then: only the planted rows are gone
+    assert not Match.objects.filter(pk__in=planted).exists()
+    assert set(Match.objects.values_list("pk", flat=True)) == kept
 
 
 def test_prune_refuses_a_zero_day_window():
