@@ -549,12 +549,11 @@ def matching_live_rows_q() -> Q:
     )
 
 
-def matching_existing_rows_q() -> Q:
-    """Rows (with ``need_id``/``capability_id`` columns) whose need and capability still
-    exist, whatever their state (matching's rows have no database foreign keys)."""
-    return Q(
-        need_id__in=ScenarioNeed.objects.values("pk"),
-        capability_id__in=Capability.objects.values("pk"),
+def matching_missing_item_q() -> Q:
+    """Rows (with ``need_id``/``capability_id`` columns) whose need or capability no longer
+    exists (matching's rows have no database foreign keys), as NOT EXISTS conditions."""
+    return Q(~Exists(ScenarioNeed.objects.filter(pk=OuterRef("need_id")))) | Q(
+        ~Exists(Capability.objects.filter(pk=OuterRef("capability_id")))
     )
 
 

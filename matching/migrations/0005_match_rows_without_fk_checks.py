@@ -6,15 +6,16 @@ from django.db import migrations, models
 
 def delete_orphans(apps, schema_editor):
     """Going back re-adds the foreign keys, which rows of a deleted run, need or capability
-    would refuse: those rows go first (they were never shown)."""
+    would refuse: those rows go first (they were never shown); a pilot that started from
+    one keeps its number but no longer finds the row (it would not have either way)."""
     Match = apps.get_model("matching", "Match")
     MatchRun = apps.get_model("matching", "MatchRun")
     ScenarioNeed = apps.get_model("scenarios", "ScenarioNeed")
     Capability = apps.get_model("scenarios", "Capability")
-    Match.objects.exclude(
-        models.Q(run_id__in=MatchRun.objects.values("pk"))
-        & models.Q(need_id__in=ScenarioNeed.objects.values("pk"))
-        & models.Q(capability_id__in=Capability.objects.values("pk"))
+    Match.objects.filter(
+        ~models.Exists(MatchRun.objects.filter(pk=models.OuterRef("run_id")))
+        | ~models.Exists(ScenarioNeed.objects.filter(pk=models.OuterRef("need_id")))
+        | ~models.Exists(Capability.objects.filter(pk=models.OuterRef("capability_id")))
     ).delete()
 
 

@@ -4,7 +4,7 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -57,11 +57,12 @@ def match_history_prune(*, older_than_days: int) -> dict[int, int]:
         logger.info("pruned %s superseded match rows of %s runs", sum(pruned.values()), len(pruned))
     # Rows whose run, need or capability is gone (no database foreign keys, see Match): a
     # deletion that raced a chunk's commit can leave some behind; they are never current.
+    # One primary-key probe per row and key (NOT EXISTS), whatever the tables' sizes.
     with transaction.atomic():
         orphans, _detail = (
-            Match.objects.exclude(
-                Q(run_id__in=MatchRun.objects.values("pk"))
-                & scenario_selectors.matching_existing_rows_q()
+            Match.objects.filter(
+                ~Exists(MatchRun.objects.filter(pk=OuterRef("run_id")))
+                | scenario_selectors.matching_missing_item_q()
             )
             .exclude(scenario_selectors.pilot_started_from_match())
             .delete()

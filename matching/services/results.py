@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
@@ -289,7 +289,18 @@ def _finish_lock() -> None:
 
 
 def match_run_finish(*, run_id: int) -> None:
-    """Pair under the quotas, mark the recommendations, make the run's rows current."""
+    """Pair under the quotas, mark the recommendations, make the run's rows current.
+
+    A need deleted while this runs (after the check of which needs exist, before the
+    commit) makes the commit refuse its current-run pointer: the step is done once more,
+    and then no longer sees that need."""
+    try:
+        _finish(run_id)
+    except IntegrityError:
+        _finish(run_id)
+
+
+def _finish(run_id: int) -> None:
     t0 = time.perf_counter()
     with transaction.atomic():
         _finish_lock()

@@ -694,3 +694,56 @@ def test_a_short_need_records_what_the_negative_list_and_conflicts_removed(
     assert any(banned > 0 for banned, _conflicts in excluded.values())
     chunks = run.chunks.values_list("excluded", flat=True)
     assert all(isinstance(c, dict) for c in chunks)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_need_deleted_while_the_finish_runs_does_not_fail_the_run(
+    reference, province, settings, monkeypatch
+):
+    # given: a run's chunks written, and a need deleted from another connection just
+    # before the finish step makes the rows current (after it checked which needs exist)
+    import threading
+
+    from django.db import connections
+
+    from matching.models import NeedCurrentRun
+    from scenarios.models import ScenarioNeed
+
+    settings.MATCHING_CHUNK_SIZE = 1
+    run = runs.match_run_request(scope="full", enqueue=False)
+    runs.match_run_execute(run_id=run.pk)
+    for number in range(3):
+        results.match_run_score_chunk(run_id=run.pk, number=number)
+    victim = Match.objects.filter(run=run).order_by("need_id")[0].need_id
+    real = results._make_current
+    calls = []
+
+    def racing(run_id, need_ids, chosen_ids):
+        calls.append(list(need_ids))
+        if len(calls) == 1:
+
+            def delete():
+                try:
+                    ScenarioNeed.objects.filter(pk=victim).delete()
+                finally:
+                    connections.close_all()
+
+            thread = threading.Thread(target=delete)
+            thread.start()
+            thread.join(10)
+        return real(run_id, need_ids, chosen_ids)
+
+    monkeypatch.setattr(results, "_make_current", racing)
+
+    # when
+    results.match_run_finish(run_id=run.pk)
+
+    # then: the first commit refused the deleted need's pointer, the second attempt no
+    # longer saw it, and the run is done for the others
+    run.refresh_from_db()
+    assert run.status == "done"
+    assert len(calls) == 2
+    assert victim in calls[0]
+    assert victim not in calls[1]
+    assert not NeedCurrentRun.objects.filter(need_id=victim).exists()
+    assert NeedCurrentRun.objects.filter(run=run).count() == 2
