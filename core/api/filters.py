@@ -118,6 +118,9 @@ class StrictOrderingFilter(OrderingFilter):
             default = self.get_default_ordering(view) or ["-pk"]
             window = queryset.order_by(*default).values("pk")[:RELEVANCE_WINDOW]
             if joins_single(queryset):
+                # The list is the window: as many rows as the selection has, at most the
+                # window's, which the pages count through the selection's own (cached) count.
+                request.rows_before_window = (queryset, RELEVANCE_WINDOW)
                 # The window holds the filters: repeating them outside it makes the planner
                 # guess (a search's estimate is poor) where it need not.
                 queryset = queryset.all()

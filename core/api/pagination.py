@@ -4,7 +4,7 @@ Two things keep a page of a large list cheap. The page's rows are chosen by a su
 reads the list's own table only (filters, order, ``LIMIT``/``OFFSET``: an index can serve it),
 and only those rows are joined to what the page shows, so a deep page or a search never joins
 thousands of rows it throws away. And a view may name a ``list_count_cache`` (``key,
-compute → count``): the list's size is then counted once per selection and kept (the lists
+rows → count``): the list's size is then counted once per selection and kept (the lists
 say for how long), instead of on every page. With the cache, a page of a search whose
 matches are dense (their count against the selection's before the search) is found by
 walking the list's order without the search index (``WALK_ROWS``).
@@ -51,7 +51,7 @@ def _positive_int(request: Request, name: str, maximum: int | None = None) -> No
         raise ValidationError({name: [_("必须是整数（%(limit)s）。") % {"limit": limit}]})
 
 
-CountCache = Callable[[str, Callable[[], int]], int]
+CountCache = Callable[[str, QuerySet[Any]], int]
 
 
 def joins_single(rows: QuerySet[Any]) -> bool:
@@ -80,11 +80,13 @@ class ListPaginator(Paginator):
         *args: Any,
         count_cache: CountCache | None = None,
         before_search: QuerySet[Any] | None = None,
+        before_window: tuple[QuerySet[Any], int] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.count_cache = count_cache
         self.before_search = before_search
+        self.before_window = before_window
 
     def _cached_count(self, rows: QuerySet[Any], count_cache: CountCache) -> int:
         rows = rows.order_by()
@@ -93,13 +95,16 @@ class ListPaginator(Paginator):
         except EmptyResultSet:  # a filter that can match nothing (``pk__in=[]``)
             return 0
         digest = hashlib.sha256(f"{rows.model._meta.label}|{sql}|{params}".encode()).hexdigest()
-        return count_cache(f"count:{digest[:32]}", rows.count)
+        return count_cache(f"count:{digest[:32]}", rows)
 
     @functools.cached_property
     def count(self) -> int:
         rows = self.object_list
         if self.count_cache is None or not isinstance(rows, QuerySet):
             return super().count
+        if self.before_window is not None:  # the first ``limit`` rows of a selection
+            selection, limit = self.before_window
+            return min(limit, self._cached_count(selection, self.count_cache))
         return self._cached_count(rows, self.count_cache)
 
     def _walk(self, top: int) -> bool:
@@ -136,11 +141,15 @@ class DefaultPagination(PageNumberPagination):
     count_cache: CountCache | None = None
 
     before_search: QuerySet[Any] | None = None
+    before_window: tuple[QuerySet[Any], int] | None = None
 
     @property
     def django_paginator_class(self) -> Any:  # type: ignore[override]
         return functools.partial(
-            ListPaginator, count_cache=self.count_cache, before_search=self.before_search
+            ListPaginator,
+            count_cache=self.count_cache,
+            before_search=self.before_search,
+            before_window=self.before_window,
         )
 
     def paginate_queryset(
@@ -150,6 +159,7 @@ class DefaultPagination(PageNumberPagination):
         _positive_int(request, self.page_size_query_param, self.max_page_size)
         self.count_cache = getattr(view, "list_count_cache", None)
         self.before_search = getattr(request, "rows_before_search", None)
+        self.before_window = getattr(request, "rows_before_window", None)
         return super().paginate_queryset(queryset, request, view)
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:

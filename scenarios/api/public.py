@@ -14,7 +14,7 @@ from scenarios.api.needs import (
     NEED_ORDERING,
     NeedPublicSerializer,
 )
-from scenarios.facets import cached_for_lists
+from scenarios.facets import count_for_lists
 from scenarios.filters import (
     CAPABILITY_SEARCH,
     CAPABILITY_SEARCH_WEIGHTS,
@@ -40,9 +40,9 @@ class PublicNeedViewSet(PublicReadOnly):
     search_fields = NEED_SEARCH
     search_weights = NEED_SEARCH_WEIGHTS
     ordering_fields = NEED_ORDERING
-    # The size of a selection is counted once per generation of the lists (a write of a
-    # need or capability moves it on): core.api.pagination.
-    list_count_cache = staticmethod(cached_for_lists)
+    # The size of a selection is kept per segment of the table and counted again only in
+    # the segments a write touched (scenarios.facets.count_for_lists; core.api.pagination).
+    list_count_cache = staticmethod(count_for_lists)
     ordering = DEFAULT_NEED_ORDERING
 
     def get_queryset(self) -> QuerySet[ScenarioNeed]:
@@ -60,7 +60,7 @@ class PublicCapabilityViewSet(PublicReadOnly):
     search_fields = CAPABILITY_SEARCH
     search_weights = CAPABILITY_SEARCH_WEIGHTS
     ordering_fields = CAP_ORDERING
-    list_count_cache = staticmethod(cached_for_lists)
+    list_count_cache = staticmethod(count_for_lists)
     ordering = ["-published_at", "-id"]
 
     def get_queryset(self) -> QuerySet[Capability]:

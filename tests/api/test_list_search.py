@@ -181,3 +181,48 @@ def test_a_firms_new_name_is_found_at_once_though_a_count_was_cached(
     assert before == 0
     assert found["count"] == 1
     assert len(found["results"]) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_counts_follow_every_committed_write_segment_by_segment(
+    api, reference, firm, firm_user, monkeypatch
+):
+    """Segments of two ids: each publication, withdrawal and edit below touches one, and every
+    selection's count (a search, relevance's window, the whole list, a filter) still equals
+    the rows its pages hold."""
+    from scenarios import facets
+    from scenarios.services.capabilities import capability_withdraw
+
+    monkeypatch.setattr(facets, "SEGMENT_ROWS", 2)
+    monkeypatch.setattr(filters, "RELEVANCE_WINDOW", 4)
+    made = [
+        publish(firm, title=f"巡检{i}" if i % 3 else f"储能{i}", trl=5 + i % 3) for i in range(8)
+    ]
+    selections: list[dict[str, object]] = [
+        {"search": "巡检"},
+        {"search": "巡检", "ordering": "-relevance"},
+        {},
+        {"trl_min": 6},
+        {"search": "储能", "trl_min": 6},
+    ]
+
+    def check():
+        for params in selections:
+            rows, page = [], 1
+            while True:
+                body = api.get(CAPS, {**params, "page_size": 3, "page": page}).json()
+                rows += body["results"]
+                if not body["next"]:
+                    break
+                page += 1
+            assert body["count"] == len(rows), params
+
+    check()
+    capability_withdraw(actor=firm_user, capability=made[1])
+    check()
+    publish(firm, title="巡检新")  # past the last segment
+    check()
+    Capability.objects.filter(pk=made[4].pk).update(title="储能改")  # around the signals...
+    made[4].refresh_from_db()
+    made[4].save(update_fields=["updated_at"])  # ...and a save of the row afterwards
+    check()

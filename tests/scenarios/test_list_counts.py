@@ -1,0 +1,249 @@
+"""Segmented counts of the public lists (``scenarios.facets.count_for_lists``): exact after
+every kind of write, and after a write of one row counting again only that row's segment."""
+
+import random
+
+import pytest
+from django.db import connection
+
+from core.search import apply_search
+from scenarios import facets
+from scenarios.filters import CAPABILITY_SEARCH, NEED_SEARCH
+from scenarios.models import Capability, ScenarioNeed
+from scenarios.selectors import capability_public_list, need_public_list
+from tests import factories
+from tests.scenarios.helpers import make_capability, make_need
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def small_segments(monkeypatch):
+    """Segments of three ids, so that a handful of rows spans several of them."""
+    monkeypatch.setattr(facets, "SEGMENT_ROWS", 3)
+
+
+@pytest.fixture
+def recounted(monkeypatch):
+    """The segments each count asked the database for (None: all of them)."""
+    asked: list[list[int] | None] = []
+    original = facets._segment_counts
+
+    def spy(rows, segments):
+        asked.append(None if segments is None else sorted(segments))
+        return original(rows, segments)
+
+    monkeypatch.setattr(facets, "_segment_counts", spy)
+    return asked
+
+
+def need_selections():
+    return {
+        "all": need_public_list(),
+        "search": apply_search(need_public_list(), NEED_SEARCH, "积水"),
+        "two-words": apply_search(need_public_list(), NEED_SEARCH, "监测 预警"),
+        "filtered": need_public_list().filter(min_trl__gte=5),
+        "nothing": apply_search(need_public_list(), NEED_SEARCH, "没有这个词"),
+    }
+
+
+def assert_exact(selections, key_prefix="n"):
+    for name, rows in selections.items():
+        assert facets.count_for_lists(f"{key_prefix}:{name}", rows) == rows.count(), name
+
+
+def test_counts_stay_exact_through_a_random_stream_of_writes(
+    small_segments, agency, django_capture_on_commit_callbacks
+):
+    """Every write goes through a save or delete (the signals), one per transaction or
+    several in one; after each the counts of five selections equal a plain count."""
+    rng = random.Random(11)
+    titles = ["城市内涝积水智能监测预警", "桥梁健康监测", "政务大厅智能导办", "积水点预警广播"]
+    with django_capture_on_commit_callbacks(execute=True):
+        rows = [make_need(agency, title=rng.choice(titles), status="published") for _ in range(10)]
+    assert_exact(need_selections())
+
+    for step in range(40):
+        op = rng.choice(["create", "retitle", "close", "reopen", "delete", "two", "trl"])
+        with django_capture_on_commit_callbacks(execute=True):
+            if op == "create" or not rows:
+                rows.append(
+                    make_need(agency, title=rng.choice(titles), status="published", min_trl=3)
+                )
+            elif op == "retitle":
+                need = rng.choice(rows)
+                need.title = rng.choice(titles)
+                need.save()
+            elif op in ("close", "reopen"):
+                need = rng.choice(rows)
+                need.status = "closed" if op == "close" else "published"
+                need.save(update_fields=["status", "updated_at"])
+            elif op == "trl":
+                need = rng.choice(rows)
+                need.min_trl = rng.choice([3, 5, 7])
+                need.save(update_fields=["min_trl", "updated_at"])
+            elif op == "delete":
+                rows.pop(rng.randrange(len(rows))).delete()
+            else:  # two rows in one transaction, in different segments
+                for need in rng.sample(rows, min(2, len(rows))):
+                    need.title = rng.choice(titles)
+                    need.save()
+        assert_exact(need_selections()), (step, op)
+
+
+def test_a_write_counts_again_only_its_segment(
+    small_segments, agency, recounted, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        rows = [make_need(agency, status="published") for _ in range(12)]
+    selection = apply_search(need_public_list(), NEED_SEARCH, "积水")
+    assert facets.count_for_lists("k", selection) == 12
+    assert recounted == [None]  # the first count: every segment in one query
+
+    assert facets.count_for_lists("k", selection) == 12
+    assert recounted == [None]  # nothing written: nothing counted
+
+    target = rows[4]
+    with django_capture_on_commit_callbacks(execute=True):
+        target.status = "closed"
+        target.save()
+    assert facets.count_for_lists("k", selection) == 11
+    assert recounted == [None, [target.pk // 3]]
+
+
+def test_a_new_row_past_the_last_segment_is_counted(
+    small_segments, agency, recounted, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = make_need(agency, status="published")
+    assert facets.count_for_lists("k", need_public_list()) == 1
+    # Ids skipped (a rolled-back import consumes them): the new row lands segments later.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('scenarios_scenarioneed', 'id'), %s)",
+            [first.pk + 40],
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        later = make_need(agency, status="published")
+    assert later.pk // 3 > first.pk // 3 + 10
+    assert facets.count_for_lists("k", need_public_list()) == 2
+
+
+def test_a_change_of_no_single_row_counts_everything_again(
+    small_segments, agency, recounted, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(7):
+            make_need(agency, status="published")
+    assert facets.count_for_lists("k", need_public_list()) == 7
+    # Rows written around the signals, then announced without a row (as a bulk import does).
+    ScenarioNeed.objects.filter(pk__in=ScenarioNeed.objects.values("pk")[:2]).update(
+        status="closed"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        facets.lists_changed()
+    assert facets.count_for_lists("k", need_public_list()) == 5
+    assert recounted == [None, None]
+
+
+def test_a_lost_segment_token_counts_that_segment_again(
+    small_segments, agency, recounted, django_capture_on_commit_callbacks
+):
+    """A cache that evicted a segment's token (or restarted) cannot hide a write: the token
+    started afresh differs from the one the count was kept under."""
+    from django.core.cache import cache
+
+    with django_capture_on_commit_callbacks(execute=True):
+        rows = [make_need(agency, status="published") for _ in range(6)]
+    assert facets.count_for_lists("k", need_public_list()) == 6
+    victim = rows[0]
+    ScenarioNeed.objects.filter(pk=victim.pk).update(status="closed")  # no signal
+    label = ScenarioNeed._meta.label_lower
+    cache.delete(facets.SEGMENT_KEY.format(label=label, segment=victim.pk // 3))
+    assert facets.count_for_lists("k", need_public_list()) == 5
+    assert recounted[-1] == [victim.pk // 3]
+
+
+def test_an_uncommitted_write_leaves_the_tokens_alone(
+    small_segments, agency, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        need = make_need(agency, status="published")
+    tokens = facets._segment_tokens(ScenarioNeed, need.pk // 3)
+    with django_capture_on_commit_callbacks(execute=False):
+        need.save()
+    assert facets._segment_tokens(ScenarioNeed, need.pk // 3) == tokens
+
+
+def test_a_firm_renamed_moves_the_epoch_of_the_capability_counts(
+    small_segments, firm, django_capture_on_commit_callbacks
+):
+    """A capability's search finds its firm's name: a rename changes which capabilities
+    match without a save of any of them."""
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(4):
+            capability = make_capability(firm)
+            capability.status = "published"
+            capability.save()
+    selection = apply_search(capability_public_list(), CAPABILITY_SEARCH, "量子跃迁")
+    assert facets.count_for_lists("c", selection) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        firm.name = "量子跃迁科技有限公司"
+        firm.save()
+    assert facets.count_for_lists("c", selection) == selection.count() == 4
+
+
+def test_chain_links_changed_from_the_chain_side_move_the_epoch(
+    small_segments, agency, django_capture_on_commit_callbacks
+):
+    from reference.models import IndustryChain
+
+    with django_capture_on_commit_callbacks(execute=True):
+        rows = [make_need(agency, status="published") for _ in range(5)]
+    chain = IndustryChain.objects.exclude(slug="digital-city").earliest("pk")
+    selection = need_public_list().filter(chains=chain)
+    assert facets.count_for_lists("k", selection) == selection.count() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        chain.needs.add(*rows[:3])
+    assert facets.count_for_lists("k", selection) == selection.count() == 3
+
+
+def test_selections_of_other_tables_or_shapes_are_counted_whole(agency):
+    org = factories.AgencyFactory.create()
+    rows = need_public_list().filter(agency=org).distinct()
+    assert facets.count_for_lists("d", rows) == 0
+    assert facets.count_for_lists("o", type(org).objects.filter(pk=org.pk)) == 1
+    assert Capability.objects.count() == 0
+
+
+def test_a_table_of_too_many_segments_is_counted_whole(
+    small_segments, agency, recounted, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(facets, "MAX_SEGMENTS", 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        rows = [make_need(agency, status="published") for _ in range(8)]
+    assert facets.count_for_lists("k", need_public_list()) == 8
+    with django_capture_on_commit_callbacks(execute=True):
+        rows[0].status = "closed"
+        rows[0].save()
+    assert facets.count_for_lists("k", need_public_list()) == 7
+    assert recounted == []  # never per segment
+
+
+def test_a_window_of_the_first_matches_is_never_counted_by_segment(
+    small_segments, agency, recounted, django_capture_on_commit_callbacks
+):
+    """Relevance's window (the newest matches, cut by LIMIT): a new row enters it and pushes
+    the oldest out, which lies in a segment no write touched."""
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(9):
+            make_need(agency, status="published")
+    window = need_public_list().order_by("-pk").values("pk")[:5]
+    selection = need_public_list().filter(pk__in=window)
+    assert facets.count_for_lists("w", selection) == 5
+    with django_capture_on_commit_callbacks(execute=True):
+        make_need(agency, status="published")
+    assert facets.count_for_lists("w", selection) == 5
+    assert recounted == []
+    assert facets._reads_other_rows(selection.query)
+    assert not facets._reads_other_rows(apply_search(need_public_list(), NEED_SEARCH, "积水").query)
