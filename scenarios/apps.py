@@ -38,6 +38,9 @@ class ScenariosConfig(AppConfig):
         post_save.connect(
             organization_saved, sender=Organization, dispatch_uid="search-organization-name"
         )
+        # A chain moved or renamed changes what a chain filter's subtree holds: the lists'
+        # counts move on (the epoch: no item row was written).
+        post_save.connect(lists_changed, sender=IndustryChain, dispatch_uid="lists-chain")
         # Deleting a chain removes its links without m2m_changed.
         pre_delete.connect(chain_about_to_go, sender=IndustryChain, dispatch_uid="chain-ids-pre")
         post_delete.connect(chain_deleted, sender=IndustryChain, dispatch_uid="chain-ids-post")

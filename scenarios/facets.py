@@ -15,15 +15,17 @@ finer: per *segment* of the table (``SEGMENT_ROWS`` consecutive ids), each segme
 token of its own that a committed write of one of its rows replaces. After a write only the
 segments it touched are counted again (a few thousand rows through the primary key) and
 the others' counts are added, so the count stays exact without scanning a whole search's
-matches again. A write the signals cannot place in a segment (a bulk import, a firm's new
-name, a chain deleted, ``lists_changed()`` called without a row) replaces the *epoch*,
-which every segmented count is kept under.
+matches again. A bulk import and a firm's new name name the rows they wrote
+(``lists_changed(changed=…)``); a change that cannot say (a chain deleted, links cleared
+from a chain's side, ``lists_changed()`` without arguments) replaces the *epoch*, which
+every segmented count is kept under.
 """
 
 import functools
 import hashlib
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,32 +149,44 @@ class _Stale:
         _bump()
 
 
-def _segment_of(instance: Any, kwargs: dict[str, Any]) -> str | None:
-    """The token key of the segment a signal's row lies in; None when the signal names no
-    single row of a segmented list (the epoch moves on instead)."""
-    if kwargs.get("reverse") or not isinstance(instance, ScenarioNeed | Capability):
-        return None
-    if instance.pk is None:
-        return None
-    return SEGMENT_KEY.format(
-        label=instance._meta.label_lower, segment=int(instance.pk) // SEGMENT_ROWS
-    )
+def _segment_key(model: Any, pk: Any) -> str:
+    return SEGMENT_KEY.format(label=model._meta.label_lower, segment=int(pk) // SEGMENT_ROWS)
 
 
-def lists_changed(*, instance: Any = None, **kwargs: Any) -> None:
+def _stale_keys(instance: Any, kwargs: dict[str, Any]) -> set[str]:
+    """The token keys a signal's change makes stale: the segments of the rows it names (the
+    saved or deleted row; the items whose links a chain's side changed), else the epoch."""
+    if kwargs.get("reverse"):  # links changed from a chain: the items are ``pk_set``
+        items, ids = kwargs.get("model"), kwargs.get("pk_set")
+        if items in (ScenarioNeed, Capability) and ids:
+            return {_segment_key(items, pk) for pk in ids}
+        return {EPOCH_KEY}
+    if isinstance(instance, ScenarioNeed | Capability) and instance.pk is not None:
+        return {_segment_key(type(instance), instance.pk)}
+    return {EPOCH_KEY}
+
+
+def lists_changed(
+    *, instance: Any = None, changed: tuple[Any, Iterable[int]] | None = None, **kwargs: Any
+) -> None:
     """Receiver of every save and delete of a need or capability, and of their chain links:
     after commit, the cached counts of the lists are stale (the generation moves on once per
-    transaction, and the row's segment or, for a change of no single row, the epoch)."""
+    transaction, and the segments of the rows written or, for a change the signal cannot
+    place, the epoch). Code writing around the signals calls it with ``changed`` (the model
+    and the ids of the rows it wrote), or without arguments when it cannot say."""
     connection = transaction.get_connection()
-    segment = _segment_of(instance, kwargs)
-    key = segment if segment is not None else EPOCH_KEY
+    if changed is not None:
+        model, ids = changed
+        keys = {_segment_key(model, pk) for pk in ids}
+    else:
+        keys = _stale_keys(instance, kwargs)
     if connection.in_atomic_block:
         for entry in connection.run_on_commit:
             if isinstance(entry[1], _Stale) and not entry[1].done:
-                entry[1].keys.add(key)
+                entry[1].keys |= keys
                 return
     stale = _Stale()
-    stale.keys.add(key)
+    stale.keys |= keys
     # robust: a cache or broker that fails here must not fail the request whose change is
     # already committed, nor skip the other after-commit work (events, e-mails).
     transaction.on_commit(stale, robust=True)

@@ -853,6 +853,6 @@ def _after_bulk_insert(kind: ExchangeKind, ids: list[int]) -> None:
     finds them by their text meanwhile) are written after commit by a task, in batches of
     their own transactions, rather than make the import's transaction a minute longer."""
     if ids:
-        lists_changed()
+        lists_changed(changed=(ScenarioNeed if kind == "need" else Capability, ids))
         if connection.vendor == "postgresql":
             enqueue_on_commit("scenarios.search_index_pending")

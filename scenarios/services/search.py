@@ -93,9 +93,10 @@ def organization_saved(sender: Any, instance: Any, created: bool, **kwargs: Any)
     fields = kwargs.get("update_fields")
     if not created and (fields is None or "name" in fields):
         index_firm_capabilities(firm_ids=[instance.pk])
-        # Searches match the firm's name: the counts cached for them are stale too (a
-        # stale 0 would cut the page of the new name's matches to nothing).
-        lists_changed()
+        # Searches match the firm's name: the counts of its capabilities' segments are
+        # stale too (a stale 0 would cut the page of the new name's matches to nothing).
+        mine = Capability._base_manager.filter(firm_id=instance.pk).values_list("pk", flat=True)
+        lists_changed(changed=(Capability, list(mine)))
 
 
 def _pending(model: ListModel, *, everything: bool) -> int:

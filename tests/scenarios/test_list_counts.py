@@ -247,3 +247,43 @@ def test_a_window_of_the_first_matches_is_never_counted_by_segment(
     assert recounted == []
     assert facets._reads_other_rows(selection.query)
     assert not facets._reads_other_rows(apply_search(need_public_list(), NEED_SEARCH, "积水").query)
+
+
+def test_a_chain_moved_under_another_parent_moves_the_counts_on(
+    small_segments, agency, django_capture_on_commit_callbacks
+):
+    """A chain filter holds the subtree: moving a node changes it without an item's write."""
+    from reference.models import IndustryChain
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(3):
+            make_need(agency, status="published", chains=["digital-city"])
+    node = IndustryChain.objects.get(slug="digital-city")
+    root = node.path.split("/")[0] + "/"
+    other = IndustryChain.objects.filter(parent=None).exclude(path=root).earliest("pk")
+    selection = need_public_list().filter(chains__path__startswith=other.path)
+    assert facets.count_for_lists("m", selection) == selection.count() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        node.parent = other
+        node.path = f"{other.path}{node.slug}/"
+        node.save()
+    assert facets.count_for_lists("m", selection) == selection.count() == 3
+
+
+def test_a_bulk_import_moves_on_only_the_segments_of_its_rows(
+    small_segments, agency, recounted, django_capture_on_commit_callbacks
+):
+    from scenarios.exchange import needs_import
+    from tests.scenarios.test_exchange import need_row
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(9):
+            make_need(agency, status="published")
+    assert facets.count_for_lists("k", need_public_list()) == 9
+    rows = [need_row(ref=f"SEG-{i}", org_name=agency.name) for i in range(2)]
+    with django_capture_on_commit_callbacks(execute=True):
+        result = needs_import(actor=None, rows=rows, publish=True)
+    assert result.created == 2
+    assert facets.count_for_lists("k", need_public_list()) == 11
+    new = sorted(ScenarioNeed.objects.filter(ref__startswith="SEG-").values_list("pk", flat=True))
+    assert recounted == [None, sorted({pk // 3 for pk in new})]
