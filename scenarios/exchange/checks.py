@@ -21,6 +21,7 @@ from scenarios.exchange.readers import ParsedRow
 from scenarios.exchange.updates import Update, plan_updates
 from scenarios.models import Capability, ScenarioNeed
 from scenarios.selectors import capability_queryset, need_queryset
+from scenarios.services.common import lookalike_message, ref_key, stored_refs_by_key
 from scenarios.services.negative_list import active_negative_entries, negative_list_hits
 
 
@@ -60,6 +61,7 @@ def _check_refs(
     """Refs twice in the file are errors; so are refs already stored, unless ``update``:
     then the stored items are returned by ref, for their rows to change."""
     first: dict[str, int] = {}
+    by_key: dict[str, tuple[str, int]] = {}
     for row in rows:
         ref = row.values.get("ref")
         if not ref:
@@ -68,8 +70,25 @@ def _check_refs(
             errors.append(
                 RowError(row.number, "ref", _("与第 %(row)s 行的编号重复。") % {"row": first[ref]})
             )
-        else:
-            first[ref] = row.number
+            continue
+        first[ref] = row.number
+        other, at = by_key.setdefault(ref_key(ref), (ref, row.number))
+        if other != ref:
+            errors.append(
+                RowError(
+                    row.number,
+                    "ref",
+                    _("与第 %(row)s 行的编号“%(other)s”仅大小写或全角/半角不同。")
+                    % {"row": at, "other": other},
+                )
+            )
+    # A ref that only looks like a stored one would make a second item the reader takes
+    # for the first (and, when updating by ref, leave the stored one unchanged).
+    stored_keys = stored_refs_by_key(stored.model, first)
+    for ref, number in first.items():
+        same_key = stored_keys.get(ref_key(ref), set())
+        if same_key and ref not in same_key:
+            errors.append(RowError(number, "ref", lookalike_message(ref, min(same_key))))
     if update:
         return {item.ref: item for item in stored.filter(ref__in=list(first))}
     for ref in stored.filter(ref__in=list(first)).values_list("ref", flat=True):

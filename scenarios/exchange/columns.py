@@ -71,7 +71,14 @@ class Column:
 
 def _common_columns(title: str, description: str) -> list[Column]:
     return [
-        Column("ref", "编号", "str", max_length=64, check=_ref_problem, note="留空则自动生成"),
+        Column(
+            "ref",
+            "编号",
+            "str",
+            max_length=64,
+            check=_ref_problem,
+            note="留空则自动生成；与已有编号仅大小写或全角/半角不同的编号不予接受",
+        ),
         Column("title", title, "str", required=True, max_length=200, width=36),
         Column("description", description, "text", required=True, max_length=5000, width=60),
     ]

@@ -9,7 +9,12 @@ from django.utils.translation import gettext_lazy as _
 
 from scenarios.choices import CapabilityStatus
 from scenarios.lifecycle import CAPABILITY_EDITABLE
-from scenarios.models.common import CAPABILITY_SEARCH_INDEX, KeepsChainIds, ListItemManager
+from scenarios.models.common import (
+    CAPABILITY_SEARCH_INDEX,
+    KeepsChainIds,
+    ListItemManager,
+    RefKey,
+)
 from scenarios.models.needs import TRL_VALIDATORS
 
 
@@ -97,6 +102,8 @@ class Capability(KeepsChainIds, models.Model):
             ),
         ]
         indexes = [
+            # Refs that look alike (case, full-width forms): services.common.lookalike_refs.
+            models.Index(RefKey("ref"), name="capability_ref_key"),
             # The rows waiting for their search vector (found by their text meanwhile).
             models.Index(
                 fields=["id"],

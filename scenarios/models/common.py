@@ -14,6 +14,20 @@ SEARCH_INDEX = SearchIndex(
 CAPABILITY_SEARCH_INDEX = SearchIndex(
     field=SEARCH_INDEX.field, covers=(*SEARCH_INDEX.covers, "firm__name")
 )
+
+
+class RefKey(models.Func):
+    """What refs that look alike share: NFKC (full-width forms become ASCII) upper-cased, as
+    ``scenarios.services.common.ref_key`` computes it. SQLite has no ``normalize``: there the
+    index holds the upper case only, and the services compare in Python."""
+
+    template = "UPPER(NORMALIZE(%(expressions)s, NFKC))"
+    output_field = models.CharField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(compiler, connection, template="UPPER(%(expressions)s)", **extra)
+
+
 # Columns a loaded instance never writes back in a full ``save()``: they are kept by their
 # own writers (the chain links' signal, the search index).
 DERIVED_FIELDS = frozenset({"chain_ids", "search_vector"})

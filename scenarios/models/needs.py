@@ -11,7 +11,7 @@ from accounts.validators import phone_validator
 from reference.choices import RegionLevel
 from scenarios.choices import NeedStatus, ScenarioCategory, ValidationType
 from scenarios.lifecycle import MATCHABLE_NEED_STATUSES, NEED_EDITABLE, PUBLIC_NEED_STATUSES
-from scenarios.models.common import SEARCH_INDEX, KeepsChainIds, ListItemManager
+from scenarios.models.common import SEARCH_INDEX, KeepsChainIds, ListItemManager, RefKey
 
 TRL_VALIDATORS = [MinValueValidator(1), MaxValueValidator(9)]
 # Who to call and internal notes: the agency, its committees and admins only.
@@ -121,6 +121,8 @@ class ScenarioNeed(KeepsChainIds, models.Model):
             ),
         ]
         indexes = [
+            # Refs that look alike (case, full-width forms): services.common.lookalike_refs.
+            models.Index(RefKey("ref"), name="need_ref_key"),
             # The rows waiting for their search vector (found by their text meanwhile).
             models.Index(
                 fields=["id"],

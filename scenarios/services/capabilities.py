@@ -24,6 +24,7 @@ from scenarios.models import Capability
 from scenarios.services.common import (
     ImportSource,
     check_ref,
+    check_ref_unlike_stored,
     check_version,
     clean_keywords,
     new_ref,
@@ -105,6 +106,7 @@ def capability_create(
     if actor is not None:
         check_firm_editor(actor, firm)
     check_ref(ref)
+    check_ref_unlike_stored(Capability, ref)
     values.setdefault("region", firm.region)
     cap = Capability(
         firm=firm,

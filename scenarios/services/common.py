@@ -2,11 +2,11 @@
 
 import secrets
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,6 +14,7 @@ from activity.services import audit_record
 from core.actors import Actor
 from core.errors import InvalidInput, InvalidTransition, StaleVersion
 from reference.models import IndustryChain
+from scenarios.models.common import RefKey
 
 MAX_KEYWORDS = 20
 MAX_KEYWORD_LENGTH = 32
@@ -61,6 +62,58 @@ def check_ref(ref: str | None) -> None:
                     _("1–64 个字符，不含空白、控制字符、引号、斜杠、尖括号及 & ? # ; , 百分号。")
                 ]
             },
+        )
+
+
+def ref_key(ref: str) -> str:
+    """What refs that look alike share: NFKC (full-width forms become ASCII) upper-cased.
+    ``Ｃ－００１``, ``c-001`` and ``C-001`` are one key."""
+    return unicodedata.normalize("NFKC", ref).upper()
+
+
+def stored_refs_by_key(model: type[models.Model], refs: Iterable[str]) -> dict[str, set[str]]:
+    """The stored refs of ``model`` sharing a key with one of ``refs``, by key: one query
+    through the key's index on PostgreSQL; SQLite, without ``normalize``, reads the refs."""
+    keys = {ref_key(ref) for ref in refs}
+    found: dict[str, set[str]] = {}
+    if not keys:
+        return found
+    stored: Iterable[str]
+    if connection.vendor == "postgresql":
+        # One array parameter: a file's 100,000 keys as an IN list took 2.0 s, this 0.45 s.
+        table = connection.ops.quote_name(model._meta.db_table)
+        key_sql = RefKey("ref").template % {"expressions": "ref"}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT ref FROM {table} WHERE {key_sql} = ANY(%s::text[])",  # noqa: S608
+                [sorted(keys)],
+            )
+            stored = [row[0] for row in cursor.fetchall()]
+    else:
+        rows = model._base_manager.order_by().values_list("ref", flat=True)
+        stored = rows.iterator(chunk_size=5000)
+    for ref in stored:
+        key = ref_key(ref)
+        if key in keys:
+            found.setdefault(key, set()).add(ref)
+    return found
+
+
+def lookalike_message(ref: str, other: str) -> str:
+    text = _("编号“%(ref)s”与已有编号“%(other)s”仅大小写或全角/半角不同，请沿用已有编号或另取。")
+    return text % {"ref": ref, "other": other}
+
+
+def check_ref_unlike_stored(model: type[models.Model], ref: str | None) -> None:
+    """Refuse a new ref that only looks like a stored one (another case, full-width forms):
+    a person reading either would take them for one item."""
+    if not ref:
+        return
+    same_key = stored_refs_by_key(model, [ref]).get(ref_key(ref), set())
+    if same_key and ref not in same_key:
+        raise InvalidInput(
+            _("编号与已有编号相近。"),
+            fields={"ref": [lookalike_message(ref, min(same_key))]},
         )
 
 

@@ -27,6 +27,7 @@ from scenarios.services.common import (
     MAX_KEYWORDS,
     ImportSource,
     check_ref,
+    check_ref_unlike_stored,
     check_version,
     clean_keywords,
     new_ref,
@@ -106,6 +107,7 @@ def need_create(
     if actor is not None:
         check_agency_editor(actor, agency)
     check_ref(ref)
+    check_ref_unlike_stored(ScenarioNeed, ref)
     values.setdefault("region", agency.region)
     need = ScenarioNeed(
         agency=agency,

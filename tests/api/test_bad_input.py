@@ -428,3 +428,26 @@ def test_a_ref_with_letters_digits_dashes_and_chinese_is_taken(api, agency_user)
 
     assert response.status_code == 201
     assert response.json()["ref"] == "赣场景-2027_N.001"
+
+
+@pytest.mark.parametrize(
+    "lookalike", ["n-lookalike-001", "Ｎ－ＬＯＯＫＡＬＩＫＥ－００１", "ｎ-LOOKALIKE-001"]
+)
+def test_a_ref_that_only_looks_like_a_stored_one_is_refused_naming_it(api, agency_user, lookalike):
+    from tests.scenarios.helpers import NEED_DEFAULTS
+
+    body = {**NEED_DEFAULTS, "region_code": "360102"}
+    client = api.as_user(agency_user)
+    assert (
+        client.post("/api/v1/needs/", {**body, "ref": "N-LOOKALIKE-001"}, format="json").status_code
+        == 201
+    )
+
+    response = client.post("/api/v1/needs/", {**body, "ref": lookalike}, format="json")
+
+    assert response.status_code == 400
+    assert "N-LOOKALIKE-001" in response.json()["fields"]["ref"][0]
+    assert (
+        client.post("/api/v1/needs/", {**body, "ref": "N-LOOKALIKE-002"}, format="json").status_code
+        == 201
+    )

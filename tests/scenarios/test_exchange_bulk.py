@@ -434,6 +434,26 @@ def test_duplicate_refs_in_the_file_and_refs_already_stored_are_row_errors(agenc
     assert table_counts() == before
 
 
+@pytest.mark.parametrize("update", [False, True])
+def test_refs_that_only_look_like_stored_or_other_rows_refs_are_row_errors(agency, update):
+    """Another case or full-width forms: a reader takes them for one item, and an update by
+    ref would create a second item instead of changing the stored one."""
+    needs_import(actor=None, rows=[need_row(ref="BLK-STORED-1", org_name=agency.name)])
+    rows = [
+        need_row(ref="blk-stored-1", org_name=agency.name),
+        need_row(ref="ＢＬＫ－ＮＥＷ－１", org_name=agency.name),
+        need_row(ref="BLK-NEW-1", org_name=agency.name),
+    ]
+    before = table_counts()
+
+    exc = rejection(lambda: needs_import(actor=None, rows=rows, update=update))
+
+    assert where(exc) == [(1, "ref"), (3, "ref")]
+    assert "BLK-STORED-1" in exc.errors[0].reason
+    assert "第 2 行" in exc.errors[1].reason
+    assert table_counts() == before
+
+
 def test_blank_refs_are_generated_unique_across_a_large_file():
     # given: 300 rows without refs
     rows = [need_row(ref="") for _ in range(300)]
