@@ -11,18 +11,23 @@ need or a capability (``lists_changed``), so a count is never older than the lis
 it; ``FACET_CACHE_SECONDS`` only bounds how long unused selections stay in the cache.
 
 The size of a list's selection (``count_for_lists``, what a page of the API says) is kept
-finer: per *segment* of the table (``SEGMENT_ROWS`` consecutive ids), each segment under a
-token of its own that a committed write of one of its rows replaces. After a write only the
+finer: per *segment* of the table (``SEGMENT_ROWS`` consecutive ids or a multiple, at most
+``MAX_SEGMENTS`` of them), each segment under a token of its own that a committed write of
+one of its rows replaces. After a write only the
 segments it touched are counted again (a few thousand rows through the primary key) and
 the others' counts are added, so the count stays exact without scanning a whole search's
 matches again. A bulk import and a firm's new name name the rows they wrote
 (``lists_changed(changed=…)``); a change that cannot say (a chain deleted, links cleared
 from a chain's side, ``lists_changed()`` without arguments) replaces the *epoch*, which
-every segmented count is kept under.
+every segmented count is kept under with the reference data's token. A kept count is
+counted whole again once ``FACET_CACHE_SECONDS`` old (a token write the cache dropped).
+docs/design-notes.md has the reasons.
 """
 
+import contextlib
 import functools
 import hashlib
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -32,7 +37,18 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Case, Count, F, Max, Q, QuerySet, Value, When
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    Exists,
+    F,
+    Max,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast
 from django.db.models.sql.query import Query
 from django.db.models.sql.where import WhereNode
@@ -45,6 +61,7 @@ from reference.selectors import (
     chains_by_id,
     regions_by_code,
 )
+from reference.services import GENERATION_KEY as REFERENCE_GENERATION_KEY
 from scenarios.choices import Certification
 from scenarios.filters import certification_q
 from scenarios.models import Capability, ScenarioNeed
@@ -67,18 +84,23 @@ PARALLEL_RESTORE = (
 GENERATION_KEY = "scenarios:lists-generation"
 # Segmented counts: their epoch, the token of each segment, and the rows of a segment.
 EPOCH_KEY = "scenarios:lists-epoch"
-SEGMENT_KEY = "scenarios:lists-segment:{label}:{segment}"
+SEGMENT_KEY = "scenarios:lists-segment:{label}:{width}:{segment}"
+# Segments are SEGMENT_ROWS ids wide, or 4, 16, … times that: the narrowest that cuts the
+# table's ids into at most MAX_SEGMENTS (ids are never reused, and rolled-back inserts skip
+# some, so the highest id, not the row count, decides). A write replaces its row's token at
+# every width, so whichever width a reader uses sees it.
 SEGMENT_ROWS = 1024
-# Beyond this many segments (ids past ~2 million) a selection is counted whole instead: the
-# tokens are read on every request. A kept count holds each token's first characters.
-MAX_SEGMENTS = 2048
-# Up to this many segments are counted again by reading their rows' text through the primary
-# key, without the search index: testing a few thousand rows' substrings is cheaper than
-# testing their search vectors (kilobytes each) or reading a common bigram's whole posting
-# list (16 → 10 ms for 检测 over 4,096 rows).
+SEGMENT_WIDTH_STEPS = 8
+MAX_SEGMENTS = 256
+# A few segments of a selection matching many rows are counted again by reading their rows'
+# text through the primary key, without the search index: testing a thousand rows'
+# substrings is cheaper than testing their search vectors (kilobytes each) or reading a
+# common bigram's whole posting list (16 → 10 ms for 检测 over 4,096 rows). A selection
+# matching few rows is counted through the index (a rare word's posting list is short).
 TEXT_SEGMENTS = 8
-# For that recount only: its rows are joined to what a filter needs (a chain's links) key by
-# key, not by hashing the whole link table (a chain filter's segment 57 → 4 ms).
+TEXT_DENSITY = 0.02
+# For those few segments: their rows are joined to what a filter needs (a chain's links) key
+# by key, not by hashing the whole link table (a chain filter's segment 57 → 4 ms).
 KEYED_JOINS = (
     "SELECT current_setting('enable_hashjoin'), current_setting('enable_mergejoin'), "
     "set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)"
@@ -86,7 +108,8 @@ KEYED_JOINS = (
 KEYED_RESTORE = (
     "SELECT set_config('enable_hashjoin', %s, true), set_config('enable_mergejoin', %s, true)"
 )
-KEPT_TOKEN_CHARS = 12
+# A kept count holds each token's first characters.
+KEPT_TOKEN_CHARS = 8
 # Set while a warm-up of the counts waits in the queue; it expires in case the task is lost.
 WARM_PENDING_KEY = "scenarios:lists-warm-pending"
 WARM_PENDING_SECONDS = 300
@@ -149,8 +172,17 @@ class _Stale:
         _bump()
 
 
-def _segment_key(model: Any, pk: Any) -> str:
-    return SEGMENT_KEY.format(label=model._meta.label_lower, segment=int(pk) // SEGMENT_ROWS)
+def _segment_widths() -> list[int]:
+    return [SEGMENT_ROWS * 4**step for step in range(SEGMENT_WIDTH_STEPS)]
+
+
+def _segment_keys(model: Any, pk: Any) -> set[str]:
+    """The token keys of the segments holding row ``pk``, one per width."""
+    label = model._meta.label_lower
+    return {
+        SEGMENT_KEY.format(label=label, width=width, segment=int(pk) // width)
+        for width in _segment_widths()
+    }
 
 
 def _stale_keys(instance: Any, kwargs: dict[str, Any]) -> set[str]:
@@ -159,10 +191,10 @@ def _stale_keys(instance: Any, kwargs: dict[str, Any]) -> set[str]:
     if kwargs.get("reverse"):  # links changed from a chain: the items are ``pk_set``
         items, ids = kwargs.get("model"), kwargs.get("pk_set")
         if items in (ScenarioNeed, Capability) and ids:
-            return {_segment_key(items, pk) for pk in ids}
+            return {key for pk in ids for key in _segment_keys(items, pk)}
         return {EPOCH_KEY}
     if isinstance(instance, ScenarioNeed | Capability) and instance.pk is not None:
-        return {_segment_key(type(instance), instance.pk)}
+        return _segment_keys(type(instance), instance.pk)
     return {EPOCH_KEY}
 
 
@@ -177,7 +209,7 @@ def lists_changed(
     connection = transaction.get_connection()
     if changed is not None:
         model, ids = changed
-        keys = {_segment_key(model, pk) for pk in ids}
+        keys = {key for pk in ids for key in _segment_keys(model, pk)}
     else:
         keys = _stale_keys(instance, kwargs)
     if connection.in_atomic_block:
@@ -202,42 +234,48 @@ def cached_for_lists(key: str, compute: Any, timeout: int = FACET_CACHE_SECONDS)
     return found
 
 
-def _segment_tokens(model: Any, last: int) -> list[str]:
-    """The tokens of segments 0…``last`` of ``model``'s table (one round trip when they
-    exist; a lost or never written one is started, as ``_token`` does)."""
-    label = model._meta.label_lower
-    keys = [SEGMENT_KEY.format(label=label, segment=s) for s in range(last + 1)]
+def _tokens(keys: list[str]) -> list[str]:
+    """The tokens under ``keys`` (one round trip when they exist). Missing ones (never
+    written, or lost by the cache) are started afresh and read back: a writer's token set
+    meanwhile may win over ours, which only makes the next visitor count again."""
     found = cache.get_many(keys)
-    for key in keys:
-        if key not in found:
-            found[key] = _token(key)
-    return [str(found[key]) for key in keys]
+    missing = [key for key in keys if key not in found]
+    if missing:
+        cache.set_many({key: uuid.uuid4().hex for key in missing}, None)
+        found.update(cache.get_many(missing))
+    # A cache that refuses writes (down, or pausing after a timeout) keeps nothing: every
+    # visitor then counts the whole selection, exact.
+    return [str(found.get(key, uuid.uuid4().hex)) for key in keys]
 
 
-def _segment_counts(rows: QuerySet[Any], segments: list[int] | None) -> dict[int, int]:
-    """How many of ``rows`` lie in each segment (all, or only ``segments``): one query."""
+def _segment_counts(
+    rows: QuerySet[Any], width: int, segments: list[int] | None, *, dense: bool = True
+) -> dict[int, int]:
+    """How many of ``rows`` lie in each segment of ``width`` ids (all, or only
+    ``segments``): one query."""
     rows = rows.order_by()
     if segments is not None:
         within = Q()
         for s in segments:
-            within |= Q(pk__gte=s * SEGMENT_ROWS, pk__lt=(s + 1) * SEGMENT_ROWS)
+            within |= Q(pk__gte=s * width, pk__lt=(s + 1) * width)
         rows = rows.filter(within)
     grouped = (
-        rows.annotate(_segment=Cast(F("pk"), BigIntegerField()) / SEGMENT_ROWS)
+        rows.annotate(_segment=Cast(F("pk"), BigIntegerField()) / width)
         .values("_segment")
         .annotate(_rows=Count("pk"))
         .values_list("_segment", "_rows")
     )
     if segments is None or len(segments) > TEXT_SEGMENTS:
         return {int(s): int(n) for s, n in grouped}
+    by_text = without_index() if dense else contextlib.nullcontext()
     if connection.vendor != "postgresql":
-        with without_index():
+        with by_text:
             return {int(s): int(n) for s, n in grouped}
     nested = connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(KEYED_JOINS)
         previous = cursor.fetchone()[:2]
-        with without_index():
+        with by_text:
             counts = {int(s): int(n) for s, n in grouped}
         if nested:  # the caller's transaction goes on: give it back its settings
             cursor.execute(KEYED_RESTORE, list(previous))
@@ -253,7 +291,9 @@ def _reads_other_rows(query: Any) -> bool:
         node = stack.pop()
         if isinstance(node, QuerySet):
             node = node.query
-        if isinstance(node, Query):
+        if isinstance(node, Exists):  # EXISTS (… LIMIT 1): whether the row has a match
+            stack.append(node.query.where)
+        elif isinstance(node, Query):
             if node.is_sliced:
                 return True
             stack.append(node.where)
@@ -287,27 +327,42 @@ def count_for_lists(key: str, rows: QuerySet[Any], timeout: int = FACET_CACHE_SE
         return int(cached_for_lists(key, rows.count, timeout))
     # Tokens first, rows after: a write committed between them is counted and its new
     # token makes the next visitor count its segment again; never the other way round.
-    top = model._base_manager.order_by().aggregate(top=Max("pk"))["top"] or 0
-    if int(top) // SEGMENT_ROWS >= MAX_SEGMENTS:
+    top = int(model._base_manager.order_by().aggregate(top=Max("pk"))["top"] or 0)
+    width = next((w for w in _segment_widths() if top // w < MAX_SEGMENTS), None)
+    if width is None:
         return int(cached_for_lists(key, rows.count, timeout))
-    epoch = _token(EPOCH_KEY)
-    tokens = [t[:KEPT_TOKEN_CHARS] for t in _segment_tokens(model, int(top) // SEGMENT_ROWS)]
-    full_key = f"{key}:e{epoch}"
+    label = model._meta.label_lower
+    keys = [
+        EPOCH_KEY,
+        REFERENCE_GENERATION_KEY,  # a division or chain moved changes the region/chain filters
+        *(SEGMENT_KEY.format(label=label, width=width, segment=s) for s in range(top // width + 1)),
+    ]
+    found = _tokens(keys)
+    epoch, tokens = found[0] + found[1], [t[:KEPT_TOKEN_CHARS] for t in found[2:]]
+    full_key = f"{key}:w{width}:e{epoch}"
     kept = cache.get(full_key)
-    if kept is None:
-        stale = list(range(len(tokens)))
+    now = time.time()
+    # A token write the cache dropped (an outage) could leave a segment's count stale until
+    # that segment is written again: every kept count is counted whole again after
+    # ``timeout`` seconds, however often its segments were counted since.
+    if kept is None or now - kept["whole_at"] > timeout:
+        whole_at, counts = now, _segment_counts(rows, width, None)
     else:
         before = kept["tokens"]
         stale = [s for s, t in enumerate(tokens) if s >= len(before) or before[s] != t]
-    if not stale:
-        return int(sum(kept["counts"].values()))
-    if kept is None or 2 * len(stale) > len(tokens):
-        counts = _segment_counts(rows, None)
-    else:
-        fresh = set(stale)
-        counts = {s: n for s, n in kept["counts"].items() if s < len(tokens) and s not in fresh}
-        counts.update(_segment_counts(rows, stale))
-    cache.set(full_key, {"tokens": tokens, "counts": counts}, timeout)
+        # Segments past the highest id hold no rows now (their rows were deleted).
+        counts = {s: n for s, n in kept["counts"].items() if s < len(tokens)}
+        if not stale and len(counts) == len(kept["counts"]):
+            return sum(counts.values())
+        whole_at = kept["whole_at"]
+        if 2 * len(stale) > len(tokens):
+            whole_at, counts = now, _segment_counts(rows, width, None)
+        elif stale:
+            fresh = set(stale)
+            density = sum(counts.values()) / max(1, (top + 1))
+            counts = {s: n for s, n in counts.items() if s not in fresh}
+            counts.update(_segment_counts(rows, width, stale, dense=density >= TEXT_DENSITY))
+    cache.set(full_key, {"tokens": tokens, "counts": counts, "whole_at": whole_at}, timeout)
     return sum(counts.values())
 
 

@@ -4,7 +4,9 @@ every kind of write, and after a write of one row counting again only that row's
 import random
 
 import pytest
-from django.db import connection
+from django.core.cache import caches
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from core.search import apply_search
 from scenarios import facets
@@ -29,9 +31,9 @@ def recounted(monkeypatch):
     asked: list[list[int] | None] = []
     original = facets._segment_counts
 
-    def spy(rows, segments):
+    def spy(rows, width, segments, **kwargs):
         asked.append(None if segments is None else sorted(segments))
-        return original(rows, segments)
+        return original(rows, width, segments, **kwargs)
 
     monkeypatch.setattr(facets, "_segment_counts", spy)
     return asked
@@ -159,7 +161,7 @@ def test_a_lost_segment_token_counts_that_segment_again(
     victim = rows[0]
     ScenarioNeed.objects.filter(pk=victim.pk).update(status="closed")  # no signal
     label = ScenarioNeed._meta.label_lower
-    cache.delete(facets.SEGMENT_KEY.format(label=label, segment=victim.pk // 3))
+    cache.delete(facets.SEGMENT_KEY.format(label=label, width=3, segment=victim.pk // 3))
     assert facets.count_for_lists("k", need_public_list()) == 5
     assert recounted[-1] == [victim.pk // 3]
 
@@ -169,10 +171,15 @@ def test_an_uncommitted_write_leaves_the_tokens_alone(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         need = make_need(agency, status="published")
-    tokens = facets._segment_tokens(ScenarioNeed, need.pk // 3)
-    with django_capture_on_commit_callbacks(execute=False):
+    keys = sorted(facets._segment_keys(ScenarioNeed, need.pk))
+    tokens = facets._tokens(keys)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         need.save()
-    assert facets._segment_tokens(ScenarioNeed, need.pk // 3) == tokens
+        transaction.set_rollback(True)  # rolled back: its after-commit work is dropped
+    assert facets._tokens(keys) == tokens
+    with django_capture_on_commit_callbacks(execute=True):
+        need.save()
+    assert all(a != b for a, b in zip(facets._tokens(keys), tokens, strict=True))
 
 
 def test_a_firm_renamed_moves_the_epoch_of_the_capability_counts(
@@ -216,18 +223,55 @@ def test_selections_of_other_tables_or_shapes_are_counted_whole(agency):
     assert Capability.objects.count() == 0
 
 
-def test_a_table_of_too_many_segments_is_counted_whole(
+def test_ids_past_the_segments_widen_them_instead_of_reading_more_tokens(
     small_segments, agency, recounted, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(facets, "MAX_SEGMENTS", 2)
+    """Rolled-back inserts (a dry-run import) skip ids: the segments widen so that a reader
+    never reads more than MAX_SEGMENTS tokens, and a write is seen at every width."""
+    monkeypatch.setattr(facets, "MAX_SEGMENTS", 4)
     with django_capture_on_commit_callbacks(execute=True):
         rows = [make_need(agency, status="published") for _ in range(8)]
-    assert facets.count_for_lists("k", need_public_list()) == 8
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('scenarios_scenarioneed', 'id'), %s)",
+            [rows[-1].pk + 100],
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        rows.append(make_need(agency, status="published"))
+    top = rows[-1].pk
+    width = next(w for w in facets._segment_widths() if top // w < 4)
+    assert width > 3
+    with CaptureQueriesContext(connection):
+        assert facets.count_for_lists("k", need_public_list()) == 9
     with django_capture_on_commit_callbacks(execute=True):
         rows[0].status = "closed"
         rows[0].save()
-    assert facets.count_for_lists("k", need_public_list()) == 7
-    assert recounted == []  # never per segment
+    assert facets.count_for_lists("k", need_public_list()) == 8
+    assert recounted[-1] == [rows[0].pk // width]
+
+
+def test_a_kept_count_is_counted_whole_again_after_its_time(
+    small_segments, agency, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A token write the cache dropped (an outage) is never repaired by writes elsewhere:
+    the kept count is counted whole again once it is FACET_CACHE_SECONDS old."""
+    import time as real_time
+
+    with django_capture_on_commit_callbacks(execute=True):
+        rows = [make_need(agency, status="published") for _ in range(9)]
+    assert facets.count_for_lists("k", need_public_list()) == 9
+    with monkeypatch.context() as outage:  # the token writes are dropped
+        outage.setattr(caches["default"], "set_many", lambda *a, **k: [])
+        with django_capture_on_commit_callbacks(execute=True):
+            rows[0].status = "closed"
+            rows[0].save()
+    with django_capture_on_commit_callbacks(execute=True):  # a write elsewhere
+        rows[-1].title += "。"
+        rows[-1].save()
+    assert facets.count_for_lists("k", need_public_list()) == 9  # the lost write unseen
+    later = real_time.time() + facets.FACET_CACHE_SECONDS + 1
+    monkeypatch.setattr(facets.time, "time", lambda: later)
+    assert facets.count_for_lists("k", need_public_list()) == 8
 
 
 def test_a_window_of_the_first_matches_is_never_counted_by_segment(
