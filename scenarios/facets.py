@@ -310,11 +310,14 @@ def _reads_other_rows(query: Any) -> bool:
     return False
 
 
-def count_for_lists(key: str, rows: QuerySet[Any], timeout: int = FACET_CACHE_SECONDS) -> int:
+def count_for_lists(
+    key: str, rows: QuerySet[Any], timeout: int = FACET_CACHE_SECONDS, *, kept_only: bool = False
+) -> int | None:
     """How many rows a selection of a public list holds, exact for the lists as they are
     (see the module's note): counted per segment, and after a write only in the segments
     it touched. A selection that is not plain rows of one segmented table is counted whole
-    under the generation."""
+    under the generation. ``kept_only``: None instead of counting the whole selection (the
+    caller has a cheaper way when nothing is kept)."""
     model = rows.model
     query = rows.query
     if (
@@ -324,13 +327,13 @@ def count_for_lists(key: str, rows: QuerySet[Any], timeout: int = FACET_CACHE_SE
         or query.combinator
         or _reads_other_rows(query)
     ):
-        return int(cached_for_lists(key, rows.count, timeout))
+        return None if kept_only else int(cached_for_lists(key, rows.count, timeout))
     # Tokens first, rows after: a write committed between them is counted and its new
     # token makes the next visitor count its segment again; never the other way round.
     top = int(model._base_manager.order_by().aggregate(top=Max("pk"))["top"] or 0)
     width = next((w for w in _segment_widths() if top // w < MAX_SEGMENTS), None)
     if width is None:
-        return int(cached_for_lists(key, rows.count, timeout))
+        return None if kept_only else int(cached_for_lists(key, rows.count, timeout))
     label = model._meta.label_lower
     keys = [
         EPOCH_KEY,
@@ -346,6 +349,8 @@ def count_for_lists(key: str, rows: QuerySet[Any], timeout: int = FACET_CACHE_SE
     # that segment is written again: every kept count is counted whole again after
     # ``timeout`` seconds, however often its segments were counted since.
     if kept is None or now - kept["whole_at"] > timeout:
+        if kept_only:
+            return None
         whole_at, counts = now, _segment_counts(rows, width, None)
     else:
         before = kept["tokens"]
@@ -356,6 +361,8 @@ def count_for_lists(key: str, rows: QuerySet[Any], timeout: int = FACET_CACHE_SE
             return sum(counts.values())
         whole_at = kept["whole_at"]
         if 2 * len(stale) > len(tokens):
+            if kept_only:
+                return None
             whole_at, counts = now, _segment_counts(rows, width, None)
         elif stale:
             fresh = set(stale)

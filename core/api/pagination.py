@@ -13,8 +13,7 @@ walking the list's order without the search index (``WALK_ROWS``).
 import functools
 import hashlib
 import re
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
@@ -51,7 +50,11 @@ def _positive_int(request: Request, name: str, maximum: int | None = None) -> No
         raise ValidationError({name: [_("必须是整数（%(limit)s）。") % {"limit": limit}]})
 
 
-CountCache = Callable[[str, QuerySet[Any]], int]
+class CountCache(Protocol):
+    """``(key, rows) → count``; with ``kept_only`` None when counting would read the whole
+    selection (nothing kept for it)."""
+
+    def __call__(self, key: str, rows: QuerySet[Any], *, kept_only: bool = False) -> int | None: ...
 
 
 def joins_single(rows: QuerySet[Any]) -> bool:
@@ -88,14 +91,19 @@ class ListPaginator(Paginator):
         self.before_search = before_search
         self.before_window = before_window
 
-    def _cached_count(self, rows: QuerySet[Any], count_cache: CountCache) -> int:
+    def _cached_count(
+        self, rows: QuerySet[Any], count_cache: CountCache, *, kept_only: bool = False
+    ) -> int | None:
         rows = rows.order_by()
         try:
             sql, params = rows.query.sql_with_params()
         except EmptyResultSet:  # a filter that can match nothing (``pk__in=[]``)
             return 0
         digest = hashlib.sha256(f"{rows.model._meta.label}|{sql}|{params}".encode()).hexdigest()
-        return count_cache(f"count:{digest[:32]}", rows)
+        counted = count_cache(f"count:{digest[:32]}", rows, kept_only=kept_only)
+        if counted is None and not kept_only:
+            return rows.count()
+        return counted
 
     @functools.cached_property
     def count(self) -> int:
@@ -103,15 +111,19 @@ class ListPaginator(Paginator):
         if self.count_cache is None or not isinstance(rows, QuerySet):
             return super().count
         if self.before_window is not None:  # the first ``limit`` rows of a selection
+            # Through the selection's count when one is kept (a write then costs a segment);
+            # otherwise the window itself is counted, at most ``limit`` rows.
             selection, limit = self.before_window
-            return min(limit, self._cached_count(selection, self.count_cache))
-        return self._cached_count(rows, self.count_cache)
+            kept = self._cached_count(selection, self.count_cache, kept_only=True)
+            if kept is not None:
+                return min(limit, kept)
+        return self._cached_count(rows, self.count_cache) or 0
 
     def _walk(self, top: int) -> bool:
         """The rows up to ``top`` of the search are found sooner by walking the order."""
         if self.count_cache is None or self.before_search is None or not self.count:
             return False
-        before = self._cached_count(self.before_search, self.count_cache)
+        before = self._cached_count(self.before_search, self.count_cache) or 0
         return top * before <= WALK_ROWS * self.count
 
     def page(self, number: Any) -> Page:

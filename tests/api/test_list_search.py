@@ -226,3 +226,40 @@ def test_counts_follow_every_committed_write_segment_by_segment(
     made[4].refresh_from_db()
     made[4].save(update_fields=["updated_at"])  # ...and a save of the row afterwards
     check()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_relevance_counts_its_window_unless_the_selection_is_kept(
+    api, reference, firm, monkeypatch
+):
+    """With nothing kept for the search, its window is counted (at most the window's rows);
+    once the search itself was counted, relevance's count is the kept one, cut to the
+    window."""
+    from scenarios import facets
+    from scenarios.api.public import PublicCapabilityViewSet
+
+    calls = []
+
+    def spy(key, rows, timeout=facets.FACET_CACHE_SECONDS, *, kept_only=False):
+        found = facets.count_for_lists(key, rows, timeout, kept_only=kept_only)
+        calls.append((kept_only, facets._reads_other_rows(rows.query), found))
+        return found
+
+    monkeypatch.setattr(PublicCapabilityViewSet, "list_count_cache", staticmethod(spy))
+    monkeypatch.setattr(facets, "SEGMENT_ROWS", 2)  # a write leaves most segments kept
+    monkeypatch.setattr(filters, "RELEVANCE_WINDOW", 2)
+    for i in range(6):
+        publish(firm, title=f"巡检{i}")
+    ranked = {"search": "巡检", "ordering": "-relevance"}
+
+    assert api.get(CAPS, ranked).json()["count"] == 2
+    cold, calls[:] = list(calls), []
+    assert api.get(CAPS, {"search": "巡检"}).json()["count"] == 6  # now kept
+    calls.clear()
+    publish(firm, title="巡检新")
+    assert api.get(CAPS, ranked).json()["count"] == 2
+
+    # (kept_only, a window, the answer): nothing kept, so the window is counted; then the
+    # kept selection's count (a new match since) answers alone.
+    assert cold == [(True, False, None), (False, True, 2)]
+    assert calls == [(True, False, 7)]
