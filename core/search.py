@@ -125,15 +125,20 @@ def without_index() -> Iterator[None]:
 
 
 class IndexHolds(Expression):
-    """The search vector ``source`` holds every bigram of ``word`` (PostgreSQL)."""
+    """The search vector ``source`` holds every bigram of each of ``words`` (PostgreSQL):
+    one index condition for all of them, so the index intersects their bigrams itself (a
+    condition per word let the planner scan the index for one word and test the others on
+    every row it fetched: ~6,500 rows for "机器人 检测" instead of the ~1,800 that hold both)."""
 
     output_field = BooleanField()
     conditional = True
 
-    def __init__(self, source: Any, word: str) -> None:
+    def __init__(self, source: Any, *words: str) -> None:
         super().__init__()
+        if not words:
+            raise ValueError("IndexHolds needs at least one word")
         self.source = source
-        self.word = word
+        self.words = words
 
     def get_source_expressions(self) -> list[Any]:
         return [self.source]
@@ -145,7 +150,8 @@ class IndexHolds(Expression):
         if _INDEX_OFF.get():
             return "TRUE", []
         column, params = compiler.compile(self.source)
-        return f"{column} @@ scenarios_search_query(%s)", [*params, self.word]
+        query = " && ".join(["scenarios_search_query(%s)"] * len(self.words))
+        return f"{column} @@ ({query})", [*params, *self.words]
 
 
 class EqualsAny(Expression):
@@ -224,23 +230,35 @@ def _usable_index(model: Any, fields: list[str]) -> SearchIndex | None:
     return index if own <= set(index.covers) else None
 
 
+def _uncovered(index: SearchIndex, fields: list[str]) -> list[str]:
+    """The searched fields across a relation whose text the index does not hold."""
+    return [f for f in fields if "__" in f and f not in index.covers]
+
+
 def _candidates(model: Any, index: SearchIndex, fields: list[str], word: str) -> Q:
     """Rows that may hold ``word``: found by the index, not indexed yet, or related to a
     row whose field (a relation's field the index does not hold) holds it."""
     found = Q(IndexHolds(F(index.field), word)) | Q(**{f"{index.field}__isnull": True})
-    for field in fields:
-        if "__" in field and field not in index.covers:
-            relation, rest = field.split("__", 1)
-            related = model._meta.get_field(relation).related_model
-            keys = related.objects.filter(_field_q(related, rest, word)).values("pk")
-            found |= Q(EqualsAny(F(model._meta.get_field(relation).attname), keys))
+    for field in _uncovered(index, fields):
+        relation, rest = field.split("__", 1)
+        related = model._meta.get_field(relation).related_model
+        keys = related.objects.filter(_field_q(related, rest, word)).values("pk")
+        found |= Q(EqualsAny(F(model._meta.get_field(relation).attname), keys))
     return found
 
 
 def apply_search(queryset: QuerySet[Any], fields: list[str], text: str) -> QuerySet[Any]:
     """Items in which every word of ``text`` appears in at least one of ``fields``."""
     index = _usable_index(queryset.model, fields)
-    for word in search_words(text):
+    words = search_words(text)
+    if index is not None and words and not _uncovered(index, fields):
+        # The index holds every field: the rows holding all the words' bigrams (or not
+        # indexed yet) are one condition, the same rows as one per word.
+        queryset = queryset.filter(
+            Q(IndexHolds(F(index.field), *words)) | Q(**{f"{index.field}__isnull": True})
+        )
+        index = None
+    for word in words:
         match = Q()
         for field in fields:
             match |= _field_q(queryset.model, field, word)

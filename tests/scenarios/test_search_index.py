@@ -148,8 +148,21 @@ def test_search_index_is_used_on_postgresql(corpus):
 
     sql = str(qs.query)
 
-    assert "@@ scenarios_search_query" in sql
+    assert "@@ (scenarios_search_query" in sql
     assert "= ANY(ARRAY(" not in sql  # the firm's name is in the capability's vector
+
+
+@postgres_only
+def test_the_words_of_a_search_are_one_index_condition(corpus):
+    """Every word's bigrams in one tsquery: the index intersects them, instead of the
+    planner scanning for one word and testing the others on every row it fetched."""
+    qs = apply_search(Capability.objects.all(), CAPABILITY_SEARCH, "机器人 检测 OCR")
+
+    sql = str(qs.query)
+
+    assert sql.count("@@") == 1
+    assert sql.count("scenarios_search_query") == 3
+    assert ids(qs) == ids(_old(Capability.objects.all(), CAPABILITY_SEARCH, "机器人 检测 OCR"))
 
 
 @postgres_only
