@@ -115,6 +115,48 @@ def test_a_write_counts_again_only_its_segment(
     assert recounted == [None, [target.pk // 3]]
 
 
+@pytest.mark.parametrize("dense", [True, False])
+def test_writes_in_two_segments_count_both_again_in_one_query(
+    small_segments, agency, recounted, django_capture_on_commit_callbacks, monkeypatch, dense
+):
+    """Two stale segments: one query, exact, by text (dense) or through the index. On
+    PostgreSQL it runs without parallel workers or hash joins (with them the planner read a
+    chain filter's two segments through the whole status index), and a caller's own
+    transaction gets its settings back."""
+    monkeypatch.setattr(facets, "TEXT_DENSITY", 0.0 if dense else 2.0)
+    with django_capture_on_commit_callbacks(execute=True):
+        rows = [make_need(agency, status="published", min_trl=5) for _ in range(12)]
+    selection = need_public_list().filter(min_trl__gte=5)
+    assert facets.count_for_lists("k", selection) == 12
+    first, last = rows[0], rows[-1]
+    assert first.pk // 3 != last.pk // 3
+    with django_capture_on_commit_callbacks(execute=True):
+        first.status = "closed"
+        first.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        last.min_trl = 3
+        last.save()
+
+    def parallel_workers():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('max_parallel_workers_per_gather')")
+            return cursor.fetchone()[0]
+
+    postgres = connection.vendor == "postgresql"
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        before = parallel_workers() if postgres else None
+        assert facets.count_for_lists("k", selection) == 10
+        after = parallel_workers() if postgres else None
+    assert recounted[-1] == sorted({first.pk // 3, last.pk // 3})
+    counting = [q["sql"] for q in queries if "_segment" in q["sql"]]
+    assert len(counting) == 1
+    if postgres:
+        assert "set_config('max_parallel_workers_per_gather', '0', true)" in " ".join(
+            q["sql"] for q in queries
+        )
+        assert after == before != "0"
+
+
 def test_a_new_row_past_the_last_segment_is_counted(
     small_segments, agency, recounted, django_capture_on_commit_callbacks
 ):
