@@ -721,14 +721,14 @@ def test_a_suspension_meanwhile_stops_the_firms_rows_from_publishing(monkeypatch
 def test_a_duplicate_key_during_copy_is_djangos_integrity_error():
     from django.db import IntegrityError, connection
 
-    from scenarios.exchange import bulk
+    from scenarios.exchange import bulk_writes
 
     if connection.vendor != "postgresql":
         pytest.skip("COPY is PostgreSQL's")
     firm = factories.FirmFactory.create()
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        bulk._copy(
+        bulk_writes.copy_rows(
             Organization,
             ("name", "kind", "credit_code", "region_id"),
             [("另一家", firm.kind, firm.credit_code, firm.region_id)],
