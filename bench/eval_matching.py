@@ -36,9 +36,10 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from matching.engine import MatchEngine  # noqa: E402
-from matching.engine.retrieval import RetrievalConfig, WordVectors  # noqa: E402
+from matching.engine.retrieval import RetrievalConfig  # noqa: E402
 from matching.engine.scoring import CapabilityDoc, NeedDoc, Weights, normalize_text  # noqa: E402
 from matching.engine.text import Analyzer, read_taxonomy_csv  # noqa: E402
+from matching.engine.vectors import WordVectors  # noqa: E402
 
 TAXONOMY_CSV = ROOT / "reference" / "data" / "industry_chains.csv"
 DIVISIONS_CSV = ROOT / "reference" / "data" / "china_divisions.csv"

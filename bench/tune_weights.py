@@ -36,8 +36,8 @@ from bench.eval_matching import (
     to_docs,
 )
 from matching.engine.ranking import MatchEngine
-from matching.engine.retrieval import WordVectors
 from matching.engine.scoring import FEATURES, Weights
+from matching.engine.vectors import WordVectors
 
 SETS = {"eval": ROOT / "eval", "hard": ROOT / "eval" / "hard"}
 POOL = 200  # top_n of the deep run: the engine retrieves 2 × POOL per need

@@ -18,7 +18,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from matching.engine import MatchEngine
-from matching.engine.retrieval import WordVectors, get_word_vectors
 from matching.engine.scoring import (
     CapabilityDoc,
     ChainNode,
@@ -29,6 +28,7 @@ from matching.engine.scoring import (
     Weights,
 )
 from matching.engine.text import Analyzer, get_analyzer
+from matching.engine.vectors import WordVectors, get_word_vectors
 from matching.models import AnalyzerDictionary, DocumentTokens
 from scenarios import selectors
 

@@ -35,8 +35,8 @@ from typing import Final, Protocol
 import numpy as np
 
 from matching.engine.keywords import NEIGHBOUR_MIN_SIMILARITY, keyword_pieces
-from matching.engine.retrieval import WordVectors
 from matching.engine.scoring import CHAIN_RELATED, Taxonomy, normalize_text
+from matching.engine.vectors import WordVectors
 
 EXACT: Final = "exact"
 SYNONYM: Final = "synonym"

@@ -43,8 +43,9 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from matching.engine.retrieval import CapabilityIndex, WordVectors
+from matching.engine.retrieval import CapabilityIndex
 from matching.engine.scoring import FloatArray, IntArray, KeywordForms, normalize_text
+from matching.engine.vectors import WordVectors
 
 NEIGHBOUR_MIN_SIMILARITY: Final = 0.5
 # The length discount's strength (BM25's b).

@@ -20,13 +20,7 @@ import scipy.sparse as sp
 from matching.engine.batch import collector_paused
 from matching.engine.keywords import KeywordNeighbours, for_index
 from matching.engine.pairing import PairingResult, pair
-from matching.engine.retrieval import (
-    Candidates,
-    CapabilityIndex,
-    Query,
-    RetrievalConfig,
-    WordVectors,
-)
+from matching.engine.retrieval import Candidates, CapabilityIndex, RetrievalConfig
 from matching.engine.scoring import (
     DEFAULT_REGION_WEIGHTS,
     DEFAULT_WEIGHTS,
@@ -50,7 +44,9 @@ from matching.engine.scoring import (
     pair_features,
     weighted_scores,
 )
+from matching.engine.terms import Query
 from matching.engine.text import Analyzer
+from matching.engine.vectors import WordVectors
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,12 +30,10 @@ recomputed exactly (:meth:`CapabilityIndex.pair_similarity`).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import threading
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final, cast
 
@@ -51,14 +49,21 @@ from matching.engine.scoring import (
     IntArray,
     NeedDoc,
     Taxonomy,
-    normalize_text,
 )
-from matching.engine.text import Analyzer, default_cache_dir
+from matching.engine.terms import (
+    Bm25Block,
+    Query,
+    TermEncoder,
+    TfidfBlock,
+    Vocabulary,
+    row_of_entries,
+)
+from matching.engine.text import Analyzer
+from matching.engine.vectors import Float32Array, WordVectors, atomic_save, dense_rows
 
 INDEX_FORMAT: Final = 3
 # Up to this many needs per call take the small-batch path (incremental runs).
 SMALL_BATCH: Final = 16
-Float32Array = npt.NDArray[np.float32]
 Triplets = tuple[IntArray, IntArray, FloatArray]
 
 
@@ -120,412 +125,6 @@ class Candidates:
 
 
 # ---------------------------------------------------------------------------------------------
-# Term blocks
-# ---------------------------------------------------------------------------------------------
-
-
-def _l2_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    """Rows scaled to unit L2 norm (zero rows stay zero; empty matrices are fine)."""
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1), dtype=np.float64).ravel())
-    scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    return sp.csr_matrix(sp.diags(scale) @ matrix)
-
-
-def _l2_dense(matrix: npt.NDArray[Any]) -> Float32Array:
-    """Dense rows scaled to unit L2 norm (zero rows stay zero), as float32."""
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    out = np.divide(matrix, norms, out=np.zeros(matrix.shape, dtype=np.float64), where=norms > 0)
-    return out.astype(np.float32)
-
-
-def _row_of_entries(matrix: sp.csr_matrix) -> IntArray:
-    return np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))
-
-
-def _indicator(rows: list[int], cols: list[int], shape: tuple[int, int]) -> sp.csr_matrix:
-    """A 0/1-count matrix from coordinate lists (repeated coordinates add up)."""
-    return sp.csr_matrix(
-        (
-            np.ones(len(rows), dtype=np.float64),
-            (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)),
-        ),
-        shape=shape,
-    )
-
-
-@dataclass(slots=True)
-class _Vocabulary:
-    """Sorted terms (so columns do not depend on document order) with a lookup table."""
-
-    terms: list[str]
-    lookup: dict[str, int] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if not self.lookup:
-            self.lookup = {term: col for col, term in enumerate(self.terms)}
-
-
-@dataclass(slots=True)
-class _Bm25Block:
-    """BM25 weights over a vocabulary; idf 0 marks terms ignored for their document frequency."""
-
-    vocab: _Vocabulary
-    idf: FloatArray
-    avgdl: float
-    k1: float
-    b: float
-
-    @classmethod
-    def fit(
-        cls, vocab: _Vocabulary, counts: sp.csr_matrix, *, k1: float, b: float, max_df: float
-    ) -> _Bm25Block:
-        """BM25 idf and average length from the capabilities' term counts."""
-        df = np.bincount(counts.indices, minlength=len(vocab.terms)).astype(np.float64)
-        n_docs = max(counts.shape[0], 1)
-        idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-        idf[df > max(max_df * n_docs, 1.0)] = 0.0
-        lengths = np.asarray(counts.sum(axis=1)).ravel()
-        avgdl = float(lengths.mean()) if len(lengths) else 1.0
-        return cls(vocab=vocab, idf=idf, avgdl=max(avgdl, 1e-9), k1=k1, b=b)
-
-    def documents(self, counts: sp.csr_matrix) -> sp.csr_matrix:
-        """Capability rows: idf × tf (k1 + 1) / (tf + k1 (1 - b + b dl / avgdl))."""
-        matrix = counts.astype(np.float64)
-        lengths = np.asarray(matrix.sum(axis=1)).ravel()
-        norm = self.k1 * (1.0 - self.b + self.b * lengths / self.avgdl)
-        tf, row_norm = matrix.data, norm[_row_of_entries(matrix)]
-        matrix.data = self.idf[matrix.indices] * tf * (self.k1 + 1.0) / (tf + row_norm)
-        matrix.eliminate_zeros()
-        return matrix.astype(np.float32)
-
-    def queries(self, counts: sp.csr_matrix, weight: float) -> sp.csr_matrix:
-        """Need rows: ``weight / Σ (k1 + 1) idf`` on each distinct useful term.
-
-        A capability's row · this row is then at most ``weight`` (each capability weight is
-        below ``(k1 + 1) idf``), reached only by a capability that saturates every term.
-        """
-        matrix = counts.astype(np.float64)
-        matrix.data = np.where(self.idf[matrix.indices] > 0, 1.0, 0.0)
-        matrix.eliminate_zeros()
-        rows = _row_of_entries(matrix)
-        mass = np.zeros(matrix.shape[0], dtype=np.float64)
-        np.add.at(mass, rows, (self.k1 + 1.0) * self.idf[matrix.indices])
-        matrix.data = matrix.data * weight / np.maximum(mass[rows], 1e-12)
-        return matrix.astype(np.float32)
-
-
-@dataclass(slots=True)
-class _TfidfBlock:
-    """Cosine TF-IDF over fixed columns (sublinear tf, smooth idf as in scikit-learn)."""
-
-    idf: FloatArray
-
-    @classmethod
-    def fit(cls, counts: sp.csr_matrix) -> _TfidfBlock:
-        """Smooth idf from the capabilities' counts."""
-        df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float64)
-        return cls(idf=np.log((1.0 + counts.shape[0]) / (1.0 + df)) + 1.0)
-
-    def weigh(self, counts: sp.csr_matrix, scale: float) -> sp.csr_matrix:
-        """L2-normalised sublinear tf × idf rows, times ``scale``."""
-        matrix = counts.astype(np.float64)
-        matrix.data = (1.0 + np.log(matrix.data)) * self.idf[matrix.indices]
-        matrix = _l2_rows(matrix)
-        matrix.data *= scale
-        return matrix.astype(np.float32)
-
-
-# ---------------------------------------------------------------------------------------------
-# Dense word vectors (cnsyn)
-# ---------------------------------------------------------------------------------------------
-
-
-def _cnsyn_model_path() -> Path:
-    import importlib.util
-
-    spec = importlib.util.find_spec("cnsyn")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("the cnsyn package is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "query" / "words_tree_mini.m"
-
-
-def _read_cnsyn_model(path: Path) -> tuple[list[str], FloatArray]:
-    """The words and vectors inside cnsyn's joblib file, without scikit-learn's BallTree.
-
-    The file pickles a BallTree from an old scikit-learn that the installed one cannot
-    unpickle; a stub stands in for every scikit-learn class and keeps the raw state, whose
-    first array holds the vectors in the order of the word list. The file ships inside an
-    installed wheel (trusted, never downloaded), which is why unpickling it is acceptable.
-    """
-    from joblib import numpy_pickle
-
-    class _Stub:
-        def __init__(self, *args: Any) -> None:
-            self.state: Any = None
-
-        def __setstate__(self, state: Any) -> None:
-            self.state = state
-
-    def _new_obj(cls: type) -> Any:
-        return cls()
-
-    class _Unpickler(numpy_pickle.NumpyUnpickler):  # type: ignore[misc]
-        def find_class(self, module: str, name: str) -> Any:
-            if module.startswith("sklearn"):
-                return _new_obj if name == "newObj" else type(name, (_Stub,), {})
-            return super().find_class(module, name)
-
-    with path.open("rb") as handle:
-        loaded = _Unpickler(str(path), handle, ensure_native_byte_order=True).load()
-    words = [str(w) for w in loaded["words"]]
-    vectors = np.asarray(loaded["model"].state[0], dtype=np.float64)
-    if vectors.shape[0] != len(words):
-        raise ValueError("cnsyn vectors and words disagree in length")
-    return words, vectors
-
-
-class WordVectors:
-    """Chinese word vectors (about 130k words, 75-d) from the cnsyn wheel, cached as .npy.
-
-    Vectors are L2-normalised float32; words are normalised like tokens. A token missing
-    from the vocabulary falls back to the mean of its characters' vectors, which keeps
-    domain compounds like 固态电池 in play.
-    """
-
-    def __init__(self, words: Sequence[str], vectors: Float32Array) -> None:
-        self.words = list(words)
-        self.vectors = vectors
-        self.lookup = {w: i for i, w in enumerate(self.words)}
-        self.dim = int(vectors.shape[1])
-        self._shared: npt.NDArray[np.bool_] | None = None
-
-    @classmethod
-    def load(cls, cache_dir: str | Path | None = None) -> WordVectors:
-        """Read the cached arrays, or convert cnsyn's file once and cache the result.
-
-        Nothing is downloaded: the source is the file inside the installed wheel. The cache
-        defaults to ``~/.cache/scenario-market/vectors``.
-        """
-        cache_dir = cache_dir if cache_dir is not None else default_cache_dir("vectors")
-        source = _cnsyn_model_path()
-        stamp = hashlib.sha256(f"{source.stat().st_size}:{source.name}".encode()).hexdigest()[:12]
-        base = Path(cache_dir) / f"cnsyn-{stamp}"
-        vec_path, word_path = base.with_suffix(".vectors.npy"), base.with_suffix(".words.npy")
-        if vec_path.exists() and word_path.exists():
-            words = np.load(word_path, allow_pickle=False)
-            return cls([str(w) for w in words], np.load(vec_path, allow_pickle=False))
-        raw_words, raw = _read_cnsyn_model(source)
-        words = [normalize_text(w) for w in raw_words]
-        vectors = _l2_dense(raw)
-        try:
-            base.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_save_npy(word_path, np.array(words))
-            _atomic_save_npy(vec_path, vectors)
-        except OSError:
-            pass  # a cache: without it (a full or read-only disk) the next load converts again
-        return cls(words, vectors)
-
-    def token_vector(self, token: str) -> Float32Array | None:
-        """The token's vector, the mean of its known characters' vectors, or None."""
-        row = self.lookup.get(token)
-        if row is not None:
-            return self.vectors[row]
-        rows = [self.lookup[ch] for ch in token if ch in self.lookup]
-        if not rows:
-            return None
-        return np.asarray(self.vectors[rows].mean(axis=0), dtype=np.float32)
-
-    def term_matrix(self, terms: Sequence[str]) -> Float32Array:
-        """terms × dim matrix of :meth:`token_vector` (zero rows for unknown terms)."""
-        out = np.zeros((len(terms), self.dim), dtype=np.float32)
-        for row, term in enumerate(terms):
-            vec = self.token_vector(term)
-            if vec is not None:
-                out[row] = vec
-        return out
-
-    def shared_rows(self) -> npt.NDArray[np.bool_]:
-        """Rows holding the one vector that many words share (computed once).
-
-        About 39,000 of cnsyn's 130,000 words carry the same placeholder vector (the words
-        its training never placed), so any two of them have cosine 1. Scoring uses the
-        vectors as they are; explanations must not call such words neighbours.
-        """
-        if self._shared is None:
-            shared = np.zeros(len(self.words), dtype=np.bool_)
-            if len(self.words):
-                probe = np.linspace(1.0, 2.0, self.dim, dtype=np.float64)
-                keys = np.asarray(self.vectors, dtype=np.float64) @ probe
-                _values, first, counts = np.unique(keys, return_index=True, return_counts=True)
-                top = int(np.argmax(counts))
-                if counts[top] > max(0.01 * len(self.words), 1):
-                    shared = np.all(self.vectors == self.vectors[first[top]], axis=1)
-            self._shared = shared
-        return self._shared
-
-    def own_vector(self, token: str) -> Float32Array | None:
-        """The token's own vector: None for a word outside the vocabulary (no mean of its
-        characters here) and for a word that only has the shared placeholder."""
-        row = self.lookup.get(token)
-        if row is None or self.shared_rows()[row]:
-            return None
-        return self.vectors[row]
-
-
-_VECTORS: dict[str, WordVectors] = {}
-_VECTORS_LOCK = threading.Lock()
-
-
-def get_word_vectors(cache_dir: str | Path | None = None) -> WordVectors:
-    """The process-wide :class:`WordVectors` (about 40 MB), loaded once per cache directory."""
-    key = str(cache_dir)
-    with _VECTORS_LOCK:
-        if key not in _VECTORS:
-            _VECTORS[key] = WordVectors.load(cache_dir)
-        return _VECTORS[key]
-
-
-def _atomic_save(path: Path, save: Any) -> None:
-    """Write a cache file through ``save(handle)`` beside ``path``, then rename it over it: a
-    failed write (a full disk) leaves no half file, not even the temporary one, and raises."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("wb") as handle:
-            save(handle)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _atomic_save_npy(path: Path, array: npt.NDArray[Any]) -> None:
-    _atomic_save(path, lambda handle: np.save(handle, array, allow_pickle=False))
-
-
-def _dense_rows(counts: sp.csr_matrix, idf: FloatArray, term_vectors: Float32Array) -> Float32Array:
-    """idf-weighted mean of term vectors per row, L2-normalised (zero rows stay zero)."""
-    weights = counts.astype(np.float32)
-    weights.data = weights.data * idf[weights.indices].astype(np.float32)
-    return _l2_dense(np.asarray(weights @ term_vectors, dtype=np.float64))
-
-
-# ---------------------------------------------------------------------------------------------
-# Documents to terms
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Query:
-    """Needs encoded for an index: sparse rows, dense vectors (or None), chain nodes to union."""
-
-    sparse: sp.csr_matrix
-    dense: Float32Array | None
-    nodes: npt.NDArray[np.bool_]
-
-
-@dataclass(frozen=True, slots=True)
-class _Encoded:
-    """Documents as the index sees them: word counts over the index vocabulary and chain
-    columns (declared ``=``, named in the text ``~``, ancestors of declared ``^``)."""
-
-    words: sp.csr_matrix
-    chains: sp.csr_matrix
-    declared: npt.NDArray[np.bool_]
-    named: npt.NDArray[np.bool_]
-
-
-class _TermEncoder:
-    """Turns documents into term counts with sparse products instead of per-term Python.
-
-    Each distinct token is looked up once: its sub-words and the chains it names become
-    rows of small expansion matrices, and a document's counts are its token counts times
-    those matrices. Sub-words are cached per token for the life of the encoder.
-    """
-
-    def __init__(self, analyzer: Analyzer, *, subwords: bool) -> None:
-        self.analyzer = analyzer
-        self.subwords = subwords
-        self._pieces: dict[str, tuple[str, ...]] = {}
-        taxonomy = analyzer.taxonomy
-        size = len(taxonomy)
-        self._ancestors = np.zeros((size, size), dtype=np.float64)
-        for node in taxonomy.nodes:
-            for parent in taxonomy.ancestors(node.slug):
-                self._ancestors[taxonomy.index[node.slug], taxonomy.index[parent]] = 1.0
-
-    def _pieces_of(self, term: str) -> tuple[str, ...]:
-        if not self.subwords:
-            return ()
-        pieces = self._pieces.get(term)
-        if pieces is None:
-            pieces = self._pieces[term] = self.analyzer.subwords(term)
-        return pieces
-
-    def token_counts(
-        self, docs: Sequence[NeedDoc | CapabilityDoc]
-    ) -> tuple[sp.csr_matrix, list[str]]:
-        """Documents × distinct tokens counts (tokens plus whole keywords), and those tokens.
-
-        Cached tokens are used as they are; only documents without tokens are segmented.
-        """
-        flat: list[str] = []
-        lengths = np.zeros(len(docs), dtype=np.int64)
-        for row, doc in enumerate(docs):
-            before = len(flat)
-            flat.extend(doc.tokens if doc.tokens is not None else self.analyzer.tokenize(doc.text))
-            flat.extend(normalize_text(k).strip() for k in doc.keywords if k.strip())
-            lengths[row] = len(flat) - before
-        index = {term: i for i, term in enumerate(dict.fromkeys(flat))}
-        cols = np.fromiter(map(index.__getitem__, flat), dtype=np.int64, count=len(flat))
-        rows = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
-        counts = sp.csr_matrix(
-            (np.ones(len(cols), dtype=np.float64), (rows, cols)), shape=(len(docs), len(index))
-        )
-        return counts, list(index)
-
-    def vocabulary(self, tokens: Sequence[str]) -> _Vocabulary:
-        """Every token and every sub-word of one, sorted."""
-        terms = set(tokens)
-        for token in tokens:
-            terms.update(self._pieces_of(token))
-        return _Vocabulary(sorted(terms))
-
-    def encode(
-        self, docs: Sequence[NeedDoc | CapabilityDoc], vocab: _Vocabulary | None = None
-    ) -> tuple[_Encoded, _Vocabulary]:
-        """Encode ``docs`` over ``vocab`` (fitted from the documents when None)."""
-        counts, tokens = self.token_counts(docs)
-        vocab = vocab if vocab is not None else self.vocabulary(tokens)
-        expand_rows: list[int] = []
-        expand_cols: list[int] = []
-        name_rows: list[int] = []
-        name_cols: list[int] = []
-        term_map, node_index = self.analyzer.taxonomy.term_map, self.analyzer.taxonomy.index
-        for row, token in enumerate(tokens):
-            for term in (token, *self._pieces_of(token)):
-                col = vocab.lookup.get(term)
-                if col is not None:
-                    expand_rows.append(row)
-                    expand_cols.append(col)
-                for slug in term_map.get(term, ()):
-                    name_rows.append(row)
-                    name_cols.append(node_index[slug])
-        words = counts @ _indicator(expand_rows, expand_cols, (len(tokens), len(vocab.terms)))
-        size = len(self.analyzer.taxonomy)
-        named = (counts @ _indicator(name_rows, name_cols, (len(tokens), size))).toarray() > 0
-        declared = self.analyzer.taxonomy.multi_hot([d.chains for d in docs])
-        declared_m = sp.csr_matrix(declared, dtype=np.float64)
-        chains = sp.hstack(
-            [declared_m, sp.csr_matrix(named, dtype=np.float64), declared_m @ self._ancestors],
-            format="csr",
-        )
-        encoded = _Encoded(
-            words=sp.csr_matrix(words), chains=chains, declared=declared, named=named
-        )
-        return encoded, vocab
-
-
-# ---------------------------------------------------------------------------------------------
 # The index
 # ---------------------------------------------------------------------------------------------
 
@@ -544,8 +143,8 @@ class CapabilityIndex:
         config: RetrievalConfig,
         caps: CapabilityArrays,
         matrix: sp.csr_matrix,
-        word: _Bm25Block,
-        chain: _TfidfBlock,
+        word: Bm25Block,
+        chain: TfidfBlock,
         term_vectors: Float32Array | None,
         dense: Float32Array | None,
     ) -> None:
@@ -556,7 +155,7 @@ class CapabilityIndex:
         self.word, self.chain = word, chain
         self.term_vectors = term_vectors
         self.dense = dense
-        self._encoder = _TermEncoder(analyzer, subwords=config.subwords)
+        self._encoder = TermEncoder(analyzer, subwords=config.subwords)
         self._transposed: sp.csr_matrix | None = None
         self._search: sp.csr_matrix = matrix
         self._node_t: dict[int, sp.csr_matrix] = {}
@@ -622,12 +221,12 @@ class CapabilityIndex:
         docs = sorted(cap_docs, key=lambda d: d.id)
         if len({d.id for d in docs}) != len(docs):
             raise ValueError("duplicate capability ids")
-        encoder = _TermEncoder(analyzer, subwords=config.subwords)
+        encoder = TermEncoder(analyzer, subwords=config.subwords)
         encoded, vocab = encoder.encode(docs)
-        word = _Bm25Block.fit(
+        word = Bm25Block.fit(
             vocab, encoded.words, k1=config.bm25_k1, b=config.bm25_b, max_df=config.word_max_df
         )
-        chain = _TfidfBlock.fit(encoded.chains)
+        chain = TfidfBlock.fit(encoded.chains)
         use_dense = vectors is not None and config.dense_weight > 0
         _, w_chain, _ = config.block_weights(dense=use_dense)
         matrix = sp.hstack(
@@ -637,7 +236,7 @@ class CapabilityIndex:
         term_vectors = dense = None
         if use_dense and vectors is not None:
             term_vectors = vectors.term_matrix(vocab.terms)
-            dense = _dense_rows(encoded.words, word.idf, term_vectors)
+            dense = dense_rows(encoded.words, word.idf, term_vectors)
         return cls(
             analyzer=analyzer,
             config=config,
@@ -664,7 +263,7 @@ class CapabilityIndex:
         )
         dense = None
         if self.term_vectors is not None:
-            dense = _dense_rows(encoded.words, self.word.idf, self.term_vectors)
+            dense = dense_rows(encoded.words, self.word.idf, self.term_vectors)
         # A need that declares no chain is unioned with the chains its text names.
         has_declared = np.asarray(encoded.declared.any(axis=1), dtype=np.bool_).reshape(-1, 1)
         nodes = np.where(has_declared, encoded.declared, encoded.named)
@@ -823,7 +422,7 @@ class CapabilityIndex:
         )
         dense = None
         if self.term_vectors is not None:
-            dense = _dense_rows(encoded.words, self.word.idf, self.term_vectors)
+            dense = dense_rows(encoded.words, self.word.idf, self.term_vectors)
         return matrix, dense
 
     # -- incremental changes ------------------------------------------------------------------
@@ -1055,7 +654,7 @@ class CapabilityIndex:
             arrays["dense"] = self.dense
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_save(
+        atomic_save(
             target,
             lambda handle: np.savez(handle, allow_pickle=False, **cast(dict[str, Any], arrays)),
         )
@@ -1086,14 +685,14 @@ class CapabilityIndex:
                 chain_hot=data["cap_chain_hot"],
                 haystack=tuple(haystack.split("\x1e")) if n_caps else (),
             )
-            word = _Bm25Block(
-                vocab=_Vocabulary(_split_text(_from_text_array(data["word_terms"]), "\x1f")),
+            word = Bm25Block(
+                vocab=Vocabulary(_split_text(_from_text_array(data["word_terms"]), "\x1f")),
                 idf=data["word_idf"],
                 avgdl=float(meta["avgdl"]),
                 k1=config.bm25_k1,
                 b=config.bm25_b,
             )
-            chain = _TfidfBlock(idf=data["chain_idf"])
+            chain = TfidfBlock(idf=data["chain_idf"])
             if len(chain.idf) != 3 * len(analyzer.taxonomy):
                 raise ValueError("the index was built with a different taxonomy")
             has_dense = "dense" in data.files
@@ -1140,7 +739,7 @@ def _topn_triplets(
     )
     product = sp.csr_matrix(product)
     return (
-        _row_of_entries(product) + offset,
+        row_of_entries(product) + offset,
         product.indices.astype(np.int64),
         product.data.astype(np.float64),
     )

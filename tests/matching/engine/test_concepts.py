@@ -20,9 +20,9 @@ from matching.engine.concepts import (
     Words,
     matched_concepts,
 )
-from matching.engine.retrieval import WordVectors, get_word_vectors
 from matching.engine.scoring import Taxonomy
 from matching.engine.text import read_taxonomy_csv
+from matching.engine.vectors import WordVectors, get_word_vectors
 
 TAXONOMY_CSV = Path(__file__).resolve().parents[3] / "reference" / "data" / "industry_chains.csv"
 

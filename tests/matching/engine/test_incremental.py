@@ -9,9 +9,10 @@ import pytest
 
 from matching.engine import MatchEngine
 from matching.engine.ranking import CurrentCandidates, NeedIndex
-from matching.engine.retrieval import CapabilityIndex, RetrievalConfig, WordVectors
+from matching.engine.retrieval import CapabilityIndex, RetrievalConfig
 from matching.engine.scoring import CapabilityDoc, ChainNode, NeedDoc
 from matching.engine.text import Analyzer, read_taxonomy_csv
+from matching.engine.vectors import WordVectors
 
 TAXONOMY_CSV = Path(__file__).resolve().parents[3] / "reference" / "data" / "industry_chains.csv"
 WORDS = [

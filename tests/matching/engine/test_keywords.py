@@ -9,7 +9,7 @@ import pytest
 
 from matching.engine import MatchEngine
 from matching.engine.keywords import LENGTH_B, KeywordNeighbours, keyword_pieces
-from matching.engine.retrieval import CapabilityIndex, WordVectors, get_word_vectors
+from matching.engine.retrieval import CapabilityIndex
 from matching.engine.scoring import (
     CapabilityDoc,
     NeedDoc,
@@ -17,6 +17,7 @@ from matching.engine.scoring import (
     keyword_coverage,
 )
 from matching.engine.text import Analyzer, read_taxonomy_csv
+from matching.engine.vectors import WordVectors, get_word_vectors
 
 TAXONOMY_CSV = Path(__file__).resolve().parents[3] / "reference" / "data" / "industry_chains.csv"
 

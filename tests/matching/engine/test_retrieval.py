@@ -6,15 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matching.engine.retrieval import (
-    SMALL_BATCH,
-    CapabilityIndex,
-    RetrievalConfig,
-    WordVectors,
-    get_word_vectors,
-)
+from matching.engine.retrieval import SMALL_BATCH, CapabilityIndex, RetrievalConfig
 from matching.engine.scoring import CapabilityDoc, ChainNode, NeedDoc
 from matching.engine.text import Analyzer, read_taxonomy_csv
+from matching.engine.vectors import WordVectors, get_word_vectors
 from tests.disk import fill_disk
 
 TAXONOMY_CSV = Path(__file__).resolve().parents[3] / "reference" / "data" / "industry_chains.csv"
