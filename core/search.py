@@ -12,15 +12,16 @@ stored text keeps Chinese as it was typed), which skips upper-casing every row's
 
 On PostgreSQL a model may declare a search index (``SEARCH_INDEX``: a ``tsvector`` column of
 the upper-cased character bigrams of the fields it ``covers``, with a GIN index; the
-``scenarios_search_grams`` / ``scenarios_search_query`` SQL functions build both sides). A
-word then first finds its candidates through the index (every bigram of the upper-cased word,
-or for one character every bigram starting with it), and the substring condition above is
-checked on those only, so the result is the same as without the index. Rows whose vector is
-still NULL (written but not indexed yet) are candidates too. A field across a relation is
-best held by the vector too (a capability's holds its firm's name, ``firm__name``): a word
-that only the relation's field holds is then one index condition like any other. A related
-field the index does not hold makes candidates by key (``firm_id = ANY(ARRAY(...))``, which
-the index scan can OR with, but which the planner cannot estimate).
+``scenarios_search_grams`` / ``scenarios_search_query`` SQL functions build both sides). The
+words then first find their candidates through the index, all in one condition (every bigram
+of each upper-cased word, or for one character every bigram starting with it: the rows whose
+vector holds them all), and each word's substring condition above is checked on those only,
+so the result is the same as without the index. Rows whose vector is still NULL (written but
+not indexed yet) are candidates too. A field across a relation is best held by the vector too
+(a capability's holds its firm's name, ``firm__name``): a word that only the relation's field
+holds is then found by the index like any other. A related field the index does not hold
+makes candidates by key, word by word (``firm_id = ANY(ARRAY(...))``, which the index scan
+can OR with, but which the planner cannot estimate).
 """
 
 import contextlib
@@ -128,7 +129,8 @@ class IndexHolds(Expression):
     """The search vector ``source`` holds every bigram of each of ``words`` (PostgreSQL):
     one index condition for all of them, so the index intersects their bigrams itself (a
     condition per word let the planner scan the index for one word and test the others on
-    every row it fetched: ~6,500 rows for "机器人 检测" instead of the ~1,800 that hold both)."""
+    every row it fetched: 6,453 rows for "机器人 检测" at 100,000 capabilities, against the
+    2,089 holding the bigrams of both, of which 1,813 hold both words)."""
 
     output_field = BooleanField()
     conditional = True
@@ -138,7 +140,7 @@ class IndexHolds(Expression):
         if not words:
             raise ValueError("IndexHolds needs at least one word")
         self.source = source
-        self.words = words
+        self.words = tuple(dict.fromkeys(words))  # a repeated word asks nothing more
 
     def get_source_expressions(self) -> list[Any]:
         return [self.source]
@@ -258,9 +260,14 @@ def apply_search(queryset: QuerySet[Any], fields: list[str], text: str) -> Query
             Q(IndexHolds(F(index.field), *words)) | Q(**{f"{index.field}__isnull": True})
         )
         index = None
+    # A relation's field first: its condition is a probe of the related rows that hold the
+    # word, found once per query, and the database tests an OR's parts in order, so a row it
+    # admits skips reading its own texts (有限公司, in every firm's name: 250 → 190 ms for
+    # 100,000 capabilities).
+    ordered = sorted(fields, key=lambda field: "__" not in field)
     for word in words:
         match = Q()
-        for field in fields:
+        for field in ordered:
             match |= _field_q(queryset.model, field, word)
         if index is not None:
             match = _candidates(queryset.model, index, fields, word) & match

@@ -162,7 +162,36 @@ def test_the_words_of_a_search_are_one_index_condition(corpus):
 
     assert sql.count("@@") == 1
     assert sql.count("scenarios_search_query") == 3
+    assert sql.count(" && ") == 2  # all of them, not any
     assert ids(qs) == ids(_old(Capability.objects.all(), CAPABILITY_SEARCH, "机器人 检测 OCR"))
+
+
+def test_a_related_field_the_index_does_not_hold_is_searched_word_by_word(corpus):
+    """A firm's credit code is not in the capability's vector: each word's candidates are
+    then the index's or the rows of the firms holding it (by key), and the rows are those
+    of the substring search."""
+    fields = ["title", "description", "firm__credit_code"]
+    caps = Capability.objects.all()
+    code = caps.first().firm.credit_code
+    for text in (code[:6], f"{code[:6]} 检测", "检测", "没有这个词"):
+        qs = apply_search(caps, fields, text)
+        assert ids(qs) == ids(_old(caps, fields, text)), text
+    if connection.vendor == "postgresql":
+        sql = str(apply_search(caps, fields, f"{code[:6]} 检测").query)
+        assert sql.count("@@") == 2  # one per word
+        assert sql.count("= ANY(ARRAY(") == 2
+
+
+def test_a_relation_field_is_tested_before_the_rows_own_texts(corpus):
+    """The firm's name (a probe of the firms holding the word, found once per query) comes
+    first in each word's OR, so a row it admits skips reading its own texts; the rows are
+    the same."""
+    qs = apply_search(Capability.objects.all(), CAPABILITY_SEARCH, "鄱阳湖 检测")
+
+    where = str(qs.query).split(" WHERE ", 1)[1]
+
+    assert where.index('"firm_id" IN') < where.index('"title"')
+    assert ids(qs) == ids(_old(Capability.objects.all(), CAPABILITY_SEARCH, "鄱阳湖 检测"))
 
 
 @postgres_only
