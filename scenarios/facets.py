@@ -30,7 +30,7 @@ import hashlib
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -254,6 +254,22 @@ def _tokens(keys: list[str]) -> list[str]:
     return [str(found.get(key, uuid.uuid4().hex)) for key in keys]
 
 
+@contextlib.contextmanager
+def _planner_settings(change: str, restore: str, params: list[str] | None = None) -> Iterator[None]:
+    """Run the block in a transaction (a savepoint inside the caller's) whose planner
+    settings ``change`` sets for it only (``set_config(…, true)``, after reading the three
+    it replaces). Inside a transaction of the caller's (an atomic block, or autocommit off)
+    they would outlive the block, so ``restore`` puts them back; a block that fails rolls
+    its savepoint back, and the settings with it."""
+    nested = connection.in_atomic_block or not connection.get_autocommit()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(change, params)
+        previous = cursor.fetchone()[:3]
+        yield
+        if nested:  # the caller's transaction goes on: give it back its settings
+            cursor.execute(restore, list(previous))
+
+
 def _segment_counts(
     rows: QuerySet[Any], width: int, segments: list[int] | None, *, dense: bool = True
 ) -> dict[int, int]:
@@ -277,15 +293,8 @@ def _segment_counts(
     if connection.vendor != "postgresql":
         with by_text:
             return {int(s): int(n) for s, n in grouped}
-    nested = connection.in_atomic_block
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(KEYED_JOINS)
-        previous = cursor.fetchone()[:3]
-        with by_text:
-            counts = {int(s): int(n) for s, n in grouped}
-        if nested:  # the caller's transaction goes on: give it back its settings
-            cursor.execute(KEYED_RESTORE, list(previous))
-    return counts
+    with _planner_settings(KEYED_JOINS, KEYED_RESTORE), by_text:
+        return {int(s): int(n) for s, n in grouped}
 
 
 def _reads_other_rows(query: Any) -> bool:
@@ -412,17 +421,15 @@ def _grouped_counts(
     by_key: dict[str, dict[Any, int]] = {key: {} for key in keys}
     sums: dict[str, int] = dict.fromkeys(totals, 0)
     width = len(keys)
-    nested = connection.in_atomic_block
-    with transaction.atomic(), connection.cursor() as cursor:
-        # A count reads a large share of the table, and a word search tests every row's
-        # text: worth splitting over the cores, which PostgreSQL's default costs (blind to
-        # what LIKE costs per row) never choose here. For this transaction only.
-        cursor.execute(PARALLEL_COUNTING, [str(settings.LISTS_COUNT_WORKERS)])
-        previous = cursor.fetchone()[:3]
+    # A count reads a large share of the table, and a word search tests every row's text:
+    # worth splitting over the cores, which PostgreSQL's default costs (blind to what LIKE
+    # costs per row) never choose here. For this count only.
+    with (
+        _planner_settings(PARALLEL_COUNTING, PARALLEL_RESTORE, [str(settings.LISTS_COUNT_WORKERS)]),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-        if nested:  # the caller's transaction goes on: give it back its settings
-            cursor.execute(PARALLEL_RESTORE, list(previous))
     for row in rows:
         values, grouping = row[:width], row[width : 2 * width]
         grouped = [i for i, g in enumerate(grouping) if g == 0]

@@ -144,7 +144,9 @@ def test_writes_in_two_segments_count_both_again_in_one_query(
 
     postgres = connection.vendor == "postgresql"
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
-        before = parallel_workers() if postgres else None
+        if postgres:  # the caller's own setting, whatever the server's default
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 3")
         assert facets.count_for_lists("k", selection) == 10
         after = parallel_workers() if postgres else None
     assert recounted[-1] == sorted({first.pk // 3, last.pk // 3})
@@ -154,7 +156,44 @@ def test_writes_in_two_segments_count_both_again_in_one_query(
         assert "set_config('max_parallel_workers_per_gather', '0', true)" in " ".join(
             q["sql"] for q in queries
         )
-        assert after == before != "0"
+        assert after == "3"
+
+
+PLANNER = (
+    "SELECT current_setting('enable_hashjoin'), current_setting('enable_mergejoin'), "
+    "current_setting('max_parallel_workers_per_gather')"
+)
+
+
+def _planner():
+    with connection.cursor() as cursor:
+        cursor.execute(PLANNER)
+        return cursor.fetchone()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("autocommit", [True, False])
+def test_a_recount_outside_a_transaction_leaves_the_connection_as_it_was(
+    small_segments, reference, monkeypatch, autocommit
+):
+    """Without a transaction of the caller's (the count's own ends, and its settings with
+    it) and in a manual one (autocommit off: nothing would end them, so they are put back),
+    the next query of the connection (the next request's, with persistent connections)
+    plans with the settings it had."""
+    if connection.vendor != "postgresql":
+        pytest.skip("planner settings are PostgreSQL's")
+    monkeypatch.setattr(facets, "TEXT_DENSITY", 0.0)
+    before = _planner()
+    transaction.set_autocommit(autocommit)
+    try:
+        counts = facets._segment_counts(need_public_list(), 3, [0, 1])
+        during = _planner()
+        if not autocommit:
+            transaction.rollback()
+    finally:
+        transaction.set_autocommit(True)
+    assert counts == {}
+    assert during == before == _planner()
 
 
 def test_a_new_row_past_the_last_segment_is_counted(
