@@ -61,7 +61,8 @@ urlpatterns = [
     *(path("api/v1/", include(module)) for module in API_APPS),
     # Any other API address ending in a slash is a JSON 404, with DEBUG on too (Django's
     # technical 404 page is HTML); one without the slash still gets APPEND_SLASH's redirect.
-    re_path(r"^api/(?:.*/)?$", api_not_found),
+    # [\s\S], not ".": an address may hold an encoded line break.
+    re_path(r"^api/(?:[\s\S]*/)?$", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("portal.urls")),
 ]
