@@ -164,8 +164,13 @@ class StrictOrderingFilter(OrderingFilter):
                 parameter["description"] = _(
                     "排序字段，可用：%(valid)s；逗号分隔多个，前加 - 表示倒序。其他字段返回 400。"
                 ) % {"valid": "、".join(fields)}
-                # What the server accepts, so a client (or a fuzzer) can tell beforehand.
-                parameter.setdefault("schema", {})["pattern"] = f"^{one}(?:,{one})*$"
+                if RELEVANCE in fields:  # a rule between two parameters, which no schema holds
+                    parameter["description"] += _(
+                        "按 relevance 排序须同时给出 search（否则返回 400）。"
+                    )
+                # What the server accepts, so a client (or a fuzzer) can tell beforehand; an
+                # empty value (a form's blank field) is the default order.
+                parameter.setdefault("schema", {})["pattern"] = f"^(?:{one}(?:,{one})*)?$"
         return parameters
 
 
