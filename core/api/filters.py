@@ -89,6 +89,13 @@ class WordSearchFilter(SearchFilter):
         request.rows_before_search = queryset
         return apply_search(queryset, list(fields), text)
 
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        """``search`` only where the view searches (elsewhere it is refused as unknown)."""
+        if not getattr(view, "search_fields", None):
+            return []
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        return parameters
+
 
 def _names(values: Any) -> str:
     return "、".join(sorted(values)) or "—"
@@ -155,9 +162,12 @@ class StrictOrderingFilter(OrderingFilter):
         return self.get_default_ordering(view)
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
-        """The parameter as DRF describes it, with the fields it takes named."""
-        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        """The parameter as DRF describes it, with the fields it takes named; none where the
+        view offers no ordering (there it is refused as unknown)."""
         fields = getattr(view, "ordering_fields", None)
+        if fields is None:
+            return []
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
         if isinstance(fields, list | tuple):
             one = "-?(?:" + "|".join(re.escape(str(f)) for f in fields) + ")"
             for parameter in parameters:

@@ -28,6 +28,9 @@ from rest_framework.request import Request
 from core.search import without_index
 
 _DIGITS = re.compile(r"[0-9]{1,9}")
+# The highest page number a request may name (nine digits, what ``_DIGITS`` reads); the
+# schema says so, and a page past the list's end is a 404 as in DRF.
+MAX_PAGE = 999_999_999
 
 
 def _positive_int(request: Request, name: str, maximum: int | None = None) -> None:
@@ -167,7 +170,7 @@ class DefaultPagination(PageNumberPagination):
     def paginate_queryset(
         self, queryset: QuerySet[Any], request: Request, view: Any = None
     ) -> list[Any] | None:
-        _positive_int(request, self.page_query_param)
+        _positive_int(request, self.page_query_param, MAX_PAGE)
         _positive_int(request, self.page_size_query_param, self.max_page_size)
         self.count_cache = getattr(view, "list_count_cache", None)
         self.before_search = getattr(request, "rows_before_search", None)
@@ -180,4 +183,6 @@ class DefaultPagination(PageNumberPagination):
             param["schema"]["minimum"] = 1
             if param["name"] == self.page_size_query_param:
                 param["schema"]["maximum"] = self.max_page_size
+            elif param["name"] == self.page_query_param:
+                param["schema"]["maximum"] = MAX_PAGE
         return params

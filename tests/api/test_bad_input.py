@@ -27,6 +27,50 @@ def test_paging_parameters_that_are_not_small_ascii_numbers_are_refused(api, par
     assert param in response.json()["fields"]
 
 
+def test_the_highest_page_a_request_may_name_is_in_the_schema(api):
+    """Nine digits at most, and the schema says so (the fuzz against ``make run`` sent a
+    larger page the schema allowed and the server refused as "≥1")."""
+    import yaml
+    from django.conf import settings
+
+    from core.api.pagination import MAX_PAGE
+
+    schema = yaml.safe_load((settings.BASE_DIR / "schema.yml").read_text(encoding="utf-8"))
+    parameters = schema["paths"]["/api/v1/public/needs/"]["get"]["parameters"]
+    page = next(p for p in parameters if p["name"] == "page")
+
+    too_far = api.get("/api/v1/public/needs/", {"page": str(MAX_PAGE + 1)})
+    last = api.get("/api/v1/public/needs/", {"page": str(MAX_PAGE)})
+
+    assert page["schema"]["maximum"] == MAX_PAGE
+    assert too_far.status_code == 400
+    assert str(MAX_PAGE) in too_far.json()["fields"]["page"][0]
+    assert last.status_code == 404  # a page past the end, as DRF answers it
+
+
+def test_every_query_parameter_the_schema_documents_is_one_the_server_reads(api, platform_admin):
+    """A documented parameter is never refused as unknown (``search`` was documented on
+    lists that do not search, and refused there)."""
+    import yaml
+    from django.conf import settings
+
+    schema = yaml.safe_load((settings.BASE_DIR / "schema.yml").read_text(encoding="utf-8"))
+    client = api.as_user(platform_admin)
+    checked = 0
+    for path, operations in schema["paths"].items():
+        get = operations.get("get")
+        if get is None or "{" in path:
+            continue
+        for parameter in get.get("parameters", []):
+            if parameter["in"] != "query":
+                continue
+            response = client.get(path, {parameter["name"]: ""})
+            fields = response.json().get("fields", {}) if response.status_code == 400 else {}
+            assert "未知的查询参数" not in str(fields), (path, parameter["name"])
+            checked += 1
+    assert checked > 50
+
+
 @pytest.mark.parametrize("header", ['"²"', '"' + "9" * 5000 + '"', "*", '"1", "2"'])
 def test_malformed_if_match_is_a_400_on_the_header(api, agency_user, header):
     need_id = (
