@@ -29,6 +29,7 @@ from accounts.api.serializers import OrganizationSerializer as FirmSerializer
 from accounts.roles import memberships
 from accounts.services.signup import firm_signup
 from accounts.services.users import password_reset_confirm, password_reset_request
+from core.api.fields import ModelSerializer, StringField
 from core.api.parsers import SafeJSONParser
 from core.api.schema import DeclaredErrorsSchema, error_responses
 from core.api.throttles import LoginThrottle
@@ -36,7 +37,7 @@ from core.lockout import locked_out
 
 # --- Serializers -------------------------------------------------------------------------
 
-Password = serializers.CharField(
+Password = StringField(
     max_length=128, write_only=True, trim_whitespace=False, style={"input_type": "password"}
 )
 
@@ -44,19 +45,17 @@ Password = serializers.CharField(
 class FirmSignupInputSerializer(serializers.Serializer):
     """Body of POST /auth/signup/firm/: the first account and the firm it registers."""
 
-    username = serializers.CharField(max_length=150)
+    username = StringField(max_length=150)
     password = Password
     email = serializers.EmailField(max_length=254)
-    firm_name = serializers.CharField(max_length=128)
-    credit_code = serializers.CharField(
-        max_length=18, help_text="统一社会信用代码（GB 32100-2015，18位）"
-    )
-    region_code = serializers.CharField(max_length=6, help_text="企业所在地行政区划代码")
-    contact_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    contact_phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    firm_name = StringField(max_length=128)
+    credit_code = StringField(max_length=18, help_text="统一社会信用代码（GB 32100-2015，18位）")
+    region_code = StringField(max_length=6, help_text="企业所在地行政区划代码")
+    contact_name = StringField(max_length=64, required=False, allow_blank=True)
+    contact_phone = StringField(max_length=32, required=False, allow_blank=True)
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(ModelSerializer):
     """The signed-in user with the organizations and roles they act in."""
 
     memberships = serializers.SerializerMethodField()
@@ -82,13 +81,13 @@ class PasswordResetInputSerializer(serializers.Serializer):
 
 
 class PasswordResetConfirmInputSerializer(serializers.Serializer):
-    uid = serializers.CharField(max_length=64)
-    token = serializers.CharField(max_length=128)
+    uid = StringField(max_length=64)
+    token = StringField(max_length=128)
     new_password = Password
 
 
 class MessageSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+    detail = StringField()
 
 
 # --- Views -------------------------------------------------------------------------------

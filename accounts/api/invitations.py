@@ -13,7 +13,7 @@ from accounts.api.serializers import OrganizationBriefSerializer
 from accounts.choices import Role
 from accounts.models import Invitation, Organization
 from accounts.services.invitations import invitation_accept, invitation_create
-from core.api.fields import IdField
+from core.api.fields import IdField, ModelSerializer, StringField
 from core.api.schema import DeclaredErrorsSchema, error_responses
 from core.errors import InvalidInput
 
@@ -24,9 +24,9 @@ class InvitationInputSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class InvitationOutputSerializer(serializers.ModelSerializer):
+class InvitationOutputSerializer(ModelSerializer):
     organization = OrganizationBriefSerializer(read_only=True)
-    invited_by = serializers.CharField(source="invited_by.username", read_only=True)
+    invited_by = StringField(source="invited_by.username", read_only=True)
 
     class Meta:
         model = Invitation
@@ -44,8 +44,8 @@ class InvitationOutputSerializer(serializers.ModelSerializer):
 
 
 class InvitationAcceptInputSerializer(serializers.Serializer):
-    token = serializers.CharField(max_length=128, help_text="邀请邮件中的邀请码")
-    username = serializers.CharField(max_length=150)
+    token = StringField(max_length=128, help_text="邀请邮件中的邀请码")
+    username = StringField(max_length=150)
     password = Password
 
 

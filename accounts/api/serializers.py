@@ -4,16 +4,17 @@ and the organizations endpoint of the scenarios app."""
 from rest_framework import serializers
 
 from accounts.models import Membership, Organization
+from core.api.fields import ModelSerializer, StringField
 
 
-class OrganizationBriefSerializer(serializers.ModelSerializer):
+class OrganizationBriefSerializer(ModelSerializer):
     class Meta:
         model = Organization
         fields = ["id", "name", "kind"]
 
 
-class OrganizationSerializer(serializers.ModelSerializer):
-    region_code = serializers.CharField(source="region_id", read_only=True)
+class OrganizationSerializer(ModelSerializer):
+    region_code = StringField(source="region_id", read_only=True)
     is_verified = serializers.BooleanField(read_only=True)
     is_suspended = serializers.BooleanField(read_only=True)
 
@@ -40,7 +41,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(ModelSerializer):
     organization = OrganizationBriefSerializer(read_only=True)
 
     class Meta:

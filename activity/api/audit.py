@@ -1,12 +1,11 @@
 """The audit trail as the API renders it (needs' ``history`` endpoint)."""
 
-from rest_framework import serializers
-
 from activity.models import AuditEvent
+from core.api.fields import ModelSerializer, StringField
 
 
-class AuditEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", allow_null=True, read_only=True)
+class AuditEventSerializer(ModelSerializer):
+    actor = StringField(source="actor.username", allow_null=True, read_only=True)
 
     class Meta:
         model = AuditEvent

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
-from core.api.fields import IdField
+from core.api.fields import IdField, StringField
 from matching.engine.concepts import CHILD, HOWS, PARENT, RELATED
 from matching.engine.scoring import FEATURES
 from matching.services.explain import (
@@ -47,13 +47,13 @@ def explain_query(request: Request) -> tuple[int, int]:
 
 class ItemRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    ref = serializers.CharField()
-    title = serializers.CharField()
+    ref = StringField()
+    title = StringField()
 
 
 class CapabilityRefSerializer(ItemRefSerializer):
     firm_id = serializers.IntegerField()
-    firm_name = serializers.CharField()
+    firm_name = StringField()
 
 
 class FeatureLineSerializer(serializers.Serializer):
@@ -64,8 +64,8 @@ class FeatureLineSerializer(serializers.Serializer):
 
 
 class ConceptSerializer(serializers.Serializer):
-    need_word = serializers.CharField()
-    capability_word = serializers.CharField()
+    need_word = StringField()
+    capability_word = StringField()
     how = serializers.ChoiceField(
         choices=[(h, h) for h in HOWS],
         help_text="exact 同一词；synonym 产业链同义词；vector 词向量近邻；chain 上下级或相关产业链",
@@ -77,18 +77,18 @@ class ConceptSerializer(serializers.Serializer):
         choices=[("", ""), (PARENT, PARENT), (CHILD, CHILD), (RELATED, RELATED)],
         help_text="chain：能力的词是需求的词的上级（parent）、下级（child）或相关（related）",
     )
-    need_chains = serializers.ListField(child=serializers.CharField())
-    capability_chains = serializers.ListField(child=serializers.CharField())
-    text = serializers.CharField(help_text="一句话说明（随 Accept-Language）")
+    need_chains = serializers.ListField(child=StringField())
+    capability_chains = serializers.ListField(child=StringField())
+    text = StringField(help_text="一句话说明（随 Accept-Language）")
 
 
 class NegativeEntrySerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    kind = serializers.CharField()
-    keyword = serializers.CharField(allow_blank=True)
-    chain = serializers.CharField(allow_blank=True)
-    chain_name = serializers.CharField(allow_blank=True)
-    reason = serializers.CharField()
+    kind = StringField()
+    keyword = StringField(allow_blank=True)
+    chain = StringField(allow_blank=True)
+    chain_name = StringField(allow_blank=True)
+    reason = StringField()
 
 
 class QuotaNeedSerializer(ItemRefSerializer):
@@ -100,8 +100,8 @@ class QuotaNeedSerializer(ItemRefSerializer):
 
 class ReasonSerializer(serializers.Serializer):
     code = serializers.ChoiceField(choices=[(c, c) for c in REASON_CODES])
-    detail = serializers.CharField(help_text="一句话说明（随 Accept-Language）")
-    status = serializers.CharField(allow_null=True, help_text="need_not_open 等：当前状态")
+    detail = StringField(help_text="一句话说明（随 Accept-Language）")
+    status = StringField(allow_null=True, help_text="need_not_open 等：当前状态")
     relation = serializers.ChoiceField(
         choices=[(SAME_ORGANIZATION, SAME_ORGANIZATION), (DECLARED_RELATION, DECLARED_RELATION)],
         allow_null=True,
@@ -131,7 +131,7 @@ class PairExplanationSerializer(serializers.Serializer):
     policy_version = serializers.IntegerField(help_text="计算所用的现行政策版本")
     score = serializers.FloatField(help_text="现行政策下的得分，0–1")
     features = FeatureLineSerializer(many=True)
-    matched_keywords = serializers.ListField(child=serializers.CharField())
+    matched_keywords = serializers.ListField(child=StringField())
     concepts = ConceptSerializer(many=True, help_text="匹配的概念，最强的在前，至多 8 项")
     candidate = serializers.BooleanField(help_text="现在是否在该需求的候选（前 top_n 名）之中")
     rank = serializers.IntegerField(

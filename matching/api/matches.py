@@ -10,6 +10,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.fields import ModelSerializer, StringField
 from matching import selectors
 from matching.api.explain import (
     ExplainQuerySerializer,
@@ -42,12 +43,12 @@ BREAKDOWN_SCHEMA = {
 }
 
 
-class MatchSerializer(serializers.ModelSerializer):
-    need_ref = serializers.CharField(source="need.ref", read_only=True)
-    need_title = serializers.CharField(source="need.title", read_only=True)
-    capability_ref = serializers.CharField(source="capability.ref", read_only=True)
-    capability_title = serializers.CharField(source="capability.title", read_only=True)
-    firm_name = serializers.CharField(source="capability.firm.name", read_only=True)
+class MatchSerializer(ModelSerializer):
+    need_ref = StringField(source="need.ref", read_only=True)
+    need_title = StringField(source="need.title", read_only=True)
+    capability_ref = StringField(source="capability.ref", read_only=True)
+    capability_title = StringField(source="capability.title", read_only=True)
+    firm_name = StringField(source="capability.firm.name", read_only=True)
     is_current = serializers.BooleanField(
         read_only=True, help_text="属于该需求当前的匹配批次（否则已被新批次取代）"
     )
@@ -80,7 +81,7 @@ class MatchSerializer(serializers.ModelSerializer):
         return dict(obj.breakdown)
 
 
-class PairReviewSerializer(serializers.ModelSerializer):
+class PairReviewSerializer(ModelSerializer):
     class Meta:
         model = PairReview
         fields = [
@@ -101,7 +102,7 @@ class PairReviewSerializer(serializers.ModelSerializer):
 
 class RespondInputSerializer(serializers.Serializer):
     interested = serializers.BooleanField()
-    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    note = StringField(max_length=500, required=False, allow_blank=True)
 
 
 class ShortlistInputSerializer(serializers.Serializer):
@@ -111,11 +112,11 @@ class ShortlistInputSerializer(serializers.Serializer):
 class ApproveInputSerializer(serializers.Serializer):
     tolerance_until = serializers.DateField(help_text="end of the pilot's tolerance period")
     validation_type = serializers.ChoiceField(choices=ValidationType.choices, required=False)
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    reason = StringField(max_length=500, required=False, allow_blank=True)
 
 
 class RejectInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
+    reason = StringField(max_length=500)
 
 
 @extend_schema_view(
@@ -242,8 +243,8 @@ class AwaitingDecisionSerializer(MatchSerializer):
     review_id = serializers.SerializerMethodField()
     firm_response = serializers.SerializerMethodField()
     firm_note = serializers.SerializerMethodField()
-    need_region_code = serializers.CharField(source="need.region_id", read_only=True)
-    agency_name = serializers.CharField(source="need.agency.name", read_only=True)
+    need_region_code = StringField(source="need.region_id", read_only=True)
+    agency_name = StringField(source="need.agency.name", read_only=True)
     waiting_since = serializers.DateTimeField(
         read_only=True, help_text="需求单位入围（或企业最近答复）的时间"
     )

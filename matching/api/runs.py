@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.fields import IdField
+from core.api.fields import IdField, ModelSerializer
 from matching import selectors
 from matching.models import MatchRun, RunScope
 from matching.services import runs
@@ -25,7 +25,7 @@ class MatchRunInputSerializer(serializers.Serializer):
     )
 
 
-class MatchRunSerializer(serializers.ModelSerializer):
+class MatchRunSerializer(ModelSerializer):
     policy_version = serializers.IntegerField(source="policy.version", read_only=True)
     progress = serializers.SerializerMethodField()
 

@@ -2,11 +2,12 @@
 
 from rest_framework import serializers
 
+from core.api.fields import ModelSerializer
 from core.api.viewsets import PublicReadOnly
 from reference.models import IndustryChain
 
 
-class IndustryChainSerializer(serializers.ModelSerializer):
+class IndustryChainSerializer(ModelSerializer):
     parent_slug = serializers.SerializerMethodField()
 
     class Meta:

@@ -1,14 +1,13 @@
 """Administrative regions (GB/T 2260), public and read-only."""
 
-from rest_framework import serializers
-
+from core.api.fields import ModelSerializer, StringField
 from core.api.viewsets import PublicReadOnly
 from reference.filters import RegionFilter
 from reference.models import Region
 
 
-class RegionSerializer(serializers.ModelSerializer):
-    parent_code = serializers.CharField(source="parent_id", allow_null=True, read_only=True)
+class RegionSerializer(ModelSerializer):
+    parent_code = StringField(source="parent_id", allow_null=True, read_only=True)
 
     class Meta:
         model = Region

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from accounts.api.serializers import OrganizationBriefSerializer
 from accounts.choices import OrganizationKind, Role
 from accounts.models import Organization
-from core.api.fields import IdField, Int64Field
+from core.api.fields import IdField, Int64Field, ModelSerializer, StringField
 from scenarios import selectors
 from scenarios.api.common import (
     KeywordList,
@@ -38,33 +38,33 @@ from scenarios.services import capabilities
 
 
 class CapabilityInputSerializer(serializers.Serializer):
-    ref = serializers.CharField(max_length=64, required=False)
+    ref = StringField(max_length=64, required=False)
     firm = IdField(required=False, help_text="firm id; optional when the user edits for one firm")
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=5000)
+    title = StringField(max_length=200)
+    description = StringField(max_length=5000)
     chains = serializers.ListField(
         child=serializers.SlugField(max_length=64), min_length=1, max_length=10
     )
     keywords = KeywordList
     trl = serializers.IntegerField(min_value=1, max_value=9)
-    region_code = serializers.CharField(min_length=6, max_length=6, required=False)
+    region_code = StringField(min_length=6, max_length=6, required=False)
     certifications = serializers.ListField(
         child=serializers.ChoiceField(choices=Certification.choices),
         max_length=3,
         required=False,
     )
     past_cases = serializers.ListField(
-        child=serializers.CharField(max_length=200), max_length=20, required=False
+        child=StringField(max_length=200), max_length=20, required=False
     )
     capacity = serializers.IntegerField(min_value=1, max_value=1000, required=False)
     version = Int64Field(min_value=1, required=False)
 
 
-class CapabilityPublicSerializer(serializers.ModelSerializer):
+class CapabilityPublicSerializer(ModelSerializer):
     chains = serializers.SerializerMethodField()
-    region_code = serializers.CharField(source="region_id", read_only=True)
-    firm_name = serializers.CharField(source="firm.name", read_only=True)
-    firm_credit_code = serializers.CharField(source="firm.credit_code", read_only=True)
+    region_code = StringField(source="region_id", read_only=True)
+    firm_name = StringField(source="firm.name", read_only=True)
+    firm_credit_code = StringField(source="firm.credit_code", read_only=True)
 
     class Meta:
         model = Capability

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from accounts.models import Organization
 from accounts.roles import is_platform_admin, memberships
-from core.api.fields import Int64Field
+from core.api.fields import Int64Field, StringField
 from core.api.idempotency import IdempotentCreateMixin
 from core.api.mixins import expected_version, with_etag
 from core.errors import ActorNotAllowed, InvalidInput
@@ -20,9 +20,7 @@ from scenarios.models import (
     ScenarioNeed,
 )
 
-KeywordList = serializers.ListField(
-    child=serializers.CharField(max_length=32), max_length=20, required=False
-)
+KeywordList = serializers.ListField(child=StringField(max_length=32), max_length=20, required=False)
 
 
 def chain_slugs(obj: ScenarioNeed | Capability) -> list[str]:
@@ -37,11 +35,11 @@ class VersionInputSerializer(serializers.Serializer):
 
 
 class ReasonInputSerializer(VersionInputSerializer):
-    reason = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+    reason = StringField(max_length=2000, allow_blank=True, required=False)
 
 
 class RequiredReasonInputSerializer(VersionInputSerializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = StringField(max_length=2000)
 
 
 def _region(code: str | None, field: str = "region_code") -> Region | None:

@@ -31,6 +31,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from core.api.fields import StringField
 from core.api.schema import error_responses
 from scenarios import exchange
 from scenarios.exchange import FORMATS, XLSX_CONTENT_TYPE, ExportFile, ImportResult
@@ -67,16 +68,16 @@ class ImportResultSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["need", "capability"])
     format = serializers.ChoiceField(choices=FORMATS)
     created = serializers.IntegerField(help_text="新建（或试运行时可新建）的条数")
-    refs = serializers.ListField(child=serializers.CharField(), help_text="新建条目的编号")
+    refs = serializers.ListField(child=StringField(), help_text="新建条目的编号")
     update = serializers.BooleanField(help_text="是否按编号更新")  # type: ignore[assignment]
     updated = serializers.IntegerField(help_text="更新（或试运行时可更新）的条数")
-    updated_refs = serializers.ListField(child=serializers.CharField(), help_text="更新条目的编号")
+    updated_refs = serializers.ListField(child=StringField(), help_text="更新条目的编号")
     unchanged = serializers.IntegerField(help_text="与已有数据相同、未改动的行数")
     published = serializers.BooleanField()
     organizations_created = serializers.ListField(
-        child=serializers.CharField(), help_text="新建的需求单位/企业名称"
+        child=StringField(), help_text="新建的需求单位/企业名称"
     )
-    batch = serializers.CharField(help_text="导入批次号（审计记录中可查）")
+    batch = StringField(help_text="导入批次号（审计记录中可查）")
     dry_run = serializers.BooleanField()
 
 
@@ -87,38 +88,38 @@ class ExportQuerySerializer(serializers.Serializer):
 class NeedExchangeSerializer(serializers.Serializer):
     """A need in the exchange format (the JSON export; CSV/XLSX have the same columns)."""
 
-    ref = serializers.CharField()
-    title = serializers.CharField()
-    description = serializers.CharField()
-    category = serializers.CharField(help_text="场景类型代码，如 government_service")
-    chains = serializers.ListField(child=serializers.CharField(), help_text="产业链/赛道标识")
-    keywords = serializers.ListField(child=serializers.CharField())
-    region_code = serializers.CharField(help_text="GB/T 2260 六位代码")
-    validation_type = serializers.CharField(help_text="concept/demand/technology/product")
+    ref = StringField()
+    title = StringField()
+    description = StringField()
+    category = StringField(help_text="场景类型代码，如 government_service")
+    chains = serializers.ListField(child=StringField(), help_text="产业链/赛道标识")
+    keywords = serializers.ListField(child=StringField())
+    region_code = StringField(help_text="GB/T 2260 六位代码")
+    validation_type = StringField(help_text="concept/demand/technology/product")
     min_trl = serializers.IntegerField(min_value=1, max_value=9)
     budget_cny = serializers.IntegerField(allow_null=True)
     deadline = serializers.DateField(allow_null=True)
     is_major = serializers.BooleanField()
-    org_name = serializers.CharField()
-    org_region_code = serializers.CharField(help_text="发布单位所在地（GB/T 2260 六位代码）")
+    org_name = StringField()
+    org_region_code = StringField(help_text="发布单位所在地（GB/T 2260 六位代码）")
     version = serializers.IntegerField(help_text="导出时的版本；按编号更新时用来发现导出后的修改")
 
 
 class CapabilityExchangeSerializer(serializers.Serializer):
     """A capability in the exchange format."""
 
-    ref = serializers.CharField()
-    title = serializers.CharField()
-    description = serializers.CharField()
-    chains = serializers.ListField(child=serializers.CharField())
-    keywords = serializers.ListField(child=serializers.CharField())
-    region_code = serializers.CharField()
+    ref = StringField()
+    title = StringField()
+    description = StringField()
+    chains = serializers.ListField(child=StringField())
+    keywords = serializers.ListField(child=StringField())
+    region_code = StringField()
     trl = serializers.IntegerField(min_value=1, max_value=9)
-    certifications = serializers.ListField(child=serializers.CharField())
-    past_cases = serializers.ListField(child=serializers.CharField())
+    certifications = serializers.ListField(child=StringField())
+    past_cases = serializers.ListField(child=StringField())
     capacity = serializers.IntegerField(min_value=1)
-    firm_name = serializers.CharField()
-    firm_credit_code = serializers.CharField()
+    firm_name = StringField()
+    firm_credit_code = StringField()
     version = serializers.IntegerField(help_text="导出时的版本；按编号更新时用来发现导出后的修改")
 
 

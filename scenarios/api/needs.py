@@ -14,7 +14,7 @@ from accounts.api.serializers import OrganizationBriefSerializer
 from accounts.choices import OrganizationKind, Role
 from accounts.models import Organization
 from activity.api.audit import AuditEventSerializer
-from core.api.fields import IdField, Int64Field
+from core.api.fields import IdField, Int64Field, ModelSerializer, StringField
 from scenarios import selectors
 from scenarios.access import is_need_insider
 from scenarios.api.common import (
@@ -41,41 +41,41 @@ from scenarios.services import assessments, needs, reviews
 class NeedInputSerializer(serializers.Serializer):
     """Body of POST /needs/ and PATCH /needs/{id}/ (PATCH also takes ``version``)."""
 
-    ref = serializers.CharField(max_length=64, required=False)
+    ref = StringField(max_length=64, required=False)
     agency = IdField(
         required=False, help_text="posting agency id; optional when the user edits for one"
     )
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=5000)
+    title = StringField(max_length=200)
+    description = StringField(max_length=5000)
     category = serializers.ChoiceField(choices=ScenarioCategory.choices)
     chains = serializers.ListField(
         child=serializers.SlugField(max_length=64), min_length=1, max_length=10
     )
     keywords = KeywordList
-    region_code = serializers.CharField(min_length=6, max_length=6, required=False)
+    region_code = StringField(min_length=6, max_length=6, required=False)
     validation_type = serializers.ChoiceField(choices=ValidationType.choices)
     min_trl = serializers.IntegerField(min_value=1, max_value=9)
     budget_cny = serializers.IntegerField(
         min_value=0, max_value=10**13, allow_null=True, required=False
     )
-    resources_offered = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+    resources_offered = StringField(max_length=2000, allow_blank=True, required=False)
     deadline = serializers.DateField(allow_null=True, required=False)
     is_major = serializers.BooleanField(required=False)
-    contact_name = serializers.CharField(max_length=64, allow_blank=True, required=False)
-    contact_phone = serializers.CharField(max_length=32, allow_blank=True, required=False)
-    confidential_notes = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+    contact_name = StringField(max_length=64, allow_blank=True, required=False)
+    contact_phone = StringField(max_length=32, allow_blank=True, required=False)
+    confidential_notes = StringField(max_length=2000, allow_blank=True, required=False)
     version = Int64Field(
         min_value=1, required=False, help_text="current version, for updates (or If-Match)"
     )
 
 
-class NeedPublicSerializer(serializers.ModelSerializer):
+class NeedPublicSerializer(ModelSerializer):
     """A published need as the public sees it: no contacts, no internal notes."""
 
     chains = serializers.SerializerMethodField()
-    region_code = serializers.CharField(source="region_id", read_only=True)
-    region_name = serializers.CharField(source="region.name", read_only=True)
-    org_name = serializers.CharField(source="agency.name", read_only=True)
+    region_code = StringField(source="region_id", read_only=True)
+    region_name = StringField(source="region.name", read_only=True)
+    org_name = StringField(source="agency.name", read_only=True)
 
     class Meta:
         model = ScenarioNeed
@@ -111,12 +111,12 @@ class NeedOutputSerializer(NeedPublicSerializer):
     """A need for signed-in users; confidential fields only for its agency and reviewers."""
 
     agency = OrganizationBriefSerializer(read_only=True)
-    review_tier = serializers.CharField(
+    review_tier = StringField(
         read_only=True, help_text="tier of the pending review: county, city, province, or empty"
     )
-    contact_name = serializers.CharField(read_only=True, allow_null=True)
-    contact_phone = serializers.CharField(read_only=True, allow_null=True)
-    confidential_notes = serializers.CharField(read_only=True, allow_null=True)
+    contact_name = StringField(read_only=True, allow_null=True)
+    contact_phone = StringField(read_only=True, allow_null=True)
+    confidential_notes = StringField(read_only=True, allow_null=True)
 
     class Meta(NeedPublicSerializer.Meta):
         fields = [
@@ -140,11 +140,11 @@ class NeedOutputSerializer(NeedPublicSerializer):
 
 
 class ReviewDecisionInputSerializer(VersionInputSerializer):
-    comment = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+    comment = StringField(max_length=2000, allow_blank=True, required=False)
 
 
 class RequiredCommentInputSerializer(VersionInputSerializer):
-    comment = serializers.CharField(max_length=2000)
+    comment = StringField(max_length=2000)
 
 
 class AssessmentInputSerializer(serializers.Serializer):
@@ -152,10 +152,10 @@ class AssessmentInputSerializer(serializers.Serializer):
         child=serializers.FloatField(min_value=0, max_value=100),
         help_text="criterion key → score 0-100, one per criterion of the current policy",
     )
-    comment = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+    comment = StringField(max_length=2000, allow_blank=True, required=False)
 
 
-class AssessmentSerializer(serializers.ModelSerializer):
+class AssessmentSerializer(ModelSerializer):
     policy_version = serializers.IntegerField(source="policy.version", read_only=True)
 
     class Meta:

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from accounts.api.serializers import OrganizationSerializer
 from accounts.models import Organization
 from accounts.selectors import organization_list_for_user
+from core.api.fields import StringField
 from scenarios.api.common import ReasonInputSerializer
 from scenarios.choices import Certification
 from scenarios.services.firms import (
@@ -32,7 +33,7 @@ class CertifyInputSerializer(serializers.Serializer):
         allow_null=True,
         help_text="pilots one capability may run at once, as checked; null: unchecked",
     )
-    reason = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+    reason = StringField(max_length=2000, allow_blank=True, required=False, default="")
 
 
 class OrganizationViewSet(

@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.fields import IdField
+from core.api.fields import IdField, ModelSerializer, StringField
 from core.api.mixins import expected_version
 from core.errors import InvalidInput
 from scenarios import selectors
@@ -33,7 +33,7 @@ from scenarios.services.pilots import MAX_MILESTONES
 
 
 class MilestoneSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = StringField(max_length=200)
     due = serializers.DateField(required=False, allow_null=True)
     done = serializers.BooleanField(required=False, default=False)
 
@@ -59,12 +59,12 @@ class PilotConcludeInputSerializer(VersionInputSerializer):
         choices=[(PilotStatus.VALIDATED, "validated"), (PilotStatus.FAILED, "failed")]
     )
     trl_after = serializers.IntegerField(min_value=1, max_value=9)
-    note = serializers.CharField(max_length=4000)
+    note = StringField(max_length=4000)
 
 
 class PilotDecideInputSerializer(VersionInputSerializer):
     approve = serializers.BooleanField(help_text="true: the pilot runs; false: declined")
-    reason = serializers.CharField(
+    reason = StringField(
         max_length=500,
         required=False,
         allow_blank=True,
@@ -81,10 +81,10 @@ class PilotRecognizeInputSerializer(serializers.Serializer):
     best_practice = serializers.BooleanField(default=False)
 
 
-class PilotSerializer(serializers.ModelSerializer):
-    need_ref = serializers.CharField(source="need.ref", read_only=True)
-    capability_ref = serializers.CharField(source="capability.ref", read_only=True)
-    firm_name = serializers.CharField(source="capability.firm.name", read_only=True)
+class PilotSerializer(ModelSerializer):
+    need_ref = StringField(source="need.ref", read_only=True)
+    capability_ref = StringField(source="capability.ref", read_only=True)
+    firm_name = StringField(source="capability.firm.name", read_only=True)
 
     class Meta:
         model = Pilot

@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.fields import ModelSerializer, StringField
 from scenarios.choices import (
     NegativeListKind,
 )
@@ -25,11 +26,11 @@ from scenarios.services.policy import (
 
 class CriterionSerializer(serializers.Serializer):
     key = serializers.SlugField(max_length=64)
-    name = serializers.CharField(max_length=64)
+    name = StringField(max_length=64)
     weight = serializers.FloatField(min_value=0, max_value=RELATIVE_WEIGHT_MAX)
 
 
-class PolicySerializer(serializers.ModelSerializer):
+class PolicySerializer(ModelSerializer):
     selection_criteria = CriterionSerializer(many=True)
     # Declared, not derived from the model, so the schema does not depend on the database
     # backend's integer ranges.
@@ -73,17 +74,17 @@ class PolicyInputSerializer(serializers.Serializer):
         child=serializers.FloatField(min_value=0, max_value=REGION_WEIGHT_MAX), required=False
     )
     recommendations_per_need = serializers.IntegerField(min_value=1, max_value=50, required=False)
-    note = serializers.CharField(max_length=255, allow_blank=True, required=False)
+    note = StringField(max_length=255, allow_blank=True, required=False)
 
 
 class NegativeListEntryInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=NegativeListKind.choices)
-    keyword = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    keyword = StringField(max_length=64, required=False, allow_blank=True)
     chain = serializers.SlugField(max_length=64, required=False, allow_blank=True)
-    reason = serializers.CharField(max_length=255)
+    reason = StringField(max_length=255)
 
 
-class NegativeListEntrySerializer(serializers.ModelSerializer):
+class NegativeListEntrySerializer(ModelSerializer):
     chain: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True
     )

@@ -10,15 +10,16 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, viewsets
 
+from core.api.fields import ModelSerializer, StringField
 from scenarios import selectors
 from scenarios.models import (
     Review,
 )
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class ReviewSerializer(ModelSerializer):
     need = serializers.SerializerMethodField()
-    committee = serializers.CharField(source="committee.organization.name", read_only=True)
+    committee = StringField(source="committee.organization.name", read_only=True)
 
     class Meta:
         model = Review
