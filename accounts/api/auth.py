@@ -14,10 +14,12 @@ from drf_spectacular.utils import (
     OpenApiExample,
     extend_schema,
     extend_schema_field,
+    extend_schema_serializer,
     extend_schema_view,
 )
 from rest_framework import permissions, serializers, status
 from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -29,7 +31,7 @@ from accounts.api.serializers import OrganizationSerializer as FirmSerializer
 from accounts.roles import memberships
 from accounts.services.signup import firm_signup
 from accounts.services.users import password_reset_confirm, password_reset_request
-from core.api.fields import ModelSerializer, StringField
+from core.api.fields import EmailStringField, ModelSerializer, StringField
 from core.api.parsers import SafeJSONParser
 from core.api.schema import DeclaredErrorsSchema, error_responses
 from core.api.throttles import LoginThrottle
@@ -47,7 +49,7 @@ class FirmSignupInputSerializer(serializers.Serializer):
 
     username = StringField(max_length=150)
     password = Password
-    email = serializers.EmailField(max_length=254)
+    email = EmailStringField(max_length=254)
     firm_name = StringField(max_length=128)
     credit_code = StringField(max_length=18, help_text="统一社会信用代码（GB 32100-2015，18位）")
     region_code = StringField(max_length=6, help_text="企业所在地行政区划代码")
@@ -77,7 +79,7 @@ class FirmSignupOutputSerializer(serializers.Serializer):
 
 
 class PasswordResetInputSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = EmailStringField(max_length=254)
 
 
 class PasswordResetConfirmInputSerializer(serializers.Serializer):
@@ -91,6 +93,22 @@ class MessageSerializer(serializers.Serializer):
 
 
 # --- Views -------------------------------------------------------------------------------
+
+
+_DRF_TOKEN_FIELDS = AuthTokenSerializer._declared_fields
+
+
+# DRF's username and password, text only (its CharField took JSON numbers); a comment, not
+# a docstring, which the schema would show. Its component keeps DRF's name.
+@extend_schema_serializer(component_name="AuthToken")
+class TextAuthTokenSerializer(AuthTokenSerializer):
+    username = StringField(label=_DRF_TOKEN_FIELDS["username"].label, write_only=True)
+    password = StringField(
+        label=_DRF_TOKEN_FIELDS["password"].label,
+        style={"input_type": "password"},
+        trim_whitespace=False,
+        write_only=True,
+    )
 
 
 @extend_schema_view(
@@ -107,6 +125,7 @@ class ThrottledObtainAuthToken(ObtainAuthToken):
     # JSON) put three media types with one model in the schema, and a generated client sent
     # all three at once. The JSON parser refuses too deep a body (400, not 500).
     parser_classes = (SafeJSONParser,)
+    serializer_class = TextAuthTokenSerializer
     # Anonymous only: a header sent along (valid, stale or forged) changes nothing.
     authentication_classes: list[type] = []
     throttle_classes = [LoginThrottle]

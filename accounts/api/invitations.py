@@ -13,13 +13,13 @@ from accounts.api.serializers import OrganizationBriefSerializer
 from accounts.choices import Role
 from accounts.models import Invitation, Organization
 from accounts.services.invitations import invitation_accept, invitation_create
-from core.api.fields import IdField, ModelSerializer, StringField
+from core.api.fields import EmailStringField, IdField, ModelSerializer, StringField
 from core.api.schema import DeclaredErrorsSchema, error_responses
 from core.errors import InvalidInput
 
 
 class InvitationInputSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = EmailStringField(max_length=254)
     organization = IdField(help_text="受邀加入的组织 id")
     role = serializers.ChoiceField(choices=Role.choices)
 

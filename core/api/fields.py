@@ -32,17 +32,40 @@ class IdField(Int64Field):
         super().__init__(**kwargs)
 
 
-class StringField(serializers.CharField):
-    """Text, as the schema says: DRF's ``CharField`` also takes a JSON number (``0`` became
-    ``"0"``), so a client sending the wrong type never heard of it. Here any other JSON type
-    is a 400 on the field."""
+class TextOnly(serializers.CharField):
+    """Text, as the schema says: DRF's ``CharField`` (and its slug and e-mail fields) also
+    take a JSON number (``0`` became ``"0"``), so a client sending the wrong type never heard
+    of it. Here any other JSON type is a 400 on the field."""
 
-    default_error_messages = {"invalid": _("必须是文本（字符串）。")}
+    default_error_messages = {"not_text": _("必须是文本（字符串）。")}
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
-            self.fail("invalid")
+            self.fail("not_text")
         return str(super().to_internal_value(data))
+
+
+class StringField(TextOnly):
+    """A text field of a request (DRF's ``CharField``, text only)."""
+
+
+class SlugStringField(TextOnly, serializers.SlugField):
+    """A slug of a request (DRF's ``SlugField``, text only)."""
+
+
+class EmailStringField(TextOnly, serializers.EmailField):
+    """An e-mail address of a request (DRF's ``EmailField``, text only)."""
+
+
+class RealField(serializers.FloatField):
+    """A real number of a request: DRF's ``FloatField`` also takes ``true`` as 1.0."""
+
+    default_error_messages = {"not_number": _("必须是数字。")}
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool):
+            self.fail("not_number")
+        return float(super().to_internal_value(data))
 
 
 # DRF's ModelSerializer, with the model's text columns read by StringField. (A comment, not a
@@ -52,4 +75,7 @@ class ModelSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         **serializers.ModelSerializer.serializer_field_mapping,
         models.CharField: StringField,
         models.TextField: StringField,
+        models.SlugField: SlugStringField,
+        models.EmailField: EmailStringField,
+        models.FloatField: RealField,
     }

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
-from core.api.fields import IdField, StringField
+from core.api.fields import IdField, RealField, StringField
 from matching.engine.concepts import CHILD, HOWS, PARENT, RELATED
 from matching.engine.scoring import FEATURES
 from matching.services.explain import (
@@ -58,9 +58,9 @@ class CapabilityRefSerializer(ItemRefSerializer):
 
 class FeatureLineSerializer(serializers.Serializer):
     name = serializers.ChoiceField(choices=[(f, f) for f in FEATURES])
-    value = serializers.FloatField(help_text="特征值，0–1")
-    weight = serializers.FloatField(help_text="现行政策的归一化权重")
-    contribution = serializers.FloatField(help_text="权重 × 特征值；各项之和即得分")
+    value = RealField(help_text="特征值，0–1")
+    weight = RealField(help_text="现行政策的归一化权重")
+    contribution = RealField(help_text="权重 × 特征值；各项之和即得分")
 
 
 class ConceptSerializer(serializers.Serializer):
@@ -70,9 +70,7 @@ class ConceptSerializer(serializers.Serializer):
         choices=[(h, h) for h in HOWS],
         help_text="exact 同一词；synonym 产业链同义词；vector 词向量近邻；chain 上下级或相关产业链",
     )
-    similarity = serializers.FloatField(
-        help_text="exact/synonym 为 1；vector 为余弦；chain 为契合度"
-    )
+    similarity = RealField(help_text="exact/synonym 为 1；vector 为余弦；chain 为契合度")
     relation = serializers.ChoiceField(
         choices=[("", ""), (PARENT, PARENT), (CHILD, CHILD), (RELATED, RELATED)],
         help_text="chain：能力的词是需求的词的上级（parent）、下级（child）或相关（related）",
@@ -111,9 +109,7 @@ class ReasonSerializer(serializers.Serializer):
     rank = serializers.IntegerField(allow_null=True, help_text="below_top_n：当前排名")
     top_n = serializers.IntegerField(allow_null=True, help_text="below_top_n：候选数")
     k = serializers.IntegerField(allow_null=True, help_text="below_cutoff：每个需求推荐数")
-    cutoff_score = serializers.FloatField(
-        allow_null=True, help_text="below_cutoff：该需求最低的推荐得分"
-    )
+    cutoff_score = RealField(allow_null=True, help_text="below_cutoff：该需求最低的推荐得分")
     quota = serializers.IntegerField(allow_null=True, help_text="firm_quota_used：企业名额")
     needs = QuotaNeedSerializer(
         many=True,
@@ -129,7 +125,7 @@ class PairExplanationSerializer(serializers.Serializer):
     need = ItemRefSerializer()
     capability = CapabilityRefSerializer()
     policy_version = serializers.IntegerField(help_text="计算所用的现行政策版本")
-    score = serializers.FloatField(help_text="现行政策下的得分，0–1")
+    score = RealField(help_text="现行政策下的得分，0–1")
     features = FeatureLineSerializer(many=True)
     matched_keywords = serializers.ListField(child=StringField())
     concepts = ConceptSerializer(many=True, help_text="匹配的概念，最强的在前，至多 8 项")

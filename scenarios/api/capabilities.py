@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from accounts.api.serializers import OrganizationBriefSerializer
 from accounts.choices import OrganizationKind, Role
 from accounts.models import Organization
-from core.api.fields import IdField, Int64Field, ModelSerializer, StringField
+from core.api.fields import IdField, Int64Field, ModelSerializer, SlugStringField, StringField
 from scenarios import selectors
 from scenarios.api.common import (
     KeywordList,
@@ -43,7 +43,7 @@ class CapabilityInputSerializer(serializers.Serializer):
     title = StringField(max_length=200)
     description = StringField(max_length=5000)
     chains = serializers.ListField(
-        child=serializers.SlugField(max_length=64), min_length=1, max_length=10
+        child=SlugStringField(max_length=64), min_length=1, max_length=10
     )
     keywords = KeywordList
     trl = serializers.IntegerField(min_value=1, max_value=9)

@@ -14,7 +14,14 @@ from accounts.api.serializers import OrganizationBriefSerializer
 from accounts.choices import OrganizationKind, Role
 from accounts.models import Organization
 from activity.api.audit import AuditEventSerializer
-from core.api.fields import IdField, Int64Field, ModelSerializer, StringField
+from core.api.fields import (
+    IdField,
+    Int64Field,
+    ModelSerializer,
+    RealField,
+    SlugStringField,
+    StringField,
+)
 from scenarios import selectors
 from scenarios.access import is_need_insider
 from scenarios.api.common import (
@@ -49,7 +56,7 @@ class NeedInputSerializer(serializers.Serializer):
     description = StringField(max_length=5000)
     category = serializers.ChoiceField(choices=ScenarioCategory.choices)
     chains = serializers.ListField(
-        child=serializers.SlugField(max_length=64), min_length=1, max_length=10
+        child=SlugStringField(max_length=64), min_length=1, max_length=10
     )
     keywords = KeywordList
     region_code = StringField(min_length=6, max_length=6, required=False)
@@ -149,7 +156,7 @@ class RequiredCommentInputSerializer(VersionInputSerializer):
 
 class AssessmentInputSerializer(serializers.Serializer):
     scores = serializers.DictField(
-        child=serializers.FloatField(min_value=0, max_value=100),
+        child=RealField(min_value=0, max_value=100),
         help_text="criterion key → score 0-100, one per criterion of the current policy",
     )
     comment = StringField(max_length=2000, allow_blank=True, required=False)

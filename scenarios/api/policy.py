@@ -6,7 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.fields import ModelSerializer, StringField
+from core.api.fields import ModelSerializer, RealField, SlugStringField, StringField
 from scenarios.choices import (
     NegativeListKind,
 )
@@ -25,9 +25,9 @@ from scenarios.services.policy import (
 
 
 class CriterionSerializer(serializers.Serializer):
-    key = serializers.SlugField(max_length=64)
+    key = SlugStringField(max_length=64)
     name = StringField(max_length=64)
-    weight = serializers.FloatField(min_value=0, max_value=RELATIVE_WEIGHT_MAX)
+    weight = RealField(min_value=0, max_value=RELATIVE_WEIGHT_MAX)
 
 
 class PolicySerializer(ModelSerializer):
@@ -37,10 +37,10 @@ class PolicySerializer(ModelSerializer):
     recommendations_per_need = serializers.IntegerField(min_value=1, max_value=50)
     major_budget_threshold_cny = serializers.IntegerField(min_value=0, max_value=10**13)
     matching_weights = serializers.DictField(
-        child=serializers.FloatField(min_value=0, max_value=RELATIVE_WEIGHT_MAX)
+        child=RealField(min_value=0, max_value=RELATIVE_WEIGHT_MAX)
     )
     region_weights = serializers.DictField(
-        child=serializers.FloatField(min_value=0, max_value=REGION_WEIGHT_MAX)
+        child=RealField(min_value=0, max_value=REGION_WEIGHT_MAX)
     )
 
     class Meta:
@@ -66,12 +66,12 @@ class PolicyInputSerializer(serializers.Serializer):
         min_value=0, max_value=10**13, required=False
     )
     selection_criteria = CriterionSerializer(many=True, required=False)
-    high_value_threshold = serializers.FloatField(min_value=0, max_value=100, required=False)
+    high_value_threshold = RealField(min_value=0, max_value=100, required=False)
     matching_weights = serializers.DictField(
-        child=serializers.FloatField(min_value=0, max_value=RELATIVE_WEIGHT_MAX), required=False
+        child=RealField(min_value=0, max_value=RELATIVE_WEIGHT_MAX), required=False
     )
     region_weights = serializers.DictField(
-        child=serializers.FloatField(min_value=0, max_value=REGION_WEIGHT_MAX), required=False
+        child=RealField(min_value=0, max_value=REGION_WEIGHT_MAX), required=False
     )
     recommendations_per_need = serializers.IntegerField(min_value=1, max_value=50, required=False)
     note = StringField(max_length=255, allow_blank=True, required=False)
@@ -80,7 +80,7 @@ class PolicyInputSerializer(serializers.Serializer):
 class NegativeListEntryInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=NegativeListKind.choices)
     keyword = StringField(max_length=64, required=False, allow_blank=True)
-    chain = serializers.SlugField(max_length=64, required=False, allow_blank=True)
+    chain = SlugStringField(max_length=64, required=False, allow_blank=True)
     reason = StringField(max_length=255)
 
 
