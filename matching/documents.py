@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from matching.engine import MatchEngine
+from matching.engine.retrieval import RetrievalConfig
 from matching.engine.scoring import (
     CapabilityDoc,
     ChainNode,
@@ -316,6 +317,12 @@ def word_vectors() -> WordVectors | None:
     return get_word_vectors(Path(settings.MATCHING_INDEX_DIR) / "vectors")
 
 
+def retrieval_config() -> RetrievalConfig:
+    """The retrieval settings of every engine the service builds: the defaults that the
+    evaluation cross-validated (docs/matching-quality.md)."""
+    return RetrievalConfig()
+
+
 def engine_for(
     *, analyzer: Analyzer, weights: dict[str, float], region_weights: dict[str, float]
 ) -> MatchEngine:
@@ -325,6 +332,7 @@ def engine_for(
         analyzer,
         weights=Weights.from_mapping(weights),
         region_weights=RegionWeights.from_mapping(region_weights),
+        retrieval=retrieval_config(),
         vectors=word_vectors(),
     )
 

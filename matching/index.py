@@ -5,10 +5,10 @@ one warm engine, and processes share the built index as a file in ``MATCHING_IND
 
 The file is a *compacted* index (every row fitted together, ``index-<key>.npz``, with the
 capabilities' last-change stamps beside it) named by ``head-<variant>.json`` for the
-analyzer and dense setting. Between compactions, a published, edited or withdrawn
-capability does not rebuild it: each process brings its engine up to date by comparing the
-stamps it indexed with the database's (:func:`_sync`, checked on every task through the
-capability set key) and appending the new rows or marking the gone ones deleted
+analyzer, the dense setting and the retrieval settings. Between compactions, a published,
+edited or withdrawn capability does not rebuild it: each process brings its engine up to
+date by comparing the stamps it indexed with the database's (:func:`_sync`, checked on every
+task through the capability set key) and appending the new rows or marking the gone ones deleted
 (``CapabilityIndex.append``: the statistics stay frozen at the compaction). When the
 changed rows exceed ``MATCHING_COMPACT_SHARE`` of the index (at least
 ``MATCHING_COMPACT_MIN_ROWS``), a background task (``matching.compact_index``) rebuilds the
@@ -47,7 +47,7 @@ class _Warm:
     """This process's engine and what its index reflects."""
 
     engine: MatchEngine
-    variant: str  # analyzer fingerprint and dense setting
+    variant: str  # analyzer fingerprint, dense and retrieval settings
     policy_version: int
     base: str  # key of the compacted index file the engine started from
     caps_part: str  # the capability part of the set key the engine reflects
@@ -87,8 +87,8 @@ def _head_path(variant: str) -> Path:
     return Path(settings.MATCHING_INDEX_DIR) / f"head-{variant}.json"
 
 
-def _state_key(caps_part: str, rest_part: str, fingerprint: str, dense: str) -> str:
-    raw = f"{caps_part}-{rest_part}|{fingerprint}|{dense}"
+def _state_key(caps_part: str, rest_part: str, fingerprint: str, index_settings: str) -> str:
+    raw = f"{caps_part}-{rest_part}|{fingerprint}|{index_settings}"
     return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
@@ -112,10 +112,13 @@ def warm_engine_for(
     words = documents.dictionary_words(refresh=refresh_dictionary)
     analyzer = documents.analyzer_for(words)
     dense = "dense" if settings.MATCHING_WORD_VECTORS else "sparse"
-    variant = hashlib.sha256(f"{analyzer.fingerprint}|{dense}".encode()).hexdigest()[:24]
+    # The retrieval settings are part of the variant: an index saved under other settings
+    # (an upgrade that retuned them) is rebuilt, not loaded.
+    index_settings = f"{dense}|{documents.retrieval_config().key()}"
+    variant = hashlib.sha256(f"{analyzer.fingerprint}|{index_settings}".encode()).hexdigest()[:24]
     set_key = scenario_selectors.matching_capability_set_key_parts()
     caps_part, rest_part = set_key.caps, set_key.rest
-    key = _state_key(caps_part, rest_part, analyzer.fingerprint, dense)
+    key = _state_key(caps_part, rest_part, analyzer.fingerprint, index_settings)
     warm = _WARM.get(variant)
     if warm is not None and warm.rest_part == rest_part:
         if warm.policy_version != policy.version:

@@ -76,10 +76,10 @@ class RetrievalConfig:
     """
 
     word_weight: float = 1.0
-    chain_weight: float = 0.1
+    chain_weight: float = 0.05
     dense_weight: float = 0.3
-    bm25_k1: float = 1.2
-    bm25_b: float = 0.75
+    bm25_k1: float = 0.8
+    bm25_b: float = 0.3
     # Terms in more than this share of capabilities are ignored (BM25 stop words).
     word_max_df: float = 0.5
     # Terms in more than this share are left out of the candidate search only (their long
@@ -102,6 +102,14 @@ class RetrievalConfig:
     def threads(self) -> int:
         """Threads for sparse_dot_topn: the configured number, else every core."""
         return self.n_threads if self.n_threads is not None else max(os.cpu_count() or 1, 1)
+
+    def key(self) -> str:
+        """A stable text of what changes an index's contents (not how its work is split),
+        so that an index saved under other settings is not taken for this one."""
+        data = asdict(self)
+        for work_only in ("chunk_size", "n_threads"):
+            data.pop(work_only)
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RetrievalConfig:

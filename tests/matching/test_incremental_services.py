@@ -295,3 +295,22 @@ def test_the_need_fingerprint_equals_the_one_of_the_stamps_read(province):
     stamps = scenario_selectors.matching_need_stamps()
     assert len(stamps) == 3
     assert fingerprint == scenario_selectors.need_stamps_fingerprint(stamps)
+
+
+def test_an_index_saved_under_other_retrieval_settings_is_rebuilt_not_loaded(province, monkeypatch):
+    from matching.engine.retrieval import RetrievalConfig
+
+    run_inline(runs.match_run_request(scope="full"))
+    _, before = index.warm_engine_for(policy_current())
+    retuned = RetrievalConfig(bm25_k1=1.5, bm25_b=0.6)
+    assert retuned.key() != documents.retrieval_config().key()
+
+    # An upgrade that retunes the defaults, in a process that starts after it.
+    monkeypatch.setattr(documents, "retrieval_config", lambda: retuned)
+    index._WARM.clear()
+    engine, after = index.warm_engine_for(policy_current(), compacted=True)
+
+    assert after != before
+    assert engine.index is not None
+    assert engine.index.config == retuned
+    assert engine.retrieval == retuned

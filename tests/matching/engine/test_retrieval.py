@@ -81,12 +81,14 @@ def candidate_ids(index: CapabilityIndex, needs: list[NeedDoc], n: int) -> list[
     return out
 
 
-def test_top_candidates_puts_the_textual_match_first(index: CapabilityIndex) -> None:
+def test_top_candidates_puts_the_textual_matches_first(index: CapabilityIndex) -> None:
     needs = [need(1, "易涝点积水监测与内涝预警", ("digital-city",), ("积水监测",))]
 
     ranked = candidate_ids(index, needs, n=3)[0]
 
-    assert ranked[0] == 1
+    # The two waterlogging capabilities: one shares the chain and 内涝预警, the other the
+    # keyword 积水监测 verbatim; which leads is the block weights' call.
+    assert set(ranked[:2]) == {1, 6}
     assert 2 not in ranked
     assert 5 not in ranked
 
