@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
 from portal.views.common import page_of_button
@@ -38,6 +39,23 @@ class MethodNotAllowedPage:
         if "Allow" in response:
             page["Allow"] = response["Allow"]
         return page
+
+
+class PrivatePagesNotStored:
+    """What a signed-in user is shown is kept by no cache: not a shared proxy's, and not the
+    browser's own, whose back button would otherwise show a workspace page (contacts,
+    internal notes) to the next person at a shared computer after 退出. Answers that set
+    their own caching keep it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and "Cache-Control" not in response:
+            add_never_cache_headers(response)
+        return response
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

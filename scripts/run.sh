@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 UV=${UV:-$(command -v uv || echo "$PWD/.tools/bin/uv")}
 PORT=${PORT:-8000}
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.local}
+# The site's own error pages, not Django's technical ones (DEBUG=true make run for those).
+export DEBUG=${DEBUG:-false}
 
 "$UV" run python manage.py migrate --noinput -v0
 "$UV" run python manage.py load_reference

@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.MethodNotAllowedPage",
+    "portal.middleware.PrivatePagesNotStored",
     # Last: turns a sign-in refused for a locked account or address into its 429 page.
     "axes.middleware.AxesMiddleware",
 ]

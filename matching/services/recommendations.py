@@ -87,6 +87,8 @@ def pair_respond(*, actor: Actor, match: Match, interested: bool, note: str = ""
         reason=note,
         data={"match": match.pk},
     )
+    if before == response:
+        return review  # only the note changed: audited, but the agency was told already
     word = "有意向承接" if interested else "不参与"
     notify_users(
         user_ids=member_ids(match.need.agency_id, Role.AGENCY_EDITOR),

@@ -172,3 +172,23 @@ def test_a_candidate_that_was_not_recommended_cannot_be_shortlisted(matched, age
 
     assert "推荐结果" in refused.value.message
     assert not PairReview.objects.filter(shortlisted=True).exists()
+
+
+def test_the_agency_is_told_when_the_answer_changes_not_when_the_note_does(matched):
+    from activity.models import Notification
+
+    match = top(matched["needs"][0])
+    editor = factories.member(match.capability.firm, "firm_editor")
+    agency_editor = factories.member(match.need.agency, "agency_editor")
+    told = Notification.objects.filter(verb="match.firm_response", user=agency_editor)
+
+    pair_respond(actor=editor, match=match, interested=True, note="两周内可部署")
+    pair_respond(actor=editor, match=match, interested=True, note="两周内可部署")
+    pair_respond(actor=editor, match=match, interested=True, note="一周内可部署")
+    first = told.count()
+    pair_respond(actor=editor, match=match, interested=False, note="产能不足")
+
+    assert first == told.filter(message__contains="有意向承接").count() == 1
+    assert told.filter(message__contains="不参与").count() == 1
+    review = PairReview.objects.get(need=match.need, capability=match.capability)
+    assert (review.firm_response, review.firm_note) == ("declined", "产能不足")

@@ -415,3 +415,15 @@ def test_a_request_refused_before_any_view_answers_json_on_the_api(settings):
     assert api.json()["code"] == "bad_request"
     assert page.status_code == 400
     assert "请求有误" in page.content.decode()
+
+
+def test_what_a_signed_in_user_sees_is_not_kept_by_any_cache(agency_user):
+    client, _ = sign_in(agency_user.username)
+
+    for url in ("/workspace/agency/", "/opportunities/", "/api/v1/needs/"):
+        control = client.get(url)["Cache-Control"]
+        assert "no-store" in control, url
+        assert "private" in control, url
+
+    # Anonymous public pages stay cacheable.
+    assert "no-store" not in Client().get("/opportunities/").get("Cache-Control", "")
