@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from matching import documents
 from matching.engine import concepts as engine_concepts
@@ -81,11 +82,28 @@ def concept_sentence(concept: ConceptMatch) -> str:
     if concept.how == engine_concepts.SYNONYM:
         return _("需求的“%(need)s”与能力的“%(capability)s”相近（近义词）") % values
     if concept.how == engine_concepts.VECTOR:
-        return _("需求的“%(need)s”与能力的“%(capability)s”相近（词向量相似度 %(similarity)s）") % (
-            values | {"similarity": f"{concept.similarity:.2f}"}
-        )
+        return _vector_sentence(concept)
     if concept.relation == engine_concepts.PARENT:
         return _("能力的“%(capability)s”涵盖需求的“%(need)s”（上级产业链）") % values
     if concept.relation == engine_concepts.CHILD:
         return _("需求的“%(need)s”涵盖能力的“%(capability)s”（下级产业链）") % values
     return _("需求的“%(need)s”与能力的“%(capability)s”属于相关产业链") % values
+
+
+def _vector_sentence(concept: ConceptMatch) -> str:
+    """A word-vector pair in a reader's words: no similarity figures and no "+" joins (the
+    breakdown keeps both). A compound keyword matched through its pieces names them; a pair
+    below the cosine at which words read as close (0.7) is called related, not close."""
+    pieces = concept.capability_word.split("+")
+    if len(pieces) > 1:
+        values = {
+            "need": concept.need_word,
+            "pieces": pgettext("between quoted words", "、").join(f"“{piece}”" for piece in pieces),
+        }
+        if concept.similarity >= 1.0:
+            return _("需求的“%(need)s”拆开后的%(pieces)s都出现在能力中") % values
+        return _("需求的“%(need)s”拆开后与能力的%(pieces)s意思相近") % values
+    values = {"need": concept.need_word, "capability": concept.capability_word}
+    if concept.similarity >= engine_concepts.VECTOR_MIN_SIMILARITY:
+        return _("需求的“%(need)s”与能力的“%(capability)s”意思相近") % values
+    return _("需求的“%(need)s”与能力的“%(capability)s”有一定关联") % values

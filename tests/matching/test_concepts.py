@@ -20,9 +20,24 @@ from tests.scenarios.helpers import make_capability, make_need
         ),
         (
             ConceptMatch("直升机", "无人机", VECTOR, 0.8165),
-            "需求的“直升机”与能力的“无人机”相近（词向量相似度 0.82）",
-            "The need's “直升机” is close to the capability's “无人机” "
-            "(word-vector similarity 0.82)",
+            "需求的“直升机”与能力的“无人机”意思相近",
+            "The need's “直升机” is close in meaning to the capability's “无人机”",
+        ),
+        (
+            ConceptMatch("复合材料", "钢材", VECTOR, 0.59),
+            "需求的“复合材料”与能力的“钢材”有一定关联",
+            "The need's “复合材料” is loosely related to the capability's “钢材”",
+        ),
+        (
+            ConceptMatch("机器视觉", "机器+视觉", VECTOR, 1.0),
+            "需求的“机器视觉”拆开后的“机器”、“视觉”都出现在能力中",
+            "The parts of the need's “机器视觉” (“机器”, “视觉”) all appear in the capability",
+        ),
+        (
+            ConceptMatch("探伤成像", "探伤+显像", VECTOR, 0.74),
+            "需求的“探伤成像”拆开后与能力的“探伤”、“显像”意思相近",
+            "The parts of the need's “探伤成像” are close in meaning to the capability's "
+            "“探伤”, “显像”",
         ),
         (
             ConceptMatch("锂电池", "新能源", CHAIN, 0.7, PARENT),

@@ -200,6 +200,8 @@ def test_firm_answers_interested_with_a_note(matched, agency_user):
     assert (review.firm_response, review.firm_note) == ("interested", "团队可两周内进场")
     assert "已答复" in page(response)
     assert agency_user.notifications.filter(verb="match.firm_response").exists()
+    again = page(client.get(f"/workspace/firm/recommendations/{match.pk}/"))
+    assert "您的说明：团队可两周内进场" in again  # the firm sees what it wrote
 
 
 def test_firm_answer_without_a_choice_is_refused_in_place(matched):

@@ -181,6 +181,7 @@ def test_capability_list_and_detail_show_the_firm_and_certifications(client, lis
     page = text(client.get("/capabilities/", {"certification": "specialized_sme"}))
     assert "政务大模型私有化部署" in page
     assert "排水管网液位感知与内涝预警系统" not in page
+    assert "专精特新（自报）" in page  # the list, too, says nobody checked the claim
     assert "已撤回的能力" not in text(client.get("/capabilities/"))
 
     cap = lists["caps"][1]
@@ -193,6 +194,9 @@ def test_capability_list_and_detail_show_the_firm_and_certifications(client, lis
     firm.verified_certifications = ["specialized_sme"]
     firm.save()
     assert "专精特新（已核验）" in text(client.get(f"/capabilities/{cap.ref}/"))
+    listed = text(client.get("/capabilities/", {"certification": "specialized_sme"}))
+    assert "✓ 专精特新" in listed
+    assert "专精特新（自报）" not in listed
 
 
 def test_export_downloads_the_filtered_selection_as_xlsx(client, lists):
