@@ -5,6 +5,7 @@ from django.db.models import Q, QuerySet
 from accounts.choices import Role
 from accounts.models import Membership, Organization
 from accounts.roles import committees_of, is_platform_admin, memberships
+from accounts.validators import organization_name_core, within_one_edit
 from core.actors import Actor
 
 
@@ -44,3 +45,31 @@ def member_ids_by_organization(
     ).values_list("organization_id", "user_id"):
         members.setdefault(org_id, []).append(user_id)
     return members
+
+
+# Cores shorter than this are too generic to call two names alike.
+_MIN_CORE = 4
+
+
+def similar_organization_names(
+    organizations: list[Organization], *, limit: int = 3
+) -> dict[int, list[str]]:
+    """Per organization, other organizations' names that a reader could take for its own:
+    the same core under another organizational form, or a core one character apart
+    (萍乡赣相 for 萍乡赣湘). For a committee deciding a sign-up; candidates are the names
+    sharing the core's first or last three characters."""
+    out: dict[int, list[str]] = {}
+    for org in organizations:
+        core = organization_name_core(org.name)
+        if len(core) < _MIN_CORE:
+            continue
+        candidates = (
+            Organization.objects.exclude(pk=org.pk)
+            .filter(Q(name__contains=core[:3]) | Q(name__contains=core[-3:]))
+            .order_by("name")
+            .values_list("name", flat=True)[:500]
+        )
+        alike = [n for n in candidates if within_one_edit(organization_name_core(n), core)]
+        if alike:
+            out[org.pk] = alike[:limit]
+    return out

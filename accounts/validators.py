@@ -1,8 +1,10 @@
 """Validators for official codes (GB 32100-2015 unified social credit codes) and phone
 numbers."""
 
+import functools
 import unicodedata
 
+import opencc
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
@@ -73,11 +75,58 @@ def _invisible(ch: str) -> bool:
     return unicodedata.category(ch) in ("Cf", "Cc")
 
 
+# Organizational forms that are one legal form written two ways: names that differ only in
+# them read as the same name (as the company registry treats them).
+_SAME_FORM = (("有限责任公司", "有限公司"),)
+
+
+@functools.cache
+def _to_simplified() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
 def organization_name_key(name: str) -> str:
     """What two organization names are compared by: NFKC (full-width letters, compatibility
-    forms), no invisible characters, no spaces, case-folded."""
+    forms), no invisible characters, spaces or punctuation, traditional characters as
+    simplified (贛 as 赣), one spelling of each organizational form, case-folded."""
     text = unicodedata.normalize("NFKC", name)
-    return "".join(ch for ch in text if not _invisible(ch) and not ch.isspace()).casefold()
+    text = "".join(
+        ch
+        for ch in text
+        if not _invisible(ch) and not ch.isspace() and not unicodedata.category(ch).startswith("P")
+    )
+    text = _to_simplified().convert(text)
+    for long_form, short_form in _SAME_FORM:
+        text = text.replace(long_form, short_form)
+    return text.casefold()
+
+
+# Organizational forms at the end of a name, longest first: what is left is the name's core,
+# which a look-alike keeps while changing the form (股份有限公司 for 有限公司).
+_FORMS = ("股份有限公司", "集团有限公司", "有限公司", "集团公司", "集团", "公司")
+
+
+def organization_name_core(name: str) -> str:
+    """The name's key without its organizational form."""
+    key = organization_name_key(name)
+    for form in _FORMS:
+        if key.endswith(form) and len(key) > len(form):
+            return key[: -len(form)]
+    return key
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with at most one character changed, added or removed."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1 :] == b[i + 1 :]
+    return a[i:] == b[i + 1 :]
 
 
 def organization_name_problem(name: str) -> str | None:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
+from accounts import selectors as account_selectors
 from accounts.roles import committees_of, is_province_committee_member
 from accounts.selectors import committee_region_q
 from core.errors import DomainError, InvalidTransition
@@ -476,6 +477,9 @@ def _firms(
         "groups": [(key, label, counts[key]) for key, (label, _c) in FIRM_GROUPS.items()],
         "rows": [(f, forms[f.pk], firm_actions(f)) for f in items],
         "claimed": selectors.claimed_certifications(firm_ids=[f.pk for f in items]),
+        "alike": account_selectors.similar_organization_names(
+            [f for f in items if not f.is_verified]
+        ),
     }
     return render(request, "portal/committee/firms.html", context)
 

@@ -404,6 +404,9 @@ def test_password_reset_confirm_refuses_weak_password():
         "江西赣科智能装备\u200b有限公司",  # a zero-width space inside
         "\u202e江西赣科智能装备有限公司",  # a right-to-left override in front
         "江西赣科智能装备有限公司 ",  # a trailing space
+        "江西贛科智能裝備有限公司",  # traditional characters
+        "江西赣科智能装备有限责任公司",  # the same legal form written out
+        "江西赣科·智能装备有限公司",  # punctuation inside
     ],
 )
 def test_sign_up_refuses_a_taken_name_and_its_lookalikes(reference, lookalike):

@@ -1,7 +1,12 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.validators import credit_code_problem, validate_credit_code
+from accounts.validators import (
+    credit_code_problem,
+    organization_name_core,
+    validate_credit_code,
+    within_one_edit,
+)
 
 # Published credit codes of real organisations (company registers, annual reports).
 REAL_CODES = [
@@ -57,3 +62,27 @@ def test_validate_credit_code_raises_validation_error():
         validate_credit_code("123")
 
     assert excinfo.value.code == "invalid_credit_code"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "alike"),
+    [
+        ("萍乡赣湘工业陶瓷", "萍乡赣湘工业陶瓷", True),
+        ("萍乡赣湘工业陶瓷", "萍乡赣相工业陶瓷", True),  # one character changed
+        ("萍乡赣湘工业陶瓷", "萍乡赣湘工业新陶瓷", True),  # one added
+        ("萍乡赣湘工业陶瓷", "萍乡湘工业陶瓷", True),  # one removed
+        ("萍乡赣湘工业陶瓷", "萍乡赣湘工陶", False),  # two removed
+        ("萍乡赣湘工业陶瓷", "萍乡相赣工业陶瓷", False),  # two swapped: two changes
+        ("", "a", True),
+        ("ab", "", False),
+    ],
+)
+def test_within_one_edit(a, b, alike):
+    assert within_one_edit(a, b) is alike
+    assert within_one_edit(b, a) is alike
+
+
+def test_the_core_of_a_name_leaves_out_its_organizational_form():
+    assert organization_name_core("萍乡贛湘工业陶瓷股份有限公司") == "萍乡赣湘工业陶瓷"
+    assert organization_name_core("萍乡赣湘工业陶瓷有限责任公司") == "萍乡赣湘工业陶瓷"
+    assert organization_name_core("公司") == "公司"  # nothing but a form stays as it is

@@ -135,3 +135,23 @@ def test_a_firm_editor_is_sent_to_its_own_workspace(signup, firm_user):
     r = signed_in(firm_user).get(PAGE)
 
     assert r.status_code == 302
+
+
+def test_a_sign_up_whose_name_looks_like_another_is_flagged(city_reviewer):
+    donghu = Region.objects.get(code="360102")
+    factories.FirmFactory.create(region=donghu, name="萍乡赣湘工业陶瓷有限公司")
+    signups = ("萍乡赣湘工业陶瓷股份有限公司", "萍乡赣相工业陶瓷有限公司", "南昌绿源环保有限公司")
+    for name in signups:
+        factories.FirmFactory.create(region=donghu, name=name, verified_at=None)
+
+    html = signed_in(city_reviewer).get(PAGE, {"status": "unverified"}).content.decode()
+    cards = {}
+    for name in signups:
+        card = re.search(rf"<h2>{name}.*?</article>", html, re.S)
+        assert card is not None, name
+        cards[name] = card.group(0)
+
+    assert "名称与平台上已有的单位相近" in cards["萍乡赣湘工业陶瓷股份有限公司"]
+    assert "“萍乡赣湘工业陶瓷有限公司”" in cards["萍乡赣湘工业陶瓷股份有限公司"]
+    assert "“萍乡赣湘工业陶瓷有限公司”" in cards["萍乡赣相工业陶瓷有限公司"]
+    assert "名称与平台上已有的单位相近" not in cards["南昌绿源环保有限公司"]
