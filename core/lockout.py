@@ -1,11 +1,33 @@
-"""The answer to a sign-in refused by the lockout (django-axes: ``AXES_LOCKOUT_CALLABLE``)."""
+"""The lockout of repeated failed sign-ins (django-axes): how failures count
+(``AXES_HANDLER``) and the answer to a refused sign-in (``AXES_LOCKOUT_CALLABLE``)."""
 
 from typing import Any
 
+from axes.handlers.database import AxesDatabaseHandler
 from django.conf import settings
+from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+
+
+class AccountFirstHandler(AxesDatabaseHandler):
+    """Axes' database handler with a limit per lockout parameter: an account's failures
+    count against ``AXES_FAILURE_LIMIT``, an address's against the larger
+    ``AXES_ADDRESS_FAILURE_LIMIT``. Axes compares one number with one limit, so an address's
+    count is scaled to the account limit (50 failures at an address weigh as 10)."""
+
+    def get_failures(self, request: Any, credentials: dict[str, Any] | None = None) -> int:
+        # One queryset per entry of AXES_LOCKOUT_PARAMETERS, in that order.
+        attempts = self.get_user_attempts(request, credentials)
+        limit, address_limit = settings.AXES_FAILURE_LIMIT, settings.AXES_ADDRESS_FAILURE_LIMIT
+        weighed = 0
+        for parameter, queryset in zip(settings.AXES_LOCKOUT_PARAMETERS, attempts, strict=True):
+            failures = queryset.aggregate(n=Sum("failures_since_start"))["n"] or 0
+            if parameter == "ip_address":
+                failures = failures * limit // max(address_limit, 1)
+            weighed = max(weighed, failures)
+        return weighed
 
 
 def locked_out(

@@ -230,13 +230,21 @@ REST_FRAMEWORK = {
 }
 
 # Lockout after repeated failed sign-ins (django-axes), on top of the per-address "login"
-# rate: AXES_FAILURE_LIMIT failures for one account, or from one client address, lock that
-# account (whatever address guesses) or that address for AXES_COOLOFF_MINUTES, on the API's
-# token, the portal and /admin/ alike. A success resets the account's count.
+# rate: AXES_FAILURE_LIMIT failures for one account lock that account (whatever address
+# guesses), AXES_ADDRESS_FAILURE_LIMIT failures from one client address (for any accounts)
+# lock that address, for AXES_COOLOFF_MINUTES, on the API's token, the portal and /admin/
+# alike. The address limit is the larger one: an office signs in through one address, and
+# one person mistyping their own password must not lock out their colleagues. A success
+# resets the account's count.
+AXES_HANDLER = "core.lockout.AccountFirstHandler"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=50)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+# A sign-in refused by a lockout is not another failure: the right password tried from a
+# locked address must not count against the account, nor stretch the cool-off.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "core.api.throttles.client_address"
 AXES_LOCKOUT_CALLABLE = "core.lockout.locked_out"
 AXES_VERBOSE = False

@@ -10,11 +10,13 @@ PASSWORD = "pw-for-tests-2026"  # tests.factories.UserFactory
 
 pytestmark = pytest.mark.django_db
 LIMIT = 3
+ADDRESS_LIMIT = 6
 
 
 @pytest.fixture(autouse=True)
 def small_limit(settings):
     settings.AXES_FAILURE_LIMIT = LIMIT
+    settings.AXES_ADDRESS_FAILURE_LIMIT = ADDRESS_LIMIT
 
 
 def address(n):
@@ -54,14 +56,24 @@ def test_another_account_is_not_locked_by_them(agency_user, firm_user):
 
 def test_one_address_guessing_many_accounts_is_locked(agency_user, firm_user, county_reviewer):
     api = APIClient()
-    for user in (agency_user, firm_user, county_reviewer):
-        token(api, user.username, "wrong", 7)
+    for _ in range(ADDRESS_LIMIT // 3):  # below every account's limit
+        for user in (agency_user, firm_user, county_reviewer):
+            token(api, user.username, "wrong", 7)
 
     from_there = token(api, firm_user.username, PASSWORD, 7)
     elsewhere = token(api, firm_user.username, PASSWORD, 8)
 
     assert from_there.status_code == 429
     assert elsewhere.status_code == 200
+
+
+def test_one_person_mistyping_locks_their_account_not_the_office(agency_user, firm_user):
+    api = APIClient()
+    for _ in range(LIMIT):
+        token(api, agency_user.username, "wrong", 7)  # the office's one address
+
+    assert token(api, agency_user.username, PASSWORD, 7).status_code == 429
+    assert token(api, firm_user.username, PASSWORD, 7).status_code == 200  # a colleague
 
 
 def test_a_success_before_the_limit_resets_the_account(agency_user):
