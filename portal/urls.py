@@ -165,6 +165,11 @@ urlpatterns = [
         agency.shortlist,
         name="agency-shortlist",
     ),
+    path(
+        "workspace/agency/matches/<int:match_id>/propose-pilot/",
+        agency.propose_pilot,
+        name="agency-propose-pilot",
+    ),
     path("workspace/agency/pilots/<int:pilot_id>/", agency.pilot_page, name="agency-pilot"),
     path("workspace/firm/", firm.home, name="firm-home"),
     path("workspace/firm/profile/", firm.profile_edit, name="firm-profile"),

@@ -2,6 +2,7 @@
 published need its recommendations with their explanations, the firms' answers, the
 shortlist and the pilots. Every check is the services'; a refusal is shown, not a 500."""
 
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from accounts.choices import Role
 from accounts.models import Organization
 from accounts.roles import organization_ids
-from core.errors import DomainError
+from core.errors import DomainError, InvalidInput
 from matching import selectors as matching_selectors
 from matching.services.recommendations import pair_shortlist
 from portal.explain import explain_all
@@ -33,6 +34,7 @@ from portal.views.common import (
     trail_of,
 )
 from scenarios import selectors
+from scenarios.choices import PilotStatus
 from scenarios.lifecycle import PUBLIC_NEED_STATUSES
 from scenarios.services import needs as need_services
 from scenarios.services import pilots as pilot_services
@@ -147,6 +149,7 @@ def need_edit(request: HttpRequest, ref: str) -> HttpResponse:
 @require_safe
 def need_page(request: HttpRequest, ref: str) -> HttpResponse:
     need = _need_or_404(request, ref)
+    pilots = list(selectors.pilots_of_need(need=need))
     candidates = matching_selectors.candidates_of_need(user=request.user, need_id=need.pk)
     reviews = matching_selectors.pair_reviews_of(
         pairs=[(m.need_id, m.capability_id) for m in candidates]
@@ -160,9 +163,19 @@ def need_page(request: HttpRequest, ref: str) -> HttpResponse:
             for m, explanation in zip(candidates, explain_all(candidates), strict=True)
         ],
         "interest": matching_selectors.interest_of_need(need_id=need.pk),
-        "pilots": selectors.pilots_of_need(need=need),
+        "pilots": pilots,
+        "open_pilots": _open_pilots(pilots),
     }
     return render(request, "portal/workspace/agency_need.html", context)
+
+
+def _open_pilots(pilots: Any) -> dict[int, Any]:
+    """capability id -> the need's proposed or running pilot with it (the newest)."""
+    out: dict[int, Any] = {}
+    for pilot in pilots:
+        if pilot.status in (PilotStatus.PROPOSED, PilotStatus.RUNNING):
+            out.setdefault(pilot.capability_id, pilot)
+    return out
 
 
 def _act(request: HttpRequest, ref: str, call: Any, done: str) -> HttpResponse:
@@ -253,8 +266,11 @@ def shortlist(request: HtmxHttpRequest, match_id: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("portal:agency-need", ref=match.need.ref)
     if request.htmx:
+        pilot = _open_pilots(selectors.pilots_of_need(need=match.need)).get(match.capability_id)
         return render(
-            request, "portal/workspace/_shortlist.html", {"match": match, "review": review}
+            request,
+            "portal/workspace/_shortlist.html",
+            {"match": match, "review": review, "pilot": pilot},
         )
     messages.success(request, _("已更新入围名单。"))
     return redirect("portal:agency-need", ref=match.need.ref)
@@ -354,3 +370,47 @@ def pilot_page(request: HttpRequest, pilot_id: int) -> HttpResponse:
         "running": pilot.status == "running",
     }
     return render(request, "portal/workspace/agency_pilot.html", context)
+
+
+@button_action
+def propose_pilot(request: HtmxHttpRequest, match_id: int) -> HttpResponse:
+    """The agency proposes a pilot with a shortlisted capability; the need's committee
+    approves it (``pilot_start`` by the agency makes a proposal)."""
+    match = matching_selectors.match_list_for_user(user=request.user).filter(pk=match_id).first()
+    if match is None:
+        raise Http404
+    typed = request.POST.get("tolerance_until", "")[:20]
+    try:
+        tolerance_until = date.fromisoformat(typed)
+    except ValueError:
+        tolerance_until = None
+    error = "" if tolerance_until else _("请填写包容期截止日期（将来的日期）。")
+    pilot = None
+    if tolerance_until is not None:
+        try:
+            pilot = pilot_services.pilot_start(
+                actor=request.user,
+                need=match.need,
+                capability=match.capability,
+                tolerance_until=tolerance_until,
+                source_match_id=match.pk,
+            )
+        except InvalidInput as exc:
+            error = "；".join(exc.fields.get("tolerance_until", [])) or exc.message
+        except DomainError as exc:
+            error = exc.message
+    if request.htmx:
+        review = matching_selectors.pair_reviews_of(pairs=[(match.need_id, match.capability_id)])
+        context = {
+            "match": match,
+            "review": review.get((match.need_id, match.capability_id)),
+            "pilot": pilot,
+            "proposal_error": error,
+            "proposal_value": typed,
+        }
+        return render(request, "portal/workspace/_shortlist.html", context)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("已提交试点提议，等待委员会审批。"))
+    return redirect("portal:agency-need", ref=match.need.ref)

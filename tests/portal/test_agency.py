@@ -2,13 +2,16 @@
 kept, stale edits), the lifecycle buttons, recommendations with explanations, the firms'
 answers and the shortlist. Every refusal is the service's, shown on the page."""
 
+import datetime as dt
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from activity.models import AuditEvent
 from matching.models import Match, PairReview
 from matching.services.recommendations import pair_respond
-from scenarios.models import ScenarioNeed
+from scenarios.models import Pilot, ScenarioNeed
 from scenarios.services.needs import need_submit, need_update
 from tests import factories
 from tests.portal.conftest import form_values, need_data, signed_in
@@ -242,6 +245,52 @@ def test_agency_cannot_shortlist_on_someone_elses_need(matched):
 
     assert response.status_code == 404
     assert not PairReview.objects.filter(shortlisted=True).exists()
+
+
+def test_agency_proposes_a_pilot_from_its_shortlist_and_the_committee_is_asked(
+    matched, agency_user
+):
+    need = matched["needs"][0]
+    match = Match.objects.current().filter(need=need, recommended=True).order_by("rank")[0]
+    firm_user = factories.member(match.capability.firm, "firm_editor")
+    pair_respond(actor=firm_user, match=match, interested=True)
+    client = signed_in(agency_user)
+    address = f"/workspace/agency/matches/{match.pk}/propose-pilot/"
+    assert "提议开展试点" not in page(client.get(f"/workspace/agency/needs/{need.ref}/"))
+    client.post(f"/workspace/agency/matches/{match.pk}/shortlist/", {"shortlisted": "1"})
+    assert "提议开展试点" in page(client.get(f"/workspace/agency/needs/{need.ref}/"))
+
+    past = client.post(address, {"tolerance_until": "2020-01-01"}, HTTP_HX_REQUEST="true")
+    blank = client.post(address, {"tolerance_until": "明天"}, HTTP_HX_REQUEST="true")
+
+    assert "必须是将来的日期" in page(past)
+    assert 'value="2020-01-01"' in page(past)  # what was typed stays
+    assert "请填写包容期截止日期" in page(blank)
+    assert not Pilot.objects.exists()
+
+    later = (timezone.localdate() + dt.timedelta(days=60)).isoformat()
+    done = client.post(address, {"tolerance_until": later}, HTTP_HX_REQUEST="true")
+    again = client.post(address, {"tolerance_until": later}, HTTP_HX_REQUEST="true")
+
+    pilot = Pilot.objects.get()
+    assert (pilot.status, pilot.need, pilot.capability) == ("proposed", need, match.capability)
+    assert pilot.source_match_id == match.pk
+    assert "等待委员会审批" in page(done)
+    assert "等待委员会审批" in page(again)  # the same proposal, not a second one
+    assert "等待委员会审批" in page(client.get(f"/workspace/agency/needs/{need.ref}/"))
+
+
+def test_agency_cannot_propose_a_pilot_on_someone_elses_need(matched):
+    match = Match.objects.current().filter(recommended=True)[0]
+    other = signed_in(factories.member(factories.AgencyFactory.create(), "agency_editor"))
+    later = (timezone.localdate() + dt.timedelta(days=60)).isoformat()
+
+    response = other.post(
+        f"/workspace/agency/matches/{match.pk}/propose-pilot/", {"tolerance_until": later}
+    )
+
+    assert response.status_code == 404
+    assert not Pilot.objects.exists()
 
 
 def test_agency_home_counts_recommendations_and_interest(matched, agency_user):
