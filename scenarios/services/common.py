@@ -126,7 +126,7 @@ def check_version(obj: Versioned, expected_version: int | None) -> None:
     """Refuse a write made against an older version of ``obj`` (HTTP 412)."""
     if expected_version is not None and expected_version != obj.version:
         raise StaleVersion(
-            _("数据已被他人修改（当前版本 %(current)s，请求版本 %(expected)s），请刷新后重试。")
+            _("数据已在别处被修改（当前版本 %(current)s，请求版本 %(expected)s），请刷新后重试。")
             % {"current": obj.version, "expected": expected_version},
             current_version=obj.version,
         )

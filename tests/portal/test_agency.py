@@ -110,7 +110,7 @@ def test_stale_edit_says_so_shows_the_newer_version_and_keeps_the_typing(
 
     need.refresh_from_db()
     assert need.title == "同事刚保存的名称"  # nothing of the stale edit was saved
-    assert "已被他人修改" in body
+    assert "已在别处被修改" in body
     assert "同事刚保存的名称" in body  # the newer version is shown
     assert 'value="我正在改的名称"' in body  # what the user typed is kept
     assert f'name="version" value="{need.version}"' in body  # saving again is possible

@@ -109,7 +109,7 @@ def test_stale_capability_edit_keeps_both_versions_visible(firm_client, firm, fi
 
     cap.refresh_from_db()
     assert cap.title == "同事保存的能力名称"
-    assert "已被他人修改" in body
+    assert "已在别处被修改" in body
     assert 'value="我的新名称"' in body
 
 

@@ -338,9 +338,13 @@ def test_warmed_counts_serve_the_unfiltered_lists_without_counting_again(lists):
     ],
 )
 def test_lists_answer_odd_queries_without_error(client, lists, query):
-    for url in ("/opportunities/", "/capabilities/", "/opportunities/export.xlsx"):
+    for url in ("/opportunities/", "/capabilities/"):
         response = client.get(url, query)
         assert response.status_code == 200, (url, query)
+    # The download refuses exactly the filters the list says it ignored.
+    ignored = "以下筛选条件无效" in text(client.get("/opportunities/", query))
+    export = client.get("/opportunities/export.xlsx", query)
+    assert export.status_code == (400 if ignored else 200), query
 
 
 @pytest.mark.parametrize(
@@ -395,3 +399,14 @@ def test_a_selected_tree_node_links_to_switching_it_off(client, lists):
 
     current = body[body.index('aria-current="true"') - 200 : body.index('aria-current="true"')]
     assert 'href="?sort=budget"' in current  # the region removed, the rest kept
+
+
+def test_an_export_with_a_filter_the_list_would_ignore_is_refused_with_why(client, lists):
+    response = client.get("/opportunities/export.xlsx", {"trl_min": "12", "q": "内涝"})
+
+    assert response.status_code == 400
+    assert "attachment" not in response.get("Content-Disposition", "")
+    body = response.content.decode()
+    assert "筛选条件无效，未下载" in body
+    assert "技术成熟度" in body  # names the filter
+    assert "/opportunities/?trl_min=12" in body  # back to the list as typed

@@ -446,7 +446,7 @@ def test_an_edit_made_after_the_check_is_not_overwritten(agency_needs, agency_us
 
     # then: a stale version, reported on the row; the other edit stays
     assert where(excinfo.value) == [(1, "")]
-    assert "已被他人修改" in excinfo.value.errors[0].reason
+    assert "已在别处被修改" in excinfo.value.errors[0].reason
     need = ScenarioNeed.objects.get(ref="UPD-N-PLAIN")
     assert (need.title, need.min_trl) == ("同时", 5)
 
