@@ -30,6 +30,7 @@ from portal.views.common import (
     VersionedEdit,
     button_action,
     edit_with_version,
+    not_your_page,
     posted_version,
     trail_of,
 )
@@ -64,7 +65,7 @@ def _need_or_404(request: HttpRequest, ref: str) -> Any:
 def home(request: HttpRequest) -> HttpResponse:
     agencies = _agencies(request)
     if not agencies:
-        return redirect("portal:workspace")
+        return not_your_page(request)
     group = request.GET.get("status", "all")
     if group not in STATUS_GROUPS:
         group = "all"
@@ -100,7 +101,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def need_new(request: HttpRequest) -> HttpResponse:
     agencies = _agencies(request)
     if not agencies:
-        return redirect("portal:workspace")
+        return not_your_page(request)
     choices = [(a.pk, a.name) for a in agencies]
     form = NeedForm(
         request.POST or None,

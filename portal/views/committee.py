@@ -36,7 +36,7 @@ from portal.forms.committee import (
     SuperviseForm,
     row_ids,
 )
-from portal.views.common import button_action, trail_of
+from portal.views.common import button_action, not_your_page, trail_of
 from scenarios import selectors
 from scenarios.choices import CapabilityStatus, PilotStatus
 from scenarios.services import capabilities as capability_services
@@ -60,7 +60,7 @@ def _committee_page(view: Any) -> Any:
     @login_required
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not committees_of(request.user):
-            return redirect("portal:workspace")
+            return not_your_page(request)
         return view(request, *args, **kwargs)
 
     wrapped.__name__ = view.__name__

@@ -101,6 +101,13 @@ def page_of_button(path: str) -> str:
     return parent
 
 
+def not_your_page(request: HttpRequest) -> HttpResponse:
+    """A page of a role the user does not have: to their own workspace, saying why (a
+    silent redirect looked like a broken link)."""
+    messages.info(request, gettext("这个页面属于其他角色，您的账号不能打开；已转到您的工作台。"))
+    return redirect("portal:workspace")
+
+
 STALE_MESSAGE = _(
     "在您编辑期间，这一条已在别处被修改（现为第 %(v)s 版）。请对照下方的最新内容，确认后再次保存。"
 )

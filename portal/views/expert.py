@@ -19,6 +19,7 @@ from core.errors import DomainError
 from portal.forms import apply_service_errors
 from portal.forms.committee import AssessmentForm
 from portal.labels import criterion_name
+from portal.views.common import not_your_page
 from scenarios import selectors
 from scenarios.lifecycle import ASSESSABLE_NEED_STATUSES
 from scenarios.services.assessments import assessment_submit
@@ -32,7 +33,7 @@ def _expert_page(view: Any) -> Any:
     @login_required
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if Role.EXPERT not in {m.role for m in memberships(request.user)}:
-            return redirect("portal:workspace")
+            return not_your_page(request)
         return view(request, *args, **kwargs)
 
     wrapped.__name__ = view.__name__

@@ -33,6 +33,7 @@ from portal.views.common import (
     button_action,
     capability_trail,
     edit_with_version,
+    not_your_page,
     posted_version,
 )
 from scenarios import selectors
@@ -85,7 +86,7 @@ def _capability_or_404(request: HttpRequest, ref: str) -> Any:
 def home(request: HttpRequest) -> HttpResponse:
     firm = _firm(request)
     if firm is None:
-        return redirect("portal:workspace")
+        return not_your_page(request)
     capabilities = list(
         selectors.capability_queryset().filter(firm=firm).order_by("-updated_at", "-id")[:200]
     )
@@ -106,7 +107,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def profile_edit(request: HttpRequest) -> HttpResponse:
     firm = _firm(request)
     if firm is None:
-        return redirect("portal:workspace")
+        return not_your_page(request)
     form = ProfileForm(
         request.POST or None,
         initial={
@@ -140,7 +141,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 def capability_new(request: HttpRequest) -> HttpResponse:
     firm = _firm(request)
     if firm is None:
-        return redirect("portal:workspace")
+        return not_your_page(request)
     form = CapabilityForm(
         request.POST or None, firm_region=firm.region_id, initial={"region": firm.region_id}
     )
@@ -245,7 +246,7 @@ def capability_withdraw(request: HttpRequest, ref: str) -> HttpResponse:
 @require_safe
 def recommendations(request: HttpRequest) -> HttpResponse:
     if _firm(request) is None:
-        return redirect("portal:workspace")
+        return not_your_page(request)
     page = Paginator(matching_selectors.recommendations_for_firm(user=request.user), 30).get_page(
         request.GET.get("page")
     )

@@ -88,7 +88,7 @@ def _download(request: HttpRequest, kind: str) -> HttpResponse:
     if selection.form.errors:
         fields = selection.form.fields
         problems = "；".join(
-            f"{fields[name].label if name in fields else name}：{'；'.join(errors)}"
+            f"{fields[name].label if name in fields else name}：{'；'.join(str(e) for e in errors)}"
             for name, errors in selection.form.errors.items()
         )
         back = reverse("portal:need-list" if kind == "need" else "portal:capability-list")

@@ -427,3 +427,12 @@ def test_what_a_signed_in_user_sees_is_not_kept_by_any_cache(agency_user):
 
     # Anonymous public pages stay cacheable.
     assert "no-store" not in Client().get("/opportunities/").get("Cache-Control", "")
+
+
+def test_a_page_of_another_role_says_why_it_sent_you_home(firm_user):
+    client, _ = sign_in(firm_user.username)
+
+    for url in ("/workspace/committee/", "/workspace/expert/", "/workspace/agency/"):
+        landed = client.get(url, follow=True)
+        assert landed.redirect_chain[-1][0] == "/workspace/firm/", url
+        assert "这个页面属于其他角色" in landed.content.decode(), url

@@ -111,6 +111,10 @@ def test_suspending_needs_a_reason_and_takes_the_firm_off_the_list(signup, city_
     assert signup.capabilities.get().status == "suspended"
     page = signed_in(city_reviewer).get(PAGE + "?status=suspended").content.decode()
     assert "资质造假" in page
+    own = factories.member(signup, "firm_editor")
+    home = signed_in(own).get("/workspace/firm/").content.decode()
+    assert "资质造假" in home  # the firm is told why
+    assert "登记新能力" not in home  # and not offered what it may not do meanwhile
 
 
 def test_an_action_the_firm_is_not_in_state_for_is_refused_in_place(signup, city_reviewer):
