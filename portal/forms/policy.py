@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from portal.explain import FEATURE_LABELS
@@ -29,13 +31,33 @@ REGION_LABELS = {
 }
 
 
+class _WeightField(forms.DecimalField):
+    """A weight: one message per refused value (1e308 broke both the bound and the digits,
+    and the two of Django's messages read as one garbled sentence)."""
+
+    def run_validators(self, value: Any) -> None:
+        try:
+            super().run_validators(value)
+        except ValidationError as exc:
+            raise ValidationError(exc.error_list[:1]) from None
+
+
 def _weight(label: Any, top: float, *, group: str, positive: bool = False) -> forms.DecimalField:
-    return forms.DecimalField(
+    shown = f"{top:g}"
+    digits = format_lazy(_("请填写 0 到 {top} 之间的数，最多 4 位小数。"), top=shown)
+    return _WeightField(
         label=label,
         min_value=Decimal("0.0001") if positive else Decimal(0),
         max_value=Decimal(str(top)),
         max_digits=10,
         decimal_places=4,
+        error_messages={
+            "max_value": format_lazy(_("不能大于 {top}。"), top=shown),
+            "min_value": _("必须大于 0。") if positive else _("不能小于 0。"),
+            "max_digits": digits,
+            "max_decimal_places": digits,
+            "max_whole_digits": digits,
+        },
         widget=forms.NumberInput(attrs={"step": "any", "data-share-group": group}),
     )
 

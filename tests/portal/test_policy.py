@@ -130,3 +130,19 @@ def test_the_same_entry_cannot_be_listed_twice(matched, province_reviewer):
     assert first.status_code == 302
     assert "已在负面清单中" in again.content.decode()
     assert NegativeListEntry.objects.filter(keyword="虚拟货币").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [("1e308", "不能大于 1000。"), ("-1", "不能小于 0。"), ("0.123456", "最多 4 位小数")],
+)
+def test_a_refused_weight_gets_one_plain_message(matched, province_reviewer, typed, said):
+    client = signed_in(province_reviewer)
+
+    html = client.post(URL, editor_data(client, w_text=typed, action="preview")).content.decode()
+
+    error = html[html.index('id="id_w_text_error"') :]
+    error = error[: error.index("</div>")]
+    assert said in error
+    assert "；" not in error  # one message, not Django's two joined
+    assert "1000.0" not in error
