@@ -105,6 +105,11 @@ def test_detail_explains_the_shortfall_need_by_need(matched, city_reviewer):
     assert "配额已满" in html
     assert need.ref in html
     assert "1 个需求" in html
+    assert "系统（发布、撤下" in html  # who asked for a run nobody requested by hand
+    # The steps' timings are there for operators, folded away from the committee's reading.
+    folded = html[html.index("各步骤耗时") :]
+    assert "<details" in html[: html.index("各步骤耗时")][-200:]
+    assert "秒" in folded
 
 
 def test_firms_and_agencies_do_not_reach_runs(matched, firm_user, agency_user):
