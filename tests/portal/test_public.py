@@ -410,3 +410,9 @@ def test_an_export_with_a_filter_the_list_would_ignore_is_refused_with_why(clien
     assert "筛选条件无效，未下载" in body
     assert "技术成熟度" in body  # names the filter
     assert "/opportunities/?trl_min=12" in body  # back to the list as typed
+
+
+def test_no_results_leave_no_empty_filter_boxes(client, lists):
+    body = text(client.get("/opportunities/", {"q": "查无此词"}))
+
+    assert body.count("当前结果中没有可细分的项") == 2  # the chain and the region trees
