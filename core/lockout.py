@@ -29,6 +29,18 @@ class AccountFirstHandler(AxesDatabaseHandler):
             weighed = max(weighed, failures)
         return weighed
 
+    def reset_user_attempts(self, request: Any, credentials: dict[str, Any] | None = None) -> int:
+        """A successful sign-in clears the account's own failures only. Axes clears every
+        parameter's rows, so any valid account signing in from an address wiped the failures
+        of every other account guessed from it, a locked one included, and the address's
+        count: a way to keep guessing a colleague's password nine tries at a time."""
+        attempts = self.filter_user_attempts(request, credentials)
+        cleared = 0
+        for parameter, queryset in zip(settings.AXES_LOCKOUT_PARAMETERS, attempts, strict=True):
+            if parameter == "username":
+                cleared += queryset.delete()[0]
+        return cleared
+
 
 def locked_out(
     request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None

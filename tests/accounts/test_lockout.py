@@ -118,3 +118,28 @@ def test_the_admin_sign_in_locks_too(platform_admin):
 
     assert page.status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+def test_signing_in_to_one_account_does_not_unlock_another(agency_user, firm_user):
+    api = APIClient()
+    for _ in range(LIMIT):
+        token(api, agency_user.username, "wrong", 7)
+
+    assert token(api, firm_user.username, PASSWORD, 7).status_code == 200  # a colleague
+
+    assert token(api, agency_user.username, PASSWORD, 7).status_code == 429  # still locked
+
+
+def test_signing_in_does_not_clear_the_addresss_count_of_other_accounts(
+    agency_user, firm_user, county_reviewer
+):
+    api = APIClient()
+    for _ in range(ADDRESS_LIMIT // 2):  # ADDRESS_LIMIT - 1 failures, none of them firm_user's
+        token(api, agency_user.username, "wrong", 7)
+    for _ in range(ADDRESS_LIMIT // 2 - 1):
+        token(api, county_reviewer.username, "wrong", 7)
+    assert token(api, firm_user.username, PASSWORD, 7).status_code == 200
+
+    token(api, county_reviewer.username, "wrong", 7)  # the address's limit is reached
+
+    assert token(api, firm_user.username, PASSWORD, 7).status_code == 429
