@@ -5,7 +5,7 @@ from django.db.models import Q, QuerySet
 from accounts.choices import Role
 from accounts.models import Membership, Organization
 from accounts.roles import committees_of, is_platform_admin, memberships
-from accounts.validators import organization_name_core, within_one_edit
+from accounts.validators import organization_name_core, to_traditional, within_one_edit
 from core.actors import Actor
 
 
@@ -63,9 +63,14 @@ def similar_organization_names(
         core = organization_name_core(org.name)
         if len(core) < _MIN_CORE:
             continue
+        # The stored names as written: a traditional spelling holds the traditional pieces.
+        pieces = {core[:3], core[-3:], *(to_traditional(p) for p in (core[:3], core[-3:]))}
+        wanted = Q()
+        for piece in pieces:
+            wanted |= Q(name__contains=piece)
         candidates = (
             Organization.objects.exclude(pk=org.pk)
-            .filter(Q(name__contains=core[:3]) | Q(name__contains=core[-3:]))
+            .filter(wanted)
             .order_by("name")
             .values_list("name", flat=True)[:500]
         )

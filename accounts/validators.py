@@ -85,6 +85,16 @@ def _to_simplified() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+@functools.cache
+def _to_traditional() -> opencc.OpenCC:
+    return opencc.OpenCC("s2t")
+
+
+def to_traditional(text: str) -> str:
+    """``text`` in traditional characters (to find names stored in them)."""
+    return str(_to_traditional().convert(text))
+
+
 def organization_name_key(name: str) -> str:
     """What two organization names are compared by: NFKC (full-width letters, compatibility
     forms), no invisible characters, spaces or punctuation, traditional characters as

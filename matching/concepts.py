@@ -95,6 +95,8 @@ def _vector_sentence(concept: ConceptMatch) -> str:
     breakdown keeps both). A compound keyword matched through its pieces names them; a pair
     below the cosine at which words read as close (0.7) is called related, not close."""
     pieces = concept.capability_word.split("+")
+    # A piece inside another shown piece adds nothing for a reader (无人 beside 无人机).
+    pieces = [p for p in pieces if not any(p != q and p in q for q in pieces)]
     if len(pieces) > 1:
         values = {
             "need": concept.need_word,
@@ -102,7 +104,9 @@ def _vector_sentence(concept: ConceptMatch) -> str:
         }
         if concept.similarity >= 1.0:
             return _("需求的“%(need)s”拆开后的%(pieces)s都出现在能力中") % values
-        return _("需求的“%(need)s”拆开后与能力的%(pieces)s意思相近") % values
+        if concept.similarity >= engine_concepts.VECTOR_MIN_SIMILARITY:
+            return _("需求的“%(need)s”拆开后与能力的%(pieces)s意思相近") % values
+        return _("需求的“%(need)s”拆开后与能力的%(pieces)s有一定关联") % values
     values = {"need": concept.need_word, "capability": concept.capability_word}
     if concept.similarity >= engine_concepts.VECTOR_MIN_SIMILARITY:
         return _("需求的“%(need)s”与能力的“%(capability)s”意思相近") % values

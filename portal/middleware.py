@@ -1,9 +1,11 @@
 """Pages for answers that Django sends without one."""
 
 from collections.abc import Callable
+from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
@@ -56,6 +58,28 @@ class PrivatePagesNotStored:
         if user is not None and user.is_authenticated and "Cache-Control" not in response:
             add_never_cache_headers(response)
         return response
+
+
+class HtmxSignInRedirect:
+    """A part of a page (htmx) asked for after the session ended: the whole page goes to
+    sign-in and comes back to the page it was on. The plain 302 was followed inside the
+    request and the sign-in page swapped into a card of the page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        htmx = getattr(request, "htmx", None)
+        if not htmx or response.status_code != 302:
+            return response
+        login = resolve_url(settings.LOGIN_URL)
+        if urlsplit(response["Location"]).path != urlsplit(login).path:
+            return response
+        back = htmx.current_url_abs_path or request.get_full_path()
+        whole_page = HttpResponse(status=204)
+        whole_page["HX-Redirect"] = f"{login}?{urlencode({'next': back})}"
+        return whole_page
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

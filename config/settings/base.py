@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.MethodNotAllowedPage",
     "portal.middleware.PrivatePagesNotStored",
+    "portal.middleware.HtmxSignInRedirect",
     # Last: turns a sign-in refused for a locked account or address into its 429 page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.choices import Role
 from accounts.models import Organization
-from accounts.roles import organization_ids
+from accounts.roles import has_role_in, organization_ids
 from core.errors import DomainError, InvalidInput
 from matching import selectors as matching_selectors
 from matching.services.recommendations import pair_shortlist
@@ -171,12 +171,25 @@ def need_page(request: HttpRequest, ref: str) -> HttpResponse:
 
 
 def _open_pilots(pilots: Any) -> dict[int, Any]:
-    """capability id -> the need's proposed or running pilot with it (the newest)."""
+    """capability id -> the need's newest pilot with it that is proposed or running, else
+    its newest declined proposal (the card says why, beside the form to propose again)."""
     out: dict[int, Any] = {}
-    for pilot in pilots:
-        if pilot.status in (PilotStatus.PROPOSED, PilotStatus.RUNNING):
-            out.setdefault(pilot.capability_id, pilot)
+    for pilot in pilots:  # newest first
+        shown = out.get(pilot.capability_id)
+        is_open = pilot.status in (PilotStatus.PROPOSED, PilotStatus.RUNNING)
+        if (shown is None and (is_open or pilot.status == PilotStatus.DECLINED)) or (
+            is_open and shown is not None and shown.status == PilotStatus.DECLINED
+        ):
+            out[pilot.capability_id] = pilot
     return out
+
+
+def _parse_date(typed: str) -> date | None:
+    """A date as the date input sends it (YYYY-MM-DD); None for anything else."""
+    try:
+        return date.fromisoformat(typed) if len(typed) == 10 else None
+    except ValueError:
+        return None
 
 
 def _act(request: HttpRequest, ref: str, call: Any, done: str) -> HttpResponse:
@@ -378,16 +391,26 @@ def propose_pilot(request: HtmxHttpRequest, match_id: int) -> HttpResponse:
     """The agency proposes a pilot with a shortlisted capability; the need's committee
     approves it (``pilot_start`` by the agency makes a proposal)."""
     match = matching_selectors.match_list_for_user(user=request.user).filter(pk=match_id).first()
-    if match is None:
+    # The agency's own needs only: a committee member starts pilots from its own pages (here
+    # its pilot_start would start one at once, under the agency's words "提议").
+    if match is None or not has_role_in(request.user, Role.AGENCY_EDITOR, match.need.agency):
         raise Http404
-    typed = request.POST.get("tolerance_until", "")[:20]
-    try:
-        tolerance_until = date.fromisoformat(typed)
-    except ValueError:
-        tolerance_until = None
-    error = "" if tolerance_until else _("请填写包容期截止日期（将来的日期）。")
+    review = matching_selectors.pair_reviews_of(pairs=[(match.need_id, match.capability_id)]).get(
+        (match.need_id, match.capability_id)
+    )
+    typed = request.POST.get("tolerance_until", "").strip()[:20]
+    tolerance_until = _parse_date(typed)
+    eligible = match.recommended and review is not None and review.shortlisted
+    if not eligible:
+        error = _("只能为已入围的推荐能力提议试点，请先将其加入入围名单。")
+    elif not typed:
+        error = _("请填写包容期截止日期（将来的日期）。")
+    elif tolerance_until is None:
+        error = _("日期无效，请按 年-月-日 填写，如 2027-06-30。")
+    else:
+        error = ""
     pilot = None
-    if tolerance_until is not None:
+    if not error and tolerance_until is not None:
         try:
             pilot = pilot_services.pilot_start(
                 actor=request.user,
@@ -401,12 +424,15 @@ def propose_pilot(request: HtmxHttpRequest, match_id: int) -> HttpResponse:
         except DomainError as exc:
             error = exc.message
     if request.htmx:
-        review = matching_selectors.pair_reviews_of(pairs=[(match.need_id, match.capability_id)])
+        if pilot is None:
+            pilot = _open_pilots(selectors.pilots_of_need(need=match.need)).get(match.capability_id)
         context = {
             "match": match,
-            "review": review.get((match.need_id, match.capability_id)),
+            "review": review,
             "pilot": pilot,
-            "proposal_error": error,
+            # A refusal of the pair shows above the card's buttons (there is no form then).
+            "error": "" if eligible else error,
+            "proposal_error": error if eligible else "",
             "proposal_value": typed,
         }
         return render(request, "portal/workspace/_shortlist.html", context)

@@ -87,14 +87,16 @@ def _download(request: HttpRequest, kind: str) -> HttpResponse:
     selection = _selection(request, kind)
     if selection.form.errors:
         fields = selection.form.fields
-        problems = "；".join(
-            f"{fields[name].label if name in fields else name}：{'；'.join(str(e) for e in errors)}"
+        problems = "\n".join(
+            _("%(filter)s：%(problem)s")
+            % {"filter": fields[name].label if name in fields else name, "problem": str(error)}
             for name, errors in selection.form.errors.items()
+            for error in errors
         )
         back = reverse("portal:need-list" if kind == "need" else "portal:capability-list")
         context = {
             "title": _("筛选条件无效，未下载"),
-            "detail": _("请修改以下筛选条件后再下载：%(problems)s") % {"problems": problems},
+            "detail": _("请修改以下筛选条件后再下载：") + "\n" + problems,
             "back": f"{back}?{request.GET.urlencode()}",
         }
         return render(request, "portal/error.html", context, status=400)

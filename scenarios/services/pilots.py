@@ -1,7 +1,7 @@
 """Pilots: start a validation of a capability in a need's scenario, track it, conclude it."""
 
-from datetime import date
-from typing import Any
+from datetime import date, timedelta
+from typing import Any, Final
 
 from django.db import transaction
 from django.db.models import Q
@@ -21,6 +21,11 @@ from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus
 from scenarios.lifecycle import NEED_ALLOWED, PILOT_ALLOWED
 from scenarios.models import Capability, Pilot, ScenarioNeed
 from scenarios.services.common import check_version, transition
+
+# A tolerance period longer than this is a typing slip (9999-12-31), not a pilot's plan: the
+# committee reviews pilots while they run, and a recognized outcome needs an end.
+MAX_TOLERANCE_YEARS: Final = 3
+MAX_TOLERANCE: Final = timedelta(days=365 * MAX_TOLERANCE_YEARS + 1)
 
 
 def _check_need_side(actor: Actor, need: ScenarioNeed) -> None:
@@ -101,6 +106,12 @@ def _check_pair(need: ScenarioNeed, capability: Capability, tolerance_until: dat
     if tolerance_until <= timezone.localdate():
         raise InvalidInput(
             _("包容期截止日期必须晚于今天。"), fields={"tolerance_until": [_("必须是将来的日期。")]}
+        )
+    if tolerance_until > timezone.localdate() + MAX_TOLERANCE:
+        years = {"years": MAX_TOLERANCE_YEARS}
+        raise InvalidInput(
+            _("包容期最长 %(years)s 年。") % years,
+            fields={"tolerance_until": [_("不能晚于 %(years)s 年后。") % years]},
         )
 
 

@@ -34,6 +34,17 @@ from tests.scenarios.helpers import make_capability, make_need
             "The parts of the need's “机器视觉” (“机器”, “视觉”) all appear in the capability",
         ),
         (
+            ConceptMatch("能耗优化", "高炉+优化", VECTOR, 0.55),
+            "需求的“能耗优化”拆开后与能力的“高炉”、“优化”有一定关联",
+            "The parts of the need's “能耗优化” are loosely related to the capability's "
+            "“高炉”, “优化”",
+        ),
+        (
+            ConceptMatch("无人机调度", "无人+调度+无人机", VECTOR, 1.0),
+            "需求的“无人机调度”拆开后的“调度”、“无人机”都出现在能力中",
+            "The parts of the need's “无人机调度” (“调度”, “无人机”) all appear in the capability",
+        ),
+        (
             ConceptMatch("探伤成像", "探伤+显像", VECTOR, 0.74),
             "需求的“探伤成像”拆开后与能力的“探伤”、“显像”意思相近",
             "The parts of the need's “探伤成像” are close in meaning to the capability's "

@@ -261,11 +261,15 @@ def test_agency_proposes_a_pilot_from_its_shortlist_and_the_committee_is_asked(
     assert "提议开展试点" in page(client.get(f"/workspace/agency/needs/{need.ref}/"))
 
     past = client.post(address, {"tolerance_until": "2020-01-01"}, HTTP_HX_REQUEST="true")
-    blank = client.post(address, {"tolerance_until": "明天"}, HTTP_HX_REQUEST="true")
+    garbage = client.post(address, {"tolerance_until": "明天"}, HTTP_HX_REQUEST="true")
+    blank = client.post(address, {"tolerance_until": ""}, HTTP_HX_REQUEST="true")
+    far = client.post(address, {"tolerance_until": "9999-12-31"}, HTTP_HX_REQUEST="true")
 
     assert "必须是将来的日期" in page(past)
     assert 'value="2020-01-01"' in page(past)  # what was typed stays
+    assert "日期无效" in page(garbage)
     assert "请填写包容期截止日期" in page(blank)
+    assert "不能晚于 3 年后" in page(far)
     assert not Pilot.objects.exists()
 
     later = (timezone.localdate() + dt.timedelta(days=60)).isoformat()
@@ -278,6 +282,58 @@ def test_agency_proposes_a_pilot_from_its_shortlist_and_the_committee_is_asked(
     assert "等待委员会审批" in page(done)
     assert "等待委员会审批" in page(again)  # the same proposal, not a second one
     assert "等待委员会审批" in page(client.get(f"/workspace/agency/needs/{need.ref}/"))
+
+
+def test_a_pilot_is_proposed_only_for_a_shortlisted_recommendation(matched, agency_user):
+    need = matched["needs"][0]
+    ranked = Match.objects.current().filter(need=need).order_by("rank")
+    recommended = ranked.filter(recommended=True)[0]
+    later = (timezone.localdate() + dt.timedelta(days=60)).isoformat()
+    client = signed_in(agency_user)
+
+    for match in (recommended, *ranked.filter(recommended=False)[:1]):
+        refused = client.post(
+            f"/workspace/agency/matches/{match.pk}/propose-pilot/",
+            {"tolerance_until": later},
+            HTTP_HX_REQUEST="true",
+        )
+        assert "只能为已入围的推荐能力提议试点" in page(refused)
+
+    assert not Pilot.objects.exists()
+
+
+def test_a_committee_member_cannot_use_the_agencys_proposal_address(matched, city_reviewer):
+    match = Match.objects.current().filter(recommended=True)[0]
+    later = (timezone.localdate() + dt.timedelta(days=60)).isoformat()
+
+    response = signed_in(city_reviewer).post(
+        f"/workspace/agency/matches/{match.pk}/propose-pilot/", {"tolerance_until": later}
+    )
+
+    assert response.status_code == 404
+    assert not Pilot.objects.exists()
+
+
+def test_a_declined_proposal_says_why_beside_the_form_to_propose_again(
+    matched, agency_user, city_reviewer
+):
+    from scenarios.services.pilots import pilot_proposal_decide
+
+    need = matched["needs"][0]
+    match = Match.objects.current().filter(need=need, recommended=True).order_by("rank")[0]
+    client = signed_in(agency_user)
+    client.post(f"/workspace/agency/matches/{match.pk}/shortlist/", {"shortlisted": "1"})
+    later = (timezone.localdate() + dt.timedelta(days=60)).isoformat()
+    client.post(f"/workspace/agency/matches/{match.pk}/propose-pilot/", {"tolerance_until": later})
+    pilot_proposal_decide(
+        actor=city_reviewer, pilot=Pilot.objects.get(), approve=False, reason="今年没有预算"
+    )
+
+    body = page(client.get(f"/workspace/agency/needs/{need.ref}/"))
+
+    assert "上次试点提议未获批准" in body
+    assert "今年没有预算" in body
+    assert "提议开展试点" in body
 
 
 def test_agency_cannot_propose_a_pilot_on_someone_elses_need(matched):

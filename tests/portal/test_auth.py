@@ -436,3 +436,19 @@ def test_a_page_of_another_role_says_why_it_sent_you_home(firm_user):
         landed = client.get(url, follow=True)
         assert landed.redirect_chain[-1][0] == "/workspace/firm/", url
         assert "这个页面属于其他角色" in landed.content.decode(), url
+
+
+def test_a_part_of_a_page_asked_for_after_the_session_ended_sends_the_page_to_sign_in(
+    agency_user,
+):
+    response = Client().post(
+        "/workspace/agency/matches/1/shortlist/",
+        {"shortlisted": "1"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver/workspace/agency/needs/N-1/",
+    )
+
+    assert response.status_code == 204  # nothing swapped into the card
+    assert response["HX-Redirect"] == "/login/?next=%2Fworkspace%2Fagency%2Fneeds%2FN-1%2F"
+    plain = Client().post("/workspace/agency/matches/1/shortlist/", {"shortlisted": "1"})
+    assert plain.status_code == 302  # without htmx, the usual redirect

@@ -159,3 +159,13 @@ def test_a_sign_up_whose_name_looks_like_another_is_flagged(city_reviewer):
     assert "“萍乡赣湘工业陶瓷有限公司”" in cards["萍乡赣湘工业陶瓷股份有限公司"]
     assert "“萍乡赣湘工业陶瓷有限公司”" in cards["萍乡赣相工业陶瓷有限公司"]
     assert "名称与平台上已有的单位相近" not in cards["南昌绿源环保有限公司"]
+
+
+def test_a_simplified_sign_up_is_flagged_against_a_name_stored_in_traditional(city_reviewer):
+    donghu = Region.objects.get(code="360102")
+    factories.FirmFactory.create(region=donghu, name="萍鄉贛湘工業陶瓷股份有限公司")
+    factories.FirmFactory.create(region=donghu, name="萍乡赣湘工业陶瓷有限公司", verified_at=None)
+
+    html = signed_in(city_reviewer).get(PAGE, {"status": "unverified"}).content.decode()
+
+    assert "“萍鄉贛湘工業陶瓷股份有限公司”" in html

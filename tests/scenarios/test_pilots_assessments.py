@@ -156,6 +156,31 @@ def test_pilot_start_tolerance_in_past_is_refused(
         )
 
 
+def test_pilot_start_tolerance_past_three_years_is_a_field_error(
+    agency_user, published_need, published_capability
+):
+    from datetime import date
+
+    from scenarios.models import Pilot
+
+    for too_far in (until(365 * 3 + 2), date(9999, 12, 31)):
+        with pytest.raises(InvalidInput) as excinfo:
+            pilot_start(
+                actor=agency_user,
+                need=published_need,
+                capability=published_capability,
+                tolerance_until=too_far,
+            )
+        assert "tolerance_until" in excinfo.value.fields
+    assert not Pilot.objects.exists()
+    assert pilot_start(
+        actor=agency_user,
+        need=published_need,
+        capability=published_capability,
+        tolerance_until=until(365 * 3),
+    )
+
+
 def test_pilot_start_with_too_many_milestones_is_a_field_error(
     agency_user, published_need, published_capability
 ):
