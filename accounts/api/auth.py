@@ -138,8 +138,10 @@ class ThrottledObtainAuthToken(ObtainAuthToken):
                 return locked_out(request._request)  # type: ignore[return-value]
             raise ValidationError(serializer.errors)
         user = serializer.validated_data["user"]
-        # A sign-in like the portal's: the lockout's count of this account starts again.
+        # A sign-in like the portal's: the lockout's count of this account starts again, and
+        # the address's rate counts only guesses.
         user_logged_in.send(sender=type(user), request=request._request, user=user)
+        LoginThrottle.refund(request)
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 

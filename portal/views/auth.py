@@ -62,6 +62,10 @@ class LoginView(auth_views.LoginView):
             return response
         return super().post(request, *args, **kwargs)
 
+    def form_valid(self, form: Any) -> HttpResponse:
+        LoginThrottle.refund(self.request)  # only guesses count against the address
+        return super().form_valid(form)
+
     def get_success_url(self) -> str:
         """Where ``next`` says, unless it is a button's address (signing in after pressing
         a button with an expired session): then the page that holds the button."""

@@ -418,3 +418,27 @@ def test_signed_in_callers_have_a_rate_limit_too(api, agency_user, monkeypatch):
     answers = [client.get("/api/v1/needs/").status_code for _ in range(4)]
 
     assert answers == [200, 200, 200, 429]
+
+
+def test_successful_sign_ins_do_not_use_up_the_addresss_budget(api, agency_user, monkeypatch):
+    monkeypatch.setitem(LoginThrottle.THROTTLE_RATES, "login", "2/min")
+    cache.clear()
+
+    signed_in = [
+        api.post(
+            "/api/v1/auth/token/",
+            {"username": agency_user.username, "password": "pw-for-tests-2026"},  # factories
+            format="json",
+        ).status_code
+        for _ in range(4)
+    ]
+    guesses = [
+        api.post(
+            "/api/v1/auth/token/", {"username": "nobody", "password": "x"}, format="json"
+        ).status_code
+        for _ in range(3)
+    ]
+
+    cache.clear()
+    assert signed_in == [200] * 4
+    assert guesses == [400, 400, 429]

@@ -452,3 +452,23 @@ def test_a_part_of_a_page_asked_for_after_the_session_ended_sends_the_page_to_si
     assert response["HX-Redirect"] == "/login/?next=%2Fworkspace%2Fagency%2Fneeds%2FN-1%2F"
     plain = Client().post("/workspace/agency/matches/1/shortlist/", {"shortlisted": "1"})
     assert plain.status_code == 302  # without htmx, the usual redirect
+
+
+def test_an_office_signing_in_through_one_address_is_not_throttled_by_its_successes(
+    agency_user, firm_user, monkeypatch
+):
+    monkeypatch.setitem(LoginThrottle.THROTTLE_RATES, "login", "3/min")
+
+    for n in range(6):  # colleagues at nine o'clock, one address
+        user = (agency_user, firm_user)[n % 2]
+        assert (
+            Client()
+            .post("/login/", {"username": user.username, "password": PASSWORD})["Location"]
+            .startswith("/workspace/")
+        ), n
+
+    guesses = [
+        Client().post("/login/", {"username": agency_user.username, "password": "wrong"})
+        for _ in range(4)
+    ]
+    assert [r.status_code for r in guesses] == [200, 200, 200, 429]  # guesses still count
