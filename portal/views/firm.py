@@ -142,6 +142,10 @@ def capability_new(request: HttpRequest) -> HttpResponse:
     firm = _firm(request)
     if firm is None:
         return not_your_page(request)
+    if firm.is_suspended:
+        # Said before the form is filled in, not after (the service refuses the submission).
+        messages.error(request, _("企业已被暂停，暂停期间不能登记新的能力。"))
+        return redirect("portal:firm-home")
     form = CapabilityForm(
         request.POST or None, firm_region=firm.region_id, initial={"region": firm.region_id}
     )

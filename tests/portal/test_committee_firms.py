@@ -115,6 +115,9 @@ def test_suspending_needs_a_reason_and_takes_the_firm_off_the_list(signup, city_
     home = signed_in(own).get("/workspace/firm/").content.decode()
     assert "资质造假" in home  # the firm is told why
     assert "登记新能力" not in home  # and not offered what it may not do meanwhile
+    by_address = signed_in(own).get("/workspace/firm/capabilities/new/", follow=True)
+    assert by_address.redirect_chain[-1][0] == "/workspace/firm/"
+    assert "暂停期间不能登记新的能力" in by_address.content.decode()
 
 
 def test_an_action_the_firm_is_not_in_state_for_is_refused_in_place(signup, city_reviewer):
