@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from activity.messages import render
+
 
 class AppendOnlyError(Exception):
     """An audit row was about to be changed or deleted; the trail is append-only."""
@@ -76,6 +78,7 @@ class Notification(models.Model):
     )
     verb = models.CharField(_("事件"), max_length=64)
     message = models.CharField(_("内容"), max_length=500)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
@@ -89,4 +92,10 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["user", "read_at"], name="notification_inbox")]
 
     def __str__(self) -> str:
-        return self.message
+        return self.text
+
+    @property
+    def text(self) -> str:
+        """The sentence in the active language (``activity.messages``); the stored text for
+        a row whose verb has no template or that was written before parameters were kept."""
+        return render(self.verb, self.params) or self.message

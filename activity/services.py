@@ -12,9 +12,10 @@ from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import models, transaction
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from activity.messages import render
 from activity.models import AuditEvent, Notification
 from core.actors import Actor, acting_user
 from core.errors import ActorNotAllowed
@@ -46,70 +47,55 @@ def audit_record(
     )
 
 
-def notify_users(*, user_ids: list[int], verb: str, message: str, target: models.Model) -> None:
-    """Write in-app notifications now; send the e-mails after commit."""
-    target_type = target._meta.label_lower
-    target_id = str(target.pk)
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                user_id=uid,
-                verb=verb,
-                message=message[:500],
-                target_type=target_type,
-                target_id=target_id,
-            )
-            for uid in sorted(set(user_ids))
-        ]
-    )
-    emails = list(
-        User.objects.filter(pk__in=user_ids)
-        .exclude(email="")
-        .order_by()
-        .values_list("email", flat=True)
-        .distinct()
-    )
-    if emails:
-        body = message
-        link = _link(target_type, target_id)
-        if link:
-            body += "\n\n" + _("查看详情：") + link
-        transaction.on_commit(lambda: _send(message, body, emails))
+def notify_users(
+    *, user_ids: list[int], verb: str, target: models.Model, params: dict[str, Any] | None = None
+) -> None:
+    """Write in-app notifications now; send the e-mails after commit.
+
+    ``params`` fill the verb's sentence (``activity.messages``), rendered in each reader's
+    language when read; the sentence in the site's language is stored beside them and is
+    the e-mail's text."""
+    notify_many([(user_ids, verb, params or {}, target)])
 
 
-def notify_many(notes: list[tuple[list[int], str, str, models.Model]]) -> None:
+def notify_many(notes: list[tuple[list[int], str, dict[str, Any], models.Model]]) -> None:
     """``notify_users`` for many targets at once (a bulk import): ``notes`` holds
-    (user ids, verb, message, target) each; one insert of the notifications and one query
-    for the addresses, whatever their number. Each target's e-mail leaves after commit, as
-    ``notify_users`` sends it."""
+    (user ids, verb, params, target) each; one insert of the notifications and one query
+    for the addresses, whatever their number. Each target's e-mail leaves after commit."""
     notes = [note for note in notes if note[0]]
     if not notes:
         return
+    with translation.override(settings.LANGUAGE_CODE):
+        sentences = [render(verb, params) or verb for _users, verb, params, _target in notes]
+        see_details = _("查看详情：")
+        subject_prefix = _("【场景撮合平台】")
     Notification.objects.bulk_create(
         [
             Notification(
                 user_id=uid,
                 verb=verb,
                 message=message[:500],
+                params=params,
                 target_type=target._meta.label_lower,
                 target_id=str(target.pk),
             )
-            for user_ids, verb, message, target in notes
+            for (user_ids, verb, params, target), message in zip(notes, sentences, strict=True)
             for uid in sorted(set(user_ids))
         ],
         batch_size=2000,
     )
-    wanted = {uid for user_ids, _verb, _message, _target in notes for uid in user_ids}
+    wanted = {uid for user_ids, _verb, _params, _target in notes for uid in user_ids}
     address = dict(User.objects.filter(pk__in=wanted).exclude(email="").values_list("pk", "email"))
-    for user_ids, _verb, message, target in notes:
+    for (user_ids, _verb, _params, target), message in zip(notes, sentences, strict=True):
         emails = sorted({address[uid] for uid in user_ids if uid in address})
         if emails:
             body = message
             link = _link(target._meta.label_lower, str(target.pk))
             if link:
-                body += "\n\n" + _("查看详情：") + link
+                body += "\n\n" + see_details + link
+            subject = subject_prefix + message[:60]
             transaction.on_commit(
-                lambda m=message, b=body, e=emails: _send(m, b, e)  # type: ignore[misc]
+                lambda s=subject, b=body, e=emails: _send(s, b, e)  # type: ignore[misc]
             )
 
 
@@ -123,9 +109,9 @@ def _link(target_type: str, target_id: str) -> str:
     return settings.FRONTEND_BASE_URL.rstrip("/") + path
 
 
-def _send(message: str, body: str, emails: list[str]) -> None:
+def _send(subject: str, body: str, emails: list[str]) -> None:
     try:
-        send_mail("【场景撮合平台】" + message[:60], body, settings.DEFAULT_FROM_EMAIL, emails)
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, emails)
     except OSError:
         # Mail is best effort: the in-app notification is already stored.
         logger.exception("notification mail failed")

@@ -9,12 +9,6 @@ from accounts.selectors import member_ids
 from activity.services import notify_users
 from scenarios.models import Review, ScenarioNeed
 
-AGENCY_MESSAGES = {
-    "need.returned": "被退回修改",
-    "need.rejected": "未通过审核",
-    "need.published": "已发布到机会清单",
-}
-
 
 def notify_committee(*, review: Review) -> None:
     """Tell the members of the committee that holds the need's pending review."""
@@ -22,19 +16,16 @@ def notify_committee(*, review: Review) -> None:
     notify_users(
         user_ids=member_ids(review.committee.organization_id, Role.COMMITTEE_MEMBER),
         verb="review.pending",
-        message=f"待审核场景需求：{need.ref} {need.title}",
+        params={"ref": need.ref, "need": need.title},
         target=need,
     )
 
 
 def notify_agency(*, need: ScenarioNeed, verb: str, reason: str = "") -> None:
     """Tell the agency's editors that their need was returned, rejected or published."""
-    text = f"您的场景需求 {need.ref} {need.title} {AGENCY_MESSAGES.get(verb, verb)}"
-    if reason:
-        text += f"：{reason}"
     notify_users(
         user_ids=member_ids(need.agency_id, Role.AGENCY_EDITOR),
         verb=verb,
-        message=text,
+        params={"ref": need.ref, "need": need.title} | ({"reason": reason} if reason else {}),
         target=need,
     )

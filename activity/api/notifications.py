@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,9 +13,29 @@ from core.api.fields import ModelSerializer
 
 
 class NotificationSerializer(ModelSerializer):
+    message = serializers.CharField(
+        source="text",
+        read_only=True,
+        help_text="通知内容，使用请求的语言（Accept-Language）；标题、名称和原因保持作者填写的原文。",
+    )
+    params = serializers.DictField(
+        read_only=True,
+        help_text="内容中的参数（标题、名称、原因等），供其他系统按 verb 自行组织文字；"
+        "早于参数记录的通知为空对象。",
+    )
+
     class Meta:
         model = Notification
-        fields = ["id", "verb", "message", "target_type", "target_id", "read_at", "created_at"]
+        fields = [
+            "id",
+            "verb",
+            "message",
+            "params",
+            "target_type",
+            "target_id",
+            "read_at",
+            "created_at",
+        ]
         read_only_fields = fields
 
 

@@ -89,11 +89,14 @@ def pair_respond(*, actor: Actor, match: Match, interested: bool, note: str = ""
     )
     if before == response:
         return review  # only the note changed: audited, but the agency was told already
-    word = "有意向承接" if interested else "不参与"
     notify_users(
         user_ids=member_ids(match.need.agency_id, Role.AGENCY_EDITOR),
         verb="match.firm_response",
-        message=f"{match.capability.firm.name}对“{match.need.title}”表示{word}",
+        params={
+            "variant": "interested" if interested else "declined",
+            "firm": match.capability.firm.name,
+            "need": match.need.title,
+        },
         target=review,
     )
     return review
@@ -129,7 +132,7 @@ def pair_shortlist(*, actor: Actor, match: Match, shortlisted: bool) -> PairRevi
         notify_users(
             user_ids=member_ids(match.capability.firm_id, Role.FIRM_EDITOR),
             verb="match.shortlisted",
-            message=f"您的能力“{match.capability.title}”入围“{match.need.title}”",
+            params={"capability": match.capability.title, "need": match.need.title},
             target=review,
         )
     return review
@@ -208,12 +211,15 @@ def pair_decide(
         reason=reason,
         data={"match": match.pk, "pilot": review.pilot_id},
     )
-    word = "批准进入场景验证" if approve else "未获批准"
     notify_users(
         user_ids=member_ids(match.capability.firm_id, Role.FIRM_EDITOR)
         + member_ids(match.need.agency_id, Role.AGENCY_EDITOR),
         verb="match.decided",
-        message=f"“{match.need.title}” × “{match.capability.title}” {word}",
+        params={
+            "variant": "approved" if approve else "declined",
+            "need": match.need.title,
+            "capability": match.capability.title,
+        },
         target=review,
     )
     return review
@@ -233,7 +239,7 @@ def notify_recommendations(*, match_ids: list[int]) -> None:
         notify_users(
             user_ids=members.get(m.firm_id, []),
             verb="match.recommended",
-            message=f"您的能力“{m.capability.title}”被推荐给场景需求“{m.need.title}”",
+            params={"capability": m.capability.title, "need": m.need.title},
             target=m,
         )
     by_need: dict[int, list[Match]] = {}
@@ -244,6 +250,6 @@ def notify_recommendations(*, match_ids: list[int]) -> None:
         notify_users(
             user_ids=members.get(need.agency_id, []),
             verb="match.available",
-            message=f"场景需求“{need.title}”有{len(rows)}项新的推荐能力",
+            params={"need": need.title, "count": len(rows)},
             target=need,
         )

@@ -18,6 +18,7 @@ Post-insert work that other features need on the new rows (counts, search) belon
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection, models
 from django.utils import timezone
@@ -60,7 +61,6 @@ from scenarios.exchange.limits import ExchangeKind
 from scenarios.exchange.readers import ParsedRow
 from scenarios.facets import lists_changed
 from scenarios.models import Capability, ScenarioNeed
-from scenarios.notifications import AGENCY_MESSAGES
 from scenarios.services.capabilities import capabilities_publish_pending
 
 Progress = Callable[[int, int], None]
@@ -324,7 +324,7 @@ def _notify(
 ) -> None:
     """What the services tell people when rows publish: an agency's editors each of its
     needs; a firm's members that it was verified (new organizations have no members)."""
-    notes: list[tuple[list[int], str, str, models.Model]] = []
+    notes: list[tuple[list[int], str, dict[str, Any], models.Model]] = []
     if kind == "need":
         agency_ids = {orgs[d.org_key].pk for d in drafts}
         editors = member_ids_by_organization(
@@ -338,7 +338,7 @@ def _notify(
                     (
                         users,
                         "need.published",
-                        f"您的场景需求 {need.ref} {need.title} {AGENCY_MESSAGES['need.published']}",
+                        {"ref": need.ref, "need": need.title},
                         need,
                     )
                 )
@@ -351,7 +351,7 @@ def _notify(
                 (
                     members.get(org.pk, []),
                     "organization.verified",
-                    f"您的企业 {org.name} 已通过认证，提交的能力将发布到能力清单。",
+                    {"firm": org.name},
                     org,
                 )
             )

@@ -188,7 +188,7 @@ def _publish_if_ready(cap: Capability, *, actor: Actor | None) -> None:
         notify_users(
             user_ids=_supervisor_ids(cap.firm),
             verb="capability.held",
-            message=f"待复核的能力：{cap.ref} {cap.title}（{reason}）",
+            params={"ref": cap.ref, "capability": cap.title, "reason": reason},
             target=cap,
         )
         return
@@ -351,16 +351,11 @@ def _supervise(
     )
     if left_the_list:
         events.capability_withdrawn.send_after_commit(capability_id=cap.pk)
-    words: dict[str, str] = {
-        C.SUSPENDED: "被暂停发布",
-        C.RETURNED: "被退回修改",
-        C.PUBLISHED: "已恢复发布",
-    }
     notify_users(
         user_ids=member_ids(cap.firm_id, Role.FIRM_EDITOR),
         verb=f"capability.{to}",
-        message=f"您的能力 {cap.ref} {cap.title} {words.get(to, to)}"
-        + (f"：{reason.strip()}" if reason.strip() else ""),
+        params={"ref": cap.ref, "capability": cap.title}
+        | ({"reason": reason.strip()} if reason.strip() else {}),
         target=cap,
     )
     return cap

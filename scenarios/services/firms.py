@@ -58,7 +58,7 @@ def organization_verify(
     notify_users(
         user_ids=list(org.memberships.values_list("user_id", flat=True)),
         verb="organization.verified",
-        message=f"您的企业 {org.name} 已通过认证，提交的能力将发布到能力清单。",
+        params={"firm": org.name},
         target=org,
     )
     return org
@@ -107,7 +107,7 @@ def organization_suspend(*, actor: Actor, organization: Organization, reason: st
     notify_users(
         user_ids=list(org.memberships.values_list("user_id", flat=True)),
         verb="organization.suspended",
-        message=f"您的企业 {org.name} 已被工作委员会暂停：{org.suspension_reason}",
+        params={"firm": org.name, "reason": org.suspension_reason},
         target=org,
     )
     return org
@@ -156,7 +156,7 @@ def organization_reinstate(
     notify_users(
         user_ids=list(org.memberships.values_list("user_id", flat=True)),
         verb="organization.reinstated",
-        message=f"您的企业 {org.name} 已恢复，因暂停而下架的能力已恢复发布。",
+        params={"firm": org.name},
         target=org,
     )
     return org

@@ -130,7 +130,7 @@ def _begin(*, actor: Actor, pilot: Pilot, need: ScenarioNeed) -> None:
     notify_users(
         user_ids=list(capability.firm.memberships.values_list("user_id", flat=True)),
         verb="pilot.started",
-        message=f"您的能力 {capability.title} 进入场景验证：{need.title}",
+        params={"capability": capability.title, "need": need.title},
         target=pilot,
     )
 
@@ -188,7 +188,11 @@ def pilot_start(
         notify_users(
             user_ids=_committee_member_ids(need),
             verb="pilot.proposed",
-            message=f"{need.agency.name} 申请开展场景验证：{need.title} × {capability.title}",
+            params={
+                "agency": need.agency.name,
+                "need": need.title,
+                "capability": capability.title,
+            },
             target=pilot,
         )
     return pilot
@@ -243,7 +247,7 @@ def pilot_proposal_decide(
     notify_users(
         user_ids=member_ids(need.agency_id, Role.AGENCY_EDITOR),
         verb="pilot.decided",
-        message=(f"试点申请已批准：{need.title}" if approve else f"试点申请未获批准：{need.title}"),
+        params={"variant": "approved" if approve else "declined", "need": need.title},
         target=pilot,
     )
     return pilot

@@ -1,6 +1,7 @@
 """The inbox: unread count in the header, marking read, and the links e-mails carry."""
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from activity.models import Notification
@@ -14,15 +15,15 @@ from tests.scenarios.helpers import make_need
 pytestmark = pytest.mark.django_db
 
 
-def note(user, target, verb="need.published", message="您的场景需求已发布到机会清单"):
-    notify_users(user_ids=[user.pk], verb=verb, message=message, target=target)
+def note(user, target, verb="need.published", title="智慧政务大厅"):
+    notify_users(user_ids=[user.pk], verb=verb, params={"ref": "N-1", "need": title}, target=target)
     return Notification.objects.filter(user=user).latest("id")
 
 
 def test_header_shows_the_unread_count_and_the_inbox_lists_them(agency, agency_user):
     need = make_need(agency)
     note(agency_user, need)
-    note(agency_user, need, message="第二条通知")
+    note(agency_user, need, title="第二条通知")
     client = signed_in(agency_user)
 
     home = client.get("/").content.decode()
@@ -124,3 +125,15 @@ def test_go_link_of_another_agencys_draft_does_not_reveal_it(agency):
 
 def test_inbox_needs_sign_in():
     assert Client().get("/notifications/")["Location"].startswith("/login/")
+
+
+def test_the_inbox_in_english_reads_english_with_the_title_as_typed(agency, agency_user):
+    need = make_need(agency)
+    note(agency_user, need, title="城市内涝监测")
+    client = signed_in(agency_user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    inbox = client.get("/notifications/").content.decode()
+
+    assert "Your scenario need N-1 城市内涝监测 was published on the opportunity list" in inbox
+    assert "已发布到机会清单" not in inbox

@@ -250,7 +250,14 @@ def stored(since: dict[str, int], batch: str) -> dict[str, Any]:
             key=json.dumps,
         ),
         "notifications": sorted(
-            (n.user_id, n.verb, n.message, _name_of(n.target_type, n.target_id)) for n in notes
+            (
+                n.user_id,
+                n.verb,
+                n.message,
+                json.dumps(n.params, sort_keys=True),
+                _name_of(n.target_type, n.target_id),
+            )
+            for n in notes
         ),
     }
 
