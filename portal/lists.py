@@ -146,6 +146,7 @@ class NeedQueryForm(ListQueryForm):
         decimal_places=2,
         error_messages=BUDGET_ERRORS,
     )
+    budget_unset = forms.BooleanField(label=_("只看预算未定"), required=False)
     high_value = forms.BooleanField(label=_("只看高价值场景"), required=False)
     sorts = NEED_SORTS
 
@@ -155,6 +156,10 @@ class NeedQueryForm(ListQueryForm):
         if low is not None and high is not None and low > high:
             self.add_error("budget_max", _("上限不能小于下限。"))
             data.pop("budget_min", None)  # a reversed range filters nothing
+        if data.get("budget_unset") and (low is not None or high is not None):
+            # a need without a budget has none in any range: say so instead of listing nothing
+            self.add_error("budget_unset", _("预算未定的需求没有金额，不能同时按预算范围筛选。"))
+            data.pop("budget_unset", None)
         return data
 
 
@@ -198,6 +203,8 @@ def _filter_data(values: dict[str, Any]) -> QueryDict:
     for key in ("budget_min", "budget_max"):
         if values.get(key) is not None:
             data[key] = str(int(values[key] * 10_000))
+    if values.get("budget_unset"):
+        data["has_budget"] = "false"
     if values.get("high_value"):
         data["high_value"] = "true"
     return data

@@ -512,7 +512,7 @@ def _cached(kind: str, qs: QuerySet[Any], compute: Any) -> Facets:
 
 def need_facets(*, needs: QuerySet[ScenarioNeed]) -> Facets:
     """Facets of a selection of the opportunity list: category, validation type, minimum
-    TRL, budget bucket, high value, chain and region subtrees."""
+    TRL, budget bucket (and no budget), high value, chain and region subtrees."""
     qs = needs.order_by()
 
     def compute() -> Facets:
@@ -522,6 +522,7 @@ def need_facets(*, needs: QuerySet[ScenarioNeed]) -> Facets:
             & Q(budget_cny__isnull=False)
             for i, (low, high) in enumerate(BUDGET_BUCKETS)
         }
+        totals["budget_unset"] = Q(budget_cny__isnull=True)
         totals["high_value"] = Q(is_high_value=True)
         by_key, sums = _grouped_counts(
             qs, ["category", "validation_type", "min_trl", "region_id", "chain_ids"], totals
@@ -533,6 +534,7 @@ def need_facets(*, needs: QuerySet[ScenarioNeed]) -> Facets:
                 "validation_type": by_key["validation_type"],
                 "trl": by_key["min_trl"],
                 "budget": {i: sums[f"budget_{i}"] for i in range(len(BUDGET_BUCKETS))},
+                "budget_unset": {True: sums["budget_unset"]},
                 "high_value": {True: sums["high_value"]},
             },
             chains=_chain_counts(by_key["chain_ids"]),

@@ -76,6 +76,12 @@ class NeedFilter(StrictFilterSet):
     budget_max = IntegerFilter(
         field_name="budget_cny", lookup_expr="lte", label=_("预算上限（元）")
     )
+    has_budget = StrictBooleanFilter(
+        field_name="budget_cny",
+        lookup_expr="isnull",
+        exclude=True,
+        label=_("是否填写了预算（false：预算未定）"),
+    )
     high_value = StrictBooleanFilter(field_name="is_high_value")
     is_major = StrictBooleanFilter()
     agency = IntegerFilter(field_name="agency_id")

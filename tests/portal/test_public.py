@@ -2,6 +2,7 @@
 download of a selection. Anyone may read them; nothing unpublished or confidential shows."""
 
 import io
+import re
 
 import openpyxl
 import pytest
@@ -100,6 +101,26 @@ def test_need_list_filters_by_category_budget_and_search(client, lists):
     page = text(client.get("/opportunities/", {"q": "稀土"}))
     assert "赣州稀土尾矿智能分选" in page
     assert "共 1 项" in page
+
+
+def test_need_list_finds_the_needs_without_a_budget(client, lists):
+    everything = text(client.get("/opportunities/"))
+    assert "只看预算未定 (1)" in " ".join(re.sub(r"<[^>]+>", "", everything).split())
+
+    page = text(client.get("/opportunities/", {"budget_unset": "on"}))
+    assert "赣州稀土尾矿智能分选" in page  # 未定
+    assert "共 1 项" in page
+    api = client.get("/api/v1/public/needs/", {"has_budget": "false"}).json()
+    assert [n["title"] for n in api["results"]] == ["赣州稀土尾矿智能分选"]
+    assert client.get("/api/v1/public/needs/", {"has_budget": "true"}).json()["count"] == 2
+
+
+def test_no_budget_and_a_budget_range_together_say_why_instead_of_listing_nothing(client, lists):
+    page = text(client.get("/opportunities/", {"budget_unset": "on", "budget_min": "50"}))
+
+    assert "不能同时按预算范围筛选" in page
+    assert "城市内涝积水智能监测预警" in page  # the range still applies
+    assert "赣州稀土尾矿智能分选" not in page
 
 
 @pytest.mark.parametrize("q", ["稀土", '"稀土"', "稀土,", "'稀土' 稀"])

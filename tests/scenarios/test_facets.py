@@ -49,6 +49,7 @@ def test_need_facets_count_the_selection_and_whole_subtrees(needs):
     assert result.values["category"] == {"livelihood": 2, "new_track": 2}
     assert result.values["trl"] == {5: 1, 7: 2, 3: 1}
     assert result.values["budget"] == {0: 1, 1: 0, 2: 1, 3: 1}
+    assert result.values["budget_unset"] == {True: 1}  # the buckets plus it make the total
     # An item with two chains under one root counts once for the root.
     assert result.chains[ids["lithium-battery"]] == 2
     assert result.chains[ids["new-energy"]] == 2
