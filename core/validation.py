@@ -1,9 +1,12 @@
 """Model validation as the services report it."""
 
+import unicodedata
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext as _
 
 from core.errors import InvalidInput
@@ -18,3 +21,54 @@ def full_clean_or_raise(obj: models.Model, *, exclude: Iterable[str] = ()) -> No
             _("数据校验失败。"),
             fields={k: [str(m) for m in v] for k, v in exc.message_dict.items()},
         ) from exc
+
+
+# Bidirectional embedding, override and isolate controls: they reorder what follows them on
+# screen (a title that reads differently from what it says), and no one types them.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Line breaks and tabs are text in a description; every other C0/C1 control is not.
+TEXT_WHITESPACE = frozenset("\t\n\r")
+
+
+def text_problem(text: str, *, single_line: bool = False) -> str | None:
+    """Why ``text`` cannot be stored as people's text, or None: control characters (escape,
+    bell, NUL…), bidirectional overrides, line breaks in a one-line field, or nothing
+    visible at all (only spaces and zero-width characters)."""
+    for ch in text:
+        if ch in BIDI_CONTROLS:
+            return _("不能含文字方向控制字符（如 U+202E）。")
+        if unicodedata.category(ch) == "Cc" and (single_line or ch not in TEXT_WHITESPACE):
+            if ch in TEXT_WHITESPACE:
+                return _("不能含换行或制表符。")
+            return _("不能含不可见的控制字符（U+%(code)04X）。") % {"code": ord(ch)}
+    if text and not any(
+        not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc") for ch in text
+    ):
+        return _("只有空白或不可见字符，请填写内容。")
+    return None
+
+
+@deconstructible
+class VisibleText:
+    """A model field validator: ``text_problem`` as a ValidationError."""
+
+    def __init__(self, single_line: bool = False) -> None:
+        self.single_line = single_line
+
+    def __call__(self, value: Any) -> None:
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if isinstance(item, str):
+                problem = text_problem(item, single_line=self.single_line)
+                if problem:
+                    raise ValidationError(problem, code="invisible")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, VisibleText) and other.single_line == self.single_line
+
+    def __hash__(self) -> int:
+        return hash(("VisibleText", self.single_line))
+
+
+one_line_text = VisibleText(single_line=True)
+visible_text = VisibleText()

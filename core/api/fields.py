@@ -6,6 +6,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.validation import text_problem
+
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
@@ -42,7 +44,13 @@ class TextOnly(serializers.CharField):
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("not_text")
-        return str(super().to_internal_value(data))
+        text = str(super().to_internal_value(data))
+        # Escape, bell, bidirectional overrides: what the importer refuses, every write
+        # refuses, so a list exported from the service imports again.
+        problem = text_problem(text)
+        if problem:
+            raise serializers.ValidationError(problem, code="invisible")
+        return text
 
 
 class StringField(TextOnly):

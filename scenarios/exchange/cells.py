@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from core.validation import text_problem
 from scenarios.exchange.columns import Column, choice_aliases
 
 LIST_SEPARATOR = ";"
@@ -15,7 +16,6 @@ LIST_SPLIT_RE = re.compile("[;；]")
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
-CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 DATE_RE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 
@@ -84,8 +84,9 @@ def _to_text(column: Column, value: Any, *, typed: bool) -> str:
     if typed and not isinstance(value, str):
         raise CellError(_("应为字符串。"))
     text = cell_text(value).strip()
-    if CONTROL_RE.search(text):
-        raise CellError(_("含有不可见的控制字符。"))
+    problem = text_problem(text)
+    if problem:
+        raise CellError(problem)
     if column.upper:
         text = text.upper()
     if len(text) > column.max_length:
@@ -127,8 +128,9 @@ def _to_list(column: Column, value: Any, *, typed: bool, max_cell: int) -> list[
         if column.required:
             raise CellError(_("必填。"))
         return []
-    if any(CONTROL_RE.search(v) for v in items):
-        raise CellError(_("含有不可见的控制字符。"))
+    problem = next((p for p in map(text_problem, items) if p), None)
+    if problem:
+        raise CellError(problem)
     if len(items) > column.max_items:
         raise CellError(
             _("最多 %(max)s 项（当前 %(n)s 项）。") % {"max": column.max_items, "n": len(items)}

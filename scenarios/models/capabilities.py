@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.validation import one_line_text, visible_text
 from scenarios.choices import CapabilityStatus
 from scenarios.lifecycle import CAPABILITY_EDITABLE
 from scenarios.models.common import (
@@ -37,8 +38,8 @@ class Capability(KeepsChainIds, models.Model):
         related_name="capabilities",
         verbose_name=_("企业"),
     )
-    title = models.CharField(_("能力名称"), max_length=200)
-    description = models.TextField(_("能力描述"), max_length=5000)
+    title = models.CharField(_("能力名称"), max_length=200, validators=[one_line_text])
+    description = models.TextField(_("能力描述"), max_length=5000, validators=[visible_text])
     chains = models.ManyToManyField(
         "reference.IndustryChain", related_name="capabilities", verbose_name=_("产业链/赛道")
     )
@@ -46,7 +47,9 @@ class Capability(KeepsChainIds, models.Model):
     # ``scenarios.facets.sync_chain_ids`` so the list's facet counts group items by their
     # chains in the same scan as the other facets (text: cheap to group by).
     chain_ids = models.TextField(default="", editable=False)
-    keywords = models.JSONField(_("技术关键词"), default=list, blank=True)
+    keywords = models.JSONField(
+        _("技术关键词"), default=list, blank=True, validators=[one_line_text]
+    )
     # The n-grams of the searchable text (``scenarios.services.search``; PostgreSQL only):
     # NULL until indexed, and a NULL row is still found by the search, by its text.
     search_vector = SearchVectorField(null=True, editable=False)
@@ -58,7 +61,9 @@ class Capability(KeepsChainIds, models.Model):
         verbose_name=_("所在地区"),
     )
     certifications = models.JSONField(_("资质认定"), default=list, blank=True)
-    past_cases = models.JSONField(_("过往案例"), default=list, blank=True)
+    past_cases = models.JSONField(
+        _("过往案例"), default=list, blank=True, validators=[visible_text]
+    )
     capacity = models.PositiveSmallIntegerField(
         _("可同时承接试点数"), default=1, validators=[MinValueValidator(1)]
     )

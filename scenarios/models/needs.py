@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import phone_validator
+from core.validation import one_line_text, visible_text
 from reference.choices import RegionLevel
 from scenarios.choices import NeedStatus, ScenarioCategory, ValidationType
 from scenarios.lifecycle import MATCHABLE_NEED_STATUSES, NEED_EDITABLE, PUBLIC_NEED_STATUSES
@@ -37,8 +38,8 @@ class ScenarioNeed(KeepsChainIds, models.Model):
     """
 
     ref = models.CharField(_("编号"), max_length=64, unique=True)
-    title = models.CharField(_("场景名称"), max_length=200)
-    description = models.TextField(_("场景描述"), max_length=5000)
+    title = models.CharField(_("场景名称"), max_length=200, validators=[one_line_text])
+    description = models.TextField(_("场景描述"), max_length=5000, validators=[visible_text])
     category = models.CharField(_("场景类型"), max_length=32, choices=ScenarioCategory.choices)
     chains = models.ManyToManyField(
         "reference.IndustryChain", related_name="needs", verbose_name=_("产业链/赛道")
@@ -47,7 +48,9 @@ class ScenarioNeed(KeepsChainIds, models.Model):
     # ``scenarios.facets.sync_chain_ids`` so the list's facet counts group items by their
     # chains in the same scan as the other facets (text: cheap to group by).
     chain_ids = models.TextField(default="", editable=False)
-    keywords = models.JSONField(_("技术关键词"), default=list, blank=True)
+    keywords = models.JSONField(
+        _("技术关键词"), default=list, blank=True, validators=[one_line_text]
+    )
     # The n-grams of the searchable text (``scenarios.services.search``; PostgreSQL only):
     # NULL until indexed, and a NULL row is still found by the search, by its text.
     search_vector = SearchVectorField(null=True, editable=False)
@@ -68,14 +71,20 @@ class ScenarioNeed(KeepsChainIds, models.Model):
     budget_cny = models.BigIntegerField(
         _("预算（元）"), null=True, blank=True, validators=[MinValueValidator(0)]
     )
-    resources_offered = models.TextField(_("开放资源"), max_length=2000, blank=True)
+    resources_offered = models.TextField(
+        _("开放资源"), max_length=2000, blank=True, validators=[visible_text]
+    )
     deadline = models.DateField(_("截止日期"), null=True, blank=True)
     is_major = models.BooleanField(_("重大场景"), default=False)
-    contact_name = models.CharField(_("联系人（不公开）"), max_length=64, blank=True)
+    contact_name = models.CharField(
+        _("联系人（不公开）"), max_length=64, blank=True, validators=[one_line_text]
+    )
     contact_phone = models.CharField(
         _("联系电话（不公开）"), max_length=32, blank=True, validators=[phone_validator]
     )
-    confidential_notes = models.TextField(_("内部备注（不公开）"), max_length=2000, blank=True)
+    confidential_notes = models.TextField(
+        _("内部备注（不公开）"), max_length=2000, blank=True, validators=[visible_text]
+    )
     status = models.CharField(
         _("状态"), max_length=16, choices=NeedStatus.choices, default=NeedStatus.DRAFT
     )

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.validation import visible_text
 from scenarios.choices import PilotStatus, ValidationType
 from scenarios.models.needs import TRL_VALIDATORS
 
@@ -41,7 +42,9 @@ class Pilot(models.Model):
     trl_after = models.PositiveSmallIntegerField(
         _("验证后成熟度"), null=True, blank=True, validators=TRL_VALIDATORS
     )
-    outcome_note = models.TextField(_("验证结论"), max_length=4000, blank=True)
+    outcome_note = models.TextField(
+        _("验证结论"), max_length=4000, blank=True, validators=[visible_text]
+    )
     first_of_kind_recommended = models.BooleanField(_("推荐首台（套）"), default=False)
     best_practice_nominated = models.BooleanField(_("推荐最佳实践案例"), default=False)
     outcome_confirmed_at = models.DateTimeField(_("结论确认时间"), null=True, blank=True)
@@ -53,7 +56,9 @@ class Pilot(models.Model):
         related_name="+",
         verbose_name=_("结论确认人"),
     )
-    decision_reason = models.CharField(_("审批意见"), max_length=500, blank=True)
+    decision_reason = models.CharField(
+        _("审批意见"), max_length=500, blank=True, validators=[visible_text]
+    )
     source_match_id = models.BigIntegerField(_("来源撮合记录"), null=True, blank=True)
     version = models.PositiveIntegerField(_("版本"), default=1)
     created_by = models.ForeignKey(
