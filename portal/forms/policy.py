@@ -16,6 +16,7 @@ from portal.forms import StyledForm, set_choices
 from portal.labels import criterion_name
 from reference.selectors import chain_nodes
 from scenarios.choices import NegativeListKind
+from scenarios.services.negative_list import keyword_problem
 from scenarios.services.policy import (
     MATCHING_FEATURES,
     REGION_KEYS,
@@ -170,8 +171,16 @@ class NegativeEntryForm(StyledForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("kind") == NegativeListKind.KEYWORD and not data.get("keyword", "").strip():
-            self.add_error("keyword", _("请填写关键词。"))
-        if data.get("kind") == NegativeListKind.CHAIN and not data.get("chain"):
-            self.add_error("chain", _("请选择产业链/赛道。"))
+        # The page shows both boxes; the kind chosen says which one the entry is.
+        if data.get("kind") == NegativeListKind.KEYWORD:
+            data["chain"] = ""
+            keyword = data.get("keyword", "").strip()
+            if not keyword:
+                self.add_error("keyword", _("请填写关键词。"))
+            elif problem := keyword_problem(keyword):
+                self.add_error("keyword", problem)
+        if data.get("kind") == NegativeListKind.CHAIN:
+            data["keyword"] = ""
+            if not data.get("chain"):
+                self.add_error("chain", _("请选择产业链/赛道。"))
         return data

@@ -209,8 +209,8 @@ def negative_entry(request: HttpRequest) -> HttpResponse:
                     messages.success(
                         request,
                         _(
-                            "已加入负面清单；命中的 %(n)s 项能力不再参与匹配，"
-                            "推荐将由随即发起的全量匹配更新。"
+                            "已加入负面清单；命中的 %(n)s 项已发布能力不再参与匹配"
+                            "（在能力监管中标出），推荐将由随即发起的全量匹配更新。"
                         )
                         % {"n": count},
                     )

@@ -8,6 +8,7 @@ from activity.services import audit_record
 from core.actors import Actor, acting_user
 from core.errors import ActorNotAllowed, InvalidInput
 from core.locks import lock_one
+from core.validation import text_problem
 from reference.models import IndustryChain
 from scenarios import events
 from scenarios.choices import NegativeListKind
@@ -23,21 +24,34 @@ def _check_province(actor: Actor) -> None:
 def negative_entry_create(
     *, actor: Actor, kind: str, reason: str, keyword: str = "", chain_slug: str = ""
 ) -> NegativeListEntry:
-    """Add an active entry; capabilities it hits can no longer publish or be matched.
+    """Add an active entry: capabilities it hits can no longer publish or be matched (the
+    published ones stay on the list, out of matching, until a committee suspends them or the
+    entry is switched off: an entry added by mistake undoes without a firm resubmitting).
 
     Announces ``negative_list_changed`` after commit.
     """
     _check_province(actor)
     chain = None
     if kind == NegativeListKind.CHAIN:
+        if keyword.strip():
+            raise InvalidInput(
+                _("按产业链的条目不填关键词。"),
+                fields={"keyword": [_("类型为产业链/赛道时不填关键词。")]},
+            )
         chain = IndustryChain.objects.filter(slug=chain_slug).first()
         if chain is None:
             raise InvalidInput(_("未知的产业链/赛道。"), fields={"chain": [_("未知标识。")]})
         keyword = ""
     elif kind == NegativeListKind.KEYWORD:
+        if chain_slug.strip():
+            raise InvalidInput(
+                _("按关键词的条目不填产业链。"),
+                fields={"chain": [_("类型为关键词时不填产业链/赛道。")]},
+            )
         keyword = keyword.strip()
-        if not keyword:
-            raise InvalidInput(_("关键词不能为空。"), fields={"keyword": [_("不能为空。")]})
+        problem = keyword_problem(keyword)
+        if problem:
+            raise InvalidInput(_("关键词无效。"), fields={"keyword": [problem]})
     else:
         raise InvalidInput(_("类型无效。"), fields={"kind": [_("必须是 keyword 或 chain。")]})
     if not reason.strip():
@@ -60,6 +74,33 @@ def negative_entry_create(
     )
     events.announce_negative_list_changed(entry_id=entry.pk, active=True)
     return entry
+
+
+# A keyword is matched as a part of the capability's text: one character, or two Latin
+# letters, is part of too many words to name a technology (a review's "a" took 46 of 222
+# published capabilities out of matching).
+MIN_KEYWORD_CHARS = 2
+MIN_LATIN_KEYWORD_CHARS = 3
+
+
+def keyword_problem(keyword: str) -> str | None:
+    """Why ``keyword`` cannot be a negative-list keyword, or None."""
+    if not keyword:
+        return _("不能为空。")
+    problem = text_problem(keyword, single_line=True)
+    if problem:
+        return problem
+    if len(keyword) > NegativeListEntry._meta.get_field("keyword").max_length:  # type: ignore[operator]
+        return _("最多 %(n)s 个字符。") % {
+            "n": NegativeListEntry._meta.get_field("keyword").max_length
+        }
+    latin = keyword.isascii()
+    if len(keyword) < (MIN_LATIN_KEYWORD_CHARS if latin else MIN_KEYWORD_CHARS):
+        return _(
+            "关键词太短：至少 %(cjk)s 个汉字或 %(latin)s 个字母、数字；"
+            "关键词按文字片段匹配，太短的词会命中大量无关的能力。"
+        ) % {"cjk": MIN_KEYWORD_CHARS, "latin": MIN_LATIN_KEYWORD_CHARS}
+    return None
 
 
 @transaction.atomic

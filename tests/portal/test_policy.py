@@ -109,6 +109,37 @@ def test_a_negative_entry_shows_what_it_would_hit_before_it_is_added(matched, pr
     assert NegativeListEntry.objects.filter(keyword=word, active=True).count() == 1
 
 
+def test_a_one_letter_keyword_is_refused_at_the_preview_and_keeps_what_was_typed(
+    matched, province_reviewer
+):
+    client = signed_in(province_reviewer)
+    entry = {"kind": "keyword", "keyword": "a", "reason": "测试", "chain": "future-energy"}
+
+    preview = client.post("/workspace/committee/negative-list/", entry | {"action": "preview"})
+    add = client.post("/workspace/committee/negative-list/", entry | {"action": "add"})
+
+    assert "关键词太短" in preview.content.decode()
+    assert 'value="a"' in add.content.decode()
+    assert not NegativeListEntry.objects.filter(keyword="a").exists()
+
+
+def test_the_kind_chosen_says_which_box_counts(matched, province_reviewer):
+    """The page shows both boxes: a chain picked before switching to a keyword entry is
+    not sent to the service (which refuses an entry holding both)."""
+    client = signed_in(province_reviewer)
+    entry = {
+        "kind": "keyword",
+        "keyword": "虚拟货币",
+        "reason": "国家禁止",
+        "chain": "future-energy",
+    }
+
+    added = client.post("/workspace/committee/negative-list/", entry | {"action": "add"})
+
+    assert added.status_code == 302
+    assert NegativeListEntry.objects.get(keyword="虚拟货币").chain is None
+
+
 def test_a_refused_save_shows_the_shares_of_what_was_typed(matched, province_reviewer):
     client = signed_in(province_reviewer)
     data = editor_data(client, w_text="0.5", action="save", note="")

@@ -88,9 +88,60 @@ def test_capability_passes_after_entry_deactivated(firm, firm_user, province_rev
     assert cap.status == "published"
 
 
+@pytest.mark.parametrize(
+    ("keyword", "chain"),
+    [
+        ("a", ""),
+        ("的", ""),
+        ("ai", ""),
+        ("\x07挖矿", ""),
+        ("挖\u202e矿", ""),
+        ("虚拟货币挖矿", "future-energy"),
+    ],
+)
+def test_a_keyword_that_would_hit_everything_or_nothing_readable_is_refused(
+    firm, firm_user, province_reviewer, keyword, chain
+):
+    cap = capability_submit(actor=firm_user, capability=make_capability(firm, title="a 的 ai"))
+
+    with pytest.raises(InvalidInput) as refused:
+        negative_entry_create(
+            actor=province_reviewer,
+            kind="keyword",
+            keyword=keyword,
+            chain_slug=chain,
+            reason="测试",
+        )
+
+    assert set(refused.value.fields) == {"chain" if chain else "keyword"}
+    cap.refresh_from_db()
+    assert cap.status == "published"
+
+
+def test_a_chain_entry_with_a_keyword_too_is_refused(province_reviewer):
+    with pytest.raises(InvalidInput) as refused:
+        negative_entry_create(
+            actor=province_reviewer,
+            kind="chain",
+            chain_slug="future-energy",
+            keyword="储能",
+            reason="测试",
+        )
+
+    assert set(refused.value.fields) == {"keyword"}
+
+
+def test_short_but_real_keywords_are_taken(province_reviewer):
+    for keyword in ("矿机", "PFAS"):
+        entry = negative_entry_create(
+            actor=province_reviewer, kind="keyword", keyword=keyword, reason="测试"
+        )
+        assert entry.keyword == keyword
+
+
 def test_negative_entry_by_city_committee_is_refused(city_reviewer):
     with pytest.raises(ActorNotAllowed):
-        negative_entry_create(actor=city_reviewer, kind="keyword", keyword="x", reason="y")
+        negative_entry_create(actor=city_reviewer, kind="keyword", keyword="挖矿", reason="y")
 
 
 def test_capability_update_other_firm_is_refused(firm):
