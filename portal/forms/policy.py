@@ -85,6 +85,9 @@ class PolicyForm(StyledForm):
         max_length=64,
         help_text=_("留空则预览最新发布的几个需求。"),
     )
+    # The version the page was drawn from: a save merges what this editor changed since then
+    # onto the current version (``policy_changes_since``).
+    based_on = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     note = forms.CharField(
         label=_("修改说明"),
         required=False,
@@ -112,6 +115,7 @@ class PolicyForm(StyledForm):
     @classmethod
     def initial_from(cls, policy: Any) -> dict[str, Any]:
         initial: dict[str, Any] = {
+            "based_on": policy.version,
             "high_value_threshold": policy.high_value_threshold,
             "major_budget_wan": Decimal(policy.major_budget_threshold_cny) / 10_000,
             "recommendations_per_need": policy.recommendations_per_need,

@@ -8,14 +8,15 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods
 
 from accounts.roles import committees_of, is_province_committee_member
-from core.errors import DomainError
+from core.errors import DomainError, StaleVersion
 from matching import selectors as matching_selectors
 from matching.models import RunScope
 from matching.services.preview import policy_preview
@@ -29,6 +30,7 @@ from scenarios.services import negative_list as negative_services
 from scenarios.services.policy import (
     MATCHING_FEATURES,
     REGION_KEYS,
+    policy_changes_since,
     policy_current,
     policy_update,
 )
@@ -49,9 +51,15 @@ def _committee(view: Any) -> Any:
     return wrapped
 
 
-def _changes(current: Any, values: dict[str, Any]) -> dict[str, Any]:
-    """Only what differs from the current version (the audit row names what changed)."""
-    return {k: v for k, v in values.items() if getattr(current, k) != v}
+def _conflict_labels(form: PolicyForm, names: list[str]) -> str:
+    """The editor's labels of ``policy_changes_since``'s conflicting fields."""
+    prefixes = {"matching_weights": "w", "region_weights": "r", "selection_criteria": "c"}
+    labels = []
+    for name in names:
+        field, _dot, key = name.partition(".")
+        form_name = f"{prefixes[field]}_{key}" if key else POLICY_ALIASES.get(field, field)
+        labels.append(str(form.fields[form_name].label) if form_name in form.fields else name)
+    return pgettext("between quoted words", "、").join(labels)
 
 
 def _typed(form: PolicyForm, name: str) -> float:
@@ -145,22 +153,50 @@ def _preview(request: HttpRequest, form: PolicyForm) -> dict[str, Any]:
     return {"previews": previews, "previewed": True}
 
 
+def _ask_to_look_again(form: PolicyForm, current: int, conflicts: list[str]) -> None:
+    """Keep what was typed, say what a version saved meanwhile changed too, and draw the
+    page as based on that version: saving again then takes what this editor typed."""
+    if conflicts:
+        message = _(
+            "您编辑期间第 %(v)s 版已保存，并且也修改了：%(fields)s。下面保留您填写的内容；"
+            "请核对，再次保存将以您填写的为准。"
+        ) % {"v": current, "fields": _conflict_labels(form, conflicts)}
+    else:
+        message = _("您编辑期间第 %(v)s 版已保存。下面保留您填写的内容；请核对后再次保存。") % {
+            "v": current
+        }
+    data = QueryDict(mutable=True)
+    data.update(form.data)
+    data["based_on"] = str(current)
+    form.data = data
+    form.add_error(None, message)
+
+
 def _save(request: HttpRequest, policy: Any, form: PolicyForm) -> dict[str, Any] | None:
     note = form.cleaned_data.get("note", "").strip()
     if not note:
         form.add_error("note", _("保存新版本时请写明修改说明。"))
         return None
-    changes = _changes(policy, form.values())
+    based_on = form.cleaned_data.get("based_on") or policy.version
+    current, changes, conflicts = policy_changes_since(base_version=based_on, values=form.values())
+    if conflicts:
+        _ask_to_look_again(form, current, conflicts)
+        return None
     if not changes:
-        form.add_error(
-            None, _("与当前第 %(v)s 版相同，没有需要保存的修改。") % {"v": policy.version}
-        )
+        form.add_error(None, _("与当前第 %(v)s 版相同，没有需要保存的修改。") % {"v": current})
         return None
     try:
-        new = policy_update(actor=request.user, note=note, **changes)
+        new = policy_update(actor=request.user, note=note, expected_version=current, **changes)
+    except StaleVersion:  # saved by someone else between the merge and this save
+        _ask_to_look_again(form, policy_current().version, [])
+        return None
     except DomainError as exc:
         apply_service_errors(form, exc, POLICY_ALIASES)
         return None
+    if based_on != current:
+        merged = _("您编辑期间第 %(v)s 版已保存；您修改的项已在其基础上保存，")
+        kept = _("其他项保持第 %(v)s 版的值。")
+        messages.info(request, (merged + kept) % {"v": current})
     run = (
         matching_selectors.match_run_list_for_user(user=request.user)
         .filter(scope=RunScope.FULL, policy__version=new.version)

@@ -6,7 +6,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.fields import ModelSerializer, RealField, SlugStringField, StringField
+from core.api.fields import Int64Field, ModelSerializer, RealField, SlugStringField, StringField
+from core.api.mixins import expected_version
 from scenarios.choices import (
     NegativeListKind,
 )
@@ -75,6 +76,12 @@ class PolicyInputSerializer(serializers.Serializer):
     )
     recommendations_per_need = serializers.IntegerField(min_value=1, max_value=50, required=False)
     note = StringField(max_length=255, allow_blank=True, required=False)
+    version = Int64Field(
+        min_value=1,
+        required=False,
+        help_text="the current version the changes were made against (or If-Match); "
+        "a newer current version is a 412",
+    )
 
 
 class NegativeListEntryInputSerializer(serializers.Serializer):
@@ -118,9 +125,10 @@ class PolicyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         note = values.pop("note", "")
+        version = expected_version(request, {"version": values.pop("version", None)})
         if "selection_criteria" in values:
             values["selection_criteria"] = [dict(c) for c in values["selection_criteria"]]
-        policy = policy_update(actor=request.user, note=note, **values)
+        policy = policy_update(actor=request.user, note=note, expected_version=version, **values)
         return Response(PolicySerializer(policy).data, status=status.HTTP_201_CREATED)
 
 

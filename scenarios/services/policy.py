@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.roles import is_province_committee_member
 from activity.services import audit_record
 from core.actors import Actor, acting_user
-from core.errors import ActorNotAllowed, InvalidInput
+from core.errors import ActorNotAllowed, InvalidInput, StaleVersion
 from scenarios import events, policy_defaults
 from scenarios.models import PolicyVersion
 
@@ -107,13 +107,64 @@ def _validate(values: dict[str, Any]) -> dict[str, list[str]]:
     return errors
 
 
+def policy_changes_since(
+    *, base_version: int, values: dict[str, Any]
+) -> tuple[int, dict[str, Any], list[str]]:
+    """An editor loaded version ``base_version`` and submitted ``values`` (every field): what
+    they changed, applied onto the current version, weight by weight. Returns the current
+    version, the changes to it, and the fields ("matching_weights.region", "note"…) that a
+    version saved meanwhile changed to something else (the editor must look before theirs
+    wins). A save from a stale page so keeps a colleague's change to another weight instead
+    of silently writing the old value back."""
+    current = policy_current()
+    base = PolicyVersion.objects.filter(version=base_version).first() or current
+    changes: dict[str, Any] = {}
+    conflicts: list[str] = []
+
+    def pick(name: str, typed: Any, was: Any, now: Any) -> Any:
+        if typed == was:
+            return now  # not touched by this editor
+        if now not in (was, typed):
+            conflicts.append(name)
+        return typed
+
+    for field, typed in values.items():
+        was, now = getattr(base, field), getattr(current, field)
+        if isinstance(typed, dict):
+            merged: Any = dict(now) | {
+                key: pick(f"{field}.{key}", value, was.get(key), now.get(key))
+                for key, value in typed.items()
+            }
+        elif field == "selection_criteria":
+            was_w = {c["key"]: c["weight"] for c in was}
+            now_w = {c["key"]: c["weight"] for c in now}
+            merged = [
+                {
+                    **c,
+                    "weight": pick(
+                        f"{field}.{c['key']}", c["weight"], was_w.get(c["key"]), now_w.get(c["key"])
+                    ),
+                }
+                for c in typed
+            ]
+        else:
+            merged = pick(field, typed, was, now)
+        if merged != now:
+            changes[field] = merged
+    return current.version, changes, conflicts
+
+
 @transaction.atomic
-def policy_update(*, actor: Actor, note: str = "", **changes: Any) -> PolicyVersion:
+def policy_update(
+    *, actor: Actor, note: str = "", expected_version: int | None = None, **changes: Any
+) -> PolicyVersion:
     """Issue a new policy version from the current one plus ``changes``.
 
     Only members of the province committee may. Old versions are never modified, so
-    scores and assessments that reference them stay reproducible. Announces
-    ``policy_changed`` after commit.
+    scores and assessments that reference them stay reproducible. ``expected_version``: the
+    version the changes were made against (a later one is a 412, as for needs). Changes
+    that change nothing are a 400: a new identical version would only start a full run.
+    Announces ``policy_changed`` after commit.
     """
     if not is_province_committee_member(actor):
         raise ActorNotAllowed(_("只有省级工作委员会可以修改政策。"))
@@ -124,10 +175,21 @@ def policy_update(*, actor: Actor, note: str = "", **changes: Any) -> PolicyVers
     current = PolicyVersion.objects.select_for_update().order_by("-version").first()
     if current is None:
         raise InvalidInput(_("尚未加载政策，请先运行 load_reference。"))
+    if expected_version is not None and expected_version != current.version:
+        raise StaleVersion(
+            _("政策已更新为第 %(current)s 版（请求基于第 %(expected)s 版），请刷新后重试。")
+            % {"current": current.version, "expected": expected_version},
+            current_version=current.version,
+        )
     values = {f: getattr(current, f) for f in POLICY_FIELDS} | changes
     errors = _validate(values)
     if errors:
         raise InvalidInput(_("政策参数无效。"), fields=errors)
+    if all(values[f] == getattr(current, f) for f in POLICY_FIELDS):
+        raise InvalidInput(
+            _("与当前第 %(v)s 版相同，没有需要保存的修改。") % {"v": current.version},
+            code="unchanged",
+        )
     new = PolicyVersion.objects.create(
         version=current.version + 1,
         note=note,

@@ -525,3 +525,42 @@ def test_a_ref_that_only_looks_like_a_stored_one_is_refused_naming_it(api, agenc
         client.post("/api/v1/needs/", {**body, "ref": "N-LOOKALIKE-002"}, format="json").status_code
         == 201
     )
+
+
+def test_a_policy_change_that_changes_nothing_is_refused_not_a_new_version(api, province_reviewer):
+    from scenarios.models import PolicyVersion
+
+    before = PolicyVersion.objects.count()
+    current = api.as_user(province_reviewer).get("/api/v1/policy/current/").json()
+
+    empty = api.post("/api/v1/policy/", {}, format="json")
+    same = api.post(
+        "/api/v1/policy/",
+        {"recommendations_per_need": current["recommendations_per_need"]},
+        format="json",
+    )
+
+    assert empty.status_code == same.status_code == 400
+    assert "没有需要保存的修改" in empty.json()["detail"]
+    assert PolicyVersion.objects.count() == before
+
+
+def test_a_policy_change_against_an_older_version_is_a_412(api, province_reviewer):
+    api.as_user(province_reviewer)
+    version = api.get("/api/v1/policy/current/").json()["version"]
+    assert (
+        api.post("/api/v1/policy/", {"recommendations_per_need": 7}, format="json").status_code
+        == 201
+    )
+
+    stale = api.post(
+        "/api/v1/policy/", {"recommendations_per_need": 8, "version": version}, format="json"
+    )
+    by_header = api.post(
+        "/api/v1/policy/",
+        {"recommendations_per_need": 8},
+        format="json",
+        HTTP_IF_MATCH=f'"{version}"',
+    )
+
+    assert stale.status_code == by_header.status_code == 412

@@ -177,3 +177,38 @@ def test_a_refused_weight_gets_one_plain_message(matched, province_reviewer, typ
     assert said in error
     assert "；" not in error  # one message, not Django's two joined
     assert "1000.0" not in error
+
+
+def test_two_editors_on_one_version_keep_each_others_changes(matched, province_reviewer):
+    """Tab A saves a region weight; tab B, still showing version 1, saves only the number of
+    recommendations: version 3 holds both (B's page sent every field, and the old region
+    weight used to be written back)."""
+    client = signed_in(province_reviewer)
+    tab_a = editor_data(client, w_region="0.2", action="save", note="加强就近")
+    tab_b = editor_data(client, recommendations_per_need="6", action="save", note="多推荐")
+
+    assert client.post(URL, tab_a).status_code == 302
+    second = client.post(URL, tab_b, follow=True)
+
+    latest = PolicyVersion.objects.latest("version")
+    assert latest.version == 3
+    assert latest.matching_weights["region"] == 0.2  # A's change kept
+    assert latest.recommendations_per_need == 6  # B's change saved
+    assert "您编辑期间第 2 版已保存" in second.content.decode()
+
+
+def test_a_weight_both_editors_changed_is_shown_before_either_wins(matched, province_reviewer):
+    client = signed_in(province_reviewer)
+    tab_a = editor_data(client, w_region="0.2", action="save", note="加强就近")
+    tab_b = editor_data(client, w_region="0.05", action="save", note="弱化就近")
+    client.post(URL, tab_a)
+
+    refused = client.post(URL, tab_b).content.decode()
+
+    assert PolicyVersion.objects.count() == 2
+    assert "并且也修改了：地域邻近" in refused
+    assert 'name="based_on" value="2"' in refused  # saving again is based on version 2
+    assert 'value="0.05"' in refused  # what B typed is kept
+    again = client.post(URL, tab_b | {"based_on": "2"})
+    assert again.status_code == 302
+    assert PolicyVersion.objects.latest("version").matching_weights["region"] == 0.05
