@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from accounts.choices import OrganizationKind, Role
 from accounts.models import Committee, Organization
@@ -46,6 +47,16 @@ OUTSIDE_FIRMS = (
     ("320506", "苏州固能电池材料有限公司"),
 )
 EXPERT_INSTITUTIONS = ("江西省科学院", "南昌大学场景创新研究院")
+# The demo's deadlines were written on this day; loaded later, each keeps its distance from
+# the day it is loaded, so the demo never publishes needs whose deadline has passed (and the
+# services, which refuse a past deadline, load it whatever the date).
+DEMO_WRITTEN_ON = date(2026, 12, 1)
+
+
+def demo_deadline(written: str) -> date:
+    return timezone.localdate() + (date.fromisoformat(written) - DEMO_WRITTEN_ON)
+
+
 DEMO_DIR = Path(__file__).resolve().parent / "data" / "demo"
 NEGATIVE_KEYWORDS = (
     ("虚拟货币挖矿", "国家明令禁止的虚拟货币“挖矿”活动"),
@@ -241,7 +252,7 @@ class DemoBuilder:
                 validation_type=row["validation_type"],
                 min_trl=row["min_trl"],
                 budget_cny=row["budget_cny"],
-                deadline=date.fromisoformat(row["deadline"]),
+                deadline=demo_deadline(row["deadline"]),
                 is_major=row["is_major"],
             )
             self.result.needs_created += 1

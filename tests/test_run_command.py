@@ -84,3 +84,15 @@ def test_seed_demo_without_the_platform_organisation_fails_with_one_line():
 
     with pytest.raises(CommandError, match="load_reference"):
         call_command("seed_demo", stdout=io.StringIO())
+
+
+def test_the_demo_keeps_its_deadlines_ahead_of_the_day_it_is_loaded():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from scenarios.demo import DEMO_WRITTEN_ON, demo_deadline
+
+    written = (DEMO_WRITTEN_ON + dt.timedelta(days=30)).isoformat()
+
+    assert demo_deadline(written) == timezone.localdate() + dt.timedelta(days=30)

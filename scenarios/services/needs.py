@@ -71,6 +71,23 @@ def _check_region(region: Region, agency: Organization) -> None:
         )
 
 
+# How far ahead an agency may set a need's deadline (a scenario opened for longer is opened
+# again); a year typo such as 9999 or 2207 is refused, not published.
+MAX_DEADLINE_YEARS = 5
+
+
+def _check_deadline(deadline: date) -> None:
+    """A deadline set or changed by an editor lies between today and five years ahead."""
+    today = timezone.localdate()
+    if deadline < today:
+        raise InvalidInput(_("截止日期不能早于今天。"), fields={"deadline": [_("不能早于今天。")]})
+    if deadline > today.replace(year=today.year + MAX_DEADLINE_YEARS, day=min(today.day, 28)):
+        raise InvalidInput(
+            _("截止日期过远。"),
+            fields={"deadline": [_("最晚为 %(years)s 年后。") % {"years": MAX_DEADLINE_YEARS}]},
+        )
+
+
 def _apply(need: ScenarioNeed, values: dict[str, Any]) -> list[Any] | None:
     """Set plain fields on ``need``; return the resolved chains if they were given."""
     unknown = set(values) - NEED_FIELDS
@@ -82,6 +99,9 @@ def _apply(need: ScenarioNeed, values: dict[str, Any]) -> list[Any] | None:
             chains = resolve_chains(value)
         elif name == "keywords":
             need.keywords = clean_keywords(value)
+        elif name == "deadline" and isinstance(value, date) and value != need.deadline:
+            _check_deadline(value)
+            need.deadline = value
         else:
             setattr(need, name, value)
     return chains
@@ -193,6 +213,11 @@ def need_submit(
     if need.status in (N.SUBMITTED, N.IN_REVIEW):
         return need
     check_version(need, expected_version)
+    if need.deadline is not None and need.deadline < timezone.localdate():
+        raise InvalidInput(
+            _("截止日期已过，请修改后再提交。"),
+            fields={"deadline": [_("已过期：%(d)s。") % {"d": need.deadline.isoformat()}]},
+        )
     transition(
         need,
         allowed=NEED_ALLOWED,

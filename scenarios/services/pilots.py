@@ -16,6 +16,7 @@ from activity.services import audit_record, notify_users
 from core.actors import Actor, acting_user
 from core.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTransition
 from core.locks import lock_many, lock_one
+from core.validation import text_problem
 from scenarios.access import is_need_insider
 from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus
 from scenarios.lifecycle import NEED_ALLOWED, PILOT_ALLOWED
@@ -44,9 +45,12 @@ def conflict_of_interest(need: ScenarioNeed, capability: Capability) -> bool:
 
 
 MAX_MILESTONES = 50
+MAX_MILESTONE_TITLE = 200
 
 
-def _clean_milestones(milestones: Any) -> list[dict[str, Any]]:
+def _clean_milestones(milestones: Any, *, start: date, end: date) -> list[dict[str, Any]]:
+    """The pilot's milestones: a title each, a due date (if any) between the pilot's start
+    and the end of its tolerance period."""
     if not isinstance(milestones, list):
         raise InvalidInput(_("里程碑必须是列表。"), fields={"milestones": [_("必须是列表。")]})
     if len(milestones) > MAX_MILESTONES:
@@ -60,18 +64,39 @@ def _clean_milestones(milestones: Any) -> list[dict[str, Any]]:
             raise InvalidInput(
                 _("里程碑无效。"), fields={f"milestones[{index}]": [_("需要 title。")]}
             )
+        title = str(item["title"]).strip()
+        problem = text_problem(title, single_line=True)
+        if problem or len(title) > MAX_MILESTONE_TITLE:
+            raise InvalidInput(
+                _("里程碑名称无效。"),
+                fields={
+                    f"milestones[{index}].title": [
+                        problem or _("最多 %(n)s 个字。") % {"n": MAX_MILESTONE_TITLE}
+                    ]
+                },
+            )
         due = item.get("due")
         if due is not None:
             try:
-                date.fromisoformat(str(due))
+                day = date.fromisoformat(str(due))
             except ValueError:
                 raise InvalidInput(
                     _("里程碑日期无效。"),
                     fields={f"milestones[{index}].due": [_("应为 YYYY-MM-DD。")]},
                 ) from None
+            if not start <= day <= end:
+                raise InvalidInput(
+                    _("里程碑日期不在试点期内。"),
+                    fields={
+                        f"milestones[{index}].due": [
+                            _("应在 %(start)s 到包容期截止日 %(end)s 之间。")
+                            % {"start": start.isoformat(), "end": end.isoformat()}
+                        ]
+                    },
+                )
         cleaned.append(
             {
-                "title": str(item["title"]).strip()[:200],
+                "title": title,
                 "due": due,
                 "done": bool(item.get("done", False)),
             }
@@ -170,7 +195,9 @@ def pilot_start(
         status=PilotStatus.RUNNING if approver else PilotStatus.PROPOSED,
         validation_type=validation_type or need.validation_type,
         tolerance_until=tolerance_until,
-        milestones=_clean_milestones(milestones or []),
+        milestones=_clean_milestones(
+            milestones or [], start=timezone.localdate(), end=tolerance_until
+        ),
         trl_before=capability.trl,
         source_match_id=source_match_id,
         created_by=acting_user(actor),
@@ -268,7 +295,11 @@ def pilot_update_milestones(
         raise InvalidTransition(_("试点未获批准开展。"), status=pilot.status)
     if pilot.status != PilotStatus.RUNNING:
         raise InvalidTransition(_("试点已结束。"), status=pilot.status)
-    pilot.milestones = _clean_milestones(milestones)
+    pilot.milestones = _clean_milestones(
+        milestones,
+        start=timezone.localdate(pilot.started_at),
+        end=pilot.tolerance_until,
+    )
     pilot.version += 1
     pilot.save(update_fields=["milestones", "version"])
     audit_record(

@@ -8,7 +8,7 @@ from django.utils import timezone
 from activity.models import AuditEvent
 from scenarios.models import ScenarioNeed
 from tests import factories
-from tests.scenarios.helpers import CAPABILITY_DEFAULTS, NEED_DEFAULTS
+from tests.scenarios.helpers import CAPABILITY_DEFAULTS, NEED_DEFAULTS, make_need
 
 pytestmark = pytest.mark.django_db
 
@@ -259,3 +259,37 @@ def test_a_county_agency_cannot_move_its_draft_above_its_county(api, agency_user
     assert r.status_code == 400
     assert "region_code" in r.json()["fields"]
     assert ScenarioNeed.objects.get(pk=need_id).region_id == "360102"
+
+
+@pytest.mark.parametrize("deadline", ["0001-01-01", "2020-01-01", "9999-12-31"])
+def test_a_deadline_in_the_past_or_decades_ahead_is_a_field_error(api, agency_user, deadline):
+    r = api.as_user(agency_user).post("/api/v1/needs/", need_body(deadline=deadline), format="json")
+
+    assert r.status_code == 400
+    assert list(r.json()["fields"]) == ["deadline"]
+
+
+def test_a_need_whose_deadline_passed_is_not_submitted_but_still_edited(api, agency, agency_user):
+    need = make_need(agency, region="360102")
+    ScenarioNeed.objects.filter(pk=need.pk).update(deadline=dt.date(2020, 1, 1))
+    api.as_user(agency_user)
+
+    refused = api.post(f"/api/v1/needs/{need.pk}/submit/", {}, format="json")
+    edited = api.patch(
+        f"/api/v1/needs/{need.pk}/", {"title": "改个名称", "version": need.version}, format="json"
+    )
+    fixed = api.patch(
+        f"/api/v1/needs/{need.pk}/",
+        {
+            "deadline": str(timezone.localdate() + dt.timedelta(days=90)),
+            "version": need.version + 1,
+        },
+        format="json",
+    )
+    submitted = api.post(f"/api/v1/needs/{need.pk}/submit/", {}, format="json")
+
+    assert refused.status_code == 400
+    assert list(refused.json()["fields"]) == ["deadline"]
+    assert edited.status_code == 200  # a stored past deadline does not block other edits
+    assert fixed.status_code == 200
+    assert submitted.status_code == 200

@@ -16,6 +16,7 @@ from scenarios.services.pilots import (
     pilot_proposal_decide,
     pilot_recognize,
     pilot_start,
+    pilot_update_milestones,
 )
 from scenarios.services.policy import policy_update
 from scenarios.services.reviews import review_decide
@@ -429,3 +430,48 @@ def test_a_validated_outcome_cannot_lower_the_maturity(
     assert "trl_after" in excinfo.value.fields
     pilot.refresh_from_db()
     assert pilot.status == "running"
+
+
+@pytest.mark.parametrize(
+    "milestone",
+    [
+        {"title": "部署完成", "due": "9999-12-31"},  # after the tolerance period
+        {"title": "部署完成", "due": "2000-01-01"},  # before the pilot
+        {"title": "部署\x07完成"},
+        {"title": "长" * 201},
+    ],
+)
+def test_a_milestone_outside_the_pilot_or_unreadable_is_a_field_error(
+    agency_user, city_reviewer, published_need, published_capability, milestone
+):
+    pilot = pilot_start(
+        actor=city_reviewer,
+        need=published_need,
+        capability=published_capability,
+        tolerance_until=until(),
+    )
+
+    with pytest.raises(InvalidInput) as refused:
+        pilot_update_milestones(actor=agency_user, pilot=pilot, milestones=[milestone])
+
+    assert next(iter(refused.value.fields)).startswith("milestones[0].")
+    pilot.refresh_from_db()
+    assert pilot.milestones == []
+
+
+def test_a_milestone_inside_the_tolerance_period_is_kept(
+    agency_user, city_reviewer, published_need, published_capability
+):
+    pilot = pilot_start(
+        actor=city_reviewer,
+        need=published_need,
+        capability=published_capability,
+        tolerance_until=until(),
+    )
+    due = pilot.tolerance_until.isoformat()
+
+    pilot = pilot_update_milestones(
+        actor=agency_user, pilot=pilot, milestones=[{"title": "验收", "due": due}]
+    )
+
+    assert pilot.milestones == [{"title": "验收", "due": due, "done": False}]
