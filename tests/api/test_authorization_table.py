@@ -372,7 +372,10 @@ TABLE: dict[str, Op] = {
     "pilots_milestones_create": Op(
         "401  200  404  403  404  200  200  404  200  404  200",
         target="pilot_running",
-        body={"milestones": [{"title": "部署完成", "due": "2027-03-31", "done": False}]},
+        # inside the pilot (its tolerance period ends in 90 days)
+        body={
+            "milestones": [{"title": "部署完成", "due": str(timezone.localdate()), "done": False}]
+        },
     ),
     "pilots_conclude_create": Op(
         "401  200  404  403  404  200  200  404  200  404  200",

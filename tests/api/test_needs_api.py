@@ -75,7 +75,7 @@ def test_need_api_full_pipeline_to_pilot_outcome(
             "need": need_id,
             "capability": cap_id,
             "tolerance_until": until,
-            "milestones": [{"title": "部署完成", "due": "2027-01-31"}],
+            "milestones": [{"title": "部署完成", "due": until}],
         },
         format="json",
     )
