@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import django
 import pytest
+import rest_framework
 from django.conf import settings
 from django.utils import translation
 
@@ -372,3 +374,120 @@ def test_need_retrieve_api_not_found_detail_follows_language(api, agency_user):
     assert (en.status_code, zh.status_code) == (404, 404)
     assert en.json() == {"code": "not_found", "detail": "Not found.", "fields": {}}
     assert zh.json() == {"code": "not_found", "detail": "未找到。", "fields": {}}
+
+
+# --- Simplified Chinese overrides of third-party messages ------------------------------------
+
+ZH_LOCALE_DIR = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
+ZH_PO_PATH = ZH_LOCALE_DIR / "django.po"
+ZH_MO_PATH = ZH_LOCALE_DIR / "django.mo"
+
+
+def third_party_msgids() -> set[str]:
+    """Every msgid of Django's own catalogs and of DRF's (their English catalogs list them:
+    Django ships .po files, DRF only the compiled .mo)."""
+    found = {
+        e.msgid
+        for po in Path(django.__file__).parent.rglob("locale/en/LC_MESSAGES/django.po")
+        for e in po_parse(po)
+    }
+    drf_mo = Path(rest_framework.__file__).parent / "locale/en/LC_MESSAGES/django.mo"
+    with drf_mo.open("rb") as handle:
+        catalog = gettext.GNUTranslations(handle)._catalog  # type: ignore[attr-defined]
+    found.update(k[0] if isinstance(k, tuple) else k for k in catalog)
+    return found
+
+
+def test_zh_hans_overrides_are_live_third_party_msgids():
+    # given: the Simplified Chinese overrides of Django's and DRF's messages
+    entries = po_messages(ZH_PO_PATH)
+
+    # when: looking each msgid up in the installed Django and DRF
+    upstream = third_party_msgids()
+    stale = [f"line {e.line}: {e.msgid!r}" for e in entries if e.msgid not in upstream]
+
+    # then: each still exists (an upgrade that rewords one leaves a dead override behind)
+    assert entries
+    assert stale == []
+
+
+def test_zh_hans_overrides_translated_with_their_placeholders():
+    # given: the Simplified Chinese overrides
+    entries = po_messages(ZH_PO_PATH)
+
+    # when: checking each translation and its %-placeholders
+    bad = [
+        f"line {e.line}: {e.msgid!r} -> {s!r}"
+        for e in entries
+        for i, s in e.msgstr.items()
+        if not s.strip()
+        or "fuzzy" in e.flags
+        or placeholders(s) != placeholders(e.msgid if i == 0 else e.msgid_plural or e.msgid)
+    ]
+
+    # then: all filled in, none fuzzy, placeholders kept
+    assert bad == []
+
+
+def test_zh_hans_mo_file_matches_po_file():
+    # given: the compiled overrides and their source
+    with ZH_MO_PATH.open("rb") as handle:
+        compiled = gettext.GNUTranslations(handle)
+    entries = po_messages(ZH_PO_PATH)
+
+    # when: comparing every message of both
+    expected: dict[object, str] = {}
+    for e in entries:
+        if e.msgid_plural is None:
+            expected[e.key] = e.msgstr[0]
+        else:
+            expected.update({(e.key, i): s for i, s in e.msgstr.items()})
+    catalog = compiled._catalog  # type: ignore[attr-defined]  # gettext keeps it private
+    actual = {k: v for k, v in catalog.items() if k != ""}
+
+    # then: the .mo is up to date (otherwise run compilemessages -l zh_Hans)
+    assert actual == expected
+    assert compiled.info()["plural-forms"] == "nplurals=1; plural=0;"
+
+
+def test_zh_hans_overrides_win_over_django_and_drf():
+    # given: every override
+    entries = po_messages(ZH_PO_PATH)
+
+    # when: Django translates each msgid in the default language (zh-hans)
+    with translation.override(settings.LANGUAGE_CODE):
+        served = {
+            e.msgid: (
+                translation.gettext(e.msgid)
+                if e.msgid_plural is None
+                else translation.ngettext(e.msgid, e.msgid_plural, 8)
+            )
+            for e in entries
+        }
+
+    # then: ours is served, not Django's or DRF's (LOCALE_PATHS are merged last)
+    assert served == {e.msgid: e.msgstr[0] for e in entries}
+
+
+def test_django_auth_messages_all_translated_in_chinese():
+    # given: every message of django.contrib.auth (password validators, sign-in forms),
+    # read from its English catalog
+    po = Path(django.__file__).parent / "contrib/auth/locale/en/LC_MESSAGES/django.po"
+    entries = [e for e in po_parse(po) if e.msgid and e.msgctxt is None]
+
+    # when: translating each one into the default language
+    with translation.override(settings.LANGUAGE_CODE):
+        english = [
+            e.msgid
+            for e in entries
+            if (
+                translation.ngettext(e.msgid, e.msgid_plural, 8) == e.msgid_plural
+                if e.msgid_plural
+                else translation.gettext(e.msgid) == e.msgid
+            )
+        ]
+
+    # then: none stays English (a Django release that rewords a msgid, as 5.1 did with the
+    # password length message, needs an override in locale/zh_Hans)
+    assert len(entries) > 50
+    assert english == []
