@@ -10,7 +10,6 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponsePermanentRedirect,
-    JsonResponse,
 )
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -21,15 +20,14 @@ from core.api.errors import (
     DATABASE_UNAVAILABLE,
     RETRY_AFTER_SECONDS,
     database_unavailable_body,
+    json_error,
     request_too_large_body,
 )
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return JsonResponse(
-            {"code": "not_found", "detail": _("未找到。"), "fields": {}}, status=404
-        )
+        return json_error({"code": "not_found", "detail": _("未找到。"), "fields": {}}, status=404)
     return page_not_found(request, exception)  # type: ignore[arg-type]
 
 
@@ -42,9 +40,9 @@ def api_not_found(request: HttpRequest) -> HttpResponse:
 def bad_input(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """400 before any view ran (a disallowed Host, too many parameters): JSON for the API."""
     if request.path.startswith("/api/") and isinstance(exception, RequestDataTooBig):
-        return JsonResponse(request_too_large_body(), status=413)
+        return json_error(request_too_large_body(), status=413)
     if request.path.startswith("/api/"):
-        return JsonResponse(
+        return json_error(
             {"code": "bad_request", "detail": _("请求有误。"), "fields": {}}, status=400
         )
     return bad_request(request, exception)  # type: ignore[arg-type]
@@ -57,7 +55,7 @@ def server_failure(request: HttpRequest) -> HttpResponse:
     if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
         return database_unavailable(request)
     if request.path.startswith("/api/"):
-        return JsonResponse(
+        return json_error(
             {"code": "server_error", "detail": _("服务器内部错误，请稍后重试。"), "fields": {}},
             status=500,
         )
@@ -68,7 +66,7 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
     """503 with ``Retry-After``: the API's JSON error, or a plain page that needs no
     database (no context processors, no session)."""
     if request.path.startswith("/api/"):
-        response: HttpResponse = JsonResponse(database_unavailable_body(), status=503)
+        response: HttpResponse = json_error(database_unavailable_body(), status=503)
     else:
         response = HttpResponse(render_to_string("503.html"), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)

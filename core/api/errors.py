@@ -12,9 +12,10 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.db import InterfaceError, OperationalError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -30,6 +31,21 @@ RETRY_AFTER_SECONDS = 10
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
+# DRF's words for a body of JSON ``null`` (``Serializer.errors``): a literal, not a msgid,
+# so no catalog can translate it.
+DRF_NO_DATA = "No data provided"
+# DRF's ``SessionAuthentication`` prefixes Django's CSRF reason (untranslated English, see
+# ``django.middleware.csrf.REASON_*``) with this literal.
+DRF_CSRF_FAILED = "CSRF Failed: "
+
+
+def _message(detail: Any) -> str:
+    """One error message, with DRF's untranslatable literals in the request's language."""
+    if isinstance(detail, ErrorDetail) and detail.code == "null" and str(detail) == DRF_NO_DATA:
+        return _("未提供数据：请求体为 null。")
+    return str(detail)
+
+
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     """Turn DRF's nested error detail into {"field.sub": [messages]}."""
     fields: dict[str, list[str]] = {}
@@ -39,13 +55,41 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
             fields.update(_flatten(value, name))
     elif isinstance(detail, list):
         if all(not isinstance(v, dict | list) for v in detail):
-            fields[prefix or "non_field_errors"] = [str(v) for v in detail]
+            fields[prefix or "non_field_errors"] = [_message(v) for v in detail]
         else:
             for index, value in enumerate(detail):
                 fields.update(_flatten(value, f"{prefix}[{index}]"))
     else:
-        fields[prefix or "non_field_errors"] = [str(detail)]
+        fields[prefix or "non_field_errors"] = [_message(detail)]
     return fields
+
+
+def _csrf_failed(reason: str) -> exceptions.PermissionDenied:
+    """DRF's "CSRF Failed: <Django's English reason>" in the request's language, saying how
+    to pass the check (a session-authenticated API call that changes something)."""
+    if reason == "CSRF cookie not set.":
+        why = _("没有 CSRF Cookie")
+    elif reason == "CSRF token missing.":
+        why = _("缺少 CSRF 令牌")
+    elif reason.startswith("CSRF token from"):
+        why = _("CSRF 令牌不正确")
+    elif reason.startswith(("Origin checking failed", "Referer checking failed")):
+        why = _("请求来源（Origin/Referer）不受信任")
+    else:
+        why = _("请求未通过 CSRF 校验")
+    return exceptions.PermissionDenied(
+        _(
+            "CSRF 校验失败（%(reason)s）。以会话登录调用 API 时，请在 X-CSRFToken 请求头中"
+            "附上 csrftoken Cookie 的值，或改用令牌认证。"
+        )
+        % {"reason": why}
+    )
+
+
+def json_error(body: dict[str, Any], *, status: int) -> JsonResponse:
+    """An API error answered outside DRF (Django's error handlers), in UTF-8 like DRF's
+    (``UNICODE_JSON``): JsonResponse would escape every Chinese character as ``\\uXXXX``."""
+    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
 
 
 def _size(n: int) -> str:
@@ -124,6 +168,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, exceptions.PermissionDenied) and str(exc.detail).startswith(
+        DRF_CSRF_FAILED
+    ):
+        exc = _csrf_failed(str(exc.detail).removeprefix(DRF_CSRF_FAILED))
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

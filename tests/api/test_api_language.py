@@ -1,9 +1,10 @@
 """API errors in the caller's language: third-party messages (Django, DRF) that came out in
-English or in wrong Chinese in a zh-hans response."""
+English or in wrong Chinese in a zh-hans response, and error pages outside DRF in UTF-8."""
 
 import re
 
 import pytest
+from django.test import Client
 
 from tests import factories
 from tests.scenarios.helpers import NEED_DEFAULTS
@@ -17,6 +18,19 @@ LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 
 def need_body(**overrides):
     return {**NEED_DEFAULTS, "region_code": "360102", "deadline": "2027-06-30", **overrides}
+
+
+def test_need_create_api_null_body_is_explained_in_chinese(api, agency_user):
+    # given: an agency editor and a JSON body that is just ``null``
+
+    # when: the need is created in Chinese
+    response = api.as_user(agency_user).generic(
+        "POST", NEEDS, b"null", content_type="application/json", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+
+    # then: DRF's literal "No data provided" is replaced by a Chinese message
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"non_field_errors": ["未提供数据：请求体为 null。"]}
 
 
 def signup_body(**overrides):
@@ -61,6 +75,39 @@ def test_signup_api_short_password_is_refused_in_english_on_request(api):
     )
 
 
+@pytest.mark.parametrize(
+    ("cookie", "header", "reason"),
+    [
+        (None, None, "没有 CSRF Cookie"),
+        ("a" * 32, None, "缺少 CSRF 令牌"),
+        ("a" * 32, "b" * 32, "CSRF 令牌不正确"),
+    ],
+    ids=["no-cookie", "missing", "incorrect"],
+)
+def test_session_post_without_a_valid_csrf_token_is_refused_in_chinese(
+    agency_user, cookie, header, reason
+):
+    # given: a signed-in browser session that sends no or a wrong CSRF token
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(agency_user)
+    if cookie:
+        client.cookies["csrftoken"] = cookie
+    extra = {"HTTP_X_CSRFTOKEN": header} if header else {}
+
+    # when: it creates a need through the API in Chinese
+    response = client.post(
+        NEEDS, need_body(), content_type="application/json", HTTP_ACCEPT_LANGUAGE="zh-hans", **extra
+    )
+
+    # then: 403 in the API's shape, in Chinese, saying why and how to pass the check
+    assert response.status_code == 403
+    body = response.json()
+    assert body["code"] == "permission_denied"
+    assert body["detail"].startswith(f"CSRF 校验失败（{reason}）。")
+    assert "X-CSRFToken" in body["detail"]
+    assert "CSRF Failed" not in body["detail"]
+
+
 def test_need_create_api_null_character_message_is_correct_chinese(api, agency_user):
     # given: an agency editor and a title holding a NUL character
     body = need_body(title="a\u0000b")
@@ -86,3 +133,18 @@ def test_need_create_api_null_character_message_in_english_on_request(api, agenc
     # then: Django's English message
     assert response.status_code == 400
     assert response.json()["fields"]["title"] == ["Null characters are not allowed."]
+
+
+@pytest.mark.parametrize("url", ["/api/v1/needs/abc/", "/api/v1/no-such-thing/"])
+def test_api_address_no_route_serves_is_a_utf8_404(api, url):
+    # given: an API address that no route serves
+
+    # when: it is fetched in Chinese
+    response = api.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    # then: the JSON body carries the Chinese text as UTF-8, like DRF's errors
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert "未找到。".encode() in response.content
+    assert b"\\u" not in response.content
+    assert response.json() == {"code": "not_found", "detail": "未找到。", "fields": {}}
