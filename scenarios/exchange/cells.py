@@ -57,12 +57,21 @@ def _empty(column: Column) -> Any:
     return None
 
 
+def _cell_too_long(column: Column, value: str, max_cell: int) -> str:
+    """Why a cell over the file's cell limit is refused: a text field with a limit of its
+    own below that one names its own (a title of 10,000 characters is over 200, not 5000)."""
+    if column.kind in ("str", "text") and not column.many and column.max_length < max_cell:
+        return _("最多 %(max)s 个字符（当前 %(n)s 个）。") % {
+            "max": column.max_length,
+            "n": len(value),
+        }
+    return _("单元格内容过长（%(n)s 个字符，上限 %(max)s）。") % {"n": len(value), "max": max_cell}
+
+
 def convert_cell(column: Column, value: Any, *, typed: bool, max_cell: int) -> Any:
     """Read one cell; ``typed`` (JSON) means the JSON type must already be right."""
     if isinstance(value, str) and len(value) > max_cell:
-        raise CellError(
-            _("单元格内容过长（%(n)s 个字符，上限 %(max)s）。") % {"n": len(value), "max": max_cell}
-        )
+        raise CellError(_cell_too_long(column, value, max_cell))
     if is_blank(value):
         if column.required:
             raise CellError(_("必填。"))
@@ -117,7 +126,10 @@ def _to_list(column: Column, value: Any, *, typed: bool, max_cell: int) -> list[
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise CellError(_("应为字符串列表。"))
         items = [v.strip() for v in value]
-        if any(len(v) > max_cell for v in items):
+        too_long = [v for v in items if len(v) > max_cell]
+        if too_long:
+            if column.max_length < max_cell:
+                raise CellError(_list_items_too_long(column, too_long))
             raise CellError(_("列表项过长。"))
         if any(LIST_SPLIT_RE.search(v) for v in items):
             raise CellError(_("列表项不能包含分号（; 或 ；）。"))
@@ -137,10 +149,7 @@ def _to_list(column: Column, value: Any, *, typed: bool, max_cell: int) -> list[
         )
     too_long = [v for v in items if len(v) > column.max_length]
     if too_long:
-        raise CellError(
-            _("每项最多 %(max)s 个字符：%(items)s。")
-            % {"max": column.max_length, "items": "、".join(v[:20] + "…" for v in too_long[:3])}
-        )
+        raise CellError(_list_items_too_long(column, too_long))
     if column.choices is not None:
         aliases = choice_aliases(column.choices)
         bad = [v for v in items if v not in aliases and v.lower() not in aliases]
@@ -151,6 +160,13 @@ def _to_list(column: Column, value: Any, *, typed: bool, max_cell: int) -> list[
             )
         items = list(dict.fromkeys(aliases.get(v) or aliases[v.lower()] for v in items))
     return items
+
+
+def _list_items_too_long(column: Column, too_long: list[str]) -> str:
+    return _("每项最多 %(max)s 个字符：%(items)s。") % {
+        "max": column.max_length,
+        "items": "、".join(v[:20] + "…" for v in too_long[:3]),
+    }
 
 
 def _to_int(column: Column, value: Any, *, typed: bool) -> int:

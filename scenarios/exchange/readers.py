@@ -113,8 +113,36 @@ def _decode(data: bytes) -> str:
     return text
 
 
+class _ConstantRejected(ValueError):
+    """``NaN``/``Infinity`` in a JSON file (Python's decoder would take them)."""
+
+
 def _reject_constant(name: str) -> Any:
-    raise ValueError(_("不允许 %(name)s。") % {"name": name})
+    raise _ConstantRejected(_("不允许 %(name)s。") % {"name": name})
+
+
+def _json_syntax_reason(msg: str) -> str:
+    """What Python's JSON decoder says went wrong (``JSONDecodeError.msg``, English), in the
+    user's words; the line and column are reported beside it."""
+    if msg == "Expecting value":
+        return _("此处应有一个值")
+    if msg.startswith("Expecting property name"):
+        return _("此处应为用双引号括起的字段名")
+    if msg == "Expecting ':' delimiter":
+        return _("此处缺少冒号（:）")
+    if msg == "Expecting ',' delimiter":
+        return _("此处缺少逗号（,）")
+    if msg.startswith("Unterminated string"):
+        return _("字符串从此处开始，但没有结束的双引号")
+    if msg.startswith("Invalid control character"):
+        return _("字符串中含有未转义的控制字符（如换行）")
+    if msg.startswith("Invalid \\"):
+        return _("无效的转义序列")
+    if msg == "Extra data":
+        return _("JSON 数据结束后还有多余内容")
+    if msg.startswith("Illegal trailing comma"):
+        return _("多余的逗号")
+    return _("语法错误")
 
 
 def _read_json(
@@ -126,10 +154,15 @@ def _read_json(
     except json.JSONDecodeError as exc:
         raise file_error(
             _("不是有效的 JSON（第 %(line)s 行第 %(col)s 列：%(msg)s）。")
-            % {"line": exc.lineno, "col": exc.colno, "msg": exc.msg}
+            % {"line": exc.lineno, "col": exc.colno, "msg": _json_syntax_reason(exc.msg)}
         ) from None
-    except (ValueError, RecursionError) as exc:
-        raise file_error(_("不是有效的 JSON：%(msg)s") % {"msg": str(exc)[:200]}) from None
+    except _ConstantRejected as exc:
+        raise file_error(_("不是有效的 JSON：%(msg)s") % {"msg": str(exc)}) from None
+    except RecursionError:
+        raise file_error(_("JSON 嵌套层级过深。")) from None
+    except ValueError:
+        # The only other refusal: an integer longer than Python converts (4300 digits).
+        raise file_error(_("不是有效的 JSON：%(msg)s") % {"msg": _("整数位数过多。")}) from None
     if not isinstance(payload, list):
         raise file_error(_("JSON 顶层应为对象列表（[{...}, ...]）。"))
     # JSON is for programs: every key must be a field an import reads (``ignored`` is not).
