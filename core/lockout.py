@@ -6,9 +6,11 @@ from typing import Any
 from axes.handlers.database import AxesDatabaseHandler
 from django.conf import settings
 from django.db.models import Sum
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+
+from core.api.errors import json_error
 
 
 class AccountFirstHandler(AxesDatabaseHandler):
@@ -52,7 +54,7 @@ def locked_out(
         "minutes": minutes
     }
     if request.path.startswith("/api/"):
-        response: HttpResponse = JsonResponse(
+        response: HttpResponse = json_error(
             {"code": "locked_out", "detail": detail, "fields": {}}, status=429
         )
     else:

@@ -42,6 +42,7 @@ def test_guesses_from_many_addresses_lock_the_account_on_the_api(agency_user):
     assert locked.status_code == 429
     assert locked.json()["code"] == "locked_out"
     assert "分钟后再试" in locked.json()["detail"]
+    assert "分钟后再试".encode() in locked.content  # UTF-8 like every other API error
     assert int(locked["Retry-After"]) >= 60
     assert "token" not in locked.json()
 
