@@ -117,10 +117,10 @@ def test_need_create_api_null_character_message_is_correct_chinese(api, agency_u
         NEEDS, body, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans"
     )
 
-    # then: the message says NUL is not allowed (Django's zh_Hans text "不允许是用空字符串。"
+    # then: the message names the character (Django's zh_Hans text "不允许是用空字符串。"
     # has a typo and speaks of an empty string)
     assert response.status_code == 400
-    assert response.json()["fields"]["title"] == ["不能含空字符（NUL）。"]
+    assert response.json()["fields"]["title"] == ["不能含不可见的控制字符（U+0000）。"]
 
 
 def test_need_create_api_null_character_message_in_english_on_request(api, agency_user):
@@ -130,9 +130,11 @@ def test_need_create_api_null_character_message_in_english_on_request(api, agenc
     # when: the need is created in English
     response = api.as_user(agency_user).post(NEEDS, body, format="json", HTTP_ACCEPT_LANGUAGE="en")
 
-    # then: Django's English message
+    # then: the same message in English
     assert response.status_code == 400
-    assert response.json()["fields"]["title"] == ["Null characters are not allowed."]
+    assert response.json()["fields"]["title"] == [
+        "Must not contain invisible control characters (U+0000)."
+    ]
 
 
 @pytest.mark.parametrize("url", ["/api/v1/needs/abc/", "/api/v1/no-such-thing/"])
