@@ -24,7 +24,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least
 
 from accounts.choices import OrganizationKind, Role
-from accounts.models import Organization, OrganizationRelation
+from accounts.models import Committee, Organization, OrganizationRelation
 from accounts.roles import committees_of, is_platform_admin
 from accounts.roles import organization_ids as _org_ids
 from accounts.selectors import committee_region_q as _committee_region_q
@@ -295,9 +295,18 @@ def reviews_of_need(*, need: ScenarioNeed) -> QuerySet[Review]:
     """Every tier's review of the need, oldest first (the trail of earlier tiers)."""
     return (
         Review.objects.filter(need=need)
-        .select_related("committee__organization", "reviewer")
+        .select_related("committee__organization", "committee__region__parent", "reviewer")
         .order_by("created_at", "id")
     )
+
+
+def committees_of_regions(*, regions: list[Region]) -> list[Committee]:
+    """The committees of ``regions``, in their order (a region without one is left out)."""
+    found = {
+        c.region_id: c
+        for c in Committee.objects.filter(region__in=regions).select_related("organization")
+    }
+    return [found[r.pk] for r in regions if r.pk in found]
 
 
 def capabilities_supervised_by(*, user: Actor) -> QuerySet[Capability]:

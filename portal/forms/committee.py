@@ -29,11 +29,30 @@ def row_ids(pk: Any) -> str:
     return f"id_{pk}_%s"
 
 
+class ConfirmingRadioSelect(forms.RadioSelect):
+    """Radios of which some ask before the form is sent (``data-confirm`` on the option:
+    portal.js asks when that option is the checked one), as the buttons of other
+    irreversible actions do."""
+
+    def __init__(self, *args: Any, confirm: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.confirm = confirm
+
+    def create_option(self, name: str, value: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(name, value, *args, **kwargs)
+        if str(value) in self.confirm:
+            option["attrs"]["data-confirm"] = str(self.confirm[str(value)])
+        return option
+
+
 class ReviewDecisionForm(StyledForm):
     decision = forms.ChoiceField(
         label=_("审核结论"),
         choices=[("approved", _("通过")), ("returned", _("退回修改")), ("rejected", _("不予通过"))],
-        widget=forms.RadioSelect,
+        # A rejection closes the need for good (the agency cannot resubmit it).
+        widget=ConfirmingRadioSelect(
+            confirm={"rejected": _("确定不予通过吗？需求将就此结束，发布单位不能再修改提交。")}
+        ),
     )
     comment = forms.CharField(
         label=_("意见（退回或不予通过时必填）"),

@@ -38,11 +38,11 @@ from portal.forms.committee import (
 )
 from portal.views.common import button_action, not_your_page, trail_of
 from scenarios import selectors
-from scenarios.choices import CapabilityStatus, PilotStatus
+from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus, ReviewDecision
 from scenarios.services import capabilities as capability_services
 from scenarios.services import firms as firm_services
 from scenarios.services import pilots as pilot_services
-from scenarios.services.reviews import review_decide
+from scenarios.services.reviews import first_review_region, next_review_region, review_decide
 
 PAGE_SIZE = 30
 ENDING_SOON_DAYS = 30
@@ -165,6 +165,24 @@ def need_page(request: HttpRequest, ref: str) -> HttpResponse:
     return _need_page(request, _need_or_404(request, ref))
 
 
+def _tiers_to_come(need: Any, reviews: list[Any]) -> list[Any]:
+    """The committees that still review the need after the tier it is at, as the routing
+    of reviews would send it (a major need goes on to the province)."""
+    if need.status == NeedStatus.SUBMITTED and not reviews:
+        region = first_review_region(need)
+        regions = [region]
+    elif need.status == NeedStatus.IN_REVIEW:
+        pending = next((r for r in reviews if r.decision == ReviewDecision.PENDING), None)
+        if pending is None:
+            return []
+        region, regions = pending.committee.region, []
+    else:
+        return []
+    while (region := next_review_region(need, region)) is not None:
+        regions.append(region)
+    return selectors.committees_of_regions(regions=regions)
+
+
 def _need_page(request: HttpRequest, need: Any, form: Any = None) -> HttpResponse:
     candidates = matching_selectors.candidates_of_need(user=request.user, need_id=need.pk)
     reviews = list(selectors.reviews_of_need(need=need))
@@ -172,6 +190,7 @@ def _need_page(request: HttpRequest, need: Any, form: Any = None) -> HttpRespons
     context = tabs_context(request, "queue") | {
         "need": need,
         "reviews": reviews,
+        "to_come": _tiers_to_come(need, reviews),
         "pending": pending,
         "form": form or ReviewDecisionForm(initial={"version": need.version}),
         "trail": trail_of(request.user, need),
@@ -206,16 +225,35 @@ def need_decide(request: HttpRequest, ref: str) -> HttpResponse:
             apply_service_errors(form, exc)  # what was typed stays, the reason beside it
             need = _need_or_404(request, ref)  # a stale save shows the newer version
         else:
-            done = {
-                "approved": _("已通过：%(ref)s 现为“%(status)s”。"),
-                "returned": _("已退回 %(ref)s，发布单位会收到理由。"),
-                "rejected": _("已不予通过 %(ref)s。"),
-            }[data["decision"]]
-            messages.success(request, done % {"ref": need.ref, "status": need.get_status_display()})
+            messages.success(request, _decided_message(need, data["decision"]))
             return _back(request, reverse("portal:committee-home"))
     if from_list and review is not None:
         return _queue(request, failed=(review.pk, form))
     return _need_page(request, need, form)
+
+
+def _decided_message(need: Any, decision: str) -> str:
+    """What the decision did, naming where an approved need went: the next tier's committee,
+    or the published list."""
+    if decision == ReviewDecision.RETURNED:
+        return _("已退回 %(ref)s，发布单位会收到理由。") % {"ref": need.ref}
+    if decision == ReviewDecision.REJECTED:
+        return _("已不予通过 %(ref)s。") % {"ref": need.ref}
+    if need.status == NeedStatus.PUBLISHED:
+        return _("已通过并发布 %(ref)s，已进入机会清单。") % {"ref": need.ref}
+    pending = next(
+        (r for r in selectors.reviews_of_need(need=need) if r.decision == ReviewDecision.PENDING),
+        None,
+    )
+    if pending is None:
+        return _("已通过：%(ref)s 现为“%(status)s”。") % {
+            "ref": need.ref,
+            "status": need.get_status_display(),
+        }
+    return _("已通过 %(ref)s，已转%(committee)s审核。") % {
+        "ref": need.ref,
+        "committee": pending.committee.organization.name,
+    }
 
 
 # -- recommendations waiting for a decision --------------------------------------------------

@@ -52,15 +52,17 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/expert/home.html", context)
 
 
-# The other experts' lowest and highest scores show only when at least this many others
-# scored: with fewer, the range would give away a colleague's own scores.
-RANGE_MIN_OTHERS = 3
+# The other experts' mean, lowest and highest scores and the panel's overall mean show only
+# when at least this many others scored: with fewer, each would give away a colleague's own
+# scores (with one other, their "mean" is their score; with two, my own score and the
+# panel's mean narrow theirs down).
+PANEL_MIN_OTHERS = 3
 
 
 @dataclass(frozen=True)
 class PanelRow:
-    """One criterion: my score, the other experts' mean, and their range when enough of
-    them scored; a divergence is my distance from the others' mean."""
+    """One criterion: my score, and the other experts' mean and range when enough of them
+    scored; a divergence is my distance from the others' mean (none without a mean)."""
 
     key: str
     name: str
@@ -89,16 +91,16 @@ def _panel(criteria: list[dict[str, Any]], others: list[Any], me: Any) -> list[P
     rows = []
     for c in criteria:
         values = [v for a in others if (v := _score(a, c["key"])) is not None]
-        ranged = len(values) >= RANGE_MIN_OTHERS
+        shown = len(values) >= PANEL_MIN_OTHERS
         rows.append(
             PanelRow(
                 key=c["key"],
                 name=criterion_name(c),
                 weight_share=float(c["weight"]) / total,
                 mine=_score(me, c["key"]),
-                others_mean=mean(values) if values else None,
-                low=min(values) if ranged else None,
-                high=max(values) if ranged else None,
+                others_mean=mean(values) if shown else None,
+                low=min(values) if shown else None,
+                high=max(values) if shown else None,
             )
         )
     return rows
@@ -150,6 +152,8 @@ def need_page(request: HttpRequest, ref: str) -> HttpResponse:
         # The panel is shown only after I have scored, so it cannot anchor my scores.
         "panel": _panel(criteria, others, me) if me is not None else None,
         "others": len(others),
+        "panel_shown": len(others) >= PANEL_MIN_OTHERS,
+        "panel_min": PANEL_MIN_OTHERS,
         "divergence": DIVERGENCE_POINTS,
     }
     return render(request, "portal/expert/need.html", context)

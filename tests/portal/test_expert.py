@@ -76,7 +76,7 @@ def test_an_out_of_range_score_is_refused_in_place_and_nothing_is_saved(need, ex
     assert not Assessment.objects.exists()
 
 
-def test_scoring_saves_and_shows_the_panel_beside_mine_with_divergences(need, expert, colleague):
+def test_scoring_saves_and_hides_a_single_colleagues_scores(need, expert, colleague):
     assessment_submit(actor=colleague, need=need, scores={**SCORES, "demonstration": 40})
 
     r = signed_in(expert).post(f"/workspace/expert/needs/{need.ref}/", form(), follow=True)
@@ -87,15 +87,35 @@ def test_scoring_saves_and_shows_the_panel_beside_mine_with_divergences(need, ex
     assert mine.comment == "示范性强"
     assert "专家组评分对照" in html
     assert "另有 1 位专家评分" in html
-    # demonstration: mine 80, the other expert's 40 → a divergence of 40 points
+    # with one other expert, their "mean" would be their own score: neither the per-criterion
+    # mean, nor the range, nor the panel's mean (mine and theirs) is shown
+    panel = html[html.index("专家组评分对照") : html.index("score-title")]
+    assert "其他专家平均" not in panel
+    assert "40.0" not in panel
+    assert "分歧" not in panel.split("</p>", 1)[1]
+    assert "专家组平均" not in panel.split("</table>", 1)[1]
+    assert "至少 3 位其他专家评分后" in panel
+    assert f"您的加权得分 {mine.weighted_score:.1f}。" in panel
+
+
+def test_panel_shows_the_others_mean_range_and_divergences_from_three_others(need, expert):
+    for low in (40, 50, 60):
+        colleague = factories.member(factories.ExpertInstitutionFactory.create(), "expert")
+        assessment_submit(actor=colleague, need=need, scores={**SCORES, "demonstration": low})
+
+    r = signed_in(expert).post(f"/workspace/expert/needs/{need.ref}/", form(), follow=True)
+
+    html = r.content.decode()
+    assert "另有 3 位专家评分" in html
+    assert "其他专家平均" in html
+    # demonstration: mine 80, the others' mean 50 → a divergence of 30 points
     row = html[html.index("示范带动性", html.index("专家组评分对照")) :]
     row = row[: row.index("</tr>")]
     assert "分歧" in row
-    assert "40.0" in row
-    # with one other expert, no range is shown: it would give away the colleague's scores
-    assert "–</td>" in row
+    assert "50.0" in row
+    assert "40.0–60.0" in row
     need.refresh_from_db()
-    assert f"{need.value_score:.1f}" in html
+    assert f"专家组平均 {need.value_score:.1f}" in html
 
 
 def test_a_need_the_expert_may_not_see_is_not_found(agency, agency_user, expert):

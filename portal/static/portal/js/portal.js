@@ -4,7 +4,11 @@
    - A keyword field (data-tags) becomes chips: Enter or a comma adds one, × removes it; the
      field itself keeps the words joined with ";" so the form posts the same either way. A
      word longer than data-tags-max stays in the entry with a message naming it.
-   - A form with data-confirm asks before it is sent (withdraw, close). */
+   - A form with data-confirm asks before it is sent (withdraw, close); so does a checked
+     option with data-confirm (a final rejection), and a button with its own.
+   - A page drawn again after a refused POST names the page it belongs to (data-page-url
+     on <body>): the address bar shows that page, so a reload or the language switch does
+     not land on the POST-only address; the card with the error is scrolled into view. */
 (function () {
   "use strict";
 
@@ -103,8 +107,9 @@
     var form = event.target;
     // A form asks before it is sent; a button of a form with several asks for itself.
     var button = event.submitter;
+    var choice = form.querySelector && form.querySelector("input:checked[data-confirm]");
     var question = (button && button.dataset && button.dataset.confirm) ||
-      (form.dataset && form.dataset.confirm);
+      (choice && choice.dataset.confirm) || (form.dataset && form.dataset.confirm);
     if (question && !window.confirm(question)) {
       event.preventDefault();
       event.stopImmediatePropagation();
