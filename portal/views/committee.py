@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
@@ -71,7 +71,9 @@ def _committee_page(view: Any) -> Any:
 def tabs_context(request: HttpRequest, tab: str, here: str = "") -> dict[str, Any]:
     """What every committee page shows: the committees and the tabs with their counts, and
     ``here``, the address its buttons come back to (the list's own address, also when the
-    page is drawn again after a refused POST)."""
+    page is drawn again after a refused POST). A page drawn in answer to a POST names that
+    address as ``page_url``: the address bar and the language switch use it, since the
+    POST's own address only answers a button."""
     soon = timezone.localdate() + timedelta(days=ENDING_SOON_DAYS)
     pilots = selectors.pilots_supervised_by(user=request.user)
     if request.method == "GET":
@@ -80,6 +82,7 @@ def tabs_context(request: HttpRequest, tab: str, here: str = "") -> dict[str, An
         "nav": "workspace",
         "tab": tab,
         "here": here,
+        "page_url": here if request.method == "POST" else "",
         "committees": committees_of(request.user),
         "can_import": is_province_committee_member(request.user),
         "counts": {
@@ -105,6 +108,25 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
     return redirect(default)
 
 
+def _list_params(request: HttpRequest, list_name: str) -> QueryDict:
+    """The list's filters, search and page: the request's own on a GET; after a refused
+    POST, those of the list address the form came from (its ``next``), so the list is drawn
+    again as the user left it."""
+    if request.method == "GET":
+        return request.GET
+    path, _sep, query = request.POST.get("next", "").partition("?")
+    return QueryDict(query) if path == reverse(list_name) else QueryDict()
+
+
+def _list_url(list_name: str, **params: Any) -> str:
+    """The list's address with its filters (empty ones left out)."""
+    query = QueryDict(mutable=True)
+    for key, value in params.items():
+        if value:
+            query[key] = str(value)
+    return reverse(list_name) + (f"?{query.urlencode()}" if query else "")
+
+
 def _is_button(path: str) -> bool:
     """True for the address of a button's view (a GET there would only say "use the button")."""
     try:
@@ -124,14 +146,16 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _queue(request: HttpRequest, failed: tuple[int, Any] | None = None) -> HttpResponse:
+    params = _list_params(request, "portal:committee-home")
     page = Paginator(selectors.review_queue_page(user=request.user), PAGE_SIZE).get_page(
-        request.GET.get("page")
+        params.get("page")
     )
     reviews = list(page.object_list)
     forms = {r.pk: ReviewDecisionForm(auto_id=row_ids(r.pk)) for r in reviews}
     if failed is not None and failed[0] in forms:
         forms[failed[0]] = failed[1]
-    context = tabs_context(request, "queue", reverse("portal:committee-home")) | {
+    here = _list_url("portal:committee-home", page=params.get("page"))
+    context = tabs_context(request, "queue", here) | {
         "page": page,
         "rows": [(r, forms[r.pk]) for r in reviews],
         "now": timezone.now(),
@@ -187,7 +211,7 @@ def _need_page(request: HttpRequest, need: Any, form: Any = None) -> HttpRespons
     candidates = matching_selectors.candidates_of_need(user=request.user, need_id=need.pk)
     reviews = list(selectors.reviews_of_need(need=need))
     pending = _pending_mine(request, need)
-    context = tabs_context(request, "queue") | {
+    context = tabs_context(request, "queue", reverse("portal:committee-need", args=[need.ref])) | {
         "need": need,
         "reviews": reviews,
         "to_come": _tiers_to_come(need, reviews),
@@ -276,7 +300,7 @@ def _recommendations(request: HttpRequest, failed: tuple[int, Any] | None = None
     forms = {m.pk: PairDecisionForm(auto_id=row_ids(m.pk)) for m in matches}
     if failed is not None and failed[0] in forms:
         forms[failed[0]] = failed[1]
-    context = tabs_context(request, "awaiting") | {
+    context = tabs_context(request, "awaiting", reverse("portal:committee-recommendations")) | {
         "page": page,
         "rows": [
             (m, explanation, reviews.get((m.need_id, m.capability_id)), forms[m.pk])
@@ -335,20 +359,19 @@ def capabilities(request: HttpRequest) -> HttpResponse:
 def _capabilities(
     request: HttpRequest, failed: tuple[int, Any] | None = None, group: str = ""
 ) -> HttpResponse:
+    params = _list_params(request, "portal:committee-capabilities")
     supervised = selectors.capabilities_supervised_by(user=request.user)
-    q = request.GET.get("q", "").strip()[:100]
+    q = params.get("q", "").strip()[:100]
     if q:  # the counts by status follow the search
         supervised = supervised.filter(
             Q(title__icontains=q) | Q(ref__iexact=q) | Q(firm__name__icontains=q)
         )
     counts = selectors.status_counts(queryset=supervised)
-    group = group or request.GET.get("status", "published")
+    group = group or params.get("status", "published")
     if group not in CAPABILITY_GROUPS:
         group = "published"
     shown = supervised.filter(status__in=CAPABILITY_GROUPS[group][1])
-    page = Paginator(shown.order_by("-updated_at", "-id"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(shown.order_by("-updated_at", "-id"), PAGE_SIZE).get_page(params.get("page"))
     items = list(page.object_list)
     forms = {
         c.pk: SuperviseForm(
@@ -359,7 +382,7 @@ def _capabilities(
     }
     if failed is not None and failed[0] in forms:
         forms[failed[0]] = failed[1]
-    here = reverse("portal:committee-capabilities") + f"?status={group}"
+    here = _list_url("portal:committee-capabilities", status=group, q=q, page=params.get("page"))
     context = tabs_context(request, "capabilities", here) | {
         "page": page,
         "group": group,
@@ -483,16 +506,17 @@ def firms(request: HttpRequest) -> HttpResponse:
 def _firms(
     request: HttpRequest, failed: tuple[int, Any] | None = None, group: str = ""
 ) -> HttpResponse:
+    params = _list_params(request, "portal:committee-firms")
     supervised = selectors.firms_supervised_by(user=request.user)
-    q = request.GET.get("q", "").strip()[:100]
+    q = params.get("q", "").strip()[:100]
     if q:
         supervised = supervised.filter(Q(name__icontains=q) | Q(credit_code__iexact=q))
     counts = {key: supervised.filter(cond).count() for key, (_l, cond) in FIRM_GROUPS.items()}
-    group = group or request.GET.get("status", "")
+    group = group or params.get("status", "")
     if group not in FIRM_GROUPS:  # sign-ups waiting first
         group = "unverified" if counts["unverified"] else "verified"
     shown = supervised.filter(FIRM_GROUPS[group][1]).order_by("-created_at", "-id")
-    page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(shown, PAGE_SIZE).get_page(params.get("page"))
     items = list(page.object_list)
     forms = {
         f.pk: FirmActionForm(
@@ -507,7 +531,7 @@ def _firms(
     }
     if failed is not None and failed[0] in forms:
         forms[failed[0]] = failed[1]
-    here = reverse("portal:committee-firms") + f"?status={group}"
+    here = _list_url("portal:committee-firms", status=group, q=q, page=params.get("page"))
     context = tabs_context(request, "firms", here) | {
         "page": page,
         "group": group,
@@ -614,7 +638,8 @@ def _pilots(
     if failed is not None and failed[0] in forms:
         forms[failed[0]] = failed[1]
     today = timezone.localdate()
-    context = tabs_context(request, "pilots") | {
+    here = _list_url("portal:committee-pilots", status=group)
+    context = tabs_context(request, "pilots", here) | {
         "page": page,
         "group": group,
         "groups": [

@@ -88,7 +88,9 @@ class _FormReader(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         if tag == "form":
-            self.inside = a.get("action", "") == self.action
+            # the fragment only scrolls the answer to the card; it is not posted
+            action = a.get("action", "")
+            self.inside = self.action in (action, action.split("#", 1)[0])
             return
         if not self.inside or (tag != "option" and "name" not in a):
             return

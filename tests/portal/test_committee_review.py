@@ -2,13 +2,16 @@
 page lists the tiers still to come, a final rejection asks first, a refused decision leaves
 the address bar on a page that can be reloaded, and decided needs stay findable."""
 
+from urllib.parse import quote
+
 import pytest
 
 from accounts.models import Committee
+from scenarios.services.capabilities import capability_submit
 from scenarios.services.needs import need_submit
 from scenarios.services.reviews import review_decide
 from tests.portal.conftest import signed_in
-from tests.scenarios.helpers import make_need
+from tests.scenarios.helpers import make_capability, make_need
 
 pytestmark = pytest.mark.django_db
 QUEUE = "/workspace/committee/"
@@ -89,3 +92,100 @@ def test_a_final_rejection_asks_before_it_is_sent(in_review, county_reviewer):
     assert "data-confirm=" in radio
     returned = html[html.rindex("<input", 0, html.index('value="returned"')) :]
     assert "data-confirm=" not in returned[: returned.index(">")]  # a return can be undone
+
+
+# -- a refused action keeps the list as it was, and an address that can be reloaded --------
+
+
+@pytest.fixture
+def two_capabilities(firm):
+    return [
+        capability_submit(actor=None, capability=make_capability(firm, title=title))
+        for title in ("工业视觉质检平台", "光伏组件回收与材料再利用")
+    ]
+
+
+def body_page_url(html):
+    tag = html[html.index("<body") :]
+    tag = tag[: tag.index(">")]
+    return tag.split('data-page-url="', 1)[1].split('"', 1)[0] if "data-page-url" in tag else ""
+
+
+def language_next(html):
+    form = html[html.index('class="lang-switch"') :]
+    return form.split('name="next" type="hidden" value="', 1)[1].split('"', 1)[0]
+
+
+def test_a_refused_supervision_keeps_the_search_and_points_at_the_card(
+    two_capabilities, city_reviewer
+):
+    target = two_capabilities[1]
+    listed = "/workspace/committee/capabilities/?status=published&amp;q=%E5%85%89%E4%BC%8F"
+
+    r = signed_in(city_reviewer).post(
+        f"/workspace/committee/capabilities/{target.ref}/supervise/",
+        {
+            "action": "suspend",
+            "reason": "",
+            "version": target.version,
+            "next": "/workspace/committee/capabilities/?status=published&q=光伏",
+        },
+    )
+
+    html = r.content.decode()
+    target.refresh_from_db()
+    assert target.status == "published"
+    assert 'name="q" value="光伏"' in html  # the search box keeps the search
+    assert "工业视觉质检平台" not in html  # and the list stays filtered by it
+    assert "请填写理由" in html
+    action = f"/workspace/committee/capabilities/{target.ref}/supervise/#cap-{target.pk}"
+    assert f'action="{action}"' in html
+    assert body_page_url(html) == listed  # the address bar shows the list, not the POST
+    assert language_next(html) == listed
+    assert f'name="next" value="{listed}"' in html  # the next try comes back here too
+
+
+def test_a_refused_firm_action_keeps_the_search(firm, city_reviewer):
+    listed = f"/workspace/committee/firms/?status=verified&amp;q={quote(firm.name[:4])}"
+
+    r = signed_in(city_reviewer).post(
+        f"/workspace/committee/firms/{firm.pk}/act/",
+        {
+            "action": "suspend",
+            "reason": "",
+            "next": f"/workspace/committee/firms/?status=verified&q={firm.name[:4]}",
+        },
+    )
+
+    html = r.content.decode()
+    firm.refresh_from_db()
+    assert not firm.is_suspended
+    assert f'name="q" value="{firm.name[:4]}"' in html
+    assert f'action="/workspace/committee/firms/{firm.pk}/act/#firm-{firm.pk}"' in html
+    assert body_page_url(html) == listed
+    assert language_next(html) == listed
+
+
+def test_a_refused_decision_in_the_queue_names_the_queue_as_its_address(in_review, county_reviewer):
+    r = signed_in(county_reviewer).post(
+        f"/workspace/committee/needs/{in_review.ref}/decide/",
+        {"decision": "returned", "comment": "", "from": "queue", "next": QUEUE},
+    )
+    page = signed_in(county_reviewer).get(QUEUE)
+
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert body_page_url(html) == QUEUE
+    assert language_next(html) == QUEUE
+    assert body_page_url(page.content.decode()) == ""  # a page reached by GET is its own
+
+
+def test_a_refused_decision_on_the_need_page_names_the_need_page(in_review, county_reviewer):
+    r = signed_in(county_reviewer).post(
+        f"/workspace/committee/needs/{in_review.ref}/decide/",
+        {"decision": "rejected", "comment": "", "version": in_review.version},
+    )
+
+    html = r.content.decode()
+    assert body_page_url(html) == f"/workspace/committee/needs/{in_review.ref}/"
+    assert language_next(html) == f"/workspace/committee/needs/{in_review.ref}/"

@@ -102,7 +102,13 @@
     var more = document.getElementById("facet-more");
     filtersOpen = !!(more && more.classList.contains("show"));
   });
-  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  document.addEventListener("DOMContentLoaded", function () {
+    enhance(document);
+    var pageUrl = document.body.dataset.pageUrl;
+    if (pageUrl && window.history && history.replaceState) {
+      history.replaceState(null, "", pageUrl + window.location.hash);
+    }
+  });
   document.addEventListener("submit", function (event) {
     var form = event.target;
     // A form asks before it is sent; a button of a form with several asks for itself.
