@@ -7,6 +7,7 @@ from portal.views import (
     agency,
     auth,
     committee,
+    committee_needs,
     dashboard,
     expert,
     exports,
@@ -55,6 +56,7 @@ urlpatterns = [
     ),
     path("workspace/", workspace.workspace, name="workspace"),
     path("workspace/committee/", committee.home, name="committee-home"),
+    path("workspace/committee/needs/", committee_needs.region_needs, name="committee-needs"),
     path("workspace/committee/needs/<ref:ref>/", committee.need_page, name="committee-need"),
     path(
         "workspace/committee/needs/<ref:ref>/decide/",

@@ -291,6 +291,22 @@ def review_queue_page(*, user: Actor) -> QuerySet[Review]:
     )
 
 
+def needs_of_committee_regions(*, user: Actor, q: str = "") -> QuerySet[ScenarioNeed]:
+    """The needs submitted inside the regions of the user's committees, from review on (in
+    review at any tier, returned, published and later; drafts and needs withdrawn before
+    they were ever submitted stay the agency's own), recently changed first: what a member
+    finds again after deciding it. ``q`` finds a title by a part or a ref exactly."""
+    qs = (
+        need_queryset()
+        .filter(_committee_region_q(user, "region"))
+        .exclude(status__in=NOT_YET_SUBMITTED)
+        .exclude(status=NeedStatus.WITHDRAWN, submitted_at__isnull=True)
+    )
+    if q:
+        qs = qs.filter(Q(title__icontains=q) | Q(ref__iexact=q))
+    return qs.order_by("-updated_at", "-id")
+
+
 def reviews_of_need(*, need: ScenarioNeed) -> QuerySet[Review]:
     """Every tier's review of the need, oldest first (the trail of earlier tiers)."""
     return (

@@ -54,7 +54,7 @@ CAPABILITY_GROUPS = {
 }
 
 
-def _committee_page(view: Any) -> Any:
+def committee_page(view: Any) -> Any:
     """Signed in and sitting on a committee; anyone else goes to their own workspace."""
 
     @login_required
@@ -139,7 +139,7 @@ def _is_button(path: str) -> bool:
 # -- the review queue ----------------------------------------------------------------------
 
 
-@_committee_page
+@committee_page
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     return _queue(request)
@@ -183,7 +183,7 @@ def _pending_mine(request: HttpRequest, need: Any) -> Any:
     return None
 
 
-@_committee_page
+@committee_page
 @require_safe
 def need_page(request: HttpRequest, ref: str) -> HttpResponse:
     return _need_page(request, _need_or_404(request, ref))
@@ -226,7 +226,7 @@ def _need_page(request: HttpRequest, need: Any, form: Any = None) -> HttpRespons
 
 
 @button_action
-@_committee_page
+@committee_page
 def need_decide(request: HttpRequest, ref: str) -> HttpResponse:
     need = _need_or_404(request, ref)
     from_list = request.POST.get("from") == "queue"
@@ -283,7 +283,7 @@ def _decided_message(need: Any, decision: str) -> str:
 # -- recommendations waiting for a decision --------------------------------------------------
 
 
-@_committee_page
+@committee_page
 @require_safe
 def recommendations(request: HttpRequest) -> HttpResponse:
     return _recommendations(request)
@@ -311,7 +311,7 @@ def _recommendations(request: HttpRequest, failed: tuple[int, Any] | None = None
 
 
 @button_action
-@_committee_page
+@committee_page
 def recommendation_decide(request: HttpRequest, match_id: int) -> HttpResponse:
     match = (
         matching_selectors.awaiting_decision_for_user(user=request.user).filter(pk=match_id).first()
@@ -350,7 +350,7 @@ def recommendation_decide(request: HttpRequest, match_id: int) -> HttpResponse:
 # -- supervision of capabilities -------------------------------------------------------------
 
 
-@_committee_page
+@committee_page
 @require_safe
 def capabilities(request: HttpRequest) -> HttpResponse:
     return _capabilities(request)
@@ -456,7 +456,7 @@ SUPERVISE: dict[str, tuple[Any, Any]] = {
 
 
 @button_action
-@_committee_page
+@committee_page
 def capability_supervise(request: HttpRequest, ref: str) -> HttpResponse:
     capability = selectors.capabilities_supervised_by(user=request.user).filter(ref=ref).first()
     if capability is None:
@@ -497,7 +497,7 @@ def firm_actions(firm: Any) -> tuple[str, ...]:
     return ("certify", "suspend")
 
 
-@_committee_page
+@committee_page
 @require_safe
 def firms(request: HttpRequest) -> HttpResponse:
     return _firms(request)
@@ -568,7 +568,7 @@ def _firm_act(*, actor: Any, firm: Any, data: dict[str, Any]) -> str:
 
 
 @button_action
-@_committee_page
+@committee_page
 def firm_act(request: HttpRequest, firm_id: int) -> HttpResponse:
     firm = selectors.firms_supervised_by(user=request.user).filter(pk=firm_id).first()
     if firm is None:
@@ -605,7 +605,7 @@ PILOT_GROUPS = {
 }
 
 
-@_committee_page
+@committee_page
 @require_safe
 def pilots(request: HttpRequest) -> HttpResponse:
     return _pilots(request)
@@ -661,7 +661,7 @@ def _pilots(
 
 
 @button_action
-@_committee_page
+@committee_page
 def pilot_decide(request: HttpRequest, pilot_id: int) -> HttpResponse:
     pilot = selectors.pilots_supervised_by(user=request.user).filter(pk=pilot_id).first()
     if pilot is None:
@@ -699,7 +699,7 @@ def pilot_decide(request: HttpRequest, pilot_id: int) -> HttpResponse:
 
 
 @button_action
-@_committee_page
+@committee_page
 def pilot_confirm(request: HttpRequest, pilot_id: int) -> HttpResponse:
     pilot = selectors.pilots_supervised_by(user=request.user).filter(pk=pilot_id).first()
     if pilot is None:
@@ -714,7 +714,7 @@ def pilot_confirm(request: HttpRequest, pilot_id: int) -> HttpResponse:
 
 
 @button_action
-@_committee_page
+@committee_page
 def pilot_recognize(request: HttpRequest, pilot_id: int) -> HttpResponse:
     pilot = selectors.pilots_supervised_by(user=request.user).filter(pk=pilot_id).first()
     if pilot is None:

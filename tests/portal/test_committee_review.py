@@ -189,3 +189,58 @@ def test_a_refused_decision_on_the_need_page_names_the_need_page(in_review, coun
     html = r.content.decode()
     assert body_page_url(html) == f"/workspace/committee/needs/{in_review.ref}/"
     assert language_next(html) == f"/workspace/committee/needs/{in_review.ref}/"
+
+
+# -- the needs of the region, decided ones included -----------------------------------------
+
+NEEDS = "/workspace/committee/needs/"
+
+
+def test_region_needs_keep_a_decided_need_with_the_tier_it_is_at(
+    in_review, major, county_reviewer, city_reviewer
+):
+    review_decide(actor=county_reviewer, need=in_review, decision="approved")
+
+    county = signed_in(county_reviewer).get(NEEDS).content.decode()
+    city = signed_in(city_reviewer).get(NEEDS).content.decode()
+
+    assert in_review.ref in county  # decided by the county: gone from its queue, listed here
+    row = county[county.index(f'href="/workspace/committee/needs/{in_review.ref}/"') :]
+    row = row[: row.index("</article>")]
+    assert f"在{committee_name('360100')}审核" in row
+    assert "待本委员会审核" not in row
+    row = city[city.index(f'href="/workspace/committee/needs/{in_review.ref}/"') :]
+    assert "待本委员会审核" in row[: row.index("</article>")]
+    assert major.ref in county
+    assert 'aria-current="page" href="/workspace/committee/needs/"' in county
+
+
+def test_region_needs_filter_by_status_and_find_by_title_or_ref(
+    in_review, major, county_reviewer, agency, other_city_reviewer
+):
+    review_decide(actor=county_reviewer, need=in_review, decision="returned", comment="补充材料")
+    draft = make_need(agency, region="360102", title="尚未提交的草稿")
+    client = signed_in(county_reviewer)
+
+    returned = client.get(NEEDS, {"status": "returned"}).content.decode()
+    by_title = client.get(NEEDS, {"q": "低空物流"}).content.decode()
+    by_ref = client.get(NEEDS, {"q": in_review.ref}).content.decode()
+    everything = client.get(NEEDS).content.decode()
+    far = signed_in(other_city_reviewer).get(NEEDS).content.decode()
+
+    assert in_review.ref in returned
+    assert major.ref not in returned
+    assert major.ref in by_title
+    assert in_review.ref not in by_title
+    assert in_review.ref in by_ref
+    assert major.ref not in by_ref
+    assert draft.ref not in everything  # a draft is still the agency's own
+    assert in_review.ref not in far  # another city's committee does not see Donghu's needs
+    assert major.ref not in far
+
+
+def test_region_needs_is_a_committee_page(agency_user):
+    r = signed_in(agency_user).get(NEEDS)
+
+    assert r.status_code == 302
+    assert r["Location"] == "/workspace/"
