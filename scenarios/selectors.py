@@ -475,6 +475,17 @@ def matchable_needs() -> QuerySet[ScenarioNeed]:
     return ScenarioNeed.objects.matchable()
 
 
+def pair_has_pilot() -> Exists:
+    """The condition "this need × capability pair already has a pilot" (proposed, running
+    or ended; a declined proposal aside), for rows with ``need_id`` and ``capability_id``:
+    such a pair no longer waits for a decision on its recommendation."""
+    return Exists(
+        Pilot.objects.filter(
+            need_id=OuterRef("need_id"), capability_id=OuterRef("capability_id")
+        ).exclude(status=PilotStatus.DECLINED)
+    )
+
+
 def pilot_started_from_match() -> Exists:
     """The condition "a pilot started from this match row" (rows with an ``id``)."""
     return Exists(Pilot.objects.filter(source_match_id=OuterRef("pk")))

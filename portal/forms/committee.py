@@ -4,7 +4,7 @@ drawn once per row with its own ids (``auto_id``); a refused one comes back boun
 what was typed and the message in place."""
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -32,16 +32,20 @@ def row_ids(pk: Any) -> str:
 class ConfirmingRadioSelect(forms.RadioSelect):
     """Radios of which some ask before the form is sent (``data-confirm`` on the option:
     portal.js asks when that option is the checked one), as the buttons of other
-    irreversible actions do."""
+    irreversible actions do; and of which some may be drawn disabled (``disabled``: values
+    not possible for this row)."""
 
-    def __init__(self, *args: Any, confirm: dict[str, Any], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, confirm: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.confirm = confirm
+        self.confirm = confirm or {}
+        self.disabled: frozenset[str] = frozenset()
 
     def create_option(self, name: str, value: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         option = super().create_option(name, value, *args, **kwargs)
         if str(value) in self.confirm:
             option["attrs"]["data-confirm"] = str(self.confirm[str(value)])
+        if str(value) in self.disabled:
+            option["attrs"]["disabled"] = True
         return option
 
 
@@ -70,10 +74,14 @@ class ReviewDecisionForm(StyledForm):
 
 
 class PairDecisionForm(StyledForm):
+    """Approve a shortlisted pair as a pilot, or reject it. ``approvable=False`` (the firm
+    has not said it is interested) draws the approval and its fields disabled, so only a
+    rejection can be chosen; the service still decides, and says why it refuses."""
+
     decision = forms.ChoiceField(
         label=_("审批"),
         choices=[("approve", _("批准试点")), ("reject", _("驳回"))],
-        widget=forms.RadioSelect,
+        widget=ConfirmingRadioSelect,
     )
     tolerance_until = forms.DateField(
         label=_("包容期截止日期"),
@@ -94,15 +102,31 @@ class PairDecisionForm(StyledForm):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, approvable: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.approvable = approvable
         tomorrow = timezone.localdate() + timedelta(days=1)
         self.fields["tolerance_until"].widget.attrs["min"] = tomorrow.isoformat()
+        if not approvable:
+            cast(ConfirmingRadioSelect, self.fields["decision"].widget).disabled = frozenset(
+                {"approve"}
+            )
+            self.fields["tolerance_until"].widget.attrs["disabled"] = True
+            self.fields["validation_type"].widget.attrs["disabled"] = True
+            if not self.is_bound:
+                self.initial.setdefault("decision", "reject")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         approving = data.get("decision") == "approve"
-        if approving and not data.get("tolerance_until") and "tolerance_until" not in self.errors:
+        # Without the firm's interest the date field is disabled: the service's refusal
+        # (its real reason) is what the member needs to read, not "the date is missing".
+        if (
+            approving
+            and self.approvable
+            and not data.get("tolerance_until")
+            and "tolerance_until" not in self.errors
+        ):
             self.add_error("tolerance_until", _("批准试点需要包容期截止日期。"))
         if data.get("decision") == "reject" and _blank(self, data, "reason"):
             self.add_error("reason", _("驳回需要填写理由。"))

@@ -87,7 +87,7 @@ def tabs_context(request: HttpRequest, tab: str, here: str = "") -> dict[str, An
         "can_import": is_province_committee_member(request.user),
         "counts": {
             "queue": selectors.review_queue_for_user(user=request.user).count(),
-            "awaiting": matching_selectors.awaiting_decision_for_user(user=request.user).count(),
+            "awaiting": _awaiting(request).count(),
             "ending": pilots.filter(status=PilotStatus.RUNNING, tolerance_until__lte=soon).count(),
             "proposed": pilots.filter(status=PilotStatus.PROPOSED).count(),
         },
@@ -283,6 +283,14 @@ def _decided_message(need: Any, decision: str) -> str:
 # -- recommendations waiting for a decision --------------------------------------------------
 
 
+def _awaiting(request: HttpRequest) -> Any:
+    """Shortlisted pairs waiting for the committee, without those that already have a pilot
+    (the agency proposed the pair directly and it was decided there)."""
+    return matching_selectors.awaiting_decision_for_user(user=request.user).exclude(
+        selectors.pair_has_pilot()
+    )
+
+
 @committee_page
 @require_safe
 def recommendations(request: HttpRequest) -> HttpResponse:
@@ -290,14 +298,18 @@ def recommendations(request: HttpRequest) -> HttpResponse:
 
 
 def _recommendations(request: HttpRequest, failed: tuple[int, Any] | None = None) -> HttpResponse:
-    page = Paginator(
-        matching_selectors.awaiting_decision_for_user(user=request.user), PAGE_SIZE
-    ).get_page(request.GET.get("page"))
+    page = Paginator(_awaiting(request), PAGE_SIZE).get_page(request.GET.get("page"))
     matches = list(page.object_list)
     reviews = matching_selectors.pair_reviews_of(
         pairs=[(m.need_id, m.capability_id) for m in matches]
     )
-    forms = {m.pk: PairDecisionForm(auto_id=row_ids(m.pk)) for m in matches}
+    forms = {
+        m.pk: PairDecisionForm(
+            auto_id=row_ids(m.pk),
+            approvable=_approvable(reviews.get((m.need_id, m.capability_id))),
+        )
+        for m in matches
+    }
     if failed is not None and failed[0] in forms:
         forms[failed[0]] = failed[1]
     context = tabs_context(request, "awaiting", reverse("portal:committee-recommendations")) | {
@@ -310,16 +322,25 @@ def _recommendations(request: HttpRequest, failed: tuple[int, Any] | None = None
     return render(request, "portal/committee/recommendations.html", context)
 
 
+def _approvable(review: Any) -> bool:
+    """The firm said it is interested: only then can a pilot be approved (the service's
+    rule, read here to draw the approval disabled before anyone tries)."""
+    return review is not None and review.firm_response == "interested"
+
+
 @button_action
 @committee_page
 def recommendation_decide(request: HttpRequest, match_id: int) -> HttpResponse:
-    match = (
-        matching_selectors.awaiting_decision_for_user(user=request.user).filter(pk=match_id).first()
-    )
+    match = _awaiting(request).filter(pk=match_id).first()
     if match is None:
         messages.error(request, _("该推荐已处理、已被新的匹配批次取代，或不在您的辖区。"))
         return redirect("portal:committee-recommendations")
-    form = PairDecisionForm(request.POST, auto_id=row_ids(match.pk))
+    review = matching_selectors.pair_reviews_of(pairs=[(match.need_id, match.capability_id)])
+    form = PairDecisionForm(
+        request.POST,
+        auto_id=row_ids(match.pk),
+        approvable=_approvable(review.get((match.need_id, match.capability_id))),
+    )
     if form.is_valid():
         data = form.cleaned_data
         approve = data["decision"] == "approve"

@@ -2,13 +2,18 @@
 page lists the tiers still to come, a final rejection asks first, a refused decision leaves
 the address bar on a page that can be reloaded, and decided needs stay findable."""
 
+import datetime as dt
 from urllib.parse import quote
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import Committee
+from matching.models import Match
+from matching.services.recommendations import pair_shortlist
 from scenarios.services.capabilities import capability_submit
 from scenarios.services.needs import need_submit
+from scenarios.services.pilots import pilot_start
 from scenarios.services.reviews import review_decide
 from tests.portal.conftest import signed_in
 from tests.scenarios.helpers import make_capability, make_need
@@ -244,3 +249,59 @@ def test_region_needs_is_a_committee_page(agency_user):
 
     assert r.status_code == 302
     assert r["Location"] == "/workspace/"
+
+
+# -- recommendations: approval only when the firm is interested; pairs with a pilot leave ---
+
+RECS = "/workspace/committee/recommendations/"
+
+
+@pytest.fixture
+def unanswered(matched, agency_user):
+    """A pair the agency shortlisted before the firm answered."""
+    match = (
+        Match.objects.current()
+        .filter(need=matched["needs"][0], recommended=True)
+        .order_by("rank")[0]
+    )
+    pair_shortlist(actor=agency_user, match=match, shortlisted=True)
+    return match
+
+
+def test_approval_is_drawn_disabled_with_the_reason_while_the_firm_has_not_answered(
+    unanswered, city_reviewer
+):
+    html = signed_in(city_reviewer).get(RECS).content.decode()
+
+    card = html[html.index(f'id="pair-{unanswered.pk}"') :]
+    approve = card[card.rindex("<input", 0, card.index('value="approve"')) :]
+    assert "disabled" in approve[: approve.index(">")]
+    reject = card[card.rindex("<input", 0, card.index('value="reject"')) :]
+    assert "checked" in reject[: reject.index(">")]  # the only possible choice is chosen
+    date = card[card.index('name="tolerance_until"') :]
+    assert "disabled" in date[: date.index(">")]
+    assert "企业尚未表示有意向，目前只能驳回。" in card
+
+
+def test_approving_without_the_firms_interest_says_the_real_reason_at_once(
+    unanswered, city_reviewer
+):
+    r = signed_in(city_reviewer).post(f"{RECS}{unanswered.pk}/decide/", {"decision": "approve"})
+
+    html = r.content.decode()
+    assert "企业尚未表示有意向承接，不能批准" in html
+    assert "批准试点需要包容期截止日期" not in html
+
+
+def test_a_pair_with_a_pilot_leaves_the_recommendations(unanswered, city_reviewer):
+    pilot_start(
+        actor=city_reviewer,
+        need=unanswered.need,
+        capability=unanswered.capability,
+        tolerance_until=timezone.localdate() + dt.timedelta(days=90),
+    )
+
+    html = signed_in(city_reviewer).get(RECS).content.decode()
+
+    assert f'id="pair-{unanswered.pk}"' not in html
+    assert '推荐审批 <span class="badge rounded-pill text-bg-light">0</span>' in html
