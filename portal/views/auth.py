@@ -87,6 +87,13 @@ class LogoutView(auth_views.LogoutView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return render(request, "portal/auth/logout_confirm.html")
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Sign out, and say so on the page it lands on (the home page looked the same as
+        before, so people could not tell whether it worked)."""
+        response = super().post(request, *args, **kwargs)
+        messages.success(request, _("已退出登录。"))
+        return response
+
 
 @sensitive_post_parameters("password1", "password2")
 @require_http_methods(["GET", "POST"])

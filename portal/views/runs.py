@@ -23,6 +23,7 @@ from matching import selectors as matching_selectors
 from matching.models import FINISHED_STATUSES, RunScope
 from matching.services import runs as run_services
 from matching.services.runs import run_progress
+from portal.views.committee import tabs_context
 from portal.views.common import button_action
 from scenarios import selectors
 
@@ -87,7 +88,9 @@ def run_list(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(qs.order_by("-id"), 30).get_page(request.GET.get("page"))
     items = list(page.object_list)
-    context = {
+    # A committee member came here from the workspace's tab: the tabs stay, to go back.
+    tabs = tabs_context(request, "runs") if committees_of(request.user) else {}
+    context = tabs | {
         "nav": "runs" if is_platform_admin(request.user) else "workspace",
         "page": page,
         "runs": [(r, run_progress(r)) for r in items],
