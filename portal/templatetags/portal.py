@@ -9,6 +9,7 @@ from typing import Any
 from django import template
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -38,6 +39,16 @@ def wan(yuan: int | None) -> str:
     amount = (Decimal(yuan) / Decimal(10_000)).quantize(Decimal("0.01"), ROUND_HALF_UP)
     text = f"{amount:,.2f}".rstrip("0").rstrip(".")
     return _("%(amount)s 万元") % {"amount": text}
+
+
+@register.filter(expects_localtime=True)
+def when(value: Any) -> str:
+    """A date and time for people, one way in every language: the long date and a 24-hour
+    time (2026年12月7日 16:26; Dec. 7, 2026 16:26), never the US short form 12/07/2026 or
+    a 12-hour "4:26 p.m." beside 24-hour times."""
+    if not value:
+        return ""
+    return f"{date_format(value, 'DATE_FORMAT')} {date_format(value, 'H:i')}"
 
 
 @register.filter
