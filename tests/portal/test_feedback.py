@@ -4,8 +4,10 @@ English (no US short form, no 12-hour clock)."""
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
+from django.test import Client
 from django.utils import timezone, translation
 
 from portal.templatetags.portal import when
@@ -75,3 +77,32 @@ def test_need_page_reviews_table_dates_are_not_the_us_short_form(
     html = client.get(f"/workspace/committee/needs/{need.ref}/").content.decode()
 
     assert not re.search(r"\d\d/\d\d/\d{4}", html)
+
+
+# -- phone layout: tables that split words or pushed their useful column off the screen ----
+
+
+def test_funnel_table_lists_one_stage_per_row(matched):
+    html = Client().get("/dashboard/").content.decode()
+
+    table = html[html.index('class="table table-sm small mb-0 funnel-table"') :]
+    table = table[: table.index("</table>")]
+    assert table.count('<th scope="row"') == table.count("data-funnel=") == 7
+
+
+def test_runs_table_leaves_the_policy_version_off_a_phone_and_keeps_the_status(
+    matched, city_reviewer
+):
+    html = signed_in(city_reviewer).get("/workspace/runs/").content.decode()
+
+    head = html[html.index("<thead>", html.index("runs-table")) :]
+    head = head[: head.index("</thead>")]
+    assert 'class="text-nowrap d-none d-sm-table-cell">政策版本' in head
+    assert 'style="min-width: 9rem">状态与进度' in head  # always shown
+
+
+def test_table_cells_do_not_split_words_on_a_phone():
+    css = (Path(__file__).parents[2] / "portal/static/portal/css/portal.css").read_text()
+
+    assert ".table th, .table td { overflow-wrap: break-word; }" in css
+    assert ".col-label { min-width: 7em; }" in css
