@@ -193,7 +193,7 @@ def _tiers_to_come(need: Any, reviews: list[Any]) -> list[Any]:
     """The committees that still review the need after the tier it is at, as the routing
     of reviews would send it (a major need goes on to the province)."""
     if need.status == NeedStatus.SUBMITTED and not reviews:
-        region = first_review_region(need)
+        region: Any = first_review_region(need)
         regions = [region]
     elif need.status == NeedStatus.IN_REVIEW:
         pending = next((r for r in reviews if r.decision == ReviewDecision.PENDING), None)
