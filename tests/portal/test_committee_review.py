@@ -6,11 +6,14 @@ import datetime as dt
 from urllib.parse import quote
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Committee
 from matching.models import Match
 from matching.services.recommendations import pair_shortlist
+from scenarios.models import ScenarioNeed
 from scenarios.services.capabilities import capability_submit
 from scenarios.services.needs import need_submit
 from scenarios.services.pilots import pilot_start
@@ -305,3 +308,19 @@ def test_a_pair_with_a_pilot_leaves_the_recommendations(unanswered, city_reviewe
 
     assert f'id="pair-{unanswered.pk}"' not in html
     assert '推荐审批 <span class="badge rounded-pill text-bg-light">0</span>' in html
+
+
+def test_region_needs_reads_the_same_number_of_queries_for_2_and_20_needs(
+    agency, agency_user, county_reviewer
+):
+    client = signed_in(county_reviewer)
+    counts = []
+    for total in (2, 20):
+        while ScenarioNeed.objects.filter(agency=agency).count() < total:
+            need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+        client.get(NEEDS)  # caches of reference data warmed, as on any later visit
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(NEEDS).status_code == 200
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]
