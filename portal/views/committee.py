@@ -16,7 +16,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_safe
 
 from accounts import selectors as account_selectors
@@ -42,6 +42,7 @@ from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus, ReviewD
 from scenarios.services import capabilities as capability_services
 from scenarios.services import firms as firm_services
 from scenarios.services import pilots as pilot_services
+from scenarios.services.negative_list import active_negative_entries, negative_list_hits
 from scenarios.services.reviews import first_review_region, next_review_region, review_decide
 
 PAGE_SIZE = 30
@@ -414,8 +415,32 @@ def _capabilities(
         ],
         "rows": [(c, forms[c.pk], supervise_actions(c)) for c in items],
         "reasons": selectors.latest_reason_of(capabilities=items),
+        "negative_hits": _negative_hits(items),
     }
     return render(request, "portal/committee/capabilities.html", context)
+
+
+def _negative_hits(items: list[Any]) -> dict[int, str]:
+    """The published capabilities on the page that an entry added after they were published
+    hits (matching leaves them out; the committee decides whether to suspend them), with
+    the entries' names."""
+    entries = active_negative_entries()
+    if not entries:
+        return {}
+    hits = {}
+    for cap in items:
+        if cap.status != CapabilityStatus.PUBLISHED:
+            continue
+        found = negative_list_hits(
+            title=cap.title,
+            description=cap.description,
+            keywords=list(cap.keywords),
+            chain_paths=[chain.path for chain in cap.chains.all()],
+            entries=entries,
+        )
+        if found:
+            hits[cap.pk] = pgettext("between quoted words", "、").join(str(e) for e in found)
+    return hits
 
 
 # What a committee may do with a capability in each status (a returned one waits for its

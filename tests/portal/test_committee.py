@@ -259,6 +259,24 @@ def published_capability(firm):
     return capability_submit(actor=None, capability=make_capability(firm, title="工业视觉质检平台"))
 
 
+def test_a_published_capability_a_later_entry_hits_is_marked_for_the_committee(
+    published_capability, firm, city_reviewer, province_reviewer
+):
+    from scenarios.services.negative_list import negative_entry_create
+
+    other = capability_submit(actor=None, capability=make_capability(firm, title="液位监测终端"))
+    negative_entry_create(
+        actor=province_reviewer, kind="keyword", keyword="视觉质检", reason="试行禁止"
+    )
+
+    page = signed_in(city_reviewer).get("/workspace/committee/capabilities/").content.decode()
+
+    marked = page.split(f'id="cap-{published_capability.pk}"')[1].split("</article>")[0]
+    assert "命中负面清单（视觉质检），已不参与匹配" in marked
+    assert page.count("命中负面清单（") == 1  # the other capability is not marked
+    assert other.ref in page
+
+
 def test_suspending_a_capability_needs_a_reason_and_takes_it_off_the_list(
     published_capability, city_reviewer, other_city_reviewer
 ):
