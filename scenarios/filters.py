@@ -9,9 +9,11 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from core.api.filters import IntegerFilter, StrictBooleanFilter, StrictFilterSet
+from reference.filters import ChainSlugFilter, RegionCodeFilter
 from reference.models import IndustryChain, Region
 from scenarios.choices import (
     CapabilityStatus,
+    Certification,
     NeedStatus,
     NegativeListKind,
     PilotStatus,
@@ -66,8 +68,8 @@ class NeedFilter(StrictFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=NeedStatus.choices)
     category = django_filters.MultipleChoiceFilter(choices=ScenarioCategory.choices)
     validation_type = django_filters.MultipleChoiceFilter(choices=ValidationType.choices)
-    chain = django_filters.CharFilter(method="filter_chain", label=_("产业链/赛道标识（含下级）"))
-    region = django_filters.CharFilter(method="filter_region", label=_("行政区划代码（含下级）"))
+    chain = ChainSlugFilter(method="filter_chain", label=_("产业链/赛道标识（含下级）"))
+    region = RegionCodeFilter(method="filter_region", label=_("行政区划代码（含下级）"))
     trl_min = IntegerFilter(field_name="min_trl", lookup_expr="gte")
     trl_max = IntegerFilter(field_name="min_trl", lookup_expr="lte")
     budget_min = IntegerFilter(
@@ -101,11 +103,13 @@ class NeedFilter(StrictFilterSet):
 
 class CapabilityFilter(StrictFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=CapabilityStatus.choices)
-    chain = django_filters.CharFilter(method="filter_chain", label=_("产业链/赛道标识（含下级）"))
-    region = django_filters.CharFilter(method="filter_region", label=_("行政区划代码（含下级）"))
+    chain = ChainSlugFilter(method="filter_chain", label=_("产业链/赛道标识（含下级）"))
+    region = RegionCodeFilter(method="filter_region", label=_("行政区划代码（含下级）"))
     trl_min = IntegerFilter(field_name="trl", lookup_expr="gte")
     trl_max = IntegerFilter(field_name="trl", lookup_expr="lte")
-    certification = django_filters.CharFilter(method="filter_certification")
+    certification = django_filters.ChoiceFilter(
+        choices=Certification.choices, method="filter_certification"
+    )
     firm = IntegerFilter(field_name="firm_id")
 
     class Meta:
@@ -120,20 +124,6 @@ class CapabilityFilter(StrictFilterSet):
 
     def filter_certification(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(certification_q(value))
-
-
-class RegionFilter(StrictFilterSet):
-    level = django_filters.CharFilter()
-    parent = django_filters.CharFilter(field_name="parent_id")
-    within = django_filters.CharFilter(method="filter_within")
-
-    class Meta:
-        model = Region
-        fields: list[str] = []
-
-    def filter_within(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        region = Region.objects.filter(code=value).only("path").first()
-        return queryset.filter(path__startswith=region.path) if region else queryset.none()
 
 
 class NegativeListFilter(StrictFilterSet):

@@ -1,0 +1,90 @@
+"""Query parameters that name nothing, come twice or do not belong to the address are a 400
+naming the parameter, never an empty list or a silently ignored value."""
+
+import pytest
+
+from scenarios.services.capabilities import capability_submit
+from tests.scenarios.helpers import make_capability, make_need
+
+pytestmark = pytest.mark.django_db
+
+
+# -- values that name nothing ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "query", "shown"),
+    [
+        ("/api/v1/needs/", {"region": "abc"}, "未知的行政区划代码：abc。"),
+        ("/api/v1/needs/", {"region": "999999"}, "未知的行政区划代码：999999。"),
+        ("/api/v1/needs/", {"chain": "zzz"}, "未知的产业链/赛道标识：zzz。"),
+        ("/api/v1/capabilities/", {"region": "999999"}, "999999"),
+        ("/api/v1/capabilities/", {"chain": "zzz"}, "zzz"),
+        ("/api/v1/capabilities/", {"certification": "zzz"}, "zzz"),
+        ("/api/v1/public/needs/", {"region": "999999"}, "999999"),
+        ("/api/v1/public/needs/", {"chain": "zzz"}, "zzz"),
+        ("/api/v1/public/capabilities/", {"region": "abc"}, "abc"),
+        ("/api/v1/public/capabilities/", {"chain": "zzz"}, "zzz"),
+        ("/api/v1/public/capabilities/", {"certification": "zzz"}, "zzz"),
+        ("/api/v1/regions/", {"level": "abc"}, "abc"),
+        ("/api/v1/regions/", {"parent": "999999"}, "999999"),
+        ("/api/v1/regions/", {"within": "999999"}, "999999"),
+    ],
+)
+def test_list_filter_value_naming_nothing_is_a_400_on_the_parameter(
+    api, platform_admin, url, query, shown
+):
+    # given
+    client = api.as_user(platform_admin)
+
+    # when
+    response = client.get(url, query)
+
+    # then
+    assert response.status_code == 400
+    (name,) = query
+    assert list(response.json()["fields"]) == [name]
+    assert shown in response.json()["fields"][name][0]
+
+
+def test_list_filter_unknown_region_in_the_callers_language(api):
+    response = api.get("/api/v1/public/needs/", {"region": "999999"}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400
+    assert response.json()["fields"]["region"] == ["Unknown administrative division code: 999999."]
+
+
+def test_list_filter_known_region_outside_the_callers_view_is_an_empty_list(
+    api, agency, agency_user, other_city_reviewer
+):
+    # given: a need in review in Nanchang, which the Ganzhou committee does not see
+    need = make_need(agency, region="360102")
+
+    # when
+    theirs = api.as_user(other_city_reviewer).get("/api/v1/needs/", {"region": "360102"})
+    beijing = api.get("/api/v1/public/needs/", {"region": "110000"})
+
+    # then
+    assert (theirs.status_code, theirs.json()["count"]) == (200, 0)
+    assert (beijing.status_code, beijing.json()["count"]) == (200, 0)
+    assert need.pk  # exists, only out of view
+
+
+def test_list_filter_known_values_still_filter(api, firm, firm_user):
+    # given: a capability of a high-tech firm in review
+    capability_submit(actor=firm_user, capability=make_capability(firm))
+    client = api.as_user(firm_user)
+
+    # when
+    found = client.get(
+        "/api/v1/capabilities/",
+        {"certification": "high_tech", "chain": "digital-city", "region": "360000"},
+    )
+    other = client.get("/api/v1/capabilities/", {"certification": "first_of_kind"})
+    levels = api.get("/api/v1/regions/", {"level": "city", "parent": "360000"})
+
+    # then
+    assert (found.status_code, found.json()["count"]) == (200, 1)
+    assert (other.status_code, other.json()["count"]) == (200, 0)
+    assert levels.status_code == 200
+    assert {r["level"] for r in levels.json()["results"]} == {"city"}
