@@ -1,12 +1,14 @@
 """Query filters that reject malformed values instead of ignoring them, and the search."""
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import django_filters
 from django import forms
 from django.db.models import QuerySet
 from django.db.models.sql.where import WhereNode
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -184,38 +186,70 @@ class StrictOrderingFilter(OrderingFilter):
         return parameters
 
 
+def query_parameters_check(
+    params: QueryDict, *, known: Iterable[str], multiple: Iterable[str] = ()
+) -> None:
+    """Refuse (400 naming each parameter) the query parameters an endpoint does not read,
+    with the ones it does, and those given more than once that take one value (only the last
+    would count, without a word): the names in ``multiple`` take several."""
+    known, several = set(known), set(multiple)
+    unknown = sorted(set(params) - known)
+    errors: dict[str, list[Any]] = {}
+    if unknown:
+        message = _("未知的查询参数。可用：%(known)s。") % {"known": _names(known)}
+        errors.update({name[:64]: [message] for name in unknown[:20]})
+    repeated = sorted(
+        name
+        for name in set(params) & known
+        if name not in several and len(params.getlist(name)) > 1
+    )
+    errors.update({name: [_("只能给出一个值。")] for name in repeated})
+    if errors:
+        raise ValidationError(errors)
+
+
+def _takes_several(filter_: django_filters.Filter) -> bool:
+    """The filter reads every value of its parameter (``?status=a&status=b``)."""
+    widget = filter_.extra.get("widget", filter_.field_class.widget)
+    return bool(getattr(widget, "allow_multiple_selected", False))
+
+
 class KnownParametersFilter(BaseFilterBackend):
     """Refuses query parameters the endpoint does not read (400 naming the ones it does): a
-    misspelt filter would otherwise return the unfiltered list as if it had applied. What an
-    endpoint reads: its filters, ``search`` and ``ordering`` where offered, the paging
-    parameters, ``format``, and any the view names in ``extra_query_params``."""
-
-    def known(self, request: Any, queryset: QuerySet[Any], view: Any) -> set[str]:
-        names = {api_settings.URL_FORMAT_OVERRIDE or "format"}
-        names.update(getattr(view, "extra_query_params", ()))
-        filterset_class = StrictFilterBackend().get_filterset_class(view, queryset)
-        if filterset_class is not None:
-            names.update(filterset_class.base_filters)
-        if getattr(view, "search_fields", None):
-            names.add(api_settings.SEARCH_PARAM)
-        if getattr(view, "ordering_fields", None) is not None:
-            names.add(api_settings.ORDERING_PARAM)
-        paginator = getattr(view, "paginator", None)
-        for attr in (
-            "page_query_param",
-            "page_size_query_param",
-            "limit_query_param",
-            "offset_query_param",
-            "cursor_query_param",
-        ):
-            if getattr(paginator, attr, None):
-                names.add(getattr(paginator, attr))
-        return names
+    misspelt filter would otherwise return the unfiltered list as if it had applied. What a
+    list reads: its filters, ``search`` and ``ordering`` where offered, the paging
+    parameters, ``format``, and any the view names in ``extra_query_params``; one object
+    (a detail address, or a verb on it) reads ``format`` and the view's extra ones only.
+    A parameter given twice is refused too, unless its filter takes several values."""
 
     def filter_queryset(self, request: Any, queryset: QuerySet[Any], view: Any) -> Any:
-        known = self.known(request, queryset, view)
-        unknown = sorted(set(request.query_params) - known)
-        if unknown:
-            message = _("未知的查询参数。可用：%(known)s。") % {"known": _names(known)}
-            raise ValidationError({name[:64]: [message] for name in unknown[:20]})
+        known = {api_settings.URL_FORMAT_OVERRIDE or "format"}
+        known.update(getattr(view, "extra_query_params", ()))
+        several: set[str] = set()
+        # Filters, search, order and pages are about lists: on one object they could only
+        # turn it into a 404.
+        if not getattr(view, "detail", False):
+            filterset_class = StrictFilterBackend().get_filterset_class(view, queryset)
+            if filterset_class is not None:
+                known.update(filterset_class.base_filters)
+                several = {
+                    name
+                    for name, filter_ in filterset_class.base_filters.items()
+                    if _takes_several(filter_)
+                }
+            if getattr(view, "search_fields", None):
+                known.add(api_settings.SEARCH_PARAM)
+            if getattr(view, "ordering_fields", None) is not None:
+                known.add(api_settings.ORDERING_PARAM)
+            paginator = getattr(view, "paginator", None)
+            for attr in (
+                "page_query_param",
+                "page_size_query_param",
+                "limit_query_param",
+                "offset_query_param",
+                "cursor_query_param",
+            ):
+                if getattr(paginator, attr, None):
+                    known.add(getattr(paginator, attr))
+        query_parameters_check(request.query_params, known=known, multiple=several)
         return queryset

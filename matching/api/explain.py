@@ -8,6 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
 from core.api.fields import IdField, RealField, StringField
+from core.api.filters import query_parameters_check
 from matching.engine.concepts import CHILD, HOWS, PARENT, RELATED
 from matching.engine.scoring import FEATURES
 from matching.services.explain import (
@@ -27,17 +28,15 @@ class ExplainQuerySerializer(serializers.Serializer):
 
 
 def explain_query(request: Request) -> tuple[int, int]:
-    """(need id, capability id) from the query string; unknown or empty parameters and
-    malformed ids are 400s naming the field."""
+    """(need id, capability id) from the query string; unknown, repeated or empty parameters
+    and malformed ids are 400s naming the field."""
     params = request.query_params
-    unknown = sorted(set(params) - {*QUERY_PARAMETERS, "format"})
-    errors: dict[str, list[str]] = {
-        name[:64]: [_("未知的查询参数。可用：%(known)s。") % {"known": ", ".join(QUERY_PARAMETERS)}]
-        for name in unknown[:20]
+    query_parameters_check(params, known={*QUERY_PARAMETERS, "format"})
+    errors = {
+        name: [_("不能为空。")]
+        for name in QUERY_PARAMETERS
+        if name in params and all(v == "" for v in params.getlist(name))
     }
-    for name in QUERY_PARAMETERS:
-        if name in params and all(v == "" for v in params.getlist(name)):
-            errors[name] = [_("不能为空。")]
     if errors:
         raise ValidationError(errors)
     query = ExplainQuerySerializer(data={k: params.get(k) for k in QUERY_PARAMETERS if k in params})

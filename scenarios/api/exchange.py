@@ -32,6 +32,7 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from core.api.fields import StringField
+from core.api.filters import query_parameters_check
 from core.api.schema import error_responses
 from scenarios import exchange
 from scenarios.exchange import FORMATS, XLSX_CONTENT_TYPE, ExportFile, ImportResult
@@ -159,6 +160,8 @@ def _download(export: ExportFile) -> HttpResponse:
 
 
 def _export_format(request: Request) -> str:
+    # Only the format: a list's parameters (page, filters) would be ignored without a word.
+    query_parameters_check(request.query_params, known={"format"})
     if request.query_params.get("format", None) == "":
         # DRF reads an empty query value as "not given"; an empty format is a client error.
         raise serializers.ValidationError({"format": [gettext_lazy("不能为空。")]})

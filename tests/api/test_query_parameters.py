@@ -8,6 +8,8 @@ from tests.scenarios.helpers import make_capability, make_need
 
 pytestmark = pytest.mark.django_db
 
+EXPLAIN = "/api/v1/matches/explain/"
+
 
 # -- values that name nothing ---------------------------------------------------------------
 
@@ -88,3 +90,93 @@ def test_list_filter_known_values_still_filter(api, firm, firm_user):
     assert (other.status_code, other.json()["count"]) == (200, 0)
     assert levels.status_code == 200
     assert {r["level"] for r in levels.json()["results"]} == {"city"}
+
+
+# -- a parameter given twice ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "query", "name"),
+    [
+        (EXPLAIN, "need=1&need=2&capability=1", "need"),
+        (EXPLAIN, "need=1&capability=1&capability=2", "capability"),
+        ("/api/v1/public/needs/", "region=360100&region=360700", "region"),
+        ("/api/v1/public/needs/", "search=a&search=b", "search"),
+        ("/api/v1/public/needs/", "ordering=id&ordering=-id", "ordering"),
+        ("/api/v1/needs/", "trl_min=1&trl_min=2", "trl_min"),
+        ("/api/v1/public/needs/", "format=json&format=json", "format"),
+    ],
+)
+def test_a_single_valued_parameter_given_twice_is_a_400_on_it(
+    api, platform_admin, url, query, name
+):
+    response = api.as_user(platform_admin).get(f"{url}?{query}")
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {name: ["只能给出一个值。"]}
+
+
+def test_a_filter_taking_several_values_still_takes_them(api, platform_admin):
+    response = api.as_user(platform_admin).get(
+        "/api/v1/public/needs/?category=livelihood&category=social_governance"
+    )
+
+    assert response.status_code == 200
+
+
+# -- the exports -----------------------------------------------------------------------------
+
+
+EXPORTS = [
+    "/api/v1/public/needs/export/",
+    "/api/v1/public/capabilities/export/",
+    "/api/v1/needs/export/",
+    "/api/v1/capabilities/export/",
+]
+
+
+@pytest.mark.parametrize("url", EXPORTS)
+@pytest.mark.parametrize("query", ["page=2", "region=360100", "format=csv&page=2"])
+def test_export_unknown_query_parameter_is_a_400_naming_format(api, platform_admin, url, query):
+    response = api.as_user(platform_admin).get(f"{url}?{query}")
+
+    assert response.status_code == 400
+    (name,) = response.json()["fields"]
+    assert name in query
+    assert response.json()["fields"][name] == ["未知的查询参数。可用：format。"]
+
+
+@pytest.mark.parametrize("url", EXPORTS)
+def test_export_format_given_twice_is_a_400(api, platform_admin, url):
+    response = api.as_user(platform_admin).get(f"{url}?format=csv&format=json")
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"format": ["只能给出一个值。"]}
+
+
+@pytest.mark.parametrize("url", EXPORTS)
+def test_export_with_its_format_alone_still_downloads(api, platform_admin, url):
+    response = api.as_user(platform_admin).get(url, {"format": "csv"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+
+
+# -- one object ------------------------------------------------------------------------------
+
+
+def test_detail_unknown_parameter_lists_only_what_the_detail_reads(api, agency):
+    # given
+    need = make_need(agency, region="360102", status="published")
+
+    # when
+    response = api.get(f"/api/v1/public/needs/{need.pk}/", {"x": "1"})
+    a_filter = api.get(f"/api/v1/public/needs/{need.pk}/", {"region": "360700"})
+    plain = api.get(f"/api/v1/public/needs/{need.pk}/", {"format": "json"})
+
+    # then
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"x": ["未知的查询参数。可用：format。"]}
+    assert a_filter.status_code == 400
+    assert "region" in a_filter.json()["fields"]
+    assert plain.status_code == 200
