@@ -207,6 +207,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON bodies only; the import endpoints declare multipart themselves.
     "DEFAULT_PARSER_CLASSES": ["core.api.parsers.SafeJSONParser"],
+    # ?format= the endpoint has no renderer for is a 400 on format (DRF's is a 404).
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.api.negotiation.StrictContentNegotiation",
     "DEFAULT_FILTER_BACKENDS": [
         "core.api.filters.KnownParametersFilter",
         "core.api.filters.StrictFilterBackend",

@@ -162,6 +162,25 @@ def test_export_with_its_format_alone_still_downloads(api, platform_admin, url):
     assert response["Content-Type"].startswith("text/csv")
 
 
+# -- ?format= a list cannot answer ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/needs/", "/api/v1/public/needs/", "/api/v1/regions/", EXPLAIN]
+)
+def test_unknown_format_is_a_400_naming_the_formats(api, platform_admin, url):
+    response = api.as_user(platform_admin).get(url, {"format": "xml"})
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"format": ["不支持的格式：xml。可用：api、json。"]}
+
+
+def test_format_json_and_the_format_suffix_still_answer(api):
+    assert api.get("/api/v1/regions/", {"format": "json"}).status_code == 200
+    assert api.get("/api/v1/regions.json").status_code == 200
+    assert api.get("/api/v1/regions.xml").status_code == 404  # an address naming nothing
+
+
 # -- one object ------------------------------------------------------------------------------
 
 
