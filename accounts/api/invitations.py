@@ -1,6 +1,9 @@
 """Invitations: platform admins invite agency staff, committee members and experts."""
 
+from typing import Any
+
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.request import Request
@@ -12,6 +15,7 @@ from accounts.api.auth import AnonymousEndpoint, MeSerializer, Password
 from accounts.api.serializers import OrganizationBriefSerializer
 from accounts.choices import Role
 from accounts.models import Invitation, Organization
+from accounts.roles import is_platform_admin
 from accounts.services.invitations import invitation_accept, invitation_create
 from core.api.fields import EmailStringField, IdField, ModelSerializer, StringField
 from core.api.schema import DeclaredErrorsSchema, error_responses
@@ -49,10 +53,20 @@ class InvitationAcceptInputSerializer(serializers.Serializer):
     password = Password
 
 
+class CanInvite(permissions.BasePermission):
+    """Platform admins only; checked before the body, so whether an organization exists is
+    told only to those who may invite into it."""
+
+    message = gettext_lazy("只有平台管理员可以发出邀请。")
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return is_platform_admin(request.user)
+
+
 class InvitationCreateView(APIView):
     """Platform admins invite agency staff, committee members and experts."""
 
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [permissions.IsAuthenticated, CanInvite]
     throttle_classes = [UserRateThrottle]
     schema = DeclaredErrorsSchema()
 

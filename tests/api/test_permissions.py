@@ -298,3 +298,36 @@ def test_need_history_hides_confidential_values_from_outsiders(
     assert county_reviewer.username not in str(as_firm)
     assert agency_user.username in {e["actor"] for e in as_agency}
     assert "INTERNAL-COMMENT" in str(as_agency)
+
+
+INVITE = "/api/v1/invitations/"
+
+
+@pytest.mark.parametrize("actor", ["firm_user", "agency_user", "province_reviewer"])
+def test_invitation_create_by_one_who_may_not_invite_is_403_whether_or_not_the_org_exists(
+    api, request, actor, agency
+):
+    # given
+    client = api.as_user(request.getfixturevalue(actor))
+    body = {"email": "x@example.cn", "role": "agency_editor"}
+
+    # when
+    existing = client.post(INVITE, {**body, "organization": agency.pk}, format="json")
+    missing = client.post(INVITE, {**body, "organization": 999_999_999}, format="json")
+    malformed = client.post(INVITE, {"organization": "x"}, format="json")
+
+    # then: nothing about the organization (or the body) is told before the refusal
+    assert [existing.status_code, missing.status_code, malformed.status_code] == [403, 403, 403]
+    assert missing.json() == existing.json()
+    assert existing.json()["detail"] == "只有平台管理员可以发出邀请。"
+
+
+def test_invitation_create_by_a_platform_admin_still_checks_the_organization(api, platform_admin):
+    response = api.as_user(platform_admin).post(
+        INVITE,
+        {"email": "x@example.cn", "organization": 999_999_999, "role": "agency_editor"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "organization" in response.json()["fields"]
