@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from core.api.fields import Int64Field, ModelSerializer, RealField, SlugStringField, StringField
 from core.api.mixins import expected_version
+from core.api.schema import error_responses
 from scenarios.choices import (
     NegativeListKind,
 )
@@ -117,7 +118,8 @@ class PolicyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         request=PolicyInputSerializer,
-        responses={201: PolicySerializer},
+        # 412: a version or If-Match older than the current policy
+        responses={201: PolicySerializer, **error_responses(412)},
         summary="发布新版本政策（仅省级工作委员会）",
     )
     def create(self, request: Request) -> Response:
