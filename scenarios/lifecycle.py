@@ -46,7 +46,7 @@ CAPABILITY_ALLOWED: dict[str, frozenset[str]] = {
     C.DRAFT: frozenset({C.SUBMITTED}),
     C.SUBMITTED: frozenset({C.PUBLISHED, C.RETURNED, C.WITHDRAWN}),
     C.PUBLISHED: frozenset({C.WITHDRAWN, C.SUSPENDED, C.RETURNED}),
-    C.RETURNED: frozenset({C.SUBMITTED}),
+    C.RETURNED: frozenset({C.SUBMITTED, C.WITHDRAWN}),
     C.WITHDRAWN: frozenset({C.SUBMITTED}),
     # A suspended capability only comes back by reinstatement; its firm cannot withdraw it
     # (withdrawing and resubmitting would republish it past the committee).

@@ -396,3 +396,20 @@ def test_the_firm_hears_of_a_return_and_of_its_reinstatement(firm, firm_user, ci
         f"您的能力 {cap.ref} {cap.title} 被退回修改：请补充检测报告",
     ) in verbs
     assert {"organization.suspended", "organization.reinstated"} <= {v for v, _m in verbs}
+
+
+def test_a_firm_withdraws_a_returned_capability_and_the_committee_still_sees_it_again(
+    firm, firm_user, city_reviewer
+):
+    """An agency can withdraw a returned need; a firm could not withdraw a returned
+    capability (409). Withdrawing does not undo the committee's return: resubmitted, it
+    waits for the committee as before."""
+    cap = capability_submit(actor=firm_user, capability=make_capability(firm))
+    cap = capability_return(actor=city_reviewer, capability=cap, reason="资质证明过期")
+
+    cap = capability_withdraw(actor=firm_user, capability=cap)
+    assert cap.status == "withdrawn"
+    cap = capability_submit(actor=firm_user, capability=cap)
+
+    assert cap.status == "submitted"
+    assert cap.held_reason  # waits for the committee
