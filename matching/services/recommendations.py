@@ -18,6 +18,7 @@ from activity.services import audit_record, notify_users
 from core.actors import Actor
 from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
 from matching.models import FirmResponse, Match, NeedCurrentRun, PairDecision, PairReview
+from scenarios import selectors as scenario_selectors
 from scenarios.lifecycle import MATCHABLE_NEED_STATUSES
 from scenarios.services.pilots import pilot_start
 
@@ -155,6 +156,30 @@ def _ensure_agreed(review: PairReview) -> None:
         raise InvalidTransition(message, status=review.firm_response or "no_response")
 
 
+def _says_something_else(
+    review: PairReview,
+    match: Match,
+    reason: str,
+    tolerance_until: date | None,
+    validation_type: str | None,
+) -> bool:
+    """Whether a repeated decision carries values other than those the first one stored."""
+    if review.decision == PairDecision.REJECTED:
+        return bool(reason.strip()) and reason.strip()[:500] != review.decision_reason.strip()
+    started = (
+        scenario_selectors.pilots_of_need(need=match.need)
+        .filter(pk=review.pilot_id)
+        .values_list("tolerance_until", "validation_type")
+        .first()
+    )
+    if started is None:
+        return False
+    until, kind = started
+    return (tolerance_until is not None and tolerance_until != until) or (
+        bool(validation_type) and validation_type != kind
+    )
+
+
 @transaction.atomic
 def pair_decide(
     *,
@@ -169,7 +194,8 @@ def pair_decide(
 
     Approval needs the agency's shortlist and the firm's interest, and starts a pilot (the
     tolerance period is required); rejection needs a reason.
-    Deciding the same way twice returns the review unchanged.
+    Deciding the same way twice returns the review unchanged; a second decision that says
+    something else (another tolerance period, another reason) is refused, not ignored.
     """
     match = _load(match)
     if not (is_platform_admin(actor) or sits_on_committee_covering(actor, match.need.region)):
@@ -178,6 +204,10 @@ def pair_decide(
     review = _review_for(match)
     target = PairDecision.APPROVED if approve else PairDecision.REJECTED
     if review.decision == target:
+        if _says_something_else(review, match, reason, tolerance_until, validation_type):
+            raise InvalidTransition(
+                _("已审批；再次提交的内容与已作的决定不同，未作更改。"), status=review.decision
+            )
         return review
     if review.decision != PairDecision.PENDING:
         raise InvalidTransition(_("已审批。"), status=review.decision)

@@ -236,13 +236,23 @@ def pilot_proposal_decide(
     expected_version: int | None = None,
 ) -> Pilot:
     """The need's committee approves an agency's proposal (the pilot runs) or declines it
-    (a reason is required). Deciding the same way twice returns the pilot unchanged."""
+    (a reason is required). Deciding the same way twice returns the pilot unchanged; a
+    second decision that says something else (another tolerance period, another reason) or
+    names a version the pilot never had is refused, not ignored."""
     pilot = lock_one(Pilot, pilot.pk)
     need = pilot.need
     if not _is_approver(actor, need):
         raise ActorNotAllowed(_("只有需求所在地工作委员会或平台管理员可以审批试点。"))
     target = PilotStatus.RUNNING if approve else PilotStatus.DECLINED
     if pilot.status == target:
+        if expected_version is not None and expected_version > pilot.version:
+            check_version(pilot, expected_version)
+        other_until = tolerance_until is not None and tolerance_until != pilot.tolerance_until
+        other_reason = bool(reason.strip()) and reason.strip()[:500] != pilot.decision_reason
+        if other_until or other_reason:
+            raise InvalidTransition(
+                _("已审批；再次提交的内容与已作的决定不同，未作更改。"), status=pilot.status
+            )
         return pilot
     if pilot.status != PilotStatus.PROPOSED:
         raise InvalidTransition(_("这个试点不在待批准状态。"), status=pilot.status)

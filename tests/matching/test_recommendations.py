@@ -192,3 +192,25 @@ def test_the_agency_is_told_when_the_answer_changes_not_when_the_note_does(match
     assert told.filter(message__contains="不参与").count() == 1
     review = PairReview.objects.get(need=match.need, capability=match.capability)
     assert (review.firm_response, review.firm_note) == ("declined", "产能不足")
+
+
+def test_a_second_approval_with_other_values_is_refused_not_ignored(
+    matched, agency_user, city_reviewer, province_reviewer
+):
+    match = top(matched["needs"][0])
+    answer(match)
+    pair_shortlist(actor=agency_user, match=match, shortlisted=True)
+    first = pair_decide(actor=city_reviewer, match=match, approve=True, tolerance_until=until())
+
+    replay = pair_decide(actor=city_reviewer, match=match, approve=True, tolerance_until=until())
+    with pytest.raises(InvalidTransition) as refused:
+        pair_decide(
+            actor=province_reviewer,
+            match=match,
+            approve=True,
+            tolerance_until=until() + dt.timedelta(days=300),
+        )
+
+    assert replay.version == first.version  # the same decision again changes nothing
+    assert "不同" in refused.value.message
+    assert Pilot.objects.get(pk=first.pilot_id).tolerance_until == until()

@@ -475,3 +475,29 @@ def test_a_milestone_inside_the_tolerance_period_is_kept(
     )
 
     assert pilot.milestones == [{"title": "验收", "due": due, "done": False}]
+
+
+def test_a_second_decision_on_a_proposal_with_other_values_is_refused(
+    agency_user, city_reviewer, published_need, published_capability
+):
+    from core.errors import StaleVersion
+
+    pilot = pilot_start(
+        actor=agency_user,
+        need=published_need,
+        capability=published_capability,
+        tolerance_until=until(),
+    )
+    pilot = pilot_proposal_decide(actor=city_reviewer, pilot=pilot, approve=True)
+
+    same = pilot_proposal_decide(actor=city_reviewer, pilot=pilot, approve=True)
+    with pytest.raises(InvalidTransition):
+        pilot_proposal_decide(
+            actor=city_reviewer, pilot=pilot, approve=True, tolerance_until=until(400)
+        )
+    with pytest.raises(StaleVersion):
+        pilot_proposal_decide(actor=city_reviewer, pilot=pilot, approve=True, expected_version=999)
+
+    assert same.version == pilot.version
+    pilot.refresh_from_db()
+    assert pilot.tolerance_until == until()
