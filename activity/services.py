@@ -129,6 +129,18 @@ def notification_mark_read(*, reader: Actor, notification: Notification) -> Noti
     return note
 
 
+def notifications_settle(*, verb: str, target: models.Model) -> int:
+    """Mark read every unread ``verb`` notification about ``target``, whoever it went to:
+    the step it asked for has been taken (a need's review decided by one of the committee's
+    members, so the others' "waiting for your review" stops counting). Returns how many."""
+    return Notification.objects.filter(
+        verb=verb,
+        target_type=target._meta.label_lower,
+        target_id=str(target.pk),
+        read_at__isnull=True,
+    ).update(read_at=timezone.now())
+
+
 def notifications_mark_read(
     *, reader: Actor, target_type: str | None = None, target_id: str | None = None
 ) -> int:

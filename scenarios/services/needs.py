@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.choices import OrganizationKind
 from accounts.models import Organization
 from accounts.validators import phone_validator
-from activity.services import audit_record
+from activity.services import audit_record, notifications_settle
 from core.actors import Actor, acting_user
 from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
 from core.locks import lock_one
@@ -242,6 +242,7 @@ def need_withdraw(
     check_version(need, expected_version)
     if need.status == N.IN_REVIEW:
         need.reviews.filter(decision=ReviewDecision.PENDING).delete()
+        notifications_settle(verb="review.pending", target=need)
     transition(
         need,
         allowed=NEED_ALLOWED,

@@ -12,7 +12,7 @@ from accounts.choices import Role
 from accounts.models import Committee, OrganizationRelation
 from accounts.roles import is_platform_admin, sits_on_committee_covering
 from accounts.selectors import member_ids
-from activity.services import audit_record, notify_users
+from activity.services import audit_record, notifications_settle, notify_users
 from core.actors import Actor, acting_user
 from core.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTransition
 from core.locks import lock_many, lock_one
@@ -257,6 +257,7 @@ def pilot_proposal_decide(
     if pilot.status != PilotStatus.PROPOSED:
         raise InvalidTransition(_("这个试点不在待批准状态。"), status=pilot.status)
     check_version(pilot, expected_version)
+    notifications_settle(verb="pilot.proposed", target=pilot)
     extra: dict[str, Any] = {"decision_reason": reason.strip()[:500]}
     if approve:
         need = lock_one(ScenarioNeed, need.pk)

@@ -13,12 +13,15 @@ which goes on to the province; only the province publishes major needs. Any tier
 return (to the agency, with a reason) or reject.
 """
 
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Committee
 from accounts.roles import committees_of, is_platform_admin, sits_on_committee_covering
+from activity.services import notifications_settle
 from core.actors import Actor, acting_user
 from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
 from core.locks import lock_one
@@ -78,17 +81,26 @@ def open_review(need: ScenarioNeed, region: Region) -> Review:
 
 
 def review_route_submitted(*, need: ScenarioNeed, actor: Actor) -> None:
-    """Move a locked, submitted need into review at its first committee."""
+    """Move a locked, submitted need into review at its first committee.
+
+    A need whose budget reaches the policy's line is marked major here, as the agency's
+    flag would: every tier, the lists and the badge then say why the province reviews it
+    (the route read the budget, but nothing showed it)."""
     region = first_review_region(need)
     review = open_review(need, region)
+    extra: dict[str, Any] = {"review_tier": review.tier}
+    data: dict[str, Any] = {"committee": review.committee_id, "tier": review.tier}
+    if not need.is_major and need_is_major(need):
+        extra["is_major"] = True
+        data["major_by_budget"] = need.budget_cny
     transition(
         need,
         allowed=NEED_ALLOWED,
         to=N.IN_REVIEW,
         actor=actor,
         action="need.review_open",
-        extra_fields={"review_tier": review.tier},
-        data={"committee": review.committee_id, "tier": review.tier},
+        extra_fields=extra,
+        data=data,
     )
     notify_committee(review=review)
 
@@ -158,6 +170,8 @@ def review_decide(
     review = _pending_review(need)
     _check_reviewer(actor, review, need)
     _decide(review, actor=actor, decision=decision, comment=comment.strip())
+    # The members' "waiting for your review" notices are answered, whoever decided.
+    notifications_settle(verb="review.pending", target=need)
     if decision == ReviewDecision.RETURNED:
         transition(
             need,

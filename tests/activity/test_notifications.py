@@ -181,3 +181,41 @@ def test_the_api_gives_the_message_in_the_callers_language_and_the_parameters(
     )
     assert chinese["message"] == f"您的场景需求 {need.ref} {need.title} 已发布到机会清单"
     assert english["params"] == {"ref": need.ref, "need": need.title}
+
+
+def test_a_decided_review_answers_every_members_waiting_notice(
+    agency, agency_user, county_reviewer, city_reviewer
+):
+    from scenarios.services.reviews import review_decide
+
+    colleague = committee_member_like(county_reviewer)
+    need = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+    waiting = Notification.objects.filter(verb="review.pending", read_at__isnull=True)
+    assert set(waiting.values_list("user", flat=True)) >= {county_reviewer.pk, colleague.pk}
+
+    review_decide(actor=county_reviewer, need=need, decision="approved")
+
+    county = {county_reviewer.pk, colleague.pk}
+    assert not waiting.filter(user__in=county).exists()  # answered for both members
+    # the next tier's members are told now, and their notices wait
+    assert waiting.filter(user=city_reviewer).exists()
+
+
+def committee_member_like(member):
+    """Another member of ``member``'s committee."""
+    membership = member.memberships.first()
+    return factories.member(membership.organization, membership.role)
+
+
+def test_a_need_over_the_budget_line_is_marked_major_when_it_enters_review(agency, agency_user):
+    from scenarios.services.policy import policy_current
+
+    line = policy_current().major_budget_threshold_cny
+    big = need_submit(actor=agency_user, need=make_need(agency, region="360102", budget_cny=line))
+    small = need_submit(
+        actor=agency_user, need=make_need(agency, region="360102", budget_cny=line - 1)
+    )
+
+    big.refresh_from_db()
+    small.refresh_from_db()
+    assert (big.is_major, small.is_major) == (True, False)
