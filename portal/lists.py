@@ -148,6 +148,7 @@ class NeedQueryForm(ListQueryForm):
     )
     budget_unset = forms.BooleanField(label=_("只看预算未定"), required=False)
     high_value = forms.BooleanField(label=_("只看高价值场景"), required=False)
+    major = forms.BooleanField(label=_("只看重大场景"), required=False)
     sorts = NEED_SORTS
 
     def clean(self) -> dict[str, Any]:
@@ -207,6 +208,8 @@ def _filter_data(values: dict[str, Any]) -> QueryDict:
         data["has_budget"] = "false"
     if values.get("high_value"):
         data["high_value"] = "true"
+    if values.get("major"):
+        data["is_major"] = "true"
     return data
 
 

@@ -524,6 +524,7 @@ def need_facets(*, needs: QuerySet[ScenarioNeed]) -> Facets:
         }
         totals["budget_unset"] = Q(budget_cny__isnull=True)
         totals["high_value"] = Q(is_high_value=True)
+        totals["major"] = Q(is_major=True)
         by_key, sums = _grouped_counts(
             qs, ["category", "validation_type", "min_trl", "region_id", "chain_ids"], totals
         )
@@ -536,6 +537,7 @@ def need_facets(*, needs: QuerySet[ScenarioNeed]) -> Facets:
                 "budget": {i: sums[f"budget_{i}"] for i in range(len(BUDGET_BUCKETS))},
                 "budget_unset": {True: sums["budget_unset"]},
                 "high_value": {True: sums["high_value"]},
+                "major": {True: sums["major"]},
             },
             chains=_chain_counts(by_key["chain_ids"]),
             regions=_region_counts(by_key["region_id"]),

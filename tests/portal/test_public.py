@@ -115,6 +115,17 @@ def test_need_list_finds_the_needs_without_a_budget(client, lists):
     assert client.get("/api/v1/public/needs/", {"has_budget": "true"}).json()["count"] == 2
 
 
+def test_need_list_finds_the_major_scenarios(client, agency, lists):
+    published(agency, title="全省低空物流干线示范", is_major=True)
+
+    everything = text(client.get("/opportunities/"))
+    page = text(client.get("/opportunities/", {"major": "on"}))
+
+    assert "只看重大场景 (1)" in " ".join(re.sub(r"<[^>]+>", "", everything).split())
+    assert "全省低空物流干线示范" in page
+    assert "共 1 项" in page
+
+
 def test_no_budget_and_a_budget_range_together_say_why_instead_of_listing_nothing(client, lists):
     page = text(client.get("/opportunities/", {"budget_unset": "on", "budget_min": "50"}))
 
