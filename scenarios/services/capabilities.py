@@ -149,6 +149,8 @@ def capability_update(
     check_version(cap, expected_version)
     if not cap.is_editable:
         raise InvalidTransition(_("已发布的能力需先撤回才能修改。"), status=cap.status)
+    if not values:
+        return cap  # nothing to change: no new version, no empty audit row
     chains = _apply(cap, values)
     _check_region(cap)
     full_clean_or_raise(cap)

@@ -173,6 +173,10 @@ def need_update(
     check_version(need, expected_version)
     if not need.is_editable:
         raise InvalidTransition(_("只有草稿或被退回的需求可以修改。"), status=need.status)
+    if not values:
+        # Nothing to change: no new version (it made every colleague's copy stale) and no
+        # empty audit row.
+        return need
     before = {k: _jsonable(getattr(need, k)) for k in values if k != "chains"}
     chains = _apply(need, values)
     _check_region(need.region, need.agency)

@@ -293,3 +293,16 @@ def test_a_need_whose_deadline_passed_is_not_submitted_but_still_edited(api, age
     assert edited.status_code == 200  # a stored past deadline does not block other edits
     assert fixed.status_code == 200
     assert submitted.status_code == 200
+
+
+def test_an_empty_patch_changes_nothing_not_even_the_version(api, agency, agency_user):
+    need = make_need(agency, region="360102")
+    audits = AuditEvent.objects.filter(target_id=str(need.pk), action="need.update")
+
+    r = api.as_user(agency_user).patch(
+        f"/api/v1/needs/{need.pk}/", {"version": need.version}, format="json"
+    )
+
+    assert r.status_code == 200
+    assert r.json()["version"] == need.version
+    assert not audits.exists()
