@@ -268,11 +268,14 @@ class DemoBuilder:
                     comment="同意发布",
                 )
             if need.status == NeedStatus.PUBLISHED and index % 4 == 1 and experts:
-                scores = {
-                    c["key"]: 70 + (index * 7 + n * 5) % 30
-                    for n, c in enumerate(policy_current().selection_criteria)
-                }
-                assessment_submit(actor=experts[index % len(experts)], need=need, scores=scores)
+                # Two experts each, as the policy's panel needs before a mean counts.
+                for turn in range(min(2, len(experts))):
+                    scores = {
+                        c["key"]: 70 + (index * 7 + n * 5 + turn * 3) % 30
+                        for n, c in enumerate(policy_current().selection_criteria)
+                    }
+                    expert = experts[(index + turn) % len(experts)]
+                    assessment_submit(actor=expert, need=need, scores=scores)
 
     def list_firm(self, row: dict[str, Any], admin: User, *, serial: int) -> Organization:
         """The firm of a demo capability, with its own login (``listfirm01`` … in file order)

@@ -11,6 +11,7 @@ DEFAULT_SELECTION_CRITERIA: list[dict[str, Any]] = [
 ]
 # Criteria are scored 0-100; a weighted mean at or over this marks a high-value need.
 DEFAULT_HIGH_VALUE_THRESHOLD = 80.0
+DEFAULT_HIGH_VALUE_MIN_EXPERTS = 2
 DEFAULT_MAJOR_BUDGET_THRESHOLD_CNY = 5_000_000
 # The weights measured best on the held-out evaluation set (docs/matching-quality.md); the
 # engine's own defaults (matching.engine.scoring.Weights) are the same, a test keeps them equal.

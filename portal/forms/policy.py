@@ -69,6 +69,12 @@ class PolicyForm(StyledForm):
     high_value_threshold = forms.DecimalField(
         label=_("高价值场景分数线（0–100）"), min_value=0, max_value=100, decimal_places=2
     )
+    high_value_min_experts = forms.IntegerField(
+        label=_("高价值认定最少专家人数"),
+        min_value=1,
+        max_value=20,
+        help_text=_("评分的专家达到此人数后，平均分才用于认定高价值场景。"),
+    )
     major_budget_wan = forms.DecimalField(
         label=_("重大场景预算线（万元）"),
         min_value=0,
@@ -117,6 +123,7 @@ class PolicyForm(StyledForm):
         initial: dict[str, Any] = {
             "based_on": policy.version,
             "high_value_threshold": policy.high_value_threshold,
+            "high_value_min_experts": policy.high_value_min_experts,
             "major_budget_wan": Decimal(policy.major_budget_threshold_cny) / 10_000,
             "recommendations_per_need": policy.recommendations_per_need,
         }
@@ -143,6 +150,7 @@ class PolicyForm(StyledForm):
             "region_weights": self.region_weights(),
             "selection_criteria": criteria,
             "high_value_threshold": float(data["high_value_threshold"]),
+            "high_value_min_experts": data["high_value_min_experts"],
             "major_budget_threshold_cny": int(data["major_budget_wan"] * 10_000),
             "recommendations_per_need": data["recommendations_per_need"],
         }

@@ -21,6 +21,7 @@ class PolicyVersionAdmin(ViewOnlyMixin, admin.ModelAdmin):
         "version",
         "major_budget_threshold_cny",
         "high_value_threshold",
+        "high_value_min_experts",
         "recommendations_per_need",
         "note",
         "created_by",

@@ -52,6 +52,7 @@ class PolicySerializer(ModelSerializer):
             "major_budget_threshold_cny",
             "selection_criteria",
             "high_value_threshold",
+            "high_value_min_experts",
             "matching_weights",
             "region_weights",
             "recommendations_per_need",
@@ -69,6 +70,7 @@ class PolicyInputSerializer(serializers.Serializer):
     )
     selection_criteria = CriterionSerializer(many=True, required=False)
     high_value_threshold = RealField(min_value=0, max_value=100, required=False)
+    high_value_min_experts = serializers.IntegerField(min_value=1, max_value=20, required=False)
     matching_weights = serializers.DictField(
         child=RealField(min_value=0, max_value=RELATIVE_WEIGHT_MAX), required=False
     )

@@ -1,7 +1,7 @@
 """The province committee's versioned policy and its negative list (负面清单)."""
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +22,13 @@ class PolicyVersion(models.Model):
     )
     selection_criteria = models.JSONField(_("遴选标准及权重"))
     high_value_threshold = models.FloatField(_("高价值场景分数线"))
+    # One expert's score alone does not make a need high value (it sorts first on the public
+    # list): the panel's mean counts from this many experts on.
+    high_value_min_experts = models.PositiveSmallIntegerField(
+        _("高价值认定最少专家人数"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+    )
     matching_weights = models.JSONField(_("撮合特征权重"))
     region_weights = models.JSONField(_("地域邻近权重"))
     recommendations_per_need = models.PositiveSmallIntegerField(_("每个需求推荐数"))

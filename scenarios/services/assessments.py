@@ -4,7 +4,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Avg
+from django.db.models import Avg, Count
 from django.utils.translation import gettext as _
 
 from accounts.choices import Role
@@ -15,7 +15,7 @@ from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
 from core.locks import lock_one
 from scenarios.lifecycle import ASSESSABLE_NEED_STATUSES
 from scenarios.models import Assessment, PolicyVersion, ScenarioNeed
-from scenarios.services.policy import policy_current
+from scenarios.services.policy import is_high_value, policy_current
 
 
 def weighted_score(*, policy: PolicyVersion, scores: dict[str, Any]) -> float:
@@ -57,9 +57,10 @@ def assessment_submit(
         expert=actor,
         defaults={"policy": policy, "scores": scores, "weighted_score": score, "comment": comment},
     )
-    mean = need.assessments.aggregate(v=Avg("weighted_score"))["v"]
+    found = need.assessments.aggregate(v=Avg("weighted_score"), n=Count("id"))
+    mean = found["v"]
     need.value_score = mean
-    need.is_high_value = mean is not None and mean >= policy.high_value_threshold
+    need.is_high_value = is_high_value(mean, found["n"], policy)
     need.save(update_fields=["value_score", "is_high_value", "updated_at"])
     audit_record(
         actor=actor,

@@ -4,6 +4,7 @@ import math
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from accounts.roles import is_province_committee_member
@@ -11,12 +12,14 @@ from activity.services import audit_record
 from core.actors import Actor, acting_user
 from core.errors import ActorNotAllowed, InvalidInput, StaleVersion
 from scenarios import events, policy_defaults
-from scenarios.models import PolicyVersion
+from scenarios.facets import lists_changed
+from scenarios.models import PolicyVersion, ScenarioNeed
 
 POLICY_FIELDS = (
     "major_budget_threshold_cny",
     "selection_criteria",
     "high_value_threshold",
+    "high_value_min_experts",
     "matching_weights",
     "region_weights",
     "recommendations_per_need",
@@ -104,6 +107,9 @@ def _validate(values: dict[str, Any]) -> dict[str, list[str]]:
     hv = values["high_value_threshold"]
     if not _number(hv) or not 0 <= hv <= 100:
         errors["high_value_threshold"] = [_("必须在0到100之间。")]
+    experts = values["high_value_min_experts"]
+    if not isinstance(experts, int) or isinstance(experts, bool) or not 1 <= experts <= 20:
+        errors["high_value_min_experts"] = [_("必须是1到20之间的整数。")]
     return errors
 
 
@@ -205,8 +211,45 @@ def policy_update(
         reason=note,
         data={"changes": changes},
     )
+    if any(f in changes for f in ("high_value_threshold", "high_value_min_experts")):
+        needs_mark_high_value(policy=new)
     events.policy_changed.send_after_commit(version=new.version)
     return new
+
+
+def is_high_value(mean: float | None, experts: int, policy: PolicyVersion) -> bool:
+    """The panel's mean reaches the line, and enough experts scored for it to be a panel's."""
+    return (
+        mean is not None
+        and experts >= policy.high_value_min_experts
+        and mean >= policy.high_value_threshold
+    )
+
+
+def needs_mark_high_value(*, policy: PolicyVersion) -> int:
+    """Mark every assessed need high value or not under ``policy`` (its line or its number
+    of experts changed); returns how many marks changed. The lists' counts follow."""
+    assessed = ScenarioNeed.objects.filter(value_score__isnull=False).annotate(
+        experts=Count("assessments")
+    )
+    high = {
+        pk
+        for pk, mean, experts in assessed.values_list("pk", "value_score", "experts")
+        if is_high_value(mean, experts, policy)
+    }
+    gained = list(
+        ScenarioNeed.objects.filter(pk__in=high, is_high_value=False).values_list("pk", flat=True)
+    )
+    lost = list(
+        ScenarioNeed.objects.filter(is_high_value=True)
+        .exclude(pk__in=high)
+        .values_list("pk", flat=True)
+    )
+    ScenarioNeed.objects.filter(pk__in=gained).update(is_high_value=True)
+    ScenarioNeed.objects.filter(pk__in=lost).update(is_high_value=False)
+    if gained or lost:
+        lists_changed(changed=(ScenarioNeed, gained + lost))
+    return len(gained) + len(lost)
 
 
 def policy_ensure_initial() -> PolicyVersion:
@@ -219,6 +262,7 @@ def policy_ensure_initial() -> PolicyVersion:
         major_budget_threshold_cny=policy_defaults.DEFAULT_MAJOR_BUDGET_THRESHOLD_CNY,
         selection_criteria=policy_defaults.DEFAULT_SELECTION_CRITERIA,
         high_value_threshold=policy_defaults.DEFAULT_HIGH_VALUE_THRESHOLD,
+        high_value_min_experts=policy_defaults.DEFAULT_HIGH_VALUE_MIN_EXPERTS,
         matching_weights=policy_defaults.DEFAULT_MATCHING_WEIGHTS,
         region_weights=policy_defaults.DEFAULT_REGION_WEIGHTS,
         recommendations_per_need=policy_defaults.DEFAULT_RECOMMENDATIONS_PER_NEED,

@@ -501,3 +501,32 @@ def test_a_second_decision_on_a_proposal_with_other_values_is_refused(
     assert same.version == pilot.version
     pilot.refresh_from_db()
     assert pilot.tolerance_until == until()
+
+
+def test_one_experts_top_scores_alone_do_not_make_a_need_high_value(expert, published_need):
+    other = factories.member(factories.ExpertInstitutionFactory.create(), "expert")
+    top = dict.fromkeys(SCORES, 100)
+
+    assessment_submit(actor=expert, need=published_need, scores=top)
+    published_need.refresh_from_db()
+    alone = published_need.is_high_value
+    assessment_submit(actor=other, need=published_need, scores=top)
+    published_need.refresh_from_db()
+
+    assert alone is False  # a review's one expert put a test need at the top of the list
+    assert published_need.is_high_value is True
+
+
+def test_changing_the_panel_rule_marks_the_needs_already_scored_again(
+    expert, published_need, province_reviewer
+):
+    assessment_submit(actor=expert, need=published_need, scores=dict.fromkeys(SCORES, 100))
+
+    policy_update(actor=province_reviewer, high_value_min_experts=1, note="试行单人认定")
+    published_need.refresh_from_db()
+    marked = published_need.is_high_value
+    policy_update(actor=province_reviewer, high_value_min_experts=3, note="三人以上")
+    published_need.refresh_from_db()
+
+    assert marked is True
+    assert published_need.is_high_value is False
