@@ -166,6 +166,8 @@ def _says_something_else(
     """Whether a repeated decision carries values other than those the first one stored."""
     if review.decision == PairDecision.REJECTED:
         return bool(reason.strip()) and reason.strip()[:500] != review.decision_reason.strip()
+    if review.pilot_id is None:
+        return False
     started = (
         scenario_selectors.pilots_of_need(need=match.need)
         .filter(pk=review.pilot_id)

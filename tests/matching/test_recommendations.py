@@ -213,4 +213,4 @@ def test_a_second_approval_with_other_values_is_refused_not_ignored(
 
     assert replay.version == first.version  # the same decision again changes nothing
     assert "不同" in refused.value.message
-    assert Pilot.objects.get(pk=first.pilot_id).tolerance_until == until()
+    assert Pilot.objects.get(pk=first.pilot_id or 0).tolerance_until == until()
