@@ -31,7 +31,13 @@ from accounts.api.serializers import OrganizationSerializer as FirmSerializer
 from accounts.roles import memberships
 from accounts.services.signup import firm_signup
 from accounts.services.users import password_reset_confirm, password_reset_request
-from core.api.fields import EmailStringField, ModelSerializer, StringField
+from core.api.fields import (
+    EmailStringField,
+    ModelSerializer,
+    Serializer,
+    StrictInputMixin,
+    StringField,
+)
 from core.api.parsers import SafeJSONParser
 from core.api.schema import DeclaredErrorsSchema, error_responses
 from core.api.throttles import LoginThrottle
@@ -44,7 +50,7 @@ Password = StringField(
 )
 
 
-class FirmSignupInputSerializer(serializers.Serializer):
+class FirmSignupInputSerializer(Serializer):
     """Body of POST /auth/signup/firm/: the first account and the firm it registers."""
 
     username = StringField(max_length=150)
@@ -78,11 +84,11 @@ class FirmSignupOutputSerializer(serializers.Serializer):
     organization = FirmSerializer()
 
 
-class PasswordResetInputSerializer(serializers.Serializer):
+class PasswordResetInputSerializer(Serializer):
     email = EmailStringField(max_length=254)
 
 
-class PasswordResetConfirmInputSerializer(serializers.Serializer):
+class PasswordResetConfirmInputSerializer(Serializer):
     uid = StringField(max_length=64)
     token = StringField(max_length=128)
     new_password = Password
@@ -101,7 +107,7 @@ _DRF_TOKEN_FIELDS = AuthTokenSerializer._declared_fields
 # DRF's username and password, text only (its CharField took JSON numbers); a comment, not
 # a docstring, which the schema would show. Its component keeps DRF's name.
 @extend_schema_serializer(component_name="AuthToken")
-class TextAuthTokenSerializer(AuthTokenSerializer):
+class TextAuthTokenSerializer(StrictInputMixin, AuthTokenSerializer):
     username = StringField(label=_DRF_TOKEN_FIELDS["username"].label, write_only=True)
     password = StringField(
         label=_DRF_TOKEN_FIELDS["password"].label,

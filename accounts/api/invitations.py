@@ -17,12 +17,12 @@ from accounts.choices import Role
 from accounts.models import Invitation, Organization
 from accounts.roles import is_platform_admin
 from accounts.services.invitations import invitation_accept, invitation_create
-from core.api.fields import EmailStringField, IdField, ModelSerializer, StringField
+from core.api.fields import EmailStringField, IdField, ModelSerializer, Serializer, StringField
 from core.api.schema import DeclaredErrorsSchema, error_responses
 from core.errors import InvalidInput
 
 
-class InvitationInputSerializer(serializers.Serializer):
+class InvitationInputSerializer(Serializer):
     email = EmailStringField(max_length=254)
     organization = IdField(help_text="受邀加入的组织 id")
     role = serializers.ChoiceField(choices=Role.choices)
@@ -47,7 +47,10 @@ class InvitationOutputSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class InvitationAcceptInputSerializer(serializers.Serializer):
+InvitationInputSerializer.output_serializer = InvitationOutputSerializer
+
+
+class InvitationAcceptInputSerializer(Serializer):
     token = StringField(max_length=128, help_text="邀请邮件中的邀请码")
     username = StringField(max_length=150)
     password = Password

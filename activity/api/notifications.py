@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from activity import selectors, services
 from activity.models import Notification
-from core.api.fields import ModelSerializer
+from core.api.fields import ModelSerializer, reject_body_fields
 
 
 class NotificationSerializer(ModelSerializer):
@@ -52,5 +52,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=None, responses={200: NotificationSerializer}, summary="标记已读")
     @action(detail=True, methods=["post"])
     def read(self, request: Request, pk: str | None = None) -> Response:
-        note = services.notification_mark_read(reader=request.user, notification=self.get_object())
+        note = self.get_object()
+        reject_body_fields(request.data)
+        note = services.notification_mark_read(reader=request.user, notification=note)
         return Response(NotificationSerializer(note).data)

@@ -1,10 +1,13 @@
 """Serializer fields the apps' input serializers share."""
 
-from typing import Any
+from collections.abc import Collection, Mapping
+from typing import Any, ClassVar
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 
 from core.validation import text_problem
 
@@ -76,9 +79,92 @@ class RealField(serializers.FloatField):
         return float(super().to_internal_value(data))
 
 
-# DRF's ModelSerializer, with the model's text columns read by StringField. (A comment, not a
-# docstring: the schema would describe every serializer deriving from it with it.)
-class ModelSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+# At most this many unknown or read-only keys are named in one error, each cut to this
+# length: a body of 10,000 made-up keys gets a short answer.
+MAX_NAMED_KEYS = 20
+MAX_KEY_LENGTH = 64
+
+
+def _names(values: Collection[str]) -> str:
+    return "、".join(sorted(values))
+
+
+# Refuses what a body sends that the serializer does not take, instead of dropping it: a key
+# the serializer has no field for ("未知字段", naming the ones it takes), and a key that is a
+# read-only field, a field of the resource's representation (``output_serializer``) or a
+# field only a create takes (``create_only_fields``, when an ``instance`` is being changed)
+# ("只读字段"). Nested serializers (list items) check their own keys. All errors of a body
+# come back together, with the fields' own. (Comments, not docstrings: the schema would
+# describe every serializer deriving from these with it.)
+class StrictInputMixin:
+    # The serializer that renders the resource this body creates or changes: its fields that
+    # this body does not take are refused as read-only rather than unknown.
+    output_serializer: ClassVar[type[serializers.Serializer[Any]] | None] = None
+    # Fields a create takes that a change of an existing ``instance`` does not (the
+    # organization it belongs to, its ref): refused as read-only there.
+    create_only_fields: ClassVar[tuple[str, ...]] = ()
+
+    fields: Any
+    instance: Any
+
+    def _read_only_names(self, writable: Collection[str]) -> set[str]:
+        names = {name for name, field in self.fields.items() if field.read_only}
+        if self.output_serializer is not None:
+            names |= set(self.output_serializer().fields) - set(writable)
+        return names
+
+    def key_errors(self, data: Mapping[Any, Any]) -> dict[str, list[str]]:
+        """The errors of the keys of ``data`` this serializer does not take."""
+        writable = {name for name, field in self.fields.items() if not field.read_only}
+        if self.instance is not None:
+            writable -= set(self.create_only_fields)
+        extra = [str(key) for key in data if key not in writable]
+        if not extra:
+            return {}
+        read_only = self._read_only_names(writable) | set(self.create_only_fields)
+        if writable:
+            unknown = gettext("未知字段。可用：%(known)s。") % {"known": _names(writable)}
+        else:
+            unknown = gettext("未知字段。此处不接受任何字段。")
+        return {
+            key[:MAX_KEY_LENGTH]: [
+                gettext("只读字段，不能在此修改。") if key in read_only else unknown
+            ]
+            for key in sorted(extra)[:MAX_NAMED_KEYS]
+        }
+
+    def to_internal_value(self, data: Any) -> Any:
+        errors = self.key_errors(data) if isinstance(data, Mapping) else {}
+        try:
+            value = super().to_internal_value(data)  # type: ignore[misc]
+        except ValidationError as exc:
+            if errors and isinstance(exc.detail, dict):
+                raise ValidationError({**exc.detail, **errors}) from None
+            raise
+        if errors:
+            raise ValidationError(errors)
+        return value
+
+
+# DRF's Serializer for request bodies, strict about their keys (StrictInputMixin).
+class Serializer(StrictInputMixin, serializers.Serializer):  # type: ignore[type-arg]
+    pass
+
+
+# The body of a write that takes no fields: an empty object (or no body at all).
+class NoInputSerializer(Serializer):
+    pass
+
+
+def reject_body_fields(data: Any) -> None:
+    """Refuse a body with fields where the endpoint takes none (400 naming each)."""
+    NoInputSerializer(data=data if data else {}).is_valid(raise_exception=True)
+
+
+# DRF's ModelSerializer, with the model's text columns read by StringField, strict about a
+# body's keys like Serializer. (A comment, not a docstring: the schema would describe every
+# serializer deriving from it with it.)
+class ModelSerializer(StrictInputMixin, serializers.ModelSerializer):  # type: ignore[type-arg]
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.CharField: StringField,

@@ -10,7 +10,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.fields import ModelSerializer, StringField
+from core.api.fields import ModelSerializer, Serializer, StringField
 from matching import selectors
 from matching.api.explain import (
     ExplainQuerySerializer,
@@ -100,22 +100,22 @@ class PairReviewSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class RespondInputSerializer(serializers.Serializer):
+class RespondInputSerializer(Serializer):
     interested = serializers.BooleanField()
     note = StringField(max_length=500, required=False, allow_blank=True)
 
 
-class ShortlistInputSerializer(serializers.Serializer):
+class ShortlistInputSerializer(Serializer):
     shortlisted = serializers.BooleanField(default=True)
 
 
-class ApproveInputSerializer(serializers.Serializer):
+class ApproveInputSerializer(Serializer):
     tolerance_until = serializers.DateField(help_text="end of the pilot's tolerance period")
     validation_type = serializers.ChoiceField(choices=ValidationType.choices, required=False)
     reason = StringField(max_length=500, required=False, allow_blank=True)
 
 
-class RejectInputSerializer(serializers.Serializer):
+class RejectInputSerializer(Serializer):
     reason = StringField(max_length=500)
 
 

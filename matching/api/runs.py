@@ -9,14 +9,14 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.fields import IdField, ModelSerializer
+from core.api.fields import IdField, ModelSerializer, Serializer, reject_body_fields
 from matching import selectors
 from matching.models import MatchRun, RunScope
 from matching.services import runs
 from matching.services.runs import run_progress
 
 
-class MatchRunInputSerializer(serializers.Serializer):
+class MatchRunInputSerializer(Serializer):
     scope = serializers.ChoiceField(choices=RunScope.choices)
     object_id = IdField(
         required=False,
@@ -53,6 +53,9 @@ class MatchRunSerializer(ModelSerializer):
 
     def get_progress(self, obj: MatchRun) -> float:
         return run_progress(obj)
+
+
+MatchRunInputSerializer.output_serializer = MatchRunSerializer
 
 
 @extend_schema_view(
@@ -94,5 +97,7 @@ class MatchRunViewSet(
     @extend_schema(request=None, responses={200: MatchRunSerializer}, summary="取消批次")
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
-        run = runs.match_run_cancel(run_id=self.get_object().pk, actor=request.user)
+        run_id = self.get_object().pk
+        reject_body_fields(request.data)
+        run = runs.match_run_cancel(run_id=run_id, actor=request.user)
         return Response(MatchRunSerializer(run).data)

@@ -17,7 +17,14 @@ from rest_framework.response import Response
 from accounts.api.serializers import OrganizationBriefSerializer
 from accounts.choices import OrganizationKind, Role
 from accounts.models import Organization
-from core.api.fields import IdField, Int64Field, ModelSerializer, SlugStringField, StringField
+from core.api.fields import (
+    IdField,
+    Int64Field,
+    ModelSerializer,
+    Serializer,
+    SlugStringField,
+    StringField,
+)
 from scenarios import selectors
 from scenarios.api.common import (
     KeywordList,
@@ -37,7 +44,11 @@ from scenarios.models import (
 from scenarios.services import capabilities
 
 
-class CapabilityInputSerializer(serializers.Serializer):
+class CapabilityInputSerializer(Serializer):
+    # A capability keeps its firm and ref: PATCH refuses them (read-only), as it does the
+    # fields of CapabilityOutputSerializer that no body sets (``status``, ``id``…).
+    create_only_fields = ("ref", "firm")
+
     ref = StringField(max_length=64, required=False)
     firm = IdField(required=False, help_text="firm id; optional when the user edits for one firm")
     title = StringField(max_length=200)
@@ -104,6 +115,9 @@ class CapabilityOutputSerializer(CapabilityPublicSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+CapabilityInputSerializer.output_serializer = CapabilityOutputSerializer
 
 
 CAP_ORDERING = [

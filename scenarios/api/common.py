@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from accounts.models import Organization
 from accounts.roles import is_platform_admin, memberships
-from core.api.fields import Int64Field, StringField
+from core.api.fields import Int64Field, Serializer, StringField
 from core.api.idempotency import IdempotentCreateMixin
 from core.api.mixins import expected_version, with_etag
 from core.errors import ActorNotAllowed, InvalidInput
@@ -28,7 +28,7 @@ def chain_slugs(obj: ScenarioNeed | Capability) -> list[str]:
     return [c.slug for c in obj.chains.all()]
 
 
-class VersionInputSerializer(serializers.Serializer):
+class VersionInputSerializer(Serializer):
     version = Int64Field(
         min_value=1, required=False, help_text="expected current version (or If-Match)"
     )
@@ -137,7 +137,9 @@ class VersionedResourceViewSet(
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         obj = self.get_object()
-        data = self.input_serializer(data=request.data, partial=True)
+        # With the object, the serializer refuses what only a create takes (its organization,
+        # its ref) instead of dropping it.
+        data = self.input_serializer(obj, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         version = expected_version(request, data.validated_data, required=True)
         obj = self.update_object(request, obj, version, self._input_values(data.validated_data))

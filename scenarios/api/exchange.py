@@ -31,7 +31,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from core.api.fields import StringField
+from core.api.fields import Serializer, StringField
 from core.api.filters import query_parameters_check
 from core.api.schema import error_responses
 from scenarios import exchange
@@ -41,7 +41,7 @@ from scenarios.exchange.limits import ExchangeKind
 # --- Serializers -------------------------------------------------------------------------
 
 
-class ImportInputSerializer(serializers.Serializer):
+class ImportInputSerializer(Serializer):
     """Multipart body of POST /needs/import/ and /capabilities/import/."""
 
     file = serializers.FileField(

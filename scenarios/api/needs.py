@@ -19,6 +19,7 @@ from core.api.fields import (
     Int64Field,
     ModelSerializer,
     RealField,
+    Serializer,
     SlugStringField,
     StringField,
 )
@@ -45,8 +46,12 @@ from scenarios.models.needs import CONFIDENTIAL_NEED_FIELDS
 from scenarios.services import assessments, needs, reviews
 
 
-class NeedInputSerializer(serializers.Serializer):
+class NeedInputSerializer(Serializer):
     """Body of POST /needs/ and PATCH /needs/{id}/ (PATCH also takes ``version``)."""
+
+    # A need keeps its agency and ref: PATCH refuses them (read-only), as it does the
+    # fields of NeedOutputSerializer that no body sets (``status``, ``id``…).
+    create_only_fields = ("ref", "agency")
 
     ref = StringField(max_length=64, required=False)
     agency = IdField(
@@ -146,6 +151,9 @@ class NeedOutputSerializer(NeedPublicSerializer):
         return data
 
 
+NeedInputSerializer.output_serializer = NeedOutputSerializer
+
+
 class ReviewDecisionInputSerializer(VersionInputSerializer):
     comment = StringField(max_length=2000, allow_blank=True, required=False)
 
@@ -154,7 +162,7 @@ class RequiredCommentInputSerializer(VersionInputSerializer):
     comment = StringField(max_length=2000)
 
 
-class AssessmentInputSerializer(serializers.Serializer):
+class AssessmentInputSerializer(Serializer):
     scores = serializers.DictField(
         child=RealField(min_value=0, max_value=100),
         help_text="criterion key → score 0-100, one per criterion of the current policy",
@@ -179,6 +187,9 @@ class AssessmentSerializer(ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+AssessmentInputSerializer.output_serializer = AssessmentSerializer
 
 
 NEED_ORDERING = [

@@ -10,8 +10,7 @@ from rest_framework.response import Response
 from accounts.api.serializers import OrganizationSerializer
 from accounts.models import Organization
 from accounts.selectors import organization_list_for_user
-from core.api.fields import StringField
-from scenarios.api.common import ReasonInputSerializer
+from core.api.fields import Serializer, StringField, reject_body_fields
 from scenarios.choices import Certification
 from scenarios.services.firms import (
     organization_certify,
@@ -21,7 +20,7 @@ from scenarios.services.firms import (
 )
 
 
-class CertifyInputSerializer(serializers.Serializer):
+class CertifyInputSerializer(Serializer):
     certifications = serializers.ListField(
         child=serializers.ChoiceField(choices=Certification.choices),
         max_length=len(Certification.choices),
@@ -34,6 +33,12 @@ class CertifyInputSerializer(serializers.Serializer):
         help_text="pilots one capability may run at once, as checked; null: unchecked",
     )
     reason = StringField(max_length=2000, allow_blank=True, required=False, default="")
+
+
+class OrganizationReasonInputSerializer(Serializer):
+    """Body of a firm's suspension or reinstatement (an organization has no version)."""
+
+    reason = StringField(max_length=2000, allow_blank=True, required=False)
 
 
 class OrganizationViewSet(
@@ -52,15 +57,19 @@ class OrganizationViewSet(
     @extend_schema(request=None, responses={200: OrganizationSerializer}, summary="认证企业")
     @action(detail=True, methods=["post"])
     def verify(self, request: Request, pk: str | None = None) -> Response:
-        org = organization_verify(actor=request.user, organization=self.get_object())
+        org = self.get_object()
+        reject_body_fields(request.data)
+        org = organization_verify(actor=request.user, organization=org)
         return Response(OrganizationSerializer(org).data)
 
     @extend_schema(
-        request=ReasonInputSerializer, responses={200: OrganizationSerializer}, summary="暂停企业"
+        request=OrganizationReasonInputSerializer,
+        responses={200: OrganizationSerializer},
+        summary="暂停企业",
     )
     @action(detail=True, methods=["post"])
     def suspend(self, request: Request, pk: str | None = None) -> Response:
-        data = ReasonInputSerializer(data=request.data)
+        data = OrganizationReasonInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         org = organization_suspend(
             actor=request.user,
@@ -70,11 +79,13 @@ class OrganizationViewSet(
         return Response(OrganizationSerializer(org).data)
 
     @extend_schema(
-        request=ReasonInputSerializer, responses={200: OrganizationSerializer}, summary="恢复企业"
+        request=OrganizationReasonInputSerializer,
+        responses={200: OrganizationSerializer},
+        summary="恢复企业",
     )
     @action(detail=True, methods=["post"])
     def reinstate(self, request: Request, pk: str | None = None) -> Response:
-        data = ReasonInputSerializer(data=request.data)
+        data = OrganizationReasonInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         org = organization_reinstate(
             actor=request.user,

@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.fields import IdField, ModelSerializer, StringField
+from core.api.fields import IdField, ModelSerializer, Serializer, StringField
 from core.api.mixins import expected_version
 from core.errors import InvalidInput
 from scenarios import selectors
@@ -32,13 +32,13 @@ from scenarios.services import pilots
 from scenarios.services.pilots import MAX_MILESTONES
 
 
-class MilestoneSerializer(serializers.Serializer):
+class MilestoneSerializer(Serializer):
     title = StringField(max_length=200)
     due = serializers.DateField(required=False, allow_null=True)
     done = serializers.BooleanField(required=False, default=False)
 
 
-class PilotInputSerializer(serializers.Serializer):
+class PilotInputSerializer(Serializer):
     need = IdField()
     capability = IdField()
     tolerance_until = serializers.DateField(help_text="end of the tolerance period (包容期)")
@@ -76,7 +76,7 @@ class PilotDecideInputSerializer(VersionInputSerializer):
     )
 
 
-class PilotRecognizeInputSerializer(serializers.Serializer):
+class PilotRecognizeInputSerializer(Serializer):
     first_of_kind = serializers.BooleanField(default=False)
     best_practice = serializers.BooleanField(default=False)
 
@@ -112,6 +112,9 @@ class PilotSerializer(ModelSerializer):
             "ended_at",
         ]
         read_only_fields = fields
+
+
+PilotInputSerializer.output_serializer = PilotSerializer
 
 
 @extend_schema_view(

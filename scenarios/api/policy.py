@@ -6,7 +6,15 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.fields import Int64Field, ModelSerializer, RealField, SlugStringField, StringField
+from core.api.fields import (
+    Int64Field,
+    ModelSerializer,
+    RealField,
+    Serializer,
+    SlugStringField,
+    StringField,
+    reject_body_fields,
+)
 from core.api.mixins import expected_version
 from core.api.schema import error_responses
 from scenarios.choices import (
@@ -26,7 +34,7 @@ from scenarios.services.policy import (
 )
 
 
-class CriterionSerializer(serializers.Serializer):
+class CriterionSerializer(Serializer):
     key = SlugStringField(max_length=64)
     name = StringField(max_length=64)
     weight = RealField(min_value=0, max_value=RELATIVE_WEIGHT_MAX)
@@ -62,7 +70,7 @@ class PolicySerializer(ModelSerializer):
         read_only_fields = ["version", "created_at"]
 
 
-class PolicyInputSerializer(serializers.Serializer):
+class PolicyInputSerializer(Serializer):
     """Changes for a new policy version; omitted fields keep their current values."""
 
     major_budget_threshold_cny = serializers.IntegerField(
@@ -87,7 +95,7 @@ class PolicyInputSerializer(serializers.Serializer):
     )
 
 
-class NegativeListEntryInputSerializer(serializers.Serializer):
+class NegativeListEntryInputSerializer(Serializer):
     kind = serializers.ChoiceField(choices=NegativeListKind.choices)
     keyword = StringField(max_length=64, required=False, allow_blank=True)
     chain = SlugStringField(max_length=64, required=False, allow_blank=True)
@@ -103,6 +111,10 @@ class NegativeListEntrySerializer(ModelSerializer):
         model = NegativeListEntry
         fields = ["id", "kind", "keyword", "chain", "reason", "active", "created_at"]
         read_only_fields = fields
+
+
+PolicyInputSerializer.output_serializer = PolicySerializer
+NegativeListEntryInputSerializer.output_serializer = NegativeListEntrySerializer
 
 
 class PolicyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -167,5 +179,6 @@ class NegativeListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def deactivate(self, request: Request, pk: str | None = None) -> Response:
         entry = self.get_object()
+        reject_body_fields(request.data)
         entry = negative_entry_deactivate(actor=request.user, entry=entry)
         return Response(NegativeListEntrySerializer(entry).data)

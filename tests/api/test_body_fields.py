@@ -1,0 +1,344 @@
+"""Write bodies: a key the endpoint does not take is a 400 naming it, never dropped.
+
+An unknown key is named with the fields the endpoint takes; a key the resource shows but no
+body sets (``status``, ``id``), or one only a create takes (a need's ``agency`` and ``ref``
+on PATCH), is named read-only. Nested items (milestones, criteria) and the multipart import
+form are checked the same way.
+"""
+
+import datetime as dt
+import io
+
+import pytest
+from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
+from rest_framework import serializers
+
+from core.api.fields import MAX_NAMED_KEYS, StrictInputMixin
+from scenarios.models import Capability, NegativeListEntry, Pilot, PolicyVersion, ScenarioNeed
+from tests import factories
+from tests.api.test_needs_api import need_body
+from tests.scenarios.helpers import CAPABILITY_DEFAULTS, make_capability, make_need
+
+pytestmark = pytest.mark.django_db
+
+READ_ONLY = "只读字段，不能在此修改。"
+
+# Write operations that take no body at all: any key is unknown.
+BODILESS = {
+    "POST /api/v1/match-runs/{id}/cancel/",
+    "POST /api/v1/negative-list/{id}/deactivate/",
+    "POST /api/v1/notifications/{id}/read/",
+    "POST /api/v1/organizations/{id}/verify/",
+}
+
+
+def _serializers_within(serializer):
+    """The serializer and every serializer nested in its fields (list items included)."""
+    yield serializer
+    for field in serializer.fields.values():
+        nested = field.child if isinstance(field, serializers.ListSerializer) else field
+        if isinstance(nested, serializers.Serializer):
+            yield from _serializers_within(nested)
+
+
+def test_every_write_body_is_read_by_a_strict_serializer():
+    # given: every write operation of the schema, and the serializer it documents
+    generator = SchemaGenerator()
+    generator._initialise_endpoints()
+    found, lax, bodiless = 0, [], set()
+
+    # when
+    for path, _regex, method, view in generator._get_paths_and_endpoints():
+        if method not in {"POST", "PUT", "PATCH"}:
+            continue
+        serializer = view.schema.get_request_serializer()
+        if isinstance(serializer, dict):  # {media type: serializer}
+            (serializer,) = set(serializer.values())
+        if serializer is None:
+            bodiless.add(f"{method} {path}")
+            continue
+        found += 1
+        instance = serializer() if isinstance(serializer, type) else serializer
+        lax += [
+            f"{method} {path} {type(s).__name__}"
+            for s in _serializers_within(instance)
+            if not isinstance(s, StrictInputMixin)
+        ]
+
+    # then: nested ones too; the operations without a body check theirs in the view
+    assert found > 35
+    assert lax == []
+    assert bodiless == BODILESS
+
+
+def test_need_create_with_an_unknown_key_is_a_400_naming_it_and_the_accepted(api, agency_user):
+    response = api.as_user(agency_user).post(
+        "/api/v1/needs/", need_body(unknownfield=1), format="json"
+    )
+
+    assert response.status_code == 400
+    message = response.json()["fields"]["unknownfield"][0]
+    assert message.startswith("未知字段。可用：")
+    assert "title" in message
+    assert "deadline" in message
+    assert not ScenarioNeed.objects.exists()
+
+
+@pytest.mark.parametrize("key", ["status", "id", "published_at", "value_score"])
+def test_need_create_with_a_read_only_field_is_a_400_naming_it(api, agency_user, key):
+    response = api.as_user(agency_user).post(
+        "/api/v1/needs/", need_body(**{key: "published" if key == "status" else 7}), format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {key: [READ_ONLY]}
+    assert not ScenarioNeed.objects.exists()
+
+
+def test_unknown_keys_come_back_with_the_fields_own_errors(api, agency_user):
+    body = need_body(extra="x", status="published")
+    del body["title"]
+
+    response = api.as_user(agency_user).post("/api/v1/needs/", body, format="json")
+
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == {"title", "extra", "status"}
+
+
+def test_a_body_of_many_unknown_keys_names_a_bounded_few(api, agency_user):
+    body = need_body(**{f"k{n:03}" + "x" * 100: n for n in range(200)})
+
+    response = api.as_user(agency_user).post("/api/v1/needs/", body, format="json")
+
+    assert response.status_code == 400
+    fields = response.json()["fields"]
+    assert len(fields) == MAX_NAMED_KEYS
+    assert max(len(name) for name in fields) <= 64
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({"agency": "OTHER"}, "agency"),
+        ({"agency": "OWN"}, "agency"),
+        ({"ref": "N-NEW-1"}, "ref"),
+        ({"status": "published"}, "status"),
+        ({"title": "新标题", "unknownfield": 1}, "unknownfield"),
+    ],
+)
+def test_need_patch_refuses_what_it_cannot_change(api, agency_user, agency, body, named):
+    # given: a draft of the user's agency, and another agency
+    other = factories.AgencyFactory.create()
+    need = make_need(agency, region="360102")
+    ids = {"OTHER": other.pk, "OWN": agency.pk}
+    body = {k: ids.get(v, v) if isinstance(v, str) else v for k, v in body.items()}
+
+    # when
+    response = api.as_user(agency_user).patch(
+        f"/api/v1/needs/{need.pk}/", {**body, "version": need.version}, format="json"
+    )
+
+    # then: nothing changes, not even the version
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == [named]
+    if named != "unknownfield":
+        assert response.json()["fields"][named] == [READ_ONLY]
+    after = ScenarioNeed.objects.get(pk=need.pk)
+    assert (after.agency_id, after.ref, after.version) == (agency.pk, need.ref, need.version)
+
+
+def test_need_patch_still_takes_its_writable_fields(api, agency_user, agency):
+    need = make_need(agency, region="360102")
+
+    response = api.as_user(agency_user).patch(
+        f"/api/v1/needs/{need.pk}/", {"title": "新标题", "version": need.version}, format="json"
+    )
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["title"] == "新标题"
+
+
+def test_capability_patch_refuses_firm_and_status(api, firm_user, firm):
+    other = factories.FirmFactory.create()
+    cap = make_capability(firm)
+
+    response = api.as_user(firm_user).patch(
+        f"/api/v1/capabilities/{cap.pk}/",
+        {"firm": other.pk, "status": "published", "version": cap.version},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"firm": [READ_ONLY], "status": [READ_ONLY]}
+    after = Capability.objects.get(pk=cap.pk)
+    assert (after.firm_id, after.status, after.version) == (firm.pk, cap.status, cap.version)
+
+
+def test_capability_create_still_takes_its_firm(api, firm_user, firm):
+    response = api.as_user(firm_user).post(
+        "/api/v1/capabilities/",
+        {**CAPABILITY_DEFAULTS, "firm": firm.pk, "region_code": "360102"},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.json()
+
+
+def test_an_action_body_with_an_unknown_key_is_refused(api, agency_user, agency):
+    need = make_need(agency, region="360102")
+
+    response = api.as_user(agency_user).post(
+        f"/api/v1/needs/{need.pk}/submit/",
+        {"version": need.version, "status": "published"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"status": ["未知字段。可用：version。"]}
+    assert ScenarioNeed.objects.get(pk=need.pk).status == need.status
+
+
+def test_pilot_create_refuses_an_unknown_key_in_a_milestone(api, agency_user):
+    until = (timezone.localdate() + dt.timedelta(days=180)).isoformat()
+
+    response = api.as_user(agency_user).post(
+        "/api/v1/pilots/",
+        {
+            "need": 1,
+            "capability": 1,
+            "tolerance_until": until,
+            "milestones": [{"title": "a", "due": "2027-01-31"}, {"title": "b", "extra": 1}],
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400
+    fields = response.json()["fields"]
+    assert list(fields) == ["milestones.1.extra"]
+    assert fields["milestones.1.extra"][0].startswith("未知字段。可用：")
+    assert "due" in fields["milestones.1.extra"][0]
+
+
+def test_pilot_milestones_refuse_an_unknown_key_in_an_item(api, agency_user, agency, firm):
+    # given: a running pilot of the user's need
+    pilot = Pilot.objects.create(
+        need=make_need(agency, region="360102"),
+        capability=make_capability(firm),
+        validation_type="technology",
+        tolerance_until=timezone.localdate() + dt.timedelta(days=180),
+        trl_before=7,
+    )
+
+    # when
+    response = api.as_user(agency_user).post(
+        f"/api/v1/pilots/{pilot.pk}/milestones/",
+        {"milestones": [{"title": "a", "due": "2027-01-31", "extra": 1}], "version": 1},
+        format="json",
+    )
+
+    # then
+    assert response.status_code == 400, response.json()
+    assert list(response.json()["fields"]) == ["milestones.0.extra"]
+    assert Pilot.objects.get(pk=pilot.pk).milestones == []
+
+
+def test_policy_refuses_unknown_criterion_keys_and_its_creation_time(api, province_reviewer):
+    before = PolicyVersion.objects.count()
+
+    response = api.as_user(province_reviewer).post(
+        "/api/v1/policy/",
+        {
+            "created_at": "2026-01-01T00:00:00Z",
+            "selection_criteria": [{"key": "a", "name": "甲", "weight": 1, "extra": 1}],
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400
+    fields = response.json()["fields"]
+    assert fields["created_at"] == [READ_ONLY]
+    assert fields["selection_criteria.0.extra"][0].startswith("未知字段。可用：")
+    assert PolicyVersion.objects.count() == before
+
+
+def test_negative_list_entry_refuses_active(api, province_reviewer):
+    response = api.as_user(province_reviewer).post(
+        "/api/v1/negative-list/",
+        {"kind": "keyword", "keyword": "禁用词", "reason": "测试", "active": False},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"active": [READ_ONLY]}
+    assert not NegativeListEntry.objects.exists()
+
+
+def test_a_bodiless_action_refuses_a_key(api, province_reviewer):
+    entry = NegativeListEntry.objects.create(kind="keyword", keyword="禁用词", reason="测试")
+
+    refused = api.as_user(province_reviewer).post(
+        f"/api/v1/negative-list/{entry.pk}/deactivate/", {"active": True}, format="json"
+    )
+    empty = api.post(f"/api/v1/negative-list/{entry.pk}/deactivate/", {}, format="json")
+
+    assert refused.status_code == 400
+    assert refused.json()["fields"] == {"active": ["未知字段。此处不接受任何字段。"]}
+    assert empty.status_code == 200, empty.json()
+    assert empty.json()["active"] is False
+
+
+def test_a_bodiless_action_takes_no_body_at_all(api, province_reviewer):
+    entry = NegativeListEntry.objects.create(kind="keyword", keyword="禁用词", reason="测试")
+
+    response = api.as_user(province_reviewer).post(f"/api/v1/negative-list/{entry.pk}/deactivate/")
+
+    assert response.status_code == 200, response.json()
+
+
+def test_organization_suspend_takes_no_version(api, city_reviewer, firm):
+    response = api.as_user(city_reviewer).post(
+        f"/api/v1/organizations/{firm.pk}/suspend/", {"reason": "核查", "version": 1}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"version": ["未知字段。可用：reason。"]}
+
+
+def test_the_token_endpoint_refuses_an_unknown_key(api, agency_user):
+    response = api.post(
+        "/api/v1/auth/token/",
+        {"username": agency_user.username, "password": "pw-for-tests-2026", "remember": True},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["remember"]
+
+
+def test_the_import_form_refuses_an_unknown_field(api, agency_user):
+    upload = io.BytesIO(b"[]")
+    upload.name = "needs.json"
+
+    response = api.as_user(agency_user).post(
+        "/api/v1/needs/import/",
+        {"file": upload, "dry_run": "true", "overwrite": "true"},
+        format="multipart",
+    )
+
+    assert response.status_code == 400
+    message = response.json()["fields"]["overwrite"][0]
+    assert message.startswith("未知字段。可用：")
+    assert "update" in message
+
+
+def test_the_import_form_refuses_a_file_under_another_name(api, agency_user):
+    upload = io.BytesIO(b"[]")
+    upload.name = "needs.json"
+
+    response = api.as_user(agency_user).post(
+        "/api/v1/needs/import/", {"upload": upload}, format="multipart"
+    )
+
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == {"file", "upload"}
