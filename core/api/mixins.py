@@ -23,23 +23,33 @@ _VERSION = re.compile(r"[0-9]{1,9}")
 def expected_version(
     request: Request, body: dict[str, Any] | None = None, *, required: bool = False
 ) -> int | None:
-    """The version the client wrote against: body ``version`` or the If-Match ETag."""
+    """The version the client wrote against: body ``version`` or the If-Match ETag.
+
+    Both may be sent; then they must agree (400 on ``version`` otherwise), since either
+    one winning silently would write against a version the client did not mean."""
     body = body if body is not None else {}
-    if body.get("version") is not None:
-        return int(body["version"])
     header = request.headers.get("If-Match", "").strip()
+    from_header = None
     if header:
         raw = header.removeprefix("W/").strip('"')
-        if _VERSION.fullmatch(raw):
-            return int(raw)
+        if not _VERSION.fullmatch(raw):
+            raise InvalidInput(
+                _('If-Match 格式无效，应为 "版本号"。'),
+                fields={"If-Match": [_('应为 "版本号"，例如 "3"。')]},
+                code="invalid_if_match",
+            )
+        from_header = int(raw)
+    from_body = int(body["version"]) if body.get("version") is not None else None
+    if from_body is not None and from_header is not None and from_body != from_header:
         raise InvalidInput(
-            _('If-Match 格式无效，应为 "版本号"。'),
-            fields={"If-Match": [_('应为 "版本号"，例如 "3"。')]},
-            code="invalid_if_match",
+            _("版本号与 If-Match 不一致。"),
+            fields={"version": [_("版本号与 If-Match 不一致。")]},
+            code="version_mismatch",
         )
-    if required:
+    version = from_body if from_body is not None else from_header
+    if version is None and required:
         raise PreconditionRequired(_("更新需要提供当前版本：If-Match 请求头或 version 字段。"))
-    return None
+    return version
 
 
 def with_etag(response: Response, version: int) -> Response:

@@ -3,7 +3,8 @@
 An unknown key is named with the fields the endpoint takes; a key the resource shows but no
 body sets (``status``, ``id``), or one only a create takes (a need's ``agency`` and ``ref``
 on PATCH), is named read-only. Nested items (milestones, criteria) and the multipart import
-form are checked the same way.
+form are checked the same way. When a body's ``version`` and If-Match disagree, the request
+is refused on ``version`` instead of one of them winning.
 """
 
 import datetime as dt
@@ -14,6 +15,7 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework import serializers
 
+from activity.models import AuditEvent
 from core.api.fields import MAX_NAMED_KEYS, StrictInputMixin
 from scenarios.models import Capability, NegativeListEntry, Pilot, PolicyVersion, ScenarioNeed
 from tests import factories
@@ -342,3 +344,67 @@ def test_the_import_form_refuses_a_file_under_another_name(api, agency_user):
 
     assert response.status_code == 400
     assert set(response.json()["fields"]) == {"file", "upload"}
+
+
+# --- version and If-Match ----------------------------------------------------------------
+
+
+def test_a_body_version_that_disagrees_with_if_match_is_a_400_on_version(api, agency_user, agency):
+    need = make_need(agency, region="360102")
+    audited = AuditEvent.objects.count()
+
+    response = api.as_user(agency_user).patch(
+        f"/api/v1/needs/{need.pk}/",
+        {"title": "新标题", "version": need.version},
+        format="json",
+        HTTP_IF_MATCH=f'"{need.version + 1}"',
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "version_mismatch"
+    assert response.json()["fields"] == {"version": ["版本号与 If-Match 不一致。"]}
+    after = ScenarioNeed.objects.get(pk=need.pk)
+    assert (after.title, after.version) == (need.title, need.version)
+    assert AuditEvent.objects.count() == audited
+
+
+def test_a_body_version_that_agrees_with_if_match_passes(api, agency_user, agency):
+    need = make_need(agency, region="360102")
+
+    response = api.as_user(agency_user).patch(
+        f"/api/v1/needs/{need.pk}/",
+        {"title": "新标题", "version": need.version},
+        format="json",
+        HTTP_IF_MATCH=f'W/"{need.version}"',
+    )
+
+    assert response.status_code == 200, response.json()
+
+
+def test_an_action_with_disagreeing_version_and_if_match_changes_nothing(api, agency_user, agency):
+    need = make_need(agency, region="360102")
+
+    response = api.as_user(agency_user).post(
+        f"/api/v1/needs/{need.pk}/submit/",
+        {"version": need.version + 1},
+        format="json",
+        HTTP_IF_MATCH=f'"{need.version}"',
+    )
+
+    assert response.status_code == 400
+    assert "version" in response.json()["fields"]
+    assert ScenarioNeed.objects.get(pk=need.pk).status == need.status
+
+
+def test_a_malformed_if_match_is_refused_even_with_a_body_version(api, agency_user, agency):
+    need = make_need(agency, region="360102")
+
+    response = api.as_user(agency_user).patch(
+        f"/api/v1/needs/{need.pk}/",
+        {"title": "新标题", "version": need.version},
+        format="json",
+        HTTP_IF_MATCH="*",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_if_match"
