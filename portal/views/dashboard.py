@@ -16,7 +16,7 @@ from django.views.decorators.http import require_safe
 from accounts.roles import committees_of, is_platform_admin
 from matching import figures as matching_figures
 from matching.models import RunStatus
-from reference.selectors import chains_by_slug
+from reference.selectors import chains_by_slug, regions_by_code
 from scenarios import figures
 from scenarios.choices import ScenarioCategory
 from scenarios.services.policy import policy_current
@@ -58,7 +58,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             {"key": key, "name": str(label), "n": lists["categories"].get(key, 0)}
             for key, label in ScenarioCategory.choices
         ],
-        "cities": lists["cities"],
+        "cities": [{**row, **_city_names(row["code"])} for row in lists["cities"]],
         "funnel": [
             {"key": key, "name": str(label), "n": funnel_counts.get(key, 0)}
             for key, label in FUNNEL
@@ -91,3 +91,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "english": (get_language() or "").startswith("en"),
     }
     return render(request, "portal/dashboard.html", context)
+
+
+def _city_names(code: str) -> dict[str, str]:
+    """A city's name in the active language for the map: in full for the tooltip, and without
+    the level's word as its label (南昌, Nanchang: the full names overlapped on the map)."""
+    node = regions_by_code().get(code)
+    if node is None:
+        return {"full": code, "label": code}
+    full = node.name
+    return {"full": full, "label": full.removesuffix(" City").removesuffix("市") or full}

@@ -4,6 +4,7 @@ committee members and the admin; every chart has its table; the funnel is always
 import json
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from tests.portal.conftest import signed_in
@@ -56,3 +57,19 @@ def test_the_page_takes_a_fixed_number_of_queries(matched, django_assert_max_num
     client.get("/dashboard/")  # fills the minute's cache of the list counts
     with django_assert_max_num_queries(12):
         client.get("/dashboard/")
+
+
+@pytest.mark.parametrize(
+    ("language", "full", "label"),
+    [("zh-hans", "南昌市", "南昌"), ("en", "Nanchang City", "Nanchang")],
+)
+def test_the_map_names_its_cities_in_the_readers_language(matched, language, full, label):
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+
+    html = client.get("/dashboard/").content.decode()
+
+    data = json.loads(html.split('id="dashboard-data" type="application/json">')[1].split("<")[0])
+    nanchang = next(c for c in data["cities"] if c["code"] == "360100")
+    assert (nanchang["full"], nanchang["label"]) == (full, label)
+    assert nanchang["name"] == "南昌市"  # the map file's key stays the Chinese name

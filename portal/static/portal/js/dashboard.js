@@ -81,14 +81,17 @@
       var chart = draw("chart-map", {
         tooltip: { trigger: "item", formatter: function (p) {
           var c = p.data || {};
-          return p.name + "<br>" + T.needs + " " + (c.value || 0) + " · " + T.caps + " " + (c.capabilities || 0);
+          return (c.full || p.name) + "<br>" + T.needs + " " + (c.value || 0) + " · " + T.caps + " " + (c.capabilities || 0);
         } },
         visualMap: { min: 0, max: max, left: 8, bottom: 8, calculable: false,
           inRange: { color: ["#e8f0fb", "#1d4f91"] }, text: [String(max), "0"] },
         series: [{ type: "map", map: "jiangxi", roam: false, nameProperty: "name",
-          label: { show: true, fontSize: 10 },
+          label: { show: true, fontSize: 10,
+            formatter: function (p) { return (p.data && p.data.label) || p.name; } },
+          labelLayout: { moveOverlap: "shiftY" },
           data: data.cities.filter(function (c) { return !c.province; }).map(function (c) {
-            return { name: c.name, value: c.needs, capabilities: c.capabilities, code: c.code };
+            return { name: c.name, value: c.needs, capabilities: c.capabilities, code: c.code,
+                     full: c.full, label: c.label };
           }) }]
       });
       if (chart) {
