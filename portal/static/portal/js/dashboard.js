@@ -75,6 +75,12 @@
   var mapEl = document.getElementById("chart-map");
   if (mapEl) {
     fetch(mapEl.dataset.map).then(function (r) { return r.json(); }).then(function (geo) {
+      // Labels sit on each city's seat (properties.cp); Yichun's seat lies beside Xinyu's and
+      // the two names overlapped, so Yichun's label moves into its northern counties (宜丰).
+      var labelAt = { "宜春市": [114.78, 28.4] };
+      geo.features.forEach(function (f) {
+        if (labelAt[f.properties.name]) f.properties.cp = labelAt[f.properties.name];
+      });
       echarts.registerMap("jiangxi", geo);
       var cities = data.cities.filter(function (c) { return !c.province; });
       var max = Math.max.apply(null, [1].concat(values(cities, "needs")));
