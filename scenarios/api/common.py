@@ -58,6 +58,15 @@ def _acting_org(
 ) -> Organization:
     """The organization the user acts for: the given id, or their only one with ``role``."""
     if org_id is not None:
+        mine = {m.organization_id for m in memberships(request.user) if m.role == role}
+        if org_id not in mine and not is_platform_admin(request.user):
+            # The same refusal whether the id exists or not: an unknown id's 400 told an
+            # outsider which organizations exist (unverified firms included).
+            raise ActorNotAllowed(
+                _("只能操作本单位的场景需求。")
+                if field == "agency"
+                else _("只能操作本企业的场景能力。")
+            )
         org = Organization.objects.filter(pk=org_id, kind=kind).select_related("region").first()
         if org is None:
             raise InvalidInput(_("组织不存在。"), fields={field: [_("不存在。")]})

@@ -6,7 +6,7 @@ import pytest
 from scenarios.services.capabilities import capability_submit
 from scenarios.services.needs import need_submit
 from tests import factories
-from tests.scenarios.helpers import make_capability, make_need
+from tests.scenarios.helpers import NEED_DEFAULTS, make_capability, make_need
 
 pytestmark = pytest.mark.django_db
 
@@ -331,3 +331,17 @@ def test_invitation_create_by_a_platform_admin_still_checks_the_organization(api
 
     assert response.status_code == 400
     assert "organization" in response.json()["fields"]
+
+
+@pytest.mark.parametrize("org_id", ["other", 99999999])
+def test_creating_for_an_organization_one_does_not_edit_for_is_403_whether_it_exists(
+    api, agency_user, org_id
+):
+    other = factories.AgencyFactory.create()
+    body = {**NEED_DEFAULTS, "region_code": "360102", "agency": other.pk}
+    if org_id != "other":
+        body["agency"] = org_id
+
+    r = api.as_user(agency_user).post("/api/v1/needs/", body, format="json")
+
+    assert r.status_code == 403
