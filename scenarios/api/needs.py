@@ -23,6 +23,7 @@ from core.api.fields import (
     SlugStringField,
     StringField,
 )
+from core.api.filters import KnownParametersFilter
 from scenarios import selectors
 from scenarios.access import is_need_insider
 from scenarios.api.common import (
@@ -359,7 +360,13 @@ class NeedViewSet(VersionedResourceViewSet):
         return Response(AssessmentSerializer(assessment).data)
 
     @extend_schema(responses={200: AuditEventSerializer(many=True)}, summary="审计轨迹")
-    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    @action(
+        detail=True,
+        methods=["get"],
+        filter_backends=[KnownParametersFilter],
+        pagination_class=None,
+    )
     def history(self, request: Request, pk: str | None = None) -> Response:
+        # Only ``format`` is read (an unknown parameter is a 400, as everywhere else).
         events = selectors.need_history_for_user(user=request.user, need=self.get_object())
         return Response(AuditEventSerializer(events, many=True).data)

@@ -199,3 +199,17 @@ def test_detail_unknown_parameter_lists_only_what_the_detail_reads(api, agency):
     assert a_filter.status_code == 400
     assert "region" in a_filter.json()["fields"]
     assert plain.status_code == 200
+
+
+def test_a_needs_history_refuses_a_parameter_it_does_not_read(api, agency, agency_user):
+    from tests.scenarios.helpers import make_need
+
+    need = make_need(agency)
+    api.as_user(agency_user)
+
+    plain = api.get(f"/api/v1/needs/{need.pk}/history/")
+    junk = api.get(f"/api/v1/needs/{need.pk}/history/", {"page": "2"})
+
+    assert plain.status_code == 200
+    assert junk.status_code == 400
+    assert "page" in junk.json()["fields"]
