@@ -183,16 +183,19 @@ class NegativeEntryForm(StyledForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        # The page shows both boxes; the kind chosen says which one the entry is.
+        # The page shows both boxes; an entry is one or the other, and a box filled for the
+        # other kind is refused rather than dropped (the entry would not be what was read).
         if data.get("kind") == NegativeListKind.KEYWORD:
-            data["chain"] = ""
             keyword = data.get("keyword", "").strip()
             if not keyword:
                 self.add_error("keyword", _("请填写关键词。"))
             elif problem := keyword_problem(keyword):
                 self.add_error("keyword", problem)
+            if data.get("chain"):
+                self.add_error("chain", _("类型为关键词时不填产业链/赛道。"))
         if data.get("kind") == NegativeListKind.CHAIN:
-            data["keyword"] = ""
             if not data.get("chain"):
                 self.add_error("chain", _("请选择产业链/赛道。"))
+            if data.get("keyword", "").strip():
+                self.add_error("keyword", _("类型为产业链/赛道时不填关键词。"))
         return data

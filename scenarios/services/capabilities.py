@@ -151,9 +151,15 @@ def capability_update(
         raise InvalidTransition(_("已发布的能力需先撤回才能修改。"), status=cap.status)
     if not values:
         return cap  # nothing to change: no new version, no empty audit row
+    before = {k: getattr(cap, k) for k in values if k != "chains"}
+    chains_before = set(cap.chains.values_list("pk", flat=True))
     chains = _apply(cap, values)
     _check_region(cap)
     full_clean_or_raise(cap)
+    if before == {k: getattr(cap, k) for k in before} and (
+        chains is None or {c.pk for c in chains} == chains_before
+    ):
+        return cap  # the values sent are the stored ones: nothing changes
     cap.version += 1
     cap.save()
     index_capabilities(ids=[cap.pk])

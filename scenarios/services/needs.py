@@ -178,9 +178,14 @@ def need_update(
         # empty audit row.
         return need
     before = {k: _jsonable(getattr(need, k)) for k in values if k != "chains"}
+    chains_before = set(need.chains.values_list("pk", flat=True))
     chains = _apply(need, values)
     _check_region(need.region, need.agency)
     full_clean_or_raise(need)
+    if before == {k: _jsonable(getattr(need, k)) for k in before} and (
+        chains is None or {c.pk for c in chains} == chains_before
+    ):
+        return need  # the values sent are the stored ones: nothing changes
     need.version += 1
     need.save()
     index_needs(ids=[need.pk])

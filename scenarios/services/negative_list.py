@@ -1,5 +1,7 @@
 """The negative list (负面清单): entries set by the province committee, and the check."""
 
+import unicodedata
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -94,8 +96,12 @@ def keyword_problem(keyword: str) -> str | None:
         return _("最多 %(n)s 个字符。") % {
             "n": NegativeListEntry._meta.get_field("keyword").max_length
         }
+    if any(unicodedata.category(ch) == "Cf" for ch in keyword):
+        # 赌\u200b博 reads as 赌博 but matches nothing, and slips past the duplicate check
+        return _("不能含零宽字符等不可见字符。")
+    meaningful = sum(ch.isalnum() for ch in keyword)
     latin = keyword.isascii()
-    if len(keyword) < (MIN_LATIN_KEYWORD_CHARS if latin else MIN_KEYWORD_CHARS):
+    if meaningful < (MIN_LATIN_KEYWORD_CHARS if latin else MIN_KEYWORD_CHARS):
         return _(
             "关键词太短：至少 %(cjk)s 个汉字或 %(latin)s 个字母、数字；"
             "关键词按文字片段匹配，太短的词会命中大量无关的能力。"

@@ -264,6 +264,17 @@ def pilot_proposal_decide(
         capability = lock_one(Capability, pilot.capability_id)
         until = tolerance_until or pilot.tolerance_until
         _check_pair(need, capability, until)
+        late = [m for m in pilot.milestones if m.get("due") and str(m["due"]) > until.isoformat()]
+        if late:
+            raise InvalidInput(
+                _("包容期截止日期早于里程碑日期。"),
+                fields={
+                    "tolerance_until": [
+                        _("不能早于里程碑“%(title)s”的日期 %(due)s。")
+                        % {"title": late[0]["title"], "due": late[0]["due"]}
+                    ]
+                },
+            )
         extra |= {
             "tolerance_until": until,
             "trl_before": capability.trl,

@@ -199,6 +199,12 @@ def review_decide(
         notify_agency(need=need, verb="need.rejected", reason=comment)
         return need
     next_region = next_review_region(need, review.committee.region)
+    if next_region is None and need.deadline is not None and need.deadline < timezone.localdate():
+        raise InvalidTransition(
+            _("该需求的截止日期（%(d)s）已过，不能发布；请退回发布单位修改截止日期。")
+            % {"d": need.deadline.isoformat()},
+            status="deadline_passed",
+        )
     if next_region is None:
         transition(
             need,

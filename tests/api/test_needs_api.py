@@ -306,3 +306,15 @@ def test_an_empty_patch_changes_nothing_not_even_the_version(api, agency, agency
     assert r.status_code == 200
     assert r.json()["version"] == need.version
     assert not audits.exists()
+
+
+def test_a_patch_that_sends_the_stored_values_changes_nothing(api, agency, agency_user):
+    need = make_need(agency, region="360102")
+
+    r = api.as_user(agency_user).patch(
+        f"/api/v1/needs/{need.pk}/", {"title": need.title, "version": need.version}, format="json"
+    )
+
+    assert r.status_code == 200
+    assert r.json()["version"] == need.version
+    assert not AuditEvent.objects.filter(target_id=str(need.pk), action="need.update").exists()

@@ -123,21 +123,18 @@ def test_a_one_letter_keyword_is_refused_at_the_preview_and_keeps_what_was_typed
     assert not NegativeListEntry.objects.filter(keyword="a").exists()
 
 
-def test_the_kind_chosen_says_which_box_counts(matched, province_reviewer):
-    """The page shows both boxes: a chain picked before switching to a keyword entry is
-    not sent to the service (which refuses an entry holding both)."""
+def test_a_box_filled_for_the_other_kind_is_refused_not_dropped(matched, province_reviewer):
+    """The page shows both boxes: a chain entry with a keyword typed too would silently
+    drop the keyword (and ban the whole chain); it is refused, with what was typed kept."""
     client = signed_in(province_reviewer)
-    entry = {
-        "kind": "keyword",
-        "keyword": "虚拟货币",
-        "reason": "国家禁止",
-        "chain": "future-energy",
-    }
+    entry = {"kind": "chain", "keyword": "光伏组件回收", "reason": "测试", "action": "add"}
+    entry["chain"] = "future-energy"
 
-    added = client.post("/workspace/committee/negative-list/", entry | {"action": "add"})
+    refused = client.post("/workspace/committee/negative-list/", entry).content.decode()
 
-    assert added.status_code == 302
-    assert NegativeListEntry.objects.get(keyword="虚拟货币").chain is None
+    assert "类型为产业链/赛道时不填关键词" in refused
+    assert 'value="光伏组件回收"' in refused
+    assert not NegativeListEntry.objects.exists()
 
 
 def test_a_refused_save_shows_the_shares_of_what_was_typed(matched, province_reviewer):

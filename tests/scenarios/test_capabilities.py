@@ -413,3 +413,9 @@ def test_a_firm_withdraws_a_returned_capability_and_the_committee_still_sees_it_
 
     assert cap.status == "submitted"
     assert cap.held_reason  # waits for the committee
+
+
+@pytest.mark.parametrize("keyword", ["赌\u200b博", ".*+", "a b"])
+def test_a_keyword_with_hidden_or_too_few_letters_is_refused(province_reviewer, keyword):
+    with pytest.raises(InvalidInput):
+        negative_entry_create(actor=province_reviewer, kind="keyword", keyword=keyword, reason="x")

@@ -530,3 +530,24 @@ def test_changing_the_panel_rule_marks_the_needs_already_scored_again(
 
     assert marked is True
     assert published_need.is_high_value is False
+
+
+def test_approving_a_proposal_cannot_end_the_pilot_before_its_milestones(
+    agency_user, city_reviewer, published_need, published_capability
+):
+    pilot = pilot_start(
+        actor=agency_user,
+        need=published_need,
+        capability=published_capability,
+        tolerance_until=until(200),
+        milestones=[{"title": "验收", "due": str(until(150))}],
+    )
+
+    with pytest.raises(InvalidInput) as refused:
+        pilot_proposal_decide(
+            actor=city_reviewer, pilot=pilot, approve=True, tolerance_until=until(100)
+        )
+
+    assert "tolerance_until" in refused.value.fields
+    pilot.refresh_from_db()
+    assert pilot.status == "proposed"

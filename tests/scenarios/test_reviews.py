@@ -288,3 +288,26 @@ def test_review_two_concurrent_reviewers_one_wins(monkeypatch):
     )
     assert decisions.count() == 1
     assert Review.objects.filter(need=need).exclude(decision="pending").count() == 1
+
+
+def test_a_need_whose_deadline_passed_in_review_is_not_published(
+    agency, agency_user, county_reviewer, city_reviewer
+):
+    import datetime as dt
+
+    from core.errors import InvalidTransition
+    from scenarios.models import ScenarioNeed
+    from scenarios.services.needs import need_submit
+    from scenarios.services.reviews import review_decide
+    from tests.scenarios.helpers import make_need
+
+    need = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+    review_decide(actor=county_reviewer, need=need, decision="approved")
+    ScenarioNeed.objects.filter(pk=need.pk).update(deadline=dt.date(2020, 1, 1))
+
+    with pytest.raises(InvalidTransition) as refused:
+        review_decide(actor=city_reviewer, need=need, decision="approved")
+
+    assert "截止日期" in refused.value.message
+    need.refresh_from_db()
+    assert need.status == "in_review"
