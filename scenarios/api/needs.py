@@ -119,6 +119,14 @@ class NeedPublicSerializer(ModelSerializer):
     def get_chains(self, obj: ScenarioNeed) -> list[str]:
         return chain_slugs(obj)
 
+    def to_representation(self, instance: ScenarioNeed) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if not is_need_insider(getattr(request, "user", None), instance):
+            # One or two experts' mean is their own scores: shown from three experts on.
+            data["value_score"] = instance.shown_value_score
+        return data
+
 
 class NeedOutputSerializer(NeedPublicSerializer):
     """A need for signed-in users; confidential fields only for its agency and reviewers."""

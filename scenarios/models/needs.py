@@ -28,6 +28,12 @@ class ScenarioNeedQuerySet(models.QuerySet["ScenarioNeed"]):
         return self.filter(status__in=MATCHABLE_NEED_STATUSES)
 
 
+# Below this many experts, the mean of their scores gives a colleague's own scores away
+# (one other expert: the mean is that expert's score); the expert page hides the panel's
+# figures below three others for the same reason.
+SCORE_SHOWN_FROM_EXPERTS = 3
+
+
 class ScenarioNeed(KeepsChainIds, models.Model):
     """A scenario an agency opens: the problem, what it offers, what technology it wants.
 
@@ -92,6 +98,9 @@ class ScenarioNeed(KeepsChainIds, models.Model):
         _("当前审核层级"), max_length=16, choices=RegionLevel.choices, blank=True
     )
     value_score = models.FloatField(_("专家评分"), null=True, blank=True)
+    # How many experts scored the need (kept with ``value_score``): the mean is shown
+    # outside the need's agency and committees only from SCORE_SHOWN_FROM_EXPERTS on.
+    assessment_count = models.PositiveIntegerField(_("评分专家数"), default=0, editable=False)
     is_high_value = models.BooleanField(_("高价值场景"), default=False)
     version = models.PositiveIntegerField(_("版本"), default=1)
     created_by = models.ForeignKey(
@@ -175,3 +184,12 @@ class ScenarioNeed(KeepsChainIds, models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in NEED_EDITABLE
+
+    @property
+    def shown_value_score(self) -> float | None:
+        """The experts' mean as anyone may read it: None until enough experts scored for it
+        not to be one colleague's own score (the need's agency and committees read
+        ``value_score`` itself)."""
+        if self.assessment_count < SCORE_SHOWN_FROM_EXPERTS:
+            return None
+        return self.value_score

@@ -60,8 +60,9 @@ def assessment_submit(
     found = need.assessments.aggregate(v=Avg("weighted_score"), n=Count("id"))
     mean = found["v"]
     need.value_score = mean
+    need.assessment_count = found["n"]
     need.is_high_value = is_high_value(mean, found["n"], policy)
-    need.save(update_fields=["value_score", "is_high_value", "updated_at"])
+    need.save(update_fields=["value_score", "assessment_count", "is_high_value", "updated_at"])
     audit_record(
         actor=actor,
         action="assessment.create" if created else "assessment.update",

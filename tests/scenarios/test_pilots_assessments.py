@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from accounts.models import OrganizationRelation
@@ -551,3 +552,31 @@ def test_approving_a_proposal_cannot_end_the_pilot_before_its_milestones(
     assert "tolerance_until" in refused.value.fields
     pilot.refresh_from_db()
     assert pilot.status == "proposed"
+
+
+def test_the_experts_mean_is_shown_outside_the_need_from_three_experts_on(
+    api, expert, published_need, agency_user, city_reviewer
+):
+    """With one other expert, the mean a colleague read in the API was that expert's own
+    score; the need's agency and committees read it from the first score."""
+    experts = [expert] + [
+        factories.member(factories.ExpertInstitutionFactory.create(), "expert") for _ in range(2)
+    ]
+    url = f"/api/v1/needs/{published_need.pk}/"
+    public = f"/api/v1/public/needs/{published_need.pk}/"
+    seen = []
+    for n, who in enumerate(experts, start=1):
+        assessment_submit(actor=who, need=published_need, scores=dict.fromkeys(SCORES, 60 + n))
+        seen.append(
+            (
+                api.as_user(experts[0]).get(url).json()["value_score"],
+                api.as_user(None).get(public).json()["value_score"],
+                api.as_user(city_reviewer).get(url).json()["value_score"],
+            )
+        )
+
+    assert seen[0] == (None, None, pytest.approx(61))
+    assert seen[1] == (None, None, pytest.approx(61.5))
+    assert seen[2] == (pytest.approx(62), pytest.approx(62), pytest.approx(62))
+    page = Client().get(f"/opportunities/{published_need.ref}/").content.decode()
+    assert "62.00 分" in page
