@@ -51,6 +51,9 @@ TEMPLATES: dict[str, Template] = {
     "capability.published": _("您的能力 %(ref)s %(capability)s 已恢复发布"),
 }
 
+# The verbs as choices (the API's ``verb`` filter and its schema enum).
+VERBS = tuple((verb, verb) for verb in sorted(TEMPLATES))
+
 WITH_REASON = pgettext_lazy("a notification followed by its reason", "%(message)s：%(reason)s")
 
 

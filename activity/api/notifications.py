@@ -1,5 +1,6 @@
 """The signed-in user's notifications: list and mark read."""
 
+import django_filters
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -8,11 +9,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from activity import selectors, services
+from activity.messages import VERBS
 from activity.models import Notification
 from core.api.fields import ModelSerializer, reject_body_fields
+from core.api.filters import StrictFilterSet
 
 
 class NotificationSerializer(ModelSerializer):
+    verb = serializers.ChoiceField(choices=VERBS, read_only=True)
     message = serializers.CharField(
         source="text",
         read_only=True,
@@ -39,10 +43,19 @@ class NotificationSerializer(ModelSerializer):
         read_only_fields = fields
 
 
+class NotificationFilter(StrictFilterSet):
+    # The verbs the service sends: another is a 400, not an empty list that looks answered.
+    verb = django_filters.MultipleChoiceFilter(choices=VERBS)
+
+    class Meta:
+        model = Notification
+        fields: list[str] = []
+
+
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     lookup_value_regex = r"[0-9]+"
     serializer_class = NotificationSerializer
-    filterset_fields = ["verb"]
+    filterset_class = NotificationFilter
     ordering_fields = ["created_at", "id"]
     ordering = ["-id"]
 

@@ -283,6 +283,7 @@ SPECTACULAR_SETTINGS = {
         "ConceptHowEnum": "matching.engine.concepts.HOWS",
         "ExplainReasonCodeEnum": "matching.services.explain.REASON_CODES",
         "QuotaHolderEnum": "matching.services.explain.QUOTA_HOLDERS",
+        "NotificationVerbEnum": "activity.messages.VERBS",
     },
 }
 

@@ -219,3 +219,14 @@ def test_a_need_over_the_budget_line_is_marked_major_when_it_enters_review(agenc
     big.refresh_from_db()
     small.refresh_from_db()
     assert (big.is_major, small.is_major) == (True, False)
+
+
+def test_the_api_refuses_a_verb_it_never_sends(api, agency_user):
+    api.as_user(agency_user)
+
+    known = api.get("/api/v1/notifications/", {"verb": "need.published"})
+    unknown = api.get("/api/v1/notifications/", {"verb": "need.exploded"})
+
+    assert known.status_code == 200
+    assert unknown.status_code == 400
+    assert "verb" in unknown.json()["fields"]

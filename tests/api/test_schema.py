@@ -65,7 +65,7 @@ def test_schema_query_enums_are_named_components(schema):
                 enums[f"{operation['operationId']} {parameter['name']}"] = value
 
     # then: each refers to the enum component a body uses for the same values
-    assert len(enums) == 20
+    assert len(enums) == 21
     assert {k: v for k, v in enums.items() if "enum" in v} == {}
     refs = {k: v.get("$ref") or v["allOf"][0]["$ref"] for k, v in enums.items()}
     assert refs["needs_list category"] == "#/components/schemas/CategoryEnum"
@@ -76,6 +76,7 @@ def test_schema_query_enums_are_named_components(schema):
     )
     assert refs["needs_export_retrieve format"] == "#/components/schemas/FormatEnum"
     assert refs["regions_list level"] == "#/components/schemas/RegionLevelEnum"
+    assert refs["notifications_list verb"] == "#/components/schemas/NotificationVerbEnum"
 
 
 def test_schema_names_no_type_after_a_title(schema):
