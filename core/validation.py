@@ -25,9 +25,9 @@ def full_clean_or_raise(obj: models.Model, *, exclude: Iterable[str] = ()) -> No
 
 # Bidirectional embedding, override and isolate controls: they reorder what follows them on
 # screen (a title that reads differently from what it says), and no one types them.
-BIDI_CONTROLS = frozenset(
-    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
-)
+# (The directional marks U+200E, U+200F and U+061C are not among them: they affect one
+# neighbouring character, and text pasted from other software carries them.)
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Line breaks and tabs are text in a description; every other C0/C1 control is not.
 TEXT_WHITESPACE = frozenset("\t\n\r")
 

@@ -16,6 +16,9 @@ LIST_SPLIT_RE = re.compile("[;；]")
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
+# Line breaks and tabs, with the spaces around them, inside a one-line cell.
+LINE_BREAKS_RE = re.compile(r"\s*[\t\r\n]+\s*")
+
 
 DATE_RE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 
@@ -93,6 +96,10 @@ def _to_text(column: Column, value: Any, *, typed: bool) -> str:
     if typed and not isinstance(value, str):
         raise CellError(_("应为字符串。"))
     text = cell_text(value).strip()
+    if column.kind == "str":
+        # A one-line field: a line break typed in the cell (Alt+Enter) or a tab reads as a
+        # space, rather than refusing the row.
+        text = LINE_BREAKS_RE.sub(" ", text)
     problem = text_problem(text)
     if problem:
         raise CellError(problem)

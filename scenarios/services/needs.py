@@ -76,7 +76,7 @@ def _check_region(region: Region, agency: Organization) -> None:
 MAX_DEADLINE_YEARS = 5
 
 
-def _check_deadline(deadline: date) -> None:
+def check_deadline(deadline: date) -> None:
     """A deadline set or changed by an editor lies between today and five years ahead."""
     today = timezone.localdate()
     if deadline < today:
@@ -88,8 +88,12 @@ def _check_deadline(deadline: date) -> None:
         )
 
 
-def _apply(need: ScenarioNeed, values: dict[str, Any]) -> list[Any] | None:
-    """Set plain fields on ``need``; return the resolved chains if they were given."""
+def _apply(
+    need: ScenarioNeed, values: dict[str, Any], *, check_dates: bool = True
+) -> list[Any] | None:
+    """Set plain fields on ``need``; return the resolved chains if they were given.
+    ``check_dates``: a deadline set or changed lies in ``check_deadline``'s window (not for
+    the operator's and bulk imports, which carry approved or archived lists as they are)."""
     unknown = set(values) - NEED_FIELDS
     if unknown:
         raise InvalidInput(_("未知字段。"), fields={f: [_("未知字段。")] for f in sorted(unknown)})
@@ -100,7 +104,8 @@ def _apply(need: ScenarioNeed, values: dict[str, Any]) -> list[Any] | None:
         elif name == "keywords":
             need.keywords = clean_keywords(value)
         elif name == "deadline" and isinstance(value, date) and value != need.deadline:
-            _check_deadline(value)
+            if check_dates:
+                check_deadline(value)
             need.deadline = value
         else:
             setattr(need, name, value)
@@ -137,7 +142,7 @@ def need_create(
     )
     if status == N.PUBLISHED:
         need.published_at = timezone.now()
-    chains = _apply(need, values)
+    chains = _apply(need, values, check_dates=actor is not None)
     if chains is None:
         raise InvalidInput(_("至少选择一个产业链/赛道。"), fields={"chains": [_("不能为空。")]})
     _check_region(need.region, agency)
@@ -179,7 +184,7 @@ def need_update(
         return need
     before = {k: _jsonable(getattr(need, k)) for k in values if k != "chains"}
     chains_before = set(need.chains.values_list("pk", flat=True))
-    chains = _apply(need, values)
+    chains = _apply(need, values, check_dates=imported is None)
     _check_region(need.region, need.agency)
     full_clean_or_raise(need)
     if before == {k: _jsonable(getattr(need, k)) for k in before} and (

@@ -1223,3 +1223,28 @@ def test_export_opportunity_list_command_on_a_full_disk_keeps_the_previous_file(
 def test_export_opportunity_list_command_refuses_xlsx_to_stdout():
     with pytest.raises(CommandError, match="--output"):
         call_command("export_opportunity_list", "--format", "xlsx")
+
+
+@pytest.mark.parametrize("deadline", ["2020-01-01", "2099-12-31"])
+def test_an_agency_importing_its_drafts_keeps_the_deadline_window(agency, agency_user, deadline):
+    rows = [need_row(ref="IMP-N-DL1", deadline=deadline, org_name=agency.name)]
+
+    exc = rejection(lambda: needs_import(actor=agency_user, data=as_json(rows), fmt="json"))
+
+    assert where(exc) == [(1, "deadline")]
+
+
+def test_an_approved_or_archived_list_imports_with_its_deadlines_as_they_are():
+    rows = [need_row(ref="IMP-N-OLD", deadline="2020-01-01")]
+
+    needs_import(actor=None, data=as_json(rows), fmt="json", publish=True)
+
+    assert ScenarioNeed.objects.get(ref="IMP-N-OLD").deadline == dt.date(2020, 1, 1)
+
+
+def test_a_line_break_typed_in_a_one_line_cell_reads_as_a_space():
+    rows = [need_row(ref="IMP-N-LB1", title="城市内涝\n智能监测")]
+
+    needs_import(actor=None, data=as_json(rows), fmt="json")
+
+    assert ScenarioNeed.objects.get(ref="IMP-N-LB1").title == "城市内涝 智能监测"
