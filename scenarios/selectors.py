@@ -427,6 +427,25 @@ def negative_entries() -> QuerySet[NegativeListEntry]:
     )
 
 
+def capabilities_hit_by_active_entries() -> set[int]:
+    """The published capabilities that an active negative-list entry hits (those published
+    before the entry: matching leaves them out, the committee decides about each), by id."""
+    found: set[int] = set()
+    for entry in NegativeListEntry.objects.filter(active=True).select_related("chain"):
+        qs = capability_public_list()
+        if entry.kind == NegativeListKind.KEYWORD:
+            word = entry.keyword.replace('"', "").strip()
+            if not word:
+                continue
+            qs = apply_search(qs, ["title", "description", "keywords"], f'"{word}"')
+        elif entry.chain is not None:
+            qs = qs.filter(chains__path__startswith=entry.chain.path)
+        else:
+            continue
+        found.update(qs.values_list("pk", flat=True))
+    return found
+
+
 def capabilities_hit_by(
     *, kind: str, keyword: str = "", chain_slug: str = "", limit: int = 50
 ) -> tuple[int, list[Capability]]:

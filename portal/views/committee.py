@@ -393,6 +393,11 @@ def _capabilities(
     if group not in CAPABILITY_GROUPS:
         group = "published"
     shown = supervised.filter(status__in=CAPABILITY_GROUPS[group][1])
+    hit_ids = selectors.capabilities_hit_by_active_entries()
+    hit_count = supervised.filter(pk__in=hit_ids).count() if hit_ids else 0
+    only_hit = params.get("negative") == "1" and group == "published"
+    if only_hit:
+        shown = shown.filter(pk__in=hit_ids)
     page = Paginator(shown.order_by("-updated_at", "-id"), PAGE_SIZE).get_page(params.get("page"))
     items = list(page.object_list)
     forms = {
@@ -404,7 +409,13 @@ def _capabilities(
     }
     if failed is not None and failed[0] in forms:
         forms[failed[0]] = failed[1]
-    here = _list_url("portal:committee-capabilities", status=group, q=q, page=params.get("page"))
+    here = _list_url(
+        "portal:committee-capabilities",
+        status=group,
+        q=q,
+        negative="1" if only_hit else "",
+        page=params.get("page"),
+    )
     context = tabs_context(request, "capabilities", here) | {
         "page": page,
         "group": group,
@@ -416,6 +427,8 @@ def _capabilities(
         "rows": [(c, forms[c.pk], supervise_actions(c)) for c in items],
         "reasons": selectors.latest_reason_of(capabilities=items),
         "negative_hits": _negative_hits(items),
+        "hit_count": hit_count,
+        "only_hit": only_hit,
     }
     return render(request, "portal/committee/capabilities.html", context)
 

@@ -275,6 +275,12 @@ def test_a_published_capability_a_later_entry_hits_is_marked_for_the_committee(
     assert "命中负面清单（视觉质检），已不参与匹配" in marked
     assert page.count("命中负面清单（") == 1  # the other capability is not marked
     assert other.ref in page
+    assert "只看命中负面清单的 1 项能力" in page
+    only = signed_in(city_reviewer).get(
+        "/workspace/committee/capabilities/", {"status": "published", "negative": "1"}
+    )
+    assert published_capability.ref in only.content.decode()
+    assert other.ref not in only.content.decode()
 
 
 def test_suspending_a_capability_needs_a_reason_and_takes_it_off_the_list(
