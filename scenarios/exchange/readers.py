@@ -21,6 +21,7 @@ from openpyxl.xml.functions import fromstring
 from scenarios.exchange.cells import CellError, cell_text, convert_cell, csv_unescape, is_blank
 from scenarios.exchange.columns import COLUMNS, Column, ignored_names
 from scenarios.exchange.errors import ImportRejected, RowError, file_error, sort_errors
+from scenarios.exchange.json_reasons import json_syntax_reason
 from scenarios.exchange.limits import (
     INFLATE_RATIO_FLOOR,
     MAX_COLUMNS,
@@ -121,30 +122,6 @@ def _reject_constant(name: str) -> Any:
     raise _ConstantRejected(_("不允许 %(name)s。") % {"name": name})
 
 
-def _json_syntax_reason(msg: str) -> str:
-    """What Python's JSON decoder says went wrong (``JSONDecodeError.msg``, English), in the
-    user's words; the line and column are reported beside it."""
-    if msg == "Expecting value":
-        return _("此处应有一个值")
-    if msg.startswith("Expecting property name"):
-        return _("此处应为用双引号括起的字段名")
-    if msg == "Expecting ':' delimiter":
-        return _("此处缺少冒号（:）")
-    if msg == "Expecting ',' delimiter":
-        return _("此处缺少逗号（,）")
-    if msg.startswith("Unterminated string"):
-        return _("字符串从此处开始，但没有结束的双引号")
-    if msg.startswith("Invalid control character"):
-        return _("字符串中含有未转义的控制字符（如换行）")
-    if msg.startswith("Invalid \\"):
-        return _("无效的转义序列")
-    if msg == "Extra data":
-        return _("JSON 数据结束后还有多余内容")
-    if msg.startswith("Illegal trailing comma"):
-        return _("多余的逗号")
-    return _("语法错误")
-
-
 def _read_json(
     data: bytes, columns: Sequence[Column], limits: ExchangeLimits, ignored: frozenset[str]
 ) -> list[_RawRow]:
@@ -154,7 +131,7 @@ def _read_json(
     except json.JSONDecodeError as exc:
         raise file_error(
             _("不是有效的 JSON（第 %(line)s 行第 %(col)s 列：%(msg)s）。")
-            % {"line": exc.lineno, "col": exc.colno, "msg": _json_syntax_reason(exc.msg)}
+            % {"line": exc.lineno, "col": exc.colno, "msg": json_syntax_reason(exc.msg)}
         ) from None
     except _ConstantRejected as exc:
         raise file_error(_("不是有效的 JSON：%(msg)s") % {"msg": str(exc)}) from None
