@@ -92,6 +92,22 @@ class NeedFilter(StrictFilterSet):
         model = ScenarioNeed
         fields: list[str] = []
 
+    def is_valid(self) -> bool:
+        """Budget filters that contradict each other are a 400 saying so (as the portal
+        says), not an empty list that looks like an answer."""
+        valid = super().is_valid()
+        if not valid:
+            return False
+        data = self.form.cleaned_data
+        low, high = data.get("budget_min"), data.get("budget_max")
+        if low is not None and high is not None and low > high:
+            self.form.add_error("budget_max", _("上限不能小于下限。"))
+            valid = False
+        if data.get("has_budget") is False and (low is not None or high is not None):
+            self.form.add_error("has_budget", _("预算未定的需求没有金额，不能同时按预算范围筛选。"))
+            valid = False
+        return valid
+
     def filter_chain(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return _chain_subtree_filter(
             queryset, ScenarioNeed.chains.through, "scenarioneed_id", value

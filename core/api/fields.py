@@ -10,6 +10,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from core.validation import text_problem
+from core.words import listing
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -86,7 +87,7 @@ MAX_KEY_LENGTH = 64
 
 
 def _names(values: Collection[str]) -> str:
-    return "、".join(sorted(values))
+    return listing(sorted(values))
 
 
 # Refuses what a body sends that the serializer does not take, instead of dropping it: a key

@@ -19,6 +19,7 @@ from rest_framework.settings import api_settings
 
 from core.api.pagination import joins_single
 from core.search import MAX_SEARCH_LENGTH, apply_search, relevance, search_words
+from core.words import listing
 
 # The ordering by how well items answer ``?search=`` (``core.search.relevance``), and how
 # many matches it ranks: the first ones in the list's default order (the newest). Ranking
@@ -100,7 +101,7 @@ class WordSearchFilter(SearchFilter):
 
 
 def _names(values: Any) -> str:
-    return "、".join(sorted(values)) or "—"
+    return listing(sorted(values)) or "—"
 
 
 class StrictOrderingFilter(OrderingFilter):
@@ -175,7 +176,7 @@ class StrictOrderingFilter(OrderingFilter):
             for parameter in parameters:
                 parameter["description"] = _(
                     "排序字段，可用：%(valid)s；逗号分隔多个，前加 - 表示倒序。其他字段返回 400。"
-                ) % {"valid": "、".join(fields)}
+                ) % {"valid": listing(fields)}
                 if RELEVANCE in fields:  # a rule between two parameters, which no schema holds
                     parameter["description"] += _(
                         "按 relevance 排序须同时给出 search（否则返回 400）。"

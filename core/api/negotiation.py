@@ -9,6 +9,8 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
+from core.words import listing
+
 
 class StrictContentNegotiation(DefaultContentNegotiation):
     """DRF's negotiation, except for the ``?format=`` query parameter: an unknown format is
@@ -32,7 +34,7 @@ class StrictContentNegotiation(DefaultContentNegotiation):
             if values and values[0] and values[0] not in formats:
                 message = _("不支持的格式：%(format)s。可用：%(formats)s。") % {
                     "format": values[0][:64],
-                    "formats": "、".join(formats),
+                    "formats": listing(formats),
                 }
                 raise ValidationError({param: [message]})
         return super().select_renderer(request, renderers, format_suffix)  # type: ignore[no-any-return]

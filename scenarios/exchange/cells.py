@@ -8,6 +8,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from core.validation import text_problem
+from core.words import listing
 from scenarios.exchange.columns import Column, choice_aliases
 
 LIST_SEPARATOR = ";"
@@ -163,7 +164,7 @@ def _to_list(column: Column, value: Any, *, typed: bool, max_cell: int) -> list[
         if bad:
             raise CellError(
                 _("无效的选项：%(bad)s；可选：%(choices)s。")
-                % {"bad": "、".join(bad[:5]), "choices": ", ".join(column.choices.values)}
+                % {"bad": listing(bad[:5]), "choices": ", ".join(column.choices.values)}
             )
         items = list(dict.fromkeys(aliases.get(v) or aliases[v.lower()] for v in items))
     return items
@@ -172,7 +173,7 @@ def _to_list(column: Column, value: Any, *, typed: bool, max_cell: int) -> list[
 def _list_items_too_long(column: Column, too_long: list[str]) -> str:
     return _("每项最多 %(max)s 个字符：%(items)s。") % {
         "max": column.max_length,
-        "items": "、".join(v[:20] + "…" for v in too_long[:3]),
+        "items": listing(v[:20] + "…" for v in too_long[:3]),
     }
 
 

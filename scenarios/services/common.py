@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from activity.services import audit_record
 from core.actors import Actor
 from core.errors import InvalidInput, InvalidTransition, StaleVersion
+from core.words import listing
 from reference.models import IndustryChain
 from scenarios.models.common import RefKey
 
@@ -149,7 +150,7 @@ def clean_keywords(keywords: Any, *, field: str = "keywords") -> list[str]:
         )
     too_long = [k for k in cleaned if len(k) > MAX_KEYWORD_LENGTH]
     if too_long:
-        named = "、".join(f"“{k[:12]}…”" for k in too_long[:3])
+        named = listing(f"“{k[:12]}…”" for k in too_long[:3])
         raise InvalidInput(
             _("关键词过长。"),
             fields={

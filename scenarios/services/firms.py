@@ -16,6 +16,7 @@ from activity.services import audit_record, notify_users
 from core.actors import Actor, acting_user
 from core.errors import ActorNotAllowed, InvalidInput
 from core.locks import lock_one
+from core.words import listing
 from scenarios import events
 from scenarios.access import may_supervise_firm
 from scenarios.choices import CapabilityStatus, Certification
@@ -185,7 +186,7 @@ def organization_certify(
     unknown = [c for c in certifications if c not in known]
     if unknown:
         raise InvalidInput(
-            _("未知的资质：%(c)s。") % {"c": "、".join(map(str, unknown[:5]))},
+            _("未知的资质：%(c)s。") % {"c": listing(unknown[:5])},
             fields={"certifications": [_("未知的资质。")]},
         )
     if capacity is not None and not (

@@ -11,6 +11,7 @@ from accounts.roles import is_province_committee_member
 from activity.services import audit_record
 from core.actors import Actor, acting_user
 from core.errors import ActorNotAllowed, InvalidInput, StaleVersion
+from core.words import listing
 from scenarios import events, policy_defaults
 from scenarios.facets import lists_changed
 from scenarios.models import PolicyVersion, ScenarioNeed
@@ -54,7 +55,7 @@ def _check_weights(name: str, weights: Any, keys: tuple[str, ...]) -> list[str]:
     top = REGION_WEIGHT_MAX if name == "region_weights" else RELATIVE_WEIGHT_MAX
     too_big = sorted(k for k, v in weights.items() if v > top)
     if too_big:
-        return [_("%(keys)s 超过上限 %(max)s。") % {"keys": "、".join(too_big), "max": f"{top:g}"}]
+        return [_("%(keys)s 超过上限 %(max)s。") % {"keys": listing(too_big), "max": f"{top:g}"}]
     if name == "matching_weights" and sum(weights.values()) <= 0:
         return [_("权重之和必须大于0。")]
     return []

@@ -213,3 +213,17 @@ def test_a_needs_history_refuses_a_parameter_it_does_not_read(api, agency, agenc
     assert plain.status_code == 200
     assert junk.status_code == 400
     assert "page" in junk.json()["fields"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"has_budget": "false", "budget_min": "100"}, "has_budget"),
+        ({"budget_min": "500", "budget_max": "100"}, "budget_max"),
+    ],
+)
+def test_budget_filters_that_contradict_each_other_are_refused(api, query, field):
+    r = api.get("/api/v1/public/needs/", query)
+
+    assert r.status_code == 400
+    assert field in r.json()["fields"]
