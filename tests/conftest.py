@@ -1,8 +1,10 @@
 """Shared fixtures: reference data once per test database, and the actors of STYLE.md."""
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from accounts.choices import Role
@@ -28,6 +30,16 @@ def _empty_cache():
     tests whose transactions were rolled back."""
     cache.clear()
     forget_built()
+
+
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Each test starts in the site's language: a request in English (LocaleMiddleware
+    activates the reader's language on the thread and leaves it there) does not make the next
+    test store or compare English."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

@@ -100,7 +100,9 @@ def organization_suspend(*, actor: Actor, organization: Organization, reason: st
             to=CapabilityStatus.SUSPENDED,
             actor=actor,
             action="capability.suspend",
-            reason=_("企业被暂停：%(reason)s") % {"reason": org.suspension_reason},
+            # The committee's words as typed; pages say it came with the firm's suspension
+            # (``suspended_with_firm``) in the reader's language.
+            reason=org.suspension_reason,
             extra_fields={"suspended_with_firm": True},
             data={"firm_suspension": True},
         )

@@ -264,3 +264,21 @@ def test_saving_firm_forms_untouched_changes_nothing(firm_client, firm, page_nam
     for old, new in zip(rows, after, strict=True):
         changed = {k for k in old if old[k] != new[k]}
         assert changed <= {"version", "updated_at"}, changed
+
+
+def test_a_capability_suspended_with_its_firm_says_so_in_the_readers_language(
+    firm, firm_user, platform_admin
+):
+    from django.conf import settings
+
+    from scenarios.services.firms import organization_suspend
+
+    cap = capability_submit(actor=None, capability=make_capability(firm))
+    organization_suspend(actor=platform_admin, organization=firm, reason="资质证明过期")
+    client = signed_in(firm_user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    page = client.get(f"/workspace/firm/capabilities/{cap.ref}/").content.decode()
+
+    assert "资质证明过期" in page  # the committee's words as typed
+    assert "企业被暂停" not in page  # no Chinese the platform added
