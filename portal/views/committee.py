@@ -244,7 +244,18 @@ def need_decide(request: HttpRequest, ref: str) -> HttpResponse:
                 expected_version=data.get("version"),
             )
         except DomainError as exc:
-            if review is None or isinstance(exc, InvalidTransition):
+            if review is None:
+                # Decided meanwhile (another member, another tab): say so, not the versions.
+                need = _need_or_404(request, ref)
+                messages.error(
+                    request,
+                    _("%(ref)s 已不在等待您审核（现为“%(status)s”），可能已由其他成员处理。")
+                    % {"ref": need.ref, "status": need.get_status_display()},
+                )
+                if from_list:
+                    return redirect("portal:committee-home")
+                return redirect("portal:committee-need", ref=need.ref)
+            if isinstance(exc, InvalidTransition):
                 messages.error(request, exc.message)
                 return redirect("portal:committee-need", ref=need.ref)
             apply_service_errors(form, exc)  # what was typed stays, the reason beside it

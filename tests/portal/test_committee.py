@@ -119,6 +119,26 @@ def test_a_stale_decision_says_so_keeps_the_comment_and_changes_nothing(in_revie
     assert f'name="version" value="{in_review.version}"' in html  # saving again is a decision
 
 
+def test_a_decision_from_a_second_tab_after_the_first_one_decided_says_so(
+    in_review, county_reviewer
+):
+    client = signed_in(county_reviewer)
+    url = f"/workspace/committee/needs/{in_review.ref}/decide/"
+    first = {"decision": "returned", "comment": "请补充预算测算", "version": in_review.version}
+    client.post(url, first)
+
+    second = client.post(
+        url,
+        {"decision": "approved", "version": in_review.version, "from": "queue", "next": QUEUE},
+        follow=True,
+    )
+
+    body = second.content.decode()
+    assert second.redirect_chain[-1][0] == QUEUE  # back to the queue it came from
+    assert "已不在等待您审核（现为“已退回”）" in body
+    assert "请求版本" not in body  # not the versions
+
+
 def test_fixing_a_refused_decision_returns_to_the_queue(in_review, county_reviewer):
     client = signed_in(county_reviewer)
     url = f"/workspace/committee/needs/{in_review.ref}/decide/"
