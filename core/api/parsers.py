@@ -4,7 +4,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 
 
 class SafeJSONParser(JSONParser):
@@ -20,4 +20,21 @@ class SafeJSONParser(JSONParser):
         except ParseError:
             raise ParseError(
                 _("请求体不是有效的 JSON（须为 UTF-8 编码，数字不超过 4300 位）。")
+            ) from None
+
+
+class SafeMultiPartParser(MultiPartParser):
+    """DRF's multipart parser, with a form Django cannot read (no or a wrong boundary, a cut-off
+    body) refused in the request's language: DRF words it "Multipart form parse error - " plus
+    Django's English reason."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except ParseError:
+            raise ParseError(
+                _(
+                    "请求体不是有效的 multipart/form-data 表单（Content-Type 须带 boundary，"
+                    "且表单各部分完整）。"
+                )
             ) from None

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
+from accounts.models import Organization
 from accounts.roles import is_platform_admin
 from core.errors import DomainError
 from portal.forms import StyledForm, apply_service_errors, set_choices
@@ -86,10 +87,22 @@ def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _firms_all_suspended(request: HttpRequest) -> bool:
+    """Whether every firm this (firm-only) importer edits for is suspended by a committee."""
+    scope = import_scope(request.user, "capability")
+    if not scope:
+        return False
+    return not Organization.objects.filter(pk__in=scope, suspended_at__isnull=True).exists()
+
+
 @_importer_page
 @require_http_methods(["GET", "POST"])
 def imports_home(request: HttpRequest) -> HttpResponse:
     kinds = _kinds(request)
+    if kinds == ["capabilities"] and _firms_all_suspended(request):
+        # As on the page for a new capability: said before a file is chosen, not after.
+        messages.error(request, _("企业已被暂停，暂停期间不能登记新的能力。"))
+        return redirect("portal:firm-home")
     form = UploadForm(request.POST or None, request.FILES or None, initial={"kind": kinds[0]})
     set_choices(form, "kind", [(kind, KIND_LABELS[kind]) for kind in kinds])
     limits = ExchangeLimits.current()

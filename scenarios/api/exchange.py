@@ -24,7 +24,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,6 +32,7 @@ from rest_framework.views import APIView
 
 from core.api.fields import Serializer, StringField
 from core.api.filters import query_parameters_check
+from core.api.parsers import SafeMultiPartParser
 from core.api.schema import error_responses
 from scenarios import exchange
 from scenarios.exchange import FORMATS, XLSX_CONTENT_TYPE, ExportFile, ImportResult
@@ -179,7 +179,7 @@ class ExchangeView(APIView):
 
 
 class ImportView(ExchangeView):
-    parser_classes = [MultiPartParser]
+    parser_classes = [SafeMultiPartParser]
     permission_classes = [permissions.IsAuthenticated, CanImport]
     kind: ExchangeKind
 

@@ -150,3 +150,33 @@ def test_api_address_no_route_serves_is_a_utf8_404(api, url):
     assert "未找到。".encode() in response.content
     assert b"\\u" not in response.content
     assert response.json() == {"code": "not_found", "detail": "未找到。", "fields": {}}
+
+
+@pytest.mark.parametrize(
+    ("content_type", "language", "expected"),
+    [
+        ("multipart/form-data", "zh-hans", "请求体不是有效的 multipart/form-data 表单"),
+        ("multipart/form-data; boundary=", "en", "The request body is not a valid"),
+    ],
+)
+def test_an_import_form_django_cannot_read_is_refused_in_the_callers_language(
+    api, platform_admin, content_type, language, expected
+):
+    # given: an upload whose Content-Type has no usable boundary (DRF answered
+    # "Multipart form parse error - Invalid boundary in multipart: None")
+
+    # when
+    response = api.as_user(platform_admin).generic(
+        "POST",
+        "/api/v1/needs/import/",
+        b"--b\r\nContent-Disposition: form-data; name=format\r\n\r\njson\r\n--b--\r\n",
+        content_type=content_type,
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+
+    # then: a 400 in the caller's language that names what is wrong, no Python internals
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "parse_error"
+    assert body["detail"].startswith(expected)
+    assert "Multipart form parse error" not in body["detail"]

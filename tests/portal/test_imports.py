@@ -172,3 +172,32 @@ def test_a_firm_imports_capabilities_only(firm_user):
     assert "template-needs.xlsx" not in page
     assert not ImportJob.objects.exists()
     assert needs.status_code == 200  # the form says the choice is not offered
+
+
+def test_a_suspended_firm_is_told_before_choosing_a_file_that_it_cannot_import(
+    firm, firm_user, platform_admin
+):
+    from scenarios.services.firms import organization_suspend
+
+    # given: the firm's only organization suspended by a committee
+    organization_suspend(actor=platform_admin, organization=firm, reason="资质证明过期")
+    client = signed_in(firm_user)
+
+    # when: its editor opens the import page (a bookmark; the workspace hides the button)
+    r = client.get(URL, follow=True)
+
+    # then: back on the workspace with the reason, as on the page for a new capability
+    assert r.redirect_chain == [("/workspace/firm/", 302)]
+    assert "企业已被暂停，暂停期间不能登记新的能力。" in r.content.decode()
+
+
+def test_a_firm_editor_imports_once_the_firm_is_reinstated(firm, firm_user, platform_admin):
+    from scenarios.services.firms import organization_reinstate, organization_suspend
+
+    organization_suspend(actor=platform_admin, organization=firm, reason="资质证明过期")
+    organization_reinstate(actor=platform_admin, organization=firm)
+
+    r = signed_in(firm_user).get(URL)
+
+    assert r.status_code == 200
+    assert 'name="file"' in r.content.decode()
