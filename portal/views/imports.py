@@ -17,9 +17,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.models import Organization
-from accounts.roles import is_platform_admin
+from accounts.roles import committees_of, is_platform_admin
 from core.errors import DomainError
 from portal.forms import StyledForm, apply_service_errors, set_choices
+from portal.views.committee import tabs_context
 from portal.views.common import button_action
 from scenarios import selectors
 from scenarios.exchange.exporting import exchange_template
@@ -77,8 +78,11 @@ def _importer_page(view: Any) -> Any:
 
 
 def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
-    return {
+    # A committee member came from the workspace's tab: the tabs stay, to go on from here.
+    tabs = tabs_context(request, "imports") if committees_of(request.user) else {}
+    return tabs | {
         "nav": "workspace",
+        "heading": "h2" if tabs else "h1",
         "jobs": selectors.import_jobs_for_user(user=request.user)[:20],
         "kinds": {kind: KIND_LABELS[kind] for kind in _kinds(request)},
         "can_publish": is_platform_admin(request.user),

@@ -141,19 +141,26 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
             ((run.counts or {}).get("shortfall") or {}).items(), key=lambda kv: -kv[1]
         )
     ]
-    context = _progress_context(run) | {
-        "nav": "runs" if is_platform_admin(request.user) else "workspace",
-        "target": _targets([run]).get(run.pk),
-        "shortfall": shortfall,
-        "k": (run.params or {}).get("k"),
-        "timings": [
-            (str(TIMING_LABELS.get(name, name)), seconds)
-            for name, seconds in sorted((run.timings or {}).items())
-        ],
-        "can_cancel": is_platform_admin(request.user)
-        or is_province_committee_member(request.user)
-        or run.requested_by_id == request.user.pk,
-    }
+    # As on the list: a committee member keeps the workspace's tabs.
+    tabs = tabs_context(request, "runs") if committees_of(request.user) else {}
+    context = (
+        tabs
+        | _progress_context(run)
+        | {
+            "nav": "runs" if is_platform_admin(request.user) else "workspace",
+            "heading": "h2" if tabs else "h1",
+            "target": _targets([run]).get(run.pk),
+            "shortfall": shortfall,
+            "k": (run.params or {}).get("k"),
+            "timings": [
+                (str(TIMING_LABELS.get(name, name)), seconds)
+                for name, seconds in sorted((run.timings or {}).items())
+            ],
+            "can_cancel": is_platform_admin(request.user)
+            or is_province_committee_member(request.user)
+            or run.requested_by_id == request.user.pk,
+        }
+    )
     return render(request, "portal/runs/detail.html", context)
 
 

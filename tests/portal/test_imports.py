@@ -2,6 +2,7 @@
 anything is written, then the confirmed import, each a background job the page follows."""
 
 import io
+import re
 
 import openpyxl
 import pytest
@@ -201,3 +202,32 @@ def test_a_firm_editor_imports_once_the_firm_is_reinstated(firm, firm_user, plat
 
     assert r.status_code == 200
     assert 'name="file"' in r.content.decode()
+
+
+def test_a_province_member_keeps_the_workspace_tabs_on_the_import_pages(
+    province_reviewer, django_capture_on_commit_callbacks
+):
+    client = signed_in(province_reviewer)
+    r = upload(client, as_csv([need_row()]), run=django_capture_on_commit_callbacks)
+
+    for url in (URL, r["Location"]):
+        html = client.get(url).content.decode()
+        tabs = html.split('class="nav nav-tabs', 1)[1].split("</ul>", 1)[0]
+        current = re.findall(r'class="nav-link active" aria-current="page" href="([^"]+)"', tabs)
+        assert current == [URL], url
+        h1 = [re.sub(r"<[^>]+>|\s+", "", t) for t in re.findall(r"<h1[^>]*>(.*?)</h1>", html)]
+        assert h1 == ["工作委员会工作台"], url
+
+
+def test_the_import_check_names_the_file_in_the_readers_language(
+    province_reviewer, django_capture_on_commit_callbacks
+):
+    from django.conf import settings
+
+    client = signed_in(province_reviewer)
+    r = upload(client, as_csv([need_row()]), run=django_capture_on_commit_callbacks)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    html = client.get(r["Location"]).content.decode()
+
+    assert "Check: 机会清单.csv" in html  # was "Check：机会清单.csv"

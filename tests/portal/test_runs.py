@@ -1,6 +1,8 @@
 """Match runs through the pages: the list, a live progress fragment that stops when the run
 ends, starting and cancelling within each member's remit, and the shortfall explained."""
 
+import re
+
 import pytest
 
 from matching.models import MatchRun
@@ -140,3 +142,30 @@ def test_detail_names_the_candidates_the_negative_list_and_conflicts_removed(
 
     assert "负面清单排除 2 个候选" in html
     assert "利益冲突排除 1 个候选" in html
+
+
+CURRENT_TAB = re.compile(r'<a class="nav-link active" aria-current="page" href="([^"]+)"')
+HEADING = re.compile(r"<(h[12])[^>]*>(.*?)</\1>", re.S)
+
+
+def test_a_committee_member_keeps_the_workspace_tabs_on_a_runs_page(matched, city_reviewer):
+    run = MatchRun.objects.get()
+
+    html = signed_in(city_reviewer).get(f"/workspace/runs/{run.pk}/").content.decode()
+
+    # the tabs, with 匹配批次 the current one, and one page heading (the workspace's)
+    tabs = html.split('class="nav nav-tabs', 1)[1].split("</ul>", 1)[0]
+    assert CURRENT_TAB.findall(tabs) == ["/workspace/runs/"]
+    headings = [(tag, re.sub(r"<[^>]+>|\s+", "", text)) for tag, text in HEADING.findall(html)]
+    assert [text for tag, text in headings if tag == "h1"] == ["工作委员会工作台"]
+    assert ("h2", f"匹配批次#{run.pk}{run.get_status_display()}") in headings
+
+
+def test_the_platform_admin_reads_a_run_without_committee_tabs(matched, platform_admin):
+    run = MatchRun.objects.get()
+
+    html = signed_in(platform_admin).get(f"/workspace/runs/{run.pk}/").content.decode()
+
+    assert "nav-tabs" not in html
+    h1 = [re.sub(r"<[^>]+>|\s+", "", t) for tag, t in HEADING.findall(html) if tag == "h1"]
+    assert h1 == [f"匹配批次#{run.pk}{run.get_status_display()}"]
