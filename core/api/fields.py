@@ -94,7 +94,7 @@ def _names(values: Collection[str]) -> str:
 # the serializer has no field for ("未知字段", naming the ones it takes), and a key that is a
 # read-only field, a field of the resource's representation (``output_serializer``) or a
 # field only a create takes (``create_only_fields``, when an ``instance`` is being changed)
-# ("只读字段"). Nested serializers (list items) check their own keys. All errors of a body
+# ("只读字段"), and a field only a change takes (``update_only_fields``) on a create. Nested serializers (list items) check their own keys. All errors of a body
 # come back together, with the fields' own. (Comments, not docstrings: the schema would
 # describe every serializer deriving from these with it.)
 class StrictInputMixin:
@@ -104,6 +104,9 @@ class StrictInputMixin:
     # Fields a create takes that a change of an existing ``instance`` does not (the
     # organization it belongs to, its ref): refused as read-only there.
     create_only_fields: ClassVar[tuple[str, ...]] = ()
+    # Fields a change takes that a create does not (the version the change was written
+    # against): refused when no ``instance`` is being changed.
+    update_only_fields: ClassVar[tuple[str, ...]] = ()
 
     fields: Any
     instance: Any
@@ -119,6 +122,8 @@ class StrictInputMixin:
         writable = {name for name, field in self.fields.items() if not field.read_only}
         if self.instance is not None:
             writable -= set(self.create_only_fields)
+        else:
+            writable -= set(self.update_only_fields)
         extra = [str(key) for key in data if key not in writable]
         if not extra:
             return {}
@@ -129,7 +134,11 @@ class StrictInputMixin:
             unknown = gettext("未知字段。此处不接受任何字段。")
         return {
             key[:MAX_KEY_LENGTH]: [
-                gettext("只读字段，不能在此修改。") if key in read_only else unknown
+                gettext("只在修改时提供，新建时不接受。")
+                if self.instance is None and key in self.update_only_fields
+                else gettext("只读字段，不能在此修改。")
+                if key in read_only
+                else unknown
             ]
             for key in sorted(extra)[:MAX_NAMED_KEYS]
         }

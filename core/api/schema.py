@@ -72,6 +72,26 @@ class ApiAutoSchema(AutoSchema):
     def _is_create(self) -> bool:
         return self.method == "POST" and getattr(self.view, "action", None) == "create"
 
+    def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:
+        # A change's body (the Patched… component) does not list the fields only a create
+        # takes (``StrictInputMixin.create_only_fields``): the server refuses them there.
+        result: dict[str, Any] = super()._map_basic_serializer(serializer, direction)  # type: ignore[arg-type]
+        if direction != "request":
+            return result
+        # And a create's body does not list the fields only a change takes (``version``).
+        if self.method in ("PATCH", "PUT"):
+            refused = getattr(serializer, "create_only_fields", ())
+        else:
+            refused = getattr(serializer, "update_only_fields", ())
+        if refused:
+            for name in refused:
+                result.get("properties", {}).pop(name, None)
+            if "required" in result:
+                result["required"] = [n for n in result["required"] if n not in refused]
+                if not result["required"]:
+                    del result["required"]
+        return result
+
 
 class DeclaredErrorsSchema(ApiAutoSchema):
     """Documents exactly the error responses each view declares, nothing added.

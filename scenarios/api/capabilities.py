@@ -48,6 +48,7 @@ class CapabilityInputSerializer(Serializer):
     # A capability keeps its firm and ref: PATCH refuses them (read-only), as it does the
     # fields of CapabilityOutputSerializer that no body sets (``status``, ``id``…).
     create_only_fields = ("ref", "firm")
+    update_only_fields = ("version",)
 
     ref = StringField(max_length=64, required=False)
     firm = IdField(required=False, help_text="firm id; optional when the user edits for one firm")

@@ -53,6 +53,7 @@ class NeedInputSerializer(Serializer):
     # A need keeps its agency and ref: PATCH refuses them (read-only), as it does the
     # fields of NeedOutputSerializer that no body sets (``status``, ``id``…).
     create_only_fields = ("ref", "agency")
+    update_only_fields = ("version",)
 
     ref = StringField(max_length=64, required=False)
     agency = IdField(

@@ -408,3 +408,52 @@ def test_a_malformed_if_match_is_refused_even_with_a_body_version(api, agency_us
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_if_match"
+
+
+def test_no_change_body_in_the_schema_lists_a_field_only_a_create_takes():
+    # given: the live schema (generated clients send what it lists)
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema["components"]["schemas"]
+
+    # when: the change bodies of needs and capabilities
+    need = components["PatchedNeedInputRequest"]["properties"]
+    capability = components["PatchedCapabilityInputRequest"]["properties"]
+
+    # then: the organization and the ref, which a PATCH refuses, are not offered; the create
+    # bodies still take them
+    assert {"ref", "agency"}.isdisjoint(need) and "title" in need
+    assert {"ref", "firm"}.isdisjoint(capability) and "title" in capability
+    assert {"ref", "agency"} <= set(components["NeedInputRequest"]["properties"])
+    assert {"ref", "firm"} <= set(components["CapabilityInputRequest"]["properties"])
+
+
+@pytest.mark.parametrize(
+    ("url", "user_fixture", "body", "model"),
+    [
+        ("/api/v1/needs/", "agency_user", need_body(), ScenarioNeed),
+        (
+            "/api/v1/capabilities/",
+            "firm_user",
+            {**CAPABILITY_DEFAULTS, "region_code": "360102"},
+            Capability,
+        ),
+    ],
+)
+def test_a_create_refuses_a_version_it_would_have_ignored(
+    api, request, url, user_fixture, body, model
+):
+    # given: a create body carrying the version only a change takes (it was silently dropped,
+    # so a client could believe it had set it)
+    user = request.getfixturevalue(user_fixture)
+
+    # when
+    response = api.as_user(user).post(url, {**body, "version": 7}, format="json")
+
+    # then: a 400 on version, nothing created; the schema's create body does not offer it
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"version": ["只在修改时提供，新建时不接受。"]}
+    assert not model.objects.exists()
+    schema = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+    name = model.__name__.replace("Scenario", "")
+    assert "version" not in schema[f"{name}InputRequest"]["properties"]
+    assert "version" in schema[f"Patched{name}InputRequest"]["properties"]
