@@ -91,12 +91,13 @@ def _names(values: Collection[str]) -> str:
 
 
 # Refuses what a body sends that the serializer does not take, instead of dropping it: a key
-# the serializer has no field for ("未知字段", naming the ones it takes), and a key that is a
+# the serializer has no field for ("未知字段", naming the ones it takes), a key that is a
 # read-only field, a field of the resource's representation (``output_serializer``) or a
 # field only a create takes (``create_only_fields``, when an ``instance`` is being changed)
-# ("只读字段"), and a field only a change takes (``update_only_fields``) on a create. Nested serializers (list items) check their own keys. All errors of a body
-# come back together, with the fields' own. (Comments, not docstrings: the schema would
-# describe every serializer deriving from these with it.)
+# ("只读字段"), and a field only a change takes (``update_only_fields``) on a create. Nested
+# serializers (list items) check their own keys. All errors of a body come back together,
+# with the fields' own. (Comments, not docstrings: the schema would describe every
+# serializer deriving from these with it.)
 class StrictInputMixin:
     # The serializer that renders the resource this body creates or changes: its fields that
     # this body does not take are refused as read-only rather than unknown.
