@@ -4,6 +4,10 @@ exchange format."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The largest budget a need states: 100 亿元. Larger is a typing slip (元 for 万元), not a
+# scenario; the page (in 万元), the API, the importer and the model all stop there.
+BUDGET_MAX_CNY = 10**10
+
 
 class NeedStatus(models.TextChoices):
     DRAFT = "draft", _("草稿")

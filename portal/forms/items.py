@@ -21,7 +21,7 @@ from reference.selectors import (
     region_full_name,
     regions_by_code,
 )
-from scenarios.choices import Certification, ScenarioCategory, ValidationType
+from scenarios.choices import BUDGET_MAX_CNY, Certification, ScenarioCategory, ValidationType
 from scenarios.services.common import MAX_KEYWORD_LENGTH
 
 SPLIT_RE = re.compile(r"[;；,，、\n]+")
@@ -122,7 +122,7 @@ class NeedForm(ItemForm):
         label=_("预算（万元）"),
         required=False,
         min_value=0,
-        max_value=1_000_000,  # 100 亿元: larger is a typing slip, not a scenario
+        max_value=BUDGET_MAX_CNY // 10_000,  # in 万元
         decimal_places=2,
         help_text=_("可留空。"),
         error_messages={

@@ -35,6 +35,7 @@ from scenarios.api.common import (
     chain_slugs,
 )
 from scenarios.choices import (
+    BUDGET_MAX_CNY,
     ScenarioCategory,
     ValidationType,
 )
@@ -70,7 +71,7 @@ class NeedInputSerializer(Serializer):
     validation_type = serializers.ChoiceField(choices=ValidationType.choices)
     min_trl = serializers.IntegerField(min_value=1, max_value=9)
     budget_cny = serializers.IntegerField(
-        min_value=0, max_value=10**13, allow_null=True, required=False
+        min_value=0, max_value=BUDGET_MAX_CNY, allow_null=True, required=False
     )
     resources_offered = StringField(max_length=2000, allow_blank=True, required=False)
     deadline = serializers.DateField(allow_null=True, required=False)

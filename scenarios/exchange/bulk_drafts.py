@@ -29,7 +29,6 @@ from scenarios.facets import chain_key
 from scenarios.models import Capability, ScenarioNeed
 from scenarios.services.capabilities import _clean_list, _same_text
 from scenarios.services.common import check_ref, clean_keywords
-from scenarios.services.needs import check_deadline
 
 
 def _field_errors(row: int, fields: dict[str, list[str]]) -> list[RowError]:
@@ -173,14 +172,6 @@ def need_draft(
         errors.append(RowError(row.number, "region_code", _("不在本省。")))
     elif not org.region.contains(region):
         errors.append(RowError(row.number, "region_code", _("不在发布单位辖区内。")))
-    if values["deadline"] is not None and options.scope is not None:
-        # An agency importing its own drafts keeps the services' window (today to five
-        # years ahead); the operator's and the province's imports carry approved or archived
-        # lists as they are.
-        try:
-            check_deadline(values["deadline"])
-        except DomainError as exc:
-            errors.extend(_domain_errors(row.number, exc))
     if not values["ref"]:
         need.ref = "N-00000000-000000"  # a placeholder of a generated ref's shape
     errors.extend(_model_errors(row.number, need, ROW_FIELDS["need"]))

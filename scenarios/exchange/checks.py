@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.choices import OrganizationKind
 from accounts.models import Organization
 from accounts.validators import organization_name_key
+from core.errors import DomainError
 from reference.models import IndustryChain, Region
 from reference.services import home_province
 from scenarios.exchange.columns import CAPABILITY_COLUMNS, NEED_COLUMNS
@@ -22,6 +23,7 @@ from scenarios.exchange.updates import Update, plan_updates
 from scenarios.models import Capability, ScenarioNeed
 from scenarios.selectors import capability_queryset, need_queryset
 from scenarios.services.common import lookalike_message, ref_key, stored_refs_by_key
+from scenarios.services.needs import check_deadline
 from scenarios.services.negative_list import active_negative_entries, negative_list_hits
 
 
@@ -251,6 +253,31 @@ def _check_scope(
             errors.append(RowError(row.number, key, reason % {"org": value}))
 
 
+def _check_new_deadlines(
+    rows: list[ParsedRow], updates: dict[int, Update], errors: list[RowError]
+) -> None:
+    """An agency importing its own drafts keeps the services' window for a deadline (today
+    to five years ahead), checked with the rest of the file so one pass lists every error;
+    rows that update a stored need are checked by ``need_update`` (an unchanged deadline is
+    kept). The operator's and the province's imports carry approved or archived lists as
+    they are."""
+    for row in rows:
+        deadline = row.values.get("deadline")
+        if (
+            deadline is None
+            or row.number in updates
+            or any(e.field == "deadline" for e in row.errors)
+        ):
+            continue
+        try:
+            check_deadline(deadline)
+        except DomainError as exc:
+            errors.extend(
+                RowError(row.number, "deadline", str(message))
+                for message in exc.fields.get("deadline", [exc.message])
+            )
+
+
 def plan_needs(rows: list[ParsedRow], limits: ExchangeLimits, options: ImportOptions) -> Plan:
     errors = [e for row in rows for e in row.errors]
     stored = _check_refs(rows, need_queryset(), errors, update=options.update)
@@ -323,6 +350,8 @@ def plan_needs(rows: list[ParsedRow], limits: ExchangeLimits, options: ImportOpt
                 )
             )
     updates = plan_updates("need", rows, stored, errors, publish=options.publish)
+    if options.scope is not None:
+        _check_new_deadlines(rows, updates, errors)
     raise_if_errors(errors, NEED_COLUMNS, limits)
     return Plan(rows=rows, regions=regions, orgs=existing, new_orgs=new_orgs, updates=updates)
 

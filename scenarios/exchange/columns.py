@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.validators import credit_code_problem
 from scenarios.choices import (
+    BUDGET_MAX_CNY,
     CapabilityStatus,
     Certification,
     NeedStatus,
@@ -164,7 +165,12 @@ NEED_COLUMNS: tuple[Column, ...] = (
         "min_trl", "最低技术成熟度", "int", required=True, min_value=1, max_value=9, note=TRL_NOTE
     ),
     Column(
-        "budget_cny", "预算（元）", "int", min_value=0, max_value=10**13, note="整数（元），可留空"
+        "budget_cny",
+        "预算（元）",
+        "int",
+        min_value=0,
+        max_value=BUDGET_MAX_CNY,
+        note="整数，单位为元（不是万元），最多 100 亿元；可留空",
     ),
     Column("deadline", "截止日期", "date", width=12, note="YYYY-MM-DD，可留空"),
     Column("is_major", "重大场景", "bool", default=False, width=10, note="是/否（true/false）"),

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.validators import phone_validator
 from core.validation import one_line_text, visible_text
 from reference.choices import RegionLevel
-from scenarios.choices import NeedStatus, ScenarioCategory, ValidationType
+from scenarios.choices import BUDGET_MAX_CNY, NeedStatus, ScenarioCategory, ValidationType
 from scenarios.lifecycle import MATCHABLE_NEED_STATUSES, NEED_EDITABLE, PUBLIC_NEED_STATUSES
 from scenarios.models.common import SEARCH_INDEX, KeepsChainIds, ListItemManager, RefKey
 
@@ -75,7 +75,13 @@ class ScenarioNeed(KeepsChainIds, models.Model):
     validation_type = models.CharField(_("验证类型"), max_length=16, choices=ValidationType.choices)
     min_trl = models.PositiveSmallIntegerField(_("最低技术成熟度"), validators=TRL_VALIDATORS)
     budget_cny = models.BigIntegerField(
-        _("预算（元）"), null=True, blank=True, validators=[MinValueValidator(0)]
+        _("预算（元）"),
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(0),
+            MaxValueValidator(BUDGET_MAX_CNY, message=_("预算最多 100 亿元。")),
+        ],
     )
     resources_offered = models.TextField(
         _("开放资源"), max_length=2000, blank=True, validators=[visible_text]

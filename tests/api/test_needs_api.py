@@ -269,6 +269,21 @@ def test_a_deadline_in_the_past_or_decades_ahead_is_a_field_error(api, agency_us
     assert list(r.json()["fields"]) == ["deadline"]
 
 
+def test_a_budget_over_the_pages_limit_is_a_field_error(api, agency_user):
+    # the page stops at 1,000,000 万元; the API took 10 万亿元 and the page then could not
+    # save the need
+    over = api.as_user(agency_user).post(
+        "/api/v1/needs/", need_body(budget_cny=10**10 + 1), format="json"
+    )
+    at = api.as_user(agency_user).post(
+        "/api/v1/needs/", need_body(budget_cny=10**10), format="json"
+    )
+
+    assert over.status_code == 400
+    assert list(over.json()["fields"]) == ["budget_cny"]
+    assert at.status_code == 201
+
+
 def test_a_need_whose_deadline_passed_is_not_submitted_but_still_edited(api, agency, agency_user):
     need = make_need(agency, region="360102")
     ScenarioNeed.objects.filter(pk=need.pk).update(deadline=dt.date(2020, 1, 1))

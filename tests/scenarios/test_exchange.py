@@ -1234,6 +1234,44 @@ def test_an_agency_importing_its_drafts_keeps_the_deadline_window(agency, agency
     assert where(exc) == [(1, "deadline")]
 
 
+def test_an_agencys_file_lists_deadline_errors_with_the_other_rows_errors(agency, agency_user):
+    # given: bad deadlines in two rows and a blank title in a third (the deadlines were only
+    # reported once the title was fixed and the file uploaded again)
+    rows = [
+        need_row(ref="IMP-N-DL1", deadline="2020-01-01", org_name=agency.name),
+        need_row(ref="IMP-N-DL2", deadline="9999-12-31", org_name=agency.name),
+        need_row(ref="IMP-N-DL3", org_name=agency.name),
+        need_row(ref="IMP-N-DL4", title="", org_name=agency.name),
+    ]
+
+    # when
+    exc = rejection(lambda: needs_import(actor=agency_user, data=as_json(rows), fmt="json"))
+
+    # then: every problem in one pass
+    assert where(exc) == [(1, "deadline"), (2, "deadline"), (4, "title")]
+    assert exc.fields["row 1.deadline"] == ["不能早于今天。"]
+    assert exc.fields["row 2.deadline"] == ["最晚为 5 年后。"]
+
+
+@pytest.mark.parametrize(
+    ("budget", "refused"), [(10**10, False), (10**10 + 1, True), (9 * 10**12, True)]
+)
+def test_an_import_takes_the_budgets_the_page_and_the_api_take(budget, refused):
+    # given: a budget in 元 up to 100 亿元, the page's limit (it took 9 万亿元, which the page
+    # then refused to save)
+    rows = [need_row(ref="IMP-N-B1", budget_cny=budget)]
+
+    # when
+    run = lambda: needs_import(actor=None, data=as_json(rows), fmt="json")  # noqa: E731
+
+    # then
+    if refused:
+        assert where(rejection(run)) == [(1, "budget_cny")]
+    else:
+        run()
+        assert ScenarioNeed.objects.get(ref="IMP-N-B1").budget_cny == budget
+
+
 def test_an_approved_or_archived_list_imports_with_its_deadlines_as_they_are():
     rows = [need_row(ref="IMP-N-OLD", deadline="2020-01-01")]
 
