@@ -125,6 +125,28 @@ def organization_name_core(name: str) -> str:
     return key
 
 
+def folded_text(text: str) -> str:
+    """``text`` as a banned word is looked for in it: NFKC, traditional characters as
+    simplified, case-folded, without invisible characters, and without the spaces and
+    punctuation that split a word (虚拟货币 挖矿, “挖矿”, 挖\u200b矿 read as 虚拟货币挖矿);
+    between two Latin letters or digits one space stays, so "big ambling" does not read as
+    "gambling"."""
+    text = _to_simplified().convert(unicodedata.normalize("NFKC", text)).casefold()
+    out: list[str] = []
+    split = False
+    for ch in text:
+        if ch.isspace() or unicodedata.category(ch)[0] in "PSZ":
+            split = True
+            continue
+        if _invisible(ch):
+            continue  # hidden inside a word: no split
+        if split and out and out[-1].isascii() and out[-1].isalnum() and ch.isascii():
+            out.append(" ")
+        split = False
+        out.append(ch)
+    return "".join(out)
+
+
 def within_one_edit(a: str, b: str) -> bool:
     """Whether ``b`` is ``a`` with at most one character changed, added or removed."""
     if abs(len(a) - len(b)) > 1:

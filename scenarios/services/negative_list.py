@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.roles import is_platform_admin, is_province_committee_member
+from accounts.validators import folded_text
 from activity.services import audit_record
 from core.actors import Actor, acting_user
 from core.errors import ActorNotAllowed, InvalidInput
@@ -60,7 +61,9 @@ def negative_entry_create(
         raise InvalidInput(_("请填写理由。"), fields={"reason": [_("不能为空。")]})
     active = NegativeListEntry.objects.select_for_update().filter(active=True, kind=kind)
     if (chain is not None and active.filter(chain=chain).exists()) or (
-        chain is None and active.filter(keyword__iexact=keyword).exists()
+        chain is None
+        and folded_text(keyword)
+        in {folded_text(k) for k in active.values_list("keyword", flat=True)}
     ):
         field = "chain" if chain is not None else "keyword"
         raise InvalidInput(_("负面清单中已有这个条目。"), fields={field: [_("已在负面清单中。")]})
@@ -145,10 +148,13 @@ def negative_list_hits(
 ) -> list[NegativeListEntry]:
     """Active entries that an item with this text and these chains runs into; ``entries``
     (``active_negative_entries``) saves reading them again for each of many items."""
-    text = "\n".join([title, description, *keywords]).lower()
+    # Each field on its own: the end of the title and the start of the description are not
+    # one word.
+    fields = [folded_text(t) for t in (title, description, *keywords) if t]
     hits = []
     for entry in entries if entries is not None else active_negative_entries():
-        keyword_hit = entry.kind == NegativeListKind.KEYWORD and entry.keyword.lower() in text
+        key = folded_text(entry.keyword) if entry.kind == NegativeListKind.KEYWORD else ""
+        keyword_hit = bool(key) and any(key in field for field in fields)
         chain = entry.chain
         chain_hit = chain is not None and any(p.startswith(chain.path) for p in chain_paths)
         if keyword_hit or chain_hit:

@@ -66,6 +66,69 @@ def test_capability_hitting_negative_keyword_is_returned(firm, firm_user, provin
     assert "虚拟货币挖矿" in event.reason
 
 
+@pytest.mark.parametrize(
+    "description",
+    [
+        "提供虚拟货币 挖矿算力托管服务。",  # a space
+        "提供虛擬貨幣挖礦算力託管服務。",  # traditional characters
+        "提供虚拟货币挖\u200b矿算力托管服务。",  # a zero-width space inside
+        "提供虚拟货币“挖矿”算力托管服务。",  # quotation marks
+        "提供ＶＲ虚拟货币-挖矿服务。",  # full-width letters, a hyphen
+    ],
+)
+def test_a_negative_keyword_is_found_however_the_text_splits_or_spells_it(
+    firm, firm_user, province_reviewer, description
+):
+    # given: a banned keyword, and a description that writes it so that a plain substring
+    # test missed it (each of these was published and found by the public search)
+    negative_entry_create(
+        actor=province_reviewer, kind="keyword", keyword="虚拟货币挖矿", reason="国家明令淘汰"
+    )
+    cap = make_capability(firm, description=description)
+
+    # when
+    cap = capability_submit(actor=firm_user, capability=cap)
+
+    # then
+    assert cap.status == "returned"
+
+
+@pytest.mark.parametrize(
+    ("keyword", "text", "hit"),
+    [
+        ("crypto mining", "Crypto-Mining hosting", True),
+        ("gambling", "a big ambling horse", False),  # two words stay two words
+        ("赌博", "线上赌 博平台", True),
+        ("赌博", "赌场博物馆", False),
+    ],
+)
+def test_negative_keywords_match_across_separators_but_not_across_latin_words(
+    province_reviewer, keyword, text, hit
+):
+    from scenarios.services.negative_list import negative_list_hits
+
+    entry = negative_entry_create(
+        actor=province_reviewer, kind="keyword", keyword=keyword, reason="测试"
+    )
+
+    hits = negative_list_hits(title=text, description="", keywords=[], chain_paths=[])
+
+    assert (hits == [entry]) is hit
+
+
+def test_a_keyword_written_another_way_is_already_on_the_list(province_reviewer):
+    negative_entry_create(
+        actor=province_reviewer, kind="keyword", keyword="虚拟货币挖矿", reason="国家明令淘汰"
+    )
+
+    with pytest.raises(InvalidInput) as exc:
+        negative_entry_create(
+            actor=province_reviewer, kind="keyword", keyword="虛擬貨幣 挖礦", reason="重复"
+        )
+
+    assert exc.value.fields == {"keyword": ["已在负面清单中。"]}
+
+
 def test_capability_hitting_negative_chain_subtree_is_returned(firm, firm_user, province_reviewer):
     negative_entry_create(
         actor=province_reviewer, kind="chain", chain_slug="future-energy", reason="试点暂停"
