@@ -18,6 +18,7 @@ ACTION_LABELS = {
     "need.return": _("退回修改"),
     "need.reject": _("不予通过"),
     "need.withdraw": _("撤回"),
+    "need.copy": _("复制为新草稿"),
     "need.close": _("关闭"),
     "need.validation_start": _("开始场景验证"),
     "need.validated": _("验证成功"),

@@ -35,7 +35,7 @@ from portal.views.common import (
     trail_of,
 )
 from scenarios import selectors
-from scenarios.choices import PilotStatus
+from scenarios.choices import NeedStatus, PilotStatus
 from scenarios.lifecycle import PUBLIC_NEED_STATUSES
 from scenarios.services import needs as need_services
 from scenarios.services import pilots as pilot_services
@@ -192,14 +192,17 @@ def _parse_date(typed: str) -> date | None:
         return None
 
 
-def _act(request: HttpRequest, ref: str, call: Any, done: str) -> HttpResponse:
+def _act(request: HttpRequest, ref: str, call: Any, done: Any) -> HttpResponse:
+    """``done``: the success message, or a function of the need as it was before the call
+    that gives it."""
     need = _need_or_404(request, ref)
+    before = need.status
     try:
         call(need)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, done)
+        messages.success(request, done(before) if callable(done) else done)
     return redirect("portal:agency-need", ref=need.ref)
 
 
@@ -226,7 +229,8 @@ def need_withdraw(request: HttpRequest, ref: str) -> HttpResponse:
             reason=request.POST.get("reason", "")[:2000],
             expected_version=posted_version(request),
         ),
-        _("已撤回。"),
+        # The page's button said 放弃草稿 for a draft: the message says what was done.
+        lambda before: _("已放弃草稿。") if before == NeedStatus.DRAFT else _("已撤回。"),
     )
 
 

@@ -153,7 +153,12 @@ def _rows(events: list[Any]) -> list[TrailRow]:
             TrailRow(
                 at=event.created_at,
                 actor=event.actor.get_username() if event.actor else str(_("系统")),
-                action=str(ACTION_LABELS.get(event.action, event.action)),
+                action=str(
+                    # a draft is not withdrawn but given up (the page's button: 放弃草稿)
+                    _("放弃草稿")
+                    if event.action == "need.withdraw" and event.from_state == "draft"
+                    else ACTION_LABELS.get(event.action, event.action)
+                ),
                 change=change,
                 reason=event.reason,
             )

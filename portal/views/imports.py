@@ -41,6 +41,8 @@ class UploadForm(StyledForm):
     )
     file = forms.FileField(
         label=gettext_lazy("文件（JSON、CSV 或 XLSX）"),
+        # The chooser offers the three formats; another file is still refused by its name.
+        widget=forms.ClearableFileInput(attrs={"accept": ".json,.csv,.xlsx"}),
     )
     update = forms.BooleanField(
         label=gettext_lazy("按编号更新已有条目"),
@@ -125,6 +127,7 @@ def imports_home(request: HttpRequest) -> HttpResponse:
                 kind=form.cleaned_data["kind"],
                 filename=upload.name or "",
                 data=data,
+                size=upload.size,
                 publish=bool(form.cleaned_data.get("publish")),
                 update=bool(form.cleaned_data.get("update")),
                 dry_run=True,

@@ -98,7 +98,10 @@ def _check_refs(
             RowError(
                 first[ref],
                 "ref",
-                _("编号已存在：%(ref)s。要修改已有条目，请选择按编号更新（--update）。")
+                _(
+                    "编号已存在：%(ref)s。要按本行修改该条目，请选择按编号更新"
+                    "（页面上勾选“按编号更新已有条目”，接口 update=true，命令行 --update）。"
+                )
                 % {"ref": ref},
             )
         )

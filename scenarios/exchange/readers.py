@@ -69,7 +69,7 @@ def exchange_format_detect(*, fmt: str | None, filename: str = "") -> Format:
         raise file_error(_("不支持旧版 Excel（.xls）文件，请另存为 .xlsx 后再导入。"))
     if fmt:
         raise file_error(_("不支持的格式“%(fmt)s”，可选：json、csv、xlsx。") % {"fmt": fmt[:20]})
-    raise file_error(_("无法从文件名判断格式，请指定 json、csv 或 xlsx。"))
+    raise file_error(_("只能导入扩展名为 .json、.csv 或 .xlsx 的文件。"))
 
 
 def _size(n: int) -> str:

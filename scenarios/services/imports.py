@@ -63,9 +63,12 @@ def import_job_create(
     publish: bool = False,
     dry_run: bool = True,
     update: bool = False,
+    size: int | None = None,
 ) -> ImportJob:
     """Store the file and start checking (or importing) it in the background. The same
-    rights and size limits as the API's import apply; ``update`` as ``needs_import``'s."""
+    rights and size limits as the API's import apply; ``update`` as ``needs_import``'s;
+    ``size``: the upload's size when ``data`` holds only its first bytes (to say how large
+    a refused file is)."""
     if kind not in KINDS:
         raise InvalidInput(_("类型无效。"), fields={"kind": [_("无效的选项。")]})
     check_importer(actor, kind=EXCHANGE_KINDS[kind], publish=publish)
@@ -75,17 +78,14 @@ def import_job_create(
     limits = ExchangeLimits.current()
     if not data:
         raise InvalidInput(_("文件为空。"), fields={"file": [_("请选择一个非空的文件。")]})
-    if len(data) > limits.max_bytes:
-        raise InvalidInput(
-            _("文件过大（%(size).1f MiB），上限为 %(max).1f MiB。")
-            % {"size": len(data) / 2**20, "max": limits.max_bytes / 2**20},
-            fields={
-                "file": [
-                    _("文件过大（%(size).1f MiB），上限为 %(max).1f MiB。")
-                    % {"size": len(data) / 2**20, "max": limits.max_bytes / 2**20}
-                ]
-            },
-        )
+    # The upload's own size: a caller reads at most one byte past the limit.
+    size = max(size or 0, len(data))
+    if size > limits.max_bytes:
+        message = _("文件过大（%(size).1f MiB），上限为 %(max).1f MiB。") % {
+            "size": size / 2**20,
+            "max": limits.max_bytes / 2**20,
+        }
+        raise InvalidInput(message, fields={"file": [message]})
     job = ImportJob.objects.create(
         kind=kind,
         filename=filename[:255],

@@ -90,9 +90,14 @@ def review_route_submitted(*, need: ScenarioNeed, actor: Actor) -> None:
     review = open_review(need, region)
     extra: dict[str, Any] = {"review_tier": review.tier}
     data: dict[str, Any] = {"committee": review.committee_id, "tier": review.tier}
+    reason = ""
     if not need.is_major and need_is_major(need):
         extra["is_major"] = True
         data["major_by_budget"] = need.budget_cny
+        # The trail tells the agency why its need now goes to the province.
+        reason = _(
+            "预算达到重大场景标准（%(line)s 万元及以上），列为重大场景，由省级工作委员会终审。"
+        ) % {"line": f"{policy_current().major_budget_threshold_cny / 10_000:,.0f}"}
     transition(
         need,
         allowed=NEED_ALLOWED,
@@ -101,6 +106,7 @@ def review_route_submitted(*, need: ScenarioNeed, actor: Actor) -> None:
         action="need.review_open",
         extra_fields=extra,
         data=data,
+        reason=reason,
     )
     notify_committee(review=review)
 

@@ -254,7 +254,7 @@ def test_needs_import_api_dry_run_answers_200_and_writes_nothing(api, platform_a
     [
         ("needs.xlsx", b"PK\x03\x04broken", {}, "XLSX"),
         ("needs.csv", "标题".encode("gb18030"), {}, "UTF-8"),
-        ("needs.txt", b"[]", {}, "json、csv 或 xlsx"),
+        ("needs.txt", b"[]", {}, ".json、.csv 或 .xlsx"),
         ("needs.json", as_xlsx([need_row()]), {}, "XLSX"),
         ("needs.csv", b"ref,title\n", {}, "缺少必填列"),
     ],

@@ -484,3 +484,32 @@ def test_an_empty_status_tab_says_so_and_leads_to_all_needs(agency_client, agenc
 
     assert "这个状态下没有需求" in body
     assert "这里还没有需求" not in body
+
+
+def test_giving_up_a_draft_says_so_and_a_copy_is_named_in_the_history(
+    agency_client, agency, agency_user
+):
+    from scenarios.services.needs import need_withdraw
+
+    # given: a draft, and a withdrawn need
+    draft = make_need(agency, region="360102")
+    ended = make_need(agency, region="360102")
+    need_withdraw(actor=agency_user, need=ended)
+
+    # when: the draft is given up (the page's button says 放弃草稿) and the other copied
+    given_up = agency_client.post(
+        f"/workspace/agency/needs/{draft.ref}/withdraw/",
+        {"version": str(draft.version)},
+        follow=True,
+    )
+    agency_client.post(f"/workspace/agency/needs/{ended.ref}/copy/")
+    copy = ScenarioNeed.objects.filter(agency=agency, status="draft").get()
+    copied = page(agency_client.get(f"/workspace/agency/needs/{copy.ref}/"))
+
+    # then: the message and the draft's history say 放弃草稿, not 撤回; the copy's history
+    # names the copy (it showed the code need.copy)
+    body = page(given_up)
+    assert "已放弃草稿。" in body
+    assert '<div class="fw-semibold">放弃草稿 · 草稿 → 已撤回</div>' in body
+    assert "need.copy" not in copied
+    assert "复制为新草稿" in copied

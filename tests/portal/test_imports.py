@@ -104,6 +104,38 @@ def test_an_empty_or_oversized_file_is_refused_in_place(province_reviewer, setti
     assert not ImportJob.objects.exists()
 
 
+def test_an_oversized_file_is_refused_with_its_own_size(province_reviewer, settings):
+    # given: a limit of 1 MiB and a file of 3 MiB (the page said "文件过大（1.0 MiB），上限为
+    # 1.0 MiB": it measured only the bytes it had read)
+    settings.EXCHANGE_MAX_BYTES = 2**20
+    client = signed_in(province_reviewer)
+
+    # when
+    big = client.post(
+        URL, {"kind": "needs", "file": SimpleUploadedFile("a.csv", b"x" * (3 * 2**20))}
+    )
+
+    # then
+    assert "文件过大（3.0 MiB），上限为 1.0 MiB。" in big.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_the_file_chooser_offers_the_formats_and_another_is_named_by_extension(
+    province_reviewer, django_capture_on_commit_callbacks
+):
+    client = signed_in(province_reviewer)
+
+    page = client.get(URL).content.decode()
+    r = upload(client, b"\x89PNG", name="photo.png", run=django_capture_on_commit_callbacks)
+
+    assert 'accept=".json,.csv,.xlsx"' in page
+    assert (
+        ImportJob.objects.get().errors[0]["reason"]
+        == "只能导入扩展名为 .json、.csv 或 .xlsx 的文件。"
+    )
+    assert r.status_code == 302
+
+
 def test_only_importers_reach_the_page_and_each_sees_its_own(
     province_reviewer, city_reviewer, agency_user, django_capture_on_commit_callbacks
 ):

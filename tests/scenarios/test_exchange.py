@@ -699,7 +699,7 @@ def file_reason(call):
 def test_needs_import_refuses_unknown_extension():
     reason = file_reason(lambda: needs_import(actor=None, data=b"[]", filename="needs.txt"))
 
-    assert "json、csv 或 xlsx" in reason
+    assert ".json、.csv 或 .xlsx" in reason
 
 
 def test_needs_import_refuses_legacy_xls():

@@ -94,6 +94,11 @@ def test_review_budget_over_policy_threshold_counts_as_major(
     need = decide(city_reviewer, decide(county_reviewer, need))
 
     assert need.review_tier == "province"
+    # the agency's trail says why: the budget made it major
+    opened = AuditEvent.objects.get(action="need.review_open", target_id=str(need.pk))
+    assert opened.reason == (
+        "预算达到重大场景标准（100 万元及以上），列为重大场景，由省级工作委员会终审。"
+    )
 
 
 def test_review_city_need_published_by_city(city_agency, city_reviewer, county_reviewer):
