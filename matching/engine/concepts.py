@@ -164,6 +164,21 @@ class _Pair:
         )
 
 
+# A character that, written right before a word, says the text means the opposite of it:
+# 非侵入式 asks for no 侵入式 technology, 不锈 is no 锈, 无线 no 线.
+_NEGATING = frozenset("非不无")
+
+
+def _affirmed_in(norm: str, hay: str) -> bool:
+    """Whether ``norm`` occurs in ``hay`` at least once not negated (see ``_NEGATING``)."""
+    start = hay.find(norm)
+    while start >= 0:
+        if start == 0 or hay[start - 1] not in _NEGATING:
+            return True
+        start = hay.find(norm, start + 1)
+    return False
+
+
 def _exact_pairs(
     needs: dict[str, _Word], caps: dict[str, _Word], need_hay: str, cap_hay: str
 ) -> Iterable[_Pair]:
@@ -178,11 +193,11 @@ def _exact_pairs(
                 EXACT,
                 1.0,
             )
-        elif word.keyword and norm in cap_hay:
+        elif word.keyword and _affirmed_in(norm, cap_hay):
             # The keyword-coverage feature finds a keyword anywhere in the other's text.
             yield _Pair(word, _Word(norm, word.shown, False, word.slugs), EXACT, 1.0)
     for norm, word in caps.items():
-        if word.keyword and norm not in needs and norm in need_hay:
+        if word.keyword and norm not in needs and _affirmed_in(norm, need_hay):
             yield _Pair(_Word(norm, word.shown, False, word.slugs), word, EXACT, 1.0)
 
 

@@ -70,6 +70,26 @@ def test_matched_concepts_finds_a_keyword_inside_the_other_text(taxonomy: Taxono
     assert found[0] == ConceptMatch("储能", "储能", EXACT, 1.0)
 
 
+def test_a_keyword_the_other_text_negates_is_not_a_match(taxonomy: Taxonomy) -> None:
+    # given: a need asking for 非侵入式 interfaces and an implant's keyword 侵入式脑机接口
+    # (shown as "both mention 侵入式脑机接口": the opposite requirement read as a match)
+    need = words("非侵入式", "脑机接口", text="征集非侵入式脑机接口康复训练系统")
+    cap = words("植入式", "电极", keywords=("侵入式脑机接口",), text="侵入式柔性脑机接口电极")
+
+    found = matched_concepts(need, cap, taxonomy=taxonomy)
+
+    assert all(c.capability_word != "侵入式脑机接口" for c in found)
+
+
+def test_a_keyword_negated_once_but_also_written_plainly_still_matches(taxonomy: Taxonomy) -> None:
+    need = words("侵入式", text="比较非侵入式与侵入式脑机接口")
+    cap = words("电极", keywords=("侵入式脑机接口",), text="电极")
+
+    found = matched_concepts(need, cap, taxonomy=taxonomy)
+
+    assert ConceptMatch("侵入式脑机接口", "侵入式脑机接口", EXACT, 1.0) in found
+
+
 def test_matched_concepts_calls_two_names_of_one_chain_synonyms(taxonomy: Taxonomy) -> None:
     need = words("无人机", "配送", keywords=("无人机",))
     cap = words("evtol", "城市", "物流", keywords=("eVTOL",))
