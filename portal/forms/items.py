@@ -22,7 +22,7 @@ from reference.selectors import (
     regions_by_code,
 )
 from scenarios.choices import BUDGET_MAX_CNY, Certification, ScenarioCategory, ValidationType
-from scenarios.services.common import MAX_KEYWORD_LENGTH
+from scenarios.services.common import MAX_KEYWORD_LENGTH, MAX_KEYWORDS
 
 SPLIT_RE = re.compile(r"[;；,，、\n]+")
 TRL_CHOICES = [(n, str(n)) for n in range(1, 10)]
@@ -89,6 +89,11 @@ class ItemForm(StyledForm):
         self.fields["keywords"].widget.attrs["data-tags-max"] = str(MAX_KEYWORD_LENGTH)
         self.fields["keywords"].widget.attrs["data-tags-too-long"] = str(
             _("“%%s”超过 %(n)s 个字，请缩短后再添加。") % {"n": MAX_KEYWORD_LENGTH}
+        )
+        # The chips stop at the service's count, saying so, instead of the save refusing it.
+        self.fields["keywords"].widget.attrs["data-tags-count"] = str(MAX_KEYWORDS)
+        self.fields["keywords"].widget.attrs["data-tags-too-many"] = str(
+            _("最多 %(n)s 个关键词：“%%s”未添加。") % {"n": MAX_KEYWORDS}
         )
 
     def clean_chains(self) -> list[str]:

@@ -587,6 +587,12 @@ def test_withdrawing_asks_first_and_an_ended_need_is_copied_as_a_draft(
     kept = page.input_value("#id_keywords").split(";")
     assert kept[-4:] == ["储能", "液冷", "热管理", "氢能"]
     assert page.inner_text("#id_keywords-entry-note") == ""
+    # Words past the 20th stay in the entry with a message (the save refused them later).
+    tags.fill("；".join(f"词{n}" for n in range(25)))
+    tags.press("Enter")
+    assert len(page.input_value("#id_keywords").split(";")) == 20
+    assert "最多 20 个关键词" in page.inner_text("#id_keywords-entry-note")
+    assert tags.input_value() != ""
     copy = ScenarioNeed.objects.exclude(pk=need.pk).get(agency=agency)
     assert (copy.status, copy.title) == ("draft", "智慧停车诱导试点")
     assert staff.close() == []

@@ -3,7 +3,8 @@
    - On a phone the facets fold behind a button; they stay open across list updates.
    - A keyword field (data-tags) becomes chips: Enter or a comma adds one, × removes it; the
      field itself keeps the words joined with ";" so the form posts the same either way. A
-     word longer than data-tags-max stays in the entry with a message naming it.
+     word longer than data-tags-max, or one past data-tags-count words, stays in the entry
+     with a message naming it.
    - A form with data-confirm asks before it is sent (withdraw, close); so does a checked
      option with data-confirm (a final rejection), and a button with its own.
    - A page drawn again after a refused POST names the page it belongs to (data-page-url
@@ -54,6 +55,7 @@
     note.setAttribute("aria-live", "polite");
     box.parentNode.insertBefore(note, box.nextSibling);
     var max = parseInt(input.dataset.tagsMax || "0", 10);
+    var count = parseInt(input.dataset.tagsCount || "0", 10);
     function add() {
       // A pasted list ("储能，液冷；热管理") becomes one chip per item.
       var typed = entry.value.split(/[;；,，、\n]+/).map(function (w) { return w.trim(); }).filter(Boolean);
@@ -61,17 +63,22 @@
       entry.removeAttribute("aria-invalid");
       var tooLong = max ? typed.filter(function (w) { return w.length > max; }) : [];
       var list = words();
+      var extra = [];
       typed.forEach(function (word) {
-        if (tooLong.indexOf(word) < 0 && list.indexOf(word) < 0) list.push(word);
+        if (tooLong.indexOf(word) >= 0 || list.indexOf(word) >= 0) return;
+        if (count && list.length >= count) extra.push(word); else list.push(word);
       });
       input.value = list.join(";");
       render();
-      if (tooLong.length) {
-        note.textContent = (input.dataset.tagsTooLong || "").replace("%s", tooLong.join("、"));
+      var kept = tooLong.concat(extra);
+      if (kept.length) {
+        note.textContent = tooLong.length
+          ? (input.dataset.tagsTooLong || "").replace("%s", tooLong.join("、"))
+          : (input.dataset.tagsTooMany || "").replace("%s", extra.join("、"));
         entry.setAttribute("aria-invalid", "true");
         entry.setAttribute("aria-describedby", note.id);
-        entry.value = tooLong.join("；");
-        return false;  // kept in the entry to be shortened
+        entry.value = kept.join("；");
+        return false;  // kept in the entry to be shortened or dropped
       }
       entry.value = "";
       return true;
