@@ -513,3 +513,13 @@ def test_giving_up_a_draft_says_so_and_a_copy_is_named_in_the_history(
     assert '<div class="fw-semibold">放弃草稿 · 草稿 → 已撤回</div>' in body
     assert "need.copy" not in copied
     assert "复制为新草稿" in copied
+
+
+def test_a_too_long_title_is_refused_in_plain_chinese(agency_client):
+    # Django's own zh_Hans words were "确保该变量包含不超过 200 字符" ("variable")
+    response = agency_client.post("/workspace/agency/needs/new/", need_data(title="长" * 300))
+
+    body = page(response)
+    assert "最多 200 个字（现有 300 个）。" in body
+    assert "该变量" not in body
+    assert not ScenarioNeed.objects.exists()
