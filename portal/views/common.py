@@ -141,6 +141,20 @@ class TrailRow:
     reason: str
 
 
+# Reasons the platform itself writes, stored in the site's language when written: shown in
+# the reader's. (A reason a person typed is shown as typed.)
+SYSTEM_REASONS = {
+    "批量导入为草稿。": _("批量导入为草稿。"),
+    "批量导入：已在其他渠道审批，作为已发布导入。": _("批量导入：已在其他渠道审批，作为已发布导入。"),
+}
+
+
+def _system_reason(event: Any) -> str:
+    if event.action.endswith(".import"):
+        return str(SYSTEM_REASONS.get(event.reason, event.reason))
+    return str(event.reason)
+
+
 def _rows(events: list[Any]) -> list[TrailRow]:
     rows = []
     for event in events:
@@ -160,7 +174,7 @@ def _rows(events: list[Any]) -> list[TrailRow]:
                     else ACTION_LABELS.get(event.action, event.action)
                 ),
                 change=change,
-                reason=event.reason,
+                reason=_system_reason(event),
             )
         )
     return rows

@@ -263,3 +263,22 @@ def test_the_import_check_names_the_file_in_the_readers_language(
     html = client.get(r["Location"]).content.decode()
 
     assert "Check: 机会清单.csv" in html  # was "Check：机会清单.csv"
+
+
+def test_an_imported_needs_history_reads_in_the_readers_language(agency, agency_user):
+    from django.conf import settings
+
+    from scenarios.exchange import needs_import
+
+    # given: a need an agency imported as a draft (the platform wrote 批量导入为草稿。)
+    row = need_row(ref="IMP-N-EN1", org_name=agency.name)
+    needs_import(actor=agency_user, data=as_csv([row]), fmt="csv")
+    client = signed_in(agency_user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    # when
+    html = client.get("/workspace/agency/needs/IMP-N-EN1/").content.decode()
+
+    # then
+    assert "批量导入为草稿" not in html
+    assert "Bulk imported as draft." in html
