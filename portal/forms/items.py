@@ -80,6 +80,8 @@ class ItemForm(StyledForm):
         widget=forms.TextInput(attrs={"data-tags": "1"}),
     )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # A create form's token (portal.views.once): sent again, it creates nothing new.
+    once = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -109,6 +111,7 @@ class ItemForm(StyledForm):
         """The cleaned values as the service takes them."""
         values = dict(self.cleaned_data)
         values.pop("version", None)
+        values.pop("once", None)
         return values
 
 

@@ -523,3 +523,22 @@ def test_a_too_long_title_is_refused_in_plain_chinese(agency_client):
     assert "最多 200 个字（现有 300 个）。" in body
     assert "该变量" not in body
     assert not ScenarioNeed.objects.exists()
+
+
+def test_a_new_need_form_sent_again_creates_nothing_more(agency_client, agency):
+    # given: the form as drawn (with its token), saved once
+    drawn = form_values(page(agency_client.get("/workspace/agency/needs/new/")))
+    token = drawn["once"][0]
+    first = agency_client.post("/workspace/agency/needs/new/", need_data(once=token))
+    need = ScenarioNeed.objects.get(agency=agency)
+
+    # when: the browser's Back and 保存 again send the same form
+    again = agency_client.post("/workspace/agency/needs/new/", need_data(once=token), follow=True)
+
+    # then: one need, and the page of the one saved says so
+    assert ScenarioNeed.objects.filter(agency=agency).count() == 1
+    assert first["Location"] == again.redirect_chain[0][0] == f"/workspace/agency/needs/{need.ref}/"
+    assert f"这份表单已保存过（{need.ref}），没有再新建一条。" in page(again)
+    # a new form (another token) creates another
+    agency_client.post("/workspace/agency/needs/new/", need_data(once="another"))
+    assert ScenarioNeed.objects.filter(agency=agency).count() == 2

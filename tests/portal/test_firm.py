@@ -282,3 +282,13 @@ def test_a_capability_suspended_with_its_firm_says_so_in_the_readers_language(
 
     assert "资质证明过期" in page  # the committee's words as typed
     assert "企业被暂停" not in page  # no Chinese the platform added
+
+
+def test_a_new_capability_form_sent_again_creates_nothing_more(firm_client, firm):
+    from tests.portal.conftest import capability_data
+
+    first = firm_client.post("/workspace/firm/capabilities/new/", capability_data(once="t1"))
+    again = firm_client.post("/workspace/firm/capabilities/new/", capability_data(once="t1"))
+
+    cap = Capability.objects.get(firm=firm)
+    assert first["Location"] == again["Location"] == f"/workspace/firm/capabilities/{cap.ref}/"
