@@ -6,7 +6,7 @@ negative list. Every problem of the file is collected, then the file is refused 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.choices import OrganizationKind
@@ -109,9 +109,24 @@ def _check_refs(
 
 
 def _check_chains(rows: Sequence[ParsedRow], errors: list[RowError]) -> dict[str, str]:
-    """Report unknown slugs; return slug → taxonomy path for the known ones."""
+    """Report unknown slugs; return slug → taxonomy path for the known ones. A chain's
+    Chinese or English name stands for its slug (a person fills in the names the pages show;
+    the names are unique in the taxonomy), and the row carries the slug from here on."""
     slugs = {s for row in rows for s in row.values.get("chains") or []}
     paths = dict(IndustryChain.objects.filter(slug__in=slugs).values_list("slug", "path"))
+    named = slugs - set(paths)
+    if named:
+        by_name: dict[str, tuple[str, str]] = {}
+        for slug, path, zh, en in IndustryChain.objects.filter(
+            Q(name_zh__in=named) | Q(name_en__in=named)
+        ).values_list("slug", "path", "name_zh", "name_en"):
+            by_name[zh] = by_name[en] = (slug, path)
+        for row in rows:
+            if row.values.get("chains"):
+                row.values["chains"] = list(
+                    dict.fromkeys(by_name.get(s, (s, ""))[0] for s in row.values["chains"])
+                )
+        paths.update(by_name.values())
     for row in rows:
         unknown = [s for s in row.values.get("chains") or [] if s not in paths]
         if unknown:
@@ -119,7 +134,8 @@ def _check_chains(rows: Sequence[ParsedRow], errors: list[RowError]) -> dict[str
                 RowError(
                     row.number,
                     "chains",
-                    _("未知的产业链/赛道标识：%(slugs)s。") % {"slugs": "、".join(unknown[:5])},
+                    _("未知的产业链/赛道：%(slugs)s（填标识或页面上的名称）。")
+                    % {"slugs": "、".join(unknown[:5])},
                 )
             )
     return paths

@@ -93,7 +93,7 @@ CHAINS = Column(
     max_items=10,
     max_length=64,
     width=24,
-    note="产业链/赛道标识（slug），多个用 ; 分隔",
+    note="产业链/赛道的标识（slug）或名称，多个用 ; 分隔",
     label="产业链（名称）",
     names="chains",
 )

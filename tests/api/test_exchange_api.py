@@ -197,7 +197,7 @@ def test_needs_import_api_bad_rows_answer_400_per_row_and_write_nothing(api, pla
     assert body["code"] == "invalid"
     assert body["detail"] == "导入失败：发现 2 处错误，未写入任何数据。"
     assert body["fields"] == {
-        "row 3.chains": ["未知的产业链/赛道标识：no-such-chain。"],
+        "row 3.chains": ["未知的产业链/赛道：no-such-chain（填标识或页面上的名称）。"],
         "row 3.min_trl": ["应为 1–9 之间的整数。"],
     }
     assert table_counts() == before

@@ -1272,6 +1272,29 @@ def test_an_import_takes_the_budgets_the_page_and_the_api_take(budget, refused):
         assert ScenarioNeed.objects.get(ref="IMP-N-B1").budget_cny == budget
 
 
+def test_a_chain_may_be_named_as_the_pages_name_it():
+    from reference.models import IndustryChain
+
+    # given: rows naming chains by their Chinese and English names, and by slug (the template
+    # took only slugs; a person fills in the names the pages show)
+    chain = IndustryChain.objects.get(slug="digital-city")
+    rows = [
+        need_row(ref="IMP-N-CH1", chains=[chain.name_zh]),
+        need_row(ref="IMP-N-CH2", chains=[chain.name_en, "digital-city"]),
+        need_row(ref="IMP-N-CH3", chains=["没有这个产业链"]),
+    ]
+
+    # when
+    exc = rejection(lambda: needs_import(actor=None, data=as_json(rows), fmt="json"))
+    needs_import(actor=None, data=as_json(rows[:2]), fmt="json")
+
+    # then: the names stand for the slug; an unknown name is still an error
+    assert where(exc) == [(3, "chains")]
+    for ref in ("IMP-N-CH1", "IMP-N-CH2"):
+        need = ScenarioNeed.objects.get(ref=ref)
+        assert list(need.chains.values_list("slug", flat=True)) == ["digital-city"]
+
+
 def test_an_approved_or_archived_list_imports_with_its_deadlines_as_they_are():
     rows = [need_row(ref="IMP-N-OLD", deadline="2020-01-01")]
 
