@@ -203,6 +203,8 @@ def test_a_firm_imports_capabilities_only(firm_user):
     assert 'value="capabilities"' in page
     assert 'value="needs"' not in page
     assert "template-needs.xlsx" not in page
+    assert "上传能力清单（本企业的场景能力）。" in page  # not "机会清单或能力清单"
+    assert "机会清单或能力清单" not in page
     assert not ImportJob.objects.exists()
     assert needs.status_code == 200  # the form says the choice is not offered
 
