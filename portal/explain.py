@@ -163,21 +163,28 @@ def explain(match: Any, *, concepts: list[str] | None = None) -> Explanation:
     ]
     keywords = [str(k) for k in breakdown.get("matched_keywords", [])]
     need, capability = match.need, match.capability
-    sentences: list[str] = []
+    said: list[tuple[str, str]] = []  # (feature, sentence)
+    text = float(features.get("text", 0.0))
+    if text > 0:
+        said.append(("text", _("描述内容相关（文本相关度 %(v).2f）") % {"v": text}))
     if keywords:
-        sentences.append(_("关键词%(words)s相符") % {"words": _quoted(keywords)})
+        said.append(("keywords", _("关键词%(words)s相符") % {"words": _quoted(keywords)}))
     chain = _chain_sentence(need, capability)
     if chain:
-        sentences.append(chain)
-    sentences.append(_trl_sentence(need, capability))
-    sentences.append(_region_sentence(need, capability))
+        said.append(("chain", chain))
+    said.append(("trl", _trl_sentence(need, capability)))
+    said.append(("region", _region_sentence(need, capability)))
     if features.get("track_record", 0) > 0:
-        sentences.append(_track_sentence(capability))
+        said.append(("track_record", _track_sentence(capability)))
+    # What decided the score first: a reason weighing 1 % of it does not lead (stable, so
+    # reasons of equal weight keep the order above).
+    share = {bar.feature: bar.contribution for bar in bars}
+    said.sort(key=lambda pair: -share.get(pair[0], 0.0))
     return Explanation(
         score=float(match.score),
         bars=bars,
         keywords=keywords,
-        sentences=sentences,
+        sentences=[sentence for _feature, sentence in said],
         policy_version=breakdown.get("policy_version"),
         concepts=list(concepts or []),
     )

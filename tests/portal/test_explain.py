@@ -55,14 +55,29 @@ def test_explanation_names_keywords_chain_trl_and_place():
         match(need, cap, {"text": 0.74, "chain": 1.0, "trl": 1.0}, ["OCR", "智能审核"])
     )
 
+    # the reasons that weigh most in the score come first
     assert result.sentences == [
-        "关键词“OCR”“智能审核”相符",
         "同属产业链“大模型+虚拟数字人”",
         "技术成熟度 8 级，高于要求的 6 级",
+        "描述内容相关（文本相关度 0.74）",
+        "关键词“OCR”“智能审核”相符",
         "企业位于东湖区（与场景同市）",
     ]
     assert [b.feature for b in result.bars] == ["text", "chain", "trl"]
     assert result.policy_version == 3
+
+
+def test_explanation_leads_with_what_weighs_most_in_the_score():
+    # given: text relevance carrying 88 % of the weight, chain and region 1 % each (the
+    # sentence led with chain and place, which barely moved the score)
+    need = item(["llm-digital-human"], "360100", min_trl=6)
+    cap = item(["llm-digital-human"], "360102", trl=8, region_id="360102")
+    m = match(need, cap, {"text": 0.34, "chain": 1.0, "trl": 1.0, "region": 0.3})
+    m.breakdown["weights"] = {"text": 0.88, "chain": 0.01, "trl": 0.02, "region": 0.01}
+
+    result = explain(m)
+
+    assert result.sentences[0] == "描述内容相关（文本相关度 0.34）"
 
 
 def test_explanation_of_a_near_chain_a_low_trl_and_an_outside_firm():
