@@ -22,9 +22,16 @@ not indexed yet) are candidates too. A field across a relation is best held by t
 holds is then found by the index like any other. A related field the index does not hold
 makes candidates by key, word by word (``firm_id = ANY(ARRAY(...))``, which the index scan
 can OR with, but which the planner cannot estimate).
+
+The text is stored and indexed as it was typed. A search word is looked for as typed and, where
+it differs, in its NFKC form, so full-width ``ＡＩ`` (an input method's) finds ``AI`` and
+still finds ``ＡＩ`` where that was stored; ``（`` finds both parentheses. Format characters
+(``Cf``: zero-width spaces and joiners, U+FEFF) are dropped from the search text: invisible,
+they would make ``智<U+200B>能`` find nothing where 智能 finds 21 needs.
 """
 
 import contextlib
+import unicodedata
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any, NamedTuple
@@ -135,12 +142,14 @@ class IndexHolds(Expression):
     output_field = BooleanField()
     conditional = True
 
-    def __init__(self, source: Any, *words: str) -> None:
+    def __init__(self, source: Any, *words: str | tuple[str, ...]) -> None:
         super().__init__()
         if not words:
             raise ValueError("IndexHolds needs at least one word")
         self.source = source
-        self.words = tuple(dict.fromkeys(words))  # a repeated word asks nothing more
+        # A word is its forms (``search_terms``): the row holds the bigrams of one of them.
+        terms = [(word,) if isinstance(word, str) else word for word in words]
+        self.words = tuple(dict.fromkeys(terms))  # a repeated word asks nothing more
 
     def get_source_expressions(self) -> list[Any]:
         return [self.source]
@@ -152,8 +161,12 @@ class IndexHolds(Expression):
         if _INDEX_OFF.get():
             return "TRUE", []
         column, params = compiler.compile(self.source)
-        query = " && ".join(["scenarios_search_query(%s)"] * len(self.words))
-        return f"{column} @@ ({query})", [*params, *self.words]
+        one = "scenarios_search_query(%s)"
+        query = " && ".join(
+            one if len(forms) == 1 else "(" + " || ".join([one] * len(forms)) + ")"
+            for forms in self.words
+        )
+        return f"{column} @@ ({query})", [*params, *(f for forms in self.words for f in forms)]
 
 
 class EqualsAny(Expression):
@@ -183,11 +196,33 @@ class EqualsAny(Expression):
 def search_words(text: str) -> list[str]:
     """The words of a search text, read as DRF's ``?search=`` reads them: split at spaces
     and commas, a quoted phrase kept whole without its quotes (``"1,000 吨"``); NUL bytes
-    dropped, at most ``MAX_SEARCH_WORDS``. The API and the pages' search box share it."""
-    # DRF's stub says list[str]; the function splits a string (rest_framework/filters.py).
+    and format characters (zero-width spaces) dropped, at most ``MAX_SEARCH_WORDS``. The API
+    and the pages' search box share it."""
     text = text.replace("\x00", "").translate(QUOTES)[:MAX_SEARCH_LENGTH]
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    # DRF's stub says list[str]; the function splits a string (rest_framework/filters.py).
     words = search_smart_split(text)  # type: ignore[arg-type]
     return [w for w in words if w.strip()][:MAX_SEARCH_WORDS]
+
+
+def search_terms(text: str) -> list[tuple[str, ...]]:
+    """Each word of ``text`` (``search_words``) with the forms it is looked for in: as
+    typed and, where that differs, its NFKC form (full-width letters, digits and
+    punctuation as ASCII). The text is stored as typed, so either form may be the one in
+    it."""
+    terms: list[tuple[str, ...]] = []
+    for word in search_words(text):
+        normal = unicodedata.normalize("NFKC", word)
+        terms.append((word, normal) if normal != word and normal.strip() else (word,))
+    return terms
+
+
+def _term_q(model: Any, field: str, forms: tuple[str, ...]) -> Q:
+    """``field`` holds one of the forms of a word."""
+    match = Q()
+    for form in forms:
+        match |= _field_q(model, field, form)
+    return match
 
 
 def _json_escaped(word: str) -> bool:
@@ -237,14 +272,15 @@ def _uncovered(index: SearchIndex, fields: list[str]) -> list[str]:
     return [f for f in fields if "__" in f and f not in index.covers]
 
 
-def _candidates(model: Any, index: SearchIndex, fields: list[str], word: str) -> Q:
-    """Rows that may hold ``word``: found by the index, not indexed yet, or related to a
-    row whose field (a relation's field the index does not hold) holds it."""
-    found = Q(IndexHolds(F(index.field), word)) | Q(**{f"{index.field}__isnull": True})
+def _candidates(model: Any, index: SearchIndex, fields: list[str], forms: tuple[str, ...]) -> Q:
+    """Rows that may hold a word (one of its ``forms``): found by the index, not indexed
+    yet, or related to a row whose field (a relation's field the index does not hold)
+    holds it."""
+    found = Q(IndexHolds(F(index.field), forms)) | Q(**{f"{index.field}__isnull": True})
     for field in _uncovered(index, fields):
         relation, rest = field.split("__", 1)
         related = model._meta.get_field(relation).related_model
-        keys = related.objects.filter(_field_q(related, rest, word)).values("pk")
+        keys = related.objects.filter(_term_q(related, rest, forms)).values("pk")
         found |= Q(EqualsAny(F(model._meta.get_field(relation).attname), keys))
     return found
 
@@ -252,7 +288,7 @@ def _candidates(model: Any, index: SearchIndex, fields: list[str], word: str) ->
 def apply_search(queryset: QuerySet[Any], fields: list[str], text: str) -> QuerySet[Any]:
     """Items in which every word of ``text`` appears in at least one of ``fields``."""
     index = _usable_index(queryset.model, fields)
-    words = search_words(text)
+    words = search_terms(text)
     if index is not None and words and not _uncovered(index, fields):
         # The index holds every field: the rows holding all the words' bigrams (or not
         # indexed yet) are one condition, the same rows as one per word.
@@ -268,7 +304,7 @@ def apply_search(queryset: QuerySet[Any], fields: list[str], text: str) -> Query
     for word in words:
         match = Q()
         for field in ordered:
-            match |= _field_q(queryset.model, field, word)
+            match |= _term_q(queryset.model, field, word)
         if index is not None:
             match = _candidates(queryset.model, index, fields, word) & match
         queryset = queryset.filter(match)
@@ -280,10 +316,10 @@ def relevance(model: Any, weights: dict[str, int], text: str) -> Any:
     hold it, added up (a word in the title counts more than one in the description). The
     same substring conditions as ``apply_search``, so on any database."""
     total: Any = Value(0)
-    for word in search_words(text):
+    for word in search_terms(text):
         for field, weight in weights.items():
             total = total + Case(
-                When(_field_q(model, field, word), then=Value(weight)),
+                When(_term_q(model, field, word), then=Value(weight)),
                 default=Value(0),
                 output_field=IntegerField(),
             )

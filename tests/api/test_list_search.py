@@ -45,6 +45,20 @@ def test_search_finds_a_word_in_any_field_and_every_word_of_several(api, ranked)
     assert (nothing["count"], nothing["results"]) == (0, [])
 
 
+def test_a_full_width_or_zero_width_search_finds_what_the_plain_one_does(api, ranked):
+    # Given capabilities holding 巡检 and 机器人, and one holding "AI" (typed in ASCII)
+    plain = ids(api.get(CAPS, {"search": "巡检 机器人", "ordering": "-relevance"}))
+
+    # When the words carry zero-width characters or are typed full-width
+    spaced = ids(api.get(CAPS, {"search": "巡\u200b检 机器\ufeff人", "ordering": "-relevance"}))
+    publish(ranked["title"].firm, title="AI 巡检")
+    wide = ids(api.get(CAPS, {"search": "ＡＩ"}))
+
+    # Then they find the same capabilities, ranked alike
+    assert spaced == plain == [ranked["title_and_keywords"].pk]
+    assert len(wide) == 1
+
+
 def test_relevance_orders_by_the_fields_that_hold_the_words(api, ranked):
     response = api.get(CAPS, {"search": "巡检", "ordering": "-relevance"})
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.search import apply_search, search_words
+from core.search import apply_search, search_terms, search_words
 from scenarios.models import Capability, ScenarioNeed
 from scenarios.services.capabilities import capability_submit
 from scenarios.services.search import index_needs
@@ -57,6 +57,30 @@ def test_search_words_drop_nul_and_stop_at_ten():
     assert search_words("\"1,000 吨\" 'x'") == ["1,000 吨", "x"]
     assert search_words(' , "" ') == []
     assert len(search_words(" ".join(str(n) for n in range(30)))) == 10
+
+
+def test_a_word_is_found_as_typed_and_in_its_nfkc_form_without_format_characters(agency):
+    # Given texts stored as typed: ASCII letters, full-width letters, Chinese punctuation
+    make_need(agency, title="AI 智能问答")
+    make_need(agency, title="ＡＩ巡检（试点）")
+    make_need(agency, title="城市内涝监测")
+    needs = ScenarioNeed.objects.all()
+
+    # When a word is typed full-width, or with a zero-width space inside
+    # Then it finds the text in either form, and the invisible character is ignored
+    assert titles(apply_search(needs, ["title"], "ＡＩ")) == ["AI 智能问答", "ＡＩ巡检（试点）"]
+    assert titles(apply_search(needs, ["title"], "ａｉ")) == ["AI 智能问答", "ＡＩ巡检（试点）"]
+    assert titles(apply_search(needs, ["title"], "智\u200b能")) == ["AI 智能问答"]
+    assert titles(apply_search(needs, ["title"], "\ufeff内涝\u200d")) == ["城市内涝监测"]
+    # The Chinese parenthesis as stored is still found (NFKC would make it ASCII)
+    assert titles(apply_search(needs, ["title"], "（试点）")) == ["ＡＩ巡检（试点）"]
+    assert titles(apply_search(needs, ["title"], "\u200b")) == titles(needs)  # no word: no search
+
+
+def test_search_terms_are_the_words_with_their_nfkc_forms():
+    assert search_terms("ＡＩ 智能") == [("ＡＩ", "AI"), ("智能",)]
+    assert search_terms("智\u200b能 \u200b") == [("智能",)]
+    assert search_words("\u200b\ufeff") == []
 
 
 def test_pattern_characters_are_plain_characters(agency):

@@ -6,7 +6,7 @@ from django.db import connection
 from django.db.models import Q
 
 from accounts.services.organizations import organization_update
-from core.search import _field_q, apply_search, search_words
+from core.search import _field_q, apply_search, search_terms
 from scenarios.filters import CAPABILITY_SEARCH, NEED_SEARCH
 from scenarios.models import Capability, ScenarioNeed
 from scenarios.services.capabilities import capability_submit, capability_update
@@ -71,6 +71,10 @@ QUERIES = [
     "Straße",
     "é",
     "É",
+    "ＯＣＲ",  # full-width: its NFKC form is in the text
+    "巡\u200b检",  # a zero-width space inside
+    "50％，液位",  # full-width as stored, and its NFKC form
+    "ｓａａｓ 平台",
 ]
 
 
@@ -114,10 +118,11 @@ def corpus(agency, firm):
 
 def _old(qs, fields, text):
     """The substring search without the index (what every database did before)."""
-    for word in search_words(text):
+    for forms in search_terms(text):
         match = Q()
         for field in fields:
-            match |= _field_q(qs.model, field, word)
+            for form in forms:
+                match |= _field_q(qs.model, field, form)
         qs = qs.filter(match)
     return qs
 
