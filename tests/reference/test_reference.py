@@ -116,3 +116,71 @@ def test_english_region_names_read_as_place_names(chinese, english):
     from reference.names import region_name_en
 
     assert region_name_en(chinese) == english
+
+
+@pytest.mark.parametrize(
+    ("chinese", "english"),
+    [
+        # Established names, not pinyin; 陕西 and 山西 told apart
+        ("陕西省", "Shaanxi Province"),
+        ("山西省", "Shanxi Province"),
+        ("内蒙古自治区", "Inner Mongolia Autonomous Region"),
+        ("香港特别行政区", "Hong Kong SAR"),
+        ("澳门特别行政区", "Macao SAR"),
+        ("库尔勒市", "Korla City"),
+        ("阿图什市", "Artux City"),
+        # 林区 is a level in 神农架林区 only
+        ("碑林区", "Beilin District"),
+        ("万柏林区", "Wanbailin District"),
+        ("神农架林区", "Shennongjia Forestry District"),
+        # Place-name readings of polyphones
+        ("长治市", "Changzhi City"),
+        ("长子县", "Zhangzi County"),
+        ("朝阳区", "Chaoyang District"),
+        ("都昌县", "Duchang County"),
+        ("于都县", "Yudu County"),
+        ("宁都县", "Ningdu County"),
+        ("成都市", "Chengdu City"),
+        # The peoples of an autonomous area
+        ("新疆维吾尔自治区", "Xinjiang Uygur Autonomous Region"),
+        ("延边朝鲜族自治州", "Yanbian Korean Autonomous Prefecture"),
+        ("湘西土家族苗族自治州", "Xiangxi Tujia and Miao Autonomous Prefecture"),
+        ("伊犁哈萨克自治州", "Ili Kazak Autonomous Prefecture"),
+        (
+            "积石山保安族东乡族撒拉族自治县",
+            "Jishishan Bonan, Dongxiang and Salar Autonomous County",
+        ),
+        ("东乡族自治县", "Dongxiang Autonomous County"),
+    ],
+)
+def test_english_region_names_use_established_names_and_place_readings(chinese, english):
+    from reference.names import region_name_en
+
+    assert region_name_en(chinese) == english
+
+
+def test_english_names_of_the_home_province_are_its_place_names():
+    """Every region of Jiangxi (36xxxx), read through once: no two share an English name,
+    and the ones pypinyin reads wrong are right."""
+    from reference.names import region_name_en
+
+    rows = Region.objects.filter(code__startswith="36").values_list("code", "name")
+    names = {code: region_name_en(name) for code, name in rows}
+
+    assert len(names) == 112
+    assert len(set(names.values())) == len(names)
+    assert names["360428"] == "Duchang County"
+    assert names["360730"] == "Ningdu County"
+    assert names["360731"] == "Yudu County"
+    assert names["361124"] == "Yanshan County"  # 铅山
+    assert names["360281"] == "Leping City"
+    assert names["360800"] == "Ji'an City"
+
+
+def test_no_two_provinces_share_an_english_name():
+    from reference.names import region_name_en
+
+    provinces = Region.objects.filter(level="province").values_list("name", flat=True)
+
+    names = [region_name_en(name) for name in provinces]
+    assert len(set(names)) == len(names) == 33
