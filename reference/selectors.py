@@ -146,11 +146,14 @@ def provinces() -> list[RegionNode]:
 
 
 def region_full_name(code: str) -> str:
-    """``江西省 南昌市 东湖区``: the region with the names of its ancestors."""
+    """``江西省 南昌市 东湖区``: the region with the names of its ancestors. In English the
+    order of an English address, smallest first and comma-separated (``Donghu District,
+    Nanchang City, Jiangxi Province``): run together with spaces, the names read as one."""
     by_code = regions_by_code()
     node = by_code.get(code)
     if node is None:
         return code
-    return " ".join(
-        by_code[part].name for part in node.path.rstrip("/").split("/") if part in by_code
-    )
+    names = [by_code[part].name for part in node.path.rstrip("/").split("/") if part in by_code]
+    if (get_language() or "").startswith("en"):
+        return ", ".join(reversed(names))
+    return " ".join(names)
