@@ -78,11 +78,12 @@ class ListQueryForm(forms.Form):
             "null_characters_not_allowed": _("未知的地区。"),
         },
     )
+    # Named in full: the labels head the list of rejected filters, away from the fieldset.
     trl_min = forms.TypedChoiceField(
-        label=_("技术成熟度从"), choices=TRL_CHOICES, coerce=int, required=False, empty_value=None
+        label=_("技术成熟度下限"), choices=TRL_CHOICES, coerce=int, required=False, empty_value=None
     )
     trl_max = forms.TypedChoiceField(
-        label=_("到"), choices=TRL_CHOICES, coerce=int, required=False, empty_value=None
+        label=_("技术成熟度上限"), choices=TRL_CHOICES, coerce=int, required=False, empty_value=None
     )
     sort = forms.ChoiceField(label=_("排序"), required=False)
     sorts: dict[str, tuple[Any, list[Any]]] = {}
@@ -174,6 +175,19 @@ class CapabilityQueryForm(ListQueryForm):
     sorts = CAPABILITY_SORTS
 
 
+class ListPaginator(Paginator):
+    """Django's paginator, except that a page number below 1 (``?page=0``, ``?page=-1``)
+    is the first page: ``get_page`` gives the last one for any number out of range, which
+    makes sense only past the end."""
+
+    def get_page(self, number: Any) -> Page:
+        try:
+            below = int(number) < 1
+        except (TypeError, ValueError, OverflowError):
+            below = False  # not a number: get_page gives the first page itself
+        return super().get_page(1 if below else number)
+
+
 @dataclass
 class Selection:
     """A filtered, ordered list and what the form read."""
@@ -187,7 +201,7 @@ class Selection:
     def page(self, number: str | None, *, count: int) -> Page:
         """One page of the list; ``count`` is the selection's size, already known from its
         facet counts, so the page costs no second pass over the selection."""
-        paginator = Paginator(self.ordered, PAGE_SIZE)
+        paginator = ListPaginator(self.ordered, PAGE_SIZE)
         paginator.__dict__["count"] = count  # Paginator.count is a cached_property
         return paginator.get_page(number)
 

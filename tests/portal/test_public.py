@@ -181,6 +181,58 @@ def test_need_list_sorts_and_pages(client, agency):
     assert text(client.get("/opportunities/", {"page": "999"}))  # past the end: last page
 
 
+@pytest.mark.parametrize("number", ["0", "-1", "-99999999999999999999", "abc", ""])
+def test_a_page_number_below_one_or_not_a_number_is_the_first_page(client, agency, number):
+    # Given two pages of needs
+    for n in range(23):
+        published(agency, title=f"分页测试需求{n:02d}", budget_cny=(n + 1) * 10_000)
+
+    # When a page before the first is asked for
+    page = text(client.get("/opportunities/", {"sort": "budget", "page": number}))
+
+    # Then the first page shows (Django's get_page would give the last)
+    assert "第 1 / 2 页" in page
+    assert "分页测试需求22" in page
+
+
+def test_a_page_number_past_the_end_is_the_last_page(client, lists, firm):
+    for _n in range(21):
+        capability_submit(actor=None, capability=make_capability(firm))
+
+    page = text(client.get("/capabilities/", {"page": "99999999999999999999"}))
+
+    assert "第 2 / 2 页" in page
+
+
+@pytest.mark.parametrize("q", ["ＡＩ", "ａｉ", "A\u200bI", "\u200bAI\ufeff"])
+def test_the_search_box_finds_full_width_and_zero_width_words(client, agency, lists, q):
+    # Given a need whose title holds "AI" typed in ASCII
+    published(agency, title="AI 辅助审批")
+
+    # When the word is typed full-width or with invisible characters
+    page = text(client.get("/opportunities/", {"q": q}))
+    api = client.get("/api/v1/public/needs/", {"search": q}).json()
+
+    # Then the page and the API find it as they find "AI"
+    assert "共 1 项" in page
+    assert [n["title"] for n in api["results"]] == ["AI 辅助审批"]
+
+
+@pytest.mark.parametrize("url", ["/opportunities/", "/capabilities/"])
+def test_a_list_offers_a_skip_to_its_results_and_announces_its_count(client, lists, url):
+    page = text(client.get(url))
+
+    # The skip link comes before the filters' links and boxes and leads to the results.
+    skip = page.index('href="#results"')
+    assert "跳到结果" in page[skip : skip + 100]
+    assert skip < page.index("facet-tree") < page.index('id="results"')
+    assert re.search(r'<section[^>]* id="results" tabindex="-1"', page)
+    # The count is a live region, on an element allowed to be one (a heading is not: axe
+    # aria-allowed-role; tests/portal/test_browser.py runs axe over the lists).
+    assert re.search(r'<div role="status"><h2 id="results-title"[^>]*>共 \d+ 项</h2></div>', page)
+    assert not re.search(r'<h\d[^>]*role="status"', page)
+
+
 def test_need_list_htmx_request_gets_only_the_list_body(client, lists):
     response = client.get("/opportunities/", {"q": "大模型"}, HTTP_HX_REQUEST="true")
 
@@ -407,6 +459,35 @@ def test_a_rejected_filter_says_so_and_is_not_counted_or_echoed(client, lists, q
         "trl_max": "上限不能小于下限",
         "q": "搜索词最多 100 个字",
     }[field] in results
+
+
+def test_a_reversed_trl_range_names_the_trl_in_its_reason(client, lists):
+    # Given a TRL range whose upper end is below its lower end
+    body = text(client.get("/opportunities/", {"trl_min": "7", "trl_max": "3"}))
+    refused = client.get("/opportunities/export.xlsx", {"trl_min": "7", "trl_max": "3"})
+
+    # Then the list and the refused download say it is the TRL's upper limit, not just "到"
+    assert "技术成熟度上限：上限不能小于下限。" in body
+    assert "<li>到：" not in body
+    assert "技术成熟度上限：上限不能小于下限。" in refused.content.decode()
+
+
+def test_an_english_place_reads_as_an_english_address(client, lists):
+    # Given a need in 东湖区, 南昌市, 江西省, read in English
+    need = lists["needs"][0]
+    client.cookies["django_language"] = "en"
+
+    page = text(client.get(f"/opportunities/{need.ref}/"))
+
+    # Then its place is smallest first and comma-separated, not run together
+    assert "Donghu District, Nanchang City, Jiangxi Province" in page
+    assert "Jiangxi Province Nanchang City" not in page
+
+
+def test_a_chinese_place_reads_from_the_province_down(client, lists):
+    page = text(client.get(f"/opportunities/{lists['needs'][0].ref}/"))
+
+    assert "江西省 南昌市 东湖区" in page
 
 
 @pytest.mark.parametrize(
