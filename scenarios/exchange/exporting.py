@@ -86,7 +86,14 @@ def _need_record(need: ScenarioNeed) -> dict[str, Any]:
 
 
 def _capability_record(cap: Capability) -> dict[str, Any]:
-    return {**capability_exchange_record(cap), "status": cap.status}
+    """The exchange record and what CSV and XLSX add for people: the status, and the
+    certifications the platform verified, so that the names column marks the others as
+    self-declared, as the pages do (JSON keeps the exchange record's fields only)."""
+    return {
+        **capability_exchange_record(cap),
+        "status": cap.status,
+        "verified_certifications": list(cap.firm.verified_certifications or []),
+    }
 
 
 def _export_format(fmt: str) -> Format:
@@ -164,6 +171,8 @@ def exchange_template(*, kind: ExchangeKind) -> ExportFile:
 # --- Columns of CSV and XLSX ------------------------------------------------------------
 
 NAME_SEPARATOR = "；"
+# After the name of a certification the platform has not verified (the pages' 自报 badge).
+SELF_DECLARED = "（自报）"
 
 LABEL_WIDTHS = {"choices": 20, "chains": 30, "regions": 24}
 
@@ -190,7 +199,9 @@ class _Out:
 
     def value(self, record: dict[str, Any]) -> Any:
         value = record[self.column.name]
-        return _names(self.column, value) if self.names else value
+        if not self.names:
+            return value
+        return _names(self.column, value, verified=record.get(f"verified_{self.column.name}"))
 
 
 def _outs(columns: Sequence[Column]) -> list[_Out]:
@@ -217,8 +228,9 @@ def _region_name(code: str) -> str:
     )
 
 
-def _names(column: Column, value: Any) -> str:
-    """The Chinese names of a coded cell's value or values, joined with ``；``."""
+def _names(column: Column, value: Any, *, verified: list[str] | None = None) -> str:
+    """The Chinese names of a coded cell's value or values, joined with ``；``; where the
+    record says which values were ``verified``, the others marked self-declared."""
     values = [v for v in (value if isinstance(value, list) else [value]) if v]
     if column.names == "chains":
         nodes = chains_by_slug()
@@ -228,7 +240,10 @@ def _names(column: Column, value: Any) -> str:
     else:
         assert column.choices is not None  # noqa: S101 - a choices label has choices
         labels = choice_labels(column.choices)
-        names = [labels.get(v, v) for v in values]
+        names = [
+            labels.get(v, v) + ("" if verified is None or v in verified else SELF_DECLARED)
+            for v in values
+        ]
     return NAME_SEPARATOR.join(names)
 
 

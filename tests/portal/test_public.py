@@ -305,6 +305,30 @@ def test_capability_export_leaves_out_withdrawn_items(client, lists):
     assert "已撤回的能力" not in flat
 
 
+def test_capability_export_marks_self_declared_certifications_as_the_list_does(client, lists, firm):
+    # Given a capability claiming two certifications, one of them verified for its firm
+    capability_submit(
+        actor=None,
+        capability=make_capability(
+            firm, title="双资质能力", certifications=["specialized_sme", "high_tech"]
+        ),
+    )
+    firm.verified_certifications = ["high_tech"]
+    firm.save(update_fields=["verified_certifications"])
+
+    # When the list is downloaded
+    response = client.get("/capabilities/export.xlsx", {"q": "双资质能力"})
+
+    # Then the names column says which claim nobody checked, and the codes stay importable
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["资质认定（名称）"] == "专精特新（自报）；高新技术企业"
+    assert "（自报）" not in str(row["资质认定"])
+    listed = text(client.get("/capabilities/", {"q": "双资质能力"}))
+    assert "专精特新（自报）" in listed
+
+
 def test_public_pages_refuse_writes(client, lists):
     assert client.post("/opportunities/").status_code == 405
     assert client.post(f"/opportunities/{lists['needs'][0].ref}/").status_code == 405

@@ -90,7 +90,8 @@ def test_capability_xlsx_export_names_certifications_and_chains(listed_capabilit
     assert [c.value for c in sheet[1]] == export_headers("capability")
     row = xlsx_rows(export)[0]
     assert row["资质认定"] == "high_tech;first_of_kind"
-    assert row["资质认定（名称）"] == "高新技术企业；首台（套）"
+    # the firm has none verified: each claim marked self-declared, as the pages mark it
+    assert row["资质认定（名称）"] == "高新技术企业（自报）；首台（套）（自报）"
     assert row["产业链（名称）"] == "数字空间+智慧城市"
     assert (row["状态"], row["状态（名称）"]) == ("published", "已发布")
     assert row["所在地（名称）"] == "江西省南昌市东湖区"
