@@ -24,3 +24,10 @@ def notification_list_for_user(*, user: Actor) -> QuerySet[Notification]:
 def unread_count(*, user: Actor) -> int:
     """How many of the user's notifications are unread (one indexed count)."""
     return Notification.objects.filter(user_id=user.pk or 0, read_at__isnull=True).count()
+
+
+def was_notified(*, verb: str, target: models.Model) -> bool:
+    """Whether anyone was ever sent a ``verb`` notification about ``target``."""
+    return Notification.objects.filter(
+        verb=verb, target_type=target._meta.label_lower, target_id=str(target.pk)
+    ).exists()

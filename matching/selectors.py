@@ -78,6 +78,13 @@ def recommendations_for_firm(*, user: Actor) -> MatchQuerySet:
     )
 
 
+def pair_of_match(*, match_id: int) -> tuple[int, int] | None:
+    """The (need, capability) pair a match row scored, current or superseded: links carry
+    a row's id, and a later run gives the same pair a new row (the old one stays until
+    the history is pruned)."""
+    return Match.objects.filter(pk=match_id).values_list("need_id", "capability_id").first()
+
+
 def pair_reviews_of(*, pairs: list[tuple[int, int]]) -> dict[tuple[int, int], PairReview]:
     """The decisions on these (need, capability) pairs, by pair (one query)."""
     if not pairs:
@@ -118,6 +125,13 @@ def interest_of_need(*, need_id: int) -> QuerySet[PairReview]:
         .exclude(firm_response="", shortlisted=False)
         .select_related("capability__firm")
         .order_by("-shortlisted", "-updated_at")
+    )
+
+
+def pair_of_review(*, pair_review_id: int) -> tuple[int, int] | None:
+    """The (need, capability) pair a decision is about."""
+    return (
+        PairReview.objects.filter(pk=pair_review_id).values_list("need_id", "capability_id").first()
     )
 
 

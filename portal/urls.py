@@ -198,6 +198,12 @@ urlpatterns = [
         firm.recommendation,
         name="firm-recommendation",
     ),
+    path(
+        "workspace/firm/recommendations/<ref:need_ref>/<ref:capability_ref>/",
+        firm.recommendation_pair,
+        name="firm-recommendation-pair",
+    ),
+    path("workspace/firm/pilots/<int:pilot_id>/", firm.pilot_page, name="firm-pilot"),
     path("notifications/", notifications.inbox, name="notifications"),
     path("notifications/read-all/", notifications.mark_all_read, name="notifications-read-all"),
     path("notifications/<int:pk>/read/", notifications.mark_read, name="notification-read"),

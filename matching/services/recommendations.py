@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.choices import Role
 from accounts.roles import has_role_in, is_platform_admin, sits_on_committee_covering
 from accounts.selectors import member_ids, member_ids_by_organization
+from activity.selectors import was_notified
 from activity.services import audit_record, notify_users
 from core.actors import Actor
 from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
@@ -129,7 +130,9 @@ def pair_shortlist(*, actor: Actor, match: Match, shortlisted: bool) -> PairRevi
         to_state="shortlisted" if shortlisted else "unlisted",
         data={"match": match.pk},
     )
-    if shortlisted:
+    # Once per pair: taken off and put back, it is the same news (the firm was never told
+    # of the removal, so a second "入围" would read as a second shortlisting).
+    if shortlisted and not was_notified(verb="match.shortlisted", target=review):
         notify_users(
             user_ids=member_ids(match.capability.firm_id, Role.FIRM_EDITOR),
             verb="match.shortlisted",
@@ -271,7 +274,13 @@ def notify_recommendations(*, match_ids: list[int]) -> None:
         notify_users(
             user_ids=members.get(m.firm_id, []),
             verb="match.recommended",
-            params={"capability": m.capability.title, "need": m.need.title},
+            # The refs lead to the pair's page once a later run has superseded this row.
+            params={
+                "capability": m.capability.title,
+                "need": m.need.title,
+                "need_ref": m.need.ref,
+                "capability_ref": m.capability.ref,
+            },
             target=m,
         )
     by_need: dict[int, list[Match]] = {}

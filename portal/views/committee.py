@@ -344,6 +344,9 @@ def _approvable(review: Any) -> bool:
 @committee_page
 def recommendation_decide(request: HttpRequest, match_id: int) -> HttpResponse:
     match = _awaiting(request).filter(pk=match_id).first()
+    pair = matching_selectors.pair_of_match(match_id=match_id) if match is None else None
+    if pair is not None:  # a run since the page was drawn gave the pair a new row
+        match = _awaiting(request).filter(need_id=pair[0], capability_id=pair[1]).first()
     if match is None:
         messages.error(request, _("该推荐已处理、已被新的匹配批次取代，或不在您的辖区。"))
         return redirect("portal:committee-recommendations")

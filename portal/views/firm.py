@@ -38,6 +38,7 @@ from portal.views.common import (
 )
 from portal.views.once import created_before, form_token, remember_created
 from scenarios import selectors
+from scenarios.lifecycle import PUBLIC_NEED_STATUSES
 from scenarios.services import capabilities as capability_services
 
 CAPABILITY_ALIASES = {"region_code": "region"}
@@ -276,19 +277,81 @@ def recommendations(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/workspace/firm_recommendations.html", context)
 
 
-def _recommendation_or_404(request: HttpRequest, match_id: int) -> Any:
-    match = (
-        matching_selectors.recommendations_for_firm(user=request.user).filter(pk=match_id).first()
+@login_required
+@require_safe
+def pilot_page(request: HttpRequest, pilot_id: int) -> HttpResponse:
+    """A pilot of one of the firm's capabilities, read-only: the agency runs it (milestones,
+    outcome), the firm follows it here."""
+    pilot = (
+        selectors.pilot_list_for_user(user=request.user)
+        .filter(
+            pk=pilot_id,
+            capability__firm_id__in=organization_ids(request.user, Role.FIRM_EDITOR),
+        )
+        .select_related("need__agency", "capability__firm")
+        .first()
     )
-    if match is None:
+    if pilot is None:
         raise Http404
-    return match
+    context = {
+        "nav": "workspace",
+        "pilot": pilot,
+        "need_public": pilot.need.status in PUBLIC_NEED_STATUSES,
+    }
+    return render(request, "portal/workspace/firm_pilot.html", context)
+
+
+def _recommendation_of_pair(request: HttpRequest, need_id: int, capability_id: int) -> Any:
+    """The pair's current recommendation, if the user's firm has it now."""
+    return (
+        matching_selectors.recommendations_for_firm(user=request.user)
+        .filter(need_id=need_id, capability_id=capability_id)
+        .first()
+    )
+
+
+def recommendation_url(match: Any) -> str:
+    """The lasting address of a recommendation: keyed by its (need, capability) pair, since
+    every matching run gives the pair a new row and id."""
+    return reverse(
+        "portal:firm-recommendation-pair",
+        kwargs={"need_ref": match.need.ref, "capability_ref": match.capability.ref},
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def recommendation(request: HttpRequest, match_id: int) -> HttpResponse:
-    match = _recommendation_or_404(request, match_id)
+    """A recommendation by a match row's id (links made before pair addresses existed). A
+    superseded row's id leads to its pair's current recommendation while there is one."""
+    match = (
+        matching_selectors.recommendations_for_firm(user=request.user).filter(pk=match_id).first()
+    )
+    if match is None:
+        pair = matching_selectors.pair_of_match(match_id=match_id)
+        current = _recommendation_of_pair(request, *pair) if pair is not None else None
+        if current is None:
+            raise Http404
+        if request.method == "GET":
+            return redirect(recommendation_url(current))
+        match = current
+    return _recommendation_page(request, match)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recommendation_pair(request: HttpRequest, need_ref: str, capability_ref: str) -> HttpResponse:
+    match = (
+        matching_selectors.recommendations_for_firm(user=request.user)
+        .filter(need__ref=need_ref, capability__ref=capability_ref)
+        .first()
+    )
+    if match is None:
+        raise Http404
+    return _recommendation_page(request, match)
+
+
+def _recommendation_page(request: HttpRequest, match: Any) -> HttpResponse:
     review = matching_selectors.pair_reviews_of(pairs=[(match.need_id, match.capability_id)]).get(
         (match.need_id, match.capability_id)
     )
@@ -313,7 +376,7 @@ def recommendation(request: HttpRequest, match_id: int) -> HttpResponse:
             apply_service_errors(form, exc)
         else:
             messages.success(request, _("已答复，需求单位会收到通知。"))
-            return redirect("portal:firm-recommendation", match_id=match.pk)
+            return redirect(recommendation_url(match))
     context = {
         "nav": "workspace",
         "match": match,

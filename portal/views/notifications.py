@@ -14,6 +14,7 @@ from activity import selectors as activity_selectors
 from activity.services import notification_mark_read, notifications_mark_read
 from core.actors import Actor
 from matching import selectors as matching_selectors
+from portal.views import firm as firm_views
 from portal.views.common import HtmxHttpRequest, button_action
 from scenarios import selectors
 from scenarios.lifecycle import PUBLIC_NEED_STATUSES
@@ -57,24 +58,84 @@ def target_url(user: Actor, target_type: str, target_id: str) -> str:
         if need is not None and need.status in PUBLIC_NEED_STATUSES:
             return reverse("portal:need-detail", kwargs={"ref": need.ref})
     elif target_type == "matching.match":
-        match = matching_selectors.match_list_for_user(user=user).filter(pk=pk).first()
-        if match is not None:
-            if match.need.agency_id in agency_ids:
-                return reverse("portal:agency-need", kwargs={"ref": match.need.ref})
-            return reverse("portal:firm-recommendation", kwargs={"match_id": match.pk})
+        url = _match_url(user, pk, agency_ids)
+        if url:
+            return url
     elif target_type in ("matching.pairreview", "scenarios.pilot"):
+        firm_ids = organization_ids(user, Role.FIRM_EDITOR)
         if target_type == "scenarios.pilot":
             pilot = selectors.pilot_list_for_user(user=user).filter(pk=pk).first()
             need = pilot.need if pilot is not None else None
+            if pilot is not None and pilot.capability.firm_id in firm_ids:
+                return reverse("portal:firm-pilot", kwargs={"pilot_id": pilot.pk})
         else:
             need = matching_selectors.need_of_pair_review(user=user, pair_review_id=pk)
         if need is not None and need.agency_id in agency_ids:
             return reverse("portal:agency-need", kwargs={"ref": need.ref})
-        if need is not None and organization_ids(user, Role.FIRM_EDITOR):
-            return reverse("portal:firm-home")
+        if need is not None and firm_ids:
+            return _pair_review_url_for_firm(user, pk, firm_ids)
     elif target_type == "accounts.organization" and pk in organization_ids(user, Role.FIRM_EDITOR):
         return reverse("portal:firm-home")
     return reverse("portal:workspace")
+
+
+def _pair_review_url_for_firm(user: Actor, pk: int, firm_ids: list[int]) -> str:
+    """Where a firm follows a decision on one of its pairs (shortlisted, approved): the
+    pilot it started, else the recommendation, else the firm's workspace."""
+    pair = matching_selectors.pair_of_review(pair_review_id=pk)
+    if pair is None:
+        return reverse("portal:firm-home")
+    pilot = (
+        selectors.pilot_list_for_user(user=user)
+        .filter(need_id=pair[0], capability_id=pair[1], capability__firm_id__in=firm_ids)
+        .order_by("-id")
+        .first()
+    )
+    if pilot is not None:
+        return reverse("portal:firm-pilot", kwargs={"pilot_id": pilot.pk})
+    current = (
+        matching_selectors.recommendations_for_firm(user=user)
+        .filter(need_id=pair[0], capability_id=pair[1])
+        .first()
+    )
+    if current is not None:
+        return firm_views.recommendation_url(current)
+    return reverse("portal:firm-home")
+
+
+def _match_url(user: Actor, pk: int, agency_ids: list[int]) -> str:
+    """A recommendation's page, found through its (need, capability) pair: each matching run
+    gives the pair a new row, so the row a notification names may be superseded, or pruned
+    (then the pair comes from the notification's parameters)."""
+    visible = matching_selectors.match_list_for_user(user=user)
+    match = visible.filter(pk=pk).first()
+    if match is None:
+        note = (
+            activity_selectors.notification_list_for_user(user=user)
+            .filter(target_type="matching.match", target_id=str(pk))
+            .order_by("-id")
+            .first()
+        )
+        params = note.params if note is not None else {}
+        if not (params.get("need_ref") and params.get("capability_ref")):
+            return ""
+        match = (
+            visible.filter(need__ref=params["need_ref"], capability__ref=params["capability_ref"])
+            .order_by("-run_id")
+            .first()
+        )
+        if match is None:
+            return ""
+    if match.need.agency_id in agency_ids:
+        return reverse("portal:agency-need", kwargs={"ref": match.need.ref})
+    current = (
+        matching_selectors.recommendations_for_firm(user=user)
+        .filter(need_id=match.need_id, capability_id=match.capability_id)
+        .first()
+    )
+    if current is None:  # no longer recommended: the page says it may have been withdrawn
+        return reverse("portal:firm-recommendation", kwargs={"match_id": match.pk})
+    return firm_views.recommendation_url(current)
 
 
 @login_required

@@ -627,3 +627,23 @@ def test_a_decision_on_a_proposal_someone_else_decided_says_so(
     assert "该试点申请已处理" in late.content.decode()
     proposal.refresh_from_db()
     assert proposal.status == "declined"
+
+
+def test_a_pair_decided_from_a_page_drawn_before_a_rematch_is_decided(shortlisted, city_reviewer):
+    from matching.services import runs
+    from tests.matching.world import run_inline
+
+    # Given the 推荐审批 page drawn with the pair's row id, then a new matching run
+    run_inline(runs.match_run_request(scope="full"))
+    assert not Match.objects.current().filter(pk=shortlisted.pk).exists()
+
+    # When the committee decides through the old id
+    done = signed_in(city_reviewer).post(
+        f"/workspace/committee/recommendations/{shortlisted.pk}/decide/",
+        {"decision": "reject", "reason": "与需求的验证类型不符"},
+    )
+
+    # Then the pair is decided
+    assert done.status_code == 302
+    review = PairReview.objects.get(need=shortlisted.need, capability=shortlisted.capability)
+    assert review.decision == "rejected"

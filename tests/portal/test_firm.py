@@ -292,3 +292,148 @@ def test_a_new_capability_form_sent_again_creates_nothing_more(firm_client, firm
 
     cap = Capability.objects.get(firm=firm)
     assert first["Location"] == again["Location"] == f"/workspace/firm/capabilities/{cap.ref}/"
+
+
+def rematch():
+    """A later full matching run: every (need, capability) pair gets a new row and id."""
+    from matching.services import runs
+    from tests.matching.world import run_inline
+
+    run_inline(runs.match_run_request(scope="full"))
+
+
+def test_a_recommendation_link_keeps_working_after_a_rematch(matched):
+    # Given a firm's recommendation and its link by row id, as mails and bookmarks carry it
+    match, user = firm_of_top_match(matched)
+    client = signed_in(user)
+    old_url = f"/workspace/firm/recommendations/{match.pk}/"
+    assert client.get(old_url).status_code == 200
+
+    # When a later run gives the same pair a new row
+    rematch()
+    current = Match.objects.current().get(need=match.need, capability=match.capability)
+    assert current.pk != match.pk
+
+    # Then the old link leads to the pair's lasting address, which shows the recommendation
+    response = client.get(old_url)
+    pair_url = f"/workspace/firm/recommendations/{match.need.ref}/{match.capability.ref}/"
+    assert response.status_code == 302
+    assert response["Location"] == pair_url
+    assert match.need.title in page(client.get(pair_url))
+    # and the lists link to the lasting address
+    assert f'href="{pair_url}"' in page(client.get("/workspace/firm/recommendations/"))
+    assert f'href="{pair_url}"' in page(client.get("/workspace/firm/"))
+    # and an answer posted to the old address reaches the pair
+    answered = client.post(old_url, {"interested": "1", "note": "可以进场"})
+    assert answered.status_code == 302
+    review = PairReview.objects.get(need=match.need, capability=match.capability)
+    assert review.firm_response == "interested"
+    # and the pair's address survives another run
+    rematch()
+    assert "可以进场" in page(client.get(pair_url))
+
+
+def test_another_firm_cannot_open_a_recommendation_by_its_pair(matched):
+    match, _user = firm_of_top_match(matched)
+    other = signed_in(factories.member(factories.FirmFactory.create(), "firm_editor"))
+    rematch()
+
+    pair_url = f"/workspace/firm/recommendations/{match.need.ref}/{match.capability.ref}/"
+    assert other.get(pair_url).status_code == 404
+    assert other.get(f"/workspace/firm/recommendations/{match.pk}/").status_code == 404
+    assert other.post(pair_url, {"interested": "1"}).status_code == 404
+
+
+@pytest.fixture
+def pilot_of_firm(matched, agency_user, city_reviewer):
+    """The firm of the top recommendation answered, was shortlisted, and its pilot runs."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from matching.services.recommendations import pair_shortlist
+    from scenarios.services.pilots import pilot_start, pilot_update_milestones
+
+    match, user = firm_of_top_match(matched)
+    signed_in(user).post(f"/workspace/firm/recommendations/{match.pk}/", {"interested": "1"})
+    pair_shortlist(actor=agency_user, match=match, shortlisted=True)
+    pilot = pilot_start(
+        actor=city_reviewer,
+        need=match.need,
+        capability=match.capability,
+        tolerance_until=timezone.localdate() + dt.timedelta(days=90),
+        source_match_id=match.pk,
+    )
+    pilot = pilot_update_milestones(
+        actor=agency_user,
+        pilot=pilot,
+        milestones=[{"title": "现场部署", "done": True}, {"title": "联调验收"}],
+        expected_version=pilot.version,
+    )
+    return pilot, user
+
+
+def test_firm_follows_its_pilot_from_the_home_page_and_the_notifications(pilot_of_firm):
+    # Given a running pilot of the firm's capability
+    pilot, user = pilot_of_firm
+    client = signed_in(user)
+    url = f"/workspace/firm/pilots/{pilot.pk}/"
+
+    # When the firm opens 我的试点 on its home page
+    assert f'href="{url}"' in page(client.get("/workspace/firm/"))
+    body = page(client.get(url))
+
+    # Then it reads the pilot: state, the need with its public page, the agency, the
+    # tolerance period, the milestones and their state, and what comes next
+    assert "验证中" in body
+    assert f'href="/opportunities/{pilot.need.ref}/"' in body
+    assert pilot.need.agency.name in body
+    assert "包容期至" in body
+    assert "现场部署" in body
+    assert "联调验收" in body
+    assert "已完成" in body
+    assert "下一步" in body
+    assert 'name="action"' not in body  # read-only: the agency records the pilot
+    # and the notifications about the pilot and the shortlisting open it too
+    started = user.notifications.get(verb="pilot.started")
+    shortlisted = user.notifications.get(verb="match.shortlisted")
+    go = f"/notifications/go/{started.target_type}/{started.target_id}/"
+    assert client.get(go)["Location"] == url
+    go = f"/notifications/go/{shortlisted.target_type}/{shortlisted.target_id}/"
+    assert client.get(go)["Location"] == url
+
+
+def test_another_firms_pilot_is_not_found(pilot_of_firm, agency_user):
+    pilot, _user = pilot_of_firm
+    other = signed_in(factories.member(factories.FirmFactory.create(), "firm_editor"))
+
+    assert other.get(f"/workspace/firm/pilots/{pilot.pk}/").status_code == 404
+    # nor is the agency's own pilot a firm page for the agency
+    assert signed_in(agency_user).get(f"/workspace/firm/pilots/{pilot.pk}/").status_code == 404
+
+
+def test_a_shortlisting_before_any_pilot_leads_to_the_recommendation(matched, agency_user):
+    from matching.services.recommendations import pair_shortlist
+
+    # Given a recommendation the agency shortlisted
+    match, user = firm_of_top_match(matched)
+    pair_shortlist(actor=agency_user, match=match, shortlisted=True)
+    note = user.notifications.get(verb="match.shortlisted")
+
+    # When the firm opens the notification
+    response = signed_in(user).get(f"/notifications/go/matching.pairreview/{note.target_id}/")
+
+    # Then it lands on the recommendation, not on its home page
+    pair_url = f"/workspace/firm/recommendations/{match.need.ref}/{match.capability.ref}/"
+    assert response["Location"] == pair_url
+
+
+def test_shortlisting_in_out_in_tells_the_firm_once(matched, agency_user):
+    from matching.services.recommendations import pair_shortlist
+
+    match, user = firm_of_top_match(matched)
+
+    for shortlisted in (True, False, True):
+        pair_shortlist(actor=agency_user, match=match, shortlisted=shortlisted)
+
+    assert user.notifications.filter(verb="match.shortlisted").count() == 1

@@ -85,7 +85,9 @@ def test_go_link_of_a_recommendation_opens_the_firms_page(matched):
 
     response = signed_in(user).get(f"/notifications/go/matching.match/{match.pk}/")
 
-    assert response["Location"] == f"/workspace/firm/recommendations/{match.pk}/"
+    assert response["Location"] == (
+        f"/workspace/firm/recommendations/{match.need.ref}/{match.capability.ref}/"
+    )
 
 
 def test_go_link_of_a_verification_opens_the_firm_workspace(platform_admin):
@@ -137,3 +139,27 @@ def test_the_inbox_in_english_reads_english_with_the_title_as_typed(agency, agen
 
     assert "Your scenario need N-1 城市内涝监测 was published on the opportunity list" in inbox
     assert "已发布到机会清单" not in inbox
+
+
+def test_go_link_of_a_recommendation_survives_a_rematch_and_the_pruning(matched):
+    from matching.services import runs
+    from matching.services.recommendations import notify_recommendations
+    from tests.matching.world import run_inline
+
+    # Given a firm told about a recommendation (the notification names the row)
+    match = Match.objects.current().filter(recommended=True)[0]
+    user = factories.member(match.capability.firm, "firm_editor")
+    notify_recommendations(match_ids=[match.pk])
+    go = f"/notifications/go/matching.match/{match.pk}/"
+    pair_url = f"/workspace/firm/recommendations/{match.need.ref}/{match.capability.ref}/"
+
+    # When a later run supersedes the row, then when the history is pruned
+    run_inline(runs.match_run_request(scope="full"))
+    superseded = signed_in(user).get(go)
+    Match.objects.filter(pk=match.pk).delete()
+    pruned = signed_in(user).get(go)
+
+    # Then both times the link opens the pair's current recommendation
+    assert superseded["Location"] == pair_url
+    assert pruned["Location"] == pair_url
+    assert signed_in(user).get(pair_url).status_code == 200
