@@ -1,6 +1,10 @@
 """Self-service sign-up of a firm and its first user (企业自助注册)."""
 
+from collections.abc import Collection
+
 from django.contrib.auth.models import User
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -66,6 +70,77 @@ def _firm_signup_write(
     return user, firm
 
 
+USERNAME_PROBLEM = gettext_lazy("用户名只能包含字母、数字和 @/./+/-/_。")
+DUPLICATE_EMAIL = gettext_lazy(
+    "该邮箱已被其他账号使用。如已有账号，请直接登录或通过“忘记密码”找回。"
+)
+
+
+def firm_signup_problems(
+    *,
+    username: str,
+    password: str,
+    email: str,
+    firm_name: str,
+    credit_code: str,
+    region_code: str,
+    skip: Collection[str] = (),
+) -> dict[str, list[str]]:
+    """Every field problem of a sign-up at once, by field, but for the fields in ``skip``
+    (the sign-up page names those its form refused already and checks the rest, so a
+    person sees each field's problem in one round, not one kind of problem per round)."""
+    username = username.strip()
+    code = credit_code.strip().upper()
+    errors: dict[str, list[str]] = {}
+    if "username" in skip:
+        pass
+    elif not _username_ok(username):
+        # Django's own message (and its Chinese translation) leaves out "+", which the
+        # help text allows; one sentence, the help text's.
+        errors["username"] = [str(USERNAME_PROBLEM)]
+    elif username_taken(username):
+        errors["username"] = [_("用户名已被占用。")]
+    taken = email.strip() and User.objects.filter(email__iexact=email.strip()).exists()
+    if taken and "email" not in skip:
+        # One account per address: a password reset mails every account on it.
+        errors["email"] = [str(DUPLICATE_EMAIL)]
+    if "password" not in skip:
+        problems = password_problems(password, User(username=username, email=email))
+        if problems:
+            errors["password"] = problems
+    region = Region.objects.filter(code=region_code.strip()).first()
+    if region is None and "region_code" not in skip:
+        errors["region_code"] = [_("未知的行政区划代码。")]
+    if "credit_code" in skip:
+        pass
+    elif code_problem := credit_code_problem(code):
+        errors["credit_code"] = [code_problem]
+    elif Organization.objects.filter(credit_code=code).exists():
+        errors["credit_code"] = [str(DUPLICATE_CREDIT_CODE)]
+    elif region is not None and credit_code_province(code) not in ("10", region.code[:2]):
+        # A firm registers where its registration authority is (digits 3–8 of the code).
+        registered = Region.objects.filter(code=f"{credit_code_province(code)}0000").first()
+        errors["region_code"] = [
+            _("所在地与统一社会信用代码的登记地（%(province)s）不在同一省份。")
+            % {"province": registered.name if registered else credit_code_province(code)}
+        ]
+    if "firm_name" in skip:
+        pass
+    elif name_problem := organization_name_problem(firm_name):
+        errors["firm_name"] = [name_problem]
+    elif _name_taken(firm_name):
+        errors["firm_name"] = [str(DUPLICATE_NAME)]
+    return errors
+
+
+def _username_ok(username: str) -> bool:
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError:
+        return False
+    return True
+
+
 def firm_signup(
     *,
     username: str,
@@ -79,9 +154,11 @@ def firm_signup(
 ) -> tuple[User, Organization]:
     """Register a firm and its first user (role firm_editor) in one transaction; audited.
 
-    Every field problem is reported at once: a taken username, a password the validators
-    refuse, an unknown region, a credit code that fails GB 32100 or is already registered or
-    was issued in another province than the region's, a name another organization has
+    Every field problem is reported at once (``firm_signup_problems``): a username with
+    characters other than letters, digits and @/./+/-/_ or already taken, an e-mail
+    address another account has (without case), a password the validators refuse, an
+    unknown region, a credit code that fails GB 32100 or is already registered or was
+    issued in another province than the region's, a name another organization has
     (compared without case, spaces, invisible characters or full-width forms).
     A registered credit code only says so; nothing about the existing firm is revealed.
     The firm starts unverified, so its capabilities cannot publish until an admin or its
@@ -89,32 +166,15 @@ def firm_signup(
     """
     username = username.strip()
     code = credit_code.strip().upper()
-    errors: dict[str, list[str]] = {}
-    if username_taken(username):
-        errors["username"] = [_("用户名已被占用。")]
-    problems = password_problems(password, User(username=username, email=email))
-    if problems:
-        errors["password"] = problems
+    errors = firm_signup_problems(
+        username=username,
+        password=password,
+        email=email,
+        firm_name=firm_name,
+        credit_code=code,
+        region_code=region_code,
+    )
     region = Region.objects.filter(code=region_code.strip()).first()
-    if region is None:
-        errors["region_code"] = [_("未知的行政区划代码。")]
-    code_problem = credit_code_problem(code)
-    if code_problem:
-        errors["credit_code"] = [code_problem]
-    elif Organization.objects.filter(credit_code=code).exists():
-        errors["credit_code"] = [str(DUPLICATE_CREDIT_CODE)]
-    elif region is not None and credit_code_province(code) not in ("10", region.code[:2]):
-        # A firm registers where its registration authority is (digits 3–8 of the code).
-        registered = Region.objects.filter(code=f"{credit_code_province(code)}0000").first()
-        errors["region_code"] = [
-            _("所在地与统一社会信用代码的登记地（%(province)s）不在同一省份。")
-            % {"province": registered.name if registered else credit_code_province(code)}
-        ]
-    name_problem = organization_name_problem(firm_name)
-    if name_problem:
-        errors["firm_name"] = [name_problem]
-    elif _name_taken(firm_name):
-        errors["firm_name"] = [str(DUPLICATE_NAME)]
     if errors or region is None:
         raise InvalidInput(_("注册信息有误。"), fields=errors)
     try:

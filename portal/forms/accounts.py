@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from accounts.services.signup import firm_signup_problems
 from accounts.validators import phone_validator
 from portal.forms import StyledForm, set_choices
 from reference.selectors import RegionNode, home_region_tree, provinces
@@ -108,6 +109,41 @@ class FirmSignupForm(PasswordPairMixin):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_choices(self, "region", region_choices())
+
+    # The service's names of the fields it checks, by the form's names.
+    SERVICE_NAMES = {
+        "firm_name": "firm_name",
+        "credit_code": "credit_code",
+        "region": "region_code",
+        "username": "username",
+        "email": "email",
+        "password1": "password",
+    }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors:
+            # The sign-up service checks the rest only once the form is valid, which showed
+            # the problems in rounds; while some field is refused, check the others now.
+            refused = {
+                service
+                for field, service in self.SERVICE_NAMES.items()
+                if field in self.errors or field not in data
+            }
+            problems = firm_signup_problems(
+                username=data.get("username", ""),
+                password=data.get("password1", ""),
+                email=data.get("email", ""),
+                firm_name=data.get("firm_name", ""),
+                credit_code=data.get("credit_code", ""),
+                region_code=data.get("region", ""),
+                skip=refused,
+            )
+            form_names = {service: field for field, service in self.SERVICE_NAMES.items()}
+            for name, messages in problems.items():
+                for message in messages:
+                    self.add_error(form_names[name], message)
+        return data
 
 
 class InvitationAcceptForm(PasswordPairMixin):

@@ -48,6 +48,34 @@ def committee_org(db) -> Organization:
 # --- firm_signup ---------------------------------------------------------------------------
 
 
+def test_firm_signup_refuses_an_email_another_account_has_whatever_its_case():
+    # Given an account on an address
+    signup()
+
+    # When another firm signs up with the same address in other case
+    with pytest.raises(InvalidInput) as caught:
+        signup(
+            username="other_admin",
+            email="Admin@GanKe.example.cn",
+            firm_name="江西另一家科技有限公司",
+            credit_code=factories.credit_code_for(9002, "360102"),
+        )
+
+    # Then it is a field error and nothing is written
+    assert "email" in caught.value.fields
+    assert "已被其他账号使用" in caught.value.fields["email"][0]
+    assert not User.objects.filter(username="other_admin").exists()
+
+
+def test_firm_signup_username_error_allows_what_the_help_text_allows():
+    with pytest.raises(InvalidInput) as caught:
+        signup(username="gkj admin")
+
+    assert caught.value.fields["username"] == ["用户名只能包含字母、数字和 @/./+/-/_。"]
+    user, _firm = signup(username="gkj+admin")
+    assert user.username == "gkj+admin"
+
+
 def test_firm_signup_creates_unverified_firm_with_editor():
     user, firm = signup()
 

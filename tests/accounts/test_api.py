@@ -102,6 +102,16 @@ def test_signup_firm_duplicate_username_is_a_field_error(api):
     assert "username" in response.json()["fields"]
 
 
+def test_signup_firm_email_already_used_is_a_field_error(api):
+    factories.UserFactory.create(email="admin@ganke.example.cn")
+
+    response = api.post(SIGNUP, signup_body(email="ADMIN@ganke.example.cn"), format="json")
+
+    assert response.status_code == 400
+    assert "email" in response.json()["fields"]
+    assert not User.objects.filter(username="gkj_admin").exists()
+
+
 def test_signup_firm_duplicate_credit_code_does_not_reveal_the_firm(api, firm):
     response = api.post(SIGNUP, signup_body(credit_code=firm.credit_code), format="json")
 

@@ -339,6 +339,50 @@ def test_signup_reports_every_service_problem_at_once(firm_user, firm):
     assert Organization.objects.filter(credit_code=firm.credit_code).count() == 1
 
 
+def test_signup_shows_every_fields_problem_in_one_round(firm_user, firm):
+    # Given a sign-up with a problem in every kind of check: the form's (phone, e-mail,
+    # password pair) and the service's (credit code, password strength, username)
+    bad_code = credit_code_for(9002)[:-1] + ("0" if credit_code_for(9002)[-1] != "0" else "1")
+
+    # When it is sent once
+    response = Client().post(
+        "/signup/firm/",
+        signup_data(
+            contact_phone="abc",
+            email="not-an-email@",
+            password1="12345678",
+            password2="12345679",
+            credit_code=bad_code,
+            username="newfirm 01",
+        ),
+    )
+
+    # Then every field says what is wrong at once
+    body = response.content.decode()
+    assert response.status_code == 200
+    for field in ("contact_phone", "email", "password2", "credit_code", "username"):
+        assert f'id="id_{field}_error"' in body, field
+    assert "这个密码太常见了" in body
+    assert "用户名只能包含字母、数字和 @/./+/-/_。" in body
+    assert not User.objects.filter(username="newfirm 01").exists()
+
+
+def test_signup_refuses_an_email_already_in_use(firm_user):
+    # Given an account on an address
+    firm_user.email = "taken@example.cn"
+    firm_user.save()
+
+    # When a new firm signs up with it in other case
+    response = Client().post("/signup/firm/", signup_data(email="Taken@Example.cn"))
+
+    # Then the e-mail field says so and no account is made
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="id_email_error"' in body
+    assert "该邮箱已被其他账号使用" in body
+    assert not User.objects.filter(username="newfirm").exists()
+
+
 def test_platform_admin_by_role_works_in_the_admin(platform_admin, pending_need_for_admin):
     client, _ = sign_in(platform_admin.username)
 
