@@ -45,13 +45,34 @@ class VersionedEdit:
     form_kwargs: Callable[[Any], dict[str, Any]] = lambda _item: {}
 
 
+# Why an item cannot be edited now and what to do instead, by (kind, status).
+NOT_EDITABLE = {
+    ("capability", "published"): _("已发布的能力需先撤回才能修改，修改后请重新提交发布。"),
+    ("capability", "submitted"): _(
+        "已提交的能力正在等待工作委员会审核（企业认证或复核）；如需修改，请先撤回。"
+    ),
+    ("capability", "suspended"): _("能力已被工作委员会暂停，不能修改；请联系工作委员会。"),
+    ("need", "submitted"): _("已提交的需求正在等待工作委员会审核，不能修改；如需修改，请先撤回。"),
+    ("need", "in_review"): _("需求正在工作委员会审核中，不能修改；如需修改，请先撤回。"),
+    ("need", "published"): _(
+        "已发布的需求不能修改；如需更改，请撤回后复制为新的草稿，修改后重新提交审核。"
+    ),
+}
+
+
+def not_editable_message(name: str, status: str) -> str:
+    """What the edit page says when it sends the user back (``当前状态下不能修改`` alone
+    left them guessing that withdrawing comes first)."""
+    return str(NOT_EDITABLE.get((name, status)) or gettext("当前状态下不能修改。"))
+
+
 def edit_with_version(request: HttpRequest, edit: VersionedEdit) -> HttpResponse:
     """The edit form of a versioned item. A stale save (someone saved since the form was
     opened) keeps what this user typed, says so, shows the saved version beside it and
     carries its version, so saving again is a decision; nothing of the stale save is kept."""
     item = edit.load()
-    if not item.is_editable:  # published or in review: the item's page says what is possible
-        messages.info(request, gettext("当前状态下不能修改。"))
+    if not item.is_editable:  # published or in review: say what to do instead
+        messages.info(request, not_editable_message(edit.name, item.status))
         return redirect(edit.done_url(item))
     newer = None
     if request.method != "POST":

@@ -362,7 +362,7 @@ def test_edit_page_of_a_published_need_leads_back_to_the_need(agency_client, age
     response = agency_client.get(f"/workspace/agency/needs/{need.ref}/edit/", follow=True)
 
     assert response.redirect_chain[-1][0] == f"/workspace/agency/needs/{need.ref}/"
-    assert "当前状态下不能修改" in page(response)
+    assert "已发布的需求不能修改；如需更改，请撤回后复制为新的草稿" in page(response)
 
 
 def test_need_form_refuses_a_past_deadline_and_an_absurd_budget(agency_client, agency):

@@ -437,3 +437,21 @@ def test_shortlisting_in_out_in_tells_the_firm_once(matched, agency_user):
         pair_shortlist(actor=agency_user, match=match, shortlisted=shortlisted)
 
     assert user.notifications.filter(verb="match.shortlisted").count() == 1
+
+
+def test_editing_a_published_or_submitted_capability_says_what_to_do(firm_client, firm):
+    # Given a published capability
+    cap = capability_submit(actor=None, capability=make_capability(firm))
+    assert cap.status == "published"
+
+    # When the firm opens its edit page
+    response = firm_client.get(f"/workspace/firm/capabilities/{cap.ref}/edit/", follow=True)
+
+    # Then it is sent back to the capability, told to withdraw it first
+    assert response.redirect_chain[-1][0] == f"/workspace/firm/capabilities/{cap.ref}/"
+    assert "已发布的能力需先撤回才能修改" in page(response)
+
+    # and a submitted one waits for the committee
+    Capability.objects.filter(pk=cap.pk).update(status="submitted")
+    response = firm_client.get(f"/workspace/firm/capabilities/{cap.ref}/edit/", follow=True)
+    assert "正在等待工作委员会审核" in page(response)
