@@ -2,16 +2,19 @@
 relations and the committees (organizations themselves are in ``scenarios.admin``,
 beside the verification of firms)."""
 
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework.authtoken.models import TokenProxy
 
 from accounts.models import Committee, Invitation, Membership, OrganizationRelation
 from accounts.services.invitations import invitation_create
@@ -20,6 +23,7 @@ from accounts.services.organizations import (
     organization_relation_add,
     organization_relation_remove,
 )
+from accounts.services.users import user_password_set
 from activity.admin import AuditTrailMixin
 from core.admin import ServiceErrorsMixin, ViewOnlyInline, ViewOnlyMixin
 
@@ -183,6 +187,23 @@ class UserMembershipInline(ViewOnlyInline):
         return super().get_queryset(request).select_related("organization", "user")
 
 
+# The operator who is setting a password on this request (the password form is built by
+# Django's view, which passes it only the target user).
+_password_setter: ContextVar[Any] = ContextVar("password_setter", default=None)
+
+
+class ServicePasswordForm(AdminPasswordChangeForm):
+    """Django's password form saving through ``user_password_set``, so that a password set
+    by the operator revokes the user's API tokens and is audited, as a reset is."""
+
+    def save(self, commit: bool = True) -> User:
+        data = self.cleaned_data
+        password = data["password1"] if data["set_usable_password"] else None
+        return user_password_set(
+            actor=_password_setter.get(), user=self.user, new_password=password
+        )
+
+
 admin.site.unregister(User)
 
 
@@ -191,3 +212,20 @@ class UserAdmin(BaseUserAdmin):
     """Django's user admin plus the user's organizations and roles."""
 
     inlines = [*BaseUserAdmin.inlines, UserMembershipInline]
+    change_password_form = ServicePasswordForm
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        reset = _password_setter.set(request.user)
+        try:
+            return super().user_change_password(request, id, form_url)
+        finally:
+            _password_setter.reset(reset)
+
+
+# API tokens are secrets the user fetches from POST /api/v1/auth/token/; the stock token
+# admin listed every key in clear and let an operator mint one for anyone (silently acting
+# as them in the API). A password set here revokes a user's tokens instead.
+# (rest_framework.authtoken comes before accounts in INSTALLED_APPS, so its admin is loaded.)
+admin.site.unregister(TokenProxy)

@@ -9,6 +9,7 @@ from django.contrib.messages import get_messages
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from accounts.choices import Role
 from accounts.models import Committee, Invitation, Membership, OrganizationRelation
@@ -455,3 +456,63 @@ def test_admin_sign_in_is_rate_limited_like_the_portal(client, platform_admin, m
     assert right.status_code == 200
     assert "尝试次数过多" in right.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+# --- API tokens and passwords --------------------------------------------------------------
+
+
+def test_admin_has_no_api_token_pages(admin_client, firm_user):
+    # given: a user holding an API token
+    token = Token.objects.create(user=firm_user)
+
+    # when: the operator opens the stock token admin's pages and the index
+    listing = admin_client.get("/admin/authtoken/tokenproxy/")
+    add = admin_client.get("/admin/authtoken/tokenproxy/add/")
+    app_index = admin_client.get("/admin/authtoken/")
+    index = admin_client.get(reverse("admin:index")).content.decode()
+
+    # then: none of them exists and no key is shown anywhere
+    assert (listing.status_code, add.status_code, app_index.status_code) == (404, 404, 404)
+    assert "/admin/authtoken/" not in index
+    assert token.key not in index
+
+
+def test_admin_password_set_revokes_api_tokens_and_is_audited(admin_client, admin_user, firm_user):
+    # given: a user with an API token
+    Token.objects.create(user=firm_user)
+
+    # when: the operator sets a new password in the admin
+    response = admin_client.post(
+        reverse("admin:auth_user_password_change", args=[firm_user.pk]),
+        {
+            "usable_password": "true",
+            "password1": "Xinmima-Ganjiang-9",
+            "password2": "Xinmima-Ganjiang-9",
+        },
+    )
+
+    # then: the password changed, the token no longer exists, and the platform audit has it
+    assert response.status_code == 302
+    firm_user.refresh_from_db()
+    assert firm_user.check_password("Xinmima-Ganjiang-9")
+    assert not Token.objects.filter(user=firm_user).exists()
+    event = AuditEvent.objects.get(action="user.password_reset", target_id=str(firm_user.pk))
+    assert event.actor == admin_user
+    assert event.data["tokens_revoked"] == 1
+
+
+def test_admin_password_disable_revokes_api_tokens(admin_client, firm_user):
+    # given: a user with an API token
+    Token.objects.create(user=firm_user)
+
+    # when: the operator turns password sign-in off
+    admin_client.post(
+        reverse("admin:auth_user_password_change", args=[firm_user.pk]),
+        {"usable_password": "false", "unset-password": "1"},
+    )
+
+    # then: no password, no token
+    firm_user.refresh_from_db()
+    assert not firm_user.has_usable_password()
+    assert not Token.objects.filter(user=firm_user).exists()
+    assert AuditEvent.objects.filter(action="user.password_reset", target_id=str(firm_user.pk))

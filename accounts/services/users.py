@@ -16,8 +16,10 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
+from accounts.roles import is_platform_admin
 from activity.services import audit_record
-from core.errors import InvalidInput
+from core.actors import Actor, acting_user
+from core.errors import ActorNotAllowed, InvalidInput
 from core.validation import full_clean_or_raise
 
 
@@ -133,8 +135,40 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     problems = password_problems(new_password, user)
     if problems:
         raise InvalidInput(_("密码不符合要求。"), fields={"new_password": problems})
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
-    Token.objects.filter(user=user).delete()
-    audit_record(actor=user, action="user.password_reset", target=user)
+    _password_replace(actor=user, user=user, new_password=new_password)
     return user
+
+
+@transaction.atomic
+def user_password_set(*, actor: Actor, user: User, new_password: str | None) -> User:
+    """An operator sets a user's password in the admin (``None`` turns password sign-in
+    off); audited like a reset.
+
+    An operator does this when an account may be compromised, so it has the reset's effect:
+    the user's API tokens stop working at once, not only their sessions.
+    """
+    if not is_platform_admin(actor) and not actor.has_perm("auth.change_user"):
+        raise ActorNotAllowed(_("只有平台管理员可以设置他人的密码。"))
+    if new_password is not None:
+        problems = password_problems(new_password, user)
+        if problems:
+            raise InvalidInput(_("密码不符合要求。"), fields={"password1": problems})
+    _password_replace(actor=actor, user=user, new_password=new_password)
+    return user
+
+
+def _password_replace(*, actor: Actor, user: User, new_password: str | None) -> None:
+    """What every password change by someone other than the signed-in owner does: the new
+    password (or none), the API tokens revoked (sessions lapse on their own because their
+    hash depends on the password), one ``user.password_reset`` audit row."""
+    if new_password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(new_password)
+    user.save(update_fields=["password"])
+    revoked = Token.objects.filter(user=user).delete()[0]
+    data: dict[str, object] = {"tokens_revoked": revoked}
+    if acting_user(actor) != user:
+        data["by_operator"] = True
+        data["password_sign_in"] = new_password is not None
+    audit_record(actor=actor, action="user.password_reset", target=user, data=data)
