@@ -516,3 +516,57 @@ def test_admin_password_disable_revokes_api_tokens(admin_client, firm_user):
     assert not firm_user.has_usable_password()
     assert not Token.objects.filter(user=firm_user).exists()
     assert AuditEvent.objects.filter(action="user.password_reset", target_id=str(firm_user.pk))
+
+
+# --- committees the admin cannot set up ----------------------------------------------------
+
+
+def test_admin_membership_add_committee_member_without_committee_is_refused(admin_client):
+    # given: a committee-kind organization the operator added, with no committee (tier, region)
+    org = factories.OrganizationFactory.create(kind="committee", name="测试委员会")
+    user = factories.UserFactory.create()
+
+    # when: the operator grants someone the committee member role in it
+    response = admin_client.post(
+        reverse("admin:accounts_membership_add"),
+        {"user": user.pk, "organization": org.pk, "role": "committee_member"},
+        follow=True,
+    )
+
+    # then: refused, saying the organization is not a set-up committee
+    assert response.status_code == 200
+    assert "不是已设立的工作委员会" in response.content.decode()
+    assert not Membership.objects.filter(user=user).exists()
+
+
+def test_admin_invitation_to_committee_without_committee_is_refused(admin_client):
+    # given: a committee-kind organization without a committee
+    org = factories.OrganizationFactory.create(kind="committee", name="测试委员会")
+
+    # when: the operator invites a committee member to it
+    admin_client.post(
+        reverse("admin:accounts_invitation_add"),
+        {"email": "new@example.cn", "organization": org.pk, "role": "committee_member"},
+        follow=True,
+    )
+
+    # then: no invitation that would fail (or loop) once accepted
+    assert not Invitation.objects.filter(email="new@example.cn").exists()
+
+
+def test_workspace_of_committee_member_without_committee_does_not_loop(client):
+    # given: a committee member (granted before the check existed) of an organization
+    # that has no committee row
+    org = factories.OrganizationFactory.create(kind="committee", name="测试委员会")
+    user = factories.member(org, Role.COMMITTEE_MEMBER)
+    client.force_login(user)
+
+    # when: they open their workspace, and the committee page
+    response = client.get("/workspace/")
+    committee = client.get("/workspace/committee/", follow=True)
+
+    # then: the no-role page, saying why, not a redirect round /workspace/committee/
+    assert response.status_code == 200
+    assert "尚未设立完成的工作委员会" in response.content.decode()
+    assert committee.status_code == 200
+    assert committee.redirect_chain == [("/workspace/", 302)]

@@ -13,10 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.choices import ROLE_ORGANIZATION_KIND
 from accounts.models import Invitation, Organization
 from accounts.roles import is_platform_admin
-from accounts.services.organizations import membership_grant
+from accounts.services.organizations import membership_grant, role_check
 from accounts.services.users import frontend_link, user_create
 from activity.services import audit_record
 from core.actors import Actor
@@ -67,10 +66,8 @@ def invitation_create(
         validate_email(email)
     except ValidationError as exc:
         raise InvalidInput(_("邮箱格式不正确。"), fields={"email": list(exc.messages)}) from exc
-    if ROLE_ORGANIZATION_KIND.get(role) != organization.kind:
-        raise InvalidInput(
-            _("该角色不适用于此类组织。"), fields={"role": [_("角色与组织类型不符。")]}
-        )
+    # Refused now rather than when the invitee accepts (the grant checks the same).
+    role_check(role=role, organization=organization)
     now = timezone.now()
     Invitation.objects.filter(
         email__iexact=email,

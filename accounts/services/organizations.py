@@ -98,21 +98,43 @@ def organization_update(
     return org
 
 
+def role_check(*, role: str, organization: Organization) -> None:
+    """Raise InvalidInput unless ``role`` can be held in ``organization``: the role must fit
+    the organization's kind, and a committee member needs a committee (tier and region)
+    behind the organization, or no committee page would open for them."""
+    if ROLE_ORGANIZATION_KIND.get(role) != organization.kind:
+        raise InvalidInput(
+            _("该角色不适用于此类组织。"), fields={"role": [_("角色与组织类型不符。")]}
+        )
+    if (
+        role == Role.COMMITTEE_MEMBER
+        and not Committee.objects.filter(organization=organization).exists()
+    ):
+        raise InvalidInput(
+            _("该组织不是已设立的工作委员会，不能分配工作委员会成员。"),
+            fields={
+                "organization": [
+                    _(
+                        "该组织没有对应的工作委员会（层级和辖区）。各地区的工作委员会由平台"
+                        "按行政区划建立，请选择“某地场景应用创新工作委员会”。"
+                    )
+                ]
+            },
+        )
+
+
 @transaction.atomic
 def membership_grant(
     *, actor: Actor | None, user: User, organization: Organization, role: str
 ) -> Membership:
-    """Give ``user`` a role in ``organization``; the role must fit the organization's kind.
+    """Give ``user`` a role in ``organization``; the role must fit it (``role_check``).
 
     ``actor`` None is a trusted system caller (seed data, accepted invitations). Granting a
     role the user already holds returns the existing membership.
     """
     if actor is not None and not is_platform_admin(actor):
         raise ActorNotAllowed(_("只有平台管理员可以分配角色。"))
-    if ROLE_ORGANIZATION_KIND.get(role) != organization.kind:
-        raise InvalidInput(
-            _("该角色不适用于此类组织。"), fields={"role": [_("角色与组织类型不符。")]}
-        )
+    role_check(role=role, organization=organization)
     membership, created = Membership.objects.get_or_create(
         user=user, organization=organization, role=role
     )
