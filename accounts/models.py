@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import OrganizationKind, Role
 from accounts.validators import phone_validator, validate_credit_code
+from core.validation import one_line_text
 from reference.choices import RegionLevel
 
 
@@ -23,7 +24,8 @@ class Organization(models.Model):
     """
 
     kind = models.CharField(_("类型"), max_length=32, choices=OrganizationKind.choices)
-    name = models.CharField(_("名称"), max_length=128)
+    # Names and contacts show on public pages: no direction overrides, nothing invisible.
+    name = models.CharField(_("名称"), max_length=128, validators=[one_line_text])
     region = models.ForeignKey(
         "reference.Region",
         on_delete=models.PROTECT,
@@ -38,7 +40,9 @@ class Organization(models.Model):
         unique=True,
         validators=[validate_credit_code],
     )
-    contact_name = models.CharField(_("联系人"), max_length=64, blank=True)
+    contact_name = models.CharField(
+        _("联系人"), max_length=64, blank=True, validators=[one_line_text]
+    )
     contact_phone = models.CharField(
         _("联系电话"), max_length=32, blank=True, validators=[phone_validator]
     )

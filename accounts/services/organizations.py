@@ -6,10 +6,17 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.choices import ROLE_ORGANIZATION_KIND, OrganizationKind, Role
 from accounts.models import Committee, Membership, Organization, OrganizationRelation
 from accounts.roles import forget_memberships, has_role_in, is_platform_admin
+from accounts.validators import (
+    credit_code_problem,
+    credit_code_province,
+    organization_name_key,
+    organization_name_problem,
+)
 from activity.services import audit_record
 from core.actors import Actor
 from core.errors import ActorNotAllowed, InvalidInput
@@ -26,6 +33,44 @@ EDITOR_ROLE_BY_KIND = {
     OrganizationKind.EXPERT_INSTITUTION: Role.EXPERT,
 }
 PLATFORM_ORG_NAME = "场景创新促进平台运营中心"
+# The sign-up's wording (accounts.services.signup), for names added or changed by people.
+DUPLICATE_NAME = gettext_lazy("该名称已被平台上的其他单位使用。如为同一企业，请联系平台运营方。")
+
+
+def organization_name_taken(name: str, *, exclude_pk: int | None = None) -> bool:
+    """Another organization (a firm, an agency, a committee, the platform) has this name, or
+    one that reads the same (full-width, invisible characters, spaces, case, 有限责任公司
+    for 有限公司): what firm sign-up refuses, for the organizations people add and rename."""
+    key = organization_name_key(name)
+    others = Organization.objects.exclude(pk=exclude_pk).values_list("name", flat=True)
+    return any(organization_name_key(other) == key for other in others.iterator(chunk_size=5000))
+
+
+def _name_errors(name: str, *, exclude_pk: int | None = None) -> dict[str, list[str]]:
+    problem = organization_name_problem(name)
+    if problem:
+        return {"name": [str(problem)]}
+    if organization_name_taken(name, exclude_pk=exclude_pk):
+        return {"name": [str(DUPLICATE_NAME)]}
+    return {}
+
+
+def _region_errors(org: Organization) -> dict[str, list[str]]:
+    """A firm is registered where the authority that issued its credit code is (digits 3–8
+    of the code), as sign-up checks; a national code ("10") fits every region."""
+    code = org.credit_code or ""
+    if org.kind != OrganizationKind.FIRM or credit_code_problem(code):
+        return {}
+    province = credit_code_province(code)
+    if province in ("10", org.region.code[:2]):
+        return {}
+    registered = Region.objects.filter(code=f"{province}0000").first()
+    return {
+        "region": [
+            _("所在地与统一社会信用代码的登记地（%(province)s）不在同一省份。")
+            % {"province": registered.name if registered else province}
+        ]
+    }
 
 
 @transaction.atomic
@@ -42,7 +87,9 @@ def organization_create(
     """Create an organization after field validation; audited.
 
     ``actor`` None means a trusted system caller (reference loading, imports, sign-up);
-    a person creating an agency or expert institution must be a platform admin.
+    a person creating an agency or expert institution must be a platform admin, and meets
+    the sign-up's checks: no name another organization has or one that reads the same, no
+    invisible characters in it, and a firm's credit code issued in its region's province.
     """
     if actor is not None and not is_platform_admin(actor):
         raise ActorNotAllowed(_("只有平台管理员可以创建组织。"))
@@ -55,6 +102,11 @@ def organization_create(
         contact_phone=contact_phone,
     )
     full_clean_or_raise(org)
+    if actor is not None:
+        # Sign-up and imports check these themselves, for all their rows at once.
+        errors = {**_name_errors(org.name), **_region_errors(org)}
+        if errors:
+            raise InvalidInput(_("数据校验失败。"), fields=errors)
     org.save()
     audit_record(actor=actor, action="organization.create", target=org, data={"name": org.name})
     return org
@@ -64,7 +116,9 @@ def organization_create(
 def organization_update(
     *, actor: Actor, organization: Organization, **changes: Any
 ) -> Organization:
-    """Edit an organization's profile; only its own editors (or a platform admin) may."""
+    """Edit an organization's profile; only its own editors (or a platform admin) may.
+
+    A new name meets the same checks as at creation (not another organization's name)."""
     unknown = set(changes) - EDITABLE_PROFILE_FIELDS
     if unknown:
         raise InvalidInput(
@@ -88,6 +142,10 @@ def organization_update(
     for field, value in changes.items():
         setattr(org, field, value)
     full_clean_or_raise(org)
+    if renamed:
+        errors = _name_errors(org.name, exclude_pk=org.pk)
+        if errors:
+            raise InvalidInput(_("数据校验失败。"), fields=errors)
     org.save(update_fields=list(changes))
     audit_record(
         actor=actor,

@@ -204,3 +204,86 @@ def test_policy_update_rejects_bad_values(province_reviewer, changes, field):
 
     assert field in excinfo.value.fields
     assert PolicyVersion.objects.count() == versions
+
+
+# --- what people add and rename meets the sign-up's checks ---------------------------------
+
+
+def test_organization_create_by_admin_refuses_a_name_that_reads_the_same(platform_admin, firm):
+    # given: an existing firm; when: the operator adds a firm under its name with the other
+    # spelling of the legal form
+    look_alike = firm.name.replace("有限公司", "有限责任公司")
+
+    with pytest.raises(InvalidInput) as excinfo:
+        organization_create(
+            actor=platform_admin,
+            kind="firm",
+            name=look_alike,
+            region=firm.region,
+            credit_code=factories.credit_code_for(90001),
+        )
+
+    # then: refused on the name, as sign-up would
+    assert "其他单位使用" in excinfo.value.fields["name"][0]
+    assert not Organization.objects.filter(name=look_alike).exists()
+
+
+def test_organization_create_by_admin_refuses_code_from_another_province(platform_admin):
+    # given: a credit code issued in Jiangxi; when: the firm is placed in Beijing
+    with pytest.raises(InvalidInput) as excinfo:
+        organization_create(
+            actor=platform_admin,
+            kind="firm",
+            name="北京新智科技有限公司",
+            region=Region.objects.get(code="110000"),
+            credit_code=factories.credit_code_for(90002, "360100"),
+        )
+
+    # then: refused on the region, naming the province of registration
+    assert "江西省" in excinfo.value.fields["region"][0]
+
+
+@pytest.mark.parametrize("name", ["江西赣智\u202e科技有限公司", "\u200b\u200b", "赣智\u200b科技"])
+def test_organization_create_by_admin_refuses_invisible_characters_in_the_name(
+    platform_admin, name
+):
+    with pytest.raises(InvalidInput) as excinfo:
+        organization_create(
+            actor=platform_admin,
+            kind="agency",
+            name=name,
+            region=Region.objects.get(code="360100"),
+        )
+
+    assert "name" in excinfo.value.fields
+    assert not Organization.objects.filter(name=name).exists()
+
+
+def test_organization_update_refuses_renaming_to_another_organizations_name(
+    platform_admin, firm, agency
+):
+    # when: the operator renames the firm to the agency's name
+    with pytest.raises(InvalidInput) as excinfo:
+        organization_update(actor=platform_admin, organization=firm, name=agency.name)
+
+    # then: refused; the firm keeps its name
+    assert "name" in excinfo.value.fields
+    firm.refresh_from_db()
+    assert firm.name != agency.name
+
+
+def test_organization_update_keeps_own_name_and_refuses_override_and_invisible_contact(
+    platform_admin, firm
+):
+    # given: a rename that only changes spacing of its own name is not a clash with itself
+    organization_update(actor=platform_admin, organization=firm, name=f" {firm.name}".strip())
+
+    # when: a direction override in the name, an invisible contact name
+    with pytest.raises(InvalidInput) as bidi:
+        organization_update(actor=platform_admin, organization=firm, name="赣智\u202e科技有限公司")
+    with pytest.raises(InvalidInput) as contact:
+        organization_update(actor=platform_admin, organization=firm, contact_name="\u200b")
+
+    # then: both refused on their fields
+    assert "name" in bidi.value.fields
+    assert "contact_name" in contact.value.fields
