@@ -5,6 +5,7 @@ The tables predate the accounts app (they were scenarios'); ``db_table`` keeps t
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -92,6 +93,11 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # The field's own message before the check constraint's, which names the constraint.
+        if self.kind == OrganizationKind.FIRM and not self.credit_code:
+            raise ValidationError({"credit_code": _("企业必须填写统一社会信用代码。")})
 
     @property
     def is_verified(self) -> bool:

@@ -14,7 +14,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.helpers import ActionForm
 from django.db.models import Model
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -119,10 +119,12 @@ class ViewOnlyInline(ViewOnlyMixin, admin.TabularInline):
 
 
 class ServiceErrorsMixin:
-    """Show a service's refusal on the add/change page as a message instead of a 500.
+    """Show a service's refusal on the add/change form, on the fields it names, with what
+    the operator typed, instead of a 500.
 
-    The admin wraps the whole form view in a transaction, so nothing of the refused
-    request is kept; the operator is sent back to the empty form with the reason.
+    The admin wraps the form view in a transaction, so the refused request leaves nothing
+    behind; the view then runs once more on the same POST with a form that carries the
+    refusal as its errors (it never reaches ``save_model`` again).
     """
 
     def changeform_view(
@@ -137,10 +139,46 @@ class ServiceErrorsMixin:
                 request, object_id, form_url, extra_context
             )
         except DomainError as exc:
-            detail = "；".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items())
-            message = f"{exc.message}（{detail}）" if detail else exc.message
-            self.message_user(request, message, messages.ERROR)  # type: ignore[attr-defined]
-            return HttpResponseRedirect(request.get_full_path())
+            if getattr(request, _REFUSAL_ATTR, None) is not None:
+                raise  # the second run cannot be refused again (it saves nothing)
+            setattr(request, _REFUSAL_ATTR, exc)
+            return super().changeform_view(  # type: ignore[misc]
+                request, object_id, form_url, extra_context
+            )
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form_class = super().get_form(request, obj, change, **kwargs)  # type: ignore[misc]
+        found: DomainError | None = getattr(request, _REFUSAL_ATTR, None)
+        if found is None or request.method != "POST":
+            return form_class
+        refusal = found
+
+        class RefusedForm(form_class):  # type: ignore[valid-type,misc]
+            def _post_clean(self) -> None:
+                super()._post_clean()
+                add_refusal(self, refusal)
+
+        return RefusedForm
+
+
+_REFUSAL_ATTR = "_admin_service_refusal"
+
+
+def add_refusal(form: forms.BaseForm, refusal: DomainError) -> None:
+    """A service's refusal as form errors: each message on its field when the form shows
+    that field, otherwise above the form; the refusal's summary too when no field took it."""
+    placed = False
+    for field, problems in refusal.fields.items():
+        for problem in problems:
+            if field in form.fields:
+                form.add_error(field, problem)
+                placed = True
+            else:
+                form.add_error(None, problem)
+    if not placed:
+        form.add_error(None, refusal.message)
 
 
 @admin.register(IdempotencyRecord)

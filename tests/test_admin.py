@@ -12,11 +12,12 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from accounts.choices import Role
-from accounts.models import Committee, Invitation, Membership, OrganizationRelation
+from accounts.models import Committee, Invitation, Membership, Organization, OrganizationRelation
 from accounts.services.invitations import invitation_create
 from activity.models import AuditEvent
 from core.models import IdempotencyRecord, OutboxMessage
 from reference.models import Region
+from scenarios.models import NegativeListEntry
 from scenarios.services.assessments import assessment_submit
 from scenarios.services.capabilities import capability_submit, capability_suspend
 from scenarios.services.needs import need_submit
@@ -362,7 +363,7 @@ def test_admin_membership_add_with_unfitting_role_shows_service_error(admin_clie
     )
 
     assert response.status_code == 200
-    assert any("角色" in t for t in texts(response))
+    assert "角色与组织类型不符" in response.content.decode()
     assert not Membership.objects.filter(user=user).exists()
 
 
@@ -533,9 +534,9 @@ def test_admin_membership_add_committee_member_without_committee_is_refused(admi
         follow=True,
     )
 
-    # then: refused, saying the organization is not a set-up committee
+    # then: refused, saying the organization has no committee (tier and region)
     assert response.status_code == 200
-    assert "不是已设立的工作委员会" in response.content.decode()
+    assert "没有对应的工作委员会" in response.content.decode()
     assert not Membership.objects.filter(user=user).exists()
 
 
@@ -570,3 +571,100 @@ def test_workspace_of_committee_member_without_committee_does_not_loop(client):
     assert "尚未设立完成的工作委员会" in response.content.decode()
     assert committee.status_code == 200
     assert committee.redirect_chain == [("/workspace/", 302)]
+
+
+# --- refusals on the form's fields ---------------------------------------------------------
+
+
+def field_errors(response) -> dict[str, list[str]]:
+    form = response.context["adminform"].form
+    return {k: [str(m) for m in v] for k, v in form.errors.items()}
+
+
+def test_admin_organization_add_firm_without_credit_code_says_so_on_the_field(admin_client):
+    # when: a firm is added without a credit code
+    response = admin_client.post(
+        reverse("admin:accounts_organization_add"),
+        {
+            "kind": "firm",
+            "name": "无代码科技有限公司",
+            "region": "360100",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
+
+    # then: the field says what is missing; no constraint name anywhere
+    assert response.status_code == 200
+    assert field_errors(response)["credit_code"] == ["企业必须填写统一社会信用代码。"]
+    assert "organization_firm_has_credit_code" not in response.content.decode()
+
+
+def test_admin_negative_entry_keyword_kind_without_keyword_says_so_on_the_field(admin_client):
+    response = admin_client.post(
+        reverse("admin:scenarios_negativelistentry_add"),
+        {"kind": "keyword", "keyword": "", "reason": "测试"},
+    )
+
+    assert response.status_code == 200
+    assert field_errors(response) == {"keyword": ["类型为关键词时请填写关键词。"]}
+    assert "negative_entry_kind_matches_value" not in response.content.decode()
+
+
+def test_admin_service_refusal_shows_on_the_field_and_keeps_the_input(admin_client):
+    # when: the service refuses a keyword that is too short
+    response = admin_client.post(
+        reverse("admin:scenarios_negativelistentry_add"),
+        {"kind": "keyword", "keyword": "a", "reason": "涉赌内容"},
+    )
+
+    # then: the form again, the reason on the keyword field, what was typed still there
+    assert response.status_code == 200
+    errors = field_errors(response)
+    assert list(errors) == ["keyword"]
+    assert "关键词太短" in errors["keyword"][0]
+    content = response.content.decode()
+    assert 'value="涉赌内容"' in content
+    assert 'value="a"' in content
+    assert not NegativeListEntry.objects.filter(keyword="a").exists()
+
+
+def test_admin_organization_add_look_alike_name_is_refused_on_the_name(admin_client, firm):
+    # given: an existing firm; when: the operator adds one whose name reads the same
+    look_alike = firm.name.replace("有限公司", "有限责任公司")
+    response = admin_client.post(
+        reverse("admin:accounts_organization_add"),
+        {
+            "kind": "firm",
+            "name": look_alike,
+            "region": "360102",
+            "credit_code": factories.credit_code_for(90003),
+            "contact_name": "张三",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
+
+    # then: the name field says so and the form keeps the input; nothing was created
+    assert response.status_code == 200
+    assert "其他单位使用" in field_errors(response)["name"][0]
+    assert 'value="张三"' in response.content.decode()
+    assert not Organization.objects.filter(name=look_alike).exists()
+
+
+def test_admin_organization_rename_with_direction_override_is_refused(admin_client, firm):
+    response = admin_client.post(
+        change(firm),
+        {
+            "name": "赣智\u202e科技有限公司",
+            "contact_name": "",
+            "contact_phone": "",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "文字方向控制字符" in field_errors(response)["name"][0]
+    firm.refresh_from_db()
+    assert "\u202e" not in firm.name

@@ -42,8 +42,11 @@ def organization_name_taken(name: str, *, exclude_pk: int | None = None) -> bool
     one that reads the same (full-width, invisible characters, spaces, case, 有限责任公司
     for 有限公司): what firm sign-up refuses, for the organizations people add and rename."""
     key = organization_name_key(name)
-    others = Organization.objects.exclude(pk=exclude_pk).values_list("name", flat=True)
-    return any(organization_name_key(other) == key for other in others.iterator(chunk_size=5000))
+    others = Organization.objects.all()
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    names = others.values_list("name", flat=True)
+    return any(organization_name_key(other) == key for other in names.iterator(chunk_size=5000))
 
 
 def _name_errors(name: str, *, exclude_pk: int | None = None) -> dict[str, list[str]]:

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.forms import ModelForm
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from activity.admin import AuditTrailMixin
 from core.admin import ServiceErrorsMixin, ViewOnlyMixin, run_each
 from scenarios import events
+from scenarios.choices import NegativeListKind
 from scenarios.models import NegativeListEntry, PolicyVersion
 from scenarios.services.negative_list import negative_entry_create, negative_entry_deactivate
 
@@ -31,9 +33,37 @@ class PolicyVersionAdmin(ViewOnlyMixin, admin.ModelAdmin):
     search_fields = ["note"]
 
 
+class NegativeListEntryForm(forms.ModelForm):
+    """The kind decides which of keyword and chain is filled: said on the field (the table's
+    check constraint would only give its own name)."""
+
+    class Meta:
+        model = NegativeListEntry
+        fields = ["kind", "keyword", "chain", "reason"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        kind = data.get("kind")
+        keyword = (data.get("keyword") or "").strip()
+        chain = data.get("chain")
+        if kind == NegativeListKind.KEYWORD:
+            if not keyword:
+                self.add_error("keyword", _("类型为关键词时请填写关键词。"))
+            if chain is not None:
+                self.add_error("chain", _("类型为关键词时不填产业链/赛道。"))
+        elif kind == NegativeListKind.CHAIN:
+            if chain is None:
+                self.add_error("chain", _("类型为产业链/赛道时请选择产业链/赛道。"))
+            if keyword:
+                self.add_error("keyword", _("类型为产业链/赛道时不填关键词。"))
+        return data
+
+
 @admin.register(NegativeListEntry)
 class NegativeListEntryAdmin(ServiceErrorsMixin, AuditTrailMixin, admin.ModelAdmin):
     """Entries are added through ``negative_entry_create`` and switched off, never deleted."""
+
+    form = NegativeListEntryForm
 
     list_display = ["__str__", "kind", "active", "reason", "created_by", "created_at"]
     list_filter = ["kind", "active"]
