@@ -5,7 +5,7 @@ beside the verification of firms)."""
 from contextvars import ContextVar
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import User
@@ -213,6 +213,24 @@ class UserAdmin(BaseUserAdmin):
 
     inlines = [*BaseUserAdmin.inlines, UserMembershipInline]
     change_password_form = ServicePasswordForm
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """A user with memberships, audit rows, assessments… cannot be deleted by anyone:
+        say so (Django blamed the operator's permissions) and point to deactivating."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if perms_needed or protected:
+            blockers = [str(name) for name in sorted(perms_needed)]
+            protected = [*protected, *blockers]
+            perms_needed = set()
+            self.message_user(
+                request,
+                _(
+                    "该用户已有成员角色、审计记录等业务记录，这些记录须保留，因此不能删除。"
+                    "如需禁止其登录，请在用户修改页取消勾选“有效”并保存。"
+                ),
+                messages.WARNING,
+            )
+        return deleted, counts, perms_needed, protected
 
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""

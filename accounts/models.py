@@ -54,6 +54,7 @@ class Organization(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("认证人"),
     )
     # A committee suspends a firm as a whole (its capabilities leave the list; it cannot
     # publish new ones) until it is reinstated.
@@ -120,11 +121,15 @@ class OrganizationRelation(models.Model):
         PERSONNEL = "personnel", _("人员关联")
         OTHER = "other", _("其他关联")
 
-    from_org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    to_org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    from_org = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("组织")
+    )
+    to_org = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("关联组织")
+    )
     kind = models.CharField(_("关联类型"), max_length=16, choices=Kind.choices)
     note = models.CharField(_("说明"), max_length=255, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     class Meta:
         db_table = "scenarios_organizationrelation"
@@ -145,13 +150,16 @@ class Membership(models.Model):
     """A user's role in one organization; the role must fit the organization's kind."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("用户"),
     )
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="memberships"
+        Organization, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("组织")
     )
     role = models.CharField(_("角色"), max_length=32, choices=Role.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("授予时间"), auto_now_add=True)
 
     class Meta:
         db_table = "scenarios_membership"
@@ -171,10 +179,13 @@ class Committee(models.Model):
     """场景应用创新工作委员会: one per region of the home province; tier = region level."""
 
     region = models.OneToOneField(
-        "reference.Region", on_delete=models.PROTECT, related_name="committee"
+        "reference.Region",
+        on_delete=models.PROTECT,
+        related_name="committee",
+        verbose_name=_("辖区"),
     )
     organization = models.OneToOneField(
-        Organization, on_delete=models.PROTECT, related_name="committee"
+        Organization, on_delete=models.PROTECT, related_name="committee", verbose_name=_("组织")
     )
     tier = models.CharField(_("层级"), max_length=16, choices=RegionLevel.choices)
 
@@ -193,12 +204,15 @@ class Invitation(models.Model):
 
     email = models.EmailField(_("邮箱"))
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="invitations"
+        Organization, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("组织")
     )
     role = models.CharField(_("角色"), max_length=32, choices=Role.choices)
     token_hash = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("邀请人"),
     )
     expires_at = models.DateTimeField(_("过期时间"))
     accepted_at = models.DateTimeField(_("接受时间"), null=True, blank=True)
@@ -208,8 +222,9 @@ class Invitation(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("接受的用户"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("邀请时间"), auto_now_add=True)
 
     class Meta:
         db_table = "scenarios_invitation"

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from activity.models import AuditEvent, Notification
 from activity.selectors import audit_events_of
-from core.admin import ViewOnlyMixin
+from core.admin import ViewOnlyMixin, column
 
 AUDIT_TRAIL_LIMIT = 200
 
@@ -88,7 +88,9 @@ class AuditEventAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ViewOnlyMixin, admin.ModelAdmin):
-    list_display = ["user", "verb", "message", "read_at", "created_at"]
+    list_display = ["user_col", "verb", "message", "read_at", "created_col"]
+    user_col = column("user", _("用户"))
+    created_col = column("created_at", _("时间"))
     list_filter = ["verb"]
     search_fields = ["user__username", "message", "target_id"]
     list_select_related = ["user"]

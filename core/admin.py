@@ -94,6 +94,21 @@ def admin_link(obj: Model | None) -> str | SafeString:
     return format_html('<a href="{}">{}</a>', url, obj)
 
 
+def column(field: str, label: Any, *, digits: int | None = None) -> Any:
+    """A model field as an admin method (a list column or a read-only field) under a Chinese
+    label, for fields whose model gives none (their English name showed as NEED, EXPERT…);
+    with ``digits``, a float rounded (a mean of scores showed as 86.00000000000001)."""
+
+    @admin.display(description=label, ordering=field)
+    def show(model_admin: Any, obj: Any) -> Any:
+        value = getattr(obj, field)
+        if digits is not None and isinstance(value, float):
+            return f"{value:.{digits}f}"
+        return value
+
+    return show
+
+
 class ViewOnlyMixin:
     """No add, change or delete: the object changes only through services (actions)."""
 

@@ -17,7 +17,7 @@ from accounts.services.invitations import invitation_create
 from activity.models import AuditEvent
 from core.models import IdempotencyRecord, OutboxMessage
 from reference.models import Region
-from scenarios.models import NegativeListEntry
+from scenarios.models import Assessment, NegativeListEntry, Review
 from scenarios.services.assessments import assessment_submit
 from scenarios.services.capabilities import capability_submit, capability_suspend
 from scenarios.services.needs import need_submit
@@ -668,3 +668,40 @@ def test_admin_organization_rename_with_direction_override_is_refused(admin_clie
     assert "文字方向控制字符" in field_errors(response)["name"][0]
     firm.refresh_from_db()
     assert "\u202e" not in firm.name
+
+
+# --- labels and values the operator reads --------------------------------------------------
+
+
+def test_admin_columns_have_chinese_headers_and_rounded_scores(admin_client, world):
+    # given: an assessment whose mean carries binary noise
+    Assessment.objects.update(weighted_score=86.00000000000001)
+
+    # when
+    reviews = admin_client.get(changelist(Review)).content.decode()
+    assessments = admin_client.get(changelist(Assessment)).content.decode()
+    memberships = admin_client.get(changelist(Membership)).content.decode()
+
+    # then: every header in Chinese; the score as people write it
+    for page, header in [(reviews, "工作委员会"), (assessments, "专家"), (memberships, "授予时间")]:
+        assert header in page
+    assert 'href="?o=1">Need<' not in reviews
+    assert ">need<" not in reviews.lower()
+    assert "86.00000000000001" not in assessments
+    assert "86.0" in assessments
+
+
+def test_admin_user_delete_blocked_by_records_suggests_deactivating(admin_client, firm_user):
+    # when: the operator tries to delete a user who holds a role
+    response = admin_client.get(reverse("admin:auth_user_delete", args=[firm_user.pk]))
+
+    # then: not blamed on a permission; deactivating is suggested; the user stays
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "取消勾选“有效”" in content
+    assert "无权删除" not in content
+    post = admin_client.post(
+        reverse("admin:auth_user_delete", args=[firm_user.pk]), {"post": "yes"}
+    )
+    assert post.status_code == 200
+    assert type(firm_user).objects.filter(pk=firm_user.pk).exists()

@@ -11,7 +11,14 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from activity.admin import AuditTrailMixin
-from core.admin import ReasonActionForm, ViewOnlyInline, ViewOnlyMixin, action_reason, run_each
+from core.admin import (
+    ReasonActionForm,
+    ViewOnlyInline,
+    ViewOnlyMixin,
+    action_reason,
+    column,
+    run_each,
+)
 from scenarios.admin.pilots import NeedPilotInline
 from scenarios.choices import ReviewDecision
 from scenarios.models import Assessment, Review, ScenarioNeed
@@ -20,8 +27,18 @@ from scenarios.services.reviews import need_approve, need_reject, need_return
 
 class NeedReviewInline(ViewOnlyInline):
     model = Review
-    fields = ["tier", "committee", "decision", "reviewer", "comment", "created_at", "decided_at"]
+    fields = [
+        "tier",
+        "committee_col",
+        "decision",
+        "reviewer",
+        "comment",
+        "created_col",
+        "decided_at",
+    ]
     ordering = ["id"]
+    committee_col = column("committee", _("工作委员会"))
+    created_col = column("created_at", _("创建时间"))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Review]:
         return super().get_queryset(request).select_related("committee__organization", "reviewer")
@@ -29,7 +46,10 @@ class NeedReviewInline(ViewOnlyInline):
 
 class NeedAssessmentInline(ViewOnlyInline):
     model = Assessment
-    fields = ["expert", "weighted_score", "scores", "comment", "created_at"]
+    fields = ["expert_col", "score_col", "scores", "comment", "created_col"]
+    expert_col = column("expert", _("专家"))
+    score_col = column("weighted_score", _("加权得分"), digits=1)
+    created_col = column("created_at", _("提交时间"))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Assessment]:
         return super().get_queryset(request).select_related("expert")
@@ -92,9 +112,10 @@ class ScenarioNeedAdmin(AuditTrailMixin, ViewOnlyMixin, admin.ModelAdmin):
         "review_tier",
         "is_major",
         "is_high_value",
-        "value_score",
+        "value_col",
         "published_at",
     ]
+    value_col = column("value_score", _("专家评分"), digits=1)
     list_filter = [
         "status",
         "review_tier",
@@ -110,7 +131,8 @@ class ScenarioNeedAdmin(AuditTrailMixin, ViewOnlyMixin, admin.ModelAdmin):
     action_form = ReasonActionForm
     actions = [approve_reviews, return_reviews, reject_reviews]
     inlines = [NeedReviewInline, NeedAssessmentInline, NeedPilotInline]
-    readonly_fields = ["audit_trail"]
+    readonly_fields = ["audit_trail", "created_by_col", "value_col"]
+    created_by_col = column("created_by", _("创建人"))
     fieldsets = [
         (
             _("场景"),
@@ -140,10 +162,10 @@ class ScenarioNeedAdmin(AuditTrailMixin, ViewOnlyMixin, admin.ModelAdmin):
                 "fields": [
                     "status",
                     "review_tier",
-                    "value_score",
+                    "value_col",
                     "is_high_value",
                     "version",
-                    "created_by",
+                    "created_by_col",
                     "created_at",
                     "updated_at",
                     "published_at",
@@ -157,14 +179,17 @@ class ScenarioNeedAdmin(AuditTrailMixin, ViewOnlyMixin, admin.ModelAdmin):
 @admin.register(Review)
 class ReviewAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_display = [
-        "need",
+        "need_col",
         "tier",
-        "committee",
+        "committee_col",
         "decision",
         "reviewer",
-        "created_at",
+        "created_col",
         "decided_at",
     ]
+    need_col = column("need", _("需求"))
+    committee_col = column("committee", _("工作委员会"))
+    created_col = column("created_at", _("创建时间"))
     list_filter = ["decision", "tier"]
     search_fields = ["need__ref", "need__title", "committee__organization__name"]
     list_select_related = ["need", "committee__organization", "reviewer"]
@@ -175,6 +200,11 @@ class ReviewAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
 @admin.register(Assessment)
 class AssessmentAdmin(ViewOnlyMixin, admin.ModelAdmin):
-    list_display = ["need", "expert", "weighted_score", "policy", "created_at"]
+    list_display = ["need_col", "expert_col", "score_col", "policy_col", "created_col"]
+    need_col = column("need", _("需求"))
+    expert_col = column("expert", _("专家"))
+    score_col = column("weighted_score", _("加权得分"), digits=1)
+    policy_col = column("policy", _("政策版本"))
+    created_col = column("created_at", _("提交时间"))
     search_fields = ["need__ref", "need__title", "expert__username"]
     list_select_related = ["need", "expert", "policy"]

@@ -3,9 +3,10 @@
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from activity.admin import AuditTrailMixin
-from core.admin import ViewOnlyInline, ViewOnlyMixin
+from core.admin import ViewOnlyInline, ViewOnlyMixin, column
 from scenarios.models import Pilot
 
 
@@ -13,7 +14,7 @@ class NeedPilotInline(ViewOnlyInline):
     model = Pilot
     fk_name = "need"
     fields = [
-        "capability",
+        "capability_col",
         "status",
         "validation_type",
         "tolerance_until",
@@ -21,6 +22,8 @@ class NeedPilotInline(ViewOnlyInline):
         "trl_after",
         "started_at",
     ]
+
+    capability_col = column("capability", _("能力"))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Pilot]:
         return super().get_queryset(request).select_related("capability")
@@ -29,7 +32,7 @@ class NeedPilotInline(ViewOnlyInline):
 class CapabilityPilotInline(NeedPilotInline):
     fk_name = "capability"
     fields = [
-        "need",
+        "need_col",
         "status",
         "validation_type",
         "tolerance_until",
@@ -37,6 +40,8 @@ class CapabilityPilotInline(NeedPilotInline):
         "trl_after",
         "started_at",
     ]
+
+    need_col = column("need", _("需求"))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Pilot]:
         return super().get_queryset(request).select_related("need")
@@ -46,8 +51,8 @@ class CapabilityPilotInline(NeedPilotInline):
 class PilotAdmin(AuditTrailMixin, ViewOnlyMixin, admin.ModelAdmin):
     list_display = [
         "id",
-        "need",
-        "capability",
+        "need_col",
+        "capability_col",
         "status",
         "validation_type",
         "tolerance_until",
@@ -62,6 +67,8 @@ class PilotAdmin(AuditTrailMixin, ViewOnlyMixin, admin.ModelAdmin):
         "first_of_kind_recommended",
         "best_practice_nominated",
     ]
+    need_col = column("need", _("需求"))
+    capability_col = column("capability", _("能力"))
     search_fields = ["need__ref", "need__title", "capability__title", "capability__firm__name"]
     list_select_related = ["need", "capability"]
     readonly_fields = ["audit_trail"]

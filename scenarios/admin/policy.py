@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from activity.admin import AuditTrailMixin
-from core.admin import ServiceErrorsMixin, ViewOnlyMixin, run_each
+from core.admin import ServiceErrorsMixin, ViewOnlyMixin, column, run_each
 from scenarios import events
 from scenarios.choices import NegativeListKind
 from scenarios.models import NegativeListEntry, PolicyVersion
@@ -26,9 +26,10 @@ class PolicyVersionAdmin(ViewOnlyMixin, admin.ModelAdmin):
         "high_value_min_experts",
         "recommendations_per_need",
         "note",
-        "created_by",
+        "created_by_col",
         "created_at",
     ]
+    created_by_col = column("created_by", _("创建人"))
     list_select_related = ["created_by"]
     search_fields = ["note"]
 
@@ -65,13 +66,14 @@ class NegativeListEntryAdmin(ServiceErrorsMixin, AuditTrailMixin, admin.ModelAdm
 
     form = NegativeListEntryForm
 
-    list_display = ["__str__", "kind", "active", "reason", "created_by", "created_at"]
+    list_display = ["__str__", "kind", "active", "reason", "created_by_col", "created_at"]
+    created_by_col = column("created_by", _("创建人"))
     list_filter = ["kind", "active"]
     search_fields = ["keyword", "reason", "chain__name_zh", "chain__slug"]
     list_select_related = ["chain", "created_by"]
     autocomplete_fields = ["chain"]
     actions = ["deactivate"]
-    readonly_fields = ["audit_trail"]
+    readonly_fields = ["audit_trail", "created_by_col"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -82,7 +84,7 @@ class NegativeListEntryAdmin(ServiceErrorsMixin, AuditTrailMixin, admin.ModelAdm
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ["kind", "keyword", "chain", "reason"]
-        return ["kind", "keyword", "chain", "reason", "active", "created_by", "audit_trail"]
+        return ["kind", "keyword", "chain", "reason", "active", "created_by_col", "audit_trail"]
 
     def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
         data = form.cleaned_data
