@@ -233,4 +233,4 @@ class Invitation(models.Model):
         ordering = ["-id"]
 
     def __str__(self) -> str:
-        return f"{self.email} → {self.organization} ({self.role})"
+        return f"{self.email} → {self.organization}（{self.get_role_display()}）"

@@ -705,3 +705,19 @@ def test_admin_user_delete_blocked_by_records_suggests_deactivating(admin_client
     )
     assert post.status_code == 200
     assert type(firm_user).objects.filter(pk=firm_user.pk).exists()
+
+
+def test_admin_need_and_capability_pages_label_the_author_in_chinese(admin_client, world):
+    need_page = admin_client.get(change(world["need"])).content.decode()
+    capability_page = admin_client.get(change(world["capability"])).content.decode()
+
+    for page in (need_page, capability_page):
+        assert "创建人" in page
+        assert "Created by" not in page
+
+
+def test_admin_invitation_names_the_role_in_words(admin_client, world):
+    invitation = Invitation.objects.get(email="m@example.cn")
+
+    assert str(invitation).endswith("（工作委员会成员）")
+    assert "(committee_member)" not in admin_client.get(changelist(Invitation)).content.decode()

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from activity.admin import AuditTrailMixin
-from core.admin import ReasonActionForm, ViewOnlyMixin, action_reason, run_each
+from core.admin import ReasonActionForm, ViewOnlyMixin, action_reason, column, run_each
 from scenarios.admin.pilots import CapabilityPilotInline
 from scenarios.models import Capability
 from scenarios.services.capabilities import capability_reinstate, capability_suspend
@@ -22,7 +22,8 @@ class CapabilityAdmin(AuditTrailMixin, ViewOnlyMixin, admin.ModelAdmin):
     action_form = ReasonActionForm
     actions = ["suspend", "reinstate"]
     inlines = [CapabilityPilotInline]
-    readonly_fields = ["audit_trail"]
+    readonly_fields = ["audit_trail", "created_by_col"]
+    created_by_col = column("created_by", _("创建人"))
     fieldsets = [
         (
             _("能力"),
@@ -48,7 +49,7 @@ class CapabilityAdmin(AuditTrailMixin, ViewOnlyMixin, admin.ModelAdmin):
                 "fields": [
                     "status",
                     "version",
-                    "created_by",
+                    "created_by_col",
                     "created_at",
                     "updated_at",
                     "published_at",
