@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +23,7 @@ from portal.explain import explain_all
 from portal.forms import apply_service_errors
 from portal.forms.committee import ConcludeForm, MilestoneFormSet
 from portal.forms.items import NeedForm
+from portal.lists import ListPaginator
 from portal.views.common import (
     STATUS_GROUPS,
     HtmxHttpRequest,
@@ -73,7 +73,7 @@ def home(request: HttpRequest) -> HttpResponse:
     mine = selectors.need_queryset().filter(agency__in=agencies)
     counts = selectors.status_counts(queryset=mine)
     shown = mine if group == "all" else mine.filter(status__in=STATUS_GROUPS[group][1])
-    page = Paginator(shown.order_by("-updated_at", "-id"), 30).get_page(request.GET.get("page"))
+    page = ListPaginator(shown.order_by("-updated_at", "-id"), 30).get_page(request.GET.get("page"))
     needs = list(page.object_list)
     context = {
         "nav": "workspace",

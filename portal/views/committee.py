@@ -8,7 +8,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -36,6 +35,7 @@ from portal.forms.committee import (
     SuperviseForm,
     row_ids,
 )
+from portal.lists import ListPaginator
 from portal.views.common import button_action, not_your_page, trail_of
 from scenarios import selectors
 from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus, ReviewDecision
@@ -148,7 +148,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _queue(request: HttpRequest, failed: tuple[int, Any] | None = None) -> HttpResponse:
     params = _list_params(request, "portal:committee-home")
-    page = Paginator(selectors.review_queue_page(user=request.user), PAGE_SIZE).get_page(
+    page = ListPaginator(selectors.review_queue_page(user=request.user), PAGE_SIZE).get_page(
         params.get("page")
     )
     reviews = list(page.object_list)
@@ -310,7 +310,7 @@ def recommendations(request: HttpRequest) -> HttpResponse:
 
 
 def _recommendations(request: HttpRequest, failed: tuple[int, Any] | None = None) -> HttpResponse:
-    page = Paginator(_awaiting(request), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = ListPaginator(_awaiting(request), PAGE_SIZE).get_page(request.GET.get("page"))
     matches = list(page.object_list)
     reviews = matching_selectors.pair_reviews_of(
         pairs=[(m.need_id, m.capability_id) for m in matches]
@@ -412,7 +412,9 @@ def _capabilities(
     only_hit = params.get("negative") == "1" and group == "published"
     if only_hit:
         shown = shown.filter(pk__in=hit_ids)
-    page = Paginator(shown.order_by("-updated_at", "-id"), PAGE_SIZE).get_page(params.get("page"))
+    page = ListPaginator(shown.order_by("-updated_at", "-id"), PAGE_SIZE).get_page(
+        params.get("page")
+    )
     items = list(page.object_list)
     forms = {
         c.pk: SuperviseForm(
@@ -589,7 +591,7 @@ def _firms(
     if group not in FIRM_GROUPS:  # sign-ups waiting first
         group = "unverified" if counts["unverified"] else "verified"
     shown = supervised.filter(FIRM_GROUPS[group][1]).order_by("-created_at", "-id")
-    page = Paginator(shown, PAGE_SIZE).get_page(params.get("page"))
+    page = ListPaginator(shown, PAGE_SIZE).get_page(params.get("page"))
     items = list(page.object_list)
     forms = {
         f.pk: FirmActionForm(
@@ -697,7 +699,7 @@ def _pilots(
         "proposed": ("started_at", "id"),
         "running": ("tolerance_until", "id"),
     }.get(group, ("-ended_at", "-id"))
-    page = Paginator(shown.order_by(*order), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = ListPaginator(shown.order_by(*order), PAGE_SIZE).get_page(request.GET.get("page"))
     items = list(page.object_list)
     forms: dict[int, Any] = {}
     for p in items:

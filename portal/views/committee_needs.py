@@ -2,13 +2,13 @@
 the member's committees' regions from review on, with its status and the tier it is at,
 so a member finds a need again after deciding it (the queue only holds pending ones)."""
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from accounts.roles import committees_of
+from portal.lists import ListPaginator
 from portal.views.committee import PAGE_SIZE, committee_page, tabs_context
 from portal.views.common import STATUS_GROUPS
 from scenarios import selectors
@@ -28,7 +28,7 @@ def region_needs(request: HttpRequest) -> HttpResponse:
     if group not in REGION_GROUPS:
         group = "all"
     shown = found if group == "all" else found.filter(status__in=REGION_GROUPS[group][1])
-    page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = ListPaginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
     needs = list(page.object_list)
     latest = selectors.latest_review_of(need_ids=[n.pk for n in needs])
     mine = {c.pk for c in committees_of(request.user)}

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -19,6 +18,7 @@ from core.errors import DomainError
 from portal.forms import apply_service_errors
 from portal.forms.committee import AssessmentForm
 from portal.labels import criterion_name
+from portal.lists import ListPaginator
 from portal.views.common import not_your_page
 from scenarios import selectors
 from scenarios.lifecycle import ASSESSABLE_NEED_STATUSES
@@ -44,7 +44,7 @@ def _expert_page(view: Any) -> Any:
 @_expert_page
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.needs_to_assess(user=request.user), 30).get_page(
+    page = ListPaginator(selectors.needs_to_assess(user=request.user), 30).get_page(
         request.GET.get("page")
     )
     mine = list(selectors.assessments_of(expert=request.user)[:50])

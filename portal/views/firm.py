@@ -8,7 +8,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,6 +27,7 @@ from matching.services.recommendations import pair_respond
 from portal.explain import explain, explain_all
 from portal.forms import StyledForm, apply_service_errors
 from portal.forms.items import CapabilityForm
+from portal.lists import ListPaginator
 from portal.views.common import (
     VersionedEdit,
     button_action,
@@ -261,9 +261,9 @@ def capability_withdraw(request: HttpRequest, ref: str) -> HttpResponse:
 def recommendations(request: HttpRequest) -> HttpResponse:
     if _firm(request) is None:
         return not_your_page(request)
-    page = Paginator(matching_selectors.recommendations_for_firm(user=request.user), 30).get_page(
-        request.GET.get("page")
-    )
+    page = ListPaginator(
+        matching_selectors.recommendations_for_firm(user=request.user), 30
+    ).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     reviews = matching_selectors.pair_reviews_of(pairs=[(m.need_id, m.capability_id) for m in rows])
     context = {

@@ -2,7 +2,6 @@
 address e-mails link to, which opens the page of the thing a notification is about."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,6 +13,7 @@ from activity import selectors as activity_selectors
 from activity.services import notification_mark_read, notifications_mark_read
 from core.actors import Actor
 from matching import selectors as matching_selectors
+from portal.lists import ListPaginator
 from portal.views import firm as firm_views
 from portal.views.common import HtmxHttpRequest, button_action
 from scenarios import selectors
@@ -24,7 +24,7 @@ from scenarios.lifecycle import PUBLIC_NEED_STATUSES
 @require_safe
 def inbox(request: HttpRequest) -> HttpResponse:
     notes = activity_selectors.notification_list_for_user(user=request.user).order_by("-id")
-    page = Paginator(notes, 30).get_page(request.GET.get("page"))
+    page = ListPaginator(notes, 30).get_page(request.GET.get("page"))
     return render(request, "portal/notifications.html", {"page": page, "nav": "notifications"})
 
 

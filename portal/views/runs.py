@@ -8,7 +8,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,6 +22,7 @@ from matching import selectors as matching_selectors
 from matching.models import FINISHED_STATUSES, RunScope
 from matching.services import runs as run_services
 from matching.services.runs import run_progress
+from portal.lists import ListPaginator
 from portal.views.committee import tabs_context
 from portal.views.common import button_action
 from scenarios import selectors
@@ -86,7 +86,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     qs = matching_selectors.match_run_list_for_user(user=request.user).select_related(
         "requested_by"
     )
-    page = Paginator(qs.order_by("-id"), 30).get_page(request.GET.get("page"))
+    page = ListPaginator(qs.order_by("-id"), 30).get_page(request.GET.get("page"))
     items = list(page.object_list)
     # A committee member came here from the workspace's tab: the tabs stay, to go back.
     tabs = tabs_context(request, "runs") if committees_of(request.user) else {}

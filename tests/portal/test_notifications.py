@@ -163,3 +163,20 @@ def test_go_link_of_a_recommendation_survives_a_rematch_and_the_pruning(matched)
     assert superseded["Location"] == pair_url
     assert pruned["Location"] == pair_url
     assert signed_in(user).get(pair_url).status_code == 200
+
+
+@pytest.mark.parametrize("number", ["0", "-1"])
+def test_a_workspace_list_below_page_one_is_its_first_page(agency_user, number):
+    from activity.models import Notification
+
+    # given: 35 notifications, two pages of 30
+    Notification.objects.bulk_create(
+        Notification(user=agency_user, verb="need.published", message=f"通知 {i}")
+        for i in range(35)
+    )
+
+    # when
+    html = signed_in(agency_user).get("/notifications/", {"page": number}).content.decode()
+
+    # then: the first page (Django's get_page gave the last one)
+    assert "第 1 / 2 页" in html
