@@ -8,6 +8,8 @@ PORT=${PORT:-8000}
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.local}
 # The site's own error pages, not Django's technical ones (DEBUG=true make run for those).
 export DEBUG=${DEBUG:-false}
+# Links in e-mails (password reset, invitations) lead to this server unless set otherwise.
+export FRONTEND_BASE_URL=${FRONTEND_BASE_URL:-http://127.0.0.1:${PORT}}
 
 "$UV" run python manage.py migrate --noinput -v0
 "$UV" run python manage.py load_reference
