@@ -406,13 +406,27 @@ def propose_pilot(request: HtmxHttpRequest, match_id: int) -> HttpResponse:
     # its pilot_start would start one at once, under the agency's words "提议").
     if match is None or not has_role_in(request.user, Role.AGENCY_EDITOR, match.need.agency):
         raise Http404
+    gone = False
+    if not match.is_current:
+        # The page was drawn before a later run: the pair's row of the current run decides
+        # (whether it is still recommended, and the pilot's source), as on the firm's side.
+        current = (
+            matching_selectors.match_list_for_user(user=request.user)
+            .current()
+            .filter(need_id=match.need_id, capability_id=match.capability_id)
+            .first()
+        )
+        gone = current is None
+        match = current or match
     review = matching_selectors.pair_reviews_of(pairs=[(match.need_id, match.capability_id)]).get(
         (match.need_id, match.capability_id)
     )
     typed = request.POST.get("tolerance_until", "").strip()[:20]
     tolerance_until = _parse_date(typed)
-    eligible = match.recommended and review is not None and review.shortlisted
-    if not eligible:
+    eligible = not gone and match.recommended and review is not None and review.shortlisted
+    if gone:
+        error = _("最新一轮匹配已不再推荐这项能力，请刷新页面。")
+    elif not eligible:
         error = _("只能为已入围的推荐能力提议试点，请先将其加入入围名单。")
     elif not typed:
         error = _("请填写包容期截止日期（将来的日期）。")

@@ -542,3 +542,33 @@ def test_a_new_need_form_sent_again_creates_nothing_more(agency_client, agency):
     # a new form (another token) creates another
     agency_client.post("/workspace/agency/needs/new/", need_data(once="another"))
     assert ScenarioNeed.objects.filter(agency=agency).count() == 2
+
+
+def test_a_pilot_proposed_from_a_page_drawn_before_a_rematch_uses_the_current_row(
+    matched, agency_user
+):
+    from tests.portal.test_firm import rematch
+
+    # given: a shortlisted, interested recommendation, and its card's address from before
+    # a new full run (which gave the pair a new row)
+    need = matched["needs"][0]
+    old = Match.objects.current().filter(need=need, recommended=True).order_by("rank")[0]
+    pair_respond(
+        actor=factories.member(old.capability.firm, "firm_editor"), match=old, interested=True
+    )
+    client = signed_in(agency_user)
+    client.post(f"/workspace/agency/matches/{old.pk}/shortlist/", {"shortlisted": "1"})
+    rematch()
+    current = Match.objects.current().get(need=need, capability=old.capability)
+    assert current.pk != old.pk
+
+    # when
+    later = (timezone.localdate() + dt.timedelta(days=60)).isoformat()
+    client.post(
+        f"/workspace/agency/matches/{old.pk}/propose-pilot/",
+        {"tolerance_until": later},
+        HTTP_HX_REQUEST="true",
+    )
+
+    # then: the pilot names the pair's current row as its source
+    assert Pilot.objects.get().source_match_id == current.pk
