@@ -71,6 +71,24 @@ def edit_with_version(request: HttpRequest, edit: VersionedEdit) -> HttpResponse
     opened) keeps what this user typed, says so, shows the saved version beside it and
     carries its version, so saving again is a decision; nothing of the stale save is kept."""
     item = edit.load()
+    if not item.is_editable and request.method == "POST":
+        # Submitted or published from another tab while this form was open: nothing is
+        # saved, and what was typed stays on the page with the reason (it was dropped).
+        form = edit.form_class(request.POST, **edit.form_kwargs(item))
+        form.is_valid()
+        form.add_error(
+            None,
+            gettext(
+                "在您编辑期间，这一条已变为“%(s)s”，修改没有保存。%(todo)s"
+                "您填写的内容仍在下面，可复制备用。"
+            )
+            % {
+                "s": item.get_status_display(),
+                "todo": not_editable_message(edit.name, item.status),
+            },
+        )
+        context = {"nav": "workspace", "form": form, edit.name: item, "newer": None}
+        return render(request, edit.template, context)
     if not item.is_editable:  # published or in review: say what to do instead
         messages.info(request, not_editable_message(edit.name, item.status))
         return redirect(edit.done_url(item))

@@ -572,3 +572,26 @@ def test_a_pilot_proposed_from_a_page_drawn_before_a_rematch_uses_the_current_ro
 
     # then: the pilot names the pair's current row as its source
     assert Pilot.objects.get().source_match_id == current.pk
+
+
+def test_an_edit_saved_after_the_need_was_submitted_elsewhere_keeps_what_was_typed(
+    agency_client, agency, agency_user
+):
+    # given: the edit form open in one tab, the need submitted from another
+    need = make_need(agency, region="360102")
+    drawn = form_values(page(agency_client.get(f"/workspace/agency/needs/{need.ref}/edit/")))
+    need_submit(actor=agency_user, need=need)
+
+    # when: the first tab saves its change
+    data = {k: v if len(v) > 1 else v[0] for k, v in drawn.items()}
+    response = agency_client.post(
+        f"/workspace/agency/needs/{need.ref}/edit/", {**data, "title": "提交后在另一标签页修改"}
+    )
+
+    # then: nothing saved, the reason beside the form, and what was typed still in it (the
+    # page sent the user away with "当前状态下不能修改" and the typing was gone)
+    body = page(response)
+    need.refresh_from_db()
+    assert need.title != "提交后在另一标签页修改"
+    assert "修改没有保存" in body
+    assert 'value="提交后在另一标签页修改"' in body
