@@ -407,7 +407,7 @@ def propose_pilot(request: HtmxHttpRequest, match_id: int) -> HttpResponse:
     if match is None or not has_role_in(request.user, Role.AGENCY_EDITOR, match.need.agency):
         raise Http404
     gone = False
-    if not match.is_current:
+    if not getattr(match, "is_current", True):  # annotated by with_current()
         # The page was drawn before a later run: the pair's row of the current run decides
         # (whether it is still recommended, and the pilot's source), as on the firm's side.
         current = (
