@@ -10,6 +10,8 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.validation import invisible
+
 # A phone number as people write one: digits with +, -, brackets, spaces, an extension
 # after 转 or "ext"; at least five digits. Letters and markup are a typing slip.
 phone_validator = RegexValidator(
@@ -72,7 +74,7 @@ def validate_credit_code(value: str) -> None:
 # Characters a look-alike name hides: zero-width spaces and joiners, direction marks and
 # overrides, and the other invisible format characters (Unicode category Cf), and controls.
 def _invisible(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Cf", "Cc")
+    return invisible(ch)
 
 
 # Organizational forms that are one legal form written two ways: names that differ only in
@@ -125,21 +127,56 @@ def organization_name_core(name: str) -> str:
     return key
 
 
-def folded_text(text: str) -> str:
+# Full stops an input method types in place of "." (ideographic, full-width, half-width).
+_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+
+
+def normalized_email(email: str) -> str:
+    """An e-mail address as stored and compared: NFKC (full-width ＠ and letters become
+    ASCII), an input method's full stops as ".", no surrounding blanks; two spellings of
+    one address must not make two accounts."""
+    return unicodedata.normalize("NFKC", email.strip()).translate(_DOTS)
+
+
+def email_problem(email: str) -> str | None:
+    """Why an address cannot be stored, beyond the e-mail validator's own checks."""
+    if any(_invisible(ch) for ch in email):
+        return _("邮箱地址不能包含不可见字符。")
+    return None
+
+
+# Punctuation that ends a clause (after NFKC, which makes full-width forms ASCII), and line
+# breaks: a banned phrase is not read across them.
+_CLAUSE_BREAKS = frozenset(",.;:!?\n\r、。")
+
+
+def folded_text(text: str, *, joined: bool = True) -> str:
     """``text`` as a banned word is looked for in it: NFKC, traditional characters as
-    simplified, case-folded, without invisible characters, and without the spaces and
-    punctuation that split a word (虚拟货币 挖矿, “挖矿”, 挖\u200b矿 read as 虚拟货币挖矿);
-    between two Latin letters or digits one space stays, so "big ambling" does not read as
-    "gambling"."""
+    simplified, case-folded, without invisible characters (``core.validation.invisible``),
+    and without the spaces and punctuation that split a word (虚拟货币 挖矿, “挖矿”,
+    挖\u200b矿, gam-bling); punctuation that ends a clause stays a break ("|"), and between
+    two Latin words one space stays, so "big ambling" does not read as "gambling".
+    ``joined=False`` reads that punctuation as a space instead (crypto-mining as "crypto
+    mining"): a keyword is looked for in both readings."""
     text = _to_simplified().convert(unicodedata.normalize("NFKC", text)).casefold()
     out: list[str] = []
     split = False
     for ch in text:
-        if ch.isspace() or unicodedata.category(ch)[0] in "PSZ":
-            split = True
+        if ch in _CLAUSE_BREAKS:
+            # Between clauses, not inside a word: 工艺落后，产能不足 is not 落后产能.
+            if out and out[-1] != "|":
+                out.append("|")
+            split = False
             continue
         if _invisible(ch):
             continue  # hidden inside a word: no split
+        if ch.isspace():
+            split = True
+            continue
+        if unicodedata.category(ch)[0] in "PSZ":
+            # quotes, brackets, hyphens inside a word: 虚拟货币“挖矿”, gam-bling
+            split = split or not joined
+            continue
         if split and out and out[-1].isascii() and out[-1].isalnum() and ch.isascii():
             out.append(" ")
         split = False

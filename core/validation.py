@@ -32,6 +32,18 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 TEXT_WHITESPACE = frozenset("\t\n\r")
 
 
+# Characters that render as nothing though they are not format characters (Cf): the Hangul
+# fillers, which fonts draw blank, besides the combining marks and variation selectors (Mn,
+# Me), which attach to the character before them and show nothing on their own in names.
+FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
+
+
+def invisible(ch: str) -> bool:
+    """Whether ``ch`` shows nothing by itself: a control or format character (zero-width
+    spaces and joiners, direction marks), a combining mark or variation selector, a filler."""
+    return unicodedata.category(ch) in ("Cc", "Cf", "Mn", "Me") or ch in FILLERS
+
+
 def text_problem(text: str, *, single_line: bool = False) -> str | None:
     """Why ``text`` cannot be stored as people's text, or None: control characters (escape,
     bell, NUL…), bidirectional overrides, line breaks in a one-line field, or nothing
@@ -43,11 +55,16 @@ def text_problem(text: str, *, single_line: bool = False) -> str | None:
             if ch in TEXT_WHITESPACE:
                 return _("不能含换行或制表符。")
             return _("不能含不可见的控制字符（U+%(code)04X）。") % {"code": ord(ch)}
-    if text and not any(
-        not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc") for ch in text
-    ):
+    if text and not any(not ch.isspace() and not invisible(ch) for ch in text):
         return _("只有空白或不可见字符，请填写内容。")
     return None
+
+
+def check_text(field: str, text: str, *, single_line: bool = False) -> None:
+    """``text_problem`` as an InvalidInput on ``field``: for the words people type that the
+    services store beside a decision (a reason, a comment, a note), which others read."""
+    if problem := text_problem(text, single_line=single_line):
+        raise InvalidInput(_("填写的文字中有不能保存的字符。"), fields={field: [problem]})
 
 
 @deconstructible

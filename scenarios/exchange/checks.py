@@ -6,7 +6,7 @@ negative list. Every problem of the file is collected, then the file is refused 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.choices import OrganizationKind
@@ -116,17 +116,21 @@ def _check_chains(rows: Sequence[ParsedRow], errors: list[RowError]) -> dict[str
     paths = dict(IndustryChain.objects.filter(slug__in=slugs).values_list("slug", "path"))
     named = slugs - set(paths)
     if named:
+        # The taxonomy is small (a few hundred nodes): names compared without case.
         by_name: dict[str, tuple[str, str]] = {}
-        for slug, path, zh, en in IndustryChain.objects.filter(
-            Q(name_zh__in=named) | Q(name_en__in=named)
-        ).values_list("slug", "path", "name_zh", "name_en"):
-            by_name[zh] = by_name[en] = (slug, path)
+        for slug, path, zh, en in IndustryChain.objects.values_list(
+            "slug", "path", "name_zh", "name_en"
+        ):
+            by_name[zh.casefold()] = by_name[en.casefold()] = (slug, path)
         for row in rows:
             if row.values.get("chains"):
                 row.values["chains"] = list(
-                    dict.fromkeys(by_name.get(s, (s, ""))[0] for s in row.values["chains"])
+                    dict.fromkeys(
+                        by_name.get(s.casefold(), (s, ""))[0] if s in named else s
+                        for s in row.values["chains"]
+                    )
                 )
-        paths.update(by_name.values())
+        paths.update(by_name[s.casefold()] for s in named if s.casefold() in by_name)
     for row in rows:
         unknown = [s for s in row.values.get("chains") or [] if s not in paths]
         if unknown:
@@ -452,6 +456,7 @@ def plan_capabilities(
                 chain_paths=[
                     chain_paths[s] for s in values.get("chains") or [] if s in chain_paths
                 ],
+                past_cases=values.get("past_cases") or [],
                 entries=entries,
             )
             if hits:

@@ -1,7 +1,5 @@
 """The negative list (负面清单): entries set by the province committee, and the check."""
 
-import unicodedata
-
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -11,7 +9,7 @@ from activity.services import audit_record
 from core.actors import Actor, acting_user
 from core.errors import ActorNotAllowed, InvalidInput
 from core.locks import lock_one
-from core.validation import text_problem
+from core.validation import invisible, text_problem
 from reference.models import IndustryChain
 from scenarios import events
 from scenarios.choices import NegativeListKind
@@ -59,6 +57,9 @@ def negative_entry_create(
         raise InvalidInput(_("类型无效。"), fields={"kind": [_("必须是 keyword 或 chain。")]})
     if not reason.strip():
         raise InvalidInput(_("请填写理由。"), fields={"reason": [_("不能为空。")]})
+    if problem := text_problem(reason):
+        # shown to firms as the reason their capability was returned
+        raise InvalidInput(_("理由无效。"), fields={"reason": [problem]})
     active = NegativeListEntry.objects.select_for_update().filter(active=True, kind=kind)
     if (chain is not None and active.filter(chain=chain).exists()) or (
         chain is None
@@ -99,7 +100,7 @@ def keyword_problem(keyword: str) -> str | None:
         return _("最多 %(n)s 个字符。") % {
             "n": NegativeListEntry._meta.get_field("keyword").max_length
         }
-    if any(unicodedata.category(ch) == "Cf" for ch in keyword):
+    if any(invisible(ch) for ch in keyword):
         # 赌\u200b博 reads as 赌博 but matches nothing, and slips past the duplicate check
         return _("不能含零宽字符等不可见字符。")
     meaningful = sum(ch.isalnum() for ch in keyword)
@@ -144,13 +145,19 @@ def negative_list_hits(
     description: str,
     keywords: list[str],
     chain_paths: list[str],
+    past_cases: list[str] | None = None,
     entries: list[NegativeListEntry] | None = None,
 ) -> list[NegativeListEntry]:
     """Active entries that an item with this text and these chains runs into; ``entries``
     (``active_negative_entries``) saves reading them again for each of many items."""
     # Each field on its own: the end of the title and the start of the description are not
     # one word.
-    fields = [folded_text(t) for t in (title, description, *keywords) if t]
+    fields = [
+        folded_text(t, joined=joined)
+        for t in (title, description, *keywords, *(past_cases or ()))
+        if t
+        for joined in (True, False)
+    ]
     hits = []
     for entry in entries if entries is not None else active_negative_entries():
         key = folded_text(entry.keyword) if entry.kind == NegativeListKind.KEYWORD else ""
@@ -168,4 +175,5 @@ def capability_negative_hits(capability: Capability) -> list[NegativeListEntry]:
         description=capability.description,
         keywords=list(capability.keywords),
         chain_paths=[c.path for c in capability.chains.all()],
+        past_cases=list(capability.past_cases or []),
     )

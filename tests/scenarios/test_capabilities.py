@@ -116,6 +116,78 @@ def test_negative_keywords_match_across_separators_but_not_across_latin_words(
     assert (hits == [entry]) is hit
 
 
+@pytest.mark.parametrize(
+    "description",
+    [
+        "提供虚拟\ufe00货币挖矿服务。",  # a variation selector
+        "提供虚拟货币\u3164挖矿服务。",  # a Hangul filler, drawn blank
+        "提供虚拟货\u034f币挖矿服务。",  # a combining grapheme joiner
+        "提供虚拟货币挖\u0301矿服务。",  # a stray combining accent
+    ],
+)
+def test_a_negative_keyword_is_found_past_characters_that_show_nothing(
+    firm, firm_user, province_reviewer, description
+):
+    negative_entry_create(
+        actor=province_reviewer, kind="keyword", keyword="虚拟货币挖矿", reason="国家明令淘汰"
+    )
+
+    cap = capability_submit(
+        actor=firm_user, capability=make_capability(firm, description=description)
+    )
+
+    assert cap.status == "returned"
+
+
+def test_a_negative_keyword_in_a_past_case_is_found(firm, firm_user, province_reviewer):
+    negative_entry_create(actor=province_reviewer, kind="keyword", keyword="赌博", reason="违法")
+    cap = make_capability(firm, past_cases=["赌博平台开发", "某银行核心系统"])
+
+    cap = capability_submit(actor=firm_user, capability=cap)
+
+    assert cap.status == "returned"
+
+
+@pytest.mark.parametrize(
+    ("keyword", "text", "hit"),
+    [
+        ("落后产能", "工艺落后，产能不足", False),  # two clauses, not the phrase
+        ("堆浸", "土方堆，浸水", False),
+        ("gambling", "online gam-bling site", True),
+        ("crypto mining", "cryptomining rigs", False),
+    ],
+)
+def test_clause_punctuation_keeps_phrases_apart_and_hyphens_do_not(
+    province_reviewer, keyword, text, hit
+):
+    from scenarios.services.negative_list import negative_list_hits
+
+    entry = negative_entry_create(
+        actor=province_reviewer, kind="keyword", keyword=keyword, reason="测试"
+    )
+
+    hits = negative_list_hits(title=text, description="", keywords=[], chain_paths=[])
+
+    assert (hits == [entry]) is hit
+
+
+@pytest.mark.parametrize("keyword", ["\u3164\u3164", "赌\ufe00博"])
+def test_a_keyword_with_characters_that_show_nothing_is_refused(province_reviewer, keyword):
+    with pytest.raises(InvalidInput) as exc:
+        negative_entry_create(actor=province_reviewer, kind="keyword", keyword=keyword, reason="x")
+
+    assert "keyword" in exc.value.fields
+
+
+def test_a_negative_entry_reason_that_reads_backwards_is_refused(province_reviewer):
+    with pytest.raises(InvalidInput) as exc:
+        negative_entry_create(
+            actor=province_reviewer, kind="keyword", keyword="赌博", reason="违法\u202e经营"
+        )
+
+    assert list(exc.value.fields) == ["reason"]
+
+
 def test_a_keyword_written_another_way_is_already_on_the_list(province_reviewer):
     negative_entry_create(
         actor=province_reviewer, kind="keyword", keyword="虚拟货币挖矿", reason="国家明令淘汰"

@@ -1280,7 +1280,7 @@ def test_a_chain_may_be_named_as_the_pages_name_it():
     chain = IndustryChain.objects.get(slug="digital-city")
     rows = [
         need_row(ref="IMP-N-CH1", chains=[chain.name_zh]),
-        need_row(ref="IMP-N-CH2", chains=[chain.name_en, "digital-city"]),
+        need_row(ref="IMP-N-CH2", chains=[chain.name_en.upper(), "digital-city"]),
         need_row(ref="IMP-N-CH3", chains=["没有这个产业链"]),
     ]
 
