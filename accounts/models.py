@@ -89,6 +89,8 @@ class Organization(models.Model):
                 fields=["kind", "name"],
                 condition=~Q(kind="firm"),
                 name="organization_unique_name_per_kind",
+                # what a form shows (Django's default names the constraint)
+                violation_error_message=_("已有同名的同类单位。"),
             ),
         ]
 

@@ -3,7 +3,7 @@
 from collections.abc import Collection
 
 from django.contrib.auth.models import User
-from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.contrib.auth.validators import ASCIIUsernameValidator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -16,6 +16,8 @@ from accounts.services.users import password_problems, user_create, username_tak
 from accounts.validators import (
     credit_code_problem,
     credit_code_province,
+    email_problem,
+    normalized_email,
     organization_name_key,
     organization_name_problem,
 )
@@ -70,7 +72,8 @@ def _firm_signup_write(
     return user, firm
 
 
-USERNAME_PROBLEM = gettext_lazy("用户名只能包含字母、数字和 @/./+/-/_。")
+# ASCII only: Unicode letters let a username look like another (Cyrillic і in lіstfirm01).
+USERNAME_PROBLEM = gettext_lazy("用户名只能包含英文字母、数字和 @/./+/-/_。")
 DUPLICATE_EMAIL = gettext_lazy(
     "该邮箱已被其他账号使用。如已有账号，请直接登录或通过“忘记密码”找回。"
 )
@@ -90,6 +93,7 @@ def firm_signup_problems(
     (the sign-up page names those its form refused already and checks the rest, so a
     person sees each field's problem in one round, not one kind of problem per round)."""
     username = username.strip()
+    email = normalized_email(email)
     code = credit_code.strip().upper()
     errors: dict[str, list[str]] = {}
     if "username" in skip:
@@ -100,8 +104,10 @@ def firm_signup_problems(
         errors["username"] = [str(USERNAME_PROBLEM)]
     elif username_taken(username):
         errors["username"] = [_("用户名已被占用。")]
-    taken = email.strip() and User.objects.filter(email__iexact=email.strip()).exists()
-    if taken and "email" not in skip:
+    taken = email and User.objects.filter(email__iexact=email).exists()
+    if (problem := email_problem(email)) and "email" not in skip:
+        errors["email"] = [problem]
+    elif taken and "email" not in skip:
         # One account per address: a password reset mails every account on it.
         errors["email"] = [str(DUPLICATE_EMAIL)]
     if "password" not in skip:
@@ -135,7 +141,7 @@ def firm_signup_problems(
 
 def _username_ok(username: str) -> bool:
     try:
-        UnicodeUsernameValidator()(username)
+        ASCIIUsernameValidator()(username)
     except ValidationError:
         return False
     return True
@@ -165,6 +171,7 @@ def firm_signup(
     region's committee verifies it.
     """
     username = username.strip()
+    email = normalized_email(email)
     code = credit_code.strip().upper()
     errors = firm_signup_problems(
         username=username,

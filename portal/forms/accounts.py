@@ -88,7 +88,7 @@ class FirmSignupForm(PasswordPairMixin):
     username = forms.CharField(
         label=_("用户名"),
         max_length=150,
-        help_text=_("登录时使用，字母、数字和 @/./+/-/_。"),
+        help_text=_("登录时使用，英文字母、数字和 @/./+/-/_。"),
         widget=forms.TextInput(attrs={"autocomplete": "username"}),
     )
     email = forms.EmailField(

@@ -67,11 +67,60 @@ def test_firm_signup_refuses_an_email_another_account_has_whatever_its_case():
     assert not User.objects.filter(username="other_admin").exists()
 
 
+@pytest.mark.parametrize(
+    ("email", "field_message"),
+    [
+        ("admin@ganke。example。cn", "已被其他账号使用"),  # an input method's full stops
+        ("ＡＤＭＩＮ＠ganke.example.cn", "已被其他账号使用"),  # full-width letters and ＠
+        ("admin\u200b@ganke.example.cn", "不可见字符"),  # a zero-width space
+    ],
+)
+def test_firm_signup_reads_one_address_however_it_is_typed(email, field_message):
+    # given: an account on admin@ganke.example.cn (the API took these spellings as new
+    # addresses, so the one-account-per-address rule was passed by)
+    signup()
+
+    # when
+    with pytest.raises(InvalidInput) as caught:
+        signup(
+            username="other_admin",
+            email=email,
+            firm_name="江西另一家科技有限公司",
+            credit_code=factories.credit_code_for(9002, "360102"),
+        )
+
+    # then
+    assert field_message in caught.value.fields["email"][0]
+
+
+@pytest.mark.parametrize("username", ["gkj_аdmin", "gkj_admin\u3164"])  # Cyrillic а, a filler
+def test_firm_signup_refuses_a_username_that_can_look_like_another(username):
+    with pytest.raises(InvalidInput) as caught:
+        signup(username=username)
+
+    assert "username" in caught.value.fields
+
+
+def test_firm_signup_refuses_a_name_that_hides_a_blank_character():
+    # given: a verified firm's name, and the same name with a Hangul filler (drawn blank)
+    signup()
+
+    with pytest.raises(InvalidInput) as caught:
+        signup(
+            username="other_admin",
+            email="other@ganke.example.cn",
+            firm_name="江西赣科智能装备有限公司\u3164",
+            credit_code=factories.credit_code_for(9002, "360102"),
+        )
+
+    assert "firm_name" in caught.value.fields
+
+
 def test_firm_signup_username_error_allows_what_the_help_text_allows():
     with pytest.raises(InvalidInput) as caught:
         signup(username="gkj admin")
 
-    assert caught.value.fields["username"] == ["用户名只能包含字母、数字和 @/./+/-/_。"]
+    assert caught.value.fields["username"] == ["用户名只能包含英文字母、数字和 @/./+/-/_。"]
     user, _firm = signup(username="gkj+admin")
     assert user.username == "gkj+admin"
 
@@ -467,3 +516,15 @@ def test_sign_up_refuses_a_credit_code_of_another_province(reference):
 
     assert "广东省" in refused.value.fields["region_code"][0]
     assert not Organization.objects.filter(kind="firm").exists()
+
+
+def test_a_second_agency_of_the_same_name_is_refused_in_words(agency):
+    from django.core.exceptions import ValidationError
+
+    twin = Organization(kind=agency.kind, name=agency.name, region=agency.region)
+
+    with pytest.raises(ValidationError) as refused:
+        twin.full_clean()
+
+    # not Django's "约束 “organization_unique_name_per_kind” 是无效的"
+    assert "已有同名的同类单位。" in str(refused.value)

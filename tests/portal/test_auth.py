@@ -363,7 +363,7 @@ def test_signup_shows_every_fields_problem_in_one_round(firm_user, firm):
     for field in ("contact_phone", "email", "password2", "credit_code", "username"):
         assert f'id="id_{field}_error"' in body, field
     assert "这个密码太常见了" in body
-    assert "用户名只能包含字母、数字和 @/./+/-/_。" in body
+    assert "用户名只能包含英文字母、数字和 @/./+/-/_。" in body
     assert not User.objects.filter(username="newfirm 01").exists()
 
 
