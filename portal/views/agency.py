@@ -34,7 +34,7 @@ from portal.views.common import (
     posted_version,
     trail_of,
 )
-from portal.views.once import created_before, form_token, remember_created
+from portal.views.once import create_once, form_token
 from scenarios import selectors
 from scenarios.choices import NeedStatus, PilotStatus
 from scenarios.lifecycle import PUBLIC_NEED_STATUSES
@@ -111,24 +111,23 @@ def need_new(request: HttpRequest) -> HttpResponse:
         initial={"region": agencies[0].region_id, "once": form_token()},
     )
     if request.method == "POST" and form.is_valid():
-        if ref := created_before(request, form.cleaned_data["once"]):
-            messages.info(
-                request, _("这份表单已保存过（%(ref)s），没有再新建一条。") % {"ref": ref}
-            )
-            return redirect("portal:agency-need", ref=ref)
         agency = agencies[0]
         if "agency" in form.cleaned_data:
             agency = next(a for a in agencies if str(a.pk) == form.cleaned_data["agency"])
         try:
-            need = need_services.need_create(
-                actor=request.user, agency=agency, **form.service_values()
+            need = create_once(
+                request,
+                form,
+                lambda: need_services.need_create(
+                    actor=request.user, agency=agency, **form.service_values()
+                ),
             )
         except DomainError as exc:
             apply_service_errors(form, exc, NEED_ALIASES)
         else:
-            remember_created(request, form.cleaned_data["once"], need.ref)
-            messages.success(request, _("已保存为草稿。确认无误后请提交审核。"))
-            return redirect("portal:agency-need", ref=need.ref)
+            if need is not None:
+                messages.success(request, _("已保存为草稿。确认无误后请提交审核。"))
+                return redirect("portal:agency-need", ref=need.ref)
     return render(request, "portal/workspace/need_form.html", {"nav": "workspace", "form": form})
 
 

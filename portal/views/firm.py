@@ -36,7 +36,7 @@ from portal.views.common import (
     not_your_page,
     posted_version,
 )
-from portal.views.once import created_before, form_token, remember_created
+from portal.views.once import create_once, form_token
 from scenarios import selectors
 from scenarios.lifecycle import PUBLIC_NEED_STATUSES
 from scenarios.services import capabilities as capability_services
@@ -154,21 +154,20 @@ def capability_new(request: HttpRequest) -> HttpResponse:
         initial={"region": firm.region_id, "once": form_token()},
     )
     if request.method == "POST" and form.is_valid():
-        if ref := created_before(request, form.cleaned_data["once"]):
-            messages.info(
-                request, _("这份表单已保存过（%(ref)s），没有再新建一条。") % {"ref": ref}
-            )
-            return redirect("portal:firm-capability", ref=ref)
         try:
-            capability = capability_services.capability_create(
-                actor=request.user, firm=firm, **form.service_values()
+            capability = create_once(
+                request,
+                form,
+                lambda: capability_services.capability_create(
+                    actor=request.user, firm=firm, **form.service_values()
+                ),
             )
         except DomainError as exc:
             apply_service_errors(form, exc, CAPABILITY_ALIASES)
         else:
-            remember_created(request, form.cleaned_data["once"], capability.ref)
-            messages.success(request, _("已保存为草稿。确认无误后请提交发布。"))
-            return redirect("portal:firm-capability", ref=capability.ref)
+            if capability is not None:
+                messages.success(request, _("已保存为草稿。确认无误后请提交发布。"))
+                return redirect("portal:firm-capability", ref=capability.ref)
     return render(
         request, "portal/workspace/capability_form.html", {"nav": "workspace", "form": form}
     )

@@ -529,19 +529,50 @@ def test_a_new_need_form_sent_again_creates_nothing_more(agency_client, agency):
     # given: the form as drawn (with its token), saved once
     drawn = form_values(page(agency_client.get("/workspace/agency/needs/new/")))
     token = drawn["once"][0]
-    first = agency_client.post("/workspace/agency/needs/new/", need_data(once=token))
+    agency_client.post("/workspace/agency/needs/new/", need_data(once=token))
     need = ScenarioNeed.objects.get(agency=agency)
 
-    # when: the browser's Back and 保存 again send the same form
-    again = agency_client.post("/workspace/agency/needs/new/", need_data(once=token), follow=True)
+    # when: the browser's Back, a changed title and 保存 send the same form again
+    again = agency_client.post(
+        "/workspace/agency/needs/new/", need_data(once=token, title="后退后改过的名称")
+    )
 
-    # then: one need, and the page of the one saved says so
+    # then: one need; the form says which one it saved and keeps what was typed
+    body = page(again)
     assert ScenarioNeed.objects.filter(agency=agency).count() == 1
-    assert first["Location"] == again.redirect_chain[0][0] == f"/workspace/agency/needs/{need.ref}/"
-    assert f"这份表单已保存过（{need.ref}），没有再新建一条。" in page(again)
+    assert f"这份表单已保存为 {need.ref}，没有再新建一条" in body
+    assert 'value="后退后改过的名称"' in body
     # a new form (another token) creates another
     agency_client.post("/workspace/agency/needs/new/", need_data(once="another"))
     assert ScenarioNeed.objects.filter(agency=agency).count() == 2
+
+
+def test_a_form_being_saved_by_another_request_creates_nothing_more(
+    agency_client, agency, agency_user
+):
+    from django.core.cache import cache
+
+    # given: another request holding the form's token (four sends at once)
+    cache.add(f"portal:form-once:{agency_user.pk}:busy", 1, 60)
+
+    # when
+    response = agency_client.post("/workspace/agency/needs/new/", need_data(once="busy"))
+
+    # then
+    assert "这份表单正在保存" in page(response)
+    assert not ScenarioNeed.objects.filter(agency=agency).exists()
+    cache.delete(f"portal:form-once:{agency_user.pk}:busy")
+
+
+def test_a_refused_form_can_be_corrected_and_saved_with_its_token(agency_client, agency):
+    refused = agency_client.post(
+        "/workspace/agency/needs/new/", need_data(once="t", deadline="2020-01-01")
+    )
+    saved = agency_client.post("/workspace/agency/needs/new/", need_data(once="t"))
+
+    assert "不能早于今天" in page(refused)
+    assert saved.status_code == 302
+    assert ScenarioNeed.objects.filter(agency=agency).count() == 1
 
 
 def test_a_pilot_proposed_from_a_page_drawn_before_a_rematch_uses_the_current_row(
