@@ -18,6 +18,7 @@ from activity.selectors import was_notified
 from activity.services import audit_record, notify_users
 from core.actors import Actor
 from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
+from core.validation import check_text
 from matching.models import FirmResponse, Match, NeedCurrentRun, PairDecision, PairReview
 from scenarios import selectors as scenario_selectors
 from scenarios.lifecycle import MATCHABLE_NEED_STATUSES
@@ -65,6 +66,7 @@ def pair_respond(*, actor: Actor, match: Match, interested: bool, note: str = ""
         is_platform_admin(actor) or has_role_in(actor, Role.FIRM_EDITOR, match.capability.firm)
     ):
         raise ActorNotAllowed(_("只能答复推荐给本企业的需求。"))
+    check_text("note", note)  # the agency reads it
     _ensure_current(match)
     _ensure_open(match)
     if not match.recommended:
@@ -233,6 +235,7 @@ def pair_decide(
         review.pilot_id = pilot.pk
     elif not reason.strip():
         raise InvalidInput(_("驳回需要填写理由。"), fields={"reason": [_("不能为空。")]})
+    check_text("reason", reason)
     review.decision = target
     review.decision_reason = reason[:500]
     review.version += 1

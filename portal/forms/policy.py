@@ -15,7 +15,7 @@ from portal.explain import FEATURE_LABELS
 from portal.forms import StyledForm, set_choices
 from portal.labels import criterion_name
 from reference.selectors import chain_nodes
-from scenarios.choices import NegativeListKind
+from scenarios.choices import BUDGET_MAX_CNY, NegativeListKind
 from scenarios.services.negative_list import keyword_problem
 from scenarios.services.policy import (
     MATCHING_FEATURES,
@@ -78,7 +78,8 @@ class PolicyForm(StyledForm):
     major_budget_wan = forms.DecimalField(
         label=_("重大场景预算线（万元）"),
         min_value=0,
-        max_value=Decimal("100000000"),
+        # a line no need can reach makes nothing major (the largest budget: 100 亿元)
+        max_value=Decimal(BUDGET_MAX_CNY // 10_000),
         decimal_places=2,
         help_text=_("预算达到此数的需求为重大场景，须经省级审核。"),
     )

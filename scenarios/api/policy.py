@@ -18,6 +18,7 @@ from core.api.fields import (
 from core.api.mixins import expected_version
 from core.api.schema import error_responses
 from scenarios.choices import (
+    BUDGET_MAX_CNY,
     NegativeListKind,
 )
 from scenarios.filters import NegativeListFilter
@@ -45,7 +46,7 @@ class PolicySerializer(ModelSerializer):
     # Declared, not derived from the model, so the schema does not depend on the database
     # backend's integer ranges.
     recommendations_per_need = serializers.IntegerField(min_value=1, max_value=50)
-    major_budget_threshold_cny = serializers.IntegerField(min_value=0, max_value=10**13)
+    major_budget_threshold_cny = serializers.IntegerField(min_value=0, max_value=BUDGET_MAX_CNY)
     matching_weights = serializers.DictField(
         child=RealField(min_value=0, max_value=RELATIVE_WEIGHT_MAX)
     )
@@ -74,7 +75,7 @@ class PolicyInputSerializer(Serializer):
     """Changes for a new policy version; omitted fields keep their current values."""
 
     major_budget_threshold_cny = serializers.IntegerField(
-        min_value=0, max_value=10**13, required=False
+        min_value=0, max_value=BUDGET_MAX_CNY, required=False
     )
     selection_criteria = CriterionSerializer(many=True, required=False)
     high_value_threshold = RealField(min_value=0, max_value=100, required=False)

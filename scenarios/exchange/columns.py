@@ -34,6 +34,8 @@ NamesOf = Literal["choices", "chains", "regions"]
 def _ref_problem(value: str) -> str | None:
     if any(ch.isspace() for ch in value):
         return _("编号不能包含空白字符。")
+    if value and not any(ch.isalnum() for ch in value):
+        return _("编号须含字母或数字。")
     return None
 
 

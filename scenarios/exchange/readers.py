@@ -76,13 +76,21 @@ def _size(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MiB" if n >= 1024 * 1024 else f"{n} B"
 
 
+def sizes_apart(size: int, limit: int) -> dict[str, str]:
+    """A file's size and the limit as a message shows them, in bytes when the rounded
+    figures would read the same (a file one byte over 10 MiB is not "10.0 MiB")."""
+    shown, most = _size(size), _size(limit)
+    if shown == most:
+        shown, most = f"{size:,} B", f"{limit:,} B"
+    return {"size": shown, "max": most}
+
+
 def exchange_size_check(*, size: int, limits: ExchangeLimits | None = None) -> None:
     """Refuse a file larger than ``EXCHANGE_MAX_BYTES`` (callers check before reading it)."""
     limits = limits or ExchangeLimits.current()
     if size > limits.max_bytes:
         raise file_error(
-            _("文件过大（%(size)s），上限为 %(max)s。")
-            % {"size": _size(size), "max": _size(limits.max_bytes)}
+            _("文件过大（%(size)s），上限为 %(max)s。") % sizes_apart(size, limits.max_bytes)
         )
 
 

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from scenarios.choices import NegativeListKind
+from scenarios.choices import BUDGET_MAX_CNY, NegativeListKind
 
 
 class PolicyVersion(models.Model):
@@ -18,7 +18,8 @@ class PolicyVersion(models.Model):
 
     version = models.PositiveIntegerField(_("版本号"), unique=True)
     major_budget_threshold_cny = models.BigIntegerField(
-        _("重大场景预算门槛（元）"), validators=[MinValueValidator(0)]
+        _("重大场景预算门槛（元）"),
+        validators=[MinValueValidator(0), MaxValueValidator(BUDGET_MAX_CNY)],
     )
     selection_criteria = models.JSONField(_("遴选标准及权重"))
     high_value_threshold = models.FloatField(_("高价值场景分数线"))

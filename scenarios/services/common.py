@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from activity.services import audit_record
 from core.actors import Actor
 from core.errors import InvalidInput, InvalidTransition, StaleVersion
+from core.validation import check_text
 from core.words import listing
 from reference.models import IndustryChain
 from scenarios.models.common import RefKey
@@ -54,13 +55,18 @@ def check_ref(ref: str | None) -> None:
         not ref
         or len(ref) > 64
         or any(ch.isspace() or not ch.isprintable() or ch in REF_FORBIDDEN for ch in ref)
+        # "." and ".." name no page: a browser resolves them away from the address
+        or not any(ch.isalnum() for ch in ref)
     )
     if bad:
         raise InvalidInput(
             _("编号无效。"),
             fields={
                 "ref": [
-                    _("1–64 个字符，不含空白、控制字符、引号、斜杠、尖括号及 & ? # ; , 百分号。")
+                    _(
+                        "1–64 个字符，含字母或数字，不含空白、控制字符、引号、斜杠、尖括号"
+                        "及 & ? # ; , 百分号。"
+                    )
                 ]
             },
         )
@@ -196,6 +202,7 @@ def transition(
     ``allowed`` is one of the tables of ``scenarios.lifecycle``. The caller holds the row
     lock and has checked the actor's permission.
     """
+    check_text("reason", reason)  # the reason others read (a return, a suspension)
     current = obj.status
     if to not in allowed.get(current, frozenset()):
         names = dict(obj._meta.get_field("status").choices or ())  # type: ignore[attr-defined]

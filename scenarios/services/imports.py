@@ -21,6 +21,7 @@ from scenarios.exchange.columns import CAPABILITY_COLUMNS, NEED_COLUMNS
 from scenarios.exchange.errors import ImportRejected
 from scenarios.exchange.importing import capabilities_import, check_importer, needs_import
 from scenarios.exchange.limits import ExchangeKind, ExchangeLimits
+from scenarios.exchange.readers import sizes_apart
 from scenarios.models import ImportJob, ImportStatus
 
 KINDS = {
@@ -81,10 +82,7 @@ def import_job_create(
     # The upload's own size: a caller reads at most one byte past the limit.
     size = max(size or 0, len(data))
     if size > limits.max_bytes:
-        message = _("文件过大（%(size).1f MiB），上限为 %(max).1f MiB。") % {
-            "size": size / 2**20,
-            "max": limits.max_bytes / 2**20,
-        }
+        message = _("文件过大（%(size)s），上限为 %(max)s。") % sizes_apart(size, limits.max_bytes)
         raise InvalidInput(message, fields={"file": [message]})
     job = ImportJob.objects.create(
         kind=kind,

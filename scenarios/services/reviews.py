@@ -25,6 +25,7 @@ from activity.services import notifications_settle
 from core.actors import Actor, acting_user
 from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
 from core.locks import lock_one
+from core.validation import check_text
 from reference.choices import RegionLevel
 from reference.models import Region
 from scenarios import events
@@ -141,6 +142,7 @@ def _check_reviewer(actor: Actor, review: Review, need: ScenarioNeed) -> None:
 
 
 def _decide(review: Review, *, actor: Actor, decision: str, comment: str) -> None:
+    check_text("comment", comment)
     review.decision = decision
     review.reviewer = acting_user(actor)
     review.comment = comment

@@ -564,3 +564,13 @@ def test_a_policy_change_against_an_older_version_is_a_412(api, province_reviewe
     )
 
     assert stale.status_code == by_header.status_code == 412
+
+
+def test_a_major_budget_line_above_the_largest_budget_is_refused(api, province_reviewer):
+    # a line above 100 亿元 (the largest budget a need states) would make nothing major
+    r = api.as_user(province_reviewer).post(
+        "/api/v1/policy/", {"major_budget_threshold_cny": 10**10 + 1}, format="json"
+    )
+
+    assert r.status_code == 400
+    assert "major_budget_threshold_cny" in r.json()["fields"]

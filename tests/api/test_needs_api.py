@@ -333,3 +333,12 @@ def test_a_patch_that_sends_the_stored_values_changes_nothing(api, agency, agenc
     assert r.status_code == 200
     assert r.json()["version"] == need.version
     assert not AuditEvent.objects.filter(target_id=str(need.pk), action="need.update").exists()
+
+
+@pytest.mark.parametrize("ref", [".", "..", "-"])
+def test_a_ref_without_a_letter_or_digit_is_refused(api, agency_user, ref):
+    # a browser resolves /needs/./ and /needs/../ away: the item's pages could not be opened
+    r = api.as_user(agency_user).post("/api/v1/needs/", need_body(ref=ref), format="json")
+
+    assert r.status_code == 400
+    assert list(r.json()["fields"]) == ["ref"]

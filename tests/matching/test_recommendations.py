@@ -214,3 +214,19 @@ def test_a_second_approval_with_other_values_is_refused_not_ignored(
     assert replay.version == first.version  # the same decision again changes nothing
     assert "不同" in refused.value.message
     assert Pilot.objects.get(pk=first.pilot_id or 0).tolerance_until == until()
+
+
+def test_a_firms_note_that_would_read_backwards_is_refused(matched):
+    from core.errors import InvalidInput
+
+    # given: a note with a right-to-left override (the agency read "我方付交内月个三在可")
+    match = top(matched["needs"][0])
+    editor = factories.member(match.capability.firm, "firm_editor")
+
+    # when
+    with pytest.raises(InvalidInput) as refused:
+        pair_respond(actor=editor, match=match, interested=True, note="我方\u202e可在三个月内交付")
+
+    # then: nothing answered
+    assert list(refused.value.fields) == ["note"]
+    assert not PairReview.objects.filter(firm_note__contains="\u202e").exists()

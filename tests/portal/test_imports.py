@@ -284,3 +284,15 @@ def test_an_imported_needs_history_reads_in_the_readers_language(agency, agency_
     # then
     assert "批量导入为草稿" not in html
     assert "Bulk imported as draft." in html
+
+
+def test_a_file_one_byte_over_the_limit_is_told_apart_from_the_limit(province_reviewer, settings):
+    settings.EXCHANGE_MAX_BYTES = 2**20
+    client = signed_in(province_reviewer)
+
+    big = client.post(
+        URL, {"kind": "needs", "file": SimpleUploadedFile("a.csv", b"x" * (2**20 + 1))}
+    )
+
+    # "文件过大（1.0 MiB），上限为 1.0 MiB" read as if the file were at the limit
+    assert "文件过大（1,048,577 B），上限为 1,048,576 B。" in big.content.decode()
