@@ -11,14 +11,17 @@ from django.utils.translation import gettext_lazy
 
 from accounts.choices import OrganizationKind, Role
 from accounts.models import Organization
-from accounts.services.organizations import membership_grant, organization_create
+from accounts.services.organizations import (
+    membership_grant,
+    organization_create,
+    organization_name_taken,
+)
 from accounts.services.users import password_problems, user_create, username_taken
 from accounts.validators import (
     credit_code_problem,
     credit_code_province,
     email_problem,
     normalized_email,
-    organization_name_key,
     organization_name_problem,
 )
 from activity.services import audit_record
@@ -27,16 +30,6 @@ from reference.models import Region
 
 DUPLICATE_NAME = gettext_lazy("该名称已被平台上的其他单位使用。如为同一企业，请联系平台运营方。")
 DUPLICATE_CREDIT_CODE = gettext_lazy("该统一社会信用代码已注册。如需加入该企业，请联系平台运营方。")
-
-
-def _name_taken(name: str) -> bool:
-    """Another organization (a firm, an agency, a committee, the platform) has this name, or
-    one that reads the same (full-width, invisible characters, spaces, case)."""
-    key = organization_name_key(name)
-    return any(
-        organization_name_key(other) == key
-        for other in Organization.objects.values_list("name", flat=True).iterator(chunk_size=5000)
-    )
 
 
 @transaction.atomic
@@ -134,7 +127,7 @@ def firm_signup_problems(
         pass
     elif name_problem := organization_name_problem(firm_name):
         errors["firm_name"] = [name_problem]
-    elif _name_taken(firm_name):
+    elif organization_name_taken(firm_name):
         errors["firm_name"] = [str(DUPLICATE_NAME)]
     return errors
 

@@ -150,17 +150,27 @@ def negative_list_hits(
 ) -> list[NegativeListEntry]:
     """Active entries that an item with this text and these chains runs into; ``entries``
     (``active_negative_entries``) saves reading them again for each of many items."""
-    # Each field on its own: the end of the title and the start of the description are not
-    # one word.
-    fields = [
-        folded_text(t, joined=joined)
-        for t in (title, description, *keywords, *(past_cases or ()))
-        if t
-        for joined in (True, False)
-    ]
+    entries = entries if entries is not None else active_negative_entries()
+    keys = {
+        entry.pk: folded_text(entry.keyword)
+        for entry in entries
+        if entry.kind == NegativeListKind.KEYWORD
+    }
+    # Each field on its own (the end of the title and the start of the description are not
+    # one word), folded only when a keyword entry is there to look for.
+    fields = (
+        [
+            folded_text(t, joined=joined)
+            for t in (title, description, *keywords, *(past_cases or ()))
+            if t
+            for joined in (True, False)
+        ]
+        if any(keys.values())
+        else []
+    )
     hits = []
-    for entry in entries if entries is not None else active_negative_entries():
-        key = folded_text(entry.keyword) if entry.kind == NegativeListKind.KEYWORD else ""
+    for entry in entries:
+        key = keys.get(entry.pk, "")
         keyword_hit = bool(key) and any(key in field for field in fields)
         chain = entry.chain
         chain_hit = chain is not None and any(p.startswith(chain.path) for p in chain_paths)
