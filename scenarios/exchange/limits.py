@@ -81,3 +81,17 @@ class ExchangeLimits:
         the first row is read, and entries, not bytes, are what cost (1.5 million short
         ones take 16 s and 300 MB)."""
         return (self.max_physical_rows + 1) * columns
+
+
+def file_size(n: int) -> str:
+    """A size as the import messages show it."""
+    return f"{n / 1024 / 1024:.1f} MiB" if n >= 1024 * 1024 else f"{n} B"
+
+
+def sizes_apart(size: int, limit: int) -> dict[str, str]:
+    """A file's size and the limit as a message shows them, in bytes when the rounded
+    figures would read the same (a file one byte over 10 MiB is not "10.0 MiB")."""
+    shown, most = file_size(size), file_size(limit)
+    if shown == most:
+        shown, most = f"{size:,} B", f"{limit:,} B"
+    return {"size": shown, "max": most}

@@ -30,6 +30,8 @@ from scenarios.exchange.limits import (
     ExchangeKind,
     ExchangeLimits,
     Format,
+    file_size,
+    sizes_apart,
 )
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -70,19 +72,6 @@ def exchange_format_detect(*, fmt: str | None, filename: str = "") -> Format:
     if fmt:
         raise file_error(_("不支持的格式“%(fmt)s”，可选：json、csv、xlsx。") % {"fmt": fmt[:20]})
     raise file_error(_("只能导入扩展名为 .json、.csv 或 .xlsx 的文件。"))
-
-
-def _size(n: int) -> str:
-    return f"{n / 1024 / 1024:.1f} MiB" if n >= 1024 * 1024 else f"{n} B"
-
-
-def sizes_apart(size: int, limit: int) -> dict[str, str]:
-    """A file's size and the limit as a message shows them, in bytes when the rounded
-    figures would read the same (a file one byte over 10 MiB is not "10.0 MiB")."""
-    shown, most = _size(size), _size(limit)
-    if shown == most:
-        shown, most = f"{size:,} B", f"{limit:,} B"
-    return {"size": shown, "max": most}
 
 
 def exchange_size_check(*, size: int, limits: ExchangeLimits | None = None) -> None:
@@ -320,7 +309,7 @@ def _check_xlsx_archive(data: bytes, width: int, limits: ExchangeLimits) -> None
             if unpacked > limits.max_unzipped_bytes:
                 raise file_error(
                     _("XLSX 解压后过大（%(size)s，上限 %(max)s），疑似压缩炸弹，已拒绝。")
-                    % {"size": _size(unpacked), "max": _size(limits.max_unzipped_bytes)}
+                    % {"size": file_size(unpacked), "max": file_size(limits.max_unzipped_bytes)}
                 )
             for info in infos:
                 if info.file_size > max(
@@ -332,7 +321,7 @@ def _check_xlsx_archive(data: bytes, width: int, limits: ExchangeLimits) -> None
                             "（上限 %(max)s 倍），疑似压缩炸弹，已拒绝。"
                         )
                         % {
-                            "size": _size(info.file_size),
+                            "size": file_size(info.file_size),
                             "ratio": info.file_size // max(info.compress_size, 1),
                             "max": MAX_INFLATE_RATIO,
                         }

@@ -20,8 +20,7 @@ from core.tasks import enqueue_on_commit
 from scenarios.exchange.columns import CAPABILITY_COLUMNS, NEED_COLUMNS
 from scenarios.exchange.errors import ImportRejected
 from scenarios.exchange.importing import capabilities_import, check_importer, needs_import
-from scenarios.exchange.limits import ExchangeKind, ExchangeLimits
-from scenarios.exchange.readers import sizes_apart
+from scenarios.exchange.limits import ExchangeKind, ExchangeLimits, sizes_apart
 from scenarios.models import ImportJob, ImportStatus
 
 KINDS = {
