@@ -24,10 +24,11 @@ makes candidates by key, word by word (``firm_id = ANY(ARRAY(...))``, which the 
 can OR with, but which the planner cannot estimate).
 
 The text is stored and indexed as it was typed. A search word is looked for as typed and, where
-it differs, in its NFKC form, so full-width ``ＡＩ`` (an input method's) finds ``AI`` and
-still finds ``ＡＩ`` where that was stored; ``（`` finds both parentheses. Format characters
-(``Cf``: zero-width spaces and joiners, U+FEFF) are dropped from the search text: invisible,
-they would make ``智<U+200B>能`` find nothing where 智能 finds 21 needs.
+they differ, in its NFKC form and that form written full-width, so full-width ``ＡＩ`` (an input
+method's) finds ``AI``, and ``AI`` finds ``ＡＩ`` where that was stored; ``（`` finds both
+parentheses. Format characters (``Cf``: zero-width spaces and joiners, U+FEFF) are dropped from
+the search text: invisible, they would make ``智<U+200B>能`` find nothing where 智能 finds 21
+needs.
 """
 
 import contextlib
@@ -60,6 +61,8 @@ MAX_SEARCH_WORDS = 10
 MAX_SEARCH_LENGTH = 200
 # Chinese and typographic quotes read as the ASCII quotes that keep a phrase whole.
 QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
+# ASCII's printable characters (not the space) as their full-width forms, U+FF01-U+FF5E.
+FULL_WIDTH = {code: code + 0xFEE0 for code in range(0x21, 0x7F)}
 # A JSON field is searched in its text; words holding its syntax are looked for per element.
 JSON_SYNTAX = frozenset('"\\[],')
 
@@ -207,13 +210,16 @@ def search_words(text: str) -> list[str]:
 
 def search_terms(text: str) -> list[tuple[str, ...]]:
     """Each word of ``text`` (``search_words``) with the forms it is looked for in: as
-    typed and, where that differs, its NFKC form (full-width letters, digits and
-    punctuation as ASCII). The text is stored as typed, so either form may be the one in
-    it."""
+    typed, its NFKC form (full-width letters, digits and punctuation as ASCII) and that
+    form written full-width (``AI`` as ``ＡＩ``, as a Chinese input method types it), each
+    where it differs. The text is stored as typed, so any of them may be the one in it."""
     terms: list[tuple[str, ...]] = []
     for word in search_words(text):
         normal = unicodedata.normalize("NFKC", word)
-        terms.append((word, normal) if normal != word and normal.strip() else (word,))
+        forms = [word]
+        if normal.strip():
+            forms += [normal, normal.translate(FULL_WIDTH)]
+        terms.append(tuple(dict.fromkeys(forms)))
     return terms
 
 
