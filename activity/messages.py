@@ -32,6 +32,7 @@ TEMPLATES: dict[str, Template] = {
         "declined": _("%(firm)s对“%(need)s”表示不参与"),
     },
     "match.shortlisted": _("您的能力“%(capability)s”入围“%(need)s”"),
+    "match.unshortlisted": _("您的能力“%(capability)s”已不在“%(need)s”的入围名单中"),
     "match.decided": {
         "approved": _("“%(need)s” × “%(capability)s” 批准进入场景验证"),
         "declined": _("“%(need)s” × “%(capability)s” 未获批准"),

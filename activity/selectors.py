@@ -26,8 +26,13 @@ def unread_count(*, user: Actor) -> int:
     return Notification.objects.filter(user_id=user.pk or 0, read_at__isnull=True).count()
 
 
-def was_notified(*, verb: str, target: models.Model) -> bool:
-    """Whether anyone was ever sent a ``verb`` notification about ``target``."""
-    return Notification.objects.filter(
-        verb=verb, target_type=target._meta.label_lower, target_id=str(target.pk)
-    ).exists()
+def last_verb_notified(*, verbs: tuple[str, ...], target: models.Model) -> str | None:
+    """Which of ``verbs`` was the last notification sent about ``target`` (None: none was)."""
+    return (
+        Notification.objects.filter(
+            verb__in=verbs, target_type=target._meta.label_lower, target_id=str(target.pk)
+        )
+        .order_by("-id")
+        .values_list("verb", flat=True)
+        .first()
+    )

@@ -49,6 +49,7 @@ VERB_LABELS = {
     "match.available": _("新的推荐能力"),
     "match.firm_response": _("企业回应"),
     "match.shortlisted": _("入围"),
+    "match.unshortlisted": _("已移出入围"),
     "match.decided": _("对接结果"),
     "pilot.started": _("场景验证开始"),
     "organization.verified": _("企业认证通过"),

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.choices import Role
 from accounts.roles import has_role_in, is_platform_admin, sits_on_committee_covering
 from accounts.selectors import member_ids, member_ids_by_organization
-from activity.selectors import was_notified
+from activity.selectors import last_verb_notified
 from activity.services import audit_record, notify_users
 from core.actors import Actor
 from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
@@ -132,12 +132,15 @@ def pair_shortlist(*, actor: Actor, match: Match, shortlisted: bool) -> PairRevi
         to_state="shortlisted" if shortlisted else "unlisted",
         data={"match": match.pk},
     )
-    # Once per pair: taken off and put back, it is the same news (the firm was never told
-    # of the removal, so a second "入围" would read as a second shortlisting).
-    if shortlisted and not was_notified(verb="match.shortlisted", target=review):
+    # The firm hears of a change of what it was last told: its first shortlisting, a
+    # removal after it was told it is in, and a return after it was told it is out. A
+    # removal of a shortlisting it never heard of (none was sent) is no news to it.
+    told = last_verb_notified(verbs=("match.shortlisted", "match.unshortlisted"), target=review)
+    verb = "match.shortlisted" if shortlisted else "match.unshortlisted"
+    if told != verb and (shortlisted or told is not None):
         notify_users(
             user_ids=member_ids(match.capability.firm_id, Role.FIRM_EDITOR),
-            verb="match.shortlisted",
+            verb=verb,
             params={"capability": match.capability.title, "need": match.need.title},
             target=review,
         )

@@ -429,15 +429,36 @@ def test_a_shortlisting_before_any_pilot_leads_to_the_recommendation(matched, ag
     assert response["Location"] == pair_url
 
 
-def test_shortlisting_in_out_in_tells_the_firm_once(matched, agency_user):
+def test_the_firm_hears_of_each_change_of_what_it_was_told_about_the_shortlist(
+    matched, agency_user
+):
     from matching.services.recommendations import pair_shortlist
 
     match, user = firm_of_top_match(matched)
 
+    def told() -> list[str]:
+        return list(user.notifications.order_by("id").values_list("verb", flat=True))
+
+    before = told()
+    # Taken off a shortlist it was never on: no news
+    pair_shortlist(actor=agency_user, match=match, shortlisted=False)
+    assert told() == before
+
+    # In, out and in again: each is news, and the removal says what it is
     for shortlisted in (True, False, True):
         pair_shortlist(actor=agency_user, match=match, shortlisted=shortlisted)
-
-    assert user.notifications.filter(verb="match.shortlisted").count() == 1
+    assert told()[len(before) :] == [
+        "match.shortlisted",
+        "match.unshortlisted",
+        "match.shortlisted",
+    ]
+    removal = user.notifications.get(verb="match.unshortlisted")
+    page = signed_in(user).get("/notifications/").content.decode()
+    assert f"已不在“{match.need.title}”的入围名单中" in page
+    assert "已移出入围" in page
+    go = signed_in(user).get(f"/notifications/go/{removal.target_type}/{removal.target_id}/")
+    pair_url = f"/workspace/firm/recommendations/{match.need.ref}/{match.capability.ref}/"
+    assert go["Location"] == pair_url
 
 
 def test_editing_a_published_or_submitted_capability_says_what_to_do(firm_client, firm):
