@@ -124,12 +124,14 @@ def _region_sentence(need: Any, capability: Any) -> str:
 
 
 def _track_sentence(capability: Any) -> str:
-    """What the track-record feature counted: the certifications the firm declared, or
-    else (the feature is only above zero with one of the two) its validated pilots."""
+    """What the track-record feature counted: the certifications of the capability that the
+    firm's committee checked (matching trusts no bare claim), or else (the feature is only
+    above zero with one of the two) its validated pilots."""
     labels = dict(Certification.choices)
-    declared = [str(labels[c]) for c in capability.certifications or [] if c in labels]
-    if declared:
-        return _("具有%(certifications)s认定") % {"certifications": _quoted(declared)}
+    checked = set(capability.firm.verified_certifications or ())
+    counted = [str(labels[c]) for c in capability.certifications or [] if c in checked]
+    if counted:
+        return _("具有经核验的%(certifications)s认定") % {"certifications": _quoted(counted)}
     return _("有验证成功的试点")
 
 

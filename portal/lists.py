@@ -17,8 +17,8 @@ from scenarios.choices import Certification, ScenarioCategory, ValidationType
 from scenarios.filters import (
     CAPABILITY_SEARCH,
     NEED_SEARCH,
-    CapabilityFilter,
     NeedFilter,
+    PublicCapabilityFilter,
 )
 
 PAGE_SIZE = 20
@@ -167,7 +167,7 @@ class NeedQueryForm(ListQueryForm):
 
 class CapabilityQueryForm(ListQueryForm):
     certification = forms.ChoiceField(
-        label=_("资质认定"),
+        label=_("资质认定（已核验）"),
         choices=[("", _("不限")), *Certification.choices],
         required=False,
         widget=forms.RadioSelect,
@@ -230,7 +230,7 @@ def _filter_data(values: dict[str, Any]) -> QueryDict:
 def select(*, form: ListQueryForm, queryset: QuerySet[Any], kind: str) -> Selection:
     """Apply the form's valid filters, search and order to ``queryset``."""
     values = form.valid_data()
-    filterset_class = NeedFilter if kind == "need" else CapabilityFilter
+    filterset_class = NeedFilter if kind == "need" else PublicCapabilityFilter
     filterset = filterset_class(_filter_data(values), queryset=queryset)
     filtered = filterset.qs if filterset.is_valid() else queryset
     if values.get("q"):

@@ -552,7 +552,7 @@ def capability_facets(*, capabilities: QuerySet[Capability]) -> Facets:
     qs = capabilities.order_by()
 
     def compute() -> Facets:
-        totals = {value: certification_q(value) for value in Certification.values}
+        totals = {value: certification_q(value, checked=True) for value in Certification.values}
         by_key, sums = _grouped_counts(qs, ["trl", "region_id", "chain_ids"], totals)
         total = sums.pop("total")
         return Facets(

@@ -8,6 +8,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Organization
 from core.api.filters import IntegerFilter, StrictBooleanFilter, StrictFilterSet
 from reference.filters import ChainSlugFilter, RegionCodeFilter
 from reference.models import IndustryChain, Region
@@ -31,17 +32,24 @@ NEED_SEARCH_WEIGHTS = {"title": 8, "keywords": 4, "description": 2, "ref": 1}
 CAPABILITY_SEARCH_WEIGHTS = {**NEED_SEARCH_WEIGHTS, "firm__name": 1}
 
 
-def certification_q(value: str) -> Q:
-    """Capabilities holding certification ``value`` (a JSON list contains it).
+def certification_q(value: str, *, checked: bool = False) -> Q:
+    """Capabilities holding certification ``value``; ``checked``: only where their firm's
+    committee has checked it. The public lists go by checked certifications (a firm's own
+    claim is no certification a reader can go by; the pages mark it 自报); a firm's and a
+    committee's lists by the claims, which are what they work on.
 
     PostgreSQL asks whether the string is an element of the list (``?``, which is also
     cheaper per row than list containment ``@>``: the facet counts test every row three
     times); SQLite has no such lookup, so there the stored list's text is searched for the
-    quoted code (codes contain no quotes).
+    quoted code (codes contain no quotes). The firms holding it checked are few, found once.
     """
     if connection.vendor == "postgresql":
-        return Q(certifications__has_key=value)
-    return Q(certifications__icontains=f'"{value}"')
+        claims = Q(certifications__has_key=value)
+        firms = Organization.objects.filter(verified_certifications__has_key=value)
+    else:
+        claims = Q(certifications__icontains=f'"{value}"')
+        firms = Organization.objects.filter(verified_certifications__icontains=f'"{value}"')
+    return claims & Q(firm_id__in=firms.values("pk")) if checked else claims
 
 
 def _chain_subtree_filter(
@@ -140,6 +148,19 @@ class CapabilityFilter(StrictFilterSet):
 
     def filter_certification(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(certification_q(value))
+
+
+class PublicCapabilityFilter(CapabilityFilter):
+    """The public list's filters: a certification is one the firm's committee checked."""
+
+    certification = django_filters.ChoiceFilter(
+        choices=Certification.choices,
+        method="filter_certification",
+        label=_("资质认定（已核验）"),
+    )
+
+    def filter_certification(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(certification_q(value, checked=True))
 
 
 class NegativeListFilter(StrictFilterSet):

@@ -77,6 +77,10 @@ class CapabilityPublicSerializer(ModelSerializer):
     region_code = StringField(source="region_id", read_only=True)
     firm_name = StringField(source="firm.name", read_only=True)
     firm_credit_code = StringField(source="firm.credit_code", read_only=True)
+    verified_certifications = serializers.SerializerMethodField(
+        help_text="the certifications of this capability that its firm's committee has checked; "
+        "the others in certifications are the firm's own claim"
+    )
 
     class Meta:
         model = Capability
@@ -90,6 +94,7 @@ class CapabilityPublicSerializer(ModelSerializer):
             "region_code",
             "trl",
             "certifications",
+            "verified_certifications",
             "past_cases",
             "capacity",
             "firm_name",
@@ -101,6 +106,10 @@ class CapabilityPublicSerializer(ModelSerializer):
 
     def get_chains(self, obj: Capability) -> list[str]:
         return chain_slugs(obj)
+
+    def get_verified_certifications(self, obj: Capability) -> list[str]:
+        checked = set(obj.firm.verified_certifications or ())
+        return [code for code in obj.certifications if code in checked]
 
 
 class CapabilityOutputSerializer(CapabilityPublicSerializer):

@@ -20,8 +20,8 @@ from scenarios.filters import (
     CAPABILITY_SEARCH_WEIGHTS,
     NEED_SEARCH,
     NEED_SEARCH_WEIGHTS,
-    CapabilityFilter,
     NeedFilter,
+    PublicCapabilityFilter,
 )
 from scenarios.models import (
     Capability,
@@ -56,7 +56,7 @@ class PublicNeedViewSet(PublicReadOnly):
 class PublicCapabilityViewSet(PublicReadOnly):
     lookup_value_regex = r"[0-9]+"
     serializer_class = CapabilityPublicSerializer
-    filterset_class = CapabilityFilter
+    filterset_class = PublicCapabilityFilter
     search_fields = CAPABILITY_SEARCH
     search_weights = CAPABILITY_SEARCH_WEIGHTS
     ordering_fields = CAP_ORDERING

@@ -15,6 +15,8 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from accounts.models import Organization
+from scenarios.facets import lists_changed
+from scenarios.models import Capability
 
 # Rows per INSERT statement.
 CHUNK = 1000
@@ -167,9 +169,12 @@ UPDATE scenarios_organization AS o
 
 def update_firms(firms: Sequence[Organization]) -> None:
     """Write the verification and certification of stored firms: one UPDATE from arrays
-    on PostgreSQL, ``bulk_update`` elsewhere."""
+    on PostgreSQL, ``bulk_update`` elsewhere. The public lists count a certification once it
+    is checked, so the counts of the firms' capabilities are stale after it."""
     if not firms:
         return
+    held = Capability.objects.filter(firm_id__in=[f.pk for f in firms])
+    lists_changed(changed=(Capability, held.values_list("pk", flat=True)))
     if connection.vendor != "postgresql":
         Organization.objects.bulk_update(firms, FIRM_FIELDS, batch_size=CHUNK)
         return

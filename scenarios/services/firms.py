@@ -20,6 +20,7 @@ from core.words import listing
 from scenarios import events
 from scenarios.access import may_supervise_firm
 from scenarios.choices import CapabilityStatus, Certification
+from scenarios.facets import lists_changed
 from scenarios.lifecycle import CAPABILITY_ALLOWED
 from scenarios.models import Capability
 from scenarios.services.capabilities import capabilities_publish_pending
@@ -206,6 +207,9 @@ def organization_certify(
     org.verified_capacity = capacity if capacity is not None or not merge else org.verified_capacity
     org.certified_at = timezone.now()
     org.save(update_fields=["verified_certifications", "verified_capacity", "certified_at"])
+    # The public lists count a certification once it is checked: the firm's rows count anew.
+    held = Capability.objects.filter(firm=org).values_list("pk", flat=True)
+    lists_changed(changed=(Capability, held))
     audit_record(
         actor=actor,
         action="organization.certify",

@@ -28,6 +28,7 @@ class Chains:
 
 def item(chains, region, **values):
     values.setdefault("certifications", [])
+    values.setdefault("firm", SimpleNamespace(verified_certifications=[]))
     return SimpleNamespace(chains=Chains(chains), region=Region.objects.get(code=region), **values)
 
 
@@ -92,16 +93,33 @@ def test_explanation_of_a_near_chain_a_low_trl_and_an_outside_firm():
     assert "有验证成功的试点" in result.sentences  # no certification: the pilots counted
 
 
-def test_track_record_names_the_declared_certifications_not_pilots():
+def test_track_record_names_the_checked_certifications_not_the_claims_nor_pilots():
+    # Given a firm claiming 专精特新 and 高新技术企业, of which its committee checked one
     need = item(["aviation"], "360100", min_trl=5)
     cap = item(
-        ["aviation"], "360100", trl=6, region_id="360100", certifications=["specialized_sme"]
+        ["aviation"],
+        "360100",
+        trl=6,
+        region_id="360100",
+        certifications=["specialized_sme", "high_tech"],
+        firm=SimpleNamespace(verified_certifications=["specialized_sme", "first_of_kind"]),
     )
 
     result = explain(match(need, cap, {"text": 0.3, "track_record": 0.25}))
 
-    assert "具有“专精特新”认定" in result.sentences
-    assert not any("试点" in s for s in result.sentences)
+    # Then the explanation names the one matching counted, as checked
+    assert "具有经核验的“专精特新”认定" in result.sentences
+    assert not any("高新" in s or "试点" in s for s in result.sentences)
+
+
+def test_track_record_of_bare_claims_is_the_pilots():
+    need = item(["aviation"], "360100", min_trl=5)
+    cap = item(["aviation"], "360100", trl=6, region_id="360100", certifications=["high_tech"])
+
+    result = explain(match(need, cap, {"text": 0.3, "track_record": 0.25}))
+
+    assert "有验证成功的试点" in result.sentences
+    assert not any("高新" in s for s in result.sentences)
 
 
 def test_explanation_in_english():

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from reference.models import Region
 from scenarios.services.capabilities import capability_submit, capability_withdraw
+from scenarios.services.firms import organization_certify
 from tests import factories
 from tests.scenarios.helpers import make_capability, make_need
 
@@ -261,12 +262,13 @@ def test_need_detail_of_a_draft_or_unknown_ref_is_not_found(client, lists):
     assert client.get("/opportunities/%3Cscript%3E/").status_code == 404
 
 
-def test_capability_list_and_detail_show_the_firm_and_certifications(client, lists, firm):
-    page = text(client.get("/capabilities/", {"certification": "specialized_sme"}))
-    assert "政务大模型私有化部署" in page
-    assert "排水管网液位感知与内涝预警系统" not in page
-    assert "专精特新（自报）" in page  # the list, too, says nobody checked the claim
-    assert "已撤回的能力" not in text(client.get("/capabilities/"))
+def test_capability_list_and_detail_show_the_firm_and_certifications(
+    client, lists, firm, django_capture_on_commit_callbacks
+):
+    page = text(client.get("/capabilities/"))
+    assert "专精特新（自报）" in page  # the list says nobody checked the claim
+    assert "已撤回的能力" not in page
+    assert "资质认定（已核验）" in page  # the filter goes by checked certifications
 
     cap = lists["caps"][1]
     page = text(client.get(f"/capabilities/{cap.ref}/"))
@@ -275,10 +277,14 @@ def test_capability_list_and_detail_show_the_firm_and_certifications(client, lis
     assert "specialized_sme" not in page
     assert client.get(f"/capabilities/{lists['gone'].ref}/").status_code == 404
 
-    firm.verified_certifications = ["specialized_sme"]
-    firm.save()
+    with django_capture_on_commit_callbacks(execute=True):  # the lists' counts move on
+        organization_certify(
+            actor=None, organization=firm, certifications=["specialized_sme"], capacity=None
+        )
     assert "专精特新（已核验）" in text(client.get(f"/capabilities/{cap.ref}/"))
     listed = text(client.get("/capabilities/", {"certification": "specialized_sme"}))
+    assert "政务大模型私有化部署" in listed
+    assert "排水管网液位感知与内涝预警系统" not in listed
     assert "✓ 专精特新" in listed
     assert "专精特新（自报）" not in listed
 

@@ -419,3 +419,43 @@ def test_a_bulk_import_moves_on_only_the_segments_of_its_rows(
     assert facets.count_for_lists("k", need_public_list()) == 11
     new = sorted(ScenarioNeed.objects.filter(ref__startswith="SEG-").values_list("pk", flat=True))
     assert recounted == [None, sorted({pk // 3 for pk in new})]
+
+
+def test_checking_a_firms_certification_counts_its_capabilities_again(
+    small_segments, django_capture_on_commit_callbacks
+):
+    from scenarios.filters import certification_q
+    from scenarios.services.capabilities import capability_submit
+    from scenarios.services.firms import organization_certify
+
+    # Given published capabilities of a firm claiming 首台（套）, counted on the public list
+    firm = factories.FirmFactory.create()
+    with django_capture_on_commit_callbacks(execute=True):
+        for title in ("一号能力", "二号能力", "三号能力", "四号能力"):
+            capability_submit(
+                actor=None,
+                capability=make_capability(firm, title=title, certifications=["first_of_kind"]),
+            )
+    checked = capability_public_list().filter(certification_q("first_of_kind", checked=True))
+    assert facets.count_for_lists("c:first", checked) == 0
+    assert (
+        facets.capability_facets(capabilities=capability_public_list()).values["certification"][
+            "first_of_kind"
+        ]
+        == 0
+    )
+
+    # When its committee checks the certification
+    with django_capture_on_commit_callbacks(execute=True):
+        organization_certify(
+            actor=None, organization=firm, certifications=["first_of_kind"], capacity=None
+        )
+
+    # Then the public counts hold all four (the cached zeros are not read again)
+    assert facets.count_for_lists("c:first", checked) == 4 == checked.count()
+    assert (
+        facets.capability_facets(capabilities=capability_public_list()).values["certification"][
+            "first_of_kind"
+        ]
+        == 4
+    )
