@@ -15,6 +15,7 @@ from matching import documents
 from matching.engine import concepts as engine_concepts
 from matching.engine.concepts import ConceptMatch, Words
 from matching.engine.text import dictionary_words
+from reference.selectors import chains_by_slug
 
 _DOMAIN: dict[tuple[Any, ...], frozenset[str]] = {}
 
@@ -80,7 +81,7 @@ def concept_sentence(concept: ConceptMatch) -> str:
     if concept.how == engine_concepts.EXACT:
         return _("需求与能力都提到“%(word)s”") % {"word": concept.need_word}
     if concept.how == engine_concepts.SYNONYM:
-        return _("需求的“%(need)s”与能力的“%(capability)s”相近（近义词）") % values
+        return _synonym_sentence(concept, values)
     if concept.how == engine_concepts.VECTOR:
         return _vector_sentence(concept)
     if concept.relation == engine_concepts.PARENT:
@@ -88,6 +89,24 @@ def concept_sentence(concept: ConceptMatch) -> str:
     if concept.relation == engine_concepts.CHILD:
         return _("需求的“%(need)s”涵盖能力的“%(capability)s”（下级产业链）") % values
     return _("需求的“%(need)s”与能力的“%(capability)s”属于相关产业链") % values
+
+
+def _synonym_sentence(concept: ConceptMatch, values: dict[str, str]) -> str:
+    """Two forms of one chain node. The words a node lists are as often kinds of it as other
+    names for it (有色金属 lists 铜, 钨 and 稀土): two of them are no synonyms of each other,
+    but both of the node, and a node's name covers a word it lists."""
+    node = chains_by_slug().get(concept.need_chains[0]) if concept.need_chains else None
+    if node is None:
+        return _("需求的“%(need)s”与能力的“%(capability)s”属于相关产业链") % values
+    names = {node.name_zh.casefold(), node.name_en.casefold()}
+    if concept.need_word.casefold() in names:
+        return _("能力的“%(capability)s”属于需求的“%(need)s”") % values
+    if concept.capability_word.casefold() in names:
+        return _("需求的“%(need)s”属于能力的“%(capability)s”") % values
+    return _("需求的“%(need)s”与能力的“%(capability)s”同属“%(chain)s”") % {
+        **values,
+        "chain": node.name,
+    }
 
 
 def _vector_sentence(concept: ConceptMatch) -> str:

@@ -3,8 +3,8 @@ sentences ("关键词“OCR”相符；同属产业链“大模型+数字人”�
 企业位于南昌市"). Built from the match's stored breakdown and the two items; nothing is
 recomputed, so the page explains exactly the score the run gave.
 
-``explain_all`` adds the matched concepts, word by word ("需求的“无人机”与能力的“eVTOL”相近
-（近义词）"), computed for the shown matches only (``matching.concepts``)."""
+``explain_all`` adds the matched concepts, word by word ("需求的“钨”与能力的“铜”同属“有色金属”"),
+computed for the shown matches only (``matching.concepts``)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field

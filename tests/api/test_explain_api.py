@@ -75,7 +75,7 @@ def test_explain_a_recommended_pair(api, matched, agency_user):
         "relation": "",
         "need_chains": ["solid-state-battery"],
         "capability_chains": ["solid-state-battery"],
-        "text": "需求的“固态电池”与能力的“全固态电池”相近（近义词）",
+        "text": "能力的“全固态电池”属于需求的“固态电池”",
     }
     assert synonym in body["concepts"]
     assert body["concepts"][0]["how"] == "exact"
@@ -89,7 +89,7 @@ def test_explain_in_english(api, matched, agency_user):
     body = ask(api, agency_user, need, cap, HTTP_ACCEPT_LANGUAGE="en").json()
 
     texts = [c["text"] for c in body["concepts"]]
-    assert "The need's “固态电池” is close to the capability's “全固态电池” (synonyms)" in texts
+    assert "The capability's “全固态电池” falls under the need's “固态电池”" in texts
 
 
 def test_explain_a_pair_retrieval_does_not_find(api, matched, agency_user):

@@ -5,7 +5,16 @@ import pytest
 from django.utils import translation
 
 from matching.concepts import concept_sentence, concepts_of_pairs
-from matching.engine.concepts import CHAIN, CHILD, EXACT, PARENT, RELATED, VECTOR, ConceptMatch
+from matching.engine.concepts import (
+    CHAIN,
+    CHILD,
+    EXACT,
+    PARENT,
+    RELATED,
+    SYNONYM,
+    VECTOR,
+    ConceptMatch,
+)
 from matching.models import DocumentTokens
 from tests.scenarios.helpers import make_capability, make_need
 
@@ -68,6 +77,37 @@ from tests.scenarios.helpers import make_capability, make_need
     ],
 )
 def test_concept_sentence_in_both_languages(concept, chinese, english):
+    with translation.override("zh-hans"):
+        assert concept_sentence(concept) == chinese
+    with translation.override("en"):
+        assert concept_sentence(concept) == english
+
+
+METALS = ("nonferrous-metals",)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("concept", "chinese", "english"),
+    [
+        (  # two words one chain lists are kinds of it, not synonyms of each other
+            ConceptMatch("钨", "铜", SYNONYM, 1.0, "", METALS, METALS),
+            "需求的“钨”与能力的“铜”同属“有色金属”",
+            "The need's “钨” and the capability's “铜” both belong to “Non-ferrous metals”",
+        ),
+        (  # the chain's own name covers a word it lists
+            ConceptMatch("有色金属", "稀土", SYNONYM, 1.0, "", METALS, METALS),
+            "能力的“稀土”属于需求的“有色金属”",
+            "The capability's “稀土” falls under the need's “有色金属”",
+        ),
+        (
+            ConceptMatch("钨", "有色金属", SYNONYM, 1.0, "", METALS, METALS),
+            "需求的“钨”属于能力的“有色金属”",
+            "The need's “钨” falls under the capability's “有色金属”",
+        ),
+    ],
+)
+def test_a_synonym_sentence_says_how_the_words_belong_to_their_chain(concept, chinese, english):
     with translation.override("zh-hans"):
         assert concept_sentence(concept) == chinese
     with translation.override("en"):

@@ -177,17 +177,17 @@ def test_the_agency_page_names_the_matched_concepts(matched, agency_user):
     english = html.unescape(client.get(f"/workspace/agency/needs/{need.ref}/").content.decode())
 
     assert "匹配概念" in body
-    assert "需求的“固态电池”与能力的“全固态电池”相近（近义词）" in body
+    assert "能力的“全固态电池”属于需求的“固态电池”" in body
     assert "需求与能力都提到“热失控”" in body
     assert "Matched concepts" in english
-    assert "The need's “固态电池” is close to the capability's “全固态电池” (synonyms)" in english
+    assert "The capability's “全固态电池” falls under the need's “固态电池”" in english
 
 
 def test_the_firm_and_the_committee_read_the_same_concepts(matched, county_reviewer):
     match = Match.objects.current().get(need=matched["needs"][2], capability=matched["caps"][2])
     firm = signed_in(factories.member(match.capability.firm, Role.FIRM_EDITOR))
     committee = signed_in(county_reviewer)
-    sentence = "需求的“固态电池”与能力的“全固态电池”相近（近义词）"
+    sentence = "能力的“全固态电池”属于需求的“固态电池”"
 
     listing = firm.get("/workspace/firm/recommendations/").content.decode()
     detail = firm.get(f"/workspace/firm/recommendations/{match.pk}/").content.decode()
