@@ -13,6 +13,7 @@ from activity.services import audit_record
 from core.actors import Actor
 from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
 from core.locks import lock_one
+from core.validation import check_text
 from scenarios.lifecycle import ASSESSABLE_NEED_STATUSES
 from scenarios.models import Assessment, PolicyVersion, ScenarioNeed
 from scenarios.services.policy import is_high_value, policy_current
@@ -47,6 +48,7 @@ def assessment_submit(
     """
     if not any(m.role == Role.EXPERT for m in memberships(actor)) or not isinstance(actor, User):
         raise ActorNotAllowed(_("只有专家可以评分。"))
+    check_text("comment", comment)
     need = lock_one(ScenarioNeed, need.pk)
     if need.status not in ASSESSABLE_NEED_STATUSES:
         raise InvalidTransition(_("只能对审核中或已发布的需求评分。"), status=need.status)

@@ -11,6 +11,7 @@ from accounts.roles import is_province_committee_member
 from activity.services import audit_record
 from core.actors import Actor, acting_user
 from core.errors import ActorNotAllowed, InvalidInput, StaleVersion
+from core.validation import check_text
 from core.words import listing
 from scenarios import events, policy_defaults
 from scenarios.facets import lists_changed
@@ -175,6 +176,7 @@ def policy_update(
     """
     if not is_province_committee_member(actor):
         raise ActorNotAllowed(_("只有省级工作委员会可以修改政策。"))
+    check_text("note", note)
     unknown = set(changes) - set(POLICY_FIELDS)
     if unknown:
         raise InvalidInput(_("未知的政策字段。"), fields={f: [_("未知字段。")] for f in unknown})

@@ -131,3 +131,16 @@ def test_other_roles_go_to_their_own_workspace(need, agency_user):
 
     assert r.status_code == 302
     assert r["Location"] == "/workspace/"
+
+
+def test_a_comment_with_a_direction_character_is_refused_in_place(need, expert):
+    r = signed_in(expert).post(
+        f"/workspace/expert/needs/{need.ref}/", form(comment="\u202e评审意见")
+    )
+
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert 'id="id_comment_error"' in html
+    assert "文字方向控制字符" in html
+    assert 'value="90"' in html
+    assert not Assessment.objects.exists()

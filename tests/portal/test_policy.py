@@ -209,3 +209,20 @@ def test_a_weight_both_editors_changed_is_shown_before_either_wins(matched, prov
     again = client.post(URL, tab_b | {"based_on": "2"})
     assert again.status_code == 302
     assert PolicyVersion.objects.latest("version").matching_weights["region"] == 0.05
+
+
+def test_a_note_with_a_direction_character_is_refused_in_place(matched, province_reviewer):
+    # Given a change whose note carries U+202E (it would read backwards in the history)
+    client = signed_in(province_reviewer)
+    data = editor_data(client, w_text="0.7", w_chain="0.13", action="save", note="\u202e调整权重")
+
+    # When it is saved
+    r = client.post(URL, data)
+
+    # Then the note's box says why, what was typed stays, and no version is made
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert 'id="id_note_error"' in html
+    assert "文字方向控制字符" in html
+    assert 'value="0.13"' in html
+    assert PolicyVersion.objects.count() == 1
