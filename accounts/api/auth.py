@@ -108,9 +108,14 @@ _DRF_TOKEN_FIELDS = AuthTokenSerializer._declared_fields
 # a docstring, which the schema would show. Its component keeps DRF's name.
 @extend_schema_serializer(component_name="AuthToken")
 class TextAuthTokenSerializer(StrictInputMixin, AuthTokenSerializer):
-    username = StringField(label=_DRF_TOKEN_FIELDS["username"].label, write_only=True)
+    # A username is at most 150 characters (Django's); a longer one is refused before any
+    # sign-in is tried, so the lockout never stores it (its column holds 255).
+    username = StringField(
+        label=_DRF_TOKEN_FIELDS["username"].label, max_length=150, write_only=True
+    )
     password = StringField(
         label=_DRF_TOKEN_FIELDS["password"].label,
+        max_length=128,
         style={"input_type": "password"},
         trim_whitespace=False,
         write_only=True,

@@ -452,3 +452,23 @@ def test_successful_sign_ins_do_not_use_up_the_addresss_budget(api, agency_user,
     cache.clear()
     assert signed_in == [200] * 4
     assert guesses == [400, 400, 429]
+
+
+def test_a_token_request_with_an_overlong_username_is_refused_before_any_sign_in(api):
+    from axes.models import AccessAttempt
+
+    # When someone asks for a token with a 10,000-character username (or password)
+    long_name = api.post(
+        "/api/v1/auth/token/", {"username": "x" * 10_000, "password": "x"}, format="json"
+    )
+    long_password = api.post(
+        "/api/v1/auth/token/", {"username": "someone", "password": "x" * 10_000}, format="json"
+    )
+
+    # Then both are a 400 on that field, and the lockout stored nothing (its column holds
+    # 255 characters: PostgreSQL refused the row with a 500)
+    assert long_name.status_code == 400
+    assert list(long_name.json()["fields"]) == ["username"]
+    assert long_password.status_code == 400
+    assert list(long_password.json()["fields"]) == ["password"]
+    assert not AccessAttempt.objects.exists()
