@@ -33,6 +33,7 @@ TEMPLATES: dict[str, Template] = {
     },
     "match.shortlisted": _("您的能力“%(capability)s”入围“%(need)s”"),
     "match.unshortlisted": _("您的能力“%(capability)s”已不在“%(need)s”的入围名单中"),
+    "match.awaiting_decision": _("待审批的入围推荐：%(need)s × %(capability)s"),
     "match.decided": {
         "approved": _("“%(need)s” × “%(capability)s” 批准进入场景验证"),
         "declined": _("“%(need)s” × “%(capability)s” 未获批准"),
@@ -42,6 +43,10 @@ TEMPLATES: dict[str, Template] = {
     "pilot.decided": {
         "approved": _("试点申请已批准：%(need)s"),
         "declined": _("试点申请未获批准：%(need)s"),
+    },
+    "pilot.outcome_recorded": {
+        "validated": _("待确认的验证结论（验证成功）：%(need)s × %(capability)s"),
+        "failed": _("待确认的验证结论（验证未通过）：%(need)s × %(capability)s"),
     },
     "organization.verified": _("您的企业 %(firm)s 已通过认证，提交的能力将发布到能力清单。"),
     "organization.suspended": _("您的企业 %(firm)s 已被工作委员会暂停"),

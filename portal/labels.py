@@ -50,6 +50,7 @@ VERB_LABELS = {
     "match.firm_response": _("企业回应"),
     "match.shortlisted": _("入围"),
     "match.unshortlisted": _("已移出入围"),
+    "match.awaiting_decision": _("待审批推荐"),
     "match.decided": _("对接结果"),
     "pilot.started": _("场景验证开始"),
     "organization.verified": _("企业认证通过"),
@@ -60,6 +61,7 @@ VERB_LABELS = {
     "capability.published": _("能力已恢复发布"),
     "pilot.proposed": _("试点申请"),
     "pilot.decided": _("试点申请结果"),
+    "pilot.outcome_recorded": _("待确认验证结论"),
     "capability.held": _("能力待复核"),
 }
 

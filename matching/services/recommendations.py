@@ -15,13 +15,14 @@ from accounts.choices import Role
 from accounts.roles import has_role_in, is_platform_admin, sits_on_committee_covering
 from accounts.selectors import member_ids, member_ids_by_organization
 from activity.selectors import last_verb_notified
-from activity.services import audit_record, notify_users
+from activity.services import audit_record, notifications_settle, notify_users
 from core.actors import Actor
 from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
 from core.validation import check_text
 from matching.models import FirmResponse, Match, NeedCurrentRun, PairDecision, PairReview
 from scenarios import selectors as scenario_selectors
 from scenarios.lifecycle import MATCHABLE_NEED_STATUSES
+from scenarios.notifications import notify_deciders
 from scenarios.services.pilots import pilot_start
 
 
@@ -144,7 +145,22 @@ def pair_shortlist(*, actor: Actor, match: Match, shortlisted: bool) -> PairRevi
             params={"capability": match.capability.title, "need": match.need.title},
             target=review,
         )
+    _tell_committee(match, review)
     return review
+
+
+def _tell_committee(match: Match, review: PairReview) -> None:
+    """The committee that decides hears of a pair put on the shortlist (its decision is
+    now awaited); a pair taken off again no longer waits, so that notice stops counting."""
+    if review.shortlisted:
+        notify_deciders(
+            need=match.need,
+            verb="match.awaiting_decision",
+            params={"need": match.need.title, "capability": match.capability.title},
+            target=review,
+        )
+    else:
+        notifications_settle(verb="match.awaiting_decision", target=review)
 
 
 def _ensure_agreed(review: PairReview) -> None:
@@ -239,6 +255,7 @@ def pair_decide(
     elif not reason.strip():
         raise InvalidInput(_("驳回需要填写理由。"), fields={"reason": [_("不能为空。")]})
     check_text("reason", reason)
+    notifications_settle(verb="match.awaiting_decision", target=review)
     review.decision = target
     review.decision_reason = reason[:500]
     review.version += 1

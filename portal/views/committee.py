@@ -36,6 +36,7 @@ from portal.forms.committee import (
     row_ids,
 )
 from portal.lists import ListPaginator
+from portal.panel import panel_table
 from portal.views.common import button_action, not_your_page, trail_of
 from scenarios import selectors
 from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus, ReviewDecision
@@ -91,8 +92,16 @@ def tabs_context(request: HttpRequest, tab: str, here: str = "") -> dict[str, An
             "awaiting": _awaiting(request).count(),
             "ending": pilots.filter(status=PilotStatus.RUNNING, tolerance_until__lte=soon).count(),
             "proposed": pilots.filter(status=PilotStatus.PROPOSED).count(),
+            "unconfirmed": _unconfirmed(pilots).count(),
         },
     }
+
+
+def _unconfirmed(pilots: Any) -> Any:
+    """Pilots whose outcome the agency recorded and the committee has yet to confirm."""
+    return pilots.filter(
+        status__in=(PilotStatus.VALIDATED, PilotStatus.FAILED), outcome_confirmed_at__isnull=True
+    )
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
@@ -212,6 +221,8 @@ def _need_page(request: HttpRequest, need: Any, form: Any = None) -> HttpRespons
     candidates = matching_selectors.candidates_of_need(user=request.user, need_id=need.pk)
     reviews = list(selectors.reviews_of_need(need=need))
     pending = _pending_mine(request, need)
+    panel = list(selectors.panel_of_need(need=need))
+    panel_criteria, panel_rows = panel_table(panel)
     context = tabs_context(request, "queue", reverse("portal:committee-need", args=[need.ref])) | {
         "need": need,
         "reviews": reviews,
@@ -219,7 +230,9 @@ def _need_page(request: HttpRequest, need: Any, form: Any = None) -> HttpRespons
         "pending": pending,
         "form": form or ReviewDecisionForm(initial={"version": need.version}),
         "trail": trail_of(request.user, need),
-        "panel": list(selectors.panel_of_need(need=need)),
+        "panel": panel,
+        "panel_criteria": panel_criteria,
+        "panel_rows": panel_rows,
         "candidates": list(zip(candidates, explain_all(candidates), strict=True)),
         "pilots": selectors.pilots_of_need(need=need),
     }
@@ -593,9 +606,11 @@ def _firms(
     shown = supervised.filter(FIRM_GROUPS[group][1]).order_by("-created_at", "-id")
     page = ListPaginator(shown, PAGE_SIZE).get_page(params.get("page"))
     items = list(page.object_list)
+    alike = account_selectors.similar_organization_names([f for f in items if not f.is_verified])
     forms = {
         f.pk: FirmActionForm(
             auto_id=row_ids(f.pk),
+            alike=bool(alike.get(f.pk)),
             initial={
                 "action": _only(firm_actions(f)),
                 "certifications": f.verified_certifications,
@@ -614,9 +629,7 @@ def _firms(
         "groups": [(key, label, counts[key]) for key, (label, _c) in FIRM_GROUPS.items()],
         "rows": [(f, forms[f.pk], firm_actions(f)) for f in items],
         "claimed": selectors.claimed_certifications(firm_ids=[f.pk for f in items]),
-        "alike": account_selectors.similar_organization_names(
-            [f for f in items if not f.is_verified]
-        ),
+        "alike": alike,
     }
     return render(request, "portal/committee/firms.html", context)
 
@@ -624,7 +637,21 @@ def _firms(
 def _firm_act(*, actor: Any, firm: Any, data: dict[str, Any]) -> str:
     action, reason = data["action"], data["reason"]
     if action == "verify":
-        firm_services.organization_verify(actor=actor, organization=firm, reason=reason)
+        # What was ticked beside the verification is what the committee checked: recorded
+        # with it, not dropped (an untouched form records nothing, keeping 尚未核验).
+        checked = list(data["certifications"])
+        certify = bool(checked) or data["capacity"] is not None or firm.certified_at is not None
+        firm_services.organization_verify(
+            actor=actor,
+            organization=firm,
+            reason=reason,
+            certifications=checked if certify else None,
+            capacity=data["capacity"],
+        )
+        if certify:
+            return _("已认证 %(name)s，并记录了资质核验；其待发布的能力将进入能力清单。") % {
+                "name": firm.name
+            }
         return _("已认证 %(name)s，其待发布的能力将进入能力清单。") % {"name": firm.name}
     if action == "certify":
         firm_services.organization_certify(
@@ -648,8 +675,10 @@ def firm_act(request: HttpRequest, firm_id: int) -> HttpResponse:
     firm = selectors.firms_supervised_by(user=request.user).filter(pk=firm_id).first()
     if firm is None:
         raise Http404
-    form = FirmActionForm(request.POST, auto_id=row_ids(firm.pk))
-    if form.is_valid() and form.cleaned_data["action"] not in firm_actions(firm):
+    alike = not firm.is_verified and bool(account_selectors.similar_organization_names([firm]))
+    form = FirmActionForm(request.POST, auto_id=row_ids(firm.pk), alike=alike)
+    form.is_valid()  # the firm's state is said too when a reason is missing (a stale tab)
+    if form.cleaned_data.get("action") not in (None, *firm_actions(firm)):
         form.add_error("action", _("这个企业当前不能这样处理。"))
     if form.is_valid():
         try:
@@ -691,9 +720,12 @@ def _pilots(
 ) -> HttpResponse:
     mine = selectors.pilots_supervised_by(user=request.user)
     counts = selectors.status_counts(queryset=mine)
+    to_confirm = selectors.status_counts(queryset=_unconfirmed(mine))
     group = group or request.GET.get("status", "")
-    if group not in PILOT_GROUPS:  # proposals first while any wait for a decision
-        group = "proposed" if counts.get(PilotStatus.PROPOSED) else "running"
+    if group not in PILOT_GROUPS:  # open where work waits: proposals, then outcomes
+        waiting = [PilotStatus.PROPOSED] if counts.get(PilotStatus.PROPOSED) else []
+        waiting += [s for s in (PilotStatus.VALIDATED, PilotStatus.FAILED) if to_confirm.get(s)]
+        group = str(waiting[0]) if waiting else "running"
     shown = mine.filter(status__in=PILOT_GROUPS[group][1])
     order = {
         "proposed": ("started_at", "id"),
@@ -718,7 +750,12 @@ def _pilots(
         "page": page,
         "group": group,
         "groups": [
-            (key, label, sum(counts.get(s, 0) for s in statuses))
+            (
+                key,
+                label,
+                sum(counts.get(s, 0) for s in statuses),
+                sum(to_confirm.get(s, 0) for s in statuses),
+            )
             for key, (label, statuses) in PILOT_GROUPS.items()
         ],
         "rows": [

@@ -1,6 +1,9 @@
 """The inbox: the user's notifications, marking them read, and ``/notifications/go/…``, the
 address e-mails link to, which opens the page of the thing a notification is about."""
 
+from typing import Any
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -8,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from accounts.choices import Role
-from accounts.roles import organization_ids
+from accounts.roles import organization_ids, sits_on_committee_covering
 from activity import selectors as activity_selectors
 from activity.services import notification_mark_read, notifications_mark_read
 from core.actors import Actor
@@ -55,6 +58,8 @@ def target_url(user: Actor, target_type: str, target_id: str) -> str:
         need = selectors.need_list_for_user(user=user).filter(pk=pk).first()
         if need is not None and need.agency_id in agency_ids:
             return reverse("portal:agency-need", kwargs={"ref": need.ref})
+        if need is not None and sits_on_committee_covering(user, need.region):
+            return reverse("portal:committee-need", kwargs={"ref": need.ref})
         if need is not None and need.status in PUBLIC_NEED_STATUSES:
             return reverse("portal:need-detail", kwargs={"ref": need.ref})
     elif target_type == "matching.match":
@@ -74,9 +79,30 @@ def target_url(user: Actor, target_type: str, target_id: str) -> str:
             return reverse("portal:agency-need", kwargs={"ref": need.ref})
         if need is not None and firm_ids:
             return _pair_review_url_for_firm(user, pk, firm_ids)
+        if need is not None and sits_on_committee_covering(user, need.region):
+            return _committee_url(user, target_type, pk, need)
     elif target_type == "accounts.organization" and pk in organization_ids(user, Role.FIRM_EDITOR):
         return reverse("portal:firm-home")
     return reverse("portal:workspace")
+
+
+def _committee_url(user: Actor, target_type: str, pk: int, need: Any) -> str:
+    """Where a committee acts on a pilot (the pilots list at the pilot's status: a proposal
+    to decide, an outcome to confirm) or on a shortlisted pair (the recommendations waiting
+    for a decision while it waits, else the need's committee page)."""
+    if target_type == "scenarios.pilot":
+        pilot = selectors.pilot_list_for_user(user=user).get(pk=pk)
+        query = urlencode({"status": pilot.status})
+        return f"{reverse('portal:committee-pilots')}?{query}#pilot-{pilot.pk}"
+    pair = matching_selectors.pair_of_review(pair_review_id=pk)
+    waiting = pair is not None and (
+        matching_selectors.awaiting_decision_for_user(user=user)
+        .filter(need_id=pair[0], capability_id=pair[1])
+        .exists()
+    )
+    if waiting:
+        return reverse("portal:committee-recommendations")
+    return reverse("portal:committee-need", kwargs={"ref": need.ref})
 
 
 def _pair_review_url_for_firm(user: Actor, pk: int, firm_ids: list[int]) -> str:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.choices import Role
-from accounts.models import Committee, OrganizationRelation
+from accounts.models import OrganizationRelation
 from accounts.roles import is_platform_admin, sits_on_committee_covering
 from accounts.selectors import member_ids
 from activity.services import audit_record, notifications_settle, notify_users
@@ -21,6 +21,7 @@ from scenarios.access import is_need_insider
 from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus
 from scenarios.lifecycle import NEED_ALLOWED, PILOT_ALLOWED
 from scenarios.models import Capability, Pilot, ScenarioNeed
+from scenarios.notifications import notify_deciders
 from scenarios.services.common import check_version, transition
 
 # A tolerance period longer than this is a typing slip (9999-12-31), not a pilot's plan: the
@@ -102,12 +103,6 @@ def _clean_milestones(milestones: Any, *, start: date, end: date) -> list[dict[s
             }
         )
     return cleaned
-
-
-def _committee_member_ids(need: ScenarioNeed) -> list[int]:
-    """Members of the committee of the need's own region (the tier that reviewed it first)."""
-    committee = Committee.objects.filter(region_id=need.region_id).first()
-    return member_ids(committee.organization_id, Role.COMMITTEE_MEMBER) if committee else []
 
 
 def _is_approver(actor: Actor, need: ScenarioNeed) -> bool:
@@ -212,8 +207,8 @@ def pilot_start(
     if approver:
         _begin(actor=actor, pilot=pilot, need=need)
     else:
-        notify_users(
-            user_ids=_committee_member_ids(need),
+        notify_deciders(
+            need=need,
             verb="pilot.proposed",
             params={
                 "agency": need.agency.name,
@@ -371,6 +366,17 @@ def pilot_conclude(
         extra_fields={"trl_after": trl_after, "outcome_note": note, "ended_at": timezone.now()}
         | _confirmation(actor, need),
     )
+    if pilot.outcome_confirmed_at is None:  # recorded by the agency: the committee confirms
+        notify_deciders(
+            need=need,
+            verb="pilot.outcome_recorded",
+            params={
+                "variant": outcome,
+                "need": need.title,
+                "capability": pilot.capability.title,
+            },
+            target=pilot,
+        )
     still_running = need.pilots.filter(status=PilotStatus.RUNNING).exists()
     if need.status == NeedStatus.IN_VALIDATION:
         if outcome == PilotStatus.VALIDATED:
@@ -414,6 +420,7 @@ def pilot_confirm_outcome(
     if pilot.outcome_confirmed_at is not None:
         return pilot
     check_version(pilot, expected_version)
+    notifications_settle(verb="pilot.outcome_recorded", target=pilot)
     pilot.outcome_confirmed_at = timezone.now()
     pilot.outcome_confirmed_by = acting_user(actor)
     pilot.version += 1
