@@ -377,8 +377,8 @@ def assessments_of(*, expert: Actor) -> QuerySet[Assessment]:
 
 
 def panel_of_need(*, need: ScenarioNeed) -> QuerySet[Assessment]:
-    """Every expert's assessment of the need (what the panel scored)."""
-    return Assessment.objects.filter(need=need).select_related("policy").order_by("id")
+    """Every expert's assessment of the need (what the panel scored), with its expert."""
+    return Assessment.objects.filter(need=need).select_related("policy", "expert").order_by("id")
 
 
 def need_labels(*, need_ids: list[int]) -> dict[int, tuple[str, str, str]]:

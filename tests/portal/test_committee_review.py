@@ -14,10 +14,12 @@ from accounts.models import Committee
 from matching.models import Match
 from matching.services.recommendations import pair_shortlist
 from scenarios.models import ScenarioNeed
+from scenarios.services.assessments import assessment_submit
 from scenarios.services.capabilities import capability_submit
 from scenarios.services.needs import need_submit
 from scenarios.services.pilots import pilot_start
 from scenarios.services.reviews import review_decide
+from tests import factories
 from tests.portal.conftest import signed_in
 from tests.scenarios.helpers import make_capability, make_need
 
@@ -324,3 +326,32 @@ def test_region_needs_reads_the_same_number_of_queries_for_2_and_20_needs(
         counts.append(len(queries))
 
     assert counts[0] == counts[1]
+
+
+def test_the_committee_reads_each_experts_scores_and_comment_on_the_need(
+    in_review, county_reviewer
+):
+    # Given two experts who scored the need, one with a comment
+    scores = {
+        "tech_advancement": 90,
+        "demonstration": 80,
+        "industry_pull": 70,
+        "replicability": 60,
+        "feasibility": 100,
+    }
+    first, second = (
+        factories.member(factories.ExpertInstitutionFactory.create(), "expert") for _ in "ab"
+    )
+    assessment_submit(actor=first, need=in_review, scores=scores, comment="示范性强，预算偏高")
+    assessment_submit(actor=second, need=in_review, scores={**scores, "demonstration": 40})
+
+    # When the committee opens the need
+    html = signed_in(county_reviewer).get(f"/workspace/committee/needs/{in_review.ref}/")
+
+    # Then a table names each expert with a score per criterion and the comment
+    table = html.content.decode().split('class="table table-sm small mb-0 panel-scores"')[1]
+    table = table.split("</table>")[0]
+    assert "示范性强，预算偏高" in table
+    assert first.get_username() in table and second.get_username() in table
+    assert "技术先进性" in table
+    assert ">40.0<" in table and ">80.0<" in table and ">100.0<" in table
