@@ -146,7 +146,7 @@ class SuperviseForm(StyledForm):
         widget=forms.RadioSelect,
     )
     reason = forms.CharField(
-        label=_("理由（暂停或退回时必填，企业可见）"),
+        label=_("理由（暂停、退回或恢复企业时必填，企业可见）"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -155,7 +155,7 @@ class SuperviseForm(StyledForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("action") in ("suspend", "return", "suspend_firm") and _blank(
+        if data.get("action") in ("suspend", "return", "suspend_firm", "reinstate_firm") and _blank(
             self, data, "reason"
         ):
             self.add_error("reason", _("请填写理由。"))
@@ -191,16 +191,31 @@ class FirmActionForm(StyledForm):
         help_text=_("留空表示未核验：匹配按最多 2 个计。"),
     )
     reason = forms.CharField(
-        label=_("理由或核验依据（暂停时必填，企业可见）"),
+        label=_("理由或核验依据（暂停、恢复时必填，企业可见）"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
+    def __init__(self, *args: Any, alike: bool = False, **kwargs: Any) -> None:
+        """``alike``: the firm's name resembles another organization's, so verifying it
+        needs a word on what was checked (the audit keeps it)."""
+        super().__init__(*args, **kwargs)
+        self.alike = alike
+        if alike:
+            self.fields["reason"].label = _(
+                "理由或核验依据（认证时必填：写明核对了营业执照的哪些信息；暂停、恢复时必填）"
+            )
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("action") == "suspend" and _blank(self, data, "reason"):
+        action = data.get("action")
+        if action in ("suspend", "reinstate") and _blank(self, data, "reason"):
             self.add_error("reason", _("请填写理由。"))
+        elif action == "verify" and self.alike and _blank(self, data, "reason"):
+            self.add_error(
+                "reason", _("名称与已有单位相近：请写明核对了什么（如营业执照的名称和信用代码）。")
+            )
         return data
 
 

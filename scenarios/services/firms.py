@@ -30,12 +30,20 @@ from scenarios.services.negative_list import capability_negative_hits
 
 @transaction.atomic
 def organization_verify(
-    *, actor: Actor | None, organization: Organization, reason: str = ""
+    *,
+    actor: Actor | None,
+    organization: Organization,
+    reason: str = "",
+    certifications: list[str] | None = None,
+    capacity: int | None = None,
 ) -> Organization:
     """Mark a firm verified: a platform admin, or a committee covering a home-province firm.
 
     ``actor`` None is a trusted operator (importing a list approved elsewhere). Verifying
-    twice returns the organization unchanged.
+    twice returns the organization unchanged. ``certifications`` (and ``capacity``), when
+    given, are what the verifier checked of the firm's claims in the same step: they are
+    recorded through :func:`organization_certify` (audited) before the firm is verified,
+    so both happen or neither does.
     """
     org = lock_one(Organization, organization.pk)
     if org.kind != OrganizationKind.FIRM:
@@ -44,6 +52,18 @@ def organization_verify(
         raise ActorNotAllowed(_("只有平台管理员或企业所在地的工作委员会可以认证企业。"))
     if org.verified_at is not None:
         return org
+    if certifications is not None and (
+        set(certifications) != set(org.verified_certifications)
+        or capacity != org.verified_capacity
+        or org.certified_at is None
+    ):
+        org = organization_certify(
+            actor=actor,
+            organization=org,
+            certifications=certifications,
+            capacity=capacity,
+            reason=reason,
+        )
     org.verified_at = timezone.now()
     org.verified_by = acting_user(actor)
     org.save(update_fields=["verified_at", "verified_by"])

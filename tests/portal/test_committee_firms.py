@@ -172,3 +172,78 @@ def test_a_simplified_sign_up_is_flagged_against_a_name_stored_in_traditional(ci
     html = signed_in(city_reviewer).get(PAGE, {"status": "unverified"}).content.decode()
 
     assert "“萍鄉贛湘工業陶瓷股份有限公司”" in html
+
+
+def test_verifying_with_certifications_ticked_records_them_in_the_same_step(signup, city_reviewer):
+    # Given a sign-up waiting for verification
+
+    # When the committee verifies it with a certification ticked and a capacity typed
+    client = signed_in(city_reviewer)
+    r = client.post(
+        f"{PAGE}{signup.pk}/act/",
+        {
+            "action": "verify",
+            "certifications": ["high_tech"],
+            "capacity": "2",
+            "reason": "营业执照与高企证书已核对",
+        },
+    )
+
+    # Then the firm is verified and the check is recorded (audited), as the message says
+    signup.refresh_from_db()
+    assert r.status_code == 302
+    assert signup.is_verified
+    assert (signup.verified_certifications, signup.verified_capacity) == (["high_tech"], 2)
+    event = AuditEvent.objects.get(action="organization.certify")
+    assert event.reason == "营业执照与高企证书已核对"
+    assert event.data["after"] == {"certifications": ["high_tech"], "capacity": 2}
+    assert "并记录了资质核验" in client.get(r["Location"]).content.decode()
+
+
+def test_verifying_an_untouched_form_leaves_the_claims_unchecked(signup, city_reviewer):
+    # Given a sign-up; When it is verified with nothing ticked
+    act(city_reviewer, signup, action="verify")
+
+    # Then no check is recorded: the page still says 尚未核验
+    signup.refresh_from_db()
+    assert signup.is_verified
+    assert signup.certified_at is None
+    assert not AuditEvent.objects.filter(action="organization.certify").exists()
+
+
+def test_a_sign_up_with_a_look_alike_name_is_verified_only_with_what_was_checked(
+    city_reviewer,
+):
+    # Given a sign-up whose name looks like an existing firm's
+    donghu = Region.objects.get(code="360102")
+    factories.FirmFactory.create(region=donghu, name="萍乡赣湘工业陶瓷有限公司")
+    alike = factories.FirmFactory.create(
+        region=donghu, name="萍乡赣湘工业陶瓷股份有限公司", verified_at=None
+    )
+
+    # When the committee verifies it without saying what it checked, then with it
+    refused = act(city_reviewer, alike, action="verify", reason=" ")
+    done = act(city_reviewer, alike, action="verify", reason="营业执照信用代码已核对，非冒用")
+
+    # Then the first is refused in place, the second verifies with the reason audited
+    assert refused.status_code == 200
+    assert "请写明核对了什么" in refused.content.decode()
+    assert done.status_code == 302
+    event = AuditEvent.objects.get(action="organization.verify", target_id=str(alike.pk))
+    assert event.reason == "营业执照信用代码已核对，非冒用"
+
+
+def test_reinstating_a_firm_needs_a_reason_that_is_audited(signup, city_reviewer):
+    # Given a suspended firm
+    act(city_reviewer, signup, action="verify")
+    act(city_reviewer, signup, action="suspend", reason="资质造假")
+
+    # When the committee reinstates it without a reason, then with one
+    refused = act(city_reviewer, signup, action="reinstate", reason="")
+    done = act(city_reviewer, signup, action="reinstate", reason="已补交真实证书")
+
+    # Then the first is refused in place, the second reinstates with the reason audited
+    assert refused.status_code == 200
+    assert "请填写理由" in refused.content.decode()
+    assert done.status_code == 302
+    assert AuditEvent.objects.get(action="organization.reinstate").reason == "已补交真实证书"
