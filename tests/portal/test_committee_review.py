@@ -352,6 +352,9 @@ def test_the_committee_reads_each_experts_scores_and_comment_on_the_need(
     table = html.content.decode().split('class="table table-sm small mb-0 panel-scores"')[1]
     table = table.split("</table>")[0]
     assert "示范性强，预算偏高" in table
-    assert first.get_username() in table and second.get_username() in table
+    assert first.get_username() in table
+    assert second.get_username() in table
     assert "技术先进性" in table
-    assert ">40.0<" in table and ">80.0<" in table and ">100.0<" in table
+    assert ">40.0<" in table
+    assert ">80.0<" in table
+    assert ">100.0<" in table
