@@ -418,6 +418,11 @@ def chain_slugs_and_names() -> list[tuple[str, str]]:
     return list(IndustryChain.objects.order_by("path").values_list("slug", "name_zh"))
 
 
+def negative_entry_any(*, entry_id: int) -> NegativeListEntry | None:
+    """One negative-list entry, active or switched off (a second tab asks about it)."""
+    return NegativeListEntry.objects.filter(pk=entry_id).first()
+
+
 def negative_entries() -> QuerySet[NegativeListEntry]:
     """The active negative-list entries, newest first."""
     return (

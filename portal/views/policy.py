@@ -264,13 +264,25 @@ def negative_entry(request: HttpRequest) -> HttpResponse:
 @button_action
 @_committee
 def negative_deactivate(request: HttpRequest, entry_id: int) -> HttpResponse:
-    entry = selectors.negative_entries().filter(pk=entry_id).first()
+    """Switch an entry off, with a reason (audited); an entry already off (another tab,
+    another member) is said so on the list, not with a missing page."""
+    entry = selectors.negative_entry_any(entry_id=entry_id)
     if entry is None:
         raise Http404
-    try:
-        negative_services.negative_entry_deactivate(actor=request.user, entry=entry)
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    reason = request.POST.get("reason", "").strip()
+    if not entry.active:
+        messages.info(
+            request, _("“%(entry)s”已停用（可能已在别处停用），无需再次停用。") % {"entry": entry}
+        )
+    elif not reason:
+        messages.error(request, _("停用“%(entry)s”需要填写理由。") % {"entry": entry})
     else:
-        messages.success(request, _("已停用该负面清单条目；推荐将由随即发起的全量匹配更新。"))
+        try:
+            negative_services.negative_entry_deactivate(
+                actor=request.user, entry=entry, reason=reason
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已停用该负面清单条目；推荐将由随即发起的全量匹配更新。"))
     return redirect(reverse("portal:committee-policy") + "#negative")

@@ -114,10 +114,15 @@ def keyword_problem(keyword: str) -> str | None:
 
 
 @transaction.atomic
-def negative_entry_deactivate(*, actor: Actor, entry: NegativeListEntry) -> NegativeListEntry:
+def negative_entry_deactivate(
+    *, actor: Actor, entry: NegativeListEntry, reason: str = ""
+) -> NegativeListEntry:
     """Switch an entry off (entries are kept for the record, never deleted); announces
-    ``negative_list_changed`` after commit."""
+    ``negative_list_changed`` after commit. ``reason`` is audited (the portal requires
+    one; the API's action takes no body)."""
     _check_province(actor)
+    if problem := text_problem(reason):
+        raise InvalidInput(_("理由无效。"), fields={"reason": [problem]})
     entry = lock_one(NegativeListEntry, entry.pk)
     if not entry.active:
         return entry
@@ -129,6 +134,7 @@ def negative_entry_deactivate(*, actor: Actor, entry: NegativeListEntry) -> Nega
         target=entry,
         from_state="active",
         to_state="inactive",
+        reason=reason.strip(),
     )
     events.announce_negative_list_changed(entry_id=entry.pk, active=False)
     return entry

@@ -4,8 +4,10 @@ place, and the negative list with the capabilities an entry would hit."""
 
 import pytest
 
+from activity.models import AuditEvent
 from matching.models import Match, MatchRun
 from scenarios.models import NegativeListEntry, PolicyVersion
+from scenarios.services.negative_list import negative_entry_create
 from tests.portal.conftest import form_values, signed_in
 
 pytestmark = pytest.mark.django_db
@@ -226,3 +228,50 @@ def test_a_note_with_a_direction_character_is_refused_in_place(matched, province
     assert "文字方向控制字符" in html
     assert 'value="0.13"' in html
     assert PolicyVersion.objects.count() == 1
+
+
+def test_switching_an_entry_off_needs_a_reason_and_a_second_tab_hears_it_is_off(
+    province_reviewer,
+):
+    # Given an active entry, shown in two tabs
+    entry = negative_entry_create(
+        actor=province_reviewer, kind="keyword", keyword="虚拟货币", reason="金融风险"
+    )
+    client = signed_in(province_reviewer)
+    url = f"/workspace/committee/negative-list/{entry.pk}/deactivate/"
+    page = client.get(URL).content.decode()
+    row = page.split(f'id="negative-{entry.pk}"')[1].split("</tr>")[0]
+    assert 'name="reason"' in row
+    assert "required" in row
+
+    # When it is switched off without a reason, then with one, then again from the stale tab
+    refused = client.post(url, {"reason": " "}, follow=True)
+    entry.refresh_from_db()
+    assert entry.active
+    done = client.post(url, {"reason": "政策调整，不再限制"})
+    again = client.post(url, {"reason": "政策调整"}, follow=True)
+
+    # Then the first is refused on the list, the second audited with its reason, and the
+    # third says the entry is already off (not a missing page)
+    assert "需要填写理由" in refused.content.decode()
+    assert done.status_code == 302
+    entry.refresh_from_db()
+    assert not entry.active
+    event = AuditEvent.objects.get(action="negative_list.deactivate")
+    assert event.reason == "政策调整，不再限制"
+    assert again.status_code == 200
+    assert "已停用（可能已在别处停用）" in again.content.decode()
+    assert AuditEvent.objects.filter(action="negative_list.deactivate").count() == 1
+
+
+def test_the_negative_list_stacks_its_cells_on_a_phone(province_reviewer):
+    # Given an entry; When the list is drawn
+    negative_entry_create(
+        actor=province_reviewer, kind="keyword", keyword="虚拟货币", reason="金融风险"
+    )
+    html = signed_in(province_reviewer).get(URL).content.decode()
+
+    # Then the table is one that stacks on a narrow screen, each cell naming its column
+    # (the stylesheet turns rows into cards below 576 px, the button in view)
+    assert "table-stack" in html
+    assert 'data-label="理由"' in html
