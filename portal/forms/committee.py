@@ -10,6 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.forms import StyledForm
 from portal.forms.items import TRL_CHOICES
@@ -49,10 +50,19 @@ class ConfirmingRadioSelect(forms.RadioSelect):
         return option
 
 
+DECISION_ACTION = "a committee's decision to take on a need"
+
+
 class ReviewDecisionForm(StyledForm):
     decision = forms.ChoiceField(
         label=_("审核结论"),
-        choices=[("approved", _("通过")), ("returned", _("退回修改")), ("rejected", _("不予通过"))],
+        # Actions to take, not the statuses they lead to (the same words in Chinese, another
+        # in English: Approve, not Approved), hence their own context.
+        choices=[
+            ("approved", pgettext_lazy(DECISION_ACTION, "通过")),
+            ("returned", pgettext_lazy(DECISION_ACTION, "退回修改")),
+            ("rejected", pgettext_lazy(DECISION_ACTION, "不予通过")),
+        ],
         # A rejection closes the need for good (the agency cannot resubmit it).
         widget=ConfirmingRadioSelect(
             confirm={"rejected": _("确定不予通过吗？需求将就此结束，发布单位不能再修改提交。")}
