@@ -71,6 +71,14 @@ def _importer_page(view: Any) -> Any:
     @login_required
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not _kinds(request):
+            # Said, not a silent bounce: a city or county committee reaches the address too.
+            messages.info(
+                request,
+                _(
+                    "批量导入由省级工作委员会或平台管理员进行（发布单位和企业可导入本单位的"
+                    "需求、能力）；您所在的组织不能批量导入。"
+                ),
+            )
             return redirect("portal:workspace")
         return view(request, *args, **kwargs)
 

@@ -296,3 +296,15 @@ def test_a_file_one_byte_over_the_limit_is_told_apart_from_the_limit(province_re
 
     # "文件过大（1.0 MiB），上限为 1.0 MiB" read as if the file were at the limit
     assert "文件过大（1,048,577 B），上限为 1,048,576 B。" in big.content.decode()
+
+
+def test_a_city_committee_member_is_told_why_it_cannot_import(city_reviewer):
+    # Given a city committee member (only the province committee imports for all)
+
+    # When they open the import page by its address
+    r = signed_in(city_reviewer).get(URL, follow=True)
+
+    # Then they land on their workspace with the reason, not silently
+    html = r.content.decode()
+    assert r.redirect_chain[0] == ("/workspace/", 302)
+    assert "批量导入由省级工作委员会或平台管理员进行" in html
