@@ -21,7 +21,7 @@ from django.views.decorators.http import require_safe
 from accounts import selectors as account_selectors
 from accounts.roles import committees_of, is_province_committee_member
 from accounts.selectors import committee_region_q
-from core.errors import DomainError, InvalidTransition
+from core.errors import DomainError, InvalidTransition, StaleVersion
 from matching import selectors as matching_selectors
 from matching.services.recommendations import pair_decide
 from portal.explain import explain_all
@@ -559,6 +559,20 @@ def capability_supervise(request: HttpRequest, ref: str) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
                 expected_version=form.cleaned_data.get("version"),
             )
+        except StaleVersion:
+            # Changed meanwhile (another member, another tab): say what it is now, and draw
+            # the list again with the current state, not the versions.
+            current = selectors.capabilities_supervised_by(user=request.user).get(pk=capability.pk)
+            messages.error(
+                request,
+                _("%(ref)s 已在别处被处理，现为“%(status)s”%(firm)s；请查看后再决定，未作更改。")
+                % {
+                    "ref": current.ref,
+                    "status": current.get_status_display(),
+                    "firm": _("（企业已暂停）") if current.firm.is_suspended else "",
+                },
+            )
+            return _back(request, reverse("portal:committee-capabilities"))
         except DomainError as exc:
             apply_service_errors(form, exc)
         else:

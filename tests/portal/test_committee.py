@@ -341,6 +341,26 @@ def test_reinstating_puts_it_back(published_capability, city_reviewer):
     assert Capability.objects.get(pk=published_capability.pk).status == "published"
 
 
+def test_a_stale_capability_action_says_what_the_capability_is_now(
+    published_capability, city_reviewer
+):
+    # Given a capability suspended and reinstated in one tab while another still shows it
+    client = signed_in(city_reviewer)
+    url = f"/workspace/committee/capabilities/{published_capability.ref}/supervise/"
+    seen = published_capability.version
+    client.post(url, {"action": "suspend", "reason": "核查", "version": seen})
+    client.post(url, {"action": "reinstate", "version": seen + 1})
+
+    # When the second tab suspends it with the version it drew
+    r = client.post(url, {"action": "suspend", "reason": "虚假宣传", "version": seen}, follow=True)
+
+    # Then it hears the capability's current state, not version numbers, and nothing changed
+    html = r.content.decode()
+    assert f"{published_capability.ref} 已在别处被处理，现为“已发布”" in html
+    assert "当前版本" not in html
+    assert Capability.objects.get(pk=published_capability.pk).status == "published"
+
+
 def test_capability_search_finds_by_firm_name_and_counts_follow_it(
     published_capability, city_reviewer
 ):
