@@ -329,14 +329,14 @@ def pilot_page(request: HttpRequest, pilot_id: int) -> HttpResponse:
     if request.method == "POST" and action == "milestones":
         milestones = MilestoneFormSet(request.POST, initial=initial, prefix="m")
         if milestones.is_valid():
+            kept = [f for f in milestones.forms if f.cleaned_data.get("title", "").strip()]
             rows = [
                 {
                     "title": f.cleaned_data["title"].strip(),
                     "due": f.cleaned_data["due"].isoformat() if f.cleaned_data.get("due") else None,
                     "done": bool(f.cleaned_data.get("done")),
                 }
-                for f in milestones.forms
-                if f.cleaned_data.get("title", "").strip()
+                for f in kept
             ]
             try:
                 pilot_services.pilot_update_milestones(
@@ -347,6 +347,7 @@ def pilot_page(request: HttpRequest, pilot_id: int) -> HttpResponse:
                 )
             except DomainError as exc:
                 messages.error(request, exc.message)
+                _mark_milestone_rows(kept, exc)
             else:
                 messages.success(request, _("里程碑已保存。"))
                 return redirect("portal:agency-pilot", pilot_id=pilot.pk)
@@ -394,6 +395,16 @@ def pilot_page(request: HttpRequest, pilot_id: int) -> HttpResponse:
         "running": pilot.status == "running",
     }
     return render(request, "portal/workspace/agency_pilot.html", context)
+
+
+def _mark_milestone_rows(forms: list[Any], exc: DomainError) -> None:
+    """Put the service's per-row messages (``milestones[2].due``) on the rows they name, so
+    the rows out of range are marked with the range beside them."""
+    for name, problems in exc.fields.items():
+        index, _dot, field = name.removeprefix("milestones[").partition("].")
+        if index.isdigit() and int(index) < len(forms) and field in forms[int(index)].fields:
+            for problem in problems:
+                forms[int(index)].add_error(field, problem)
 
 
 @button_action

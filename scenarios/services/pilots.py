@@ -60,6 +60,7 @@ def _clean_milestones(milestones: Any, *, start: date, end: date) -> list[dict[s
             fields={"milestones": [_("最多 %(n)s 个。") % {"n": MAX_MILESTONES}]},
         )
     cleaned = []
+    out_of_range: dict[str, list[str]] = {}
     for index, item in enumerate(milestones):
         if not isinstance(item, dict) or not str(item.get("title", "")).strip():
             raise InvalidInput(
@@ -86,21 +87,23 @@ def _clean_milestones(milestones: Any, *, start: date, end: date) -> list[dict[s
                     fields={f"milestones[{index}].due": [_("应为 YYYY-MM-DD。")]},
                 ) from None
             if not start <= day <= end:
-                raise InvalidInput(
-                    _("里程碑日期不在试点期内。"),
-                    fields={
-                        f"milestones[{index}].due": [
-                            _("应在 %(start)s 到包容期截止日 %(end)s 之间。")
-                            % {"start": start.isoformat(), "end": end.isoformat()}
-                        ]
-                    },
-                )
+                # Every row out of range is named (not only the first), each with the range.
+                out_of_range[f"milestones[{index}].due"] = [
+                    _("应在 %(start)s 到包容期截止日 %(end)s 之间。")
+                    % {"start": start.isoformat(), "end": end.isoformat()}
+                ]
         cleaned.append(
             {
                 "title": title,
                 "due": due,
                 "done": bool(item.get("done", False)),
             }
+        )
+    if out_of_range:
+        raise InvalidInput(
+            _("里程碑日期不在试点期内（%(start)s 至包容期截止日 %(end)s）。")
+            % {"start": start.isoformat(), "end": end.isoformat()},
+            fields=out_of_range,
         )
     return cleaned
 

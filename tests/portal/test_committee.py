@@ -446,6 +446,43 @@ def test_a_running_pilot_cannot_be_recognised(running_pilot, city_reviewer):
 # -- the agency runs its pilot ---------------------------------------------------------------
 
 
+def test_milestones_out_of_the_pilots_period_are_marked_with_the_allowed_range(
+    running_pilot, agency_user
+):
+    # Given a running pilot whose tolerance period ends in 20 days
+    client = signed_in(agency_user)
+    url = f"/workspace/agency/pilots/{running_pilot.pk}/"
+    start = timezone.localdate(running_pilot.started_at).isoformat()
+    end = running_pilot.tolerance_until.isoformat()
+
+    # When the agency saves two rows dated after it and one inside it
+    r = client.post(
+        url,
+        {
+            "action": "milestones",
+            "version": running_pilot.version,
+            "m-TOTAL_FORMS": "3",
+            "m-INITIAL_FORMS": "0",
+            "m-MIN_NUM_FORMS": "0",
+            "m-MAX_NUM_FORMS": "50",
+            "m-0-title": "部署",
+            "m-0-due": until(40).isoformat(),
+            "m-1-title": "验收",
+            "m-1-due": until(5).isoformat(),
+            "m-2-title": "试运行",
+            "m-2-due": until(60).isoformat(),
+        },
+    )
+
+    # Then the page names the range and marks exactly the two rows, nothing saved
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert f"里程碑日期不在试点期内（{start} 至包容期截止日 {end}）" in html
+    assert html.count('<tr class="table-danger">') == 2
+    assert html.count(f"应在 {start} 到包容期截止日 {end} 之间") == 2
+    assert len(Pilot.objects.get(pk=running_pilot.pk).milestones) == 2
+
+
 def test_agency_records_milestones_then_concludes_the_pilot(running_pilot, agency_user):
     client = signed_in(agency_user)
     url = f"/workspace/agency/pilots/{running_pilot.pk}/"
