@@ -418,18 +418,10 @@ def chain_slugs_and_names() -> list[tuple[str, str]]:
     return list(IndustryChain.objects.order_by("path").values_list("slug", "name_zh"))
 
 
-def negative_entry_any(*, entry_id: int) -> NegativeListEntry | None:
-    """One negative-list entry, active or switched off (a second tab asks about it)."""
-    return NegativeListEntry.objects.filter(pk=entry_id).first()
-
-
-def negative_entries() -> QuerySet[NegativeListEntry]:
-    """The active negative-list entries, newest first."""
-    return (
-        NegativeListEntry.objects.filter(active=True)
-        .select_related("chain", "created_by")
-        .order_by("-id")
-    )
+def negative_entries(*, with_inactive: bool = False) -> QuerySet[NegativeListEntry]:
+    """The active negative-list entries (and those switched off, if asked), newest first."""
+    entries = NegativeListEntry.objects.select_related("chain", "created_by").order_by("-id")
+    return entries if with_inactive else entries.filter(active=True)
 
 
 def capabilities_hit_by_active_entries() -> set[int]:

@@ -266,7 +266,7 @@ def negative_entry(request: HttpRequest) -> HttpResponse:
 def negative_deactivate(request: HttpRequest, entry_id: int) -> HttpResponse:
     """Switch an entry off, with a reason (audited); an entry already off (another tab,
     another member) is said so on the list, not with a missing page."""
-    entry = selectors.negative_entry_any(entry_id=entry_id)
+    entry = selectors.negative_entries(with_inactive=True).filter(pk=entry_id).first()
     if entry is None:
         raise Http404
     reason = request.POST.get("reason", "").strip()
