@@ -50,18 +50,16 @@ class ConfirmingRadioSelect(forms.RadioSelect):
         return option
 
 
-DECISION_ACTION = "a committee's decision to take on a need"
-
-
 class ReviewDecisionForm(StyledForm):
     decision = forms.ChoiceField(
         label=_("审核结论"),
         # Actions to take, not the statuses they lead to (the same words in Chinese, another
-        # in English: Approve, not Approved), hence their own context.
+        # in English: Approve, not Approved), hence their own context (a literal: makemessages
+        # reads it).
         choices=[
-            ("approved", pgettext_lazy(DECISION_ACTION, "通过")),
-            ("returned", pgettext_lazy(DECISION_ACTION, "退回修改")),
-            ("rejected", pgettext_lazy(DECISION_ACTION, "不予通过")),
+            ("approved", pgettext_lazy("committee decision", "通过")),
+            ("returned", pgettext_lazy("committee decision", "退回修改")),
+            ("rejected", pgettext_lazy("committee decision", "不予通过")),
         ],
         # A rejection closes the need for good (the agency cannot resubmit it).
         widget=ConfirmingRadioSelect(
