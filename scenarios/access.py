@@ -31,6 +31,20 @@ def is_need_insider(user: Actor | None, need: ScenarioNeed) -> bool:
     )
 
 
+def check_need_reviewer(actor: Actor | None, need: ScenarioNeed) -> None:
+    """The actor sits on a committee over the need's region (or is a platform admin): only
+    they review it. Which tier decides now is the review service's check, under its lock."""
+    if is_platform_admin(actor) or sits_on_committee_covering(actor, need.region):
+        return
+    raise ActorNotAllowed(_("您不是该需求当前审核委员会的成员。"))
+
+
+def check_need_insider(actor: Actor | None, need: ScenarioNeed) -> None:
+    """The need's agency or a committee over its region (``is_need_insider``)."""
+    if not is_need_insider(actor, need):
+        raise ActorNotAllowed(_("只有发布单位或辖区工作委员会可以执行此操作。"))
+
+
 def may_import_for(actor: Actor | None, organization: Organization) -> bool:
     """Who may write an organization's needs or capabilities through a bulk import: the
     operator (``actor`` None: the management commands), a platform admin and a province

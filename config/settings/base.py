@@ -204,7 +204,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # ActorChecks: a verb endpoint's role check comes before its body is read (403, not 400).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "core.api.permissions.ActorChecks",
+    ],
     # JSON bodies only; the import endpoints declare multipart themselves.
     "DEFAULT_PARSER_CLASSES": ["core.api.parsers.SafeJSONParser"],
     # ?format= the endpoint has no renderer for is a 400 on format (DRF's is a 404).

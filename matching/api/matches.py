@@ -129,6 +129,13 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     filterset_class = MatchFilter
     ordering_fields = ["score", "rank", "need", "id"]
     ordering = ["need_id", "rank"]
+    # Who may call each verb at all (core.api.permissions.ActorChecks), before the body.
+    actor_checks = {
+        "respond": recommendations.check_match_firm,
+        "shortlist": recommendations.check_match_agency,
+        "approve": recommendations.check_match_committee,
+        "reject": recommendations.check_match_committee,
+    }
 
     def get_queryset(self) -> QuerySet[Match]:
         qs = selectors.match_list_for_user(user=self.request.user)
@@ -172,11 +179,12 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     )
     @action(detail=True, methods=["post"])
     def respond(self, request: Request, pk: str | None = None) -> Response:
+        match = self.get_object()
         data = RespondInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         review = recommendations.pair_respond(
             actor=request.user,
-            match=self.get_object(),
+            match=match,
             interested=data.validated_data["interested"],
             note=data.validated_data.get("note", ""),
         )
@@ -189,11 +197,12 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     )
     @action(detail=True, methods=["post"])
     def shortlist(self, request: Request, pk: str | None = None) -> Response:
+        match = self.get_object()
         data = ShortlistInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         review = recommendations.pair_shortlist(
             actor=request.user,
-            match=self.get_object(),
+            match=match,
             shortlisted=data.validated_data["shortlisted"],
         )
         return Response(PairReviewSerializer(review).data)
@@ -205,12 +214,13 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     )
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
+        match = self.get_object()
         data = ApproveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         review = recommendations.pair_decide(
             actor=request.user,
-            match=self.get_object(),
+            match=match,
             approve=True,
             reason=v.get("reason", ""),
             tolerance_until=v["tolerance_until"],
@@ -225,11 +235,12 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     )
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str | None = None) -> Response:
+        match = self.get_object()
         data = RejectInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         review = recommendations.pair_decide(
             actor=request.user,
-            match=self.get_object(),
+            match=match,
             approve=False,
             reason=data.validated_data["reason"],
         )

@@ -59,14 +59,31 @@ def _ensure_open(match: Match) -> None:
         )
 
 
-@transaction.atomic
-def pair_respond(*, actor: Actor, match: Match, interested: bool, note: str = "") -> PairReview:
-    """The firm says it is interested in (or declines) a need recommended to it."""
-    match = _load(match)
+def check_match_firm(actor: Actor, match: Match) -> None:
+    """The recommended capability's firm (or an admin) answers a recommendation."""
     if not (
         is_platform_admin(actor) or has_role_in(actor, Role.FIRM_EDITOR, match.capability.firm)
     ):
         raise ActorNotAllowed(_("只能答复推荐给本企业的需求。"))
+
+
+def check_match_agency(actor: Actor, match: Match) -> None:
+    """The need's agency (or an admin) shortlists."""
+    if not (is_platform_admin(actor) or has_role_in(actor, Role.AGENCY_EDITOR, match.need.agency)):
+        raise ActorNotAllowed(_("只能处理本单位需求的推荐。"))
+
+
+def check_match_committee(actor: Actor, match: Match) -> None:
+    """A committee over the need's region (or an admin) approves or rejects a pair."""
+    if not (is_platform_admin(actor) or sits_on_committee_covering(actor, match.need.region)):
+        raise ActorNotAllowed(_("只有需求所在地工作委员会或平台管理员可以审批。"))
+
+
+@transaction.atomic
+def pair_respond(*, actor: Actor, match: Match, interested: bool, note: str = "") -> PairReview:
+    """The firm says it is interested in (or declines) a need recommended to it."""
+    match = _load(match)
+    check_match_firm(actor, match)
     check_text("note", note)  # the agency reads it
     _ensure_current(match)
     _ensure_open(match)
@@ -111,8 +128,7 @@ def pair_respond(*, actor: Actor, match: Match, interested: bool, note: str = ""
 def pair_shortlist(*, actor: Actor, match: Match, shortlisted: bool) -> PairReview:
     """The agency puts a recommended capability on (or off) its shortlist."""
     match = _load(match)
-    if not (is_platform_admin(actor) or has_role_in(actor, Role.AGENCY_EDITOR, match.need.agency)):
-        raise ActorNotAllowed(_("只能处理本单位需求的推荐。"))
+    check_match_agency(actor, match)
     _ensure_current(match)
     _ensure_open(match)
     if shortlisted and not match.recommended:
@@ -224,8 +240,7 @@ def pair_decide(
     something else (another tolerance period, another reason) is refused, not ignored.
     """
     match = _load(match)
-    if not (is_platform_admin(actor) or sits_on_committee_covering(actor, match.need.region)):
-        raise ActorNotAllowed(_("只有需求所在地工作委员会或平台管理员可以审批。"))
+    check_match_committee(actor, match)
     _ensure_current(match)
     review = _review_for(match)
     target = PairDecision.APPROVED if approve else PairDecision.REJECTED

@@ -26,6 +26,7 @@ from core.api.fields import (
     StringField,
 )
 from scenarios import selectors
+from scenarios.access import check_firm_editor, check_supervisor
 from scenarios.api.common import (
     KeywordList,
     ReasonInputSerializer,
@@ -168,6 +169,14 @@ class CapabilityViewSet(VersionedResourceViewSet):
     search_weights = CAPABILITY_SEARCH_WEIGHTS
     ordering_fields = CAP_ORDERING
     ordering = ["-published_at", "-id"]
+    # Who may call each verb at all (core.api.permissions.ActorChecks), before the body.
+    actor_checks = {
+        "submit": lambda actor, cap: check_firm_editor(actor, cap.firm),
+        "withdraw": lambda actor, cap: check_firm_editor(actor, cap.firm),
+        "suspend": lambda actor, cap: check_supervisor(actor, cap.firm),
+        "reinstate": lambda actor, cap: check_supervisor(actor, cap.firm),
+        "return_": lambda actor, cap: check_supervisor(actor, cap.firm),
+    }
 
     def get_queryset(self) -> QuerySet[Capability]:
         return selectors.capability_list_for_user(user=self.request.user)

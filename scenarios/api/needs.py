@@ -25,7 +25,12 @@ from core.api.fields import (
 )
 from core.api.filters import KnownParametersFilter
 from scenarios import selectors
-from scenarios.access import is_need_insider
+from scenarios.access import (
+    check_agency_editor,
+    check_need_insider,
+    check_need_reviewer,
+    is_need_insider,
+)
 from scenarios.api.common import (
     KeywordList,
     ReasonInputSerializer,
@@ -259,6 +264,17 @@ class NeedViewSet(VersionedResourceViewSet):
     search_weights = NEED_SEARCH_WEIGHTS
     ordering_fields = NEED_ORDERING
     ordering = DEFAULT_NEED_ORDERING
+    # Who may call each verb at all (core.api.permissions.ActorChecks), before the body.
+    actor_checks = {
+        "submit": lambda actor, need: check_agency_editor(actor, need.agency),
+        "withdraw": lambda actor, need: check_agency_editor(actor, need.agency),
+        "approve": check_need_reviewer,
+        "return_": check_need_reviewer,
+        "reject": check_need_reviewer,
+        "close": check_need_insider,
+        "scale": check_need_insider,
+        "assess": assessments.check_expert,
+    }
 
     def get_queryset(self) -> QuerySet[ScenarioNeed]:
         return selectors.need_list_for_user(user=self.request.user)

@@ -11,6 +11,7 @@ from accounts.api.serializers import OrganizationSerializer
 from accounts.models import Organization
 from accounts.selectors import organization_list_for_user
 from core.api.fields import Serializer, StringField, reject_body_fields
+from scenarios.access import check_supervisor
 from scenarios.choices import Certification
 from scenarios.services.firms import (
     organization_certify,
@@ -50,6 +51,8 @@ class OrganizationViewSet(
     search_fields = ["name", "credit_code"]
     ordering_fields = ["name", "created_at", "id"]
     ordering = ["id"]
+    # Who may call each verb at all (core.api.permissions.ActorChecks), before the body.
+    actor_checks = dict.fromkeys(("verify", "suspend", "reinstate", "certify"), check_supervisor)
 
     def get_queryset(self) -> QuerySet[Organization]:
         return organization_list_for_user(user=self.request.user)
@@ -69,11 +72,12 @@ class OrganizationViewSet(
     )
     @action(detail=True, methods=["post"])
     def suspend(self, request: Request, pk: str | None = None) -> Response:
+        org = self.get_object()
         data = OrganizationReasonInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         org = organization_suspend(
             actor=request.user,
-            organization=self.get_object(),
+            organization=org,
             reason=data.validated_data.get("reason", ""),
         )
         return Response(OrganizationSerializer(org).data)
@@ -85,11 +89,12 @@ class OrganizationViewSet(
     )
     @action(detail=True, methods=["post"])
     def reinstate(self, request: Request, pk: str | None = None) -> Response:
+        org = self.get_object()
         data = OrganizationReasonInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         org = organization_reinstate(
             actor=request.user,
-            organization=self.get_object(),
+            organization=org,
             reason=data.validated_data.get("reason", ""),
         )
         return Response(OrganizationSerializer(org).data)
@@ -101,12 +106,13 @@ class OrganizationViewSet(
     )
     @action(detail=True, methods=["post"])
     def certify(self, request: Request, pk: str | None = None) -> Response:
+        org = self.get_object()
         data = CertifyInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         org = organization_certify(
             actor=request.user,
-            organization=self.get_object(),
+            organization=org,
             certifications=list(v["certifications"]),
             capacity=v["capacity"],
             reason=v["reason"],

@@ -139,6 +139,14 @@ class PilotViewSet(
     ordering_fields = ["started_at", "tolerance_until", "id"]
     ordering = ["-id"]
     filterset_class = PilotFilter
+    # Who may call each verb at all (core.api.permissions.ActorChecks), before the body.
+    actor_checks = {
+        "milestones": pilots.check_pilot_need_side,
+        "conclude": pilots.check_pilot_need_side,
+        "decide": pilots.check_pilot_committee,
+        "confirm": pilots.check_pilot_committee,
+        "recognize": pilots.check_pilot_committee,
+    }
 
     def get_queryset(self) -> QuerySet[Pilot]:
         return selectors.pilot_list_for_user(user=self.request.user)

@@ -37,6 +37,12 @@ def weighted_score(*, policy: PolicyVersion, scores: dict[str, Any]) -> float:
     return sum(float(c["weight"]) * float(scores[c["key"]]) for c in criteria) / total_weight
 
 
+def check_expert(actor: Actor, need: ScenarioNeed | None = None) -> None:
+    """Only experts score needs (``need``: the API asks per object, before the body)."""
+    if not any(m.role == Role.EXPERT for m in memberships(actor)) or not isinstance(actor, User):
+        raise ActorNotAllowed(_("只有专家可以评分。"))
+
+
 @transaction.atomic
 def assessment_submit(
     *, actor: Actor, need: ScenarioNeed, scores: dict[str, Any], comment: str = ""
@@ -46,8 +52,7 @@ def assessment_submit(
     High-value needs (mean at or over the policy's threshold) sort first in lists and
     matching.
     """
-    if not any(m.role == Role.EXPERT for m in memberships(actor)) or not isinstance(actor, User):
-        raise ActorNotAllowed(_("只有专家可以评分。"))
+    check_expert(actor)
     check_text("comment", comment)
     need = lock_one(ScenarioNeed, need.pk)
     if need.status not in ASSESSABLE_NEED_STATUSES:

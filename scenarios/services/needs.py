@@ -13,12 +13,12 @@ from accounts.models import Organization
 from accounts.validators import phone_validator
 from activity.services import audit_record, notifications_settle
 from core.actors import Actor, acting_user
-from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
+from core.errors import InvalidInput, InvalidTransition
 from core.locks import lock_one
 from core.validation import full_clean_or_raise
 from reference.models import Region
 from reference.services import home_province
-from scenarios.access import check_agency_editor, is_need_insider
+from scenarios.access import check_agency_editor, check_need_insider
 from scenarios.choices import NeedStatus, PilotStatus, ReviewDecision
 from scenarios.lifecycle import NEED_ALLOWED
 from scenarios.models import ScenarioNeed
@@ -308,18 +308,13 @@ def need_copy(*, actor: Actor, need: ScenarioNeed) -> ScenarioNeed:
     return copy
 
 
-def _check_agency_or_committee(actor: Actor, need: ScenarioNeed) -> None:
-    if not is_need_insider(actor, need):
-        raise ActorNotAllowed(_("只有发布单位或辖区工作委员会可以执行此操作。"))
-
-
 @transaction.atomic
 def need_close(
     *, actor: Actor, need: ScenarioNeed, reason: str, expected_version: int | None = None
 ) -> ScenarioNeed:
     """Close a published need (expired, or no pilot succeeded); running pilots block it."""
     need = lock_one(ScenarioNeed, need.pk)
-    _check_agency_or_committee(actor, need)
+    check_need_insider(actor, need)
     if need.status == N.CLOSED:
         return need
     check_version(need, expected_version)
@@ -339,7 +334,7 @@ def need_mark_scaled(
 ) -> ScenarioNeed:
     """A validated need whose solution moves on to industrial use (产业应用)."""
     need = lock_one(ScenarioNeed, need.pk)
-    _check_agency_or_committee(actor, need)
+    check_need_insider(actor, need)
     if need.status == N.SCALED:
         return need
     check_version(need, expected_version)

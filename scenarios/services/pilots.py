@@ -35,6 +35,17 @@ def _check_need_side(actor: Actor, need: ScenarioNeed) -> None:
         raise ActorNotAllowed(_("只有发布单位、辖区工作委员会或平台管理员可以操作试点。"))
 
 
+def check_pilot_need_side(actor: Actor, pilot: Pilot) -> None:
+    """The pilot's need's agency, a committee over it or an admin: they run the pilot."""
+    _check_need_side(actor, pilot.need)
+
+
+def check_pilot_committee(actor: Actor, pilot: Pilot) -> None:
+    """A committee over the pilot's need or an admin: they decide, confirm and recommend."""
+    if not _is_approver(actor, pilot.need):
+        raise ActorNotAllowed(_("只有需求所在地工作委员会或平台管理员可以执行此操作。"))
+
+
 def conflict_of_interest(need: ScenarioNeed, capability: Capability) -> bool:
     """Same organization, or a declared relation in either direction."""
     if need.agency_id == capability.firm_id:

@@ -20,15 +20,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Committee
-from accounts.roles import committees_of, is_platform_admin, sits_on_committee_covering
+from accounts.roles import committees_of, is_platform_admin
 from activity.services import notifications_settle
 from core.actors import Actor, acting_user
-from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
+from core.errors import InvalidInput, InvalidTransition
 from core.locks import lock_one
 from core.validation import check_text
 from reference.choices import RegionLevel
 from reference.models import Region
 from scenarios import events
+from scenarios.access import check_need_reviewer
 from scenarios.choices import NeedStatus, ReviewDecision
 from scenarios.lifecycle import NEED_ALLOWED
 from scenarios.models import Review, ScenarioNeed
@@ -131,14 +132,13 @@ def _check_reviewer(actor: Actor, review: Review, need: ScenarioNeed) -> None:
         return
     if is_platform_admin(actor):
         return
-    if sits_on_committee_covering(actor, need.region):
-        # A reviewer of another tier (or one whose decision was just overtaken).
-        raise InvalidTransition(
-            _("该需求当前在%(committee)s审核，不在您所在委员会的审核环节。")
-            % {"committee": review.committee.organization.name},
-            status=need.status,
-        )
-    raise ActorNotAllowed(_("您不是该需求当前审核委员会的成员。"))
+    check_need_reviewer(actor, need)
+    # A reviewer of another tier (or one whose decision was just overtaken).
+    raise InvalidTransition(
+        _("该需求当前在%(committee)s审核，不在您所在委员会的审核环节。")
+        % {"committee": review.committee.organization.name},
+        status=need.status,
+    )
 
 
 def _decide(review: Review, *, actor: Actor, decision: str, comment: str) -> None:

@@ -193,7 +193,9 @@ POLICY_MATRIX = {
 def test_permissions_policy_only_province_committee(actor, api, request):
     client = client_for(api, request, actor)
 
-    status = client.post("/api/v1/policy/", {"recommendations_per_need": 6}, format="json")
+    status = client.post(
+        "/api/v1/policy/", {"recommendations_per_need": 6, "version": 1}, format="json"
+    )
 
     assert status.status_code == POLICY_MATRIX[actor]
 
@@ -344,4 +346,60 @@ def test_creating_for_an_organization_one_does_not_edit_for_is_403_whether_it_ex
 
     r = api.as_user(agency_user).post("/api/v1/needs/", body, format="json")
 
+    assert r.status_code == 403
+
+
+# A body the endpoint would refuse, for each verb: the role check answers first.
+@pytest.mark.parametrize(
+    ("actor", "verb", "body"),
+    [
+        ("agency_user", "approve", {"reason": "test"}),  # an unknown field
+        ("expert", "return", {}),  # comment missing
+        ("firm_user", "reject", {"comment": 5}),
+        ("expert", "close", {}),
+        ("county_reviewer", "submit", {"version": "x"}),
+        ("agency_user", "assess", {}),
+    ],
+)
+def test_verb_by_one_who_may_not_act_is_403_whatever_the_body(
+    api, request, need_in_county_review, actor, verb, body
+):
+    # given: a need the actor sees (or, for the firm, does not)
+    need = need_in_county_review
+    client = api.as_user(request.getfixturevalue(actor))
+
+    # when
+    r = client.post(f"/api/v1/needs/{need.pk}/{verb}/", body, format="json")
+
+    # then: a refusal (a hidden need stays a 404), never a 400 about the body
+    assert r.status_code == (404 if actor == "firm_user" else 403), r.json()
+    assert r.json()["code"] in ("permission_denied", "not_found")
+
+
+@pytest.mark.parametrize("verb", ["certify", "suspend", "reinstate", "verify"])
+def test_organization_verb_on_a_missing_organization_is_404_whatever_the_body(
+    api, platform_admin, firm, verb
+):
+    # given
+    client = api.as_user(platform_admin)
+
+    # when
+    missing = client.post(f"/api/v1/organizations/999999/{verb}/", {"x": 1}, format="json")
+    bad_body = client.post(f"/api/v1/organizations/{firm.pk}/{verb}/", {"x": 1}, format="json")
+
+    # then: the lookup answers before the body; an existing firm's bad body is still a 400
+    assert missing.status_code == 404
+    assert bad_body.status_code == 400
+
+
+def test_organization_verb_by_one_who_may_not_supervise_is_403_whatever_the_body(
+    api, firm_user, firm
+):
+    # given: the firm's own editor, who sees the firm but does not supervise it
+    client = api.as_user(firm_user)
+
+    # when
+    r = client.post(f"/api/v1/organizations/{firm.pk}/certify/", {"x": 1}, format="json")
+
+    # then
     assert r.status_code == 403
