@@ -25,12 +25,18 @@ def expected_version(
 ) -> int | None:
     """The version the client wrote against: body ``version`` or the If-Match ETag.
 
+    ``If-Match: *`` satisfies ``required`` and sets no version (None) unless the body
+    names one.
+
     Both may be sent; then they must agree (400 on ``version`` otherwise), since either
     one winning silently would write against a version the client did not mean."""
     body = body if body is not None else {}
     header = request.headers.get("If-Match", "").strip()
     from_header = None
-    if header:
+    # "*" (RFC 9110 13.1.1): any current representation. The resource is there (the view
+    # found it), so it states the precondition without constraining the version.
+    any_version = header == "*"
+    if header and not any_version:
         raw = header.removeprefix("W/").strip('"')
         if not _VERSION.fullmatch(raw):
             raise InvalidInput(
@@ -47,7 +53,7 @@ def expected_version(
             code="version_mismatch",
         )
     version = from_body if from_body is not None else from_header
-    if version is None and required:
+    if version is None and required and not any_version:
         raise PreconditionRequired(_("更新需要提供当前版本：If-Match 请求头或 version 字段。"))
     return version
 

@@ -30,6 +30,7 @@ from scenarios.services.negative_list import negative_entry_create, negative_ent
 from scenarios.services.policy import (
     REGION_WEIGHT_MAX,
     RELATIVE_WEIGHT_MAX,
+    check_policy_editor,
     policy_current,
     policy_update,
 )
@@ -91,8 +92,8 @@ class PolicyInputSerializer(Serializer):
     version = Int64Field(
         min_value=1,
         required=False,
-        help_text="the current version the changes were made against (or If-Match); "
-        "a newer current version is a 412",
+        help_text="the current version the changes were made against (or If-Match; one of "
+        "them is required, 428 otherwise); a newer current version is a 412",
     )
 
 
@@ -125,6 +126,8 @@ class PolicyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = PolicyVersion.objects.all()
     ordering_fields = ["version"]
     ordering = ["-version"]
+    # The role is checked before the body is read (core.api.permissions.ActorChecks).
+    actor_checks = {"create": check_policy_editor}
 
     @extend_schema(responses={200: PolicySerializer}, summary="当前政策")
     @action(detail=False, methods=["get"])
@@ -133,16 +136,17 @@ class PolicyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         request=PolicyInputSerializer,
-        # 412: a version or If-Match older than the current policy
-        responses={201: PolicySerializer, **error_responses(412)},
-        summary="发布新版本政策（仅省级工作委员会）",
+        # 412: a version or If-Match older than the current policy; 428: neither sent
+        responses={201: PolicySerializer, **error_responses(412, 428)},
+        summary="发布新版本政策（仅省级工作委员会；需 If-Match 或 version）",
     )
     def create(self, request: Request) -> Response:
         data = PolicyInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         note = values.pop("note", "")
-        version = expected_version(request, {"version": values.pop("version", None)})
+        # A change states the version it was made against, as a PATCH does.
+        version = expected_version(request, {"version": values.pop("version", None)}, required=True)
         if "selection_criteria" in values:
             values["selection_criteria"] = [dict(c) for c in values["selection_criteria"]]
         policy = policy_update(actor=request.user, note=note, expected_version=version, **values)

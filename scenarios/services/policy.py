@@ -1,5 +1,6 @@
 """The province committee's versioned policy: reading the current one, issuing a new one."""
 
+import itertools
 import math
 from typing import Any
 
@@ -28,6 +29,12 @@ POLICY_FIELDS = (
 )
 MATCHING_FEATURES = ("text", "chain", "keywords", "trl", "region", "track_record", "capacity")
 REGION_KEYS = ("same_county", "same_city", "same_province", "outside")
+
+
+def check_policy_editor(actor: Actor | None, _obj: Any = None) -> None:
+    """Only members of the province committee issue policy versions."""
+    if not is_province_committee_member(actor):
+        raise ActorNotAllowed(_("只有省级工作委员会可以修改政策。"))
 
 
 def policy_current() -> PolicyVersion:
@@ -59,6 +66,22 @@ def _check_weights(name: str, weights: Any, keys: tuple[str, ...]) -> list[str]:
         return [_("%(keys)s 超过上限 %(max)s。") % {"keys": listing(too_big), "max": f"{top:g}"}]
     if name == "matching_weights" and sum(weights.values()) <= 0:
         return [_("权重之和必须大于0。")]
+    if name == "region_weights":
+        return _check_distance_order(weights)
+    return []
+
+
+def _check_distance_order(weights: dict[str, float]) -> list[str]:
+    """Region weights never rise from nearest (``REGION_KEYS`` order) to farthest: a nearer
+    firm scoring lower than a farther one turns the region feature upside down."""
+    rising = [
+        _("%(near)s（%(a)s）低于 %(far)s（%(b)s）")
+        % {"near": near, "a": f"{weights[near]:g}", "far": far, "b": f"{weights[far]:g}"}
+        for near, far in itertools.pairwise(REGION_KEYS)
+        if weights[near] < weights[far]
+    ]
+    if rising:
+        return [_("地域权重应由近及远递减或持平：%(pairs)s。") % {"pairs": listing(rising)}]
     return []
 
 
@@ -174,8 +197,7 @@ def policy_update(
     that change nothing are a 400: a new identical version would only start a full run.
     Announces ``policy_changed`` after commit.
     """
-    if not is_province_committee_member(actor):
-        raise ActorNotAllowed(_("只有省级工作委员会可以修改政策。"))
+    check_policy_editor(actor)
     check_text("note", note)
     unknown = set(changes) - set(POLICY_FIELDS)
     if unknown:

@@ -394,7 +394,9 @@ TABLE: dict[str, Op] = {
     "policy_list": Op("401  200  200  200  200  200  200  200  200  200  200"),
     "policy_create": Op(
         "401  403  403  403  403  403  403  403  201  403  403",
+        # A change states the version it was made against ("*": whichever is current).
         body={"recommendations_per_need": 6, "note": "调整"},
+        headers=lambda w: {"HTTP_IF_MATCH": "*"},
     ),
     "policy_current_retrieve": Op("401  200  200  200  200  200  200  200  200  200  200"),
     "negative_list_list": Op(

@@ -71,7 +71,7 @@ def test_every_query_parameter_the_schema_documents_is_one_the_server_reads(api,
     assert checked > 50
 
 
-@pytest.mark.parametrize("header", ['"²"', '"' + "9" * 5000 + '"', "*", '"1", "2"'])
+@pytest.mark.parametrize("header", ['"²"', '"' + "9" * 5000 + '"', "**", '"1", "2"'])
 def test_malformed_if_match_is_a_400_on_the_header(api, agency_user, header):
     need_id = (
         api.as_user(agency_user).post("/api/v1/needs/", need_body(), format="json").json()["id"]
@@ -85,6 +85,40 @@ def test_malformed_if_match_is_a_400_on_the_header(api, agency_user, header):
     assert response.json()["code"] == "invalid_if_match"
     assert "If-Match" in response.json()["fields"]
     assert ScenarioNeed.objects.get(pk=need_id).title != "新标题"
+
+
+def test_if_match_any_updates_an_existing_need_at_its_current_version(api, agency_user):
+    # given
+    need_id = (
+        api.as_user(agency_user).post("/api/v1/needs/", need_body(), format="json").json()["id"]
+    )
+
+    # when: "*" (RFC 9110): any current representation, a precondition without a version
+    response = api.patch(
+        f"/api/v1/needs/{need_id}/", {"title": "新标题"}, format="json", HTTP_IF_MATCH="*"
+    )
+
+    # then
+    assert response.status_code == 200, response.json()
+    assert ScenarioNeed.objects.get(pk=need_id).title == "新标题"
+
+
+def test_if_match_any_with_a_stale_body_version_is_still_a_412(api, agency_user):
+    # given: a need edited once since version 1
+    client = api.as_user(agency_user)
+    need_id = client.post("/api/v1/needs/", need_body(), format="json").json()["id"]
+    client.patch(f"/api/v1/needs/{need_id}/", {"title": "一"}, format="json", HTTP_IF_MATCH="*")
+
+    # when: the body names the version the edit was made against
+    response = client.patch(
+        f"/api/v1/needs/{need_id}/",
+        {"title": "二", "version": 1},
+        format="json",
+        HTTP_IF_MATCH="*",
+    )
+
+    # then
+    assert response.status_code == 412
 
 
 def test_an_over_long_idempotency_key_is_a_400_and_creates_nothing(api, agency_user):
@@ -533,10 +567,13 @@ def test_a_policy_change_that_changes_nothing_is_refused_not_a_new_version(api, 
     before = PolicyVersion.objects.count()
     current = api.as_user(province_reviewer).get("/api/v1/policy/current/").json()
 
-    empty = api.post("/api/v1/policy/", {}, format="json")
+    empty = api.post("/api/v1/policy/", {"version": current["version"]}, format="json")
     same = api.post(
         "/api/v1/policy/",
-        {"recommendations_per_need": current["recommendations_per_need"]},
+        {
+            "recommendations_per_need": current["recommendations_per_need"],
+            "version": current["version"],
+        },
         format="json",
     )
 
@@ -549,7 +586,9 @@ def test_a_policy_change_against_an_older_version_is_a_412(api, province_reviewe
     api.as_user(province_reviewer)
     version = api.get("/api/v1/policy/current/").json()["version"]
     assert (
-        api.post("/api/v1/policy/", {"recommendations_per_need": 7}, format="json").status_code
+        api.post(
+            "/api/v1/policy/", {"recommendations_per_need": 7, "version": version}, format="json"
+        ).status_code
         == 201
     )
 
@@ -564,6 +603,75 @@ def test_a_policy_change_against_an_older_version_is_a_412(api, province_reviewe
     )
 
     assert stale.status_code == by_header.status_code == 412
+
+
+def test_a_policy_change_that_names_no_version_is_a_428(api, province_reviewer):
+    # given
+    api.as_user(province_reviewer)
+    before = PolicyVersion.objects.count()
+
+    # when: neither a version nor If-Match, as a PATCH would be refused
+    response = api.post("/api/v1/policy/", {"recommendations_per_need": 7}, format="json")
+
+    # then
+    assert response.status_code == 428
+    assert response.json()["code"] == "precondition_required"
+    assert PolicyVersion.objects.count() == before
+
+
+def test_a_policy_change_with_if_match_any_is_written_to_the_current_version(
+    api, province_reviewer
+):
+    # given
+    api.as_user(province_reviewer)
+    current = api.get("/api/v1/policy/current/").json()["version"]
+
+    # when: "*" (RFC 9110) states the precondition without naming a version
+    response = api.post(
+        "/api/v1/policy/", {"recommendations_per_need": 7}, format="json", HTTP_IF_MATCH="*"
+    )
+
+    # then
+    assert response.status_code == 201
+    assert response.json()["version"] == current + 1
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [
+        {"same_county": 0.1, "same_city": 0.1, "same_province": 0.1, "outside": 1.0},
+        {"same_county": 1.0, "same_city": 0.5, "same_province": 0.6, "outside": 0.0},
+    ],
+)
+def test_region_weights_that_rise_with_distance_are_refused(api, province_reviewer, weights):
+    # given
+    api.as_user(province_reviewer)
+    current = api.get("/api/v1/policy/current/").json()["version"]
+
+    # when
+    response = api.post(
+        "/api/v1/policy/", {"region_weights": weights, "version": current}, format="json"
+    )
+
+    # then: a field-level 400 saying nearer must not score lower than farther
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["region_weights"]
+    assert "由近及远" in response.json()["fields"]["region_weights"][0]
+    assert PolicyVersion.objects.count() == 1
+
+
+def test_region_weights_that_stay_equal_with_distance_are_accepted(api, province_reviewer):
+    # given
+    api.as_user(province_reviewer)
+    flat = dict.fromkeys(("same_county", "same_city", "same_province", "outside"), 0.5)
+
+    # when
+    response = api.post(
+        "/api/v1/policy/", {"region_weights": flat}, format="json", HTTP_IF_MATCH='"1"'
+    )
+
+    # then
+    assert response.status_code == 201
 
 
 def test_a_major_budget_line_above_the_largest_budget_is_refused(api, province_reviewer):

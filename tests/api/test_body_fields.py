@@ -403,7 +403,7 @@ def test_a_malformed_if_match_is_refused_even_with_a_body_version(api, agency_us
         f"/api/v1/needs/{need.pk}/",
         {"title": "新标题", "version": need.version},
         format="json",
-        HTTP_IF_MATCH="*",
+        HTTP_IF_MATCH='"v1"',
     )
 
     assert response.status_code == 400

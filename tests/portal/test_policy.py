@@ -67,6 +67,22 @@ def test_saving_needs_a_note_then_creates_a_version_and_starts_a_full_run(
     assert saved["Location"] == f"/workspace/runs/{run.pk}/"
 
 
+@pytest.mark.parametrize("action", ["save", "preview"])
+def test_region_weights_rising_with_distance_are_refused_by_the_services_check(
+    matched, province_reviewer, action
+):
+    # given: nearer firms weighted below farther ones
+    client = signed_in(province_reviewer)
+    data = editor_data(client, r_same_county="0.1", r_outside="1", action=action, note="试试")
+
+    # when
+    r = client.post(URL, data)
+
+    # then: the service's message (the API's too), and nothing saved
+    assert "地域权重应由近及远递减或持平" in r.content.decode()
+    assert PolicyVersion.objects.count() == 1
+
+
 def test_bad_weights_are_refused_in_place_with_what_was_typed(matched, province_reviewer):
     client = signed_in(province_reviewer)
     data = editor_data(client, r_same_county="2", w_text="abc", action="save", note="试试")
