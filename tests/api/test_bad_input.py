@@ -682,3 +682,27 @@ def test_a_major_budget_line_above_the_largest_budget_is_refused(api, province_r
 
     assert r.status_code == 400
     assert "major_budget_threshold_cny" in r.json()["fields"]
+
+
+@pytest.mark.parametrize("method", ["post", "patch", "delete"])
+def test_an_api_write_without_its_trailing_slash_is_a_308_naming_the_address(
+    api, agency_user, method
+):
+    # given
+    client = api.as_user(agency_user)
+
+    # when
+    response = getattr(client, method)("/api/v1/needs?x=1", {"title": "t"}, format="json")
+
+    # then: a redirect that keeps the method and body, and says where to
+    assert response.status_code == 308
+    assert response["Location"] == "/api/v1/needs/?x=1"
+    assert response.json()["code"] == "append_slash"
+    assert "/api/v1/needs/?x=1" in response.json()["detail"]
+
+
+def test_a_read_without_its_trailing_slash_keeps_the_301(api, agency_user):
+    response = api.as_user(agency_user).get("/api/v1/needs")
+
+    assert response.status_code == 301
+    assert response["Location"] == "/api/v1/needs/"
