@@ -9,10 +9,11 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
-from core.api.filters import IntegerFilter, StrictBooleanFilter, StrictFilterSet
+from core.api.filters import IdFilter, IntegerFilter, StrictBooleanFilter, StrictFilterSet
 from reference.filters import ChainSlugFilter, RegionCodeFilter
 from reference.models import IndustryChain, Region
 from scenarios.choices import (
+    BUDGET_MAX_CNY,
     CapabilityStatus,
     Certification,
     NeedStatus,
@@ -22,6 +23,11 @@ from scenarios.choices import (
     ValidationType,
 )
 from scenarios.models import Capability, NegativeListEntry, Pilot, ScenarioNeed
+
+# The values a need or capability can hold (the models' validators): a bound outside them is
+# a 400 naming the range, not a list that is silently empty or whole.
+TRL_RANGE = {"min_value": 1, "max_value": 9}
+BUDGET_RANGE = {"min_value": 0, "max_value": BUDGET_MAX_CNY}
 
 # Fields a text search looks in: each word must appear in one of them (core.search, used by
 # the API's ?search= and the pages alike).
@@ -78,13 +84,13 @@ class NeedFilter(StrictFilterSet):
     validation_type = django_filters.MultipleChoiceFilter(choices=ValidationType.choices)
     chain = ChainSlugFilter(method="filter_chain", label=_("产业链/赛道标识（含下级）"))
     region = RegionCodeFilter(method="filter_region", label=_("行政区划代码（含下级）"))
-    trl_min = IntegerFilter(field_name="min_trl", lookup_expr="gte")
-    trl_max = IntegerFilter(field_name="min_trl", lookup_expr="lte")
+    trl_min = IntegerFilter(field_name="min_trl", lookup_expr="gte", **TRL_RANGE)
+    trl_max = IntegerFilter(field_name="min_trl", lookup_expr="lte", **TRL_RANGE)
     budget_min = IntegerFilter(
-        field_name="budget_cny", lookup_expr="gte", label=_("预算下限（元）")
+        field_name="budget_cny", lookup_expr="gte", label=_("预算下限（元）"), **BUDGET_RANGE
     )
     budget_max = IntegerFilter(
-        field_name="budget_cny", lookup_expr="lte", label=_("预算上限（元）")
+        field_name="budget_cny", lookup_expr="lte", label=_("预算上限（元）"), **BUDGET_RANGE
     )
     has_budget = StrictBooleanFilter(
         field_name="budget_cny",
@@ -94,7 +100,7 @@ class NeedFilter(StrictFilterSet):
     )
     high_value = StrictBooleanFilter(field_name="is_high_value")
     is_major = StrictBooleanFilter()
-    agency = IntegerFilter(field_name="agency_id")
+    agency = IdFilter(field_name="agency_id")
 
     class Meta:
         model = ScenarioNeed
@@ -129,12 +135,12 @@ class CapabilityFilter(StrictFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=CapabilityStatus.choices)
     chain = ChainSlugFilter(method="filter_chain", label=_("产业链/赛道标识（含下级）"))
     region = RegionCodeFilter(method="filter_region", label=_("行政区划代码（含下级）"))
-    trl_min = IntegerFilter(field_name="trl", lookup_expr="gte")
-    trl_max = IntegerFilter(field_name="trl", lookup_expr="lte")
+    trl_min = IntegerFilter(field_name="trl", lookup_expr="gte", **TRL_RANGE)
+    trl_max = IntegerFilter(field_name="trl", lookup_expr="lte", **TRL_RANGE)
     certification = django_filters.ChoiceFilter(
         choices=Certification.choices, method="filter_certification"
     )
-    firm = IntegerFilter(field_name="firm_id")
+    firm = IdFilter(field_name="firm_id")
 
     class Meta:
         model = Capability
@@ -177,8 +183,8 @@ class PilotFilter(StrictFilterSet):
     drafts the user cannot see) from ids that do not."""
 
     status = django_filters.ChoiceFilter(choices=PilotStatus.choices)
-    need = IntegerFilter(field_name="need_id")
-    capability = IntegerFilter(field_name="capability_id")
+    need = IdFilter(field_name="need_id")
+    capability = IdFilter(field_name="capability_id")
 
     class Meta:
         model = Pilot

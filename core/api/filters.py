@@ -39,21 +39,45 @@ class StrictBooleanFilter(django_filters.TypedChoiceFilter):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 class Int64Field(forms.IntegerField):
     """A whole number the database's 64-bit integers hold (a larger id is a 400, not an
-    ``OverflowError`` on SQLite)."""
+    ``OverflowError`` on SQLite), within ``min_value``–``max_value`` where the filter states
+    them: out of range, the 400 names the range, as ``page_size``'s does."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("min_value", -(2**63))
-        kwargs.setdefault("max_value", 2**63 - 1)
+        low = kwargs.setdefault("min_value", INT64_MIN)
+        high = kwargs.setdefault("max_value", INT64_MAX)
+        if high == INT64_MAX:
+            limit = f"≥{low}" if low != INT64_MIN else ""
+        else:
+            limit = f"{low}–{high}" if low != INT64_MIN else f"≤{high}"
+        if limit:
+            message = _("必须是整数（%(limit)s）。") % {"limit": limit}
+            kwargs["error_messages"] = {
+                "min_value": message,
+                "max_value": message,
+                **kwargs.get("error_messages", {}),
+            }
         super().__init__(*args, **kwargs)
 
 
 @extend_schema_field(OpenApiTypes.INT)
 class IntegerFilter(django_filters.NumberFilter):
-    """Whole numbers only (0.5 is a 400), within 64 bits."""
+    """Whole numbers only (0.5 is a 400), within 64 bits, or within ``min_value`` and
+    ``max_value`` when given (``trl_min=10`` is a 400, not an empty list)."""
 
     field_class = Int64Field
+
+
+class IdFilter(IntegerFilter):
+    """A row's id: a positive whole number."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        super().__init__(*args, **kwargs)
 
 
 class StrictFilterSet(django_filters.FilterSet):

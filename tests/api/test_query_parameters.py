@@ -227,3 +227,41 @@ def test_budget_filters_that_contradict_each_other_are_refused(api, query, field
 
     assert r.status_code == 400
     assert field in r.json()["fields"]
+
+
+@pytest.mark.parametrize(
+    ("url", "name", "value", "allowed"),
+    [
+        ("/api/v1/public/needs/", "trl_min", "-1", "1–9"),
+        ("/api/v1/public/needs/", "trl_min", "10", "1–9"),
+        ("/api/v1/public/needs/", "trl_max", "0", "1–9"),
+        ("/api/v1/public/needs/", "budget_min", "-1", "0–10000000000"),
+        ("/api/v1/public/needs/", "budget_max", str(10**10 + 1), "0–10000000000"),
+        ("/api/v1/public/capabilities/", "trl_max", "10", "1–9"),
+        ("/api/v1/needs/", "agency", "0", "≥1"),
+        ("/api/v1/capabilities/", "firm", "-5", "≥1"),
+        ("/api/v1/pilots/", "need", "0", "≥1"),
+        ("/api/v1/matches/", "run", "-1", "≥1"),
+    ],
+)
+def test_a_numeric_filter_out_of_its_range_is_a_400_naming_the_range(
+    api, platform_admin, url, name, value, allowed
+):
+    # given
+    client = api.as_user(platform_admin)
+
+    # when
+    response = client.get(url, {name: value})
+
+    # then: refused as page_size is, with the values it takes
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == [name]
+    assert response.json()["fields"][name] == [f"必须是整数（{allowed}）。"]
+
+
+def test_numeric_filters_at_their_bounds_still_filter(api):
+    query = {"trl_min": "1", "trl_max": "9", "budget_min": "0", "budget_max": str(10**10)}
+
+    response = api.get("/api/v1/public/needs/", query)
+
+    assert response.status_code == 200
