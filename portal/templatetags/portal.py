@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from core.words import listing
 from portal.labels import VERB_LABELS
 from reference.selectors import (
     ChainNode,
@@ -117,8 +118,7 @@ def highlight(text: str, words: Iterable[str] | None) -> SafeString:
 @register.filter
 def words(items: Iterable[str] | None) -> str:
     """A list of words joined the way the active language lists them (、 or , )."""
-    separator = ", " if (get_language() or "").startswith("en") else "、"
-    return separator.join(str(item) for item in items or [])
+    return listing(items or [])
 
 
 @register.simple_tag(takes_context=True)

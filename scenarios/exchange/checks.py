@@ -13,6 +13,7 @@ from accounts.choices import OrganizationKind
 from accounts.models import Organization
 from accounts.validators import organization_name_key
 from core.errors import DomainError
+from core.words import listing
 from reference.models import IndustryChain, Region
 from reference.services import home_province
 from scenarios.exchange.columns import CAPABILITY_COLUMNS, NEED_COLUMNS
@@ -139,7 +140,7 @@ def _check_chains(rows: Sequence[ParsedRow], errors: list[RowError]) -> dict[str
                     row.number,
                     "chains",
                     _("未知的产业链/赛道：%(slugs)s（填标识或页面上的名称）。")
-                    % {"slugs": "、".join(unknown[:5])},
+                    % {"slugs": listing(unknown[:5])},
                 )
             )
     return paths

@@ -1,5 +1,6 @@
 """Problems found in a file: one per row and field, all reported at once."""
 
+import csv
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -85,3 +86,20 @@ def raise_if_errors(
 ) -> None:
     if errors:
         raise ImportRejected(sort_errors(errors, columns), max_errors=limits.max_errors)
+
+
+def csv_problem(exc: csv.Error, *, line: int, row_start: int) -> ImportRejected:
+    """Why a file cannot be read as CSV, at the line where it goes wrong (``line``: the
+    reader's); for a quote never closed, the line of the row it opens (``row_start``: the
+    reader only notices at the end of the file)."""
+    reason = str(exc)
+    if "unexpected end of data" in reason:
+        reason = _("引号没有闭合，从这一行起直到文件末尾都被读成了一个单元格")
+        line = row_start
+    elif "expected after" in reason:
+        reason = _("引号闭合后应紧跟英文逗号或换行")
+    elif "field larger than field limit" in reason:
+        reason = _("单元格过长")
+    return file_error(
+        _("CSV 格式错误（第 %(line)s 行）：%(reason)s。") % {"line": line, "reason": reason}
+    )

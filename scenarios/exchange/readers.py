@@ -18,9 +18,16 @@ from openpyxl.packaging.manifest import Manifest
 from openpyxl.xml.constants import ARC_CONTENT_TYPES, SHARED_STRINGS
 from openpyxl.xml.functions import fromstring
 
+from core.words import listing
 from scenarios.exchange.cells import CellError, cell_text, convert_cell, csv_unescape, is_blank
 from scenarios.exchange.columns import COLUMNS, Column, ignored_names
-from scenarios.exchange.errors import ImportRejected, RowError, file_error, sort_errors
+from scenarios.exchange.errors import (
+    ImportRejected,
+    RowError,
+    csv_problem,
+    file_error,
+    sort_errors,
+)
 from scenarios.exchange.json_reasons import json_syntax_reason
 from scenarios.exchange.limits import (
     INFLATE_RATIO_FLOOR,
@@ -209,12 +216,12 @@ def _map_header(
         names.append(name)
     problems = []
     if unknown:
-        problems.append(RowError(1, "", _("未知的列：%(cols)s。") % {"cols": "、".join(unknown)}))
+        problems.append(RowError(1, "", _("未知的列：%(cols)s。") % {"cols": listing(unknown)}))
     if duplicate:
-        problems.append(RowError(1, "", _("重复的列：%(cols)s。") % {"cols": "、".join(duplicate)}))
+        problems.append(RowError(1, "", _("重复的列：%(cols)s。") % {"cols": listing(duplicate)}))
     missing = [c.name for c in columns if c.required and c.name not in names]
     if missing:
-        problems.append(RowError(1, "", _("缺少必填列：%(cols)s。") % {"cols": "、".join(missing)}))
+        problems.append(RowError(1, "", _("缺少必填列：%(cols)s。") % {"cols": listing(missing)}))
     if problems:
         raise ImportRejected(problems)
     return names
@@ -235,11 +242,15 @@ def _row_from_cells(number: int, cells: Sequence[Any], names: Sequence[str | Non
 def _read_csv(
     data: bytes, columns: Sequence[Column], limits: ExchangeLimits, ignored: frozenset[str]
 ) -> Iterator[_RawRow]:
-    """The file's rows one by one (a caller keeps what it needs of each, not the file)."""
+    """The file's rows one by one (a caller keeps what it needs of each, not the file).
+
+    Strict: a quote left open is an error naming its line, not the rest of the file read
+    as one cell (and then every other column of that row reported missing)."""
     _decode(data)  # the whole file is UTF-8 text, or a clear error before any row
     text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
-    reader = csv.reader(text)
+    reader = csv.reader(text, strict=True)
     count = 0
+    row_start = 1  # the physical line the row being read starts on
     try:
         header = next(reader, None)
         if header is None:
@@ -247,7 +258,9 @@ def _read_csv(
         if len(header) > MAX_COLUMNS:
             raise file_error(_("列数过多（%(n)s 列）。") % {"n": len(header)})
         names = _map_header([csv_unescape(c) for c in header], columns, ignored)
+        row_start = reader.line_num + 1
         for number, cells in enumerate(reader, start=2):
+            row_start = reader.line_num + 1
             if number > limits.max_physical_rows:
                 raise _too_many_lines(limits)
             if all(not c.strip() for c in cells):
@@ -257,13 +270,7 @@ def _read_csv(
             count += 1
             yield _row_from_cells(number, [csv_unescape(c) for c in cells], names)
     except csv.Error as exc:
-        reason = str(exc)
-        if "field larger than field limit" in reason:
-            reason = _("单元格过长")
-        raise file_error(
-            _("CSV 格式错误（第 %(line)s 行）：%(reason)s。")
-            % {"line": reader.line_num, "reason": reason}
-        ) from None
+        raise csv_problem(exc, line=reader.line_num, row_start=row_start) from None
 
 
 def _count_string_items(archive: zipfile.ZipFile, name: str, *, stop_after: int) -> int:

@@ -4,6 +4,7 @@ English or in wrong Chinese in a zh-hans response, and error pages outside DRF i
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from tests import factories
@@ -180,3 +181,24 @@ def test_an_import_form_django_cannot_read_is_refused_in_the_callers_language(
     assert body["code"] == "parse_error"
     assert body["detail"].startswith(expected)
     assert "Multipart form parse error" not in body["detail"]
+
+
+@pytest.mark.parametrize(("language", "separator"), [("en", ", "), ("zh-hans", "、")])
+def test_an_import_lists_its_bad_columns_with_the_readers_separator(
+    api, platform_admin, language, separator
+):
+    # given: two unknown columns, and required ones missing
+    body = {"file": SimpleUploadedFile("needs.csv", b"ref,colour,shape\nA,red,round\n")}
+
+    # when
+    response = api.as_user(platform_admin).post(
+        "/api/v1/needs/import/", body, format="multipart", HTTP_ACCEPT_LANGUAGE=language
+    )
+
+    # then: each list joined as the reader's language joins one
+    assert response.status_code == 400
+    messages = " ".join(m for ms in response.json()["fields"].values() for m in ms)
+    assert f"colour{separator}shape" in messages
+    assert f"title{separator}description" in messages
+    if language == "en":
+        assert "、" not in messages

@@ -898,6 +898,21 @@ def test_needs_import_refuses_csv_cell_beyond_the_csv_field_limit():
     assert "单元格过长" in reason
 
 
+def test_needs_import_refuses_an_unclosed_csv_quote_naming_its_line():
+    # given: the second data row opens a quote it never closes
+    rows = as_csv([need_row(), need_row(ref="IMP-N-002")]).decode("utf-8-sig").splitlines()
+    rows[2] = rows[2].replace(",", ',"', 1)
+    data = ("\n".join(rows) + "\n").encode()
+
+    # when
+    exc = rejection(lambda: needs_import(actor=None, data=data, fmt="csv"))
+
+    # then: one problem with the file, at line 3, not every other column of a row "必填"
+    assert [e.row for e in exc.errors] == [0]
+    assert "CSV 格式错误（第 3 行）" in exc.errors[0].reason
+    assert "引号没有闭合" in exc.errors[0].reason
+
+
 @pytest.mark.parametrize(
     ("payload", "expected"),
     [
