@@ -1,6 +1,6 @@
 """Django's CommonMiddleware, with a method-preserving slash redirect for the API."""
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.middleware.common import CommonMiddleware
 from django.utils.http import escape_leading_slashes
 from django.utils.translation import gettext as _
@@ -17,7 +17,9 @@ class AppendSlashMiddleware(CommonMiddleware):
     with a JSON body naming that address, instead of a 301 with an empty HTML body (or,
     with DEBUG on, Django's RuntimeError page)."""
 
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
         if (
             response.status_code == 404
             and request.method not in SAFE_METHODS
