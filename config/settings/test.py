@@ -35,7 +35,12 @@ CELERY_TASK_ALWAYS_EAGER = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LANGUAGE_CODE = "zh-hans"
-MATCHING_INDEX_DIR = str(BASE_DIR / "var" / "test-matching")
+# One index directory per pytest-xdist worker: the files are named by policy and variant, not by
+# database, so two workers' indexes of different test databases would overwrite each other.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+MATCHING_INDEX_DIR = str(
+    BASE_DIR / "var" / ("test-matching" + (f"-{_XDIST_WORKER}" if _XDIST_WORKER else ""))
+)
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {  # noqa: F405
     "anon": "10000/min",
     "user": "10000/min",
