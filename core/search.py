@@ -211,14 +211,16 @@ def search_words(text: str) -> list[str]:
 def search_terms(text: str) -> list[tuple[str, ...]]:
     """Each word of ``text`` (``search_words``) with the forms it is looked for in: as
     typed, its NFKC form (full-width letters, digits and punctuation as ASCII) and that
-    form written full-width (``AI`` as ``ＡＩ``, as a Chinese input method types it), each
-    where it differs. The text is stored as typed, so any of them may be the one in it."""
+    form written full-width, as typed and upper-cased (``ai`` as ``ａｉ`` and ``ＡＩ``, as a
+    Chinese input method types it), each where it differs. The text is stored as typed, so any of them may be the one in it."""
     terms: list[tuple[str, ...]] = []
     for word in search_words(text):
         normal = unicodedata.normalize("NFKC", word)
         forms = [word]
         if normal.strip():
-            forms += [normal, normal.translate(FULL_WIDTH)]
+            # Full-width letters are compared as typed: the database's case folding may not
+            # know them (ocr finds no ＯＣＲ), so the upper-case form is looked for too.
+            forms += [normal, normal.translate(FULL_WIDTH), normal.upper().translate(FULL_WIDTH)]
         terms.append(tuple(dict.fromkeys(forms)))
     return terms
 

@@ -39,7 +39,8 @@ cat <<MSG
   平台已启动 / service running — 从这里开始 / start here:
     http://127.0.0.1:${PORT}/              首页：机会清单、能力清单、登录 (home, lists, sign-in)
     http://127.0.0.1:${PORT}/login/        登录：agency360100-1（需求单位）、listfirm01（企业）、
-                                           city360100（委员会）、expert1-1（专家）
+                                           city360700（市级委员会）、province（省级委员会）、
+                                           expert1-1（专家）
                                            密码 / password: ${DEMO_PASSWORD:-demo-pass-2026}
     http://127.0.0.1:${PORT}/admin/        运营管理后台 (admin)
     http://127.0.0.1:${PORT}/api/docs/     API 交互文档 (OpenAPI: /api/schema/)

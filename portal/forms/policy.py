@@ -20,16 +20,10 @@ from scenarios.services.negative_list import keyword_problem
 from scenarios.services.policy import (
     MATCHING_FEATURES,
     REGION_KEYS,
+    REGION_LABELS,
     REGION_WEIGHT_MAX,
     RELATIVE_WEIGHT_MAX,
 )
-
-REGION_LABELS = {
-    "same_county": _("同一区县"),
-    "same_city": _("同一设区市"),
-    "same_province": _("省内其他地区"),
-    "outside": _("省外"),
-}
 
 
 class _WeightField(forms.DecimalField):

@@ -22,6 +22,7 @@ from portal.lists import ListPaginator
 from portal.views.common import not_your_page
 from scenarios import selectors
 from scenarios.lifecycle import ASSESSABLE_NEED_STATUSES
+from scenarios.models.needs import SCORE_SHOWN_FROM_EXPERTS
 from scenarios.services.assessments import assessment_submit
 from scenarios.services.policy import policy_current
 
@@ -56,7 +57,7 @@ def home(request: HttpRequest) -> HttpResponse:
 # when at least this many others scored: with fewer, each would give away a colleague's own
 # scores (with one other, their "mean" is their score; with two, my own score and the
 # panel's mean narrow theirs down).
-PANEL_MIN_OTHERS = 3
+PANEL_MIN_OTHERS = SCORE_SHOWN_FROM_EXPERTS - 1  # one's own score and three others'
 
 
 @dataclass(frozen=True)

@@ -30,9 +30,11 @@ from scenarios.services import negative_list as negative_services
 from scenarios.services.policy import (
     MATCHING_FEATURES,
     REGION_KEYS,
+    REGION_LABELS,
     policy_changes_since,
     policy_current,
     policy_update,
+    rising_region_pairs,
 )
 
 # Service field names → the editor's (its errors land beside the inputs).
@@ -147,10 +149,18 @@ def _preview(request: HttpRequest, form: PolicyForm) -> dict[str, Any]:
         )
     except DomainError as exc:
         apply_service_errors(form, exc, POLICY_ALIASES)
+        _mark_rising_weights(form)
         return {}
     if ref and not previews:
         form.add_error("preview_need", _("该需求不在匹配中（未发布或已结束）。"))
     return {"previews": previews, "previewed": True}
+
+
+def _mark_rising_weights(form: PolicyForm) -> None:
+    """Mark each region weight below its farther neighbour's (the service's message above the
+    form names them; the boxes show where)."""
+    for near, far in rising_region_pairs(form.region_weights()):
+        form.add_error(f"r_{near}", _("不能低于“%(far)s”的权重。") % {"far": REGION_LABELS[far]})
 
 
 def _ask_to_look_again(form: PolicyForm, current: int, conflicts: list[str]) -> None:
@@ -192,6 +202,7 @@ def _save(request: HttpRequest, policy: Any, form: PolicyForm) -> dict[str, Any]
         return None
     except DomainError as exc:
         apply_service_errors(form, exc, POLICY_ALIASES)
+        _mark_rising_weights(form)
         return None
     if based_on != current:
         merged = _("您编辑期间第 %(v)s 版已保存；您修改的项已在其基础上保存，")
@@ -282,7 +293,11 @@ def negative_deactivate(request: HttpRequest, entry_id: int) -> HttpResponse:
                 actor=request.user, entry=entry, reason=reason
             )
         except DomainError as exc:
-            messages.error(request, exc.message)
+            problems = getattr(exc, "fields", {}).get("reason") or [exc.message]
+            messages.error(
+                request,
+                _("未停用“%(entry)s”：理由%(problem)s") % {"entry": entry, "problem": problems[0]},
+            )
         else:
             messages.success(request, _("已停用该负面清单条目；推荐将由随即发起的全量匹配更新。"))
     return redirect(reverse("portal:committee-policy") + "#negative")

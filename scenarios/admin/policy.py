@@ -4,17 +4,15 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from activity.admin import AuditTrailMixin
-from core.admin import ServiceErrorsMixin, ViewOnlyMixin, column, run_each
-from scenarios import events
+from core.admin import ServiceErrorsMixin, ViewOnlyMixin, column
 from scenarios.choices import NegativeListKind
 from scenarios.models import NegativeListEntry, PolicyVersion
-from scenarios.services.negative_list import negative_entry_create, negative_entry_deactivate
+from scenarios.services.negative_list import negative_entry_create
 
 
 @admin.register(PolicyVersion)
@@ -62,7 +60,8 @@ class NegativeListEntryForm(forms.ModelForm):
 
 @admin.register(NegativeListEntry)
 class NegativeListEntryAdmin(ServiceErrorsMixin, AuditTrailMixin, admin.ModelAdmin):
-    """Entries are added through ``negative_entry_create`` and switched off, never deleted."""
+    """Entries are added through ``negative_entry_create``, never deleted, and switched off on
+    the province's policy page (or the API), which take the reason the audit keeps."""
 
     form = NegativeListEntryForm
 
@@ -72,7 +71,7 @@ class NegativeListEntryAdmin(ServiceErrorsMixin, AuditTrailMixin, admin.ModelAdm
     search_fields = ["keyword", "reason", "chain__name_zh", "chain__slug"]
     list_select_related = ["chain", "created_by"]
     autocomplete_fields = ["chain"]
-    actions = ["deactivate"]
+    actions = None
     readonly_fields = ["audit_trail", "created_by_col"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -97,15 +96,3 @@ class NegativeListEntryAdmin(ServiceErrorsMixin, AuditTrailMixin, admin.ModelAdm
             chain_slug=chain.slug if chain else "",
         )
         obj.pk = entry.pk
-
-    @admin.action(description=_("停用所选条目"))
-    def deactivate(self, request: HttpRequest, queryset: QuerySet[NegativeListEntry]) -> None:
-        # One announcement for the whole selection: matching rescores once, not per entry.
-        with events.bulk_publishing():
-            run_each(
-                self,
-                request,
-                queryset,
-                lambda entry: negative_entry_deactivate(actor=request.user, entry=entry),
-                str(_("已停用")),
-            )

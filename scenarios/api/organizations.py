@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from accounts.api.serializers import OrganizationSerializer
 from accounts.models import Organization
 from accounts.selectors import organization_list_for_user
-from core.api.fields import Serializer, StringField, reject_body_fields
+from core.api.fields import Serializer, StringField
 from scenarios.access import check_supervisor
 from scenarios.choices import Certification
 from scenarios.services.firms import (
@@ -36,6 +36,23 @@ class CertifyInputSerializer(Serializer):
     reason = StringField(max_length=2000, allow_blank=True, required=False, default="")
 
 
+class VerifyInputSerializer(Serializer):
+    """Body of a firm's verification, all optional: what was checked (required when the
+    firm's name resembles another organization's) and, as the page offers in the same step,
+    the certifications and capacity checked (recorded as a certification, audited)."""
+
+    reason = StringField(max_length=2000, allow_blank=True, required=False, default="")
+    certifications = serializers.ListField(
+        child=serializers.ChoiceField(choices=Certification.choices),
+        max_length=len(Certification.choices),
+        required=False,
+        help_text="the certifications checked with the verification (omit: none recorded)",
+    )
+    capacity = serializers.IntegerField(
+        min_value=1, max_value=1000, allow_null=True, required=False, default=None
+    )
+
+
 class OrganizationReasonInputSerializer(Serializer):
     """Body of a firm's suspension or reinstatement (an organization has no version)."""
 
@@ -57,12 +74,22 @@ class OrganizationViewSet(
     def get_queryset(self) -> QuerySet[Organization]:
         return organization_list_for_user(user=self.request.user)
 
-    @extend_schema(request=None, responses={200: OrganizationSerializer}, summary="认证企业")
+    @extend_schema(
+        request=VerifyInputSerializer, responses={200: OrganizationSerializer}, summary="认证企业"
+    )
     @action(detail=True, methods=["post"])
     def verify(self, request: Request, pk: str | None = None) -> Response:
         org = self.get_object()
-        reject_body_fields(request.data)
-        org = organization_verify(actor=request.user, organization=org)
+        data = VerifyInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        checked = data.validated_data.get("certifications")
+        org = organization_verify(
+            actor=request.user,
+            organization=org,
+            reason=data.validated_data["reason"],
+            certifications=list(checked) if checked is not None else None,
+            capacity=data.validated_data["capacity"],
+        )
         return Response(OrganizationSerializer(org).data)
 
     @extend_schema(

@@ -13,7 +13,6 @@ from core.api.fields import (
     Serializer,
     SlugStringField,
     StringField,
-    reject_body_fields,
 )
 from core.api.mixins import expected_version
 from core.api.schema import error_responses
@@ -95,6 +94,13 @@ class PolicyInputSerializer(Serializer):
         help_text="the current version the changes were made against (or If-Match; one of "
         "them is required, 428 otherwise); a newer current version is a 412",
     )
+
+
+class DeactivateInputSerializer(Serializer):
+    """Why an entry is switched off (audited; the items it held back may publish after it).
+    Required, except to repeat the call on an entry already off."""
+
+    reason = StringField(max_length=500, allow_blank=True, required=False, default="")
 
 
 class NegativeListEntryInputSerializer(Serializer):
@@ -180,10 +186,17 @@ class NegativeListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
         return Response(NegativeListEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: NegativeListEntrySerializer}, summary="停用条目")
+    @extend_schema(
+        request=DeactivateInputSerializer,
+        responses={200: NegativeListEntrySerializer},
+        summary="停用条目",
+    )
     @action(detail=True, methods=["post"])
     def deactivate(self, request: Request, pk: str | None = None) -> Response:
         entry = self.get_object()
-        reject_body_fields(request.data)
-        entry = negative_entry_deactivate(actor=request.user, entry=entry)
+        data = DeactivateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = negative_entry_deactivate(
+            actor=request.user, entry=entry, reason=data.validated_data["reason"]
+        )
         return Response(NegativeListEntrySerializer(entry).data)

@@ -28,10 +28,10 @@ class ScenarioNeedQuerySet(models.QuerySet["ScenarioNeed"]):
         return self.filter(status__in=MATCHABLE_NEED_STATUSES)
 
 
-# Below this many experts, the mean of their scores gives a colleague's own scores away
-# (one other expert: the mean is that expert's score); the expert page hides the panel's
-# figures below three others for the same reason.
-SCORE_SHOWN_FROM_EXPERTS = 3
+# Below this many experts, the mean of their scores gives colleagues' scores away to an
+# expert who is one of them (one other: the mean is that expert's score; two others: their
+# mean follows from one's own); the expert page shows the panel's figures from three others.
+SCORE_SHOWN_FROM_EXPERTS = 4
 
 
 class ScenarioNeed(KeepsChainIds, models.Model):

@@ -12,10 +12,12 @@ from django.utils.translation import gettext as _
 
 from accounts.choices import OrganizationKind
 from accounts.models import Organization
+from accounts.selectors import similar_organization_names
 from activity.services import audit_record, notify_users
 from core.actors import Actor, acting_user
 from core.errors import ActorNotAllowed, InvalidInput
 from core.locks import lock_one
+from core.validation import check_text
 from core.words import listing
 from scenarios import events
 from scenarios.access import may_supervise_firm
@@ -52,6 +54,14 @@ def organization_verify(
         raise ActorNotAllowed(_("只有平台管理员或企业所在地的工作委员会可以认证企业。"))
     if org.verified_at is not None:
         return org
+    check_text("reason", reason)
+    if actor is not None and not reason.strip() and similar_organization_names([org]):
+        # A name a reader could take for another organization's is verified only with a
+        # word on what was checked, whoever calls (the page and the API alike).
+        raise InvalidInput(
+            _("名称与已有单位相近：请写明核对了什么（如营业执照的名称和信用代码）。"),
+            fields={"reason": [_("名称与已有单位相近，认证时必须填写核验依据。")]},
+        )
     if certifications is not None and (
         set(certifications) != set(org.verified_certifications)
         or capacity != org.verified_capacity
@@ -149,6 +159,9 @@ def organization_reinstate(
         raise ActorNotAllowed(_("只有平台管理员或企业所在地的工作委员会可以恢复企业。"))
     if org.suspended_at is None:
         return org
+    check_text("reason", reason)
+    if not reason.strip():  # the firm and the audit read why its suspension ended
+        raise InvalidInput(_("请填写理由。"), fields={"reason": [_("不能为空。")]})
     org.suspended_at = None
     org.suspension_reason = ""
     org.save(update_fields=["suspended_at", "suspension_reason"])

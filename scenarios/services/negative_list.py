@@ -9,7 +9,7 @@ from activity.services import audit_record
 from core.actors import Actor, acting_user
 from core.errors import ActorNotAllowed, InvalidInput
 from core.locks import lock_one
-from core.validation import invisible, text_problem
+from core.validation import check_text, invisible, text_problem
 from reference.models import IndustryChain
 from scenarios import events
 from scenarios.choices import NegativeListKind
@@ -118,14 +118,19 @@ def negative_entry_deactivate(
     *, actor: Actor, entry: NegativeListEntry, reason: str = ""
 ) -> NegativeListEntry:
     """Switch an entry off (entries are kept for the record, never deleted); announces
-    ``negative_list_changed`` after commit. ``reason`` is audited (the portal requires
-    one; the API's action takes no body)."""
+    ``negative_list_changed`` after commit. ``reason`` is required and audited: the
+    items the entry held back may publish after it. An entry already off is returned as it
+    is (a repeated call answers as the first did)."""
     _check_province(actor)
-    if problem := text_problem(reason):
-        raise InvalidInput(_("理由无效。"), fields={"reason": [problem]})
+    check_text("reason", reason)
     entry = lock_one(NegativeListEntry, entry.pk)
     if not entry.active:
         return entry
+    if not reason.strip():
+        raise InvalidInput(
+            _("停用“%(entry)s”需要填写理由。") % {"entry": entry},
+            fields={"reason": [_("不能为空。")]},
+        )
     entry.active = False
     entry.save(update_fields=["active"])
     audit_record(

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.roles import is_province_committee_member
 from activity.services import audit_record
@@ -29,6 +30,12 @@ POLICY_FIELDS = (
 )
 MATCHING_FEATURES = ("text", "chain", "keywords", "trl", "region", "track_record", "capacity")
 REGION_KEYS = ("same_county", "same_city", "same_province", "outside")
+REGION_LABELS = {
+    "same_county": gettext_lazy("同一区县"),
+    "same_city": gettext_lazy("同一设区市"),
+    "same_province": gettext_lazy("省内其他地区"),
+    "outside": gettext_lazy("省外"),
+}
 
 
 def check_policy_editor(actor: Actor | None, _obj: Any = None) -> None:
@@ -71,14 +78,27 @@ def _check_weights(name: str, weights: Any, keys: tuple[str, ...]) -> list[str]:
     return []
 
 
+def rising_region_pairs(weights: dict[str, float]) -> list[tuple[str, str]]:
+    """The (nearer, farther) neighbours of ``REGION_KEYS`` whose weights rise with distance."""
+    return [
+        (near, far)
+        for near, far in itertools.pairwise(REGION_KEYS)
+        if near in weights and far in weights and weights[near] < weights[far]
+    ]
+
+
 def _check_distance_order(weights: dict[str, float]) -> list[str]:
     """Region weights never rise from nearest (``REGION_KEYS`` order) to farthest: a nearer
     firm scoring lower than a farther one turns the region feature upside down."""
     rising = [
         _("%(near)s（%(a)s）低于 %(far)s（%(b)s）")
-        % {"near": near, "a": f"{weights[near]:g}", "far": far, "b": f"{weights[far]:g}"}
-        for near, far in itertools.pairwise(REGION_KEYS)
-        if weights[near] < weights[far]
+        % {
+            "near": REGION_LABELS[near],
+            "a": f"{weights[near]:g}",
+            "far": REGION_LABELS[far],
+            "b": f"{weights[far]:g}",
+        }
+        for near, far in rising_region_pairs(weights)
     ]
     if rising:
         return [_("地域权重应由近及远递减或持平：%(pairs)s。") % {"pairs": listing(rising)}]

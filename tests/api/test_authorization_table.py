@@ -407,7 +407,9 @@ TABLE: dict[str, Op] = {
         body={"kind": "keyword", "keyword": "赌博", "reason": "禁止类"},
     ),
     "negative_list_deactivate_create": Op(
-        "401  403  403  403  403  403  403  403  200  403  200", target="negative_entry"
+        "401  403  403  403  403  403  403  403  200  403  200",
+        target="negative_entry",
+        body={"reason": "政策调整"},
     ),
     # -- activity ---------------------------------------------------------------------
     "notifications_list": Op(

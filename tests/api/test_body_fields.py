@@ -29,9 +29,7 @@ READ_ONLY = "只读字段，不能在此修改。"
 # Write operations that take no body at all: any key is unknown.
 BODILESS = {
     "POST /api/v1/match-runs/{id}/cancel/",
-    "POST /api/v1/negative-list/{id}/deactivate/",
     "POST /api/v1/notifications/{id}/read/",
-    "POST /api/v1/organizations/{id}/verify/",
 }
 
 
@@ -276,26 +274,30 @@ def test_negative_list_entry_refuses_active(api, province_reviewer):
     assert not NegativeListEntry.objects.exists()
 
 
-def test_a_bodiless_action_refuses_a_key(api, province_reviewer):
-    entry = NegativeListEntry.objects.create(kind="keyword", keyword="禁用词", reason="测试")
+def test_deactivating_an_entry_takes_a_reason_and_nothing_else(api, province_reviewer):
+    from activity.models import AuditEvent
 
-    refused = api.as_user(province_reviewer).post(
-        f"/api/v1/negative-list/{entry.pk}/deactivate/", {"active": True}, format="json"
-    )
-    empty = api.post(f"/api/v1/negative-list/{entry.pk}/deactivate/", {}, format="json")
+    entry = NegativeListEntry.objects.create(kind="keyword", keyword="禁用词", reason="测试")
+    client = api.as_user(province_reviewer)
+    url = f"/api/v1/negative-list/{entry.pk}/deactivate/"
+
+    refused = client.post(url, {"active": True}, format="json")
+    no_body = client.post(url)
+    blank = client.post(url, {"reason": "  "}, format="json")
+    hidden = client.post(url, {"reason": "\u202e政策调整"}, format="json")
+    done = client.post(url, {"reason": "政策调整"}, format="json")
+    again = client.post(url)  # a repeated call answers as the first did
 
     assert refused.status_code == 400
-    assert refused.json()["fields"] == {"active": ["未知字段。此处不接受任何字段。"]}
-    assert empty.status_code == 200, empty.json()
-    assert empty.json()["active"] is False
-
-
-def test_a_bodiless_action_takes_no_body_at_all(api, province_reviewer):
-    entry = NegativeListEntry.objects.create(kind="keyword", keyword="禁用词", reason="测试")
-
-    response = api.as_user(province_reviewer).post(f"/api/v1/negative-list/{entry.pk}/deactivate/")
-
-    assert response.status_code == 200, response.json()
+    assert refused.json()["fields"] == {"active": ["未知字段。可用：reason。"]}
+    assert (no_body.status_code, list(no_body.json()["fields"])) == (400, ["reason"])
+    assert (blank.status_code, list(blank.json()["fields"])) == (400, ["reason"])
+    assert (hidden.status_code, list(hidden.json()["fields"])) == (400, ["reason"])
+    assert done.status_code == 200, done.json()
+    assert done.json()["active"] is False
+    assert (again.status_code, again.json()["active"]) == (200, False)
+    audit = AuditEvent.objects.get(action="negative_list.deactivate")
+    assert audit.reason == "政策调整"
 
 
 def test_organization_suspend_takes_no_version(api, city_reviewer, firm):

@@ -75,6 +75,7 @@ def test_a_word_is_found_as_typed_and_in_its_nfkc_form_without_format_characters
     # And a half-width word finds the text stored full-width (an input method's)
     assert titles(apply_search(needs, ["title"], "AI")) == ["AI 智能问答", "ＡＩ巡检（试点）"]
     assert titles(apply_search(needs, ["title"], "ai巡检")) == ["ＡＩ巡检（试点）"]
+    assert titles(apply_search(needs, ["title"], "Ai")) == ["AI 智能问答", "ＡＩ巡检（试点）"]
     # The Chinese parenthesis as stored is still found (NFKC would make it ASCII)
     assert titles(apply_search(needs, ["title"], "（试点）")) == ["ＡＩ巡检（试点）"]
     assert titles(apply_search(needs, ["title"], "\u200b")) == titles(needs)  # no word: no search
@@ -83,6 +84,7 @@ def test_a_word_is_found_as_typed_and_in_its_nfkc_form_without_format_characters
 def test_search_terms_are_the_words_with_their_nfkc_and_full_width_forms():
     assert search_terms("ＡＩ 智能") == [("ＡＩ", "AI"), ("智能",)]
     assert search_terms("5G") == [("5G", "５Ｇ")]
+    assert search_terms("5g") == [("5g", "５ｇ", "５Ｇ")]
     assert search_terms("(试点)") == [("(试点)", "（试点）")]
     assert search_terms("智\u200b能 \u200b") == [("智能",)]
     assert search_words("\u200b\ufeff") == []

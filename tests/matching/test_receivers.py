@@ -208,7 +208,7 @@ def test_negative_list_changes_start_full_runs_that_apply_them(
     # and switching the entry off brings it back with the next full run
     before = set(MatchRun.objects.values_list("pk", flat=True))
     with django_capture_on_commit_callbacks() as callbacks:
-        negative_entry_deactivate(actor=province_reviewer, entry=entry)
+        negative_entry_deactivate(actor=province_reviewer, entry=entry, reason="政策调整")
     deliver(callbacks)
     [run] = new_runs(before)
     run_inline(run)

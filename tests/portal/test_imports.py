@@ -230,7 +230,7 @@ def test_a_firm_editor_imports_once_the_firm_is_reinstated(firm, firm_user, plat
     from scenarios.services.firms import organization_reinstate, organization_suspend
 
     organization_suspend(actor=platform_admin, organization=firm, reason="资质证明过期")
-    organization_reinstate(actor=platform_admin, organization=firm)
+    organization_reinstate(actor=platform_admin, organization=firm, reason="整改完毕")
 
     r = signed_in(firm_user).get(URL)
 

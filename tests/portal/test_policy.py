@@ -78,8 +78,15 @@ def test_region_weights_rising_with_distance_are_refused_by_the_services_check(
     # when
     r = client.post(URL, data)
 
-    # then: the service's message (the API's too), and nothing saved
-    assert "地域权重应由近及远递减或持平" in r.content.decode()
+    # then: the service's message (the API's too) in the editor's words, each box below its
+    # farther neighbour marked, and nothing saved
+    html = r.content.decode()
+    assert "地域权重应由近及远递减或持平：同一区县（0.1）低于 同一设区市" in html
+    assert "same_county" not in html.split("<form", 1)[1].split("name=")[0]
+    assert 'id="id_r_same_county_error"' in html
+    assert 'id="id_r_same_province_error"' in html  # below 省外's 1
+    assert 'id="id_r_same_city_error"' not in html
+    assert "不能低于“同一设区市”的权重" in html
     assert PolicyVersion.objects.count() == 1
 
 

@@ -216,7 +216,7 @@ def test_capability_passes_after_entry_deactivated(firm, firm_user, province_rev
     entry = negative_entry_create(
         actor=province_reviewer, kind="keyword", keyword="液位", reason="测试"
     )
-    negative_entry_deactivate(actor=province_reviewer, entry=entry)
+    negative_entry_deactivate(actor=province_reviewer, entry=entry, reason="政策调整")
 
     cap = capability_submit(actor=firm_user, capability=make_capability(firm))
 
@@ -523,7 +523,7 @@ def test_the_firm_hears_of_a_return_and_of_its_reinstatement(firm, firm_user, ci
     cap = capability_submit(actor=firm_user, capability=make_capability(firm))
     capability_return(actor=city_reviewer, capability=cap, reason="请补充检测报告")
     organization_suspend(actor=city_reviewer, organization=firm, reason="核查")
-    organization_reinstate(actor=city_reviewer, organization=firm)
+    organization_reinstate(actor=city_reviewer, organization=firm, reason="整改完毕")
 
     verbs = list(Notification.objects.filter(user=firm_user).values_list("verb", "message"))
     assert (

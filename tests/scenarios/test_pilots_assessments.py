@@ -554,13 +554,15 @@ def test_approving_a_proposal_cannot_end_the_pilot_before_its_milestones(
     assert pilot.status == "proposed"
 
 
-def test_the_experts_mean_is_shown_outside_the_need_from_three_experts_on(
+def test_the_experts_mean_is_shown_outside_the_need_from_four_experts_on(
     api, expert, published_need, agency_user, city_reviewer
 ):
     """With one other expert, the mean a colleague read in the API was that expert's own
-    score; the need's agency and committees read it from the first score."""
+    score; with two others, their mean follows from the shown one and one's own score, which
+    the expert page withholds below three others. The need's agency and committees read it
+    from the first score."""
     experts = [expert] + [
-        factories.member(factories.ExpertInstitutionFactory.create(), "expert") for _ in range(2)
+        factories.member(factories.ExpertInstitutionFactory.create(), "expert") for _ in range(3)
     ]
     url = f"/api/v1/needs/{published_need.pk}/"
     public = f"/api/v1/public/needs/{published_need.pk}/"
@@ -577,6 +579,7 @@ def test_the_experts_mean_is_shown_outside_the_need_from_three_experts_on(
 
     assert seen[0] == (None, None, pytest.approx(61))
     assert seen[1] == (None, None, pytest.approx(61.5))
-    assert seen[2] == (pytest.approx(62), pytest.approx(62), pytest.approx(62))
+    assert seen[2] == (None, None, pytest.approx(62))
+    assert seen[3] == (pytest.approx(62.5), pytest.approx(62.5), pytest.approx(62.5))
     page = Client().get(f"/opportunities/{published_need.ref}/").content.decode()
-    assert "62.00 分" in page
+    assert "62.50 分" in page
