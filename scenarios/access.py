@@ -9,9 +9,11 @@ from django.utils.translation import gettext as _
 from accounts.choices import OrganizationKind, Role
 from accounts.models import Organization
 from accounts.roles import (
+    committees_of,
     has_role_in,
     is_platform_admin,
     is_province_committee_member,
+    organization_ids,
     sits_on_committee_covering,
 )
 from core.actors import Actor
@@ -67,6 +69,31 @@ def check_agency_editor(
     ):
         return
     raise ActorNotAllowed(_("只能操作本单位的场景需求。"))
+
+
+def check_agency_staff(actor: Actor | None, _obj: object = None) -> None:
+    """The actor edits for some agency (or is a platform admin): nobody else creates needs,
+    whatever the body (``check_agency_editor`` then checks the agency named)."""
+    if not (is_platform_admin(actor) or organization_ids(actor, Role.AGENCY_EDITOR)):
+        raise ActorNotAllowed(_("你不代表任何发布单位。"))
+
+
+def check_firm_staff(actor: Actor | None, _obj: object = None) -> None:
+    """The actor edits for some firm (or is a platform admin): nobody else creates
+    capabilities, whatever the body (``check_firm_editor`` then checks the firm named)."""
+    if not (is_platform_admin(actor) or organization_ids(actor, Role.FIRM_EDITOR)):
+        raise ActorNotAllowed(_("你不代表任何企业。"))
+
+
+def check_need_side_staff(actor: Actor | None, _obj: object = None) -> None:
+    """The actor could be a need's insider (``is_need_insider``) for some need: an agency
+    editor, a committee member or a platform admin. Nobody else starts pilots."""
+    if not (
+        is_platform_admin(actor)
+        or committees_of(actor)
+        or organization_ids(actor, Role.AGENCY_EDITOR)
+    ):
+        raise ActorNotAllowed(_("只有发布单位、辖区工作委员会或平台管理员可以操作试点。"))
 
 
 def check_firm_editor(actor: Actor | None, firm: Organization, *, importing: bool = False) -> None:

@@ -80,6 +80,8 @@ class MatchRunViewSet(
     search_fields: list[str] = []
     ordering_fields = ["created_at", "id"]
     ordering = ["-id"]
+    # Who may call each verb at all (core.api.permissions.ActorChecks), before the body.
+    actor_checks = {"create": runs.check_operator, "cancel": runs.check_run_canceller}
 
     def get_queryset(self) -> QuerySet[MatchRun]:
         return selectors.match_run_list_for_user(user=self.request.user)

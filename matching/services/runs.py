@@ -44,10 +44,20 @@ logger = logging.getLogger(__name__)
 MATCHING_POLICY_FIELDS = ("matching_weights", "region_weights", "recommendations_per_need")
 
 
-def _check_operator(actor: Actor | None) -> None:
+def check_operator(actor: Actor | None, _obj: object = None) -> None:
+    """Platform admins and committee members (and the system) start and stop runs."""
     if actor is None or is_platform_admin(actor) or committees_of(actor):
         return
     raise ActorNotAllowed(_("只有平台管理员或工作委员会成员可以发起匹配。"))
+
+
+def check_run_canceller(actor: Actor | None, run: MatchRun) -> None:
+    """Members stop the runs they started; the province committee and the admin stop any."""
+    check_operator(actor)
+    if not (_runs_everything(actor) or (actor is not None and run.requested_by_id == actor.pk)):
+        raise ActorNotAllowed(
+            _("只能取消本人发起的批次；其他批次由省级工作委员会或平台管理员取消。")
+        )
 
 
 def _runs_everything(actor: Actor | None) -> bool:
@@ -98,7 +108,7 @@ def match_run_request(
     it asks for while one is still pending under the current policy is that run. Operators'
     commands pass ``enqueue=False`` and execute the run in their own process.
     """
-    _check_operator(actor)
+    check_operator(actor)
     if scope not in RunScope.values:
         raise InvalidInput(_("范围无效。"), fields={"scope": [_("无效的选项。")]})
     if (scope == RunScope.FULL) != (object_id is None):
@@ -182,12 +192,9 @@ def match_run_after_policy_change(*, version: int) -> MatchRun | None:
 def match_run_cancel(*, run_id: int, actor: Actor | None) -> MatchRun:
     """Stop a pending or running run; chunks still queued return at once. Members stop the
     runs they started; the province committee and the admin stop any."""
-    _check_operator(actor)
+    check_operator(actor)
     run = MatchRun.objects.select_for_update().get(pk=run_id)
-    if not (_runs_everything(actor) or (actor is not None and run.requested_by_id == actor.pk)):
-        raise ActorNotAllowed(
-            _("只能取消本人发起的批次；其他批次由省级工作委员会或平台管理员取消。")
-        )
+    check_run_canceller(actor, run)
     if run.status == RunStatus.CANCELLED:
         return run
     if run.is_finished:

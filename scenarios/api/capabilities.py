@@ -26,7 +26,7 @@ from core.api.fields import (
     StringField,
 )
 from scenarios import selectors
-from scenarios.access import check_firm_editor, check_supervisor
+from scenarios.access import check_firm_editor, check_firm_staff, check_supervisor
 from scenarios.api.common import (
     KeywordList,
     ReasonInputSerializer,
@@ -171,6 +171,7 @@ class CapabilityViewSet(VersionedResourceViewSet):
     ordering = ["-published_at", "-id"]
     # Who may call each verb at all (core.api.permissions.ActorChecks), before the body.
     actor_checks = {
+        "create": check_firm_staff,
         "submit": lambda actor, cap: check_firm_editor(actor, cap.firm),
         "withdraw": lambda actor, cap: check_firm_editor(actor, cap.firm),
         "suspend": lambda actor, cap: check_supervisor(actor, cap.firm),

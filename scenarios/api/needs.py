@@ -27,6 +27,7 @@ from core.api.filters import KnownParametersFilter
 from scenarios import selectors
 from scenarios.access import (
     check_agency_editor,
+    check_agency_staff,
     check_need_insider,
     check_need_reviewer,
     is_need_insider,
@@ -266,6 +267,7 @@ class NeedViewSet(VersionedResourceViewSet):
     ordering = DEFAULT_NEED_ORDERING
     # Who may call each verb at all (core.api.permissions.ActorChecks), before the body.
     actor_checks = {
+        "create": check_agency_staff,
         "submit": lambda actor, need: check_agency_editor(actor, need.agency),
         "withdraw": lambda actor, need: check_agency_editor(actor, need.agency),
         "approve": check_need_reviewer,

@@ -17,6 +17,7 @@ from core.api.fields import IdField, ModelSerializer, Serializer, StringField
 from core.api.mixins import expected_version
 from core.errors import InvalidInput
 from scenarios import selectors
+from scenarios.access import check_need_side_staff
 from scenarios.api.common import (
     VersionInputSerializer,
 )
@@ -141,6 +142,7 @@ class PilotViewSet(
     filterset_class = PilotFilter
     # Who may call each verb at all (core.api.permissions.ActorChecks), before the body.
     actor_checks = {
+        "create": check_need_side_staff,
         "milestones": pilots.check_pilot_need_side,
         "conclude": pilots.check_pilot_need_side,
         "decide": pilots.check_pilot_committee,

@@ -25,7 +25,11 @@ from scenarios.models import (
     NegativeListEntry,
     PolicyVersion,
 )
-from scenarios.services.negative_list import negative_entry_create, negative_entry_deactivate
+from scenarios.services.negative_list import (
+    check_negative_list_editor,
+    negative_entry_create,
+    negative_entry_deactivate,
+)
 from scenarios.services.policy import (
     REGION_WEIGHT_MAX,
     RELATIVE_WEIGHT_MAX,
@@ -167,6 +171,8 @@ class NegativeListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     ordering_fields = ["created_at", "id"]
     ordering = ["-id"]
     search_fields = ["keyword", "reason"]
+    # The role is checked before the body is read (core.api.permissions.ActorChecks).
+    actor_checks = dict.fromkeys(("create", "deactivate"), check_negative_list_editor)
 
     @extend_schema(
         request=NegativeListEntryInputSerializer,

@@ -16,7 +16,8 @@ from scenarios.choices import NegativeListKind
 from scenarios.models import Capability, NegativeListEntry
 
 
-def _check_province(actor: Actor) -> None:
+def check_negative_list_editor(actor: Actor | None, _obj: object = None) -> None:
+    """Only the province committee (or a platform admin) adds or switches off entries."""
     if not (is_province_committee_member(actor) or is_platform_admin(actor)):
         raise ActorNotAllowed(_("只有省级工作委员会可以维护负面清单。"))
 
@@ -31,7 +32,7 @@ def negative_entry_create(
 
     Announces ``negative_list_changed`` after commit.
     """
-    _check_province(actor)
+    check_negative_list_editor(actor)
     chain = None
     if kind == NegativeListKind.CHAIN:
         if keyword.strip():
@@ -121,7 +122,7 @@ def negative_entry_deactivate(
     ``negative_list_changed`` after commit. ``reason`` is required and audited: the
     items the entry held back may publish after it. An entry already off is returned as it
     is (a repeated call answers as the first did)."""
-    _check_province(actor)
+    check_negative_list_editor(actor)
     check_text("reason", reason)
     entry = lock_one(NegativeListEntry, entry.pk)
     if not entry.active:

@@ -3,6 +3,8 @@ their subtree, anonymous callers, and the public lists never leaking drafts or s
 
 import pytest
 
+from matching.services.runs import match_run_request
+from scenarios.models import NegativeListEntry
 from scenarios.services.capabilities import capability_submit
 from scenarios.services.needs import need_submit
 from tests import factories
@@ -403,3 +405,65 @@ def test_organization_verb_by_one_who_may_not_supervise_is_403_whatever_the_body
 
     # then
     assert r.status_code == 403
+
+
+# Create endpoints whose service refuses the caller's role outright, with a body each would
+# refuse: the role check answers first, before the body is even parsed.
+REFUSED_CREATES = [
+    ("expert", "/api/v1/negative-list/"),
+    ("firm_user", "/api/v1/match-runs/"),
+    ("expert", "/api/v1/needs/"),
+    ("agency_user", "/api/v1/capabilities/"),
+    ("firm_user", "/api/v1/pilots/"),
+    ("expert", "/api/v1/policy/"),
+    ("expert", "/api/v1/invitations/"),
+]
+
+
+@pytest.mark.parametrize("body", [{"scope": "all", "bogus": 1}, "notjson"])
+@pytest.mark.parametrize(("actor", "url"), REFUSED_CREATES)
+def test_create_by_a_role_the_service_refuses_is_403_whatever_the_body(
+    api, request, actor, url, body
+):
+    # given
+    client = api.as_user(request.getfixturevalue(actor))
+
+    # when
+    r = client.post(url, body, content_type="application/json")
+
+    # then: a refusal, never a 400 about fields or the JSON
+    assert r.status_code == 403, r.json()
+    assert r.json()["code"] == "permission_denied"
+
+
+@pytest.mark.parametrize("body", ['{"bogus": 1}', "notjson"])
+def test_negative_list_deactivate_by_one_who_may_not_edit_is_403_whatever_the_body(
+    api, expert, body
+):
+    # given
+    entry = NegativeListEntry.objects.create(kind="keyword", keyword="禁用词", reason="测试")
+
+    # when
+    r = api.as_user(expert).post(
+        f"/api/v1/negative-list/{entry.pk}/deactivate/", body, content_type="application/json"
+    )
+
+    # then
+    assert r.status_code == 403, r.json()
+    entry.refresh_from_db()
+    assert entry.active
+
+
+def test_match_run_cancel_by_a_member_who_did_not_start_it_is_403_whatever_the_body(
+    api, county_reviewer, province_reviewer
+):
+    # given: a run the province committee started
+    run = match_run_request(scope="full", actor=province_reviewer, enqueue=False)
+
+    # when
+    r = api.as_user(county_reviewer).post(
+        f"/api/v1/match-runs/{run.pk}/cancel/", {"bogus": 1}, format="json"
+    )
+
+    # then
+    assert r.status_code == 403, r.json()
