@@ -1,5 +1,7 @@
 """The province policy (versions, current, new version) and the negative list (负面清单)."""
 
+from typing import cast
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -31,6 +33,8 @@ from scenarios.services.negative_list import (
     negative_entry_deactivate,
 )
 from scenarios.services.policy import (
+    MATCHING_FEATURES,
+    REGION_KEYS,
     REGION_WEIGHT_MAX,
     RELATIVE_WEIGHT_MAX,
     check_policy_editor,
@@ -43,6 +47,21 @@ class CriterionSerializer(Serializer):
     key = SlugStringField(max_length=64)
     name = StringField(max_length=64)
     weight = RealField(min_value=0, max_value=RELATIVE_WEIGHT_MAX)
+
+
+def _weights_serializer(name: str, keys: tuple[str, ...], top: float) -> type[Serializer]:
+    """A body object of exactly ``keys``, each a weight from 0 to ``top``: a key of another
+    name is refused naming the ones taken (as a dict of any keys, it was told "≤1.0")."""
+    fields = {key: RealField(min_value=0, max_value=top) for key in keys}
+    return cast("type[Serializer]", type(name, (Serializer,), fields))
+
+
+MatchingWeightsInputSerializer = _weights_serializer(
+    "MatchingWeightsInputSerializer", MATCHING_FEATURES, RELATIVE_WEIGHT_MAX
+)
+RegionWeightsInputSerializer = _weights_serializer(
+    "RegionWeightsInputSerializer", REGION_KEYS, REGION_WEIGHT_MAX
+)
 
 
 class PolicySerializer(ModelSerializer):
@@ -84,12 +103,8 @@ class PolicyInputSerializer(Serializer):
     selection_criteria = CriterionSerializer(many=True, required=False)
     high_value_threshold = RealField(min_value=0, max_value=100, required=False)
     high_value_min_experts = serializers.IntegerField(min_value=1, max_value=20, required=False)
-    matching_weights = serializers.DictField(
-        child=RealField(min_value=0, max_value=RELATIVE_WEIGHT_MAX), required=False
-    )
-    region_weights = serializers.DictField(
-        child=RealField(min_value=0, max_value=REGION_WEIGHT_MAX), required=False
-    )
+    matching_weights = MatchingWeightsInputSerializer(required=False)
+    region_weights = RegionWeightsInputSerializer(required=False)
     recommendations_per_need = serializers.IntegerField(min_value=1, max_value=50, required=False)
     note = StringField(max_length=255, allow_blank=True, required=False)
     version = Int64Field(

@@ -264,6 +264,24 @@ def test_region_weights_above_one_are_refused(api, province_reviewer, change, fi
     assert PolicyVersion.objects.count() == 1  # nothing written
 
 
+@pytest.mark.parametrize("field", ["region_weights", "matching_weights"])
+def test_a_weight_of_an_unknown_key_is_refused_naming_the_keys_taken(api, province_reviewer, field):
+    # given: the current weights and one more, above what a weight may be
+    current = api.as_user(province_reviewer).get("/api/v1/policy/current/").json()
+    weights = {**current[field], "mars": 2000}
+
+    # when
+    response = api.post("/api/v1/policy/", {field: weights}, format="json", HTTP_IF_MATCH='"1"')
+
+    # then: an unknown key naming those taken, not a bound it has no business with
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == [f"{field}.mars"]
+    (message,) = response.json()["fields"][f"{field}.mars"]
+    assert message.startswith("未知字段。")
+    assert all(key in message for key in current[field])
+    assert PolicyVersion.objects.count() == 1
+
+
 def test_huge_relative_weights_are_refused(api, province_reviewer):
     current = api.as_user(province_reviewer).get("/api/v1/policy/current/").json()
     criteria = [{**c, "weight": 1e308} for c in current["selection_criteria"]]
@@ -706,3 +724,4 @@ def test_a_read_without_its_trailing_slash_keeps_the_301(api, agency_user):
 
     assert response.status_code == 301
     assert response["Location"] == "/api/v1/needs/"
+
