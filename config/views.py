@@ -13,6 +13,7 @@ from django.http import (
 )
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.views.decorators.common import no_append_slash
 from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import bad_request, page_not_found, server_error
 
@@ -31,7 +32,11 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return page_not_found(request, exception)  # type: ignore[arg-type]
 
 
-@csrf_exempt  # no route, nothing to protect: a POST gets the 404 too, not a CSRF page
+# no route, nothing to protect: a POST gets the 404 too, not a CSRF page
+@csrf_exempt
+# This catch-all serves every API address ending in a slash, so APPEND_SLASH would take
+# any unknown address without one for a real route and redirect it to this 404.
+@no_append_slash
 def api_not_found(request: HttpRequest) -> HttpResponse:
     """An API address that no route serves (also with DEBUG on)."""
     return not_found(request)

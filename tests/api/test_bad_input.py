@@ -725,3 +725,15 @@ def test_a_read_without_its_trailing_slash_keeps_the_301(api, agency_user):
     assert response.status_code == 301
     assert response["Location"] == "/api/v1/needs/"
 
+
+@pytest.mark.parametrize("method", ["get", "post", "patch", "delete"])
+def test_an_unknown_api_address_without_a_slash_is_a_404_not_a_redirect(api, agency_user, method):
+    # given: an address that no route serves, with or without the slash
+    client = api.as_user(agency_user)
+
+    # when
+    response = getattr(client, method)("/api/v1/nope", {"title": "t"}, format="json")
+
+    # then: the JSON 404 straight away, not a redirect to another 404
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
