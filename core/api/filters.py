@@ -50,12 +50,9 @@ class Int64Field(forms.IntegerField):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         low = kwargs.setdefault("min_value", INT64_MIN)
         high = kwargs.setdefault("max_value", INT64_MAX)
-        if high == INT64_MAX:
-            limit = f"≥{low}" if low != INT64_MIN else ""
-        else:
-            limit = f"{low}–{high}" if low != INT64_MIN else f"≤{high}"
-        if limit:
-            message = _("必须是整数（%(limit)s）。") % {"limit": limit}
+        # Both bounds, always: "≥1" for an id above 64 bits read as if it were below 1.
+        if (low, high) != (INT64_MIN, INT64_MAX):
+            message = _("必须是整数（%(limit)s）。") % {"limit": f"{low}–{high}"}
             kwargs["error_messages"] = {
                 "min_value": message,
                 "max_value": message,

@@ -229,6 +229,9 @@ def test_budget_filters_that_contradict_each_other_are_refused(api, query, field
     assert field in r.json()["fields"]
 
 
+ID_RANGE = f"1–{2**63 - 1}"
+
+
 @pytest.mark.parametrize(
     ("url", "name", "value", "allowed"),
     [
@@ -238,10 +241,13 @@ def test_budget_filters_that_contradict_each_other_are_refused(api, query, field
         ("/api/v1/public/needs/", "budget_min", "-1", "0–10000000000"),
         ("/api/v1/public/needs/", "budget_max", str(10**10 + 1), "0–10000000000"),
         ("/api/v1/public/capabilities/", "trl_max", "10", "1–9"),
-        ("/api/v1/needs/", "agency", "0", "≥1"),
-        ("/api/v1/capabilities/", "firm", "-5", "≥1"),
-        ("/api/v1/pilots/", "need", "0", "≥1"),
-        ("/api/v1/matches/", "run", "-1", "≥1"),
+        ("/api/v1/needs/", "agency", "0", ID_RANGE),
+        ("/api/v1/capabilities/", "firm", "-5", ID_RANGE),
+        ("/api/v1/pilots/", "need", "0", ID_RANGE),
+        ("/api/v1/matches/", "run", "-1", ID_RANGE),
+        # above 64 bits: the upper bound is named too (it said "≥1")
+        ("/api/v1/capabilities/", "firm", str(2**63), ID_RANGE),
+        ("/api/v1/matches/", "need", "99999999999999999999", ID_RANGE),
     ],
 )
 def test_a_numeric_filter_out_of_its_range_is_a_400_naming_the_range(
