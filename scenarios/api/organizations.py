@@ -31,7 +31,10 @@ class CertifyInputSerializer(Serializer):
         min_value=1,
         max_value=1000,
         allow_null=True,
-        help_text="pilots one capability may run at once, as checked; null: unchecked",
+        required=False,
+        default=None,
+        help_text="pilots one capability may run at once, as checked; null or absent: "
+        "unchecked (replaces the earlier value, as the certifications do)",
     )
     reason = StringField(max_length=2000, allow_blank=True, required=False, default="")
 

@@ -309,6 +309,22 @@ def test_organization_suspend_takes_no_version(api, city_reviewer, firm):
     assert response.json()["fields"] == {"version": ["未知字段。可用：reason。"]}
 
 
+def test_organization_certify_without_capacity_leaves_it_unchecked(api, city_reviewer, firm):
+    # given: a capacity checked earlier
+    firm.verified_capacity = 3
+    firm.save(update_fields=["verified_capacity"])
+
+    # when: a certification that does not mention capacity (null is allowed, so may be absent)
+    response = api.as_user(city_reviewer).post(
+        f"/api/v1/organizations/{firm.pk}/certify/", {"certifications": []}, format="json"
+    )
+
+    # then: taken as null, unchecked, as the certifications list replaces the earlier one
+    assert response.status_code == 200, response.json()
+    firm.refresh_from_db()
+    assert firm.verified_capacity is None
+
+
 def test_the_token_endpoint_refuses_an_unknown_key(api, agency_user):
     response = api.post(
         "/api/v1/auth/token/",
