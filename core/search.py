@@ -212,7 +212,8 @@ def search_terms(text: str) -> list[tuple[str, ...]]:
     """Each word of ``text`` (``search_words``) with the forms it is looked for in: as
     typed, its NFKC form (full-width letters, digits and punctuation as ASCII) and that
     form written full-width, as typed and upper-cased (``ai`` as ``ａｉ`` and ``ＡＩ``, as a
-    Chinese input method types it), each where it differs. The text is stored as typed, so any of them may be the one in it."""
+    Chinese input method types it), each where it differs. The text is stored as typed, so
+    any of them may be the one in it."""
     terms: list[tuple[str, ...]] = []
     for word in search_words(text):
         normal = unicodedata.normalize("NFKC", word)
