@@ -13,7 +13,7 @@ from portal.labels import criterion_name
 @dataclass(frozen=True)
 class PanelRow:
     assessment: Any
-    scores: list[float | None]
+    scores: list[tuple[str, float | None]]  # (criterion name, score) per column
 
 
 def panel_table(assessments: list[Any]) -> tuple[list[str], list[PanelRow]]:
@@ -29,8 +29,8 @@ def panel_table(assessments: list[Any]) -> tuple[list[str], list[PanelRow]]:
         PanelRow(
             assessment=a,
             scores=[
-                float(a.scores[k]) if isinstance(a.scores.get(k), int | float) else None
-                for k in keys
+                (name, float(a.scores[k]) if isinstance(a.scores.get(k), int | float) else None)
+                for k, name in zip(keys, names, strict=True)
             ],
         )
         for a in assessments

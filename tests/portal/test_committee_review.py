@@ -349,7 +349,7 @@ def test_the_committee_reads_each_experts_scores_and_comment_on_the_need(
     html = signed_in(county_reviewer).get(f"/workspace/committee/needs/{in_review.ref}/")
 
     # Then a table names each expert with a score per criterion and the comment
-    table = html.content.decode().split('class="table table-sm small mb-0 panel-scores"')[1]
+    table = html.content.decode().split("panel-scores")[1]
     table = table.split("</table>")[0]
     assert "示范性强，预算偏高" in table
     assert first.get_username() in table
@@ -358,6 +358,7 @@ def test_the_committee_reads_each_experts_scores_and_comment_on_the_need(
     assert ">40.0<" in table
     assert ">80.0<" in table
     assert ">100.0<" in table
+    assert 'data-label="技术先进性"' in table  # a phone reads each score beside its criterion
 
 
 def test_the_decision_options_are_actions_not_the_statuses_they_lead_to(in_review, county_reviewer):

@@ -459,6 +459,12 @@ def test_the_firm_hears_of_each_change_of_what_it_was_told_about_the_shortlist(
     go = signed_in(user).get(f"/notifications/go/{removal.target_type}/{removal.target_id}/")
     pair_url = f"/workspace/firm/recommendations/{match.need.ref}/{match.capability.ref}/"
     assert go["Location"] == pair_url
+    # and the page it opens says where the pair stands (before any answer of the firm's)
+    state = signed_in(user).get(pair_url).content.decode().split('id="shortlist-state"')[1]
+    assert "已列入" in state.split("</p>")[0]
+    pair_shortlist(actor=agency_user, match=match, shortlisted=False)
+    state = signed_in(user).get(pair_url).content.decode().split('id="shortlist-state"')[1]
+    assert "未列入" in state.split("</p>")[0]
 
 
 def test_editing_a_published_or_submitted_capability_says_what_to_do(firm_client, firm):
