@@ -37,6 +37,8 @@ from scenarios.services.policy import (
     rising_region_pairs,
 )
 
+# The session key of a refused switch-off of a negative-list entry, shown on its row.
+NEGATIVE_REFUSED = "negative_refused"
 # Service field names → the editor's (its errors land beside the inputs).
 POLICY_ALIASES = {"major_budget_threshold_cny": "major_budget_wan"}
 
@@ -101,6 +103,8 @@ def _context(
         "criteria_names": [criterion_name(crit) for crit in policy.selection_criteria],
         "entries": selectors.negative_entries(),
         "entry_form": entry_form or NegativeEntryForm(initial={"kind": "keyword"}),
+        # A refused switch-off: its row shows why beside the box, with what was typed.
+        "negative_refused": request.session.pop(NEGATIVE_REFUSED, None),
         **extra,
     }
 
@@ -280,13 +284,15 @@ def negative_deactivate(request: HttpRequest, entry_id: int) -> HttpResponse:
     entry = selectors.negative_entries(with_inactive=True).filter(pk=entry_id).first()
     if entry is None:
         raise Http404
-    reason = request.POST.get("reason", "").strip()
+    typed = request.POST.get("reason", "")[:2000]
+    reason = typed.strip()
+    refused = ""
     if not entry.active:
         messages.info(
             request, _("“%(entry)s”已停用（可能已在别处停用），无需再次停用。") % {"entry": entry}
         )
     elif not reason:
-        messages.error(request, _("停用“%(entry)s”需要填写理由。") % {"entry": entry})
+        refused = _("停用“%(entry)s”需要填写理由。") % {"entry": entry}
     else:
         try:
             negative_services.negative_entry_deactivate(
@@ -294,10 +300,15 @@ def negative_deactivate(request: HttpRequest, entry_id: int) -> HttpResponse:
             )
         except DomainError as exc:
             problems = getattr(exc, "fields", {}).get("reason") or [exc.message]
-            messages.error(
-                request,
-                _("未停用“%(entry)s”：理由%(problem)s") % {"entry": entry, "problem": problems[0]},
-            )
+            refused = _("未停用“%(entry)s”：理由%(problem)s") % {
+                "entry": entry,
+                "problem": problems[0],
+            }
         else:
             messages.success(request, _("已停用该负面清单条目；推荐将由随即发起的全量匹配更新。"))
+    if refused:
+        # Said above the page and beside the row's box, which keeps what was typed.
+        messages.error(request, refused)
+        request.session[NEGATIVE_REFUSED] = {"entry": entry.pk, "reason": typed, "error": refused}
+        return redirect(reverse("portal:committee-policy") + f"#negative-{entry.pk}")
     return redirect(reverse("portal:committee-policy") + "#negative")

@@ -267,8 +267,19 @@ def test_switching_an_entry_off_needs_a_reason_and_a_second_tab_hears_it_is_off(
     assert 'name="reason"' in row
     assert "required" in row
 
-    # When it is switched off without a reason, then with one, then again from the stale tab
+    # When it is switched off without a reason, with a hidden character, then with a
+    # reason, then again from the stale tab
     refused = client.post(url, {"reason": " "}, follow=True)
+    entry.refresh_from_db()
+    assert entry.active
+    hidden = client.post(url, {"reason": "\u202e政策调整"})
+    assert hidden["Location"].endswith(f"#negative-{entry.pk}")  # back to the row itself
+    row = client.get(URL).content.decode().split(f'id="negative-{entry.pk}"')[1].split("</tr>")[0]
+    assert 'aria-invalid="true"' in row  # why, beside the box, with what was typed
+    assert "文字方向控制字符" in row
+    assert 'value="\u202e政策调整"' in row
+    shown_again = client.get(URL).content.decode()
+    assert 'aria-invalid="true"' not in shown_again.split(f'id="negative-{entry.pk}"')[1]
     entry.refresh_from_db()
     assert entry.active
     done = client.post(url, {"reason": "政策调整，不再限制"})
