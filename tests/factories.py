@@ -43,7 +43,9 @@ class AgencyFactory(OrganizationFactory):
 
 class FirmFactory(OrganizationFactory):
     kind = OrganizationKind.FIRM
-    name = factory.Sequence(lambda n: f"测试科技有限公司{n}")
+    # Two numbers apart, so that no two test firms are look-alikes (one character apart),
+    # which a committee may verify only with a reason.
+    name = factory.Sequence(lambda n: f"测试{n}科技{n}有限公司")
     credit_code = factory.Sequence(lambda n: credit_code_for(n))
     verified_at = factory.LazyFunction(timezone.now)
 
