@@ -65,19 +65,8 @@ def pools(pool_size: int) -> list[base.NeedPool]:
             side[term] = pc / (pc + pn)
 
         dev_needs = [n for n in needs if n.ref in dev]
-        by_need: dict[int, list] = {}
-        for cand in engine.rank(dev_needs, top_n=pool_size):
-            by_need.setdefault(cand.need_id, []).append(cand)
-        for need in dev_needs:
-            cands = by_need.get(need.id, [])
-            pool = base.NeedPool(
-                set_name=set_name,
-                ref=need.ref,
-                cap_refs=[ref_of_cap[c.cap_id] for c in cands],
-                cap_ids=np.array([c.cap_id for c in cands]),
-                score=np.array([c.score for c in cands], dtype=np.float64),
-                grades=dict(data.qrels.get(need.ref, {})),
-            )
+        pools_ = base.engine_pools(engine, dev_needs, set_name, ref_of_cap, data, pool_size)
+        for need, pool in pools_:
             query = set(need_toks[need.ref])
             for alpha in ALPHAS:
                 raw = np.array(

@@ -36,6 +36,7 @@ import numpy as np
 
 from bench.eval_matching import (
     ROOT,
+    EvalSet,
     build_analyzer,
     load_eval_set,
     ndcg_at,
@@ -44,7 +45,7 @@ from bench.eval_matching import (
     to_docs,
 )
 from matching.engine.ranking import MatchEngine
-from matching.engine.scoring import Weights
+from matching.engine.scoring import NeedDoc, Weights
 from matching.engine.text import Analyzer
 from matching.engine.vectors import WordVectors
 
@@ -128,6 +129,33 @@ def _counts(toks: Sequence[str]) -> dict[str, int]:
     return out
 
 
+def engine_pools(
+    engine: MatchEngine,
+    needs: Sequence[NeedDoc],
+    set_name: str,
+    ref_of_cap: Mapping[int, str],
+    data: EvalSet,
+    pool_size: int,
+) -> list[tuple[NeedDoc, NeedPool]]:
+    """Each need with the engine's pool of ``pool_size`` capabilities, scored and graded."""
+    by_need: dict[int, list] = {}
+    for cand in engine.rank(needs, top_n=pool_size):
+        by_need.setdefault(cand.need_id, []).append(cand)
+    out = []
+    for need in needs:
+        cands = by_need.get(need.id, [])
+        pool = NeedPool(
+            set_name=set_name,
+            ref=need.ref,
+            cap_refs=[ref_of_cap[c.cap_id] for c in cands],
+            cap_ids=np.array([c.cap_id for c in cands]),
+            score=np.array([c.score for c in cands], dtype=np.float64),
+            grades=dict(data.qrels.get(need.ref, {})),
+        )
+        out.append((need, pool))
+    return out
+
+
 def pools(pool_size: int) -> list[NeedPool]:
     out: list[NeedPool] = []
     parents = read_region_parents()
@@ -149,19 +177,7 @@ def pools(pool_size: int) -> list[NeedPool]:
             for name, (_, cap_f, _) in VARIANTS.items()
             for sub in (True, False)
         }
-        by_need: dict[int, list] = {}
-        for cand in engine.rank(needs, top_n=pool_size):
-            by_need.setdefault(cand.need_id, []).append(cand)
-        for need in needs:
-            cands = by_need.get(need.id, [])
-            pool = NeedPool(
-                set_name=set_name,
-                ref=need.ref,
-                cap_refs=[ref_of_cap[c.cap_id] for c in cands],
-                cap_ids=np.array([c.cap_id for c in cands]),
-                score=np.array([c.score for c in cands], dtype=np.float64),
-                grades=dict(data.qrels.get(need.ref, {})),
-            )
+        for need, pool in engine_pools(engine, needs, set_name, ref_of_cap, data, pool_size):
             for (name, sub), index in bm25.items():
                 need_f = VARIANTS[name][0]
                 query = set(tokens(analyzer, need_f(need_item[need.ref]), sub))
