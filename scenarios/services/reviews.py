@@ -19,7 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Committee
+from accounts.choices import Role
+from accounts.models import Committee, Membership
 from accounts.roles import committees_of, is_platform_admin
 from activity.services import notifications_settle
 from core.actors import Actor, acting_user
@@ -77,9 +78,45 @@ def next_review_region(need: ScenarioNeed, current: Region) -> Region | None:
     return current.parent if need_is_major(need) else None
 
 
-def open_review(need: ScenarioNeed, region: Region) -> Review:
-    committee = _committee_for(region)
-    return Review.objects.create(need=need, committee=committee, tier=committee.tier)
+def staffed_review_region(region: Region) -> Region:
+    """The region whose committee reviews in ``region``'s place: ``region`` itself when its
+    committee has members (or when no committee above it has any either: the platform admin
+    decides), else the nearest region above it whose committee has members. A county
+    committee nobody sits on would hold a need in review for good; its city reviews instead."""
+    codes = region.path.strip("/").split("/")
+    paths = ["/".join(codes[: n + 1]) + "/" for n in range(len(codes))]
+    staffed = set(
+        Membership.objects.filter(
+            role=Role.COMMITTEE_MEMBER, organization__committee__region__path__in=paths
+        ).values_list("organization__committee__region__path", flat=True)
+    )
+    if not staffed or region.path in staffed:
+        return region
+    current = region
+    while current.path not in staffed and current.parent_id is not None:
+        current = current.parent
+    return current
+
+
+def open_review(need: ScenarioNeed, region: Region) -> tuple[Review, Region | None]:
+    """Open the need's review at ``region``'s committee, or at the nearest one above it
+    with members (:func:`staffed_review_region`). Returns the review and the region whose
+    committee was passed over (None when none was)."""
+    staffed = staffed_review_region(region)
+    committee = _committee_for(staffed)
+    review = Review.objects.create(need=need, committee=committee, tier=committee.tier)
+    return review, (region if staffed.pk != region.pk else None)
+
+
+def _passed_over(skipped: Region | None, review: Review) -> str:
+    """The trail's words for a committee passed over because nobody sits on it."""
+    if skipped is None:
+        return ""
+    unstaffed = Committee.objects.select_related("organization").filter(region=skipped).first()
+    return _("%(skipped)s暂无委员，由%(committee)s审核。") % {
+        "skipped": unstaffed.organization.name if unstaffed else skipped.name,
+        "committee": review.committee.organization.name,
+    }
 
 
 def review_route_submitted(*, need: ScenarioNeed, actor: Actor) -> None:
@@ -89,17 +126,18 @@ def review_route_submitted(*, need: ScenarioNeed, actor: Actor) -> None:
     flag would: every tier, the lists and the badge then say why the province reviews it
     (the route read the budget, but nothing showed it)."""
     region = first_review_region(need)
-    review = open_review(need, region)
+    review, skipped = open_review(need, region)
     extra: dict[str, Any] = {"review_tier": review.tier}
     data: dict[str, Any] = {"committee": review.committee_id, "tier": review.tier}
-    reason = ""
+    reason = _passed_over(skipped, review)
     if not need.is_major and need_is_major(need):
         extra["is_major"] = True
         data["major_by_budget"] = need.budget_cny
         # The trail tells the agency why its need now goes to the province.
-        reason = _(
+        major = _(
             "预算达到重大场景标准（%(line)s 万元及以上），列为重大场景，由省级工作委员会终审。"
         ) % {"line": f"{policy_current().major_budget_threshold_cny / 10_000:,.0f}"}
+        reason = f"{major}{reason}"
     transition(
         need,
         allowed=NEED_ALLOWED,
@@ -226,14 +264,15 @@ def review_decide(
         )
         need_announce_published(need=need)
         return need
-    forwarded = open_review(need, next_region)
+    forwarded, skipped = open_review(need, next_region)
+    passed_over = _passed_over(skipped, forwarded)
     transition(
         need,
         allowed=NEED_ALLOWED,
         to=N.IN_REVIEW,
         actor=actor,
         action="need.forward",
-        reason=comment,
+        reason=f"{comment}\n{passed_over}".strip() if passed_over else comment,
         extra_fields={"review_tier": forwarded.tier},
         data={"from_tier": review.tier, "to_tier": forwarded.tier},
     )

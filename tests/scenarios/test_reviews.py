@@ -6,7 +6,7 @@ import time
 import pytest
 from django.db import connection
 
-from activity.models import AuditEvent
+from activity.models import AuditEvent, Notification
 from core.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTransition
 from reference.models import Region
 from scenarios.choices import ReviewDecision
@@ -316,3 +316,49 @@ def test_a_need_whose_deadline_passed_in_review_is_not_published(
     assert "截止日期" in refused.value.message
     need.refresh_from_db()
     assert need.status == "in_review"
+
+
+def test_review_skips_a_committee_nobody_sits_on_and_says_so(city_agency, city_reviewer):
+    """Xihu district's committee (360103) has no members: a need there would wait in
+    review for good. The city reviews in its place, is told, and the trail says why."""
+    agency, agency_user = city_agency
+    need = make_need(agency, region="360103")
+
+    need = need_submit(actor=agency_user, need=need)
+
+    assert (need.status, need.review_tier) == ("in_review", "city")
+    review = Review.objects.get(need=need)
+    assert review.committee.region_id == "360100"
+    event = AuditEvent.objects.filter(action="need.review_open").latest("id")
+    assert "暂无委员" in event.reason
+    assert "西湖区" in event.reason
+    assert Notification.objects.filter(user=city_reviewer, verb="review.pending").exists()
+    need = decide(city_reviewer, need)
+    assert need.status == "published"
+
+
+def test_review_forward_skips_an_unstaffed_city(agency, agency_user, county_reviewer):
+    """County approves; nobody sits on the city's committee but the province's does: the
+    province reviews next (without a member above, the city's committee keeps it)."""
+    need = make_need(agency, region="360102")
+    need = need_submit(actor=agency_user, need=need)
+    assert need.review_tier == "county"
+    province = committee_member("360000")
+
+    need = decide(county_reviewer, need)
+
+    assert (need.status, need.review_tier) == ("in_review", "province")
+    event = AuditEvent.objects.filter(action="need.forward").latest("id")
+    assert event.reason.startswith("同意")
+    assert "暂无委员" in event.reason
+    assert decide(province, need).status == "published"
+
+
+def test_review_stays_at_its_own_committee_when_nobody_above_has_members(city_agency):
+    agency, agency_user = city_agency
+    need = make_need(agency, region="360103")
+
+    need = need_submit(actor=agency_user, need=need)
+
+    assert need.review_tier == "county"
+    assert AuditEvent.objects.filter(action="need.review_open").latest("id").reason == ""
