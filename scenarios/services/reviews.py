@@ -92,10 +92,10 @@ def staffed_review_region(region: Region) -> Region:
     )
     if not staffed or region.path in staffed:
         return region
-    current = region
-    while current.path not in staffed and current.parent_id is not None:
+    current: Region | None = region
+    while current is not None and current.path not in staffed:
         current = current.parent
-    return current
+    return current or region
 
 
 def open_review(need: ScenarioNeed, region: Region) -> tuple[Review, Region | None]:
