@@ -1,5 +1,7 @@
 """factory_boy factories; call ``.build()`` when no row is needed."""
 
+from typing import Any
+
 import factory
 from django.contrib.auth.models import User
 from django.utils import timezone
@@ -60,3 +62,32 @@ def member(organization: Organization, role: str, **user_kwargs: object) -> User
     user = UserFactory.create(**user_kwargs)
     Membership.objects.create(user=user, organization=organization, role=role)
     return user
+
+
+def shortlisted_pair(need: Any, capability: Any) -> Any:
+    """Make ``capability`` a current recommendation of ``need`` that the agency shortlisted,
+    without running the matcher: an agency proposes pilots only for such pairs. The need's
+    current run gains the pair's row (a run of its own when it has none)."""
+    from matching.models import Match, MatchRun, NeedCurrentRun, PairReview, RunScope, RunStatus
+    from scenarios.services.policy import policy_current
+
+    pointer = NeedCurrentRun.objects.filter(need=need).select_related("run").first()
+    if pointer is None:
+        run = MatchRun.objects.create(
+            scope=RunScope.NEED, target_id=need.pk, policy=policy_current(), status=RunStatus.DONE
+        )
+        NeedCurrentRun.objects.create(need=need, run=run)
+    else:
+        run = pointer.run
+    match, _created = Match.objects.get_or_create(
+        run=run,
+        need=need,
+        capability=capability,
+        defaults={"firm_id": capability.firm_id, "score": 0.9, "rank": 1, "breakdown": {}},
+    )
+    if not match.recommended:
+        Match.objects.filter(pk=match.pk).update(recommended=True)
+    review, _created = PairReview.objects.update_or_create(
+        need=need, capability=capability, defaults={"shortlisted": True}
+    )
+    return review

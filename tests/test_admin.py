@@ -72,6 +72,7 @@ def world(agency, agency_user, firm, county_reviewer, city_reviewer, platform_ad
     capability = capability_submit(actor=None, capability=make_capability(firm))
     expert = factories.member(factories.ExpertInstitutionFactory.create(), Role.EXPERT)
     assessment_submit(actor=expert, need=need, scores=SCORES)
+    factories.shortlisted_pair(need, capability)
     pilot = pilot_start(
         actor=agency_user,
         need=need,

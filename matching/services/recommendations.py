@@ -21,6 +21,7 @@ from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
 from core.validation import check_text
 from matching.models import FirmResponse, Match, NeedCurrentRun, PairDecision, PairReview
 from scenarios import selectors as scenario_selectors
+from scenarios.choices import PilotStatus
 from scenarios.lifecycle import MATCHABLE_NEED_STATUSES
 from scenarios.notifications import notify_deciders
 from scenarios.services.pilots import pilot_start
@@ -124,6 +125,49 @@ def pair_respond(*, actor: Actor, match: Match, interested: bool, note: str = ""
     return review
 
 
+def _ensure_no_open_pilot(match: Match) -> None:
+    """A pair whose pilot is proposed or running stays on the shortlist: the committee
+    decides the proposal the agency made from it (the review row is locked, and a proposal
+    locks it too, so the two cannot cross)."""
+    pilot = scenario_selectors.open_pilot_of_pair(
+        need_id=match.need_id, capability_id=match.capability_id
+    )
+    if pilot is None:
+        return
+    if pilot.status == PilotStatus.PROPOSED:
+        message = _("已为这项能力提议试点，正在等待委员会审批，不能移出入围名单。")
+    else:
+        message = _("这项能力的试点正在进行，不能移出入围名单。")
+    raise InvalidTransition(message, status=f"pilot_{pilot.status}")
+
+
+def check_pair_proposable(need_id: int, capability_id: int) -> None:
+    """An agency proposes a pilot only for a capability on its shortlist that the need's
+    current run recommends, and that the committee has not turned down: the pages offered
+    nothing else, and now the API cannot either. Added to ``scenarios.services.pilots``'s
+    proposal checks in ``MatchingConfig.ready()``; the review row stays locked until the
+    proposal commits (see :func:`_ensure_no_open_pilot`)."""
+    review = (
+        PairReview.objects.select_for_update()
+        .filter(need_id=need_id, capability_id=capability_id)
+        .first()
+    )
+    if review is not None and review.decision == PairDecision.REJECTED:
+        raise InvalidTransition(
+            _("委员会已驳回这项推荐，不能提议试点。"), status=PairDecision.REJECTED
+        )
+    recommended = Match.objects.filter(
+        need_id=need_id,
+        capability_id=capability_id,
+        recommended=True,
+        run_id__in=NeedCurrentRun.objects.filter(need_id=need_id).values("run_id"),
+    ).exists()
+    if review is None or not review.shortlisted or not recommended:
+        raise InvalidTransition(
+            _("只能为已入围的推荐能力提议试点，请先将其加入入围名单。"), status="not_shortlisted"
+        )
+
+
 @transaction.atomic
 def pair_shortlist(*, actor: Actor, match: Match, shortlisted: bool) -> PairReview:
     """The agency puts a recommended capability on (or off) its shortlist."""
@@ -139,6 +183,8 @@ def pair_shortlist(*, actor: Actor, match: Match, shortlisted: bool) -> PairRevi
         raise InvalidTransition(_("已审批，不能再调整入围。"), status=review.decision)
     if review.shortlisted == shortlisted:
         return review
+    if not shortlisted:
+        _ensure_no_open_pilot(match)
     review.shortlisted = shortlisted
     review.version += 1
     review.save()

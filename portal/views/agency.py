@@ -282,22 +282,25 @@ def shortlist(request: HtmxHttpRequest, match_id: int) -> HttpResponse:
         )
     except DomainError as exc:
         if request.htmx:
-            return render(
-                request,
-                "portal/workspace/_shortlist.html",
-                {"match": match, "review": None, "error": exc.message},
-            )
+            # The card as it stands (still shortlisted, its pilot proposed), with the reason.
+            current = matching_selectors.pair_reviews_of(
+                pairs=[(match.need_id, match.capability_id)]
+            ).get((match.need_id, match.capability_id))
+            return _shortlist_card(request, match, current, error=exc.message)
         messages.error(request, exc.message)
         return redirect("portal:agency-need", ref=match.need.ref)
     if request.htmx:
-        pilot = _open_pilots(selectors.pilots_of_need(need=match.need)).get(match.capability_id)
-        return render(
-            request,
-            "portal/workspace/_shortlist.html",
-            {"match": match, "review": review, "pilot": pilot},
-        )
+        return _shortlist_card(request, match, review)
     messages.success(request, _("已更新入围名单。"))
     return redirect("portal:agency-need", ref=match.need.ref)
+
+
+def _shortlist_card(
+    request: HttpRequest, match: Any, review: Any, *, error: str = ""
+) -> HttpResponse:
+    pilot = _open_pilots(selectors.pilots_of_need(need=match.need)).get(match.capability_id)
+    context = {"match": match, "review": review, "pilot": pilot, "error": error}
+    return render(request, "portal/workspace/_shortlist.html", context)
 
 
 def _pilot_or_404(request: HttpRequest, pilot_id: int) -> Any:

@@ -1,5 +1,6 @@
 """Pilots: start a validation of a capability in a need's scenario, track it, conclude it."""
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any, Final
 
@@ -119,6 +120,20 @@ def _clean_milestones(milestones: Any, *, start: date, end: date) -> list[dict[s
     return cleaned
 
 
+# What an agency's proposal must also satisfy, beyond this app's own rules: checks that
+# higher apps add in their ``AppConfig.ready()`` (the matching app: the pair is on the
+# agency's shortlist, which this app knows nothing of). Each takes the need's and the
+# capability's ids and raises a DomainError to refuse.
+ProposalCheck = Callable[[int, int], None]
+_proposal_checks: list[ProposalCheck] = []
+
+
+def add_proposal_check(check: ProposalCheck) -> None:
+    """Make every agency proposal pass ``check`` (idempotent: added once)."""
+    if check not in _proposal_checks:
+        _proposal_checks.append(check)
+
+
 def _is_approver(actor: Actor, need: ScenarioNeed) -> bool:
     """The need's committees (its region's and above) and platform admins decide pilots."""
     return is_platform_admin(actor) or sits_on_committee_covering(actor, need.region)
@@ -198,6 +213,9 @@ def pilot_start(
         return existing
     _check_pair(need, capability, tolerance_until)
     approver = _is_approver(actor, need)
+    if not approver:
+        for check in _proposal_checks:
+            check(need.pk, capability.pk)
     pilot = Pilot.objects.create(
         need=need,
         capability=capability,

@@ -185,6 +185,7 @@ def build_world() -> World:
     # committee's confirmation), concluded by the committee (confirmed: recognisable).
     until = timezone.localdate() + dt.timedelta(days=90)
     need_pilots, need_outcomes = o["need_pilots"], o["need_outcomes"]
+    factories.shortlisted_pair(need_pilots, pilot_caps[0])
     o["pilot_proposed"] = pilot_start(
         actor=u["agency"], need=need_pilots, capability=pilot_caps[0], tolerance_until=until
     )

@@ -355,9 +355,10 @@ TABLE: dict[str, Op] = {
     ),
     "pilots_create": Op(
         "401  201  403  403  403  201  201  403  201  403  201",
+        # The agency proposes only for a pair on its shortlist: the one it shortlisted.
         body=lambda w: {
             "need": w.id("need_published"),
-            "capability": w.id("capability_published"),
+            "capability": w.id("other_capability"),
             "tolerance_until": _until(),
         },
     ),

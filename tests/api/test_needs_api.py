@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from activity.models import AuditEvent
-from scenarios.models import ScenarioNeed
+from scenarios.models import Capability, ScenarioNeed
 from tests import factories
 from tests.scenarios.helpers import CAPABILITY_DEFAULTS, NEED_DEFAULTS, make_need
 
@@ -69,6 +69,11 @@ def test_need_api_full_pipeline_to_pilot_outcome(
     r = api.post(f"/api/v1/capabilities/{cap_id}/submit/", {}, format="json")
     assert r.json()["status"] == "published"
     until = (timezone.localdate() + dt.timedelta(days=180)).isoformat()
+    # The agency shortlisted the capability among its recommendations (tests/matching has
+    # the run and the shortlist through the API).
+    factories.shortlisted_pair(
+        ScenarioNeed.objects.get(pk=need_id), Capability.objects.get(pk=cap_id)
+    )
     r = api.as_user(agency_user).post(
         "/api/v1/pilots/",
         {

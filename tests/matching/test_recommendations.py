@@ -230,3 +230,53 @@ def test_a_firms_note_that_would_read_backwards_is_refused(matched):
     # then: nothing answered
     assert list(refused.value.fields) == ["note"]
     assert not PairReview.objects.filter(firm_note__contains="\u202e").exists()
+
+
+def test_an_agency_proposes_a_pilot_only_from_its_shortlist_also_through_the_api(
+    matched, agency_user, api
+):
+    """The pages offered a proposal only for a shortlisted recommendation; the API took any
+    pair (even one never recommended). Both now go through the same check."""
+    need = matched["needs"][0]
+    match = top(need)
+    body = {"need": need.pk, "capability": match.capability_id, "tolerance_until": str(until())}
+    client = api.as_user(agency_user)
+
+    not_shortlisted = client.post("/api/v1/pilots/", body, format="json")
+    other = next(
+        c
+        for c in matched["caps"]
+        if not Match.objects.current().filter(need=need, capability=c, recommended=True).exists()
+    )
+    never_recommended = client.post(
+        "/api/v1/pilots/", {**body, "capability": other.pk}, format="json"
+    )
+    pair_shortlist(actor=agency_user, match=match, shortlisted=True)
+    shortlisted = client.post("/api/v1/pilots/", body, format="json")
+
+    assert not_shortlisted.status_code == 409, not_shortlisted.content
+    assert "入围" in not_shortlisted.json()["detail"]
+    assert never_recommended.status_code == 409
+    assert shortlisted.status_code == 201, shortlisted.content
+    assert Pilot.objects.filter(need=need).count() == 1
+
+
+def test_a_pair_with_a_pending_proposal_stays_on_the_shortlist_until_the_committee_decides(
+    matched, agency_user, county_reviewer
+):
+    from scenarios.services.pilots import pilot_proposal_decide, pilot_start
+
+    match = top(matched["needs"][0])
+    pair_shortlist(actor=agency_user, match=match, shortlisted=True)
+    pilot = pilot_start(
+        actor=agency_user, need=match.need, capability=match.capability, tolerance_until=until()
+    )
+
+    with pytest.raises(InvalidTransition) as refused:
+        pair_shortlist(actor=agency_user, match=match, shortlisted=False)
+    assert "等待委员会审批" in refused.value.message
+    assert PairReview.objects.get(need=match.need, capability=match.capability).shortlisted
+
+    pilot_proposal_decide(actor=county_reviewer, pilot=pilot, approve=False, reason="另有安排")
+    review = pair_shortlist(actor=agency_user, match=match, shortlisted=False)
+    assert not review.shortlisted

@@ -6,6 +6,7 @@ from matching import index
 from matching.engine.scoring import FEATURES
 from matching.models import Match, MatchRun
 from matching.services import history, results, runs
+from tests import factories
 from tests.matching.world import run_inline
 
 pytestmark = pytest.mark.django_db
@@ -158,6 +159,7 @@ def test_firm_quota_counts_running_pilots(province, agency_user):
     firm = province["firms"][0]
     firm_caps = [c for c in province["caps"] if c.firm_id == firm.pk]
     for cap, need in zip(firm_caps, province["needs"], strict=False):
+        factories.shortlisted_pair(need, cap)
         pilot_start(
             actor=agency_user,
             need=need,
@@ -476,6 +478,7 @@ def test_prune_keeps_the_row_a_pilot_started_from(province, agency_user, setting
     target = province["needs"][0]
     old = run_inline(runs.match_run_request(scope="full"))
     source = Match.objects.filter(run=old, need=target, recommended=True).order_by("rank")[0]
+    factories.shortlisted_pair(target, source.capability)
     pilot_start(
         actor=agency_user,
         need=target,

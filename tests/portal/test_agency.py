@@ -281,7 +281,19 @@ def test_agency_proposes_a_pilot_from_its_shortlist_and_the_committee_is_asked(
     assert pilot.source_match_id == match.pk
     assert "等待委员会审批" in page(done)
     assert "等待委员会审批" in page(again)  # the same proposal, not a second one
-    assert "等待委员会审批" in page(client.get(f"/workspace/agency/needs/{need.ref}/"))
+    need_page = page(client.get(f"/workspace/agency/needs/{need.ref}/"))
+    assert "等待委员会审批" in need_page
+    # While the committee decides, the pair stays on the shortlist: no button takes it off,
+    # and a stale tab's removal is refused beside the card, which still says 已入围.
+    assert "移出入围" not in need_page
+    stale = client.post(
+        f"/workspace/agency/matches/{match.pk}/shortlist/",
+        {"shortlisted": "0"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "正在等待委员会审批，不能移出入围名单" in page(stale)
+    assert "已入围" in page(stale)
+    assert PairReview.objects.get(need=need, capability=match.capability).shortlisted
 
 
 def test_a_pilot_is_proposed_only_for_a_shortlisted_recommendation(matched, agency_user):

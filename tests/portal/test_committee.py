@@ -577,6 +577,7 @@ def proposal(agency, agency_user, county_reviewer, city_reviewer, published_capa
     need = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
     need = review_decide(actor=county_reviewer, need=need, decision="approved")
     need = review_decide(actor=city_reviewer, need=need, decision="approved")
+    factories.shortlisted_pair(need, published_capability)
     return pilot_start(
         actor=agency_user, need=need, capability=published_capability, tolerance_until=until(60)
     )

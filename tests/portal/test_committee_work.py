@@ -102,6 +102,7 @@ def test_a_pilot_proposed_through_the_api_tells_the_committee_and_opens_its_prop
 ):
     # Given a published need and capability
     need, capability = published
+    factories.shortlisted_pair(need, capability)
 
     # When the agency proposes a pilot through the API
     r = api.as_user(agency_user).post(

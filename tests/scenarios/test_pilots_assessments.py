@@ -43,8 +43,12 @@ def published_need(agency, agency_user, county_reviewer, city_reviewer):
 
 
 @pytest.fixture
-def published_capability(firm):
-    return capability_submit(actor=None, capability=make_capability(firm, capacity=1))
+def published_capability(firm, published_need):
+    """Recommended for the need and on its agency's shortlist: what an agency's proposal
+    needs (the matching app's check; ``test_an_agency_proposes_only_from_its_shortlist``)."""
+    capability = capability_submit(actor=None, capability=make_capability(firm, capacity=1))
+    factories.shortlisted_pair(published_need, capability)
+    return capability
 
 
 @pytest.fixture
