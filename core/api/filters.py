@@ -159,7 +159,29 @@ class StrictOrderingFilter(OrderingFilter):
             queryset = queryset.filter(pk__in=window).annotate(
                 **{RELEVANCE: relevance(queryset.model, weights, text[:MAX_SEARCH_LENGTH])}
             )
-        return queryset.order_by(*ordering)
+        return queryset.order_by(*self._expressions(ordering, view))
+
+    @staticmethod
+    def _expressions(ordering: list[Any], view: Any) -> list[Any]:
+        """The asked terms, with those the view orders by an expression of its own
+        (``ordering_expressions``: name -> expression) replaced by it, empty values last:
+        a field some readers may not see (an expert mean shown only from four experts) is
+        sorted by what they see, so the order tells no more than the rows."""
+        expressions = getattr(view, "ordering_expressions", None) or {}
+        out: list[Any] = []
+        for term in ordering:
+            name = str(term).lstrip("-") if isinstance(term, str) else None
+            if name in expressions:
+                expression = expressions[name]
+                descending = str(term).startswith("-")
+                out.append(
+                    expression.desc(nulls_last=True)
+                    if descending
+                    else expression.asc(nulls_last=True)
+                )
+            else:
+                out.append(term)
+        return out
 
     def get_ordering(self, request: Any, queryset: QuerySet[Any], view: Any) -> Any:
         raw = request.query_params.get(self.ordering_param)

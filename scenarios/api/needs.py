@@ -3,7 +3,7 @@ expert assessments and the audit trail."""
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Case, F, FloatField, QuerySet, Value, When
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -50,7 +50,7 @@ from scenarios.models import (
     Assessment,
     ScenarioNeed,
 )
-from scenarios.models.needs import CONFIDENTIAL_NEED_FIELDS
+from scenarios.models.needs import CONFIDENTIAL_NEED_FIELDS, SCORE_SHOWN_FROM_EXPERTS
 from scenarios.services import assessments, needs, reviews
 
 
@@ -222,6 +222,19 @@ NEED_ORDERING = [
 ]
 
 DEFAULT_NEED_ORDERING = ["-is_high_value", "-published_at", "-id"]
+# ?ordering=value_score sorts by the score the reader is shown (None below
+# SCORE_SHOWN_FROM_EXPERTS experts), not the stored one: the order would give away the
+# ranking of means that the rows withhold.
+NEED_ORDERING_EXPRESSIONS = {
+    "value_score": Case(
+        When(
+            assessment_count__gte=SCORE_SHOWN_FROM_EXPERTS,
+            then=F("value_score"),
+        ),
+        default=Value(None),
+        output_field=FloatField(),
+    )
+}
 
 
 def _decision_schema(request_serializer: type[serializers.Serializer], summary: str) -> Any:
@@ -264,6 +277,7 @@ class NeedViewSet(VersionedResourceViewSet):
     search_fields = NEED_SEARCH
     search_weights = NEED_SEARCH_WEIGHTS
     ordering_fields = NEED_ORDERING
+    ordering_expressions = NEED_ORDERING_EXPRESSIONS
     ordering = DEFAULT_NEED_ORDERING
     # Who may call each verb at all (core.api.permissions.ActorChecks), before the body.
     actor_checks = {

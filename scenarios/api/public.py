@@ -12,6 +12,7 @@ from scenarios.api.capabilities import CAP_ORDERING, CapabilityPublicSerializer
 from scenarios.api.needs import (
     DEFAULT_NEED_ORDERING,
     NEED_ORDERING,
+    NEED_ORDERING_EXPRESSIONS,
     NeedPublicSerializer,
 )
 from scenarios.facets import count_for_lists
@@ -40,6 +41,7 @@ class PublicNeedViewSet(PublicReadOnly):
     search_fields = NEED_SEARCH
     search_weights = NEED_SEARCH_WEIGHTS
     ordering_fields = NEED_ORDERING
+    ordering_expressions = NEED_ORDERING_EXPRESSIONS
     # The size of a selection is kept per segment of the table and counted again only in
     # the segments a write touched (scenarios.facets.count_for_lists; core.api.pagination).
     list_count_cache = staticmethod(count_for_lists)

@@ -587,3 +587,39 @@ def test_the_experts_mean_is_shown_outside_the_need_from_four_experts_on(
     assert seen[3] == (pytest.approx(62.5), pytest.approx(62.5), pytest.approx(62.5))
     page = Client().get(f"/opportunities/{published_need.ref}/").content.decode()
     assert "62.50 分" in page
+
+
+def test_ordering_by_value_score_follows_the_shown_score_not_the_hidden_one(
+    api, agency, agency_user, county_reviewer, city_reviewer
+):
+    """Below four experts the mean is withheld, but ?ordering=-value_score sorted by it:
+    the order gave away the ranking of the hidden means. It sorts by what is shown now."""
+    experts = [
+        factories.member(factories.ExpertInstitutionFactory.create(), "expert") for _ in range(4)
+    ]
+    needs = []
+    for hidden in (95, 50, 80):  # two experts each: withheld
+        need = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+        need = review_decide(actor=county_reviewer, need=need, decision="approved")
+        need = review_decide(actor=city_reviewer, need=need, decision="approved")
+        for who in experts[:2]:
+            assessment_submit(actor=who, need=need, scores=dict.fromkeys(SCORES, hidden))
+        needs.append(need)
+    shown = needs[1]  # four experts: shown, and first
+    for who in experts[2:]:
+        assessment_submit(actor=who, need=shown, scores=dict.fromkeys(SCORES, 50))
+    firm_user = factories.member(factories.FirmFactory.create(), "firm_editor")
+
+    for client, url in (
+        (api.as_user(None), "/api/v1/public/needs/"),
+        (api.as_user(firm_user), "/api/v1/needs/"),
+    ):
+        for ordering in ("-value_score", "value_score"):
+            rows = client.get(url, {"ordering": ordering}).json()["results"]
+            ids = [r["id"] for r in rows if r["id"] in {n.pk for n in needs}]
+            hidden_order = [n.pk for n in sorted(needs, key=lambda n: n.pk, reverse=True)]
+            hidden_order.remove(shown.pk)
+            if ordering.startswith("-"):
+                assert ids == [shown.pk, *hidden_order], (url, ordering)
+            else:
+                assert ids == [shown.pk, *sorted(hidden_order)], (url, ordering)
