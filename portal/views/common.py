@@ -52,8 +52,13 @@ NOT_EDITABLE = {
         "已提交的能力正在等待工作委员会审核（企业认证或复核）；如需修改，请先撤回。"
     ),
     ("capability", "suspended"): _("能力已被工作委员会暂停，不能修改；请联系工作委员会。"),
-    ("need", "submitted"): _("已提交的需求正在等待工作委员会审核，不能修改；如需修改，请先撤回。"),
-    ("need", "in_review"): _("需求正在工作委员会审核中，不能修改；如需修改，请先撤回。"),
+    # A withdrawn need cannot be submitted again: the way back to editing is a return.
+    ("need", "submitted"): _(
+        "已提交的需求正在等待工作委员会审核，不能修改；如需修改，请联系工作委员会退回。"
+    ),
+    ("need", "in_review"): _(
+        "需求正在工作委员会审核中，不能修改；如需修改，请联系工作委员会退回。"
+    ),
     ("need", "published"): _(
         "已发布的需求不能修改；如需更改，请撤回后复制为新的草稿，修改后重新提交审核。"
     ),

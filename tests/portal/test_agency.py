@@ -377,6 +377,20 @@ def test_edit_page_of_a_published_need_leads_back_to_the_need(agency_client, age
     assert "已发布的需求不能修改；如需更改，请撤回后复制为新的草稿" in page(response)
 
 
+@pytest.mark.parametrize("status", ["submitted", "in_review"])
+def test_edit_page_of_a_need_under_review_points_to_a_return_not_a_withdrawal(
+    agency_client, agency, status
+):
+    """Withdrawing a need is final (it cannot be submitted again): the way back to editing
+    is the committee returning it, and the message says so."""
+    need = make_need(agency, region="360102", status=status)
+
+    response = agency_client.get(f"/workspace/agency/needs/{need.ref}/edit/", follow=True)
+
+    assert "请联系工作委员会退回" in page(response)
+    assert "请先撤回" not in page(response)
+
+
 def test_need_form_refuses_a_past_deadline_and_an_absurd_budget(agency_client, agency):
     body = page(
         agency_client.post(
