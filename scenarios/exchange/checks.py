@@ -20,7 +20,7 @@ from scenarios.exchange.columns import CAPABILITY_COLUMNS, NEED_COLUMNS
 from scenarios.exchange.errors import RowError, raise_if_errors
 from scenarios.exchange.limits import ExchangeLimits
 from scenarios.exchange.readers import ParsedRow
-from scenarios.exchange.updates import Update, plan_updates
+from scenarios.exchange.updates import Update, owner_differs, plan_updates
 from scenarios.models import Capability, ScenarioNeed
 from scenarios.selectors import capability_queryset, need_queryset
 from scenarios.services.common import lookalike_message, ref_key, stored_refs_by_key
@@ -94,18 +94,18 @@ def _check_refs(
             errors.append(RowError(number, "ref", lookalike_message(ref, min(same_key))))
     if update:
         return {item.ref: item for item in stored.filter(ref__in=list(first))}
-    for ref in stored.filter(ref__in=list(first)).values_list("ref", flat=True):
-        errors.append(
-            RowError(
-                first[ref],
-                "ref",
-                _(
-                    "编号已存在：%(ref)s。要按本行修改该条目，请选择按编号更新"
-                    "（页面上勾选“按编号更新已有条目”，接口 update=true，命令行 --update）。"
-                )
-                % {"ref": ref},
+    values = {row.values.get("ref"): row.values for row in rows}
+    owner = "agency" if stored.model is ScenarioNeed else "firm"
+    for item in stored.filter(ref__in=list(first)).select_related(owner):
+        if owner_differs(item, values[item.ref]):
+            # Another organization's item: updating it is not the row's to choose.
+            message = _("编号 %(ref)s 已被平台上的其他条目使用，请换一个编号。")
+        else:
+            message = _(
+                "编号已存在：%(ref)s。要按本行修改该条目，请选择按编号更新"
+                "（页面上勾选“按编号更新已有条目”，接口 update=true，命令行 --update）。"
             )
-        )
+        errors.append(RowError(first[item.ref], "ref", message % {"ref": item.ref}))
     return {}
 
 

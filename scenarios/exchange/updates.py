@@ -99,7 +99,9 @@ def service_values(changes: Mapping[str, Any], regions: Mapping[str, Region]) ->
     }
 
 
-def _owner_problem(kind: ExchangeKind, item: ScenarioNeed | Capability, values: Any) -> bool:
+def owner_differs(item: ScenarioNeed | Capability, values: Any) -> bool:
+    """The row names another organization than the stored item's (agency by name, firm by
+    credit code)."""
     if isinstance(item, ScenarioNeed):
         return bool(item.agency.name != values.get("org_name"))
     return bool((item.firm.credit_code or "") != values.get("firm_credit_code"))
@@ -142,7 +144,7 @@ def plan_updates(
         item = stored.get(row.values.get("ref") or "")
         if item is None or row.errors:
             continue
-        if _owner_problem(kind, item, row.values):
+        if owner_differs(item, row.values):
             if kind == "need":
                 reason = _("编号 %(ref)s 是其他发布单位的需求，不能按本行更新。")
             else:

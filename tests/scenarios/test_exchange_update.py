@@ -353,6 +353,22 @@ def test_an_agency_editor_may_not_update_another_agencys_need(agency, agency_nee
     assert ScenarioNeed.objects.get(ref="UPD-N-PLAIN").min_trl == 5
 
 
+def test_a_ref_another_agency_holds_is_taken_not_an_update_to_offer(agency, agency_needs):
+    """Another agency's file reuses our draft's ref: the row is told the ref is taken, not
+    to tick "update by ref" (which could never let it change our draft)."""
+    other = factories.AgencyFactory.create(region=agency.region)
+    outsider = factories.member(other, "agency_editor")
+    row = {**need_exchange_record(agency_needs["plain"]), "org_name": other.name}
+
+    with pytest.raises(ImportRejected) as excinfo:
+        needs_import(actor=outsider, rows=[row])
+
+    assert where(excinfo.value) == [(1, "ref")]
+    reason = excinfo.value.errors[0].reason
+    assert "已被平台上的其他条目使用" in reason
+    assert "按编号更新" not in reason
+
+
 def test_a_province_member_updates_any_agencys_draft(agency_needs, province_reviewer):
     row = {**need_exchange_record(agency_needs["plain"]), "title": "省里改过的标题"}
 
