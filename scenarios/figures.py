@@ -114,28 +114,39 @@ def _city_code() -> Concat:
     return Concat(Substr("region_id", 1, 4), Value("00"))
 
 
+def _city_counts(qs: QuerySet[Any]) -> dict[str, int]:
+    """Items per city code (a region's first four digits and 00)."""
+    return dict(
+        qs.order_by()
+        .annotate(city=_city_code())
+        .values("city")
+        .annotate(n=Count("pk"))
+        .values_list("city", "n")
+    )
+
+
 def by_city() -> list[dict[str, Any]]:
-    """Published needs and capabilities per city of the home province (a province-level
-    item counts under the province's own code)."""
-    needs = dict(
-        _public_needs()
-        .order_by()
-        .annotate(city=_city_code())
-        .values("city")
-        .annotate(n=Count("pk"))
-        .values_list("city", "n")
-    )
-    caps = dict(
-        _public_capabilities()
-        .order_by()
-        .annotate(city=_city_code())
-        .values("city")
-        .annotate(n=Count("pk"))
-        .values_list("city", "n")
-    )
+    """Published needs and capabilities per city of the home province, then a row for the
+    items filed at the province itself (省级, flagged ``province``) and one for those outside
+    it (capabilities of firms registered in another province, flagged ``outside``), each only
+    when it holds any: every published item is in exactly one row, so the columns add up to
+    the lists' totals."""
+    needs = _city_counts(_public_needs())
+    caps = _city_counts(_public_capabilities())
     province = home_province()
-    cities = Region.objects.filter(parent=province).order_by("code")
-    rows = [
+    cities = list(Region.objects.filter(parent=province).order_by("code"))
+    known = {c.code for c in cities}
+    prefix = province.code[:2]  # GB/T 2260: a province's regions share its first two digits
+
+    def elsewhere(counts: dict[str, int], *, inside: bool) -> int:
+        """Items under no listed city: inside the province (its own level), or outside."""
+        return sum(
+            n
+            for code, n in counts.items()
+            if code not in known and code.startswith(prefix) == inside
+        )
+
+    rows: list[dict[str, Any]] = [
         {
             "code": c.code,
             "name": c.name,
@@ -145,14 +156,28 @@ def by_city() -> list[dict[str, Any]]:
         for c in cities
     ]
     # Items filed at the province itself (省级) belong to no city: their own row, off the map.
-    if needs.get(province.code) or caps.get(province.code):
+    provincial = (elsewhere(needs, inside=True), elsewhere(caps, inside=True))
+    if any(provincial):
         rows.append(
             {
                 "code": province.code,
                 "name": province.name,
-                "needs": needs.get(province.code, 0),
-                "capabilities": caps.get(province.code, 0),
+                "needs": provincial[0],
+                "capabilities": provincial[1],
                 "province": True,
+            }
+        )
+    # Firms registered in another province publish here too (their capabilities lie in
+    # their own region): one row for all of them, off the map as well.
+    outside = (elsewhere(needs, inside=False), elsewhere(caps, inside=False))
+    if any(outside):
+        rows.append(
+            {
+                "code": "",
+                "name": "",
+                "needs": outside[0],
+                "capabilities": outside[1],
+                "outside": True,
             }
         )
     return rows

@@ -59,6 +59,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             for key, label in ScenarioCategory.choices
         ],
         "cities": [{**row, **_city_names(row["code"])} for row in lists["cities"]],
+        # The table's last line: the lists' totals (every item is in exactly one row).
+        "city_totals": {
+            key: sum(row[key] for row in lists["cities"]) for key in ("needs", "capabilities")
+        },
         "funnel": [
             {"key": key, "name": str(label), "n": funnel_counts.get(key, 0)}
             for key, label in FUNNEL

@@ -2,6 +2,7 @@
 committee members and the admin; every chart has its table; the funnel is always current."""
 
 import json
+import re
 
 import pytest
 from django.conf import settings
@@ -41,6 +42,51 @@ def test_everyone_sees_the_lists_map_and_funnel_with_their_tables(matched):
     assert {c["code"]: c["needs"] for c in data["cities"]}["360100"] == 3
     assert "review_days" not in data  # committee figures stay with committees
     assert "各级审核用时" not in html
+
+
+def city_table(html):
+    """The rows of the dashboard's city table: label, needs, capabilities (as text)."""
+    table = html.split('id="map-title"')[1].split("</table>")[0]
+    rows = []
+    for row in table.split("<tr>")[2:]:
+        cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.split(r"</t[hd]>", row)[:3]]
+        rows.append(cells)
+    return rows
+
+
+def test_the_city_table_adds_up_to_the_lists_with_a_row_for_outside_firms(matched):
+    # Given five published capabilities, one of a firm registered in Shenzhen
+    html = Client().get("/dashboard/").content.decode()
+
+    rows = city_table(html)
+
+    # Then that firm's capabilities are in a row of their own, and the total line says
+    # what the lists count
+    body, total = rows[:-1], rows[-1]
+    outside = sum(1 for c in matched["caps"] if not c.region_id.startswith("36"))
+    assert ["省外企业", "0", str(outside)] in body
+    assert sum(int(r[2].split("（")[0]) for r in body) == len(matched["caps"])
+    assert sum(int(r[1].split("（")[0]) for r in body) == len(matched["needs"])
+    assert total == ["合计", str(len(matched["needs"])), str(len(matched["caps"]))]
+    data = json.loads(html.split('id="dashboard-data" type="application/json">')[1].split("<")[0])
+    assert data["cities"][-1]["outside"] is True  # off the map (dashboard.js skips it)
+
+
+def test_the_city_table_links_each_city_to_both_of_its_lists(matched):
+    html = Client().get("/dashboard/").content.decode()
+
+    table = html.split('id="map-title"')[1].split("</table>")[0]
+
+    # Then the keyboard reaches what a click on the map opens, and the capability list too,
+    # each link named after its city and list
+    assert '<a href="/opportunities/?region=360100">南昌市</a>' in table
+    assert (
+        '<a href="/opportunities/?region=360100">3<span class="visually-hidden">'
+        "（南昌市的机会清单）</span></a>" in table
+    )
+    assert '<a href="/capabilities/?region=360100">' in table
+    assert "（南昌市的能力清单）" in table
+    assert 'href="/capabilities/?region="' not in table  # the outside row links nowhere
 
 
 def test_committees_also_see_review_times_queues_and_matching(matched, city_reviewer):

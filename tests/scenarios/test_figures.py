@@ -15,6 +15,7 @@ from matching.services.recommendations import pair_respond, pair_shortlist
 from reference.models import IndustryChain, Region
 from scenarios import figures
 from scenarios.models import Review
+from scenarios.selectors import public_list_counts
 from scenarios.services.needs import need_submit
 from scenarios.services.pilots import pilot_conclude, pilot_start
 from tests import factories
@@ -60,7 +61,7 @@ def test_by_chain_counts_each_item_once_under_its_chain(matched):
 def test_by_city_and_category(matched):
     cities = {r["code"]: r for r in figures.by_city()}
 
-    assert len(cities) == 11  # Jiangxi's cities, every one listed
+    assert len(cities) == 12  # Jiangxi's cities, every one listed, and the firms outside
     # the three needs lie in Nanchang (two in Donghu district, one in the city itself)
     assert cities["360100"]["needs"] == 3
     assert sum(r["needs"] for r in cities.values()) == 3
@@ -68,6 +69,29 @@ def test_by_city_and_category(matched):
     in_nanchang = sum(1 for c in matched["caps"] if c.region_id.startswith("3601"))
     assert cities["360100"]["capabilities"] == in_nanchang
     assert figures.needs_by_category() == {"social_governance": 3}
+
+
+def test_by_city_puts_every_published_item_in_exactly_one_row(matched):
+    # Given the world's firm registered in Shenzhen (outside the home province) besides
+    # two in Nanchang, and the list's own counts
+    counts = public_list_counts()
+    outside = sum(1 for c in matched["caps"] if not c.region_id.startswith("36"))
+    assert outside > 0
+
+    rows = figures.by_city()
+
+    # Then the outside firms' capabilities have a row of their own, last and off the map,
+    # and both columns add up to what the lists count
+    assert rows[-1] == {
+        "code": "",
+        "name": "",
+        "needs": 0,
+        "capabilities": outside,
+        "outside": True,
+    }
+    assert sum(r["capabilities"] for r in rows) == counts["capabilities"] == len(matched["caps"])
+    assert sum(r["needs"] for r in rows) == counts["needs"]
+    assert not any(r.get("province") for r in rows)  # nothing at the province's own level
 
 
 def test_the_funnel_moves_one_step_at_a_time(matched, agency_user, city_reviewer):
@@ -175,7 +199,8 @@ def test_province_level_items_get_their_own_row_and_months_run_without_gaps(matc
     rows = figures.by_city()
     months = figures.by_month(since=since)
 
-    assert (rows[-1]["code"], rows[-1]["needs"], rows[-1].get("province")) == ("360000", 1, True)
+    provincial = next(r for r in rows if r.get("province"))
+    assert (provincial["code"], provincial["needs"]) == ("360000", 1)
     assert sum(r["needs"] for r in rows) == 4  # every published need in exactly one row
     names = [m["month"] for m in months]
     assert names[0] == since.strftime("%Y-%m")

@@ -82,7 +82,7 @@
         if (labelAt[f.properties.name]) f.properties.cp = labelAt[f.properties.name];
       });
       echarts.registerMap("jiangxi", geo);
-      var cities = data.cities.filter(function (c) { return !c.province; });
+      var cities = data.cities.filter(function (c) { return !c.province && !c.outside; });
       var max = Math.max.apply(null, [1].concat(values(cities, "needs")));
       var chart = draw("chart-map", {
         tooltip: { trigger: "item", formatter: function (p) {
@@ -95,7 +95,7 @@
           label: { show: true, fontSize: 10,
             formatter: function (p) { return (p.data && p.data.label) || p.name; } },
           labelLayout: { moveOverlap: "shiftY" },
-          data: data.cities.filter(function (c) { return !c.province; }).map(function (c) {
+          data: cities.map(function (c) {
             return { name: c.name, value: c.needs, capabilities: c.capabilities, code: c.code,
                      full: c.full, label: c.label };
           }) }]
