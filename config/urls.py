@@ -9,7 +9,12 @@ from rest_framework.urlpatterns import format_suffix_patterns
 from accounts.api import urls as accounts_urls
 from activity.api import urls as activity_urls
 from config.health import healthz
-from config.views import api_not_found, moved_admin_page, moved_out_of_scenarios
+from config.views import (
+    api_not_found,
+    moved_admin_page,
+    moved_out_of_scenarios,
+    same_origin_only,
+)
 from matching.api import urls as matching_urls
 from reference.api import urls as reference_urls
 from scenarios.api import urls as scenarios_urls
@@ -53,8 +58,18 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path(
+        "api/docs/",
+        same_origin_only(SpectacularSwaggerView.as_view(url_name="schema")),
+        name="swagger-ui",
+    ),
+    path(
+        "api/redoc/",
+        same_origin_only(
+            SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html")
+        ),
+        name="redoc",
+    ),
     *format_suffix_patterns(
         [path("api/v1/", APIRootView.as_view(api_root_dict=_api_root_dict()), name="api-root")]
     ),

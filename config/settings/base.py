@@ -257,6 +257,11 @@ AXES_CLIENT_IP_CALLABLE = "core.api.throttles.client_address"
 AXES_LOCKOUT_CALLABLE = "core.lockout.locked_out"
 AXES_VERBOSE = False
 
+# The fonts on the reader's machine, those of the portal's stylesheet.
+API_DOCS_FONTS = (
+    '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", system-ui, '
+    "sans-serif"
+)
 SPECTACULAR_SETTINGS = {
     "TITLE": "场景机会撮合平台 API",
     "DESCRIPTION": "机会清单（场景需求）、能力清单（场景能力）、三级联动评审、专家遴选与智能撮合。",
@@ -265,6 +270,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Nothing of the API docs loads from elsewhere: Swagger UI sends no schema address to
+    # validator.swagger.io, ReDoc's theme uses the fonts on the reader's machine (its page,
+    # portal/templates/api/redoc.html, drops the Google Fonts links; config.views also
+    # sends both pages a same-origin Content-Security-Policy, which stops the bundle's logo).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "REDOC_UI_SETTINGS": {
+        "theme": {
+            "typography": {
+                "fontFamily": API_DOCS_FONTS,
+                "headings": {"fontFamily": API_DOCS_FONTS},
+            }
+        }
+    },
     # The first path segment after /api/v1/ is an operation's tag (needs, public, auth...),
     # which generated clients turn into modules; estimated, the prefix was /api/ and all but
     # the explicitly tagged operations fell under "v1".
