@@ -6,8 +6,6 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from portal import lists, trees
@@ -81,25 +79,10 @@ def capability_list(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _download(request: HttpRequest, kind: str) -> HttpResponse:
-    """The current selection of a list as an XLSX in the exchange format. A filter the list
-    would ignore (and say so) refuses the download instead: a file gives no such notice, and
-    the whole list under a filter's name would be read as the filtered one."""
+    """The current selection of a list as an XLSX in the exchange format: exactly what the
+    list shows for the same address, read by the same form (``_selection``), so a filter the
+    list ignores (and says so beside the items) is ignored here too."""
     selection = _selection(request, kind)
-    if selection.form.errors:
-        fields = selection.form.fields
-        problems = "\n".join(
-            _("%(filter)s：%(problem)s")
-            % {"filter": fields[name].label if name in fields else name, "problem": str(error)}
-            for name, errors in selection.form.errors.items()
-            for error in errors
-        )
-        back = reverse("portal:need-list" if kind == "need" else "portal:capability-list")
-        context = {
-            "title": _("筛选条件无效，未下载"),
-            "detail": _("请修改以下筛选条件后再下载：") + "\n" + problems,
-            "back": f"{back}?{request.GET.urlencode()}",
-        }
-        return render(request, "portal/error.html", context, status=400)
     if kind == "need":
         export = opportunity_list_export(fmt="xlsx", needs=selection.ordered)
     else:
