@@ -537,6 +537,39 @@ def test_facets_tick_and_untick_without_piling_up_the_address(live_server, brows
     assert visitor.close() == []
 
 
+def test_a_refused_form_puts_the_focus_on_what_to_fix(live_server, browser, reference):
+    """After a refused sign-up the reader lands on the first field to correct (read with its
+    error), and after a refused sign-in, which no one field caused, on the error summary:
+    not at the top of the page with nothing focused."""
+    visitor = Visitor(browser, live_server.url, "refused")
+    page = visitor.open("/signup/firm/", "signup-firm")
+    page.fill("#id_firm_name", "测试科技有限公司")
+    with page.expect_navigation():
+        page.get_by_role("button", name="注册").click()
+
+    focused = page.evaluate("document.activeElement.id")
+    assert focused == "id_credit_code"  # the first invalid field, the name was kept
+    assert page.get_attribute("#id_credit_code", "aria-invalid") == "true"
+    assert "id_credit_code_error" in (
+        page.get_attribute("#id_credit_code", "aria-describedby") or ""
+    )
+    visitor.check("signup-firm-refused")
+
+    page = visitor.open("/login/", "login")
+    page.fill("#id_username", "nobody")
+    page.fill("#id_password", "not-the-password")
+    with page.expect_navigation():
+        page.click("#main form button[type=submit]")
+
+    summary = page.evaluate(
+        "[document.activeElement.getAttribute('role'), document.activeElement.textContent]"
+    )
+    assert summary[0] == "alert"
+    assert summary[1].strip()
+    visitor.check("login-refused")
+    assert visitor.close() == []
+
+
 def test_withdrawing_asks_first_and_an_ended_need_is_copied_as_a_draft(
     live_server, browser, reference
 ):

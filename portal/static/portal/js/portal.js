@@ -9,7 +9,11 @@
      option with data-confirm (a final rejection), and a button with its own.
    - A page drawn again after a refused POST names the page it belongs to (data-page-url
      on <body>): the address bar shows that page, so a reload or the language switch does
-     not land on the POST-only address; the card with the error is scrolled into view. */
+     not land on the POST-only address; the card with the error is scrolled into view.
+   - A page drawn again after a refused form (its error summary, data-error-summary, is on
+     the page) puts the focus on what to fix: the first field marked invalid, whose label
+     and error are read with it, else the summary itself (an error of the whole form). When
+     the address names a card (#pair-12), only that card is looked in. */
 (function () {
   "use strict";
 
@@ -23,6 +27,10 @@
     entry.className = "border-0 flex-grow-1";
     entry.setAttribute("aria-label", input.dataset.tagsLabel || "");
     entry.id = input.id + "-entry";
+    // The entry is the field now: it says what the server found wrong with the words.
+    if (input.getAttribute("aria-invalid")) entry.setAttribute("aria-invalid", "true");
+    var described = input.getAttribute("aria-describedby");
+    if (described) entry.setAttribute("aria-describedby", described);
     var label = document.querySelector('label[for="' + input.id + '"]');
     if (label) label.setAttribute("for", entry.id);
     input.type = "hidden";
@@ -100,6 +108,26 @@
     render();
   }
 
+  function focusFirstError() {
+    if (!document.querySelector("[data-error-summary]")) return;
+    var scope = document;
+    if (window.location.hash) {
+      scope = document.getElementById(decodeURIComponent(window.location.hash.slice(1)));
+      if (!scope) return;
+    }
+    var invalid = scope.querySelectorAll('[aria-invalid="true"]');
+    for (var i = 0; i < invalid.length; i++) {
+      // A keyword field became chips: its entry is what takes the typing.
+      var field = document.getElementById(invalid[i].id + "-entry") || invalid[i];
+      if (field.type !== "hidden" && !field.disabled && field.getClientRects().length) {
+        field.focus();
+        return;
+      }
+    }
+    var summary = scope.querySelector("[data-error-summary]");
+    if (summary) summary.focus();
+  }
+
   function enhance(root) {
     Array.prototype.forEach.call(root.querySelectorAll("input[data-tags]"), enhanceTags);
   }
@@ -111,6 +139,7 @@
   });
   document.addEventListener("DOMContentLoaded", function () {
     enhance(document);
+    focusFirstError();
     var pageUrl = document.body.dataset.pageUrl;
     if (pageUrl && window.history && history.replaceState) {
       history.replaceState(null, "", pageUrl + window.location.hash);
