@@ -1,5 +1,6 @@
 """Formatting for people: 万元, scores to two decimals, names of chains and regions in the
-active language, highlighted words, and query strings that keep the current filters."""
+active language, people's own text marked with its language, highlighted words, and query
+strings that keep the current filters."""
 
 import re
 from collections.abc import Iterable
@@ -10,7 +11,7 @@ from django import template
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import escape
+from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -113,6 +114,24 @@ def highlight(text: str, words: Iterable[str] | None) -> SafeString:
         last = found.end()
     out.append(str(escape(raw[last:])))
     return mark_safe("".join(out))  # noqa: S308 - every piece escaped above
+
+
+# Han characters (CJK unified ideographs, their extensions and compatibility forms).
+HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+
+
+@register.filter
+def lang_zh(text: Any) -> str:
+    """Text people wrote (titles, descriptions, organisations' names), marked as Chinese
+    for screen readers where the page is in another language: ``<span lang="zh-CN">``
+    around it when it holds Chinese characters and the interface is not Chinese (a Chinese
+    page says so on ``<html>``). Escaped either way; a value already safe stays as it is."""
+    value: Any = "" if text is None else text
+    if not isinstance(value, str):
+        value = str(value)
+    if (get_language() or "").startswith("zh") or not HAN.search(value):
+        return conditional_escape(value)
+    return format_html('<span lang="zh-CN">{}</span>', value)
 
 
 @register.filter

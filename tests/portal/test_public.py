@@ -9,7 +9,9 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
+from portal.templatetags.portal import lang_zh
 from reference.models import Region
 from scenarios.services.capabilities import capability_submit, capability_withdraw
 from scenarios.services.firms import organization_certify
@@ -511,6 +513,64 @@ def test_a_reversed_trl_range_names_the_trl_in_its_reason(client, lists):
     # Then the list says it is the TRL's upper limit, not just "到"
     assert "技术成熟度上限：上限不能小于下限。" in body
     assert "<li>到：" not in body
+
+
+def zh(value: str) -> str:
+    return f'<span lang="zh-CN">{value}</span>'
+
+
+def test_in_english_what_people_wrote_is_marked_as_chinese(client, lists, firm):
+    # Given the English interface
+    need, capability = lists["needs"][0], lists["caps"][0]
+    client.cookies["django_language"] = "en"
+
+    needs = text(client.get("/opportunities/"))
+    caps = text(client.get("/capabilities/"))
+    need_page = text(client.get(f"/opportunities/{need.ref}/"))
+    cap_page = text(client.get(f"/capabilities/{capability.ref}/"))
+    home = text(client.get("/"))
+
+    # Then titles, descriptions, keywords, cases and organisations' names carry their
+    # language, so a screen reader reads them with a Chinese voice; the interface does not
+    assert '<html lang="en">' in needs
+    for page in (needs, home):
+        assert zh(need.title) in page
+        assert zh(need.agency.name) in page
+    for page in (caps, home):
+        assert zh(capability.title) in page
+        assert zh(firm.name) in page
+    for value in (need.title, need.agency.name, need.description, "物联网, 积水监测, 预警"):
+        assert zh(value) in need_page, value
+    assert "Not provided" in need_page or "未填写" in need_page  # no resources: interface text
+    assert 'lang="zh-CN">Not provided' not in need_page
+    for value in (capability.title, capability.description, "南昌市红谷滩区排水监测项目"):
+        assert zh(value) in cap_page, value
+    assert cap_page.count(zh(firm.name)) == 2  # beside the title and in the firm's box
+    assert 'lang="zh-CN">Digital' not in needs  # chain and region names are English
+
+
+def test_in_chinese_the_page_s_own_language_covers_what_people_wrote(client, lists):
+    need = lists["needs"][0]
+
+    page = text(client.get(f"/opportunities/{need.ref}/"))
+
+    assert '<html lang="zh-CN">' in page
+    assert 'lang="zh-CN">' not in page.split("<html", 1)[1].split(">", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("language", "value", "shown"),
+    [
+        ("en", "智能<监测>", '<span lang="zh-CN">智能&lt;监测&gt;</span>'),
+        ("en", "Smart <sensing>", "Smart &lt;sensing&gt;"),  # no Chinese: the page's language
+        ("en", "", ""),
+        ("en", None, ""),
+        ("zh-hans", "智能<监测>", "智能&lt;监测&gt;"),
+    ],
+)
+def test_lang_zh_marks_only_chinese_text_on_a_page_in_another_language(language, value, shown):
+    with translation.override(language):
+        assert lang_zh(value) == shown
 
 
 def test_an_english_place_reads_as_an_english_address(client, lists):
