@@ -19,8 +19,19 @@ def full_clean_or_raise(obj: models.Model, *, exclude: Iterable[str] = ()) -> No
     except ValidationError as exc:
         raise InvalidInput(
             _("数据校验失败。"),
-            fields={k: [str(m) for m in v] for k, v in exc.message_dict.items()},
+            fields={
+                field: [_message(error) for error in errors]
+                for field, errors in exc.error_dict.items()
+            },
         ) from exc
+
+
+def _message(error: ValidationError) -> str:
+    """One field error as a reader should see it. A value another row holds already reads
+    "该编号已被使用。", not Django's "具有 编号 的 场景需求 已存在。" (with its stray spaces)."""
+    if error.code == "unique" and error.params and "field_label" in error.params:
+        return _("该%(field)s已被使用。") % {"field": error.params["field_label"]}
+    return " ".join(error.messages)
 
 
 # Bidirectional embedding, override and isolate controls: they reorder what follows them on

@@ -180,6 +180,20 @@ def test_need_api_validation_errors_have_field_messages(api, agency_user):
     assert {"min_trl", "category"} <= set(body["fields"])
 
 
+def test_need_api_a_ref_in_use_reads_plainly(api, agency_user):
+    """Django's unique message read "具有 编号 的 场景需求 已存在。", spaces and all."""
+    first = api.as_user(agency_user).post(
+        "/api/v1/needs/", {**need_body(), "ref": "REF-TAKEN-1"}, format="json"
+    )
+    again = api.as_user(agency_user).post(
+        "/api/v1/needs/", {**need_body(), "ref": "REF-TAKEN-1"}, format="json"
+    )
+
+    assert first.status_code == 201, first.content
+    assert again.status_code == 400
+    assert again.json()["fields"]["ref"] == ["该编号已被使用。"]
+
+
 def test_need_api_unknown_chain_is_a_field_error(api, agency_user):
     r = api.as_user(agency_user).post(
         "/api/v1/needs/", need_body(chains=["no-such-chain"]), format="json"
