@@ -1,12 +1,14 @@
 """Forms of the pages. They check the shape of what people type; every rule is the service's,
 and a service's refusal is shown on the form's fields (``apply_service_errors``)."""
 
-from collections.abc import Iterable, Mapping
-from typing import Any, cast
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar, cast
 
 from django import forms
 
 from core.errors import DomainError
+
+T = TypeVar("T")
 
 
 def apply_service_errors(
@@ -29,6 +31,17 @@ def apply_service_errors(
         said = [m for m in dict.fromkeys(unplaced) if str(m).rstrip("。；") not in summary]
         parts = [summary, *said]
         form.add_error(None, "；".join(str(p).rstrip("。；") for p in parts) + "。")
+
+
+def service_check(field: str, check: Callable[[], T]) -> T:
+    """Run a service's check of one field's value from the form's ``clean_<field>``: its
+    refusal becomes that field's error. The service itself runs only once the whole form is
+    valid, so a rule checked there alone showed in a second round, after the other fields'
+    errors were fixed."""
+    try:
+        return check()
+    except DomainError as exc:
+        raise forms.ValidationError(list(exc.fields.get(field) or [exc.message])) from exc
 
 
 def set_choices(form: forms.Form, name: str, choices: Iterable[tuple[Any, Any]]) -> None:

@@ -7,11 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.utils import timezone
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import phone_validator
-from portal.forms import StyledForm, set_choices
+from portal.forms import StyledForm, service_check, set_choices
 from portal.forms.accounts import region_choices
 from reference.models import Region
 from reference.selectors import (
@@ -22,7 +23,10 @@ from reference.selectors import (
     regions_by_code,
 )
 from scenarios.choices import BUDGET_MAX_CNY, Certification, ScenarioCategory, ValidationType
-from scenarios.services.common import MAX_KEYWORD_LENGTH, MAX_KEYWORDS
+from scenarios.models import Capability, ScenarioNeed
+from scenarios.services.capabilities import clean_list
+from scenarios.services.common import MAX_KEYWORD_LENGTH, MAX_KEYWORDS, clean_keywords
+from scenarios.services.needs import check_deadline
 
 SPLIT_RE = re.compile(r"[;；,，、\n]+")
 TRL_CHOICES = [(n, str(n)) for n in range(1, 10)]
@@ -61,7 +65,14 @@ def home_region_choices(
 
 
 class ItemForm(StyledForm):
-    """What needs and capabilities share: title, description, chains, keywords."""
+    """What needs and capabilities share: title, description, chains, keywords.
+
+    Every field's errors show in one round: the service runs only when the whole form is
+    valid, so the rules it alone checked (text of invisible characters only, the keyword
+    limits, the deadline's window) are run here too, from the same code: the model's field
+    validators in ``clean`` and the services' checks in ``clean_<field>``."""
+
+    model: type[models.Model]  # whose field validators apply to the fields of that name
 
     title = forms.CharField(label=_("名称"), max_length=200)
     description = forms.CharField(
@@ -105,7 +116,25 @@ class ItemForm(StyledForm):
         return chains
 
     def clean_keywords(self) -> list[str]:
-        return list(dict.fromkeys(split_words(self.cleaned_data.get("keywords", ""))))
+        words = split_words(self.cleaned_data.get("keywords", ""))
+        return service_check("keywords", lambda: clean_keywords(words))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name, value in list(data.items()):
+            if self.fields[name].widget.is_hidden:
+                continue  # the version sent back, which the service compares
+            try:
+                field = self.model._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            if not isinstance(field, models.Field):
+                continue
+            try:
+                field.run_validators(value)  # what the service's full_clean runs on it
+            except ValidationError as exc:
+                self.add_error(name, exc)
+        return data
 
     def service_values(self) -> dict[str, Any]:
         """The cleaned values as the service takes them."""
@@ -116,6 +145,7 @@ class ItemForm(StyledForm):
 
 
 class NeedForm(ItemForm):
+    model = ScenarioNeed
     category = forms.ChoiceField(label=_("场景类型"), choices=ScenarioCategory.choices)
     region = forms.ChoiceField(
         label=_("场景所在地"),
@@ -188,8 +218,8 @@ class NeedForm(ItemForm):
 
     def clean_deadline(self) -> Any:
         deadline = self.cleaned_data.get("deadline")
-        if deadline is not None and deadline < timezone.localdate():
-            raise forms.ValidationError(_("截止日期不能早于今天。"))
+        if deadline is not None:
+            service_check("deadline", lambda: check_deadline(deadline))
         return deadline
 
     def service_values(self) -> dict[str, Any]:
@@ -223,6 +253,7 @@ class NeedForm(ItemForm):
 
 
 class CapabilityForm(ItemForm):
+    model = Capability
     trl = forms.TypedChoiceField(label=_("技术成熟度"), choices=TRL_CHOICES, coerce=int, initial=6)
     region = forms.ChoiceField(label=_("能力所在地"))
     certifications = forms.MultipleChoiceField(
@@ -265,7 +296,7 @@ class CapabilityForm(ItemForm):
 
     def clean_past_cases(self) -> list[str]:
         lines = (self.cleaned_data.get("past_cases") or "").splitlines()
-        return [line.strip() for line in lines if line.strip()]
+        return service_check("past_cases", lambda: clean_list(lines, "past_cases"))
 
     def service_values(self) -> dict[str, Any]:
         values = super().service_values()

@@ -27,7 +27,7 @@ from scenarios.exchange.limits import ExchangeKind
 from scenarios.exchange.readers import ParsedRow
 from scenarios.facets import chain_key
 from scenarios.models import Capability, ScenarioNeed
-from scenarios.services.capabilities import _clean_list, _same_text
+from scenarios.services.capabilities import _same_text, clean_list
 from scenarios.services.common import check_ref, clean_keywords
 
 
@@ -191,10 +191,10 @@ def capability_draft(
     try:
         check_ref(values["ref"] or None)
         keywords = clean_keywords(values["keywords"])
-        certifications = _clean_list(
+        certifications = clean_list(
             list(values["certifications"]), "certifications", choices=set(Certification.values)
         )
-        past_cases = _clean_list(list(values["past_cases"]), "past_cases")
+        past_cases = clean_list(list(values["past_cases"]), "past_cases")
     except DomainError as exc:
         return Capability(), _domain_errors(row.number, exc)
     cap = Capability(

@@ -51,7 +51,9 @@ CAPABILITY_FIELDS = frozenset(
 MAX_PAST_CASES = 20
 
 
-def _clean_list(value: Any, field: str, *, choices: set[str] | None = None) -> list[str]:
+def clean_list(value: Any, field: str, *, choices: set[str] | None = None) -> list[str]:
+    """A list field of a capability (past cases, certifications): strings, stripped,
+    de-duplicated, within ``choices`` when given, at most MAX_PAST_CASES of 200 characters."""
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise InvalidInput(_("必须是字符串列表。"), fields={field: [_("必须是字符串列表。")]})
     cleaned = list(dict.fromkeys(v.strip() for v in value if v.strip()))
@@ -77,9 +79,9 @@ def _apply(cap: Capability, values: dict[str, Any]) -> list[Any] | None:
         elif name == "keywords":
             cap.keywords = clean_keywords(value)
         elif name == "certifications":
-            cap.certifications = _clean_list(value, name, choices=set(Certification.values))
+            cap.certifications = clean_list(value, name, choices=set(Certification.values))
         elif name == "past_cases":
-            cap.past_cases = _clean_list(value, name)
+            cap.past_cases = clean_list(value, name)
         else:
             setattr(cap, name, value)
     return chains

@@ -55,6 +55,33 @@ def test_need_form_errors_show_in_place_and_keep_what_was_typed(agency_client, a
     assert 'aria-invalid="true"' in body
 
 
+@pytest.mark.parametrize(
+    ("field", "typed", "message"),
+    [
+        ("title", "\u200b\u200b", "只有空白或不可见字符"),
+        ("description", "\u200b \u200b\n\u200b", "只有空白或不可见字符"),
+        ("keywords", ";".join(f"关键词{n:02d}" for n in range(21)), "最多 20 个。"),
+        ("keywords", "物联网;" + "超" * 33, "每个最多 32 个字符"),
+        ("keywords", "物联网;\u200b", "只有空白或不可见字符"),
+        ("deadline", "2099-01-01", "最晚为 5 年后。"),
+    ],
+)
+def test_need_form_shows_the_services_text_rules_with_the_other_errors(
+    agency_client, agency, field, typed, message
+):
+    # given: a field the service would refuse, and another field (the budget) wrong as well
+    data = need_data(budget_wan="-5", **{field: typed})
+
+    body = page(agency_client.post("/workspace/agency/needs/new/", data))
+
+    # then: both errors show in this first round, in place, with what was typed kept
+    assert f'id="id_{field}_error"' in body
+    assert message in body
+    assert 'id="id_budget_wan_error"' in body
+    assert typed in body
+    assert not ScenarioNeed.objects.filter(agency=agency).exists()
+
+
 def test_need_form_shows_the_services_refusal_on_the_field(agency_client, agency):
     # A region outside the agency's jurisdiction (a Ganzhou county for a Nanchang agency).
     body = page(agency_client.post("/workspace/agency/needs/new/", need_data(region="360702")))
@@ -399,7 +426,8 @@ def test_need_form_refuses_a_past_deadline_and_an_absurd_budget(agency_client, a
         )
     )
 
-    assert "截止日期不能早于今天" in body
+    assert "不能早于今天" in body
+    assert 'id="id_deadline_error"' in body
     assert 'id="id_budget_wan_error"' in body
     assert 'class="form-control is-invalid"' in body  # the field is drawn red
     assert not ScenarioNeed.objects.filter(agency=agency).exists()

@@ -91,6 +91,38 @@ def test_capability_form_errors_keep_the_input(firm_client, firm):
     assert not Capability.objects.filter(firm=firm).exists()
 
 
+def test_capability_form_shows_the_text_rules_with_the_other_errors(firm_client, firm):
+    # given: a title and a past case of zero-width spaces, and a capacity of 0
+    data = capability_data(title="\u200b", past_cases="九江试点\n\u200b\u200b", capacity="0")
+
+    body = page(firm_client.post("/workspace/firm/capabilities/new/", data))
+
+    # then: all three are marked in this first round
+    assert 'id="id_title_error"' in body
+    assert 'id="id_past_cases_error"' in body
+    assert 'id="id_capacity_error"' in body
+    assert body.count("只有空白或不可见字符") == 2
+    assert not Capability.objects.filter(firm=firm).exists()
+
+
+def test_capability_form_counts_the_past_cases_with_the_other_errors(firm_client, firm):
+    # given: 21 past cases and an empty title
+    cases = "\n".join(f"试点项目{n:02d}" for n in range(21))
+
+    body = page(
+        firm_client.post(
+            "/workspace/firm/capabilities/new/", capability_data(title="", past_cases=cases)
+        )
+    )
+
+    # then: both are marked in this first round, the cases as typed
+    assert 'id="id_title_error"' in body
+    assert 'id="id_past_cases_error"' in body
+    assert "最多20项，每项最多200字。" in body
+    assert "试点项目20</textarea>" in body
+    assert not Capability.objects.filter(firm=firm).exists()
+
+
 def test_stale_capability_edit_keeps_both_versions_visible(firm_client, firm, firm_user):
     cap = make_capability(firm)
     seen = cap.version
