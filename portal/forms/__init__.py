@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, cast
 
 from django import forms
+from django.utils.translation import get_language
 
 from core.errors import DomainError
 
@@ -29,8 +30,19 @@ def apply_service_errors(
         # The summary once, then the field messages it does not already say.
         summary = str(exc.message)
         said = [m for m in dict.fromkeys(unplaced) if str(m).rstrip("。；") not in summary]
-        parts = [summary, *said]
-        form.add_error(None, "；".join(str(p).rstrip("。；") for p in parts) + "。")
+        form.add_error(None, messages_line([summary, *said]))
+
+
+def messages_line(messages: Iterable[Any]) -> str:
+    """Messages of one place (a field, a form) as one line. In Chinese one sentence: each
+    message's own closing 。 or ； dropped, joined by ；, one 。 at the end (joined as they
+    are, they read "。；"). In English the sentences one after the other."""
+    texts = [str(m).strip() for m in messages if str(m).strip()]
+    if not texts:
+        return ""
+    if (get_language() or "").startswith("en"):
+        return " ".join(t if t[-1] in ".!?。" else f"{t}." for t in texts)
+    return "；".join(t.rstrip("。；;.") for t in texts) + "。"
 
 
 def service_check(field: str, check: Callable[[], T]) -> T:

@@ -323,7 +323,10 @@ class MilestoneForm(StyledForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if not data.get("title", "").strip() and (data.get("due") or data.get("done")):
+        # A title refused by its own checks (too long) is missing from the cleaned data but
+        # was typed: only a row really left without a name is asked for one.
+        title_typed = "title" in self.errors or data.get("title", "").strip()
+        if not title_typed and (data.get("due") or data.get("done")):
             self.add_error("title", _("请填写里程碑名称，或清空这一行。"))
         return data
 

@@ -17,6 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.words import listing
+from portal.forms import messages_line
 from portal.labels import VERB_LABELS
 from reference.selectors import (
     ChainNode,
@@ -28,6 +29,7 @@ from reference.selectors import (
 )
 
 register = template.Library()
+register.filter("messages_line", messages_line)
 
 
 @register.filter

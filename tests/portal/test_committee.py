@@ -483,6 +483,35 @@ def test_milestones_out_of_the_pilots_period_are_marked_with_the_allowed_range(
     assert len(Pilot.objects.get(pk=running_pilot.pk).milestones) == 2
 
 
+def test_a_too_long_milestone_title_is_not_called_empty(running_pilot, agency_user):
+    # Given a running pilot's page
+    client = signed_in(agency_user)
+    url = f"/workspace/agency/pilots/{running_pilot.pk}/"
+
+    # When the agency saves a row with a 306-character title and a date
+    r = client.post(
+        url,
+        {
+            "action": "milestones",
+            "version": running_pilot.version,
+            "m-TOTAL_FORMS": "1",
+            "m-INITIAL_FORMS": "0",
+            "m-MIN_NUM_FORMS": "0",
+            "m-MAX_NUM_FORMS": "50",
+            "m-0-title": "长" * 306,
+            "m-0-due": until(5).isoformat(),
+        },
+    )
+
+    # Then the row says what is wrong, and only that: the title is there, it is too long
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert "最多 200 个字（现有 306 个）。" in html
+    assert "请填写里程碑名称" not in html
+    assert "。；" not in html
+    assert len(Pilot.objects.get(pk=running_pilot.pk).milestones) == 2
+
+
 def test_agency_records_milestones_then_concludes_the_pilot(running_pilot, agency_user):
     client = signed_in(agency_user)
     url = f"/workspace/agency/pilots/{running_pilot.pk}/"

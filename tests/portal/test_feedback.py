@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone, translation
 
-from portal.templatetags.portal import when
+from portal.templatetags.portal import messages_line, when
 from scenarios.services.needs import need_submit
 from tests.portal.conftest import signed_in
 from tests.scenarios.helpers import make_need
@@ -106,3 +106,39 @@ def test_table_cells_do_not_split_words_on_a_phone():
 
     assert ".table th, .table td { overflow-wrap: break-word; }" in css
     assert ".col-label { min-width: 7em; }" in css
+
+
+@pytest.mark.parametrize(
+    ("language", "messages", "line"),
+    [
+        (
+            "zh-hans",
+            ["最多 200 个字（现有 306 个）。", "请填写名称。"],
+            "最多 200 个字（现有 306 个）；请填写名称。",
+        ),
+        ("zh-hans", ["不能为空。"], "不能为空。"),
+        ("zh-hans", ["没有句号"], "没有句号。"),
+        ("en", ["Too long", "Fill in a name."], "Too long. Fill in a name."),
+        (
+            "en",
+            ["At most 200 characters (306 now).", "Fill in a name."],
+            "At most 200 characters (306 now). Fill in a name.",
+        ),
+    ],
+)
+def test_messages_of_one_field_read_as_one_sentence(language, messages, line):
+    with translation.override(language):
+        assert messages_line(messages) == line
+
+
+def test_no_template_joins_messages_with_a_bare_semicolon():
+    # "。" of one message then "；" read "。；": every page joins a field's messages one way
+    templates = Path(__file__).parents[2] / "portal" / "templates"
+
+    joined = [
+        f"{path.name}: {match}"
+        for path in templates.rglob("*.html")
+        for match in re.findall(r"errors\|join:[^ }]*", path.read_text())
+    ]
+
+    assert joined == []
