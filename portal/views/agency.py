@@ -37,11 +37,20 @@ from portal.views.common import (
 from portal.views.once import create_once, form_token
 from scenarios import selectors
 from scenarios.choices import NeedStatus, PilotStatus
-from scenarios.lifecycle import PUBLIC_NEED_STATUSES
+from scenarios.lifecycle import MATCHABLE_NEED_STATUSES, PUBLIC_NEED_STATUSES
 from scenarios.services import needs as need_services
 from scenarios.services import pilots as pilot_services
 
 NEED_ALIASES = {"region_code": "region", "budget_cny": "budget_wan", "agency": "agency"}
+# The need page's withdraw and close forms, by the need's status (the services refuse the
+# rest); the page's navigation links to the ones shown.
+WITHDRAW_FORM_STATUSES = (
+    NeedStatus.DRAFT,
+    NeedStatus.RETURNED,
+    NeedStatus.IN_REVIEW,
+    NeedStatus.PUBLISHED,
+)
+CLOSE_FORM_STATUSES = (NeedStatus.PUBLISHED, NeedStatus.VALIDATED)
 
 
 def _agencies(request: HttpRequest) -> list[Organization]:
@@ -172,6 +181,9 @@ def need_page(request: HttpRequest, ref: str) -> HttpResponse:
         "interest": matching_selectors.interest_of_need(need_id=need.pk),
         "pilots": pilots,
         "open_pilots": _open_pilots(pilots),
+        "recommending": need.status in MATCHABLE_NEED_STATUSES,
+        "withdraw_form": need.status in WITHDRAW_FORM_STATUSES,
+        "close_form": need.status in CLOSE_FORM_STATUSES,
     }
     return render(request, "portal/workspace/agency_need.html", context)
 

@@ -3,6 +3,7 @@ kept, stale edits), the lifecycle buttons, recommendations with explanations, th
 answers and the shortlist. Every refusal is the service's, shown on the page."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.test import Client
@@ -217,6 +218,46 @@ def test_published_need_lists_recommendations_with_readable_explanations(matched
     assert "企业位于" in body
     assert "文本相关度" in body  # a bar per feature
     assert "0.7407407" not in body  # no raw floats
+
+
+def test_a_published_needs_page_lists_its_sections_before_the_recommendations(matched, agency_user):
+    # given: a published need with recommendations
+    need = matched["needs"][0]
+
+    body = page(signed_in(agency_user).get(f"/workspace/agency/needs/{need.ref}/"))
+
+    # then: a navigation above the first card leads to every section, forms included
+    nav = re.search(r'<nav class="page-nav[^>]*>(.*?)</nav>', body, re.S)
+    assert nav is not None
+    assert nav.start() < body.index('class="item-card"')
+    links = re.findall(r'<a href="#([\w-]+)">\s*([^<]+?)\s*<', nav.group(1))
+    assert [text for _target, text in links] == [
+        "推荐能力",
+        "需求内容",
+        "审核轨迹",
+        "撤回需求",
+        "关闭需求",
+    ]
+    for target, text in links:
+        # each target is a section named by its own heading, which says what the link said
+        section = re.search(rf'<section [^>]*id="{target}" aria-labelledby="([\w-]+)"', body)
+        assert section is not None, target
+        assert re.search(rf'<h2 id="{section.group(1)}"[^>]*>{text}</h2>', body), target
+
+
+def test_a_drafts_page_lists_what_it_holds(agency_client, agency):
+    need = make_need(agency, region="360102")
+
+    body = page(agency_client.get(f"/workspace/agency/needs/{need.ref}/"))
+
+    nav = re.search(r'<nav class="page-nav[^>]*>(.*?)</nav>', body, re.S)
+    assert nav is not None
+    assert re.findall(r'href="#([\w-]+)"', nav.group(1)) == [
+        "need-details",
+        "need-history",
+        "need-withdraw",
+    ]
+    assert '<h2 id="withdraw-title" class="h6">放弃草稿</h2>' in body
 
 
 def test_matched_keywords_are_highlighted_in_both_texts(matched, agency_user):

@@ -631,6 +631,44 @@ def test_withdrawing_asks_first_and_an_ended_need_is_copied_as_a_draft(
     assert staff.close() == []
 
 
+def test_a_published_needs_forms_are_one_tap_away_on_a_phone(
+    live_server, browser, reference, eager_celery
+):
+    """The recommendation cards lead the page; its navigation reaches the need's details
+    and its withdraw and close forms without scrolling past them."""
+    from matching.services import runs
+    from tests.matching.world import build_province, run_inline
+
+    agency = factories.AgencyFactory.create(region=Region.objects.get(code="360102"))
+    staff_user = factories.member(agency, "agency_editor", username="agency-phone")
+    need = build_province(agency)["needs"][0]
+    run_inline(runs.match_run_request(scope="full"))
+    staff = Visitor(browser, live_server.url, "phone")
+    staff.sign_in(staff_user.username)
+    staff.open(f"/workspace/agency/needs/{need.ref}/", "agency-need-page-nav")
+    page = staff.page
+    page.set_viewport_size(PHONE)
+    page.evaluate("window.scrollTo(0, 0)")
+    nav = page.get_by_role("navigation", name="本页内容")
+    box = nav.bounding_box()
+    assert box is not None
+    assert box["y"] + box["height"] <= PHONE["height"]  # in the first screen
+
+    in_view = (
+        "e => e.getBoundingClientRect().top >= 0 && e.getBoundingClientRect().bottom <= innerHeight"
+    )
+    for link, button in (("撤回需求", "撤回"), ("需求内容", None), ("关闭需求", "关闭")):
+        page.evaluate("window.scrollTo(0, 0)")
+        nav.get_by_role("link", name=link).click()
+        # (the page scrolls smoothly: wait until it has arrived)
+        heading = page.get_by_role("heading", name=link, exact=True)
+        page.wait_for_function(in_view, arg=heading.element_handle(), timeout=5000)
+        if button:
+            target = page.get_by_role("button", name=button, exact=True).element_handle()
+            page.wait_for_function(in_view, arg=target, timeout=5000)
+    assert staff.close() == []
+
+
 def test_operator_pages_pass_the_browser_checks(live_server, browser, reference, eager_celery):
     """The committee's other pages, runs, imports and the dashboard (also in English), checked
     like the journey's pages."""
