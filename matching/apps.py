@@ -14,9 +14,5 @@ class MatchingConfig(AppConfig):
         # Registers the Celery tasks by name (services enqueue them by name) and subscribes
         # the receivers to the scenarios app's events.
         from matching import receivers, tasks  # noqa: F401
-        from matching.services.recommendations import check_pair_proposable
-        from scenarios.services.pilots import add_proposal_check
 
         receivers.connect()
-        # An agency's pilot proposal must name a pair on its shortlist (scenarios knows none).
-        add_proposal_check(check_pair_proposable)

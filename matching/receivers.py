@@ -21,7 +21,9 @@ from typing import Any
 
 from matching.models import RunScope
 from matching.services import runs
+from matching.services.recommendations import check_pair_proposable
 from scenarios import events
+from scenarios.services.pilots import add_proposal_check
 
 
 def on_need_published(sender: str, *, need_id: int, **kwargs: Any) -> None:
@@ -55,6 +57,9 @@ RECEIVERS = (
 
 
 def connect() -> None:
-    """Subscribe every receiver (called once from ``MatchingConfig.ready``)."""
+    """Subscribe every receiver, and make an agency's pilot proposal name a pair on its
+    shortlist, which the scenarios app knows nothing of (called once from
+    ``MatchingConfig.ready``)."""
     for event, receiver in RECEIVERS:
         event.connect(receiver, dispatch_uid=f"matching.{receiver.__name__}:{event.name}")
+    add_proposal_check(check_pair_proposable)

@@ -241,19 +241,6 @@ def pilots_of_need(*, need: ScenarioNeed) -> QuerySet[Pilot]:
     return Pilot.objects.filter(need=need).select_related("capability__firm").order_by("-id")
 
 
-def open_pilot_of_pair(*, need_id: int, capability_id: int) -> Pilot | None:
-    """The pair's pilot that is proposed or running, if any."""
-    return (
-        Pilot.objects.filter(
-            need_id=need_id,
-            capability_id=capability_id,
-            status__in=(PilotStatus.PROPOSED, PilotStatus.RUNNING),
-        )
-        .order_by("-id")
-        .first()
-    )
-
-
 def pilots_of_firms(*, firm_ids: list[int]) -> QuerySet[Pilot]:
     return (
         Pilot.objects.filter(capability__firm_id__in=firm_ids)

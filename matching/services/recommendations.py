@@ -24,7 +24,7 @@ from scenarios import selectors as scenario_selectors
 from scenarios.choices import PilotStatus
 from scenarios.lifecycle import MATCHABLE_NEED_STATUSES
 from scenarios.notifications import notify_deciders
-from scenarios.services.pilots import pilot_start
+from scenarios.services.pilots import open_pilot_of_pair, pilot_start
 
 
 def _review_for(match: Match) -> PairReview:
@@ -129,9 +129,7 @@ def _ensure_no_open_pilot(match: Match) -> None:
     """A pair whose pilot is proposed or running stays on the shortlist: the committee
     decides the proposal the agency made from it (the review row is locked, and a proposal
     locks it too, so the two cannot cross)."""
-    pilot = scenario_selectors.open_pilot_of_pair(
-        need_id=match.need_id, capability_id=match.capability_id
-    )
+    pilot = open_pilot_of_pair(need_id=match.need_id, capability_id=match.capability_id)
     if pilot is None:
         return
     if pilot.status == PilotStatus.PROPOSED:

@@ -134,6 +134,13 @@ def add_proposal_check(check: ProposalCheck) -> None:
         _proposal_checks.append(check)
 
 
+def open_pilot_of_pair(*, need_id: int, capability_id: int) -> Pilot | None:
+    """The pair's pilot that is proposed or running, if any."""
+    open_statuses = (PilotStatus.PROPOSED, PilotStatus.RUNNING)
+    pilots = Pilot.objects.filter(need_id=need_id, capability_id=capability_id)
+    return pilots.filter(status__in=open_statuses).order_by("-id").first()
+
+
 def _is_approver(actor: Actor, need: ScenarioNeed) -> bool:
     """The need's committees (its region's and above) and platform admins decide pilots."""
     return is_platform_admin(actor) or sits_on_committee_covering(actor, need.region)
