@@ -26,6 +26,7 @@ from accounts.validators import (
 )
 from activity.services import audit_record
 from core.errors import InvalidInput
+from core.locks import lock_name
 from reference.models import Region
 
 DUPLICATE_NAME = gettext_lazy("该名称已被平台上的其他单位使用。如为同一企业，请联系平台运营方。")
@@ -44,6 +45,11 @@ def _firm_signup_write(
     contact_name: str,
     contact_phone: str,
 ) -> tuple[User, Organization]:
+    # Two sign-ups with names that read alike both passed the check before either wrote:
+    # the check is made again here, one sign-up at a time.
+    lock_name("organization names")
+    if organization_name_taken(firm_name):
+        raise InvalidInput(_("注册信息有误。"), fields={"firm_name": [str(DUPLICATE_NAME)]})
     user = user_create(username=username, password=password, email=email)
     firm = organization_create(
         actor=None,

@@ -137,6 +137,28 @@ def test_firm_signup_creates_unverified_firm_with_editor():
     assert roles == [(firm.pk, Role.FIRM_EDITOR)]
 
 
+def test_firm_signup_checks_the_name_again_when_it_writes(monkeypatch):
+    """Two sign-ups with names that read alike both passed the check before either wrote
+    (four concurrent posts made four firms). The write checks again, one at a time: a name
+    taken in between is refused, and no account is left behind."""
+    from accounts.services import signup as signup_module
+
+    checked = signup_module.firm_signup_problems
+
+    def check_then_lose_the_race(**kwargs):
+        problems = checked(**kwargs)
+        factories.FirmFactory.create(name="江西赣科智能装备有 限公司")  # the other sign-up
+        return problems
+
+    monkeypatch.setattr(signup_module, "firm_signup_problems", check_then_lose_the_race)
+
+    with pytest.raises(InvalidInput) as refused:
+        signup()
+
+    assert "firm_name" in refused.value.fields
+    assert not User.objects.filter(username="gkj_admin").exists()
+
+
 def test_firm_signup_is_audited():
     user, firm = signup()
 
