@@ -108,6 +108,14 @@ class WordSearchFilter(SearchFilter):
             raise ValidationError(
                 {self.search_param: [_("最多 %(n)s 个字符。") % {"n": MAX_SEARCH_LENGTH}]}
             )
+        # A NUL byte, or nothing but invisible characters, is no search: answering with the
+        # whole list would read as "everything matches" (the pages refuse it too).
+        if "\x00" in text:
+            raise ValidationError({self.search_param: [_("含有无法识别的字符。")]})
+        if text.strip() and not search_words(text):
+            raise ValidationError(
+                {self.search_param: [_("没有可查找的文字（只有不可见字符或标点）。")]}
+            )
         # The selection before the search: the pagination compares its size with the
         # search's to choose how to find a page (core.api.pagination).
         request.rows_before_search = queryset

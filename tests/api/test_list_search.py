@@ -94,8 +94,19 @@ def test_relevance_ranks_the_first_matches_of_the_default_order_only(api, ranked
     assert response.json()["count"] == 2
 
 
-@pytest.mark.parametrize("search", [None, "", "   ", "\x00", ",", ", ,"])
-def test_relevance_without_a_search_is_refused(api, ranked, search):
+@pytest.mark.parametrize(
+    ("search", "field"),
+    [
+        (None, "ordering"),
+        ("", "ordering"),
+        ("   ", "ordering"),
+        # A search with no word in it is refused itself, before the order is read.
+        ("\x00", "search"),
+        (",", "search"),
+        (", ,", "search"),
+    ],
+)
+def test_relevance_without_a_search_is_refused(api, ranked, search, field):
     params = {"ordering": "-relevance"}
     if search is not None:
         params["search"] = search
@@ -103,7 +114,20 @@ def test_relevance_without_a_search_is_refused(api, ranked, search):
     response = api.get(CAPS, params)
 
     assert response.status_code == 400
-    assert "ordering" in response.json()["fields"]
+    assert field in response.json()["fields"]
+
+
+@pytest.mark.parametrize("search", ["\x00", "AI\x00", "\u200b", "\u200b\ufeff", ",", '""'])
+def test_a_search_with_nothing_to_look_for_is_refused_not_answered_with_everything(
+    api, ranked, search
+):
+    """?search=%00 or a zero-width space answered 200 with the whole list, as if everything
+    matched; the pages refuse the same input."""
+    for url in (CAPS, "/api/v1/public/needs/"):
+        response = api.get(url, {"search": search})
+
+        assert response.status_code == 400, (url, search)
+        assert "search" in response.json()["fields"]
 
 
 def test_relevance_is_not_offered_where_there_is_no_search(api, reference):
