@@ -170,14 +170,17 @@ def query_with(context: template.Context, key: str, value: Any) -> str:
 @register.simple_tag(takes_context=True)
 def kept_params(context: template.Context, form: Any, *exclude: str) -> list[tuple[str, str]]:
     """The list's query as hidden fields for another form on the page (the sort): only the
-    list form's own fields that passed, never unknown keys or rejected values."""
+    list form's own fields that passed and that the list applies, never unknown keys,
+    rejected values or a value the form's checks dropped (the lower end of a reversed TRL
+    range: resent, it would filter the sorted list by itself)."""
     request = context.get("request")
     if request is None:
         return []
+    applied = getattr(form, "cleaned_data", None)
     return [
         (key, value)
         for key in form.fields
-        if key not in exclude and key not in form.errors
+        if key not in exclude and key not in form.errors and (applied is None or key in applied)
         for value in request.GET.getlist(key)
         if value and "\x00" not in value
     ]

@@ -184,6 +184,13 @@ def test_need_list_bad_filters_keep_the_good_ones_and_say_what_is_wrong(client, 
     assert "城市内涝积水智能监测预警" not in page
     assert "上限不能小于下限" in page
     assert 'value="abc"' in page  # what was typed stays in the box
+    # The sort form resends what the list applies: not the reversed range's lower end,
+    # which, sent alone, would filter the sorted list by TRL ≥ 7.
+    html = response.content.decode()
+    select = html.index('id="id_sort"')
+    sort_form = html[html.rindex("<form", 0, select) : select]
+    assert 'name="category" value="government_service"' in sort_form
+    assert 'name="trl_min"' not in sort_form
 
 
 def test_need_list_sorts_and_pages(client, agency):
