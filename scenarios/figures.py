@@ -33,6 +33,10 @@ from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus, ReviewD
 from scenarios.lifecycle import PUBLIC_NEED_STATUSES
 from scenarios.models import Capability, Pilot, Review, ScenarioNeed
 
+# Pilots that started: a proposal still waiting or declined never ran (its row's
+# started_at is when it was proposed; approval moves it to the day it starts).
+STARTED_PILOT_STATUSES = (PilotStatus.RUNNING, PilotStatus.VALIDATED, PilotStatus.FAILED)
+
 N = NeedStatus
 # The list figures read every published row: a beat task refreshes them every minute and
 # visitors read the cached copy, which outlives a missed refresh for a few minutes.
@@ -190,7 +194,7 @@ def need_funnel() -> dict[str, int]:
         published=Count("pk", filter=Q(published_at__isnull=False)),
         scaled=Count("pk", filter=Q(status=N.SCALED)),
     )
-    pilots = Pilot.objects.aggregate(
+    pilots = Pilot.objects.filter(status__in=STARTED_PILOT_STATUSES).aggregate(
         piloting=Count("need", distinct=True),
         validated=Count("need", distinct=True, filter=Q(status=PilotStatus.VALIDATED)),
     )
@@ -217,7 +221,7 @@ def by_month(*, since: date) -> list[dict[str, Any]]:
         .values_list("m", "n")
     )
     started = _months(
-        Pilot.objects.filter(started_at__date__gte=since)
+        Pilot.objects.filter(status__in=STARTED_PILOT_STATUSES, started_at__date__gte=since)
         .annotate(m=TruncMonth("started_at"))
         .order_by()
         .values("m")

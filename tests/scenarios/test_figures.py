@@ -17,7 +17,7 @@ from scenarios import figures
 from scenarios.models import Review
 from scenarios.selectors import public_list_counts
 from scenarios.services.needs import need_submit
-from scenarios.services.pilots import pilot_conclude, pilot_start
+from scenarios.services.pilots import pilot_conclude, pilot_proposal_decide, pilot_start
 from tests import factories
 from tests.conftest import committee_member
 from tests.matching.world import build_province, run_inline
@@ -107,12 +107,18 @@ def test_the_funnel_moves_one_step_at_a_time(matched, agency_user, city_reviewer
     interested = funnel()
     pair_shortlist(actor=agency_user, match=match, shortlisted=True)
     shortlisted = funnel()
-    pilot = pilot_start(
-        actor=committee_member("360100"),
+    # An agency's proposal has not started anything (it waits for the committee): the
+    # funnel and the months counted it as a pilot.
+    proposal = pilot_start(
+        actor=agency_user,
         need=need,
         capability=match.capability,
         tolerance_until=timezone.localdate() + dt.timedelta(days=90),
     )
+    proposed = funnel()
+    months = figures.by_month(since=timezone.localdate().replace(day=1))
+    assert sum(m["pilots_started"] for m in months) == 0
+    pilot = pilot_proposal_decide(actor=committee_member("360100"), pilot=proposal, approve=True)
     piloting = funnel()
     pilot_conclude(actor=agency_user, pilot=pilot, outcome="validated", trl_after=8, note="达标")
     validated = funnel()
@@ -129,6 +135,7 @@ def test_the_funnel_moves_one_step_at_a_time(matched, agency_user, city_reviewer
     }
     assert interested["interest"] == 1
     assert shortlisted["shortlisted"] == 1
+    assert proposed["piloting"] == 0
     assert piloting["piloting"] == 1
     assert (validated["validated"], validated["published"]) == (1, 3)
 
