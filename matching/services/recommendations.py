@@ -24,7 +24,7 @@ from scenarios import selectors as scenario_selectors
 from scenarios.choices import PilotStatus
 from scenarios.lifecycle import MATCHABLE_NEED_STATUSES
 from scenarios.notifications import notify_deciders
-from scenarios.services.pilots import open_pilot_of_pair, pilot_start
+from scenarios.services.pilots import open_pilot_of_pair, pilot_proposal_decide, pilot_start
 
 
 def _review_for(match: Match) -> PairReview:
@@ -139,7 +139,7 @@ def _ensure_no_open_pilot(match: Match) -> None:
     raise InvalidTransition(message, status=f"pilot_{pilot.status}")
 
 
-def check_pair_proposable(need_id: int, capability_id: int) -> None:
+def check_pair_proposable(need_id: int, capability_id: int) -> int | None:
     """An agency proposes a pilot only for a capability on its shortlist that the need's
     current run recommends, and that the committee has not turned down: the pages offered
     nothing else, and now the API cannot either. Added to ``scenarios.services.pilots``'s
@@ -154,16 +154,25 @@ def check_pair_proposable(need_id: int, capability_id: int) -> None:
         raise InvalidTransition(
             _("委员会已驳回这项推荐，不能提议试点。"), status=PairDecision.REJECTED
         )
-    recommended = Match.objects.filter(
-        need_id=need_id,
-        capability_id=capability_id,
-        recommended=True,
-        run_id__in=NeedCurrentRun.objects.filter(need_id=need_id).values("run_id"),
-    ).exists()
-    if review is None or not review.shortlisted or not recommended:
+    recommended = (
+        Match.objects.filter(
+            need_id=need_id,
+            capability_id=capability_id,
+            recommended=True,
+            run_id__in=NeedCurrentRun.objects.filter(need_id=need_id).values("run_id"),
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if recommended is None and review is not None and review.shortlisted:
+        raise InvalidTransition(
+            _("最新一轮匹配已不再推荐这项能力，不能据此提议试点。"), status="not_recommended"
+        )
+    if review is None or not review.shortlisted or recommended is None:
         raise InvalidTransition(
             _("只能为已入围的推荐能力提议试点，请先将其加入入围名单。"), status="not_shortlisted"
         )
+    return recommended
 
 
 @transaction.atomic
@@ -296,24 +305,37 @@ def pair_decide(
         return review
     if review.decision != PairDecision.PENDING:
         raise InvalidTransition(_("已审批。"), status=review.decision)
+    # The agency's proposal for this pair, if one waits: the decision on the pair decides it
+    # too (approved, it runs; rejected, it is declined with the same reason), so a rejected
+    # pair keeps no proposal the committee could still approve.
+    proposal = open_pilot_of_pair(need_id=match.need_id, capability_id=match.capability_id)
+    if proposal is not None and proposal.status != PilotStatus.PROPOSED:
+        proposal = None
     if approve:
         _ensure_agreed(review)
         if tolerance_until is None:
             raise InvalidInput(
                 _("批准试点需要包容期截止日期。"), fields={"tolerance_until": [_("必填。")]}
             )
-        pilot = pilot_start(
-            actor=actor,
-            need=match.need,
-            capability=match.capability,
-            tolerance_until=tolerance_until,
-            validation_type=validation_type,
-            source_match_id=match.pk,
-        )
+        if proposal is not None:
+            pilot = pilot_proposal_decide(
+                actor=actor, pilot=proposal, approve=True, tolerance_until=tolerance_until
+            )
+        else:
+            pilot = pilot_start(
+                actor=actor,
+                need=match.need,
+                capability=match.capability,
+                tolerance_until=tolerance_until,
+                validation_type=validation_type,
+                source_match_id=match.pk,
+            )
         review.pilot_id = pilot.pk
     elif not reason.strip():
         raise InvalidInput(_("驳回需要填写理由。"), fields={"reason": [_("不能为空。")]})
     check_text("reason", reason)
+    if not approve and proposal is not None:
+        pilot_proposal_decide(actor=actor, pilot=proposal, approve=False, reason=reason)
     notifications_settle(verb="match.awaiting_decision", target=review)
     review.decision = target
     review.decision_reason = reason[:500]

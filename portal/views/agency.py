@@ -441,7 +441,9 @@ def propose_pilot(request: HtmxHttpRequest, match_id: int) -> HttpResponse:
             .filter(need_id=match.need_id, capability_id=match.capability_id)
             .first()
         )
-        gone = current is None
+        # Gone from the run, or still there but no longer recommended: either way the
+        # pair cannot be proposed from this page any more (a refresh shows why).
+        gone = current is None or not current.recommended
         match = current or match
     review = matching_selectors.pair_reviews_of(pairs=[(match.need_id, match.capability_id)]).get(
         (match.need_id, match.capability_id)

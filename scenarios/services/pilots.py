@@ -123,8 +123,9 @@ def _clean_milestones(milestones: Any, *, start: date, end: date) -> list[dict[s
 # What an agency's proposal must also satisfy, beyond this app's own rules: checks that
 # higher apps add in their ``AppConfig.ready()`` (the matching app: the pair is on the
 # agency's shortlist, which this app knows nothing of). Each takes the need's and the
-# capability's ids and raises a DomainError to refuse.
-ProposalCheck = Callable[[int, int], None]
+# capability's ids, raises a DomainError to refuse, and may name the recommendation the
+# proposal comes from (its id, recorded as the pilot's source when the caller gave none).
+ProposalCheck = Callable[[int, int], int | None]
 _proposal_checks: list[ProposalCheck] = []
 
 
@@ -222,7 +223,8 @@ def pilot_start(
     approver = _is_approver(actor, need)
     if not approver:
         for check in _proposal_checks:
-            check(need.pk, capability.pk)
+            source = check(need.pk, capability.pk)
+            source_match_id = source_match_id or source
     pilot = Pilot.objects.create(
         need=need,
         capability=capability,

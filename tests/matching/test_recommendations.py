@@ -259,6 +259,9 @@ def test_an_agency_proposes_a_pilot_only_from_its_shortlist_also_through_the_api
     assert never_recommended.status_code == 409
     assert shortlisted.status_code == 201, shortlisted.content
     assert Pilot.objects.filter(need=need).count() == 1
+    # Recorded as coming from the recommendation, as a proposal from the page is (the
+    # committee's pilots page said "not through matching" for API proposals).
+    assert Pilot.objects.get(need=need).source_match_id == match.pk
 
 
 def test_a_pair_with_a_pending_proposal_stays_on_the_shortlist_until_the_committee_decides(
@@ -280,3 +283,36 @@ def test_a_pair_with_a_pending_proposal_stays_on_the_shortlist_until_the_committ
     pilot_proposal_decide(actor=county_reviewer, pilot=pilot, approve=False, reason="另有安排")
     review = pair_shortlist(actor=agency_user, match=match, shortlisted=False)
     assert not review.shortlisted
+
+
+@pytest.mark.parametrize("approve", [False, True])
+def test_the_decision_on_a_pair_decides_its_waiting_proposal(
+    matched, agency_user, county_reviewer, approve
+):
+    """Rejecting a pair left its proposal waiting, and the committee could still approve
+    it: a pilot ran on a rejected pair. Approving the pair returned the proposal unstarted."""
+    match = top(matched["needs"][0])
+    answer(match)
+    pair_shortlist(actor=agency_user, match=match, shortlisted=True)
+    from scenarios.services.pilots import pilot_start
+
+    proposal = pilot_start(
+        actor=agency_user, need=match.need, capability=match.capability, tolerance_until=until()
+    )
+
+    review = pair_decide(
+        actor=county_reviewer,
+        match=match,
+        approve=approve,
+        reason="" if approve else "与需求不符",
+        tolerance_until=until() if approve else None,
+    )
+
+    proposal.refresh_from_db()
+    if approve:
+        assert (review.decision, proposal.status) == ("approved", "running")
+        assert review.pilot_id == proposal.pk
+    else:
+        assert (review.decision, proposal.status) == ("rejected", "declined")
+        assert proposal.decision_reason == "与需求不符"
+    assert Pilot.objects.filter(need=match.need).count() == 1

@@ -382,6 +382,33 @@ def test_a_pilot_is_proposed_only_for_a_shortlisted_recommendation(matched, agen
     assert not Pilot.objects.exists()
 
 
+def test_a_proposal_from_a_page_drawn_before_a_run_that_dropped_the_pair_says_so(
+    matched, agency_user
+):
+    """The pair was shortlisted, then a new run kept it as a candidate but no longer
+    recommended it: the stale page's proposal said 请先将其加入入围名单 beside 已入围."""
+    from matching.services import runs
+    from tests.matching.world import run_inline
+
+    need = matched["needs"][0]
+    match = Match.objects.current().filter(need=need, recommended=True).order_by("rank")[0]
+    client = signed_in(agency_user)
+    client.post(f"/workspace/agency/matches/{match.pk}/shortlist/", {"shortlisted": "1"})
+    run_inline(runs.match_run_request(scope="need", object_id=need.pk))
+    Match.objects.current().filter(need=need, capability=match.capability).update(recommended=False)
+
+    later = (timezone.localdate() + dt.timedelta(days=60)).isoformat()
+    refused = client.post(
+        f"/workspace/agency/matches/{match.pk}/propose-pilot/",
+        {"tolerance_until": later},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert "最新一轮匹配已不再推荐这项能力" in page(refused)
+    assert "请先将其加入入围名单" not in page(refused)
+    assert not Pilot.objects.exists()
+
+
 def test_a_committee_member_cannot_use_the_agencys_proposal_address(matched, city_reviewer):
     match = Match.objects.current().filter(recommended=True)[0]
     later = (timezone.localdate() + dt.timedelta(days=60)).isoformat()
