@@ -622,7 +622,8 @@ def test_a_proposal_comes_first_and_declining_it_needs_a_reason(proposal, city_r
         url, {"decision": "decline", "reason": "请先参与撮合推荐", "version": proposal.version}
     )
 
-    assert "需求单位直接申请（未经撮合推荐）" in page  # the proposals tab opens first
+    # The proposals tab opens first; an agency proposes only from its recommendations.
+    assert "源自撮合推荐" in page
     assert 'title="待批准的试点申请">1<' in page
     assert refused.status_code == 200
     assert "不予批准需要填写理由" in refused.content.decode()
