@@ -206,8 +206,8 @@ def test_province_level_items_get_their_own_row_and_months_run_without_gaps(matc
     rows = figures.by_city()
     months = figures.by_month(since=since)
 
-    provincial = next(r for r in rows if r.get("province"))
-    assert (provincial["code"], provincial["needs"]) == ("360000", 1)
+    province_row = next(r for r in rows if r.get("province"))
+    assert (province_row["code"], province_row["needs"]) == ("360000", 1)
     assert sum(r["needs"] for r in rows) == 4  # every published need in exactly one row
     names = [m["month"] for m in months]
     assert names[0] == since.strftime("%Y-%m")
