@@ -78,9 +78,20 @@ class FirmSignupForm(PasswordPairMixin):
             "min_length": _("统一社会信用代码应为18位。"),
             "max_length": _("统一社会信用代码应为18位。"),
         },
-        widget=forms.TextInput(attrs={"autocapitalize": "characters", "spellcheck": "false"}),
+        widget=forms.TextInput(
+            # Characters 3-8 of the code are the registering authority's region: the page
+            # picks it in the region list as the code is typed (still the firm's to change).
+            attrs={
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+                "data-region-field": "id_region",
+            }
+        ),
     )
-    region = forms.ChoiceField(label=_("企业所在地"))
+    region = forms.ChoiceField(
+        label=_("企业所在地"),
+        help_text=_("填写信用代码后自动选为登记机关所在地，可以更改。"),
+    )
     contact_name = forms.CharField(label=_("联系人"), max_length=64, required=False)
     contact_phone = forms.CharField(
         label=_("联系电话"), max_length=32, required=False, validators=[phone_validator]

@@ -296,7 +296,8 @@ def test_journey_from_an_agency_draft_to_a_recognised_pilot(
     page = firm_browser.open("/signup/firm/", "signup-firm")
     page.fill("#id_firm_name", "江西感知物联科技有限公司")
     page.fill("#id_credit_code", credit_code_for(7001, "360111"))
-    page.select_option("#id_region", "360111")
+    # The registering authority's region, read from the code, is picked for the firm.
+    assert page.input_value("#id_region") == "360111"
     page.fill("#id_username", "sensing-firm")
     page.fill("#id_email", "sensing@example.cn")
     page.fill("#id_password1", "Sturdy-pass-2026")
@@ -543,6 +544,11 @@ def test_a_refused_form_puts_the_focus_on_what_to_fix(live_server, browser, refe
     not at the top of the page with nothing focused."""
     visitor = Visitor(browser, live_server.url, "refused")
     page = visitor.open("/signup/firm/", "signup-firm")
+    # A region the firm chose is not overwritten by the one its credit code names.
+    page.select_option("#id_region", "360402")
+    page.fill("#id_credit_code", credit_code_for(7002, "360111"))
+    assert page.input_value("#id_region") == "360402"
+    page.fill("#id_credit_code", "")
     page.fill("#id_firm_name", "测试科技有限公司")
     with page.expect_navigation():
         page.get_by_role("button", name="注册").click()

@@ -13,7 +13,10 @@
    - A page drawn again after a refused form (its error summary, data-error-summary, is on
      the page) puts the focus on what to fix: the first field marked invalid, whose label
      and error are read with it, else the summary itself (an error of the whole form). When
-     the address names a card (#pair-12), only that card is looked in. */
+     the address names a card (#pair-12), only that card is looked in.
+   - A credit code field (data-region-field) picks the region of its registering authority
+     (characters 3-8 of the code) in the region list as it is typed, while that list is empty
+     or still holds an earlier pick of its own; a region the firm chose stays. */
 (function () {
   "use strict";
 
@@ -127,6 +130,26 @@
     var summary = scope.querySelector("[data-error-summary]");
     if (summary) summary.focus();
   }
+
+  function pickRegionFromCode(input) {
+    var select = document.getElementById(input.dataset.regionField);
+    if (!select || (select.value && !select.dataset.regionPicked)) return;
+    var code = input.value.trim().toUpperCase().slice(2, 8);
+    var found = /^[0-9]{6}$/.test(code) &&
+      Array.prototype.some.call(select.options, function (o) { return o.value === code; });
+    if (found && select.value !== code) {
+      select.value = code;
+      select.dataset.regionPicked = "1";
+    }
+  }
+  document.addEventListener("input", function (event) {
+    var target = event.target;
+    if (target.dataset && target.dataset.regionField) pickRegionFromCode(target);
+  });
+  document.addEventListener("change", function (event) {
+    // The firm's own choice in the list is kept from then on.
+    if (event.isTrusted && event.target.dataset) delete event.target.dataset.regionPicked;
+  });
 
   function enhance(root) {
     Array.prototype.forEach.call(root.querySelectorAll("input[data-tags]"), enhanceTags);
