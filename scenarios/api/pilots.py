@@ -125,7 +125,9 @@ PilotInputSerializer.output_serializer = PilotSerializer
         summary="开展场景验证试点（委员会）或申请试点（需求单位）",
         description=(
             "A committee over the need's region (or an admin) starts the pilot; the need's "
-            "agency proposes it (status `proposed`) and the committee decides with `decide`."
+            "agency proposes it (status `proposed`) and the committee decides with `decide`. "
+            "A pair with an open pilot returns that pilot; a committee starting a pair whose "
+            "proposal waits approves the proposal."
         ),
     ),
 )

@@ -210,17 +210,22 @@ def pilot_start(
     *proposes* it (``proposed``); the pilot runs when the committee approves the proposal
     (:func:`pilot_proposal_decide`). Refused for unpublished items, conflicts of interest,
     and a capability already running as many pilots as its capacity. Starting or proposing
-    the same open pair again returns the existing pilot.
+    the same open pair again returns the existing pilot; a committee starting a pair whose
+    proposal waits for it approves that proposal (the pilot runs, not a second one).
     """
     _check_need_side(actor, need)
     need, capability = lock_one(ScenarioNeed, need.pk), lock_one(Capability, capability.pk)
     open_pilots = Pilot.objects.filter(
         need=need, capability=capability, status__in=(PilotStatus.PROPOSED, PilotStatus.RUNNING)
     )
+    approver = _is_approver(actor, need)
     if (existing := open_pilots.first()) is not None:
+        if existing.status == PilotStatus.PROPOSED and approver:
+            return pilot_proposal_decide(
+                actor=actor, pilot=existing, approve=True, tolerance_until=tolerance_until
+            )
         return existing
     _check_pair(need, capability, tolerance_until)
-    approver = _is_approver(actor, need)
     if not approver:
         for check in _proposal_checks:
             source = check(need.pk, capability.pk)

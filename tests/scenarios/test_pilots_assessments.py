@@ -8,6 +8,7 @@ from accounts.models import OrganizationRelation
 from activity.models import Notification
 from core.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTransition
 from scenarios import selectors
+from scenarios.models import Pilot
 from scenarios.services.assessments import assessment_submit
 from scenarios.services.capabilities import capability_submit
 from scenarios.services.needs import need_close, need_mark_scaled, need_submit
@@ -167,7 +168,6 @@ def test_pilot_start_tolerance_past_three_years_is_a_field_error(
 ):
     from datetime import date
 
-    from scenarios.models import Pilot
 
     for too_far in (until(365 * 3 + 2), date(9999, 12, 31)):
         with pytest.raises(InvalidInput) as excinfo:
@@ -190,7 +190,6 @@ def test_pilot_start_tolerance_past_three_years_is_a_field_error(
 def test_pilot_start_with_too_many_milestones_is_a_field_error(
     agency_user, published_need, published_capability
 ):
-    from scenarios.models import Pilot
 
     with pytest.raises(InvalidInput) as excinfo:
         pilot_start(
@@ -278,6 +277,32 @@ def test_an_agency_only_proposes_and_the_committee_starts_the_pilot(
     assert (pilot.status, published_need.status) == ("running", "in_validation")
     assert Notification.objects.filter(user=firm_user, verb="pilot.started").exists()
     assert Notification.objects.filter(user=agency_user, verb="pilot.decided").exists()
+
+
+def test_a_committee_starting_a_proposed_pair_approves_the_proposal(
+    agency_user, city_reviewer, firm_user, published_need, published_capability
+):
+    proposal = pilot_start(
+        actor=agency_user,
+        need=published_need,
+        capability=published_capability,
+        tolerance_until=until(),
+    )
+
+    # when: the committee starts the same pair (the API's POST /pilots/, not the proposal)
+    pilot = pilot_start(
+        actor=city_reviewer,
+        need=published_need,
+        capability=published_capability,
+        tolerance_until=until(),
+    )
+
+    # then: the waiting proposal runs; no second pilot, and nothing left to approve
+    published_need.refresh_from_db()
+    assert pilot.pk == proposal.pk
+    assert (pilot.status, published_need.status) == ("running", "in_validation")
+    assert Pilot.objects.filter(need=published_need).count() == 1
+    assert Notification.objects.filter(user=firm_user, verb="pilot.started").exists()
 
 
 def test_declining_a_proposal_needs_a_reason_and_frees_the_pair(
