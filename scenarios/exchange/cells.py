@@ -15,6 +15,24 @@ LIST_SEPARATOR = ";"
 
 LIST_SPLIT_RE = re.compile("[;；]")
 
+LINE_SPLIT_RE = re.compile(r"\r\n|[\r\n]")
+
+
+def join_list(column: Column, items: list[str]) -> str:
+    """A list cell as the CSV and XLSX exports write it, read back as the same items."""
+    if not column.one_per_line:
+        return LIST_SEPARATOR.join(items)
+    text = "\n".join(items)
+    # One item with an ASCII ";" would be split by the older rule: a line break says "lines".
+    return text + "\n" if len(items) == 1 and ";" in text else text
+
+
+def split_list(column: Column, text: str) -> list[str]:
+    if not column.one_per_line:
+        return LIST_SPLIT_RE.split(text)
+    return LINE_SPLIT_RE.split(text) if LINE_SPLIT_RE.search(text) else text.split(";")
+
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 # Line breaks and tabs, with the spaces around them, inside a one-line cell.
@@ -139,10 +157,13 @@ def _to_list(column: Column, value: Any, *, typed: bool, max_cell: int) -> list[
             if column.max_length < max_cell:
                 raise CellError(_list_items_too_long(column, too_long))
             raise CellError(_("列表项过长。"))
-        if any(LIST_SPLIT_RE.search(v) for v in items):
+        if column.one_per_line:
+            if any(LINE_SPLIT_RE.search(v) for v in items):
+                raise CellError(_("列表项不能包含换行。"))
+        elif any(LIST_SPLIT_RE.search(v) for v in items):
             raise CellError(_("列表项不能包含分号（; 或 ；）。"))
     else:
-        items = [v.strip() for v in LIST_SPLIT_RE.split(cell_text(value))]
+        items = [v.strip() for v in split_list(column, cell_text(value))]
     items = list(dict.fromkeys(v for v in items if v))
     if not items:
         if column.required:

@@ -70,6 +70,9 @@ class Column:
     names: NamesOf | None = None
     # Written by the export, never read by an import (the status, set by the workflow).
     read_only: bool = False
+    # A list of free text (past cases, where "；" is punctuation): one item per line of the
+    # CSV/XLSX cell; a cell without a line break is split at ASCII ";" only (older files).
+    one_per_line: bool = False
 
 
 def _common_columns(title: str, description: str) -> list[Column]:
@@ -223,7 +226,8 @@ CAPABILITY_COLUMNS: tuple[Column, ...] = (
         max_items=MAX_PAST_CASES,
         max_length=200,
         width=40,
-        note="多个用 ; 分隔",
+        note="每行一个（单元格内换行）；不换行时用英文 ; 分隔",
+        one_per_line=True,
     ),
     Column(
         "capacity",

@@ -22,7 +22,12 @@ from core.actors import Actor
 from core.errors import InvalidInput
 from reference.selectors import chains_by_slug, regions_by_code
 from scenarios import selectors
-from scenarios.exchange.cells import LIST_SEPARATOR, cell_text, csv_neutralise, is_formula_like
+from scenarios.exchange.cells import (
+    cell_text,
+    csv_neutralise,
+    is_formula_like,
+    join_list,
+)
 from scenarios.exchange.columns import COLUMNS, EXPORT_COLUMNS, Column, choice_labels
 from scenarios.exchange.errors import ImportRejected
 from scenarios.exchange.limits import CONTENT_TYPES, ExchangeKind, Format
@@ -276,7 +281,7 @@ def _json_bytes(records: list[dict[str, Any]]) -> bytes:
     ).encode()
 
 
-def _csv_cell(value: Any) -> str:
+def _csv_cell(value: Any, column: Column) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -286,7 +291,7 @@ def _csv_cell(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, list):
-        return csv_neutralise(LIST_SEPARATOR.join(value))
+        return csv_neutralise(join_list(column, value))
     return csv_neutralise(str(value))
 
 
@@ -295,7 +300,7 @@ def _csv_bytes(outs: Sequence[_Out], records: list[dict[str, Any]]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([out.csv_header for out in outs])
     for record in records:
-        writer.writerow([_csv_cell(out.value(record)) for out in outs])
+        writer.writerow([_csv_cell(out.value(record), out.column) for out in outs])
     # The BOM makes Excel read the file as UTF-8; the reader accepts it.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
@@ -332,7 +337,7 @@ def _xlsx_cell(cell: Any, out: _Out, value: Any) -> None:
         cell.value = value
         cell.number_format = "yyyy-mm-dd"
     else:
-        text = LIST_SEPARATOR.join(value) if isinstance(value, list) else str(value)
+        text = join_list(out.column, value) if isinstance(value, list) else str(value)
         text = ILLEGAL_CHARACTERS_RE.sub("", text)
         cell.value = text
         cell.data_type = "s"  # openpyxl turns "=..." into a formula unless told otherwise
@@ -346,7 +351,7 @@ def _column_width(out: _Out, table: Sequence[Sequence[Any]], index: int) -> floa
     for values in table[:1000]:
         value = values[index]
         if isinstance(value, list):
-            value = LIST_SEPARATOR.join(value)
+            value = join_list(out.column, value)
         text = "是" if value is True else "否" if value is False else cell_text(value or "")
         widest = max(widest, _display_width(text.split("\n", 1)[0][:200]))
     return min(widest, out.width) + 2

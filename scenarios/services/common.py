@@ -150,6 +150,13 @@ def clean_keywords(keywords: Any, *, field: str = "keywords") -> list[str]:
             _("关键词含有控制字符。"),
             fields={field: [_("关键词不能含制表符、换行等控制字符。")]},
         )
+    if any(";" in k or "；" in k for k in cleaned):
+        # The separator of the CSV/XLSX exchange and of the pages' keyword editor: "a;b"
+        # came back from an export or a save as two keywords.
+        raise InvalidInput(
+            _("关键词含有分号。"),
+            fields={field: [_("每个关键词是一个词，不能含分号（; 或 ；）；多个请分别填写。")]},
+        )
     if len(cleaned) > MAX_KEYWORDS:
         raise InvalidInput(
             _("关键词过多。"), fields={field: [_("最多 %(n)s 个。") % {"n": MAX_KEYWORDS}]}

@@ -287,6 +287,19 @@ def test_capability_update_other_firm_is_refused(firm):
         capability_update(actor=outsider, capability=cap, expected_version=1, title="冒名")
 
 
+@pytest.mark.parametrize("keyword", ["x;y", "液位；内涝"])
+def test_a_keyword_holding_the_list_separator_is_refused(firm, firm_user, keyword):
+    """ "x;y" was stored as one keyword, then came back as two from an export or a save."""
+    cap = make_capability(firm)
+
+    with pytest.raises(InvalidInput) as excinfo:
+        capability_update(
+            actor=firm_user, capability=cap, expected_version=cap.version, keywords=[keyword]
+        )
+
+    assert "分号" in excinfo.value.fields["keywords"][0]
+
+
 def test_capability_update_published_requires_withdraw(firm, firm_user):
     cap = capability_submit(actor=firm_user, capability=make_capability(firm))
 

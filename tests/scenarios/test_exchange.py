@@ -1117,10 +1117,16 @@ def test_opportunity_list_round_trip_through_import_recreates_the_list(published
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])
 def test_capabilities_export_round_trip_parses_back_the_same_values(firm, fmt):
-    # given: a published capability with formula-like text, and a draft
-    make_capability(firm, ref="EXP-C-001", title="+招标=中标", past_cases=["=A1", "项目二"])
-    cap = Capability.objects.get(ref="EXP-C-001")
-    capability_submit(actor=None, capability=cap)
+    # given: published capabilities with formula-like text and past cases written with
+    # "；" and ";" (a case's own punctuation: it came back as two cases), and a draft
+    make_capability(
+        firm, ref="EXP-C-001", title="+招标=中标", past_cases=["=A1", "项目二；识别准确率98%"]
+    )
+    make_capability(firm, ref="EXP-C-002", past_cases=["一个案例; 含英文分号"])
+    make_capability(firm, ref="EXP-C-003", keywords=["液位传感", "内涝预警"])
+    caps = list(Capability.objects.filter(ref__in=["EXP-C-001", "EXP-C-002", "EXP-C-003"]))
+    for cap in caps:
+        capability_submit(actor=None, capability=cap)
     make_capability(firm, ref="EXP-C-DRAFT")
 
     # when
@@ -1128,9 +1134,11 @@ def test_capabilities_export_round_trip_parses_back_the_same_values(firm, fmt):
     parsed = exchange_parse(kind="capability", data=export.content, fmt=fmt)
 
     # then
-    cap.refresh_from_db()
-    assert cap.status == "published"
-    assert parsed == [capability_exchange_record(cap)]
+    for cap in caps:
+        cap.refresh_from_db()
+        assert cap.status == "published"
+    expected = [capability_exchange_record(cap) for cap in sorted(caps, key=lambda c: c.ref)]
+    assert sorted(parsed, key=lambda r: r["ref"]) == expected
     assert [c.name for c in CAPABILITY_COLUMNS] == list(parsed[0])
 
 
