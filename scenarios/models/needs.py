@@ -88,6 +88,9 @@ class ScenarioNeed(KeepsChainIds, models.Model):
     )
     deadline = models.DateField(_("截止日期"), null=True, blank=True)
     is_major = models.BooleanField(_("重大场景"), default=False)
+    # Marked major by the platform because the budget reached the policy's line (not by the
+    # agency's tick): an edit of the budget lets the next submission judge it again.
+    major_by_budget = models.BooleanField(_("按预算列为重大场景"), default=False, editable=False)
     contact_name = models.CharField(
         _("联系人（不公开）"), max_length=64, blank=True, validators=[one_line_text]
     )

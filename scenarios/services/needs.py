@@ -185,6 +185,12 @@ def need_update(
     before = {k: _jsonable(getattr(need, k)) for k in values if k != "chains"}
     chains_before = set(need.chains.values_list("pk", flat=True))
     chains = _apply(need, values, check_dates=imported is None)
+    if need.major_by_budget and ("budget_cny" in values or "is_major" in values):
+        # The platform marked it major for its budget, not the agency: with the budget (or
+        # the flag) edited, only the agency's own tick stays and the next submission judges
+        # the budget again (a lowered budget went to the province all the same).
+        need.is_major = bool(values.get("is_major", False))
+        need.major_by_budget = False
     _check_region(need.region, need.agency)
     full_clean_or_raise(need)
     if before == {k: _jsonable(getattr(need, k)) for k in before} and (
@@ -286,6 +292,8 @@ def need_copy(*, actor: Actor, need: ScenarioNeed) -> ScenarioNeed:
             _("只有已撤回、未通过或已关闭的需求可以复制为新草稿。"), status=need.status
         )
     values = {name: getattr(need, name) for name in NEED_FIELDS - {"chains", "keywords"}}
+    # The platform's mark for the budget is judged again when the copy is submitted.
+    values["is_major"] = need.is_major and not need.major_by_budget
     if values["deadline"] is not None and values["deadline"] < timezone.localdate():
         values["deadline"] = None
     try:

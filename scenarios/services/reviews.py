@@ -131,7 +131,7 @@ def review_route_submitted(*, need: ScenarioNeed, actor: Actor) -> None:
     data: dict[str, Any] = {"committee": review.committee_id, "tier": review.tier}
     reason = _passed_over(skipped, review)
     if not need.is_major and need_is_major(need):
-        extra["is_major"] = True
+        extra |= {"is_major": True, "major_by_budget": True}
         data["major_by_budget"] = need.budget_cny
         # The trail tells the agency why its need now goes to the province.
         major = _(

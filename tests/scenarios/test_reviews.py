@@ -101,6 +101,45 @@ def test_review_budget_over_policy_threshold_counts_as_major(
     )
 
 
+def test_a_need_marked_major_for_its_budget_is_judged_again_after_the_budget_is_lowered(
+    agency, agency_user, county_reviewer, city_reviewer, province_reviewer
+):
+    policy_update(actor=province_reviewer, major_budget_threshold_cny=1_000_000)
+    need = need_submit(
+        actor=agency_user, need=make_need(agency, region="360102", budget_cny=6_000_000)
+    )
+    assert (need.is_major, need.major_by_budget) == (True, True)
+    need = review_services.review_decide(
+        actor=county_reviewer, need=need, decision="returned", comment="预算有误，请核实"
+    )
+
+    # when: the agency lowers the budget under the line and submits again
+    need = need_update(
+        actor=agency_user, need=need, expected_version=need.version, budget_cny=500_000
+    )
+    assert (need.is_major, need.major_by_budget) == (False, False)
+    need = need_submit(actor=agency_user, need=need)
+
+    # then: not major; the county approval forwards to the city, not the province
+    need = decide(county_reviewer, need)
+    assert not need.is_major
+    assert need.review_tier == "city"
+
+
+def test_an_agencys_own_major_tick_survives_a_budget_edit(
+    agency, agency_user, county_reviewer, province_reviewer
+):
+    policy_update(actor=province_reviewer, major_budget_threshold_cny=1_000_000)
+    need = make_need(agency, region="360102", budget_cny=6_000_000, is_major=True)
+    need = need_submit(actor=agency_user, need=need)
+    assert (need.is_major, need.major_by_budget) == (True, False)
+    need = decide(county_reviewer, need, decision="returned", comment="请补充预算依据")
+    need = need_update(
+        actor=agency_user, need=need, expected_version=need.version, budget_cny=500_000
+    )
+    assert need.is_major
+
+
 def test_review_city_need_published_by_city(city_agency, city_reviewer, county_reviewer):
     agency, user = city_agency
     need = need_submit(actor=user, need=make_need(agency, region="360100"))
