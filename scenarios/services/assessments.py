@@ -31,10 +31,14 @@ def weighted_score(*, policy: PolicyVersion, scores: dict[str, Any]) -> float:
         for v in scores.values()
     ):
         errors.append(_("每项评分必须是0到100之间的数。"))
+    elif any(abs(float(v) * 10 - round(float(v) * 10)) > 1e-6 for v in scores.values()):
+        # As the page's form: the panel's mean is shown, and compared, to the hundredth.
+        errors.append(_("每项评分最多保留 1 位小数。"))
     if errors:
         raise InvalidInput(_("评分无效。"), fields={"scores": errors})
     total_weight = sum(float(c["weight"]) for c in criteria)
-    return sum(float(c["weight"]) * float(scores[c["key"]]) for c in criteria) / total_weight
+    total = sum(float(c["weight"]) * float(scores[c["key"]]) for c in criteria)
+    return round(total / total_weight, 2)
 
 
 def check_expert(actor: Actor, need: ScenarioNeed | None = None) -> None:
@@ -65,7 +69,8 @@ def assessment_submit(
         defaults={"policy": policy, "scores": scores, "weighted_score": score, "comment": comment},
     )
     found = need.assessments.aggregate(v=Avg("weighted_score"), n=Count("id"))
-    mean = found["v"]
+    # Kept to the hundredth, as shown: a mean of 79.95 read "80.0" without the mark.
+    mean = None if found["v"] is None else round(found["v"], 2)
     need.value_score = mean
     need.assessment_count = found["n"]
     need.is_high_value = is_high_value(mean, found["n"], policy)

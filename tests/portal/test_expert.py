@@ -95,7 +95,7 @@ def test_scoring_saves_and_hides_a_single_colleagues_scores(need, expert, collea
     assert "分歧" not in panel.split("</p>", 1)[1]
     assert "专家组平均" not in panel.split("</table>", 1)[1]
     assert "至少 3 位其他专家评分后" in panel
-    assert f"您的加权得分 {mine.weighted_score:.1f}。" in panel
+    assert f"您的加权得分 {mine.weighted_score:.2f}。" in panel
 
 
 def test_panel_shows_the_others_mean_range_and_divergences_from_three_others(need, expert):
