@@ -92,7 +92,7 @@ class PolicyForm(StyledForm):
     note = forms.CharField(
         label=_("修改说明"),
         required=False,
-        max_length=500,
+        max_length=255,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("保存新版本时必填：为什么调整。"),
     )

@@ -309,3 +309,17 @@ def test_the_negative_list_stacks_its_cells_on_a_phone(province_reviewer):
     # (the stylesheet turns rows into cards below 576 px, the button in view)
     assert "table-stack" in html
     assert 'data-label="理由"' in html
+
+
+def test_a_note_longer_than_the_stored_one_is_refused_in_place(matched, province_reviewer):
+    """The form took 500 characters for a 255-character column: PostgreSQL answered 500."""
+    client = signed_in(province_reviewer)
+    data = editor_data(client, w_text="0.7", action="save", note="说" * 256)
+
+    r = client.post(URL, data)
+
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert 'id="id_note_error"' in html
+    assert "255" in html
+    assert PolicyVersion.objects.count() == 1
