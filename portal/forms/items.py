@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import phone_validator
@@ -29,7 +30,21 @@ from scenarios.services.common import MAX_KEYWORD_LENGTH, MAX_KEYWORDS, clean_ke
 from scenarios.services.needs import check_deadline
 
 SPLIT_RE = re.compile(r"[;；,，、\n]+")
-TRL_CHOICES = [(n, str(n)) for n in range(1, 10)]
+# Technology readiness levels, as GB/T 22900 names them in short: a newcomer choosing a
+# bare 1-9 had nothing to go by.
+TRL_NAMES = {
+    1: _("基本原理清晰"),
+    2: _("技术概念和应用设想明确"),
+    3: _("关键功能通过实验室验证"),
+    4: _("原理样机在实验室环境验证"),
+    5: _("样机在模拟使用环境验证"),
+    6: _("系统原型在模拟使用环境演示"),
+    7: _("系统原型在真实使用环境演示"),
+    8: _("实际系统完成并通过试验验证"),
+    9: _("实际系统经过规模应用考验"),
+}
+
+TRL_CHOICES = [(n, format_lazy("{} · {}", n, name)) for n, name in TRL_NAMES.items()]
 
 
 def split_words(text: str) -> list[str]:
@@ -243,7 +258,8 @@ class NeedForm(ItemForm):
             "min_trl": need.min_trl,
             "budget_wan": None if need.budget_cny is None else Decimal(need.budget_cny) / 10_000,
             "deadline": need.deadline,
-            "is_major": need.is_major,
+            # A mark the platform set for the budget is not the agency's tick.
+            "is_major": need.is_major and not need.major_by_budget,
             "resources_offered": need.resources_offered,
             "contact_name": need.contact_name,
             "contact_phone": need.contact_phone,
@@ -266,7 +282,7 @@ class CapabilityForm(ItemForm):
         label=_("过往案例"),
         required=False,
         max_length=4200,
-        help_text=_("每行一个案例，最多 20 个。"),
+        help_text=_("每行一个案例，最多 20 个，每个不超过 200 字。"),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     capacity = forms.IntegerField(

@@ -2,6 +2,7 @@
 active language, people's own text marked with its language, highlighted words, and query
 strings that keep the current filters."""
 
+import datetime
 import re
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
@@ -53,6 +54,20 @@ def when(value: Any) -> str:
     if not value:
         return ""
     return f"{date_format(value, 'DATE_FORMAT')} {date_format(value, 'H:i')}"
+
+
+@register.filter
+def day(value: Any) -> str:
+    """A date, or an ISO date string (a milestone's due day), as the pages write dates
+    (2027年1月15日; Jan. 15, 2027); what is not a date is shown as it is."""
+    if isinstance(value, str):
+        try:
+            value = datetime.date.fromisoformat(value)
+        except ValueError:
+            return value
+    if not isinstance(value, datetime.date):
+        return "" if value is None else str(value)
+    return date_format(value, "DATE_FORMAT")
 
 
 @register.filter

@@ -40,6 +40,7 @@ from portal.views.once import create_once, form_token
 from scenarios import selectors
 from scenarios.lifecycle import PUBLIC_NEED_STATUSES
 from scenarios.services import capabilities as capability_services
+from scenarios.services.pilots import open_pilot_of_capability
 
 CAPABILITY_ALIASES = {"region_code": "region"}
 
@@ -99,6 +100,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "capabilities": capabilities,
         "reasons": selectors.latest_reason_of(capabilities=capabilities),
         "recommendations": [(m, explain(m)) for m in recommendations],
+        "has_published": any(c.status == "published" for c in capabilities),
         "pilots": selectors.pilots_of_firms(firm_ids=[firm.pk])[:50],
     }
     return render(request, "portal/workspace/firm_home.html", context)
@@ -203,6 +205,8 @@ def capability_page(request: HttpRequest, ref: str) -> HttpResponse:
         "capability": capability,
         "trail": capability_trail(capability),
         "reason": selectors.latest_reason_of(capabilities=[capability]).get(capability.pk, ""),
+        # While a pilot of it is proposed or running, the capability is not withdrawn (edited).
+        "open_pilot": open_pilot_of_capability(capability.pk),
     }
     return render(request, "portal/workspace/firm_capability.html", context)
 
@@ -258,7 +262,8 @@ def capability_withdraw(request: HttpRequest, ref: str) -> HttpResponse:
 @login_required
 @require_safe
 def recommendations(request: HttpRequest) -> HttpResponse:
-    if _firm(request) is None:
+    firm = _firm(request)
+    if firm is None:
         return not_your_page(request)
     page = ListPaginator(
         matching_selectors.recommendations_for_firm(user=request.user), 30
@@ -272,6 +277,7 @@ def recommendations(request: HttpRequest) -> HttpResponse:
             (m, explanation, reviews.get((m.need_id, m.capability_id)))
             for m, explanation in zip(rows, explain_all(rows), strict=True)
         ],
+        "has_published": firm.capabilities.filter(status="published").exists(),
     }
     return render(request, "portal/workspace/firm_recommendations.html", context)
 

@@ -32,6 +32,7 @@ from scenarios.services.common import (
     transition,
 )
 from scenarios.services.negative_list import capability_negative_hits
+from scenarios.services.pilots import open_pilot_of_capability
 from scenarios.services.search import index_capabilities
 
 C = CapabilityStatus
@@ -298,7 +299,9 @@ def capability_withdraw(
     reason: str = "",
     expected_version: int | None = None,
 ) -> Capability:
-    """The firm takes its capability off the list (not while a committee suspends it)."""
+    """The firm takes its capability off the list (not while a committee suspends it, nor
+    while a pilot of it is proposed or running: withdrawing is how a capability is edited,
+    and the pilot must stay about the product it validates)."""
     cap = lock_one(Capability, capability.pk)
     check_firm_editor(actor, cap.firm)
     if cap.status == C.WITHDRAWN:
@@ -307,6 +310,15 @@ def capability_withdraw(
         # Withdrawing and resubmitting would republish it past the committee's suspension.
         raise InvalidTransition(
             _("能力已被工作委员会暂停，不能撤回；请联系工作委员会。"), status=cap.status
+        )
+    if (pilot := open_pilot_of_capability(cap.pk)) is not None:
+        raise InvalidTransition(
+            _(
+                "能力正在需求“%(need)s”的场景验证试点中（%(state)s），试点结束前不能撤回或"
+                "修改；如需更正，请联系需求单位。"
+            )
+            % {"need": pilot.need.title, "state": pilot.get_status_display()},
+            status=cap.status,
         )
     check_version(cap, expected_version)
     was_published = cap.status == C.PUBLISHED

@@ -142,6 +142,13 @@ def open_pilot_of_pair(*, need_id: int, capability_id: int) -> Pilot | None:
     return pilots.filter(status__in=open_statuses).order_by("-id").first()
 
 
+def open_pilot_of_capability(capability_id: int) -> Pilot | None:
+    """The capability's pilot that is proposed or running, if any (with its need)."""
+    open_statuses = (PilotStatus.PROPOSED, PilotStatus.RUNNING)
+    pilots = Pilot.objects.filter(capability_id=capability_id, status__in=open_statuses)
+    return pilots.select_related("need").order_by("-id").first()
+
+
 def _is_approver(actor: Actor, need: ScenarioNeed) -> bool:
     """The need's committees (its region's and above) and platform admins decide pilots."""
     return is_platform_admin(actor) or sits_on_committee_covering(actor, need.region)

@@ -10,7 +10,7 @@ from core.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTrans
 from scenarios import selectors
 from scenarios.models import Pilot
 from scenarios.services.assessments import assessment_submit
-from scenarios.services.capabilities import capability_submit
+from scenarios.services.capabilities import capability_submit, capability_withdraw
 from scenarios.services.needs import need_close, need_mark_scaled, need_submit
 from scenarios.services.pilots import (
     pilot_conclude,
@@ -167,7 +167,6 @@ def test_pilot_start_tolerance_past_three_years_is_a_field_error(
     agency_user, published_need, published_capability
 ):
     from datetime import date
-
 
     for too_far in (until(365 * 3 + 2), date(9999, 12, 31)):
         with pytest.raises(InvalidInput) as excinfo:
@@ -423,8 +422,32 @@ def test_assessment_uses_current_policy_weights(expert, published_need, province
     assert a.policy.version == 2
 
 
+def test_the_panel_mean_is_kept_to_the_hundredth_shown_and_marked_alike(
+    expert, published_need, city_reviewer
+):
+    """100 and 59.9 make 79.95: the committee read "平均 80.0 分" without the mark."""
+    other = factories.member(factories.ExpertInstitutionFactory.create(), "expert")
+    assessment_submit(actor=expert, need=published_need, scores=dict.fromkeys(SCORES, 100))
+    assessment_submit(actor=other, need=published_need, scores=dict.fromkeys(SCORES, 59.9))
+
+    published_need.refresh_from_db()
+    assert published_need.value_score == 79.95  # not 79.95000000000002
+    assert published_need.is_high_value is False
+    client = Client()
+    client.force_login(city_reviewer)
+    body = client.get(f"/workspace/committee/needs/{published_need.ref}/").content.decode()
+    assert "平均 79.95 分" in body
+    assert "高价值场景" not in body
+
+
 @pytest.mark.parametrize(
-    "scores", [{"feasibility": 50}, {**SCORES, "feasibility": 101}, {**SCORES, "extra": 1}]
+    "scores",
+    [
+        {"feasibility": 50},
+        {**SCORES, "feasibility": 101},
+        {**SCORES, "extra": 1},
+        {**SCORES, "feasibility": 55.55},  # the page's form takes one decimal; so does this
+    ],
 )
 def test_assessment_rejects_bad_scores(expert, published_need, scores):
     with pytest.raises(InvalidInput) as excinfo:
@@ -648,3 +671,40 @@ def test_ordering_by_value_score_follows_the_shown_score_not_the_hidden_one(
                 assert ids == [shown.pk, *hidden_order], (url, ordering)
             else:
                 assert ids == [shown.pk, *sorted(hidden_order)], (url, ordering)
+
+
+def test_a_capability_in_a_pilot_is_not_withdrawn_for_editing_until_the_pilot_ends(
+    agency_user, city_reviewer, firm_user, published_need, published_capability
+):
+    """Withdrawing is how a firm edits a published capability: a firm rewrote one in a
+    running pilot into another product, and the pilot (then its validated record) read as
+    being about that product."""
+
+    pilot = pilot_start(
+        actor=agency_user,
+        need=published_need,
+        capability=published_capability,
+        tolerance_until=until(),
+    )
+    client = Client()
+    client.force_login(firm_user)
+    for step in ("proposed", "running"):
+        assert pilot.status == step
+        with pytest.raises(InvalidTransition) as excinfo:
+            capability_withdraw(actor=firm_user, capability=published_capability)
+        assert published_need.title in str(excinfo.value.message)
+        # The firm's page says why and offers no withdrawal, but a way to the pilot.
+        body = client.get(f"/workspace/firm/capabilities/{published_capability.ref}/")
+        html = body.content.decode()
+        assert "试点结束前不能撤回或修改" in html
+        assert "/withdraw/" not in html
+        assert f"/workspace/firm/pilots/{pilot.pk}/" in html
+        if step == "proposed":
+            pilot = pilot_proposal_decide(actor=city_reviewer, pilot=pilot, approve=True)
+    published_capability.refresh_from_db()
+    assert published_capability.status == "published"
+
+    pilot_conclude(actor=agency_user, pilot=pilot, outcome="failed", trl_after=6, note="未达标")
+
+    capability = capability_withdraw(actor=firm_user, capability=published_capability)
+    assert capability.status == "withdrawn"
