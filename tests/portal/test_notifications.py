@@ -159,10 +159,70 @@ def test_go_link_of_a_recommendation_survives_a_rematch_and_the_pruning(matched)
     Match.objects.filter(pk=match.pk).delete()
     pruned = signed_in(user).get(go)
 
-    # Then both times the link opens the pair's current recommendation
+    # Then both times the link opens the pair's current recommendation, saying why
     assert superseded["Location"] == pair_url
     assert pruned["Location"] == pair_url
-    assert signed_in(user).get(pair_url).status_code == 200
+    page = signed_in(user).get(go, follow=True)
+    assert page.status_code == 200
+    assert "该推荐已被之后的匹配批次更新" in page.content.decode()
+
+
+def _no_longer_recommended(matched, province_reviewer):
+    """A firm told of a recommendation that a later run (one per need, k = 1) no longer
+    makes: its notification, the firm's user and the row it names."""
+    from matching.services import runs
+    from matching.services.recommendations import notify_recommendations
+    from scenarios.services.policy import policy_update
+    from tests.matching.world import run_inline
+
+    told = list(Match.objects.current().filter(recommended=True))
+    notify_recommendations(match_ids=[m.pk for m in told])
+    policy_update(actor=province_reviewer, recommendations_per_need=1)
+    run_inline(runs.match_run_request(scope="full"))
+    now = set(
+        Match.objects.current().filter(recommended=True).values_list("need_id", "capability_id")
+    )
+    dropped = next(m for m in told if (m.need_id, m.capability_id) not in now)
+    user = factories.member(dropped.capability.firm, "firm_editor")
+    notify_recommendations(match_ids=[dropped.pk])  # the new member hears of it too
+    return user, dropped
+
+
+@pytest.mark.parametrize("pruned", [False, True])
+def test_go_link_of_a_recommendation_a_later_run_dropped_opens_the_firms_list(
+    matched, province_reviewer, pruned
+):
+    # Given a recommendation the firm was told of, that a later run no longer makes (its row
+    # superseded, then perhaps pruned)
+    user, dropped = _no_longer_recommended(matched, province_reviewer)
+    if pruned:
+        Match.objects.filter(pk=dropped.pk).delete()
+
+    # When the firm follows the notification's link
+    response = signed_in(user).get(f"/notifications/go/matching.match/{dropped.pk}/", follow=True)
+
+    # Then it lands on its current recommendations (not a 404), told what happened
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == "/workspace/firm/recommendations/"
+    assert "该推荐已被之后的匹配批次更新" in response.content.decode()
+
+
+def test_go_link_of_another_firms_dropped_recommendation_reveals_nothing(
+    matched, province_reviewer
+):
+    # Given a dropped recommendation of one firm, and a user of another firm
+    _user, dropped = _no_longer_recommended(matched, province_reviewer)
+    other = next(f for f in matched["firms"] if f.pk != dropped.capability.firm_id)
+    stranger = factories.member(other, "firm_editor")
+
+    # When the stranger tries the first firm's link
+    response = signed_in(stranger).get(
+        f"/notifications/go/matching.match/{dropped.pk}/", follow=True
+    )
+
+    # Then the workspace, as for any id it was never told of, and no word about the row
+    assert response.redirect_chain[0][0] == "/workspace/"
+    assert "匹配批次" not in response.content.decode()
 
 
 @pytest.mark.parametrize("number", ["0", "-1"])
