@@ -1,3 +1,11 @@
+"""manage.py seed_demo: the demo province through the services, idempotent.
+
+The lists (organizations, users, needs, capabilities: ``scenarios.demo``) commit first,
+which starts matching; then one of the demo agency's recommendations is shortlisted and a
+pilot proposed from it (``matching.demo``). It lives in the matching app because that step
+is matching's; the lists are the scenarios app's.
+"""
+
 from django.conf import settings
 from django.core.exceptions import MultipleObjectsReturned, ObjectDoesNotExist
 from django.core.management.base import BaseCommand, CommandError
@@ -5,6 +13,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 
 from core.errors import DomainError
+from matching.demo import DemoProposal, demo_pilot_proposal
 from reference.models import Region
 from scenarios.demo import DemoBuilder
 
@@ -20,11 +29,12 @@ class Command(BaseCommand):
             raise CommandError("reference data missing: run manage.py load_reference first")
         try:
             # Demo notifications go to an in-memory outbox, not to the console.
-            with (
-                override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"),
-                transaction.atomic(),
-            ):
-                result = DemoBuilder().build()
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+                with transaction.atomic():
+                    result = DemoBuilder().build()
+                # After the commit, so the full run it started (in this process without a
+                # broker) has made the recommendations the agency shortlists.
+                proposal = demo_pilot_proposal()
         except DomainError as exc:
             raise CommandError(f"{exc.message} {exc.fields or ''}".strip()) from exc
         except (ObjectDoesNotExist, MultipleObjectsReturned) as exc:
@@ -38,6 +48,7 @@ class Command(BaseCommand):
             f"{result.users_created} users, {result.needs_created} needs and "
             f"{result.capabilities_created} capabilities created"
         )
+        self._report(proposal)
         if options["quiet_logins"]:
             return
         shown: set[str] = set()
@@ -50,4 +61,15 @@ class Command(BaseCommand):
         self.stdout.write(
             "  (city<code>, county<code>, agency<code>-N, firm<code>-N exist for every city;"
             " listfirm01 … own the demo capabilities)"
+        )
+
+    def _report(self, proposal: DemoProposal | None) -> None:
+        if proposal is None:
+            self.stdout.write("demo pilot proposal: none (the demo agency has no recommendation)")
+            return
+        self.stdout.write(
+            f"demo pilot proposal{'' if proposal.created else ' (already there)'}: "
+            f"{proposal.need_ref} × {proposal.capability_title} ({proposal.firm_name}, "
+            f"{'/'.join(proposal.firm_logins) or '-'}), {proposal.status}; "
+            f"decided by {'/'.join(proposal.decider_logins) or '-'}"
         )
