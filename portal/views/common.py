@@ -22,6 +22,7 @@ from portal.forms import apply_service_errors
 from portal.labels import ACTION_LABELS, STATE_LABELS
 from scenarios import selectors
 from scenarios.choices import NeedStatus
+from scenarios.services.reviews import system_note
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -198,7 +199,13 @@ SYSTEM_REASONS = {
 def _system_reason(event: Any) -> str:
     if event.action.endswith(".import"):
         return str(SYSTEM_REASONS.get(event.reason, event.reason))
-    return str(event.reason)
+    note = (event.data or {}).get("system_note") if isinstance(event.data, dict) else None
+    reason = str(event.reason)
+    if isinstance(note, dict) and reason.endswith(stored := str(note.get("text") or "")) and stored:
+        # The platform's note (a major budget, a committee passed over) in the reader's
+        # language; what a person typed before it stays as typed.
+        return reason[: len(reason) - len(stored)] + system_note(note.get("parts") or [])
+    return reason
 
 
 def _rows(events: list[Any]) -> list[TrailRow]:

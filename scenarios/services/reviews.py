@@ -18,6 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.choices import Role
 from accounts.models import Committee, Membership
@@ -108,15 +109,44 @@ def open_review(need: ScenarioNeed, region: Region) -> tuple[Review, Region | No
     return review, (region if staffed.pk != region.pk else None)
 
 
-def _passed_over(skipped: Region | None, review: Review) -> str:
-    """The trail's words for a committee passed over because nobody sits on it."""
+# What the platform itself writes into the trail, by key: stored with the event's data and
+# shown in the reader's language (the text stored beside it was in the writer's).
+SYSTEM_NOTES = {
+    "major_by_budget": gettext_lazy(
+        "预算达到重大场景标准（%(line)s 万元及以上），列为重大场景，由省级工作委员会终审。"
+    ),
+    "passed_over": gettext_lazy("%(skipped)s暂无委员，由%(committee)s审核。"),
+}
+
+
+def system_note(parts: list[Any]) -> str:
+    """The platform's words for ``parts`` (``[key, params]`` pairs) in the active language."""
+    return "".join(
+        str(SYSTEM_NOTES[part[0]]) % part[1]
+        for part in parts
+        if isinstance(part, list | tuple) and len(part) == 2 and part[0] in SYSTEM_NOTES
+    )
+
+
+def _passed_over(skipped: Region | None, review: Review) -> list[Any]:
+    """The trail's note on a committee passed over because nobody sits on it."""
     if skipped is None:
-        return ""
+        return []
     unstaffed = Committee.objects.select_related("organization").filter(region=skipped).first()
-    return _("%(skipped)s暂无委员，由%(committee)s审核。") % {
+    params = {
         "skipped": unstaffed.organization.name if unstaffed else skipped.name,
         "committee": review.committee.organization.name,
     }
+    return [["passed_over", params]]
+
+
+def _with_note(data: dict[str, Any], parts: list[Any]) -> str:
+    """Record the platform's note in ``data`` and return its text for the event's reason."""
+    if not parts:
+        return ""
+    text = system_note(parts)
+    data["system_note"] = {"parts": parts, "text": text}
+    return text
 
 
 def review_route_submitted(*, need: ScenarioNeed, actor: Actor) -> None:
@@ -129,15 +159,14 @@ def review_route_submitted(*, need: ScenarioNeed, actor: Actor) -> None:
     review, skipped = open_review(need, region)
     extra: dict[str, Any] = {"review_tier": review.tier}
     data: dict[str, Any] = {"committee": review.committee_id, "tier": review.tier}
-    reason = _passed_over(skipped, review)
+    parts: list[Any] = []
     if not need.is_major and need_is_major(need):
         extra |= {"is_major": True, "major_by_budget": True}
         data["major_by_budget"] = need.budget_cny
         # The trail tells the agency why its need now goes to the province.
-        major = _(
-            "预算达到重大场景标准（%(line)s 万元及以上），列为重大场景，由省级工作委员会终审。"
-        ) % {"line": f"{policy_current().major_budget_threshold_cny / 10_000:,.0f}"}
-        reason = f"{major}{reason}"
+        line = f"{policy_current().major_budget_threshold_cny / 10_000:,.0f}"
+        parts.append(["major_by_budget", {"line": line}])
+    reason = _with_note(data, parts + _passed_over(skipped, review))
     transition(
         need,
         allowed=NEED_ALLOWED,
@@ -265,7 +294,8 @@ def review_decide(
         need_announce_published(need=need)
         return need
     forwarded, skipped = open_review(need, next_region)
-    passed_over = _passed_over(skipped, forwarded)
+    data = {"from_tier": review.tier, "to_tier": forwarded.tier}
+    passed_over = _with_note(data, _passed_over(skipped, forwarded))
     transition(
         need,
         allowed=NEED_ALLOWED,
@@ -274,7 +304,7 @@ def review_decide(
         action="need.forward",
         reason=f"{comment}\n{passed_over}".strip() if passed_over else comment,
         extra_fields={"review_tier": forwarded.tier},
-        data={"from_tier": review.tier, "to_tier": forwarded.tier},
+        data=data,
     )
     notify_committee(review=forwarded)
     return need

@@ -748,3 +748,30 @@ def test_an_edit_saved_after_the_need_was_submitted_elsewhere_keeps_what_was_typ
     assert need.title != "提交后在另一标签页修改"
     assert "修改没有保存" in body
     assert 'value="提交后在另一标签页修改"' in body
+
+
+def test_the_platforms_notes_in_the_trail_are_in_the_readers_language(
+    agency_client, agency, agency_user, province_reviewer
+):
+    """A need submitted from an English page stored "The budget reaches the major-scenario
+    line…" and Chinese readers read it in English (and the reverse)."""
+    from django.utils import translation
+
+    from scenarios.services.policy import policy_update
+
+    policy_update(actor=province_reviewer, major_budget_threshold_cny=1_000_000)
+    need = make_need(agency, region="360102", budget_cny=6_000_000)
+    with translation.override("en"):
+        need = need_submit(actor=agency_user, need=need)
+    stored = AuditEvent.objects.get(action="need.review_open", target_id=str(need.pk)).reason
+    assert stored.startswith("The budget reaches the major-scenario line")
+
+    agency_client.cookies["django_language"] = "zh-hans"
+    chinese = page(agency_client.get(f"/workspace/agency/needs/{need.ref}/"))
+    agency_client.cookies["django_language"] = "en"
+    english = page(agency_client.get(f"/workspace/agency/needs/{need.ref}/"))
+
+    assert "预算达到重大场景标准（100 万元及以上）" in chinese
+    assert "The budget reaches the major-scenario line" not in chinese
+    assert "The budget reaches the major-scenario line (CNY 100 × 10,000" in english
+    assert "预算达到重大场景标准" not in english
