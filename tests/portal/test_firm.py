@@ -515,3 +515,18 @@ def test_editing_a_published_or_submitted_capability_says_what_to_do(firm_client
     Capability.objects.filter(pk=cap.pk).update(status="submitted")
     response = firm_client.get(f"/workspace/firm/capabilities/{cap.ref}/edit/", follow=True)
     assert "正在等待工作委员会审核" in page(response)
+
+
+def test_the_firms_capability_page_says_what_the_committee_checked(firm_client, firm):
+    """A committee verified 首台（套） only and a capacity of 2: the firm's own page showed
+    every claimed certification as the same green badge, and a capacity of 3."""
+    firm.verified_certifications = ["first_of_kind"]
+    firm.verified_capacity = 2
+    firm.save()
+    cap = make_capability(firm, certifications=["first_of_kind", "specialized_sme"], capacity=3)
+
+    body = page(firm_client.get(f"/workspace/firm/capabilities/{cap.ref}/"))
+
+    assert "首台（套）（已核验）" in body
+    assert "专精特新（企业自报）" in body
+    assert "未经核验的部分不计入撮合配额" in body
