@@ -120,6 +120,9 @@ class FirmSignupForm(PasswordPairMixin):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_choices(self, "region", region_choices())
+        # A code pasted with a space around it would lose its last character to an input
+        # cut at 18; the space is stripped here and the length checked after.
+        self.fields["credit_code"].widget.attrs["maxlength"] = "24"
 
     # The service's names of the fields it checks, by the form's names.
     SERVICE_NAMES = {

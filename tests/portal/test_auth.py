@@ -181,6 +181,18 @@ def test_firm_signs_up_and_sees_it_awaits_verification():
     assert "等待认证" in body
 
 
+def test_a_credit_code_pasted_with_spaces_around_it_is_taken():
+    """The input was cut at 18 characters: a pasted " 9136…" lost its check digit."""
+    form = Client().get("/signup/firm/").content.decode()
+    assert re.search(r'name="credit_code"[^>]*maxlength="24"', form)
+
+    code = credit_code_for(9003)
+    response = Client().post("/signup/firm/", signup_data(credit_code=f"\u3000 {code} "))
+
+    assert response.status_code == 302
+    assert Organization.objects.get(name="江西新注册科技有限公司").credit_code == code
+
+
 def test_signup_with_a_bad_credit_code_says_so_and_keeps_the_rest():
     bad = credit_code_for(9002)[:-1] + ("0" if credit_code_for(9002)[-1] != "0" else "1")
 
