@@ -4,7 +4,9 @@
    - A keyword field (data-tags) becomes chips: Enter or a comma adds one, × removes it; the
      field itself keeps the words joined with ";" so the form posts the same either way. A
      word longer than data-tags-max, or one past data-tags-count words, stays in the entry
-     with a message naming it.
+     with a message naming it. A tap on a button that sends the form leaves the entry without
+     making a chip (the box would grow and move the button from under the finger before the
+     click lands); the form adds what is left in the entry as it is sent.
    - A form with data-confirm asks before it is sent (withdraw, close); so does a checked
      option with data-confirm (a final rejection), and a button with its own.
    - A page drawn again after a refused POST names the page it belongs to (data-page-url
@@ -101,7 +103,17 @@
         var list = words(); list.pop(); input.value = list.join(";"); render();
       }
     });
-    entry.addEventListener("blur", add);
+    // pointerdown comes before the blur it causes, and before the click lands.
+    var sending = false;
+    document.addEventListener("pointerdown", function (event) {
+      var button = event.target.closest && event.target.closest("button, input");
+      sending = document.activeElement === entry && !!button && button.type === "submit" &&
+        button.form === input.form;
+    }, true);
+    document.addEventListener("pointercancel", function () { sending = false; }, true);
+    entry.addEventListener("blur", function () {
+      if (sending) sending = false; else add();
+    });
     // What is still typed in the entry is added when the form is sent.
     if (input.form) {
       input.form.addEventListener("submit", function (event) {
