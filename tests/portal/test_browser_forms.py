@@ -1,17 +1,30 @@
-"""Forms in the browser: a tap on 保存 at phone size saves while a keyword is still typed in
-the chip entry. The browser, the visitor and its checks are those of ``test_browser``."""
+"""Forms in the browser: what was typed survives the language switch, and a tap on 保存 at
+phone size saves while a keyword is still typed in the chip entry. The browser, the visitor
+and its checks are those of ``test_browser``."""
 
 import re
 from typing import Any
 
+from accounts.models import Organization
 from reference.models import Region
 from scenarios.models import Capability
+from scenarios.services.needs import need_submit
 from tests import factories
+from tests.factories import credit_code_for
 from tests.portal import test_browser as shared
 from tests.portal.test_browser import PASSWORD, PHONE, Visitor
+from tests.scenarios.helpers import make_need
 
 pytestmark = shared.pytestmark
 browser = shared.browser  # the module's Chromium, shared by these tests
+
+
+def switch_to_english(page: Any) -> None:
+    # Not forced: the page scrolls smoothly up to the header, and the click waits for it.
+    with page.expect_navigation():
+        page.click("button[name=language][value=en]")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("html").get_attribute("lang") == "en"
 
 
 def fill_capability(page: Any) -> None:
@@ -20,6 +33,114 @@ def fill_capability(page: Any) -> None:
     page.check("input[name=chains][value=digital-city]")
     page.select_option("#id_trl", "7")
     page.fill("#id_capacity", "2")
+
+
+def test_the_language_switch_keeps_what_was_typed_in_a_form(live_server, browser, reference):
+    """The capability form in English holds what was typed in Chinese, a keyword still in
+    the entry included; the form's own token is the new page's, so saving works."""
+    firm = factories.FirmFactory.create(region=Region.objects.get(code="360102"))
+    user = factories.member(firm, "firm_editor", username="firm-switch")
+    visitor = Visitor(browser, live_server.url, "switch")
+    visitor.sign_in(user.username)
+    page = visitor.open("/workspace/firm/capabilities/new/", "switch-capability-new")
+    fill_capability(page)
+    page.check("input[name=certifications][value=high_tech]")
+    tags = page.locator("#id_keywords-entry")
+    tags.fill("液位传感")
+    tags.press("Enter")
+    tags.fill("内涝预警")  # no Enter: leaving the entry makes it a chip
+
+    switch_to_english(page)
+
+    assert page.url.endswith("/workspace/firm/capabilities/new/")
+    assert page.input_value("#id_title") == "排水管网液位感知与内涝预警系统"
+    assert "水动力模型" in page.input_value("#id_description")
+    assert page.is_checked("input[name=chains][value=digital-city]")
+    assert page.is_checked("input[name=certifications][value=high_tech]")
+    assert page.input_value("#id_trl") == "7"
+    assert page.input_value("#id_capacity") == "2"
+    assert page.input_value("#id_keywords") == "液位传感;内涝预警"
+    assert page.locator(".tag-input .tag").count() == 2  # chips built from what came back
+    visitor.check("switch-capability-new-en")
+    with page.expect_navigation():
+        page.click("#main form button[type=submit]")
+    capability = Capability.objects.get(firm=firm)
+    assert (capability.title, capability.keywords) == (
+        "排水管网液位感知与内涝预警系统",
+        ["液位传感", "内涝预警"],
+    )
+    # Kept once: the next visit of the page is empty again.
+    page = visitor.open("/workspace/firm/capabilities/new/", "switch-capability-new-again")
+    assert page.input_value("#id_title") == ""
+    assert visitor.close() == []
+
+
+def test_the_language_switch_keeps_the_sign_up_but_not_its_passwords(
+    live_server, browser, reference
+):
+    visitor = Visitor(browser, live_server.url, "switch-signup")
+    page = visitor.open("/signup/firm/", "switch-signup")
+    page.fill("#id_firm_name", "江西感知物联科技有限公司")
+    page.fill("#id_credit_code", credit_code_for(7101, "360111"))
+    page.fill("#id_username", "sensing-switch")
+    page.fill("#id_email", "switch@example.cn")
+    page.fill("#id_password1", "Sturdy-pass-2026")
+    page.fill("#id_password2", "Sturdy-pass-2026")
+    # What the switch keeps, read after the page's own handler has kept it.
+    page.evaluate(
+        "addEventListener('submit', () =>"
+        " localStorage.setItem('kept', sessionStorage.getItem('portal:typed')))"
+    )
+
+    switch_to_english(page)
+
+    assert page.input_value("#id_firm_name") == "江西感知物联科技有限公司"
+    assert page.input_value("#id_credit_code") == credit_code_for(7101, "360111")
+    assert page.input_value("#id_region") == "360111"
+    assert page.input_value("#id_username") == "sensing-switch"
+    assert page.input_value("#id_email") == "switch@example.cn"
+    assert page.input_value("#id_password1") == ""
+    assert page.input_value("#id_password2") == ""
+    kept = page.evaluate("localStorage.getItem('kept')")
+    assert "sensing-switch" in kept
+    assert "Sturdy-pass-2026" not in kept
+    assert "csrfmiddlewaretoken" not in kept
+    assert page.evaluate("sessionStorage.getItem('portal:typed')") is None  # used once
+    # The region came back as the code's pick, so it still follows the code.
+    page.fill("#id_credit_code", credit_code_for(7101, "360402"))
+    assert page.input_value("#id_region") == "360402"
+    assert visitor.close() == []
+
+
+def test_the_language_switch_after_a_refused_decision_keeps_it(live_server, browser, reference):
+    """A page drawn after a refused POST shows the refused typing; the switch lands on the
+    queue's own address and keeps the choice and the comment added since."""
+    agency = factories.AgencyFactory.create(region=Region.objects.get(code="360102"))
+    agency_user = factories.member(agency, "agency_editor")
+    need_submit(
+        actor=agency_user, need=make_need(agency, region="360102", title="城市内涝监测预警")
+    )
+    county = factories.member(
+        Organization.objects.get(committee__region_id="360102"), "committee_member"
+    )
+    visitor = Visitor(browser, live_server.url, "switch-refused")
+    visitor.sign_in(county.username)
+    page = visitor.open("/workspace/committee/", "switch-queue")
+    card = page.locator("article", has_text="城市内涝监测预警")
+    card.locator("input[name=decision][value=returned]").check()
+    with page.expect_navigation():
+        card.get_by_role("button", name="提交审核结论").click()
+    assert re.search(r"/workspace/committee/#review-\d+$", page.url)  # the queue's address
+    card = page.locator("article", has_text="城市内涝监测预警")
+    card.locator("textarea[name=comment]").fill("请补充预算依据")
+
+    switch_to_english(page)
+
+    assert re.search(r"/workspace/committee/$", page.url)
+    card = page.locator("article", has_text="城市内涝监测预警")
+    assert card.locator("input[name=decision][value=returned]").is_checked()
+    assert card.locator("textarea[name=comment]").input_value() == "请补充预算依据"
+    assert visitor.close() == []
 
 
 def type_keywords_without_enter(page: Any) -> None:

@@ -18,7 +18,15 @@
      the address names a card (#pair-12), only that card is looked in.
    - A credit code field (data-region-field) picks the region of its registering authority
      (characters 3-8 of the code) in the region list as it is typed, while that list is empty
-     or still holds an earlier pick of its own; a region the firm chose stays. */
+     or still holds an earlier pick of its own; a region the firm chose stays.
+   - The language switch (a form with data-keeps-typing) draws the page again: what was typed
+     in the page's other forms is kept in sessionStorage (the fields whose value differs from
+     the one drawn; every field on a page drawn after a refused POST, since that page's
+     address draws them empty again; never passwords, files or hidden fields other than
+     keywords; a region picked from a credit code is picked again as the code comes back)
+     with the address the switch goes to, and the next load of that address within a minute
+     puts it back in the forms of the same index and action, before the chips are built.
+     What was kept is dropped at the next load either way. */
 (function () {
   "use strict";
 
@@ -38,6 +46,8 @@
     if (described) entry.setAttribute("aria-describedby", described);
     var label = document.querySelector('label[for="' + input.id + '"]');
     if (label) label.setAttribute("for", entry.id);
+    // Once hidden, the field's value is its attribute: keep the value drawn for comparison.
+    input.dataset.tagsDrawn = input.defaultValue;
     input.type = "hidden";
     input.parentNode.insertBefore(box, input);
     box.appendChild(entry);
@@ -172,7 +182,91 @@
     var more = document.getElementById("facet-more");
     filtersOpen = !!(more && more.classList.contains("show"));
   });
+  // What was typed, kept across the language switch (see the top of this file).
+  var TYPED = "portal:typed";
+  var TYPED_FIELD = new RegExp("^(text|textarea|select-one|select-multiple|checkbox|radio|" +
+    "number|date|email|tel|url|search)$");
+  function typedFields(form, visit) {
+    var seen = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      var tags = el.type === "hidden" && el.hasAttribute("data-tags");
+      if (!el.name || el.disabled || !(tags || TYPED_FIELD.test(el.type))) return;
+      var key = el.name + (el.type === "checkbox" || el.type === "radio" ? "=" + el.value : "");
+      seen[key] = (seen[key] || 0) + 1;
+      visit(el, key + "#" + seen[key]);
+    });
+  }
+  // The field's value now, or the one the page drew (drawn).
+  function fieldValue(el, drawn) {
+    var check = el.type === "checkbox" || el.type === "radio";
+    if (check) return drawn ? el.defaultChecked : el.checked;
+    if (el.options) {
+      var picked = Array.prototype.filter.call(el.options, function (o) {
+        return drawn ? o.defaultSelected : o.selected;
+      }).map(function (o) { return o.value; });
+      // A list with no option marked selected is drawn showing its first.
+      return picked.length || !el.options.length || el.multiple ? picked : [el.options[0].value];
+    }
+    if (!drawn) return el.value;
+    return el.dataset.tagsDrawn !== undefined ? el.dataset.tagsDrawn : el.defaultValue;
+  }
+  function formKey(form, index) { return index + " " + (form.getAttribute("action") || ""); }
+  function keepTyped(switcher) {
+    var every = !!document.body.dataset.pageUrl;
+    var forms = {};
+    Array.prototype.forEach.call(document.forms, function (form, index) {
+      if (form === switcher) return;
+      typedFields(form, function (el, key) {
+        if (el.dataset.regionPicked) return;
+        var value = fieldValue(el, false);
+        if (!every && JSON.stringify(value) === JSON.stringify(fieldValue(el, true))) return;
+        (forms[formKey(form, index)] = forms[formKey(form, index)] || {})[key] = value;
+      });
+    });
+    var next = switcher.elements.next;
+    try {
+      sessionStorage.setItem(TYPED, JSON.stringify({
+        path: new URL(next ? next.value : "", window.location.href).pathname,
+        at: Date.now(),
+        forms: forms
+      }));
+    } catch (e) { /* no storage (private mode, full): the switch goes on without it */ }
+  }
+  function restoreTyped() {
+    var kept;
+    try {
+      kept = JSON.parse(sessionStorage.getItem(TYPED) || "null");
+      sessionStorage.removeItem(TYPED);
+    } catch (e) { return; }
+    if (!kept || !kept.forms || kept.path !== window.location.pathname ||
+        !(Date.now() - kept.at < 60000)) return;
+    var restored = [];
+    Array.prototype.forEach.call(document.forms, function (form, index) {
+      var fields = kept.forms[formKey(form, index)];
+      if (!fields) return;
+      typedFields(form, function (el, key) {
+        if (!(key in fields)) return;
+        var value = fields[key];
+        if (typeof value === "boolean") el.checked = value;
+        else if (el.options) {
+          Array.prototype.forEach.call(el.options, function (o) {
+            o.selected = value.indexOf(o.value) >= 0;
+          });
+        } else el.value = value;
+        restored.push(el);
+      });
+    });
+    // What follows a field (the shares of weights, the region of a credit code) follows it
+    // back, once every field is back.
+    restored.forEach(function (el) { el.dispatchEvent(new Event("input", { bubbles: true })); });
+  }
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!event.defaultPrevented && form.hasAttribute("data-keeps-typing")) keepTyped(form);
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
+    restoreTyped();
     enhance(document);
     focusFirstError();
     var pageUrl = document.body.dataset.pageUrl;
