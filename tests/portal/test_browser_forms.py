@@ -7,13 +7,13 @@ from typing import Any
 
 from accounts.models import Organization
 from reference.models import Region
-from scenarios.models import Capability
+from scenarios.models import Capability, ScenarioNeed
 from scenarios.services.needs import need_submit
 from tests import factories
 from tests.factories import credit_code_for
 from tests.portal import test_browser as shared
 from tests.portal.test_browser import PASSWORD, PHONE, Visitor
-from tests.scenarios.helpers import make_need
+from tests.scenarios.helpers import make_capability, make_need
 
 pytestmark = shared.pytestmark
 browser = shared.browser  # the module's Chromium, shared by these tests
@@ -198,3 +198,31 @@ def test_one_tap_on_save_on_a_touch_screen_saves_a_keyword_still_typed(
     assert re.search(r"/workspace/firm/capabilities/(?!new/)[^/]+/$", page.url)
     assert Capability.objects.get(firm=firm).keywords == ["液位传感", "内涝预警", "水动力模型"]
     context.close()
+
+
+def test_the_focus_stays_on_a_shortlist_card_a_keyboard_user_changed(
+    live_server, browser, reference
+):
+    """Enter on 移出入围 swapped the card and left the focus on <body>."""
+    agency = factories.AgencyFactory.create(region=Region.objects.get(code="360102"))
+    user = factories.member(agency, "agency_editor", username="agency-keys")
+    need = make_need(agency, region="360102")
+    firm = factories.FirmFactory.create(region=Region.objects.get(code="360102"))
+    capability = make_capability(firm)
+    # Published as the review and the firm's submission would leave them (not under test).
+    ScenarioNeed.objects.filter(pk=need.pk).update(status="published")
+    Capability.objects.filter(pk=capability.pk).update(status="published")
+    match = factories.shortlisted_pair(need, capability)
+    visitor = Visitor(browser, live_server.url, "keys")
+    visitor.sign_in(user.username)
+    page = visitor.open(f"/workspace/agency/needs/{need.ref}/", "keys-need")
+
+    card = f"#shortlist-{match.pk}"
+    page.focus(f"{card} button[type=submit]")
+    with page.expect_response(re.compile(r"/shortlist/")):
+        page.keyboard.press("Enter")
+    page.wait_for_selector(f"{card} button:has-text('加入入围名单')")
+    page.wait_for_function(f"document.activeElement.closest('{card}') !== null")
+
+    assert page.evaluate("document.activeElement.textContent").strip() == "加入入围名单"
+    assert visitor.close() == []

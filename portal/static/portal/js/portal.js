@@ -26,7 +26,10 @@
      keywords; a region picked from a credit code is picked again as the code comes back)
      with the address the switch goes to, and the next load of that address within a minute
      puts it back in the forms of the same index and action, before the chips are built.
-     What was kept is dropped at the next load either way. */
+     What was kept is dropped at the next load either way.
+   - A part of the page that htmx swaps while the focus is in it (a shortlist card's form)
+     gets the focus back after the swap: on its error if it shows one, else on its first
+     control; the focus fell to <body> and a keyboard user started again from the top. */
 (function () {
   "use strict";
 
@@ -178,9 +181,28 @@
   }
   // On a phone the filters fold away; a swap of the list keeps them open if they were.
   var filtersOpen = false;
-  document.addEventListener("htmx:beforeSwap", function () {
+  var refocusId = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
     var more = document.getElementById("facet-more");
     filtersOpen = !!(more && more.classList.contains("show"));
+    var target = event.detail && event.detail.target;
+    var active = document.activeElement;
+    refocusId = target && target.id && active && active !== document.body &&
+      target.contains(active) ? target.id : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!refocusId) return;
+    var part = document.getElementById(refocusId);
+    refocusId = null;
+    if (!part || part.contains(document.activeElement)) return;
+    var alert = part.querySelector('[role="alert"]');
+    if (alert) {
+      alert.setAttribute("tabindex", "-1");
+      alert.focus();
+      return;
+    }
+    var control = part.querySelector("button:not([disabled]), a[href], summary, input:not([type=hidden])");
+    if (control) control.focus();
   });
   // What was typed, kept across the language switch (see the top of this file).
   var TYPED = "portal:typed";
