@@ -78,6 +78,19 @@ def check_text(field: str, text: str, *, single_line: bool = False) -> None:
         raise InvalidInput(_("填写的文字中有不能保存的字符。"), fields={field: [problem]})
 
 
+def max_length(model: type[models.Model], field: str) -> int:
+    """The number of characters ``model.field`` stores."""
+    return int(model._meta.get_field(field).max_length)  # type: ignore[union-attr,arg-type]
+
+
+def check_length(field: str, text: str, *, limit: int) -> None:
+    """Refuse ``text`` longer than ``limit`` characters as an InvalidInput on ``field``: what
+    people type is stored whole or refused with the reason, never cut short unsaid."""
+    if len(text) > limit:
+        problem = _("最多 %(max)s 个字符（当前 %(n)s 个）。") % {"max": limit, "n": len(text)}
+        raise InvalidInput(_("数据校验失败。"), fields={field: [problem]})
+
+
 @deconstructible
 class VisibleText:
     """A model field validator: ``text_problem`` as a ValidationError."""

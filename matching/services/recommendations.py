@@ -18,7 +18,7 @@ from activity.selectors import last_verb_notified
 from activity.services import audit_record, notifications_settle, notify_users
 from core.actors import Actor
 from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
-from core.validation import check_text
+from core.validation import check_length, check_text, max_length
 from matching.models import FirmResponse, Match, NeedCurrentRun, PairDecision, PairReview
 from scenarios import selectors as scenario_selectors
 from scenarios.choices import PilotStatus
@@ -86,6 +86,7 @@ def pair_respond(*, actor: Actor, match: Match, interested: bool, note: str = ""
     match = _load(match)
     check_match_firm(actor, match)
     check_text("note", note)  # the agency reads it
+    check_length("note", note, limit=max_length(PairReview, "firm_note"))
     _ensure_current(match)
     _ensure_open(match)
     if not match.recommended:
@@ -94,11 +95,11 @@ def pair_respond(*, actor: Actor, match: Match, interested: bool, note: str = ""
     if review.decision != PairDecision.PENDING:
         raise InvalidTransition(_("已审批，不能再修改答复。"), status=review.decision)
     response = FirmResponse.INTERESTED if interested else FirmResponse.DECLINED
-    if review.firm_response == response and review.firm_note == note[:500]:
+    if review.firm_response == response and review.firm_note == note:
         return review  # the same answer again changes nothing and tells nobody
     before = review.firm_response
     review.firm_response = response
-    review.firm_note = note[:500]
+    review.firm_note = note
     review.version += 1
     review.save()
     audit_record(
@@ -258,7 +259,7 @@ def _says_something_else(
 ) -> bool:
     """Whether a repeated decision carries values other than those the first one stored."""
     if review.decision == PairDecision.REJECTED:
-        return bool(reason.strip()) and reason.strip()[:500] != review.decision_reason.strip()
+        return bool(reason.strip()) and reason.strip() != review.decision_reason.strip()
     if review.pilot_id is None:
         return False
     started = (
@@ -294,6 +295,7 @@ def pair_decide(
     """
     match = _load(match)
     check_match_committee(actor, match)
+    check_length("reason", reason, limit=max_length(PairReview, "decision_reason"))
     _ensure_current(match)
     review = _review_for(match)
     target = PairDecision.APPROVED if approve else PairDecision.REJECTED
@@ -338,7 +340,7 @@ def pair_decide(
         pilot_proposal_decide(actor=actor, pilot=proposal, approve=False, reason=reason)
     notifications_settle(verb="match.awaiting_decision", target=review)
     review.decision = target
-    review.decision_reason = reason[:500]
+    review.decision_reason = reason
     review.version += 1
     review.save()
     audit_record(

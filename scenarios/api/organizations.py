@@ -11,6 +11,7 @@ from accounts.api.serializers import OrganizationSerializer
 from accounts.models import Organization
 from accounts.selectors import organization_list_for_user
 from core.api.fields import Serializer, StringField
+from core.validation import max_length
 from scenarios.access import check_supervisor
 from scenarios.choices import Certification
 from scenarios.services.firms import (
@@ -57,9 +58,17 @@ class VerifyInputSerializer(Serializer):
 
 
 class OrganizationReasonInputSerializer(Serializer):
-    """Body of a firm's suspension or reinstatement (an organization has no version)."""
+    """Body of a firm's reinstatement (an organization has no version)."""
 
     reason = StringField(max_length=2000, allow_blank=True, required=False)
+
+
+class OrganizationSuspendInputSerializer(Serializer):
+    """Body of a firm's suspension: the reason is stored on the firm, as long as it keeps."""
+
+    reason = StringField(
+        max_length=max_length(Organization, "suspension_reason"), allow_blank=True, required=False
+    )
 
 
 class OrganizationViewSet(
@@ -96,14 +105,14 @@ class OrganizationViewSet(
         return Response(OrganizationSerializer(org).data)
 
     @extend_schema(
-        request=OrganizationReasonInputSerializer,
+        request=OrganizationSuspendInputSerializer,
         responses={200: OrganizationSerializer},
         summary="暂停企业",
     )
     @action(detail=True, methods=["post"])
     def suspend(self, request: Request, pk: str | None = None) -> Response:
         org = self.get_object()
-        data = OrganizationReasonInputSerializer(data=request.data)
+        data = OrganizationSuspendInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         org = organization_suspend(
             actor=request.user,

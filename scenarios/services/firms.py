@@ -17,7 +17,7 @@ from activity.services import audit_record, notify_users
 from core.actors import Actor, acting_user
 from core.errors import ActorNotAllowed, InvalidInput
 from core.locks import lock_one
-from core.validation import check_text
+from core.validation import check_length, check_text, max_length
 from core.words import listing
 from scenarios import events
 from scenarios.access import may_supervise_firm
@@ -108,10 +108,14 @@ def organization_suspend(*, actor: Actor, organization: Organization, reason: st
         raise ActorNotAllowed(_("只有平台管理员或企业所在地的工作委员会可以暂停企业。"))
     if org.suspended_at is not None:
         return org
-    if not reason.strip():
+    reason = reason.strip()
+    if not reason:
         raise InvalidInput(_("请填写理由。"), fields={"reason": [_("不能为空。")]})
+    check_text("reason", reason)
+    # Stored on the firm (its pages and notices show it): longer is refused, not cut.
+    check_length("reason", reason, limit=max_length(Organization, "suspension_reason"))
     org.suspended_at = timezone.now()
-    org.suspension_reason = reason.strip()[:500]
+    org.suspension_reason = reason
     org.save(update_fields=["suspended_at", "suspension_reason"])
     audit_record(
         actor=actor,

@@ -17,7 +17,7 @@ from activity.services import audit_record, notifications_settle, notify_users
 from core.actors import Actor, acting_user
 from core.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTransition
 from core.locks import lock_many, lock_one
-from core.validation import text_problem
+from core.validation import check_length, max_length, text_problem
 from scenarios.access import is_need_insider
 from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus
 from scenarios.lifecycle import NEED_ALLOWED, PILOT_ALLOWED
@@ -291,12 +291,14 @@ def pilot_proposal_decide(
     need = pilot.need
     if not _is_approver(actor, need):
         raise ActorNotAllowed(_("只有需求所在地工作委员会或平台管理员可以审批试点。"))
+    reason = reason.strip()
+    check_length("reason", reason, limit=max_length(Pilot, "decision_reason"))
     target = PilotStatus.RUNNING if approve else PilotStatus.DECLINED
     if pilot.status == target:
         if expected_version is not None and expected_version > pilot.version:
             check_version(pilot, expected_version)
         other_until = tolerance_until is not None and tolerance_until != pilot.tolerance_until
-        other_reason = bool(reason.strip()) and reason.strip()[:500] != pilot.decision_reason
+        other_reason = bool(reason) and reason != pilot.decision_reason
         if other_until or other_reason:
             raise InvalidTransition(
                 _("已审批；再次提交的内容与已作的决定不同，未作更改。"), status=pilot.status
@@ -306,7 +308,7 @@ def pilot_proposal_decide(
         raise InvalidTransition(_("这个试点不在待批准状态。"), status=pilot.status)
     check_version(pilot, expected_version)
     notifications_settle(verb="pilot.proposed", target=pilot)
-    extra: dict[str, Any] = {"decision_reason": reason.strip()[:500]}
+    extra: dict[str, Any] = {"decision_reason": reason}
     if approve:
         need = lock_one(ScenarioNeed, need.pk)
         capability = lock_one(Capability, pilot.capability_id)

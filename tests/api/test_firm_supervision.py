@@ -5,6 +5,7 @@ why, and certifications checked at verification are recorded."""
 import pytest
 
 from activity.models import AuditEvent
+from core.errors import InvalidInput
 from reference.models import Region
 from scenarios.services.firms import organization_suspend
 from tests import factories
@@ -77,3 +78,33 @@ def test_a_reinstatement_says_why(api, city_reviewer):
     firm.refresh_from_db()
     assert firm.suspended_at is None
     assert AuditEvent.objects.get(action="organization.reinstate").reason == "已整改，复核通过"
+
+
+def test_a_suspension_reason_longer_than_the_firm_keeps_is_refused_not_cut(api, city_reviewer):
+    # Given a verified firm
+    firm = factories.FirmFactory.create(region=Region.objects.get(code=REGION))
+    client = api.as_user(city_reviewer)
+    url = f"/api/v1/organizations/{firm.pk}/suspend/"
+
+    # When the committee suspends it with 812 characters of reason, then with 500
+    long = client.post(url, {"reason": "资质" * 406}, format="json")
+    fits = client.post(url, {"reason": "证" * 500}, format="json")
+
+    # Then the long reason is refused on its field and nothing is suspended meanwhile; the
+    # reason that fits is stored whole
+    assert long.status_code == 400, long.json()
+    assert "reason" in long.json()["fields"]
+    assert fits.status_code == 200, fits.json()
+    firm.refresh_from_db()
+    assert firm.suspension_reason == "证" * 500
+
+
+def test_the_suspension_service_refuses_a_reason_it_cannot_store(city_reviewer):
+    firm = factories.FirmFactory.create(region=Region.objects.get(code=REGION))
+
+    with pytest.raises(InvalidInput) as refused:
+        organization_suspend(actor=city_reviewer, organization=firm, reason="理" * 501)
+
+    assert "reason" in refused.value.fields
+    firm.refresh_from_db()
+    assert not firm.is_suspended

@@ -316,3 +316,40 @@ def test_the_decision_on_a_pair_decides_its_waiting_proposal(
         assert (review.decision, proposal.status) == ("rejected", "declined")
         assert proposal.decision_reason == "与需求不符"
     assert Pilot.objects.filter(need=match.need).count() == 1
+
+
+def test_words_longer_than_a_decision_keeps_are_refused_not_cut(
+    matched, agency_user, county_reviewer
+):
+    """The services stored the first 500 characters of a longer note or reason unsaid."""
+    from core.errors import InvalidInput
+    from scenarios.services.pilots import pilot_proposal_decide, pilot_start
+
+    # Given a shortlisted pair the firm is interested in, with the agency's proposal
+    match = top(matched["needs"][0])
+    editor = factories.member(match.capability.firm, "firm_editor")
+    pair_shortlist(actor=agency_user, match=match, shortlisted=True)
+    proposal = pilot_start(
+        actor=agency_user, need=match.need, capability=match.capability, tolerance_until=until()
+    )
+
+    # When the firm answers, the committee rejects the pair and declines the proposal,
+    # each with 501 characters
+    refused = []
+    for attempt in (
+        lambda: pair_respond(actor=editor, match=match, interested=True, note="注" * 501),
+        lambda: pair_decide(actor=county_reviewer, match=match, approve=False, reason="驳" * 501),
+        lambda: pilot_proposal_decide(
+            actor=county_reviewer, pilot=proposal, approve=False, reason="否" * 501
+        ),
+    ):
+        with pytest.raises(InvalidInput) as excinfo:
+            attempt()
+        refused.append(list(excinfo.value.fields))
+
+    # Then each is refused on its field and nothing was decided
+    assert refused == [["note"], ["reason"], ["reason"]]
+    review = PairReview.objects.get(need=match.need, capability=match.capability)
+    assert (review.firm_response, review.decision) == ("", "pending")
+    proposal.refresh_from_db()
+    assert proposal.status == "proposed"

@@ -247,3 +247,45 @@ def test_reinstating_a_firm_needs_a_reason_that_is_audited(signup, city_reviewer
     assert "请填写理由" in refused.content.decode()
     assert done.status_code == 302
     assert AuditEvent.objects.get(action="organization.reinstate").reason == "已补交真实证书"
+
+
+def test_a_suspension_reason_longer_than_is_kept_comes_back_in_place(signup, city_reviewer):
+    # Given a verified firm
+    act(city_reviewer, signup, action="verify")
+    reason = "经核查企业提交的资质材料与实际不符。" * 68  # 1,224 characters
+
+    # When the committee suspends it with a reason longer than the firm keeps
+    r = act(city_reviewer, signup, action="suspend", reason=reason)
+
+    # Then the form comes back with the reason as typed and the limit beside it; nothing
+    # is suspended (the reason was not cut to 500 characters and stored)
+    html = r.content.decode()
+    signup.refresh_from_db()
+    assert r.status_code == 200
+    assert not signup.is_suspended
+    assert f'id="id_{signup.pk}_reason_error"' in html
+    assert "最多 500 个字符（当前 1224 个）" in html
+    assert reason in html
+
+
+def test_suspending_a_firm_from_a_capability_refuses_an_over_long_reason_in_place(
+    signup, city_reviewer
+):
+    # Given a verified firm with a published capability
+    act(city_reviewer, signup, action="verify")
+    capability = signup.capabilities.get()
+    reason = "企" * 501
+
+    # When the committee suspends the whole firm from the capability's row
+    r = signed_in(city_reviewer).post(
+        f"/workspace/committee/capabilities/{capability.ref}/supervise/",
+        {"action": "suspend_firm", "reason": reason, "version": capability.version},
+    )
+
+    # Then the reason comes back in place, as typed, and the firm is not suspended
+    html = r.content.decode()
+    signup.refresh_from_db()
+    assert r.status_code == 200
+    assert not signup.is_suspended
+    assert "最多 500 个字符（当前 501 个）" in html
+    assert reason in html
