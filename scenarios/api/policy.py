@@ -28,6 +28,7 @@ from scenarios.models import (
     PolicyVersion,
 )
 from scenarios.services.negative_list import (
+    DEACTIVATE_REASON_MAX,
     check_negative_list_editor,
     negative_entry_create,
     negative_entry_deactivate,
@@ -119,7 +120,9 @@ class DeactivateInputSerializer(Serializer):
     """Why an entry is switched off (audited; the items it held back may publish after it).
     Required, except to repeat the call on an entry already off."""
 
-    reason = StringField(max_length=500, allow_blank=True, required=False, default="")
+    reason = StringField(
+        max_length=DEACTIVATE_REASON_MAX, allow_blank=True, required=False, default=""
+    )
 
 
 class NegativeListEntryInputSerializer(Serializer):

@@ -9,7 +9,7 @@ from activity.services import audit_record
 from core.actors import Actor, acting_user
 from core.errors import ActorNotAllowed, InvalidInput
 from core.locks import lock_one
-from core.validation import check_text, invisible, text_problem
+from core.validation import check_length, check_text, invisible, text_problem
 from reference.models import IndustryChain
 from scenarios import events
 from scenarios.choices import NegativeListKind
@@ -114,6 +114,10 @@ def keyword_problem(keyword: str) -> str | None:
     return None
 
 
+# Why an entry is switched off (audited): as long on the page as through the API.
+DEACTIVATE_REASON_MAX = 500
+
+
 @transaction.atomic
 def negative_entry_deactivate(
     *, actor: Actor, entry: NegativeListEntry, reason: str = ""
@@ -124,6 +128,7 @@ def negative_entry_deactivate(
     is (a repeated call answers as the first did)."""
     check_negative_list_editor(actor)
     check_text("reason", reason)
+    check_length("reason", reason.strip(), limit=DEACTIVATE_REASON_MAX)
     entry = lock_one(NegativeListEntry, entry.pk)
     if not entry.active:
         return entry
