@@ -228,12 +228,15 @@ class FirmActionForm(StyledForm):
 
 
 class ProposalDecisionForm(StyledForm):
-    """The committee's answer to an agency's direct pilot proposal."""
+    """The committee's answer to an agency's direct pilot proposal. ``blocked`` says why no
+    pilot can run on the pair now (the firm or the capability suspended since the proposal):
+    the approval is drawn disabled, so only declining can be chosen, and is refused with
+    those words if sent from a page drawn before."""
 
     decision = forms.ChoiceField(
         label=_("审批"),
         choices=[("approve", _("批准开展试点")), ("decline", _("不予批准"))],
-        widget=forms.RadioSelect,
+        widget=ConfirmingRadioSelect,
     )
     tolerance_until = forms.DateField(
         label=_("包容期截止日期"),
@@ -250,13 +253,23 @@ class ProposalDecisionForm(StyledForm):
     )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, blocked: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.blocked = blocked or ""
         tomorrow = timezone.localdate() + timedelta(days=1)
         self.fields["tolerance_until"].widget.attrs["min"] = tomorrow.isoformat()
+        if self.blocked:
+            cast(ConfirmingRadioSelect, self.fields["decision"].widget).disabled = frozenset(
+                {"approve"}
+            )
+            self.fields["tolerance_until"].widget.attrs["disabled"] = True
+            if not self.is_bound:
+                self.initial.setdefault("decision", "decline")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if data.get("decision") == "approve" and self.blocked:
+            self.add_error("decision", self.blocked)
         if data.get("decision") == "decline" and _blank(self, data, "reason"):
             self.add_error("reason", _("不予批准需要填写理由。"))
         return data

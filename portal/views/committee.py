@@ -753,6 +753,7 @@ def _pilots(
             forms[p.pk] = ProposalDecisionForm(
                 auto_id=row_ids(p.pk),
                 initial={"tolerance_until": p.tolerance_until, "version": p.version},
+                blocked=pilot_services.pair_unavailable(need=p.need, capability=p.capability),
             )
         elif p.status == PilotStatus.VALIDATED and p.outcome_confirmed_at is not None:
             forms[p.pk] = RecognizeForm(auto_id=row_ids(p.pk))
@@ -800,7 +801,11 @@ def pilot_decide(request: HttpRequest, pilot_id: int) -> HttpResponse:
             _("该试点申请已处理（%(s)s），未作更改。") % {"s": pilot.get_status_display()},
         )
         return redirect(reverse("portal:committee-pilots") + f"?status={pilot.status}")
-    form = ProposalDecisionForm(request.POST, auto_id=row_ids(pilot.pk))
+    form = ProposalDecisionForm(
+        request.POST,
+        auto_id=row_ids(pilot.pk),
+        blocked=pilot_services.pair_unavailable(need=pilot.need, capability=pilot.capability),
+    )
     if form.is_valid():
         data = form.cleaned_data
         approve = data["decision"] == "approve"

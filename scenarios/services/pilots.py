@@ -154,12 +154,29 @@ def _is_approver(actor: Actor, need: ScenarioNeed) -> bool:
     return is_platform_admin(actor) or sits_on_committee_covering(actor, need.region)
 
 
+def pair_unavailable(*, need: ScenarioNeed, capability: Capability) -> str | None:
+    """Why no pilot can run on the pair as the need and the capability stand now (the states
+    ``_check_pair`` requires), naming what changed (the firm suspended, the capability
+    suspended or no longer published, the need no longer open), or None. Pages read it to
+    say so before anyone tries, instead of offering an approval that fails."""
+    if need.status not in (NeedStatus.PUBLISHED, NeedStatus.IN_VALIDATION):
+        return _("需求现为“%(status)s”，不能开展试点。") % {"status": need.get_status_display()}
+    if capability.status == CapabilityStatus.PUBLISHED:
+        return None
+    if capability.firm.is_suspended:
+        return _("企业已被暂停，其能力不能开展试点。")
+    if capability.status == CapabilityStatus.SUSPENDED:
+        return _("能力已被暂停发布，不能开展试点。")
+    return _("能力现为“%(status)s”，不在能力清单中，不能开展试点。") % {
+        "status": capability.get_status_display()
+    }
+
+
 def _check_pair(need: ScenarioNeed, capability: Capability, tolerance_until: date) -> None:
     """What must hold to propose a pilot and again to run it."""
-    if need.status not in (NeedStatus.PUBLISHED, NeedStatus.IN_VALIDATION):
-        raise InvalidTransition(_("只有已发布的需求可以开展试点。"), status=need.status)
-    if capability.status != CapabilityStatus.PUBLISHED:
-        raise InvalidTransition(_("只有已发布的能力可以开展试点。"), status=capability.status)
+    if problem := pair_unavailable(need=need, capability=capability):
+        open_need = need.status in (NeedStatus.PUBLISHED, NeedStatus.IN_VALIDATION)
+        raise InvalidTransition(problem, status=capability.status if open_need else need.status)
     if conflict_of_interest(need, capability):
         raise DomainError(
             _("需求单位与企业存在关联关系，不能开展试点（利益冲突）。"), code="conflict_of_interest"

@@ -3,6 +3,7 @@ waiting for a decision, supervision of capabilities and the pilots of the region
 come back on the form, in place, with what was typed."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -648,6 +649,51 @@ def test_approving_a_proposal_starts_the_pilot_and_an_outsider_cannot(
     proposal.refresh_from_db()
     assert (proposal.status, proposal.tolerance_until) == ("running", until(120))
     assert proposal.need.status == "in_validation"
+
+
+@pytest.mark.parametrize(
+    ("suspend", "said"),
+    [("firm", "企业已被暂停，其能力不能开展试点。"), ("capability", "能力已被暂停发布")],
+)
+def test_a_proposal_whose_firm_or_capability_was_suspended_offers_only_declining(
+    proposal, city_reviewer, suspend, said
+):
+    """The row drew an active 批准 that failed with 只有已发布的能力可以开展试点。"""
+    from scenarios.services.capabilities import capability_suspend
+    from scenarios.services.firms import organization_suspend
+
+    # Given the firm (or only the capability) of a waiting proposal was suspended since
+    capability = proposal.capability
+    if suspend == "firm":
+        organization_suspend(actor=city_reviewer, organization=capability.firm, reason="核查")
+    else:
+        capability_suspend(actor=city_reviewer, capability=capability, reason="核查")
+    client = signed_in(city_reviewer)
+    url = f"/workspace/committee/pilots/{proposal.pk}/decide/"
+
+    # When the committee opens its proposals, then approves from a page drawn before, then
+    # declines
+    page = client.get("/workspace/committee/pilots/?status=proposed").content.decode()
+    approved = client.post(
+        url, {"decision": "approve", "tolerance_until": until(90).isoformat(), "version": 1}
+    )
+    declined = client.post(url, {"decision": "decline", "reason": "企业暂停", "version": 1})
+
+    # Then the row says why and draws the approval disabled (declining chosen); the stale
+    # approval is refused on the decision with the same words; declining still works
+    row = page.split(f'id="pilot-{proposal.pk}"')[1].split("</article>")[0]
+    assert said in row
+    assert "目前只能不予批准" in row
+    (approve,) = re.findall(r'<input[^>]*value="approve"[^>]*>', row)
+    assert "disabled" in approve
+    (decline,) = re.findall(r'<input[^>]*value="decline"[^>]*>', row)
+    assert "checked" in decline
+    assert approved.status_code == 200
+    assert said in approved.content.decode()
+    assert "只有已发布的能力" not in approved.content.decode()
+    assert declined.status_code == 302
+    proposal.refresh_from_db()
+    assert proposal.status == "declined"
 
 
 def test_a_committee_suspends_a_whole_firm_and_reinstates_it(
