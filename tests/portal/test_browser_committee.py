@@ -133,3 +133,44 @@ def test_a_long_unbroken_negative_list_reason_stays_in_its_column(live_server, b
     wrapper = boxes(page, "#negative .table-responsive")
     assert wrapper["scrolls"][0] <= wrapper["scrolls"][1], wrapper
     assert visitor.close() == []
+
+
+# How much of a search box's hint does not fit in it (px): the hint's width in the box's
+# font against the box's content width.
+HINT_CUT = """(selector) => {
+  const box = document.querySelector(selector);
+  const style = getComputedStyle(box);
+  const context = document.createElement('canvas').getContext('2d');
+  context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+  const room = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return context.measureText(box.placeholder).width - room;
+}"""
+
+
+def test_the_committees_search_boxes_show_their_whole_hint(live_server, browser, reference):
+    # Given a city committee member
+    city = factories.member(
+        Organization.objects.get(committee__region_id="360100"), "committee_member"
+    )
+    visitor = Visitor(browser, live_server.url, "committee-search")
+    visitor.sign_in(city.username)
+
+    # When the firms and capabilities lists are opened on a laptop and on a phone, in
+    # Chinese and in English
+    cut = {}
+    for language in ("zh-hans", "en"):
+        visitor.context.add_cookies(
+            [{"name": "django_language", "value": language, "url": live_server.url}]
+        )
+        for path, box in (
+            ("/workspace/committee/firms/", "#firm-q"),
+            ("/workspace/committee/capabilities/", "#cap-q"),
+        ):
+            page = visitor.open(path, f"committee-search-{box[1:]}-{language}")
+            for size in (LAPTOP, PHONE):
+                page.set_viewport_size(size)
+                cut[(language, box, size["width"])] = page.evaluate(HINT_CUT, box)
+
+    # Then no hint is cut ("企业名称或统一社会信," at 174 px)
+    assert {key: round(px) for key, px in cut.items() if px > 0} == {}
+    assert visitor.close() == []
