@@ -5,6 +5,7 @@ Computed when a pair is shown, for the shown pairs only: about half a millisecon
 full run scores, most of which nobody opens (docs/design-notes.md has the measurements).
 """
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.utils.translation import pgettext
 from matching import documents
 from matching.engine import concepts as engine_concepts
 from matching.engine.concepts import ConceptMatch, Words
+from matching.engine.scoring import normalize_text
 from matching.engine.text import dictionary_words
 from reference.selectors import chains_by_slug
 
@@ -111,16 +113,21 @@ def _synonym_sentence(concept: ConceptMatch, values: dict[str, str]) -> str:
 
 def _vector_sentence(concept: ConceptMatch) -> str:
     """A word-vector pair in a reader's words: no similarity figures and no "+" joins (the
-    breakdown keeps both). A compound keyword matched through its pieces names them; a pair
-    below the cosine at which words read as close (0.7) is called related, not close."""
+    breakdown keeps both). A compound keyword matched through its pieces names them, except
+    letters cut out of a Latin word (the mi, ic, cr of Micro-LED mean nothing to a reader:
+    the sentence says "and more", or that the word matched partly); a pair below the cosine
+    at which words read as close (0.7) is called related, not close."""
     pieces = concept.capability_word.split("+")
     # A piece inside another shown piece adds nothing for a reader (无人 beside 无人机).
     pieces = [p for p in pieces if not any(p != q and p in q for q in pieces)]
     if len(pieces) > 1:
-        values = {
-            "need": concept.need_word,
-            "pieces": pgettext("between quoted words", "、").join(f"“{piece}”" for piece in pieces),
-        }
+        named = [_as_written(p, concept.need_word) for p in pieces if not _latin_cut(p, concept)]
+        if not named:
+            return _partly_sentence(concept)
+        listed = pgettext("between quoted words", "、").join(f"“{piece}”" for piece in named)
+        if len(named) < len(pieces):
+            listed = pgettext("quoted words, some left out", "%(words)s等") % {"words": listed}
+        values = {"need": concept.need_word, "pieces": listed}
         if concept.similarity >= 1.0:
             return _("需求的“%(need)s”拆开后的%(pieces)s都出现在能力中") % values
         if concept.similarity >= engine_concepts.VECTOR_MIN_SIMILARITY:
@@ -130,3 +137,34 @@ def _vector_sentence(concept: ConceptMatch) -> str:
     if concept.similarity >= engine_concepts.VECTOR_MIN_SIMILARITY:
         return _("需求的“%(need)s”与能力的“%(capability)s”意思相近") % values
     return _("需求的“%(need)s”与能力的“%(capability)s”有一定关联") % values
+
+
+_LATIN_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _latin_cut(piece: str, concept: ConceptMatch) -> bool:
+    """Whether ``piece`` is letters cut out of a Latin word of the need's keyword (mi of
+    micro): matching compares through them, a reader learns nothing from them. Whole words
+    (led of Micro-LED), Chinese pieces and the capability's own words are kept."""
+    need = normalize_text(concept.need_word)
+    return (
+        any("a" <= ch <= "z" for ch in piece)
+        and piece in need
+        and piece not in _LATIN_WORD.findall(need)
+    )
+
+
+def _as_written(piece: str, need_word: str) -> str:
+    """A piece of the need's keyword as the keyword writes it (LED, not the compared led)."""
+    start = need_word.lower().find(piece)
+    if start < 0 or len(need_word) != len(need_word.lower()):
+        return piece
+    return need_word[start : start + len(piece)]
+
+
+def _partly_sentence(concept: ConceptMatch) -> str:
+    """A compound keyword matched only through letters of its Latin words: said partly."""
+    values = {"need": concept.need_word}
+    if concept.similarity >= 1.0:
+        return _("需求的“%(need)s”部分出现在能力中") % values
+    return _("需求的“%(need)s”与能力的用词部分相近") % values

@@ -83,6 +83,34 @@ def test_concept_sentence_in_both_languages(concept, chinese, english):
         assert concept_sentence(concept) == english
 
 
+@pytest.mark.parametrize(
+    ("concept", "chinese"),
+    [
+        (
+            ConceptMatch("Micro-LED", "mi+ic+cr+led", VECTOR, 1.0),
+            "需求的“Micro-LED”拆开后的“LED”等都出现在能力中",
+        ),
+        (
+            ConceptMatch("Micro-LED巨量转移", "mi+ic+cr+转移+led", VECTOR, 1.0),
+            "需求的“Micro-LED巨量转移”拆开后的“转移”、“LED”等都出现在能力中",
+        ),
+        (
+            ConceptMatch("LiDAR点云", "li+激光雷达+ar", VECTOR, 0.74),
+            "需求的“LiDAR点云”拆开后与能力的“激光雷达”等意思相近",
+        ),
+        (ConceptMatch("Micro-LED", "mi+ic+cr", VECTOR, 1.0), "需求的“Micro-LED”部分出现在能力中"),
+        (  # a Latin word kept whole, a capability's own Latin word kept
+            ConceptMatch("5G专网", "5g+Mesh", VECTOR, 0.8),
+            "需求的“5G专网”拆开后与能力的“5G”、“Mesh”意思相近",
+        ),
+    ],
+)
+def test_a_sentence_names_no_letters_cut_out_of_a_latin_word(concept, chinese):
+    """需求的“Micro-LED”拆开后的“mi”、“ic”、“cr”、“led”都出现在能力中 read as nonsense."""
+    with translation.override("zh-hans"):
+        assert concept_sentence(concept) == chinese
+
+
 METALS = ("nonferrous-metals",)
 
 
