@@ -37,6 +37,7 @@ from portal.forms.committee import (
 )
 from portal.lists import ListPaginator
 from portal.panel import panel_table
+from portal.stale import need_not_waiting, pair_not_waiting
 from portal.views.common import button_action, not_your_page, trail_of
 from scenarios import selectors
 from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus, ReviewDecision
@@ -258,13 +259,10 @@ def need_decide(request: HttpRequest, ref: str) -> HttpResponse:
             )
         except DomainError as exc:
             if review is None:
-                # Decided meanwhile (another member, another tab): say so, not the versions.
+                # Decided meanwhile (another member, another tab) or taken back by the agency:
+                # say what the need is now, not the versions.
                 need = _need_or_404(request, ref)
-                messages.error(
-                    request,
-                    _("%(ref)s 已不在等待您审核（现为“%(status)s”），可能已由其他成员处理。")
-                    % {"ref": need.ref, "status": need.get_status_display()},
-                )
+                messages.error(request, need_not_waiting(need))
                 if from_list:
                     return redirect("portal:committee-home")
                 return redirect("portal:committee-need", ref=need.ref)
@@ -361,7 +359,7 @@ def recommendation_decide(request: HttpRequest, match_id: int) -> HttpResponse:
     if pair is not None:  # a run since the page was drawn gave the pair a new row
         match = _awaiting(request).filter(need_id=pair[0], capability_id=pair[1]).first()
     if match is None:
-        messages.error(request, _("该推荐已处理、已被新的匹配批次取代，或不在您的辖区。"))
+        messages.error(request, pair_not_waiting(user=request.user, match_id=match_id))
         return redirect("portal:committee-recommendations")
     review = matching_selectors.pair_reviews_of(pairs=[(match.need_id, match.capability_id)])
     form = PairDecisionForm(

@@ -140,6 +140,29 @@ def test_a_decision_from_a_second_tab_after_the_first_one_decided_says_so(
     assert "请求版本" not in body  # not the versions
 
 
+def test_a_decision_on_a_need_the_agency_withdrew_meanwhile_names_the_withdrawal(
+    in_review, county_reviewer, agency_user
+):
+    from scenarios.services.needs import need_withdraw
+
+    # Given the county's page drawn, then the agency withdraws the need
+    client = signed_in(county_reviewer)
+    version = in_review.version
+    need_withdraw(actor=agency_user, need=in_review)
+
+    # When the county approves from that page
+    late = client.post(
+        f"/workspace/committee/needs/{in_review.ref}/decide/",
+        {"decision": "approved", "version": version},
+        follow=True,
+    )
+
+    # Then it reads what the need is now, not a guess that another member decided it
+    body = late.content.decode()
+    assert f"{in_review.ref} 已不在等待您审核（现为“已撤回”）。" in body
+    assert "其他成员" not in body
+
+
 def test_fixing_a_refused_decision_returns_to_the_queue(in_review, county_reviewer):
     client = signed_in(county_reviewer)
     url = f"/workspace/committee/needs/{in_review.ref}/decide/"
@@ -270,6 +293,37 @@ def test_a_pair_outside_my_region_is_not_mine_to_decide(shortlisted, other_city_
 
     assert "不在您的辖区" in r.content.decode()
     assert not Pilot.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("first", "said"),
+    [
+        ({"decision": "approve", "tolerance_until": until().isoformat()}, "已被批准，试点已开始"),
+        ({"decision": "reject", "reason": "与需求不符"}, "已被驳回"),
+        (None, "需求单位已将"),  # the agency took it off its shortlist
+    ],
+)
+def test_a_pair_decided_in_another_tab_says_what_became_of_it(
+    shortlisted, city_reviewer, agency_user, first, said
+):
+    # Given the pair decided in one tab (or taken off the shortlist by the agency)
+    client = signed_in(city_reviewer)
+    url = f"/workspace/committee/recommendations/{shortlisted.pk}/decide/"
+    if first is None:
+        pair_shortlist(actor=agency_user, match=shortlisted, shortlisted=False)
+    else:
+        assert client.post(url, first).status_code == 302
+
+    # When another tab, drawn before, rejects it
+    late = client.post(url, {"decision": "reject", "reason": "企业产能不足"}, follow=True)
+
+    # Then it is told what happened to the pair, by name, and nothing changed
+    body = late.content.decode()
+    assert said in body
+    assert f"“{shortlisted.need.title}”" in body
+    assert "不在您的辖区" not in body
+    review = PairReview.objects.get(need=shortlisted.need, capability=shortlisted.capability)
+    assert review.decision_reason != "企业产能不足"
 
 
 # -- supervision -----------------------------------------------------------------------------
