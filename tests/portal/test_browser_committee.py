@@ -3,17 +3,25 @@ committees and experts typed reads inside its card, however long and unbroken, a
 expert panel reads in full in the need page's side column. The fixtures and the checked
 visitor are the journey's (``test_browser``)."""
 
+import datetime as dt
 from typing import Any
 
+from django.utils import timezone
+
 from accounts.models import Organization
+from matching.models import Match
+from matching.services.recommendations import pair_respond
 from reference.models import Region
 from scenarios.services.assessments import assessment_submit
+from scenarios.services.capabilities import capability_submit
+from scenarios.services.firms import organization_suspend
 from scenarios.services.needs import need_submit
 from scenarios.services.negative_list import negative_entry_create
+from scenarios.services.pilots import pilot_proposal_decide, pilot_start
 from scenarios.services.reviews import review_decide
 from tests import factories
 from tests.portal import test_browser as journey
-from tests.scenarios.helpers import make_need
+from tests.scenarios.helpers import make_capability, make_need
 
 # The journey's Chromium (a fixture, found here by its name) and its marks and visitor.
 browser = journey.browser
@@ -132,6 +140,61 @@ def test_a_long_unbroken_negative_list_reason_stays_in_its_column(live_server, b
     # Then the list needs no scrolling inside its box to reach the button
     wrapper = boxes(page, "#negative .table-responsive")
     assert wrapper["scrolls"][0] <= wrapper["scrolls"][1], wrapper
+    assert visitor.close() == []
+
+
+def test_long_unbroken_reasons_and_notes_wrap_on_the_other_committee_pages(
+    live_server, browser, reference, eager_celery
+):
+    # Given a firm's note, a declined proposal's reason and a suspended firm's reason, each
+    # an unbroken address as long as is kept
+    long = "https://example.gov.cn/" + "q" * 477
+    region = Region.objects.get(code="360102")
+    agency = factories.AgencyFactory.create(region=region)
+    agency_user = factories.member(agency, "agency_editor")
+    city = factories.member(
+        Organization.objects.get(committee__region_id="360100"), "committee_member"
+    )
+    need = make_need(agency, region="360102", status="published")
+    noted, proposed, suspended = (
+        capability_submit(
+            actor=None, capability=make_capability(factories.FirmFactory.create(region=region))
+        )
+        for _ in "abc"
+    )
+    factories.shortlisted_pair(need, noted)
+    match = Match.objects.current().get(need=need, capability=noted)
+    editor = factories.member(noted.firm, "firm_editor")
+    pair_respond(actor=editor, match=match, interested=True, note=long)
+    factories.shortlisted_pair(need, proposed)
+    proposal = pilot_start(
+        actor=agency_user,
+        need=need,
+        capability=proposed,
+        tolerance_until=timezone.localdate() + dt.timedelta(days=60),
+    )
+    pilot_proposal_decide(actor=city, pilot=proposal, approve=False, reason=long)
+    organization_suspend(actor=city, organization=suspended.firm, reason=long)
+
+    # When the city member opens the pages that show them
+    visitor = Visitor(browser, live_server.url, "committee-long-notes")
+    visitor.sign_in(city.username)
+    overflow = {}
+    for path in (
+        "/workspace/committee/recommendations/",
+        "/workspace/committee/pilots/?status=declined",
+        "/workspace/committee/firms/?status=suspended",
+        "/workspace/committee/capabilities/?status=suspended",
+    ):
+        page = visitor.open(path, "committee-long-" + path.split("/")[3])
+        assert long in page.content()
+        page.set_viewport_size(LAPTOP)
+        overflow[path] = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+
+    # Then none scrolls sideways on a laptop (nor on a phone: the visitor checks)
+    assert {path: px for path, px in overflow.items() if px > 0} == {}
     assert visitor.close() == []
 
 
