@@ -1,5 +1,6 @@
 """Expert screening: scores against the policy's criteria and the need's value score."""
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -19,6 +20,12 @@ from scenarios.models import Assessment, PolicyVersion, ScenarioNeed
 from scenarios.services.policy import is_high_value, policy_current
 
 
+def _decimals(value: float) -> int:
+    """How many decimals ``value`` is written with (85.0000001 has 7, 79.9 one)."""
+    exponent = Decimal(repr(float(value))).as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
 def weighted_score(*, policy: PolicyVersion, scores: dict[str, Any]) -> float:
     """Weighted mean of 0-100 criterion scores with the policy's weights."""
     criteria = policy.selection_criteria
@@ -31,7 +38,7 @@ def weighted_score(*, policy: PolicyVersion, scores: dict[str, Any]) -> float:
         for v in scores.values()
     ):
         errors.append(_("每项评分必须是0到100之间的数。"))
-    elif any(abs(float(v) * 10 - round(float(v) * 10)) > 1e-6 for v in scores.values()):
+    elif any(_decimals(v) > 1 for v in scores.values()):
         # As the page's form: the panel's mean is shown, and compared, to the hundredth.
         errors.append(_("每项评分最多保留 1 位小数。"))
     if errors:

@@ -83,6 +83,12 @@ def _apply(cap: Capability, values: dict[str, Any]) -> list[Any] | None:
             cap.certifications = clean_list(value, name, choices=set(Certification.values))
         elif name == "past_cases":
             cap.past_cases = clean_list(value, name)
+            if any("\n" in case or "\r" in case for case in cap.past_cases):
+                # One case per line: the pages' box and the spreadsheets split at breaks.
+                raise InvalidInput(
+                    _("过往案例含有换行。"),
+                    fields={name: [_("每个案例写在一行内；多个案例请分别填写。")]},
+                )
         else:
             setattr(cap, name, value)
     return chains
@@ -150,6 +156,8 @@ def capability_update(
     cap = lock_one(Capability, capability.pk)
     check_firm_editor(actor, cap.firm, importing=imported is not None)
     check_version(cap, expected_version)
+    if values:
+        _check_not_in_pilot(cap)
     if not cap.is_editable:
         raise InvalidTransition(_("已发布的能力需先撤回才能修改。"), status=cap.status)
     if not values:
@@ -292,6 +300,23 @@ def capabilities_publish_pending(*, firm: Organization, actor: Actor | None) -> 
 
 
 @transaction.atomic
+def _check_not_in_pilot(cap: Capability, *, returning: bool = False) -> None:
+    """A capability whose pilot is proposed or running keeps what it was when the pilot was
+    asked for: neither the firm (withdrawing to edit, editing) nor a committee (returning it
+    for editing) opens it to changes until the pilot ends; a committee may suspend it."""
+    if (pilot := open_pilot_of_capability(cap.pk)) is None:
+        return
+    message = (
+        _("能力正在需求“%(need)s”的场景验证试点中（%(state)s），试点结束前不能退回修改；可以暂停。")
+        if returning
+        else _("能力正在需求“%(need)s”的场景验证试点中（%(state)s），试点结束前不能修改。")
+    )
+    raise InvalidTransition(
+        message % {"need": pilot.need.title, "state": pilot.get_status_display()},
+        status=cap.status,
+    )
+
+
 def capability_withdraw(
     *,
     actor: Actor,
@@ -351,6 +376,8 @@ def _supervise(
     check_version(cap, expected_version)
     if to != C.PUBLISHED and not reason.strip():
         raise InvalidInput(_("请填写理由。"), fields={"reason": [_("不能为空。")]})
+    if to == C.RETURNED:
+        _check_not_in_pilot(cap, returning=True)
     extra: dict[str, Any] = {}
     if to == C.PUBLISHED:
         extra = {

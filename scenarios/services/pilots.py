@@ -245,6 +245,22 @@ def pilot_start(
     approver = _is_approver(actor, need)
     if (existing := open_pilots.first()) is not None:
         if existing.status == PilotStatus.PROPOSED and approver:
+            # The agency's proposal keeps its own milestones and validation type: a start
+            # that names others is refused, not approved with them silently dropped.
+            other = {
+                name: [
+                    _(
+                        "需求单位已提议这一试点，以提议为准；请不带此项再次提交，或先不予批准该提议。"
+                    )
+                ]
+                for name, given, held in (
+                    ("milestones", milestones, existing.milestones),
+                    ("validation_type", validation_type, existing.validation_type),
+                )
+                if given and given != held
+            }
+            if other:
+                raise InvalidInput(_("这一组合已有待批准的试点提议。"), fields=other)
             return pilot_proposal_decide(
                 actor=actor, pilot=existing, approve=True, tolerance_until=tolerance_until
             )

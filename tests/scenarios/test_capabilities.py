@@ -287,6 +287,20 @@ def test_capability_update_other_firm_is_refused(firm):
         capability_update(actor=outsider, capability=cap, expected_version=1, title="冒名")
 
 
+@pytest.mark.parametrize("case", ["第一行\n第二行", "甲\r乙"])
+def test_a_past_case_holding_a_line_break_is_refused(firm, firm_user, case):
+    """Cases are one per line in the page's box and the spreadsheets: one holding a break
+    came back from an export as two."""
+    cap = make_capability(firm)
+
+    with pytest.raises(InvalidInput) as excinfo:
+        capability_update(
+            actor=firm_user, capability=cap, expected_version=cap.version, past_cases=[case]
+        )
+
+    assert "past_cases" in excinfo.value.fields
+
+
 @pytest.mark.parametrize("keyword", ["x;y", "液位；内涝"])
 def test_a_keyword_holding_the_list_separator_is_refused(firm, firm_user, keyword):
     """ "x;y" was stored as one keyword, then came back as two from an export or a save."""

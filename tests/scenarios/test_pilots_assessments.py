@@ -10,7 +10,13 @@ from core.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTrans
 from scenarios import selectors
 from scenarios.models import Pilot
 from scenarios.services.assessments import assessment_submit
-from scenarios.services.capabilities import capability_submit, capability_withdraw
+from scenarios.services.capabilities import (
+    capability_return,
+    capability_submit,
+    capability_suspend,
+    capability_update,
+    capability_withdraw,
+)
 from scenarios.services.needs import need_close, need_mark_scaled, need_submit
 from scenarios.services.pilots import (
     pilot_conclude,
@@ -708,3 +714,62 @@ def test_a_capability_in_a_pilot_is_not_withdrawn_for_editing_until_the_pilot_en
 
     capability = capability_withdraw(actor=firm_user, capability=published_capability)
     assert capability.status == "withdrawn"
+
+
+def test_a_committee_cannot_return_a_capability_in_a_pilot_for_editing(
+    agency_user, city_reviewer, firm_user, published_need, published_capability
+):
+    """A return made the capability editable: the firm rewrote it into another product
+    while its pilot ran. Suspending stays the committee's way to take it off the list."""
+    pilot_start(
+        actor=city_reviewer,
+        need=published_need,
+        capability=published_capability,
+        tolerance_until=until(),
+    )
+    with pytest.raises(InvalidTransition) as excinfo:
+        capability_return(actor=city_reviewer, capability=published_capability, reason="补材料")
+    assert "试点结束前不能退回修改" in str(excinfo.value.message)
+    with pytest.raises(InvalidTransition):  # nor edited on any other route
+        capability_update(
+            actor=firm_user,
+            capability=published_capability,
+            expected_version=published_capability.version,
+            title="完全不同的产品",
+        )
+    capability = capability_suspend(
+        actor=city_reviewer, capability=published_capability, reason="核查中"
+    )
+    assert capability.status == "suspended"
+
+
+def test_a_committees_start_naming_other_milestones_than_the_proposal_is_refused(
+    agency_user, city_reviewer, published_need, published_capability
+):
+    proposal = pilot_start(
+        actor=agency_user,
+        need=published_need,
+        capability=published_capability,
+        tolerance_until=until(),
+        milestones=[{"title": "机构里程碑", "due": until(30).isoformat()}],
+    )
+
+    with pytest.raises(InvalidInput) as excinfo:
+        pilot_start(
+            actor=city_reviewer,
+            need=published_need,
+            capability=published_capability,
+            tolerance_until=until(),
+            milestones=[{"title": "委员会里程碑", "due": until(20).isoformat()}],
+        )
+
+    assert "milestones" in excinfo.value.fields
+    proposal.refresh_from_db()
+    assert proposal.status == "proposed"
+
+
+def test_an_expert_score_with_a_hidden_second_decimal_is_refused(expert, published_need):
+    with pytest.raises(InvalidInput):
+        assessment_submit(
+            actor=expert, need=published_need, scores={**SCORES, "feasibility": 85.0000001}
+        )
