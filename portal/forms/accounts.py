@@ -1,5 +1,6 @@
 """Signing in and up: firm sign-up, invitations, password reset."""
 
+import unicodedata
 from typing import Any
 
 from django import forms
@@ -67,9 +68,18 @@ class PasswordPairMixin(StyledForm):
         return data
 
 
+class CreditCodeField(forms.CharField):
+    """A credit code as people copy it: grouped with spaces ("9136 0102 …"), in full-width
+    characters from a Chinese document, in lower case; read as the 18 characters it is."""
+
+    def to_python(self, value: Any) -> str:
+        text = unicodedata.normalize("NFKC", str(value or ""))
+        return "".join(text.split()).upper()
+
+
 class FirmSignupForm(PasswordPairMixin):
     firm_name = forms.CharField(label=_("企业名称"), max_length=128)
-    credit_code = forms.CharField(
+    credit_code = CreditCodeField(
         label=_("统一社会信用代码"),
         min_length=18,
         max_length=18,
@@ -120,9 +130,9 @@ class FirmSignupForm(PasswordPairMixin):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_choices(self, "region", region_choices())
-        # A code pasted with a space around it would lose its last character to an input
-        # cut at 18; the space is stripped here and the length checked after.
-        self.fields["credit_code"].widget.attrs["maxlength"] = "24"
+        # A code pasted with spaces in or around it would lose its last characters to an
+        # input cut at 18; the spaces are dropped here and the length checked after.
+        self.fields["credit_code"].widget.attrs["maxlength"] = "32"
 
     # The service's names of the fields it checks, by the form's names.
     SERVICE_NAMES = {

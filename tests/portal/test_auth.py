@@ -184,10 +184,13 @@ def test_firm_signs_up_and_sees_it_awaits_verification():
 def test_a_credit_code_pasted_with_spaces_around_it_is_taken():
     """The input was cut at 18 characters: a pasted " 9136…" lost its check digit."""
     form = Client().get("/signup/firm/").content.decode()
-    assert re.search(r'name="credit_code"[^>]*maxlength="24"', form)
+    assert re.search(r'name="credit_code"[^>]*maxlength="32"', form)
 
     code = credit_code_for(9003)
-    response = Client().post("/signup/firm/", signup_data(credit_code=f"\u3000 {code} "))
+    # grouped with spaces, full-width, in lower case, as copied from documents
+    grouped = " ".join(code[i : i + 4] for i in range(0, 18, 4)).lower()
+    wide = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in grouped)
+    response = Client().post("/signup/firm/", signup_data(credit_code=f"\u3000 {wide} "))
 
     assert response.status_code == 302
     assert Organization.objects.get(name="江西新注册科技有限公司").credit_code == code

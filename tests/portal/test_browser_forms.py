@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from accounts.models import Organization
+from matching.models import Match
 from reference.models import Region
 from scenarios.models import Capability, ScenarioNeed
 from scenarios.services.needs import need_submit
@@ -212,7 +213,8 @@ def test_the_focus_stays_on_a_shortlist_card_a_keyboard_user_changed(
     # Published as the review and the firm's submission would leave them (not under test).
     ScenarioNeed.objects.filter(pk=need.pk).update(status="published")
     Capability.objects.filter(pk=capability.pk).update(status="published")
-    match = factories.shortlisted_pair(need, capability)
+    factories.shortlisted_pair(need, capability)
+    match = Match.objects.get(need=need, capability=capability, recommended=True)
     visitor = Visitor(browser, live_server.url, "keys")
     visitor.sign_in(user.username)
     page = visitor.open(f"/workspace/agency/needs/{need.ref}/", "keys-need")
@@ -226,3 +228,36 @@ def test_the_focus_stays_on_a_shortlist_card_a_keyboard_user_changed(
 
     assert page.evaluate("document.activeElement.textContent").strip() == "加入入围名单"
     assert visitor.close() == []
+
+
+def test_typing_kept_across_the_switch_does_not_overwrite_a_colleagues_save(
+    live_server, browser, reference
+):
+    """The page drawn again after the switch held a colleague's newer version; the typing
+    put back over it was saved as if it were fresh, and the colleague's title was lost."""
+    from scenarios.services.capabilities import capability_update
+
+    firm = factories.FirmFactory.create(region=Region.objects.get(code="360102"))
+    user = factories.member(firm, "firm_editor", username="firm-stale")
+    colleague = factories.member(firm, "firm_editor", username="firm-colleague")
+    capability = make_capability(firm, title="原来的能力名称")
+    visitor = Visitor(browser, live_server.url, "stale-switch")
+    visitor.sign_in(user.username)
+    page = visitor.open(f"/workspace/firm/capabilities/{capability.ref}/edit/", "stale-edit")
+    page.fill("#id_title", "我输入的名称")
+    capability_update(
+        actor=colleague,
+        capability=capability,
+        expected_version=capability.version,
+        title="同事保存的名称",
+    )
+
+    switch_to_english(page)
+    assert page.input_value("#id_title") == "我输入的名称"
+    with page.expect_navigation():
+        page.click("#main form button[type=submit]")
+
+    capability.refresh_from_db()
+    assert capability.title == "同事保存的名称"  # the stale check showed both instead
+    assert "同事保存的名称" in page.content()
+    visitor.close()

@@ -25,7 +25,9 @@
      address draws them empty again; never passwords, files or hidden fields other than
      keywords; a region picked from a credit code is picked again as the code comes back)
      with the address the switch goes to, and the next load of that address within a minute
-     puts it back in the forms of the same index and action, before the chips are built.
+     puts it back in the forms of the same index and action, before the chips are built,
+     with the version the form was typed on (a colleague's save meanwhile is then shown by
+     the stale check, not overwritten).
      What was kept is dropped at the next load either way.
    - A part of the page that htmx swaps while the focus is in it (a shortlist card's form)
      gets the focus back after the swap: on its error if it shows one, else on its first
@@ -159,7 +161,7 @@
   function pickRegionFromCode(input) {
     var select = document.getElementById(input.dataset.regionField);
     if (!select || (select.value && !select.dataset.regionPicked)) return;
-    var code = input.value.trim().toUpperCase().slice(2, 8);
+    var code = input.value.normalize("NFKC").replace(/\s+/g, "").toUpperCase().slice(2, 8);
     var found = /^[0-9]{6}$/.test(code) &&
       Array.prototype.some.call(select.options, function (o) { return o.value === code; });
     if (found && select.value !== code) {
@@ -206,6 +208,7 @@
   });
   // What was typed, kept across the language switch (see the top of this file).
   var TYPED = "portal:typed";
+  var VERSION = " version";  // no field's key (those end in "#n")
   var TYPED_FIELD = new RegExp("^(text|textarea|select-one|select-multiple|checkbox|radio|" +
     "number|date|email|tel|url|search)$");
   function typedFields(form, visit) {
@@ -244,6 +247,13 @@
         if (!every && JSON.stringify(value) === JSON.stringify(fieldValue(el, true))) return;
         (forms[formKey(form, index)] = forms[formKey(form, index)] || {})[key] = value;
       });
+      // The version the typing was done on goes back with it: the page drawn again may
+      // hold a colleague's newer save, which the typing must not overwrite unseen (the
+      // stale check then shows both, as it does without the switch).
+      var kept = forms[formKey(form, index)];
+      if (kept && form.elements.version && form.elements.version.type === "hidden") {
+        kept[VERSION] = form.elements.version.value;
+      }
     });
     var next = switcher.elements.next;
     try {
@@ -277,6 +287,9 @@
         } else el.value = value;
         restored.push(el);
       });
+      if (fields[VERSION] !== undefined && form.elements.version) {
+        form.elements.version.value = fields[VERSION];
+      }
     });
     // What follows a field (the shares of weights, the region of a credit code) follows it
     // back, once every field is back.
