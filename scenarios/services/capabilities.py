@@ -299,7 +299,6 @@ def capabilities_publish_pending(*, firm: Organization, actor: Actor | None) -> 
     return count
 
 
-@transaction.atomic
 def _check_not_in_pilot(cap: Capability, *, returning: bool = False) -> None:
     """A capability whose pilot is proposed or running keeps what it was when the pilot was
     asked for: neither the firm (withdrawing to edit, editing) nor a committee (returning it
@@ -317,6 +316,7 @@ def _check_not_in_pilot(cap: Capability, *, returning: bool = False) -> None:
     )
 
 
+@transaction.atomic
 def capability_withdraw(
     *,
     actor: Actor,
