@@ -120,7 +120,7 @@ def pilots_validated_of(*, capability: Capability) -> QuerySet[Pilot]:
     return (
         Pilot.objects.track_record()
         .filter(capability=capability)
-        .select_related("need__region")
+        .select_related("need__region", "capability")
         .order_by("-ended_at", "-id")
     )
 

@@ -69,6 +69,12 @@ class PilotAdmin(AuditTrailMixin, ViewOnlyMixin, admin.ModelAdmin):
     ]
     need_col = column("need", _("需求"))
     capability_col = column("capability", _("能力"))
-    search_fields = ["need__ref", "need__title", "capability__title", "capability__firm__name"]
+    search_fields = [
+        "need__ref",
+        "need__title",
+        "capability__title",
+        "capability_title",
+        "capability__firm__name",
+    ]
     list_select_related = ["need", "capability"]
-    readonly_fields = ["audit_trail"]
+    readonly_fields = ["capability_title", "audit_trail"]

@@ -95,6 +95,7 @@ class PilotSerializer(ModelSerializer):
             "need_ref",
             "capability",
             "capability_ref",
+            "capability_title",
             "firm_name",
             "validation_type",
             "status",

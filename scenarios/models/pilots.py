@@ -32,6 +32,12 @@ class Pilot(models.Model):
     capability = models.ForeignKey(
         "scenarios.Capability", on_delete=models.PROTECT, related_name="pilots"
     )
+    capability_title = models.CharField(
+        _("试点时的能力名称"),
+        max_length=200,
+        editable=False,
+        help_text=_("能力进入试点时的名称；能力此后改名，试点及其结论仍指这一名称。"),
+    )
     validation_type = models.CharField(_("验证类型"), max_length=16, choices=ValidationType.choices)
     status = models.CharField(
         _("状态"), max_length=16, choices=PilotStatus.choices, default=PilotStatus.RUNNING
@@ -72,6 +78,11 @@ class Pilot(models.Model):
     ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
 
     objects = PilotQuerySet.as_manager()
+
+    @property
+    def capability_renamed(self) -> bool:
+        """Whether the capability's title is no longer the one it ran the pilot under."""
+        return bool(self.capability_title) and self.capability.title != self.capability_title
 
     class Meta:
         verbose_name = _("场景验证试点")

@@ -273,6 +273,7 @@ def pilot_start(
     pilot = Pilot.objects.create(
         need=need,
         capability=capability,
+        capability_title=capability.title,
         status=PilotStatus.RUNNING if approver else PilotStatus.PROPOSED,
         validation_type=validation_type or need.validation_type,
         tolerance_until=tolerance_until,
@@ -461,7 +462,7 @@ def pilot_conclude(
             params={
                 "variant": outcome,
                 "need": need.title,
-                "capability": pilot.capability.title,
+                "capability": pilot.capability_title,
             },
             target=pilot,
         )

@@ -222,9 +222,11 @@ def test_pilot_create_refuses_an_unknown_key_in_a_milestone(api, agency_user):
 
 def test_pilot_milestones_refuse_an_unknown_key_in_an_item(api, agency_user, agency, firm):
     # given: a running pilot of the user's need
+    capability = make_capability(firm)
     pilot = Pilot.objects.create(
         need=make_need(agency, region="360102"),
-        capability=make_capability(firm),
+        capability=capability,
+        capability_title=capability.title,
         validation_type="technology",
         tolerance_until=timezone.localdate() + dt.timedelta(days=180),
         trl_before=7,

@@ -773,3 +773,46 @@ def test_an_expert_score_with_a_hidden_second_decimal_is_refused(expert, publish
         assessment_submit(
             actor=expert, need=published_need, scores={**SCORES, "feasibility": 85.0000001}
         )
+
+
+def test_a_validated_pilot_keeps_the_title_its_capability_ran_under(
+    agency_user, city_reviewer, firm_user, published_need, published_capability
+):
+    """A firm may rework a capability once its pilot has ended; the validated record stays
+    about the product that was validated and says what the capability is called now."""
+    pilot = pilot_start(
+        actor=city_reviewer,
+        need=published_need,
+        capability=published_capability,
+        tolerance_until=until(),
+    )
+    pilot = pilot_conclude(
+        actor=city_reviewer, pilot=pilot, outcome="validated", trl_after=8, note="达标"
+    )
+    validated_title = published_capability.title
+
+    # when: the firm withdraws the capability and makes it into another product
+    capability = capability_withdraw(actor=firm_user, capability=published_capability)
+    capability = capability_update(
+        actor=firm_user,
+        capability=capability,
+        expected_version=capability.version,
+        title="全新的另一款产品",
+    )
+    capability_submit(actor=firm_user, capability=capability)
+
+    # then: the pilot names the validated title, and each page says the capability's name now
+    pilot.refresh_from_db()
+    assert pilot.capability_title == validated_title
+    assert pilot.capability_renamed
+    public = Client().get(f"/capabilities/{capability.ref}/").content.decode()
+    assert f"验证时能力名称“{validated_title}”" in public
+    agency_client = Client()
+    agency_client.force_login(agency_user)
+    page = agency_client.get(f"/workspace/agency/pilots/{pilot.pk}/").content.decode()
+    assert validated_title in page
+    assert "（现名“全新的另一款产品”）" in page
+    api = Client()
+    api.force_login(agency_user)
+    body = api.get(f"/api/v1/pilots/{pilot.pk}/").json()
+    assert body["capability_title"] == validated_title
