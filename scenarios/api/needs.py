@@ -81,7 +81,13 @@ class NeedInputSerializer(Serializer):
     )
     resources_offered = StringField(max_length=2000, allow_blank=True, required=False)
     deadline = serializers.DateField(allow_null=True, required=False)
-    is_major = serializers.BooleanField(required=False)
+    is_major = serializers.BooleanField(
+        required=False,
+        help_text="the agency's own mark of a major scenario. While the need's "
+        "`major_by_budget` is true, its `is_major` is the platform's mark and a true sent "
+        "is read as that value: an edit of the budget clears the mark (the next submission "
+        "judges the new budget); mark the need major yourself in a later request.",
+    )
     contact_name = StringField(max_length=64, allow_blank=True, required=False)
     contact_phone = StringField(max_length=32, allow_blank=True, required=False)
     confidential_notes = StringField(max_length=2000, allow_blank=True, required=False)
@@ -117,6 +123,7 @@ class NeedPublicSerializer(ModelSerializer):
             "resources_offered",
             "deadline",
             "is_major",
+            "major_by_budget",
             "status",
             "value_score",
             "is_high_value",
@@ -306,6 +313,10 @@ class NeedViewSet(VersionedResourceViewSet):
     def update_object(
         self, request: Request, obj: Any, version: int | None, values: dict[str, Any]
     ) -> ScenarioNeed:
+        if obj.major_by_budget and values.get("is_major") is True:
+            # The stored true is the platform's mark for the budget: sent back as read, it
+            # is not the agency's own (a lowered budget then kept the need major).
+            del values["is_major"]
         return needs.need_update(actor=request.user, need=obj, expected_version=version, **values)
 
     @_decision_schema(VersionInputSerializer, "提交审核（进入所在地工作委员会）")

@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from activity.models import AuditEvent
 from scenarios.models import Capability, ScenarioNeed
+from scenarios.services.policy import policy_update
+from scenarios.services.reviews import review_decide
 from tests import factories
 from tests.scenarios.helpers import CAPABILITY_DEFAULTS, NEED_DEFAULTS, make_need
 
@@ -361,3 +363,39 @@ def test_a_ref_without_a_letter_or_digit_is_refused(api, agency_user, ref):
 
     assert r.status_code == 400
     assert list(r.json()["fields"]) == ["ref"]
+
+
+def test_a_client_sending_back_the_platforms_major_mark_with_a_lower_budget_unmarks_it(
+    api, agency, agency_user, county_reviewer, province_reviewer
+):
+    """A client reads a need, lowers its budget and sends the body back with the ``is_major``
+    it read: the true was the platform's mark for the old budget, not the agency's."""
+    policy_update(actor=province_reviewer, major_budget_threshold_cny=1_000_000)
+    need = make_need(agency, region="360102", budget_cny=6_000_000, is_major=False)
+    client = api.as_user(agency_user)
+    client.post(f"/api/v1/needs/{need.pk}/submit/", {}, format="json")
+    review_decide(
+        actor=county_reviewer,
+        need=ScenarioNeed.objects.get(pk=need.pk),
+        decision="returned",
+        comment="预算有误，请核实",
+    )
+    read = client.get(f"/api/v1/needs/{need.pk}/").json()
+    assert (read["is_major"], read["major_by_budget"]) == (True, True)
+
+    # when: the budget goes under the line, is_major sent back as read
+    r = client.patch(
+        f"/api/v1/needs/{need.pk}/",
+        {"budget_cny": 500_000, "is_major": True, "version": read["version"]},
+        format="json",
+    )
+
+    # then: the platform's mark is gone; the agency marks it major itself in a later request
+    assert r.status_code == 200, r.json()
+    assert (r.json()["is_major"], r.json()["major_by_budget"]) == (False, False)
+    r = client.patch(
+        f"/api/v1/needs/{need.pk}/",
+        {"is_major": True, "version": r.json()["version"]},
+        format="json",
+    )
+    assert (r.json()["is_major"], r.json()["major_by_budget"]) == (True, False)
