@@ -21,9 +21,9 @@ from typing import Any
 
 from matching.models import RunScope
 from matching.services import runs
-from matching.services.recommendations import check_pair_proposable
+from matching.services.recommendations import check_pair_proposable, firm_declined_pair
 from scenarios import events
-from scenarios.services.pilots import add_proposal_check
+from scenarios.services.pilots import add_pair_objection, add_proposal_check
 
 
 def on_need_published(sender: str, *, need_id: int, **kwargs: Any) -> None:
@@ -63,3 +63,4 @@ def connect() -> None:
     for event, receiver in RECEIVERS:
         event.connect(receiver, dispatch_uid=f"matching.{receiver.__name__}:{event.name}")
     add_proposal_check(check_pair_proposable)
+    add_pair_objection(firm_declined_pair)

@@ -94,6 +94,14 @@ def pair_respond(*, actor: Actor, match: Match, interested: bool, note: str = ""
     review = _review_for(match)
     if review.decision != PairDecision.PENDING:
         raise InvalidTransition(_("已审批，不能再修改答复。"), status=review.decision)
+    pilot = open_pilot_of_pair(need_id=match.need_id, capability_id=match.capability_id)
+    if pilot is not None and pilot.status == PilotStatus.RUNNING:
+        # Proposed: a firm that declines makes the committee's approval impossible
+        # (``firm_declined_pair``); running: the pilot is under way.
+        raise InvalidTransition(
+            _("这项推荐的试点正在进行，不能再修改答复；如需退出试点，请与需求单位联系。"),
+            status="pilot_running",
+        )
     response = FirmResponse.INTERESTED if interested else FirmResponse.DECLINED
     if review.firm_response == response and review.firm_note == note:
         return review  # the same answer again changes nothing and tells nobody
@@ -138,6 +146,16 @@ def _ensure_no_open_pilot(match: Match) -> None:
     else:
         message = _("这项能力的试点正在进行，不能移出入围名单。")
     raise InvalidTransition(message, status=f"pilot_{pilot.status}")
+
+
+def firm_declined_pair(need_id: int, capability_id: int) -> str | None:
+    """A pair whose firm has answered that it will not take part runs no pilot: a committee
+    approving the agency's proposal (or starting one) would start it against the firm's
+    word. Added to ``scenarios.services.pilots``'s pair objections."""
+    declined = PairReview.objects.filter(
+        need_id=need_id, capability_id=capability_id, firm_response=FirmResponse.DECLINED
+    ).exists()
+    return _("企业已答复不参与这项推荐，不能开展试点。") if declined else None
 
 
 def check_pair_proposable(need_id: int, capability_id: int) -> int | None:

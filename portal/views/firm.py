@@ -38,6 +38,7 @@ from portal.views.common import (
 )
 from portal.views.once import create_once, form_token
 from scenarios import selectors
+from scenarios.choices import PilotStatus
 from scenarios.lifecycle import PUBLIC_NEED_STATUSES
 from scenarios.services import capabilities as capability_services
 from scenarios.services.pilots import open_pilot_of_capability
@@ -388,5 +389,12 @@ def _recommendation_page(request: HttpRequest, match: Any) -> HttpResponse:
         "explanation": explain_all([match])[0],
         "review": review,
         "form": form,
+        # The pair's latest pilot: proposed (a decline makes the committee's approval
+        # impossible), or under way or ended (the answer no longer changes anything).
+        "pilot": selectors.pilot_list_for_user(user=request.user)
+        .filter(need_id=match.need_id, capability_id=match.capability_id)
+        .exclude(status=PilotStatus.DECLINED)
+        .order_by("-id")
+        .first(),
     }
     return render(request, "portal/workspace/firm_recommendation.html", context)

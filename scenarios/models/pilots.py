@@ -79,11 +79,6 @@ class Pilot(models.Model):
 
     objects = PilotQuerySet.as_manager()
 
-    @property
-    def capability_renamed(self) -> bool:
-        """Whether the capability's title is no longer the one it ran the pilot under."""
-        return bool(self.capability_title) and self.capability.title != self.capability_title
-
     class Meta:
         verbose_name = _("场景验证试点")
         verbose_name_plural = _("场景验证试点")
@@ -115,3 +110,8 @@ class Pilot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.need_id} × {self.capability_id} ({self.status})"
+
+    @property
+    def capability_renamed(self) -> bool:
+        """Whether the capability's title is no longer the one it ran the pilot under."""
+        return bool(self.capability_title) and self.capability.title != self.capability_title

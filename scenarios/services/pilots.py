@@ -135,6 +135,20 @@ def add_proposal_check(check: ProposalCheck) -> None:
         _proposal_checks.append(check)
 
 
+# Why a pair cannot run a pilot beyond the need's and the capability's states: checks
+# higher apps add in their ``AppConfig.ready()`` (the matching app: the firm has answered
+# that it will not take part). Each takes the need's and the capability's ids and returns
+# the reason, or None.
+PairObjection = Callable[[int, int], str | None]
+_pair_objections: list[PairObjection] = []
+
+
+def add_pair_objection(objection: PairObjection) -> None:
+    """Make ``pair_unavailable`` (so every start and approval) heed ``objection``."""
+    if objection not in _pair_objections:
+        _pair_objections.append(objection)
+
+
 def open_pilot_of_pair(*, need_id: int, capability_id: int) -> Pilot | None:
     """The pair's pilot that is proposed or running, if any."""
     open_statuses = (PilotStatus.PROPOSED, PilotStatus.RUNNING)
@@ -162,6 +176,9 @@ def pair_unavailable(*, need: ScenarioNeed, capability: Capability) -> str | Non
     if need.status not in (NeedStatus.PUBLISHED, NeedStatus.IN_VALIDATION):
         return _("需求现为“%(status)s”，不能开展试点。") % {"status": need.get_status_display()}
     if capability.status == CapabilityStatus.PUBLISHED:
+        for objection in _pair_objections:
+            if reason := objection(need.pk, capability.pk):
+                return reason
         return None
     if capability.firm.is_suspended:
         return _("企业已被暂停，其能力不能开展试点。")
@@ -176,7 +193,13 @@ def _check_pair(need: ScenarioNeed, capability: Capability, tolerance_until: dat
     """What must hold to propose a pilot and again to run it."""
     if problem := pair_unavailable(need=need, capability=capability):
         open_need = need.status in (NeedStatus.PUBLISHED, NeedStatus.IN_VALIDATION)
-        raise InvalidTransition(problem, status=capability.status if open_need else need.status)
+        if not open_need:
+            status = need.status
+        elif capability.status != CapabilityStatus.PUBLISHED:
+            status = capability.status
+        else:
+            status = "pair_objection"
+        raise InvalidTransition(problem, status=status)
     if conflict_of_interest(need, capability):
         raise DomainError(
             _("需求单位与企业存在关联关系，不能开展试点（利益冲突）。"), code="conflict_of_interest"

@@ -353,3 +353,49 @@ def test_words_longer_than_a_decision_keeps_are_refused_not_cut(
     assert (review.firm_response, review.decision) == ("", "pending")
     proposal.refresh_from_db()
     assert proposal.status == "proposed"
+
+
+def test_a_firm_declining_a_proposed_pilot_stops_its_approval_and_a_running_one_is_kept(
+    matched, agency_user, county_reviewer
+):
+    """The agency may propose a pilot before the firm answers; a firm that then declines is
+    heard (the committee can only turn the proposal down), and once a pilot runs the answer
+    no longer changes (it had offered 不参与 on a pilot under way)."""
+    from django.test import Client
+
+    from scenarios.services.pilots import pair_unavailable, pilot_proposal_decide, pilot_start
+
+    match = top(matched["needs"][0])
+    pair_shortlist(actor=agency_user, match=match, shortlisted=True)
+    proposal = pilot_start(
+        actor=agency_user, need=match.need, capability=match.capability, tolerance_until=until()
+    )
+    editor = factories.member(match.capability.firm, "firm_editor")
+    page_url = f"/workspace/firm/recommendations/{match.need.ref}/{match.capability.ref}/"
+    firm = Client()
+    firm.force_login(editor)
+    assert "正在等待委员会审批" in firm.get(page_url).content.decode()
+
+    # when: the firm declines while the proposal waits
+    pair_respond(actor=editor, match=match, interested=False)
+
+    # then: the committee sees why and cannot approve
+    reason = pair_unavailable(need=match.need, capability=match.capability)
+    assert reason == "企业已答复不参与这项推荐，不能开展试点。"
+    with pytest.raises(InvalidTransition) as refused:
+        pilot_proposal_decide(actor=county_reviewer, pilot=proposal, approve=True)
+    assert refused.value.message == reason
+
+    # when: the firm changes its mind, the committee approves, and the firm tries to decline
+    pair_respond(actor=editor, match=match, interested=True)
+    pilot = pilot_proposal_decide(actor=county_reviewer, pilot=proposal, approve=True)
+    assert pilot.status == "running"
+    with pytest.raises(InvalidTransition) as refused:
+        pair_respond(actor=editor, match=match, interested=False)
+    assert "试点正在进行" in refused.value.message
+    html = firm.get(page_url).content.decode()
+    assert "正在进行，答复不能再修改" in html
+    assert "提交答复" not in html
+    assert PairReview.objects.get(need=match.need, capability=match.capability).firm_response == (
+        "interested"
+    )
