@@ -6,7 +6,9 @@
      word longer than data-tags-max, or one past data-tags-count words, stays in the entry
      with a message naming it. A tap on a button that sends the form leaves the entry without
      making a chip (the box would grow and move the button from under the finger before the
-     click lands); the form adds what is left in the entry as it is sent.
+     click lands); the form adds what is left in the entry as it is sent. Shift+Tab from
+     the entry reaches the last chip's × (the focus stays on the chips as they are drawn
+     again).
    - A form with data-confirm asks before it is sent (withdraw, close); so does a checked
      option with data-confirm (a final rejection), and a button with its own.
    - A page drawn again after a refused POST names the page it belongs to (data-page-url
@@ -87,6 +89,7 @@
     function add() {
       // A pasted list ("储能，液冷；热管理") becomes one chip per item.
       var typed = entry.value.split(/[;；,，、\n]+/).map(function (w) { return w.trim(); }).filter(Boolean);
+      if (!typed.length) { entry.value = ""; return true; }  // nothing to add: chips stay as drawn
       note.textContent = "";
       entry.removeAttribute("aria-invalid");
       var tooLong = max ? typed.filter(function (w) { return w.length > max; }) : [];
@@ -126,8 +129,17 @@
         button.form === input.form;
     }, true);
     document.addEventListener("pointercancel", function () { sending = false; }, true);
-    entry.addEventListener("blur", function () {
-      if (sending) sending = false; else add();
+    entry.addEventListener("blur", function (event) {
+      if (sending) { sending = false; return; }
+      // Shift+Tab goes to the last chip's ×, which the new chip's drawing replaces: the
+      // focus follows to the same chip's new button instead of falling to <body>.
+      var buttons = Array.prototype.slice.call(box.querySelectorAll(".tag button"));
+      var at = buttons.indexOf(event.relatedTarget);
+      add();
+      if (at >= 0) {
+        var again = box.querySelectorAll(".tag button")[at];
+        if (again) again.focus();
+      }
     });
     // What is still typed in the entry is added when the form is sent.
     if (input.form) {

@@ -1,0 +1,49 @@
+"""Keyboard paths the other browser tests do not walk: Shift+Tab out of the keyword chip
+entry. The browser, the visitor and its checks are those of ``test_browser``."""
+
+from typing import Any
+
+from reference.models import Region
+from tests import factories
+from tests.portal import test_browser as shared
+from tests.portal.test_browser import Visitor
+
+pytestmark = shared.pytestmark
+browser = shared.browser  # the module's Chromium, shared by these tests
+
+
+def focused(page: Any) -> str:
+    return page.evaluate(
+        "() => { const e = document.activeElement;"
+        " return e ? (e.id || e.getAttribute('aria-label') || e.tagName) : ''; }"
+    )
+
+
+def test_shift_tab_from_the_keyword_entry_reaches_the_last_chip(live_server, browser, reference):
+    """The entry's blur drew the chips again and the × that Shift+Tab had reached was
+    replaced: the focus fell to <body>, with a word typed and without."""
+    firm = factories.FirmFactory.create(region=Region.objects.get(code="360102"))
+    user = factories.member(firm, "firm_editor", username="firm-keys")
+    visitor = Visitor(browser, live_server.url, "keys")
+    visitor.sign_in(user.username)
+    page = visitor.open("/workspace/firm/capabilities/new/", "keys-capability-new")
+    tags = page.locator("#id_keywords-entry")
+    for word in ("液位传感", "内涝预警"):
+        tags.fill(word)
+        tags.press("Enter")
+
+    # when: Shift+Tab from the empty entry
+    tags.press("Shift+Tab")
+    # then: on the last chip's ×
+    assert focused(page).endswith("内涝预警")
+
+    # when: back in the entry, a word typed, Shift+Tab
+    page.keyboard.press("Tab")
+    assert focused(page) == "id_keywords-entry"
+    tags.type("水动力模型")
+    tags.press("Shift+Tab")
+
+    # then: the word became a chip and the focus is on the × of the chip that was last
+    assert page.input_value("#id_keywords") == "液位传感;内涝预警;水动力模型"
+    assert focused(page).endswith("内涝预警")
+    assert visitor.close() == []
