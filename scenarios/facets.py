@@ -404,9 +404,12 @@ def _grouped_counts(
         return _grouped_counts_portable(qs, keys, totals)
     if qs.query.is_empty():
         return {key: {} for key in keys}, {"total": 0, **dict.fromkeys(totals, 0)}
+    # The row's id goes along: a selection made DISTINCT (a multiple-choice filter does)
+    # otherwise folded items alike in every counted column into one (four needs of one
+    # category, region, TRL and chains counted, and so listed, as one).
     annotated = qs.annotate(
         **{f"t_{n}": Case(When(q, then=Value(1)), default=Value(0)) for n, q in totals.items()}
-    ).values(*keys, *[f"t_{n}" for n in totals])
+    ).values("pk", *keys, *[f"t_{n}" for n in totals])
     inner, params = annotated.query.sql_with_params()
     quoted = [connection.ops.quote_name(k) for k in keys]
     select = [

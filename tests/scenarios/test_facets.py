@@ -330,3 +330,26 @@ def test_the_usual_copy_and_partial_load_idioms_still_work(needs):
     partial.save()
     row = ScenarioNeed.objects.get(pk=needs[1].pk)
     assert (row.title, row.description) == ("只加载了名称", needs[1].description)
+
+
+@pytest.mark.parametrize("categories", [["new_track"], ["new_track", "livelihood"]])
+def test_items_alike_in_every_counted_column_are_each_counted(agency, categories):
+    """A multiple-choice filter makes the selection DISTINCT: the one-scan count folded
+    needs of one category, region, TRL and chains into one row, and the list showed one of
+    four."""
+    from portal import lists
+
+    for n in range(4):
+        make_need(
+            agency, region="360102", status="published", title=f"同类需求{n}", category="new_track"
+        )
+    make_need(agency, region="360102", status="published", category="livelihood")
+    form = lists.NeedQueryForm({"category": categories})
+    selection = lists.select(form=form, queryset=need_public_list(), kind="need")
+
+    counted = facets.need_facets(needs=selection.filtered)
+
+    expected = 4 if categories == ["new_track"] else 5
+    assert selection.filtered.count() == expected
+    assert counted.total == expected
+    assert counted.values["category"]["new_track"] == 4
