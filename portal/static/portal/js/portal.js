@@ -30,7 +30,8 @@
      puts it back in the forms of the same index and action, before the chips are built,
      with the version the form was typed on (a colleague's save meanwhile is then shown by
      the stale check, not overwritten).
-     What was kept is dropped at the next load either way.
+     What was kept is dropped at the next load either way. The switch goes back to the
+     address shown at the time (a list's filters, pushed there by htmx, included).
    - A part of the page that htmx swaps while the focus is in it (a shortlist card's form)
      gets the focus back after the swap: on its error if it shows one, else on its first
      control; the focus fell to <body> and a keyboard user started again from the top. */
@@ -309,7 +310,13 @@
   }
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!event.defaultPrevented && form.hasAttribute("data-keeps-typing")) keepTyped(form);
+    if (event.defaultPrevented || !form.hasAttribute("data-keeps-typing")) return;
+    // The switch returns to the address shown now: htmx has pushed the list's filters
+    // into it since the page (and the switch's own "next") was drawn.
+    if (form.elements.next) {
+      form.elements.next.value = location.pathname + location.search + location.hash;
+    }
+    keepTyped(form);
   });
 
   document.addEventListener("DOMContentLoaded", function () {
