@@ -21,9 +21,17 @@ from typing import Any
 
 from matching.models import RunScope
 from matching.services import runs
-from matching.services.recommendations import check_pair_proposable, firm_declined_pair
+from matching.services.recommendations import (
+    check_pair_proposable,
+    firm_declined_pair,
+    settle_pair_on_pilot,
+)
 from scenarios import events
-from scenarios.services.pilots import add_pair_objection, add_proposal_check
+from scenarios.services.pilots import (
+    add_pair_objection,
+    add_pilot_start_hook,
+    add_proposal_check,
+)
 
 
 def on_need_published(sender: str, *, need_id: int, **kwargs: Any) -> None:
@@ -64,3 +72,4 @@ def connect() -> None:
         event.connect(receiver, dispatch_uid=f"matching.{receiver.__name__}:{event.name}")
     add_proposal_check(check_pair_proposable)
     add_pair_objection(firm_declined_pair)
+    add_pilot_start_hook(settle_pair_on_pilot)

@@ -6,6 +6,7 @@ audited and notifies the other side. Decisions live in ``PairReview`` rows keyed
 (need, capability), so a rerun of matching never loses them.
 """
 
+from contextvars import ContextVar
 from datetime import date
 
 from django.db import transaction
@@ -22,6 +23,7 @@ from core.validation import check_length, check_text, max_length
 from matching.models import FirmResponse, Match, NeedCurrentRun, PairDecision, PairReview
 from scenarios import selectors as scenario_selectors
 from scenarios.choices import PilotStatus
+from scenarios.models import Pilot
 from scenarios.lifecycle import MATCHABLE_NEED_STATUSES
 from scenarios.notifications import notify_deciders
 from scenarios.services.pilots import open_pilot_of_pair, pilot_proposal_decide, pilot_start
@@ -92,8 +94,6 @@ def pair_respond(*, actor: Actor, match: Match, interested: bool, note: str = ""
     if not match.recommended:
         raise InvalidTransition(_("只能答复推荐结果。"), status="not_recommended")
     review = _review_for(match)
-    if review.decision != PairDecision.PENDING:
-        raise InvalidTransition(_("已审批，不能再修改答复。"), status=review.decision)
     pilot = open_pilot_of_pair(need_id=match.need_id, capability_id=match.capability_id)
     if pilot is not None and pilot.status == PilotStatus.RUNNING:
         # Proposed: a firm that declines makes the committee's approval impossible
@@ -102,6 +102,8 @@ def pair_respond(*, actor: Actor, match: Match, interested: bool, note: str = ""
             _("这项推荐的试点正在进行，不能再修改答复；如需退出试点，请与需求单位联系。"),
             status="pilot_running",
         )
+    if review.decision != PairDecision.PENDING:
+        raise InvalidTransition(_("已审批，不能再修改答复。"), status=review.decision)
     response = FirmResponse.INTERESTED if interested else FirmResponse.DECLINED
     if review.firm_response == response and review.firm_note == note:
         return review  # the same answer again changes nothing and tells nobody
@@ -156,6 +158,45 @@ def firm_declined_pair(need_id: int, capability_id: int) -> str | None:
         need_id=need_id, capability_id=capability_id, firm_response=FirmResponse.DECLINED
     ).exists()
     return _("企业已答复不参与这项推荐，不能开展试点。") if declined else None
+
+
+# Set while ``pair_decide`` starts the pilot of the pair it decides: it records the
+# decision itself, with its own reason and notices.
+_deciding_pair: ContextVar[bool] = ContextVar("deciding_pair", default=False)
+
+
+def settle_pair_on_pilot(pilot: Pilot, actor: Actor) -> None:
+    """A pilot started on a pair by another way than the pair's approval (a committee's
+    direct start, an agency's proposal approved): the pair's pending review is approved
+    with it. It stayed pending, so the committee could still "reject" a pair whose pilot
+    ran, and the pair waited for a decision already made. Added to
+    ``scenarios.services.pilots``'s start hooks."""
+    if _deciding_pair.get():
+        return
+    review = (
+        PairReview.objects.select_for_update()
+        .filter(
+            need_id=pilot.need_id,
+            capability_id=pilot.capability_id,
+            decision=PairDecision.PENDING,
+        )
+        .first()
+    )
+    if review is None:
+        return
+    notifications_settle(verb="match.awaiting_decision", target=review)
+    review.decision = PairDecision.APPROVED
+    review.pilot_id = pilot.pk
+    review.version += 1
+    review.save()
+    audit_record(
+        actor=actor,
+        action="match.decide",
+        target=review,
+        from_state=PairDecision.PENDING,
+        to_state=PairDecision.APPROVED,
+        data={"pilot": pilot.pk, "by_pilot": True},
+    )
 
 
 def check_pair_proposable(need_id: int, capability_id: int) -> int | None:
@@ -337,19 +378,23 @@ def pair_decide(
             raise InvalidInput(
                 _("批准试点需要包容期截止日期。"), fields={"tolerance_until": [_("必填。")]}
             )
-        if proposal is not None:
-            pilot = pilot_proposal_decide(
-                actor=actor, pilot=proposal, approve=True, tolerance_until=tolerance_until
-            )
-        else:
-            pilot = pilot_start(
-                actor=actor,
-                need=match.need,
-                capability=match.capability,
-                tolerance_until=tolerance_until,
-                validation_type=validation_type,
-                source_match_id=match.pk,
-            )
+        deciding = _deciding_pair.set(True)
+        try:
+            if proposal is not None:
+                pilot = pilot_proposal_decide(
+                    actor=actor, pilot=proposal, approve=True, tolerance_until=tolerance_until
+                )
+            else:
+                pilot = pilot_start(
+                    actor=actor,
+                    need=match.need,
+                    capability=match.capability,
+                    tolerance_until=tolerance_until,
+                    validation_type=validation_type,
+                    source_match_id=match.pk,
+                )
+        finally:
+            _deciding_pair.reset(deciding)
         review.pilot_id = pilot.pk
     elif not reason.strip():
         raise InvalidInput(_("驳回需要填写理由。"), fields={"reason": [_("不能为空。")]})

@@ -149,6 +149,19 @@ def add_pair_objection(objection: PairObjection) -> None:
         _pair_objections.append(objection)
 
 
+# What else a pilot's start settles, beyond this app's rows: hooks higher apps add in their
+# ``AppConfig.ready()`` (the matching app: the pair's pending review is approved with the
+# pilot). Each takes the running pilot and the actor, inside the starting transaction.
+PilotStarted = Callable[[Pilot, Actor], None]
+_start_hooks: list[PilotStarted] = []
+
+
+def add_pilot_start_hook(hook: PilotStarted) -> None:
+    """Make every pilot's start (by a committee, or a proposal approved) call ``hook``."""
+    if hook not in _start_hooks:
+        _start_hooks.append(hook)
+
+
 def open_pilot_of_pair(*, need_id: int, capability_id: int) -> Pilot | None:
     """The pair's pilot that is proposed or running, if any."""
     open_statuses = (PilotStatus.PROPOSED, PilotStatus.RUNNING)
@@ -230,6 +243,8 @@ def _begin(*, actor: Actor, pilot: Pilot, need: ScenarioNeed) -> None:
             action="need.validation_start",
             data={"pilot": pilot.pk},
         )
+    for hook in _start_hooks:
+        hook(pilot, actor)
     capability = pilot.capability
     notify_users(
         user_ids=list(capability.firm.memberships.values_list("user_id", flat=True)),

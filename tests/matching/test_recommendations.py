@@ -399,3 +399,36 @@ def test_a_firm_declining_a_proposed_pilot_stops_its_approval_and_a_running_one_
     assert PairReview.objects.get(need=match.need, capability=match.capability).firm_response == (
         "interested"
     )
+
+
+@pytest.mark.parametrize("way", ["proposal", "committee"])
+def test_a_pilot_started_another_way_settles_the_pairs_review(
+    matched, agency_user, county_reviewer, way
+):
+    """The pair stayed pending while its pilot ran: the committee could still "reject" it
+    (200, the pilot running on) and it waited among the pairs to decide."""
+    from scenarios.services.pilots import pilot_proposal_decide, pilot_start
+
+    match = top(matched["needs"][0])
+    answer(match)
+    pair_shortlist(actor=agency_user, match=match, shortlisted=True)
+    if way == "proposal":
+        proposal = pilot_start(
+            actor=agency_user, need=match.need, capability=match.capability, tolerance_until=until()
+        )
+        pilot = pilot_proposal_decide(actor=county_reviewer, pilot=proposal, approve=True)
+    else:
+        pilot = pilot_start(
+            actor=county_reviewer,
+            need=match.need,
+            capability=match.capability,
+            tolerance_until=until(),
+        )
+
+    review = PairReview.objects.get(need=match.need, capability=match.capability)
+    assert (review.decision, review.pilot_id) == ("approved", pilot.pk)
+    assert not selectors.awaiting_decision_for_user(user=county_reviewer).exists()
+    with pytest.raises(InvalidTransition):
+        pair_decide(actor=county_reviewer, match=match, approve=False, reason="不合适")
+    pilot.refresh_from_db()
+    assert pilot.status == "running"
