@@ -23,8 +23,8 @@ from core.validation import check_length, check_text, max_length
 from matching.models import FirmResponse, Match, NeedCurrentRun, PairDecision, PairReview
 from scenarios import selectors as scenario_selectors
 from scenarios.choices import PilotStatus
-from scenarios.models import Pilot
 from scenarios.lifecycle import MATCHABLE_NEED_STATUSES
+from scenarios.models import Pilot
 from scenarios.notifications import notify_deciders
 from scenarios.services.pilots import open_pilot_of_pair, pilot_proposal_decide, pilot_start
 
