@@ -1,5 +1,6 @@
-"""Keyboard paths the other browser tests do not walk: Shift+Tab out of the keyword chip
-entry. The browser, the visitor and its checks are those of ``test_browser``."""
+"""Browser paths the other browser tests do not walk: Shift+Tab out of the keyword chip
+entry, and the browser's Back to a create form already saved. The browser, the visitor
+and its checks are those of ``test_browser``."""
 
 from typing import Any
 
@@ -46,4 +47,37 @@ def test_shift_tab_from_the_keyword_entry_reaches_the_last_chip(live_server, bro
     # then: the word became a chip and the focus is on the × of the chip that was last
     assert page.input_value("#id_keywords") == "液位传感;内涝预警;水动力模型"
     assert focused(page).endswith("内涝预警")
+    assert visitor.close() == []
+
+
+def test_back_after_saving_a_new_need_then_save_again_creates_no_second_one(
+    live_server, browser, reference
+):
+    """The form page is not stored: Back drew it again with a new token while the browser
+    put back what was typed, and 保存 created a second draft."""
+    from scenarios.models import ScenarioNeed
+
+    agency = factories.AgencyFactory.create(region=Region.objects.get(code="360102"))
+    user = factories.member(agency, "agency_editor", username="agency-back")
+    visitor = Visitor(browser, live_server.url, "back")
+    visitor.sign_in(user.username)
+    page = visitor.open("/workspace/agency/needs/new/", "back-need-new")
+    page.fill("#id_title", "返回键测试需求")
+    page.fill("#id_description", "城市道路积水监测与预警，需要低功耗传感与边缘计算。")
+    page.locator("input[name=chains]").first.check()
+    with page.expect_navigation():
+        page.click("#main form button[type=submit]")
+    need = ScenarioNeed.objects.get(agency=agency)
+
+    page.go_back()
+    page.wait_for_load_state("networkidle")
+    if not page.input_value("#id_title"):  # the browser did not put it back: type it again
+        page.fill("#id_title", "返回键测试需求")
+        page.fill("#id_description", "城市道路积水监测与预警，需要低功耗传感与边缘计算。")
+        page.locator("input[name=chains]").first.check()
+    with page.expect_navigation():
+        page.click("#main form button[type=submit]")
+
+    assert ScenarioNeed.objects.filter(agency=agency).count() == 1
+    assert f"这份表单已保存为 {need.ref}" in page.inner_text("#main")
     assert visitor.close() == []

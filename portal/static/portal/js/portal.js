@@ -32,6 +32,7 @@
      the stale check, not overwritten).
      What was kept is dropped at the next load either way. The switch goes back to the
      address shown at the time (a list's filters, pushed there by htmx, included).
+   - A create form's sent token comes back with the browser's Back (see restoreSentOnce).
    - A part of the page that htmx swaps while the focus is in it (a shortlist card's form)
      gets the focus back after the swap: on its error if it shows one, else on its first
      control; the focus fell to <body> and a keyboard user started again from the top. */
@@ -319,7 +320,34 @@
     keepTyped(form);
   });
 
+  // A create form's token (its hidden "once" field), sent: the browser's Back draws the form
+  // again (pages are not stored) with a new token while it puts back what was typed, and a
+  // second 保存 created a second item. Back puts the sent token back, so the server says
+  // which item the form already saved instead.
+  var SENT_ONCE = "portal:once ";
+  function onceKey(form) {
+    return SENT_ONCE + new URL(form.getAttribute("action") || "", location.href).pathname;
+  }
+  document.addEventListener("submit", function (event) {
+    var once = event.target.elements && event.target.elements.once;
+    if (event.defaultPrevented || !once || once.type !== "hidden" || !once.value) return;
+    try { sessionStorage.setItem(onceKey(event.target), once.value); } catch (e) { /* none */ }
+  });
+  function restoreSentOnce() {
+    var nav = performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
+    if (!nav || nav.type !== "back_forward") return;
+    Array.prototype.forEach.call(document.forms, function (form) {
+      var once = form.elements.once;
+      if (!once || once.type !== "hidden") return;
+      try {
+        var sent = sessionStorage.getItem(onceKey(form));
+        if (sent) once.value = sent;
+      } catch (e) { /* no storage: the server's guard sees a new form */ }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    restoreSentOnce();
     restoreTyped();
     enhance(document);
     focusFirstError();
