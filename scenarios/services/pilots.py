@@ -568,8 +568,20 @@ def pilot_recognize(
         raise InvalidTransition(_("只有验证成功的试点可以推荐。"), status=pilot.status)
     if pilot.outcome_confirmed_at is None:
         raise InvalidTransition(_("请先确认验证结论，再作推荐。"), status=pilot.status)
-    pilot.first_of_kind_recommended = pilot.first_of_kind_recommended or first_of_kind
-    pilot.best_practice_nominated = pilot.best_practice_nominated or best_practice
+    if not (first_of_kind or best_practice):
+        raise InvalidInput(
+            _("请至少选择一项推荐。"),
+            fields={"first_of_kind": [_("请至少选择一项推荐。")]},
+        )
+    first_of_kind = pilot.first_of_kind_recommended or first_of_kind
+    best_practice = pilot.best_practice_nominated or best_practice
+    if (first_of_kind, best_practice) == (
+        pilot.first_of_kind_recommended,
+        pilot.best_practice_nominated,
+    ):
+        return pilot  # recommended so already: no new version, no empty audit row
+    pilot.first_of_kind_recommended = first_of_kind
+    pilot.best_practice_nominated = best_practice
     pilot.version += 1
     pilot.save(update_fields=["first_of_kind_recommended", "best_practice_nominated", "version"])
     audit_record(

@@ -105,11 +105,18 @@ def test_need_api_full_pipeline_to_pilot_outcome(
     assert r.status_code == 409, r.json()  # not before a committee confirmed the outcome
     r = api.post(f"/api/v1/pilots/{pilot_id}/confirm/", {}, format="json")
     assert r.json()["outcome_confirmed_at"], r.json()
+    nothing = api.post(f"/api/v1/pilots/{pilot_id}/recognize/", {}, format="json")
     r = api.post(f"/api/v1/pilots/{pilot_id}/recognize/", {"first_of_kind": True}, format="json")
+    again = api.post(
+        f"/api/v1/pilots/{pilot_id}/recognize/", {"first_of_kind": True}, format="json"
+    )
 
-    # then
+    # then: an empty recommendation is refused; the same one again changes nothing
+    assert nothing.status_code == 400, nothing.json()
+    assert "first_of_kind" in nothing.json()["fields"]
     assert r.status_code == 200, r.json()
     assert r.json()["first_of_kind_recommended"] is True
+    assert (again.status_code, again.json()["version"]) == (200, r.json()["version"])
     need = api.as_user(agency_user).get(f"/api/v1/needs/{need_id}/").json()
     assert need["status"] == "validated"
     assert need["value_score"] == pytest.approx(
