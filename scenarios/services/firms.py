@@ -15,7 +15,7 @@ from accounts.models import Organization
 from accounts.selectors import similar_organization_names
 from activity.services import audit_record, notify_users
 from core.actors import Actor, acting_user
-from core.errors import ActorNotAllowed, InvalidInput
+from core.errors import ActorNotAllowed, InvalidInput, InvalidTransition
 from core.locks import lock_one
 from core.validation import check_length, check_text, max_length
 from core.words import listing
@@ -53,6 +53,16 @@ def organization_verify(
     if actor is not None and not may_supervise_firm(actor, org):
         raise ActorNotAllowed(_("只有平台管理员或企业所在地的工作委员会可以认证企业。"))
     if org.verified_at is not None:
+        if certifications is not None and (
+            set(certifications) != set(org.verified_certifications)
+            or capacity != org.verified_capacity
+        ):
+            # Verified already: what was checked changes through certify, not silently
+            # dropped here as a verification that changes nothing.
+            raise InvalidTransition(
+                _("企业已认证，再次认证不会改动核验的资质与承接能力；请另行记录核验结果。"),
+                status="verified",
+            )
         return org
     check_text("reason", reason)
     if actor is not None and not reason.strip() and similar_organization_names([org]):

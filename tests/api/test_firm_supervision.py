@@ -108,3 +108,21 @@ def test_the_suspension_service_refuses_a_reason_it_cannot_store(city_reviewer):
     assert "reason" in refused.value.fields
     firm.refresh_from_db()
     assert not firm.is_suspended
+
+
+def test_verifying_a_verified_firm_again_with_other_certifications_is_refused(api, city_reviewer):
+    """It answered 200 and dropped the certifications sent, as if recorded."""
+    firm = unverified("瑶湖星链光电有限公司")
+    client = api.as_user(city_reviewer)
+    url = f"/api/v1/organizations/{firm.pk}/verify/"
+    first = client.post(url, {"certifications": ["high_tech"], "capacity": 5}, format="json")
+    assert first.status_code == 200, first.json()
+
+    same = client.post(url, {"certifications": ["high_tech"], "capacity": 5}, format="json")
+    other = client.post(url, {"certifications": ["first_of_kind"]}, format="json")
+
+    assert same.status_code == 200
+    assert other.status_code == 409, other.json()
+    assert "另行记录核验结果" in other.json()["detail"]
+    firm.refresh_from_db()
+    assert (firm.verified_certifications, firm.verified_capacity) == (["high_tech"], 5)
