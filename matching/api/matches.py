@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.fields import ModelSerializer, Serializer, StringField
+from core.api.mixins import expected_version
 from matching import selectors
 from matching.api.explain import (
     ExplainQuerySerializer,
@@ -187,6 +188,7 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             match=match,
             interested=data.validated_data["interested"],
             note=data.validated_data.get("note", ""),
+            expected_version=expected_version(request),
         )
         return Response(PairReviewSerializer(review).data)
 
@@ -204,6 +206,7 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             actor=request.user,
             match=match,
             shortlisted=data.validated_data["shortlisted"],
+            expected_version=expected_version(request),
         )
         return Response(PairReviewSerializer(review).data)
 
@@ -225,6 +228,7 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             reason=v.get("reason", ""),
             tolerance_until=v["tolerance_until"],
             validation_type=v.get("validation_type"),
+            expected_version=expected_version(request),
         )
         return Response(PairReviewSerializer(review).data)
 
@@ -243,6 +247,7 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             match=match,
             approve=False,
             reason=data.validated_data["reason"],
+            expected_version=expected_version(request),
         )
         return Response(PairReviewSerializer(review).data)
 
@@ -252,6 +257,9 @@ class AwaitingDecisionSerializer(MatchSerializer):
     explanation, and what the firm answered."""
 
     review_id = serializers.SerializerMethodField()
+    review_version = serializers.SerializerMethodField(
+        help_text="版本号：批准或驳回时可作 If-Match 发送，企业或需求单位其间改动则返回 412"
+    )
     firm_response = serializers.SerializerMethodField()
     firm_note = serializers.SerializerMethodField()
     need_region_code = StringField(source="need.region_id", read_only=True)
@@ -266,6 +274,7 @@ class AwaitingDecisionSerializer(MatchSerializer):
             "need_region_code",
             "agency_name",
             "review_id",
+            "review_version",
             "firm_response",
             "firm_note",
             "waiting_since",
@@ -279,6 +288,10 @@ class AwaitingDecisionSerializer(MatchSerializer):
     def get_review_id(self, obj: Match) -> int | None:
         review = self._review(obj)
         return review.pk if review else None
+
+    def get_review_version(self, obj: Match) -> int | None:
+        review = self._review(obj)
+        return review.version if review else None
 
     @extend_schema_field(
         {"type": "string", "enum": ["", "interested", "declined"], "description": "企业意向"}

@@ -26,13 +26,17 @@ from scenarios.choices import PilotStatus
 from scenarios.lifecycle import MATCHABLE_NEED_STATUSES
 from scenarios.models import Pilot
 from scenarios.notifications import notify_deciders
+from scenarios.services.common import check_version
 from scenarios.services.pilots import open_pilot_of_pair, pilot_proposal_decide, pilot_start
 
 
-def _review_for(match: Match) -> PairReview:
+def _review_for(match: Match, expected_version: int | None = None) -> PairReview:
+    """The pair's review, locked; a write made against another version of it (the
+    client's If-Match) is refused (HTTP 412)."""
     review, _created = PairReview.objects.select_for_update().get_or_create(
         need_id=match.need_id, capability_id=match.capability_id
     )
+    check_version(review, expected_version)
     return review
 
 
@@ -83,7 +87,14 @@ def check_match_committee(actor: Actor, match: Match) -> None:
 
 
 @transaction.atomic
-def pair_respond(*, actor: Actor, match: Match, interested: bool, note: str = "") -> PairReview:
+def pair_respond(
+    *,
+    actor: Actor,
+    match: Match,
+    interested: bool,
+    note: str = "",
+    expected_version: int | None = None,
+) -> PairReview:
     """The firm says it is interested in (or declines) a need recommended to it."""
     match = _load(match)
     check_match_firm(actor, match)
@@ -93,7 +104,7 @@ def pair_respond(*, actor: Actor, match: Match, interested: bool, note: str = ""
     _ensure_open(match)
     if not match.recommended:
         raise InvalidTransition(_("只能答复推荐结果。"), status="not_recommended")
-    review = _review_for(match)
+    review = _review_for(match, expected_version)
     pilot = open_pilot_of_pair(need_id=match.need_id, capability_id=match.capability_id)
     if pilot is not None and pilot.status == PilotStatus.RUNNING:
         # Proposed: a firm that declines makes the committee's approval impossible
@@ -236,7 +247,9 @@ def check_pair_proposable(need_id: int, capability_id: int) -> int | None:
 
 
 @transaction.atomic
-def pair_shortlist(*, actor: Actor, match: Match, shortlisted: bool) -> PairReview:
+def pair_shortlist(
+    *, actor: Actor, match: Match, shortlisted: bool, expected_version: int | None = None
+) -> PairReview:
     """The agency puts a recommended capability on (or off) its shortlist."""
     match = _load(match)
     check_match_agency(actor, match)
@@ -245,7 +258,7 @@ def pair_shortlist(*, actor: Actor, match: Match, shortlisted: bool) -> PairRevi
     if shortlisted and not match.recommended:
         # The firm never sees a mere candidate, so it could never say it is interested.
         raise InvalidTransition(_("只能将推荐结果列入入围名单。"), status="not_recommended")
-    review = _review_for(match)
+    review = _review_for(match, expected_version)
     if review.decision != PairDecision.PENDING:
         raise InvalidTransition(_("已审批，不能再调整入围。"), status=review.decision)
     if review.shortlisted == shortlisted:
@@ -344,6 +357,7 @@ def pair_decide(
     reason: str = "",
     tolerance_until: date | None = None,
     validation_type: str | None = None,
+    expected_version: int | None = None,
 ) -> PairReview:
     """A committee member of the need's jurisdiction (or an admin) approves or rejects.
 
@@ -356,7 +370,7 @@ def pair_decide(
     check_match_committee(actor, match)
     check_length("reason", reason, limit=max_length(PairReview, "decision_reason"))
     _ensure_current(match)
-    review = _review_for(match)
+    review = _review_for(match, expected_version)
     target = PairDecision.APPROVED if approve else PairDecision.REJECTED
     if review.decision == target:
         if _says_something_else(review, match, reason, tolerance_until, validation_type):

@@ -432,3 +432,36 @@ def test_a_pilot_started_another_way_settles_the_pairs_review(
         pair_decide(actor=county_reviewer, match=match, approve=False, reason="不合适")
     pilot.refresh_from_db()
     assert pilot.status == "running"
+
+
+def test_api_pair_actions_honour_if_match(api, matched, agency_user, city_reviewer):
+    """The pair verbs documented 412 and ignored If-Match: a committee approved against a
+    firm answer that had changed since it read the pair."""
+    match = top(matched["needs"][0])
+    editor = factories.member(match.capability.firm, "firm_editor")
+    answered = api.as_user(editor).post(
+        f"/api/v1/matches/{match.pk}/respond/", {"interested": True}, format="json"
+    )
+    pair_shortlist(actor=agency_user, match=match, shortlisted=True)
+    row = api.as_user(city_reviewer).get("/api/v1/recommendations/awaiting-decision/").json()
+    read_version = row["results"][0]["review_version"]
+    assert read_version > answered.json()["version"]  # the shortlist moved it on
+    # the firm's answer changes after the committee read the pair
+    pair_respond(actor=editor, match=match, interested=True, note="只能派一人驻场")
+    url = f"/api/v1/matches/{match.pk}/reject/"
+
+    malformed = api.as_user(city_reviewer).post(
+        url, {"reason": "不合适"}, format="json", HTTP_IF_MATCH="garbage"
+    )
+    stale = api.as_user(city_reviewer).post(
+        url, {"reason": "不合适"}, format="json", HTTP_IF_MATCH=f'"{read_version}"'
+    )
+
+    assert malformed.status_code == 400
+    assert stale.status_code == 412, stale.json()
+    assert PairReview.objects.get(need=match.need).decision == "pending"
+    current = PairReview.objects.get(need=match.need).version
+    fresh = api.as_user(city_reviewer).post(
+        url, {"reason": "不合适"}, format="json", HTTP_IF_MATCH=f'"{current}"'
+    )
+    assert fresh.status_code == 200, fresh.json()
