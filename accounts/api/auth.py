@@ -38,6 +38,7 @@ from core.api.fields import (
     StrictInputMixin,
     StringField,
 )
+from core.api.filters import query_parameters_check
 from core.api.parsers import SafeJSONParser
 from core.api.schema import DeclaredErrorsSchema, error_responses
 from core.api.throttles import LoginThrottle
@@ -230,8 +231,9 @@ class MeView(APIView):
     @extend_schema(
         operation_id="auth_me",
         summary="当前用户及其所属组织和角色",
-        responses={200: MeSerializer, **error_responses(401)},
+        responses={200: MeSerializer, **error_responses(400, 401)},
         tags=["auth"],
     )
     def get(self, request: Request) -> Response:
+        query_parameters_check(request.query_params, known={"format"})
         return Response(MeSerializer(request.user).data)

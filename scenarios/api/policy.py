@@ -16,6 +16,7 @@ from core.api.fields import (
     SlugStringField,
     StringField,
 )
+from core.api.filters import query_parameters_check
 from core.api.mixins import expected_version
 from core.api.schema import error_responses
 from scenarios.choices import (
@@ -160,6 +161,7 @@ class PolicyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(responses={200: PolicySerializer}, summary="当前政策")
     @action(detail=False, methods=["get"])
     def current(self, request: Request) -> Response:
+        query_parameters_check(request.query_params, known={"format"})
         return Response(PolicySerializer(policy_current()).data)
 
     @extend_schema(

@@ -271,3 +271,15 @@ def test_numeric_filters_at_their_bounds_still_filter(api):
     response = api.get("/api/v1/public/needs/", query)
 
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/api/v1/policy/current/", "/api/v1/auth/me/"])
+def test_the_two_single_documents_refuse_an_unknown_parameter_too(api, platform_admin, url):
+    client = api.as_user(platform_admin)
+
+    unknown = client.get(url, {"foo": "bar"})
+    plain = client.get(url)
+
+    assert unknown.status_code == 400, unknown.json()
+    assert "foo" in unknown.json()["fields"]
+    assert plain.status_code == 200
