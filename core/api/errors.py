@@ -58,7 +58,9 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
             fields[prefix or "non_field_errors"] = [_message(v) for v in detail]
         else:
             for index, value in enumerate(detail):
-                fields.update(_flatten(value, f"{prefix}[{index}]"))
+                # One convention for every key: "milestones.0.due", as DRF's list fields
+                # give ("keywords.0") and the services write.
+                fields.update(_flatten(value, f"{prefix}.{index}"))
     else:
         fields[prefix or "non_field_errors"] = [_message(detail)]
     return fields

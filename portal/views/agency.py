@@ -413,10 +413,10 @@ def pilot_page(request: HttpRequest, pilot_id: int) -> HttpResponse:
 
 
 def _mark_milestone_rows(forms: list[Any], exc: DomainError) -> None:
-    """Put the service's per-row messages (``milestones[2].due``) on the rows they name, so
+    """Put the service's per-row messages (``milestones.2.due``) on the rows they name, so
     the rows out of range are marked with the range beside them."""
     for name, problems in exc.fields.items():
-        index, _dot, field = name.removeprefix("milestones[").partition("].")
+        index, _dot, field = name.removeprefix("milestones.").partition(".")
         if index.isdigit() and int(index) < len(forms) and field in forms[int(index)].fields:
             for problem in problems:
                 forms[int(index)].add_error(field, problem)

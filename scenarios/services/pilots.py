@@ -76,7 +76,7 @@ def _clean_milestones(milestones: Any, *, start: date, end: date) -> list[dict[s
     for index, item in enumerate(milestones):
         if not isinstance(item, dict) or not str(item.get("title", "")).strip():
             raise InvalidInput(
-                _("里程碑无效。"), fields={f"milestones[{index}]": [_("需要 title。")]}
+                _("里程碑无效。"), fields={f"milestones.{index}": [_("需要 title。")]}
             )
         title = str(item["title"]).strip()
         problem = text_problem(title, single_line=True)
@@ -84,7 +84,7 @@ def _clean_milestones(milestones: Any, *, start: date, end: date) -> list[dict[s
             raise InvalidInput(
                 _("里程碑名称无效。"),
                 fields={
-                    f"milestones[{index}].title": [
+                    f"milestones.{index}.title": [
                         problem or _("最多 %(n)s 个字。") % {"n": MAX_MILESTONE_TITLE}
                     ]
                 },
@@ -96,11 +96,11 @@ def _clean_milestones(milestones: Any, *, start: date, end: date) -> list[dict[s
             except ValueError:
                 raise InvalidInput(
                     _("里程碑日期无效。"),
-                    fields={f"milestones[{index}].due": [_("应为 YYYY-MM-DD。")]},
+                    fields={f"milestones.{index}.due": [_("应为 YYYY-MM-DD。")]},
                 ) from None
             if not start <= day <= end:
                 # Every row out of range is named (not only the first), each with the range.
-                out_of_range[f"milestones[{index}].due"] = [
+                out_of_range[f"milestones.{index}.due"] = [
                     _("应在 %(start)s 到包容期截止日 %(end)s 之间。")
                     % {"start": start.isoformat(), "end": end.isoformat()}
                 ]

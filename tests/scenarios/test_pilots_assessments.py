@@ -513,7 +513,7 @@ def test_a_milestone_outside_the_pilot_or_unreadable_is_a_field_error(
     with pytest.raises(InvalidInput) as refused:
         pilot_update_milestones(actor=agency_user, pilot=pilot, milestones=[milestone])
 
-    assert next(iter(refused.value.fields)).startswith("milestones[0].")
+    assert next(iter(refused.value.fields)).startswith("milestones.0.")
     pilot.refresh_from_db()
     assert pilot.milestones == []
 
