@@ -348,6 +348,10 @@ MilestoneFormSet = forms.formset_factory(MilestoneForm, extra=2, max_num=50, val
 
 
 class ConcludeForm(StyledForm):
+    """A pilot's outcome as its agency records it. ``trl_before``: the capability's maturity
+    when the pilot began, which a successful pilot does not lower; checked with the other
+    fields (checked after them, it showed in a second round, once the note was fixed)."""
+
     outcome = forms.ChoiceField(
         label=_("结果"),
         choices=[("validated", _("验证成功")), ("failed", _("验证未通过"))],
@@ -362,3 +366,19 @@ class ConcludeForm(StyledForm):
         label=_("结论说明"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args: Any, trl_before: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.trl_before = trl_before
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        before, after = self.trl_before, data.get("trl_after")
+        if data.get("outcome") != "validated" or before is None or not isinstance(after, int):
+            return data
+        if after < before:
+            self.add_error(
+                "trl_after",
+                _("验证成功时，验证后的成熟度不应低于验证前（%(n)s 级）。") % {"n": before},
+            )
+        return data

@@ -36,8 +36,9 @@ from portal.views.common import (
 )
 from portal.views.once import create_once, form_token
 from scenarios import selectors
-from scenarios.choices import NeedStatus, PilotStatus
+from scenarios.choices import NeedStatus, PilotStatus, ReviewDecision
 from scenarios.lifecycle import MATCHABLE_NEED_STATUSES, PUBLIC_NEED_STATUSES
+from scenarios.models import Review
 from scenarios.services import needs as need_services
 from scenarios.services import pilots as pilot_services
 
@@ -157,8 +158,18 @@ def need_edit(request: HttpRequest, ref: str) -> HttpResponse:
                 "jurisdictions": [need.agency.region_id],
                 "keep_region": need.region_id,
             },
+            extra_context=lambda need: {"returned_by": _return_of(need)},
         ),
     )
+
+
+def _return_of(need: Any) -> Review | None:
+    """The return a returned need waits on (committee, tier, who, when, why), for the top of
+    its page and of its edit form: only the trail, far down the page, said it."""
+    if need.status != NeedStatus.RETURNED:
+        return None
+    review = selectors.latest_review_of(need_ids=[need.pk]).get(need.pk)
+    return review if review is not None and review.decision == ReviewDecision.RETURNED else None
 
 
 @login_required
@@ -174,6 +185,7 @@ def need_page(request: HttpRequest, ref: str) -> HttpResponse:
         "nav": "workspace",
         "need": need,
         "trail": trail_of(request.user, need),
+        "returned_by": _return_of(need),
         "candidates": [
             (m, explanation, reviews.get((m.need_id, m.capability_id)))
             for m, explanation in zip(candidates, explain_all(candidates), strict=True)
@@ -377,15 +389,7 @@ def pilot_page(request: HttpRequest, pilot_id: int) -> HttpResponse:
             )
         return redirect("portal:agency-pilot", pilot_id=pilot.pk)
     elif request.method == "POST" and action == "conclude":
-        conclude = ConcludeForm(request.POST)
-        if conclude.is_valid():
-            data = conclude.cleaned_data
-            if data["outcome"] == "validated" and data["trl_after"] < pilot.trl_before:
-                conclude.add_error(
-                    "trl_after",
-                    _("验证成功时，验证后的成熟度不应低于验证前（%(n)s 级）。")
-                    % {"n": pilot.trl_before},
-                )
+        conclude = ConcludeForm(request.POST, trl_before=pilot.trl_before)
         if conclude.is_valid():
             data = conclude.cleaned_data
             try:

@@ -44,6 +44,8 @@ class VersionedEdit:
     done_url: Callable[[Any], str]
     # Extra arguments of the form for this item (e.g. the regions its owner may choose).
     form_kwargs: Callable[[Any], dict[str, Any]] = lambda _item: {}
+    # What else the page shows of the item (e.g. why a committee returned it).
+    extra_context: Callable[[Any], dict[str, Any]] = lambda _item: {}
 
 
 # Why an item cannot be edited now and what to do instead, by (kind, status).
@@ -94,7 +96,7 @@ def edit_with_version(request: HttpRequest, edit: VersionedEdit) -> HttpResponse
             },
         )
         context = {"nav": "workspace", "form": form, edit.name: item, "newer": None}
-        return render(request, edit.template, context)
+        return render(request, edit.template, context | edit.extra_context(item))
     if not item.is_editable:  # published or in review: say what to do instead
         messages.info(request, not_editable_message(edit.name, item.status))
         return redirect(edit.done_url(item))
@@ -124,7 +126,7 @@ def edit_with_version(request: HttpRequest, edit: VersionedEdit) -> HttpResponse
                 messages.success(request, gettext("已保存修改。"))
                 return redirect(edit.done_url(item))
     context = {"nav": "workspace", "form": form, edit.name: item, "newer": newer}
-    return render(request, edit.template, context)
+    return render(request, edit.template, context | edit.extra_context(item))
 
 
 def button_action(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

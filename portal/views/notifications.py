@@ -23,7 +23,7 @@ from portal.lists import ListPaginator
 from portal.views import firm as firm_views
 from portal.views.common import HtmxHttpRequest, button_action
 from scenarios import selectors
-from scenarios.lifecycle import PUBLIC_NEED_STATUSES
+from scenarios.lifecycle import MATCHABLE_NEED_STATUSES, PUBLIC_NEED_STATUSES
 
 
 @login_required
@@ -85,10 +85,14 @@ def destination(user: Actor, target_type: str, target_id: str) -> Destination:
             need = pilot.need if pilot is not None else None
             if pilot is not None and pilot.capability.firm_id in firm_ids:
                 return Destination(reverse("portal:firm-pilot", kwargs={"pilot_id": pilot.pk}))
+            if pilot is not None and pilot.need.agency_id in agency_ids:
+                # An approval or a refusal of the agency's proposal: the pilot's own page
+                # (its milestones and outcome, or why it was declined).
+                return Destination(reverse("portal:agency-pilot", kwargs={"pilot_id": pilot.pk}))
         else:
             need = matching_selectors.need_of_pair_review(user=user, pair_review_id=pk)
         if need is not None and need.agency_id in agency_ids:
-            return Destination(reverse("portal:agency-need", kwargs={"ref": need.ref}))
+            return Destination(_pair_url_for_agency(user, pk, need))
         if need is not None and firm_ids:
             return Destination(_pair_review_url_for_firm(user, pk, firm_ids))
         if need is not None and sits_on_committee_covering(user, need.region):
@@ -96,6 +100,19 @@ def destination(user: Actor, target_type: str, target_id: str) -> Destination:
     elif target_type == "accounts.organization" and pk in organization_ids(user, Role.FIRM_EDITOR):
         return Destination(reverse("portal:firm-home"))
     return Destination(reverse("portal:workspace"))
+
+
+def _pair_url_for_agency(user: Actor, pk: int, need: Any) -> str:
+    """A firm's answer on one of the agency's recommendations: the need's page at that
+    firm's card, where it is shortlisted (the card of the pair's current row), else at the
+    firms' answers; the top of a long page left the agency looking for it."""
+    url = reverse("portal:agency-need", kwargs={"ref": need.ref})
+    pair = matching_selectors.pair_of_review(pair_review_id=pk)
+    if pair is not None and need.status in MATCHABLE_NEED_STATUSES:  # the page shows cards
+        for match in matching_selectors.candidates_of_need(user=user, need_id=need.pk):
+            if match.capability_id == pair[1]:
+                return f"{url}#match-{match.pk}"
+    return f"{url}#need-interest"
 
 
 def _committee_url(user: Actor, target_type: str, pk: int, need: Any) -> str:
