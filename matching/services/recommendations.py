@@ -8,6 +8,7 @@ audited and notifies the other side. Decisions live in ``PairReview`` rows keyed
 
 from contextvars import ContextVar
 from datetime import date
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -24,7 +25,6 @@ from matching.models import FirmResponse, Match, NeedCurrentRun, PairDecision, P
 from scenarios import selectors as scenario_selectors
 from scenarios.choices import PilotStatus
 from scenarios.lifecycle import MATCHABLE_NEED_STATUSES
-from scenarios.models import Pilot
 from scenarios.notifications import notify_deciders
 from scenarios.services.common import check_version
 from scenarios.services.pilots import open_pilot_of_pair, pilot_proposal_decide, pilot_start
@@ -176,7 +176,7 @@ def firm_declined_pair(need_id: int, capability_id: int) -> str | None:
 _deciding_pair: ContextVar[bool] = ContextVar("deciding_pair", default=False)
 
 
-def settle_pair_on_pilot(pilot: Pilot, actor: Actor) -> None:
+def settle_pair_on_pilot(pilot: Any, actor: Actor) -> None:
     """A pilot started on a pair by another way than the pair's approval (a committee's
     direct start, an agency's proposal approved): the pair's pending review is approved
     with it. It stayed pending, so the committee could still "reject" a pair whose pilot

@@ -22,9 +22,12 @@ MAX_KEYWORDS = 20
 MAX_KEYWORD_LENGTH = 32
 
 
-class Versioned(Protocol):
-    pk: Any
+class HasVersion(Protocol):
     version: int
+
+
+class Versioned(HasVersion, Protocol):
+    pk: Any
     status: str
 
 
@@ -129,7 +132,7 @@ def new_ref(prefix: str) -> str:
     return f"{prefix}-{timezone.localdate():%Y%m%d}-{secrets.token_hex(3).upper()}"
 
 
-def check_version(obj: Versioned, expected_version: int | None) -> None:
+def check_version(obj: HasVersion, expected_version: int | None) -> None:
     """Refuse a write made against an older version of ``obj`` (HTTP 412)."""
     if expected_version is not None and expected_version != obj.version:
         raise StaleVersion(

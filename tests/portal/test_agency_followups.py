@@ -170,6 +170,7 @@ def test_a_firms_interest_notice_opens_the_need_page_at_the_firms_card(matched, 
         .order_by("-rank")
         .first()
     )
+    assert match is not None
     pair_respond(
         actor=factories.member(match.capability.firm, "firm_editor"), match=match, interested=True
     )
@@ -191,6 +192,7 @@ def test_an_answer_on_a_need_no_longer_matched_opens_the_firms_answers(matched, 
     # given a firm's answer, and the need closed since
     need = matched["needs"][0]
     match = Match.objects.current().filter(need=need, recommended=True).first()
+    assert match is not None
     pair_respond(
         actor=factories.member(match.capability.firm, "firm_editor"), match=match, interested=True
     )
