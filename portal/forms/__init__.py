@@ -6,10 +6,22 @@ from typing import Any, TypeVar, cast
 
 from django import forms
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
-from core.errors import DomainError
+from core.errors import DomainError, StaleVersion
 
 T = TypeVar("T")
+
+
+def service_message(exc: DomainError) -> str:
+    """A service's refusal as a page says it: a stale version in words, not version numbers
+    (the API's message names them for clients; a person sees the page drawn afresh)."""
+    if isinstance(exc, StaleVersion):
+        return _(
+            "这一条在您打开页面之后已被修改（同事或您在另一个窗口所改），"
+            "页面已显示最新内容，请核对后再操作。"
+        )
+    return str(exc.message)
 
 
 def apply_service_errors(
@@ -28,7 +40,7 @@ def apply_service_errors(
                 unplaced.append(message)
     if unplaced or not exc.fields:
         # The summary once, then the field messages it does not already say.
-        summary = str(exc.message)
+        summary = service_message(exc)
         said = [m for m in dict.fromkeys(unplaced) if str(m).rstrip("。；") not in summary]
         form.add_error(None, messages_line([summary, *said]))
 

@@ -20,7 +20,7 @@ from core.errors import DomainError, InvalidInput
 from matching import selectors as matching_selectors
 from matching.services.recommendations import pair_shortlist
 from portal.explain import explain_all
-from portal.forms import apply_service_errors
+from portal.forms import apply_service_errors, service_message
 from portal.forms.committee import ConcludeForm, MilestoneFormSet
 from portal.forms.items import NeedForm
 from portal.lists import ListPaginator
@@ -230,7 +230,7 @@ def _act(request: HttpRequest, ref: str, call: Any, done: Any) -> HttpResponse:
     try:
         call(need)
     except DomainError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, service_message(exc))
     else:
         messages.success(request, done(before) if callable(done) else done)
     return redirect("portal:agency-need", ref=need.ref)
@@ -286,7 +286,7 @@ def need_copy(request: HttpRequest, ref: str) -> HttpResponse:
     try:
         copy = need_services.need_copy(actor=request.user, need=need)
     except DomainError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, service_message(exc))
         return redirect("portal:agency-need", ref=need.ref)
     messages.success(
         request, _("已复制为新草稿（%(ref)s）。修改后可提交审核。") % {"ref": copy.ref}
@@ -311,7 +311,7 @@ def shortlist(request: HtmxHttpRequest, match_id: int) -> HttpResponse:
                 pairs=[(match.need_id, match.capability_id)]
             ).get((match.need_id, match.capability_id))
             return _shortlist_card(request, match, current, error=exc.message)
-        messages.error(request, exc.message)
+        messages.error(request, service_message(exc))
         return redirect("portal:agency-need", ref=match.need.ref)
     if request.htmx:
         return _shortlist_card(request, match, review)
@@ -373,7 +373,7 @@ def pilot_page(request: HttpRequest, pilot_id: int) -> HttpResponse:
                     expected_version=posted_version(request),
                 )
             except DomainError as exc:
-                messages.error(request, exc.message)
+                messages.error(request, service_message(exc))
                 _mark_milestone_rows(kept, exc)
             else:
                 messages.success(request, _("里程碑已保存。"))

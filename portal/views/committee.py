@@ -25,7 +25,7 @@ from core.errors import DomainError, InvalidTransition, StaleVersion
 from matching import selectors as matching_selectors
 from matching.services.recommendations import pair_decide
 from portal.explain import explain_all
-from portal.forms import apply_service_errors
+from portal.forms import apply_service_errors, service_message
 from portal.forms.committee import (
     FirmActionForm,
     PairDecisionForm,
@@ -267,7 +267,7 @@ def need_decide(request: HttpRequest, ref: str) -> HttpResponse:
                     return redirect("portal:committee-home")
                 return redirect("portal:committee-need", ref=need.ref)
             if isinstance(exc, InvalidTransition):
-                messages.error(request, exc.message)
+                messages.error(request, service_message(exc))
                 return redirect("portal:committee-need", ref=need.ref)
             apply_service_errors(form, exc)  # what was typed stays, the reason beside it
             need = _need_or_404(request, ref)  # a stale save shows the newer version
@@ -836,7 +836,7 @@ def pilot_confirm(request: HttpRequest, pilot_id: int) -> HttpResponse:
     try:
         pilot_services.pilot_confirm_outcome(actor=request.user, pilot=pilot)
     except DomainError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, service_message(exc))
     else:
         messages.success(request, _("已确认验证结论。"))
     return redirect(reverse("portal:committee-pilots") + f"?status={pilot.status}")
@@ -858,7 +858,7 @@ def pilot_recognize(request: HttpRequest, pilot_id: int) -> HttpResponse:
                 best_practice=form.cleaned_data["best_practice"],
             )
         except DomainError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, service_message(exc))
             return redirect(reverse("portal:committee-pilots") + f"?status={pilot.status}")
         else:
             messages.success(request, _("已记录推荐。"))

@@ -25,7 +25,7 @@ from matching import selectors as matching_selectors
 from matching.models import FirmResponse
 from matching.services.recommendations import pair_respond
 from portal.explain import explain, explain_all
-from portal.forms import StyledForm, apply_service_errors
+from portal.forms import StyledForm, apply_service_errors, service_message
 from portal.forms.items import CapabilityForm
 from portal.lists import ListPaginator
 from portal.views.common import (
@@ -219,7 +219,7 @@ def _act(
     try:
         result = call(capability)
     except DomainError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, service_message(exc))
     else:
         messages.success(request, done(result) if callable(done) else done)
     return redirect("portal:firm-capability", ref=capability.ref)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from accounts.models import Organization
 from accounts.roles import committees_of, is_platform_admin
 from core.errors import DomainError
-from portal.forms import StyledForm, apply_service_errors, set_choices
+from portal.forms import StyledForm, apply_service_errors, service_message, set_choices
 from portal.views.committee import tabs_context
 from portal.views.common import button_action
 from scenarios import selectors
@@ -207,7 +207,7 @@ def import_job_confirm(request: HttpRequest, job_id: int) -> HttpResponse:
     try:
         new = import_services.import_job_confirm(actor=request.user, job=job)
     except DomainError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, service_message(exc))
         return redirect("portal:import-job", job_id=job.pk)
     messages.success(request, _("开始导入 %(name)s。") % {"name": job.filename})
     return redirect("portal:import-job", job_id=new.pk)

@@ -22,6 +22,7 @@ from matching import selectors as matching_selectors
 from matching.models import FINISHED_STATUSES, RunScope
 from matching.services import runs as run_services
 from matching.services.runs import run_progress
+from portal.forms import service_message
 from portal.lists import ListPaginator
 from portal.views.committee import tabs_context
 from portal.views.common import button_action
@@ -209,7 +210,7 @@ def run_start(request: HttpRequest) -> HttpResponse:
     try:
         run = run_services.match_run_request(scope=scope, object_id=object_id, actor=request.user)
     except DomainError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, service_message(exc))
         return redirect(back)
     messages.success(request, _("已发起匹配批次 #%(id)s。") % {"id": run.pk})
     return redirect("portal:run-detail", run_id=run.pk)
@@ -222,7 +223,7 @@ def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
     try:
         run_services.match_run_cancel(run_id=run.pk, actor=request.user)
     except DomainError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, service_message(exc))
     else:
         messages.success(request, _("已取消批次 #%(id)s。") % {"id": run.pk})
     return redirect("portal:run-detail", run_id=run.pk)

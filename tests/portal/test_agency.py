@@ -178,6 +178,9 @@ def test_withdraw_with_an_old_version_is_refused(agency_client, agency, agency_u
     need.refresh_from_db()
     assert need.status == "draft"
     assert "alert-danger" in page(response)
+    # in words a person reads, not the version numbers the API gives clients
+    assert "这一条在您打开页面之后已被修改" in page(response)
+    assert "请求版本" not in page(response)
 
 
 def test_another_agency_cannot_see_or_touch_the_need(agency):

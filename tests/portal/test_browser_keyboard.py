@@ -81,3 +81,40 @@ def test_back_after_saving_a_new_need_then_save_again_creates_no_second_one(
     assert ScenarioNeed.objects.filter(agency=agency).count() == 1
     assert f"这份表单已保存为 {need.ref}" in page.inner_text("#main")
     assert visitor.close() == []
+
+
+def test_a_double_tap_on_the_shortlist_button_shortlists_once(live_server, browser, reference):
+    """The swap put 移出入围 under the finger before the second tap of a double tap
+    landed: the pair was shortlisted and taken off again."""
+    from matching.models import Match, PairReview
+    from scenarios.services.capabilities import capability_submit
+    from tests.portal.test_browser_agency_phone import published_need, signed_in_agency
+    from tests.scenarios.helpers import make_capability
+
+    agency, user, visitor = signed_in_agency(browser, live_server.url, "double-tap")
+    need = published_need(agency, user)
+    firm = factories.FirmFactory.create(region=Region.objects.get(code="360111"))
+    capability = capability_submit(actor=None, capability=make_capability(firm))
+    factories.shortlisted_pair(need, capability)
+    PairReview.objects.filter(need=need).update(shortlisted=False)
+    match = Match.objects.get(need=need, capability=capability)
+    page = visitor.open(f"/workspace/agency/needs/{need.ref}/", "double-tap-need")
+    button = page.locator(f"#shortlist-{match.pk}").get_by_role("button", name="加入入围名单")
+    box = button.bounding_box()
+    # Where the old button and the new one overlap (a thumb is wider than a pointer).
+    x, y = box["x"] + box["width"] - 4, box["y"] + box["height"] / 2
+
+    page.mouse.click(x, y)
+    removal = page.locator(f"#shortlist-{match.pk}").get_by_role("button", name="移出入围")
+    removal.wait_for()
+    after = removal.bounding_box()
+    assert after["x"] <= x <= after["x"] + after["width"], (x, after)  # under the finger
+    page.mouse.click(x, y)  # the second tap, where the finger still is
+    page.wait_for_timeout(1200)
+
+    assert PairReview.objects.get(need=need).shortlisted
+    # once the card has settled, 移出入围 works as a deliberate tap
+    page.locator(f"#shortlist-{match.pk}").get_by_role("button", name="移出入围").click()
+    page.locator(f"#shortlist-{match.pk}").get_by_role("button", name="加入入围名单").wait_for()
+    assert not PairReview.objects.get(need=need).shortlisted
+    assert visitor.close() == []

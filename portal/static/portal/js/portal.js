@@ -33,6 +33,7 @@
      What was kept is dropped at the next load either way. The switch goes back to the
      address shown at the time (a list's filters, pushed there by htmx, included).
    - A create form's sent token comes back with the browser's Back (see restoreSentOnce).
+   - A shortlist card just swapped ignores taps for 0.7 s (a double tap undid the first).
    - A part of the page that htmx swaps while the focus is in it (a shortlist card's form)
      gets the focus back after the swap: on its error if it shows one, else on its first
      control; the focus fell to <body> and a keyboard user started again from the top. */
@@ -391,7 +392,24 @@
     var group = event.target.dataset && event.target.dataset.shareGroup;
     if (group && group !== "r") updateShares(group);
   });
+  // A second tap of a double tap landed on the button the swap had just put under the
+  // finger (加入入围名单 became 移出入围, and the pair was off the list again): a swapped
+  // card ignores taps for a moment.
+  document.addEventListener("click", function (event) {
+    var settling = event.target.closest && event.target.closest("[data-just-swapped]");
+    if (settling && event.target.closest("button, input[type=submit]")) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
   document.addEventListener("htmx:afterSwap", function (event) {
+    // outerHTML: the target is the card that left; its successor has the same id.
+    var id = ((event.detail && event.detail.target) || {}).id || "";
+    var card = /^shortlist-/.test(id) ? document.getElementById(id) : null;
+    if (card) {
+      card.setAttribute("data-just-swapped", "");
+      setTimeout(function () { card.removeAttribute("data-just-swapped"); }, 700);
+    }
     enhance(event.target);
     var more = document.getElementById("facet-more");
     if (filtersOpen && more) {
