@@ -28,6 +28,7 @@ from scenarios.models import Capability, ScenarioNeed
 from scenarios.services.capabilities import clean_list
 from scenarios.services.common import MAX_KEYWORD_LENGTH, MAX_KEYWORDS, clean_keywords
 from scenarios.services.needs import check_deadline
+from scenarios.services.policy import policy_current
 
 SPLIT_RE = re.compile(r"[;；,，、\n]+")
 # Technology readiness levels, as GB/T 22900 names them in short: a newcomer choosing a
@@ -224,12 +225,24 @@ class NeedForm(ItemForm):
         self.fields["title"].label = _("场景名称")
         self.fields["description"].label = _("场景描述")
         self.fields["description"].help_text = _("要解决的问题、应用场景和对技术的要求。")
+        # The line the review routing applies at submission, said where the budget is typed.
+        line = Decimal(policy_current().major_budget_threshold_cny) / 10_000
+        self.fields["is_major"].help_text = _(
+            "预算达到 %(line)s 万元及以上的需求，提交后自动列为重大场景，由省级工作委员会终审。"
+        ) % {"line": f"{line.normalize():,f}"}
         set_choices(self, "region", home_region_choices(jurisdictions, keep_region))
         if agencies and len(agencies) > 1:
             set_choices(self, "agency", [(str(pk), name) for pk, name in agencies])
             self.fields["agency"].required = True
         else:
             del self.fields["agency"]
+
+    def clean_budget_wan(self) -> Any:
+        # Decimal reads "1e3" as 1000: an amount in 万元 is written in digits.
+        raw = str(self.data.get(self.add_prefix("budget_wan"), ""))
+        if re.search(r"[eE]", raw):
+            raise ValidationError(self.fields["budget_wan"].error_messages["invalid"])
+        return self.cleaned_data.get("budget_wan")
 
     def clean_deadline(self) -> Any:
         deadline = self.cleaned_data.get("deadline")

@@ -778,3 +778,16 @@ def test_the_platforms_notes_in_the_trail_are_in_the_readers_language(
     assert "The budget reaches the major-scenario line" not in chinese
     assert "The budget reaches the major-scenario line (CNY 100 × 10,000" in english
     assert "预算达到重大场景标准" not in english
+
+
+def test_a_budget_in_exponent_notation_is_refused_and_the_major_line_is_said(agency_client, agency):
+    """ "1e3" was read as 1,000 万元 and the need went to the province; nothing on the form
+    said where the major line lies."""
+    form = page(agency_client.get("/workspace/agency/needs/new/"))
+    assert "预算达到 500 万元及以上的需求，提交后自动列为重大场景" in form
+
+    response = agency_client.post("/workspace/agency/needs/new/", need_data(budget_wan="1e3"))
+
+    assert response.status_code == 200
+    assert "请输入金额（万元）" in page(response)
+    assert not ScenarioNeed.objects.filter(agency=agency).exists()
