@@ -42,6 +42,7 @@ from core.api.filters import query_parameters_check
 from core.api.parsers import SafeJSONParser
 from core.api.schema import DeclaredErrorsSchema, error_responses
 from core.api.throttles import LoginThrottle
+from core.errors import InvalidInput
 from core.lockout import locked_out
 
 # --- Serializers -------------------------------------------------------------------------
@@ -156,6 +157,31 @@ class ThrottledObtainAuthToken(ObtainAuthToken):
         LoginThrottle.refund(request)
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
+
+
+class TokenRevokeView(APIView):
+    """The calling token ends: a system that stops using the API (or fears the token was
+    seen) revokes it; the next ``POST /auth/token/`` makes a new one."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    schema = DeclaredErrorsSchema()
+
+    @extend_schema(
+        operation_id="auth_token_revoke",
+        summary="吊销本次请求所用的 API 令牌",
+        request=None,
+        responses={204: None, **error_responses(400, 401)},
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        query_parameters_check(request.query_params, known={"format"})
+        if not isinstance(request.auth, Token):
+            raise InvalidInput(
+                _("只能吊销以令牌（Authorization: Token …）发出的请求所用的令牌。"),
+                code="not_a_token",
+            )
+        request.auth.delete()
+        return Response(status=204)
 
 
 class AnonymousEndpoint(APIView):

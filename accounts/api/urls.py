@@ -7,6 +7,7 @@ from accounts.api import auth, invitations
 app_name = "accounts"
 urlpatterns = [
     path("auth/token/", auth.ThrottledObtainAuthToken.as_view(), name="auth-token"),
+    path("auth/token/revoke/", auth.TokenRevokeView.as_view(), name="auth-token-revoke"),
     path("auth/signup/firm/", auth.FirmSignupView.as_view(), name="auth-signup-firm"),
     path("auth/password-reset/", auth.PasswordResetView.as_view(), name="auth-password-reset"),
     path(

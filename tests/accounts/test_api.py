@@ -472,3 +472,27 @@ def test_a_token_request_with_an_overlong_username_is_refused_before_any_sign_in
     assert long_password.status_code == 400
     assert list(long_password.json()["fields"]) == ["password"]
     assert not AccessAttempt.objects.exists()
+
+
+def test_a_client_revokes_its_own_token(agency_user):
+    """Tokens never ended but with a password reset: a system retiring its integration (or
+    fearing its token was seen) had no way to end it."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    token = Token.objects.create(user=agency_user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert client.get("/api/v1/auth/me/").status_code == 200
+
+    revoked = client.post("/api/v1/auth/token/revoke/")
+
+    assert revoked.status_code == 204
+    assert client.get("/api/v1/auth/me/").status_code == 401
+    assert not Token.objects.filter(user=agency_user).exists()
+    # signed in otherwise (no token sent): nothing to revoke, said, not a silent 204
+    other = APIClient()
+    other.force_authenticate(agency_user)
+    refused = other.post("/api/v1/auth/token/revoke/")
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "not_a_token"
