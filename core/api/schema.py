@@ -60,8 +60,9 @@ class ApiAutoSchema(AutoSchema):
         if direction != "response":
             return bodies
         # Any request body over the upload limit is refused before the view runs
-        # (core.api.errors: 413 in the shared shape), whatever the view declares.
-        too_large = [413] if self.method in ("POST", "PATCH", "PUT") else []
+        # (core.api.errors: 413 in the shared shape), whatever the view declares; so is a
+        # body of a media type the operation does not parse (415).
+        too_large = [413, 415] if self.method in ("POST", "PATCH", "PUT") else []
         for code in [*self._error_codes(), *too_large]:
             if str(code) not in bodies:
                 bodies[str(code)] = self._get_response_for_code(

@@ -458,7 +458,8 @@ def test_the_portal_keeps_its_html_page_for_a_body_over_the_limit(settings):
     assert response["Content-Type"].startswith("text/html")
 
 
-def test_every_operation_taking_a_body_documents_the_413():
+@pytest.mark.parametrize("code", ["413", "415"])
+def test_every_operation_taking_a_body_documents_the_413_and_415(code):
     from drf_spectacular.generators import SchemaGenerator
 
     # given: the live schema
@@ -469,10 +470,11 @@ def test_every_operation_taking_a_body_documents_the_413():
         f"{method.upper()} {url}"
         for url, operations in schema["paths"].items()
         for method, operation in operations.items()
-        if method in ("post", "patch", "put") and "413" not in operation["responses"]
+        if method in ("post", "patch", "put") and code not in operation["responses"]
     ]
 
-    # then: a client reads the refusal of a body over the upload limit from the schema
+    # then: a client reads the refusal of a body over the upload limit, or of a media type
+    # the operation does not parse, from the schema
     assert undocumented == []
 
 
