@@ -11,7 +11,7 @@ from accounts.models import Committee, Invitation, Membership, Organization, Org
 from activity.models import AuditEvent, Notification
 from core.models import IdempotencyRecord
 from reference.models import IndustryChain, Region
-from scenarios.models import ScenarioNeed
+from scenarios.models import Assessment, ScenarioNeed
 from scenarios.services.setup import reference_load
 
 OLD_LAYOUT = [
@@ -329,5 +329,70 @@ def test_first_submission_is_read_from_the_trail(reference):
         )
         assert stored[needs[0].pk] == first
         assert stored[needs[1].pk] is None  # never submitted
+    finally:
+        migrate(latest())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_assessment_revisions_are_read_from_the_trail(reference):
+    agency = Organization.objects.create(
+        kind="agency", name="修改次数回填局", region=Region.objects.get(code="360102")
+    )
+    experts = [
+        User.objects.create_user(f"backfill-{n}", email=f"b{n}@example.cn", password="x-Pass-2026")
+        for n in range(2)
+    ]
+    try:
+        old = migrate([("scenarios", "0025_pilot_capability_title")])
+        old_need = old.get_model("scenarios", "ScenarioNeed")
+        old_assessment = old.get_model("scenarios", "Assessment")
+        old_audit = old.get_model("activity", "AuditEvent")
+        policy = old.get_model("scenarios", "PolicyVersion").objects.get(version=1)
+        need = old_need.objects.create(
+            ref="MIG-ASSESS-1",
+            title="迁移",
+            description="迁移测试",
+            category="livelihood",
+            validation_type="technology",
+            min_trl=5,
+            region_id="360102",
+            agency_id=agency.pk,
+            status="withdrawn",
+        )
+        changed, commented = (
+            old_assessment.objects.create(
+                need_id=need.pk,
+                expert_id=expert.pk,
+                policy_id=policy.pk,
+                scores={},
+                weighted_score=70,
+            )
+            for expert in experts
+        )
+        trail = [
+            (changed, "assessment.create", 70),
+            (changed, "assessment.update", 70),  # the comment alone
+            (changed, "assessment.update", 75),
+            (changed, "assessment.update", 80),
+            (commented, "assessment.create", 60),
+            (commented, "assessment.update", 60),
+        ]
+        events = [
+            old_audit.objects.create(
+                action=action,
+                target_type="scenarios.assessment",
+                target_id=str(assessment.pk),
+                data={"need": need.pk, "weighted_score": score, "policy": 1},
+            )
+            for assessment, action, score in trail
+        ]
+
+        migrate(latest())
+
+        now_changed = Assessment.objects.get(pk=changed.pk)
+        assert now_changed.revisions == 2
+        assert now_changed.revisions_under_criteria == 2
+        assert now_changed.revised_at == events[3].created_at
+        assert Assessment.objects.get(pk=commented.pk).revisions == 0
     finally:
         migrate(latest())

@@ -10,7 +10,10 @@ class Assessment(models.Model):
     """An expert's scores of a need against the policy's selection criteria (0-100 each).
 
     ``weighted_score`` is computed with the weights of ``policy``; the need's value score
-    is the mean over its assessments.
+    is the mean over its assessments. ``revisions`` counts the changes of the scores after
+    the first submission (after which the expert sees the panel), ``revised_at`` the last
+    one; ``revisions_under_criteria`` counts those since the expert last scored a new set
+    of criteria, which ``assessment_submit`` caps.
     """
 
     need = models.ForeignKey(
@@ -25,6 +28,11 @@ class Assessment(models.Model):
     scores = models.JSONField(_("各项评分"))
     weighted_score = models.FloatField(_("加权得分"))
     comment = models.TextField(_("评审意见"), max_length=2000, blank=True)
+    revisions = models.PositiveSmallIntegerField(_("修改次数"), default=0, editable=False)
+    revisions_under_criteria = models.PositiveSmallIntegerField(
+        _("本套标准下的修改次数"), default=0, editable=False
+    )
+    revised_at = models.DateTimeField(_("最后修改时间"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("评审时间"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

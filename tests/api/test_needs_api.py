@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from activity.models import AuditEvent
 from scenarios.models import Capability, ScenarioNeed
+from scenarios.services.assessments import MAX_REVISIONS
+from scenarios.services.needs import need_submit
 from scenarios.services.policy import policy_update
 from scenarios.services.reviews import review_decide
 from tests import factories
@@ -406,3 +408,28 @@ def test_a_client_sending_back_the_platforms_major_mark_with_a_lower_budget_unma
         format="json",
     )
     assert (r.json()["is_major"], r.json()["major_by_budget"]) == (True, False)
+
+
+def test_need_api_assess_past_the_allowed_changes_is_a_409_that_says_why(api, agency, agency_user):
+    # given: an expert who submitted scores and changed them as often as allowed
+    need = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+    expert = factories.member(factories.ExpertInstitutionFactory.create(), "expert")
+    keys = ["tech_advancement", "demonstration", "industry_pull", "replicability", "feasibility"]
+    client = api.as_user(expert)
+    for value in range(50, 50 + MAX_REVISIONS + 1):
+        r = client.post(
+            f"/api/v1/needs/{need.pk}/assess/",
+            {"scores": dict.fromkeys(keys, value)},
+            format="json",
+        )
+        assert r.status_code == 200, r.json()
+
+    # when: one more change
+    r = client.post(
+        f"/api/v1/needs/{need.pk}/assess/", {"scores": dict.fromkeys(keys, 99)}, format="json"
+    )
+
+    # then: a conflict whose detail states the rule
+    assert r.status_code == 409
+    assert r.json()["code"] == "revisions_used_up"
+    assert f"最多可修改 {MAX_REVISIONS} 次" in r.json()["detail"]

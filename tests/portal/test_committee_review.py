@@ -361,6 +361,41 @@ def test_the_committee_reads_each_experts_scores_and_comment_on_the_need(
     assert 'data-label="技术先进性"' in table  # a phone reads each score beside its criterion
 
 
+def test_the_committee_sees_which_experts_changed_their_scores_after_the_panel_and_when(
+    in_review, county_reviewer
+):
+    # Given one expert who changed the scores after submitting (so after seeing the panel),
+    # and one who did not
+    scores = {
+        "tech_advancement": 90,
+        "demonstration": 80,
+        "industry_pull": 70,
+        "replicability": 60,
+        "feasibility": 100,
+    }
+    changed, kept = (
+        factories.member(factories.ExpertInstitutionFactory.create(), "expert") for _ in "ab"
+    )
+    assessment_submit(actor=kept, need=in_review, scores=scores)
+    assessment_submit(actor=changed, need=in_review, scores=scores)
+    revised = assessment_submit(
+        actor=changed, need=in_review, scores={**scores, "demonstration": 60}
+    )
+
+    # When the committee opens the need
+    html = signed_in(county_reviewer).get(f"/workspace/committee/needs/{in_review.ref}/")
+
+    # Then the changed row says how often and when, with the version each scored under
+    table = html.content.decode().split("panel-scores")[1].split("</table>")[0]
+    rows = {row.split("</th>")[0]: row for row in table.split("<tr>")[2:]}
+    changed_row = next(r for head, r in rows.items() if changed.get_username() in head)
+    kept_row = next(r for head, r in rows.items() if kept.get_username() in head)
+    local = timezone.localtime(revised.revised_at)
+    assert f"已修改 1 次，最后于 {local.year}年{local.month}月{local.day}日" in changed_row
+    assert "已修改" not in kept_row
+    assert "第 1 版" in kept_row
+
+
 def test_the_decision_options_are_actions_not_the_statuses_they_lead_to(in_review, county_reviewer):
     # When the need's page is drawn in English
     client = signed_in(county_reviewer)
