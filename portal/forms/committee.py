@@ -306,8 +306,15 @@ class AssessmentForm(StyledForm):
                 help_text=criterion_description(criterion),
                 min_value=0,
                 max_value=100,
-                max_digits=5,
+                # No count of digits: 100 bounds the whole part, and "85.123456" was told
+                # "no more than 5 digits" where the rule is one decimal place.
+                max_digits=None,
                 decimal_places=1,
+                error_messages={
+                    "min_value": _("每项评分必须是0到100之间的数。"),
+                    "max_value": _("每项评分必须是0到100之间的数。"),
+                    "max_decimal_places": _("每项评分最多保留 1 位小数。"),
+                },
                 widget=forms.NumberInput(
                     attrs={"class": "form-control", "step": "0.1", "min": "0", "max": "100"}
                 ),
@@ -319,7 +326,9 @@ class AssessmentForm(StyledForm):
         return f"score_{criterion['key']}"
 
     def scores(self) -> dict[str, float]:
-        return {c["key"]: float(self.cleaned_data[self.field_name(c)]) for c in self.criteria}
+        # "-0" is 0, not -0.0 (shown back as "-0.0").
+        values = {c["key"]: float(self.cleaned_data[self.field_name(c)]) for c in self.criteria}
+        return {k: abs(v) if v == 0 else v for k, v in values.items()}
 
 
 class MilestoneForm(StyledForm):

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from accounts.choices import Role
 from accounts.roles import memberships
 from core.errors import DomainError
+from core.words import listing
 from portal.forms import apply_service_errors
 from portal.forms.committee import AssessmentForm
 from portal.labels import criterion_name
@@ -23,7 +24,12 @@ from portal.views.common import not_your_page
 from scenarios import selectors
 from scenarios.lifecycle import ASSESSABLE_NEED_STATUSES
 from scenarios.models.needs import SCORE_SHOWN_FROM_EXPERTS
-from scenarios.services.assessments import assessment_submit
+from scenarios.services.assessments import (
+    MAX_REVISIONS,
+    assessment_submit,
+    needs_new_scores,
+    revisions_left,
+)
 from scenarios.services.policy import policy_current
 
 # A score this far (0–100 points) from the panel's mean is marked as a divergence.
@@ -48,16 +54,30 @@ def home(request: HttpRequest) -> HttpResponse:
     page = ListPaginator(selectors.needs_to_assess(user=request.user), 30).get_page(
         request.GET.get("page")
     )
-    mine = list(selectors.assessments_of(expert=request.user)[:50])
-    context = {"nav": "workspace", "page": page, "needs": list(page.object_list), "mine": mine}
+    policy = policy_current()
+    # (assessment, whether the policy's criteria changed since: a new score is asked for)
+    mine = [
+        (a, needs_new_scores(a, policy)) for a in selectors.assessments_of(expert=request.user)[:50]
+    ]
+    context = {
+        "nav": "workspace",
+        "page": page,
+        "needs": list(page.object_list),
+        "mine": mine,
+        "policy": policy,
+    }
     return render(request, "portal/expert/home.html", context)
 
 
-# The other experts' mean, lowest and highest scores and the panel's overall mean show only
-# when at least this many others scored: with fewer, each would give away a colleague's own
-# scores (with one other, their "mean" is their score; with two, my own score and the
-# panel's mean narrow theirs down).
+# The other experts' mean, the panel's overall mean and whether the need is high value show
+# only when at least this many others scored: with fewer, each would give away a colleague's
+# own scores (with one other, their "mean" is their score; with two, my own score and the
+# panel's mean narrow theirs down; the 高价值 line tells on which side of it the panel's
+# mean lies).
 PANEL_MIN_OTHERS = SCORE_SHOWN_FROM_EXPERTS - 1  # one's own score and three others'
+# Their lowest and highest scores show from one more: with three others, the mean, the
+# lowest and the highest are all three scores.
+PANEL_RANGE_MIN_OTHERS = PANEL_MIN_OTHERS + 1
 
 
 @dataclass(frozen=True)
@@ -93,6 +113,7 @@ def _panel(criteria: list[dict[str, Any]], others: list[Any], me: Any) -> list[P
     for c in criteria:
         values = [v for a in others if (v := _score(a, c["key"])) is not None]
         shown = len(values) >= PANEL_MIN_OTHERS
+        ranged = len(values) >= PANEL_RANGE_MIN_OTHERS
         rows.append(
             PanelRow(
                 key=c["key"],
@@ -100,17 +121,35 @@ def _panel(criteria: list[dict[str, Any]], others: list[Any], me: Any) -> list[P
                 weight_share=float(c["weight"]) / total,
                 mine=_score(me, c["key"]),
                 others_mean=mean(values) if shown else None,
-                low=min(values) if shown else None,
-                high=max(values) if shown else None,
+                low=min(values) if ranged else None,
+                high=max(values) if ranged else None,
             )
         )
     return rows
 
 
+def _versions_note(me: Any, policy: Any) -> dict[str, Any] | None:
+    """How the current policy differs from the one the expert scored under, for the page to
+    say what counts: None when it is the same version. ``rescore``: other criteria (the
+    added and dropped ones named); else ``reweighted``: the same criteria, other weights."""
+    if me is None or me.policy_id == policy.pk:
+        return None
+    old = {c["key"]: c for c in me.policy.selection_criteria}
+    new = {c["key"]: c for c in policy.selection_criteria}
+    rescore = needs_new_scores(me, policy)
+    return {
+        "rescore": rescore,
+        "added": listing(criterion_name(c) for k, c in new.items() if k not in old),
+        "dropped": listing(criterion_name(c) for k, c in old.items() if k not in new),
+        "reweighted": not rescore
+        and any(float(new[k]["weight"]) != float(old[k]["weight"]) for k in new),
+    }
+
+
 @_expert_page
 @require_http_methods(["GET", "POST"])
 def need_page(request: HttpRequest, ref: str) -> HttpResponse:
-    need = selectors.need_list_for_user(user=request.user).filter(ref=ref).first()
+    need = selectors.needs_of_expert(user=request.user).filter(ref=ref).first()
     if need is None:
         raise Http404
     policy = policy_current()
@@ -125,7 +164,14 @@ def need_page(request: HttpRequest, ref: str) -> HttpResponse:
             for c in criteria
             if isinstance(me.scores, dict)
         } | {"comment": me.comment}
+    left = revisions_left(me, policy) if me is not None else None
     form = AssessmentForm(request.POST or None, criteria=criteria, initial=initial)
+    if left == 0:
+        # The scores can no longer change: shown as they are, the comment still editable.
+        # Read only, not disabled, so that a stale tab's new scores reach the service and
+        # are refused in place rather than silently dropped.
+        for c in criteria:
+            form.fields[AssessmentForm.field_name(c)].widget.attrs["readonly"] = True
     if request.method == "POST" and form.is_valid():
         try:
             assessment_submit(
@@ -140,21 +186,36 @@ def need_page(request: HttpRequest, ref: str) -> HttpResponse:
             messages.success(request, _("评分已保存。下方是专家组的评分对照。"))
             return redirect("portal:expert-need", ref=need.ref)
     total = sum(float(c["weight"]) for c in criteria) or 1.0
+    scored = set(me.scores) if me is not None and isinstance(me.scores, dict) else set()
     context = {
         "nav": "workspace",
         "need": need,
         "policy": policy,
         "form": form,
+        # (field, weight share, a criterion new since my scores)
         "fields": [
-            (form[AssessmentForm.field_name(c)], float(c["weight"]) / total) for c in criteria
+            (
+                form[AssessmentForm.field_name(c)],
+                float(c["weight"]) / total,
+                me is not None and c["key"] not in scored,
+            )
+            for c in criteria
         ],
         "assessable": need.status in ASSESSABLE_NEED_STATUSES,
         "me": me,
-        # The panel is shown only after I have scored, so it cannot anchor my scores.
-        "panel": _panel(criteria, others, me) if me is not None else None,
+        # The panel is shown only after I have scored, so it cannot anchor my first scores
+        # (later changes are capped and shown to the committee). It compares the criteria I
+        # scored, under the weights of my version, as my weighted score does.
+        "panel": _panel(list(me.policy.selection_criteria), others, me) if me is not None else None,
+        "versions": _versions_note(me, policy),
         "others": len(others),
         "panel_shown": len(others) >= PANEL_MIN_OTHERS,
+        "range_shown": len(others) >= PANEL_RANGE_MIN_OTHERS,
         "panel_min": PANEL_MIN_OTHERS,
+        "range_min": PANEL_RANGE_MIN_OTHERS,
         "divergence": DIVERGENCE_POINTS,
+        "revisions_left": left,
+        "max_revisions": MAX_REVISIONS,
+        "public_from": SCORE_SHOWN_FROM_EXPERTS,
     }
     return render(request, "portal/expert/need.html", context)
