@@ -10,8 +10,6 @@ from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import (
-    BooleanField,
-    Case,
     Count,
     Exists,
     F,
@@ -22,7 +20,6 @@ from django.db.models import (
     QuerySet,
     Sum,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce, Least
 
@@ -46,13 +43,11 @@ from scenarios.choices import (
     ReviewDecision,
 )
 from scenarios.lifecycle import (
-    ASSESSABLE_NEED_STATUSES,
     MATCHABLE_NEED_STATUSES,
     NOT_YET_SUBMITTED,
     PUBLIC_NEED_STATUSES,
 )
 from scenarios.models import (
-    Assessment,
     Capability,
     ImportJob,
     NegativeListEntry,
@@ -274,54 +269,6 @@ def latest_reason_of(*, capabilities: list[Capability]) -> dict[int, str]:
     return reasons
 
 
-def _criteria_keys(criteria: Any) -> frozenset[str]:
-    items = criteria if isinstance(criteria, list) else []
-    return frozenset(str(c.get("key")) for c in items if isinstance(c, dict))
-
-
-def policies_with_current_criteria() -> list[int]:
-    """Ids of the policy versions that ask for the same criteria as the current one: an
-    assessment under any other needs new scores (one query; versions are few)."""
-    versions = list(
-        PolicyVersion.objects.order_by("-version").values_list("pk", "selection_criteria")
-    )
-    if not versions:
-        return []
-    current = _criteria_keys(versions[0][1])
-    return [pk for pk, criteria in versions if _criteria_keys(criteria) == current]
-
-
-def needs_to_assess(*, user: Actor) -> QuerySet[ScenarioNeed]:
-    """Needs an expert may score (in review or published), those waiting for this expert's
-    scores first: not scored yet, then scored under criteria the policy has since changed
-    (``scored`` but not ``scored_current``), then scored. Within each, needs in review (the
-    committee waits for the panel) before published ones, the fewest experts' scores first.
-    """
-    mine = Assessment.objects.filter(need_id=OuterRef("pk"), expert_id=user.pk or 0)
-    current = mine.filter(policy_id__in=policies_with_current_criteria())
-    return (
-        need_queryset()
-        .filter(status__in=ASSESSABLE_NEED_STATUSES)
-        .annotate(
-            scored=Exists(mine),
-            scored_current=Exists(current),
-            published=Case(
-                When(status=NeedStatus.IN_REVIEW, then=Value(False)),
-                default=Value(True),
-                output_field=BooleanField(),
-            ),
-        )
-        .order_by("scored_current", "scored", "published", "assessment_count", "id")
-    )
-
-
-def needs_of_expert(*, user: Actor) -> QuerySet[ScenarioNeed]:
-    """The needs an expert's pages open: the ones the user may see, and every need the user
-    scored, whatever its status since (returned, rejected, withdrawn: read only)."""
-    scored = Assessment.objects.filter(need_id=OuterRef("pk"), expert_id=user.pk or 0)
-    return need_list_for_user(user=user) | need_queryset().filter(Exists(scored))
-
-
 def review_queue_page(*, user: Actor) -> QuerySet[Review]:
     """The review queue as the committee page shows it: each need with its region, agency
     and chains loaded, oldest waiting first."""
@@ -404,20 +351,6 @@ def pilots_supervised_by(*, user: Actor) -> QuerySet[Pilot]:
     return Pilot.objects.select_related("need__agency", "need__region", "capability__firm").filter(
         _committee_region_q(user, "need__region")
     )
-
-
-def assessments_of(*, expert: Actor) -> QuerySet[Assessment]:
-    """The expert's own assessments, newest first."""
-    return (
-        Assessment.objects.filter(expert_id=expert.pk or 0)
-        .select_related("need", "policy")
-        .order_by("-updated_at", "-id")
-    )
-
-
-def panel_of_need(*, need: ScenarioNeed) -> QuerySet[Assessment]:
-    """Every expert's assessment of the need (what the panel scored), with its expert."""
-    return Assessment.objects.filter(need=need).select_related("policy", "expert").order_by("id")
 
 
 def need_labels(*, need_ids: list[int]) -> dict[int, tuple[str, str, str]]:

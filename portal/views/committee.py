@@ -39,7 +39,7 @@ from portal.lists import ListPaginator
 from portal.panel import panel_table
 from portal.stale import need_not_waiting, pair_not_waiting
 from portal.views.common import button_action, not_your_page, trail_of
-from scenarios import selectors
+from scenarios import assessment_selectors, selectors
 from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus, ReviewDecision
 from scenarios.services import capabilities as capability_services
 from scenarios.services import firms as firm_services
@@ -222,7 +222,7 @@ def _need_page(request: HttpRequest, need: Any, form: Any = None) -> HttpRespons
     candidates = matching_selectors.candidates_of_need(user=request.user, need_id=need.pk)
     reviews = list(selectors.reviews_of_need(need=need))
     pending = _pending_mine(request, need)
-    panel = list(selectors.panel_of_need(need=need))
+    panel = list(assessment_selectors.panel_of_need(need=need))
     panel_criteria, panel_rows = panel_table(panel)
     context = tabs_context(request, "queue", reverse("portal:committee-need", args=[need.ref])) | {
         "need": need,

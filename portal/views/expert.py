@@ -21,7 +21,7 @@ from portal.forms.committee import AssessmentForm
 from portal.labels import criterion_name
 from portal.lists import ListPaginator
 from portal.views.common import not_your_page
-from scenarios import selectors
+from scenarios import assessment_selectors
 from scenarios.lifecycle import ASSESSABLE_NEED_STATUSES
 from scenarios.models.needs import SCORE_SHOWN_FROM_EXPERTS
 from scenarios.services.assessments import (
@@ -51,13 +51,14 @@ def _expert_page(view: Any) -> Any:
 @_expert_page
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    page = ListPaginator(selectors.needs_to_assess(user=request.user), 30).get_page(
+    page = ListPaginator(assessment_selectors.needs_to_assess(user=request.user), 30).get_page(
         request.GET.get("page")
     )
     policy = policy_current()
     # (assessment, whether the policy's criteria changed since: a new score is asked for)
     mine = [
-        (a, needs_new_scores(a, policy)) for a in selectors.assessments_of(expert=request.user)[:50]
+        (a, needs_new_scores(a, policy))
+        for a in assessment_selectors.assessments_of(expert=request.user)[:50]
     ]
     context = {
         "nav": "workspace",
@@ -149,12 +150,12 @@ def _versions_note(me: Any, policy: Any) -> dict[str, Any] | None:
 @_expert_page
 @require_http_methods(["GET", "POST"])
 def need_page(request: HttpRequest, ref: str) -> HttpResponse:
-    need = selectors.needs_of_expert(user=request.user).filter(ref=ref).first()
+    need = assessment_selectors.needs_of_expert(user=request.user).filter(ref=ref).first()
     if need is None:
         raise Http404
     policy = policy_current()
     criteria = list(policy.selection_criteria)
-    panel = list(selectors.panel_of_need(need=need))
+    panel = list(assessment_selectors.panel_of_need(need=need))
     me = next((a for a in panel if a.expert_id == request.user.pk), None)
     others = [a for a in panel if a.expert_id != request.user.pk]
     initial: dict[str, Any] = {}
