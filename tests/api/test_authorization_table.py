@@ -124,6 +124,9 @@ TABLE: dict[str, Op] = {
             "region_code": "360102",
         },
     ),
+    # Signed in without a token (the harness authenticates directly): nothing to revoke, a
+    # 400 saying so; tests/accounts/test_api.py revokes a real token.
+    "auth_token_revoke": Op("401  400  400  400  400  400  400  400  400  400  400"),
     "auth_token": Op(
         "200  200  200  200  200  200  200  200  200  200  200",
         body=lambda w: {"username": w.user("agency").username, "password": "pw-for-tests-2026"},
