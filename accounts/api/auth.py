@@ -37,6 +37,7 @@ from core.api.fields import (
     Serializer,
     StrictInputMixin,
     StringField,
+    reject_body_fields,
 )
 from core.api.filters import query_parameters_check
 from core.api.parsers import SafeJSONParser
@@ -175,6 +176,7 @@ class TokenRevokeView(APIView):
     )
     def post(self, request: Request) -> Response:
         query_parameters_check(request.query_params, known={"format"})
+        reject_body_fields(request.data)
         if not isinstance(request.auth, Token):
             raise InvalidInput(
                 _("只能吊销以令牌（Authorization: Token …）发出的请求所用的令牌。"),

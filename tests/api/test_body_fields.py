@@ -28,6 +28,7 @@ READ_ONLY = "只读字段，不能在此修改。"
 
 # Write operations that take no body at all: any key is unknown.
 BODILESS = {
+    "POST /api/v1/auth/token/revoke/",
     "POST /api/v1/match-runs/{id}/cancel/",
     "POST /api/v1/notifications/{id}/read/",
 }
