@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.fields import IdField, ModelSerializer, Serializer, StringField
-from core.api.mixins import expected_version
+from core.api.mixins import expected_version, with_etag
 from core.errors import InvalidInput
 from scenarios import selectors
 from scenarios.access import check_need_side_staff
@@ -155,6 +155,11 @@ class PilotViewSet(
 
     def get_queryset(self) -> QuerySet[Pilot]:
         return selectors.pilot_list_for_user(user=self.request.user)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # The version its verbs take as If-Match, as needs and capabilities give theirs.
+        pilot = self.get_object()
+        return with_etag(Response(self.get_serializer(pilot).data), pilot.version)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = PilotInputSerializer(data=request.data)

@@ -17,7 +17,7 @@ from core.api.fields import (
     StringField,
 )
 from core.api.filters import query_parameters_check
-from core.api.mixins import expected_version
+from core.api.mixins import expected_version, with_etag
 from core.api.schema import error_responses
 from scenarios.choices import (
     BUDGET_MAX_CNY,
@@ -162,7 +162,9 @@ class PolicyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=False, methods=["get"])
     def current(self, request: Request) -> Response:
         query_parameters_check(request.query_params, known={"format"})
-        return Response(PolicySerializer(policy_current()).data)
+        policy = policy_current()
+        # The version POST /policy/ takes as If-Match.
+        return with_etag(Response(PolicySerializer(policy).data), policy.version)
 
     @extend_schema(
         request=PolicyInputSerializer,

@@ -433,3 +433,30 @@ def test_need_api_assess_past_the_allowed_changes_is_a_409_that_says_why(api, ag
     assert r.status_code == 409
     assert r.json()["code"] == "revisions_used_up"
     assert f"最多可修改 {MAX_REVISIONS} 次" in r.json()["detail"]
+
+
+def test_a_pilot_and_the_current_policy_give_their_version_as_an_etag(
+    api, agency, agency_user, firm, city_reviewer, province_reviewer
+):
+    """Their verbs take If-Match, but a GET sent no ETag (needs and capabilities do)."""
+    from scenarios.services.pilots import pilot_start
+
+    need = make_need(agency, region="360102", status="published")
+    capability = Capability.objects.create(
+        firm=firm,
+        region=firm.region,
+        status="published",
+        **{k: v for k, v in CAPABILITY_DEFAULTS.items() if k not in ("chains",)},
+    )
+    pilot = pilot_start(
+        actor=city_reviewer,
+        need=need,
+        capability=capability,
+        tolerance_until=timezone.localdate() + dt.timedelta(days=90),
+    )
+
+    shown = api.as_user(agency_user).get(f"/api/v1/pilots/{pilot.pk}/")
+    policy = api.as_user(province_reviewer).get("/api/v1/policy/current/")
+
+    assert shown["ETag"] == f'"{shown.json()["version"]}"'
+    assert policy["ETag"] == f'"{policy.json()["version"]}"'
