@@ -5,6 +5,7 @@ from django.urls import path, register_converter
 
 from portal.views import (
     agency,
+    agency_pilots,
     auth,
     committee,
     committee_needs,
@@ -164,15 +165,15 @@ urlpatterns = [
     path("workspace/agency/needs/<ref:ref>/copy/", agency.need_copy, name="agency-need-copy"),
     path(
         "workspace/agency/matches/<int:match_id>/shortlist/",
-        agency.shortlist,
+        agency_pilots.shortlist,
         name="agency-shortlist",
     ),
     path(
         "workspace/agency/matches/<int:match_id>/propose-pilot/",
-        agency.propose_pilot,
+        agency_pilots.propose_pilot,
         name="agency-propose-pilot",
     ),
-    path("workspace/agency/pilots/<int:pilot_id>/", agency.pilot_page, name="agency-pilot"),
+    path("workspace/agency/pilots/<int:pilot_id>/", agency_pilots.pilot_page, name="agency-pilot"),
     path("workspace/firm/", firm.home, name="firm-home"),
     path("workspace/firm/profile/", firm.profile_edit, name="firm-profile"),
     path("workspace/firm/capabilities/new/", firm.capability_new, name="firm-capability-new"),
