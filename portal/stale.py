@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from matching import selectors as matching_selectors
 from matching.models import PairDecision
 from scenarios import selectors
-from scenarios.choices import NeedStatus, PilotStatus
-from scenarios.lifecycle import MATCHABLE_NEED_STATUSES
+from scenarios.choices import NeedStatus
+from scenarios.lifecycle import MATCHABLE_NEED_STATUSES, PILOT_NEVER_RAN
 
 # The states a committee's decision leaves a need in; any other (withdrawn, closed) is the
 # agency's doing, not another member's.
@@ -52,7 +52,7 @@ def pair_not_waiting(*, user: Any, match_id: int) -> str:
     pilot = (
         selectors.pilots_of_need(need=need)
         .filter(capability=capability)
-        .exclude(status=PilotStatus.DECLINED)
+        .exclude(status__in=PILOT_NEVER_RAN)
         .first()
     )
     if pilot is not None:

@@ -174,6 +174,11 @@ urlpatterns = [
         name="agency-propose-pilot",
     ),
     path("workspace/agency/pilots/<int:pilot_id>/", agency_pilots.pilot_page, name="agency-pilot"),
+    path(
+        "workspace/agency/pilots/<int:pilot_id>/withdraw/",
+        agency_pilots.pilot_withdraw,
+        name="agency-pilot-withdraw",
+    ),
     path("workspace/firm/", firm.home, name="firm-home"),
     path("workspace/firm/profile/", firm.profile_edit, name="firm-profile"),
     path("workspace/firm/capabilities/new/", firm.capability_new, name="firm-capability-new"),

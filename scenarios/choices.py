@@ -69,6 +69,7 @@ class PilotStatus(models.TextChoices):
     VALIDATED = "validated", _("验证成功")
     FAILED = "failed", _("验证未通过")
     DECLINED = "declined", _("未获批准")
+    WITHDRAWN = "withdrawn", _("申请已撤回")
 
 
 class NegativeListKind(models.TextChoices):

@@ -54,12 +54,17 @@ CAPABILITY_ALLOWED: dict[str, frozenset[str]] = {
 }
 
 PILOT_ALLOWED: dict[str, frozenset[str]] = {
-    P.PROPOSED: frozenset({P.RUNNING, P.DECLINED}),
+    P.PROPOSED: frozenset({P.RUNNING, P.DECLINED, P.WITHDRAWN}),
     P.DECLINED: frozenset(),
+    P.WITHDRAWN: frozenset(),
     P.RUNNING: frozenset({P.VALIDATED, P.FAILED}),
     P.VALIDATED: frozenset(),
     P.FAILED: frozenset(),
 }
+
+# A proposal the committee declined or the agency withdrew: the pilot never ran, and the pair
+# may be proposed again.
+PILOT_NEVER_RAN = frozenset({P.DECLINED, P.WITHDRAWN})
 
 # An agency edits its need only before review or after it came back.
 NEED_EDITABLE = frozenset({N.DRAFT, N.RETURNED})

@@ -45,6 +45,7 @@ from scenarios.choices import (
 from scenarios.lifecycle import (
     MATCHABLE_NEED_STATUSES,
     NOT_YET_SUBMITTED,
+    PILOT_NEVER_RAN,
     PUBLIC_NEED_STATUSES,
 )
 from scenarios.models import (
@@ -465,12 +466,12 @@ def matchable_needs() -> QuerySet[ScenarioNeed]:
 
 def pair_has_pilot() -> Exists:
     """The condition "this need × capability pair already has a pilot" (proposed, running
-    or ended; a declined proposal aside), for rows with ``need_id`` and ``capability_id``:
-    such a pair no longer waits for a decision on its recommendation."""
+    or ended; a declined or withdrawn proposal aside), for rows with ``need_id`` and
+    ``capability_id``: such a pair no longer waits for a decision on its recommendation."""
     return Exists(
         Pilot.objects.filter(
             need_id=OuterRef("need_id"), capability_id=OuterRef("capability_id")
-        ).exclude(status=PilotStatus.DECLINED)
+        ).exclude(status__in=PILOT_NEVER_RAN)
     )
 
 

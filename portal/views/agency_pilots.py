@@ -20,18 +20,20 @@ from portal.forms.committee import ConcludeForm, MilestoneFormSet
 from portal.views.common import HtmxHttpRequest, button_action, posted_version
 from scenarios import selectors
 from scenarios.choices import PilotStatus
+from scenarios.lifecycle import PILOT_NEVER_RAN
 from scenarios.services import pilots as pilot_services
 
 
 def open_pilots(pilots: Any) -> dict[int, Any]:
     """capability id -> the need's newest pilot with it that is proposed or running, else
-    its newest declined proposal (the card says why, beside the form to propose again)."""
+    its newest declined or withdrawn proposal (the card says so, beside the form to propose
+    again)."""
     out: dict[int, Any] = {}
     for pilot in pilots:  # newest first
         shown = out.get(pilot.capability_id)
         is_open = pilot.status in (PilotStatus.PROPOSED, PilotStatus.RUNNING)
-        if (shown is None and (is_open or pilot.status == PilotStatus.DECLINED)) or (
-            is_open and shown is not None and shown.status == PilotStatus.DECLINED
+        if (shown is None and (is_open or pilot.status in PILOT_NEVER_RAN)) or (
+            is_open and shown is not None and shown.status in PILOT_NEVER_RAN
         ):
             out[pilot.capability_id] = pilot
     return out
@@ -132,7 +134,7 @@ def pilot_page(request: HttpRequest, pilot_id: int) -> HttpResponse:
     elif request.method == "POST" and pilot.status != "running":
         # A second tab, or a repeated click: the outcome is recorded already (or the pilot
         # has not been approved yet).
-        if pilot.status in ("proposed", "declined"):
+        if pilot.status == PilotStatus.PROPOSED or pilot.status in PILOT_NEVER_RAN:
             messages.error(request, _("试点未获批准开展，不能登记。"))
         else:
             messages.error(
@@ -165,6 +167,21 @@ def pilot_page(request: HttpRequest, pilot_id: int) -> HttpResponse:
         "running": pilot.status == "running",
     }
     return render(request, "portal/workspace/agency_pilot.html", context)
+
+
+@button_action
+def pilot_withdraw(request: HttpRequest, pilot_id: int) -> HttpResponse:
+    """The agency takes back its pilot proposal before the committee decides it."""
+    pilot = _pilot_or_404(request, pilot_id)
+    try:
+        pilot = pilot_services.pilot_proposal_withdraw(
+            actor=request.user, pilot=pilot, expected_version=posted_version(request)
+        )
+    except DomainError as exc:
+        messages.error(request, service_message(exc))
+    else:
+        messages.success(request, _("已撤回试点申请；需要时可在需求页再次提议。"))
+    return redirect("portal:agency-pilot", pilot_id=pilot.pk)
 
 
 def _mark_milestone_rows(forms: list[Any], exc: DomainError) -> None:

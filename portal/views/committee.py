@@ -717,7 +717,10 @@ PILOT_GROUPS = {
     "running": (gettext_lazy("验证中"), (PilotStatus.RUNNING,)),
     "validated": (gettext_lazy("验证成功"), (PilotStatus.VALIDATED,)),
     "failed": (gettext_lazy("验证未通过"), (PilotStatus.FAILED,)),
-    "declined": (gettext_lazy("未获批准"), (PilotStatus.DECLINED,)),
+    "declined": (
+        gettext_lazy("未获批准或已撤回"),
+        (PilotStatus.DECLINED, PilotStatus.WITHDRAWN),
+    ),
 }
 
 
@@ -791,14 +794,17 @@ def pilot_decide(request: HttpRequest, pilot_id: int) -> HttpResponse:
     pilot = selectors.pilots_supervised_by(user=request.user).filter(pk=pilot_id).first()
     if pilot is None:
         raise Http404
-    if (
-        pilot.status != PilotStatus.PROPOSED
-    ):  # decided meanwhile, in another tab or by another member
-        messages.error(
-            request,
-            _("该试点申请已处理（%(s)s），未作更改。") % {"s": pilot.get_status_display()},
-        )
-        return redirect(reverse("portal:committee-pilots") + f"?status={pilot.status}")
+    if pilot.status != PilotStatus.PROPOSED:
+        # Decided meanwhile, in another tab or by another member, or withdrawn by its agency.
+        if pilot.status == PilotStatus.WITHDRAWN:
+            messages.error(request, _("需求单位已撤回这项试点申请，未作更改。"))
+        else:
+            messages.error(
+                request,
+                _("该试点申请已处理（%(s)s），未作更改。") % {"s": pilot.get_status_display()},
+            )
+        group = next(k for k, (_l, statuses) in PILOT_GROUPS.items() if pilot.status in statuses)
+        return redirect(reverse("portal:committee-pilots") + f"?status={group}")
     form = ProposalDecisionForm(
         request.POST,
         auto_id=row_ids(pilot.pk),

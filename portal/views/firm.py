@@ -38,8 +38,7 @@ from portal.views.common import (
 )
 from portal.views.once import create_once, form_token
 from scenarios import selectors
-from scenarios.choices import PilotStatus
-from scenarios.lifecycle import PUBLIC_NEED_STATUSES
+from scenarios.lifecycle import PILOT_NEVER_RAN, PUBLIC_NEED_STATUSES
 from scenarios.services import capabilities as capability_services
 from scenarios.services.pilots import open_pilot_of_capability
 
@@ -393,7 +392,7 @@ def _recommendation_page(request: HttpRequest, match: Any) -> HttpResponse:
         # impossible), or under way or ended (the answer no longer changes anything).
         "pilot": selectors.pilot_list_for_user(user=request.user)
         .filter(need_id=match.need_id, capability_id=match.capability_id)
-        .exclude(status=PilotStatus.DECLINED)
+        .exclude(status__in=PILOT_NEVER_RAN)
         .order_by("-id")
         .first(),
     }

@@ -255,6 +255,28 @@ class PilotViewSet(
     @extend_schema(
         request=VersionInputSerializer,
         responses={200: PilotSerializer},
+        summary="撤回试点申请",
+        description=(
+            "The need's agency takes back its proposal (``proposed`` → ``withdrawn``) before "
+            "the committee decides it; the pair may be proposed again. Withdrawing twice "
+            "returns the pilot unchanged; a decided proposal is a 409."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str | None = None) -> Response:
+        pilot = self.get_object()
+        data = VersionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        pilot = pilots.pilot_proposal_withdraw(
+            actor=request.user,
+            pilot=pilot,
+            expected_version=expected_version(request, data.validated_data),
+        )
+        return Response(PilotSerializer(pilot).data)
+
+    @extend_schema(
+        request=VersionInputSerializer,
+        responses={200: PilotSerializer},
         summary="确认验证结论",
     )
     @action(detail=True, methods=["post"])

@@ -34,6 +34,7 @@ from scenarios.services.common import (
     resolve_chains,
     transition,
 )
+from scenarios.services.pilots import withdraw_proposals_of_need
 from scenarios.services.reviews import need_announce_published, review_route_submitted
 from scenarios.services.search import index_needs
 
@@ -272,6 +273,7 @@ def need_withdraw(
         reason=reason,
         extra_fields={"review_tier": ""},
     )
+    withdraw_proposals_of_need(actor=actor, need=need, reason=_("需求已撤回。"))
     return need
 
 
@@ -333,6 +335,7 @@ def need_close(
     transition(
         need, allowed=NEED_ALLOWED, to=N.CLOSED, actor=actor, action="need.close", reason=reason
     )
+    withdraw_proposals_of_need(actor=actor, need=need, reason=_("需求已关闭。"))
     return need
 
 

@@ -18,9 +18,9 @@ from core.actors import Actor, acting_user
 from core.errors import ActorNotAllowed, DomainError, InvalidInput, InvalidTransition
 from core.locks import lock_many, lock_one
 from core.validation import check_length, max_length, text_problem
-from scenarios.access import is_need_insider
+from scenarios.access import check_agency_editor, is_need_insider
 from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus
-from scenarios.lifecycle import NEED_ALLOWED, PILOT_ALLOWED
+from scenarios.lifecycle import NEED_ALLOWED, PILOT_ALLOWED, PILOT_NEVER_RAN
 from scenarios.models import Capability, Pilot, ScenarioNeed
 from scenarios.notifications import notify_deciders
 from scenarios.services.common import check_version, transition
@@ -376,6 +376,8 @@ def pilot_proposal_decide(
                 _("已审批；再次提交的内容与已作的决定不同，未作更改。"), status=pilot.status
             )
         return pilot
+    if pilot.status == PilotStatus.WITHDRAWN:
+        raise InvalidTransition(_("需求单位已撤回这项试点申请，无需审批。"), status=pilot.status)
     if pilot.status != PilotStatus.PROPOSED:
         raise InvalidTransition(_("这个试点不在待批准状态。"), status=pilot.status)
     check_version(pilot, expected_version)
@@ -425,6 +427,57 @@ def pilot_proposal_decide(
 
 
 @transaction.atomic
+def pilot_proposal_withdraw(
+    *, actor: Actor, pilot: Pilot, expected_version: int | None = None
+) -> Pilot:
+    """The need's agency takes back its proposal before the committee decides it: the
+    committee's to-do settles, and the pair may be proposed again later. Withdrawing twice
+    returns the pilot unchanged; a proposal already decided is refused."""
+    pilot = lock_one(Pilot, pilot.pk)
+    check_agency_editor(actor, pilot.need.agency)
+    if pilot.status == PilotStatus.WITHDRAWN:
+        if expected_version is not None and expected_version > pilot.version:
+            check_version(pilot, expected_version)
+        return pilot
+    if pilot.status != PilotStatus.PROPOSED:
+        raise InvalidTransition(
+            _("试点申请已由工作委员会审批（%(s)s），不能再撤回。")
+            % {"s": pilot.get_status_display()},
+            status=pilot.status,
+        )
+    check_version(pilot, expected_version)
+    _withdraw(actor, pilot, action="pilot.withdraw")
+    return pilot
+
+
+def _withdraw(actor: Actor, pilot: Pilot, *, action: str, reason: str = "") -> None:
+    notifications_settle(verb="pilot.proposed", target=pilot)
+    transition(
+        pilot,
+        allowed=PILOT_ALLOWED,
+        to=PilotStatus.WITHDRAWN,
+        actor=actor,
+        action=action,
+        reason=reason,
+        extra_fields={"ended_at": timezone.now()},
+    )
+
+
+def withdraw_proposals_of_need(*, actor: Actor, need: ScenarioNeed, reason: str) -> int:
+    """A need leaving the list (withdrawn or closed by its agency) takes its waiting pilot
+    proposals with it: the committee could only decline them. Returns how many. The caller
+    holds the need's lock and has checked the actor."""
+    proposals = list(
+        Pilot.objects.select_for_update()
+        .filter(need=need, status=PilotStatus.PROPOSED)
+        .order_by("pk")
+    )
+    for pilot in proposals:
+        _withdraw(actor, pilot, action="pilot.withdraw_with_need", reason=reason)
+    return len(proposals)
+
+
+@transaction.atomic
 def pilot_update_milestones(
     *,
     actor: Actor,
@@ -435,7 +488,7 @@ def pilot_update_milestones(
     pilot = lock_one(Pilot, pilot.pk)
     _check_need_side(actor, pilot.need)
     check_version(pilot, expected_version)
-    if pilot.status in (PilotStatus.PROPOSED, PilotStatus.DECLINED):
+    if pilot.status == PilotStatus.PROPOSED or pilot.status in PILOT_NEVER_RAN:
         raise InvalidTransition(_("试点未获批准开展。"), status=pilot.status)
     if pilot.status != PilotStatus.RUNNING:
         raise InvalidTransition(_("试点已结束。"), status=pilot.status)

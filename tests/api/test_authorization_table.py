@@ -373,6 +373,12 @@ TABLE: dict[str, Op] = {
         target="pilot_proposed",
         body={"approve": True},
     ),
+    # Only the proposing agency (or an admin) takes a proposal back; committees decline it.
+    "pilots_withdraw_create": Op(
+        "401  200  404  403  404  403  403  404  403  404  200",
+        target="pilot_proposed",
+        body={},
+    ),
     "pilots_milestones_create": Op(
         "401  200  404  403  404  200  200  404  200  404  200",
         target="pilot_running",
