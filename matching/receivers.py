@@ -23,7 +23,7 @@ from matching.models import RunScope
 from matching.services import runs
 from matching.services.recommendations import (
     check_pair_proposable,
-    firm_declined_pair,
+    pair_objection,
     settle_pair_on_pilot,
 )
 from scenarios import events
@@ -71,5 +71,5 @@ def connect() -> None:
     for event, receiver in RECEIVERS:
         event.connect(receiver, dispatch_uid=f"matching.{receiver.__name__}:{event.name}")
     add_proposal_check(check_pair_proposable)
-    add_pair_objection(firm_declined_pair)
+    add_pair_objection(pair_objection)
     add_pilot_start_hook(settle_pair_on_pilot)

@@ -64,10 +64,12 @@ def member(organization: Organization, role: str, **user_kwargs: object) -> User
     return user
 
 
-def shortlisted_pair(need: Any, capability: Any) -> Any:
+def shortlisted_pair(need: Any, capability: Any, *, firm_response: str = "interested") -> Any:
     """Make ``capability`` a current recommendation of ``need`` that the agency shortlisted,
     without running the matcher: an agency proposes pilots only for such pairs. The need's
-    current run gains the pair's row (a run of its own when it has none)."""
+    current run gains the pair's row (a run of its own when it has none). The firm has
+    answered ``firm_response`` ("" for no answer yet): a committee approves a pilot only
+    once it is "interested"."""
     from matching.models import Match, MatchRun, NeedCurrentRun, PairReview, RunScope, RunStatus
     from scenarios.services.policy import policy_current
 
@@ -88,6 +90,8 @@ def shortlisted_pair(need: Any, capability: Any) -> Any:
     if not match.recommended:
         Match.objects.filter(pk=match.pk).update(recommended=True)
     review, _created = PairReview.objects.update_or_create(
-        need=need, capability=capability, defaults={"shortlisted": True}
+        need=need,
+        capability=capability,
+        defaults={"shortlisted": True, "firm_response": firm_response},
     )
     return review

@@ -107,8 +107,8 @@ def pair_respond(
     review = _review_for(match, expected_version)
     pilot = open_pilot_of_pair(need_id=match.need_id, capability_id=match.capability_id)
     if pilot is not None and pilot.status == PilotStatus.RUNNING:
-        # Proposed: a firm that declines makes the committee's approval impossible
-        # (``firm_declined_pair``); running: the pilot is under way.
+        # Proposed: the committee's approval waits for the firm's "interested", and a
+        # decline makes it impossible (``pair_objection``); running: the pilot is under way.
         raise InvalidTransition(
             _("这项推荐的试点正在进行，不能再修改答复；如需退出试点，请与需求单位联系。"),
             status="pilot_running",
@@ -161,14 +161,24 @@ def _ensure_no_open_pilot(match: Match) -> None:
     raise InvalidTransition(message, status=f"pilot_{pilot.status}")
 
 
-def firm_declined_pair(need_id: int, capability_id: int) -> str | None:
-    """A pair whose firm has answered that it will not take part runs no pilot: a committee
-    approving the agency's proposal (or starting one) would start it against the firm's
-    word. Added to ``scenarios.services.pilots``'s pair objections."""
-    declined = PairReview.objects.filter(
-        need_id=need_id, capability_id=capability_id, firm_response=FirmResponse.DECLINED
-    ).exists()
-    return _("企业已答复不参与这项推荐，不能开展试点。") if declined else None
+def pair_objection(need_id: int, capability_id: int, starting: bool) -> str | None:
+    """Why a recommended pair runs no pilot (added to ``scenarios.services.pilots``'s pair
+    objections): its firm answered that it will not take part, or the committee turned the
+    recommendation down; and a pilot that would start now (a committee approving the
+    agency's proposal, or starting the pair) needs the firm's "interested", as approving the
+    recommendation does (``_ensure_agreed``): a proposal is made before the firm answers, and
+    approving it at once sent a firm that never agreed into a pilot. A pair nobody
+    recommended has no review: the committee's direct route, which this leaves alone."""
+    review = PairReview.objects.filter(need_id=need_id, capability_id=capability_id).first()
+    if review is None:
+        return None
+    if review.firm_response == FirmResponse.DECLINED:
+        return _("企业已答复不参与这项推荐，不能开展试点。")
+    if review.decision == PairDecision.REJECTED:
+        return _("委员会已驳回这项推荐，不能开展试点。")
+    if starting and review.firm_response != FirmResponse.INTERESTED:
+        return _("企业尚未答复有意向承接，须等企业答复有意向后才能批准。")
+    return None
 
 
 # Set while ``pair_decide`` starts the pilot of the pair it decides: it records the

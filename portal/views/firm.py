@@ -38,6 +38,7 @@ from portal.views.common import (
 )
 from portal.views.once import create_once, form_token
 from scenarios import selectors
+from scenarios.choices import PilotStatus
 from scenarios.lifecycle import PILOT_NEVER_RAN, PUBLIC_NEED_STATUSES
 from scenarios.services import capabilities as capability_services
 from scenarios.services.pilots import open_pilot_of_capability
@@ -298,11 +299,21 @@ def pilot_page(request: HttpRequest, pilot_id: int) -> HttpResponse:
     )
     if pilot is None:
         raise Http404
-    context = {
+    context: dict[str, Any] = {
         "nav": "workspace",
         "pilot": pilot,
         "need_public": pilot.need.status in PUBLIC_NEED_STATUSES,
     }
+    if pilot.status == PilotStatus.PROPOSED:
+        # The committee approves only once the firm says it is interested: where to say so.
+        pair = (pilot.need_id, pilot.capability_id)
+        review = matching_selectors.pair_reviews_of(pairs=[pair]).get(pair)
+        if _recommendation_of_pair(request, *pair) is not None:
+            context["answer_url"] = reverse(
+                "portal:firm-recommendation-pair",
+                kwargs={"need_ref": pilot.need.ref, "capability_ref": pilot.capability.ref},
+            )
+            context["firm_response"] = review.firm_response if review is not None else ""
     return render(request, "portal/workspace/firm_pilot.html", context)
 
 

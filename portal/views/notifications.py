@@ -23,6 +23,7 @@ from portal.lists import ListPaginator
 from portal.views import firm as firm_views
 from portal.views.common import HtmxHttpRequest, button_action
 from scenarios import selectors
+from scenarios.choices import PilotStatus
 from scenarios.lifecycle import MATCHABLE_NEED_STATUSES, PUBLIC_NEED_STATUSES
 
 
@@ -121,7 +122,9 @@ def _committee_url(user: Actor, target_type: str, pk: int, need: Any) -> str:
     for a decision while it waits, else the need's committee page)."""
     if target_type == "scenarios.pilot":
         pilot = selectors.pilot_list_for_user(user=user).get(pk=pk)
-        query = urlencode({"status": pilot.status})
+        # The list groups a withdrawn proposal with the declined ones.
+        group = "declined" if pilot.status == PilotStatus.WITHDRAWN else pilot.status
+        query = urlencode({"status": group})
         return f"{reverse('portal:committee-pilots')}?{query}#pilot-{pilot.pk}"
     pair = matching_selectors.pair_of_review(pair_review_id=pk)
     waiting = pair is not None and (

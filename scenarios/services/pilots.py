@@ -137,9 +137,10 @@ def add_proposal_check(check: ProposalCheck) -> None:
 
 # Why a pair cannot run a pilot beyond the need's and the capability's states: checks
 # higher apps add in their ``AppConfig.ready()`` (the matching app: the firm has answered
-# that it will not take part). Each takes the need's and the capability's ids and returns
-# the reason, or None.
-PairObjection = Callable[[int, int], str | None]
+# that it will not take part, or, for a start or an approval, has not said it will). Each
+# takes the need's and the capability's ids and whether the pilot would start now (False:
+# an agency's proposal), and returns the reason, or None.
+PairObjection = Callable[[int, int, bool], str | None]
 _pair_objections: list[PairObjection] = []
 
 
@@ -181,16 +182,19 @@ def _is_approver(actor: Actor, need: ScenarioNeed) -> bool:
     return is_platform_admin(actor) or sits_on_committee_covering(actor, need.region)
 
 
-def pair_unavailable(*, need: ScenarioNeed, capability: Capability) -> str | None:
+def pair_unavailable(
+    *, need: ScenarioNeed, capability: Capability, starting: bool = True
+) -> str | None:
     """Why no pilot can run on the pair as the need and the capability stand now (the states
     ``_check_pair`` requires), naming what changed (the firm suspended, the capability
     suspended or no longer published, the need no longer open), or None. Pages read it to
-    say so before anyone tries, instead of offering an approval that fails."""
+    say so before anyone tries, instead of offering an approval that fails. ``starting``:
+    the pilot would start now (a committee's start or approval), not be proposed."""
     if need.status not in (NeedStatus.PUBLISHED, NeedStatus.IN_VALIDATION):
         return _("需求现为“%(status)s”，不能开展试点。") % {"status": need.get_status_display()}
     if capability.status == CapabilityStatus.PUBLISHED:
         for objection in _pair_objections:
-            if reason := objection(need.pk, capability.pk):
+            if reason := objection(need.pk, capability.pk, starting):
                 return reason
         return None
     if capability.firm.is_suspended:
@@ -202,9 +206,11 @@ def pair_unavailable(*, need: ScenarioNeed, capability: Capability) -> str | Non
     }
 
 
-def _check_pair(need: ScenarioNeed, capability: Capability, tolerance_until: date) -> None:
+def _check_pair(
+    need: ScenarioNeed, capability: Capability, tolerance_until: date, *, starting: bool
+) -> None:
     """What must hold to propose a pilot and again to run it."""
-    if problem := pair_unavailable(need=need, capability=capability):
+    if problem := pair_unavailable(need=need, capability=capability, starting=starting):
         open_need = need.status in (NeedStatus.PUBLISHED, NeedStatus.IN_VALIDATION)
         if not open_need:
             status = need.status
@@ -303,7 +309,7 @@ def pilot_start(
                 actor=actor, pilot=existing, approve=True, tolerance_until=tolerance_until
             )
         return existing
-    _check_pair(need, capability, tolerance_until)
+    _check_pair(need, capability, tolerance_until, starting=approver)
     if not approver:
         for check in _proposal_checks:
             source = check(need.pk, capability.pk)
@@ -332,14 +338,15 @@ def pilot_start(
     if approver:
         _begin(actor=actor, pilot=pilot, need=need)
     else:
-        notify_deciders(
-            need=need,
+        params = {"agency": need.agency.name, "need": need.title, "capability": capability.title}
+        notify_deciders(need=need, verb="pilot.proposed", params=params, target=pilot)
+        # The firm too: the committee approves only once it says it is interested, and its
+        # answer is what it gives now (the notice settles with the decision, as the
+        # committee's does).
+        notify_users(
+            user_ids=member_ids(capability.firm_id, Role.FIRM_EDITOR),
             verb="pilot.proposed",
-            params={
-                "agency": need.agency.name,
-                "need": need.title,
-                "capability": capability.title,
-            },
+            params=params,
             target=pilot,
         )
     return pilot
@@ -387,7 +394,7 @@ def pilot_proposal_decide(
         need = lock_one(ScenarioNeed, need.pk)
         capability = lock_one(Capability, pilot.capability_id)
         until = tolerance_until or pilot.tolerance_until
-        _check_pair(need, capability, until)
+        _check_pair(need, capability, until, starting=True)
         late = [m for m in pilot.milestones if m.get("due") and str(m["due"]) > until.isoformat()]
         if late:
             raise InvalidInput(

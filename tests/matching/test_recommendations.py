@@ -374,7 +374,7 @@ def test_a_firm_declining_a_proposed_pilot_stops_its_approval_and_a_running_one_
     page_url = f"/workspace/firm/recommendations/{match.need.ref}/{match.capability.ref}/"
     firm = Client()
     firm.force_login(editor)
-    assert "正在等待委员会审批" in firm.get(page_url).content.decode()
+    assert "委员会须在您答复“有意向”后才能批准" in firm.get(page_url).content.decode()
 
     # when: the firm declines while the proposal waits
     pair_respond(actor=editor, match=match, interested=False)
@@ -465,3 +465,75 @@ def test_api_pair_actions_honour_if_match(api, matched, agency_user, city_review
         url, {"reason": "不合适"}, format="json", HTTP_IF_MATCH=f'"{current}"'
     )
     assert fresh.status_code == 200, fresh.json()
+
+
+def test_a_proposal_waits_for_the_firms_interest_and_the_firm_is_told(
+    matched, agency_user, county_reviewer
+):
+    """Approving an agency's proposal sent a firm that never answered into a pilot (the
+    recommendation's own approval needs its "interested"); the firm heard nothing of the
+    proposal until the pilot started."""
+    from django.test import Client
+
+    from activity.models import Notification
+    from scenarios.services.pilots import pair_unavailable, pilot_proposal_decide, pilot_start
+
+    match = top(matched["needs"][0])
+    pair_shortlist(actor=agency_user, match=match, shortlisted=True)
+    editor = factories.member(match.capability.firm, "firm_editor")
+
+    # when: the agency proposes a pilot before the firm answered
+    proposal = pilot_start(
+        actor=agency_user, need=match.need, capability=match.capability, tolerance_until=until()
+    )
+
+    # then: the firm is told, and its pilot page says its answer is what the approval waits for
+    note = Notification.objects.get(user=editor, verb="pilot.proposed")
+    assert note.target_id == str(proposal.pk)
+    firm = Client()
+    firm.force_login(editor)
+    page = firm.get(f"/workspace/firm/pilots/{proposal.pk}/").content.decode()
+    assert "委员会须在您答复“有意向”后才能批准" in page
+    assert f"/workspace/firm/recommendations/{match.need.ref}/{match.capability.ref}/" in page
+    # and the committee can neither approve the proposal nor start the pair itself
+    reason = pair_unavailable(need=match.need, capability=match.capability)
+    assert reason == "企业尚未答复有意向承接，须等企业答复有意向后才能批准。"
+    with pytest.raises(InvalidTransition) as refused:
+        pilot_proposal_decide(actor=county_reviewer, pilot=proposal, approve=True)
+    assert refused.value.message == reason
+    with pytest.raises(InvalidTransition):
+        pilot_start(
+            actor=county_reviewer,
+            need=match.need,
+            capability=match.capability,
+            tolerance_until=until(),
+        )
+
+    # when: the firm says it is interested, the committee approves; the firm's notice settles
+    pair_respond(actor=editor, match=match, interested=True)
+    pilot = pilot_proposal_decide(actor=county_reviewer, pilot=proposal, approve=True)
+
+    assert pilot.status == "running"
+    note.refresh_from_db()
+    assert note.read_at is not None
+
+
+def test_a_rejected_pair_runs_no_pilot_started_directly(matched, agency_user, county_reviewer):
+    """A committee's direct start of a pair it had rejected left the pair "rejected" beside a
+    running pilot (the firm's page said both)."""
+    from scenarios.services.pilots import pilot_start
+
+    match = top(matched["needs"][0])
+    answer(match)
+    pair_shortlist(actor=agency_user, match=match, shortlisted=True)
+    pair_decide(actor=county_reviewer, match=match, approve=False, reason="不合适")
+
+    with pytest.raises(InvalidTransition) as refused:
+        pilot_start(
+            actor=county_reviewer,
+            need=match.need,
+            capability=match.capability,
+            tolerance_until=until(),
+        )
+
+    assert refused.value.message == "委员会已驳回这项推荐，不能开展试点。"

@@ -298,9 +298,11 @@ def test_approving_without_the_firms_interest_says_the_real_reason_at_once(
     assert "批准试点需要包容期截止日期" not in html
 
 
-def test_a_pair_with_a_pilot_leaves_the_recommendations(unanswered, city_reviewer):
+def test_a_pair_with_a_pilot_leaves_the_recommendations(unanswered, agency_user, city_reviewer):
+    # the agency proposes a pilot (the committee decides it among the pilots; it could not
+    # start one itself before the firm says it is interested)
     pilot_start(
-        actor=city_reviewer,
+        actor=agency_user,
         need=unanswered.need,
         capability=unanswered.capability,
         tolerance_until=timezone.localdate() + dt.timedelta(days=90),
