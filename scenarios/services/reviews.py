@@ -75,8 +75,23 @@ def next_review_region(need: ScenarioNeed, current: Region) -> Region | None:
         return None
     if current.level == RegionLevel.COUNTY:
         return current.parent
-    # City tier: ordinary needs publish here, major needs go on to the province.
-    return current.parent if need_is_major(need) else None
+    # City tier: ordinary needs publish here, major needs go on to the province, and so does
+    # a need the province has decided before: one it returned as major came back with a
+    # lower budget and 重大 unticked, and the city published it past the province.
+    if need_is_major(need) or _decided_at(need, current.parent):
+        return current.parent
+    return None
+
+
+def _decided_at(need: ScenarioNeed, region: Region | None) -> bool:
+    """Whether ``region``'s committee has decided a review of the need (an earlier round)."""
+    if region is None or need.pk is None:
+        return False
+    return (
+        Review.objects.filter(need=need, committee__region=region)
+        .exclude(decision=ReviewDecision.PENDING)
+        .exists()
+    )
 
 
 def staffed_review_region(region: Region) -> Region:

@@ -126,6 +126,46 @@ def test_a_need_marked_major_for_its_budget_is_judged_again_after_the_budget_is_
     assert need.review_tier == "city"
 
 
+def test_a_need_the_province_returned_comes_back_to_the_province_though_no_longer_major(
+    agency, agency_user, county_reviewer, city_reviewer, province_reviewer
+):
+    """The agency lowered the budget under the line and unticked 重大 after the province
+    returned it; the city's approval published it, past the province (the line: 500 万元)."""
+    need = make_need(agency, region="360102", budget_cny=8_000_000, is_major=True)
+    need = decide(city_reviewer, decide(county_reviewer, need_submit(actor=agency_user, need=need)))
+    need = decide(province_reviewer, need, RETURN, "重大场景须补充省级统筹论证材料和资金来源")
+
+    # when: the agency makes it an ordinary need and submits it again
+    need = need_update(
+        actor=agency_user,
+        need=need,
+        expected_version=need.version,
+        budget_cny=4_900_000,
+        is_major=False,
+    )
+    need = need_submit(actor=agency_user, need=need)
+    need = decide(city_reviewer, decide(county_reviewer, need))
+
+    # then: the province decides it again (and is told), not the city
+    assert not need.is_major
+    assert (need.status, need.review_tier) == ("in_review", "province")
+    assert Notification.objects.filter(user=province_reviewer, verb="review.pending").count() == 2
+    need = decide(province_reviewer, need)
+    assert need.status == "published"
+
+
+def test_a_need_the_province_never_saw_publishes_at_the_city_after_a_city_return(
+    agency, agency_user, county_reviewer, city_reviewer
+):
+    need = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+    need = decide(city_reviewer, decide(county_reviewer, need), RETURN, "请补充运维方案")
+    need = need_submit(actor=agency_user, need=need)
+
+    need = decide(city_reviewer, decide(county_reviewer, need))
+
+    assert need.status == "published"
+
+
 def test_an_agencys_own_major_tick_survives_a_budget_edit(
     agency, agency_user, county_reviewer, province_reviewer
 ):
