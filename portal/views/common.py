@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
@@ -20,6 +22,8 @@ from core.actors import Actor
 from core.errors import DomainError, StaleVersion
 from portal.forms import apply_service_errors
 from portal.labels import ACTION_LABELS, STATE_LABELS
+from portal.templatetags.portal import wan
+from reference.selectors import region_full_name
 from scenarios import selectors
 from scenarios.choices import NeedStatus
 from scenarios.services.reviews import system_note
@@ -180,12 +184,77 @@ STATUS_GROUPS: dict[str, tuple[Any, tuple[str, ...]]] = {
 
 
 @dataclass(frozen=True)
+class FieldChange:
+    """One field an edit changed, as the trail shows it; ``long``: text shown folded."""
+
+    label: str
+    before: str
+    after: str
+    long: bool
+
+
+@dataclass(frozen=True)
 class TrailRow:
     at: datetime
     actor: str
     action: str
     change: str
     reason: str
+    fields: tuple[FieldChange, ...] = ()
+
+
+# Longer values than this are shown folded (both versions in full when opened).
+SHORT_VALUE = 60
+
+
+def _shown(field: Any, value: Any) -> str:
+    """A recorded value as a reader reads it (None: blanked for this reader, or empty)."""
+    if value is None or value == "" or value == []:
+        return "–"
+    if field.name == "budget_cny":
+        return wan(int(value))
+    if field.name == "region":
+        return region_full_name(str(value)) or str(value)
+    if getattr(field, "choices", None):
+        return str(dict(field.choices).get(value, value))
+    if isinstance(value, bool):
+        return gettext("是") if value else gettext("否")
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
+
+def _field_changes(event: Any) -> tuple[FieldChange, ...]:
+    """What an edit (``*.update``, recorded with the values before and after) changed, so
+    a reviewer checks a resubmission against the reason it was returned for."""
+    data = event.data if isinstance(event.data, dict) else {}
+    before, after = data.get("before"), data.get("after")
+    if not event.action.endswith(".update") or not isinstance(before, dict):
+        return ()
+    try:
+        model = apps.get_model(event.target_type)
+    except (LookupError, ValueError):
+        return ()
+    out = []
+    for name, old in before.items():
+        new = (after or {}).get(name, old)
+        if new == old:
+            continue
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        shown_old, shown_new = _shown(field, old), _shown(field, new)
+        out.append(
+            FieldChange(
+                # the amount is shown in 万元, not in the field's unit (元)
+                label=gettext("预算") if name == "budget_cny" else str(field.verbose_name),
+                before=shown_old,
+                after=shown_new,
+                long=max(len(shown_old), len(shown_new)) > SHORT_VALUE or "\n" in shown_new,
+            )
+        )
+    return tuple(out)
 
 
 # Reasons the platform itself writes, stored in the site's language when written: shown in
@@ -230,6 +299,7 @@ def _rows(events: list[Any]) -> list[TrailRow]:
                 ),
                 change=change,
                 reason=_system_reason(event),
+                fields=_field_changes(event),
             )
         )
     return rows

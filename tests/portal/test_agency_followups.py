@@ -204,3 +204,33 @@ def test_an_answer_on_a_need_no_longer_matched_opens_the_firms_answers(matched, 
 
     assert location == f"/workspace/agency/needs/{need.ref}/#need-interest"
     assert 'id="need-interest"' in signed_in(agency_user).get(location).content.decode()
+
+
+def test_the_trail_says_what_an_edit_after_a_return_changed(returned, agency_user, county_reviewer):
+    """The reviewer of a resubmitted need read only "修改" in its trail (the audit held the
+    values before and after, unshown): what was changed is checked against the reason."""
+    from scenarios.services.needs import need_update
+
+    old_description = returned.description
+    need = need_update(
+        actor=agency_user,
+        need=returned,
+        expected_version=returned.version,
+        budget_cny=4_900_000,
+        description=old_description + "\n补充：运维方案见附件，预算测算依据如下。",
+    )
+    need = need_submit(actor=agency_user, need=need)
+
+    html = (
+        signed_in(county_reviewer).get(f"/workspace/committee/needs/{need.ref}/").content.decode()
+    )
+
+    trail = html.split('id="trail-title"')[1]
+    row = trail[trail.index("trail-fields") :]
+    assert "预算：<del>" in row
+    assert "<ins>490 万元</ins>" in row
+    assert "场景描述（已修改）" in row
+    assert "补充：运维方案见附件" in row
+    # the agency's own page shows the same
+    own = signed_in(agency_user).get(f"/workspace/agency/needs/{need.ref}/").content.decode()
+    assert "场景描述（已修改）" in own
