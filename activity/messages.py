@@ -48,6 +48,18 @@ TEMPLATES: dict[str, Template] = {
         "validated": _("待确认的验证结论（验证成功）：%(need)s × %(capability)s"),
         "failed": _("待确认的验证结论（验证未通过）：%(need)s × %(capability)s"),
     },
+    "pilot.concluded": {
+        "validated": _("已登记验证结论（验证成功），待工作委员会确认：%(need)s × %(capability)s"),
+        "failed": _("已登记验证结论（验证未通过），待工作委员会确认：%(need)s × %(capability)s"),
+    },
+    "pilot.confirmed": {
+        "validated": _("验证结论（验证成功）已经工作委员会确认：%(need)s × %(capability)s"),
+        "failed": _("验证结论（验证未通过）已经工作委员会确认：%(need)s × %(capability)s"),
+    },
+    "pilot.recognized": {
+        "first_of_kind": _("“%(capability)s”在“%(need)s”的验证获推荐为首台（套）"),
+        "best_practice": _("“%(need)s” × “%(capability)s” 获推荐为最佳实践案例"),
+    },
     "organization.verified": _("您的企业 %(firm)s 已通过认证，提交的能力将发布到能力清单。"),
     "organization.suspended": _("您的企业 %(firm)s 已被工作委员会暂停"),
     "organization.reinstated": _("您的企业 %(firm)s 已恢复，因暂停而下架的能力已恢复发布。"),

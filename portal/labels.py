@@ -62,6 +62,9 @@ VERB_LABELS = {
     "pilot.proposed": _("试点申请"),
     "pilot.decided": _("试点申请结果"),
     "pilot.outcome_recorded": _("待确认验证结论"),
+    "pilot.concluded": _("已登记验证结论"),
+    "pilot.confirmed": _("验证结论已确认"),
+    "pilot.recognized": _("获推荐"),
     "capability.held": _("能力待复核"),
 }
 

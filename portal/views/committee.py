@@ -38,7 +38,7 @@ from portal.forms.committee import (
 from portal.lists import ListPaginator
 from portal.panel import panel_table
 from portal.stale import need_not_waiting, pair_not_waiting
-from portal.views.common import button_action, not_your_page, trail_of
+from portal.views.common import button_action, not_your_page, posted_version, trail_of
 from scenarios import assessment_selectors, selectors
 from scenarios.choices import CapabilityStatus, NeedStatus, PilotStatus, ReviewDecision
 from scenarios.services import capabilities as capability_services
@@ -862,6 +862,7 @@ def pilot_recognize(request: HttpRequest, pilot_id: int) -> HttpResponse:
                 pilot=pilot,
                 first_of_kind=form.cleaned_data["first_of_kind"],
                 best_practice=form.cleaned_data["best_practice"],
+                expected_version=posted_version(request),
             )
         except DomainError as exc:
             messages.error(request, service_message(exc))

@@ -77,7 +77,7 @@ class PilotDecideInputSerializer(VersionInputSerializer):
     )
 
 
-class PilotRecognizeInputSerializer(Serializer):
+class PilotRecognizeInputSerializer(VersionInputSerializer):
     first_of_kind = serializers.BooleanField(default=False)
     best_practice = serializers.BooleanField(default=False)
 
@@ -306,5 +306,6 @@ class PilotViewSet(
             pilot=pilot,
             first_of_kind=data.validated_data["first_of_kind"],
             best_practice=data.validated_data["best_practice"],
+            expected_version=expected_version(request, data.validated_data),
         )
         return Response(PilotSerializer(pilot).data)

@@ -553,17 +553,12 @@ def pilot_conclude(
         extra_fields={"trl_after": trl_after, "outcome_note": note, "ended_at": timezone.now()}
         | _confirmation(actor, need),
     )
+    params = {"variant": outcome, "need": need.title, "capability": pilot.capability_title}
     if pilot.outcome_confirmed_at is None:  # recorded by the agency: the committee confirms
-        notify_deciders(
-            need=need,
-            verb="pilot.outcome_recorded",
-            params={
-                "variant": outcome,
-                "need": need.title,
-                "capability": pilot.capability_title,
-            },
-            target=pilot,
-        )
+        notify_deciders(need=need, verb="pilot.outcome_recorded", params=params, target=pilot)
+        _tell_pilot_sides(pilot, "pilot.concluded", params, agency=False)
+    else:  # recorded by the committee: confirmed at once
+        _tell_pilot_sides(pilot, "pilot.confirmed", params, agency=True)
     still_running = need.pilots.filter(status=PilotStatus.RUNNING).exists()
     if need.status == NeedStatus.IN_VALIDATION:
         if outcome == PilotStatus.VALIDATED:
@@ -613,14 +608,35 @@ def pilot_confirm_outcome(
     pilot.version += 1
     pilot.save(update_fields=["outcome_confirmed_at", "outcome_confirmed_by", "version"])
     audit_record(actor=actor, action="pilot.confirm", target=pilot, data={"outcome": pilot.status})
+    params = {
+        "variant": pilot.status,
+        "need": pilot.need.title,
+        "capability": pilot.capability_title,
+    }
+    _tell_pilot_sides(pilot, "pilot.confirmed", params, agency=True)
     return pilot
+
+
+def _tell_pilot_sides(pilot: Pilot, verb: str, params: dict[str, Any], *, agency: bool) -> None:
+    """The firm (and, with ``agency``, the need's agency) hear what became of the pilot:
+    its outcome recorded, confirmed, recognised (they learnt of none of it)."""
+    user_ids = member_ids(pilot.capability.firm_id, Role.FIRM_EDITOR)
+    if agency:
+        user_ids += member_ids(pilot.need.agency_id, Role.AGENCY_EDITOR)
+    notify_users(user_ids=user_ids, verb=verb, params=params, target=pilot)
 
 
 @transaction.atomic
 def pilot_recognize(
-    *, actor: Actor, pilot: Pilot, first_of_kind: bool, best_practice: bool
+    *,
+    actor: Actor,
+    pilot: Pilot,
+    first_of_kind: bool,
+    best_practice: bool,
+    expected_version: int | None = None,
 ) -> Pilot:
-    """Recommend a validated pilot's product as 首台（套） and/or nominate it as a case."""
+    """Recommend a validated pilot's product as 首台（套） and/or nominate it as a case; the
+    firm and the agency are told. Recommending what is recommended already is a no-op."""
     pilot = lock_one(Pilot, pilot.pk)
     if not (is_platform_admin(actor) or sits_on_committee_covering(actor, pilot.need.region)):
         raise ActorNotAllowed(_("只有辖区工作委员会或平台管理员可以推荐。"))
@@ -640,6 +656,15 @@ def pilot_recognize(
         pilot.best_practice_nominated,
     ):
         return pilot  # recommended so already: no new version, no empty audit row
+    check_version(pilot, expected_version)
+    added = [
+        kind
+        for kind, now, before in (
+            ("first_of_kind", first_of_kind, pilot.first_of_kind_recommended),
+            ("best_practice", best_practice, pilot.best_practice_nominated),
+        )
+        if now and not before
+    ]
     pilot.first_of_kind_recommended = first_of_kind
     pilot.best_practice_nominated = best_practice
     pilot.version += 1
@@ -650,4 +675,7 @@ def pilot_recognize(
         target=pilot,
         data={"first_of_kind": first_of_kind, "best_practice": best_practice},
     )
+    for kind in added:
+        params = {"variant": kind, "need": pilot.need.title, "capability": pilot.capability_title}
+        _tell_pilot_sides(pilot, "pilot.recognized", params, agency=True)
     return pilot
