@@ -1,16 +1,84 @@
 """What the experts' pages and the committee's view of a panel read: the needs an expert
-scores or scored, the expert's own assessments, a need's panel, and which policy versions
-ask for the current criteria (split from ``scenarios.selectors``, which they use)."""
+scores or scored, the expert's own assessments, a need's panel, what of the panel an expert
+is shown, and which policy versions ask for the current criteria (split from
+``scenarios.selectors``, which they use)."""
 
 from typing import Any
 
-from django.db.models import BooleanField, Case, Exists, OuterRef, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.lookups import LessThan
 
+from accounts.choices import Role
+from accounts.roles import is_platform_admin, organization_ids
 from core.actors import Actor
 from scenarios.choices import NeedStatus
-from scenarios.lifecycle import ASSESSABLE_NEED_STATUSES
+from scenarios.lifecycle import ASSESSABLE_NEED_STATUSES, PUBLIC_NEED_STATUSES
 from scenarios.models import Assessment, PolicyVersion, ScenarioNeed
-from scenarios.selectors import need_list_for_user, need_queryset
+from scenarios.models.needs import SCORE_SHOWN_FROM_EXPERTS
+from scenarios.selectors import need_list_for_user, need_own_q, need_queryset
+
+# The other experts' mean, the panel's overall mean and whether the need is high value show
+# an expert only when at least this many others scored: with fewer, each would give away a
+# colleague's own scores (with one other, their "mean" is their score; with two, my own
+# score and the panel's mean narrow theirs down; the 高价值 mark tells on which side of the
+# line the panel's mean lies).
+PANEL_MIN_OTHERS = SCORE_SHOWN_FROM_EXPERTS - 1  # one's own score and three others'
+# Their lowest and highest scores show from one more: with three others, the mean, the
+# lowest and the highest are all three scores.
+PANEL_RANGE_MIN_OTHERS = PANEL_MIN_OTHERS + 1
+
+
+def panel_shown(*, others: int) -> bool:
+    """Whether an expert is shown the panel's figures of a need ``others`` other experts
+    scored: the others' mean, the panel's mean and whether the need is high value."""
+    return others >= PANEL_MIN_OTHERS
+
+
+def high_value_hidden_q(*, user: Actor) -> Q | None:
+    """The needs whose 高价值 mark the user may not read; None where the user reads every
+    mark of the needs they see (an admin, anyone who is no expert).
+
+    The rule of the expert's page (``panel_shown``), for the needs the user sees only as an
+    expert: not yet public (the public list shows the mark), not the user's agency's nor
+    under the user's committees (``need_own_q``), and fewer than ``PANEL_MIN_OTHERS``
+    experts other than the user scored.
+    """
+    if is_platform_admin(user) or not organization_ids(user, Role.EXPERT):
+        return None
+    mine = Assessment.objects.filter(need_id=OuterRef("pk"), expert_id=user.pk or 0)
+    others = F("assessment_count") - Case(When(Exists(mine), then=Value(1)), default=Value(0))
+    return (
+        ~Q(status__in=PUBLIC_NEED_STATUSES)
+        & ~need_own_q(user)
+        & Q(LessThan(others, PANEL_MIN_OTHERS))
+    )
+
+
+def with_shown_high_value(needs: QuerySet[ScenarioNeed], *, user: Actor) -> QuerySet[ScenarioNeed]:
+    """``needs`` with ``shown_is_high_value`` where the user may not read some of their
+    marks (``high_value_hidden_q``): the mark as the user is shown it, None where hidden.
+    Lists filter and sort by it, so that neither tells more than the rows; for everyone
+    else ``needs`` as they are."""
+    hidden = high_value_hidden_q(user=user)
+    if hidden is None:
+        return needs
+    return needs.annotate(
+        shown_is_high_value=Case(
+            When(hidden, then=Value(None)),
+            default=F("is_high_value"),
+            output_field=BooleanField(null=True),
+        )
+    )
 
 
 def _criteria_keys(criteria: Any) -> frozenset[str]:

@@ -98,7 +98,7 @@ class NeedFilter(StrictFilterSet):
         exclude=True,
         label=_("是否填写了预算（false：预算未定）"),
     )
-    high_value = StrictBooleanFilter(field_name="is_high_value")
+    high_value = StrictBooleanFilter(method="filter_high_value")
     is_major = StrictBooleanFilter()
     agency = IdFilter(field_name="agency_id")
 
@@ -129,6 +129,14 @@ class NeedFilter(StrictFilterSet):
 
     def filter_region(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return _region_subtree_filter(queryset, "region", value)
+
+    def filter_high_value(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        """By the mark the reader is shown: where the selector withheld some from an expert
+        (``shown_is_high_value``, ``assessment_selectors.with_shown_high_value``), a
+        withheld mark matches neither true nor false."""
+        if "shown_is_high_value" in queryset.query.annotations:
+            return queryset.filter(shown_is_high_value=value)
+        return queryset.filter(is_high_value=value)
 
 
 class CapabilityFilter(StrictFilterSet):

@@ -67,7 +67,7 @@ def need_queryset() -> QuerySet[ScenarioNeed]:
     )
 
 
-def _need_own_q(user: Actor) -> Q:
+def need_own_q(user: Actor) -> Q:
     """The needs a user answers for: its agencies' own, and those its committees oversee."""
     return Q(agency_id__in=_org_ids(user, Role.AGENCY_EDITOR)) | (
         _committee_region_q(user, "region")
@@ -82,7 +82,7 @@ def need_list_for_user(*, user: Actor) -> QuerySet[ScenarioNeed]:
     qs = need_queryset()
     if is_platform_admin(user):
         return qs
-    visible = Q(status__in=PUBLIC_NEED_STATUSES) | _need_own_q(user)
+    visible = Q(status__in=PUBLIC_NEED_STATUSES) | need_own_q(user)
     if _org_ids(user, Role.EXPERT):
         visible |= Q(status=NeedStatus.IN_REVIEW)
     return qs.filter(visible)
@@ -95,7 +95,7 @@ def need_own_list_for_user(*, user: Actor) -> QuerySet[ScenarioNeed]:
     qs = need_queryset()
     if is_platform_admin(user):
         return qs
-    return qs.filter(_need_own_q(user))
+    return qs.filter(need_own_q(user))
 
 
 def need_public_list() -> QuerySet[ScenarioNeed]:

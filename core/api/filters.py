@@ -155,7 +155,11 @@ class StrictOrderingFilter(OrderingFilter):
                 )
             request.rows_before_search = None  # the window is not a walk of the order
             default = self.get_default_ordering(view) or ["-pk"]
-            window = queryset.order_by(*default).values("pk")[:RELEVANCE_WINDOW]
+            # In the default order as the reader sees it (``ordering_expressions``): which
+            # matches fill the window tells the order too.
+            window = queryset.order_by(*self._expressions(default, view)).values("pk")[
+                :RELEVANCE_WINDOW
+            ]
             if joins_single(queryset):
                 # The list is the window: as many rows as the selection has, at most the
                 # window's, which the pages count through the selection's own (cached) count.

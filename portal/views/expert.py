@@ -22,6 +22,11 @@ from portal.labels import criterion_name
 from portal.lists import ListPaginator
 from portal.views.common import not_your_page
 from scenarios import assessment_selectors
+from scenarios.assessment_selectors import (
+    PANEL_MIN_OTHERS,
+    PANEL_RANGE_MIN_OTHERS,
+    panel_shown,
+)
 from scenarios.lifecycle import ASSESSABLE_NEED_STATUSES
 from scenarios.models.needs import SCORE_SHOWN_FROM_EXPERTS
 from scenarios.services.assessments import (
@@ -70,17 +75,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/expert/home.html", context)
 
 
-# The other experts' mean, the panel's overall mean and whether the need is high value show
-# only when at least this many others scored: with fewer, each would give away a colleague's
-# own scores (with one other, their "mean" is their score; with two, my own score and the
-# panel's mean narrow theirs down; the 高价值 line tells on which side of it the panel's
-# mean lies).
-PANEL_MIN_OTHERS = SCORE_SHOWN_FROM_EXPERTS - 1  # one's own score and three others'
-# Their lowest and highest scores show from one more: with three others, the mean, the
-# lowest and the highest are all three scores.
-PANEL_RANGE_MIN_OTHERS = PANEL_MIN_OTHERS + 1
-
-
 @dataclass(frozen=True)
 class PanelRow:
     """One criterion: my score, and the other experts' mean and range when enough of them
@@ -113,7 +107,7 @@ def _panel(criteria: list[dict[str, Any]], others: list[Any], me: Any) -> list[P
     rows = []
     for c in criteria:
         values = [v for a in others if (v := _score(a, c["key"])) is not None]
-        shown = len(values) >= PANEL_MIN_OTHERS
+        shown = panel_shown(others=len(values))
         ranged = len(values) >= PANEL_RANGE_MIN_OTHERS
         rows.append(
             PanelRow(
@@ -210,7 +204,7 @@ def need_page(request: HttpRequest, ref: str) -> HttpResponse:
         "panel": _panel(list(me.policy.selection_criteria), others, me) if me is not None else None,
         "versions": _versions_note(me, policy),
         "others": len(others),
-        "panel_shown": len(others) >= PANEL_MIN_OTHERS,
+        "panel_shown": panel_shown(others=len(others)),
         "range_shown": len(others) >= PANEL_RANGE_MIN_OTHERS,
         "panel_min": PANEL_MIN_OTHERS,
         "range_min": PANEL_RANGE_MIN_OTHERS,

@@ -4,6 +4,7 @@ expert assessments and the audit trail."""
 from typing import Any
 
 from django.db.models import Case, F, FloatField, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -24,7 +25,7 @@ from core.api.fields import (
     StringField,
 )
 from core.api.filters import KnownParametersFilter
-from scenarios import selectors
+from scenarios import assessment_selectors, selectors
 from scenarios.access import (
     check_agency_editor,
     check_agency_staff,
@@ -140,6 +141,10 @@ class NeedPublicSerializer(ModelSerializer):
         if not is_need_insider(getattr(request, "user", None), instance):
             # One or two experts' mean is their own scores: shown from three experts on.
             data["value_score"] = instance.shown_value_score
+        if hasattr(instance, "shown_is_high_value"):
+            # An expert's need in review: the mark as the expert's page shows it
+            # (assessment_selectors.with_shown_high_value).
+            data["is_high_value"] = instance.shown_is_high_value
         return data
 
 
@@ -284,7 +289,6 @@ class NeedViewSet(VersionedResourceViewSet):
     search_fields = NEED_SEARCH
     search_weights = NEED_SEARCH_WEIGHTS
     ordering_fields = NEED_ORDERING
-    ordering_expressions = NEED_ORDERING_EXPRESSIONS
     ordering = DEFAULT_NEED_ORDERING
     # Who may call each verb at all (core.api.permissions.ActorChecks), before the body.
     actor_checks = {
@@ -300,10 +304,23 @@ class NeedViewSet(VersionedResourceViewSet):
     }
 
     def get_queryset(self) -> QuerySet[ScenarioNeed]:
-        return selectors.need_list_for_user(user=self.request.user)
+        return assessment_selectors.with_shown_high_value(
+            selectors.need_list_for_user(user=self.request.user), user=self.request.user
+        )
 
     def render_queryset(self) -> QuerySet[ScenarioNeed]:
-        return selectors.need_queryset()
+        return assessment_selectors.with_shown_high_value(
+            selectors.need_queryset(), user=self.request.user
+        )
+
+    @property
+    def ordering_expressions(self) -> dict[str, Any]:
+        """The default order's high-value-first sorts an expert's needs by the mark shown
+        (a hidden one as not high value), so that the order tells no more than the rows."""
+        if assessment_selectors.high_value_hidden_q(user=self.request.user) is None:
+            return NEED_ORDERING_EXPRESSIONS
+        shown = Coalesce(F("shown_is_high_value"), Value(False))
+        return {**NEED_ORDERING_EXPRESSIONS, "is_high_value": shown}
 
     def create_object(
         self, request: Request, owner: Organization, ref: str | None, values: dict[str, Any]

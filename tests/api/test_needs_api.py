@@ -6,8 +6,9 @@ import pytest
 from django.utils import timezone
 
 from activity.models import AuditEvent
+from core.api import filters
 from scenarios.models import Capability, ScenarioNeed
-from scenarios.services.assessments import MAX_REVISIONS
+from scenarios.services.assessments import MAX_REVISIONS, assessment_submit
 from scenarios.services.needs import need_submit
 from scenarios.services.policy import policy_update
 from scenarios.services.reviews import review_decide
@@ -460,3 +461,110 @@ def test_a_pilot_and_the_current_policy_give_their_version_as_an_etag(
 
     assert shown["ETag"] == f'"{shown.json()["version"]}"'
     assert policy["ETag"] == f'"{policy.json()["version"]}"'
+
+
+KEYS = ["tech_advancement", "demonstration", "industry_pull", "replicability", "feasibility"]
+
+
+def scored_by_experts(need, *values):
+    """Each value, one new expert's scores of every criterion; the experts, in order."""
+    experts = []
+    for value in values:
+        expert = factories.member(factories.ExpertInstitutionFactory.create(), "expert")
+        assessment_submit(actor=expert, need=need, scores=dict.fromkeys(KEYS, value))
+        experts.append(expert)
+    return experts
+
+
+def test_need_api_hides_the_high_value_mark_in_review_from_an_expert_with_few_others(
+    api, agency, agency_user, county_reviewer
+):
+    # given: a need in review, a colleague's scores of 90 and mine of 70: the pair's mean
+    # reaches the line (80), which tells that the colleague gave 90 or more
+    need = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+    colleague, me = scored_by_experts(need, 90, 70)
+    need.refresh_from_db()
+    assert need.is_high_value
+
+    # when: I read it, and filter the needs in review by the mark
+    client = api.as_user(me)
+    shown = client.get(f"/api/v1/needs/{need.pk}/").json()
+    high = client.get("/api/v1/needs/", {"status": "in_review", "high_value": "true"}).json()
+    low = client.get("/api/v1/needs/", {"status": "in_review", "high_value": "false"}).json()
+
+    # then: the mark is withheld, and neither filter tells it (as the expert page withholds
+    # it until three other experts scored); its agency and committee read it
+    assert (shown["status"], shown["is_high_value"]) == ("in_review", None)
+    assert [n["id"] for n in high["results"]] == []
+    assert [n["id"] for n in low["results"]] == []
+    assert api.as_user(colleague).get(f"/api/v1/needs/{need.pk}/").json()["is_high_value"] is None
+    for insider in (agency_user, county_reviewer):
+        assert api.as_user(insider).get(f"/api/v1/needs/{need.pk}/").json()["is_high_value"]
+
+
+def test_need_api_default_order_does_not_sort_an_experts_needs_in_review_by_the_hidden_mark(
+    api, agency, agency_user
+):
+    # given: an older need in review the two experts' scores made high value, a newer one not
+    older = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+    _colleague, me = scored_by_experts(older, 90, 90)
+    newer = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+
+    # when: I list the needs in review in the default order
+    listed = api.as_user(me).get("/api/v1/needs/", {"status": "in_review"}).json()
+
+    # then: newest first, as if neither were high value (high value first told it)
+    assert [n["id"] for n in listed["results"]] == [newer.pk, older.pk]
+
+
+def test_need_api_relevance_window_does_not_pick_an_experts_needs_by_the_hidden_mark(
+    api, agency, agency_user, monkeypatch
+):
+    # given: as above, and a window of one match for ranking by relevance
+    older = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+    _colleague, me = scored_by_experts(older, 90, 90)
+    newer = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+    monkeypatch.setattr(filters, "RELEVANCE_WINDOW", 1)
+
+    # when: I search the needs in review by relevance
+    listed = api.as_user(me).get(
+        "/api/v1/needs/", {"status": "in_review", "search": "积水", "ordering": "-relevance"}
+    )
+
+    # then: the window holds the newest match, not the high value one
+    assert [n["id"] for n in listed.json()["results"]] == [newer.pk]
+
+
+def test_need_api_shows_an_expert_the_high_value_mark_from_three_others(api, agency, agency_user):
+    # given: a need in review three other experts scored, then I
+    need = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+    *_others, me = scored_by_experts(need, 90, 90, 90, 70)
+
+    # when: I read it and filter by the mark
+    client = api.as_user(me)
+    shown = client.get(f"/api/v1/needs/{need.pk}/").json()
+    high = client.get("/api/v1/needs/", {"status": "in_review", "high_value": "true"}).json()
+
+    # then: the mark shows, as on the expert page
+    assert shown["is_high_value"] is True
+    assert [n["id"] for n in high["results"]] == [need.pk]
+
+
+def test_need_api_shows_an_expert_the_high_value_mark_of_a_published_need(
+    api, agency, agency_user, county_reviewer, city_reviewer
+):
+    # given: a published need two experts scored high (its mark is on the public list)
+    need = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+    for reviewer in (county_reviewer, city_reviewer):
+        need = review_decide(actor=reviewer, need=need, decision="approved")
+    _colleague, me = scored_by_experts(need, 90, 90)
+
+    # when: I read it, filter by the mark, and the public reads it
+    shown = api.as_user(me).get(f"/api/v1/needs/{need.pk}/").json()
+    high = api.get("/api/v1/needs/", {"high_value": "true"}).json()
+    public = api.as_user(None).get(f"/api/v1/public/needs/{need.pk}/").json()
+
+    # then: the mark shows to me as to everyone
+    assert (shown["status"], shown["is_high_value"]) == ("published", True)
+    assert [n["id"] for n in high["results"]] == [need.pk]
+    assert public["is_high_value"] is True
