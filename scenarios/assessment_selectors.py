@@ -122,18 +122,32 @@ def needs_to_assess(*, user: Actor) -> QuerySet[ScenarioNeed]:
     )
 
 
+def _seen_by(user: Actor, need: Any) -> Exists:
+    """Whether the user may read the need ``need`` refers to (``need_list_for_user``)."""
+    return Exists(need_list_for_user(user=user).filter(pk=need))
+
+
 def needs_of_expert(*, user: Actor) -> QuerySet[ScenarioNeed]:
     """The needs an expert's pages open: the ones the user may see, and every need the user
-    scored, whatever its status since (returned, rejected, withdrawn: read only)."""
+    scored, whatever its status since (returned, rejected, withdrawn: read only).
+
+    ``content_shown``: whether the user may read the need itself. A need that left review
+    and is not public opens for the user's own scores only: its agency may have edited its
+    title and description since (a returned need is its draft again)."""
     scored = Assessment.objects.filter(need_id=OuterRef("pk"), expert_id=user.pk or 0)
-    return need_list_for_user(user=user) | need_queryset().filter(Exists(scored))
+    return (need_list_for_user(user=user) | need_queryset().filter(Exists(scored))).annotate(
+        content_shown=_seen_by(user, OuterRef("pk"))
+    )
 
 
 def assessments_of(*, expert: Actor) -> QuerySet[Assessment]:
-    """The expert's own assessments, newest first."""
+    """The expert's own assessments, newest first. ``need_shown``: whether the expert may
+    read the need itself (``needs_of_expert``'s ``content_shown``); lists name the others by
+    their ref and status, not by a title their agency may have edited since."""
     return (
         Assessment.objects.filter(expert_id=expert.pk or 0)
         .select_related("need", "policy")
+        .annotate(need_shown=_seen_by(expert, OuterRef("need_id")))
         .order_by("-updated_at", "-id")
     )
 

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.choices import Role
@@ -27,6 +28,7 @@ from scenarios.assessment_selectors import (
     PANEL_RANGE_MIN_OTHERS,
     panel_shown,
 )
+from scenarios.choices import NeedStatus
 from scenarios.lifecycle import ASSESSABLE_NEED_STATUSES
 from scenarios.models.needs import SCORE_SHOWN_FROM_EXPERTS
 from scenarios.services.assessments import (
@@ -141,12 +143,49 @@ def _versions_note(me: Any, policy: Any) -> dict[str, Any] | None:
     }
 
 
+# Why a need the expert scored is no longer shown to them (``needs_of_expert``).
+LEFT_REVIEW = {
+    NeedStatus.RETURNED: gettext_lazy(
+        "该需求已退回需求单位修改，不在评审中：需求单位可能已修改其内容，"
+        "这里不再显示其内容，只显示您的评分。"
+    ),
+    NeedStatus.WITHDRAWN: gettext_lazy(
+        "该需求已由需求单位撤回，不在评审中：这里不再显示其内容，只显示您的评分。"
+    ),
+    NeedStatus.REJECTED: gettext_lazy(
+        "该需求未通过审核，不在评审中：这里不再显示其内容，只显示您的评分。"
+    ),
+}
+LEFT_REVIEW_OTHERWISE = gettext_lazy(
+    "该需求已不在评审中，也未发布：这里不再显示其内容，只显示您的评分。"
+)
+
+
+def _left_review_page(request: HttpRequest, need: Any) -> HttpResponse:
+    """A need the expert scored that they may no longer read: its ref and status, why its
+    content is not shown, and the expert's own scores and comment (read only; a POST from a
+    stale tab changes nothing and lands here)."""
+    me = assessment_selectors.assessments_of(expert=request.user).filter(need=need).first()
+    if me is None:
+        raise Http404
+    context = {
+        "nav": "workspace",
+        "need": need,
+        "me": me,
+        "left": LEFT_REVIEW.get(need.status, LEFT_REVIEW_OTHERWISE),
+        "rows": _panel(list(me.policy.selection_criteria), [], me),
+    }
+    return render(request, "portal/expert/need_left.html", context)
+
+
 @_expert_page
 @require_http_methods(["GET", "POST"])
 def need_page(request: HttpRequest, ref: str) -> HttpResponse:
     need = assessment_selectors.needs_of_expert(user=request.user).filter(ref=ref).first()
     if need is None:
         raise Http404
+    if not need.content_shown:
+        return _left_review_page(request, need)
     policy = policy_current()
     criteria = list(policy.selection_criteria)
     panel = list(assessment_selectors.panel_of_need(need=need))

@@ -9,7 +9,7 @@ import pytest
 from portal.forms.committee import AssessmentForm
 from scenarios.models import Assessment
 from scenarios.services.assessments import MAX_REVISIONS, assessment_submit
-from scenarios.services.needs import need_submit
+from scenarios.services.needs import need_submit, need_update, need_withdraw
 from scenarios.services.policy import policy_current, policy_update
 from scenarios.services.reviews import review_decide
 from tests import factories
@@ -309,11 +309,116 @@ def test_an_expert_reads_a_need_they_scored_after_it_left_review(need, expert, c
     assert r.status_code == 200
     assert "已退回" in html
     assert "您的评分只能查看" in html
-    assert 'method="post"' not in html.split("score-title", 1)[1]
+    assert '<form method="post" novalidate>' not in html
     home = signed_in(expert).get("/workspace/expert/").content.decode()
     mine = home[home.index("mine-title") :]
     assert f"/workspace/expert/needs/{need.ref}/" in mine
     assert "已退回" in mine
+
+
+def leave_review(need, how, *, agency_user, county_reviewer):
+    if how == "withdrawn":
+        return need_withdraw(actor=agency_user, need=need)
+    return review_decide(actor=county_reviewer, need=need, decision=how, comment="请补充预算")
+
+
+@pytest.mark.parametrize(
+    ("how", "said"),
+    [
+        ("returned", "该需求已退回需求单位修改"),
+        ("rejected", "该需求未通过审核"),
+        ("withdrawn", "该需求已由需求单位撤回"),
+    ],
+)
+def test_a_need_that_left_review_shows_the_expert_only_the_ref_and_their_own_scores(
+    need, expert, agency_user, county_reviewer, how, said
+):
+    # given: a need I scored and commented, which then left review
+    assessment_submit(actor=expert, need=need, scores=SCORES, comment="示范性强")
+    need = leave_review(need, how, agency_user=agency_user, county_reviewer=county_reviewer)
+
+    # when: I open it
+    r = signed_in(expert).get(f"/workspace/expert/needs/{need.ref}/")
+
+    # then: its ref, why it is not shown, my scores and comment; none of its content
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert need.ref in html
+    assert said in html
+    assert "这里不再显示其内容" in html
+    assert "智慧园区能耗优化" not in html
+    assert need.description not in html
+    assert need.agency.name not in html
+    assert "示范性强" in html
+    assert "您的评分只能查看" in html
+    mine = Assessment.objects.get(expert=expert)
+    assert f"您的加权得分 {mine.weighted_score:.2f}。" in html
+    assert "技术先进性" in html
+    assert '<form method="post" novalidate>' not in html
+
+
+def test_a_returned_need_the_agency_edited_does_not_show_the_expert_its_new_text(
+    need, expert, agency_user, county_reviewer
+):
+    # given: a need I scored, returned, whose title and description its agency then edited
+    assessment_submit(actor=expert, need=need, scores=SCORES)
+    need = review_decide(actor=county_reviewer, need=need, decision="returned", comment="请改")
+    need_update(
+        actor=agency_user,
+        need=need,
+        expected_version=need.version,
+        title="尚未公开的新标题",
+        description="尚未公开的新描述：内部试点安排",
+    )
+
+    # when: I open it and my workspace
+    page_html = signed_in(expert).get(f"/workspace/expert/needs/{need.ref}/").content.decode()
+    home = signed_in(expert).get("/workspace/expert/").content.decode()
+
+    # then: neither shows the agency's draft; my list names the need by its ref and state
+    for html in (page_html, home):
+        assert "尚未公开的新标题" not in html
+        assert "尚未公开的新描述" not in html
+    mine = home[home.index("mine-title") :]
+    assert f'/workspace/expert/needs/{need.ref}/">{need.ref}</a>' in mine
+    assert "已退回" in mine
+
+
+def test_scores_sent_from_a_stale_tab_after_the_need_left_review_change_nothing(
+    need, expert, county_reviewer
+):
+    # given: a need I scored, returned while my tab still shows its form
+    assessment_submit(actor=expert, need=need, scores=SCORES)
+    review_decide(actor=county_reviewer, need=need, decision="returned", comment="请改")
+
+    # when: the tab sends new scores
+    r = signed_in(expert).post(f"/workspace/expert/needs/{need.ref}/", form(score_feasibility="0"))
+
+    # then: the page says why the need is not shown; my scores are as they were
+    assert r.status_code == 200
+    assert "该需求已退回需求单位修改" in r.content.decode()
+    assert Assessment.objects.get(expert=expert).scores["feasibility"] == 100
+
+
+def test_a_returned_need_back_in_review_shows_the_expert_its_content_again(
+    need, expert, agency_user, county_reviewer
+):
+    # given: a need I scored, returned, edited and submitted again
+    assessment_submit(actor=expert, need=need, scores=SCORES)
+    need = review_decide(actor=county_reviewer, need=need, decision="returned", comment="请改")
+    need = need_update(
+        actor=agency_user, need=need, expected_version=need.version, title="修改后的标题"
+    )
+    need_submit(actor=agency_user, need=need)
+
+    # when: I open it and my workspace
+    page_html = signed_in(expert).get(f"/workspace/expert/needs/{need.ref}/").content.decode()
+    home = signed_in(expert).get("/workspace/expert/").content.decode()
+
+    # then: in review again, it reads as any need in review
+    assert "修改后的标题" in page_html
+    assert "需求内容" in page_html
+    assert "修改后的标题" in home[home.index("mine-title") :]
 
 
 def test_an_expert_still_cannot_open_a_returned_need_they_did_not_score(

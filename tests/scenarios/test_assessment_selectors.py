@@ -1,5 +1,6 @@
 """What of a need the expert's pages and the API show an expert: its 高价值 mark only from
-three other experts' scores on (as the expert's page shows the panel)."""
+three other experts' scores on (as the expert's page shows the panel), and a need that left
+review only by its ref beside the expert's own scores."""
 
 import pytest
 
@@ -8,7 +9,8 @@ from accounts.models import Membership
 from scenarios import assessment_selectors
 from scenarios.models import ScenarioNeed
 from scenarios.services.assessments import assessment_submit
-from scenarios.services.needs import need_submit
+from scenarios.services.needs import need_submit, need_update
+from scenarios.services.reviews import review_decide
 from tests import factories
 from tests.scenarios.helpers import make_need
 
@@ -71,3 +73,23 @@ def test_with_shown_high_value_leaves_the_needs_of_insiders_and_non_experts_alon
     assert shown(county_reviewer, need_in_review) is True
     for user in (agency_user, platform_admin, firm_user):
         assert assessment_selectors.high_value_hidden_q(user=user) is None
+
+
+def test_needs_of_expert_opens_a_returned_need_for_the_experts_scores_only(
+    need_in_review, agency_user, county_reviewer
+):
+    # given: a need I scored, then returned and edited by its agency
+    me = new_expert()
+    score(need_in_review, me)
+    need = review_decide(
+        actor=county_reviewer, need=need_in_review, decision="returned", comment="请改"
+    )
+    need_update(actor=agency_user, need=need, expected_version=need.version, title="新标题")
+
+    # when
+    found = assessment_selectors.needs_of_expert(user=me).get(pk=need.pk)
+    mine = assessment_selectors.assessments_of(expert=me).get()
+
+    # then: it opens, without its content; my own assessment says so too
+    assert found.content_shown is False
+    assert mine.need_shown is False
