@@ -1,7 +1,7 @@
 """Query filters that reject malformed values instead of ignoring them, and the search."""
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import django_filters
@@ -174,7 +174,7 @@ class StrictOrderingFilter(OrderingFilter):
         return queryset.order_by(*self._expressions(ordering, view))
 
     @staticmethod
-    def _expressions(ordering: list[Any], view: Any) -> list[Any]:
+    def _expressions(ordering: Sequence[Any], view: Any) -> list[Any]:
         """The asked terms, with those the view orders by an expression of its own
         (``ordering_expressions``: name -> expression) replaced by it, empty values last:
         a field some readers may not see (an expert mean shown only from four experts) is

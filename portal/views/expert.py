@@ -181,7 +181,8 @@ def _left_review_page(request: HttpRequest, need: Any) -> HttpResponse:
 @_expert_page
 @require_http_methods(["GET", "POST"])
 def need_page(request: HttpRequest, ref: str) -> HttpResponse:
-    need = assessment_selectors.needs_of_expert(user=request.user).filter(ref=ref).first()
+    # annotated with content_shown (needs_of_expert)
+    need: Any = assessment_selectors.needs_of_expert(user=request.user).filter(ref=ref).first()
     if need is None:
         raise Http404
     if not need.content_shown:

@@ -104,6 +104,13 @@ class NeedPublicSerializer(ModelSerializer):
     region_code = StringField(source="region_id", read_only=True)
     region_name = StringField(source="region.name", read_only=True)
     org_name = StringField(source="agency.name", read_only=True)
+    # null for an expert reading a need in review before the panel may be told (see
+    # ``to_representation``)
+    is_high_value = serializers.BooleanField(
+        read_only=True,
+        allow_null=True,
+        label=ScenarioNeed._meta.get_field("is_high_value").verbose_name,
+    )
 
     class Meta:
         model = ScenarioNeed
