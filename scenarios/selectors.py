@@ -836,6 +836,18 @@ def matching_firm_open_pilots() -> dict[int, int]:
     return {r["capability__firm_id"]: r["n"] for r in rows}
 
 
+def matching_firm_running_pilots(*, firm_ids: list[int]) -> dict[int, int]:
+    """firm id -> how many pilots of its capabilities run (each holds a unit of its quota;
+    ``matching_firm_pilot_need_ids`` names them for one firm)."""
+    rows = (
+        Pilot.objects.filter(status=PilotStatus.RUNNING, capability__firm_id__in=firm_ids)
+        .values("capability__firm_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {row["capability__firm_id"]: row["n"] for row in rows}
+
+
 def matching_firm_pilot_need_ids(*, firm_id: int) -> list[int]:
     """The needs of the firm's running pilots, one id per pilot (each takes one unit of the
     firm's quota), in pilot order."""

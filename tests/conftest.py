@@ -13,8 +13,12 @@ from accounts.services.organizations import membership_grant
 from core import outbox
 from reference.models import Region
 from reference.selectors import forget_built
+from scenarios.services.capabilities import capability_submit
+from scenarios.services.needs import need_submit
+from scenarios.services.reviews import review_decide
 from scenarios.services.setup import reference_load
 from tests import factories
+from tests.scenarios.helpers import make_capability, make_need
 
 
 @pytest.fixture(scope="session")
@@ -121,3 +125,21 @@ def api():
             return self
 
     return Client()
+
+
+# A need through county and city review, and a capability recommended for it and on its
+# agency's shortlist (the firm said it is interested): what a pilot starts from.
+@pytest.fixture
+def published_need(agency, agency_user, county_reviewer, city_reviewer):
+    need = need_submit(actor=agency_user, need=make_need(agency, region="360102"))
+    need = review_decide(actor=county_reviewer, need=need, decision="approved")
+    return review_decide(actor=city_reviewer, need=need, decision="approved")
+
+
+@pytest.fixture
+def published_capability(firm, published_need):
+    """Recommended for the need and on its agency's shortlist: what an agency's proposal
+    needs (the matching app's check; ``test_an_agency_proposes_only_from_its_shortlist``)."""
+    capability = capability_submit(actor=None, capability=make_capability(firm, capacity=1))
+    factories.shortlisted_pair(published_need, capability)
+    return capability

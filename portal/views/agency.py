@@ -17,6 +17,7 @@ from accounts.models import Organization
 from accounts.roles import organization_ids
 from core.errors import DomainError
 from matching import selectors as matching_selectors
+from matching.services.explain import candidate_reasons
 from portal.explain import explain_all
 from portal.forms import apply_service_errors, service_message
 from portal.forms.items import NeedForm
@@ -186,6 +187,7 @@ def need_page(request: HttpRequest, ref: str) -> HttpResponse:
             (m, explanation, reviews.get((m.need_id, m.capability_id)))
             for m, explanation in zip(candidates, explain_all(candidates), strict=True)
         ],
+        "left_out": candidate_reasons(user=request.user, need=need, matches=candidates),
         "interest": matching_selectors.interest_of_need(need_id=need.pk),
         "pilots": pilots,
         "open_pilots": open_pilots(pilots),

@@ -23,6 +23,7 @@ from accounts.roles import committees_of, is_province_committee_member
 from accounts.selectors import committee_region_q
 from core.errors import DomainError, InvalidTransition, StaleVersion
 from matching import selectors as matching_selectors
+from matching.services.explain import candidate_reasons
 from matching.services.recommendations import pair_decide
 from portal.explain import explain_all
 from portal.forms import apply_service_errors, service_message
@@ -235,6 +236,7 @@ def _need_page(request: HttpRequest, need: Any, form: Any = None) -> HttpRespons
         "panel_criteria": panel_criteria,
         "panel_rows": panel_rows,
         "candidates": list(zip(candidates, explain_all(candidates), strict=True)),
+        "left_out": candidate_reasons(user=request.user, need=need, matches=candidates),
         "pilots": selectors.pilots_of_need(need=need),
     }
     return render(request, "portal/committee/need.html", context)
