@@ -728,6 +728,9 @@ def test_a_proposal_whose_firm_or_capability_was_suspended_offers_only_declining
     # When the committee opens its proposals, then approves from a page drawn before, then
     # declines
     page = client.get("/workspace/committee/pilots/?status=proposed").content.decode()
+    client.cookies["django_language"] = "en"
+    english = client.get("/workspace/committee/pilots/?status=proposed").content.decode()
+    client.cookies["django_language"] = "zh-hans"
     approved = client.post(
         url, {"decision": "approve", "tolerance_until": until(90).isoformat(), "version": 1}
     )
@@ -738,6 +741,9 @@ def test_a_proposal_whose_firm_or_capability_was_suspended_offers_only_declining
     row = page.split(f'id="pilot-{proposal.pk}"')[1].split("</article>")[0]
     assert said in row
     assert "目前只能不予批准" in row
+    # in English, two sentences ("….It can only…" ran them together)
+    en_row = english.split(f'id="pilot-{proposal.pk}-blocked"')[1].split("</p>")[0]
+    assert ". It can only be declined now." in en_row
     (approve,) = re.findall(r'<input[^>]*value="approve"[^>]*>', row)
     assert "disabled" in approve
     (decline,) = re.findall(r'<input[^>]*value="decline"[^>]*>', row)
