@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from core.search import apply_search
 from portal.forms import set_choices
 from reference.selectors import chains_by_slug, regions_by_code
-from scenarios.choices import Certification, ScenarioCategory, ValidationType
+from scenarios.choices import BUDGET_MAX_CNY, Certification, ScenarioCategory, ValidationType
 from scenarios.filters import (
     CAPABILITY_SEARCH,
     NEED_SEARCH,
@@ -44,7 +44,10 @@ BUDGET_ERRORS = {
     "max_whole_digits": _("金额过大。"),
     "max_decimal_places": _("最多两位小数。"),
     "min_value": _("不能为负数。"),
+    "max_value": _("预算最多 100 亿元。"),
 }
+# The budget boxes are in 万元; the filters' bound (and a need's) is in yuan.
+BUDGET_MAX_WAN = BUDGET_MAX_CNY // 10_000
 
 
 class ListQueryForm(forms.Form):
@@ -135,6 +138,7 @@ class NeedQueryForm(ListQueryForm):
         label=_("预算从（万元）"),
         required=False,
         min_value=0,
+        max_value=BUDGET_MAX_WAN,
         max_digits=12,
         decimal_places=2,
         error_messages=BUDGET_ERRORS,
@@ -143,6 +147,7 @@ class NeedQueryForm(ListQueryForm):
         label=_("预算到（万元）"),
         required=False,
         min_value=0,
+        max_value=BUDGET_MAX_WAN,
         max_digits=12,
         decimal_places=2,
         error_messages=BUDGET_ERRORS,
@@ -227,12 +232,40 @@ def _filter_data(values: dict[str, Any]) -> QueryDict:
     return data
 
 
+# The API's filter parameters that the form names otherwise (``_filter_data``).
+FORM_FIELD_OF_FILTER = {"has_budget": "budget_unset", "is_major": "major"}
+
+
+def _filtered(
+    *, form: ListQueryForm, filterset_class: Any, data: QueryDict, queryset: QuerySet[Any]
+) -> QuerySet[Any]:
+    """``queryset`` with the filters that the filter set accepts. A filter the form passed
+    but the filter set refuses (a bound out of the filters' range, say) is refused on the
+    form too, in place and in the list of rejected filters, and the others still apply:
+    never the whole list for one bad value."""
+    data = data.copy()
+    while True:
+        filterset = filterset_class(data, queryset=queryset)
+        if filterset.is_valid():
+            return filterset.qs
+        refused = [name for name in filterset.errors if name in data]
+        if not refused:  # an error on no parameter of ours: apply nothing rather than all
+            return queryset.none()
+        for name in refused:
+            field = FORM_FIELD_OF_FILTER.get(name, name)
+            if field in form.fields and field not in form.errors:
+                form.add_error(field, list(filterset.errors[name]))
+            data.pop(name)
+
+
 def select(*, form: ListQueryForm, queryset: QuerySet[Any], kind: str) -> Selection:
     """Apply the form's valid filters, search and order to ``queryset``."""
     values = form.valid_data()
     filterset_class = NeedFilter if kind == "need" else PublicCapabilityFilter
-    filterset = filterset_class(_filter_data(values), queryset=queryset)
-    filtered = filterset.qs if filterset.is_valid() else queryset
+    filtered = _filtered(
+        form=form, filterset_class=filterset_class, data=_filter_data(values), queryset=queryset
+    )
+    values = form.valid_data()  # less any filter the filter set refused
     if values.get("q"):
         filtered = apply_search(
             filtered, NEED_SEARCH if kind == "need" else CAPABILITY_SEARCH, values["q"]

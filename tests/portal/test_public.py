@@ -6,11 +6,13 @@ import re
 
 import openpyxl
 import pytest
+from django import forms
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
+from portal import lists as lists_module
 from portal.templatetags.portal import lang_zh
 from reference.models import Region
 from scenarios.services.capabilities import capability_submit, capability_withdraw
@@ -191,6 +193,57 @@ def test_need_list_bad_filters_keep_the_good_ones_and_say_what_is_wrong(client, 
     sort_form = html[html.rindex("<form", 0, select) : select]
     assert 'name="category" value="government_service"' in sort_form
     assert 'name="trl_min"' not in sort_form
+
+
+@pytest.mark.parametrize("amount", ["2000000", "1000000.01", "999999999999"])
+def test_a_budget_beyond_the_largest_is_refused_in_place_and_the_other_filters_apply(
+    client, lists, amount
+):
+    # Given a category filter and a budget upper bound above 100 亿元 (1,000,000 万元)
+    query = {"category": "government_service", "budget_max": amount}
+
+    # When the list is asked for it
+    body = text(client.get("/opportunities/", query))
+
+    # Then the budget is refused beside its box and in the list of filters not applied,
+    # and the category still filters
+    assert "共 1 项" in body
+    assert "政务大模型智能问答" in body
+    assert "城市内涝积水智能监测预警" not in body
+    results = body[body.index('id="results-title"') :]
+    assert "以下筛选条件无效" in results
+    assert "预算到（万元）：预算最多 100 亿元。" in results
+    assert exported_refs(client, "/opportunities/", query) == listed_refs(
+        client, "/opportunities/", query
+    )
+
+
+def test_the_largest_budget_is_accepted(client, lists):
+    body = text(client.get("/opportunities/", {"budget_max": "1000000"}))
+
+    assert "以下筛选条件无效" not in body
+    assert "共 2 项" in body  # the two needs with a budget
+
+
+def test_a_filter_the_form_passes_but_the_filters_refuse_is_refused_alone(
+    client, lists, monkeypatch
+):
+    # Given a form whose budget box takes more than the filters do
+    loose = forms.DecimalField(label="预算到（万元）", required=False, decimal_places=2)
+    monkeypatch.setitem(lists_module.NeedQueryForm.base_fields, "budget_max", loose)
+
+    # When a budget beyond the filters' range comes with a category
+    body = text(
+        client.get("/opportunities/", {"category": "government_service", "budget_max": "9" * 9})
+    )
+
+    # Then the list is not the whole list: the category applies, the budget is named as refused
+    assert "共 1 项" in body
+    assert "政务大模型智能问答" in body
+    results = body[body.index('id="results-title"') :]
+    assert "以下筛选条件无效" in results
+    assert "预算到（万元）：" in results
+    assert '筛选条件 <span class="badge text-bg-primary">1</span>' in body  # the category only
 
 
 def test_need_list_sorts_and_pages(client, agency):
