@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, cast
 
 from django import forms
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -84,14 +85,36 @@ class StyledBoundField(forms.BoundField):
         return attrs
 
 
+def lf_line_breaks(data: Any) -> Any:
+    """Submitted text with each line break one LF. A browser sends a textarea's line breaks
+    as CRLF but counts each as one character against its ``maxlength``; counted as sent, a
+    text the browser let through was refused as too long by as many characters as it has
+    lines, and what is stored differed from what the API stores for the same text."""
+    if isinstance(data, MultiValueDict):  # a request's QueryDict
+        normalised = data.copy()
+        for key, values in data.lists():
+            normalised.setlist(key, [_lf(value) for value in values])
+        return normalised
+    if isinstance(data, Mapping):
+        return {key: _lf(value) for key, value in data.items()}
+    return data
+
+
+def _lf(value: Any) -> Any:
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
 class StyledForm(forms.Form):
     """Bootstrap classes on every widget (Django adds aria-invalid and aria-describedby for
-    errors and help texts itself; fields with errors are drawn red)."""
+    errors and help texts itself; fields with errors are drawn red). Line breaks in what is
+    submitted are one LF each (``lf_line_breaks``), so lengths count as the browser counts."""
 
     bound_field_class = StyledBoundField
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.is_bound:
+            self.data = lf_line_breaks(self.data)
         for field in self.fields.values():
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):

@@ -123,6 +123,36 @@ def test_capability_form_counts_the_past_cases_with_the_other_errors(firm_client
     assert not Capability.objects.filter(firm=firm).exists()
 
 
+def crlf_text(length: int, lines: int, word: str = "液位监测") -> str:
+    """``length`` characters as a browser counts them (each line break one), sent with the
+    CRLF line breaks a browser submits."""
+    line = (word * length)[: (length - (lines - 1)) // lines]
+    text = "\n".join([line] * lines)
+    text += word[0] * (length - len(text))
+    assert len(text) == length
+    return text.replace("\n", "\r\n")
+
+
+def test_line_breaks_a_browser_sends_count_once_against_the_limits(firm_client, firm):
+    # given: a description of 5,000 characters in 74 lines and 20 past cases of 200
+    # characters spaced by blank lines, 4,200 in all, as a browser sends them (CRLF), each
+    # within its box's maxlength
+    description = crlf_text(5000, 74)
+    cases = "".join(f"试点项目{n:02d}" + "案" * 194 + "\r\n" * 10 for n in range(20))
+    assert len(cases.replace("\r\n", "\n")) == 4200
+
+    response = firm_client.post(
+        "/workspace/firm/capabilities/new/",
+        capability_data(description=description, past_cases=cases),
+    )
+
+    # then: saved, with one LF per line break
+    assert response.status_code == 302, response.content.decode()[:2000]
+    cap = Capability.objects.get(firm=firm)
+    assert cap.description == description.replace("\r\n", "\n")
+    assert len(cap.past_cases) == 20
+
+
 def test_stale_capability_edit_keeps_both_versions_visible(firm_client, firm, firm_user):
     cap = make_capability(firm)
     seen = cap.version
@@ -234,6 +264,21 @@ def test_firm_answers_interested_with_a_note(matched, agency_user):
     assert agency_user.notifications.filter(verb="match.firm_response").exists()
     again = page(client.get(f"/workspace/firm/recommendations/{match.pk}/"))
     assert "您的说明：团队可两周内进场" in again  # the firm sees what it wrote
+
+
+def test_a_firm_note_of_500_characters_with_line_breaks_is_taken(matched):
+    # given: a note of 500 characters in 3 lines, sent with a browser's CRLF line breaks
+    match, user = firm_of_top_match(matched)
+    note = crlf_text(500, 3, word="团队可两周内进场")
+
+    signed_in(user).post(
+        f"/workspace/firm/recommendations/{match.pk}/", {"interested": "1", "note": note}
+    )
+
+    # then: the answer is saved, its note with LF line breaks
+    review = PairReview.objects.get(need=match.need, capability=match.capability)
+    assert review.firm_response == "interested"
+    assert review.firm_note == note.replace("\r\n", "\n")
 
 
 def test_firm_answer_without_a_choice_is_refused_in_place(matched):
