@@ -281,6 +281,23 @@ def test_a_firm_note_of_500_characters_with_line_breaks_is_taken(matched):
     assert review.firm_note == note.replace("\r\n", "\n")
 
 
+def test_the_firms_note_shows_with_its_line_breaks(matched):
+    # given: a note of two lines, the second indented
+    match, user = firm_of_top_match(matched)
+    client = signed_in(user)
+    client.post(
+        f"/workspace/firm/recommendations/{match.pk}/",
+        {"interested": "1", "note": "团队可两周内进场\r\n  • 需要现场电源"},
+    )
+
+    # when: the firm opens the recommendation again
+    body = page(client.get(f"/workspace/firm/recommendations/{match.pk}/"))
+
+    # then: the note is in an element that keeps its line breaks and indentation
+    shown = '<p class="mb-2 small user-text">您的说明：团队可两周内进场\n  • 需要现场电源</p>'
+    assert shown in body
+
+
 def test_firm_answer_without_a_choice_is_refused_in_place(matched):
     match, user = firm_of_top_match(matched)
 

@@ -7,6 +7,7 @@ import re
 import openpyxl
 import pytest
 from django import forms
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -331,6 +332,25 @@ def test_need_detail_shows_the_public_need_never_its_confidential_fields(client,
     assert "social_governance" not in page
     assert "内部预算口径" not in page
     assert "0791-88888888" not in page
+
+
+def test_a_description_shows_with_its_line_breaks_and_indentation(client, agency, firm):
+    # given: a need and a capability whose descriptions have indented lines
+    text_typed = "识别要求：\n  • 准确率不低于95%\n  • 响应时间小于1秒"
+    need = published(agency, description=text_typed)
+    cap = capability_submit(actor=None, capability=make_capability(firm, description=text_typed))
+
+    # when: their public pages are read
+    pages = [
+        text(client.get(f"/opportunities/{need.ref}/")),
+        text(client.get(f"/capabilities/{cap.ref}/")),
+    ]
+
+    # then: each shows the text as typed, in the class that keeps line breaks and indentation
+    for body in pages:
+        assert f'<p class="user-text">{text_typed}</p>' in body
+    css = (settings.BASE_DIR / "portal/static/portal/css/portal.css").read_text()
+    assert ".user-text { white-space: pre-wrap; }" in css
 
 
 def test_need_detail_of_a_draft_or_unknown_ref_is_not_found(client, lists):
