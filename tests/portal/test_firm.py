@@ -589,6 +589,6 @@ def test_the_firms_capability_page_says_what_the_committee_checked(firm_client, 
 
     body = page(firm_client.get(f"/workspace/firm/capabilities/{cap.ref}/"))
 
-    assert "首台（套）（已核验）" in body
-    assert "专精特新（企业自报）" in body
+    assert '首台（套）<span class="text-nowrap">（已核验）</span>' in body
+    assert '专精特新<span class="text-nowrap">（企业自报）</span>' in body
     assert "未经核验的部分不计入撮合配额" in body

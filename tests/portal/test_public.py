@@ -363,14 +363,15 @@ def test_capability_list_and_detail_show_the_firm_and_certifications(
     client, lists, firm, django_capture_on_commit_callbacks
 ):
     page = text(client.get("/capabilities/"))
-    assert "专精特新（自报）" in page  # the list says nobody checked the claim
+    # the list says nobody checked the claim, the mark kept whole when the badge wraps
+    assert '专精特新<span class="text-nowrap">（自报）</span>' in page
     assert "已撤回的能力" not in page
     assert "资质认定（已核验）" in page  # the filter goes by checked certifications
 
     cap = lists["caps"][1]
     page = text(client.get(f"/capabilities/{cap.ref}/"))
     assert firm.name in page
-    assert "专精特新（企业自报）" in page  # nobody checked the claim yet
+    assert '专精特新<span class="text-nowrap">（企业自报）</span>' in page  # nobody checked it yet
     assert "specialized_sme" not in page
     assert client.get(f"/capabilities/{lists['gone'].ref}/").status_code == 404
 
@@ -378,12 +379,22 @@ def test_capability_list_and_detail_show_the_firm_and_certifications(
         organization_certify(
             actor=None, organization=firm, certifications=["specialized_sme"], capacity=None
         )
-    assert "专精特新（已核验）" in text(client.get(f"/capabilities/{cap.ref}/"))
+    checked = '专精特新<span class="text-nowrap">（已核验）</span>'
+    assert checked in text(client.get(f"/capabilities/{cap.ref}/"))
     listed = text(client.get("/capabilities/", {"certification": "specialized_sme"}))
     assert "政务大模型私有化部署" in listed
     assert "排水管网液位感知与内涝预警系统" not in listed
     assert "✓ 专精特新" in listed
-    assert "专精特新（自报）" not in listed
+    assert "（自报）" not in listed
+
+
+def test_wrapping_badges_and_description_rows_keep_their_lines_apart():
+    # The certification badges wrap in English; a label of two lines in a detail page's rows
+    # ran into the next label.
+    css = (settings.BASE_DIR / "portal/static/portal/css/portal.css").read_text()
+
+    assert ".badge { white-space: normal; text-align: start; line-height: 1.3; }" in css
+    assert "@media (min-width: 576px) { dl.row > dt { margin-bottom: .5rem; } }" in css
 
 
 def test_export_downloads_the_filtered_selection_as_xlsx(client, lists):
@@ -429,7 +440,7 @@ def test_capability_export_marks_self_declared_certifications_as_the_list_does(c
     assert row["资质认定（名称）"] == "专精特新（自报）；高新技术企业"
     assert "（自报）" not in str(row["资质认定"])
     listed = text(client.get("/capabilities/", {"q": "双资质能力"}))
-    assert "专精特新（自报）" in listed
+    assert '专精特新<span class="text-nowrap">（自报）</span>' in listed
 
 
 def test_public_pages_refuse_writes(client, lists):
