@@ -49,7 +49,7 @@ def wan(yuan: int | None) -> str:
 @register.filter(expects_localtime=True)
 def when(value: Any) -> str:
     """A date and time for people, one way in every language: the long date and a 24-hour
-    time (2026年12月7日 16:26; Dec. 7, 2026 16:26), never the US short form 12/07/2026 or
+    time (2026年12月7日 16:26; 7 Dec 2026 16:26), never the US short form 12/07/2026 or
     a 12-hour "4:26 p.m." beside 24-hour times."""
     if not value:
         return ""
@@ -59,7 +59,7 @@ def when(value: Any) -> str:
 @register.filter
 def day(value: Any) -> str:
     """A date, or an ISO date string (a milestone's due day), as the pages write dates
-    (2027年1月15日; Jan. 15, 2027); what is not a date is shown as it is."""
+    (2027年1月15日; 15 Jan 2027); what is not a date is shown as it is."""
     if isinstance(value, str):
         try:
             value = datetime.date.fromisoformat(value)

@@ -51,7 +51,7 @@ def test_dates_and_times_read_one_way_in_english_with_a_24_hour_clock():
     with translation.override("zh-hans"):
         chinese = when(at)
 
-    assert english == "Dec. 7, 2026 16:26"
+    assert english == "7 Dec 2026 16:26"
     assert chinese == "2026年12月7日 16:26"
 
 

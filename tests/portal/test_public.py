@@ -1,6 +1,7 @@
 """The public pages: home, the two lists with their filters and facets, detail pages and the
 download of a selection. Anyone may read them; nothing unpublished or confidential shows."""
 
+import datetime as dt
 import io
 import re
 
@@ -11,11 +12,12 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
+from django.utils import timezone, translation
 
 from portal import lists as lists_module
 from portal.templatetags.portal import lang_zh
 from reference.models import Region
+from scenarios.models import ScenarioNeed
 from scenarios.services.capabilities import capability_submit, capability_withdraw
 from scenarios.services.firms import organization_certify
 from tests import factories
@@ -638,6 +640,35 @@ def test_in_english_what_people_wrote_is_marked_as_chinese(client, lists, firm):
         assert zh(value) in cap_page, value
     assert cap_page.count(zh(firm.name)) == 2  # beside the title and in the firm's box
     assert 'lang="zh-CN">Digital' not in needs  # chain and region names are English
+
+
+def test_in_english_dates_read_day_month_year_and_keep_together(client, agency):
+    # Given a need with a deadline, published on 8 December 2026, read in English
+    deadline = timezone.localdate() + dt.timedelta(days=90)
+    need = published(agency, title="日期显示测试需求", deadline=deadline)
+    at = dt.datetime(2026, 12, 8, 10, 0, tzinfo=timezone.get_current_timezone())
+    ScenarioNeed.objects.filter(pk=need.pk).update(published_at=at)
+    client.cookies["django_language"] = "en"
+
+    listed = text(client.get("/opportunities/"))
+    detail = text(client.get(f"/opportunities/{need.ref}/"))
+
+    # Then dates read 8 Dec 2026, never Dec. 8, 2026, and do not break inside on a phone
+    shown = f"{deadline.day} {deadline:%b} {deadline.year}"
+    assert f'Deadline <span class="text-nowrap">{shown}</span>' in listed
+    assert 'Published on <span class="text-nowrap">8 Dec 2026</span>' in detail
+    assert f'<dd class="col-sm-9">{shown}' in detail
+    assert "Dec. 8" not in detail
+
+
+def test_in_chinese_dates_keep_the_chinese_form(client, agency):
+    need = published(agency, title="日期显示测试需求")
+    at = dt.datetime(2026, 12, 8, 10, 0, tzinfo=timezone.get_current_timezone())
+    ScenarioNeed.objects.filter(pk=need.pk).update(published_at=at)
+
+    detail = text(client.get(f"/opportunities/{need.ref}/"))
+
+    assert '发布于 <span class="text-nowrap">2026年12月8日</span>' in detail
 
 
 def test_in_chinese_the_page_s_own_language_covers_what_people_wrote(client, lists):
