@@ -1,6 +1,7 @@
 """The public pages: home, the opportunity list (机会清单), the capability list (能力清单),
 their detail pages and the download of a selection. Anyone may read them."""
 
+import re
 from typing import Any
 
 from django.db.models import QuerySet
@@ -15,6 +16,9 @@ from scenarios.exchange import capabilities_export, opportunity_list_export
 from scenarios.facets import capability_facets, need_facets, public_counts
 
 HOME_ITEMS = 6
+# Latin letters, half- and full-width: a search in them (an English reader's "battery") finds
+# little in lists written in Chinese, and an empty result says so.
+LATIN = re.compile(r"[A-Za-zＡ-Ｚａ-ｚ]")
 
 
 @require_safe
@@ -59,6 +63,7 @@ def _list_context(request: HttpRequest, kind: str) -> dict[str, Any]:
         "region_tree": trees.region_facet(
             facets.regions, selection.active.get("region"), home_only=kind == "need"
         ),
+        "latin_query": bool(LATIN.search(selection.active.get("q") or "")),
     }
 
 

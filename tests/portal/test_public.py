@@ -249,6 +249,38 @@ def test_a_filter_the_form_passes_but_the_filters_refuse_is_refused_alone(
     assert '筛选条件 <span class="badge text-bg-primary">1</span>' in body  # the category only
 
 
+HINT = "清单内容为中文，请尝试中文关键词，或使用产业链筛选。"
+
+
+@pytest.mark.parametrize("url", ["/opportunities/", "/capabilities/"])
+def test_a_search_in_latin_letters_that_finds_nothing_suggests_chinese_words(client, lists, url):
+    # Given an English reader searching the Chinese lists in English
+    client.cookies["django_language"] = "en"
+
+    # When the search finds nothing
+    body = text(client.get(url, {"q": "battery"}))
+
+    # Then the empty list says the lists are in Chinese and how else to find items
+    assert "0 results" in body
+    assert HINT in body
+
+
+def test_a_chinese_search_that_finds_nothing_gets_no_language_hint(client, lists):
+    body = text(client.get("/opportunities/", {"q": "不存在的词"}))
+
+    assert "共 0 项" in body
+    assert HINT not in body
+
+
+def test_a_latin_search_that_finds_items_gets_no_language_hint(client, agency, lists):
+    published(agency, title="VLA模型机器人验证")
+
+    body = text(client.get("/opportunities/", {"q": "VLA"}))
+
+    assert "共 1 项" in body
+    assert HINT not in body
+
+
 def test_need_list_sorts_and_pages(client, agency):
     for n in range(23):
         published(agency, title=f"分页测试需求{n:02d}", budget_cny=(n + 1) * 10_000)
