@@ -431,6 +431,22 @@ def test_wrapping_badges_and_description_rows_keep_their_lines_apart():
     assert "@media (min-width: 576px) { dl.row > dt { margin-bottom: .5rem; } }" in css
 
 
+def test_a_capacity_in_thousands_has_a_thousands_separator_in_english(client, firm):
+    # Given a capability that can run 1000 pilots at a time, read in English
+    cap = capability_submit(
+        actor=None, capability=make_capability(firm, title="大容量能力", capacity=1000)
+    )
+    client.cookies["django_language"] = "en"
+
+    listed = text(client.get("/capabilities/"))
+    detail = text(client.get(f"/capabilities/{cap.ref}/"))
+
+    # Then the number reads 1,000 in the card and on the detail page
+    assert re.search(r"<span>[^<]*1,000[^<]*</span>", listed)
+    assert '<dd class="col-sm-9">1,000' in detail
+    assert ">1000" not in listed + detail
+
+
 def test_export_downloads_the_filtered_selection_as_xlsx(client, lists):
     response = client.get("/opportunities/export.xlsx", {"category": "government_service"})
 
