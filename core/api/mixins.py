@@ -17,7 +17,9 @@ class PreconditionRequired(APIException):
     default_detail = "更新需要提供当前版本：If-Match 请求头或 version 字段。"
 
 
-_VERSION = re.compile(r"[0-9]{1,9}")
+# An entity tag as RFC 9110 8.8.3 writes it, strong or weak: the version in double quotes.
+# An unquoted ``1`` or an unbalanced ``"1`` is refused, not read as version 1.
+_ETAG = re.compile(r'(?:W/)?"([0-9]{1,9})"')
 
 
 def expected_version(
@@ -37,14 +39,14 @@ def expected_version(
     # found it), so it states the precondition without constraining the version.
     any_version = header == "*"
     if header and not any_version:
-        raw = header.removeprefix("W/").strip('"')
-        if not _VERSION.fullmatch(raw):
+        match = _ETAG.fullmatch(header)
+        if match is None:
             raise InvalidInput(
                 _('If-Match 格式无效，应为 "版本号"。'),
                 fields={"If-Match": [_('应为 "版本号"，例如 "3"。')]},
                 code="invalid_if_match",
             )
-        from_header = int(raw)
+        from_header = int(match.group(1))
     from_body = int(body["version"]) if body.get("version") is not None else None
     if from_body is not None and from_header is not None and from_body != from_header:
         raise InvalidInput(

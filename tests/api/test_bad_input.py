@@ -71,7 +71,10 @@ def test_every_query_parameter_the_schema_documents_is_one_the_server_reads(api,
     assert checked > 50
 
 
-@pytest.mark.parametrize("header", ['"²"', '"' + "9" * 5000 + '"', "**", '"1", "2"'])
+@pytest.mark.parametrize(
+    "header",
+    ['"²"', '"' + "9" * 5000 + '"', "**", '"1", "2"', "1", '"1', '1"', "W/1", 'W/"1'],
+)
 def test_malformed_if_match_is_a_400_on_the_header(api, agency_user, header):
     need_id = (
         api.as_user(agency_user).post("/api/v1/needs/", need_body(), format="json").json()["id"]
