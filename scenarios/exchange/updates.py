@@ -171,15 +171,21 @@ def plan_updates(
             continue
         version = row.values.get("version")
         if changes and version is not None and version != item.version:
+            if version > item.version:  # never issued: the file was not exported from here
+                text = _(
+                    "编号 %(ref)s 没有版本 %(version)s（当前为第 %(current)s 版）；"
+                    "请重新导出，在新文件中修改后再导入。"
+                )
+            else:
+                text = _(
+                    "编号 %(ref)s 在导出后已被修改（当前版本 %(current)s，文件中为 "
+                    "%(version)s）；请重新导出，在新文件中修改后再导入。"
+                )
             errors.append(
                 RowError(
                     row.number,
                     "version",
-                    _(
-                        "编号 %(ref)s 在导出后已被修改（当前版本 %(current)s，文件中为 "
-                        "%(version)s）；请重新导出，在新文件中修改后再导入。"
-                    )
-                    % {"ref": item.ref, "current": item.version, "version": version},
+                    text % {"ref": item.ref, "current": item.version, "version": version},
                 )
             )
             continue

@@ -133,7 +133,14 @@ def new_ref(prefix: str) -> str:
 
 
 def check_version(obj: HasVersion, expected_version: int | None) -> None:
-    """Refuse a write made against an older version of ``obj`` (HTTP 412)."""
+    """Refuse a write made against another version of ``obj`` than its current one (HTTP
+    412): an older one (changed elsewhere since), or a later one, which was never issued."""
+    if expected_version is not None and expected_version > obj.version:
+        raise StaleVersion(
+            _("版本 %(expected)s 不存在（当前为第 %(current)s 版），请刷新后重试。")
+            % {"current": obj.version, "expected": expected_version},
+            current_version=obj.version,
+        )
     if expected_version is not None and expected_version != obj.version:
         raise StaleVersion(
             _("数据已在别处被修改（当前版本 %(current)s，请求版本 %(expected)s），请刷新后重试。")

@@ -226,6 +226,12 @@ def policy_update(
     current = PolicyVersion.objects.select_for_update().order_by("-version").first()
     if current is None:
         raise InvalidInput(_("尚未加载政策，请先运行 load_reference。"))
+    if expected_version is not None and expected_version > current.version:
+        raise StaleVersion(
+            _("政策第 %(expected)s 版不存在（当前为第 %(current)s 版），请刷新后重试。")
+            % {"current": current.version, "expected": expected_version},
+            current_version=current.version,
+        )
     if expected_version is not None and expected_version != current.version:
         raise StaleVersion(
             _("政策已更新为第 %(current)s 版（请求基于第 %(expected)s 版），请刷新后重试。")

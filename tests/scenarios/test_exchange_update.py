@@ -281,6 +281,20 @@ def test_a_file_exported_before_a_later_edit_does_not_undo_it(agency_needs, agen
     assert snapshot(ScenarioNeed) == before
 
 
+def test_a_row_naming_a_version_never_issued_says_it_does_not_exist(agency_needs, platform_admin):
+    # given: a row claiming version 99 of a need at version 1
+    row = {**need_exchange_record(agency_needs["plain"]), "min_trl": 7, "version": 99}
+
+    # when
+    with pytest.raises(ImportRejected) as excinfo:
+        needs_import(actor=platform_admin, rows=[row], update=True)
+
+    # then: not "modified since the export", which it never was
+    assert [e.field for e in excinfo.value.errors] == ["version"]
+    assert "没有版本 99（当前为第 1 版）" in excinfo.value.errors[0].reason
+    assert ScenarioNeed.objects.get(ref="UPD-N-PLAIN").min_trl != 7
+
+
 def test_a_row_without_a_version_updates_whatever_the_version(agency_needs, platform_admin):
     # given: a file from another system, which knows nothing of versions
     agency_needs["plain"].refresh_from_db()
