@@ -80,6 +80,19 @@ class RealField(serializers.FloatField):
         return float(super().to_internal_value(data))
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A yes/no of a JSON body: ``true`` or ``false`` only, as the schema says. DRF's
+    ``BooleanField`` also reads ``1``, ``"yes"``, ``"on"`` as true and ``0``, ``"no"`` as
+    false, so a client sending the wrong type was never told."""
+
+    default_error_messages = {"not_boolean": _("必须是 true 或 false。")}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("not_boolean")
+        return data
+
+
 # At most this many unknown or read-only keys are named in one error, each cut to this
 # length: a body of 10,000 made-up keys gets a short answer.
 MAX_NAMED_KEYS = 20

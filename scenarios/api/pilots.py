@@ -13,7 +13,13 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.fields import IdField, ModelSerializer, Serializer, StringField
+from core.api.fields import (
+    IdField,
+    ModelSerializer,
+    Serializer,
+    StrictBooleanField,
+    StringField,
+)
 from core.api.mixins import expected_version, with_etag
 from core.errors import InvalidInput
 from scenarios import selectors
@@ -78,8 +84,8 @@ class PilotDecideInputSerializer(VersionInputSerializer):
 
 
 class PilotRecognizeInputSerializer(VersionInputSerializer):
-    first_of_kind = serializers.BooleanField(default=False)
-    best_practice = serializers.BooleanField(default=False)
+    first_of_kind = StrictBooleanField(default=False)
+    best_practice = StrictBooleanField(default=False)
 
 
 class PilotSerializer(ModelSerializer):
