@@ -16,6 +16,7 @@ from matching.models import (
     PairDecision,
     PairReview,
 )
+from scenarios import selectors as scenario_selectors
 from scenarios.lifecycle import MATCHABLE_NEED_STATUSES, PUBLIC_NEED_STATUSES
 
 
@@ -151,8 +152,10 @@ def need_of_pair_review(*, user: Actor, pair_review_id: int) -> Any:
 def awaiting_decision_for_user(*, user: Actor) -> MatchQuerySet:
     """Pairs waiting for a committee's decision: the current match of every pair the agency
     shortlisted and nobody has decided yet, for needs still open to matching in the user's
-    committees' regions (all of them for an admin; nothing for anyone else). Oldest
-    shortlisting first, so nothing waits unseen."""
+    committees' regions (all of them for an admin; nothing for anyone else). A pair with a
+    pilot (the agency proposed it directly) is not among them: its proposal waits on the
+    pilot's decision, and approving the recommendation is refused. Oldest shortlisting
+    first, so nothing waits unseen."""
     pending = PairReview.objects.filter(
         need_id=OuterRef("need_id"),
         capability_id=OuterRef("capability_id"),
@@ -166,6 +169,7 @@ def awaiting_decision_for_user(*, user: Actor) -> MatchQuerySet:
         match_queryset()
         .current()
         .filter(Exists(pending), need__status__in=MATCHABLE_NEED_STATUSES)
+        .exclude(scenario_selectors.pair_has_pilot())
         .select_related("need__agency", "need__region", "capability__region")
         .prefetch_related("need__chains", "capability__chains")
         .annotate(waiting_since=since)

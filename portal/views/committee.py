@@ -309,11 +309,8 @@ def _decided_message(need: Any, decision: str) -> str:
 
 
 def _awaiting(request: HttpRequest) -> Any:
-    """Shortlisted pairs waiting for the committee, without those that already have a pilot
-    (the agency proposed the pair directly and it was decided there)."""
-    return matching_selectors.awaiting_decision_for_user(user=request.user).exclude(
-        selectors.pair_has_pilot()
-    )
+    """Shortlisted pairs waiting for the committee (those with a pilot wait on the pilot)."""
+    return matching_selectors.awaiting_decision_for_user(user=request.user)
 
 
 @committee_page

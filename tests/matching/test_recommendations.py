@@ -537,3 +537,26 @@ def test_a_rejected_pair_runs_no_pilot_started_directly(matched, agency_user, co
         )
 
     assert refused.value.message == "委员会已驳回这项推荐，不能开展试点。"
+
+
+def test_api_awaiting_decision_leaves_out_a_pair_with_a_pilot_proposed(
+    api, matched, agency_user, city_reviewer
+):
+    """The portal's list left such a pair out and the API listed it: its proposal waits on
+    /pilots/{id}/decide/, and approving the recommendation is refused."""
+    from scenarios.services.pilots import pilot_start
+
+    # given: a shortlisted pair the firm wants, which the agency then proposed directly
+    match = top(matched["needs"][0])
+    answer(match)
+    pair_shortlist(actor=agency_user, match=match, shortlisted=True)
+    pilot_start(
+        actor=agency_user, need=match.need, capability=match.capability, tolerance_until=until()
+    )
+
+    # when
+    body = api.as_user(city_reviewer).get("/api/v1/recommendations/awaiting-decision/").json()
+
+    # then
+    assert (body["count"], body["results"]) == (0, [])
+    assert not selectors.awaiting_decision_for_user(user=city_reviewer).exists()
