@@ -15,6 +15,7 @@ from matching.models import (
     MatchRunChunk,
     PairDecision,
     PairReview,
+    RunScope,
 )
 from scenarios import selectors as scenario_selectors
 from scenarios.lifecycle import MATCHABLE_NEED_STATUSES, PUBLIC_NEED_STATUSES
@@ -45,11 +46,16 @@ def match_list_for_user(*, user: Actor) -> MatchQuerySet:
 
 
 def match_run_list_for_user(*, user: Actor) -> QuerySet[MatchRun]:
-    """Runs are operator data: platform admins and committee members see them."""
+    """Runs are operator data: platform admins see them all; committee members see every
+    run except one need's rerun of a need outside their committees' regions (it names the
+    need and who asked for it, and is another committee's business)."""
     qs = MatchRun.objects.select_related("policy")
-    if is_platform_admin(user) or committees_of(user):
+    if is_platform_admin(user):
         return qs
-    return qs.none()
+    if not committees_of(user):
+        return qs.none()
+    own_needs = scenario_selectors.need_ids_in_committee_regions(user=user)
+    return qs.filter(~Q(scope=RunScope.NEED) | Q(target_id__in=own_needs))
 
 
 def candidates_of_need(*, user: Actor, need_id: int, limit: int = 20) -> list[Match]:

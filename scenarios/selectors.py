@@ -294,6 +294,14 @@ def needs_of_committee_regions(*, user: Actor, q: str = "") -> QuerySet[Scenario
     return qs.order_by("-updated_at", "-id")
 
 
+def need_ids_in_committee_regions(*, user: Actor) -> QuerySet[ScenarioNeed, int]:
+    """The ids of every need inside the regions of the user's committees, whatever its
+    state, as a subquery: the needs those committees answer for."""
+    return ScenarioNeed.objects.filter(_committee_region_q(user, "region")).values_list(
+        "pk", flat=True
+    )
+
+
 def reviews_of_need(*, need: ScenarioNeed) -> QuerySet[Review]:
     """Every tier's review of the need, oldest first (the trail of earlier tiers)."""
     return (

@@ -302,17 +302,19 @@ TABLE: dict[str, Op] = {
     ),
     # -- matching ---------------------------------------------------------------------
     "match_runs_list": Op(
-        "401  200- 200- 200- 200- 200+ 200+ 200+ 200+ 200- 200+", probe="pending_run"
+        # a need's rerun: the committees over the need and the admin (not Ganzhou's)
+        "401  200- 200- 200- 200- 200+ 200+ 200- 200+ 200- 200+",
+        probe="pending_run",
     ),
     "match_runs_create": Op(
         "401  403  403  403  403  202  202  403  202  403  202",
         body=lambda w: {"scope": "need", "object_id": w.id("need_published")},
     ),
     "match_runs_retrieve": Op(
-        "401  404  404  404  404  200  200  200  200  404  200", target="pending_run"
+        "401  404  404  404  404  200  200  404  200  404  200", target="pending_run"
     ),
     "match_runs_cancel_create": Op(
-        "401  404  404  404  404  403  200  403  200  404  200", target="pending_run"
+        "401  404  404  404  404  403  200  404  200  404  200", target="pending_run"
     ),
     "matches_list": Op(
         "401  200+ 200- 200+ 200- 200+ 200+ 200- 200+ 200- 200+",

@@ -91,7 +91,7 @@ def test_api_runs_are_started_and_cancelled_within_each_members_remit(
     assert far_cap.status_code == 403  # the firm of caps[0] lies in Nanchang
     assert own_need.status_code == 202
     assert county_cancel.status_code == 403
-    assert other_cancel.status_code == 403
+    assert other_cancel.status_code == 404  # another region's need: its run is not theirs
     assert own_cancel.json()["status"] == "cancelled"
     assert province_cancel.json()["status"] == "cancelled"
 
@@ -271,3 +271,46 @@ def test_an_outsider_gets_403_on_a_superseded_row(api, matched, firm_user):
 
     assert r.status_code == 403
     assert r.json()["code"] == "permission_denied"
+
+
+def test_api_a_need_run_is_seen_by_the_committees_over_the_need_only(
+    api,
+    province,
+    county_reviewer,
+    city_reviewer,
+    other_city_reviewer,
+    province_reviewer,
+    platform_admin,
+):
+    """Ganzhou's and the Donghu district's members read Nanchang's rerun of a Nanchang need,
+    with who asked for it; a full run stays everyone's."""
+    from reference.models import Region
+    from tests.matching.world import publish_need
+
+    # given: a need of Nanchang itself (360100, not inside Donghu 360102), rerun by Nanchang
+    city_agency = factories.AgencyFactory.create(region=Region.objects.get(code="360100"))
+    need = publish_need(
+        city_agency,
+        title="城市排水管网监测",
+        description="全市排水管网的液位与流量监测。",
+        chains=["digital-city"],
+        keywords=["排水"],
+        region="360100",
+    )
+    need_run = runs.match_run_request(scope="need", object_id=need.pk, actor=city_reviewer)
+    full = runs.match_run_request(scope="full")
+
+    def sees(user):
+        client = api.as_user(user)
+        listed = {r["id"] for r in client.get("/api/v1/match-runs/").json()["results"]}
+        detail = client.get(f"/api/v1/match-runs/{need_run.pk}/").status_code
+        assert full.pk in listed
+        assert (need_run.pk in listed) == (detail == 200)
+        return detail == 200
+
+    # then
+    assert sees(city_reviewer)
+    assert sees(province_reviewer)
+    assert sees(platform_admin)
+    assert not sees(other_city_reviewer)
+    assert not sees(county_reviewer)

@@ -169,3 +169,29 @@ def test_the_platform_admin_reads_a_run_without_committee_tabs(matched, platform
     assert "nav-tabs" not in html
     h1 = [re.sub(r"<[^>]+>|\s+", "", t) for tag, t in HEADING.findall(html) if tag == "h1"]
     assert h1 == [f"匹配批次#{run.pk}{run.get_status_display()}"]
+
+
+def test_a_need_run_is_not_shown_to_committees_outside_the_needs_region(
+    matched, city_reviewer, other_city_reviewer
+):
+    """Ganzhou's members opened Nanchang's rerun of a Donghu need, and read who asked."""
+    # given
+    need_run = runs.match_run_request(
+        scope="need", object_id=matched["needs"][0].pk, actor=city_reviewer
+    )
+    asker = city_reviewer.get_username()
+    outsider = signed_in(other_city_reviewer)
+
+    # when
+    listed = outsider.get("/workspace/runs/").content.decode()
+    detail = outsider.get(f"/workspace/runs/{need_run.pk}/")
+    progress = outsider.get(f"/workspace/runs/{need_run.pk}/progress/")
+    own = signed_in(city_reviewer).get(f"/workspace/runs/{need_run.pk}/")
+
+    # then
+    assert f"#{need_run.pk}" not in listed
+    assert asker not in listed
+    assert matched["needs"][0].ref not in listed
+    assert (detail.status_code, progress.status_code) == (404, 404)
+    assert own.status_code == 200
+    assert asker in own.content.decode()
