@@ -1,5 +1,6 @@
 """Serializer fields the apps' input serializers share."""
 
+import math
 from collections.abc import Collection, Mapping
 from typing import Any, ClassVar
 
@@ -16,7 +17,27 @@ INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
 
-class Int64Field(serializers.IntegerField):
+class WholeNumberField(serializers.IntegerField):
+    """A whole number of a request, written in ASCII digits.
+
+    DRF's ``IntegerField`` reads a string with Python's ``int()``, which takes "1_000" and
+    other scripts' digits ("１０００", "٣٠٠"): here those are a 400 saying how to write it.
+    A JSON number with no fraction (``1e20``) is that whole number, so a large one gets the
+    bound's message, as its 21 digits do, not "not a valid integer"."""
+
+    default_error_messages = {
+        "ascii_digits": _("请只用半角数字 0–9 书写，不含下划线等分隔符。"),
+    }
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, str) and (not data.isascii() or "_" in data):
+            self.fail("ascii_digits")
+        if isinstance(data, float) and math.isfinite(data) and data.is_integer():
+            data = int(data)
+        return int(super().to_internal_value(data))
+
+
+class Int64Field(WholeNumberField):
     """A whole number a PostgreSQL ``bigint`` (and SQLite's integer) holds.
 
     DRF's ``IntegerField`` takes any size; a larger number reached the database, where

@@ -1,12 +1,13 @@
 """Forms of the pages. They check the shape of what people type; every rule is the service's,
 and a service's refusal is shown on the form's fields (``apply_service_errors``)."""
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, cast
 
 from django import forms
 from django.utils.datastructures import MultiValueDict
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError, StaleVersion
@@ -72,6 +73,32 @@ def service_check(field: str, check: Callable[[], T]) -> T:
 def set_choices(form: forms.Form, name: str, choices: Iterable[tuple[Any, Any]]) -> None:
     """Fill a choice field's options when the form is made (they come from cached trees)."""
     cast(forms.ChoiceField, form.fields[name]).choices = list(choices)
+
+
+# An input method's full-width digits and point are the same number typed another way.
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９．", "0123456789.")
+_PLAIN_DECIMAL = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+class PlainDecimalField(forms.DecimalField):
+    """A number typed on a page: digits and a point, ASCII or full-width (０–９ and ．).
+
+    Django's ``DecimalField`` reads what Python's ``Decimal`` reads: "1_000" as 1000, "5__0"
+    as 50, "1e3" and other scripts' digits, while it refused "１０．５". A comma or an
+    underscore is refused saying to write the digits without separators (is "1,5" 1.5 or 15?);
+    anything else that is not digits and a point is the field's "invalid" message."""
+
+    default_error_messages = {
+        "separator": gettext_lazy("请直接写数字，不加逗号、下划线等分隔符（如 1000）。")
+    }
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip().translate(_FULL_WIDTH_DIGITS)
+            if value and not _PLAIN_DECIMAL.fullmatch(value):
+                code = "separator" if any(ch in value for ch in ",，_") else "invalid"
+                raise forms.ValidationError(self.error_messages[code], code=code)
+        return super().to_python(value)
 
 
 class StyledBoundField(forms.BoundField):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from portal.forms import StyledForm
+from portal.forms import PlainDecimalField, StyledForm
 from portal.forms.items import TRL_CHOICES
 from portal.labels import criterion_description, criterion_name
 from scenarios.choices import Certification, ValidationType
@@ -301,7 +301,7 @@ class AssessmentForm(StyledForm):
         super().__init__(*args, **kwargs)
         fields = {}
         for criterion in criteria:
-            fields[self.field_name(criterion)] = forms.DecimalField(
+            fields[self.field_name(criterion)] = PlainDecimalField(
                 label=criterion_name(criterion),
                 help_text=criterion_description(criterion),
                 min_value=0,

@@ -13,7 +13,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import phone_validator
-from portal.forms import StyledForm, service_check, set_choices
+from portal.forms import PlainDecimalField, StyledForm, service_check, set_choices
 from portal.forms.accounts import region_choices
 from reference.models import Region
 from reference.selectors import (
@@ -172,7 +172,7 @@ class NeedForm(ItemForm):
     min_trl = forms.TypedChoiceField(
         label=_("最低技术成熟度"), choices=TRL_CHOICES, coerce=int, initial=5
     )
-    budget_wan = forms.DecimalField(
+    budget_wan = PlainDecimalField(
         label=_("预算（万元）"),
         required=False,
         min_value=0,
@@ -236,13 +236,6 @@ class NeedForm(ItemForm):
             self.fields["agency"].required = True
         else:
             del self.fields["agency"]
-
-    def clean_budget_wan(self) -> Any:
-        # Decimal reads "1e3" as 1000: an amount in 万元 is written in digits.
-        raw = str(self.data.get(self.add_prefix("budget_wan"), ""))
-        if re.search(r"[eE]", raw):
-            raise ValidationError(self.fields["budget_wan"].error_messages["invalid"])
-        return self.cleaned_data.get("budget_wan")
 
     def clean_deadline(self) -> Any:
         deadline = self.cleaned_data.get("deadline")

@@ -12,7 +12,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from portal.explain import FEATURE_LABELS
-from portal.forms import StyledForm, set_choices
+from portal.forms import PlainDecimalField, StyledForm, set_choices
 from portal.labels import criterion_name
 from reference.selectors import chain_nodes
 from scenarios.choices import BUDGET_MAX_CNY, NegativeListKind
@@ -26,7 +26,7 @@ from scenarios.services.policy import (
 )
 
 
-class _WeightField(forms.DecimalField):
+class _WeightField(PlainDecimalField):
     """A weight: one message per refused value (1e308 broke both the bound and the digits,
     and the two of Django's messages read as one garbled sentence)."""
 
@@ -47,6 +47,7 @@ def _weight(label: Any, top: float, *, group: str, positive: bool = False) -> fo
         max_digits=10,
         decimal_places=4,
         error_messages={
+            "invalid": digits,
             "max_value": format_lazy(_("不能大于 {top}。"), top=shown),
             "min_value": _("必须大于 0。") if positive else _("不能小于 0。"),
             "max_digits": digits,
@@ -60,7 +61,7 @@ def _weight(label: Any, top: float, *, group: str, positive: bool = False) -> fo
 class PolicyForm(StyledForm):
     """Every value of a policy version; the first fields are drawn from the current one."""
 
-    high_value_threshold = forms.DecimalField(
+    high_value_threshold = PlainDecimalField(
         label=_("高价值场景分数线（0–100）"), min_value=0, max_value=100, decimal_places=2
     )
     high_value_min_experts = forms.IntegerField(
@@ -69,7 +70,7 @@ class PolicyForm(StyledForm):
         max_value=20,
         help_text=_("评分的专家达到此人数后，平均分才用于认定高价值场景。"),
     )
-    major_budget_wan = forms.DecimalField(
+    major_budget_wan = PlainDecimalField(
         label=_("重大场景预算线（万元）"),
         min_value=0,
         # a line no need can reach makes nothing major (the largest budget: 100 亿元)

@@ -24,6 +24,7 @@ from core.api.fields import (
     Serializer,
     SlugStringField,
     StringField,
+    WholeNumberField,
 )
 from scenarios import selectors
 from scenarios.access import check_firm_editor, check_firm_staff, check_supervisor
@@ -59,7 +60,7 @@ class CapabilityInputSerializer(Serializer):
         child=SlugStringField(max_length=64), min_length=1, max_length=10
     )
     keywords = KeywordList
-    trl = serializers.IntegerField(min_value=1, max_value=9)
+    trl = WholeNumberField(min_value=1, max_value=9)
     region_code = StringField(min_length=6, max_length=6, required=False)
     certifications = serializers.ListField(
         child=serializers.ChoiceField(choices=Certification.choices),
@@ -69,7 +70,7 @@ class CapabilityInputSerializer(Serializer):
     past_cases = serializers.ListField(
         child=StringField(max_length=200), max_length=20, required=False
     )
-    capacity = serializers.IntegerField(min_value=1, max_value=1000, required=False)
+    capacity = WholeNumberField(min_value=1, max_value=1000, required=False)
     version = Int64Field(min_value=1, required=False)
 
 

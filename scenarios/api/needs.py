@@ -23,6 +23,7 @@ from core.api.fields import (
     Serializer,
     SlugStringField,
     StringField,
+    WholeNumberField,
 )
 from core.api.filters import KnownParametersFilter
 from scenarios import assessment_selectors, selectors
@@ -76,8 +77,8 @@ class NeedInputSerializer(Serializer):
     keywords = KeywordList
     region_code = StringField(min_length=6, max_length=6, required=False)
     validation_type = serializers.ChoiceField(choices=ValidationType.choices)
-    min_trl = serializers.IntegerField(min_value=1, max_value=9)
-    budget_cny = serializers.IntegerField(
+    min_trl = WholeNumberField(min_value=1, max_value=9)
+    budget_cny = WholeNumberField(
         min_value=0, max_value=BUDGET_MAX_CNY, allow_null=True, required=False
     )
     resources_offered = StringField(max_length=2000, allow_blank=True, required=False)

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from accounts.api.serializers import OrganizationSerializer
 from accounts.models import Organization
 from accounts.selectors import organization_list_for_user
-from core.api.fields import Serializer, StringField
+from core.api.fields import Serializer, StringField, WholeNumberField
 from core.validation import max_length
 from scenarios.access import check_supervisor
 from scenarios.choices import Certification
@@ -28,7 +28,7 @@ class CertifyInputSerializer(Serializer):
         max_length=len(Certification.choices),
         help_text="the certifications the committee checked (replaces the earlier list)",
     )
-    capacity = serializers.IntegerField(
+    capacity = WholeNumberField(
         min_value=1,
         max_value=1000,
         allow_null=True,
@@ -52,7 +52,7 @@ class VerifyInputSerializer(Serializer):
         required=False,
         help_text="the certifications checked with the verification (omit: none recorded)",
     )
-    capacity = serializers.IntegerField(
+    capacity = WholeNumberField(
         min_value=1, max_value=1000, allow_null=True, required=False, default=None
     )
 

@@ -19,6 +19,7 @@ from core.api.fields import (
     Serializer,
     StrictBooleanField,
     StringField,
+    WholeNumberField,
 )
 from core.api.mixins import expected_version, with_etag
 from core.errors import InvalidInput
@@ -65,7 +66,7 @@ class PilotConcludeInputSerializer(VersionInputSerializer):
     outcome = serializers.ChoiceField(
         choices=[(PilotStatus.VALIDATED, "validated"), (PilotStatus.FAILED, "failed")]
     )
-    trl_after = serializers.IntegerField(min_value=1, max_value=9)
+    trl_after = WholeNumberField(min_value=1, max_value=9)
     note = StringField(max_length=4000)
 
 

@@ -15,6 +15,7 @@ from core.api.fields import (
     Serializer,
     SlugStringField,
     StringField,
+    WholeNumberField,
 )
 from core.api.filters import query_parameters_check
 from core.api.mixins import expected_version, with_etag
@@ -99,15 +100,15 @@ class PolicySerializer(ModelSerializer):
 class PolicyInputSerializer(Serializer):
     """Changes for a new policy version; omitted fields keep their current values."""
 
-    major_budget_threshold_cny = serializers.IntegerField(
+    major_budget_threshold_cny = WholeNumberField(
         min_value=0, max_value=BUDGET_MAX_CNY, required=False
     )
     selection_criteria = CriterionSerializer(many=True, required=False)
     high_value_threshold = RealField(min_value=0, max_value=100, required=False)
-    high_value_min_experts = serializers.IntegerField(min_value=1, max_value=20, required=False)
+    high_value_min_experts = WholeNumberField(min_value=1, max_value=20, required=False)
     matching_weights = MatchingWeightsInputSerializer(required=False)
     region_weights = RegionWeightsInputSerializer(required=False)
-    recommendations_per_need = serializers.IntegerField(min_value=1, max_value=50, required=False)
+    recommendations_per_need = WholeNumberField(min_value=1, max_value=50, required=False)
     note = StringField(max_length=255, allow_blank=True, required=False)
     version = Int64Field(
         min_value=1,

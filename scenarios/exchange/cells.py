@@ -209,7 +209,8 @@ def _to_int(column: Column, value: Any, *, typed: bool) -> int:
     elif isinstance(value, str) and not typed:
         text = value.strip().replace(",", "").replace("，", "")
         try:
-            decimal = Decimal(text)
+            # Decimal reads "1_000" as 1000 and "5__0" as 50: no page or API takes them.
+            decimal = None if "_" in text else Decimal(text)
         except InvalidOperation:
             decimal = None
         if decimal is not None and decimal.is_finite() and decimal == decimal.to_integral_value():

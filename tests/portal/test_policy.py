@@ -187,7 +187,12 @@ def test_the_same_entry_cannot_be_listed_twice(matched, province_reviewer):
 
 @pytest.mark.parametrize(
     ("typed", "said"),
-    [("1e308", "不能大于 1000。"), ("-1", "不能小于 0。"), ("0.123456", "最多 4 位小数")],
+    [
+        ("1e308", "请填写 0 到 1000 之间的数"),  # digits and a point: no exponent
+        ("1001", "不能大于 1000。"),
+        ("-1", "不能小于 0。"),
+        ("0.123456", "最多 4 位小数"),
+    ],
 )
 def test_a_refused_weight_gets_one_plain_message(matched, province_reviewer, typed, said):
     client = signed_in(province_reviewer)

@@ -523,6 +523,18 @@ def test_needs_import_csv_errors_use_spreadsheet_line_numbers():
     assert "true/false" in exc.errors[1].reason
 
 
+def test_needs_import_refuses_an_underscore_in_a_number():
+    # given: Python reads "1_000" and "5__0" as numbers; a spreadsheet cell means no such thing
+    data = as_csv([need_row(budget_cny="1_000"), need_row(ref="IMP-N-002", min_trl="5__0")])
+
+    # when
+    exc = rejection(lambda: needs_import(actor=None, data=data, fmt="csv"))
+
+    # then
+    assert where(exc) == [(2, "budget_cny"), (3, "min_trl")]
+    assert exc.errors[0].reason == "应为整数。"
+
+
 def test_needs_import_reports_refs_already_in_the_database(agency):
     # given
     make_need(agency, ref="IMP-N-001")
