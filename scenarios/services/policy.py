@@ -56,10 +56,25 @@ def policy_current() -> PolicyVersion:
 # bounded so that no sum of them can overflow (1e308 made every score NaN).
 REGION_WEIGHT_MAX = 1.0
 RELATIVE_WEIGHT_MAX = 1000.0
+# The decimals the editor's fields take and the pages show: a threshold of 1e-320 was read
+# by experts as "平均分达到 1e-320 分", and a weight of 1e-320 shows as 0.0000.
+WEIGHT_DECIMALS = 4
+THRESHOLD_DECIMALS = 2
 
 
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _decimals_at_most(value: float, places: int) -> bool:
+    """Whether ``value`` has at most ``places`` decimals (85.55 has two, 1e-320 has more)."""
+    return round(value, places) == value
+
+
+def _weight_decimals_problem(weights: Any) -> list[str]:
+    if any(not _decimals_at_most(w, WEIGHT_DECIMALS) for w in weights):
+        return [_("权重最多 %(places)s 位小数。") % {"places": WEIGHT_DECIMALS}]
+    return []
 
 
 def _check_weights(name: str, weights: Any, keys: tuple[str, ...]) -> list[str]:
@@ -67,6 +82,8 @@ def _check_weights(name: str, weights: Any, keys: tuple[str, ...]) -> list[str]:
         return [_("必须恰好包含这些键：%(keys)s。") % {"keys": ", ".join(keys)}]
     if any(not _number(v) or v < 0 for v in weights.values()):
         return [_("权重必须是非负数。")]
+    if problems := _weight_decimals_problem(weights.values()):
+        return problems
     top = REGION_WEIGHT_MAX if name == "region_weights" else RELATIVE_WEIGHT_MAX
     too_big = sorted(k for k, v in weights.items() if v > top)
     if too_big:
@@ -115,6 +132,8 @@ def _check_criteria(criteria: Any) -> list[str]:
         w = item["weight"]
         if not _number(w) or w <= 0:
             return [_("遴选标准权重必须为正数。")]
+        if problems := _weight_decimals_problem([w]):
+            return problems
         if w > RELATIVE_WEIGHT_MAX:
             return [_("遴选标准权重不能超过 %(max)s。") % {"max": f"{RELATIVE_WEIGHT_MAX:g}"}]
         keys.add(item["key"])
@@ -152,6 +171,8 @@ def _validate(values: dict[str, Any]) -> dict[str, list[str]]:
     hv = values["high_value_threshold"]
     if not _number(hv) or not 0 <= hv <= 100:
         errors["high_value_threshold"] = [_("必须在0到100之间。")]
+    elif not _decimals_at_most(hv, THRESHOLD_DECIMALS):
+        errors["high_value_threshold"] = [_("最多两位小数。")]
     experts = values["high_value_min_experts"]
     if not isinstance(experts, int) or isinstance(experts, bool) or not 1 <= experts <= 20:
         errors["high_value_min_experts"] = [_("必须是1到20之间的整数。")]
