@@ -496,3 +496,25 @@ def test_a_client_revokes_its_own_token(agency_user):
     refused = other.post("/api/v1/auth/token/revoke/")
     assert refused.status_code == 400
     assert refused.json()["code"] == "not_a_token"
+
+
+def test_every_client_of_a_user_gets_one_token_and_a_revoke_ends_it_for_all(agency_user):
+    """What the README says of ``/auth/token/``: a second integration signing in as the same
+    user gets the first one's token, and either revoking it signs both out."""
+    from rest_framework.test import APIClient
+
+    # given: two clients signing in as the same user
+    login = {"username": agency_user.username, "password": "pw-for-tests-2026"}  # factories
+    first, second = APIClient(), APIClient()
+    keys = [
+        c.post("/api/v1/auth/token/", login, format="json").json()["token"] for c in (first, second)
+    ]
+    for client, key in zip((first, second), keys, strict=True):
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+
+    # when: one of them revokes its token
+    assert first.post("/api/v1/auth/token/revoke/").status_code == 204
+
+    # then: it was the other's too
+    assert keys[0] == keys[1]
+    assert second.get("/api/v1/auth/me/").status_code == 401
