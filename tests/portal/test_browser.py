@@ -420,8 +420,16 @@ def test_journey_from_an_agency_draft_to_a_recognised_pilot(
     assert "已确认验证结论" in page.content()
     card = page.locator("article", has_text="城市内涝积水智能监测预警平台")
     card.get_by_label("推荐为首台（套）").check()
+    asked: list[str] = []
+
+    def accept(dialog: Any) -> None:  # a recognition cannot be undone: the page asks first
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", accept)
     with page.expect_navigation():
         card.get_by_role("button", name="提交推荐").click()
+    assert asked == ["确定提交推荐吗？推荐提交后不能撤销，企业和需求单位会收到通知。"]
     assert "已推荐首台（套）" in page.content()
     province_browser.check("province-pilot-recognised")
 
